@@ -1,0 +1,57 @@
+//! Datasets: the bundled demo (the notebook-PC supply chain of `datasets/pc-supply-chain/`,
+//! compiled into the binary and loaded read-only), or a data directory.
+
+use std::path::Path;
+
+use crate::ingest::{self, IngestOptions, Source};
+use crate::store::Store;
+use crate::table::Tables;
+use crate::{Error, Result};
+
+/// Files compiled into the binary by `build.rs`.
+pub mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// Name of the bundled demo dataset.
+pub const DEMO_NAME: &str = "pc-supply-chain";
+
+/// The demo dataset's files, as ingest sources (BOM CSVs last, so their products are known).
+pub fn demo_sources() -> Vec<Source> {
+    let mut sources: Vec<Source> = embedded::DEMO_DATASET
+        .iter()
+        .map(|(name, bytes)| Source {
+            name: format!("datasets/{DEMO_NAME}/{name}"),
+            bytes: bytes.to_vec(),
+        })
+        .collect();
+    sources.sort_by_key(|s| (s.name.ends_with(".csv"), s.name.clone()));
+    sources
+}
+
+/// Loads the demo dataset into memory. It ships with the binary, so any rejected document is
+/// a bug, reported as such.
+pub fn demo() -> Result<Tables> {
+    let sources = demo_sources();
+    let prepared = ingest::prepare(
+        &Tables::default(),
+        &sources,
+        &IngestOptions::default(),
+        &|_| {},
+    )?;
+    if let Some(e) = prepared.report.errors.first() {
+        return Err(Error::Internal(format!(
+            "bundled demo dataset: {} rejected (first: {} #{} {}: {})",
+            prepared.report.rejected, e.source, e.index, e.pointer, e.message
+        )));
+    }
+    prepared.to_tables(0)
+}
+
+/// The tables of the data directory `data`, or of the demo dataset when `data` is `None`.
+pub fn load(data: Option<&Path>) -> Result<Tables> {
+    match data {
+        Some(dir) => Store::open(dir)?.load(),
+        None => demo(),
+    }
+}

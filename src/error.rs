@@ -1,0 +1,61 @@
+//! The library's one error type. Document-level problems found while ingesting are not
+//! errors: they are data, reported in an [`crate::ingest::IngestReport`].
+
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong outside a document's own content.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The data directory is unusable (not a mieruka directory, damaged manifest, …).
+    #[error("data directory {}: {message}", dir.display())]
+    Store {
+        /// The data directory.
+        dir: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// The user asked for something that cannot be done as asked.
+    #[error("{0}")]
+    Usage(String),
+    /// A query in the catalog is malformed, unknown or was given bad parameters.
+    #[error("query {id}: {message}")]
+    Query {
+        /// Query id (path under `queries/` without `.sql`), or `sql` for ad-hoc SQL.
+        id: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// DataFusion failed while planning or running a query.
+    #[error("query engine: {0}")]
+    DataFusion(#[from] datafusion::error::DataFusionError),
+    /// Arrow failed to build or convert a table.
+    #[error("arrow: {0}")]
+    Arrow(#[from] datafusion::arrow::error::ArrowError),
+    /// Parquet failed to read or write a table.
+    #[error("parquet: {0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    /// An invariant of mieruka's own data did not hold; a bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

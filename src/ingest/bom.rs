@@ -1,0 +1,277 @@
+//! Bill-of-materials input: the BOM CSV (`parent_product_id,child_product_id,amount,unit`)
+//! and mieruka's BOM data model extension on a parent footprint
+//! (`dataSchema` = [`BOM_EXTENSION_SCHEMA`](super::BOM_EXTENSION_SCHEMA)).
+//!
+//! An edge reads "one declared unit of the parent uses `amount` of the child, in the child's
+//! declared unit unless `unit` says otherwise". Whether the products exist is checked by
+//! `ingest` against the store, not here.
+
+use serde_json::value::RawValue;
+
+use super::json::{
+    self, Checker, Diag, Lines, Sign, check_urn, decimal_string, parse_decimal_text, pointer,
+};
+use super::pact::object;
+use crate::model::{BomInput, DeclaredUnit};
+
+/// The exact header a BOM CSV starts with.
+pub const BOM_CSV_HEADER: &str = "parent_product_id,child_product_id,amount,unit";
+
+/// One parsed CSV row: an edge or the problems that reject it.
+pub(crate) struct CsvRow {
+    /// 0-based row index (header excluded).
+    pub index: usize,
+    /// 1-based line number.
+    pub line: usize,
+    /// The edge, when the row is valid.
+    pub edge: Option<(String, String, rust_decimal::Decimal, Option<DeclaredUnit>)>,
+    /// Errors (the row is rejected when there are any).
+    pub errors: Vec<Diag>,
+}
+
+fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    DeclaredUnit::from_pact(s).map(Some).ok_or_else(|| {
+        let names: Vec<String> = DeclaredUnit::ALL
+            .iter()
+            .map(|u| format!("{:?}", u.as_str()))
+            .collect();
+        format!(
+            "{s:?} is not a PACT declared unit ({}); leave it empty to mean the child's declared unit",
+            names.join(", ")
+        )
+    })
+}
+
+/// Parses a BOM CSV whose first line is [`BOM_CSV_HEADER`]. Rows are independent documents:
+/// a bad row is reported and the others still load.
+pub(crate) fn parse_csv(bytes: &[u8]) -> Vec<CsvRow> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut index = 0;
+    // Line numbers come from byte offsets: the csv reader's own count skips blank lines, and
+    // a record's offset is where the reader started, before any blank lines it skipped.
+    let lines = Lines::new(bytes);
+    let line_at = |p: Option<&csv::Position>| {
+        p.map_or(0, |p| {
+            let start = p.byte() as usize;
+            let skipped = bytes.get(start..).map_or(0, |rest| {
+                rest.iter()
+                    .take_while(|b| matches!(b, b'\n' | b'\r'))
+                    .count()
+            });
+            lines.line_of(start + skipped)
+        })
+    };
+    loop {
+        let line = match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => line_at(record.position()),
+            Err(e) => {
+                let line = line_at(e.position());
+                rows.push(CsvRow {
+                    index,
+                    line,
+                    edge: None,
+                    errors: vec![Diag {
+                        pointer: String::new(),
+                        message: format!("unreadable CSV row: {e}"),
+                        offset: None,
+                    }],
+                });
+                index += 1;
+                // The csv reader cannot resume after an I/O-level error; UTF-8 errors are per
+                // record, so keep going only for those.
+                if matches!(e.kind(), csv::ErrorKind::Utf8 { .. }) {
+                    continue;
+                }
+                break;
+            }
+        };
+        let mut errors = Vec::new();
+        let mut err = |field: &str, message: String| {
+            errors.push(Diag {
+                pointer: if field.is_empty() {
+                    String::new()
+                } else {
+                    format!("/{field}")
+                },
+                message,
+                offset: None,
+            })
+        };
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue; // blank line
+        }
+        if record.len() != 4 {
+            err(
+                "",
+                format!(
+                    "expected 4 fields ({BOM_CSV_HEADER}), found {}",
+                    record.len()
+                ),
+            );
+            rows.push(CsvRow {
+                index,
+                line,
+                edge: None,
+                errors,
+            });
+            index += 1;
+            continue;
+        }
+        let parent = record[0].trim();
+        let child = record[1].trim();
+        if let Err(m) = check_urn(parent) {
+            err("parent_product_id", m);
+        }
+        if let Err(m) = check_urn(child) {
+            err("child_product_id", m);
+        }
+        if !parent.is_empty() && parent == child {
+            err(
+                "child_product_id",
+                format!("self-loop: {parent} cannot be an input of itself"),
+            );
+        }
+        let amount = match parse_decimal_text(record[2].trim()) {
+            Ok(a) if a > rust_decimal::Decimal::ZERO => Some(a),
+            Ok(a) => {
+                err(
+                    "amount",
+                    format!("{a} is out of range: expected a value > 0"),
+                );
+                None
+            }
+            Err(m) => {
+                err("amount", m);
+                None
+            }
+        };
+        let unit = match unit(record[3].trim()) {
+            Ok(u) => Some(u),
+            Err(m) => {
+                err("unit", m);
+                None
+            }
+        };
+        let edge = match (amount, unit) {
+            (Some(a), Some(u)) if errors.is_empty() => {
+                Some((parent.to_owned(), child.to_owned(), a, u))
+            }
+            _ => None,
+        };
+        rows.push(CsvRow {
+            index,
+            line,
+            edge,
+            errors,
+        });
+        index += 1;
+    }
+    rows
+}
+
+/// Reads the `inputs` of a mieruka BOM extension at `ptr`.
+pub(crate) fn extension_inputs(
+    c: &mut Checker,
+    data: &RawValue,
+    ptr: &str,
+    own_product: Option<&str>,
+) -> Option<Vec<BomInput>> {
+    let entries = object(c, data, ptr)?;
+    let before = c.errors.len();
+    let mut inputs = None;
+    for (k, v) in &entries.0 {
+        match k.as_ref() {
+            "inputs" => {
+                let here = pointer(ptr, k);
+                match json::array(v) {
+                    Ok(items) => {
+                        let mut out = Vec::with_capacity(items.len());
+                        for (i, item) in items.iter().enumerate() {
+                            if let Some(input) = input(c, item, &format!("{here}/{i}"), own_product)
+                            {
+                                out.push(input);
+                            }
+                        }
+                        inputs = Some(out);
+                    }
+                    Err(m) => c.error(Some(v), here, m),
+                }
+            }
+            _ => c.warn(
+                Some(v),
+                pointer(ptr, k),
+                "unknown property of the mieruka BOM extension, ignored",
+            ),
+        }
+    }
+    if inputs.is_none() && !entries.0.iter().any(|(k, _)| k == "inputs") {
+        c.error(None, pointer(ptr, "inputs"), "missing required property");
+    }
+    (c.errors.len() == before).then(|| inputs.unwrap_or_default())
+}
+
+fn input(c: &mut Checker, raw: &RawValue, p: &str, own_product: Option<&str>) -> Option<BomInput> {
+    let entries = object(c, raw, p)?;
+    let (mut product, mut amount, mut unit_v) = (None, None, None);
+    for (k, v) in &entries.0 {
+        let here = pointer(p, k);
+        match k.as_ref() {
+            "productId" => match json::string(v).and_then(|s| check_urn(&s).map(|()| s)) {
+                Ok(s) if Some(s.as_ref()) == own_product => c.error(
+                    Some(v),
+                    here,
+                    format!("self-loop: {s} cannot be an input of itself"),
+                ),
+                Ok(s) => product = Some(s.into_owned()),
+                Err(m) => c.error(Some(v), here, m),
+            },
+            "amount" => match decimal_string(v, Sign::Positive) {
+                Ok(a) => amount = Some(a),
+                Err(m) => c.error(Some(v), here, m),
+            },
+            "unit" => match json::string(v).and_then(|s| unit(&s)) {
+                Ok(u) => unit_v = u,
+                Err(m) => c.error(Some(v), here, m),
+            },
+            "note" => {}
+            _ => c.warn(Some(v), here, "unknown property, ignored"),
+        }
+    }
+    for (key, present) in [
+        ("productId", product.is_some()),
+        ("amount", amount.is_some()),
+    ] {
+        if !present && !entries.0.iter().any(|(k, _)| k == key) {
+            c.error(None, pointer(p, key), "missing required property");
+        }
+    }
+    Some(BomInput {
+        product_id: product?,
+        amount: amount?,
+        unit: unit_v,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_lines_count_blank_lines() {
+        let text = format!("{BOM_CSV_HEADER}\nurn:a:1,urn:a:2,1,\n\nurn:a:1,urn:a:3,2,\n");
+        let rows = parse_csv(text.as_bytes());
+        let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [2, 4]);
+        let indexes: Vec<usize> = rows.iter().map(|r| r.index).collect();
+        assert_eq!(indexes, [0, 1]);
+    }
+}

@@ -1,0 +1,482 @@
+//! JSON plumbing for validation: objects read as borrowed `(key, raw value)` lists, exact
+//! number and decimal parsing straight from the JSON text (never through `f64`), RFC 6901
+//! pointers, and the diagnostics gathered while checking one document.
+//!
+//! Every raw value borrows from the input buffer, so a diagnostic can name the line it is on.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+/// One error or warning about a document: where (pointer and byte offset) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Diag {
+    /// RFC 6901 pointer relative to the document (`""` for the document itself).
+    pub pointer: String,
+    /// What is wrong, for a person to read.
+    pub message: String,
+    /// Byte offset in the input buffer of the value concerned, when known.
+    pub offset: Option<usize>,
+}
+
+/// Collects errors and warnings while checking one document.
+pub(crate) struct Checker {
+    base: usize,
+    len: usize,
+    pub errors: Vec<Diag>,
+    pub warnings: Vec<Diag>,
+}
+
+impl Checker {
+    /// A checker for documents borrowed from `buffer` (used to turn values into offsets).
+    pub fn new(buffer: &str) -> Checker {
+        Checker {
+            base: buffer.as_ptr() as usize,
+            len: buffer.len(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Offset of `raw` inside the buffer, when it lies inside it.
+    pub fn offset_of(&self, raw: &RawValue) -> Option<usize> {
+        let at = raw.get().as_ptr() as usize;
+        (at >= self.base && at <= self.base + self.len).then(|| at - self.base)
+    }
+
+    /// Records an error at `pointer`.
+    pub fn error(&mut self, raw: Option<&RawValue>, pointer: String, message: impl Into<String>) {
+        let offset = raw.and_then(|r| self.offset_of(r));
+        self.errors.push(Diag {
+            pointer,
+            message: message.into(),
+            offset,
+        });
+    }
+
+    /// Records a warning at `pointer`.
+    pub fn warn(&mut self, raw: Option<&RawValue>, pointer: String, message: impl Into<String>) {
+        let offset = raw.and_then(|r| self.offset_of(r));
+        self.warnings.push(Diag {
+            pointer,
+            message: message.into(),
+            offset,
+        });
+    }
+}
+
+/// Line starts of a text, to turn byte offsets into 1-based line numbers.
+pub(crate) struct Lines(Vec<usize>);
+
+impl Lines {
+    pub(crate) fn new(bytes: &[u8]) -> Lines {
+        let mut starts = vec![0];
+        starts.extend(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Lines(starts)
+    }
+
+    pub(crate) fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|s| *s <= offset)
+    }
+}
+
+/// Appends `key` to `base` as one RFC 6901 reference token.
+pub(crate) fn pointer(base: &str, key: &str) -> String {
+    let mut out = String::with_capacity(base.len() + key.len() + 1);
+    out.push_str(base);
+    out.push('/');
+    for c in key.chars() {
+        match c {
+            '~' => out.push_str("~0"),
+            '/' => out.push_str("~1"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Appends an array index to `base`.
+pub(crate) fn pointer_index(base: &str, index: usize) -> String {
+    format!("{base}/{index}")
+}
+
+/// An object key that borrows from the input when it has no escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string key")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// A JSON object as its entries in document order, each value left unparsed.
+pub(crate) struct Entries<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Entries<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = Entries<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+                    let v: &'de RawValue = map.next_value()?;
+                    out.push((k, v));
+                }
+                Ok(Entries(out))
+            }
+        }
+        d.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// The JSON type of a raw value, for messages ("expected a string, found number 12").
+pub(crate) fn describe(raw: &RawValue) -> String {
+    let text = raw.get();
+    let kind = match text.as_bytes().first() {
+        Some(b'{') => return "an object".into(),
+        Some(b'[') => return "an array".into(),
+        Some(b'"') => "string",
+        Some(b't' | b'f') => "boolean",
+        Some(b'n') => return "null".into(),
+        _ => "number",
+    };
+    let mut shown: String = text.chars().take(40).collect();
+    if shown.len() < text.len() {
+        shown.push('…');
+    }
+    format!("{kind} {shown}")
+}
+
+/// Parses `raw` as an object.
+pub(crate) fn object<'a>(raw: &'a RawValue) -> Result<Entries<'a>, String> {
+    if !raw.get().starts_with('{') {
+        return Err(format!("expected an object, found {}", describe(raw)));
+    }
+    serde_json::from_str::<Entries<'a>>(raw.get()).map_err(|e| e.to_string())
+}
+
+/// Parses `raw` as an array of raw values.
+pub(crate) fn array<'a>(raw: &'a RawValue) -> Result<Vec<&'a RawValue>, String> {
+    if !raw.get().starts_with('[') {
+        return Err(format!("expected an array, found {}", describe(raw)));
+    }
+    serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).map_err(|e| e.to_string())
+}
+
+/// Parses `raw` as a string, borrowing when the string has no escapes.
+pub(crate) fn string<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, String> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return Err(format!("expected a string, found {}", describe(raw)));
+    }
+    let inner = &text[1..text.len() - 1];
+    if !inner.contains('\\') {
+        return Ok(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(text)
+        .map(Cow::Owned)
+        .map_err(|e| e.to_string())
+}
+
+/// Parses `raw` as a boolean.
+pub(crate) fn boolean(raw: &RawValue) -> Result<bool, String> {
+    match raw.get() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("expected true or false, found {}", describe(raw))),
+    }
+}
+
+/// Parses `raw` as an integer that fits in `i32`.
+pub(crate) fn int32(raw: &RawValue) -> Result<i32, String> {
+    let text = raw.get();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("expected an integer, found {}", describe(raw)));
+    }
+    text.parse::<i32>()
+        .map_err(|_| format!("integer {text} does not fit in 32 bits"))
+}
+
+/// Which sign a decimal must have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sign {
+    /// Any value.
+    Any,
+    /// ≥ 0.
+    NonNegative,
+    /// > 0.
+    Positive,
+    /// ≤ 0.
+    NonPositive,
+}
+
+impl Sign {
+    fn check(self, d: Decimal, text: &str) -> Result<Decimal, String> {
+        let ok = match self {
+            Sign::Any => true,
+            Sign::NonNegative => !d.is_sign_negative() || d.is_zero(),
+            Sign::Positive => d > Decimal::ZERO,
+            Sign::NonPositive => d <= Decimal::ZERO,
+        };
+        if ok {
+            Ok(d)
+        } else {
+            let want = match self {
+                Sign::Any => "any value",
+                Sign::NonNegative => "a value ≥ 0",
+                Sign::Positive => "a value > 0",
+                Sign::NonPositive => "a value ≤ 0",
+            };
+            Err(format!("{text} is out of range: expected {want}"))
+        }
+    }
+}
+
+/// Whether `s` is a PACT decimal: `^[+-]?\d+(\.\d+)?$` (no exponent, no bare point).
+pub(crate) fn is_pact_decimal(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (int, frac) = match s.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (s, None),
+    };
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Decimal places kept for every amount (the scale of the Arrow Decimal128 columns):
+/// 1e-12 kgCO2e per declared unit. More digits are rounded half-to-even; the original
+/// document, kept by the store, still has them.
+pub const DECIMAL_SCALE: u32 = 12;
+
+/// Integer digits an amount may have so that it fits Decimal128(38, 12).
+const MAX_INTEGER_DIGITS: u32 = 38 - DECIMAL_SCALE;
+
+/// Brings an exactly parsed decimal to [`DECIMAL_SCALE`] places and checks its magnitude.
+fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
+    let d = if d.scale() > DECIMAL_SCALE {
+        d.round_dp(DECIMAL_SCALE)
+    } else {
+        d
+    };
+    if d.abs() >= Decimal::from_i128_with_scale(10_i128.pow(MAX_INTEGER_DIGITS.min(28)), 0) {
+        return Err(format!(
+            "{text} is too large: amounts must stay below 10^{MAX_INTEGER_DIGITS}"
+        ));
+    }
+    Ok(d)
+}
+
+/// Parses decimal text exactly (up to 28 significant digits).
+pub(crate) fn parse_decimal_text(s: &str) -> Result<Decimal, String> {
+    if !is_pact_decimal(s) {
+        return Err(format!(
+            "{s:?} is not a decimal number: expected digits with an optional sign and fraction, like \"12.5\""
+        ));
+    }
+    let d = Decimal::from_str_exact(s).map_err(|_| {
+        format!("{s:?} has more than 28 significant digits and cannot be held exactly")
+    })?;
+    fit(d, s)
+}
+
+/// Parses a PACT decimal string (`"12.5"`) exactly and checks its sign.
+pub(crate) fn decimal_string(raw: &RawValue, sign: Sign) -> Result<Decimal, String> {
+    let text = raw.get();
+    if !text.starts_with('"') {
+        return Err(format!(
+            "expected a decimal string like \"12.5\", found {}",
+            describe(raw)
+        ));
+    }
+    let s = string(raw)?;
+    let d = parse_decimal_text(&s)?;
+    sign.check(d, &s)
+}
+
+/// Parses a JSON number exactly from its text. Returns whether it was a string instead
+/// (accepted, for the caller to warn about).
+pub(crate) fn number_or_decimal_string(raw: &RawValue) -> Result<(Decimal, bool), String> {
+    let text = raw.get();
+    match text.as_bytes().first() {
+        Some(b'"') => decimal_string(raw, Sign::Any).map(|d| (d, true)),
+        Some(b'-' | b'0'..=b'9') => {
+            let d = if text.contains(['e', 'E']) {
+                Decimal::from_scientific(text)
+            } else {
+                Decimal::from_str_exact(text)
+            }
+            .map_err(|_| {
+                format!("number {text} cannot be held exactly in 28 significant digits")
+            })?;
+            Ok((fit(d, text)?, false))
+        }
+        _ => Err(format!("expected a number, found {}", describe(raw))),
+    }
+}
+
+/// Parses an RFC 3339 date-time (`2024-01-01T00:00:00Z`).
+pub(crate) fn date_time(raw: &RawValue) -> Result<DateTime<Utc>, String> {
+    let s = string(raw)?;
+    DateTime::parse_from_rfc3339(&s)
+        .map(|d| d.with_timezone(&Utc))
+        .map_err(|e| {
+            format!("{s:?} is not an RFC 3339 date-time like \"2024-01-01T00:00:00Z\" ({e})")
+        })
+}
+
+/// Whether `s` is a UUID in 8-4-4-4-12 hex form (any case).
+pub fn is_uuid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Parses a UUID string; returns it lower-cased.
+pub(crate) fn uuid(raw: &RawValue) -> Result<String, String> {
+    let s = string(raw)?;
+    if is_uuid(&s) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{s:?} is not a UUID like \"f4b1225a-bd44-4c8e-861d-079e4e1dfd69\""
+        ))
+    }
+}
+
+/// Checks URN syntax (RFC 8141): `urn:` + NID (2–32 letters, digits or `-`) + `:` + a
+/// non-empty NSS of URI path characters. The NSS is not interpreted further: PACT's own
+/// examples use `urn:uuid:` values that are not UUIDs.
+pub(crate) fn check_urn(s: &str) -> Result<(), String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "{s:?} is not a URN ({why}); expected e.g. \"urn:gtin:4712345060507\""
+        ))
+    };
+    let Some(prefix) = s.get(..4) else {
+        return bad("too short");
+    };
+    if !prefix.eq_ignore_ascii_case("urn:") {
+        return bad("it must start with \"urn:\"");
+    }
+    let rest = &s[4..];
+    let Some((nid, nss)) = rest.split_once(':') else {
+        return bad("missing \":\" after the namespace");
+    };
+    let nid_ok = (2..=32).contains(&nid.len())
+        && nid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !nid.starts_with('-')
+        && !nid.ends_with('-');
+    if !nid_ok {
+        return bad("invalid namespace identifier");
+    }
+    if nss.is_empty() {
+        return bad("empty namespace-specific string");
+    }
+    let nss_ok = nss.bytes().all(|b| {
+        b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@/".contains(&b) || b >= 0x80 // IRIs in the wild; harmless for matching
+    });
+    if !nss_ok {
+        return bad("it contains characters a URN may not hold, such as spaces");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(s: &str) -> &RawValue {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn decimals_parse_exactly() {
+        assert_eq!(
+            decimal_string(raw("\"0.1\""), Sign::Any)
+                .unwrap()
+                .to_string(),
+            "0.1"
+        );
+        assert_eq!(
+            decimal_string(raw("\"+12.50\""), Sign::Positive)
+                .unwrap()
+                .to_string(),
+            "12.50"
+        );
+        assert!(decimal_string(raw("\"1e3\""), Sign::Any).is_err());
+        assert!(decimal_string(raw("\".5\""), Sign::Any).is_err());
+        assert!(decimal_string(raw("\"5.\""), Sign::Any).is_err());
+        assert!(decimal_string(raw("\"\""), Sign::Any).is_err());
+        assert!(decimal_string(raw("\"0\""), Sign::Positive).is_err());
+        assert!(decimal_string(raw("\"-0.1\""), Sign::NonNegative).is_err());
+        assert!(decimal_string(raw("\"-0.0\""), Sign::NonNegative).is_ok());
+        assert!(decimal_string(raw("1.5"), Sign::Any).is_err());
+        assert!(decimal_string(raw("\"123456789012345678901234567890\""), Sign::Any).is_err());
+        // A JSON number keeps its written digits: 12.9 is not 12.9000000000000003552…
+        let (d, was_string) = number_or_decimal_string(raw("12.9")).unwrap();
+        assert_eq!((d.to_string().as_str(), was_string), ("12.9", false));
+        let (d, _) = number_or_decimal_string(raw("1.5e1")).unwrap();
+        assert_eq!(d, Decimal::new(15, 0));
+    }
+
+    #[test]
+    fn urns_follow_rfc8141_syntax() {
+        assert!(check_urn("urn:gtin:5695872369587").is_ok());
+        assert!(check_urn("URN:epc:id:sgln:562958.00000.4").is_ok());
+        assert!(check_urn("urn:uuid:69585GB6-56T9-6958-E526-6FDGZJHU1326").is_ok());
+        assert!(check_urn("urn:pact:productclassification:un-cpc:1234").is_ok());
+        assert!(check_urn("gtin:5695872369587").is_err());
+        assert!(check_urn("urn:gtin").is_err());
+        assert!(check_urn("urn:x:").is_err());
+        assert!(check_urn("urn:gtin:12 34").is_err());
+        assert!(check_urn("urn:-x:1").is_err());
+    }
+
+    #[test]
+    fn pointers_escape_tokens() {
+        assert_eq!(pointer("/pcf", "a/b~c"), "/pcf/a~1b~0c");
+        assert_eq!(pointer_index("/companyIds", 2), "/companyIds/2");
+    }
+
+    #[test]
+    fn strings_borrow_without_escapes() {
+        assert!(matches!(
+            string(raw("\"abc\"")).unwrap(),
+            Cow::Borrowed("abc")
+        ));
+        assert_eq!(string(raw("\"a\\u00e9\"")).unwrap(), "aé");
+        assert!(string(raw("12")).is_err());
+    }
+}

@@ -1,0 +1,817 @@
+//! Ingest: PACT v2/v3 JSON (single documents, list responses, arrays, NDJSON, CloudEvents),
+//! the GxD extension and BOM CSVs → validated model values → Arrow rows.
+//!
+//! Validation is all-or-nothing per document: a document with any error is rejected whole and
+//! never half-loads; its siblings still load unless `all_or_nothing` is set. Every problem
+//! names its source, the document's position, the line and the JSON pointer. This module
+//! decides what to store; `store` does the writing.
+
+mod bom;
+mod gxd;
+mod json;
+mod pact;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use datafusion::arrow::array::{Array, Decimal128Array, ListArray, StringArray};
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+pub use bom::BOM_CSV_HEADER;
+pub use json::{DECIMAL_SCALE, is_uuid};
+pub use pact::BOM_EXTENSION_SCHEMA;
+
+use self::json::{Checker, Diag, Lines};
+use crate::model::{BomEdge, BomSource};
+use crate::table::{self, FootprintRecord, LogRow, Tables};
+use crate::{Error, Result};
+
+/// Default limit on one JSON document (an NDJSON line or a whole JSON file): 16 MiB.
+pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
+
+/// Bytes to ingest and the name they are reported under.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// File path as given, or a label such as `upload`.
+    pub name: String,
+    /// The bytes as received.
+    pub bytes: Vec<u8>,
+}
+
+impl Source {
+    /// Reads `path`; a directory is read recursively for `*.json`, `*.ndjson`, `*.jsonl` and
+    /// `*.csv` files, in name order.
+    pub fn read_path(path: &Path) -> Result<Vec<Source>> {
+        let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+        if !meta.is_dir() {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            return Ok(vec![Source {
+                name: path.display().to_string(),
+                bytes,
+            }]);
+        }
+        let mut files = Vec::new();
+        collect_files(path, &mut files)?;
+        files.sort();
+        files
+            .into_iter()
+            .map(|p| {
+                let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+                Ok(Source {
+                    name: p.display().to_string(),
+                    bytes,
+                })
+            })
+            .collect()
+    }
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let path = entry.map_err(|e| Error::io(dir, e))?.path();
+        if path.is_dir() {
+            collect_files(&path, out)?;
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("json" | "ndjson" | "jsonl" | "csv")
+        ) {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// How an ingest behaves.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// Largest JSON document accepted (an NDJSON line, or a whole JSON file).
+    pub max_document_bytes: usize,
+    /// Store nothing if any document is rejected.
+    pub all_or_nothing: bool,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
+            all_or_nothing: false,
+        }
+    }
+}
+
+/// One error or warning of an ingest report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The source the document came from.
+    pub source: String,
+    /// 0-based position of the document (footprint or CSV row) in its source.
+    pub index: usize,
+    /// 1-based line of the value concerned.
+    pub line: usize,
+    /// RFC 6901 pointer into the document (`/pcf/declaredUnit`), or `/column` for CSV rows.
+    pub pointer: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What an ingest did; `mieruka ingest --format json` prints it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct IngestReport {
+    /// Documents accepted (footprints and BOM rows), duplicates included.
+    pub accepted: usize,
+    /// Documents rejected.
+    pub rejected: usize,
+    /// Accepted documents that were already stored with identical content.
+    pub duplicates: usize,
+    /// New footprint versions.
+    pub footprints: usize,
+    /// New or changed BOM edges.
+    pub bom_edges: usize,
+    /// Whether anything was written (false on a dry run, with `--all-or-nothing` after a
+    /// rejection, or when everything was a duplicate).
+    pub stored: bool,
+    /// The ingest sequence number of the commit, when stored.
+    pub ingest_seq: Option<i64>,
+    /// Warnings: accepted as read, but worth a look.
+    pub warnings: Vec<Problem>,
+    /// Errors: why documents were rejected.
+    pub errors: Vec<Problem>,
+}
+
+impl IngestReport {
+    /// Exit code per the CLI contract: 0 nothing rejected, 1 some rejected.
+    pub fn exit_code(&self) -> i32 {
+        if self.rejected == 0 { 0 } else { 1 }
+    }
+}
+
+/// What an ingest would add, checked against what is already stored.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The report.
+    pub report: IngestReport,
+    /// New footprint records.
+    pub footprints: Vec<FootprintRecord>,
+    /// New or changed BOM edges.
+    pub bom: Vec<BomEdge>,
+    /// Log rows.
+    pub log: Vec<LogRow>,
+    /// When the documents were checked (the `ingested_at` of the log rows).
+    pub at: chrono::DateTime<Utc>,
+}
+
+impl Prepared {
+    /// Whether there is anything to store.
+    pub fn is_empty(&self) -> bool {
+        self.footprints.is_empty() && self.bom.is_empty()
+    }
+
+    /// The rows as tables for ingest number `seq`.
+    pub fn to_tables(&self, seq: i64) -> Result<Tables> {
+        Ok(Tables {
+            footprints: vec![table::footprints_batch(&self.footprints, seq)?],
+            footprint_extensions: vec![table::extensions_batch(&self.footprints, seq)?],
+            bom: vec![table::bom_batch(&self.bom, seq)?],
+            ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
+        })
+    }
+}
+
+/// One JSON text to check: a footprint, or something that was rejected before parsing.
+struct Doc<'a> {
+    source: usize,
+    index: usize,
+    line: usize,
+    text: Result<&'a RawValue, Diag>,
+}
+
+/// The outcome of checking one footprint document.
+struct Checked {
+    source: usize,
+    index: usize,
+    line: usize,
+    record: Option<FootprintRecord>,
+    errors: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+fn problem(sources: &[Source], source: usize, index: usize, line: usize, d: Diag) -> Problem {
+    Problem {
+        source: sources[source].name.clone(),
+        index,
+        line,
+        pointer: d.pointer,
+        message: d.message,
+    }
+}
+
+fn whole(message: impl Into<String>) -> Diag {
+    Diag {
+        pointer: String::new(),
+        message: message.into(),
+        offset: None,
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+fn first_line(bytes: &[u8]) -> &[u8] {
+    let line = bytes.split(|b| *b == b'\n').next().unwrap_or(bytes);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn size(n: usize) -> String {
+    match n {
+        0..1024 => format!("{n} bytes"),
+        1024..1048576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1048576.0),
+    }
+}
+
+fn size_message(len: usize, limit: usize) -> String {
+    format!(
+        "document is {}, over the {} limit (raise it with --max-document-size)",
+        size(len),
+        size(limit)
+    )
+}
+
+/// Which footprints a JSON text holds: itself, an array's elements, a list response's
+/// `data`, a get response's `data`, or a CloudEvent's `data.pfs`.
+fn footprint_values(top: &RawValue) -> std::result::Result<Vec<&RawValue>, String> {
+    match top.get().as_bytes().first() {
+        Some(b'[') => json::array(top),
+        Some(b'{') => {
+            let entries = json::object(top)?;
+            let get = |key: &str| entries.0.iter().find(|(k, _)| k == key).map(|e| e.1);
+            if get("pcf").is_some() || get("specVersion").is_some() {
+                return Ok(vec![top]);
+            }
+            if let Some(data) = get("data") {
+                return match data.get().as_bytes().first() {
+                    Some(b'[') => json::array(data),
+                    Some(b'{') => {
+                        let inner = json::object(data)?;
+                        match inner.0.iter().find(|(k, _)| k == "pfs") {
+                            Some((_, pfs)) => json::array(pfs),
+                            None => Ok(vec![data]),
+                        }
+                    }
+                    _ => Err(format!(
+                        "\"data\" holds {}, not footprints",
+                        json::describe(data)
+                    )),
+                };
+            }
+            if let (Some(code), Some(message)) = (get("code"), get("message")) {
+                return Err(format!(
+                    "this is a PACT error response ({}: {}), not a product footprint",
+                    code.get(),
+                    message.get()
+                ));
+            }
+            Ok(vec![top])
+        }
+        _ => Err(format!(
+            "expected a product footprint object, an array of them or a PACT response, found {}",
+            json::describe(top)
+        )),
+    }
+}
+
+/// Splits one JSON text (a file or an NDJSON line) into footprint documents.
+fn split_json<'a>(
+    source: usize,
+    text: &'a str,
+    first_line_no: usize,
+    next_index: &mut usize,
+    docs: &mut Vec<Doc<'a>>,
+) {
+    let lines = Lines::new(text.as_bytes());
+    let mut push = |docs: &mut Vec<Doc<'a>>, line: usize, text: Result<&'a RawValue, Diag>| {
+        docs.push(Doc {
+            source,
+            index: *next_index,
+            line,
+            text,
+        });
+        *next_index += 1;
+    };
+    let top: &RawValue = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            let what = match e.classify() {
+                serde_json::error::Category::Eof => "truncated JSON",
+                _ => "invalid JSON",
+            };
+            let line = first_line_no + e.line().saturating_sub(1);
+            let msg = e.to_string();
+            let msg = msg.split(" at line ").next().unwrap_or(&msg);
+            push(
+                docs,
+                line,
+                Err(whole(format!(
+                    "{what}: {msg} (line {line}, column {})",
+                    e.column()
+                ))),
+            );
+            return;
+        }
+    };
+    match footprint_values(top) {
+        Ok(values) => {
+            for v in values {
+                let offset = v.get().as_ptr() as usize - text.as_ptr() as usize;
+                push(docs, first_line_no + lines.line_of(offset) - 1, Ok(v));
+            }
+        }
+        Err(message) => push(docs, first_line_no, Err(whole(message))),
+    }
+}
+
+/// What kind of input a source is.
+enum Layout {
+    BomCsv,
+    Ndjson,
+    Json,
+}
+
+fn layout(bytes: &[u8]) -> std::result::Result<Layout, String> {
+    let bytes = strip_bom(bytes);
+    let head = first_line(bytes);
+    if head == BOM_CSV_HEADER.as_bytes() {
+        return Ok(Layout::BomCsv);
+    }
+    let trimmed = head.trim_ascii();
+    match bytes.trim_ascii_start().first() {
+        None => Err("empty input".into()),
+        Some(b'{' | b'[') => {
+            let rest = &bytes[head.len().min(bytes.len())..];
+            let is_ndjson = !trimmed.is_empty()
+                && serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
+                && !rest.trim_ascii().is_empty();
+            Ok(if is_ndjson { Layout::Ndjson } else { Layout::Json })
+        }
+        Some(_) if head.contains(&b',') => Err(format!(
+            "a CSV file must start with the header {BOM_CSV_HEADER:?}; found {:?}",
+            String::from_utf8_lossy(&head[..head.len().min(120)])
+        )),
+        Some(_) => Err(
+            "not JSON, NDJSON or a known CSV (expected a PACT footprint, a list response, an array, NDJSON, or a BOM CSV)"
+                .into(),
+        ),
+    }
+}
+
+fn utf8_error(bytes: &[u8], e: std::str::Utf8Error, first_line_no: usize) -> (usize, Diag) {
+    let at = e.valid_up_to();
+    let line = first_line_no + bytes[..at].iter().filter(|b| **b == b'\n').count();
+    (
+        line,
+        whole(format!(
+            "invalid UTF-8 at byte {at} (line {line}); PACT documents must be UTF-8"
+        )),
+    )
+}
+
+/// A BOM CSV row that passed its own checks.
+struct CsvEdge {
+    source: usize,
+    index: usize,
+    line: usize,
+    edge: BomEdge,
+}
+
+/// Checks `sources` and decides what to add to `existing`: new footprint versions and BOM
+/// edges, with duplicates skipped and conflicts rejected. `progress` receives the number of
+/// bytes checked as work completes.
+pub fn prepare(
+    existing: &Tables,
+    sources: &[Source],
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Prepared> {
+    let mut report = IngestReport::default();
+    let mut log = Vec::new();
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut csv_edges: Vec<CsvEdge> = Vec::new();
+
+    for (si, src) in sources.iter().enumerate() {
+        let bytes = strip_bom(&src.bytes);
+        let mut index = 0;
+        match layout(&src.bytes) {
+            Err(message) => docs.push(Doc {
+                source: si,
+                index: 0,
+                line: 1,
+                text: Err(whole(message)),
+            }),
+            Ok(Layout::BomCsv) => {
+                for row in bom::parse_csv(bytes) {
+                    match row.edge {
+                        Some((parent, child, amount, unit)) => csv_edges.push(CsvEdge {
+                            source: si,
+                            index: row.index,
+                            line: row.line,
+                            edge: BomEdge {
+                                parent_product_id: parent,
+                                child_product_id: child,
+                                amount,
+                                unit,
+                                source: BomSource::Csv {
+                                    file: src.name.clone(),
+                                    line: row.line,
+                                },
+                            },
+                        }),
+                        None => {
+                            report.rejected += 1;
+                            for d in row.errors {
+                                let p = problem(sources, si, row.index, row.line, d);
+                                log.push(log_row(&p, "rejected", "bom_edge", None));
+                                report.errors.push(p);
+                            }
+                        }
+                    }
+                }
+                progress(src.bytes.len() as u64);
+            }
+            Ok(Layout::Ndjson) => {
+                let mut line_no = 0;
+                for line in bytes.split(|b| *b == b'\n') {
+                    line_no += 1;
+                    let line = line.strip_suffix(b"\r").unwrap_or(line);
+                    if line.trim_ascii().is_empty() {
+                        continue;
+                    }
+                    if line.len() > opts.max_document_bytes {
+                        docs.push(Doc {
+                            source: si,
+                            index,
+                            line: line_no,
+                            text: Err(whole(size_message(line.len(), opts.max_document_bytes))),
+                        });
+                        index += 1;
+                        continue;
+                    }
+                    match std::str::from_utf8(line) {
+                        Ok(text) => split_json(si, text, line_no, &mut index, &mut docs),
+                        Err(e) => {
+                            let (l, d) = utf8_error(line, e, line_no);
+                            docs.push(Doc {
+                                source: si,
+                                index,
+                                line: l,
+                                text: Err(d),
+                            });
+                            index += 1;
+                        }
+                    }
+                }
+            }
+            Ok(Layout::Json) => {
+                if bytes.len() > opts.max_document_bytes {
+                    docs.push(Doc {
+                        source: si,
+                        index,
+                        line: 1,
+                        text: Err(whole(size_message(bytes.len(), opts.max_document_bytes))),
+                    });
+                    continue;
+                }
+                match std::str::from_utf8(bytes) {
+                    Ok(text) => split_json(si, text, 1, &mut index, &mut docs),
+                    Err(e) => {
+                        let (l, d) = utf8_error(bytes, e, 1);
+                        docs.push(Doc {
+                            source: si,
+                            index,
+                            line: l,
+                            text: Err(d),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // Check every footprint document; this is where the time goes, so use every core.
+    let checked: Vec<Checked> = docs
+        .into_par_iter()
+        .map(|doc| {
+            let name = &sources[doc.source].name;
+            let mut out = Checked {
+                source: doc.source,
+                index: doc.index,
+                line: doc.line,
+                record: None,
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            };
+            match doc.text {
+                Err(d) => out
+                    .errors
+                    .push(problem(sources, doc.source, doc.index, doc.line, d)),
+                Ok(raw) => {
+                    let text = raw.get();
+                    let mut c = Checker::new(text);
+                    let fp = pact::footprint(&mut c, raw);
+                    let line_of = |d: &Diag| {
+                        d.offset.map_or(doc.line, |o| {
+                            doc.line + text.as_bytes()[..o].iter().filter(|b| **b == b'\n').count()
+                        })
+                    };
+                    for d in c.errors {
+                        let l = line_of(&d);
+                        out.errors
+                            .push(problem(sources, doc.source, doc.index, l, d));
+                    }
+                    for d in c.warnings {
+                        let l = line_of(&d);
+                        out.warnings
+                            .push(problem(sources, doc.source, doc.index, l, d));
+                    }
+                    if out.errors.is_empty() {
+                        out.record = fp.map(|footprint| FootprintRecord {
+                            footprint,
+                            document_json: text.to_owned(),
+                            source: name.clone(),
+                        });
+                    }
+                    progress(text.len() as u64);
+                }
+            }
+            out
+        })
+        .collect();
+
+    // Idempotency: the same id and version again is a duplicate when the content is the same,
+    // and a conflict otherwise (PACT asks for a new version for any change).
+    let stored = StoredIndex::new(existing)?;
+    let mut in_batch: HashMap<(String, Option<i32>), usize> = HashMap::new();
+    let mut footprints: Vec<FootprintRecord> = Vec::new();
+    let mut origins: Vec<Problem> = Vec::new(); // where each new footprint came from
+    for mut ch in checked {
+        let at = Problem {
+            source: sources[ch.source].name.clone(),
+            index: ch.index,
+            line: ch.line,
+            pointer: String::new(),
+            message: String::new(),
+        };
+        let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
+        for w in ch.warnings.drain(..) {
+            log.push(log_row(&w, "warning", "footprint", id.clone()));
+            report.warnings.push(w);
+        }
+        let Some(record) = ch.record else {
+            report.rejected += 1;
+            for e in ch.errors {
+                log.push(log_row(&e, "rejected", "footprint", None));
+                report.errors.push(e);
+            }
+            continue;
+        };
+        let key = (record.footprint.id.clone(), record.footprint.version);
+        let earlier = stored
+            .documents
+            .get(&(key.0.as_str(), key.1))
+            .copied()
+            .or_else(|| {
+                in_batch
+                    .get(&key)
+                    .map(|i| footprints[*i].document_json.as_str())
+            });
+        match earlier {
+            None => {
+                report.accepted += 1;
+                log.push(done_row(&at, "accepted", "footprint", id));
+                in_batch.insert(key, footprints.len());
+                footprints.push(record);
+                origins.push(at);
+            }
+            Some(doc) if same_document(doc, &record.document_json) => {
+                report.accepted += 1;
+                report.duplicates += 1;
+                log.push(done_row(&at, "duplicate", "footprint", id));
+            }
+            Some(_) => {
+                let e = Problem {
+                    pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
+                    message: format!(
+                        "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
+                        key.0,
+                        key.1.map_or("(none)".into(), |v| v.to_string())
+                    ),
+                    ..at
+                };
+                report.rejected += 1;
+                log.push(log_row(&e, "rejected", "footprint", id));
+                report.errors.push(e);
+            }
+        }
+    }
+
+    // BOM edges: the inputs declared by new footprints' BOM extensions, then CSV rows.
+    let mut known_products: HashSet<&str> = stored.products.iter().map(String::as_str).collect();
+    for r in &footprints {
+        known_products.extend(r.footprint.product_ids.iter().map(String::as_str));
+    }
+    let mut bom = Vec::new();
+    for (r, at) in footprints.iter().zip(&origins) {
+        let f = &r.footprint;
+        for input in &f.bom_inputs {
+            if !known_products.contains(input.product_id.as_str()) {
+                let w = Problem {
+                    pointer: "/extensions".into(),
+                    message: dangling(&input.product_id),
+                    ..at.clone()
+                };
+                log.push(log_row(&w, "warning", "bom_edge", Some(f.id.clone())));
+                report.warnings.push(w);
+            }
+            bom.push(BomEdge {
+                parent_product_id: f.product_id().to_owned(),
+                child_product_id: input.product_id.clone(),
+                amount: input.amount,
+                unit: input.unit,
+                source: BomSource::Extension {
+                    footprint_id: f.id.clone(),
+                },
+            });
+        }
+    }
+    for ce in csv_edges {
+        let e = &ce.edge;
+        let at = Problem {
+            source: sources[ce.source].name.clone(),
+            index: ce.index,
+            line: ce.line,
+            pointer: String::new(),
+            message: String::new(),
+        };
+        for (col, id) in [
+            ("parent_product_id", &e.parent_product_id),
+            ("child_product_id", &e.child_product_id),
+        ] {
+            if !known_products.contains(id.as_str()) {
+                let w = Problem {
+                    pointer: format!("/{col}"),
+                    message: dangling(id),
+                    ..at.clone()
+                };
+                log.push(log_row(&w, "warning", "bom_edge", None));
+                report.warnings.push(w);
+            }
+        }
+        report.accepted += 1;
+        let current = stored
+            .csv_edges
+            .get(&(e.parent_product_id.as_str(), e.child_product_id.as_str()));
+        let same = current == Some(&(e.amount.normalize(), e.unit.map(|u| u.as_str().to_owned())));
+        if same {
+            report.duplicates += 1;
+            log.push(done_row(&at, "duplicate", "bom_edge", None));
+        } else {
+            log.push(done_row(&at, "accepted", "bom_edge", None));
+            bom.push(ce.edge);
+        }
+    }
+
+    report.footprints = footprints.len();
+    report.bom_edges = bom.len();
+    Ok(Prepared {
+        report,
+        footprints,
+        bom,
+        log,
+        at: Utc::now(),
+    })
+}
+
+/// Checks `sources` against the data directory and commits what is new, under the
+/// directory's write lock. With `all_or_nothing`, a rejection stores nothing.
+pub fn ingest_into(
+    store: &crate::store::Store,
+    sources: &[Source],
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IngestReport> {
+    let lock = store.lock()?;
+    let existing = lock.load()?;
+    let mut prepared = prepare(&existing, sources, opts, progress)?;
+    let blocked = opts.all_or_nothing && prepared.report.rejected > 0;
+    if !blocked && !prepared.is_empty() {
+        prepared.report.ingest_seq = Some(lock.commit(&prepared, sources)?);
+        prepared.report.stored = true;
+    }
+    Ok(prepared.report)
+}
+
+fn dangling(product: &str) -> String {
+    format!(
+        "product {product} has no footprint yet; the edge counts as dangling until one is ingested"
+    )
+}
+
+/// A log row for an accepted or duplicate document (no pointer, no message).
+fn done_row(at: &Problem, status: &'static str, kind: &'static str, id: Option<String>) -> LogRow {
+    LogRow {
+        pointer: None,
+        message: None,
+        ..log_row(at, status, kind, id)
+    }
+}
+
+/// A log row for an error or warning.
+fn log_row(p: &Problem, status: &'static str, kind: &'static str, id: Option<String>) -> LogRow {
+    LogRow {
+        source: p.source.clone(),
+        index: p.index,
+        line: p.line,
+        status,
+        kind,
+        footprint_id: id,
+        pointer: Some(p.pointer.clone()),
+        message: Some(p.message.clone()),
+    }
+}
+
+/// Two documents are the same when their text is, or when they parse to equal JSON values
+/// (whitespace and key order do not matter).
+fn same_document(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (
+                serde_json::from_str::<serde_json::Value>(a),
+                serde_json::from_str::<serde_json::Value>(b),
+            ),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+/// What idempotency and product checks need from the stored tables.
+struct StoredIndex<'a> {
+    documents: HashMap<(&'a str, Option<i32>), &'a str>,
+    products: Vec<String>,
+    csv_edges: HashMap<(&'a str, &'a str), (Decimal, Option<String>)>,
+}
+
+impl<'a> StoredIndex<'a> {
+    fn new(t: &'a Tables) -> Result<StoredIndex<'a>> {
+        let mut index = StoredIndex {
+            documents: HashMap::new(),
+            products: Vec::new(),
+            csv_edges: HashMap::new(),
+        };
+        for b in &t.footprints {
+            let ids = downcast::<StringArray>(b, "id")?;
+            let versions = downcast::<datafusion::arrow::array::Int32Array>(b, "version")?;
+            let docs = downcast::<StringArray>(b, "document_json")?;
+            let products = downcast::<ListArray>(b, "product_ids")?;
+            for i in 0..b.num_rows() {
+                let v = (!versions.is_null(i)).then(|| versions.value(i));
+                index.documents.insert((ids.value(i), v), docs.value(i));
+                let list = products.value(i);
+                if let Some(s) = list.as_any().downcast_ref::<StringArray>() {
+                    index.products.extend(s.iter().flatten().map(str::to_owned));
+                }
+            }
+        }
+        for b in &t.bom {
+            let parents = downcast::<StringArray>(b, "parent_product_id")?;
+            let children = downcast::<StringArray>(b, "child_product_id")?;
+            let amounts = downcast::<Decimal128Array>(b, "amount")?;
+            let units = downcast::<StringArray>(b, "unit")?;
+            let kinds = downcast::<StringArray>(b, "source_kind")?;
+            for i in 0..b.num_rows() {
+                if kinds.value(i) != "csv" {
+                    continue;
+                }
+                let unit = (!units.is_null(i)).then(|| units.value(i).to_owned());
+                let amount = table::i128_to_decimal(amounts.value(i), amounts.scale());
+                // Amounts compare by value, not by scale.
+                index.csv_edges.insert(
+                    (parents.value(i), children.value(i)),
+                    (amount.normalize(), unit),
+                );
+            }
+        }
+        Ok(index)
+    }
+}
+
+fn downcast<'b, T: 'static>(
+    b: &'b datafusion::arrow::array::RecordBatch,
+    name: &str,
+) -> Result<&'b T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| Error::Internal(format!("stored column {name} is missing or mistyped")))
+}

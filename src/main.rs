@@ -1,0 +1,469 @@
+//! The `mieruka` command: parses arguments, sets up logging, calls the library and turns the
+//! outcome into an exit code (0 fine, 1 some documents rejected, 2 usage or I/O error).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
+use mieruka::output::{self, Format};
+use mieruka::query::{Catalog, Session};
+use mieruka::store::Store;
+use mieruka::table::Tables;
+use mieruka::{dataset, generator};
+
+/// mieruka (見える化): supply-chain carbon footprint hotspots and GX product scores from
+/// PACT footprints with the Green x Digital Consortium Gate-to-Gate extension.
+///
+/// Without --data, every command reads the bundled demo dataset (a synthetic notebook-PC
+/// supply chain) read-only. With --data DIR (or MIERUKA_DATA), commands read the data
+/// directory DIR, which `mieruka ingest --data DIR FILES…` creates and fills.
+#[derive(Parser)]
+#[command(name = "mieruka", version, max_term_width = 100)]
+struct Cli {
+    /// Log more (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct DataArg {
+    /// Data directory to read (default: the bundled demo dataset, read-only).
+    #[arg(long, value_name = "DIR", env = "MIERUKA_DATA")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<TableFormat> for Format {
+    fn from(f: TableFormat) -> Format {
+        match f {
+            TableFormat::Table => Format::Table,
+            TableFormat::Json => Format::Json,
+            TableFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check PACT footprints and BOM CSVs and store them in a data directory.
+    ///
+    /// Reads PACT v2 or v3 ProductFootprints as single documents, list responses
+    /// ({"data":[…]}), JSON arrays, NDJSON or CloudEvents, and BOM CSVs whose header is
+    /// `parent_product_id,child_product_id,amount,unit`. A directory is read recursively.
+    /// Each document is checked whole: a document with any error is rejected and the others
+    /// are stored (unless --all-or-nothing). Re-ingesting the same id and version is a no-op.
+    ///
+    /// Exit status: 0 nothing rejected, 1 some documents rejected, 2 usage or I/O error.
+    ///
+    /// Examples:
+    ///   mieruka ingest --data ./gx footprints.json bom.csv
+    ///   mieruka ingest --dry-run --format json supplier-upload.ndjson
+    #[command(verbatim_doc_comment)]
+    Ingest {
+        /// Files or directories to read.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Data directory to store into (created if missing).
+        #[arg(long, value_name = "DIR", env = "MIERUKA_DATA")]
+        data: Option<PathBuf>,
+        /// Check only; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Store nothing if any document is rejected.
+        #[arg(long)]
+        all_or_nothing: bool,
+        /// Largest JSON document accepted (an NDJSON line or a whole JSON file), e.g. 16MiB.
+        #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
+        max_document_size: usize,
+        /// Report format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormat,
+    },
+    /// List footprints (the latest version of each, unless --all-versions).
+    Footprints {
+        #[command(flatten)]
+        data: DataArg,
+        /// Only footprints of companies whose name contains this text.
+        #[arg(long)]
+        company: Option<String>,
+        /// Include superseded versions.
+        #[arg(long)]
+        all_versions: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Run a catalog query by id, or ad-hoc read-only SQL.
+    ///
+    /// Catalog queries live in queries/ (id = path without .sql) and take typed parameters:
+    ///   mieruka query --list
+    ///   mieruka query footprints/summary
+    ///   mieruka query footprints/by_company --param company=Kaede
+    ///   mieruka query "SELECT company_name, count(*) FROM footprints GROUP BY 1"
+    /// Tables: footprints, footprints_latest, footprint_extensions, bom, bom_history,
+    /// ingest_log.
+    #[command(verbatim_doc_comment)]
+    Query {
+        /// Query id (e.g. footprints/summary) or SQL text.
+        #[arg(required_unless_present = "list")]
+        query: Option<String>,
+        /// A parameter, as name=value (repeatable).
+        #[arg(long = "param", short = 'p', value_name = "NAME=VALUE", value_parser = parse_param)]
+        params: Vec<(String, String)>,
+        /// List the catalog instead.
+        #[arg(long)]
+        list: bool,
+        #[command(flatten)]
+        data: DataArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Write a synthetic supply chain (footprints.ndjson + bom.csv) for tests and benchmarks.
+    ///
+    /// The same options and seed give byte-identical files. Ingest the result with
+    /// `mieruka ingest --data DIR OUT/`.
+    #[command(verbatim_doc_comment)]
+    Gen {
+        /// Total footprints.
+        #[arg(long, default_value_t = 1000)]
+        nodes: usize,
+        /// Tiers (tier 0 holds the root products).
+        #[arg(long, default_value_t = 4)]
+        tiers: usize,
+        /// Inputs per expanded node.
+        #[arg(long, default_value_t = 3)]
+        fanout: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Root products on tier 0 (default: nodes / 1000, at least 1).
+        #[arg(long)]
+        roots: Option<usize>,
+        /// Percent of footprints without Gate-to-Gate data (black boxes).
+        #[arg(long, default_value_t = 5.0)]
+        black_box_pct: f64,
+        /// Percent of footprints with untraced upstream emissions.
+        #[arg(long, default_value_t = 20.0)]
+        gap_pct: f64,
+        /// Percent of footprints whose suppliers' CFPs exceed their reported upstream.
+        #[arg(long, default_value_t = 2.0)]
+        mismatch_pct: f64,
+        /// Percent of footprints with an extra input that closes a cycle.
+        #[arg(long, default_value_t = 0.0)]
+        cycle_pct: f64,
+        /// Percent of inputs taken from two tiers down.
+        #[arg(long, default_value_t = 10.0)]
+        skip_pct: f64,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+fn parse_param(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected NAME=VALUE, got {s:?}"))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: usize = num
+        .parse()
+        .map_err(|_| format!("expected a size like 16MiB, got {s:?}"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => {
+            return Err(format!(
+                "unknown size unit in {s:?} (use B, KiB, MiB or GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!(
+            "mieruka={level},{}",
+            if verbose > 2 { "trace" } else { "warn" }
+        ))
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mieruka: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("mieruka: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn session(data: &DataArg) -> anyhow::Result<Session> {
+    let tables = dataset::load(data.data.as_deref())?;
+    Ok(Session::new(&tables).await?)
+}
+
+async fn run(command: Command) -> anyhow::Result<u8> {
+    match command {
+        Command::Ingest {
+            paths,
+            data,
+            dry_run,
+            all_or_nothing,
+            max_document_size,
+            format,
+        } => {
+            let opts = IngestOptions {
+                max_document_bytes: max_document_size,
+                all_or_nothing,
+            };
+            let report = run_ingest(&paths, data.as_deref(), dry_run, &opts)?;
+            print_report(&report, format)?;
+            Ok(report.exit_code() as u8)
+        }
+        Command::Footprints {
+            data,
+            company,
+            all_versions,
+            format,
+        } => {
+            let session = session(&data).await?;
+            let catalog = Catalog::embedded()?;
+            let def = catalog.get("footprints/list")?;
+            let args = vec![
+                ("company".to_owned(), company.unwrap_or_default()),
+                ("all_versions".to_owned(), all_versions.to_string()),
+            ];
+            let out = session.run(def, &args).await?;
+            print!("{}", output::render(&out, format.into()));
+            Ok(0)
+        }
+        Command::Query {
+            query,
+            params,
+            list,
+            data,
+            format,
+        } => {
+            let catalog = Catalog::embedded()?;
+            if list {
+                for q in catalog.iter() {
+                    println!("{:<28} {}", q.id, q.title);
+                    for p in &q.params {
+                        let default = p
+                            .default
+                            .as_ref()
+                            .map_or("required".to_owned(), |d| format!("default {d:?}"));
+                        println!(
+                            "    ${} ({}, {default}) {}",
+                            p.name,
+                            p.ty.as_str(),
+                            p.description
+                        );
+                    }
+                }
+                return Ok(0);
+            }
+            let query = query.context("a query id or SQL text is required")?;
+            let session = session(&data).await?;
+            let out = if query.trim().contains(char::is_whitespace) {
+                if !params.is_empty() {
+                    anyhow::bail!("--param applies to catalog queries, not to ad-hoc SQL");
+                }
+                session.sql(&query).await?
+            } else {
+                session.run(catalog.get(query.trim())?, &params).await?
+            };
+            print!("{}", output::render(&out, format.into()));
+            Ok(0)
+        }
+        Command::Gen {
+            nodes,
+            tiers,
+            fanout,
+            seed,
+            roots,
+            black_box_pct,
+            gap_pct,
+            mismatch_pct,
+            cycle_pct,
+            skip_pct,
+            out,
+        } => {
+            let opts = generator::GenOptions {
+                nodes,
+                tiers,
+                fanout,
+                seed,
+                roots,
+                black_box_pct,
+                gap_pct,
+                mismatch_pct,
+                cycle_pct,
+                skip_pct,
+            };
+            let graph = generator::generate(&opts)?;
+            let s = generator::write(&graph, &out)?;
+            eprintln!(
+                "wrote {} footprints ({:.1} MiB) to {} and {} edges to {}",
+                s.nodes,
+                s.footprint_bytes as f64 / 1048576.0,
+                s.footprints.display(),
+                s.edges,
+                s.bom.display()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn run_ingest(
+    paths: &[PathBuf],
+    data: Option<&Path>,
+    dry_run: bool,
+    opts: &IngestOptions,
+) -> anyhow::Result<IngestReport> {
+    if data.is_none() && !dry_run {
+        anyhow::bail!(
+            "ingest needs --data DIR (or MIERUKA_DATA): the bundled demo dataset is read-only. Use --dry-run to check files without storing them."
+        );
+    }
+    let mut sources = Vec::new();
+    for p in paths {
+        sources.extend(Source::read_path(p)?);
+    }
+    let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} checking {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = Instant::now();
+    let shown = AtomicBool::new(false);
+    let interactive = std::io::stderr().is_terminal();
+    let progress = |n: u64| {
+        bar.inc(n);
+        if interactive
+            && start.elapsed() > Duration::from_secs(1)
+            && !shown.swap(true, Ordering::Relaxed)
+        {
+            bar.set_draw_target(ProgressDrawTarget::stderr());
+        }
+    };
+    let result = match (data, dry_run) {
+        (Some(dir), false) => {
+            ingest::ingest_into(&Store::create_or_open(dir)?, &sources, opts, &progress)?
+        }
+        (data, _) => {
+            // A dry run checks against the data directory when there is one, and builds the
+            // Arrow tables too, so it does everything but write.
+            let existing = match data {
+                Some(dir) if Store::open(dir).is_ok() => Store::open(dir)?.load()?,
+                _ => Tables::default(),
+            };
+            let prepared = ingest::prepare(&existing, &sources, opts, &progress)?;
+            prepared.to_tables(0)?;
+            prepared.report
+        }
+    };
+    bar.finish_and_clear();
+    tracing::info!("ingest took {:.2?}", start.elapsed());
+    Ok(result)
+}
+
+fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()> {
+    match format {
+        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(r)?),
+        ReportFormat::Table => {
+            const SHOWN: usize = 50;
+            for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
+                for p in list.iter().take(SHOWN) {
+                    let at = if p.pointer.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", p.pointer)
+                    };
+                    println!(
+                        "{label}: {}:{} #{}{at}: {}",
+                        p.source, p.line, p.index, p.message
+                    );
+                }
+                if list.len() > SHOWN {
+                    println!(
+                        "… and {} more {label}s (use --format json to see all)",
+                        list.len() - SHOWN
+                    );
+                }
+            }
+            println!(
+                "accepted {} ({} new footprints, {} BOM edges, {} duplicates), rejected {}, {} warnings; {}",
+                r.accepted,
+                r.footprints,
+                r.bom_edges,
+                r.duplicates,
+                r.rejected,
+                r.warnings.len(),
+                match (r.stored, r.ingest_seq) {
+                    (true, Some(seq)) => format!("stored as ingest #{seq}"),
+                    _ => "nothing stored".to_owned(),
+                }
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! Query results as text: an aligned table for terminals (East Asian wide characters count
+//! as two columns), RFC 4180 CSV, and JSON (an array of objects).
+//!
+//! Decimals are written exactly, without trailing zeros, and as JSON *strings* so no reader
+//! turns them into binary floats. Lists and structs become JSON in CSV and table cells.
+
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
+    Float64Array, Int8Array, Int16Array, Int32Array, Int64Array, LargeStringArray, ListArray,
+    RecordBatch, StringArray, StringViewArray, StructArray, TimestampMicrosecondArray,
+    TimestampMillisecondArray, TimestampNanosecondArray, TimestampSecondArray, UInt8Array,
+    UInt16Array, UInt32Array, UInt64Array,
+};
+use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+use serde_json::{Map, Value};
+use unicode_width::UnicodeWidthStr;
+
+use crate::query::Output;
+use crate::table::i128_to_decimal;
+
+/// Output formats of the CLI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Aligned text table.
+    Table,
+    /// RFC 4180 CSV with a header row.
+    Csv,
+    /// A JSON array of objects.
+    Json,
+}
+
+fn timestamp(micros: i64) -> String {
+    DateTime::<Utc>::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+        .unwrap_or_else(|| micros.to_string())
+}
+
+/// One cell as JSON. Decimals become strings; everything else its natural JSON type.
+pub fn json_value(col: &ArrayRef, row: usize) -> Value {
+    if col.is_null(row) {
+        return Value::Null;
+    }
+    macro_rules! num {
+        ($t:ty) => {
+            if let Some(a) = col.as_any().downcast_ref::<$t>() {
+                return Value::from(a.value(row));
+            }
+        };
+    }
+    num!(Int8Array);
+    num!(Int16Array);
+    num!(Int32Array);
+    num!(Int64Array);
+    num!(UInt8Array);
+    num!(UInt16Array);
+    num!(UInt32Array);
+    num!(UInt64Array);
+    if let Some(a) = col.as_any().downcast_ref::<Float64Array>() {
+        return serde_json::Number::from_f64(a.value(row)).map_or(Value::Null, Value::Number);
+    }
+    if let Some(a) = col.as_any().downcast_ref::<Float32Array>() {
+        return serde_json::Number::from_f64(a.value(row) as f64)
+            .map_or(Value::Null, Value::Number);
+    }
+    if let Some(a) = col.as_any().downcast_ref::<BooleanArray>() {
+        return Value::Bool(a.value(row));
+    }
+    if let Some(a) = col.as_any().downcast_ref::<Decimal128Array>() {
+        return Value::String(
+            i128_to_decimal(a.value(row), a.scale())
+                .normalize()
+                .to_string(),
+        );
+    }
+    if let Some(a) = col.as_any().downcast_ref::<ListArray>() {
+        let inner = a.value(row);
+        return Value::Array((0..inner.len()).map(|i| json_value(&inner, i)).collect());
+    }
+    if let Some(a) = col.as_any().downcast_ref::<StructArray>() {
+        let mut m = Map::new();
+        for (f, c) in a.fields().iter().zip(a.columns()) {
+            m.insert(f.name().clone(), json_value(c, row));
+        }
+        return Value::Object(m);
+    }
+    Value::String(text(col, row))
+}
+
+/// One cell as plain text (no quoting): what a table or CSV cell shows.
+pub fn text(col: &ArrayRef, row: usize) -> String {
+    if col.is_null(row) {
+        return String::new();
+    }
+    let any = col.as_any();
+    if let Some(a) = any.downcast_ref::<StringArray>() {
+        return a.value(row).to_owned();
+    }
+    if let Some(a) = any.downcast_ref::<StringViewArray>() {
+        return a.value(row).to_owned();
+    }
+    if let Some(a) = any.downcast_ref::<LargeStringArray>() {
+        return a.value(row).to_owned();
+    }
+    if let Some(a) = any.downcast_ref::<Decimal128Array>() {
+        return i128_to_decimal(a.value(row), a.scale())
+            .normalize()
+            .to_string();
+    }
+    match col.data_type() {
+        DataType::Timestamp(unit, _) => {
+            let micros = match unit {
+                TimeUnit::Second => col
+                    .as_any()
+                    .downcast_ref::<TimestampSecondArray>()
+                    .map(|a| a.value(row) * 1_000_000),
+                TimeUnit::Millisecond => col
+                    .as_any()
+                    .downcast_ref::<TimestampMillisecondArray>()
+                    .map(|a| a.value(row) * 1000),
+                TimeUnit::Microsecond => col
+                    .as_any()
+                    .downcast_ref::<TimestampMicrosecondArray>()
+                    .map(|a| a.value(row)),
+                TimeUnit::Nanosecond => col
+                    .as_any()
+                    .downcast_ref::<TimestampNanosecondArray>()
+                    .map(|a| a.value(row) / 1000),
+            };
+            if let Some(m) = micros {
+                return timestamp(m);
+            }
+        }
+        DataType::Date32 => {
+            if let Some(a) = any.downcast_ref::<Date32Array>() {
+                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                return (epoch + chrono::Days::new(a.value(row).max(0) as u64)).to_string();
+            }
+        }
+        DataType::List(_) | DataType::Struct(_) => return json_value(col, row).to_string(),
+        DataType::Dictionary(_, _) => {
+            let dict = col.as_any_dictionary();
+            let keys = dict.normalized_keys();
+            return text(dict.values(), keys[row]);
+        }
+        _ => {}
+    }
+    ArrayFormatter::try_new(col.as_ref(), &FormatOptions::default())
+        .map(|f| f.value(row).to_string())
+        .unwrap_or_else(|e| format!("<{e}>"))
+}
+
+/// Writes `out` as JSON: an array of objects, one per row.
+pub fn to_json(out: &Output) -> String {
+    let names: Vec<&String> = out.schema.fields().iter().map(|f| f.name()).collect();
+    let mut rows = Vec::with_capacity(out.num_rows());
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            let mut m = Map::new();
+            for (name, col) in names.iter().zip(b.columns()) {
+                m.insert((*name).clone(), json_value(col, r));
+            }
+            rows.push(Value::Object(m));
+        }
+    }
+    serde_json::to_string_pretty(&Value::Array(rows)).unwrap_or_default()
+}
+
+fn csv_field(s: &str, out: &mut String) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// Writes `out` as CSV with a header row.
+pub fn to_csv(out: &Output) -> String {
+    let mut s = String::new();
+    for (i, f) in out.schema.fields().iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        csv_field(f.name(), &mut s);
+    }
+    s.push('\n');
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            for (i, col) in b.columns().iter().enumerate() {
+                if i > 0 {
+                    s.push(',');
+                }
+                csv_field(&text(col, r), &mut s);
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// Longest cell shown in a table before it is cut with `…`.
+const MAX_CELL_WIDTH: usize = 48;
+
+fn clip(s: &str) -> String {
+    let one_line = s.replace(['\n', '\r'], " ");
+    if one_line.width() <= MAX_CELL_WIDTH {
+        return one_line;
+    }
+    let mut out = String::new();
+    for c in one_line.chars() {
+        if out.width() + unicode_width::UnicodeWidthChar::width(c).unwrap_or(0) >= MAX_CELL_WIDTH {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// Writes `out` as an aligned text table. Numbers are right-aligned.
+pub fn to_table(out: &Output) -> String {
+    let fields = out.schema.fields();
+    let numeric: Vec<bool> = fields.iter().map(|f| f.data_type().is_numeric()).collect();
+    let mut cells: Vec<Vec<String>> = vec![fields.iter().map(|f| f.name().clone()).collect()];
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            cells.push(b.columns().iter().map(|c| clip(&text(c, r))).collect());
+        }
+    }
+    let widths: Vec<usize> = (0..fields.len())
+        .map(|i| cells.iter().map(|row| row[i].width()).max().unwrap_or(0))
+        .collect();
+    let mut s = String::new();
+    for (n, row) in cells.iter().enumerate() {
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                s.push_str("  ");
+            }
+            let pad = widths[i] - cell.width();
+            let last = i + 1 == row.len();
+            if numeric[i] && n > 0 {
+                s.push_str(&" ".repeat(pad));
+                s.push_str(cell);
+            } else {
+                s.push_str(cell);
+                if !last {
+                    s.push_str(&" ".repeat(pad));
+                }
+            }
+        }
+        s.push('\n');
+        if n == 0 {
+            let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+            let _ = writeln!(s, "{}", "─".repeat(total));
+        }
+    }
+    let rows = cells.len() - 1;
+    let _ = writeln!(s, "({rows} row{})", if rows == 1 { "" } else { "s" });
+    s
+}
+
+/// Renders `out` in `format`.
+pub fn render(out: &Output, format: Format) -> String {
+    match format {
+        Format::Table => to_table(out),
+        Format::Csv => to_csv(out),
+        Format::Json => to_json(out),
+    }
+}
+
+/// Converts a whole result into owned JSON rows (for reports that embed query results).
+pub fn rows_json(batches: &[RecordBatch]) -> Vec<Value> {
+    let mut rows = Vec::new();
+    for b in batches {
+        let schema = b.schema();
+        for r in 0..b.num_rows() {
+            let mut m = Map::new();
+            for (f, col) in schema.fields().iter().zip(b.columns()) {
+                m.insert(f.name().clone(), json_value(col, r));
+            }
+            rows.push(Value::Object(m));
+        }
+    }
+    rows
+}

@@ -1,0 +1,581 @@
+//! The query catalog (`queries/**/*.sql`) and the DataFusion session it runs in.
+//!
+//! A query's id is its path under `queries/` without `.sql`. Each file holds one read-only
+//! statement after a header of `--` lines:
+//!
+//! ```sql
+//! -- title: Footprints by company
+//! -- description: One row per company with its footprint count and mean CFP.
+//! -- param: company text = '' ; Only this company (empty: all)
+//! -- returns: company_name, footprints, mean_cfp_kgco2e_per_unit
+//! SELECT …  WHERE ($company = '' OR company_name = $company)
+//! ```
+//!
+//! Parameters are DataFusion `$name` placeholders bound as typed values, never text spliced
+//! into SQL. A parameter used but not declared, or declared but not used, is a load error, as
+//! is a file holding anything but a single query. The session holds the tables of
+//! [`crate::table`]; ad-hoc SQL runs with DDL, DML and statements disabled.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::metadata::ScalarAndMetadata;
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::datasource::MemTable;
+use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+use rust_decimal::Decimal;
+
+use crate::table::{self, Tables};
+use crate::{Error, Result};
+
+/// The SQL files compiled into the binary: `(id, text)`.
+pub fn embedded_queries() -> &'static [(&'static str, &'static str)] {
+    crate::dataset::embedded::QUERIES
+}
+
+/// The type of a query parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// `text`: a string.
+    Text,
+    /// `int`: a 64-bit integer.
+    Int,
+    /// `decimal`: an exact decimal, bound as `Decimal128(38, 12)`.
+    Decimal,
+    /// `float`: a 64-bit float.
+    Float,
+    /// `bool`: `true` or `false`.
+    Bool,
+    /// `date`: `YYYY-MM-DD`.
+    Date,
+}
+
+impl ParamType {
+    fn parse(s: &str) -> Option<ParamType> {
+        Some(match s {
+            "text" => ParamType::Text,
+            "int" => ParamType::Int,
+            "decimal" => ParamType::Decimal,
+            "float" => ParamType::Float,
+            "bool" => ParamType::Bool,
+            "date" => ParamType::Date,
+            _ => return None,
+        })
+    }
+
+    /// The name used in query headers.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::Text => "text",
+            ParamType::Int => "int",
+            ParamType::Decimal => "decimal",
+            ParamType::Float => "float",
+            ParamType::Bool => "bool",
+            ParamType::Date => "date",
+        }
+    }
+
+    /// Converts user text into a typed value.
+    pub fn value(self, text: &str) -> std::result::Result<ScalarValue, String> {
+        let bad = || format!("expected {}, got {text:?}", self.describe());
+        Ok(match self {
+            ParamType::Text => ScalarValue::Utf8(Some(text.to_owned())),
+            ParamType::Int => ScalarValue::Int64(Some(text.trim().parse().map_err(|_| bad())?)),
+            ParamType::Float => {
+                let v: f64 = text.trim().parse().map_err(|_| bad())?;
+                if !v.is_finite() {
+                    return Err(bad());
+                }
+                ScalarValue::Float64(Some(v))
+            }
+            ParamType::Decimal => {
+                let d = Decimal::from_str_exact(text.trim()).map_err(|_| bad())?;
+                ScalarValue::Decimal128(
+                    Some(table::decimal_to_i128(d)),
+                    table::DECIMAL_PRECISION,
+                    crate::ingest::DECIMAL_SCALE as i8,
+                )
+            }
+            ParamType::Bool => match text.trim() {
+                "true" => ScalarValue::Boolean(Some(true)),
+                "false" => ScalarValue::Boolean(Some(false)),
+                _ => return Err(bad()),
+            },
+            ParamType::Date => {
+                let d = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                    .map_err(|_| bad())?;
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(bad)?;
+                ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+            }
+        })
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            ParamType::Text => "text",
+            ParamType::Int => "an integer",
+            ParamType::Decimal => "a decimal number like 12.5",
+            ParamType::Float => "a number",
+            ParamType::Bool => "true or false",
+            ParamType::Date => "a date like 2024-12-31",
+        }
+    }
+}
+
+/// One declared `$name` parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Param {
+    /// Name without `$`.
+    pub name: String,
+    /// Type.
+    pub ty: ParamType,
+    /// Default value as text; `None` means the parameter is required.
+    pub default: Option<String>,
+    /// What it means.
+    pub description: String,
+}
+
+/// A query of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryDef {
+    /// Id: the path under `queries/` without `.sql`.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// What it answers.
+    pub description: String,
+    /// Declared parameters, in header order.
+    pub params: Vec<Param>,
+    /// The columns it returns, as documented.
+    pub returns: String,
+    /// The SQL text, header included.
+    pub sql: String,
+}
+
+/// Names of `$placeholders` in `sql`, skipping string literals, quoted identifiers and comments.
+pub fn placeholders(sql: &str) -> Vec<String> {
+    let b = sql.as_bytes();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'$' => {
+                let start = i + 1;
+                i = start;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                let name = &sql[start..i];
+                if !name.is_empty() && !out.iter().any(|n| n == name) {
+                    out.push(name.to_owned());
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
+    let err = |m: String| Error::Query {
+        id: id.to_owned(),
+        message: format!("line {line}: {m}"),
+    };
+    let (spec, description) = match text.split_once(';') {
+        Some((s, d)) => (s.trim(), d.trim().to_owned()),
+        None => (text.trim(), String::new()),
+    };
+    let (head, default) = match spec.split_once('=') {
+        Some((h, d)) => (h.trim(), Some(d.trim())),
+        None => (spec, None),
+    };
+    let mut words = head.split_whitespace();
+    let name = words
+        .next()
+        .map(|n| n.trim_start_matches('$'))
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| err("param line needs a name".into()))?;
+    let ty_text = words.next().ok_or_else(|| {
+        err(format!(
+            "param {name} needs a type (text, int, decimal, float, bool, date)"
+        ))
+    })?;
+    let ty = ParamType::parse(ty_text).ok_or_else(|| {
+        err(format!(
+            "param {name}: unknown type {ty_text:?} (text, int, decimal, float, bool, date)"
+        ))
+    })?;
+    if let Some(extra) = words.next() {
+        return Err(err(format!(
+            "param {name}: unexpected {extra:?}; write `-- param: name type = default ; description`"
+        )));
+    }
+    let default = match default {
+        None => None,
+        Some(d) => {
+            let d = d
+                .strip_prefix('\'')
+                .and_then(|d| d.strip_suffix('\''))
+                .unwrap_or(d)
+                .to_owned();
+            ty.value(&d)
+                .map_err(|m| err(format!("param {name}: default {m}")))?;
+            Some(d)
+        }
+    };
+    Ok(Param {
+        name: name.to_owned(),
+        ty,
+        default,
+        description,
+    })
+}
+
+/// Parses one SQL file of the catalog.
+pub fn parse_query(id: &str, sql: &str) -> Result<QueryDef> {
+    let err = |m: String| Error::Query {
+        id: id.to_owned(),
+        message: m,
+    };
+    let mut def = QueryDef {
+        id: id.to_owned(),
+        title: String::new(),
+        description: String::new(),
+        params: Vec::new(),
+        returns: String::new(),
+        sql: sql.to_owned(),
+    };
+    for (n, line) in sql.lines().enumerate() {
+        let Some(rest) = line.trim_start().strip_prefix("--") else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break; // the header ends at the first SQL line
+        };
+        let rest = rest.trim();
+        let Some((key, value)) = rest.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match key.trim() {
+            "title" => def.title = value.to_owned(),
+            "description" => {
+                if !def.description.is_empty() {
+                    def.description.push(' ');
+                }
+                def.description.push_str(value);
+            }
+            "param" => def.params.push(parse_param(id, n + 1, value)?),
+            "returns" => def.returns = value.to_owned(),
+            _ => {}
+        }
+    }
+    if def.title.is_empty() {
+        return Err(err("missing `-- title:` header line".into()));
+    }
+    let used = placeholders(sql);
+    for name in &used {
+        if !def.params.iter().any(|p| &p.name == name) {
+            return Err(err(format!(
+                "${name} is used but not declared; add `-- param: {name} <type> = <default> ; <description>`"
+            )));
+        }
+    }
+    for p in &def.params {
+        if !used.contains(&p.name) {
+            return Err(err(format!("param {} is declared but never used", p.name)));
+        }
+    }
+    let statements = Parser::parse_sql(&GenericDialect {}, sql)
+        .map_err(|e| err(format!("SQL does not parse: {e}")))?;
+    match statements.as_slice() {
+        [Statement::Query(_)] => {}
+        [_] => return Err(err("the statement is not a read-only query".into())),
+        _ => {
+            return Err(err(format!(
+                "expected exactly one statement, found {}",
+                statements.len()
+            )));
+        }
+    }
+    Ok(def)
+}
+
+/// The query catalog, by id.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    queries: BTreeMap<String, QueryDef>,
+}
+
+impl Catalog {
+    /// The catalog compiled into the binary.
+    pub fn embedded() -> Result<Catalog> {
+        Catalog::from_files(embedded_queries().iter().map(|(id, sql)| (*id, *sql)))
+    }
+
+    /// A catalog from `(id, sql)` pairs.
+    pub fn from_files<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog> {
+        let mut queries = BTreeMap::new();
+        for (id, sql) in files {
+            queries.insert(id.to_owned(), parse_query(id, sql)?);
+        }
+        Ok(Catalog { queries })
+    }
+
+    /// Every query, by id.
+    pub fn iter(&self) -> impl Iterator<Item = &QueryDef> {
+        self.queries.values()
+    }
+
+    /// The query `id`.
+    pub fn get(&self, id: &str) -> Result<&QueryDef> {
+        self.queries.get(id).ok_or_else(|| {
+            let ids: Vec<&str> = self.queries.keys().map(String::as_str).collect();
+            Error::Query {
+                id: id.to_owned(),
+                message: format!("no such query; known: {}", ids.join(", ")),
+            }
+        })
+    }
+
+    /// Binds `args` (`name → text`) to the declared parameters of `def`, with defaults.
+    pub fn bind(def: &QueryDef, args: &[(String, String)]) -> Result<HashMap<String, ScalarValue>> {
+        let err = |m: String| Error::Query {
+            id: def.id.clone(),
+            message: m,
+        };
+        let mut values = HashMap::new();
+        for (name, text) in args {
+            let name = name.trim_start_matches('$');
+            let p = def.params.iter().find(|p| p.name == name).ok_or_else(|| {
+                let known: Vec<String> =
+                    def.params.iter().map(|p| format!("${}", p.name)).collect();
+                err(format!(
+                    "unknown parameter ${name}; this query takes {}",
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                ))
+            })?;
+            let v =
+                p.ty.value(text)
+                    .map_err(|m| err(format!("parameter ${name}: {m}")))?;
+            values.insert(name.to_owned(), v);
+        }
+        for p in &def.params {
+            if values.contains_key(&p.name) {
+                continue;
+            }
+            let d = p.default.as_ref().ok_or_else(|| {
+                err(format!(
+                    "parameter ${} ({}) is required: pass --param {}=…",
+                    p.name,
+                    p.ty.as_str(),
+                    p.name
+                ))
+            })?;
+            let v =
+                p.ty.value(d)
+                    .map_err(|m| err(format!("default of ${}: {m}", p.name)))?;
+            values.insert(p.name.clone(), v);
+        }
+        Ok(values)
+    }
+}
+
+/// A query result: schema and batches.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Result schema.
+    pub schema: SchemaRef,
+    /// Result rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Output {
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A DataFusion session over a loaded dataset.
+#[derive(Clone)]
+pub struct Session {
+    ctx: SessionContext,
+}
+
+fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> {
+    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
+
+impl Session {
+    /// Registers `footprints` (with `is_latest`), `footprints_latest`, `footprint_extensions`,
+    /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`.
+    pub async fn new(tables: &Tables) -> Result<Session> {
+        let ctx = SessionContext::new();
+        register(&ctx, "footprints", tables.footprints_view()?)?;
+        register(&ctx, "footprint_extensions", tables.extensions_view()?)?;
+        register(&ctx, "bom", tables.bom_view()?)?;
+        register(
+            &ctx,
+            "bom_history",
+            datafusion::arrow::compute::concat_batches(&table::bom_schema(), &tables.bom)?,
+        )?;
+        register(&ctx, "ingest_log", tables.ingest_log_view()?)?;
+        ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
+            .await?;
+        Ok(Session { ctx })
+    }
+
+    /// The DataFusion context, for callers that register more (table functions, views).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Runs a catalog query with `args`.
+    pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
+        let values = Catalog::bind(def, args)?;
+        let params = ParamValues::Map(
+            values
+                .into_iter()
+                .map(|(k, v)| (k, ScalarAndMetadata::from(v)))
+                .collect(),
+        );
+        let wrap = |e: datafusion::error::DataFusionError| Error::Query {
+            id: def.id.clone(),
+            message: e.to_string(),
+        };
+        let df = self.ctx.sql(&def.sql).await.map_err(wrap)?;
+        let df = df.with_param_values(params).map_err(wrap)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(wrap)?;
+        Ok(Output { schema, batches })
+    }
+
+    /// Runs ad-hoc read-only SQL: DDL, DML and other statements are refused.
+    pub async fn sql(&self, sql: &str) -> Result<Output> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let wrap = |e: datafusion::error::DataFusionError| Error::Query {
+            id: "sql".into(),
+            message: e.to_string(),
+        };
+        let df = self
+            .ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(wrap)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(wrap)?;
+        Ok(Output { schema, batches })
+    }
+}
+
+/// Whether a column type is one of the exact amount types.
+pub fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal128(_, _))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_skip_strings_and_comments() {
+        let sql =
+            "-- uses $nope\nSELECT '$no', \"$x\", $a /* $b */ FROM t WHERE c = $a_b AND d = $a";
+        assert_eq!(placeholders(sql), vec!["a".to_owned(), "a_b".to_owned()]);
+    }
+
+    #[test]
+    fn header_and_parameters_are_checked() {
+        let ok = "-- title: T\n-- param: n int = 5 ; how many\nSELECT $n";
+        let def = parse_query("x/y", ok).unwrap();
+        assert_eq!(def.params[0].default.as_deref(), Some("5"));
+        assert_eq!(def.params[0].description, "how many");
+
+        let undeclared = "-- title: T\nSELECT $n";
+        assert!(
+            parse_query("x", undeclared)
+                .unwrap_err()
+                .to_string()
+                .contains("not declared")
+        );
+        let unused = "-- title: T\n-- param: n int = 1\nSELECT 1";
+        assert!(
+            parse_query("x", unused)
+                .unwrap_err()
+                .to_string()
+                .contains("never used")
+        );
+        let two = "-- title: T\nSELECT 1; SELECT 2";
+        assert!(
+            parse_query("x", two)
+                .unwrap_err()
+                .to_string()
+                .contains("exactly one")
+        );
+        let ddl = "-- title: T\nDROP TABLE footprints";
+        assert!(
+            parse_query("x", ddl)
+                .unwrap_err()
+                .to_string()
+                .contains("read-only")
+        );
+        let bad_default = "-- title: T\n-- param: n int = many\nSELECT $n";
+        assert!(parse_query("x", bad_default).is_err());
+    }
+
+    #[test]
+    fn parameters_bind_typed() {
+        let def = parse_query(
+            "q",
+            "-- title: T\n-- param: d date\n-- param: k decimal = 1.5\nSELECT $d, $k",
+        )
+        .unwrap();
+        let err = Catalog::bind(&def, &[]).unwrap_err().to_string();
+        assert!(err.contains("required"), "{err}");
+        let v = Catalog::bind(&def, &[("d".into(), "2024-01-02".into())]).unwrap();
+        assert_eq!(v["d"], ScalarValue::Date32(Some(19724)));
+        let err = Catalog::bind(&def, &[("d".into(), "soon".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a date like"), "{err}");
+        let err = Catalog::bind(&def, &[("zz".into(), "1".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown parameter $zz"), "{err}");
+    }
+}

@@ -1,0 +1,99 @@
+//! The `mieruka` binary: exit codes and the JSON ingest report contract.
+
+use std::process::Command;
+
+use crate::common::{fixtures, temp_dir};
+
+fn mieruka() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_mieruka"));
+    c.env_remove("MIERUKA_DATA");
+    c
+}
+
+#[test]
+fn ingest_reports_json_and_exits_1_on_rejections() {
+    let dir = temp_dir("cli-ingest");
+    let out = mieruka()
+        .args(["ingest", "--format", "json", "--data"])
+        .arg(dir.join("data"))
+        .arg(fixtures().join("pact/v2/get-footprint-response.json"))
+        .arg(fixtures().join("pact/v2/invalid-response-all-properties.json"))
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    assert_eq!(r["accepted"], 1);
+    assert_eq!(r["rejected"], 1);
+    assert!(r["warnings"].is_array());
+    let e = &r["errors"][0];
+    assert!(
+        e["source"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("invalid-response-all-properties.json")
+    );
+    assert_eq!(e["index"], 0);
+    assert_eq!(e["line"], 11);
+    assert_eq!(e["pointer"], "/updated");
+    assert!(e["message"].is_string());
+}
+
+#[test]
+fn ingest_without_a_data_directory_is_a_usage_error() {
+    let out = mieruka()
+        .args(["ingest"])
+        .arg(fixtures().join("pact/v2/get-footprint-response.json"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("read-only"));
+    let out = mieruka()
+        .args(["ingest", "--dry-run", "--format", "json"])
+        .arg(fixtures().join("pact/v3/example-2.json"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let out = mieruka()
+        .args([
+            "ingest",
+            "--data",
+            "/nonexistent/x",
+            "/nonexistent/file.json",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn footprints_and_queries_run_on_the_bundled_demo() {
+    let out = mieruka()
+        .args(["footprints", "--format", "csv"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Header plus the 46 latest footprints.
+    assert_eq!(text.lines().count(), 47);
+    let out = mieruka()
+        .args(["query", "footprints/summary", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let out = mieruka()
+        .args(["query", "no/such/query"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such query"));
+}

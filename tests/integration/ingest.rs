@@ -1,0 +1,948 @@
+//! Ingest: PACT's own examples, the GxD extension, BOM input, and the table of bad inputs.
+
+use mieruka::ingest::{IngestOptions, Problem};
+use serde_json::{Value, json};
+
+use crate::common::{check, check_with, fixtures, source, v2_example, v3_example};
+
+fn fixture(path: &str) -> mieruka::ingest::Source {
+    let p = fixtures().join(path);
+    mieruka::ingest::Source {
+        name: path.to_owned(),
+        bytes: std::fs::read(&p).expect("fixture"),
+    }
+}
+
+#[test]
+fn every_valid_pact_example_is_accepted() {
+    // (file, footprints it holds)
+    let cases = [
+        ("pact/v2/get-footprint-response.json", 1),
+        ("pact/v2/list-footprints-response.json", 1),
+        ("pact/v2/pf-response-event.json", 1),
+        ("pact/v3/get-footprint-response.json", 1),
+        ("pact/v3/list-footprints-response.json", 1),
+        ("pact/v3/pf-response-event.json", 1),
+        ("pact/v3/example-1.json", 1),
+        ("pact/v3/example-2.json", 1),
+        ("pact/v3/example-3.json", 1),
+        ("pact/v3/example-4.json", 1),
+    ];
+    for (file, n) in cases {
+        let p = check(&[fixture(file)]);
+        assert_eq!(p.report.rejected, 0, "{file}: {:#?}", p.report.errors);
+        assert_eq!(p.report.accepted, n, "{file}");
+        assert_eq!(p.footprints.len(), n, "{file}");
+    }
+}
+
+#[test]
+fn pact_invalid_examples_are_rejected_with_pointers() {
+    let p = check(&[fixture("pact/v2/invalid-response-all-properties.json")]);
+    assert_eq!((p.report.accepted, p.report.rejected), (0, 1));
+    let pointers: Vec<&str> = p.report.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/updated"], "{:#?}", p.report.errors);
+    assert!(p.report.errors[0].message.contains("2023-1-08T14:47:32Z"));
+    assert_eq!(p.report.errors[0].line, 11, "the line of \"updated\"");
+
+    let p = check(&[fixture("pact/v3/invalid-response-all-properties.json")]);
+    assert_eq!((p.report.accepted, p.report.rejected), (0, 1));
+    let pointers: Vec<&str> = p.report.errors.iter().map(|e| e.pointer.as_str()).collect();
+    assert_eq!(pointers, ["/updated"], "{:#?}", p.report.errors);
+    // Its validity period (from 2024-12-08) also starts before the reference period ends
+    // (2026-01-01). PACT's valid v3 get-footprint example does the same, so that is a warning.
+    assert!(
+        p.report
+            .warnings
+            .iter()
+            .any(|w| w.pointer == "/validityPeriodStart")
+    );
+}
+
+#[test]
+fn error_responses_are_not_footprints() {
+    for file in [
+        "pact/v2/error-response-access-denied.json",
+        "pact/v3/error-response-access-denied.json",
+    ] {
+        let p = check(&[fixture(file)]);
+        assert_eq!(p.report.rejected, 1);
+        assert!(
+            p.report.errors[0].message.contains("PACT error response"),
+            "{:?}",
+            p.report.errors
+        );
+    }
+}
+
+#[test]
+fn v2_and_v3_map_onto_one_model() {
+    let p = check(&[
+        fixture("pact/v2/get-footprint-response.json"),
+        fixture("pact/v3/example-1.json"),
+    ]);
+    let v2 = &p.footprints[0].footprint;
+    assert_eq!(v2.version, Some(1));
+    assert_eq!(v2.pcf.declared_unit.map(|u| u.as_str()), Some("liter"));
+    assert_eq!(
+        v2.pcf.pcf_excluding_biogenic_kgco2e_per_unit.to_string(),
+        "1.63"
+    );
+    assert_eq!(
+        v2.pcf
+            .primary_data_share_pct
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("12.9")
+    );
+    assert_eq!(
+        v2.pcf
+            .dqi
+            .as_ref()
+            .and_then(|d| d.technological_dqr)
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("1.6")
+    );
+    assert_eq!(v2.product_category_cpc.as_deref(), Some("6398"));
+    assert_eq!(v2.extensions.len(), 1, "unknown extensions are kept");
+    assert_eq!(v2.extensions[0].kind.as_str(), "other");
+
+    let v3 = &p.footprints[1].footprint;
+    assert_eq!(v3.version, None);
+    assert_eq!(v3.pcf.declared_unit.map(|u| u.as_str()), Some("kilogram"));
+    assert_eq!(
+        v3.pcf.pcf_excluding_biogenic_kgco2e_per_unit.to_string(),
+        "0.384"
+    );
+    assert_eq!(
+        v3.pcf
+            .pcf_including_biogenic_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("-1.23")
+    );
+    assert_eq!(
+        v3.pcf
+            .product_mass_per_declared_unit_kg
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("1")
+    );
+    // v3 rates DQRs 1–5: example-1's geographical DQR is 3.2.
+    assert_eq!(
+        v3.pcf
+            .dqi
+            .as_ref()
+            .and_then(|d| d.geographical_dqr)
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("3.2")
+    );
+    // example-1 puts otherOperatorName on pcf: accepted with a warning.
+    assert!(
+        p.report
+            .warnings
+            .iter()
+            .any(|w| w.pointer == "/pcf/otherOperatorName")
+    );
+}
+
+fn gxd_doc(data: Value) -> Value {
+    let mut v = v2_example();
+    v["extensions"] = json!([{
+        "specVersion": "2.0.0",
+        "dataSchema": "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/GxD_schema_en.json",
+        "data": data
+    }]);
+    v
+}
+
+#[test]
+fn gxd_extension_is_typed() {
+    let doc = gxd_doc(json!({
+        "calcMethod": "1",
+        "FWedition": "1.0",
+        "organization": {
+            "scope3Category": ["1", "4"],
+            "scope1DistributionLevel": "site",
+            "scope2DistributionLevel": "building",
+            "scope3DistributionLevel": "organization",
+            "scope1DistributionIndex": "production"
+        },
+        "certificate": {"certificateAmount": "0.25", "certificateType": "J-Credit"},
+        "gateToGate": {"gateToGateFossilGhgEmissions": "0.4", "gateToGateBiogenicCarbonContent": "-0.1"}
+    }));
+    let p = check(&[source("gxd.json", &doc.to_string())]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    let g = p.footprints[0].footprint.gxd.clone().expect("gxd");
+    assert_eq!(g.calc_method.map(|m| m.code()), Some("1"));
+    assert_eq!(g.fw_edition.as_deref(), Some("1.0"));
+    assert_eq!(g.scope3_category, ["1", "4"]);
+    assert_eq!(g.distribution_level[1].as_deref(), Some("building"));
+    assert_eq!(g.distribution_index[0].as_deref(), Some("production"));
+    assert_eq!(
+        g.certificate_amount_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("0.25")
+    );
+    assert_eq!(
+        g.g2g_fossil_ghg_emissions_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("0.4")
+    );
+    // The published schema's stale `declaredUnit`/`crossSectoralStandardsUsed` requirement in
+    // `organization` is not enforced: they are absent here and nothing was rejected.
+}
+
+#[test]
+fn older_gxd_names_and_shape_recognition() {
+    // No GxD dataSchema, but the GxD shape; the older field names.
+    let mut doc = v2_example();
+    doc["extensions"] = json!([{
+        "specVersion": "1.0.0",
+        "dataSchema": "https://example.com/vendor/gxd-compatible.json",
+        "data": {
+            "calcMethod": "0",
+            "gateToGate": {"fossilGhgEmissions": "0.5", "biogenicCarbonContent": "0.01"},
+            "upstreamEmissions": "1.13",
+            "creditAmount": "0.1",
+            "certificateAmount": "0.2",
+            "scope3Category": "1",
+            "distributionLevel": "site",
+            "distributionIndex": "unit"
+        }
+    }]);
+    let p = check(&[source("old-gxd.json", &doc.to_string())]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    let f = &p.footprints[0].footprint;
+    assert_eq!(f.extensions[0].kind.as_str(), "gxd");
+    let g = f.gxd.clone().expect("gxd by shape");
+    assert_eq!(
+        g.g2g_fossil_ghg_emissions_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("0.5")
+    );
+    assert_eq!(
+        g.upstream_emissions_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("1.13")
+    );
+    assert_eq!(
+        g.credit_amount_kgco2e_per_unit
+            .map(|d| d.to_string())
+            .as_deref(),
+        Some("0.1")
+    );
+    assert_eq!(g.scope3_category, ["1"]);
+    assert_eq!(
+        g.distribution_level,
+        [
+            Some("site".to_owned()),
+            Some("site".to_owned()),
+            Some("site".to_owned())
+        ]
+    );
+    assert!(
+        p.report
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("older GxD field"))
+    );
+}
+
+#[test]
+fn lenient_readings_warn_instead_of_rejecting() {
+    let mut doc = v2_example();
+    doc["pcf"]["productOrSectorSpecificRules"] = json!([]);
+    doc["pcf"]["crossSectoralStandardsUsed"] =
+        json!(["GHG Protocol Product Standard", "ISO 14067"]);
+    let p = check(&[source("lenient.json", &doc.to_string())]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    let f = &p.footprints[0].footprint;
+    assert_eq!(
+        f.pcf.cross_sectoral_standards_used,
+        ["GHG Protocol Product standard", "ISO Standard 14067"]
+    );
+    let warned: Vec<&str> = p
+        .report
+        .warnings
+        .iter()
+        .map(|w| w.pointer.as_str())
+        .collect();
+    assert!(
+        warned.contains(&"/pcf/productOrSectorSpecificRules"),
+        "{warned:?}"
+    );
+    assert!(
+        warned.contains(&"/pcf/crossSectoralStandardsUsed/0"),
+        "{warned:?}"
+    );
+}
+
+#[test]
+fn input_layouts_are_detected() {
+    let a = v2_example();
+    let mut b = v2_example();
+    b["id"] = json!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a2b3");
+    let array = json!([a, b]).to_string();
+    let list = json!({"data": [a, b]}).to_string();
+    let ndjson = format!("{a}\n\n{b}\n");
+    let single_pretty = serde_json::to_string_pretty(&a).expect("json");
+    let with_bom = format!("\u{feff}{a}");
+    for (name, text, n) in [
+        ("array.json", array.as_str(), 2),
+        ("list.json", list.as_str(), 2),
+        ("lines.ndjson", ndjson.as_str(), 2),
+        ("pretty.json", single_pretty.as_str(), 1),
+        ("bom-prefixed.json", with_bom.as_str(), 1),
+    ] {
+        let p = check(&[source(name, text)]);
+        assert_eq!(
+            (p.report.accepted, p.report.rejected),
+            (n, 0),
+            "{name}: {:#?}",
+            p.report.errors
+        );
+    }
+    // NDJSON lines report their own line numbers.
+    let bad_second = format!("{a}\n{{\"id\": 1}}\n");
+    let p = check(&[source("l.ndjson", &bad_second)]);
+    assert_eq!((p.report.accepted, p.report.rejected), (1, 1));
+    assert!(
+        p.report.errors.iter().all(|e| e.line == 2 && e.index == 1),
+        "{:#?}",
+        p.report.errors
+    );
+}
+
+/// One bad input: what to feed, and the pointer and message fragment expected.
+struct Bad {
+    name: &'static str,
+    input: String,
+    pointer: &'static str,
+    message: &'static str,
+}
+
+fn v2_with(f: impl FnOnce(&mut Value)) -> String {
+    let mut v = v2_example();
+    f(&mut v);
+    v.to_string()
+}
+
+fn v3_with(f: impl FnOnce(&mut Value)) -> String {
+    let mut v = v3_example();
+    f(&mut v);
+    v.to_string()
+}
+
+fn remove(v: &mut Value, parent: &str, key: &str) {
+    if let Some(Value::Object(m)) = v.pointer_mut(parent) {
+        m.remove(key);
+    }
+}
+
+fn bad_documents() -> Vec<Bad> {
+    let gxd = |data: Value| gxd_doc(data).to_string();
+    let deep = format!("{{\"id\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    vec![
+        Bad {
+            name: "pcf is an array",
+            input: v2_with(|v| v["pcf"] = json!([1])),
+            pointer: "/pcf",
+            message: "expected an object, found an array",
+        },
+        Bad {
+            name: "companyIds is a string",
+            input: v2_with(|v| v["companyIds"] = json!("urn:x:y")),
+            pointer: "/companyIds",
+            message: "expected an array",
+        },
+        Bad {
+            name: "version is a string",
+            input: v2_with(|v| v["version"] = json!("1")),
+            pointer: "/version",
+            message: "expected an integer",
+        },
+        Bad {
+            name: "version is negative",
+            input: v2_with(|v| v["version"] = json!(-1)),
+            pointer: "/version",
+            message: "out of range",
+        },
+        Bad {
+            name: "decimal given as a JSON number",
+            input: v2_with(|v| v["pcf"]["pCfExcludingBiogenic"] = json!(1.63)),
+            pointer: "/pcf/pCfExcludingBiogenic",
+            message: "expected a decimal string",
+        },
+        Bad {
+            name: "decimal with a comma",
+            input: v2_with(|v| v["pcf"]["pCfExcludingBiogenic"] = json!("1,63")),
+            pointer: "/pcf/pCfExcludingBiogenic",
+            message: "is not a decimal number",
+        },
+        Bad {
+            name: "decimal with an exponent",
+            input: v2_with(|v| v["pcf"]["fossilGhgEmissions"] = json!("1e3")),
+            pointer: "/pcf/fossilGhgEmissions",
+            message: "is not a decimal number",
+        },
+        Bad {
+            name: "decimal with a bare point",
+            input: v2_with(|v| v["pcf"]["fossilGhgEmissions"] = json!(".5")),
+            pointer: "/pcf/fossilGhgEmissions",
+            message: "is not a decimal number",
+        },
+        Bad {
+            name: "decimal with 30 digits",
+            input: v2_with(|v| {
+                v["pcf"]["fossilGhgEmissions"] = json!("123456789012345678901234567890")
+            }),
+            pointer: "/pcf/fossilGhgEmissions",
+            message: "28 significant digits",
+        },
+        Bad {
+            name: "negative emissions",
+            input: v2_with(|v| v["pcf"]["fossilGhgEmissions"] = json!("-0.5")),
+            pointer: "/pcf/fossilGhgEmissions",
+            message: "expected a value ≥ 0",
+        },
+        Bad {
+            name: "negative unitaryProductAmount",
+            input: v2_with(|v| v["pcf"]["unitaryProductAmount"] = json!("-1")),
+            pointer: "/pcf/unitaryProductAmount",
+            message: "expected a value > 0",
+        },
+        Bad {
+            name: "zero unitaryProductAmount",
+            input: v2_with(|v| v["pcf"]["unitaryProductAmount"] = json!("0.000")),
+            pointer: "/pcf/unitaryProductAmount",
+            message: "expected a value > 0",
+        },
+        Bad {
+            name: "zero v3 declaredUnitAmount",
+            input: v3_with(|v| v["pcf"]["declaredUnitAmount"] = json!("0")),
+            pointer: "/pcf/declaredUnitAmount",
+            message: "expected a value > 0",
+        },
+        Bad {
+            name: "id is not a UUID",
+            input: v2_with(|v| v["id"] = json!("91715e5e-fd0b-4d1c-8fab")),
+            pointer: "/id",
+            message: "is not a UUID",
+        },
+        Bad {
+            name: "preceding id is not a UUID",
+            input: v2_with(|v| v["precedingPfIds"] = json!(["nope"])),
+            pointer: "/precedingPfIds/0",
+            message: "is not a UUID",
+        },
+        Bad {
+            name: "product id is not a URN",
+            input: v2_with(|v| v["productIds"] = json!(["gtin:5695872369587"])),
+            pointer: "/productIds/0",
+            message: "is not a URN",
+        },
+        Bad {
+            name: "company URN with a space",
+            input: v2_with(|v| v["companyIds"] = json!(["urn:company:my corp"])),
+            pointer: "/companyIds/0",
+            message: "is not a URN",
+        },
+        Bad {
+            name: "product ids repeat",
+            input: v2_with(|v| v["productIds"] = json!(["urn:gtin:1", "urn:gtin:1"])),
+            pointer: "/productIds/1",
+            message: "duplicate item",
+        },
+        Bad {
+            name: "unknown declaredUnit",
+            input: v2_with(|v| v["pcf"]["declaredUnit"] = json!("bushel")),
+            pointer: "/pcf/declaredUnit",
+            message: "is not a PACT v2 declared unit",
+        },
+        Bad {
+            name: "v3 unit in a v2 document",
+            input: v2_with(|v| v["pcf"]["declaredUnit"] = json!("piece")),
+            pointer: "/pcf/declaredUnit",
+            message: "is not a PACT v2 declared unit",
+        },
+        Bad {
+            name: "missing pcf",
+            input: v2_with(|v| remove(v, "", "pcf")),
+            pointer: "/pcf",
+            message: "missing required property",
+        },
+        Bad {
+            name: "missing referencePeriodStart",
+            input: v2_with(|v| remove(v, "/pcf", "referencePeriodStart")),
+            pointer: "/pcf/referencePeriodStart",
+            message: "missing required property",
+        },
+        Bad {
+            name: "missing companyName",
+            input: v2_with(|v| remove(v, "", "companyName")),
+            pointer: "/companyName",
+            message: "missing required property",
+        },
+        Bad {
+            name: "empty companyName",
+            input: v2_with(|v| v["companyName"] = json!("")),
+            pointer: "/companyName",
+            message: "must not be empty",
+        },
+        Bad {
+            name: "required property is null",
+            input: v2_with(|v| v["productNameCompany"] = Value::Null),
+            pointer: "/productNameCompany",
+            message: "required property is null",
+        },
+        Bad {
+            name: "missing specVersion",
+            input: v2_with(|v| remove(v, "", "specVersion")),
+            pointer: "/specVersion",
+            message: "missing required property",
+        },
+        Bad {
+            name: "PACT v1 document",
+            input: v2_with(|v| v["specVersion"] = json!("1.0.0")),
+            pointer: "/specVersion",
+            message: "not supported",
+        },
+        Bad {
+            name: "v3 document missing productMassPerDeclaredUnit",
+            input: v3_with(|v| remove(v, "/pcf", "productMassPerDeclaredUnit")),
+            pointer: "/pcf/productMassPerDeclaredUnit",
+            message: "missing required property",
+        },
+        // serde_json writes keys in sorted order, so the region comes second and is the one named.
+        Bad {
+            name: "geography given twice",
+            input: v2_with(|v| v["pcf"]["geographyCountry"] = json!("DE")),
+            pointer: "/pcf/geographyRegionOrSubregion",
+            message: "geography is given more than once",
+        },
+        Bad {
+            name: "country code not ISO 3166",
+            input: v2_with(|v| {
+                remove(v, "/pcf", "geographyRegionOrSubregion");
+                v["pcf"]["geographyCountry"] = json!("Japan");
+            }),
+            pointer: "/pcf/geographyCountry",
+            message: "ISO 3166-1",
+        },
+        Bad {
+            name: "v2 DQR above 3",
+            input: v2_with(|v| v["pcf"]["dqi"]["technologicalDQR"] = json!(4)),
+            pointer: "/pcf/dqi/technologicalDQR",
+            message: "from 1 to 3",
+        },
+        Bad {
+            name: "v3 DQR above 5",
+            input: v3_with(|v| v["pcf"]["dqi"]["temporalDQR"] = json!("5.5")),
+            pointer: "/pcf/dqi/temporalDQR",
+            message: "from 1 to 5",
+        },
+        Bad {
+            name: "DQR below 1",
+            input: v2_with(|v| v["pcf"]["dqi"]["reliabilityDQR"] = json!(0.5)),
+            pointer: "/pcf/dqi/reliabilityDQR",
+            message: "from 1 to 3",
+        },
+        Bad {
+            name: "primary data share above 100",
+            input: v2_with(|v| v["pcf"]["primaryDataShare"] = json!(100.5)),
+            pointer: "/pcf/primaryDataShare",
+            message: "from 0 to 100",
+        },
+        Bad {
+            name: "created is not RFC 3339",
+            input: v2_with(|v| v["created"] = json!("2023-1-08T14:47:32Z")),
+            pointer: "/created",
+            message: "RFC 3339",
+        },
+        Bad {
+            name: "unknown status",
+            input: v2_with(|v| v["status"] = json!("Retired")),
+            pointer: "/status",
+            message: "is not one of",
+        },
+        Bad {
+            name: "reference period ends before it starts",
+            input: v2_with(|v| v["pcf"]["referencePeriodEnd"] = json!("2020-01-01T00:00:00Z")),
+            pointer: "/pcf/referencePeriodEnd",
+            message: "before it starts",
+        },
+        Bad {
+            name: "validity period ends before it starts",
+            input: v2_with(|v| v["validityPeriodEnd"] = json!("2022-01-01T00:00:00Z")),
+            pointer: "/validityPeriodEnd",
+            message: "before or when it starts",
+        },
+        Bad {
+            name: "packaging emissions without packaging included",
+            input: v2_with(|v| v["pcf"]["packagingGhgEmissions"] = json!("0.1")),
+            pointer: "/pcf/packagingGhgEmissions",
+            message: "must not be given",
+        },
+        Bad {
+            name: "duplicate property",
+            input: v2_with(|_| {}).replacen(
+                "\"companyName\":\"My Corp\"",
+                "\"companyName\":\"My Corp\",\"companyName\":\"Other\"",
+                1,
+            ),
+            pointer: "/companyName",
+            message: "more than once",
+        },
+        Bad {
+            name: "wrong type deep inside",
+            input: v2_with(|v| {
+                v["pcf"]["secondaryEmissionFactorSources"][0]["version"] = json!(3.1)
+            }),
+            pointer: "/pcf/secondaryEmissionFactorSources/0/version",
+            message: "expected a string",
+        },
+        Bad {
+            name: "extension without dataSchema",
+            input: v2_with(|v| remove(v, "/extensions/0", "dataSchema")),
+            pointer: "/extensions/0/dataSchema",
+            message: "missing required property",
+        },
+        Bad {
+            name: "GxD calcMethod out of its enum",
+            input: gxd(json!({"calcMethod": "2", "FWedition": "1"})),
+            pointer: "/extensions/0/data/calcMethod",
+            message: "is not one of",
+        },
+        Bad {
+            name: "GxD without calcMethod",
+            input: gxd(json!({"FWedition": "1"})),
+            pointer: "/extensions/0/data/calcMethod",
+            message: "missing required GxD property",
+        },
+        Bad {
+            name: "GxD Gate-to-Gate not a decimal",
+            input: gxd(
+                json!({"calcMethod": "0", "gateToGate": {"gateToGateFossilGhgEmissions": "12 kg"}}),
+            ),
+            pointer: "/extensions/0/data/gateToGate/gateToGateFossilGhgEmissions",
+            message: "is not a decimal number",
+        },
+        Bad {
+            name: "GxD distribution level out of its enum",
+            input: gxd(
+                json!({"calcMethod": "1", "organization": {"scope1DistributionLevel": "planet"}}),
+            ),
+            pointer: "/extensions/0/data/organization/scope1DistributionLevel",
+            message: "is not one of",
+        },
+        Bad {
+            name: "BOM extension self-loop",
+            input: v2_with(
+                |v| v["extensions"] = json!([{"specVersion": "1.0.0", "dataSchema": "urn:mieruka:data-model-extension:bom:1.0.0", "data": {"inputs": [{"productId": "urn:gtin:5695872369587", "amount": "1"}]}}]),
+            ),
+            pointer: "/extensions/0/data/inputs/0/productId",
+            message: "self-loop",
+        },
+        Bad {
+            name: "BOM extension amount zero",
+            input: v2_with(
+                |v| v["extensions"] = json!([{"specVersion": "1.0.0", "dataSchema": "urn:mieruka:data-model-extension:bom:1.0.0", "data": {"inputs": [{"productId": "urn:gtin:1", "amount": "0"}]}}]),
+            ),
+            pointer: "/extensions/0/data/inputs/0/amount",
+            message: "expected a value > 0",
+        },
+        Bad {
+            name: "deeply nested JSON",
+            input: deep,
+            pointer: "/id",
+            message: "expected a string, found an array",
+        },
+        Bad {
+            name: "truncated file",
+            input: {
+                let s = v2_with(|_| {});
+                s[..s.len() / 2].to_owned()
+            },
+            pointer: "",
+            message: "truncated JSON",
+        },
+        Bad {
+            name: "trailing garbage",
+            input: format!("{} xyz", v2_with(|_| {})),
+            pointer: "",
+            message: "invalid JSON",
+        },
+        Bad {
+            name: "top-level null",
+            input: "null".into(),
+            pointer: "",
+            message: "not JSON, NDJSON or a known CSV",
+        },
+        Bad {
+            name: "top-level string",
+            input: "\"pcf\"".into(),
+            pointer: "",
+            message: "not JSON, NDJSON or a known CSV",
+        },
+        Bad {
+            name: "empty file",
+            input: "  \n".into(),
+            pointer: "",
+            message: "empty input",
+        },
+        Bad {
+            name: "list response holding a number",
+            input: "{\"data\": 5}".into(),
+            pointer: "",
+            message: "not footprints",
+        },
+    ]
+}
+
+fn assert_rejected(name: &str, errors: &[Problem], pointer: &str, message: &str) {
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.pointer == pointer && e.message.contains(message)),
+        "{name}: expected an error at {pointer:?} containing {message:?}, got {errors:#?}"
+    );
+}
+
+#[test]
+fn bad_documents_are_rejected_whole_with_a_pointer() {
+    let cases = bad_documents();
+    assert!(cases.len() >= 30);
+    for case in &cases {
+        let p = check(&[source(case.name, &case.input)]);
+        assert_eq!(p.report.rejected, 1, "{}: {:#?}", case.name, p.report);
+        assert_eq!(p.report.accepted, 0, "{}", case.name);
+        assert!(
+            p.footprints.is_empty(),
+            "{}: a rejected document must not half-load",
+            case.name
+        );
+        assert_rejected(case.name, &p.report.errors, case.pointer, case.message);
+        for e in &p.report.errors {
+            assert_eq!(e.source, case.name);
+            assert!(e.line >= 1, "{}: line {}", case.name, e.line);
+        }
+    }
+}
+
+#[test]
+fn non_utf8_bytes_name_the_line() {
+    let mut bytes = v2_with(|_| {}).into_bytes();
+    bytes.push(b'\n');
+    let mut second =
+        v2_with(|v| v["id"] = json!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a2b3")).into_bytes();
+    let at = second
+        .iter()
+        .position(|b| *b == b'M')
+        .expect("an M in My Corp");
+    second[at] = 0xff;
+    bytes.extend(second);
+    let p = check(&[mieruka::ingest::Source {
+        name: "latin1.ndjson".into(),
+        bytes,
+    }]);
+    assert_eq!((p.report.accepted, p.report.rejected), (1, 1));
+    assert!(
+        p.report.errors[0].message.contains("invalid UTF-8"),
+        "{:?}",
+        p.report.errors
+    );
+    assert_eq!(p.report.errors[0].line, 2);
+}
+
+#[test]
+fn documents_over_the_size_limit_are_rejected() {
+    let doc = v2_with(|_| {});
+    let opts = IngestOptions {
+        max_document_bytes: 1000,
+        ..IngestOptions::default()
+    };
+    let p = check_with(&[source("big.json", &doc)], &opts);
+    assert_eq!(p.report.rejected, 1);
+    assert!(
+        p.report.errors[0]
+            .message
+            .contains("over the 1000 bytes limit"),
+        "{:?}",
+        p.report.errors
+    );
+    // NDJSON: only the long line is rejected.
+    let small = "{}";
+    let p = check_with(
+        &[source("mixed.ndjson", &format!("{small}\n{doc}\n"))],
+        &opts,
+    );
+    assert_eq!(
+        p.report.rejected, 2,
+        "the empty object fails validation, the long line the size check"
+    );
+    assert!(
+        p.report
+            .errors
+            .iter()
+            .any(|e| e.line == 2 && e.message.contains("limit"))
+    );
+}
+
+const URN_A: &str = "urn:gtin:5695872369587"; // the v2 example's product
+const URN_B: &str = "urn:gtin:4712345060507";
+
+#[test]
+fn bom_csv_rows_are_checked_one_by_one() {
+    let csv = format!(
+        "parent_product_id,child_product_id,amount,unit\n\
+         {URN_A},{URN_B},0.5,\n\
+         {URN_A},{URN_B},abc,\n\
+         {URN_A},{URN_A},1,\n\
+         {URN_A},{URN_B},0,\n\
+         {URN_A},{URN_B},-2,kilogram\n\
+         {URN_A},{URN_B},1,bushel\n\
+         not-a-urn,{URN_B},1,\n\
+         {URN_A},{URN_B}\n\
+         \n\
+         {URN_A},urn:gtin:999,2.5,piece\n"
+    );
+    let p = check(&[source("v2.json", &v2_with(|_| {})), source("bom.csv", &csv)]);
+    // The footprint, plus rows 0 and 9; rows 1–7 are rejected.
+    assert_eq!(p.report.accepted, 3, "{:#?}", p.report);
+    assert_eq!(p.report.rejected, 7);
+    let expect = [
+        (3, "/amount", "is not a decimal number"),
+        (4, "/child_product_id", "self-loop"),
+        (5, "/amount", "expected a value > 0"),
+        (6, "/amount", "expected a value > 0"),
+        (7, "/unit", "not a PACT declared unit"),
+        (8, "/parent_product_id", "is not a URN"),
+        (9, "", "expected 4 fields"),
+    ];
+    for (line, pointer, message) in expect {
+        assert!(
+            p.report
+                .errors
+                .iter()
+                .any(|e| e.line == line && e.pointer == pointer && e.message.contains(message)),
+            "line {line}: {:#?}",
+            p.report.errors
+        );
+    }
+    // Unknown products are accepted with a warning: the edge is dangling until a footprint arrives.
+    assert!(
+        p.report
+            .warnings
+            .iter()
+            .any(|w| w.line == 11 && w.message.contains("urn:gtin:999")),
+        "{:#?}",
+        p.report.warnings
+    );
+    assert!(
+        p.report
+            .warnings
+            .iter()
+            .any(|w| w.line == 2 && w.message.contains(URN_B))
+    );
+    assert_eq!(p.bom.len(), 2);
+}
+
+#[test]
+fn a_csv_with_another_header_is_refused() {
+    let p = check(&[source("parts.csv", "parent,child,qty\na,b,1\n")]);
+    assert_eq!(p.report.rejected, 1);
+    assert!(
+        p.report.errors[0]
+            .message
+            .contains("parent_product_id,child_product_id,amount,unit")
+    );
+}
+
+#[test]
+fn the_demo_dataset_loads_without_errors() {
+    let sources = mieruka::dataset::demo_sources();
+    let p = check(&sources);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    // 48 footprint versions (build.py prints the count) and 34 CSV rows.
+    assert_eq!(p.footprints.len(), 48);
+    assert_eq!(p.report.accepted, 48 + 34);
+    // The thermal module nobody published a footprint for is the one dangling product.
+    let dangling: Vec<&str> = p
+        .report
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("no footprint yet"))
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(dangling.len(), 1, "{dangling:?}");
+    assert!(dangling[0].contains("thermal-module-tm14"));
+}
+
+#[test]
+fn the_published_bom_schema_names_the_recognised_data_schema() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/schema/bom-extension.schema.json"),
+    )
+    .expect("schema");
+    let schema: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(schema["$id"], mieruka::ingest::BOM_EXTENSION_SCHEMA);
+}
+
+#[test]
+fn every_property_of_the_published_gxd_schema_is_read() {
+    // Build a GxD extension holding every property the consortium's schema defines, each with
+    // a value the schema allows, and require that none is reported as unknown.
+    let text = std::fs::read_to_string(fixtures().join("gxd/GxD_schema_en.json")).expect("schema");
+    let schema: Value = serde_json::from_str(&text).expect("json");
+    let sample = |p: &Value| -> Value {
+        if let Some(first) = p["enum"].as_array().and_then(|e| e.first()) {
+            return first.clone();
+        }
+        match p["type"].as_str() {
+            Some("array") => json!(["1"]),
+            _ => json!("0.5"),
+        }
+    };
+    let mut data = serde_json::Map::new();
+    for (name, p) in schema["properties"].as_object().expect("properties") {
+        let value = match p.get("$ref").and_then(Value::as_str) {
+            Some(r) => {
+                let def = &schema["$defs"][r.trim_start_matches("#/$defs/")];
+                let mut sub = serde_json::Map::new();
+                for (k, v) in def["properties"].as_object().expect("properties") {
+                    sub.insert(k.clone(), sample(v));
+                }
+                Value::Object(sub)
+            }
+            None => sample(p),
+        };
+        data.insert(name.clone(), value);
+    }
+    let p = check(&[source(
+        "all-gxd.json",
+        &gxd_doc(Value::Object(data)).to_string(),
+    )]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    let unknown: Vec<&Problem> = p
+        .report
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("unknown"))
+        .collect();
+    assert!(unknown.is_empty(), "{unknown:#?}");
+    assert!(
+        p.footprints[0]
+            .footprint
+            .gxd
+            .as_ref()
+            .is_some_and(|g| g.g2g_fossil_ghg_emissions_kgco2e_per_unit.is_some())
+    );
+}

@@ -1,0 +1,8 @@
+//! mieruka's integration tests: one binary, one module per domain.
+
+mod cli;
+mod common;
+mod generator;
+mod ingest;
+mod query;
+mod store;

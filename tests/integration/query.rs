@@ -1,0 +1,131 @@
+//! The query catalog on the demo dataset.
+
+use mieruka::output;
+use mieruka::query::{Catalog, Session};
+
+async fn demo_session() -> Session {
+    let tables = mieruka::dataset::demo().expect("demo");
+    Session::new(&tables).await.expect("session")
+}
+
+#[test]
+fn every_catalog_query_loads() {
+    let catalog = Catalog::embedded().expect("catalog");
+    let ids: Vec<&str> = catalog.iter().map(|q| q.id.as_str()).collect();
+    for id in [
+        "footprints/list",
+        "footprints/summary",
+        "footprints/by_company",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn every_catalog_query_runs_on_the_demo() {
+    let session = demo_session().await;
+    let catalog = Catalog::embedded().expect("catalog");
+    for q in catalog.iter() {
+        let out = session
+            .run(q, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        assert!(out.num_rows() > 0, "{} returned no rows", q.id);
+    }
+}
+
+#[tokio::test]
+async fn summary_counts_the_demo() {
+    let session = demo_session().await;
+    let catalog = Catalog::embedded().expect("catalog");
+    let out = session
+        .run(catalog.get("footprints/summary").expect("q"), &[])
+        .await
+        .expect("run");
+    let rows = output::rows_json(&out.batches);
+    let r = &rows[0];
+    // From datasets/pc-supply-chain/build.py: 24 products (one company each); 23 have FY2023
+    // data (not the LED backlight) and 23 FY2024 data (not the cathode): 46, plus the resin
+    // maker's superseded version 1 and the mainboard maker's superseded draft: 48 versions,
+    // 46 latest. Seven products are PACT v3 (PC, display, mainboard, SSD, battery, adapter,
+    // SoC) × 2 years = 14 latest v3, 32 v2. Without GxD: the SoC (2) and the cathode (1);
+    // with GxD but no Gate-to-Gate: the backlight (1). Organization-based: keyboard and
+    // aluminium sheet × 2 years. BOM: 34 CSV rows + 7 inputs in each of the PC's 2 footprints.
+    let expected = serde_json::json!({
+        "footprint_versions": 48, "latest_footprints": 46, "companies": 24, "products": 24,
+        "pact_v2": 32, "pact_v3": 14, "with_gxd": 43, "with_g2g": 42, "organization_based": 4,
+        "bom_edges": 48, "first_period_start": "2023-04-01", "last_period_end": "2025-04-01"
+    });
+    assert_eq!(r, &expected);
+}
+
+#[tokio::test]
+async fn parameters_filter_and_errors_name_the_parameter() {
+    let session = demo_session().await;
+    let catalog = Catalog::embedded().expect("catalog");
+    let q = catalog.get("footprints/by_company").expect("q");
+    let out = session
+        .run(q, &[("company".into(), "Hanbit".into())])
+        .await
+        .expect("run");
+    let names: Vec<String> = output::rows_json(&out.batches)
+        .iter()
+        .map(|r| r["company_name"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["Hanbit Memory Co., Ltd.", "Hanbit Storage Co., Ltd."]
+    );
+    let e = session
+        .run(q, &[("colour".into(), "red".into())])
+        .await
+        .expect_err("unknown")
+        .to_string();
+    assert!(e.contains("unknown parameter $colour"), "{e}");
+    let list = catalog.get("footprints/list").expect("q");
+    let e = session
+        .run(list, &[("all_versions".into(), "perhaps".into())])
+        .await
+        .expect_err("bad bool")
+        .to_string();
+    assert!(
+        e.contains("$all_versions") && e.contains("true or false"),
+        "{e}"
+    );
+    let all = session
+        .run(list, &[("all_versions".into(), "true".into())])
+        .await
+        .expect("run");
+    assert_eq!(all.num_rows(), 48);
+}
+
+#[tokio::test]
+async fn adhoc_sql_is_read_only() {
+    let session = demo_session().await;
+    let out = session
+        .sql("SELECT count(*) AS n FROM bom WHERE source_kind = 'extension'")
+        .await
+        .expect("select");
+    assert_eq!(output::rows_json(&out.batches)[0]["n"], 14);
+    for stmt in [
+        "CREATE TABLE t AS SELECT 1",
+        "DROP TABLE footprints",
+        "INSERT INTO bom SELECT * FROM bom",
+        "SET datafusion.execution.batch_size = 1",
+    ] {
+        assert!(session.sql(stmt).await.is_err(), "{stmt} must be refused");
+    }
+}
+
+#[tokio::test]
+async fn decimals_stay_exact_in_json() {
+    let session = demo_session().await;
+    let out = session
+        .sql("SELECT pcf_excluding_biogenic_kgco2e_per_unit AS cfp FROM footprints WHERE product_id = 'urn:mieruka-demo:product:kaede-note-14' ORDER BY reference_period_end")
+        .await
+        .expect("select");
+    let rows = output::rows_json(&out.batches);
+    // build.py prints these two totals.
+    assert_eq!(rows[0]["cfp"], "161.8707");
+    assert_eq!(rows[1]["cfp"], "150.4727");
+}

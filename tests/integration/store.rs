@@ -1,0 +1,282 @@
+//! The data directory: round trips, idempotency, versions, atomicity and concurrency.
+
+use std::path::Path;
+
+use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
+use mieruka::store::Store;
+use serde_json::json;
+
+use crate::common::{source, temp_dir, v2_example};
+
+/// Ingests `sources` into `dir` the way `mieruka ingest --data` does.
+fn ingest_into(dir: &Path, sources: &[Source], opts: &IngestOptions) -> IngestReport {
+    let store = Store::create_or_open(dir).expect("store");
+    ingest::ingest_into(&store, sources, opts, &|_| {}).expect("ingest")
+}
+
+fn count(dir: &Path) -> (usize, usize, usize) {
+    let t = Store::open(dir).expect("open").load().expect("load");
+    (
+        t.footprints_view().expect("view").num_rows(),
+        t.bom_view().expect("view").num_rows(),
+        t.extensions_view().expect("view").num_rows(),
+    )
+}
+
+#[test]
+fn ingest_store_reopen_gives_identical_tables() {
+    let dir = temp_dir("store-roundtrip");
+    let sources = mieruka::dataset::demo_sources();
+    let store = Store::create_or_open(&dir).expect("store");
+    let lock = store.lock().expect("lock");
+    let prepared = ingest::prepare(
+        &lock.load().expect("load"),
+        &sources,
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("prepare");
+    let seq = lock.commit(&prepared, &sources).expect("commit");
+    drop(lock);
+    assert_eq!(seq, 1);
+
+    let in_memory = prepared.to_tables(seq).expect("tables");
+    let reopened = Store::open(&dir).expect("open").load().expect("load");
+    assert_eq!(reopened.footprints, in_memory.footprints);
+    assert_eq!(
+        reopened.footprint_extensions,
+        in_memory.footprint_extensions
+    );
+    assert_eq!(reopened.bom, in_memory.bom);
+    assert_eq!(reopened.ingest_log, in_memory.ingest_log);
+    assert_eq!(
+        reopened.footprints_view().expect("view"),
+        in_memory.footprints_view().expect("view")
+    );
+
+    // Every original file is kept byte for byte.
+    for (i, s) in sources.iter().enumerate() {
+        let name = Path::new(&s.name)
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let kept = std::fs::read(dir.join(format!("segments/000001/originals/{i:03}-{name}")))
+            .expect("original");
+        assert_eq!(kept, s.bytes, "{}", s.name);
+    }
+}
+
+#[test]
+fn reingesting_is_idempotent() {
+    let dir = temp_dir("store-idempotent");
+    let sources = mieruka::dataset::demo_sources();
+    let first = ingest_into(&dir, &sources, &IngestOptions::default());
+    assert!(first.stored);
+    let before = count(&dir);
+    let again = ingest_into(&dir, &sources, &IngestOptions::default());
+    assert_eq!(again.rejected, 0);
+    assert_eq!(again.duplicates, again.accepted, "{again:#?}");
+    assert!(!again.stored, "nothing new: no new segment");
+    assert_eq!(count(&dir), before);
+    // Whitespace and key order do not make a document different.
+    let doc = v2_example();
+    ingest_into(
+        &dir,
+        &[source("a.json", &doc.to_string())],
+        &IngestOptions::default(),
+    );
+    let pretty = serde_json::to_string_pretty(&doc).expect("json");
+    let r = ingest_into(
+        &dir,
+        &[source("b.json", &pretty)],
+        &IngestOptions::default(),
+    );
+    assert_eq!((r.duplicates, r.rejected), (1, 0));
+}
+
+#[test]
+fn a_newer_version_supersedes_but_history_stays() {
+    let dir = temp_dir("store-versions");
+    let v1 = v2_example();
+    let mut v2 = v2_example();
+    v2["version"] = json!(2);
+    v2["pcf"]["pCfExcludingBiogenic"] = json!("1.5");
+    ingest_into(
+        &dir,
+        &[source("v1.json", &v1.to_string())],
+        &IngestOptions::default(),
+    );
+    ingest_into(
+        &dir,
+        &[source("v2.json", &v2.to_string())],
+        &IngestOptions::default(),
+    );
+    let t = Store::open(&dir).expect("open").load().expect("load");
+    let view = t.footprints_view().expect("view");
+    assert_eq!(view.num_rows(), 2);
+    let latest = view.column_by_name("is_latest").expect("is_latest");
+    let versions = view.column_by_name("version").expect("version");
+    let rows: Vec<(String, String)> = (0..2)
+        .map(|i| {
+            (
+                mieruka::output::text(versions, i),
+                mieruka::output::text(latest, i),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [("1".into(), "false".into()), ("2".into(), "true".into())]
+    );
+
+    // The same id and version with different content is a conflict, not an update.
+    let mut changed = v2_example();
+    changed["comment"] = json!("changed without a new version");
+    let r = ingest_into(
+        &dir,
+        &[source("v1b.json", &changed.to_string())],
+        &IngestOptions::default(),
+    );
+    assert_eq!(r.rejected, 1);
+    assert_eq!(r.errors[0].pointer, "/version");
+    assert!(
+        r.errors[0]
+            .message
+            .contains("already stored with different content")
+    );
+}
+
+#[test]
+fn v3_preceding_ids_supersede() {
+    let t = mieruka::dataset::demo().expect("demo");
+    let view = t.footprints_view().expect("view");
+    let latest = view.column_by_name("is_latest").expect("col");
+    let superseded = (0..view.num_rows())
+        .filter(|i| mieruka::output::text(latest, *i) == "false")
+        .count();
+    // build.py publishes two superseded footprints: the resin maker's version 1 (v2, same id)
+    // and the mainboard maker's draft (v3, named in precedingPfIds).
+    assert_eq!(superseded, 2);
+}
+
+#[test]
+fn all_or_nothing_stores_nothing_after_a_rejection() {
+    let dir = temp_dir("store-all-or-nothing");
+    let good = v2_example().to_string();
+    let opts = IngestOptions {
+        all_or_nothing: true,
+        ..IngestOptions::default()
+    };
+    let r = ingest_into(
+        &dir,
+        &[
+            source("good.json", &good),
+            source("bad.json", "{\"id\": 1}"),
+        ],
+        &opts,
+    );
+    assert_eq!((r.accepted, r.rejected, r.stored), (1, 1, false));
+    assert_eq!(count(&dir), (0, 0, 0));
+    // Without the flag the good document is stored.
+    let r = ingest_into(
+        &dir,
+        &[
+            source("good.json", &good),
+            source("bad.json", "{\"id\": 1}"),
+        ],
+        &IngestOptions::default(),
+    );
+    assert!(r.stored);
+    assert_eq!(count(&dir).0, 1);
+}
+
+#[test]
+fn concurrent_ingests_are_serialised() {
+    let dir = temp_dir("store-concurrent");
+    Store::create_or_open(&dir).expect("store");
+    let mut docs = Vec::new();
+    for i in 0..8 {
+        let mut d = v2_example();
+        d["id"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+        docs.push(d.to_string());
+    }
+    std::thread::scope(|s| {
+        for (i, d) in docs.iter().enumerate() {
+            let dir = dir.clone();
+            s.spawn(move || {
+                let r = ingest_into(
+                    &dir,
+                    &[source(&format!("{i}.json"), d)],
+                    &IngestOptions::default(),
+                );
+                assert!(r.stored);
+            });
+        }
+    });
+    assert_eq!(count(&dir).0, 8, "every ingest committed");
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("manifest.json")).expect("manifest"),
+    )
+    .expect("json");
+    let mut seqs: Vec<i64> = manifest["segments"]
+        .as_array()
+        .expect("segments")
+        .iter()
+        .map(|s| s["seq"].as_i64().expect("seq"))
+        .collect();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (1..=8).collect::<Vec<_>>(),
+        "one segment each, numbered without gaps"
+    );
+}
+
+#[test]
+fn an_interrupted_commit_leaves_the_previous_state() {
+    let dir = temp_dir("store-crash");
+    ingest_into(
+        &dir,
+        &[source("a.json", &v2_example().to_string())],
+        &IngestOptions::default(),
+    );
+    // A segment that was renamed into place but never reached the manifest, and a half
+    // written temporary: what a crash between the two renames leaves behind.
+    std::fs::create_dir_all(dir.join("segments/000002")).expect("orphan");
+    std::fs::write(dir.join("segments/000002/footprints.parquet"), b"garbage").expect("write");
+    std::fs::create_dir_all(dir.join("tmp/000002-1")).expect("tmp");
+    assert_eq!(count(&dir).0, 1, "readers see the manifest only");
+    let mut d = v2_example();
+    d["id"] = json!("11111111-1111-4111-8111-111111111111");
+    let r = ingest_into(
+        &dir,
+        &[source("b.json", &d.to_string())],
+        &IngestOptions::default(),
+    );
+    assert_eq!(r.ingest_seq, Some(2));
+    assert_eq!(count(&dir).0, 2);
+}
+
+#[test]
+fn bad_directories_get_clear_errors() {
+    let dir = temp_dir("store-not-ours");
+    std::fs::write(dir.join("notes.txt"), "hello").expect("write");
+    let e = Store::create_or_open(&dir)
+        .expect_err("not empty")
+        .to_string();
+    assert!(e.contains("not a mieruka data directory"), "{e}");
+    let e = Store::open(&dir.join("missing"))
+        .expect_err("missing")
+        .to_string();
+    assert!(e.contains("no data directory here"), "{e}");
+    let dir = temp_dir("store-damaged");
+    Store::create_or_open(&dir).expect("store");
+    std::fs::write(dir.join("manifest.json"), "{ not json").expect("write");
+    let e = Store::open(&dir)
+        .expect("open")
+        .load()
+        .expect_err("damaged")
+        .to_string();
+    assert!(e.contains("manifest.json is damaged"), "{e}");
+}
