@@ -17,6 +17,9 @@ use mieruka::store::Store;
 use mieruka::table::Tables;
 use mieruka::{dataset, generator};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// mieruka (見える化): supply-chain carbon footprint hotspots and GX product scores from
 /// PACT footprints with the Green x Digital Consortium Gate-to-Gate extension.
 ///

@@ -12,7 +12,7 @@ use std::sync::{Arc, LazyLock};
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, Int64Array, ListArray, RecordBatch,
-    StringArray, StructArray, TimestampMicrosecondArray, UInt32Array,
+    StringArray, StringBuilder, StructArray, TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
@@ -617,6 +617,21 @@ fn ts_micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
+/// A string column built in one allocation (the values are walked twice: sizes, then bytes).
+fn strings<'a, I>(values: I) -> ArrayRef
+where
+    I: Iterator<Item = Option<&'a str>> + Clone,
+{
+    let (rows, bytes) = values
+        .clone()
+        .fold((0, 0), |(r, b), v| (r + 1, b + v.map_or(0, str::len)));
+    let mut builder = StringBuilder::with_capacity(rows, bytes);
+    for v in values {
+        builder.append_option(v);
+    }
+    Arc::new(builder.finish())
+}
+
 fn decimals(values: impl Iterator<Item = Option<Decimal>>) -> Result<ArrayRef> {
     let arr = Decimal128Array::from_iter(values.map(|v| v.map(decimal_to_i128)))
         .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE as i8)?;
@@ -708,7 +723,7 @@ pub fn footprints_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordB
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(FOOTPRINT_COLUMNS.len() + 3);
     for (_, _, get) in FOOTPRINT_COLUMNS.iter() {
         let col: ArrayRef = match get {
-            Get::Str(g) => Arc::new(StringArray::from_iter(rows.iter().map(|f| g(f)))),
+            Get::Str(g) => strings(rows.iter().map(|f| g(f))),
             Get::Dec(g) => decimals(rows.iter().map(|f| g(f)))?,
             Get::Bool(g) => Arc::new(BooleanArray::from_iter(rows.iter().map(|f| g(f)))),
             Get::Ts(g) => timestamps(rows.iter().map(|f| g(f))),
@@ -719,12 +734,10 @@ pub fn footprints_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordB
         };
         columns.push(col);
     }
-    columns.push(Arc::new(StringArray::from_iter_values(
-        records.iter().map(|r| r.document_json.as_str()),
-    )));
-    columns.push(Arc::new(StringArray::from_iter_values(
-        records.iter().map(|r| r.source.as_str()),
-    )));
+    columns.push(strings(
+        records.iter().map(|r| Some(r.document_json.as_str())),
+    ));
+    columns.push(strings(records.iter().map(|r| Some(r.source.as_str()))));
     columns.push(Arc::new(Int64Array::from(vec![seq; records.len()])));
     Ok(RecordBatch::try_new(footprints_stored_schema(), columns)?)
 }

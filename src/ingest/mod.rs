@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use datafusion::arrow::array::{Array, Decimal128Array, ListArray, StringArray};
+use datafusion::arrow::array::{Array, Decimal128Array, ListArray, RecordBatch, StringArray};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -172,31 +172,85 @@ impl Prepared {
 
     /// The rows as tables for ingest number `seq`.
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
+        let _timer = Timer::new("built tables");
+        // Rows per batch: large enough for columnar work, small enough to share the cores.
+        const ROWS: usize = 8192;
+        let chunks =
+            |f: fn(&[FootprintRecord], i64) -> Result<RecordBatch>| -> Result<Vec<RecordBatch>> {
+                if self.footprints.is_empty() {
+                    return Ok(vec![f(&[], seq)?]);
+                }
+                self.footprints
+                    .par_chunks(ROWS)
+                    .map(|c| f(c, seq))
+                    .collect()
+            };
         Ok(Tables {
-            footprints: vec![table::footprints_batch(&self.footprints, seq)?],
-            footprint_extensions: vec![table::extensions_batch(&self.footprints, seq)?],
+            footprints: chunks(table::footprints_batch)?,
+            footprint_extensions: chunks(table::extensions_batch)?,
             bom: vec![table::bom_batch(&self.bom, seq)?],
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
         })
     }
 }
 
-/// One JSON text to check: a footprint, or something that was rejected before parsing.
-struct Doc<'a> {
-    source: usize,
-    index: usize,
-    line: usize,
-    text: Result<&'a RawValue, Diag>,
+/// Logs how long a scope took, at debug level.
+struct Timer(&'static str, std::time::Instant);
+
+impl Timer {
+    fn new(what: &'static str) -> Timer {
+        Timer(what, std::time::Instant::now())
+    }
 }
 
-/// The outcome of checking one footprint document.
+impl Drop for Timer {
+    fn drop(&mut self) {
+        tracing::debug!("{} in {:.2?}", self.0, self.1.elapsed());
+    }
+}
+
+/// A piece of work for the parallel check.
+enum Unit<'a> {
+    /// An NDJSON line, not parsed yet.
+    Line {
+        source: usize,
+        bytes: &'a [u8],
+        line: usize,
+    },
+    /// A footprint (or what should be one) inside a JSON file already split serially.
+    Value {
+        source: usize,
+        raw: &'a RawValue,
+        line: usize,
+    },
+    /// Rejected before parsing (size, encoding, syntax, layout).
+    Rejected {
+        source: usize,
+        line: usize,
+        diag: Diag,
+    },
+}
+
+/// The outcome of checking one document; its index in the source is set afterwards.
 struct Checked {
     source: usize,
-    index: usize,
     line: usize,
-    record: Option<FootprintRecord>,
-    errors: Vec<Problem>,
-    warnings: Vec<Problem>,
+    /// Boxed: a footprint is a couple of kilobytes, and results are moved around.
+    record: Option<Box<FootprintRecord>>,
+    errors: Vec<(usize, Diag)>,
+    warnings: Vec<(usize, Diag)>,
+}
+
+impl Checked {
+    fn rejected(source: usize, line: usize, diag: Diag) -> Checked {
+        Checked {
+            source,
+            line,
+            record: None,
+            errors: vec![(line, diag)],
+            warnings: Vec::new(),
+        }
+    }
 }
 
 fn problem(sources: &[Source], source: usize, index: usize, line: usize, d: Diag) -> Problem {
@@ -242,25 +296,31 @@ fn size_message(len: usize, limit: usize) -> String {
     )
 }
 
+/// A footprint's raw text and, when already read, its entries.
+type Found<'a> = (&'a RawValue, Option<json::Entries<'a>>);
+
 /// Which footprints a JSON text holds: itself, an array's elements, a list response's
 /// `data`, a get response's `data`, or a CloudEvent's `data.pfs`.
-fn footprint_values(top: &RawValue) -> std::result::Result<Vec<&RawValue>, String> {
+fn footprint_values<'a>(top: &'a RawValue) -> std::result::Result<Vec<Found<'a>>, String> {
+    fn each(values: Vec<&RawValue>) -> Vec<Found<'_>> {
+        values.into_iter().map(|v| (v, None)).collect()
+    }
     match top.get().as_bytes().first() {
-        Some(b'[') => json::array(top),
+        Some(b'[') => json::array(top).map(each),
         Some(b'{') => {
             let entries = json::object(top)?;
             let get = |key: &str| entries.0.iter().find(|(k, _)| k == key).map(|e| e.1);
             if get("pcf").is_some() || get("specVersion").is_some() {
-                return Ok(vec![top]);
+                return Ok(vec![(top, Some(entries))]);
             }
             if let Some(data) = get("data") {
                 return match data.get().as_bytes().first() {
-                    Some(b'[') => json::array(data),
+                    Some(b'[') => json::array(data).map(each),
                     Some(b'{') => {
                         let inner = json::object(data)?;
                         match inner.0.iter().find(|(k, _)| k == "pfs") {
-                            Some((_, pfs)) => json::array(pfs),
-                            None => Ok(vec![data]),
+                            Some((_, pfs)) => json::array(pfs).map(each),
+                            None => Ok(vec![(data, Some(inner))]),
                         }
                     }
                     _ => Err(format!(
@@ -276,7 +336,7 @@ fn footprint_values(top: &RawValue) -> std::result::Result<Vec<&RawValue>, Strin
                     message.get()
                 ));
             }
-            Ok(vec![top])
+            Ok(vec![(top, Some(entries))])
         }
         _ => Err(format!(
             "expected a product footprint object, an array of them or a PACT response, found {}",
@@ -285,53 +345,83 @@ fn footprint_values(top: &RawValue) -> std::result::Result<Vec<&RawValue>, Strin
     }
 }
 
-/// Splits one JSON text (a file or an NDJSON line) into footprint documents.
-fn split_json<'a>(
-    source: usize,
-    text: &'a str,
-    first_line_no: usize,
-    next_index: &mut usize,
-    docs: &mut Vec<Doc<'a>>,
-) {
-    let lines = Lines::new(text.as_bytes());
-    let mut push = |docs: &mut Vec<Doc<'a>>, line: usize, text: Result<&'a RawValue, Diag>| {
-        docs.push(Doc {
-            source,
-            index: *next_index,
+/// Parses one JSON text; on a syntax error, the line and the diagnostic.
+fn parse_text(text: &str, first_line_no: usize) -> std::result::Result<&RawValue, (usize, Diag)> {
+    serde_json::from_str(text).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "truncated JSON",
+            _ => "invalid JSON",
+        };
+        let line = first_line_no + e.line().saturating_sub(1);
+        let msg = e.to_string();
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
+        (
             line,
-            text,
-        });
-        *next_index += 1;
+            whole(format!(
+                "{what}: {msg} (line {line}, column {})",
+                e.column()
+            )),
+        )
+    })
+}
+
+/// Checks one footprint document whose text starts on `line`.
+fn check_value(
+    sources: &[Source],
+    source: usize,
+    raw: &RawValue,
+    entries: Option<json::Entries>,
+    line: usize,
+) -> Checked {
+    let text = raw.get();
+    let mut c = Checker::new(text);
+    let fp = pact::footprint_with(&mut c, raw, entries);
+    let line_of = |d: &Diag| {
+        d.offset.map_or(line, |o| {
+            line + text.as_bytes()[..o].iter().filter(|b| **b == b'\n').count()
+        })
     };
-    let top: &RawValue = match serde_json::from_str(text) {
-        Ok(v) => v,
+    let errors: Vec<(usize, Diag)> = c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
+    let warnings = c.warnings.into_iter().map(|d| (line_of(&d), d)).collect();
+    let record = if errors.is_empty() {
+        fp.map(|footprint| {
+            Box::new(FootprintRecord {
+                footprint,
+                document_json: text.to_owned(),
+                source: sources[source].name.clone(),
+            })
+        })
+    } else {
+        None
+    };
+    Checked {
+        source,
+        line,
+        record,
+        errors,
+        warnings,
+    }
+}
+
+/// Checks one NDJSON line: it may hold one footprint or a response with several.
+fn check_line(sources: &[Source], source: usize, bytes: &[u8], line: usize) -> Vec<Checked> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
         Err(e) => {
-            let what = match e.classify() {
-                serde_json::error::Category::Eof => "truncated JSON",
-                _ => "invalid JSON",
-            };
-            let line = first_line_no + e.line().saturating_sub(1);
-            let msg = e.to_string();
-            let msg = msg.split(" at line ").next().unwrap_or(&msg);
-            push(
-                docs,
-                line,
-                Err(whole(format!(
-                    "{what}: {msg} (line {line}, column {})",
-                    e.column()
-                ))),
-            );
-            return;
+            let (l, d) = utf8_error(bytes, e, line);
+            return vec![Checked::rejected(source, l, d)];
         }
+    };
+    let top = match parse_text(text, line) {
+        Ok(t) => t,
+        Err((l, d)) => return vec![Checked::rejected(source, l, d)],
     };
     match footprint_values(top) {
-        Ok(values) => {
-            for v in values {
-                let offset = v.get().as_ptr() as usize - text.as_ptr() as usize;
-                push(docs, first_line_no + lines.line_of(offset) - 1, Ok(v));
-            }
-        }
-        Err(message) => push(docs, first_line_no, Err(whole(message))),
+        Ok(values) => values
+            .into_iter()
+            .map(|(raw, entries)| check_value(sources, source, raw, entries, line))
+            .collect(),
+        Err(message) => vec![Checked::rejected(source, line, whole(message))],
     }
 }
 
@@ -397,20 +487,20 @@ pub fn prepare(
     opts: &IngestOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Prepared> {
+    let started = std::time::Instant::now();
     let mut report = IngestReport::default();
     let mut log = Vec::new();
-    let mut docs: Vec<Doc> = Vec::new();
     let mut csv_edges: Vec<CsvEdge> = Vec::new();
 
+    // Split every source into units of work; parsing and checking happen in parallel below.
+    let mut units: Vec<Unit> = Vec::new();
     for (si, src) in sources.iter().enumerate() {
         let bytes = strip_bom(&src.bytes);
-        let mut index = 0;
         match layout(&src.bytes) {
-            Err(message) => docs.push(Doc {
+            Err(message) => units.push(Unit::Rejected {
                 source: si,
-                index: 0,
                 line: 1,
-                text: Err(whole(message)),
+                diag: whole(message),
             }),
             Ok(Layout::BomCsv) => {
                 for row in bom::parse_csv(bytes) {
@@ -443,136 +533,142 @@ pub fn prepare(
                 progress(src.bytes.len() as u64);
             }
             Ok(Layout::Ndjson) => {
-                let mut line_no = 0;
-                for line in bytes.split(|b| *b == b'\n') {
-                    line_no += 1;
+                let mut start = 0;
+                let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+                for (n, end) in ends.enumerate() {
+                    let line_no = n + 1;
+                    let line = &bytes[start..end];
+                    start = end + 1;
                     let line = line.strip_suffix(b"\r").unwrap_or(line);
                     if line.trim_ascii().is_empty() {
                         continue;
                     }
-                    if line.len() > opts.max_document_bytes {
-                        docs.push(Doc {
+                    units.push(if line.len() > opts.max_document_bytes {
+                        Unit::Rejected {
                             source: si,
-                            index,
                             line: line_no,
-                            text: Err(whole(size_message(line.len(), opts.max_document_bytes))),
-                        });
-                        index += 1;
-                        continue;
-                    }
-                    match std::str::from_utf8(line) {
-                        Ok(text) => split_json(si, text, line_no, &mut index, &mut docs),
-                        Err(e) => {
-                            let (l, d) = utf8_error(line, e, line_no);
-                            docs.push(Doc {
-                                source: si,
-                                index,
-                                line: l,
-                                text: Err(d),
-                            });
-                            index += 1;
+                            diag: whole(size_message(line.len(), opts.max_document_bytes)),
                         }
-                    }
+                    } else {
+                        Unit::Line {
+                            source: si,
+                            bytes: line,
+                            line: line_no,
+                        }
+                    });
                 }
             }
             Ok(Layout::Json) => {
                 if bytes.len() > opts.max_document_bytes {
-                    docs.push(Doc {
+                    units.push(Unit::Rejected {
                         source: si,
-                        index,
                         line: 1,
-                        text: Err(whole(size_message(bytes.len(), opts.max_document_bytes))),
+                        diag: whole(size_message(bytes.len(), opts.max_document_bytes)),
                     });
                     continue;
                 }
-                match std::str::from_utf8(bytes) {
-                    Ok(text) => split_json(si, text, 1, &mut index, &mut docs),
+                let text = match std::str::from_utf8(bytes) {
+                    Ok(t) => t,
                     Err(e) => {
-                        let (l, d) = utf8_error(bytes, e, 1);
-                        docs.push(Doc {
+                        let (line, diag) = utf8_error(bytes, e, 1);
+                        units.push(Unit::Rejected {
                             source: si,
-                            index,
-                            line: l,
-                            text: Err(d),
+                            line,
+                            diag,
                         });
+                        continue;
                     }
+                };
+                let top = match parse_text(text, 1) {
+                    Ok(t) => t,
+                    Err((line, diag)) => {
+                        units.push(Unit::Rejected {
+                            source: si,
+                            line,
+                            diag,
+                        });
+                        continue;
+                    }
+                };
+                match footprint_values(top) {
+                    Ok(values) => {
+                        let lines = Lines::new(text.as_bytes());
+                        for (raw, _) in values {
+                            let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                            units.push(Unit::Value {
+                                source: si,
+                                raw,
+                                line: lines.line_of(offset),
+                            });
+                        }
+                    }
+                    Err(message) => units.push(Unit::Rejected {
+                        source: si,
+                        line: 1,
+                        diag: whole(message),
+                    }),
                 }
             }
         }
     }
 
-    // Check every footprint document; this is where the time goes, so use every core.
-    let checked: Vec<Checked> = docs
+    tracing::debug!(
+        "split {} sources into {} units in {:.2?}",
+        sources.len(),
+        units.len(),
+        started.elapsed()
+    );
+    // Parse and check every document; this is where the time goes, so use every core.
+    let checked: Vec<Vec<Checked>> = units
         .into_par_iter()
-        .map(|doc| {
-            let name = &sources[doc.source].name;
-            let mut out = Checked {
-                source: doc.source,
-                index: doc.index,
-                line: doc.line,
-                record: None,
-                errors: Vec::new(),
-                warnings: Vec::new(),
-            };
-            match doc.text {
-                Err(d) => out
-                    .errors
-                    .push(problem(sources, doc.source, doc.index, doc.line, d)),
-                Ok(raw) => {
-                    let text = raw.get();
-                    let mut c = Checker::new(text);
-                    let fp = pact::footprint(&mut c, raw);
-                    let line_of = |d: &Diag| {
-                        d.offset.map_or(doc.line, |o| {
-                            doc.line + text.as_bytes()[..o].iter().filter(|b| **b == b'\n').count()
-                        })
-                    };
-                    for d in c.errors {
-                        let l = line_of(&d);
-                        out.errors
-                            .push(problem(sources, doc.source, doc.index, l, d));
-                    }
-                    for d in c.warnings {
-                        let l = line_of(&d);
-                        out.warnings
-                            .push(problem(sources, doc.source, doc.index, l, d));
-                    }
-                    if out.errors.is_empty() {
-                        out.record = fp.map(|footprint| FootprintRecord {
-                            footprint,
-                            document_json: text.to_owned(),
-                            source: name.clone(),
-                        });
-                    }
-                    progress(text.len() as u64);
-                }
+        .map(|unit| match unit {
+            Unit::Line {
+                source,
+                bytes,
+                line,
+            } => {
+                let out = check_line(sources, source, bytes, line);
+                progress(bytes.len() as u64 + 1);
+                out
             }
-            out
+            Unit::Value { source, raw, line } => {
+                let out = check_value(sources, source, raw, None, line);
+                progress(raw.get().len() as u64);
+                vec![out]
+            }
+            Unit::Rejected { source, line, diag } => vec![Checked::rejected(source, line, diag)],
         })
         .collect();
 
+    tracing::debug!("checked documents at {:.2?}", started.elapsed());
     // Idempotency: the same id and version again is a duplicate when the content is the same,
     // and a conflict otherwise (PACT asks for a new version for any change).
     let stored = StoredIndex::new(existing)?;
     let mut in_batch: HashMap<(String, Option<i32>), usize> = HashMap::new();
-    let mut footprints: Vec<FootprintRecord> = Vec::new();
+    let total: usize = checked.iter().map(Vec::len).sum();
+    let mut footprints: Vec<FootprintRecord> = Vec::with_capacity(total);
     let mut origins: Vec<Problem> = Vec::new(); // where each new footprint came from
-    for mut ch in checked {
+    let mut next_index = vec![0usize; sources.len()];
+    for ch in checked.into_iter().flatten() {
+        let index = next_index[ch.source];
+        next_index[ch.source] += 1;
         let at = Problem {
             source: sources[ch.source].name.clone(),
-            index: ch.index,
+            index,
             line: ch.line,
             pointer: String::new(),
             message: String::new(),
         };
         let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
-        for w in ch.warnings.drain(..) {
+        for (line, d) in ch.warnings {
+            let w = problem(sources, ch.source, index, line, d);
             log.push(log_row(&w, "warning", "footprint", id.clone()));
             report.warnings.push(w);
         }
         let Some(record) = ch.record else {
             report.rejected += 1;
-            for e in ch.errors {
+            for (line, d) in ch.errors {
+                let e = problem(sources, ch.source, index, line, d);
                 log.push(log_row(&e, "rejected", "footprint", None));
                 report.errors.push(e);
             }
@@ -593,7 +689,7 @@ pub fn prepare(
                 report.accepted += 1;
                 log.push(done_row(&at, "accepted", "footprint", id));
                 in_batch.insert(key, footprints.len());
-                footprints.push(record);
+                footprints.push(*record);
                 origins.push(at);
             }
             Some(doc) if same_document(doc, &record.document_json) => {
@@ -686,6 +782,11 @@ pub fn prepare(
 
     report.footprints = footprints.len();
     report.bom_edges = bom.len();
+    tracing::debug!(
+        "prepared {} footprints in {:.2?}",
+        footprints.len(),
+        started.elapsed()
+    );
     Ok(Prepared {
         report,
         footprints,

@@ -30,26 +30,29 @@ pub const BOM_EXTENSION_SCHEMA: &str = "urn:mieruka:data-model-extension:bom:1.0
 /// Reads an object, reporting a wrong type or a duplicated property.
 pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Option<Entries<'a>> {
     match json::object(raw) {
-        Ok(entries) => {
-            let mut keys: Vec<&str> = entries.0.iter().map(|(k, _)| k.as_ref()).collect();
-            keys.sort_unstable();
-            if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-                let key = w[0].to_owned();
-                let at = entries.0.iter().rev().find(|(k, _)| *k == key).map(|e| e.1);
-                c.error(
-                    at,
-                    pointer(ptr, &key),
-                    format!("property {key:?} is given more than once"),
-                );
-                return None;
-            }
-            Some(entries)
-        }
+        Ok(entries) => check_duplicates(c, entries, ptr),
         Err(message) => {
             c.error(Some(raw), ptr.to_owned(), message);
             None
         }
     }
+}
+
+/// Reports a property given more than once (JSON allows it; PACT's schemas cannot mean it).
+fn check_duplicates<'a>(c: &mut Checker, entries: Entries<'a>, ptr: &str) -> Option<Entries<'a>> {
+    let mut keys: Vec<&str> = entries.0.iter().map(|(k, _)| k.as_ref()).collect();
+    keys.sort_unstable();
+    if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
+        let key = w[0].to_owned();
+        let at = entries.0.iter().rev().find(|(k, _)| *k == key).map(|e| e.1);
+        c.error(
+            at,
+            pointer(ptr, &key),
+            format!("property {key:?} is given more than once"),
+        );
+        return None;
+    }
+    Some(entries)
 }
 
 /// Runs a value parser, turning its error into a diagnostic at `ptr/key`. `null` counts as
@@ -130,26 +133,47 @@ fn quote_list(items: &[&str]) -> String {
 
 /// Reads an array, applying `item` to each element with its own pointer. Checks `minItems: 1`
 /// and `uniqueItems` on the raw text of the elements.
+/// The pointer of a list item, built only when a diagnostic needs it.
+pub(crate) struct ItemPtr<'p> {
+    base: &'p str,
+    key: &'p str,
+    index: usize,
+}
+
+impl ItemPtr<'_> {
+    /// The pointer text.
+    pub(crate) fn get(&self) -> String {
+        pointer_index(&pointer(self.base, self.key), self.index)
+    }
+}
+
 fn list<'a, T>(
     c: &mut Checker,
     ptr: &str,
     key: &str,
     raw: &'a RawValue,
     min_one: bool,
-    mut item: impl FnMut(&mut Checker, &str, &'a RawValue) -> Option<T>,
+    mut item: impl FnMut(&mut Checker, &ItemPtr, &'a RawValue) -> Option<T>,
 ) -> Option<Vec<T>> {
-    let here = pointer(ptr, key);
     let elems = read(c, ptr, key, raw, array)?;
     if min_one && elems.is_empty() {
-        c.error(Some(raw), here, "must contain at least one item");
+        c.error(
+            Some(raw),
+            pointer(ptr, key),
+            "must contain at least one item",
+        );
         return None;
     }
     let errors_before = c.errors.len();
     let mut out = Vec::with_capacity(elems.len());
-    for (i, e) in elems.iter().enumerate() {
-        let p = pointer_index(&here, i);
-        if elems[..i].iter().any(|prev| prev.get() == e.get()) {
-            c.error(Some(e), p, "duplicate item (items must be unique)");
+    for (index, e) in elems.iter().enumerate() {
+        let p = ItemPtr {
+            base: ptr,
+            key,
+            index,
+        };
+        if elems[..index].iter().any(|prev| prev.get() == e.get()) {
+            c.error(Some(e), p.get(), "duplicate item (items must be unique)");
             continue;
         }
         if let Some(v) = item(c, &p, e) {
@@ -159,38 +183,38 @@ fn list<'a, T>(
     (c.errors.len() == errors_before).then_some(out)
 }
 
-fn urn_item(c: &mut Checker, p: &str, raw: &RawValue) -> Option<String> {
+fn urn_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
     let s = match string(raw) {
         Ok(s) => s,
         Err(m) => {
-            c.error(Some(raw), p.to_owned(), m);
+            c.error(Some(raw), p.get(), m);
             return None;
         }
     };
     match check_urn(&s) {
         Ok(()) => Some(s.into_owned()),
         Err(m) => {
-            c.error(Some(raw), p.to_owned(), m);
+            c.error(Some(raw), p.get(), m);
             None
         }
     }
 }
 
-fn uuid_item(c: &mut Checker, p: &str, raw: &RawValue) -> Option<String> {
+fn uuid_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
     match uuid(raw) {
         Ok(s) => Some(s),
         Err(m) => {
-            c.error(Some(raw), p.to_owned(), m);
+            c.error(Some(raw), p.get(), m);
             None
         }
     }
 }
 
-fn string_item(c: &mut Checker, p: &str, raw: &RawValue) -> Option<String> {
+fn string_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
     match non_empty(raw) {
         Ok(s) => Some(s.into_owned()),
         Err(m) => {
-            c.error(Some(raw), p.to_owned(), m);
+            c.error(Some(raw), p.get(), m);
             None
         }
     }
@@ -317,7 +341,7 @@ fn standards(
             Some((_, canon)) => {
                 c.warn(
                     Some(e),
-                    p.to_owned(),
+                    p.get(),
                     format!("{s:?} read as PACT's spelling {canon:?}"),
                 );
                 Some((*canon).to_owned())
@@ -326,7 +350,7 @@ fn standards(
                 let names: Vec<&str> = known.iter().map(|(_, c)| *c).collect();
                 c.warn(
                     Some(e),
-                    p.to_owned(),
+                    p.get(),
                     format!(
                         "{s:?} is not one of PACT's values ({}); kept as written",
                         quote_list(&names)
@@ -351,6 +375,7 @@ fn sector_rules(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option<Vec<Sector
         return Some(Vec::new());
     }
     list(c, ptr, key, raw, true, |c, p, e| {
+        let p = &p.get();
         let entries = object(c, e, p)?;
         let (mut operator, mut rule_names, mut other) = (None, None, None);
         for (k, v) in &entries.0 {
@@ -385,6 +410,7 @@ fn ef_sources(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option<Vec<Emission
         raw,
         true,
         |c, p, e| {
+            let p = &p.get();
             let entries = object(c, e, p)?;
             let (mut name, mut version) = (None, None);
             for (k, v) in &entries.0 {
@@ -795,7 +821,7 @@ fn carbon_footprint(
                     if !ok {
                         c.error(
                             Some(e),
-                            ip.to_owned(),
+                            ip.get(),
                             format!("{s:?} is not an IPCC assessment report like \"AR6\""),
                         );
                         return None;
@@ -1027,6 +1053,7 @@ fn require_present(c: &mut Checker, entries: &Entries, ptr: &str, key: &str) {
 
 fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, &'a RawValue)>> {
     list(c, "", "extensions", raw, false, |c, p, e| {
+        let p = &p.get();
         let entries = object(c, e, p)?;
         let (mut spec_version, mut data_schema, mut documentation, mut data) =
             (None, None, None, None);
@@ -1077,10 +1104,18 @@ fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, 
     })
 }
 
-/// Parses one ProductFootprint document. Returns `None` when `c` holds errors.
-pub(crate) fn footprint(c: &mut Checker, doc: &RawValue) -> Option<Footprint> {
+/// Parses one ProductFootprint document, reusing its entries when they were already read.
+/// Returns `None` when `c` holds errors.
+pub(crate) fn footprint_with<'a>(
+    c: &mut Checker,
+    doc: &'a RawValue,
+    entries: Option<Entries<'a>>,
+) -> Option<Footprint> {
     use PactVersion::{V2, V3};
-    let entries = object(c, doc, "")?;
+    let entries = match entries {
+        Some(e) => check_duplicates(c, e, "")?,
+        None => object(c, doc, "")?,
+    };
     let before = c.errors.len();
 
     // The major version decides the field names, so read specVersion first.
