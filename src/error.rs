@@ -22,6 +22,9 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// Something asked for by name or id does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// The user asked for something that cannot be done as asked.
     #[error("{0}")]
     Usage(String),

@@ -10,6 +10,7 @@
 
 pub mod dataset;
 pub mod generator;
+pub mod hotspot;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -15,7 +15,28 @@ use mieruka::output::{self, Format};
 use mieruka::query::{Catalog, Session};
 use mieruka::store::Store;
 use mieruka::table::Tables;
-use mieruka::{dataset, generator};
+use mieruka::{dataset, generator, hotspot};
+
+/// Writes to stdout; a closed pipe (`mieruka … | head`) ends the program quietly.
+fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mieruka: writing to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+macro_rules! out {
+    ($($t:tt)*) => { write_stdout(format_args!($($t)*)) };
+}
+
+macro_rules! outln {
+    ($($t:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -56,6 +77,37 @@ impl From<TableFormat> for Format {
             TableFormat::Table => Format::Table,
             TableFormat::Json => Format::Json,
             TableFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BasisArg {
+    /// pcfExcludingBiogenic with GxD Gate-to-Gate fossil emissions.
+    ExcludingBiogenic,
+    /// pcfIncludingBiogenic with GxD Gate-to-Gate including biogenic.
+    IncludingBiogenic,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ByArg {
+    Tier,
+    Supplier,
+    Footprint,
+    Category,
+    Country,
+    Kind,
+}
+
+impl ByArg {
+    fn query(self) -> &'static str {
+        match self {
+            ByArg::Tier => "hotspot/by_tier",
+            ByArg::Supplier => "hotspot/by_supplier",
+            ByArg::Footprint => "hotspot/by_footprint",
+            ByArg::Category => "hotspot/by_category",
+            ByArg::Country => "hotspot/by_country",
+            ByArg::Kind => "hotspot/by_kind",
         }
     }
 }
@@ -136,6 +188,49 @@ enum Command {
         /// List the catalog instead.
         #[arg(long)]
         list: bool,
+        #[command(flatten)]
+        data: DataArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Decompose a product's footprint tier by tier: where its emissions come from.
+    ///
+    /// Every footprint reached through the bill of materials gives items per tier: `own`
+    /// (its Gate-to-Gate emissions), `untraced` (upstream it reports but no supplier
+    /// footprint explains), `mismatch` (its suppliers report more than it counts upstream;
+    /// negative), `unresolved` (a footprint without Gate-to-Gate data, not descended) and
+    /// `beyond_cutoff` (not expanded because of --max-tier or --min-share). The items sum
+    /// exactly to the product's CFP. Findings and data quality follow.
+    ///
+    /// Examples:
+    ///   mieruka hotspots --product urn:mieruka-demo:product:kaede-note-14
+    ///   mieruka hotspots --product urn:mieruka-demo:product:kaede-note-14 --by supplier --top 5
+    ///   mieruka hotspots --product urn:mieruka-demo:product:kaede-note-14 --as-of 2023-10-01 --format json
+    #[command(verbatim_doc_comment)]
+    Hotspots {
+        /// Footprint id or product URN (then its latest Active footprint).
+        #[arg(long)]
+        product: String,
+        /// Deepest tier expanded; footprints reached one tier deeper are beyond_cutoff.
+        #[arg(long, default_value_t = mieruka::hotspot::DEFAULT_MAX_TIER)]
+        max_tier: u32,
+        /// Do not expand footprints below this share of the CFP, percent (0 = off).
+        #[arg(long, value_name = "PCT", default_value_t = 0.0)]
+        min_share: f64,
+        /// Which PACT total to decompose.
+        #[arg(long, value_enum, default_value = "excluding-biogenic")]
+        basis: BasisArg,
+        /// Analyse the chain as of this date (YYYY-MM-DD): the footprints whose reference
+        /// periods cover it. Default: the product's latest footprint and its period.
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// Sum the items per tier, supplier, footprint, CPC category, country or kind.
+        #[arg(long, value_enum)]
+        by: Option<ByArg>,
+        /// Show the N largest rows and one "(rest)" row.
+        #[arg(long, value_name = "N")]
+        top: Option<usize>,
         #[command(flatten)]
         data: DataArg,
         /// Output format.
@@ -291,7 +386,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 ("all_versions".to_owned(), all_versions.to_string()),
             ];
             let out = session.run(def, &args).await?;
-            print!("{}", output::render(&out, format.into()));
+            out!("{}", output::render(&out, format.into()));
             Ok(0)
         }
         Command::Query {
@@ -304,13 +399,13 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             let catalog = Catalog::embedded()?;
             if list {
                 for q in catalog.iter() {
-                    println!("{:<28} {}", q.id, q.title);
+                    outln!("{:<28} {}  [{}]", q.id, q.title, q.engine.describe());
                     for p in &q.params {
                         let default = p
                             .default
                             .as_ref()
                             .map_or("required".to_owned(), |d| format!("default {d:?}"));
-                        println!(
+                        outln!(
                             "    ${} ({}, {default}) {}",
                             p.name,
                             p.ty.as_str(),
@@ -330,7 +425,55 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             } else {
                 session.run(catalog.get(query.trim())?, &params).await?
             };
-            print!("{}", output::render(&out, format.into()));
+            out!("{}", output::render(&out, format.into()));
+            Ok(0)
+        }
+        Command::Hotspots {
+            product,
+            max_tier,
+            min_share,
+            basis,
+            as_of,
+            by,
+            top,
+            data,
+            format,
+        } => {
+            let session = session(&data).await?;
+            let req = hotspot::Request {
+                product,
+                max_tier,
+                min_share_pct: min_share,
+                basis: match basis {
+                    BasisArg::ExcludingBiogenic => hotspot::Basis::ExcludingBiogenic,
+                    BasisArg::IncludingBiogenic => hotspot::Basis::IncludingBiogenic,
+                },
+                as_of,
+            };
+            let graph = session.graph()?;
+            let d = hotspot::decompose(&graph, &req)?;
+            let rows = match by {
+                None => hotspot::report::items_output(&d)?,
+                Some(by) => {
+                    let catalog = Catalog::embedded()?;
+                    let args = vec![
+                        ("product".to_owned(), d.product.footprint_id.clone()),
+                        ("max_tier".to_owned(), max_tier.to_string()),
+                        ("min_share_pct".to_owned(), min_share.to_string()),
+                        ("basis".to_owned(), req.basis.as_str().to_owned()),
+                        (
+                            "as_of".to_owned(),
+                            as_of.map(|d| d.to_string()).unwrap_or_default(),
+                        ),
+                    ];
+                    session.run(catalog.get(by.query())?, &args).await?
+                }
+            };
+            let rows = match top {
+                Some(n) => hotspot::report::top_n(&rows, n, d.cfp_kgco2e_per_unit)?,
+                None => rows,
+            };
+            out!("{}", hotspot::report::render(&d, &rows, format.into()));
             Ok(0)
         }
         Command::Gen {
@@ -431,7 +574,7 @@ fn run_ingest(
 
 fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()> {
     match format {
-        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(r)?),
+        ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(r)?),
         ReportFormat::Table => {
             const SHOWN: usize = 50;
             for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
@@ -441,19 +584,22 @@ fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()> {
                     } else {
                         format!(" {}", p.pointer)
                     };
-                    println!(
+                    outln!(
                         "{label}: {}:{} #{}{at}: {}",
-                        p.source, p.line, p.index, p.message
+                        p.source,
+                        p.line,
+                        p.index,
+                        p.message
                     );
                 }
                 if list.len() > SHOWN {
-                    println!(
+                    outln!(
                         "… and {} more {label}s (use --format json to see all)",
                         list.len() - SHOWN
                     );
                 }
             }
-            println!(
+            outln!(
                 "accepted {} ({} new footprints, {} BOM edges, {} duplicates), rejected {}, {} warnings; {}",
                 r.accepted,
                 r.footprints,

@@ -21,15 +21,22 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
-use datafusion::common::metadata::ScalarAndMetadata;
-use datafusion::common::{ParamValues, ScalarValue};
+use std::ops::ControlFlow;
+
+use datafusion::common::ScalarValue;
+use datafusion::common::config::Dialect;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionContext};
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{
+    self as ast, CastKind, ExactNumberInfo, Expr as SqlExpr, Statement, TableFactor, Value,
+    visit_expressions_mut,
+};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
 use rust_decimal::Decimal;
 
+use crate::hotspot::{self, GraphSource};
 use crate::table::{self, Tables};
 use crate::{Error, Result};
 
@@ -155,6 +162,58 @@ pub struct QueryDef {
     pub returns: String,
     /// The SQL text, header included.
     pub sql: String,
+    /// Which engine answers it.
+    pub engine: Engine,
+}
+
+/// Which engine a query runs on, decided from its SQL when the catalog loads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Engine {
+    /// Plain SQL over the tables (portable to any DataFusion, Ballista included).
+    Sql,
+    /// It calls mieruka's native table functions (named here).
+    Native(Vec<String>),
+}
+
+impl Engine {
+    /// `sql`, or `native(hotspot_items, …)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Engine::Sql => "sql".into(),
+            Engine::Native(f) => format!("native({})", f.join(", ")),
+        }
+    }
+}
+
+/// The table functions mieruka registers.
+pub const TABLE_FUNCTIONS: [&str; 3] = ["hotspot_items", "hotspot_findings", "hotspot_quality"];
+
+/// Table functions called in `statement`'s FROM clauses.
+fn table_functions(statement: &Statement) -> Vec<String> {
+    struct Calls(Vec<String>);
+    impl ast::Visitor for Calls {
+        type Break = ();
+        fn pre_visit_table_factor(&mut self, t: &TableFactor) -> ControlFlow<()> {
+            let name = match t {
+                TableFactor::Table {
+                    name,
+                    args: Some(_),
+                    ..
+                } => Some(name.to_string()),
+                TableFactor::Function { name, .. } => Some(name.to_string()),
+                _ => None,
+            };
+            if let Some(n) = name.map(|n| n.to_ascii_lowercase())
+                && !self.0.contains(&n)
+            {
+                self.0.push(n);
+            }
+            ControlFlow::Continue(())
+        }
+    }
+    let mut calls = Calls(Vec::new());
+    let _ = ast::Visit::visit(statement, &mut calls);
+    calls.0
 }
 
 /// Names of `$placeholders` in `sql`, skipping string literals, quoted identifiers and comments.
@@ -269,6 +328,7 @@ pub fn parse_query(id: &str, sql: &str) -> Result<QueryDef> {
         params: Vec::new(),
         returns: String::new(),
         sql: sql.to_owned(),
+        engine: Engine::Sql,
     };
     for (n, line) in sql.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix("--") else {
@@ -314,7 +374,21 @@ pub fn parse_query(id: &str, sql: &str) -> Result<QueryDef> {
     let statements = Parser::parse_sql(&GenericDialect {}, sql)
         .map_err(|e| err(format!("SQL does not parse: {e}")))?;
     match statements.as_slice() {
-        [Statement::Query(_)] => {}
+        [q @ Statement::Query(_)] => {
+            let calls = table_functions(q);
+            if let Some(unknown) = calls
+                .iter()
+                .find(|c| !TABLE_FUNCTIONS.contains(&c.as_str()))
+            {
+                return Err(err(format!(
+                    "calls unknown table function {unknown}; mieruka has {}",
+                    TABLE_FUNCTIONS.join(", ")
+                )));
+            }
+            if !calls.is_empty() {
+                def.engine = Engine::Native(calls);
+            }
+        }
         [_] => return Err(err("the statement is not a read-only query".into())),
         _ => {
             return Err(err(format!(
@@ -363,8 +437,9 @@ impl Catalog {
         })
     }
 
-    /// Binds `args` (`name → text`) to the declared parameters of `def`, with defaults.
-    pub fn bind(def: &QueryDef, args: &[(String, String)]) -> Result<HashMap<String, ScalarValue>> {
+    /// Binds `args` (`name → text`) to the declared parameters of `def`, with defaults;
+    /// every value is checked against its type.
+    pub fn bind(def: &QueryDef, args: &[(String, String)]) -> Result<HashMap<String, Bound>> {
         let err = |m: String| Error::Query {
             id: def.id.clone(),
             message: m,
@@ -384,10 +459,10 @@ impl Catalog {
                     }
                 ))
             })?;
-            let v =
+            let value =
                 p.ty.value(text)
                     .map_err(|m| err(format!("parameter ${name}: {m}")))?;
-            values.insert(name.to_owned(), v);
+            values.insert(name.to_owned(), Bound { ty: p.ty, value });
         }
         for p in &def.params {
             if values.contains_key(&p.name) {
@@ -401,12 +476,97 @@ impl Catalog {
                     p.name
                 ))
             })?;
-            let v =
+            let value =
                 p.ty.value(d)
                     .map_err(|m| err(format!("default of ${}: {m}", p.name)))?;
-            values.insert(p.name.clone(), v);
+            values.insert(p.name.clone(), Bound { ty: p.ty, value });
         }
         Ok(values)
+    }
+}
+
+/// A parameter value, checked against its declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    /// Declared type.
+    pub ty: ParamType,
+    /// The value.
+    pub value: ScalarValue,
+}
+
+impl Bound {
+    /// The value as a typed SQL literal node (never as text spliced into SQL): strings are
+    /// string-literal nodes, numbers number nodes, decimals and dates CASTs of a string node.
+    fn to_sql(&self) -> SqlExpr {
+        let string = |s: String| SqlExpr::value(Value::SingleQuotedString(s));
+        let cast = |s: String, data_type: ast::DataType| SqlExpr::Cast {
+            kind: CastKind::Cast,
+            expr: Box::new(string(s)),
+            data_type,
+            array: false,
+            format: None,
+        };
+        match &self.value {
+            ScalarValue::Utf8(Some(s)) => string(s.clone()),
+            ScalarValue::Int64(Some(n)) => SqlExpr::value(Value::Number(n.to_string(), false)),
+            ScalarValue::Float64(Some(f)) => cast(
+                format!("{f:?}"),
+                ast::DataType::Double(ast::ExactNumberInfo::None),
+            ),
+            ScalarValue::Boolean(Some(b)) => SqlExpr::value(Value::Boolean(*b)),
+            ScalarValue::Decimal128(Some(v), p, sc) => cast(
+                table::i128_to_decimal(*v, *sc).normalize().to_string(),
+                ast::DataType::Decimal(ExactNumberInfo::PrecisionAndScale(
+                    u64::from(*p),
+                    (*sc).max(0) as i64,
+                )),
+            ),
+            ScalarValue::Date32(Some(days)) => {
+                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+                cast(
+                    (epoch + chrono::Days::new((*days).max(0) as u64)).to_string(),
+                    ast::DataType::Date,
+                )
+            }
+            other => string(other.to_string()),
+        }
+    }
+}
+
+/// Replaces every `$name` placeholder in `statement` by its bound value.
+fn bind_statement(
+    id: &str,
+    statement: &mut DfStatement,
+    values: &HashMap<String, Bound>,
+) -> Result<()> {
+    let DfStatement::Statement(inner) = statement else {
+        return Err(Error::Query {
+            id: id.to_owned(),
+            message: "not a query".into(),
+        });
+    };
+    let mut missing = None;
+    let _ = visit_expressions_mut(inner.as_mut(), |e| {
+        if let SqlExpr::Value(v) = e
+            && let Value::Placeholder(p) = &v.value
+        {
+            let name = p.trim_start_matches('$');
+            match values.get(name) {
+                Some(b) => *e = b.to_sql(),
+                None => {
+                    missing = Some(name.to_owned());
+                    return ControlFlow::Break(());
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    match missing {
+        Some(name) => Err(Error::Query {
+            id: id.to_owned(),
+            message: format!("${name} has no value"),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -430,6 +590,7 @@ impl Output {
 #[derive(Clone)]
 pub struct Session {
     ctx: SessionContext,
+    graph: Arc<GraphSource>,
 }
 
 fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> {
@@ -440,12 +601,15 @@ fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> 
 
 impl Session {
     /// Registers `footprints` (with `is_latest`), `footprints_latest`, `footprint_extensions`,
-    /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`.
+    /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`, and the
+    /// native table functions `hotspot_items`, `hotspot_findings` and `hotspot_quality`.
     pub async fn new(tables: &Tables) -> Result<Session> {
         let ctx = SessionContext::new();
-        register(&ctx, "footprints", tables.footprints_view()?)?;
+        let footprints = tables.footprints_view()?;
+        let bom = tables.bom_view()?;
+        register(&ctx, "footprints", footprints.clone())?;
         register(&ctx, "footprint_extensions", tables.extensions_view()?)?;
-        register(&ctx, "bom", tables.bom_view()?)?;
+        register(&ctx, "bom", bom.clone())?;
         register(
             &ctx,
             "bom_history",
@@ -454,7 +618,18 @@ impl Session {
         register(&ctx, "ingest_log", tables.ingest_log_view()?)?;
         ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
             .await?;
-        Ok(Session { ctx })
+        let graph = Arc::new(GraphSource::new(footprints, bom));
+        for (name, output) in [
+            ("hotspot_items", hotspot::Output::Items),
+            ("hotspot_findings", hotspot::Output::Findings),
+            ("hotspot_quality", hotspot::Output::Quality),
+        ] {
+            ctx.register_udtf(
+                name,
+                Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
+            );
+        }
+        Ok(Session { ctx, graph })
     }
 
     /// The DataFusion context, for callers that register more (table functions, views).
@@ -462,21 +637,25 @@ impl Session {
         &self.ctx
     }
 
+    /// The supply-chain graph of the dataset, built on first use.
+    pub fn graph(&self) -> Result<Arc<hotspot::Graph>> {
+        self.graph.get()
+    }
+
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;
-        let params = ParamValues::Map(
-            values
-                .into_iter()
-                .map(|(k, v)| (k, ScalarAndMetadata::from(v)))
-                .collect(),
-        );
         let wrap = |e: datafusion::error::DataFusionError| Error::Query {
             id: def.id.clone(),
             message: e.to_string(),
         };
-        let df = self.ctx.sql(&def.sql).await.map_err(wrap)?;
-        let df = df.with_param_values(params).map_err(wrap)?;
+        let state = self.ctx.state();
+        let mut statement = state
+            .sql_to_statement(&def.sql, &Dialect::Generic)
+            .map_err(wrap)?;
+        bind_statement(&def.id, &mut statement, &values)?;
+        let plan = state.statement_to_plan(statement).await.map_err(wrap)?;
+        let df = self.ctx.execute_logical_plan(plan).await.map_err(wrap)?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(wrap)?;
         Ok(Output { schema, batches })
@@ -568,7 +747,9 @@ mod tests {
         let err = Catalog::bind(&def, &[]).unwrap_err().to_string();
         assert!(err.contains("required"), "{err}");
         let v = Catalog::bind(&def, &[("d".into(), "2024-01-02".into())]).unwrap();
-        assert_eq!(v["d"], ScalarValue::Date32(Some(19724)));
+        assert_eq!(v["d"].value, ScalarValue::Date32(Some(19724)));
+        assert_eq!(v["d"].to_sql().to_string(), "CAST('2024-01-02' AS DATE)");
+        assert_eq!(v["k"].to_sql().to_string(), "CAST('1.5' AS DECIMAL(38,12))");
         let err = Catalog::bind(&def, &[("d".into(), "soon".into())])
             .unwrap_err()
             .to_string();

@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod generator;
+mod hotspot;
 mod ingest;
 mod query;
 mod store;

@@ -26,8 +26,18 @@ async fn every_catalog_query_runs_on_the_demo() {
     let session = demo_session().await;
     let catalog = Catalog::embedded().expect("catalog");
     for q in catalog.iter() {
+        // Queries that need a product get the demo PC.
+        let args: Vec<(String, String)> = q
+            .params
+            .iter()
+            .filter(|p| p.name == "product")
+            .map(|_| {
+                let pc = "urn:mieruka-demo:product:kaede-note-14";
+                ("product".to_owned(), pc.to_owned())
+            })
+            .collect();
         let out = session
-            .run(q, &[])
+            .run(q, &args)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", q.id));
         assert!(out.num_rows() > 0, "{} returned no rows", q.id);

@@ -1,0 +1,285 @@
+//! The native engine as DataFusion table functions:
+//! `hotspot_items(product, max_tier, min_share_pct, basis, as_of)`,
+//! `hotspot_findings(…)` and `hotspot_quality(…)`, all taking the same arguments, so the
+//! aggregations in `queries/hotspot/` are plain SQL over the native decomposition.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::common::{DataFusionError, ScalarValue, plan_err};
+use datafusion::datasource::MemTable;
+use datafusion::logical_expr::Expr;
+use rust_decimal::Decimal;
+
+use super::{Basis, Decomposition, GraphSource, Request, decompose};
+use crate::table::DECIMAL_PRECISION;
+
+/// Decimal places of item values: enough for the products of amounts and footprints that
+/// the decomposition multiplies, so items still sum exactly.
+pub const ITEM_SCALE: i8 = 24;
+
+/// The columns of `hotspot_items`.
+pub fn items_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("tier", DataType::Int32, false),
+        Field::new("footprint_id", DataType::Utf8, false),
+        Field::new("product_id", DataType::Utf8, false),
+        Field::new("product_name", DataType::Utf8, false),
+        Field::new("company_name", DataType::Utf8, false),
+        Field::new("company_id", DataType::Utf8, false),
+        Field::new("cpc", DataType::Utf8, true),
+        Field::new("country_code", DataType::Utf8, true),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new(
+            "kgco2e",
+            DataType::Decimal128(DECIMAL_PRECISION, ITEM_SCALE),
+            false,
+        ),
+        Field::new("share_pct", DataType::Float64, false),
+        Field::new("root_footprint_id", DataType::Utf8, false),
+        Field::new(
+            "root_cfp_kgco2e_per_unit",
+            DataType::Decimal128(DECIMAL_PRECISION, ITEM_SCALE),
+            false,
+        ),
+    ]))
+}
+
+fn to_item_i128(d: Decimal) -> i128 {
+    let d = d.round_dp(ITEM_SCALE as u32);
+    d.mantissa() * 10_i128.pow(ITEM_SCALE as u32 - d.scale())
+}
+
+/// The items of a decomposition as a `hotspot_items` batch.
+pub fn items_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
+    let items = &d.items;
+    let dec = |values: Vec<i128>| -> crate::Result<ArrayRef> {
+        Ok(Arc::new(
+            Decimal128Array::from(values)
+                .with_precision_and_scale(DECIMAL_PRECISION, ITEM_SCALE)?,
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from_iter_values(
+            items.iter().map(|i| i.tier as i32),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.footprint_id.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.product_id.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.product_name.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.company_name.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.company_id.as_str()),
+        )),
+        Arc::new(StringArray::from_iter(
+            items.iter().map(|i| i.cpc.as_deref()),
+        )),
+        Arc::new(StringArray::from_iter(
+            items.iter().map(|i| i.country.as_deref()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|i| i.kind.as_str()),
+        )),
+        dec(items.iter().map(|i| to_item_i128(i.kgco2e)).collect())?,
+        Arc::new(Float64Array::from_iter_values(
+            items.iter().map(|i| i.share_pct),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            items.iter().map(|_| d.product.footprint_id.as_str()),
+        )),
+        dec(vec![to_item_i128(d.cfp_kgco2e_per_unit); items.len()])?,
+    ];
+    Ok(RecordBatch::try_new(items_schema(), columns)?)
+}
+
+fn findings_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
+    let f = &d.findings;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("footprint_id", DataType::Utf8, true),
+        Field::new("message", DataType::Utf8, false),
+        Field::new("footprint_ids", DataType::Utf8, false),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(f.iter().map(|x| x.kind))),
+        Arc::new(StringArray::from_iter(
+            f.iter().map(|x| x.footprint_id.as_deref()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.message.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.footprint_ids.join(" ")),
+        )),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+fn quality_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
+    let q = &d.quality;
+    let float = |name: &str| Field::new(name, DataType::Float64, true);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("root_footprint_id", DataType::Utf8, false),
+        Field::new(
+            "cfp_kgco2e_per_unit",
+            DataType::Decimal128(DECIMAL_PRECISION, ITEM_SCALE),
+            false,
+        ),
+        float("primary_data_coverage_pct"),
+        float("weighted_pds_pct"),
+        float("weighted_technological_dqr"),
+        float("weighted_temporal_dqr"),
+        float("weighted_geographical_dqr"),
+        float("organization_based_pct"),
+        float("untraced_pct"),
+        float("unresolved_pct"),
+        float("beyond_cutoff_pct"),
+        float("mismatch_pct"),
+        Field::new("footprints_reached", DataType::Int64, false),
+        Field::new("deepest_tier", DataType::Int32, false),
+    ]));
+    let one = |v: Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(vec![v])) };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(vec![d.product.footprint_id.as_str()])),
+        Arc::new(
+            Decimal128Array::from(vec![to_item_i128(d.cfp_kgco2e_per_unit)])
+                .with_precision_and_scale(DECIMAL_PRECISION, ITEM_SCALE)?,
+        ),
+        one(Some(q.primary_data_coverage_pct)),
+        one(q.weighted_pds_pct),
+        one(q.weighted_technological_dqr),
+        one(q.weighted_temporal_dqr),
+        one(q.weighted_geographical_dqr),
+        one(Some(q.organization_based_pct)),
+        one(Some(q.untraced_pct)),
+        one(Some(q.unresolved_pct)),
+        one(Some(q.beyond_cutoff_pct)),
+        one(Some(q.mismatch_pct)),
+        Arc::new(Int64Array::from(vec![q.footprints_reached as i64])),
+        Arc::new(Int32Array::from(vec![q.deepest_tier as i32])),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
+/// Which table a [`HotspotItemsFunction`] returns.
+#[derive(Debug, Clone, Copy)]
+pub enum Output {
+    /// `hotspot_items`.
+    Items,
+    /// `hotspot_findings`.
+    Findings,
+    /// `hotspot_quality`.
+    Quality,
+}
+
+/// A native decomposition table function over one loaded dataset.
+#[derive(Debug)]
+pub struct HotspotItemsFunction {
+    graph: Arc<GraphSource>,
+    output: Output,
+}
+
+impl HotspotItemsFunction {
+    /// The function returning `output` over the dataset of `graph`.
+    pub fn new(graph: Arc<GraphSource>, output: Output) -> HotspotItemsFunction {
+        HotspotItemsFunction { graph, output }
+    }
+}
+
+fn literal(e: &Expr) -> Option<&ScalarValue> {
+    match e {
+        Expr::Literal(v, _) => Some(v),
+        Expr::Cast(c) => literal(&c.expr),
+        _ => None,
+    }
+}
+
+fn arg_text(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<Option<String>> {
+    match args.get(i).map(|e| (e, literal(e))) {
+        None => Ok(None),
+        Some((
+            _,
+            Some(ScalarValue::Utf8(s) | ScalarValue::Utf8View(s) | ScalarValue::LargeUtf8(s)),
+        )) => Ok(s.clone()),
+        Some((_, Some(ScalarValue::Null))) => Ok(None),
+        Some((e, _)) => plan_err!("{name} must be a text literal, got {e}"),
+    }
+}
+
+fn arg_f64(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<Option<f64>> {
+    match args.get(i).map(|e| (e, literal(e))) {
+        None | Some((_, Some(ScalarValue::Null))) => Ok(None),
+        Some((_, Some(v))) => match v.cast_to(&DataType::Float64) {
+            Ok(ScalarValue::Float64(x)) => Ok(x),
+            _ => plan_err!("{name} must be a number, got {v}"),
+        },
+        Some((e, None)) => plan_err!("{name} must be a number literal, got {e}"),
+    }
+}
+
+/// Reads `(product, max_tier, min_share_pct, basis, as_of)`.
+fn request(args: &[Expr]) -> datafusion::common::Result<Request> {
+    let product = arg_text(args, 0, "product")?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| {
+            DataFusionError::Plan(
+                "hotspot functions take (product, max_tier, min_share_pct, basis, as_of); product is required".into(),
+            )
+        })?;
+    let mut r = Request::new(product);
+    if let Some(t) = arg_f64(args, 1, "max_tier")? {
+        if t < 0.0 || t.fract() != 0.0 || t > 1000.0 {
+            return plan_err!("max_tier must be a whole number from 0 to 1000, got {t}");
+        }
+        r.max_tier = t as u32;
+    }
+    if let Some(s) = arg_f64(args, 2, "min_share_pct")? {
+        r.min_share_pct = s;
+    }
+    if let Some(b) = arg_text(args, 3, "basis")? {
+        r.basis = Basis::parse(&b).map_err(|e| DataFusionError::Plan(e.to_string()))?;
+    }
+    if let Some(d) = arg_text(args, 4, "as_of")?.filter(|s| !s.is_empty()) {
+        r.as_of = Some(NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| {
+            DataFusionError::Plan(format!("as_of must be a date like 2024-10-01, got {d:?}"))
+        })?);
+    }
+    if args.len() > 5 {
+        return plan_err!("hotspot functions take at most 5 arguments");
+    }
+    Ok(r)
+}
+
+impl TableFunctionImpl for HotspotItemsFunction {
+    fn call_with_args(
+        &self,
+        args: TableFunctionArgs,
+    ) -> datafusion::common::Result<Arc<dyn TableProvider>> {
+        let req = request(args.exprs())?;
+        let wrap = |e: crate::Error| DataFusionError::Plan(e.to_string());
+        let graph = self.graph.get().map_err(wrap)?;
+        let d = decompose(&graph, &req).map_err(wrap)?;
+        let batch = match self.output {
+            Output::Items => items_batch(&d),
+            Output::Findings => findings_batch(&d),
+            Output::Quality => quality_batch(&d),
+        }
+        .map_err(wrap)?;
+        Ok(Arc::new(MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?))
+    }
+}

@@ -1,0 +1,227 @@
+//! A decomposition as the `hotspots` command shows it: the JSON contract, a text report,
+//! CSV rows, and the top-N-plus-rest cut.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, Decimal128Array, Float64Array, RecordBatch, StringArray, UInt32Array,
+    new_null_array,
+};
+use datafusion::arrow::compute::{concat, concat_batches, take};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde_json::{Value, json};
+
+use super::{Decomposition, items_batch};
+use crate::output::{self, Format};
+use crate::query::Output;
+use crate::table::i128_to_decimal;
+use crate::{Error, Result};
+
+/// Columns of the item table, in display order.
+const ITEM_COLUMNS: [&str; 11] = [
+    "tier",
+    "kind",
+    "company_name",
+    "product_name",
+    "kgco2e",
+    "share_pct",
+    "footprint_id",
+    "product_id",
+    "company_id",
+    "cpc",
+    "country_code",
+];
+
+/// The items of `d` as a result table.
+pub fn items_output(d: &Decomposition) -> Result<Output> {
+    let batch = items_batch(d)?;
+    let indices: Vec<usize> = ITEM_COLUMNS
+        .iter()
+        .map(|c| batch.schema().index_of(c))
+        .collect::<std::result::Result<_, _>>()?;
+    let batch = batch.project(&indices)?;
+    Ok(Output {
+        schema: batch.schema(),
+        batches: vec![batch],
+    })
+}
+
+/// The `n` rows with the largest `kgco2e`, then one `(rest)` row summing the others, so
+/// the shares still add up to 100 %.
+pub fn top_n(rows: &Output, n: usize, cfp: Decimal) -> Result<Output> {
+    let schema = rows.schema.clone();
+    let all = concat_batches(&schema, &rows.batches)?;
+    let Ok(k) = schema.index_of("kgco2e") else {
+        return Err(Error::Usage("--top needs rows with a kgco2e column".into()));
+    };
+    let values = all
+        .column(k)
+        .as_any()
+        .downcast_ref::<Decimal128Array>()
+        .ok_or_else(|| Error::Internal("kgco2e is not a decimal column".into()))?;
+    let scale = values.scale();
+    let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(values.value(*i as usize)));
+    if order.len() <= n {
+        return Ok(rows.clone());
+    }
+    let (top, rest) = order.split_at(n);
+    let rest_sum: i128 = rest.iter().map(|i| values.value(*i as usize)).sum();
+    let rest_dec = i128_to_decimal(rest_sum, scale);
+    let label_col = schema
+        .fields()
+        .iter()
+        .position(|f| f.name() != "kind" && matches!(f.data_type(), DataType::Utf8));
+
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_nullable(true))
+        .collect();
+    let out_schema = Arc::new(Schema::new(fields));
+    let top_idx = UInt32Array::from(top.to_vec());
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for (i, f) in schema.fields().iter().enumerate() {
+        let head = take(all.column(i).as_ref(), &top_idx, None)?;
+        let tail: ArrayRef = if i == k {
+            Arc::new(
+                Decimal128Array::from(vec![rest_sum])
+                    .with_precision_and_scale(values.precision(), scale)?,
+            )
+        } else if f.name() == "share_pct" {
+            let share = if cfp.is_zero() {
+                0.0
+            } else {
+                (rest_dec / cfp * Decimal::ONE_HUNDRED)
+                    .to_f64()
+                    .unwrap_or(0.0)
+            };
+            Arc::new(Float64Array::from(vec![share]))
+        } else if Some(i) == label_col {
+            Arc::new(StringArray::from(vec![format!(
+                "(rest: {} rows)",
+                rest.len()
+            )]))
+        } else {
+            new_null_array(f.data_type(), 1)
+        };
+        columns.push(concat(&[head.as_ref(), tail.as_ref()])?);
+    }
+    let batch = RecordBatch::try_new(out_schema.clone(), columns)?;
+    Ok(Output {
+        schema: out_schema,
+        batches: vec![batch],
+    })
+}
+
+/// The JSON contract: the root, its CFP, the basis, the rows as `items`, findings, quality.
+pub fn to_json(d: &Decomposition, rows: &Output) -> Value {
+    let mut v = serde_json::to_value(d).unwrap_or_else(|e| json!({"error": e.to_string()}));
+    v["items"] = Value::Array(output::rows_json(&rows.batches));
+    v
+}
+
+fn fmt_pct(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.1} %"))
+}
+
+fn fmt_num(v: Option<f64>) -> String {
+    v.map_or("–".into(), |v| format!("{v:.2}"))
+}
+
+/// A text report: header, the rows, findings and quality.
+pub fn to_text(d: &Decomposition, rows: &Output) -> String {
+    let p = &d.product;
+    let unit = p.declared_unit.as_deref().unwrap_or("declared unit");
+    let mut s = format!(
+        "{} — {}\nfootprint {} ({}..{}), resolved as of {}\nCFP {} kgCO2e per {unit} ({})",
+        p.product_name,
+        p.company_name,
+        p.footprint_id,
+        p.reference_period_start,
+        p.reference_period_end,
+        d.as_of,
+        d.cfp_kgco2e_per_unit.normalize(),
+        d.basis.as_str(),
+    );
+    if let Some(c) = d.certificate_kgco2e_per_unit {
+        s.push_str(&format!(
+            "; certificates declared beside it: {} kgCO2e (not netted)",
+            c.normalize()
+        ));
+    }
+    s.push_str("\n\n");
+    s.push_str(&output::to_table(rows));
+    let q = &d.quality;
+    s.push_str(&format!(
+        "\nquality: primary-data coverage {}, weighted PDS {}, DQRs (1–5) technological {} temporal {} geographical {}; organization-based {}, untraced {}, unresolved {}, beyond cut-off {}, mismatch {}; {} footprints to tier {}\n",
+        fmt_pct(Some(q.primary_data_coverage_pct)),
+        fmt_pct(q.weighted_pds_pct),
+        fmt_num(q.weighted_technological_dqr),
+        fmt_num(q.weighted_temporal_dqr),
+        fmt_num(q.weighted_geographical_dqr),
+        fmt_pct(Some(q.organization_based_pct)),
+        fmt_pct(Some(q.untraced_pct)),
+        fmt_pct(Some(q.unresolved_pct)),
+        fmt_pct(Some(q.beyond_cutoff_pct)),
+        fmt_pct(Some(q.mismatch_pct)),
+        q.footprints_reached,
+        q.deepest_tier,
+    ));
+    if !d.findings.is_empty() {
+        s.push_str(&format!("\n{} findings:\n", d.findings.len()));
+        for f in &d.findings {
+            s.push_str(&format!("  [{}] {}\n", f.kind, f.message));
+        }
+    }
+    s
+}
+
+/// Renders a decomposition in `format` (CSV holds only the rows).
+pub fn render(d: &Decomposition, rows: &Output, format: Format) -> String {
+    match format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(d, rows)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Csv => output::to_csv(rows),
+        Format::Table => to_text(d, rows),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn top_n_keeps_the_sum() {
+        let values = Decimal128Array::from(vec![100_i128, 500, -50, 300])
+            .with_precision_and_scale(38, 2)
+            .unwrap();
+        let names = StringArray::from(vec!["a", "b", "c", "d"]);
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("kgco2e", DataType::Decimal128(38, 2), false),
+        ]));
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(names), Arc::new(values)]).unwrap();
+        let out = top_n(
+            &Output {
+                schema,
+                batches: vec![batch],
+            },
+            2,
+            Decimal::new(850, 2),
+        )
+        .unwrap();
+        let rows = output::rows_json(&out.batches);
+        // b 5.00 and d 3.00 are the largest; the rest is a 1.00 + c −0.50 = 0.50.
+        assert_eq!(rows[0]["name"], "b");
+        assert_eq!(rows[1]["name"], "d");
+        assert_eq!(rows[2]["name"], "(rest: 2 rows)");
+        assert_eq!(rows[2]["kgco2e"], "0.5");
+    }
+}

@@ -1,0 +1,600 @@
+//! Hotspot decomposition: hand-worked cases (the arithmetic in comments), the native engine
+//! against the SQL engine on every test dataset, a property test on generated chains, and the
+//! demo PC.
+
+use std::collections::BTreeMap;
+
+use mieruka::hotspot::{self, Basis, Decomposition, Request};
+use mieruka::ingest::{self, IngestOptions, Source};
+use mieruka::output;
+use mieruka::query::{Catalog, Session};
+use mieruka::table::Tables;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::common::{source, v2_example};
+
+/// A deterministic footprint id for a test node name.
+fn id_of(name: &str) -> String {
+    let h = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
+}
+
+fn urn(name: &str) -> String {
+    format!("urn:test:{name}")
+}
+
+/// A footprint for node `name`: cradle-to-gate `cfp` and, when given, Gate-to-Gate `g2g`
+/// (GxD), per kilogram.
+fn fp(name: &str, cfp: &str, g2g: Option<&str>) -> Value {
+    let mut v = v2_example();
+    v["id"] = json!(id_of(name));
+    v["productIds"] = json!([urn(name)]);
+    v["productNameCompany"] = json!(name);
+    v["companyName"] = json!(format!("{name} Co."));
+    v["companyIds"] = json!([format!("urn:test-company:{name}")]);
+    v["pcf"]["declaredUnit"] = json!("kilogram");
+    v["pcf"]["pCfExcludingBiogenic"] = json!(cfp);
+    v["pcf"]["pCfIncludingBiogenic"] = json!(cfp);
+    v["pcf"]["fossilGhgEmissions"] = json!(cfp);
+    v["extensions"] = match g2g {
+        Some(g) => json!([{
+            "specVersion": "2.0.0",
+            "dataSchema": "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/GxD_schema_en.json",
+            "data": {"calcMethod": "0", "FWedition": "1", "gateToGate": {"gateToGateFossilGhgEmissions": g}}
+        }]),
+        None => json!([]),
+    };
+    v
+}
+
+/// Loads footprints and BOM rows `(parent, child, amount, unit)` as a dataset.
+fn tables(docs: &[Value], bom: &[(&str, &str, &str, &str)]) -> Tables {
+    let ndjson: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    let mut csv = String::from("parent_product_id,child_product_id,amount,unit\n");
+    for (p, c, a, u) in bom {
+        csv.push_str(&format!("{},{},{a},{u}\n", urn(p), urn(c)));
+    }
+    let sources = vec![source("fp.ndjson", &ndjson), source("bom.csv", &csv)];
+    let p = ingest::prepare(
+        &Tables::default(),
+        &sources,
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("prepare");
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    p.to_tables(1).expect("tables")
+}
+
+/// Items as `(tier, node name, kind, kgCO2e)`, sorted.
+fn items(d: &Decomposition, names: &[&str]) -> Vec<(u32, String, String, String)> {
+    let by_id: BTreeMap<String, &str> = names.iter().map(|n| (id_of(n), *n)).collect();
+    let mut out: Vec<_> = d
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.tier,
+                by_id
+                    .get(&i.footprint_id)
+                    .copied()
+                    .unwrap_or("?")
+                    .to_owned(),
+                i.kind.as_str().to_owned(),
+                i.kgco2e.normalize().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn expect(rows: &[(u32, &str, &str, &str)]) -> Vec<(u32, String, String, String)> {
+    let mut v: Vec<_> = rows
+        .iter()
+        .map(|(t, n, k, x)| (*t, n.to_string(), k.to_string(), x.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn sum(d: &Decomposition) -> Decimal {
+    d.items.iter().map(|i| i.kgco2e).sum()
+}
+
+async fn run(t: &Tables, req: &Request) -> Decomposition {
+    let session = Session::new(t).await.expect("session");
+    let d = hotspot::decompose(&session.graph().expect("graph"), req).expect("decompose");
+    assert_eq!(
+        sum(&d),
+        d.cfp_kgco2e_per_unit,
+        "items must sum to the CFP exactly"
+    );
+    if req.min_share_pct == 0.0 {
+        assert_native_matches_sql(&session, req, &d).await;
+    }
+    d
+}
+
+/// The SQL engine (queries/hotspot/sql_items.sql) gives exactly the native items.
+async fn assert_native_matches_sql(session: &Session, req: &Request, d: &Decomposition) {
+    let catalog = Catalog::embedded().expect("catalog");
+    let q = catalog.get("hotspot/sql_items").expect("query");
+    let args = vec![
+        ("product".to_owned(), req.product.clone()),
+        ("max_tier".to_owned(), req.max_tier.to_string()),
+        ("basis".to_owned(), req.basis.as_str().to_owned()),
+        (
+            "as_of".to_owned(),
+            req.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ];
+    let out = session.run(q, &args).await.expect("sql engine");
+    let mut sql: Vec<(i64, String, String, String)> = output::rows_json(&out.batches)
+        .iter()
+        .map(|r| {
+            (
+                r["tier"].as_i64().unwrap_or(-1),
+                r["footprint_id"].as_str().unwrap_or("").to_owned(),
+                r["kind"].as_str().unwrap_or("").to_owned(),
+                r["kgco2e"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    sql.sort();
+    // The native engine's output as its table function returns it (24 decimal places).
+    let batch = hotspot::items_batch(d).expect("items batch");
+    let mut native: Vec<(i64, String, String, String)> = output::rows_json(&[batch])
+        .iter()
+        .map(|r| {
+            (
+                r["tier"].as_i64().unwrap_or(-1),
+                r["footprint_id"].as_str().unwrap_or("").to_owned(),
+                r["kind"].as_str().unwrap_or("").to_owned(),
+                r["kgco2e"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    native.sort();
+    assert_eq!(
+        native, sql,
+        "native and SQL engines disagree for {}",
+        req.product
+    );
+}
+
+#[tokio::test]
+async fn chain() {
+    // A (cfp 10, g2g 2) ← 2 kg of B (cfp 3, g2g 1) ← 0.5 kg of C (cfp 4, g2g 4).
+    // Tier 0, A: own 2; its suppliers explain 2·3 = 6, so untraced = 10 − 2 − 6 = 2.
+    // Tier 1, B with x = 2: own 2·1 = 2; gap 3 − 1 − 0.5·4 = 0, so no item.
+    // Tier 2, C with x = 2·0.5 = 1: own 1·4 = 4. Sum 2 + 2 + 2 + 4 = 10.
+    let t = tables(
+        &[
+            fp("A", "10", Some("2")),
+            fp("B", "3", Some("1")),
+            fp("C", "4", Some("4")),
+        ],
+        &[("A", "B", "2", ""), ("B", "C", "0.5", "")],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B", "C"]),
+        expect(&[
+            (0, "A", "own", "2"),
+            (0, "A", "untraced", "2"),
+            (1, "B", "own", "2"),
+            (2, "C", "own", "4")
+        ])
+    );
+    assert!(d.findings.is_empty(), "{:#?}", d.findings);
+    // Own Gate-to-Gate items of product-based footprints: (2 + 2 + 4) / 10 = 80 %.
+    assert!((d.quality.primary_data_coverage_pct - 80.0).abs() < 1e-9);
+    assert!((d.quality.untraced_pct - 20.0).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn diamond_with_a_shared_supplier_on_two_tiers() {
+    // A (cfp 20, g2g 2) ← B ×1, C ×1, D ×1;  B (cfp 5, g2g 1) ← D ×2;  C (cfp 9, g2g 3) ← D ×3;
+    // D (cfp 2, g2g 2).
+    // A: suppliers 5 + 9 + 2 = 16, untraced 20 − 2 − 16 = 2.  B: 5 − 1 − 2·2 = 0.  C: 9 − 3 − 3·2 = 0.
+    // Tier 1: B own 1, C own 3, D (x = 1) own 2.
+    // Tier 2: D reached through B (x = 2) and C (x = 3): one item, x = 5, own 5·2 = 10.
+    // Sum 2 + 2 + 1 + 3 + 2 + 10 = 20.
+    let t = tables(
+        &[
+            fp("A", "20", Some("2")),
+            fp("B", "5", Some("1")),
+            fp("C", "9", Some("3")),
+            fp("D", "2", Some("2")),
+        ],
+        &[
+            ("A", "B", "1", ""),
+            ("A", "C", "1", ""),
+            ("A", "D", "1", ""),
+            ("B", "D", "2", ""),
+            ("C", "D", "3", ""),
+        ],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B", "C", "D"]),
+        expect(&[
+            (0, "A", "own", "2"),
+            (0, "A", "untraced", "2"),
+            (1, "B", "own", "1"),
+            (1, "C", "own", "3"),
+            (1, "D", "own", "2"),
+            (2, "D", "own", "10"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_cycle_is_cut_at_the_tier_limit_and_reported() {
+    // A (cfp 10, g2g 4) ← 0.5 of B;  B (cfp 12, g2g 6) ← 0.5 of A.
+    // A: 10 − 4 − 0.5·12 = 0.  B: 12 − 6 − 0.5·10 = 1 untraced per unit of B.
+    // max_tier 3: t0 A x=1 own 4; t1 B x=0.5 own 3, untraced 0.5; t2 A x=0.25 own 1;
+    // t3 B x=0.125 own 0.75, untraced 0.125; t4 A x=0.0625 beyond_cutoff 0.625.
+    // Sum 4 + 3 + 0.5 + 1 + 0.75 + 0.125 + 0.625 = 10.
+    let t = tables(
+        &[fp("A", "10", Some("4")), fp("B", "12", Some("6"))],
+        &[("A", "B", "0.5", ""), ("B", "A", "0.5", "")],
+    );
+    let d = run(
+        &t,
+        &Request {
+            max_tier: 3,
+            ..Request::new(urn("A"))
+        },
+    )
+    .await;
+    assert_eq!(
+        items(&d, &["A", "B"]),
+        expect(&[
+            (0, "A", "own", "4"),
+            (1, "B", "own", "3"),
+            (1, "B", "untraced", "0.5"),
+            (2, "A", "own", "1"),
+            (3, "B", "own", "0.75"),
+            (3, "B", "untraced", "0.125"),
+            (4, "A", "beyond_cutoff", "0.625"),
+        ])
+    );
+    let cycles: Vec<_> = d.findings.iter().filter(|f| f.kind == "cycle").collect();
+    assert_eq!(cycles.len(), 1, "{:#?}", d.findings);
+    let mut on_cycle = cycles[0].footprint_ids.clone();
+    on_cycle.sort();
+    let mut expected = vec![id_of("A"), id_of("B")];
+    expected.sort();
+    assert_eq!(on_cycle, expected);
+}
+
+#[tokio::test]
+async fn a_black_box_is_not_descended() {
+    // A (cfp 10, g2g 3) ← 2 of B; B (cfp 2.5, no Gate-to-Gate) ← 1 of C (cfp 7, g2g 7).
+    // A: 10 − 3 − 2·2.5 = 2 untraced. B is unresolved: 2·2.5 = 5, and C is never reached.
+    // Sum 3 + 2 + 5 = 10.
+    let t = tables(
+        &[
+            fp("A", "10", Some("3")),
+            fp("B", "2.5", None),
+            fp("C", "7", Some("7")),
+        ],
+        &[("A", "B", "2", ""), ("B", "C", "1", "")],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B", "C"]),
+        expect(&[
+            (0, "A", "own", "3"),
+            (0, "A", "untraced", "2"),
+            (1, "B", "unresolved", "5")
+        ])
+    );
+    assert!((d.quality.unresolved_pct - 50.0).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn a_mismatch_is_negative_and_reported_with_both_numbers() {
+    // A (cfp 10, g2g 1) ← 1 of B (cfp 12, g2g 12): A reports 9 upstream, its supplier 12.
+    // A: 10 − 1 − 12 = −3 (mismatch). B own 12. Sum 1 − 3 + 12 = 10.
+    let t = tables(
+        &[fp("A", "10", Some("1")), fp("B", "12", Some("12"))],
+        &[("A", "B", "1", "")],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B"]),
+        expect(&[
+            (0, "A", "own", "1"),
+            (0, "A", "mismatch", "-3"),
+            (1, "B", "own", "12")
+        ])
+    );
+    let m: Vec<_> = d.findings.iter().filter(|f| f.kind == "mismatch").collect();
+    assert_eq!(m.len(), 1);
+    assert!(
+        m[0].message.contains("add up to 12") && m[0].message.contains("reports 9 upstream"),
+        "{}",
+        m[0].message
+    );
+}
+
+#[tokio::test]
+async fn units_convert_with_the_mass_per_declared_unit_or_the_edge_is_left_out() {
+    // B is declared per litre at 0.8 kg per litre; A uses 2 kg of B, i.e. 2 / 0.8 = 2.5 l.
+    // D is declared per kg, and A counts it in pieces: that cannot be converted, so the edge is
+    // left out and D's 3 kgCO2e stay in A's untraced upstream.
+    // A (cfp 18, g2g 5): suppliers 2.5·4 = 10 (D left out), untraced 18 − 5 − 10 = 3.
+    // B at x = 2.5: own 2.5·4 = 10. Sum 5 + 3 + 10 = 18.
+    let mut b = fp("B", "4", Some("4"));
+    b["pcf"]["declaredUnit"] = json!("liter");
+    b["pcf"]["productMassPerDeclaredUnit"] = json!("0.8");
+    let t = tables(
+        &[fp("A", "18", Some("5")), b, fp("D", "3", Some("3"))],
+        &[("A", "B", "2", "kilogram"), ("A", "D", "1", "piece")],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B", "D"]),
+        expect(&[
+            (0, "A", "own", "5"),
+            (0, "A", "untraced", "3"),
+            (1, "B", "own", "10")
+        ])
+    );
+    let unit: Vec<_> = d.findings.iter().filter(|f| f.kind == "unit").collect();
+    assert_eq!(unit.len(), 1, "{:#?}", d.findings);
+    assert!(unit[0].message.contains("in piece") && unit[0].message.contains("per kilogram"));
+}
+
+#[tokio::test]
+async fn cut_offs_by_tier_and_by_share() {
+    // A (cfp 100, g2g 50) ← 1 of B (cfp 45, g2g 40), 1 of D (cfp 5, g2g 5); B ← 1 of C (cfp 5, g2g 5).
+    // Gaps are all zero: A 100 − 50 − 45 − 5, B 45 − 40 − 5.
+    let docs = [
+        fp("A", "100", Some("50")),
+        fp("B", "45", Some("40")),
+        fp("C", "5", Some("5")),
+        fp("D", "5", Some("5")),
+    ];
+    let bom = [
+        ("A", "B", "1", ""),
+        ("A", "D", "1", ""),
+        ("B", "C", "1", ""),
+    ];
+    let t = tables(&docs, &bom);
+    let names = ["A", "B", "C", "D"];
+
+    // max_tier 0: only A is expanded; B and D, reached on tier 1, are beyond the cut-off.
+    let d = run(
+        &t,
+        &Request {
+            max_tier: 0,
+            ..Request::new(urn("A"))
+        },
+    )
+    .await;
+    assert_eq!(
+        items(&d, &names),
+        expect(&[
+            (0, "A", "own", "50"),
+            (1, "B", "beyond_cutoff", "45"),
+            (1, "D", "beyond_cutoff", "5")
+        ])
+    );
+
+    // min share 10 %: D (5 of 100) on tier 1 and C (1·5) on tier 2 are below 10 kgCO2e and
+    // are not expanded: beyond-cutoff on their own tiers. Sum 50 + 40 + 5 + 5 = 100.
+    let d = run(
+        &t,
+        &Request {
+            min_share_pct: 10.0,
+            ..Request::new(urn("A"))
+        },
+    )
+    .await;
+    assert_eq!(
+        items(&d, &names),
+        expect(&[
+            (0, "A", "own", "50"),
+            (1, "B", "own", "40"),
+            (1, "D", "beyond_cutoff", "5"),
+            (2, "C", "beyond_cutoff", "5"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn including_biogenic_uses_the_other_totals() {
+    // Excluding: A (10, g2g 4) ← 1 of B (6, g2g 6): untraced 0.
+    // Including: A (8, biogenic g2g 3) ← 1 of B (5, biogenic g2g 5): untraced 8 − 3 − 5 = 0;
+    // items own 3 and 5, sum 8.
+    let mut a = fp("A", "10", Some("4"));
+    a["pcf"]["pCfIncludingBiogenic"] = json!("8");
+    a["extensions"][0]["data"]["gateToGate"]["gateToGateBiogenicCarbonContent"] = json!("3");
+    let mut b = fp("B", "6", Some("6"));
+    b["pcf"]["pCfIncludingBiogenic"] = json!("5");
+    b["extensions"][0]["data"]["gateToGate"]["gateToGateBiogenicCarbonContent"] = json!("5");
+    let t = tables(&[a, b], &[("A", "B", "1", "")]);
+    let d = run(
+        &t,
+        &Request {
+            basis: Basis::IncludingBiogenic,
+            ..Request::new(urn("A"))
+        },
+    )
+    .await;
+    assert_eq!(d.cfp_kgco2e_per_unit, Decimal::from(8));
+    assert_eq!(
+        items(&d, &["A", "B"]),
+        expect(&[(0, "A", "own", "3"), (1, "B", "own", "5")])
+    );
+}
+
+#[tokio::test]
+async fn the_demo_pc_decomposes_to_tier_3_with_findings() {
+    let t = mieruka::dataset::demo().expect("demo");
+    let pc = "urn:mieruka-demo:product:kaede-note-14";
+    let d = run(&t, &Request::new(pc)).await;
+    // build.py: the FY2024 PC is 150.4727 kgCO2e per piece.
+    assert_eq!(d.cfp_kgco2e_per_unit.normalize().to_string(), "150.4727");
+    let tiers: std::collections::BTreeSet<u32> = d.items.iter().map(|i| i.tier).collect();
+    assert_eq!(tiers.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
+    assert!(
+        d.items
+            .iter()
+            .any(|i| i.kind == hotspot::Kind::Untraced && !i.kgco2e.is_zero())
+    );
+    let kinds: std::collections::BTreeSet<&str> = d.findings.iter().map(|f| f.kind).collect();
+    for k in ["mismatch", "dangling", "unit", "older_reference_period"] {
+        assert!(kinds.contains(k), "{k} missing from {kinds:?}");
+    }
+    // The adapter maker's mismatch: in build.py its FY2024 gap is −0.62 per adapter, written
+    // with its cfp rounded to 4 places; one adapter per PC.
+    let adapter = d
+        .items
+        .iter()
+        .find(|i| i.kind == hotspot::Kind::Mismatch && i.product_id.ends_with("pearl-adp-65"))
+        .expect("adapter mismatch");
+    assert_eq!(adapter.kgco2e.normalize().to_string(), "-0.61998");
+
+    // The FY2023 PC, analysed for its own period; the LED backlight has only FY2024 data.
+    let d = run(
+        &t,
+        &Request {
+            as_of: chrono::NaiveDate::from_ymd_opt(2023, 10, 1),
+            ..Request::new(pc)
+        },
+    )
+    .await;
+    assert_eq!(d.cfp_kgco2e_per_unit.normalize().to_string(), "161.8707");
+    assert!(
+        d.findings
+            .iter()
+            .any(|f| f.kind == "newer_reference_period"),
+        "{:#?}",
+        d.findings
+    );
+
+    // Every tier limit and both bases agree between the engines too.
+    for max_tier in [0, 1, 2] {
+        run(
+            &t,
+            &Request {
+                max_tier,
+                ..Request::new(pc)
+            },
+        )
+        .await;
+    }
+    run(
+        &t,
+        &Request {
+            basis: Basis::IncludingBiogenic,
+            ..Request::new(pc)
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn generated_chains_sum_to_their_cfp_and_the_engines_agree() {
+    use mieruka::generator::{GenOptions, generate, write};
+    for seed in 1..=6 {
+        let opts = GenOptions {
+            nodes: 120,
+            tiers: 4,
+            fanout: 3,
+            seed,
+            roots: Some(3),
+            cycle_pct: if seed % 2 == 0 { 10.0 } else { 0.0 },
+            mismatch_pct: 10.0,
+            black_box_pct: 10.0,
+            ..GenOptions::default()
+        };
+        let dir = crate::common::temp_dir(&format!("hotspot-gen-{seed}"));
+        let s = write(&generate(&opts).expect("gen"), &dir).expect("write");
+        let sources: Vec<Source> = [s.footprints, s.bom]
+            .iter()
+            .flat_map(|p| Source::read_path(p).expect("read"))
+            .collect();
+        let p = ingest::prepare(
+            &Tables::default(),
+            &sources,
+            &IngestOptions::default(),
+            &|_| {},
+        )
+        .expect("prepare");
+        assert_eq!(p.report.rejected, 0);
+        let t = p.to_tables(1).expect("tables");
+        for root in 0..3 {
+            // Amounts have 3 decimals, so x on tier 5 has at most 15 places (the SQL engine keeps
+            // 18) and items at most 21 (both engines output 24).
+            let req = Request {
+                max_tier: 4,
+                ..Request::new(mieruka::generator::product_urn(seed, root))
+            };
+            let d = run(&t, &req).await;
+            assert!(!d.items.is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_hotspot_query_answers_on_the_demo() {
+    let t = mieruka::dataset::demo().expect("demo");
+    let session = Session::new(&t).await.expect("session");
+    let catalog = Catalog::embedded().expect("catalog");
+    let product = (
+        "product".to_owned(),
+        "urn:mieruka-demo:product:kaede-note-14".to_owned(),
+    );
+    for q in catalog.iter().filter(|q| q.id.starts_with("hotspot/")) {
+        let out = session
+            .run(q, std::slice::from_ref(&product))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        let rows = output::rows_json(&out.batches);
+        assert!(!rows.is_empty(), "{}", q.id);
+        insta::assert_json_snapshot!(q.id.replace('/', "__"), rows);
+    }
+}
+
+#[tokio::test]
+async fn pareto_shares_add_up_to_100() {
+    let t = mieruka::dataset::demo().expect("demo");
+    let session = Session::new(&t).await.expect("session");
+    let catalog = Catalog::embedded().expect("catalog");
+    let args = vec![
+        (
+            "product".to_owned(),
+            "urn:mieruka-demo:product:kaede-note-14".to_owned(),
+        ),
+        ("n".to_owned(), "5".to_owned()),
+    ];
+    let out = session
+        .run(catalog.get("hotspot/pareto").expect("q"), &args)
+        .await
+        .expect("run");
+    let rows = output::rows_json(&out.batches);
+    assert_eq!(rows.len(), 6, "top 5 and the rest");
+    assert_eq!(rows[5]["product_name"], "(rest)");
+    let last = rows[5]["cumulative_share_pct"].as_f64().expect("share");
+    assert!((last - 100.0).abs() < 1e-9, "{last}");
+    let total: Decimal = rows
+        .iter()
+        .map(|r| {
+            r["kgco2e"]
+                .as_str()
+                .unwrap_or("0")
+                .parse::<Decimal>()
+                .unwrap_or_default()
+        })
+        .sum();
+    assert_eq!(total.normalize().to_string(), "150.4727");
+}
