@@ -361,6 +361,214 @@ fn document(g: &Graph, n: usize, out: &mut String) {
     out.push('\n');
 }
 
+/// Writes `nodes.csv` (`product_id,footprint_id,tier,cfp_kgco2e_per_unit,g2g_kgco2e_per_unit`,
+/// empty g2g for a black box) and `bom.csv` into `dir`: the graph alone, for other engines.
+pub fn write_graph(g: &Graph, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let path = dir.join("nodes.csv");
+    let mut f =
+        std::io::BufWriter::new(std::fs::File::create(&path).map_err(|e| Error::io(&path, e))?);
+    let seed = g.opts.seed;
+    let mut line = String::new();
+    writeln!(
+        f,
+        "product_id,footprint_id,tier,cfp_kgco2e_per_unit,g2g_kgco2e_per_unit"
+    )
+    .map_err(|e| Error::io(&path, e))?;
+    for (n, node) in g.nodes.iter().enumerate() {
+        line.clear();
+        let _ = writeln!(
+            line,
+            "{},{},{},{},{}",
+            product_urn(seed, n),
+            uuid(seed, n),
+            node.tier,
+            node.cfp,
+            node.g2g.map(|d| d.to_string()).unwrap_or_default()
+        );
+        f.write_all(line.as_bytes())
+            .map_err(|e| Error::io(&path, e))?;
+    }
+    f.flush().map_err(|e| Error::io(&path, e))?;
+    write_bom(g, &dir.join("bom.csv"))
+}
+
+fn write_bom(g: &Graph, bom_path: &Path) -> Result<()> {
+    let mut b = std::io::BufWriter::new(
+        std::fs::File::create(bom_path).map_err(|e| Error::io(bom_path, e))?,
+    );
+    let seed = g.opts.seed;
+    let mut line = String::new();
+    writeln!(b, "{}", crate::ingest::BOM_CSV_HEADER).map_err(|e| Error::io(bom_path, e))?;
+    for (p, c, a) in &g.edges {
+        line.clear();
+        let _ = writeln!(
+            line,
+            "{},{},{a},",
+            product_urn(seed, *p as usize),
+            product_urn(seed, *c as usize)
+        );
+        b.write_all(line.as_bytes())
+            .map_err(|e| Error::io(bom_path, e))?;
+    }
+    b.flush().map_err(|e| Error::io(bom_path, e))
+}
+
+/// The `footprints` and `bom` columns the hotspot graph reads, built straight from `g`
+/// (for benchmarks on graphs too large to pass through PACT documents).
+pub fn graph_batches(
+    g: &Graph,
+) -> Result<(
+    datafusion::arrow::array::RecordBatch,
+    datafusion::arrow::array::RecordBatch,
+)> {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{
+        ArrayRef, BooleanArray, Decimal128Array, Int32Array, ListArray, RecordBatch, StringArray,
+        TimestampMicrosecondArray,
+    };
+    use datafusion::arrow::buffer::OffsetBuffer;
+    use datafusion::arrow::datatypes::Field;
+
+    let seed = g.opts.seed;
+    let n = g.nodes.len();
+    let urns: Vec<String> = (0..n).map(|i| product_urn(seed, i)).collect();
+    let dec = |v: Vec<Option<Decimal>>| -> Result<ArrayRef> {
+        Ok(Arc::new(
+            Decimal128Array::from_iter(v.into_iter().map(|d| d.map(crate::table::decimal_to_i128)))
+                .with_precision_and_scale(38, 12)?,
+        ))
+    };
+    let text = |v: Vec<Option<String>>| -> ArrayRef { Arc::new(StringArray::from(v)) };
+    let same = |s: &str| -> ArrayRef { Arc::new(StringArray::from(vec![s; n])) };
+    let start = 1_704_067_200_000_000_i64; // 2024-01-01
+    let end = 1_735_689_600_000_000_i64; // 2025-01-01
+    let ids: ArrayRef = Arc::new(StringArray::from_iter_values((0..n).map(|i| uuid(seed, i))));
+    let product_ids: ArrayRef = Arc::new(ListArray::try_new(
+        Arc::new(Field::new(
+            "item",
+            datafusion::arrow::datatypes::DataType::Utf8,
+            true,
+        )),
+        OffsetBuffer::from_lengths(vec![1; n]),
+        Arc::new(StringArray::from_iter_values(urns.iter())),
+        None,
+    )?);
+    let footprints = RecordBatch::try_from_iter(vec![
+        ("id", ids),
+        (
+            "product_id",
+            Arc::new(StringArray::from_iter_values(urns.iter())) as ArrayRef,
+        ),
+        ("product_ids", product_ids),
+        (
+            "product_name_company",
+            text((0..n).map(|i| Some(format!("Part {i}"))).collect()),
+        ),
+        (
+            "company_name",
+            text(
+                g.nodes
+                    .iter()
+                    .map(|x| Some(format!("Supplier {:05}", x.company)))
+                    .collect(),
+            ),
+        ),
+        (
+            "company_id",
+            text(
+                g.nodes
+                    .iter()
+                    .map(|x| Some(format!("urn:mieruka:gen-company:{seed}:{}", x.company)))
+                    .collect(),
+            ),
+        ),
+        (
+            "product_category_cpc",
+            text(
+                g.nodes
+                    .iter()
+                    .map(|x| Some(CPC[x.tier.min(CPC.len() - 1)].to_owned()))
+                    .collect(),
+            ),
+        ),
+        ("country_code", same("JP")),
+        ("declared_unit", same("kilogram")),
+        (
+            "product_mass_per_declared_unit_kg",
+            dec(vec![Some(Decimal::ONE); n])?,
+        ),
+        (
+            "pcf_excluding_biogenic_kgco2e_per_unit",
+            dec(g.nodes.iter().map(|x| Some(x.cfp)).collect())?,
+        ),
+        (
+            "pcf_including_biogenic_kgco2e_per_unit",
+            dec(g.nodes.iter().map(|x| Some(x.cfp)).collect())?,
+        ),
+        (
+            "gxd_g2g_fossil_ghg_kgco2e_per_unit",
+            dec(g.nodes.iter().map(|x| x.g2g).collect())?,
+        ),
+        ("gxd_g2g_biogenic_kgco2e_per_unit", dec(vec![None; n])?),
+        ("gxd_calc_method", same("0")),
+        ("primary_data_share_pct", dec(vec![None; n])?),
+        ("dqi_technological_dqr", dec(vec![None; n])?),
+        ("dqi_temporal_dqr", dec(vec![None; n])?),
+        ("dqi_geographical_dqr", dec(vec![None; n])?),
+        (
+            "pact_major_version",
+            Arc::new(Int32Array::from(vec![2; n])) as ArrayRef,
+        ),
+        (
+            "version",
+            Arc::new(Int32Array::from(vec![1; n])) as ArrayRef,
+        ),
+        (
+            "reference_period_start",
+            Arc::new(TimestampMicrosecondArray::from(vec![start; n]).with_timezone("UTC"))
+                as ArrayRef,
+        ),
+        (
+            "reference_period_end",
+            Arc::new(TimestampMicrosecondArray::from(vec![end; n]).with_timezone("UTC"))
+                as ArrayRef,
+        ),
+        ("status", same("Active")),
+        (
+            "is_latest",
+            Arc::new(BooleanArray::from(vec![true; n])) as ArrayRef,
+        ),
+        ("gxd_certificate_kgco2e_per_unit", dec(vec![None; n])?),
+    ])?;
+    let e = &g.edges;
+    let bom = RecordBatch::try_from_iter(vec![
+        (
+            "parent_product_id",
+            Arc::new(StringArray::from_iter_values(
+                e.iter().map(|x| urns[x.0 as usize].as_str()),
+            )) as ArrayRef,
+        ),
+        (
+            "child_product_id",
+            Arc::new(StringArray::from_iter_values(
+                e.iter().map(|x| urns[x.1 as usize].as_str()),
+            )) as ArrayRef,
+        ),
+        ("amount", dec(e.iter().map(|x| Some(x.2)).collect())?),
+        (
+            "unit",
+            Arc::new(StringArray::from(vec![None::<&str>; e.len()])) as ArrayRef,
+        ),
+        (
+            "parent_footprint_id",
+            Arc::new(StringArray::from(vec![None::<&str>; e.len()])) as ArrayRef,
+        ),
+    ])?;
+    Ok((footprints, bom))
+}
+
 /// Writes `footprints.ndjson` and `bom.csv` into `dir`.
 pub fn write(g: &Graph, dir: &Path) -> Result<GenSummary> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -388,24 +596,7 @@ pub fn write(g: &Graph, dir: &Path) -> Result<GenSummary> {
     }
     f.flush().map_err(|e| Error::io(&fp_path, e))?;
 
-    let mut b = std::io::BufWriter::new(
-        std::fs::File::create(&bom_path).map_err(|e| Error::io(&bom_path, e))?,
-    );
-    let seed = g.opts.seed;
-    let mut line = String::new();
-    writeln!(b, "{}", crate::ingest::BOM_CSV_HEADER).map_err(|e| Error::io(&bom_path, e))?;
-    for (p, c, a) in &g.edges {
-        line.clear();
-        let _ = writeln!(
-            line,
-            "{},{},{a},",
-            product_urn(seed, *p as usize),
-            product_urn(seed, *c as usize)
-        );
-        b.write_all(line.as_bytes())
-            .map_err(|e| Error::io(&bom_path, e))?;
-    }
-    b.flush().map_err(|e| Error::io(&bom_path, e))?;
+    write_bom(g, &bom_path)?;
     Ok(GenSummary {
         footprints: fp_path,
         bom: bom_path,

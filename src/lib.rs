@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod model;
 pub mod output;
 pub mod query;
+pub mod score;
 pub mod store;
 pub mod table;
 

@@ -15,7 +15,7 @@ use mieruka::output::{self, Format};
 use mieruka::query::{Catalog, Session};
 use mieruka::store::Store;
 use mieruka::table::Tables;
-use mieruka::{dataset, generator, hotspot};
+use mieruka::{dataset, generator, hotspot, score};
 
 /// Writes to stdout; a closed pipe (`mieruka … | head`) ends the program quietly.
 fn write_stdout(args: std::fmt::Arguments) {
@@ -79,6 +79,55 @@ impl From<TableFormat> for Format {
             TableFormat::Csv => Format::Csv,
         }
     }
+}
+
+#[derive(Args)]
+struct ProfileArg {
+    /// Scoring profile (TOML); default: the built-in gxd-2025.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+}
+
+impl ProfileArg {
+    fn load(&self) -> anyhow::Result<score::Profile> {
+        match &self.profile {
+            None => Ok(score::Profile::parse(
+                "gxd-2025.toml",
+                score::DEFAULT_PROFILE,
+            )?),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                Ok(score::Profile::parse(&path.display().to_string(), &text)?)
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Ja,
+    En,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SheetFormatArg {
+    Html,
+    Csv,
+    Json,
+    Md,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RankBy {
+    /// Mean GX score, highest first.
+    Score,
+    /// CFP relative to the category median, lowest first.
+    Intensity,
+    /// Mean reduction achieved (REP), highest first.
+    Reduction,
+    /// Mean primary data share, highest first.
+    Pds,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -237,6 +286,95 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: TableFormat,
     },
+    /// Score products on a weighted GX requirement profile (100 points).
+    ///
+    /// Each product's latest Active footprint is scored on the profile's indicators: national
+    /// viewpoint, declaration / disclosure / certification, CFP, REP (reduction achieved
+    /// against its preceding version or previous reference period), AEP, circular outflow
+    /// and inflow, additionality. Points = weight × credit, exact. Missing data earn 0 and
+    /// are counted as missing, never as a "no". GX attributes come from a CSV or extension
+    /// ingested with `mieruka ingest`; certification also from PACT assurance/verification.
+    ///
+    /// Examples:
+    ///   mieruka score
+    ///   mieruka score --category 452 --format json
+    ///   mieruka score --show-profile > my-profile.toml
+    ///   mieruka score --profile my-profile.toml
+    #[command(verbatim_doc_comment)]
+    Score {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Only products whose UN CPC code starts with this.
+        #[arg(long, value_name = "CPC")]
+        category: Option<String>,
+        /// Print the profile in use (TOML) and exit.
+        #[arg(long)]
+        show_profile: bool,
+        #[command(flatten)]
+        data: DataArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
+    /// Write a GX product requirement sheet (要件シート) like the consortium's 表3-2-1.
+    ///
+    /// A group header row, the weight row (重み付け), one row per product with ○ / × / –
+    /// (△ and the credit where a linear rule gives part of it), the GX score, and notes
+    /// defining every indicator. HTML is printable and self-contained; CSV opens in Excel.
+    ///
+    /// Examples:
+    ///   mieruka sheet --lang ja --format html -o sheet.html
+    ///   mieruka sheet --lang en --format md --category 4526
+    #[command(verbatim_doc_comment)]
+    Sheet {
+        #[command(flatten)]
+        profile: ProfileArg,
+        /// Only products whose UN CPC code starts with this.
+        #[arg(long, value_name = "CPC")]
+        category: Option<String>,
+        /// Language of every label.
+        #[arg(long, value_enum, default_value = "ja")]
+        lang: LangArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "html")]
+        format: SheetFormatArg,
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Rank suppliers within a product category.
+    ///
+    /// Per supplier company: products supplied, mean GX score, CFP intensity against the
+    /// category median, mean reduction achieved, mean primary data share, share of
+    /// organization-based data, and with --product a buyer product's hotspot contribution.
+    /// Rankings never cross categories. The framework compares a supplier with itself over
+    /// time; comparing different companies is your responsibility.
+    ///
+    /// Examples:
+    ///   mieruka rank
+    ///   mieruka rank --category 4714 --by intensity
+    ///   mieruka rank --product urn:mieruka-demo:product:kaede-note-14 --format json
+    #[command(verbatim_doc_comment)]
+    Rank {
+        /// UN CPC code or prefix to rank within (default: each category on its own).
+        #[arg(long, value_name = "CPC")]
+        category: Option<String>,
+        /// What to rank by.
+        #[arg(long, value_enum, default_value = "score")]
+        by: RankBy,
+        /// Buyer product: adds each supplier's contribution to its footprint.
+        #[arg(long, value_name = "PRODUCT")]
+        product: Option<String>,
+        #[command(flatten)]
+        profile: ProfileArg,
+        #[command(flatten)]
+        data: DataArg,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: TableFormat,
+    },
     /// Write a synthetic supply chain (footprints.ndjson + bom.csv) for tests and benchmarks.
     ///
     /// The same options and seed give byte-identical files. Ingest the result with
@@ -273,6 +411,10 @@ enum Command {
         /// Percent of inputs taken from two tiers down.
         #[arg(long, default_value_t = 10.0)]
         skip_pct: f64,
+        /// Write only the graph (nodes.csv and bom.csv), not PACT documents: for loading
+        /// the same chain into other engines.
+        #[arg(long)]
+        graph_only: bool,
         /// Output directory.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
@@ -352,6 +494,33 @@ fn main() -> ExitCode {
 async fn session(data: &DataArg) -> anyhow::Result<Session> {
     let tables = dataset::load(data.data.as_deref())?;
     Ok(Session::new(&tables).await?)
+}
+
+async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
+    let tables = dataset::load(data.data.as_deref())?;
+    Ok(Session::with_profile(&tables, profile.load()?).await?)
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory, fsynced and
+/// renamed, so a reader never sees half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut f =
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
 }
 
 async fn run(command: Command) -> anyhow::Result<u8> {
@@ -476,6 +645,135 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             out!("{}", hotspot::report::render(&d, &rows, format.into()));
             Ok(0)
         }
+        Command::Score {
+            profile,
+            category,
+            show_profile,
+            data,
+            format,
+        } => {
+            if show_profile {
+                match &profile.profile {
+                    None => out!("{}", score::DEFAULT_PROFILE),
+                    Some(p) => out!("{}", std::fs::read_to_string(p)?),
+                }
+                return Ok(0);
+            }
+            let session = scored_session(&data, &profile).await?;
+            let scored = session.scores()?;
+            let (inputs, scores) = match &category {
+                Some(c) => {
+                    let inputs = scored.0.clone().filter_category(c);
+                    let scores = score::score(session.profile(), &inputs);
+                    (inputs, scores)
+                }
+                None => (scored.0.clone(), scored.1.clone()),
+            };
+            match format {
+                TableFormat::Json => {
+                    let doc = serde_json::json!({
+                        "profile": scores.profile.name,
+                        "products": scores.products(&inputs),
+                    });
+                    outln!("{}", serde_json::to_string_pretty(&doc)?);
+                }
+                f => {
+                    let batch = score::scores_batch(&inputs, &scores)?;
+                    let table = score_table(&batch, &scores, f)?;
+                    out!("{}", output::render(&table, f.into()));
+                    if matches!(f, TableFormat::Table) {
+                        outln!(
+                            "\nprofile {}; ○ full · △ partial · × none · – missing (0 points). `--format json` shows every value and rule.",
+                            scores.profile.name
+                        );
+                    }
+                }
+            }
+            Ok(0)
+        }
+        Command::Sheet {
+            profile,
+            category,
+            lang,
+            format,
+            output,
+            data,
+        } => {
+            let session = scored_session(&data, &profile).await?;
+            let scored = session.scores()?;
+            let (inputs, scores) = match &category {
+                Some(c) => {
+                    let inputs = scored.0.clone().filter_category(c);
+                    let scores = score::score(session.profile(), &inputs);
+                    (inputs, scores)
+                }
+                None => (scored.0.clone(), scored.1.clone()),
+            };
+            let lang = match lang {
+                LangArg::Ja => score::sheet::Lang::Ja,
+                LangArg::En => score::sheet::Lang::En,
+            };
+            let format = match format {
+                SheetFormatArg::Html => score::sheet::SheetFormat::Html,
+                SheetFormatArg::Csv => score::sheet::SheetFormat::Csv,
+                SheetFormatArg::Json => score::sheet::SheetFormat::Json,
+                SheetFormatArg::Md => score::sheet::SheetFormat::Markdown,
+            };
+            let text = score::sheet::Sheet::new(&scores, &inputs, lang).render(format);
+            match output {
+                Some(path) => {
+                    write_atomic(&path, text.as_bytes())?;
+                    eprintln!("wrote {} ({} products)", path.display(), inputs.len());
+                }
+                None => out!("{text}"),
+            }
+            Ok(0)
+        }
+        Command::Rank {
+            category,
+            by,
+            product,
+            profile,
+            data,
+            format,
+        } => {
+            let session = scored_session(&data, &profile).await?;
+            let catalog = Catalog::embedded()?;
+            let by = match by {
+                RankBy::Score => "score",
+                RankBy::Intensity => "intensity",
+                RankBy::Reduction => "reduction",
+                RankBy::Pds => "pds",
+            };
+            let args = vec![
+                ("category".to_owned(), category.clone().unwrap_or_default()),
+                ("by".to_owned(), by.to_owned()),
+                ("product".to_owned(), product.clone().unwrap_or_default()),
+            ];
+            let rows = session
+                .run(catalog.get("ranking/suppliers")?, &args)
+                .await?;
+            const CAVEAT: &str = "Suppliers are ranked within one product category. The framework is built to compare a supplier with itself over time; comparing different companies' products is your responsibility.";
+            match format {
+                TableFormat::Json => {
+                    let doc = serde_json::json!({
+                        "caveat": CAVEAT,
+                        "by": by,
+                        "category": category,
+                        "profile": session.profile().name,
+                        "suppliers": output::rows_json(&rows.batches),
+                    });
+                    outln!("{}", serde_json::to_string_pretty(&doc)?);
+                }
+                f => {
+                    out!("{}", output::render(&rows, f.into()));
+                    if matches!(f, TableFormat::Table) {
+                        outln!("\n{CAVEAT}");
+                    }
+                }
+            }
+            Ok(0)
+        }
         Command::Gen {
             nodes,
             tiers,
@@ -487,6 +785,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             mismatch_pct,
             cycle_pct,
             skip_pct,
+            graph_only,
             out,
         } => {
             let opts = generator::GenOptions {
@@ -502,6 +801,16 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 skip_pct,
             };
             let graph = generator::generate(&opts)?;
+            if graph_only {
+                generator::write_graph(&graph, &out)?;
+                eprintln!(
+                    "wrote {} nodes and {} edges to {}",
+                    graph.nodes.len(),
+                    graph.edges.len(),
+                    out.display()
+                );
+                return Ok(0);
+            }
             let s = generator::write(&graph, &out)?;
             eprintln!(
                 "wrote {} footprints ({:.1} MiB) to {} and {} edges to {}",
@@ -514,6 +823,58 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// The score table for the terminal or CSV: product, company, category, one column per
+/// indicator (the mark and points in a table, the points in CSV), GX score, missing.
+fn score_table(
+    batch: &datafusion::arrow::array::RecordBatch,
+    scores: &score::Scores,
+    format: TableFormat,
+) -> anyhow::Result<mieruka::query::Output> {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{ArrayRef, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    let mut fields = Vec::new();
+    let mut columns: Vec<ArrayRef> = Vec::new();
+    for name in ["product_name", "company_name", "cpc"] {
+        let i = batch.schema().index_of(name)?;
+        fields.push(batch.schema().field(i).clone());
+        columns.push(batch.column(i).clone());
+    }
+    let n = batch.num_rows();
+    for (i, ind) in scores.profile.indicators.iter().enumerate() {
+        let cells: Vec<String> = (0..n)
+            .map(|p| match format {
+                TableFormat::Table => format!(
+                    "{} {}",
+                    score::sheet::mark(scores.credit[i][p]),
+                    scores.points(i, p).normalize()
+                ),
+                _ => scores.points(i, p).normalize().to_string(),
+            })
+            .collect();
+        fields.push(Field::new(ind.key.as_str(), DataType::Utf8, false));
+        columns.push(Arc::new(StringArray::from(cells)));
+    }
+    for name in ["gx_score", "missing"] {
+        let i = batch.schema().index_of(name)?;
+        fields.push(batch.schema().field(i).clone());
+        columns.push(batch.column(i).clone());
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let table = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), columns)?;
+    let table = datafusion::arrow::compute::take_record_batch(&table, &{
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_by(|a, b| scores.gx_score[*b as usize].cmp(&scores.gx_score[*a as usize]));
+        datafusion::arrow::array::UInt32Array::from(order)
+    })?;
+    Ok(mieruka::query::Output {
+        schema,
+        batches: vec![table],
+    })
 }
 
 fn run_ingest(

@@ -361,6 +361,34 @@ pub struct Gxd {
     pub upstream_emissions_kgco2e_per_unit: Option<Decimal>,
 }
 
+/// GX attributes of a product: what a GX requirement sheet scores beyond the footprint.
+/// `None` means not known (an empty CSV cell), which scores as missing, never as false.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GxAttributes {
+    /// Product URN.
+    pub product_id: String,
+    /// The company has made a GX declaration.
+    pub gx_declaration: Option<bool>,
+    /// Progress towards its targets is disclosed.
+    pub progress_disclosed: Option<bool>,
+    /// Information is publicly disclosed.
+    pub publicly_disclosed: Option<bool>,
+    /// Third-party certified (also true when the footprint carries PACT assurance/verification).
+    pub certified: Option<bool>,
+    /// Share of reused, recycled or renewable inputs, percent (WBCSD CTI circular inflow).
+    pub circular_inflow_pct: Option<Decimal>,
+    /// Share reused or recycled after use, percent (circular outflow).
+    pub circular_outflow_pct: Option<Decimal>,
+    /// Avoided emissions per declared unit against a reference product (AEP, 削減貢献量).
+    pub aep_kgco2e_per_unit: Option<Decimal>,
+    /// The reductions are additional.
+    pub additionality: Option<bool>,
+    /// Contributes to national mid/long-term targets.
+    pub national_target_contribution: Option<bool>,
+    /// Backed by public support measures.
+    pub support_measures: Option<bool>,
+}
+
 /// Which known data model extension an `extensions[]` entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ExtensionKind {
@@ -368,6 +396,8 @@ pub enum ExtensionKind {
     Gxd,
     /// mieruka bill-of-materials extension ([`crate::ingest::BOM_EXTENSION_SCHEMA`]).
     MierukaBom,
+    /// mieruka GX attributes extension ([`crate::ingest::GX_EXTENSION_SCHEMA`]).
+    MierukaGx,
     /// Any other extension; kept as received.
     Other,
 }
@@ -378,6 +408,7 @@ impl ExtensionKind {
         match self {
             ExtensionKind::Gxd => "gxd",
             ExtensionKind::MierukaBom => "mieruka-bom",
+            ExtensionKind::MierukaGx => "mieruka-gx",
             ExtensionKind::Other => "other",
         }
     }
@@ -447,6 +478,8 @@ pub struct Footprint {
     pub gxd: Option<Gxd>,
     /// Inputs declared by the mieruka BOM extension.
     pub bom_inputs: Vec<BomInput>,
+    /// GX attributes declared by the mieruka GX attributes extension.
+    pub gx_attributes: Option<GxAttributes>,
 }
 
 impl Footprint {

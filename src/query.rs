@@ -37,6 +37,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use rust_decimal::Decimal;
 
 use crate::hotspot::{self, GraphSource};
+use crate::score::{GxScoresFunction, Profile, ScoreSource};
 use crate::table::{self, Tables};
 use crate::{Error, Result};
 
@@ -186,7 +187,12 @@ impl Engine {
 }
 
 /// The table functions mieruka registers.
-pub const TABLE_FUNCTIONS: [&str; 3] = ["hotspot_items", "hotspot_findings", "hotspot_quality"];
+pub const TABLE_FUNCTIONS: [&str; 4] = [
+    "hotspot_items",
+    "hotspot_findings",
+    "hotspot_quality",
+    "gx_scores",
+];
 
 /// Table functions called in `statement`'s FROM clauses.
 fn table_functions(statement: &Statement) -> Vec<String> {
@@ -591,6 +597,7 @@ impl Output {
 pub struct Session {
     ctx: SessionContext,
     graph: Arc<GraphSource>,
+    scores: Arc<ScoreSource>,
 }
 
 fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> {
@@ -604,6 +611,11 @@ impl Session {
     /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`, and the
     /// native table functions `hotspot_items`, `hotspot_findings` and `hotspot_quality`.
     pub async fn new(tables: &Tables) -> Result<Session> {
+        Session::with_profile(tables, Profile::default_profile()).await
+    }
+
+    /// [`Session::new`] with `profile` for `gx_scores()` instead of the default `gxd-2025`.
+    pub async fn with_profile(tables: &Tables, profile: Profile) -> Result<Session> {
         let ctx = SessionContext::new();
         let footprints = tables.footprints_view()?;
         let bom = tables.bom_view()?;
@@ -616,6 +628,7 @@ impl Session {
             datafusion::arrow::compute::concat_batches(&table::bom_schema(), &tables.bom)?,
         )?;
         register(&ctx, "ingest_log", tables.ingest_log_view()?)?;
+        register(&ctx, "gx_attributes", tables.gx_view()?)?;
         ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
             .await?;
         let graph = Arc::new(GraphSource::new(footprints, bom));
@@ -629,7 +642,19 @@ impl Session {
                 Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
             );
         }
-        Ok(Session { ctx, graph })
+        let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
+        ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        Ok(Session { ctx, graph, scores })
+    }
+
+    /// The products' GX inputs and scores under the session's profile, computed on first use.
+    pub fn scores(&self) -> Result<Arc<(crate::score::Inputs, crate::score::Scores)>> {
+        self.scores.get()
+    }
+
+    /// The session's scoring profile.
+    pub fn profile(&self) -> &Profile {
+        self.scores.profile()
     }
 
     /// The DataFusion context, for callers that register more (table functions, views).

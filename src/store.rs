@@ -6,6 +6,7 @@
 //! DIR/lock                     held by the one ingest that may write
 //! DIR/segments/000001/         one directory per ingest, never changed once committed
 //!     footprints.parquet  footprint_extensions.parquet  bom.parquet  ingest_log.parquet
+//!     gx_attributes.parquet
 //!     originals/000-<file>     the bytes exactly as received
 //! DIR/tmp/                     ingests being written
 //! ```
@@ -253,6 +254,12 @@ impl Store {
                 &dir.join("ingest_log.parquet"),
                 &table::ingest_log_schema(),
             )?);
+            // Segments written before GX attributes existed have no such file.
+            let gx = dir.join("gx_attributes.parquet");
+            if gx.exists() {
+                t.gx_attributes
+                    .extend(read_parquet(&gx, &table::gx_schema())?);
+            }
         }
         Ok(t)
     }
@@ -323,6 +330,11 @@ impl WriteLock<'_> {
             &tmp.join("ingest_log.parquet"),
             table::ingest_log_schema(),
             &tables.ingest_log,
+        )?;
+        write_parquet(
+            &tmp.join("gx_attributes.parquet"),
+            table::gx_schema(),
+            &tables.gx_attributes,
         )?;
         let mut originals = Vec::new();
         for (i, src) in sources.iter().enumerate() {

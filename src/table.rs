@@ -929,6 +929,127 @@ pub fn ingest_log_batch(rows: &[LogRow], seq: i64, at: DateTime<Utc>) -> Result<
     Ok(RecordBatch::try_new(ingest_log_schema(), columns)?)
 }
 
+/// GX attributes with where they came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GxRecord {
+    /// The attributes.
+    pub attributes: crate::model::GxAttributes,
+    /// `csv` or `extension`.
+    pub source_kind: &'static str,
+    /// File name, or the id of the footprint carrying the extension.
+    pub source: String,
+    /// The footprint carrying the extension.
+    pub footprint_id: Option<String>,
+    /// CSV line.
+    pub line: Option<usize>,
+}
+
+/// Schema of `gx_attributes`: one row per product and ingest.
+pub fn gx_schema() -> SchemaRef {
+    static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
+        Arc::new(Schema::new(vec![
+            Field::new("product_id", DataType::Utf8, false),
+            Field::new("gx_declaration", DataType::Boolean, true),
+            Field::new("progress_disclosed", DataType::Boolean, true),
+            Field::new("publicly_disclosed", DataType::Boolean, true),
+            Field::new("certified", DataType::Boolean, true),
+            Field::new("circular_inflow_pct", decimal_type(), true),
+            Field::new("circular_outflow_pct", decimal_type(), true),
+            Field::new("aep_kgco2e_per_unit", decimal_type(), true),
+            Field::new("additionality", DataType::Boolean, true),
+            Field::new("national_target_contribution", DataType::Boolean, true),
+            Field::new("support_measures", DataType::Boolean, true),
+            Field::new("source_kind", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("footprint_id", DataType::Utf8, true),
+            Field::new("line", DataType::Int64, true),
+            Field::new("ingest_seq", DataType::Int64, false),
+        ]))
+    });
+    SCHEMA.clone()
+}
+
+/// Builds a `gx_attributes` batch.
+pub fn gx_batch(rows: &[GxRecord], seq: i64) -> Result<RecordBatch> {
+    let a = |f: fn(&crate::model::GxAttributes) -> Option<bool>| -> ArrayRef {
+        Arc::new(BooleanArray::from_iter(
+            rows.iter().map(|r| f(&r.attributes)),
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        strings(rows.iter().map(|r| Some(r.attributes.product_id.as_str()))),
+        a(|x| x.gx_declaration),
+        a(|x| x.progress_disclosed),
+        a(|x| x.publicly_disclosed),
+        a(|x| x.certified),
+        decimals(rows.iter().map(|r| r.attributes.circular_inflow_pct))?,
+        decimals(rows.iter().map(|r| r.attributes.circular_outflow_pct))?,
+        decimals(rows.iter().map(|r| r.attributes.aep_kgco2e_per_unit))?,
+        a(|x| x.additionality),
+        a(|x| x.national_target_contribution),
+        a(|x| x.support_measures),
+        strings(rows.iter().map(|r| Some(r.source_kind))),
+        strings(rows.iter().map(|r| Some(r.source.as_str()))),
+        strings(rows.iter().map(|r| r.footprint_id.as_deref())),
+        Arc::new(Int64Array::from_iter(
+            rows.iter().map(|r| r.line.map(|l| l as i64)),
+        )),
+        Arc::new(Int64Array::from(vec![seq; rows.len()])),
+    ];
+    Ok(RecordBatch::try_new(gx_schema(), columns)?)
+}
+
+/// The current GX attributes per product: the last row stored for it.
+pub fn current_gx_attributes(t: &Tables) -> Result<HashMap<String, crate::model::GxAttributes>> {
+    let mut out = HashMap::new();
+    for b in &t.gx_attributes {
+        let bools: Vec<&BooleanArray> = [
+            "gx_declaration",
+            "progress_disclosed",
+            "publicly_disclosed",
+            "certified",
+            "additionality",
+            "national_target_contribution",
+            "support_measures",
+        ]
+        .iter()
+        .map(|n| column::<BooleanArray>(b, n))
+        .collect::<Result<_>>()?;
+        let decs: Vec<&Decimal128Array> = [
+            "circular_inflow_pct",
+            "circular_outflow_pct",
+            "aep_kgco2e_per_unit",
+        ]
+        .iter()
+        .map(|n| column::<Decimal128Array>(b, n))
+        .collect::<Result<_>>()?;
+        let products = column::<StringArray>(b, "product_id")?;
+        for i in 0..b.num_rows() {
+            let flag = |a: &BooleanArray| (!a.is_null(i)).then(|| a.value(i));
+            let dec = |a: &Decimal128Array| {
+                (!a.is_null(i)).then(|| i128_to_decimal(a.value(i), a.scale()).normalize())
+            };
+            out.insert(
+                products.value(i).to_owned(),
+                crate::model::GxAttributes {
+                    product_id: products.value(i).to_owned(),
+                    gx_declaration: flag(bools[0]),
+                    progress_disclosed: flag(bools[1]),
+                    publicly_disclosed: flag(bools[2]),
+                    certified: flag(bools[3]),
+                    circular_inflow_pct: dec(decs[0]),
+                    circular_outflow_pct: dec(decs[1]),
+                    aep_kgco2e_per_unit: dec(decs[2]),
+                    additionality: flag(bools[4]),
+                    national_target_contribution: flag(bools[5]),
+                    support_measures: flag(bools[6]),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
 /// The stored rows of every table, as read from a data directory or built in memory.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
@@ -940,6 +1061,8 @@ pub struct Tables {
     pub bom: Vec<RecordBatch>,
     /// `ingest_log` batches.
     pub ingest_log: Vec<RecordBatch>,
+    /// `gx_attributes` batches, every row ever stored.
+    pub gx_attributes: Vec<RecordBatch>,
 }
 
 fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
@@ -1019,6 +1142,19 @@ impl Tables {
         concat(&extensions_schema(), &self.footprint_extensions)
     }
 
+    /// `gx_attributes` as queried: the last row stored for each product.
+    pub fn gx_view(&self) -> Result<RecordBatch> {
+        let all = concat(&gx_schema(), &self.gx_attributes)?;
+        let products = column::<StringArray>(&all, "product_id")?;
+        let mut last: HashMap<&str, u32> = HashMap::new();
+        for i in 0..all.num_rows() {
+            last.insert(products.value(i), i as u32);
+        }
+        let mut keep: Vec<u32> = last.into_values().collect();
+        keep.sort_unstable();
+        Ok(take_record_batch(&all, &UInt32Array::from(keep))?)
+    }
+
     /// `ingest_log` as one batch.
     pub fn ingest_log_view(&self) -> Result<RecordBatch> {
         concat(&ingest_log_schema(), &self.ingest_log)
@@ -1030,5 +1166,6 @@ impl Tables {
         self.footprint_extensions.extend(other.footprint_extensions);
         self.bom.extend(other.bom);
         self.ingest_log.extend(other.ingest_log);
+        self.gx_attributes.extend(other.gx_attributes);
     }
 }

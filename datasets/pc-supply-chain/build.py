@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 NS = uuid.UUID("6d1e4a52-3f7b-4c1e-9a51-0b8e2c7d9f10")
 GXD_SCHEMA = "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/GxD_schema_en.json"
 BOM_SCHEMA = "urn:mieruka:data-model-extension:bom:1.0.0"
+GX_SCHEMA = "urn:mieruka:data-model-extension:gx-attributes:1.0.0"
 
 FY = {
     2023: ("2023-04-01T00:00:00Z", "2024-04-01T00:00:00Z", "2024-06-14T09:00:00Z"),
@@ -334,6 +335,39 @@ def gxd(p, y, slug):
     return {"specVersion": "2.0.0", "dataSchema": GXD_SCHEMA, "data": data}
 
 
+# GX attributes for the requirement sheet: gx_declaration, progress_disclosed,
+# publicly_disclosed, certified, circular_inflow_pct, circular_outflow_pct,
+# aep_kgco2e_per_unit, additionality, national_target_contribution, support_measures.
+# None = not known (an empty CSV cell: scored as missing). The PC maker gives its own in
+# mieruka's GX attributes extension on its FY2024 footprint; the others come as CSV.
+GX = {
+    "kaede-note-14": (True, True, True, None, "12", "45", "18.5", False, True, True),
+    "aoba-lcm-140": (True, True, False, False, "8", "30", None, False, True, False),
+    "shinonome-mb-k14": (True, True, True, False, "5", "20", None, False, True, True),
+    "hanbit-ssd-512": (True, False, True, False, "3", "10", "2.1", False, False, False),
+    "lotus-bp-56": (True, True, False, True, "15", "60", None, True, True, True),
+    "shinano-chassis-k14": (True, True, True, True, "35", "80", None, False, True, False),
+    "pearl-adp-65": (False, False, False, False, "10", "25", None, False, False, False),
+    "wakaba-kb-k14": (True, None, None, None, None, None, None, None, None, None),
+    "hokuriku-al-sheet": (True, True, True, False, "40", "90", None, False, True, True),
+    "nordic-al-ingot": (True, True, True, True, "5", "95", "11.8", True, False, False),
+    "jiangnan-cell": (True, False, False, False, "2", "15", None, False, True, True),
+}
+GX_FIELDS = ["gx_declaration", "progress_disclosed", "publicly_disclosed", "certified",
+             "circular_inflow_pct", "circular_outflow_pct", "aep_kgco2e_per_unit", "additionality",
+             "national_target_contribution", "support_measures"]
+
+
+def gx_extension(slug, year):
+    if slug != "kaede-note-14" or year != 2024:
+        return None
+    camel = ["gxDeclaration", "progressDisclosed", "publiclyDisclosed", "certified",
+             "circularInflowPct", "circularOutflowPct", "aepKgco2ePerUnit", "additionality",
+             "nationalTargetContribution", "supportMeasures"]
+    data = {k: v for k, v in zip(camel, GX[slug]) if v is not None}
+    return {"specVersion": "1.0.0", "dataSchema": GX_SCHEMA, "data": data}
+
+
 def bom_extension(slug):
     inputs = []
     for parent, child, amount, unit, where in BOM:
@@ -359,7 +393,7 @@ def footprint(slug, year, memo, *, id_name=None, version=1, g2g_override=None,
     y["total"] = total
     start, end, made = FY[year]
     made = created or made
-    ext = [e for e in (gxd(p, y, slug), bom_extension(slug)) if e]
+    ext = [e for e in (gxd(p, y, slug), bom_extension(slug), gx_extension(slug, year)) if e]
     ident = fid(id_name or f"{slug}/{year}")
     common = {
         "id": ident,
@@ -476,8 +510,16 @@ def main():
             lines.append(f"{product_urn(parent)},{product_urn(child)},{amount},{unit}")
     (HERE / "bom.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
+    cell = lambda v: "" if v is None else ("true" if v is True else "false" if v is False else v)
+    gx_lines = ["product_id," + ",".join(GX_FIELDS)]
+    for slug, values in GX.items():
+        if slug == "kaede-note-14":
+            continue  # in its footprint's extension
+        gx_lines.append(product_urn(slug) + "," + ",".join(cell(v) for v in values))
+    (HERE / "gx-attributes.csv").write_text("\n".join(gx_lines) + "\n", encoding="utf-8")
+
     print(f"{len(docs)} footprints ({len(v2)} PACT v2, {len(v3)} PACT v3), "
-          f"{len(lines) - 1} BOM rows, {len(P)} products")
+          f"{len(lines) - 1} BOM rows, {len(gx_lines) - 1} GX attribute rows, {len(P)} products")
     for year in (2023, 2024):
         print(f"  KAEDE Note 14 FY{year}: {cfp_of('kaede-note-14', year, memo)} kgCO2e per PC")
 

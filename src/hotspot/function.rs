@@ -267,6 +267,21 @@ impl TableFunctionImpl for HotspotItemsFunction {
         &self,
         args: TableFunctionArgs,
     ) -> datafusion::common::Result<Arc<dyn TableProvider>> {
+        // No product, no items: lets queries join a decomposition only when one is asked for.
+        if matches!(
+            arg_text(args.exprs(), 0, "product")?.as_deref(),
+            None | Some("")
+        ) {
+            let schema = match self.output {
+                Output::Items => items_schema(),
+                Output::Findings | Output::Quality => {
+                    return plan_err!(
+                        "a product is required: hotspot functions take (product, max_tier, min_share_pct, basis, as_of)"
+                    );
+                }
+            };
+            return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
+        }
         let req = request(args.exprs())?;
         let wrap = |e: crate::Error| DataFusionError::Plan(e.to_string());
         let graph = self.graph.get().map_err(wrap)?;

@@ -45,6 +45,21 @@ fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {
     })
 }
 
+/// The line a CSV record starts on. Line numbers come from byte offsets: the csv reader's own
+/// count skips blank lines, and a record's offset is where the reader started, before any
+/// blank lines it skipped.
+pub(crate) fn record_line(lines: &Lines, bytes: &[u8], p: Option<&csv::Position>) -> usize {
+    p.map_or(0, |p| {
+        let start = p.byte() as usize;
+        let skipped = bytes.get(start..).map_or(0, |rest| {
+            rest.iter()
+                .take_while(|b| matches!(b, b'\n' | b'\r'))
+                .count()
+        });
+        lines.line_of(start + skipped)
+    })
+}
+
 /// Parses a BOM CSV whose first line is [`BOM_CSV_HEADER`]. Rows are independent documents:
 /// a bad row is reported and the others still load.
 pub(crate) fn parse_csv(bytes: &[u8]) -> Vec<CsvRow> {
@@ -55,20 +70,8 @@ pub(crate) fn parse_csv(bytes: &[u8]) -> Vec<CsvRow> {
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut index = 0;
-    // Line numbers come from byte offsets: the csv reader's own count skips blank lines, and
-    // a record's offset is where the reader started, before any blank lines it skipped.
     let lines = Lines::new(bytes);
-    let line_at = |p: Option<&csv::Position>| {
-        p.map_or(0, |p| {
-            let start = p.byte() as usize;
-            let skipped = bytes.get(start..).map_or(0, |rest| {
-                rest.iter()
-                    .take_while(|b| matches!(b, b'\n' | b'\r'))
-                    .count()
-            });
-            lines.line_of(start + skipped)
-        })
-    };
+    let line_at = |p: Option<&csv::Position>| record_line(&lines, bytes, p);
     loop {
         let line = match reader.read_record(&mut record) {
             Ok(false) => break,

@@ -7,6 +7,7 @@
 //! decides what to store; `store` does the writing.
 
 mod bom;
+mod gx;
 mod gxd;
 mod json;
 mod pact;
@@ -22,12 +23,13 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub use bom::BOM_CSV_HEADER;
+pub use gx::{GX_CSV_HEADER, GX_EXTENSION_SCHEMA};
 pub use json::{DECIMAL_SCALE, is_uuid};
 pub use pact::BOM_EXTENSION_SCHEMA;
 
 use self::json::{Checker, Diag, Lines};
-use crate::model::{BomEdge, BomSource};
-use crate::table::{self, FootprintRecord, LogRow, Tables};
+use crate::model::{BomEdge, BomSource, GxAttributes};
+use crate::table::{self, FootprintRecord, GxRecord, LogRow, Tables};
 use crate::{Error, Result};
 
 /// Default limit on one JSON document (an NDJSON line or a whole JSON file): 16 MiB.
@@ -131,6 +133,8 @@ pub struct IngestReport {
     pub footprints: usize,
     /// New or changed BOM edges.
     pub bom_edges: usize,
+    /// New or changed GX attribute rows.
+    pub gx_attributes: usize,
     /// Whether anything was written (false on a dry run, with `--all-or-nothing` after a
     /// rejection, or when everything was a duplicate).
     pub stored: bool,
@@ -158,6 +162,8 @@ pub struct Prepared {
     pub footprints: Vec<FootprintRecord>,
     /// New or changed BOM edges.
     pub bom: Vec<BomEdge>,
+    /// New or changed GX attributes.
+    pub gx: Vec<GxRecord>,
     /// Log rows.
     pub log: Vec<LogRow>,
     /// When the documents were checked (the `ingested_at` of the log rows).
@@ -167,7 +173,7 @@ pub struct Prepared {
 impl Prepared {
     /// Whether there is anything to store.
     pub fn is_empty(&self) -> bool {
-        self.footprints.is_empty() && self.bom.is_empty()
+        self.footprints.is_empty() && self.bom.is_empty() && self.gx.is_empty()
     }
 
     /// The rows as tables for ingest number `seq`.
@@ -189,6 +195,7 @@ impl Prepared {
             footprints: chunks(table::footprints_batch)?,
             footprint_extensions: chunks(table::extensions_batch)?,
             bom: vec![table::bom_batch(&self.bom, seq)?],
+            gx_attributes: vec![table::gx_batch(&self.gx, seq)?],
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
         })
     }
@@ -428,6 +435,7 @@ fn check_line(sources: &[Source], source: usize, bytes: &[u8], line: usize) -> V
 /// What kind of input a source is.
 enum Layout {
     BomCsv,
+    GxCsv,
     Ndjson,
     Json,
 }
@@ -437,6 +445,9 @@ fn layout(bytes: &[u8]) -> std::result::Result<Layout, String> {
     let head = first_line(bytes);
     if head == BOM_CSV_HEADER.as_bytes() {
         return Ok(Layout::BomCsv);
+    }
+    if head == GX_CSV_HEADER.as_bytes() {
+        return Ok(Layout::GxCsv);
     }
     let trimmed = head.trim_ascii();
     match bytes.trim_ascii_start().first() {
@@ -449,11 +460,11 @@ fn layout(bytes: &[u8]) -> std::result::Result<Layout, String> {
             Ok(if is_ndjson { Layout::Ndjson } else { Layout::Json })
         }
         Some(_) if head.contains(&b',') => Err(format!(
-            "a CSV file must start with the header {BOM_CSV_HEADER:?}; found {:?}",
+            "a CSV file must start with the BOM header {BOM_CSV_HEADER:?} or the GX attributes header {GX_CSV_HEADER:?}; found {:?}",
             String::from_utf8_lossy(&head[..head.len().min(120)])
         )),
         Some(_) => Err(
-            "not JSON, NDJSON or a known CSV (expected a PACT footprint, a list response, an array, NDJSON, or a BOM CSV)"
+            "not JSON, NDJSON or a known CSV (expected a PACT footprint, a list response, an array, NDJSON, a BOM CSV or a GX attributes CSV)"
                 .into(),
         ),
     }
@@ -491,6 +502,7 @@ pub fn prepare(
     let mut report = IngestReport::default();
     let mut log = Vec::new();
     let mut csv_edges: Vec<CsvEdge> = Vec::new();
+    let mut gx_rows: Vec<(usize, usize, usize, GxAttributes)> = Vec::new();
 
     // Split every source into units of work; parsing and checking happen in parallel below.
     let mut units: Vec<Unit> = Vec::new();
@@ -525,6 +537,22 @@ pub fn prepare(
                             for d in row.errors {
                                 let p = problem(sources, si, row.index, row.line, d);
                                 log.push(log_row(&p, "rejected", "bom_edge", None));
+                                report.errors.push(p);
+                            }
+                        }
+                    }
+                }
+                progress(src.bytes.len() as u64);
+            }
+            Ok(Layout::GxCsv) => {
+                for row in gx::parse_csv(bytes) {
+                    match row.attributes {
+                        Some(a) => gx_rows.push((si, row.index, row.line, a)),
+                        None => {
+                            report.rejected += 1;
+                            for d in row.errors {
+                                let p = problem(sources, si, row.index, row.line, d);
+                                log.push(log_row(&p, "rejected", "gx_attributes", None));
                                 report.errors.push(p);
                             }
                         }
@@ -780,8 +808,75 @@ pub fn prepare(
         }
     }
 
+    // GX attributes: from new footprints' extensions, then CSV rows (a later row wins).
+    let mut gx = Vec::new();
+    for (r, at) in footprints.iter().zip(&origins) {
+        if let Some(a) = &r.footprint.gx_attributes {
+            gx.push((
+                GxRecord {
+                    attributes: a.clone(),
+                    source_kind: "extension",
+                    source: r.footprint.id.clone(),
+                    footprint_id: Some(r.footprint.id.clone()),
+                    line: None,
+                },
+                at.clone(),
+            ));
+        }
+    }
+    for (si, index, line, a) in gx_rows {
+        let at = Problem {
+            source: sources[si].name.clone(),
+            index,
+            line,
+            pointer: String::new(),
+            message: String::new(),
+        };
+        if !known_products.contains(a.product_id.as_str()) {
+            let w = Problem {
+                pointer: "/product_id".into(),
+                message: format!(
+                    "product {} has no footprint yet; its GX attributes are kept for when one is ingested",
+                    a.product_id
+                ),
+                ..at.clone()
+            };
+            log.push(log_row(&w, "warning", "gx_attributes", None));
+            report.warnings.push(w);
+        }
+        gx.push((
+            GxRecord {
+                attributes: a,
+                source_kind: "csv",
+                source: sources[si].name.clone(),
+                footprint_id: None,
+                line: Some(line),
+            },
+            at,
+        ));
+    }
+    let mut gx_new = Vec::new();
+    for (record, at) in gx {
+        let from_csv = record.source_kind == "csv";
+        if from_csv {
+            report.accepted += 1;
+        }
+        if stored.gx.get(record.attributes.product_id.as_str()) == Some(&record.attributes) {
+            if from_csv {
+                report.duplicates += 1;
+                log.push(done_row(&at, "duplicate", "gx_attributes", None));
+            }
+        } else {
+            if from_csv {
+                log.push(done_row(&at, "accepted", "gx_attributes", None));
+            }
+            gx_new.push(record);
+        }
+    }
+
     report.footprints = footprints.len();
     report.bom_edges = bom.len();
+    report.gx_attributes = gx_new.len();
     tracing::debug!(
         "prepared {} footprints in {:.2?}",
         footprints.len(),
@@ -791,6 +886,7 @@ pub fn prepare(
         report,
         footprints,
         bom,
+        gx: gx_new,
         log,
         at: Utc::now(),
     })
@@ -860,6 +956,8 @@ fn same_document(a: &str, b: &str) -> bool {
 /// What idempotency and product checks need from the stored tables.
 struct StoredIndex<'a> {
     documents: HashMap<(&'a str, Option<i32>), &'a str>,
+    /// Current GX attributes per product.
+    gx: HashMap<String, GxAttributes>,
     products: Vec<String>,
     csv_edges: HashMap<(&'a str, &'a str), (Decimal, Option<String>)>,
 }
@@ -868,6 +966,7 @@ impl<'a> StoredIndex<'a> {
     fn new(t: &'a Tables) -> Result<StoredIndex<'a>> {
         let mut index = StoredIndex {
             documents: HashMap::new(),
+            gx: table::current_gx_attributes(t)?,
             products: Vec::new(),
             csv_edges: HashMap::new(),
         };

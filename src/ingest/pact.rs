@@ -1086,6 +1086,8 @@ fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, 
             ExtensionKind::Gxd
         } else if data_schema == BOM_EXTENSION_SCHEMA {
             ExtensionKind::MierukaBom
+        } else if data_schema == super::gx::GX_EXTENSION_SCHEMA {
+            ExtensionKind::MierukaGx
         } else if gxd::has_gxd_shape(data) {
             ExtensionKind::Gxd
         } else {
@@ -1266,6 +1268,7 @@ pub(crate) fn footprint_with<'a>(
     // The GxD and BOM extensions, typed.
     let mut gxd_ext = None;
     let mut bom_inputs = Vec::new();
+    let mut gx_attributes = None;
     for (i, (ext, data)) in exts.iter().enumerate() {
         let ptr = format!("/extensions/{i}/data");
         match ext.kind {
@@ -1293,6 +1296,14 @@ pub(crate) fn footprint_with<'a>(
                 ) {
                     bom_inputs.extend(inputs);
                 }
+            }
+            ExtensionKind::MierukaGx => {
+                let product = product_ids
+                    .as_ref()
+                    .and_then(|v| v.first())
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                gx_attributes = super::gx::extension(c, data, &ptr, product);
             }
             ExtensionKind::Other => {}
         }
@@ -1338,6 +1349,7 @@ pub(crate) fn footprint_with<'a>(
         extensions: exts.into_iter().map(|(e, _)| e).collect(),
         gxd: gxd_ext,
         bom_inputs,
+        gx_attributes,
     })
 }
 

@@ -541,6 +541,19 @@ async fn generated_chains_sum_to_their_cfp_and_the_engines_agree() {
             };
             let d = run(&t, &req).await;
             assert!(!d.items.is_empty());
+            // Cut-offs by share and a shallow tier limit keep the identity too (native only:
+            // the SQL engine does not take min_share_pct).
+            for (max_tier, min_share_pct) in [(1, 0.0), (10, 1.0), (10, 5.0), (2, 0.5)] {
+                run(
+                    &t,
+                    &Request {
+                        max_tier,
+                        min_share_pct,
+                        ..req.clone()
+                    },
+                )
+                .await;
+            }
         }
     }
 }

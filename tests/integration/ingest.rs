@@ -870,9 +870,11 @@ fn the_demo_dataset_loads_without_errors() {
     let sources = mieruka::dataset::demo_sources();
     let p = check(&sources);
     assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
-    // 48 footprint versions (build.py prints the count) and 34 CSV rows.
+    // 48 footprint versions, 34 BOM rows and 10 GX attribute rows (build.py prints the counts).
     assert_eq!(p.footprints.len(), 48);
-    assert_eq!(p.report.accepted, 48 + 34);
+    assert_eq!(p.report.accepted, 48 + 34 + 10);
+    // The PC maker's GX attributes come in its FY2024 footprint's extension.
+    assert_eq!(p.gx.len(), 11);
     // The thermal module nobody published a footprint for is the one dangling product.
     let dangling: Vec<&str> = p
         .report
@@ -945,4 +947,81 @@ fn every_property_of_the_published_gxd_schema_is_read() {
             .as_ref()
             .is_some_and(|g| g.g2g_fossil_ghg_emissions_kgco2e_per_unit.is_some())
     );
+}
+
+#[test]
+fn gx_attributes_come_from_csv_rows_and_the_extension() {
+    let csv = format!(
+        "{}\n\
+         urn:gtin:5695872369587,true,false,,TRUE,12.5,40,3,,true,false\n\
+         urn:gtin:5695872369587,maybe,,,,,,,,,\n\
+         urn:gtin:5695872369587,,,,,101,,,,,\n",
+        mieruka::ingest::GX_CSV_HEADER
+    );
+    let p = check(&[source("v2.json", &v2_with(|_| {})), source("gx.csv", &csv)]);
+    assert_eq!(
+        (p.report.accepted, p.report.rejected),
+        (2, 2),
+        "{:#?}",
+        p.report.errors
+    );
+    assert!(
+        p.report
+            .errors
+            .iter()
+            .any(|e| e.line == 3 && e.pointer == "/gx_declaration")
+    );
+    assert!(
+        p.report
+            .errors
+            .iter()
+            .any(|e| e.line == 4 && e.pointer == "/circular_inflow_pct")
+    );
+    assert_eq!(p.gx.len(), 1);
+    let a = &p.gx[0].attributes;
+    assert_eq!(
+        (
+            a.gx_declaration,
+            a.progress_disclosed,
+            a.publicly_disclosed,
+            a.certified
+        ),
+        (Some(true), Some(false), None, Some(true))
+    );
+
+    let doc = v2_with(|v| {
+        v["extensions"] = json!([{"specVersion": "1.0.0", "dataSchema": mieruka::ingest::GX_EXTENSION_SCHEMA,
+            "data": {"gxDeclaration": true, "circularInflowPct": "7.5", "aepKgco2ePerUnit": 2}}]);
+    });
+    let p = check(&[source("gx-ext.json", &doc)]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    let a = &p.gx[0].attributes;
+    assert_eq!(a.product_id, URN_A);
+    assert_eq!(
+        a.circular_inflow_pct.map(|d| d.to_string()).as_deref(),
+        Some("7.5")
+    );
+    assert_eq!(
+        a.aep_kgco2e_per_unit.map(|d| d.to_string()).as_deref(),
+        Some("2")
+    );
+
+    let bad = v2_with(|v| {
+        v["extensions"] = json!([{"specVersion": "1.0.0", "dataSchema": mieruka::ingest::GX_EXTENSION_SCHEMA,
+            "data": {"certified": "yes"}}]);
+    });
+    let p = check(&[source("gx-bad.json", &bad)]);
+    assert_eq!(p.report.rejected, 1);
+    assert_eq!(p.report.errors[0].pointer, "/extensions/0/data/certified");
+}
+
+#[test]
+fn the_published_gx_schema_names_the_recognised_data_schema() {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/schema/gx-attributes-extension.schema.json"),
+    )
+    .expect("schema");
+    let schema: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(schema["$id"], mieruka::ingest::GX_EXTENSION_SCHEMA);
 }

@@ -6,4 +6,5 @@ mod generator;
 mod hotspot;
 mod ingest;
 mod query;
+mod score;
 mod store;

@@ -1,0 +1,326 @@
+//! Indicator values per product: the latest Active footprint of each product, its GX
+//! attributes, and the reduction achieved against its preceding version or previous period.
+
+use std::collections::HashMap;
+
+use datafusion::arrow::array::{
+    Array, BooleanArray, Decimal128Array, Int32Array, ListArray, StringArray,
+    TimestampMicrosecondArray,
+};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::profile::Key;
+use crate::table::{Tables, current_gx_attributes, i128_to_decimal};
+use crate::{Error, Result};
+
+/// The values of one indicator across products.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    /// Yes/no facts; `None` = not known.
+    Flag(Vec<Option<bool>>),
+    /// Numbers; `None` = not known.
+    Number(Vec<Option<Decimal>>),
+}
+
+impl Values {
+    /// Product `p`'s value as text, or `None` when missing.
+    pub fn text(&self, p: usize) -> Option<String> {
+        match self {
+            Values::Flag(v) => v[p].map(|b| b.to_string()),
+            Values::Number(v) => v[p].map(|d| d.normalize().to_string()),
+        }
+    }
+
+    fn empty(key: Key, n: usize) -> Values {
+        if key.is_flag() {
+            Values::Flag(vec![None; n])
+        } else {
+            Values::Number(vec![None; n])
+        }
+    }
+}
+
+/// What the reduction achieved (REP) is measured against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepBasis {
+    /// An earlier version of the same footprint (PACT v2 `version`, or `precedingPfIds`).
+    PrecedingVersion,
+    /// The product's footprint for the previous reference period.
+    PreviousPeriod,
+}
+
+/// The reduction achieved by a product.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rep {
+    /// What the baseline is.
+    pub basis: RepBasis,
+    /// Footprint of the baseline.
+    pub baseline_footprint_id: String,
+    /// Baseline CFP per declared unit.
+    pub baseline_kgco2e_per_unit: Decimal,
+    /// Baseline − current, per declared unit (positive = reduced).
+    pub reduction_kgco2e_per_unit: Decimal,
+    /// The reduction in percent of the baseline (none when the baseline is 0).
+    pub reduction_pct: Option<Decimal>,
+}
+
+/// Indicator values of every product, column by column.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// Product URN.
+    pub product_id: Vec<String>,
+    /// The footprint scored: the product's latest Active one.
+    pub footprint_id: Vec<String>,
+    /// Trade name.
+    pub product_name: Vec<String>,
+    /// Company.
+    pub company_name: Vec<String>,
+    /// Company URN.
+    pub company_id: Vec<String>,
+    /// UN CPC code.
+    pub cpc: Vec<Option<String>>,
+    /// Declared unit.
+    pub declared_unit: Vec<Option<String>>,
+    /// GX calcMethod "1".
+    pub organization_based: Vec<bool>,
+    /// Reduction achieved, when a baseline exists.
+    pub rep: Vec<Option<Rep>>,
+    /// Values per indicator, in [`Key::ALL`] order.
+    pub values: Vec<Values>,
+}
+
+fn col<'a, T: 'static>(b: &'a datafusion::arrow::array::RecordBatch, name: &str) -> Result<&'a T> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| Error::Internal(format!("footprints.{name} missing or mistyped")))
+}
+
+fn key_index(key: Key) -> usize {
+    Key::ALL.iter().position(|k| *k == key).unwrap_or(0)
+}
+
+impl Inputs {
+    /// Number of products.
+    pub fn len(&self) -> usize {
+        self.product_id.len()
+    }
+
+    /// Whether there are no products.
+    pub fn is_empty(&self) -> bool {
+        self.product_id.is_empty()
+    }
+
+    /// The values of indicator `key`.
+    pub fn values(&self, key: Key) -> &Values {
+        &self.values[key_index(key)]
+    }
+
+    /// Empty columns for `n` products, for callers that fill them (benchmarks, tests).
+    pub fn with_len(n: usize) -> Inputs {
+        Inputs {
+            product_id: vec![String::new(); n],
+            footprint_id: vec![String::new(); n],
+            product_name: vec![String::new(); n],
+            company_name: vec![String::new(); n],
+            company_id: vec![String::new(); n],
+            cpc: vec![None; n],
+            declared_unit: vec![None; n],
+            organization_based: vec![false; n],
+            rep: vec![None; n],
+            values: Key::ALL.iter().map(|k| Values::empty(*k, n)).collect(),
+        }
+    }
+
+    /// Sets indicator `key` for every product.
+    pub fn set(&mut self, key: Key, values: Values) {
+        self.values[key_index(key)] = values;
+    }
+
+    /// One row per product (its latest Active footprint), products in id order.
+    pub fn from_tables(t: &Tables) -> Result<Inputs> {
+        let fp = t.footprints_view()?;
+        let gx = current_gx_attributes(t)?;
+        let ids = col::<StringArray>(&fp, "id")?;
+        let product = col::<StringArray>(&fp, "product_id")?;
+        let versions = col::<Int32Array>(&fp, "version")?;
+        let preceding = col::<ListArray>(&fp, "preceding_pf_ids")?;
+        let status = col::<StringArray>(&fp, "status")?;
+        let latest = col::<BooleanArray>(&fp, "is_latest")?;
+        let start = col::<TimestampMicrosecondArray>(&fp, "reference_period_start")?;
+        let end = col::<TimestampMicrosecondArray>(&fp, "reference_period_end")?;
+        let cfp = col::<Decimal128Array>(&fp, "pcf_excluding_biogenic_kgco2e_per_unit")?;
+        let pds = col::<Decimal128Array>(&fp, "primary_data_share_pct")?;
+        let assurance = col::<BooleanArray>(&fp, "assurance")?;
+        let calc = col::<StringArray>(&fp, "gxd_calc_method")?;
+        let name = col::<StringArray>(&fp, "product_name_company")?;
+        let company = col::<StringArray>(&fp, "company_name")?;
+        let company_id = col::<StringArray>(&fp, "company_id")?;
+        let cpc = col::<StringArray>(&fp, "product_category_cpc")?;
+        let unit = col::<StringArray>(&fp, "declared_unit")?;
+
+        let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
+        let cfp_of = |i: usize| i128_to_decimal(cfp.value(i), cfp.scale());
+        let recency = |i: usize| (end.value(i), start.value(i), version(i).unwrap_or(-1));
+
+        // Rows by product and by id.
+        let mut by_product: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for i in 0..fp.num_rows() {
+            by_product.entry(product.value(i)).or_default().push(i);
+            by_id.entry(ids.value(i)).or_default().push(i);
+        }
+        let mut products: Vec<&str> = by_product.keys().copied().collect();
+        products.sort_unstable();
+
+        let mut rows = Vec::new();
+        for p in products {
+            let candidates = &by_product[p];
+            let current = candidates
+                .iter()
+                .copied()
+                .filter(|&i| latest.value(i) && status.value(i) == "Active")
+                .max_by(|&a, &b| {
+                    recency(a)
+                        .cmp(&recency(b))
+                        .then(ids.value(a).cmp(ids.value(b)))
+                });
+            if let Some(i) = current {
+                rows.push(i);
+            }
+        }
+
+        let n = rows.len();
+        let mut out = Inputs::with_len(n);
+        let mut flags: HashMap<Key, Vec<Option<bool>>> = HashMap::new();
+        let mut numbers: HashMap<Key, Vec<Option<Decimal>>> = HashMap::new();
+        for (p, &i) in rows.iter().enumerate() {
+            out.product_id[p] = product.value(i).to_owned();
+            out.footprint_id[p] = ids.value(i).to_owned();
+            out.product_name[p] = name.value(i).to_owned();
+            out.company_name[p] = company.value(i).to_owned();
+            out.company_id[p] = company_id.value(i).to_owned();
+            out.cpc[p] = (!cpc.is_null(i)).then(|| cpc.value(i).to_owned());
+            out.declared_unit[p] = (!unit.is_null(i)).then(|| unit.value(i).to_owned());
+            out.organization_based[p] = !calc.is_null(i) && calc.value(i) == "1";
+
+            // The preceding version: the same id with a lower version (PACT v2), else the
+            // most recent footprint named in precedingPfIds; then the previous period.
+            let same_id = by_id[ids.value(i)]
+                .iter()
+                .copied()
+                .filter(|&j| version(j) < version(i))
+                .max_by_key(|&j| version(j));
+            let named = preceding
+                .value(i)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .into_iter()
+                .flat_map(|s| s.iter().flatten().collect::<Vec<_>>())
+                .flat_map(|pid| by_id.get(pid).cloned().unwrap_or_default())
+                .max_by(|&a, &b| recency(a).cmp(&recency(b)));
+            let previous_period = by_product[product.value(i)]
+                .iter()
+                .copied()
+                .filter(|&j| end.value(j) <= start.value(i))
+                .max_by(|&a, &b| {
+                    (recency(a), latest.value(a))
+                        .cmp(&(recency(b), latest.value(b)))
+                        .then(ids.value(a).cmp(ids.value(b)))
+                });
+            let baseline = same_id
+                .or(named)
+                .map(|j| (j, RepBasis::PrecedingVersion))
+                .or(previous_period.map(|j| (j, RepBasis::PreviousPeriod)));
+            out.rep[p] = baseline.map(|(j, basis)| {
+                let base = cfp_of(j);
+                let reduction = base - cfp_of(i);
+                Rep {
+                    basis,
+                    baseline_footprint_id: ids.value(j).to_owned(),
+                    baseline_kgco2e_per_unit: base.normalize(),
+                    reduction_kgco2e_per_unit: reduction.normalize(),
+                    reduction_pct: (base > Decimal::ZERO).then(|| {
+                        (reduction / base * Decimal::ONE_HUNDRED)
+                            .round_dp(6)
+                            .normalize()
+                    }),
+                }
+            });
+
+            let a = gx.get(product.value(i));
+            let assured = (!assurance.is_null(i)).then(|| assurance.value(i));
+            let certified = match (a.and_then(|a| a.certified), assured) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                _ => None,
+            };
+            let mut flag =
+                |k: Key, v: Option<bool>| flags.entry(k).or_insert_with(|| vec![None; n])[p] = v;
+            flag(
+                Key::NationalTargetContribution,
+                a.and_then(|a| a.national_target_contribution),
+            );
+            flag(Key::SupportMeasures, a.and_then(|a| a.support_measures));
+            flag(Key::GxDeclaration, a.and_then(|a| a.gx_declaration));
+            flag(Key::ProgressDisclosed, a.and_then(|a| a.progress_disclosed));
+            flag(Key::PubliclyDisclosed, a.and_then(|a| a.publicly_disclosed));
+            flag(Key::Certified, certified);
+            flag(Key::Additionality, a.and_then(|a| a.additionality));
+            let mut number = |k: Key, v: Option<Decimal>| {
+                numbers.entry(k).or_insert_with(|| vec![None; n])[p] = v.map(|d| d.normalize())
+            };
+            number(Key::Cfp, Some(cfp_of(i)));
+            number(Key::Rep, out.rep[p].as_ref().and_then(|r| r.reduction_pct));
+            number(Key::Aep, a.and_then(|a| a.aep_kgco2e_per_unit));
+            number(Key::CircularOutflow, a.and_then(|a| a.circular_outflow_pct));
+            number(Key::CircularInflow, a.and_then(|a| a.circular_inflow_pct));
+            number(
+                Key::PrimaryDataShare,
+                (!pds.is_null(i)).then(|| i128_to_decimal(pds.value(i), pds.scale())),
+            );
+        }
+        for (k, v) in flags {
+            out.set(k, Values::Flag(v));
+        }
+        for (k, v) in numbers {
+            out.set(k, Values::Number(v));
+        }
+        Ok(out)
+    }
+
+    /// Keeps the products whose CPC code starts with `prefix`.
+    pub fn filter_category(self, prefix: &str) -> Inputs {
+        let keep: Vec<usize> = (0..self.len())
+            .filter(|&p| {
+                self.cpc[p]
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with(prefix))
+            })
+            .collect();
+        let pick = |v: &Vec<String>| keep.iter().map(|&p| v[p].clone()).collect::<Vec<_>>();
+        Inputs {
+            product_id: pick(&self.product_id),
+            footprint_id: pick(&self.footprint_id),
+            product_name: pick(&self.product_name),
+            company_name: pick(&self.company_name),
+            company_id: pick(&self.company_id),
+            cpc: keep.iter().map(|&p| self.cpc[p].clone()).collect(),
+            declared_unit: keep
+                .iter()
+                .map(|&p| self.declared_unit[p].clone())
+                .collect(),
+            organization_based: keep.iter().map(|&p| self.organization_based[p]).collect(),
+            rep: keep.iter().map(|&p| self.rep[p].clone()).collect(),
+            values: self
+                .values
+                .iter()
+                .map(|v| match v {
+                    Values::Flag(x) => Values::Flag(keep.iter().map(|&p| x[p]).collect()),
+                    Values::Number(x) => Values::Number(keep.iter().map(|&p| x[p]).collect()),
+                })
+                .collect(),
+        }
+    }
+}

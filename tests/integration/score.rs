@@ -1,0 +1,270 @@
+//! GX scores, requirement sheets and the supplier ranking: hand-computed scores (the formula
+//! in comments), edge cases, golden sheets in every format and language.
+
+use mieruka::output;
+use mieruka::query::{Catalog, Session};
+use mieruka::score::sheet::{Lang, Sheet, SheetFormat};
+use mieruka::score::{Inputs, Key, ProductScore, Profile, RepBasis, Values, score};
+use rust_decimal::Decimal;
+
+fn demo() -> (Inputs, mieruka::score::Scores) {
+    let t = mieruka::dataset::demo().expect("demo");
+    let inputs = Inputs::from_tables(&t).expect("inputs");
+    let s = score(&Profile::default_profile(), &inputs);
+    (inputs, s)
+}
+
+fn product<'a>(all: &'a [ProductScore], slug: &str) -> &'a ProductScore {
+    all.iter()
+        .find(|p| p.product_id == format!("urn:mieruka-demo:product:{slug}"))
+        .unwrap_or_else(|| panic!("{slug} not scored"))
+}
+
+fn points(p: &ProductScore) -> Vec<(&str, &str, &str)> {
+    p.indicators
+        .iter()
+        .map(|i| (i.key, i.status, i.points.as_str()))
+        .collect()
+}
+
+#[test]
+fn demo_scores_worked_by_hand() {
+    let (inputs, s) = demo();
+    let all = s.products(&inputs);
+
+    // The PC (FY2024, CPC 4521): every yes/no attribute true but additionality; certified by
+    // its PACT v3 verification; CFP 150.4727 ≤ 200 (the 4521 override); REP against FY2023
+    // (161.8707 − 150.4727) / 161.8707 = 7.04 % ≥ 5; AEP 18.5 ≥ 0.001; outflow 45 % of 50 →
+    // credit 0.9 × 8 = 7.2; inflow 12 % of 30 → 0.4 × 8 = 3.2.
+    // 8 + 7 + 8 + 7 + 7 + 8 + 15 + 10 + 8 + 7.2 + 3.2 + 0 = 88.4.
+    let pc = product(&all, "kaede-note-14");
+    assert_eq!(pc.gx_score, "88.4");
+    assert_eq!(pc.missing, 0);
+    assert_eq!(
+        points(pc),
+        [
+            ("national_target_contribution", "pass", "8"),
+            ("support_measures", "pass", "7"),
+            ("gx_declaration", "pass", "8"),
+            ("progress_disclosed", "pass", "7"),
+            ("publicly_disclosed", "pass", "7"),
+            ("certified", "pass", "8"),
+            ("cfp", "pass", "15"),
+            ("rep", "pass", "10"),
+            ("aep", "pass", "8"),
+            ("circular_outflow", "partial", "7.2"),
+            ("circular_inflow", "partial", "3.2"),
+            ("additionality", "fail", "0"),
+        ]
+    );
+
+    // The battery pack (4642: CFP ≤ 8): not publicly disclosed (0), no AEP (missing);
+    // CFP 6.1723 ✓ 15; REP (6.6005 − 6.1723) / 6.6005 = 6.49 % ✓ 10; outflow 60 ≥ 50 → 8;
+    // inflow 15 of 30 → 0.5 × 8 = 4; additionality ✓ 6.
+    // 8 + 7 + 8 + 7 + 0 + 8 + 15 + 10 + 0 + 8 + 4 + 6 = 81, one missing.
+    let pack = product(&all, "lotus-bp-56");
+    assert_eq!((pack.gx_score.as_str(), pack.missing), ("81", 1));
+
+    // The keyboard maker gives only its GX declaration (8); its PACT v2 assurance says
+    // "false", so certified fails (a known no, not missing); CFP 8.27 ≤ 250 (15); REP
+    // (8.7975 − 8.27) / 8.7975 = 6.00 % (10). 8 + 15 + 10 = 33 with 8 indicators missing.
+    let kb = product(&all, "wakaba-kb-k14");
+    assert_eq!((kb.gx_score.as_str(), kb.missing), ("33", 8));
+    let certified = kb
+        .indicators
+        .iter()
+        .find(|i| i.key == "certified")
+        .expect("certified");
+    assert_eq!(
+        (certified.status, certified.value.as_deref()),
+        ("fail", Some("false"))
+    );
+
+    // Missing data are shown as missing with no points, never as a fail.
+    let soc = product(&all, "meridian-soc");
+    assert!(
+        soc.indicators
+            .iter()
+            .filter(|i| i.status == "missing")
+            .all(|i| i.points == "0")
+    );
+    assert_eq!(soc.missing, 10);
+}
+
+#[test]
+fn rep_comes_from_the_preceding_version_else_the_previous_period() {
+    let (inputs, _) = demo();
+    let rep = |slug: &str| {
+        let p = inputs
+            .product_id
+            .iter()
+            .position(|id| id.ends_with(slug))
+            .expect("product");
+        inputs.rep[p].clone().expect("rep")
+    };
+    // The mainboard's FY2024 footprint names its draft in precedingPfIds. The draft had a
+    // Gate-to-Gate of 6.1 instead of 5.8, so its CFP was 48.95 + 0.3 = 49.25:
+    // 0.3 / 49.25 × 100 = 0.609137 %.
+    let mb = rep("shinonome-mb-k14");
+    assert_eq!(mb.basis, RepBasis::PrecedingVersion);
+    assert_eq!(mb.reduction_kgco2e_per_unit.to_string(), "0.3");
+    assert_eq!(
+        mb.reduction_pct.map(|d| d.to_string()).as_deref(),
+        Some("0.609137")
+    );
+    // The resin maker's FY2024 footprint is version 2 of the same id (PACT v2); version 1 had
+    // a Gate-to-Gate of 0.85 instead of 0.8: 3.45 → 3.4, 0.05 / 3.45 = 1.449275 %.
+    let resin = rep("setouchi-pcabs");
+    assert_eq!(resin.basis, RepBasis::PrecedingVersion);
+    assert_eq!(
+        resin.reduction_pct.map(|d| d.to_string()).as_deref(),
+        Some("1.449275")
+    );
+    // The PC has no preceding version: its FY2023 footprint is the baseline.
+    let pc = rep("kaede-note-14");
+    assert_eq!(pc.basis, RepBasis::PreviousPeriod);
+    assert_eq!(pc.baseline_kgco2e_per_unit.to_string(), "161.8707");
+    // 11.398 / 161.8707 × 100 = 7.0414231…, kept to 6 places.
+    assert_eq!(
+        pc.reduction_pct.map(|d| d.to_string()).as_deref(),
+        Some("7.041423")
+    );
+}
+
+/// Two products, for profile edge cases: indicator values set by hand.
+fn two(cpc: [&str; 2]) -> Inputs {
+    let mut i = Inputs::with_len(2);
+    i.product_id = vec!["urn:t:a".into(), "urn:t:b".into()];
+    i.cpc = vec![Some(cpc[0].into()), Some(cpc[1].into())];
+    i.set(
+        Key::Cfp,
+        Values::Number(vec![Some(Decimal::from(275)), Some(Decimal::from(150))]),
+    );
+    i.set(
+        Key::CircularInflow,
+        Values::Number(vec![Some(Decimal::from(12)), None]),
+    );
+    i.set(Key::Certified, Values::Flag(vec![Some(true), None]));
+    i
+}
+
+fn profile(body: &str) -> Profile {
+    Profile::parse("test.toml", &format!("name = \"t\"\n{body}")).expect("profile")
+}
+
+#[test]
+fn linear_credit_both_ways_overrides_and_missing() {
+    let p = profile(
+        "[[indicator]]\nkey = \"cfp\"\ngroup = \"d\"\nweight = 40\nrule = { kind = \"linear\", zero_at = 300, full_at = 200 }\n\
+         [[indicator]]\nkey = \"circular_inflow\"\ngroup = \"c\"\nweight = 40\nrule = { kind = \"linear\", zero_at = 0, full_at = 30 }\n\
+         [[indicator]]\nkey = \"certified\"\ngroup = \"x\"\nweight = 20\nrule = { kind = \"present\" }\n\
+         [category.\"45\"]\ncfp = { kind = \"at_most\", threshold = 100 }\n\
+         [category.\"452\"]\ncfp = { kind = \"at_most\", threshold = 280 }\n",
+    );
+    let s = score(&p, &two(["4521", "4530"]));
+    // a (CPC 4521): the longest prefix 452 applies, 275 ≤ 280 → 40; inflow 12 of 30 → 0.4 ×
+    // 40 = 16; certified → 20. 40 + 16 + 20 = 76.
+    assert_eq!(s.gx_score[0], Decimal::from(76));
+    // b (CPC 4530): prefix 45 applies, 150 > 100 → 0; inflow missing; certified missing. 0.
+    assert_eq!((s.gx_score[1], s.missing[1]), (Decimal::ZERO, 2));
+
+    // Without overrides the linear CFP rule runs downwards: 275 → (275 − 300) / (200 − 300)
+    // = 0.25 × 40 = 10; 150 is past the full end → 40.
+    let p = profile(
+        "[[indicator]]\nkey = \"cfp\"\ngroup = \"d\"\nweight = 40\nrule = { kind = \"linear\", zero_at = 300, full_at = 200 }\n\
+         [[indicator]]\nkey = \"circular_inflow\"\ngroup = \"c\"\nweight = 60\nrule = { kind = \"linear\", zero_at = 0, full_at = 30 }\n",
+    );
+    let s = score(&p, &two(["1", "2"]));
+    assert_eq!(s.points(0, 0), Decimal::from(10));
+    assert_eq!(s.points(0, 1), Decimal::from(40));
+    // a: 10 + 0.4 × 60 = 34.
+    assert_eq!(s.gx_score[0], Decimal::from(34));
+}
+
+#[test]
+fn bad_profiles_are_refused_with_the_line() {
+    let bad = [
+        (
+            "name = \"t\"\n[[indicator]]\nkey = \"cfp\"\ngroup = \"g\"\nweight = 99\nrule = { kind = \"present\" }\n",
+            "add up to 99, not 100",
+        ),
+        (
+            "name = \"t\"\n[[indicator]]\nkey = \"co2\"\ngroup = \"g\"\nweight = 100\nrule = { kind = \"present\" }\n",
+            "unknown indicator \"co2\"",
+        ),
+        (
+            "name = \"t\"\n[[indicator]]\nkey = \"cfp\"\ngroup = \"g\"\nweight = 100\nrule = { kind = \"at_most\", threshold = \"high\" }\n",
+            "threshold must be a number",
+        ),
+    ];
+    for (text, message) in bad {
+        let e = Profile::parse("bad.toml", text)
+            .expect_err(message)
+            .to_string();
+        assert!(e.starts_with("bad.toml:") && e.contains(message), "{e}");
+    }
+}
+
+#[test]
+fn sheets_in_every_format_and_language() {
+    let (inputs, s) = demo();
+    for (lang, l) in [(Lang::Ja, "ja"), (Lang::En, "en")] {
+        for (format, f) in [
+            (SheetFormat::Html, "html"),
+            (SheetFormat::Csv, "csv"),
+            (SheetFormat::Json, "json"),
+            (SheetFormat::Markdown, "md"),
+        ] {
+            let text = Sheet::new(&s, &inputs, lang).render(format);
+            insta::assert_snapshot!(format!("sheet_{l}_{f}"), text);
+        }
+    }
+    let html = Sheet::new(&s, &inputs, Lang::Ja).render(SheetFormat::Html);
+    // A complete, self-contained page: no links to anything outside it.
+    assert!(html.starts_with("<!DOCTYPE html><html lang=\"ja\">"));
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
+    for label in [
+        "重み付け",
+        "GX評点",
+        "国視点の重要性",
+        "サーキュラーインフロー率",
+        "100 pt max.",
+    ] {
+        assert!(html.contains(label), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn suppliers_rank_within_a_category() {
+    let t = mieruka::dataset::demo().expect("demo");
+    let session = Session::new(&t).await.expect("session");
+    let catalog = Catalog::embedded().expect("catalog");
+    let q = catalog.get("ranking/suppliers").expect("query");
+    let args = vec![
+        ("category".to_owned(), "4714".to_owned()),
+        ("by".to_owned(), "intensity".to_owned()),
+        (
+            "product".to_owned(),
+            "urn:mieruka-demo:product:kaede-note-14".to_owned(),
+        ),
+    ];
+    let rows = output::rows_json(&session.run(q, &args).await.expect("run").batches);
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["company_name"].as_str().unwrap_or(""))
+        .collect();
+    // The DRAM (2085.2 kg/kg) and NAND (6960 kg/kg) makers share a median of 4522.6: 0.461
+    // and 1.539; the SoC is the only one declared per piece: 1.0.
+    assert_eq!(
+        names,
+        [
+            "Hanbit Memory Co., Ltd.",
+            "Meridian Semiconductor Inc.",
+            "記憶半導体株式会社"
+        ]
+    );
+    // Contributions to the PC come from its decomposition: the SoC is an unresolved 24.5.
+    assert_eq!(rows[1]["contribution_kgco2e"], "24.5");
+    let all = output::rows_json(&session.run(q, &[]).await.expect("run").batches);
+    insta::assert_json_snapshot!("ranking_suppliers", all);
+}
