@@ -8,6 +8,7 @@
 //! session and runs the SQL catalog in `queries/`; [`dataset`] bundles the demo data;
 //! [`generator`] makes synthetic supply chains; [`output`] prints tables as text, CSV or JSON.
 
+pub mod chart;
 pub mod dataset;
 pub mod generator;
 pub mod hotspot;

@@ -1,0 +1,598 @@
+//! Drawing each chart kind on any plotters backend.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{ChartKind, ChartSpec, FAMILY, Table};
+use crate::{Error, Result};
+
+fn err<E: std::fmt::Debug>(e: E) -> Error {
+    Error::Internal(format!("chart: {e:?}"))
+}
+
+const PALETTE: [RGBColor; 10] = [
+    RGBColor(0x2e, 0x7d, 0x32),
+    RGBColor(0xf9, 0xa8, 0x25),
+    RGBColor(0x15, 0x65, 0xc0),
+    RGBColor(0x6d, 0x4c, 0x41),
+    RGBColor(0x90, 0xa4, 0xae),
+    RGBColor(0x8e, 0x24, 0xaa),
+    RGBColor(0x00, 0x83, 0x8f),
+    RGBColor(0xef, 0x6c, 0x00),
+    RGBColor(0xad, 0x14, 0x57),
+    RGBColor(0x55, 0x8b, 0x2f),
+];
+
+/// Colours of the item kinds, by column name fragment.
+fn kind_color(column: &str, i: usize) -> RGBColor {
+    let c = column.to_ascii_lowercase();
+    if c.contains("mismatch") {
+        RGBColor(0xc6, 0x28, 0x28)
+    } else if c.contains("untraced") {
+        RGBColor(0xf9, 0xa8, 0x25)
+    } else if c.contains("unresolved") {
+        RGBColor(0x6d, 0x4c, 0x41)
+    } else if c.contains("beyond") {
+        RGBColor(0x90, 0xa4, 0xae)
+    } else if c.contains("own") {
+        RGBColor(0x2e, 0x7d, 0x32)
+    } else {
+        PALETTE[i % PALETTE.len()]
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn series_name(spec: &ChartSpec, i: usize) -> String {
+    spec.series
+        .get(i)
+        .cloned()
+        .unwrap_or_else(|| spec.y.get(i).cloned().unwrap_or_default())
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&BLACK)
+}
+
+/// Draws `spec` on `root`.
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
+    root.fill(&WHITE).map_err(err)?;
+    let area = root
+        .titled(&spec.title, (FAMILY, 20).into_font())
+        .map_err(err)?;
+    if t.rows() == 0 {
+        area.draw(&Text::new("(no data)", (20, 20), font(14)))
+            .map_err(err)?;
+        return Ok(());
+    }
+    match spec.kind {
+        ChartKind::Pareto => pareto(&area, spec, t),
+        ChartKind::TierStack | ChartKind::StackedBars => stacked(&area, spec, t),
+        ChartKind::Treemap => treemap(&area, spec, t),
+        ChartKind::Sankey => sankey(&area, spec, t),
+        ChartKind::RankingBars => ranking(&area, spec, t),
+        ChartKind::Trend => trend(&area, spec, t),
+    }
+}
+
+fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let labels = t.labels(&spec.x)?;
+    let values = t.numbers(spec.y.first().ok_or_else(|| err("pareto needs y"))?)?;
+    let cumulative = match &spec.y2 {
+        Some(c) => t.numbers(c)?,
+        None => {
+            let total: f64 = values.iter().sum();
+            let mut run = 0.0;
+            values
+                .iter()
+                .map(|v| {
+                    run += v;
+                    if total == 0.0 { 0.0 } else { run / total * 100.0 }
+                })
+                .collect()
+        }
+    };
+    let n = labels.len();
+    let top = values.iter().cloned().fold(0.0_f64, f64::max) * 1.1 + 1e-9;
+    let bottom = values.iter().cloned().fold(0.0_f64, f64::min).min(0.0) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(70)
+        .y_label_area_size(70)
+        .right_y_label_area_size(50)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), bottom..top)
+        .map_err(err)?
+        .set_secondary_coord(-0.5f64..(n as f64 - 0.5), 0.0f64..105.0);
+    let names = labels.clone();
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n.min(20))
+        .x_label_formatter(&move |x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                short(&names[i as usize], 10)
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style(font(11))
+        .y_label_style(font(12))
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("cumulative share (%)")
+        .label_style(font(12))
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(values.iter().enumerate().map(|(i, v)| {
+            let color = if labels[i].starts_with("(rest") { PALETTE[4] } else { PALETTE[2] };
+            Rectangle::new([(i as f64 - 0.4, 0.0), (i as f64 + 0.4, *v)], color.filled())
+        }))
+        .map_err(err)?
+        .label(series_name(spec, 0))
+        .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], PALETTE[2].filled()));
+    chart
+        .draw_secondary_series(LineSeries::new(
+            cumulative.iter().enumerate().map(|(i, c)| (i as f64, *c)),
+            RGBColor(0xc6, 0x28, 0x28).stroke_width(2),
+        ))
+        .map_err(err)?
+        .label("cumulative share (%)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RGBColor(0xc6, 0x28, 0x28).stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .label_font(font(12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::MiddleRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+fn stacked<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let labels = t.labels(&spec.x)?;
+    let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
+    let n = labels.len();
+    let (mut lo, mut hi) = (0.0f64, 0.0f64);
+    for r in 0..n {
+        let pos: f64 = columns.iter().map(|c| c[r].max(0.0)).sum();
+        let neg: f64 = columns.iter().map(|c| c[r].min(0.0)).sum();
+        hi = hi.max(pos);
+        lo = lo.min(neg);
+    }
+    let pad = (hi - lo).max(1e-9) * 0.08;
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(55)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (lo - if lo < 0.0 { pad } else { 0.0 })..(hi + pad))
+        .map_err(err)?;
+    let names = labels.clone();
+    let is_tier = spec.kind == ChartKind::TierStack;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(n.min(24))
+        .x_label_formatter(&move |x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                if is_tier {
+                    format!("tier {}", names[i as usize])
+                } else {
+                    short(&names[i as usize], 10)
+                }
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style(font(11))
+        .y_label_style(font(12))
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    let mut pos_base = vec![0.0; n];
+    let mut neg_base = vec![0.0; n];
+    for (s, col) in columns.iter().enumerate() {
+        let color = kind_color(&spec.y[s], s);
+        let mut rects = Vec::new();
+        for r in 0..n {
+            let v = col[r];
+            if v == 0.0 {
+                continue;
+            }
+            let (a, b) = if v > 0.0 {
+                let a = pos_base[r];
+                pos_base[r] += v;
+                (a, pos_base[r])
+            } else {
+                let a = neg_base[r];
+                neg_base[r] += v;
+                (a, neg_base[r])
+            };
+            rects.push(Rectangle::new([(r as f64 - 0.35, a), (r as f64 + 0.35, b)], color.filled()));
+        }
+        chart
+            .draw_series(rects)
+            .map_err(err)?
+            .label(series_name(spec, s))
+            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+    }
+    if lo < 0.0 {
+        chart
+            .draw_series(LineSeries::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(font(12))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+/// Squarified layout (Bruls, Huizing & van Wijk): rectangles for `values` (all > 0) in
+/// `(x, y, w, h)`, in input order.
+fn squarify(values: &[f64], rect: (f64, f64, f64, f64)) -> Vec<(f64, f64, f64, f64)> {
+    let total: f64 = values.iter().sum();
+    let mut out = vec![(0.0, 0.0, 0.0, 0.0); values.len()];
+    if total <= 0.0 || values.is_empty() {
+        return out;
+    }
+    let (mut x, mut y, mut w, mut h) = rect;
+    let scale = w * h / total;
+    let mut order: Vec<usize> = (0..values.len()).collect();
+    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
+    let areas: Vec<f64> = order.iter().map(|i| values[*i] * scale).collect();
+    let worst = |row: &[f64], side: f64| -> f64 {
+        let s: f64 = row.iter().sum();
+        let (mx, mn) = row.iter().fold((0.0f64, f64::MAX), |(a, b), v| (a.max(*v), b.min(*v)));
+        (side * side * mx / (s * s)).max(s * s / (side * side * mn))
+    };
+    let mut i = 0;
+    while i < areas.len() {
+        let side = w.min(h).max(1e-9);
+        let mut j = i + 1;
+        while j < areas.len() && worst(&areas[i..=j], side) <= worst(&areas[i..j], side) {
+            j += 1;
+        }
+        let row = &areas[i..j];
+        let s: f64 = row.iter().sum();
+        if w >= h {
+            let rw = s / h.max(1e-9);
+            let mut yy = y;
+            for (k, a) in row.iter().enumerate() {
+                let rh = a / rw.max(1e-9);
+                out[order[i + k]] = (x, yy, rw, rh);
+                yy += rh;
+            }
+            x += rw;
+            w -= rw;
+        } else {
+            let rh = s / w.max(1e-9);
+            let mut xx = x;
+            for (k, a) in row.iter().enumerate() {
+                let rw = a / rh.max(1e-9);
+                out[order[i + k]] = (xx, y, rw, rh);
+                xx += rw;
+            }
+            y += rh;
+            h -= rh;
+        }
+        i = j;
+    }
+    out
+}
+
+fn treemap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let labels = t.labels(&spec.x)?;
+    let values = t.numbers(spec.y.first().ok_or_else(|| err("treemap needs y"))?)?;
+    let groups = match &spec.group {
+        Some(g) => t.labels(g)?,
+        None => labels.clone(),
+    };
+    // Parents in order of first appearance; only positive contributions have an area.
+    let mut parents: Vec<String> = Vec::new();
+    for (g, v) in groups.iter().zip(&values) {
+        if *v > 0.0 && !parents.contains(g) {
+            parents.push(g.clone());
+        }
+    }
+    let totals: Vec<f64> = parents
+        .iter()
+        .map(|p| groups.iter().zip(&values).filter(|(g, v)| *g == p && **v > 0.0).map(|(_, v)| v).sum())
+        .collect();
+    let (w, h) = area.dim_in_pixel();
+    let legend_h = 22.0;
+    let outer = squarify(&totals, (4.0, 4.0, w as f64 - 8.0, h as f64 - 8.0 - legend_h));
+    let negative: f64 = values.iter().filter(|v| **v < 0.0).sum();
+    for (pi, (p, r)) in parents.iter().zip(&outer).enumerate() {
+        let color = PALETTE[pi % PALETTE.len()];
+        let members: Vec<usize> = (0..labels.len())
+            .filter(|i| groups[*i] == *p && values[*i] > 0.0)
+            .collect();
+        let inner_vals: Vec<f64> = members.iter().map(|i| values[*i]).collect();
+        let inner = squarify(&inner_vals, (r.0 + 2.0, r.1 + 16.0, (r.2 - 4.0).max(0.0), (r.3 - 18.0).max(0.0)));
+        area.draw(&Rectangle::new(
+            [(r.0 as i32, r.1 as i32), ((r.0 + r.2) as i32, (r.1 + r.3) as i32)],
+            color.mix(0.35).filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [(r.0 as i32, r.1 as i32), ((r.0 + r.2) as i32, (r.1 + r.3) as i32)],
+            WHITE.stroke_width(2),
+        ))
+        .map_err(err)?;
+        if r.2 > 40.0 && r.3 > 14.0 {
+            let chars = ((r.2 - 6.0) / 8.0) as usize;
+            area.draw(&Text::new(short(p, chars.max(3)), ((r.0 + 3.0) as i32, (r.1 + 2.0) as i32), font(12)))
+                .map_err(err)?;
+        }
+        for (m, ir) in members.iter().zip(&inner) {
+            area.draw(&Rectangle::new(
+                [(ir.0 as i32, ir.1 as i32), ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32)],
+                color.mix(0.8).filled(),
+            ))
+            .map_err(err)?;
+            area.draw(&Rectangle::new(
+                [(ir.0 as i32, ir.1 as i32), ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32)],
+                WHITE.stroke_width(1),
+            ))
+            .map_err(err)?;
+            if ir.2 > 50.0 && ir.3 > 28.0 {
+                let chars = ((ir.2 - 6.0) / 7.0) as usize;
+                area.draw(&Text::new(short(&labels[*m], chars.max(3)), ((ir.0 + 3.0) as i32, (ir.1 + 3.0) as i32), font(11).color(&WHITE)))
+                    .map_err(err)?;
+                area.draw(&Text::new(format!("{:.2}", values[*m]), ((ir.0 + 3.0) as i32, (ir.1 + 16.0) as i32), font(11).color(&WHITE)))
+                    .map_err(err)?;
+            }
+        }
+    }
+    let mut note = format!("area: {}", spec.y_label);
+    if negative < 0.0 {
+        note.push_str(&format!("; not shown: {negative:.2} of negative items (mismatches)"));
+    }
+    area.draw(&Text::new(note, (6, (h as f64 - legend_h + 4.0) as i32), font(12)))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let tiers = t.labels(&spec.x)?;
+    let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
+    let n = tiers.len();
+    // Per tier, the positive blocks; what flows deeper is the positive total of the next tiers.
+    let positive: Vec<f64> = (0..n).map(|r| columns.iter().map(|c| c[r].max(0.0)).sum()).collect();
+    let deeper: Vec<f64> = (0..n).map(|r| positive[r + 1..].iter().sum()).collect();
+    let height_of: Vec<f64> = (0..n).map(|r| positive[r] + deeper[r]).collect();
+    let max = height_of.iter().cloned().fold(0.0, f64::max).max(1e-9);
+    let (w, h) = area.dim_in_pixel();
+    let (top, bottom, left, right) = (10.0, 40.0, 20.0, 160.0);
+    let scale = (h as f64 - top - bottom) / max;
+    let col_w = 18.0;
+    let gap = if n > 1 { (w as f64 - left - right - col_w) / (n - 1) as f64 } else { 0.0 };
+    let x_of = |r: usize| left + r as f64 * gap;
+    let mismatch: f64 = columns
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| spec.y[*i].contains("mismatch"))
+        .map(|(_, c)| c.iter().sum::<f64>())
+        .sum();
+    for r in 0..n {
+        let x = x_of(r);
+        let mut y = top;
+        for (s, col) in columns.iter().enumerate() {
+            let v = col[r].max(0.0);
+            if v <= 0.0 {
+                continue;
+            }
+            let hh = v * scale;
+            area.draw(&Rectangle::new(
+                [(x as i32, y as i32), ((x + col_w) as i32, (y + hh) as i32)],
+                kind_color(&spec.y[s], s).filled(),
+            ))
+            .map_err(err)?;
+            y += hh;
+        }
+        // The part that flows to the next tier.
+        if deeper[r] > 0.0 && r + 1 < n {
+            let y0 = y;
+            let y1 = y + deeper[r] * scale;
+            area.draw(&Rectangle::new([(x as i32, y0 as i32), ((x + col_w) as i32, y1 as i32)], PALETTE[2].mix(0.6).filled()))
+                .map_err(err)?;
+            let (tx, ty0, ty1) = (x_of(r + 1), top, top + height_of[r + 1] * scale);
+            let steps = 24;
+            let curve = |from: f64, to: f64| -> Vec<(i32, i32)> {
+                (0..=steps)
+                    .map(|k| {
+                        let u = k as f64 / steps as f64;
+                        let s = u * u * (3.0 - 2.0 * u);
+                        ((x + col_w + u * (tx - x - col_w)) as i32, (from + s * (to - from)) as i32)
+                    })
+                    .collect()
+            };
+            let mut poly = curve(y0, ty0);
+            let mut back = curve(y1, ty1);
+            back.reverse();
+            poly.extend(back);
+            area.draw(&Polygon::new(poly, PALETTE[2].mix(0.25).filled())).map_err(err)?;
+        }
+        area.draw(&Text::new(format!("tier {}", tiers[r]), (x as i32, (h as f64 - bottom + 8.0) as i32), font(12)))
+            .map_err(err)?;
+    }
+    // Legend on the right.
+    let lx = w as f64 - right + 20.0;
+    let mut ly = top;
+    for (s, _) in columns.iter().enumerate() {
+        if spec.y[s].contains("mismatch") {
+            continue;
+        }
+        let c = kind_color(&spec.y[s], s);
+        area.draw(&Rectangle::new([(lx as i32, ly as i32), ((lx + 12.0) as i32, (ly + 10.0) as i32)], c.filled()))
+            .map_err(err)?;
+        area.draw(&Text::new(series_name(spec, s), ((lx + 16.0) as i32, (ly - 2.0) as i32), font(12)))
+            .map_err(err)?;
+        ly += 18.0;
+    }
+    area.draw(&Rectangle::new([(lx as i32, ly as i32), ((lx + 12.0) as i32, (ly + 10.0) as i32)], PALETTE[2].mix(0.6).filled()))
+        .map_err(err)?;
+    area.draw(&Text::new("to deeper tiers", ((lx + 16.0) as i32, (ly - 2.0) as i32), font(12)))
+        .map_err(err)?;
+    ly += 26.0;
+    area.draw(&Text::new(format!("height: {}", spec.y_label), (lx as i32, ly as i32), font(11)))
+        .map_err(err)?;
+    if mismatch < 0.0 {
+        area.draw(&Text::new(format!("mismatch {mismatch:.2} not drawn"), (lx as i32, (ly + 16.0) as i32), font(11)))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+fn ranking<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let labels = t.labels(&spec.x)?;
+    let values = t.numbers(spec.y.first().ok_or_else(|| err("ranking needs y"))?)?;
+    let n = labels.len();
+    let hi = values.iter().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
+    let lo = values.iter().cloned().fold(0.0f64, f64::min).min(0.0) * 1.1;
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(lo..hi, -0.5f64..(n as f64 - 0.5))
+        .map_err(err)?;
+    let names = labels.clone();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n.min(30))
+        .y_label_formatter(&move |y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                // Row 0 at the top.
+                short(&names[names.len() - 1 - i as usize], 22)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_style(font(11))
+        .x_label_style(font(12))
+        .x_desc(spec.y_label.as_str())
+        .y_desc(spec.x_label.as_str())
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(values.iter().enumerate().map(|(i, v)| {
+            let row = (n - 1 - i) as f64;
+            Rectangle::new([(0.0, row - 0.35), (*v, row + 0.35)], PALETTE[i % PALETTE.len()].filled())
+        }))
+        .map_err(err)?;
+    Ok(())
+}
+
+fn trend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+    let dates = t.labels(&spec.x)?;
+    let values = t.numbers(spec.y.first().ok_or_else(|| err("trend needs y"))?)?;
+    let groups = match &spec.group {
+        Some(g) => t.labels(g)?,
+        None => vec![String::new(); dates.len()],
+    };
+    let mut xs: Vec<String> = dates.clone();
+    xs.sort();
+    xs.dedup();
+    let mut series: Vec<String> = Vec::new();
+    for g in &groups {
+        if !series.contains(g) {
+            series.push(g.clone());
+        }
+    }
+    let hi = values.iter().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
+    let n = xs.len();
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(70)
+        .build_cartesian_2d(-0.3f64..(n as f64 - 0.7).max(0.3), 0.0..hi)
+        .map_err(err)?;
+    let names = xs.clone();
+    chart
+        .configure_mesh()
+        .x_labels(n.max(1))
+        .x_label_formatter(&move |x| {
+            let i = x.round();
+            if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
+                names[i as usize].clone()
+            } else {
+                String::new()
+            }
+        })
+        .x_label_style(font(11))
+        .y_label_style(font(12))
+        .x_desc(spec.x_label.as_str())
+        .y_desc(spec.y_label.as_str())
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    for (s, name) in series.iter().enumerate() {
+        let color = PALETTE[s % PALETTE.len()];
+        let mut points: Vec<(f64, f64)> = (0..dates.len())
+            .filter(|i| groups[*i] == *name)
+            .filter_map(|i| xs.iter().position(|d| *d == dates[i]).map(|x| (x as f64, values[i])))
+            .collect();
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        chart
+            .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+            .map_err(err)?
+            .label(short(name, 28))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+        chart
+            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .map_err(err)?;
+    }
+    chart
+        .configure_series_labels()
+        .label_font(font(11))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(err)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn squarify_fills_the_rectangle() {
+        let r = squarify(&[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0], (0.0, 0.0, 6.0, 4.0));
+        let area: f64 = r.iter().map(|x| x.2 * x.3).sum();
+        assert!((area - 24.0).abs() < 1e-9);
+        assert!(r.iter().all(|x| x.0 >= -1e-9 && x.1 >= -1e-9 && x.0 + x.2 <= 6.0 + 1e-9 && x.1 + x.3 <= 4.0 + 1e-9));
+    }
+}
