@@ -87,7 +87,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
     }
 }
 
-fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn pareto<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let labels = t.labels(&spec.x)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("pareto needs y"))?)?;
     let cumulative = match &spec.y2 {
@@ -99,7 +103,11 @@ fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
                 .iter()
                 .map(|v| {
                     run += v;
-                    if total == 0.0 { 0.0 } else { run / total * 100.0 }
+                    if total == 0.0 {
+                        0.0
+                    } else {
+                        run / total * 100.0
+                    }
                 })
                 .collect()
         }
@@ -144,8 +152,15 @@ fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
         .map_err(err)?;
     chart
         .draw_series(values.iter().enumerate().map(|(i, v)| {
-            let color = if labels[i].starts_with("(rest") { PALETTE[4] } else { PALETTE[2] };
-            Rectangle::new([(i as f64 - 0.4, 0.0), (i as f64 + 0.4, *v)], color.filled())
+            let color = if labels[i].starts_with("(rest") {
+                PALETTE[4]
+            } else {
+                PALETTE[2]
+            };
+            Rectangle::new(
+                [(i as f64 - 0.4, 0.0), (i as f64 + 0.4, *v)],
+                color.filled(),
+            )
         }))
         .map_err(err)?
         .label(series_name(spec, 0))
@@ -157,7 +172,12 @@ fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
         ))
         .map_err(err)?
         .label("cumulative share (%)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], RGBColor(0xc6, 0x28, 0x28).stroke_width(2)));
+        .legend(|(x, y)| {
+            PathElement::new(
+                vec![(x, y), (x + 12, y)],
+                RGBColor(0xc6, 0x28, 0x28).stroke_width(2),
+            )
+        });
     chart
         .configure_series_labels()
         .label_font(font(12))
@@ -169,7 +189,11 @@ fn pareto<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
     Ok(())
 }
 
-fn stacked<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn stacked<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let labels = t.labels(&spec.x)?;
     let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
     let n = labels.len();
@@ -185,7 +209,10 @@ fn stacked<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
         .margin(10)
         .x_label_area_size(55)
         .y_label_area_size(70)
-        .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), (lo - if lo < 0.0 { pad } else { 0.0 })..(hi + pad))
+        .build_cartesian_2d(
+            -0.5f64..(n as f64 - 0.5),
+            (lo - if lo < 0.0 { pad } else { 0.0 })..(hi + pad),
+        )
         .map_err(err)?;
     let names = labels.clone();
     let is_tier = spec.kind == ChartKind::TierStack;
@@ -231,7 +258,10 @@ fn stacked<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
                 neg_base[r] += v;
                 (a, neg_base[r])
             };
-            rects.push(Rectangle::new([(r as f64 - 0.35, a), (r as f64 + 0.35, b)], color.filled()));
+            rects.push(Rectangle::new(
+                [(r as f64 - 0.35, a), (r as f64 + 0.35, b)],
+                color.filled(),
+            ));
         }
         chart
             .draw_series(rects)
@@ -241,7 +271,10 @@ fn stacked<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
     }
     if lo < 0.0 {
         chart
-            .draw_series(LineSeries::new(vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)], BLACK))
+            .draw_series(LineSeries::new(
+                vec![(-0.5, 0.0), (n as f64 - 0.5, 0.0)],
+                BLACK,
+            ))
             .map_err(err)?;
     }
     chart
@@ -270,7 +303,9 @@ fn squarify(values: &[f64], rect: (f64, f64, f64, f64)) -> Vec<(f64, f64, f64, f
     let areas: Vec<f64> = order.iter().map(|i| values[*i] * scale).collect();
     let worst = |row: &[f64], side: f64| -> f64 {
         let s: f64 = row.iter().sum();
-        let (mx, mn) = row.iter().fold((0.0f64, f64::MAX), |(a, b), v| (a.max(*v), b.min(*v)));
+        let (mx, mn) = row
+            .iter()
+            .fold((0.0f64, f64::MAX), |(a, b), v| (a.max(*v), b.min(*v)));
         (side * side * mx / (s * s)).max(s * s / (side * side * mn))
     };
     let mut i = 0;
@@ -308,7 +343,11 @@ fn squarify(values: &[f64], rect: (f64, f64, f64, f64)) -> Vec<(f64, f64, f64, f
     out
 }
 
-fn treemap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn treemap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let labels = t.labels(&spec.x)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("treemap needs y"))?)?;
     let groups = match &spec.group {
@@ -324,11 +363,21 @@ fn treemap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
     }
     let totals: Vec<f64> = parents
         .iter()
-        .map(|p| groups.iter().zip(&values).filter(|(g, v)| *g == p && **v > 0.0).map(|(_, v)| v).sum())
+        .map(|p| {
+            groups
+                .iter()
+                .zip(&values)
+                .filter(|(g, v)| *g == p && **v > 0.0)
+                .map(|(_, v)| v)
+                .sum()
+        })
         .collect();
     let (w, h) = area.dim_in_pixel();
     let legend_h = 22.0;
-    let outer = squarify(&totals, (4.0, 4.0, w as f64 - 8.0, h as f64 - 8.0 - legend_h));
+    let outer = squarify(
+        &totals,
+        (4.0, 4.0, w as f64 - 8.0, h as f64 - 8.0 - legend_h),
+    );
     let negative: f64 = values.iter().filter(|v| **v < 0.0).sum();
     for (pi, (p, r)) in parents.iter().zip(&outer).enumerate() {
         let color = PALETTE[pi % PALETTE.len()];
@@ -336,57 +385,101 @@ fn treemap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
             .filter(|i| groups[*i] == *p && values[*i] > 0.0)
             .collect();
         let inner_vals: Vec<f64> = members.iter().map(|i| values[*i]).collect();
-        let inner = squarify(&inner_vals, (r.0 + 2.0, r.1 + 16.0, (r.2 - 4.0).max(0.0), (r.3 - 18.0).max(0.0)));
+        let inner = squarify(
+            &inner_vals,
+            (
+                r.0 + 2.0,
+                r.1 + 16.0,
+                (r.2 - 4.0).max(0.0),
+                (r.3 - 18.0).max(0.0),
+            ),
+        );
         area.draw(&Rectangle::new(
-            [(r.0 as i32, r.1 as i32), ((r.0 + r.2) as i32, (r.1 + r.3) as i32)],
+            [
+                (r.0 as i32, r.1 as i32),
+                ((r.0 + r.2) as i32, (r.1 + r.3) as i32),
+            ],
             color.mix(0.35).filled(),
         ))
         .map_err(err)?;
         area.draw(&Rectangle::new(
-            [(r.0 as i32, r.1 as i32), ((r.0 + r.2) as i32, (r.1 + r.3) as i32)],
+            [
+                (r.0 as i32, r.1 as i32),
+                ((r.0 + r.2) as i32, (r.1 + r.3) as i32),
+            ],
             WHITE.stroke_width(2),
         ))
         .map_err(err)?;
         if r.2 > 40.0 && r.3 > 14.0 {
             let chars = ((r.2 - 6.0) / 8.0) as usize;
-            area.draw(&Text::new(short(p, chars.max(3)), ((r.0 + 3.0) as i32, (r.1 + 2.0) as i32), font(12)))
-                .map_err(err)?;
+            area.draw(&Text::new(
+                short(p, chars.max(3)),
+                ((r.0 + 3.0) as i32, (r.1 + 2.0) as i32),
+                font(12),
+            ))
+            .map_err(err)?;
         }
         for (m, ir) in members.iter().zip(&inner) {
             area.draw(&Rectangle::new(
-                [(ir.0 as i32, ir.1 as i32), ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32)],
+                [
+                    (ir.0 as i32, ir.1 as i32),
+                    ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32),
+                ],
                 color.mix(0.8).filled(),
             ))
             .map_err(err)?;
             area.draw(&Rectangle::new(
-                [(ir.0 as i32, ir.1 as i32), ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32)],
+                [
+                    (ir.0 as i32, ir.1 as i32),
+                    ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32),
+                ],
                 WHITE.stroke_width(1),
             ))
             .map_err(err)?;
             if ir.2 > 50.0 && ir.3 > 28.0 {
                 let chars = ((ir.2 - 6.0) / 7.0) as usize;
-                area.draw(&Text::new(short(&labels[*m], chars.max(3)), ((ir.0 + 3.0) as i32, (ir.1 + 3.0) as i32), font(11).color(&WHITE)))
-                    .map_err(err)?;
-                area.draw(&Text::new(format!("{:.2}", values[*m]), ((ir.0 + 3.0) as i32, (ir.1 + 16.0) as i32), font(11).color(&WHITE)))
-                    .map_err(err)?;
+                area.draw(&Text::new(
+                    short(&labels[*m], chars.max(3)),
+                    ((ir.0 + 3.0) as i32, (ir.1 + 3.0) as i32),
+                    font(11).color(&WHITE),
+                ))
+                .map_err(err)?;
+                area.draw(&Text::new(
+                    format!("{:.2}", values[*m]),
+                    ((ir.0 + 3.0) as i32, (ir.1 + 16.0) as i32),
+                    font(11).color(&WHITE),
+                ))
+                .map_err(err)?;
             }
         }
     }
     let mut note = format!("area: {}", spec.y_label);
     if negative < 0.0 {
-        note.push_str(&format!("; not shown: {negative:.2} of negative items (mismatches)"));
+        note.push_str(&format!(
+            "; not shown: {negative:.2} of negative items (mismatches)"
+        ));
     }
-    area.draw(&Text::new(note, (6, (h as f64 - legend_h + 4.0) as i32), font(12)))
-        .map_err(err)?;
+    area.draw(&Text::new(
+        note,
+        (6, (h as f64 - legend_h + 4.0) as i32),
+        font(12),
+    ))
+    .map_err(err)?;
     Ok(())
 }
 
-fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn sankey<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let tiers = t.labels(&spec.x)?;
     let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
     let n = tiers.len();
     // Per tier, the positive blocks; what flows deeper is the positive total of the next tiers.
-    let positive: Vec<f64> = (0..n).map(|r| columns.iter().map(|c| c[r].max(0.0)).sum()).collect();
+    let positive: Vec<f64> = (0..n)
+        .map(|r| columns.iter().map(|c| c[r].max(0.0)).sum())
+        .collect();
     let deeper: Vec<f64> = (0..n).map(|r| positive[r + 1..].iter().sum()).collect();
     let height_of: Vec<f64> = (0..n).map(|r| positive[r] + deeper[r]).collect();
     let max = height_of.iter().cloned().fold(0.0, f64::max).max(1e-9);
@@ -394,7 +487,11 @@ fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
     let (top, bottom, left, right) = (10.0, 40.0, 20.0, 160.0);
     let scale = (h as f64 - top - bottom) / max;
     let col_w = 18.0;
-    let gap = if n > 1 { (w as f64 - left - right - col_w) / (n - 1) as f64 } else { 0.0 };
+    let gap = if n > 1 {
+        (w as f64 - left - right - col_w) / (n - 1) as f64
+    } else {
+        0.0
+    };
     let x_of = |r: usize| left + r as f64 * gap;
     let mismatch: f64 = columns
         .iter()
@@ -422,8 +519,11 @@ fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
         if deeper[r] > 0.0 && r + 1 < n {
             let y0 = y;
             let y1 = y + deeper[r] * scale;
-            area.draw(&Rectangle::new([(x as i32, y0 as i32), ((x + col_w) as i32, y1 as i32)], PALETTE[2].mix(0.6).filled()))
-                .map_err(err)?;
+            area.draw(&Rectangle::new(
+                [(x as i32, y0 as i32), ((x + col_w) as i32, y1 as i32)],
+                PALETTE[2].mix(0.6).filled(),
+            ))
+            .map_err(err)?;
             let (tx, ty0, ty1) = (x_of(r + 1), top, top + height_of[r + 1] * scale);
             let steps = 24;
             let curve = |from: f64, to: f64| -> Vec<(i32, i32)> {
@@ -431,7 +531,10 @@ fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
                     .map(|k| {
                         let u = k as f64 / steps as f64;
                         let s = u * u * (3.0 - 2.0 * u);
-                        ((x + col_w + u * (tx - x - col_w)) as i32, (from + s * (to - from)) as i32)
+                        (
+                            (x + col_w + u * (tx - x - col_w)) as i32,
+                            (from + s * (to - from)) as i32,
+                        )
                     })
                     .collect()
             };
@@ -439,10 +542,15 @@ fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
             let mut back = curve(y1, ty1);
             back.reverse();
             poly.extend(back);
-            area.draw(&Polygon::new(poly, PALETTE[2].mix(0.25).filled())).map_err(err)?;
+            area.draw(&Polygon::new(poly, PALETTE[2].mix(0.25).filled()))
+                .map_err(err)?;
         }
-        area.draw(&Text::new(format!("tier {}", tiers[r]), (x as i32, (h as f64 - bottom + 8.0) as i32), font(12)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            format!("tier {}", tiers[r]),
+            (x as i32, (h as f64 - bottom + 8.0) as i32),
+            font(12),
+        ))
+        .map_err(err)?;
     }
     // Legend on the right.
     let lx = w as f64 - right + 20.0;
@@ -452,27 +560,59 @@ fn sankey<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t
             continue;
         }
         let c = kind_color(&spec.y[s], s);
-        area.draw(&Rectangle::new([(lx as i32, ly as i32), ((lx + 12.0) as i32, (ly + 10.0) as i32)], c.filled()))
-            .map_err(err)?;
-        area.draw(&Text::new(series_name(spec, s), ((lx + 16.0) as i32, (ly - 2.0) as i32), font(12)))
-            .map_err(err)?;
+        area.draw(&Rectangle::new(
+            [
+                (lx as i32, ly as i32),
+                ((lx + 12.0) as i32, (ly + 10.0) as i32),
+            ],
+            c.filled(),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(
+            series_name(spec, s),
+            ((lx + 16.0) as i32, (ly - 2.0) as i32),
+            font(12),
+        ))
+        .map_err(err)?;
         ly += 18.0;
     }
-    area.draw(&Rectangle::new([(lx as i32, ly as i32), ((lx + 12.0) as i32, (ly + 10.0) as i32)], PALETTE[2].mix(0.6).filled()))
-        .map_err(err)?;
-    area.draw(&Text::new("to deeper tiers", ((lx + 16.0) as i32, (ly - 2.0) as i32), font(12)))
-        .map_err(err)?;
+    area.draw(&Rectangle::new(
+        [
+            (lx as i32, ly as i32),
+            ((lx + 12.0) as i32, (ly + 10.0) as i32),
+        ],
+        PALETTE[2].mix(0.6).filled(),
+    ))
+    .map_err(err)?;
+    area.draw(&Text::new(
+        "to deeper tiers",
+        ((lx + 16.0) as i32, (ly - 2.0) as i32),
+        font(12),
+    ))
+    .map_err(err)?;
     ly += 26.0;
-    area.draw(&Text::new(format!("height: {}", spec.y_label), (lx as i32, ly as i32), font(11)))
-        .map_err(err)?;
+    area.draw(&Text::new(
+        format!("height: {}", spec.y_label),
+        (lx as i32, ly as i32),
+        font(11),
+    ))
+    .map_err(err)?;
     if mismatch < 0.0 {
-        area.draw(&Text::new(format!("mismatch {mismatch:.2} not drawn"), (lx as i32, (ly + 16.0) as i32), font(11)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            format!("mismatch {mismatch:.2} not drawn"),
+            (lx as i32, (ly + 16.0) as i32),
+            font(11),
+        ))
+        .map_err(err)?;
     }
     Ok(())
 }
 
-fn ranking<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn ranking<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let labels = t.labels(&spec.x)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("ranking needs y"))?)?;
     let n = labels.len();
@@ -508,13 +648,20 @@ fn ranking<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, 
     chart
         .draw_series(values.iter().enumerate().map(|(i, v)| {
             let row = (n - 1 - i) as f64;
-            Rectangle::new([(0.0, row - 0.35), (*v, row + 0.35)], PALETTE[i % PALETTE.len()].filled())
+            Rectangle::new(
+                [(0.0, row - 0.35), (*v, row + 0.35)],
+                PALETTE[i % PALETTE.len()].filled(),
+            )
         }))
         .map_err(err)?;
     Ok(())
 }
 
-fn trend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t: &Table) -> Result<()> {
+fn trend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    t: &Table,
+) -> Result<()> {
     let dates = t.labels(&spec.x)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("trend needs y"))?)?;
     let groups = match &spec.group {
@@ -561,16 +708,26 @@ fn trend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, spec: &ChartSpec, t:
         let color = PALETTE[s % PALETTE.len()];
         let mut points: Vec<(f64, f64)> = (0..dates.len())
             .filter(|i| groups[*i] == *name)
-            .filter_map(|i| xs.iter().position(|d| *d == dates[i]).map(|x| (x as f64, values[i])))
+            .filter_map(|i| {
+                xs.iter()
+                    .position(|d| *d == dates[i])
+                    .map(|x| (x as f64, values[i]))
+            })
             .collect();
         points.sort_by(|a, b| a.0.total_cmp(&b.0));
         chart
             .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
             .map_err(err)?
             .label(short(name, 28))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 12, y)], color.stroke_width(2))
+            });
         chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, color.filled())))
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, color.filled())),
+            )
             .map_err(err)?;
     }
     chart
@@ -593,6 +750,9 @@ mod tests {
         let r = squarify(&[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0], (0.0, 0.0, 6.0, 4.0));
         let area: f64 = r.iter().map(|x| x.2 * x.3).sum();
         assert!((area - 24.0).abs() < 1e-9);
-        assert!(r.iter().all(|x| x.0 >= -1e-9 && x.1 >= -1e-9 && x.0 + x.2 <= 6.0 + 1e-9 && x.1 + x.3 <= 4.0 + 1e-9));
+        assert!(r.iter().all(|x| x.0 >= -1e-9
+            && x.1 >= -1e-9
+            && x.0 + x.2 <= 6.0 + 1e-9
+            && x.1 + x.3 <= 4.0 + 1e-9));
     }
 }

@@ -175,7 +175,8 @@ pub fn svg(spec: &ChartSpec, data: &Output) -> Result<String> {
     {
         let root = SVGBackend::with_string(&mut out, spec.size).into_drawing_area();
         draw::draw(&root, spec, &table)?;
-        root.present().map_err(|e| Error::Internal(format!("svg: {e}")))?;
+        root.present()
+            .map_err(|e| Error::Internal(format!("svg: {e}")))?;
     }
     Ok(out)
 }
@@ -189,7 +190,8 @@ pub fn png(spec: &ChartSpec, data: &Output) -> Result<Vec<u8>> {
     {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         draw::draw(&root, spec, &table)?;
-        root.present().map_err(|e| Error::Internal(format!("png: {e}")))?;
+        root.present()
+            .map_err(|e| Error::Internal(format!("png: {e}")))?;
     }
     let mut bytes = Vec::new();
     {
