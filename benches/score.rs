@@ -18,11 +18,17 @@ const CPC: [&str; 5] = ["4521", "4526", "4530", "4642", "4714"];
 pub fn inputs(n: usize) -> Inputs {
     let mut i = Inputs::with_len(n);
     let mut rng = Rng::for_item(11, 0, 0);
-    i.cpc = (0..n).map(|_| Some(CPC[rng.below(5) as usize].to_owned())).collect();
+    i.cpc = (0..n)
+        .map(|_| Some(CPC[rng.below(5) as usize].to_owned()))
+        .collect();
     for key in Key::ALL {
         let mut rng = Rng::for_item(11, key as u64 + 1, 1);
         let values = if key.is_flag() {
-            Values::Flag((0..n).map(|_| (!rng.chance(10.0)).then(|| rng.chance(60.0))).collect())
+            Values::Flag(
+                (0..n)
+                    .map(|_| (!rng.chance(10.0)).then(|| rng.chance(60.0)))
+                    .collect(),
+            )
         } else {
             let (lo, hi) = match key {
                 Key::Cfp => (1_000, 400_000),
@@ -32,7 +38,11 @@ pub fn inputs(n: usize) -> Inputs {
                 Key::CircularInflow => (0, 60_000),
                 _ => (0, 100_000),
             };
-            Values::Number((0..n).map(|_| (!rng.chance(33.0)).then(|| rng.milli(lo, hi))).collect())
+            Values::Number(
+                (0..n)
+                    .map(|_| (!rng.chance(33.0)).then(|| rng.milli(lo, hi)))
+                    .collect(),
+            )
         };
         i.set(key, values);
     }
@@ -44,7 +54,9 @@ fn bench(c: &mut Criterion) {
     let profile = Profile::default_profile();
     let mut group = c.benchmark_group("score");
     group.sample_size(20);
-    group.bench_function("default_profile/1000000_products", |b| b.iter(|| score(&profile, &inputs)));
+    group.bench_function("default_profile/1000000_products", |b| {
+        b.iter(|| score(&profile, &inputs))
+    });
     group.finish();
 }
 
@@ -56,7 +68,9 @@ fn main() {
         return;
     }
     benches();
-    criterion::Criterion::default().configure_from_args().final_summary();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
 }
 
 fn compare(dir: &std::path::Path) {

@@ -9,6 +9,7 @@
 //! [`generator`] makes synthetic supply chains; [`output`] prints tables as text, CSV or JSON.
 
 pub mod chart;
+pub mod dashboard;
 pub mod dataset;
 pub mod generator;
 pub mod hotspot;
@@ -17,6 +18,7 @@ pub mod model;
 pub mod output;
 pub mod query;
 pub mod score;
+pub mod server;
 pub mod store;
 pub mod table;
 

@@ -148,15 +148,16 @@ enum ByArg {
     Kind,
 }
 
-impl ByArg {
-    fn query(self) -> &'static str {
-        match self {
-            ByArg::Tier => "hotspot/by_tier",
-            ByArg::Supplier => "hotspot/by_supplier",
-            ByArg::Footprint => "hotspot/by_footprint",
-            ByArg::Category => "hotspot/by_category",
-            ByArg::Country => "hotspot/by_country",
-            ByArg::Kind => "hotspot/by_kind",
+impl From<ByArg> for hotspot::report::By {
+    fn from(b: ByArg) -> hotspot::report::By {
+        use hotspot::report::By;
+        match b {
+            ByArg::Tier => By::Tier,
+            ByArg::Supplier => By::Supplier,
+            ByArg::Footprint => By::Footprint,
+            ByArg::Category => By::Category,
+            ByArg::Country => By::Country,
+            ByArg::Kind => By::Kind,
         }
     }
 }
@@ -169,6 +170,47 @@ enum ReportFormat {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve dashboards, charts and the API over HTTP.
+    ///
+    /// Dashboards (HTML with inline SVG charts, no JavaScript) at /, the query catalog and
+    /// the analyses as JSON, CSV, Arrow IPC or Parquet under /api, charts as SVG and PNG
+    /// under /charts, the route list at /openapi.json.
+    ///
+    /// Without --config the server is read-only and open to whoever reaches it, so it only
+    /// binds loopback addresses. A config file adds tokens with roles (admin: uploads;
+    /// analyst: ad-hoc SQL; supplier: only its companies' rows) and limits:
+    ///
+    ///   bind = "0.0.0.0:8080"
+    ///   [limits]                      # defaults shown
+    ///   request_seconds = 30
+    ///   body_mib = 64
+    ///   sql_seconds = 10
+    ///   sql_memory_mib = 512
+    ///   sql_rows = 100000
+    ///   [[token]]
+    ///   name = "procurement"
+    ///   role = "analyst"
+    ///   sha256 = "…"                  # printf %s TOKEN | sha256sum
+    ///   [[token]]
+    ///   name = "Hinoki Display"
+    ///   role = "supplier"
+    ///   companies = ["urn:mieruka-demo:company:hinoki-display"]
+    ///   sha256 = "…"
+    ///
+    /// Examples:
+    ///   mieruka serve
+    ///   mieruka serve --data ./gx --config mieruka.toml --bind 0.0.0.0:8080
+    #[command(verbatim_doc_comment)]
+    Serve {
+        #[command(flatten)]
+        data: DataArg,
+        /// Address to listen on (default: the config's `bind`, else 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::SocketAddr>,
+        /// Server config (TOML): tokens, roles, limits, scoring profile.
+        #[arg(long, value_name = "FILE", env = "MIERUKA_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Check PACT footprints and BOM CSVs and store them in a data directory.
     ///
     /// Reads PACT v2 or v3 ProductFootprints as single documents, list responses
@@ -449,8 +491,9 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("{s:?} is too large"))
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, serving: bool) {
     let level = match verbose {
+        0 if serving => "info",
         0 => "warn",
         1 => "info",
         2 => "debug",
@@ -458,7 +501,7 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new(format!(
-            "mieruka={level},{}",
+            "mieruka={level},tower_http={level},{}",
             if verbose > 2 { "trace" } else { "warn" }
         ))
     });
@@ -471,7 +514,7 @@ fn init_tracing(verbose: u8) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, matches!(cli.command, Command::Serve { .. }));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -525,6 +568,23 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
+        Command::Serve { data, bind, config } => {
+            let config = config
+                .as_deref()
+                .map(mieruka::server::Config::load)
+                .transpose()?;
+            let addr = match (bind, config.as_ref().and_then(|c| c.bind.as_deref())) {
+                (Some(a), _) => a,
+                (None, Some(b)) => b
+                    .parse()
+                    .with_context(|| format!("bind = {b:?} in the config: expected HOST:PORT"))?,
+                (None, None) => std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
+            };
+            let tables = dataset::load(data.data.as_deref())?;
+            let state = mieruka::server::AppState::new(tables, data.data.clone(), config).await?;
+            mieruka::server::serve(state, addr).await?;
+            Ok(0)
+        }
         Command::Ingest {
             paths,
             data,
@@ -619,29 +679,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 },
                 as_of,
             };
-            let graph = session.graph()?;
-            let d = hotspot::decompose(&graph, &req)?;
-            let rows = match by {
-                None => hotspot::report::items_output(&d)?,
-                Some(by) => {
-                    let catalog = Catalog::embedded()?;
-                    let args = vec![
-                        ("product".to_owned(), d.product.footprint_id.clone()),
-                        ("max_tier".to_owned(), max_tier.to_string()),
-                        ("min_share_pct".to_owned(), min_share.to_string()),
-                        ("basis".to_owned(), req.basis.as_str().to_owned()),
-                        (
-                            "as_of".to_owned(),
-                            as_of.map(|d| d.to_string()).unwrap_or_default(),
-                        ),
-                    ];
-                    session.run(catalog.get(by.query())?, &args).await?
-                }
-            };
-            let rows = match top {
-                Some(n) => hotspot::report::top_n(&rows, n, d.cfp_kgco2e_per_unit)?,
-                None => rows,
-            };
+            let (d, rows) = hotspot::report::run(&session, &req, by.map(Into::into), top).await?;
             out!("{}", hotspot::report::render(&d, &rows, format.into()));
             Ok(0)
         }
@@ -660,15 +698,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 return Ok(0);
             }
             let session = scored_session(&data, &profile).await?;
-            let scored = session.scores()?;
-            let (inputs, scores) = match &category {
-                Some(c) => {
-                    let inputs = scored.0.clone().filter_category(c);
-                    let scores = score::score(session.profile(), &inputs);
-                    (inputs, scores)
-                }
-                None => (scored.0.clone(), scored.1.clone()),
-            };
+            let (inputs, scores) = score::scored(&session, category.as_deref())?;
             match format {
                 TableFormat::Json => {
                     let doc = serde_json::json!({
@@ -700,15 +730,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             data,
         } => {
             let session = scored_session(&data, &profile).await?;
-            let scored = session.scores()?;
-            let (inputs, scores) = match &category {
-                Some(c) => {
-                    let inputs = scored.0.clone().filter_category(c);
-                    let scores = score::score(session.profile(), &inputs);
-                    (inputs, scores)
-                }
-                None => (scored.0.clone(), scored.1.clone()),
-            };
+            let (inputs, scores) = score::scored(&session, category.as_deref())?;
             let lang = match lang {
                 LangArg::Ja => score::sheet::Lang::Ja,
                 LangArg::En => score::sheet::Lang::En,
@@ -738,26 +760,17 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             format,
         } => {
             let session = scored_session(&data, &profile).await?;
-            let catalog = Catalog::embedded()?;
             let by = match by {
                 RankBy::Score => "score",
                 RankBy::Intensity => "intensity",
                 RankBy::Reduction => "reduction",
                 RankBy::Pds => "pds",
             };
-            let args = vec![
-                ("category".to_owned(), category.clone().unwrap_or_default()),
-                ("by".to_owned(), by.to_owned()),
-                ("product".to_owned(), product.clone().unwrap_or_default()),
-            ];
-            let rows = session
-                .run(catalog.get("ranking/suppliers")?, &args)
-                .await?;
-            const CAVEAT: &str = "Suppliers are ranked within one product category. The framework is built to compare a supplier with itself over time; comparing different companies' products is your responsibility.";
+            let rows = score::rank(&session, category.as_deref(), by, product.as_deref()).await?;
             match format {
                 TableFormat::Json => {
                     let doc = serde_json::json!({
-                        "caveat": CAVEAT,
+                        "caveat": score::RANKING_CAVEAT,
                         "by": by,
                         "category": category,
                         "profile": session.profile().name,
@@ -768,7 +781,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 f => {
                     out!("{}", output::render(&rows, f.into()));
                     if matches!(f, TableFormat::Table) {
-                        outln!("\n{CAVEAT}");
+                        outln!("\n{}", score::RANKING_CAVEAT);
                     }
                 }
             }

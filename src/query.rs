@@ -670,9 +670,12 @@ impl Session {
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;
-        let wrap = |e: datafusion::error::DataFusionError| Error::Query {
-            id: def.id.clone(),
-            message: e.to_string(),
+        let wrap = |e: datafusion::error::DataFusionError| match not_found(&e) {
+            Some(m) => Error::NotFound(m),
+            None => Error::Query {
+                id: def.id.clone(),
+                message: e.to_string(),
+            },
         };
         let state = self.ctx.state();
         let mut statement = state
@@ -686,15 +689,97 @@ impl Session {
         Ok(Output { schema, batches })
     }
 
+    /// Runs ad-hoc read-only SQL within limits: at most `memory_bytes` of query memory, at
+    /// most `max_rows` rows (more is an error, not a silent cut), and `timeout` in all.
+    pub async fn sql_limited(
+        &self,
+        sql: &str,
+        memory_bytes: usize,
+        max_rows: usize,
+        timeout: std::time::Duration,
+    ) -> std::result::Result<Output, SqlLimit> {
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+        use futures::StreamExt;
+
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(memory_bytes, 1.0)
+            .build_arc()
+            .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        let ctx = SessionContext::new_with_config_rt(self.ctx.copied_config(), runtime);
+        for name in [
+            "footprints",
+            "footprint_extensions",
+            "bom",
+            "bom_history",
+            "ingest_log",
+            "gx_attributes",
+        ] {
+            let provider = self
+                .ctx
+                .table_provider(name)
+                .await
+                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+            ctx.register_table(name, provider)
+                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        }
+        for name in TABLE_FUNCTIONS {
+            if let Ok(f) = self.ctx.table_function(name) {
+                ctx.register_udtf(name, f.function().clone());
+            }
+        }
+        ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
+            .await
+            .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let run = async {
+            let wrap = |e: datafusion::error::DataFusionError| match e.find_root() {
+                datafusion::error::DataFusionError::ResourcesExhausted(m) => {
+                    SqlLimit::Memory(m.clone())
+                }
+                _ => SqlLimit::Failed(match not_found(&e) {
+                    Some(m) => Error::NotFound(m),
+                    None => Error::Query {
+                        id: "sql".into(),
+                        message: e.to_string(),
+                    },
+                }),
+            };
+            let df = ctx.sql_with_options(sql, options).await.map_err(wrap)?;
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let mut stream = df.execute_stream().await.map_err(wrap)?;
+            let mut batches = Vec::new();
+            let mut rows = 0;
+            while let Some(b) = stream.next().await {
+                let b = b.map_err(wrap)?;
+                rows += b.num_rows();
+                if rows > max_rows {
+                    return Err(SqlLimit::Rows(max_rows));
+                }
+                batches.push(b);
+            }
+            Ok(Output { schema, batches })
+        };
+        match tokio::time::timeout(timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(SqlLimit::Time(timeout)),
+        }
+    }
+
     /// Runs ad-hoc read-only SQL: DDL, DML and other statements are refused.
     pub async fn sql(&self, sql: &str) -> Result<Output> {
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let wrap = |e: datafusion::error::DataFusionError| Error::Query {
-            id: "sql".into(),
-            message: e.to_string(),
+        let wrap = |e: datafusion::error::DataFusionError| match not_found(&e) {
+            Some(m) => Error::NotFound(m),
+            None => Error::Query {
+                id: "sql".into(),
+                message: e.to_string(),
+            },
         };
         let df = self
             .ctx
@@ -705,6 +790,32 @@ impl Session {
         let batches = df.collect().await.map_err(wrap)?;
         Ok(Output { schema, batches })
     }
+}
+
+/// The message of an [`Error::NotFound`] a table function raised inside `e`, if any.
+fn not_found(e: &datafusion::error::DataFusionError) -> Option<String> {
+    match e.find_root() {
+        datafusion::error::DataFusionError::External(inner) => {
+            match inner.downcast_ref::<Error>() {
+                Some(Error::NotFound(m)) => Some(m.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Why limited ad-hoc SQL stopped.
+#[derive(Debug)]
+pub enum SqlLimit {
+    /// It needed more memory than allowed.
+    Memory(String),
+    /// It returned more rows than allowed.
+    Rows(usize),
+    /// It ran longer than allowed.
+    Time(std::time::Duration),
+    /// It failed for another reason (bad SQL, a refused statement, …).
+    Failed(Error),
 }
 
 /// Whether a column type is one of the exact amount types.

@@ -41,14 +41,36 @@ fn kind_color(column: &str, i: usize) -> RGBColor {
     }
 }
 
+/// Display width of a character in half-width cells: CJK and other wide characters take two.
+fn cells(c: char) -> usize {
+    unicode_width::UnicodeWidthChar::width(c)
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// `s` cut to at most `n` half-width cells, with an ellipsis when cut.
 fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_owned()
-    } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
-        t.push('…');
-        t
+    if s.chars().map(cells).sum::<usize>() <= n {
+        return s.to_owned();
     }
+    let mut t = String::new();
+    let mut used = 1; // the ellipsis
+    for c in s.chars() {
+        if used + cells(c) > n {
+            break;
+        }
+        used += cells(c);
+        t.push(c);
+    }
+    t.push('…');
+    t
+}
+
+/// How many half-width cells of a category label fit under one of `n` bars in an area
+/// `width` pixels wide (about 6 px a cell at the label size, less the axis areas).
+fn label_chars(width: u32, n: usize) -> usize {
+    let per_bar = (width.saturating_sub(140)) as f64 / n.max(1) as f64;
+    ((per_bar / 6.0) as usize).clamp(3, 16)
 }
 
 fn series_name(spec: &ChartSpec, i: usize) -> String {
@@ -124,14 +146,15 @@ fn pareto<DB: DrawingBackend>(
         .map_err(err)?
         .set_secondary_coord(-0.5f64..(n as f64 - 0.5), 0.0f64..105.0);
     let names = labels.clone();
+    let chars = label_chars(area.dim_in_pixel().0.saturating_sub(50), n);
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.min(20))
+        .x_labels(n)
         .x_label_formatter(&move |x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                short(&names[i as usize], 10)
+                short(&names[i as usize], chars)
             } else {
                 String::new()
             }
@@ -216,17 +239,18 @@ fn stacked<DB: DrawingBackend>(
         .map_err(err)?;
     let names = labels.clone();
     let is_tier = spec.kind == ChartKind::TierStack;
+    let chars = label_chars(area.dim_in_pixel().0, n);
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .x_labels(n.min(24))
+        .x_labels(n)
         .x_label_formatter(&move |x| {
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
                 if is_tier {
                     format!("tier {}", names[i as usize])
                 } else {
-                    short(&names[i as usize], 10)
+                    short(&names[i as usize], chars)
                 }
             } else {
                 String::new()

@@ -283,7 +283,11 @@ impl TableFunctionImpl for HotspotItemsFunction {
             return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
         }
         let req = request(args.exprs())?;
-        let wrap = |e: crate::Error| DataFusionError::Plan(e.to_string());
+        // An unknown product travels as itself, so callers can answer "not found".
+        let wrap = |e: crate::Error| match e {
+            crate::Error::NotFound(_) => DataFusionError::External(Box::new(e)),
+            e => DataFusionError::Plan(e.to_string()),
+        };
         let graph = self.graph.get().map_err(wrap)?;
         let d = decompose(&graph, &req).map_err(wrap)?;
         let batch = match self.output {

@@ -13,11 +13,89 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-use super::{Decomposition, items_batch};
+use super::{Decomposition, Request, decompose, items_batch};
 use crate::output::{self, Format};
-use crate::query::Output;
+use crate::query::{Catalog, Output, Session};
 use crate::table::i128_to_decimal;
 use crate::{Error, Result};
+
+/// How `--by` sums the items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum By {
+    /// Per tier.
+    Tier,
+    /// Per supplier company.
+    Supplier,
+    /// Per footprint.
+    Footprint,
+    /// Per UN CPC code.
+    Category,
+    /// Per country.
+    Country,
+    /// Per kind.
+    Kind,
+}
+
+impl By {
+    /// Parses `tier`, `supplier`, `footprint`, `category`, `country` or `kind`.
+    pub fn parse(s: &str) -> Option<By> {
+        Some(match s {
+            "tier" => By::Tier,
+            "supplier" => By::Supplier,
+            "footprint" => By::Footprint,
+            "category" => By::Category,
+            "country" => By::Country,
+            "kind" => By::Kind,
+            _ => return None,
+        })
+    }
+
+    /// The catalog query that sums this way.
+    pub fn query(self) -> &'static str {
+        match self {
+            By::Tier => "hotspot/by_tier",
+            By::Supplier => "hotspot/by_supplier",
+            By::Footprint => "hotspot/by_footprint",
+            By::Category => "hotspot/by_category",
+            By::Country => "hotspot/by_country",
+            By::Kind => "hotspot/by_kind",
+        }
+    }
+}
+
+/// Decomposes `req` on `session` and returns it with the rows to show: the items, or their
+/// sums per `by`, cut to the `top` largest plus a rest row.
+pub async fn run(
+    session: &Session,
+    req: &Request,
+    by: Option<By>,
+    top: Option<usize>,
+) -> Result<(Decomposition, Output)> {
+    let graph = session.graph()?;
+    let d = decompose(&graph, req)?;
+    let rows = match by {
+        None => items_output(&d)?,
+        Some(by) => {
+            let catalog = Catalog::embedded()?;
+            let args = vec![
+                ("product".to_owned(), d.product.footprint_id.clone()),
+                ("max_tier".to_owned(), req.max_tier.to_string()),
+                ("min_share_pct".to_owned(), req.min_share_pct.to_string()),
+                ("basis".to_owned(), req.basis.as_str().to_owned()),
+                (
+                    "as_of".to_owned(),
+                    req.as_of.map(|d| d.to_string()).unwrap_or_default(),
+                ),
+            ];
+            session.run(catalog.get(by.query())?, &args).await?
+        }
+    };
+    let rows = match top {
+        Some(n) => top_n(&rows, n, d.cfp_kgco2e_per_unit)?,
+        None => rows,
+    };
+    Ok((d, rows))
+}
 
 /// Columns of the item table, in display order.
 const ITEM_COLUMNS: [&str; 11] = [

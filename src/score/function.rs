@@ -126,6 +126,27 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
             (0..n).map(|p| Status::of(scores.credit[i][p]).as_str()),
         )));
     }
+    // One `points_group_<group>` column per indicator group, in sheet order, so charts can
+    // stack a score by group without knowing which indicators a profile puts in each.
+    let mut groups: Vec<&str> = Vec::new();
+    for ind in &scores.profile.indicators {
+        if !groups.contains(&ind.group.as_str()) {
+            groups.push(&ind.group);
+        }
+    }
+    for group in groups {
+        fields.push(Field::new(
+            format!("points_group_{group}"),
+            decimal_type(),
+            false,
+        ));
+        let members: Vec<usize> = (0..scores.profile.indicators.len())
+            .filter(|&i| scores.profile.indicators[i].group == group)
+            .collect();
+        columns.push(dec((0..n)
+            .map(|p| Some(members.iter().map(|&i| scores.points(i, p)).sum()))
+            .collect())?);
+    }
     let schema: SchemaRef = Arc::new(Schema::new(fields));
     Ok(RecordBatch::try_new(schema, columns)?)
 }

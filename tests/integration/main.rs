@@ -1,5 +1,6 @@
 //! mieruka's integration tests: one binary, one module per domain.
 
+mod browser;
 mod cli;
 mod common;
 mod generator;
@@ -7,4 +8,5 @@ mod hotspot;
 mod ingest;
 mod query;
 mod score;
+mod server;
 mod store;

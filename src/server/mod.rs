@@ -1,0 +1,359 @@
+//! The HTTP server: dashboards as HTML with inline SVG, charts as SVG and PNG, the query
+//! catalog and the CLI's analyses as a JSON/CSV/Arrow/Parquet API, uploads, ad-hoc SQL,
+//! and roles. The only module that touches axum.
+//!
+//! Access: without a config file the server is read-only and anonymous, and binds loopback
+//! only. With one, every data route needs a token (`Authorization: Bearer …`, or the
+//! `mieruka_token` cookie) whose SHA-256 is listed in the config with a role: `admin`
+//! (everything), `analyst` (read and ad-hoc SQL) or `supplier` (read, and only the rows of
+//! its own companies: enforced once, by giving each supplier a session over its own rows).
+
+mod api;
+mod auth;
+mod openapi;
+mod pages;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_http::LatencyUnit;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use auth::{Principal, Role, hash_token};
+
+use crate::dashboard::Dashboards;
+use crate::query::{Catalog, Session};
+use crate::score::Profile;
+use crate::table::Tables;
+use crate::{Error, Result};
+
+/// Limits of the server, from `[limits]` in the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Seconds a request may take before it is answered 408.
+    pub request_seconds: u64,
+    /// Largest request body (uploads), MiB.
+    pub body_mib: usize,
+    /// Seconds an ad-hoc SQL query may run.
+    pub sql_seconds: u64,
+    /// Memory an ad-hoc SQL query may use, MiB.
+    pub sql_memory_mib: usize,
+    /// Rows an ad-hoc SQL query may return.
+    pub sql_rows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            request_seconds: 30,
+            body_mib: 64,
+            sql_seconds: 10,
+            sql_memory_mib: 512,
+            sql_rows: 100_000,
+        }
+    }
+}
+
+/// A token entry of the config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenEntry {
+    /// Who holds it (shown in logs; never the token).
+    pub name: String,
+    /// Hex SHA-256 of the token (`printf %s TOKEN | sha256sum`).
+    pub sha256: String,
+    /// `admin`, `analyst` or `supplier`.
+    pub role: Role,
+    /// The companies (URNs, as in PACT `companyIds`) a supplier token may see.
+    #[serde(default)]
+    pub companies: Vec<String>,
+}
+
+/// The server config file (TOML).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address to bind when `--bind` is not given.
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// Scoring profile for scores, sheets and rankings (default: gxd-2025).
+    #[serde(default)]
+    pub profile: Option<PathBuf>,
+    /// Limits.
+    #[serde(default)]
+    pub limits: Limits,
+    /// API tokens.
+    #[serde(default, rename = "token")]
+    pub tokens: Vec<TokenEntry>,
+}
+
+impl Config {
+    /// Reads a config file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
+            Error::Usage(format!("{}:{line}: {}", path.display(), e.message()))
+        })?;
+        for t in &config.tokens {
+            let ok = t.sha256.len() == 64 && t.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+            if !ok {
+                return Err(Error::Usage(format!(
+                    "{}: token {:?}: sha256 must be 64 hex digits (printf %s TOKEN | sha256sum)",
+                    path.display(),
+                    t.name
+                )));
+            }
+            if t.role == Role::Supplier && t.companies.is_empty() {
+                return Err(Error::Usage(format!(
+                    "{}: token {:?}: a supplier token needs companies = [\"urn:…\"]",
+                    path.display(),
+                    t.name
+                )));
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// A loaded dataset and its sessions; replaced whole after an upload.
+pub(crate) struct Loaded {
+    pub tables: Tables,
+    pub full: Session,
+    per_supplier: Mutex<HashMap<Vec<String>, Session>>,
+}
+
+/// What every handler shares.
+pub(crate) struct Inner {
+    pub data_dir: Option<PathBuf>,
+    pub config: Option<Config>,
+    pub catalog: Catalog,
+    pub dashboards: Dashboards,
+    pub profile: Profile,
+    pub loaded: RwLock<Arc<Loaded>>,
+    /// Serialises uploads (the store also locks, across processes).
+    pub upload: tokio::sync::Mutex<()>,
+}
+
+/// The server's state.
+#[derive(Clone)]
+pub struct AppState(pub(crate) Arc<Inner>);
+
+impl AppState {
+    /// State over `tables` (from `data_dir` when given; uploads need one).
+    pub async fn new(
+        tables: Tables,
+        data_dir: Option<PathBuf>,
+        config: Option<Config>,
+    ) -> Result<AppState> {
+        let profile = match config.as_ref().and_then(|c| c.profile.as_ref()) {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
+                Profile::parse(&p.display().to_string(), &text)?
+            }
+            None => Profile::default_profile(),
+        };
+        let loaded = Arc::new(load(tables, &profile).await?);
+        Ok(AppState(Arc::new(Inner {
+            data_dir,
+            config,
+            catalog: Catalog::embedded()?,
+            dashboards: Dashboards::embedded()?,
+            profile,
+            loaded: RwLock::new(loaded),
+            upload: tokio::sync::Mutex::new(()),
+        })))
+    }
+
+    pub(crate) fn loaded(&self) -> Arc<Loaded> {
+        match self.0.loaded.read() {
+            Ok(l) => l.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub(crate) async fn replace(&self, tables: Tables) -> Result<()> {
+        let fresh = Arc::new(load(tables, &self.0.profile).await?);
+        match self.0.loaded.write() {
+            Ok(mut l) => *l = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+        Ok(())
+    }
+
+    /// The session `principal` reads through: everything, or only a supplier's companies.
+    pub(crate) async fn session(&self, principal: &Principal) -> Result<Session> {
+        let loaded = self.loaded();
+        let Some(companies) = principal.companies() else {
+            return Ok(loaded.full.clone());
+        };
+        let key = companies.to_vec();
+        if let Ok(cache) = loaded.per_supplier.lock()
+            && let Some(s) = cache.get(&key)
+        {
+            return Ok(s.clone());
+        }
+        let tables = loaded.tables.restrict_to_companies(companies)?;
+        let session = Session::with_profile(&tables, self.0.profile.clone()).await?;
+        if let Ok(mut cache) = loaded.per_supplier.lock() {
+            cache.insert(key, session.clone());
+        }
+        Ok(session)
+    }
+}
+
+async fn load(tables: Tables, profile: &Profile) -> Result<Loaded> {
+    let full = Session::with_profile(&tables, profile.clone()).await?;
+    Ok(Loaded {
+        tables,
+        full,
+        per_supplier: Mutex::new(HashMap::new()),
+    })
+}
+
+/// An error as the API answers it: a status and a message. Causes of 500s are logged, not
+/// sent.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        match e {
+            Error::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
+            Error::Usage(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+            Error::Query { id, message } if message.contains("no such query") => {
+                ApiError::new(StatusCode::NOT_FOUND, format!("query {id}: {message}"))
+            }
+            Error::Query { id, message } => {
+                ApiError::new(StatusCode::BAD_REQUEST, format!("query {id}: {message}"))
+            }
+            other => {
+                tracing::error!("internal error: {other}");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.status.canonical_reason().unwrap_or("error"),
+            "message": self.message,
+        });
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Every route, without a socket (tests call it with `oneshot`).
+pub fn router(state: AppState) -> Router {
+    let limits = state
+        .0
+        .config
+        .as_ref()
+        .map(|c| c.limits.clone())
+        .unwrap_or_default();
+    Router::new()
+        .route("/", get(pages::index))
+        .route("/dashboards/{*id}", get(pages::dashboard))
+        .route("/charts/{*path}", get(pages::chart))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/mplus1-regular.otf", get(pages::font))
+        .route("/openapi.json", get(openapi::openapi))
+        .route("/login", get(auth::login))
+        .route("/api/queries", get(api::queries))
+        .route("/api/queries/{*id}", get(api::query))
+        .route("/api/hotspots", get(api::hotspots))
+        .route("/api/score", get(api::score))
+        .route("/api/sheet", get(api::sheet))
+        .route("/api/rank", get(api::rank))
+        .route("/api/footprints", post(api::upload))
+        .route("/api/sql", post(api::sql))
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        .layer(RequestBodyLimitLayer::new(limits.body_mib * 1024 * 1024))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_seconds),
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Micros),
+                ),
+        )
+        .with_state(state)
+}
+
+/// Serves `state` on `addr` until SIGINT or SIGTERM. Without a config, only loopback
+/// addresses are allowed.
+pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
+    if state.0.config.is_none() && !addr.ip().is_loopback() {
+        return Err(Error::Usage(format!(
+            "refusing to serve on {addr} without a config: without tokens the server is open to anyone who reaches it. Bind 127.0.0.1, or pass --config with tokens"
+        )));
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Usage(format!("cannot bind {addr}: {e}")))?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(e.to_string()))?;
+    eprintln!("mieruka: serving on http://{bound}/ (Ctrl-C to stop)");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| Error::Internal(format!("server: {e}")))
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

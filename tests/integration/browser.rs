@@ -1,0 +1,206 @@
+//! The real server in a real browser: `mieruka serve` on a free loopback port, every
+//! dashboard loaded in headless Chromium. Fails on a console message (the pages carry no
+//! script, so any message is a fault), on an error panel, or on a chart without SVG.
+//! Screenshots are kept under `target/screenshots/`.
+//!
+//! Runs when `chromium` is on the PATH; with `MIERUKA_BROWSER_TEST=1` (as `.ci/run` sets)
+//! a missing Chromium is a failure rather than a skip.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mieruka::dashboard::Dashboards;
+
+fn chromium() -> Option<PathBuf> {
+    let required = std::env::var("MIERUKA_BROWSER_TEST").is_ok_and(|v| v == "1");
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|d| d.join(name))
+                    .find(|p| p.is_file())
+            })
+        });
+    match found {
+        Some(p) => Some(p),
+        None if required => {
+            panic!("MIERUKA_BROWSER_TEST=1 but no chromium on the PATH (apt-get install chromium)")
+        }
+        None => {
+            eprintln!("browser test skipped: no chromium on the PATH (apt-get install chromium)");
+            None
+        }
+    }
+}
+
+/// The server process; killed if the test fails before it is stopped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A GET over a plain socket: (status line, body).
+fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<(String, String)> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut text = String::new();
+    s.read_to_string(&mut text)?;
+    let status = text.lines().next().unwrap_or_default().to_owned();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+fn start_server() -> Server {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("addr");
+    let child = Command::new(env!("CARGO_BIN_EXE_mieruka"))
+        .args(["serve", "--bind", &addr.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting mieruka serve");
+    let server = Server { child, addr };
+    let start = Instant::now();
+    loop {
+        if let Ok((status, body)) = http_get(addr, "/healthz")
+            && status.contains("200")
+            && body == "ok"
+        {
+            return server;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "mieruka serve did not answer /healthz on {addr} within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn chromium_run(browser: &Path, profile: &Path, extra: &[String], url: &str) -> (String, String) {
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(url)
+        .output()
+        .expect("running chromium");
+    assert!(out.status.success(), "chromium failed on {url}: {out:?}");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_dashboard_renders_in_chromium() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .to_owned();
+    let shots = target.join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot dir");
+    let profile = crate::common::temp_dir("chromium-profile");
+    let server = start_server();
+
+    let mut pages: Vec<(String, String)> = vec![("index".into(), "/".into())];
+    for d in Dashboards::embedded().expect("dashboards").iter() {
+        pages.push((d.id.clone(), format!("/dashboards/{}", d.id)));
+    }
+    for (name, path) in &pages {
+        let url = format!("http://{}{path}", server.addr);
+        let (dom, log) = chromium_run(&browser, &profile, &["--dump-dom".into()], &url);
+        let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+        assert!(
+            console.is_empty(),
+            "{url}: console messages:\n{}",
+            console.join("\n")
+        );
+        assert!(dom.contains("</html>"), "{url}: no document: {dom}");
+        assert!(!dom.contains("class=\"error\""), "{url}: an error panel");
+        let charts: Vec<&str> = dom.split("<div class=\"chart\"").skip(1).collect();
+        if name != "index" {
+            assert!(!charts.is_empty(), "{url}: no chart");
+        }
+        for (i, c) in charts.iter().enumerate() {
+            let inner = c.split("</div>").next().unwrap_or_default();
+            assert!(
+                inner.contains("<svg") && inner.contains("<rect"),
+                "{url}: chart {i} has no SVG content"
+            );
+        }
+
+        let shot = shots.join(format!("{name}.png"));
+        let _ = std::fs::remove_file(&shot);
+        chromium_run(
+            &browser,
+            &profile,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1400,2400".into(),
+            ],
+            &url,
+        );
+        let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
+        assert!(
+            size > 10_000,
+            "{url}: screenshot {} is {size} bytes",
+            shot.display()
+        );
+    }
+
+    // SIGTERM stops the server gracefully: it exits 0.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the server did not stop within 20 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit after SIGTERM: {status}");
+}

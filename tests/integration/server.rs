@@ -1,0 +1,734 @@
+//! The HTTP server through `router(state)` and `oneshot`: every route, the role matrix,
+//! escaping, dashboard validation, uploads and the ad-hoc SQL limits.
+
+use std::path::Path;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use mieruka::dashboard::Dashboards;
+use mieruka::query::{Catalog, Session};
+use mieruka::server::{AppState, Config, Limits, Role, TokenEntry, hash_token, router};
+use mieruka::table::Tables;
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::common::{self, source};
+
+const PC: &str = "urn:mieruka-demo:product:kaede-note-14";
+/// A tier-2 supplier of the demo dataset (one product: a TFT-LCD cell).
+const FORMOSA: &str = "urn:mieruka-demo:company:formosa";
+const FORMOSA_NAME: &str = "Formosa Panel Corp.";
+
+/// A response, read whole.
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+}
+
+async fn send(app: &Router, method: Method, uri: &str, token: Option<&str>, body: &[u8]) -> Reply {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_vec())).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let content_type = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body")
+        .to_vec();
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+async fn get(app: &Router, uri: &str, token: Option<&str>) -> Reply {
+    send(app, Method::GET, uri, token, b"").await
+}
+
+async fn demo_app(config: Option<Config>) -> Router {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    router(AppState::new(tables, None, config).await.expect("state"))
+}
+
+fn token(name: &str, role: Role, companies: &[&str]) -> TokenEntry {
+    TokenEntry {
+        name: name.to_owned(),
+        sha256: hash_token(&format!("{name}-secret")),
+        role,
+        companies: companies.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+/// A config with one token per role; token `X` is the string `X-secret`.
+fn config(limits: Limits) -> Config {
+    Config {
+        limits,
+        tokens: vec![
+            token("admin", Role::Admin, &[]),
+            token("analyst", Role::Analyst, &[]),
+            token("supplier", Role::Supplier, &[FORMOSA]),
+        ],
+        ..Config::default()
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.replace(':', "%3A")
+}
+
+/// Every GET route of the read side, with the content type it must answer.
+fn read_routes() -> Vec<(String, &'static str)> {
+    let p = enc(PC);
+    let mut v: Vec<(String, &'static str)> = vec![
+        ("/".into(), "text/html"),
+        ("/healthz".into(), "text/plain"),
+        ("/assets/mplus1-regular.otf".into(), "font/otf"),
+        ("/openapi.json".into(), "application/json"),
+        ("/api/queries".into(), "application/json"),
+        ("/api/queries/footprints/summary".into(), "application/json"),
+        ("/api/queries/footprints/list?format=csv".into(), "text/csv"),
+        (
+            format!("/api/queries/hotspot/by_tier?product={p}&format=arrow"),
+            "application/vnd.apache.arrow.stream",
+        ),
+        (
+            format!("/api/queries/hotspot/items?product={p}&format=parquet"),
+            "application/vnd.apache.parquet",
+        ),
+        (format!("/api/hotspots?product={p}"), "application/json"),
+        (
+            format!("/api/hotspots?product={p}&by=supplier&top=5"),
+            "application/json",
+        ),
+        ("/api/score".into(), "application/json"),
+        ("/api/sheet".into(), "text/html"),
+        ("/api/sheet?lang=en&format=csv".into(), "text/csv"),
+        ("/api/sheet?lang=ja&format=json".into(), "application/json"),
+        ("/api/sheet?lang=en&format=md".into(), "text/markdown"),
+        (
+            format!("/api/rank?category=4714&product={p}"),
+            "application/json",
+        ),
+    ];
+    for d in Dashboards::embedded().expect("dashboards").iter() {
+        v.push((format!("/dashboards/{}", d.id), "text/html"));
+        for (i, panel) in d.panels.iter().enumerate() {
+            if panel.chart_spec().is_some() {
+                v.push((format!("/charts/{}/{i}.svg", d.id), "image/svg+xml"));
+                v.push((format!("/charts/{}/{i}.png", d.id), "image/png"));
+            }
+        }
+    }
+    v
+}
+
+#[tokio::test]
+async fn every_read_route_answers_with_its_content_type() {
+    let app = demo_app(None).await;
+    for (uri, ct) in read_routes() {
+        let r = get(&app, &uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        assert!(r.content_type.starts_with(ct), "{uri}: {}", r.content_type);
+        let body = &r.body;
+        match ct {
+            "image/svg+xml" => assert!(r.text().starts_with("<svg"), "{uri}"),
+            "image/png" => assert_eq!(&body[..8], b"\x89PNG\r\n\x1a\n", "{uri}"),
+            "application/vnd.apache.arrow.stream" => assert!(body.len() > 100, "{uri}"),
+            "application/vnd.apache.parquet" => assert_eq!(&body[..4], b"PAR1", "{uri}"),
+            "font/otf" => assert_eq!(&body[..4], b"OTTO", "{uri}"),
+            "application/json" => drop(r.json()),
+            "text/html" => assert!(r.text().starts_with("<!DOCTYPE html>"), "{uri}"),
+            _ => assert!(!body.is_empty(), "{uri}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn bodies_carry_the_demo_figures() {
+    let app = demo_app(None).await;
+    assert_eq!(get(&app, "/healthz", None).await.text(), "ok");
+
+    // The PC's FY2024 CFP is 150.4727 kgCO2e (datasets/pc-supply-chain/README.md); the
+    // decomposition's items sum to it.
+    let h = get(&app, &format!("/api/hotspots?product={}", enc(PC)), None)
+        .await
+        .json();
+    assert_eq!(h["product"]["product_id"], PC, "{h}");
+    assert_eq!(h["cfp_kgco2e_per_unit"], "150.4727", "{h}");
+
+    // footprints/summary counts the 48 footprints of the demo dataset.
+    let s = get(&app, "/api/queries/footprints/summary", None)
+        .await
+        .json();
+    assert!(s.to_string().contains("48"), "{s}");
+
+    // The PC's GX score is 88.4 on the default profile (tests/integration/score.rs).
+    let score = get(&app, "/api/score", None).await.json();
+    let pc = score["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["product_id"] == PC)
+        .expect("the PC is scored");
+    assert_eq!(pc["gx_score"], "88.4");
+
+    // The Japanese sheet has the Japanese group headers, the English one the English.
+    assert!(
+        get(&app, "/api/sheet", None)
+            .await
+            .text()
+            .contains("国視点の重要性")
+    );
+    assert!(
+        get(&app, "/api/sheet?lang=en&format=csv", None)
+            .await
+            .text()
+            .contains("National viewpoint")
+    );
+
+    // The index links every dashboard.
+    let index = get(&app, "/", None).await.text();
+    for d in Dashboards::embedded().expect("dashboards").iter() {
+        assert!(
+            index.contains(&format!("href=\"/dashboards/{}\"", d.id)),
+            "{}",
+            d.id
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_describes_every_route_and_query() {
+    let app = demo_app(None).await;
+    let doc = get(&app, "/openapi.json", None).await.json();
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/",
+        "/dashboards/{id}",
+        "/charts/{dashboard}/{panel}.{ext}",
+        "/healthz",
+        "/assets/mplus1-regular.otf",
+        "/openapi.json",
+        "/login",
+        "/api/queries",
+        "/api/hotspots",
+        "/api/score",
+        "/api/sheet",
+        "/api/rank",
+        "/api/footprints",
+        "/api/sql",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from /openapi.json");
+    }
+    for q in Catalog::embedded().expect("catalog").iter() {
+        assert!(
+            paths.contains_key(&format!("/api/queries/{}", q.id)),
+            "{}",
+            q.id
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_get_clear_errors() {
+    let app = demo_app(None).await;
+    let cases = [
+        ("/dashboards/nope", StatusCode::NOT_FOUND, "nope"),
+        ("/api/queries/nope/nope", StatusCode::NOT_FOUND, "nope"),
+        ("/api/hotspots", StatusCode::BAD_REQUEST, "product"),
+        (
+            "/api/hotspots?product=urn:x:unknown",
+            StatusCode::NOT_FOUND,
+            "urn:x:unknown",
+        ),
+        (
+            "/api/hotspots?product=x&max_tier=deep",
+            StatusCode::BAD_REQUEST,
+            "max_tier",
+        ),
+        ("/api/sheet?lang=fr", StatusCode::BAD_REQUEST, "lang"),
+        ("/api/sheet?format=xlsx", StatusCode::BAD_REQUEST, "format"),
+        (
+            "/api/queries/footprints/summary?format=xml",
+            StatusCode::BAD_REQUEST,
+            "format",
+        ),
+        ("/charts/overview/99.svg", StatusCode::NOT_FOUND, "panel"),
+        ("/nowhere", StatusCode::NOT_FOUND, "no such page"),
+    ];
+    for (uri, status, mentions) in cases {
+        let r = get(&app, uri, None).await;
+        assert_eq!(r.status, status, "{uri}: {}", r.text());
+        assert!(r.content_type.starts_with("application/json"), "{uri}");
+        let msg = r.json()["message"].as_str().unwrap_or_default().to_owned();
+        assert!(msg.contains(mentions), "{uri}: {msg}");
+    }
+}
+
+/// Statuses of one route for (no token, admin, analyst, supplier).
+struct Row {
+    method: Method,
+    uri: String,
+    body: &'static [u8],
+    expect: [StatusCode; 4],
+}
+
+#[tokio::test]
+async fn role_matrix() {
+    use StatusCode as S;
+    let app = demo_app(Some(config(Limits::default()))).await;
+    let read = [S::UNAUTHORIZED, S::OK, S::OK, S::OK];
+    let p = enc(PC);
+    let mut rows: Vec<Row> = read_routes()
+        .into_iter()
+        .filter(|(u, _)| {
+            !u.contains("product=")
+                && !["/healthz", "/openapi.json"].contains(&u.as_str())
+                && !u.starts_with("/assets/")
+        })
+        .map(|(uri, _)| Row {
+            method: Method::GET,
+            uri,
+            body: b"",
+            expect: read,
+        })
+        .collect();
+    let open = [S::OK, S::OK, S::OK, S::OK];
+    rows.push(Row {
+        method: Method::GET,
+        uri: "/healthz".into(),
+        body: b"",
+        expect: open,
+    });
+    for uri in ["/openapi.json", "/assets/mplus1-regular.otf"] {
+        rows.push(Row {
+            method: Method::GET,
+            uri: uri.into(),
+            body: b"",
+            expect: open,
+        });
+    }
+    // The PC belongs to another company than the supplier's: it does not exist for it.
+    for uri in [
+        format!("/api/hotspots?product={p}"),
+        format!("/api/queries/hotspot/by_tier?product={p}"),
+    ] {
+        rows.push(Row {
+            method: Method::GET,
+            uri,
+            body: b"",
+            expect: [S::UNAUTHORIZED, S::OK, S::OK, S::NOT_FOUND],
+        });
+    }
+    rows.push(Row {
+        method: Method::POST,
+        uri: "/api/sql".into(),
+        body: b"SELECT count(*) AS n FROM footprints",
+        expect: [S::UNAUTHORIZED, S::OK, S::OK, S::FORBIDDEN],
+    });
+    // Writes need admin; this server has no --data, so the admin is told it is read-only.
+    rows.push(Row {
+        method: Method::POST,
+        uri: "/api/footprints".into(),
+        body: b"{}",
+        expect: [S::UNAUTHORIZED, S::CONFLICT, S::FORBIDDEN, S::FORBIDDEN],
+    });
+    let tokens = [
+        None,
+        Some("admin-secret"),
+        Some("analyst-secret"),
+        Some("supplier-secret"),
+    ];
+    for row in &rows {
+        for (t, want) in tokens.iter().zip(row.expect) {
+            let r = send(&app, row.method.clone(), &row.uri, *t, row.body).await;
+            assert_eq!(
+                r.status,
+                want,
+                "{} {} as {t:?}: {}",
+                row.method,
+                row.uri,
+                r.text()
+            );
+        }
+    }
+    // An unknown token is refused, not treated as anonymous.
+    assert_eq!(
+        get(&app, "/api/score", Some("guess")).await.status,
+        S::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn writes_without_a_config_answer_401_or_403() {
+    let app = demo_app(None).await;
+    for (uri, body) in [
+        ("/api/footprints", &b"{}"[..]),
+        ("/api/sql", &b"SELECT 1"[..]),
+    ] {
+        let none = send(&app, Method::POST, uri, None, body).await;
+        assert_eq!(
+            none.status,
+            StatusCode::UNAUTHORIZED,
+            "{uri}: {}",
+            none.text()
+        );
+        let some = send(&app, Method::POST, uri, Some("anything"), body).await;
+        assert_eq!(some.status, StatusCode::FORBIDDEN, "{uri}: {}", some.text());
+        assert!(some.text().contains("--config"), "{}", some.text());
+    }
+    // Reads stay open.
+    assert_eq!(
+        get(&app, "/api/score", Some("anything")).await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_supplier_sees_only_its_own_rows_everywhere() {
+    let app = demo_app(Some(config(Limits::default()))).await;
+    let t = Some("supplier-secret");
+
+    let all = get(
+        &app,
+        "/api/queries/footprints/list?all_versions=true",
+        Some("admin-secret"),
+    )
+    .await
+    .json();
+    let all = all.as_array().expect("rows");
+    let mine: Vec<&Value> = all
+        .iter()
+        .filter(|r| r["company_name"] == FORMOSA_NAME)
+        .collect();
+    assert!(!mine.is_empty() && mine.len() < all.len());
+    let seen = get(&app, "/api/queries/footprints/list?all_versions=true", t)
+        .await
+        .json();
+    assert_eq!(seen.as_array().expect("rows").len(), mine.len(), "{seen}");
+    assert!(
+        seen.as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["company_name"] == FORMOSA_NAME)
+    );
+
+    // Its own product decomposes; scores and rankings hold only its products.
+    let product = mine[0]["product_id"]
+        .as_str()
+        .expect("product_id")
+        .to_owned();
+    let h = get(&app, &format!("/api/hotspots?product={}", enc(&product)), t).await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text());
+    let score = get(&app, "/api/score", t).await.json();
+    let scored = score["products"].as_array().expect("products");
+    assert!(!scored.is_empty());
+    assert!(
+        scored.iter().all(|p| p["product_id"] == product.as_str()),
+        "{score}"
+    );
+
+    // Pages and charts: another company's name appears nowhere.
+    let other = all
+        .iter()
+        .find(|r| r["company_name"] != FORMOSA_NAME)
+        .and_then(|r| r["company_name"].as_str())
+        .expect("another company")
+        .to_owned();
+    for (uri, _) in read_routes() {
+        if uri.contains("product=") || uri.starts_with("/openapi") {
+            continue;
+        }
+        let r = get(&app, &uri, t).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        if !r.content_type.starts_with("image/png") {
+            assert!(!r.text().contains(&other), "{uri} shows {other}");
+        }
+    }
+}
+
+/// The PACT v2 example, its company renamed to markup.
+fn hostile_tables() -> (Tables, String) {
+    let mut doc = common::v2_example();
+    doc["companyName"] = "<script>alert(1)</script>".into();
+    doc["productNameCompany"] = "<img src=x onerror=alert(2)>".into();
+    let product = doc["productIds"][0]
+        .as_str()
+        .expect("product id")
+        .to_owned();
+    let prepared = common::check(&[source("hostile.json", &doc.to_string())]);
+    assert_eq!(prepared.report.rejected, 0, "{:?}", prepared.report.errors);
+    (prepared.to_tables(0).expect("tables"), product)
+}
+
+#[tokio::test]
+async fn markup_in_names_renders_as_text() {
+    let (tables, product) = hostile_tables();
+    let app = router(AppState::new(tables, None, None).await.expect("state"));
+    let p = enc(&product);
+    let mut uris = vec![
+        "/".to_owned(),
+        "/api/sheet".to_owned(),
+        "/api/sheet?lang=en&format=md".to_owned(),
+    ];
+    for d in Dashboards::embedded().expect("dashboards").iter() {
+        uris.push(format!("/dashboards/{}?product={p}", d.id));
+        for (i, panel) in d.panels.iter().enumerate() {
+            if panel.chart_spec().is_some() {
+                uris.push(format!("/charts/{}/{i}.svg?product={p}", d.id));
+            }
+        }
+    }
+    let mut escaped = 0;
+    for uri in &uris {
+        let r = get(&app, uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        let text = r.text();
+        if uri.contains("format=md") {
+            continue; // Markdown is not markup the server renders.
+        }
+        assert!(
+            !text.contains("<script>alert"),
+            "{uri} carries a live <script>"
+        );
+        assert!(!text.contains("<img src=x"), "{uri} carries a live <img>");
+        if text.contains("&lt;script&gt;alert") {
+            escaped += 1;
+        }
+    }
+    // The name is shown (escaped) somewhere: on the footprint browser and the treemap at least.
+    assert!(
+        escaped >= 2,
+        "the company name was escaped in {escaped} responses"
+    );
+}
+
+#[tokio::test]
+async fn dashboards_validate_against_the_catalog() {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let session = Session::new(&tables).await.expect("session");
+    let catalog = Catalog::embedded().expect("catalog");
+    let problems = Dashboards::embedded()
+        .expect("dashboards")
+        .check(&catalog, &session)
+        .await;
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // And the check does catch each kind of mistake.
+    let broken = Dashboards::from_files([(
+        "broken",
+        r#"
+title = "Broken"
+description = "One mistake per panel."
+
+[[param]]
+name = "product"
+label = "Product"
+kind = "product"
+
+[[panel]]
+title = "Unknown query"
+query = "hotspot/nope"
+chart = "table"
+
+[[panel]]
+title = "Unbound parameter"
+query = "hotspot/by_tier"
+chart = "table"
+
+[[panel]]
+title = "Missing column"
+query = "footprints/by_company"
+chart = "ranking_bars"
+x = "company_name"
+y = ["no_such_column"]
+
+[[panel]]
+title = "Unknown dashboard parameter"
+query = "footprints/by_company"
+chart = "table"
+params = { company = "$nobody" }
+"#,
+    )])
+    .expect("parses");
+    let problems = broken.check(&catalog, &session).await.join("\n");
+    for needle in [
+        "unknown query \"hotspot/nope\"",
+        "required parameter $product of hotspot/by_tier is not bound",
+        "does not return column \"no_such_column\"",
+        "$nobody is not a parameter of the dashboard",
+    ] {
+        assert!(problems.contains(needle), "{needle:?} not in:\n{problems}");
+    }
+}
+
+fn fresh_store(name: &str) -> std::path::PathBuf {
+    let dir = common::temp_dir(name);
+    mieruka::store::Store::create_or_open(&dir).expect("store");
+    dir
+}
+
+async fn store_app(dir: &Path) -> Router {
+    let tables = mieruka::dataset::load(Some(dir)).expect("load");
+    let state = AppState::new(
+        tables,
+        Some(dir.to_owned()),
+        Some(config(Limits::default())),
+    )
+    .await
+    .expect("state");
+    router(state)
+}
+
+#[tokio::test]
+async fn uploads_go_through_ingest_and_the_atomic_store() {
+    let dir = fresh_store("server-upload");
+    let app = store_app(&dir).await;
+    let admin = Some("admin-secret");
+    let manifest = || std::fs::read(dir.join("manifest.json")).unwrap_or_default();
+
+    // A document the validation rejects: 422, the report says where, nothing is stored.
+    let mut bad = common::v2_example();
+    bad["pcf"]["pCfExcludingBiogenic"] = "lots".into();
+    let before = manifest();
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints?name=bad.json",
+        admin,
+        bad.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    let report = r.json();
+    assert_eq!(report["rejected"], 1, "{report}");
+    assert!(
+        report.to_string().contains("/pcf/pCfExcludingBiogenic"),
+        "{report}"
+    );
+    assert_eq!(manifest(), before, "a rejected upload changed the store");
+
+    // A good one: 200 with the report, stored, and served at once.
+    let good = common::v2_example();
+    let id = good["id"].as_str().expect("id").to_owned();
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints?name=good.json",
+        admin,
+        good.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()["accepted"], 1, "{}", r.text());
+    assert_ne!(manifest(), before);
+    let list = get(&app, "/api/queries/footprints/list", admin)
+        .await
+        .json();
+    assert!(list.to_string().contains(&id), "{list}");
+
+    // Re-sending it is idempotent.
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints",
+        admin,
+        good.to_string().as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let again = get(&app, "/api/queries/footprints/list", admin)
+        .await
+        .json();
+    assert_eq!(
+        again.as_array().map(Vec::len),
+        list.as_array().map(Vec::len)
+    );
+
+    // A restarted server reads what was accepted.
+    let restarted = store_app(&dir).await;
+    let list = get(&restarted, "/api/queries/footprints/list", admin)
+        .await
+        .json();
+    assert!(list.to_string().contains(&id), "{list}");
+}
+
+#[tokio::test]
+async fn ad_hoc_sql_is_read_only_and_limited() {
+    let limits = Limits {
+        sql_seconds: 1,
+        sql_memory_mib: 1,
+        sql_rows: 5,
+        ..Limits::default()
+    };
+    let app = demo_app(Some(config(limits))).await;
+    let sql = |q: &'static str| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                Method::POST,
+                "/api/sql",
+                Some("analyst-secret"),
+                q.as_bytes(),
+            )
+            .await
+        }
+    };
+
+    // 48 footprints in the demo dataset (datasets/pc-supply-chain/README.md).
+    let r = sql("SELECT count(*) AS n FROM footprints").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json()[0]["n"], 48);
+    let r = sql(r#"{"sql": "SELECT count(*) AS n FROM footprints_latest"}"#).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    for (q, why) in [
+        ("CREATE TABLE t AS SELECT 1", "DDL"),
+        ("INSERT INTO footprints SELECT * FROM footprints", "DML"),
+        ("SET datafusion.execution.batch_size = 1", "Statement"),
+        ("SELEC 1", "sql"),
+    ] {
+        let r = sql(q).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.text());
+        assert!(r.text().contains(why), "{q}: {}", r.text());
+    }
+
+    // 48 rows > the limit of 5.
+    let r = sql("SELECT id FROM footprints").await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+
+    // 48³ = 110 592 concatenated ids (~110 bytes each) in one array: far over 1 MiB.
+    let r = sql("SELECT cardinality(array_agg(a.id || b.id || c.id)) FROM footprints a, footprints b, footprints c").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.text().contains("1 MiB"), "{}", r.text());
+
+    // 48⁵ ≈ 255 million joined rows: far more than a second's work.
+    let r = sql("SELECT count(*) FROM footprints a, footprints b, footprints c, footprints d, footprints e WHERE a.id || b.id || c.id || d.id || e.id = 'x'").await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT, "{}", r.text());
+}
