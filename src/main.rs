@@ -192,9 +192,9 @@ enum Command {
     ///   role = "analyst"
     ///   sha256 = "…"                  # printf %s TOKEN | sha256sum
     ///   [[token]]
-    ///   name = "Hinoki Display"
+    ///   name = "Formosa Panel"
     ///   role = "supplier"
-    ///   companies = ["urn:mieruka-demo:company:hinoki-display"]
+    ///   companies = ["urn:mieruka-demo:company:formosa"]
     ///   sha256 = "…"
     ///
     /// Examples:

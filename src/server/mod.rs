@@ -136,6 +136,57 @@ pub(crate) struct Loaded {
     pub tables: Tables,
     pub full: Session,
     per_supplier: Mutex<HashMap<Vec<String>, Session>>,
+    /// Pages and charts rendered from this dataset. The data change only by an upload,
+    /// which replaces the whole `Loaded`, so an entry is never stale.
+    rendered: Mutex<Rendered>,
+}
+
+/// Rendered responses by request, up to [`RENDERED_BYTES`] in all (then emptied).
+#[derive(Default)]
+struct Rendered {
+    by_key: HashMap<String, (&'static str, axum::body::Bytes)>,
+    bytes: usize,
+}
+
+const RENDERED_BYTES: usize = 64 << 20;
+
+impl Loaded {
+    /// A rendered response for `key`, if this dataset has one.
+    pub fn rendered(&self, key: &str) -> Option<Response> {
+        let cache = self.rendered.lock().ok()?;
+        let (content_type, body) = cache.by_key.get(key)?;
+        Some(
+            (
+                [(axum::http::header::CONTENT_TYPE, *content_type)],
+                body.clone(),
+            )
+                .into_response(),
+        )
+    }
+
+    /// Keeps a rendered response and returns it.
+    pub fn keep(&self, key: String, content_type: &'static str, body: Vec<u8>) -> Response {
+        let body = axum::body::Bytes::from(body);
+        if let Ok(mut cache) = self.rendered.lock() {
+            if cache.bytes + body.len() > RENDERED_BYTES {
+                *cache = Rendered::default();
+            }
+            cache.bytes += body.len();
+            cache.by_key.insert(key, (content_type, body.clone()));
+        }
+        ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
+    }
+}
+
+/// The cache key of a rendered response: what was asked, and what the asker may see.
+pub(crate) fn render_key(
+    what: &str,
+    given: &HashMap<String, String>,
+    principal: &Principal,
+) -> String {
+    let mut params: Vec<(&String, &String)> = given.iter().collect();
+    params.sort();
+    format!("{what}\u{0}{params:?}\u{0}{:?}", principal.companies())
 }
 
 /// What every handler shares.
@@ -223,6 +274,7 @@ async fn load(tables: Tables, profile: &Profile) -> Result<Loaded> {
         tables,
         full,
         per_supplier: Mutex::new(HashMap::new()),
+        rendered: Mutex::new(Rendered::default()),
     })
 }
 

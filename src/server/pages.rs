@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::auth::{Principal, require_reader};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, render_key};
 use crate::chart;
 use crate::dashboard::{Dashboard, Panel, ParamKind};
 use crate::output;
@@ -332,6 +332,11 @@ pub(crate) async fn dashboard(
 ) -> Result<Response, ApiError> {
     require_reader(&state, &principal)?;
     let d = state.0.dashboards.get(&id)?.clone();
+    let loaded = state.loaded();
+    let key = render_key(&format!("dashboard/{id}"), &given, &principal);
+    if let Some(hit) = loaded.rendered(&key) {
+        return Ok(hit);
+    }
     let session = state.session(&principal).await?;
     let values = values_for(&session, &d, &given).await;
     let mut panels = Vec::new();
@@ -344,7 +349,8 @@ pub(crate) async fn dashboard(
         (form(&session, &d, &values).await)
         div.panels { @for p in panels { (p) } }
     };
-    Ok(Html(layout(&state, &d.title, body).into_string()).into_response())
+    let page = layout(&state, &d.title, body).into_string();
+    Ok(loaded.keep(key, "text/html; charset=utf-8", page.into_bytes()))
 }
 
 /// `GET /assets/mplus1-regular.otf`: the charts' bundled font, so inline SVG text looks as
@@ -383,6 +389,11 @@ pub(crate) async fn chart(
         .and_then(|i| d.panels.get(i))
         .ok_or_else(not_found)?;
     let spec = panel.chart_spec().ok_or_else(not_found)?;
+    let loaded = state.loaded();
+    let key = render_key(&format!("chart/{path}"), &given, &principal);
+    if let Some(hit) = loaded.rendered(&key) {
+        return Ok(hit);
+    }
     let session = state.session(&principal).await?;
     let values = values_for(&session, &d, &given).await;
     let out = session
@@ -392,16 +403,8 @@ pub(crate) async fn chart(
         )
         .await?;
     match ext {
-        "svg" => Ok((
-            [(header::CONTENT_TYPE, "image/svg+xml")],
-            chart::svg(&spec, &out)?,
-        )
-            .into_response()),
-        "png" => Ok((
-            [(header::CONTENT_TYPE, "image/png")],
-            chart::png(&spec, &out)?,
-        )
-            .into_response()),
+        "svg" => Ok(loaded.keep(key, "image/svg+xml", chart::svg(&spec, &out)?.into_bytes())),
+        "png" => Ok(loaded.keep(key, "image/png", chart::png(&spec, &out)?)),
         _ => Err(not_found()),
     }
 }

@@ -97,3 +97,33 @@ fn footprints_and_queries_run_on_the_bundled_demo() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such query"));
 }
+
+#[test]
+fn serve_without_a_config_refuses_a_public_address() {
+    let out = mieruka()
+        .args(["serve", "--bind", "0.0.0.0:0"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--config"), "{stderr}");
+}
+
+#[test]
+fn serve_rejects_a_config_with_a_bad_token_hash() {
+    let dir = temp_dir("cli-serve-config");
+    let config = dir.join("mieruka.toml");
+    std::fs::write(
+        &config,
+        "[[token]]\nname = \"ops\"\nsha256 = \"not-a-hash\"\nrole = \"admin\"\n",
+    )
+    .expect("write");
+    let out = mieruka()
+        .args(["serve", "--bind", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sha256 must be 64 hex digits"), "{stderr}");
+}

@@ -633,9 +633,17 @@ async fn uploads_go_through_ingest_and_the_atomic_store() {
     );
     assert_eq!(manifest(), before, "a rejected upload changed the store");
 
-    // A good one: 200 with the report, stored, and served at once.
+    // A good one: 200 with the report, stored, and served at once — also on pages rendered
+    // (and kept) before it came.
     let good = common::v2_example();
     let id = good["id"].as_str().expect("id").to_owned();
+    let company = good["companyName"]
+        .as_str()
+        .expect("companyName")
+        .to_owned();
+    let page = get(&app, "/dashboards/footprints", admin).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+    assert!(!page.text().contains(&company));
     let r = send(
         &app,
         Method::POST,
@@ -651,6 +659,11 @@ async fn uploads_go_through_ingest_and_the_atomic_store() {
         .await
         .json();
     assert!(list.to_string().contains(&id), "{list}");
+    let page = get(&app, "/dashboards/footprints", admin).await;
+    assert!(
+        page.text().contains(&company),
+        "the page kept from before the upload was served"
+    );
 
     // Re-sending it is idempotent.
     let r = send(
