@@ -16,6 +16,7 @@ pub mod hotspot;
 pub mod ingest;
 pub mod model;
 pub mod output;
+pub mod pact;
 pub mod query;
 pub mod score;
 pub mod server;

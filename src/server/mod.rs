@@ -34,6 +34,7 @@ use tracing::Level;
 pub use auth::{Principal, Role, hash_token};
 
 use crate::dashboard::Dashboards;
+use crate::pact::{self, PactConfig};
 use crate::query::{Catalog, Session};
 use crate::score::Profile;
 use crate::table::Tables;
@@ -98,6 +99,9 @@ pub struct Config {
     /// API tokens.
     #[serde(default, rename = "token")]
     pub tokens: Vec<TokenEntry>,
+    /// The PACT host: its clients (data recipients) and token lifetime.
+    #[serde(default)]
+    pub pact: PactConfig,
 }
 
 impl Config {
@@ -127,6 +131,10 @@ impl Config {
                 )));
             }
         }
+        config
+            .pact
+            .validate(&path.display().to_string())
+            .map_err(Error::Usage)?;
         Ok(config)
     }
 }
@@ -139,6 +147,8 @@ pub(crate) struct Loaded {
     /// Pages and charts rendered from this dataset. The data change only by an upload,
     /// which replaces the whole `Loaded`, so an entry is never stale.
     rendered: Mutex<Rendered>,
+    /// The footprints the PACT host serves, built on first use.
+    pact_docs: std::sync::OnceLock<Arc<pact::host::Docs>>,
 }
 
 /// Rendered responses by request, up to [`RENDERED_BYTES`] in all (then emptied).
@@ -199,6 +209,8 @@ pub(crate) struct Inner {
     pub loaded: RwLock<Arc<Loaded>>,
     /// Serialises uploads (the store also locks, across processes).
     pub upload: tokio::sync::Mutex<()>,
+    /// Access tokens the PACT host handed out.
+    pub pact_tokens: pact::host::Tokens,
 }
 
 /// The server's state.
@@ -228,7 +240,28 @@ impl AppState {
             profile,
             loaded: RwLock::new(loaded),
             upload: tokio::sync::Mutex::new(()),
+            pact_tokens: pact::host::Tokens::default(),
         })))
+    }
+
+    pub(crate) fn pact_config(&self) -> &PactConfig {
+        static NONE: std::sync::LazyLock<PactConfig> =
+            std::sync::LazyLock::new(PactConfig::default);
+        self.0.config.as_ref().map_or(&NONE, |c| &c.pact)
+    }
+
+    pub(crate) fn pact_tokens(&self) -> &pact::host::Tokens {
+        &self.0.pact_tokens
+    }
+
+    /// The footprints the PACT host serves, from the current dataset.
+    pub(crate) fn pact_docs(&self) -> Result<Arc<pact::host::Docs>> {
+        let loaded = self.loaded();
+        if let Some(d) = loaded.pact_docs.get() {
+            return Ok(d.clone());
+        }
+        let docs = Arc::new(pact::host::Docs::build(&loaded.tables)?);
+        Ok(loaded.pact_docs.get_or_init(|| docs).clone())
     }
 
     pub(crate) fn loaded(&self) -> Arc<Loaded> {
@@ -275,6 +308,7 @@ async fn load(tables: Tables, profile: &Profile) -> Result<Loaded> {
         full,
         per_supplier: Mutex::new(HashMap::new()),
         rendered: Mutex::new(Rendered::default()),
+        pact_docs: std::sync::OnceLock::new(),
     })
 }
 
@@ -348,6 +382,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rank", get(api::rank))
         .route("/api/footprints", post(api::upload))
         .route("/api/sql", post(api::sql))
+        .route("/auth/token", post(pact::host::token))
+        .route(
+            "/.well-known/openid-configuration",
+            get(pact::host::openid_configuration),
+        )
+        .route("/2/footprints", get(pact::host::list_v2))
+        .route("/2/footprints/{id}", get(pact::host::get_v2))
+        .route("/2/events", post(pact::host::events))
+        .route("/3/footprints", get(pact::host::list_v3))
+        .route("/3/footprints/{id}", get(pact::host::get_v3))
+        .route("/3/events", post(pact::host::events))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(RequestBodyLimitLayer::new(limits.body_mib * 1024 * 1024))
         .layer(CompressionLayer::new())

@@ -58,6 +58,39 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
     );
     paths.insert("/login".into(), json!({"get": {"summary": "Keeps a token in a cookie for the dashboards", "parameters": [param("token", "An API token", true, text())],
         "responses": {"303": {"description": "To the index, with the cookie set"}, "401": {"description": "Unknown token"}}}}));
+    // The PACT host (PACT v2.3.3 and v3.0.3 OpenAPI; errors are `{code, message}`).
+    let pact_error = json!({"description": "PACT error", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string", "enum": ["BadRequest", "AccessDenied", "TokenExpired", "NoSuchFootprint", "NotImplemented", "InternalError"]}, "message": {"type": "string"}}}}}});
+    let pact_errors = |ok: Value| json!({"200": ok, "400": pact_error, "401": pact_error, "403": pact_error, "404": pact_error, "500": pact_error});
+    let pf_list = json!({"description": "Footprints as received; `Link: <…>; rel=\"next\"` when more remain", "content": {"application/json": {}}});
+    let pf_one =
+        json!({"description": "`{\"data\": footprint}`", "content": {"application/json": {}}});
+    paths.insert("/auth/token".into(), json!({"post": {"summary": "PACT: OAuth2 client credentials (HTTP Basic; form grant_type=client_credentials)",
+        "responses": {"200": {"description": "access_token, token_type, expires_in"}, "400": {"description": "RFC 6749 error: invalid_request, invalid_client, unsupported_grant_type"}, "401": {"description": "invalid_client: no credentials"}}}}));
+    paths.insert("/.well-known/openid-configuration".into(), json!({"get": {"summary": "PACT: discovery (token_endpoint)", "responses": {"200": json_any.clone()}}}));
+    paths.insert("/2/footprints".into(), json!({"get": {"summary": "PACT v2 ListFootprints", "parameters": [
+        param("limit", "Most footprints per page", false, json!({"type": "integer", "minimum": 0})),
+        param("$filter", "The PACT v2 OData subset: eq ne lt le gt ge, and, productIds/any(…), companyIds/any(…)", false, text())],
+        "responses": pact_errors(pf_list.clone())}}));
+    paths.insert("/2/footprints/{id}".into(), json!({"get": {"summary": "PACT v2 GetFootprint", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": pact_errors(pf_one.clone())}}));
+    paths.insert("/2/events".into(), json!({"post": {"summary": "PACT v2 events (CloudEvents)", "responses": pact_errors(json!({"description": "Accepted"}))}}));
+    paths.insert(
+        "/3/footprints".into(),
+        json!({"get": {"summary": "PACT v3 ListFootprints", "parameters": [
+        param("limit", "Most footprints per page", false, json!({"type": "integer", "minimum": 0})),
+        param("productId", "Repeatable; case-insensitive", false, text()),
+        param("companyId", "Repeatable; case-insensitive", false, text()),
+        param("geography", "Repeatable: region, country or subdivision", false, text()),
+        param("classification", "Repeatable", false, text()),
+        param("validOn", "RFC 3339", false, text()),
+        param("validAfter", "RFC 3339", false, text()),
+        param("validBefore", "RFC 3339", false, text()),
+        param("status", "Active or Deprecated", false, text())],
+        "responses": pact_errors(pf_list)}}),
+    );
+    paths.insert("/3/footprints/{id}".into(), json!({"get": {"summary": "PACT v3 GetFootprint", "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}], "responses": pact_errors(pf_one)}}));
+    paths.insert("/3/events".into(), json!({"post": {"summary": "PACT v3 events (CloudEvents)", "responses": pact_errors(json!({"description": "Accepted"}))}}));
     paths.insert("/api/queries".into(), json!({"get": {"summary": "The query catalog", "responses": with_errors(json_any.clone())}}));
     for q in state.0.catalog.iter() {
         let mut params: Vec<Value> = q

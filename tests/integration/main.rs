@@ -6,6 +6,7 @@ mod common;
 mod generator;
 mod hotspot;
 mod ingest;
+mod pact_host;
 mod query;
 mod score;
 mod server;

@@ -242,6 +242,14 @@ async fn openapi_describes_every_route_and_query() {
         "/api/rank",
         "/api/footprints",
         "/api/sql",
+        "/auth/token",
+        "/.well-known/openid-configuration",
+        "/2/footprints",
+        "/2/footprints/{id}",
+        "/2/events",
+        "/3/footprints",
+        "/3/footprints/{id}",
+        "/3/events",
     ] {
         assert!(paths.contains_key(p), "{p} missing from /openapi.json");
     }

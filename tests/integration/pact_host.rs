@@ -1,0 +1,609 @@
+//! The PACT host API of `mieruka serve`, route by route against the v2.3.3 and v3.0.3
+//! OpenAPI: OAuth2 client credentials, discovery, ListFootprints with pagination and
+//! filters, GetFootprint, events, and the error bodies.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use base64::Engine;
+use mieruka::pact::{PactClient, PactConfig};
+use mieruka::server::{AppState, Config, hash_token, router};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::common::{self, source};
+
+const HOST: &str = "pact.example.test";
+/// A demo product with two PACT v2.3 footprints, FY2023 and FY2024 (`mieruka query "SELECT
+/// id, spec_version, reference_period_start FROM footprints WHERE product_ids[1] = '…'"`).
+const LCD: &str = "urn:mieruka-demo:product:formosa-lcd-cell";
+const FORMOSA: &str = "urn:mieruka-demo:company:formosa";
+
+struct Reply {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::HOST, HOST);
+    for (k, v) in headers {
+        req = req.header(*k, v);
+    }
+    let resp = app
+        .clone()
+        .oneshot(req.body(Body::from(body.to_owned())).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+            panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes))
+        })
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn client(id: &str, companies: &[&str]) -> PactClient {
+    PactClient {
+        id: id.to_owned(),
+        secret_sha256: hash_token(&format!("{id}-secret")),
+        companies: companies.iter().map(|c| (*c).to_owned()).collect(),
+    }
+}
+
+fn config(token_seconds: u64) -> Config {
+    Config {
+        pact: PactConfig {
+            token_seconds,
+            clients: vec![client("buyer", &["*"]), client("panel-buyer", &[FORMOSA])],
+        },
+        ..Config::default()
+    }
+}
+
+async fn demo_app(token_seconds: u64) -> Router {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    router(
+        AppState::new(tables, None, Some(config(token_seconds)))
+            .await
+            .expect("state"),
+    )
+}
+
+fn basic(id: &str, secret: &str) -> (&'static str, String) {
+    let b = base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"));
+    ("authorization", format!("Basic {b}"))
+}
+
+const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
+
+async fn token(app: &Router, id: &str) -> String {
+    let r = call(
+        app,
+        Method::POST,
+        "/auth/token",
+        &[basic(id, &format!("{id}-secret")), (FORM.0, FORM.1.into())],
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+fn bearer(t: &str) -> (&'static str, String) {
+    ("authorization", format!("Bearer {t}"))
+}
+
+#[tokio::test]
+async fn token_endpoint_follows_rfc_6749() {
+    let app = demo_app(3600).await;
+    let form = (FORM.0, FORM.1.to_owned());
+    let cases = [
+        // (headers, body, status, error)
+        (
+            vec![basic("buyer", "buyer-secret"), form.clone()],
+            "grant_type=password",
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+        ),
+        (
+            vec![basic("buyer", "buyer-secret"), form.clone()],
+            "",
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            vec![form.clone()],
+            "grant_type=client_credentials",
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+        ),
+        (
+            vec![basic("buyer", "wrong"), form.clone()],
+            "grant_type=client_credentials",
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+        ),
+        (
+            vec![basic("nobody", "nobody-secret"), form.clone()],
+            "grant_type=client_credentials",
+            StatusCode::BAD_REQUEST,
+            "invalid_client",
+        ),
+    ];
+    for (headers, body, status, error) in cases {
+        let r = call(&app, Method::POST, "/auth/token", &headers, body).await;
+        assert_eq!(r.status, status, "{body}: {}", r.body);
+        assert_eq!(r.body["error"], error, "{}", r.body);
+        assert_eq!(r.headers[header::CACHE_CONTROL], "no-store");
+    }
+    let r = call(
+        &app,
+        Method::POST,
+        "/auth/token",
+        &[basic("buyer", "buyer-secret"), form],
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["token_type"], "bearer");
+    assert_eq!(r.body["expires_in"], 3600);
+    assert_eq!(r.body["access_token"].as_str().map(str::len), Some(64));
+
+    let d = call(
+        &app,
+        Method::GET,
+        "/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(d.status, StatusCode::OK);
+    assert_eq!(
+        d.body["token_endpoint"],
+        format!("http://{HOST}/auth/token")
+    );
+}
+
+#[tokio::test]
+async fn footprint_routes_need_a_valid_token() {
+    let app = demo_app(3600).await;
+    for uri in [
+        "/2/footprints",
+        "/3/footprints",
+        "/2/footprints/91715e5e-fd0b-4d1c-8fab-76290c46e6ed",
+    ] {
+        let r = call(&app, Method::GET, uri, &[], "").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(r.body["code"], "AccessDenied");
+        assert!(r.body["message"].is_string());
+        let r = call(&app, Method::GET, uri, &[bearer("not-a-token")], "").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{uri}");
+        assert_eq!(r.body["code"], "AccessDenied");
+    }
+    // A token that lives 0 seconds has expired when it is used.
+    let app = demo_app(0).await;
+    let t = token(&app, "buyer").await;
+    let r = call(&app, Method::GET, "/2/footprints", &[bearer(&t)], "").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.body["code"], "TokenExpired");
+}
+
+/// Follows `Link: <…>; rel="next"` from `first`; returns the ids of every page and the pages.
+async fn all_pages(app: &Router, token: &str, first: &str) -> (Vec<String>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut next = Some(first.to_owned());
+    while let Some(uri) = next.take() {
+        let r = call(app, Method::GET, &uri, &[bearer(token)], "").await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.body);
+        pages += 1;
+        let data = r.body["data"].as_array().expect("data is an array");
+        ids.extend(
+            data.iter()
+                .map(|d| d["id"].as_str().expect("id").to_owned()),
+        );
+        if let Some(link) = r.headers.get(header::LINK) {
+            let link = link.to_str().expect("ascii");
+            let target = link
+                .strip_prefix('<')
+                .and_then(|l| l.split_once(">; rel=\"next\""))
+                .map(|(t, _)| t)
+                .unwrap_or_else(|| panic!("malformed Link: {link}"));
+            let path = target
+                .strip_prefix(&format!("http://{HOST}"))
+                .unwrap_or_else(|| panic!("Link is not absolute on the request's host: {target}"));
+            next = Some(path.to_owned());
+        }
+        assert!(pages < 100, "pagination does not end");
+    }
+    (ids, pages)
+}
+
+/// The ids of the demo dataset's latest v2 (or v3) footprints, from the footprints table.
+async fn demo_ids(major: &str, company: Option<&str>) -> BTreeSet<String> {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let session = mieruka::query::Session::new(&tables)
+        .await
+        .expect("session");
+    let filter = company
+        .map(|c| format!(" AND array_has(company_ids, '{c}')"))
+        .unwrap_or_default();
+    let out = session
+        .sql(&format!(
+            "SELECT DISTINCT lower(id) AS id FROM footprints WHERE starts_with(spec_version, '{major}.'){filter}"
+        ))
+        .await
+        .expect("sql");
+    let mut ids = BTreeSet::new();
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            ids.insert(mieruka::output::text(b.column(0), r));
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn list_paginates_with_absolute_next_links() {
+    let app = demo_app(3600).await;
+    let t = token(&app, "buyer").await;
+    let (ids, pages) = all_pages(&app, &t, "/2/footprints?limit=7").await;
+    let expected = demo_ids("2", None).await;
+    assert!(
+        expected.len() > 14,
+        "the demo has {} v2 footprints",
+        expected.len()
+    );
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(pages, expected.len().div_ceil(7));
+    let got: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(got.len(), ids.len(), "a footprint came twice");
+    assert_eq!(got, expected);
+
+    // Without a limit: everything at once, no Link.
+    let r = call(&app, Method::GET, "/2/footprints", &[bearer(&t)], "").await;
+    assert_eq!(
+        r.body["data"].as_array().map(Vec::len),
+        Some(expected.len())
+    );
+    assert!(r.headers.get(header::LINK).is_none());
+
+    // A page link can be called again.
+    let again = call(
+        &app,
+        Method::GET,
+        "/2/footprints?limit=7&offset=7",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    let twice = call(
+        &app,
+        Method::GET,
+        "/2/footprints?limit=7&offset=7",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(again.body, twice.body);
+
+    // v3 footprints are listed under /3/.
+    let (ids3, _) = all_pages(&app, &t, "/3/footprints?limit=4").await;
+    assert_eq!(
+        ids3.into_iter().collect::<BTreeSet<_>>(),
+        demo_ids("3", None).await
+    );
+}
+
+#[tokio::test]
+async fn a_client_sees_only_what_its_data_owner_shares() {
+    let app = demo_app(3600).await;
+    let t = token(&app, "panel-buyer").await;
+    let (ids, _) = all_pages(&app, &t, "/2/footprints").await;
+    let (ids3, _) = all_pages(&app, &t, "/3/footprints").await;
+    let mut got: BTreeSet<String> = ids.into_iter().collect();
+    got.extend(ids3);
+    let mut expected = demo_ids("2", Some(FORMOSA)).await;
+    expected.extend(demo_ids("3", Some(FORMOSA)).await);
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+
+    // Another company's footprint: 403, not 404 (it exists, but is not shared).
+    let other = demo_ids("2", None)
+        .await
+        .into_iter()
+        .find(|id| !expected.contains(id))
+        .expect("another footprint");
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/2/footprints/{other}"),
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(r.body["code"], "AccessDenied");
+}
+
+#[tokio::test]
+async fn v2_filters_select_what_the_spec_says() {
+    let app = demo_app(3600).await;
+    let t = token(&app, "buyer").await;
+    let list = |f: &str| {
+        let app = app.clone();
+        let t = t.clone();
+        let uri = format!("/2/footprints?$filter={}", urlencode(f));
+        async move {
+            let r = call(&app, Method::GET, &uri, &[bearer(&t)], "").await;
+            (r.status, r.body)
+        }
+    };
+    // The LCD cell's two footprints.
+    let (s, b) = list(&format!("productIds/any(productId:(productId eq '{LCD}'))")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let data = b["data"].as_array().expect("data");
+    assert_eq!(data.len(), 2, "{b}");
+    assert!(data.iter().all(|d| d["productIds"][0] == LCD));
+
+    // Only the FY2024 one has a reference period starting on or after 2024-04-01.
+    let (_, b) = list(&format!(
+        "productIds/any(p:(p eq '{LCD}')) and (pcf/referencePeriodStart ge '2024-04-01T00:00:00Z')"
+    ))
+    .await;
+    let data = b["data"].as_array().expect("data");
+    assert_eq!(data.len(), 1, "{b}");
+    assert_eq!(
+        data[0]["pcf"]["referencePeriodStart"],
+        "2024-04-01T00:00:00Z"
+    );
+
+    // Every document returned for a country filter has that country, and none is missed.
+    let (_, all) = list("created ge '1970-01-01T00:00:00Z'").await;
+    let all = all["data"].as_array().expect("data").clone();
+    let (_, kr) = list("pcf/geographyCountry eq 'KR'").await;
+    let kr = kr["data"].as_array().expect("data");
+    let expected = all
+        .iter()
+        .filter(|d| d["pcf"]["geographyCountry"] == "KR")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(kr.len(), expected);
+
+    for bad in [
+        "pcf/geographyCountry eq",
+        "pcf/declaredUnit eq 'kilogram'",
+        "a or b",
+    ] {
+        let (s, b) = list(bad).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {b}");
+        assert_eq!(b["code"], "BadRequest");
+        assert!(
+            b["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("$filter"),
+            "{b}"
+        );
+    }
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints?limit=many",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints?colour=red",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The spec's own examples, ingested, served and compared with what was sent.
+#[tokio::test]
+async fn the_spec_examples_come_back_unchanged() {
+    let v2 = common::v2_example();
+    let v3 = common::v3_example();
+    let prepared = common::check(&[
+        source("v2.json", &v2.to_string()),
+        source("v3.json", &v3.to_string()),
+    ]);
+    assert_eq!(prepared.report.rejected, 0, "{:?}", prepared.report.errors);
+    let tables = prepared.to_tables(0).expect("tables");
+    let app = router(
+        AppState::new(tables, None, Some(config(3600)))
+            .await
+            .expect("state"),
+    );
+    let t = token(&app, "buyer").await;
+
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/2/footprints/{}", v2["id"].as_str().unwrap()),
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, json!({ "data": v2 }));
+    let r = call(&app, Method::GET, "/2/footprints", &[bearer(&t)], "").await;
+    assert_eq!(r.body, json!({ "data": [v2] }));
+
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/3/footprints/{}", v3["id"].as_str().unwrap()),
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body, json!({ "data": v3 }));
+    // v3 criteria: OR within one, AND across.
+    let product = v3["productIds"][0].as_str().unwrap();
+    for (query, n) in [
+        (format!("productId={product}&productId=urn:x"), 1),
+        (format!("productId={product}&status=Deprecated"), 0),
+        (format!("productId={}", product.to_uppercase()), 1),
+        ("productId=urn:x".to_owned(), 0),
+    ] {
+        let r = call(
+            &app,
+            Method::GET,
+            &format!("/3/footprints?{query}"),
+            &[bearer(&t)],
+            "",
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{query}: {}", r.body);
+        assert_eq!(r.body["data"].as_array().map(Vec::len), Some(n), "{query}");
+    }
+    let r = call(
+        &app,
+        Method::GET,
+        "/3/footprints?status=Bogus",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["code"], "BadRequest");
+
+    // Unknown and malformed ids.
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints/00000000-0000-4000-8000-000000000000",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["code"], "NoSuchFootprint");
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints/not-a-uuid",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["code"], "BadRequest");
+}
+
+#[tokio::test]
+async fn events_are_checked_and_acknowledged() {
+    let app = demo_app(3600).await;
+    let t = token(&app, "buyer").await;
+    let ce = ("content-type", "application/cloudevents+json".to_owned());
+    let fulfilled =
+        std::fs::read_to_string(common::fixtures().join("pact/v2/pf-response-event.json"))
+            .expect("fixture");
+    let r = call(
+        &app,
+        Method::POST,
+        "/2/events",
+        &[bearer(&t), ce.clone()],
+        &fulfilled,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let published = json!({
+        "type": "org.wbcsd.pathfinder.ProductFootprint.Published.v1",
+        "specversion": "1.0",
+        "id": "EventId",
+        "source": "//EventHostname/EventSubpath",
+        "time": "2022-05-31T17:31:00Z",
+        "data": {"pfIds": ["91715e5e-fd0b-4d1c-8fab-76290c46e6ed"]}
+    });
+    let r = call(
+        &app,
+        Method::POST,
+        "/2/events",
+        &[bearer(&t), ce.clone()],
+        &published.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+
+    let mut no_type = published.clone();
+    no_type.as_object_mut().unwrap().remove("type");
+    let mut unknown = published.clone();
+    unknown["type"] = "org.example.Unknown.v1".into();
+    let mut no_data = published.clone();
+    no_data["data"] = json!({"pfIds": "not a list"});
+    for (body, code) in [
+        ("{".to_owned(), "BadRequest"),
+        (no_type.to_string(), "BadRequest"),
+        (unknown.to_string(), "NotImplemented"),
+        (no_data.to_string(), "BadRequest"),
+    ] {
+        let r = call(
+            &app,
+            Method::POST,
+            "/2/events",
+            &[bearer(&t), ce.clone()],
+            &body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}: {}", r.body);
+        assert_eq!(r.body["code"], code, "{body}");
+    }
+    let r = call(
+        &app,
+        Method::POST,
+        "/2/events",
+        &[ce],
+        &published.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
