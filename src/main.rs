@@ -245,6 +245,65 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ReportFormat,
     },
+    /// Pull footprints from a PACT host into a data directory.
+    ///
+    /// Finds the token endpoint through BASE/.well-known/openid-configuration (else
+    /// BASE/auth/token), authenticates with OAuth2 client credentials, reads every page of
+    /// ListFootprints (following the Link headers), and ingests what arrived in one atomic
+    /// commit, with the same validation as `mieruka ingest`. Answers 5xx and timeouts are
+    /// retried with backoff; an expired token is renewed once. If the pull fails part-way,
+    /// nothing is stored unless --keep-partial.
+    ///
+    /// The secret can come from MIERUKA_PACT_CLIENT_SECRET instead of the command line; it is
+    /// never logged.
+    ///
+    /// Examples:
+    ///   mieruka pull --url http://127.0.0.1:8080 --client-id buyer --data ./gx
+    ///   mieruka pull --url http://pact.local --client-id buyer --data ./gx \
+    ///       --filter "productIds/any(p:(p eq 'urn:gtin:4712345060507'))"
+    ///   mieruka pull --url http://pact.local --client-id buyer --pact-version 3 \
+    ///       --filter "productId=urn:gtin:4712345060507&status=Active" --dry-run
+    Pull {
+        /// The host's base URL (the part before /2/footprints).
+        #[arg(long, value_name = "BASE")]
+        url: String,
+        /// OAuth2 client id.
+        #[arg(long, value_name = "ID")]
+        client_id: String,
+        /// OAuth2 client secret.
+        #[arg(
+            long,
+            value_name = "SECRET",
+            env = "MIERUKA_PACT_CLIENT_SECRET",
+            hide_env_values = true
+        )]
+        client_secret: String,
+        /// v2: a $filter expression (eq ne lt le gt ge, and, productIds/any(…)); v3: query
+        /// criteria such as productId=…&status=Active.
+        #[arg(long, value_name = "EXPR")]
+        filter: Option<String>,
+        /// Which PACT API to read: 2 (/2/footprints) or 3 (/3/footprints).
+        #[arg(long, value_name = "N", default_value = "2", value_parser = clap::value_parser!(u8).range(2..=3))]
+        pact_version: u8,
+        /// Footprints asked for per page.
+        #[arg(long, value_name = "N", default_value = "100")]
+        limit: usize,
+        /// Seconds one request may take.
+        #[arg(long, value_name = "SECONDS", default_value = "30")]
+        timeout: u64,
+        /// Data directory to store into (created if missing).
+        #[arg(long, value_name = "DIR", env = "MIERUKA_DATA")]
+        data: Option<PathBuf>,
+        /// Check what arrives; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// If the pull fails part-way, store the pages that arrived.
+        #[arg(long)]
+        keep_partial: bool,
+        /// Report format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ReportFormat,
+    },
     /// List footprints (the latest version of each, unless --all-versions).
     Footprints {
         #[command(flatten)]
@@ -585,6 +644,77 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             mieruka::server::serve(state, addr).await?;
             Ok(0)
         }
+        Command::Pull {
+            url,
+            client_id,
+            client_secret,
+            filter,
+            pact_version,
+            limit,
+            timeout,
+            data,
+            dry_run,
+            keep_partial,
+            format,
+        } => {
+            if data.is_none() && !dry_run {
+                anyhow::bail!(
+                    "pull needs --data DIR (or MIERUKA_DATA) to store into; --dry-run checks without storing"
+                );
+            }
+            let opts = mieruka::pact::client::PullOptions {
+                url,
+                client_id,
+                client_secret,
+                version: pact_version,
+                filter,
+                limit: limit.max(1),
+                timeout: Duration::from_secs(timeout.max(1)),
+                attempts: 4,
+            };
+            let pulled = mieruka::pact::client::pull(&opts).await?;
+            if let Some(e) = &pulled.error
+                && !keep_partial
+            {
+                anyhow::bail!(
+                    "{e}\nnothing was stored; {} pages ({} footprints) had arrived (--keep-partial stores them)",
+                    pulled.stats.pages,
+                    pulled.stats.footprints
+                );
+            }
+            let report = ingest_sources(
+                &pulled.pages,
+                data.as_deref(),
+                dry_run,
+                &IngestOptions::default(),
+            )?;
+            match format {
+                ReportFormat::Json => outln!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "pull": pulled.stats,
+                        "complete": pulled.error.is_none(),
+                        "ingest": report,
+                    }))?
+                ),
+                ReportFormat::Table => {
+                    outln!(
+                        "pulled {} footprints in {} pages from {} ({} retries, {} token renewals)",
+                        pulled.stats.footprints,
+                        pulled.stats.pages,
+                        opts.url,
+                        pulled.stats.retries,
+                        pulled.stats.token_refreshes
+                    );
+                    print_report(&report, format)?;
+                }
+            }
+            if let Some(e) = pulled.error {
+                eprintln!("mieruka: the pull stopped part-way: {e}; the pages before it were kept");
+                return Ok(1);
+            }
+            Ok(report.exit_code() as u8)
+        }
         Command::Ingest {
             paths,
             data,
@@ -905,6 +1035,16 @@ fn run_ingest(
     for p in paths {
         sources.extend(Source::read_path(p)?);
     }
+    ingest_sources(&sources, data, dry_run, opts)
+}
+
+/// Checks `sources` and, unless `dry_run`, stores them into `data` in one commit.
+fn ingest_sources(
+    sources: &[Source],
+    data: Option<&Path>,
+    dry_run: bool,
+    opts: &IngestOptions,
+) -> anyhow::Result<IngestReport> {
     let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
@@ -927,7 +1067,7 @@ fn run_ingest(
     };
     let result = match (data, dry_run) {
         (Some(dir), false) => {
-            ingest::ingest_into(&Store::create_or_open(dir)?, &sources, opts, &progress)?
+            ingest::ingest_into(&Store::create_or_open(dir)?, sources, opts, &progress)?
         }
         (data, _) => {
             // A dry run checks against the data directory when there is one, and builds the
@@ -936,7 +1076,7 @@ fn run_ingest(
                 Some(dir) if Store::open(dir).is_ok() => Store::open(dir)?.load()?,
                 _ => Tables::default(),
             };
-            let prepared = ingest::prepare(&existing, &sources, opts, &progress)?;
+            let prepared = ingest::prepare(&existing, sources, opts, &progress)?;
             prepared.to_tables(0)?;
             prepared.report
         }

@@ -1,6 +1,7 @@
-//! PACT interoperability: the host API `mieruka serve` offers to data recipients, and the
-//! `$filter` subset of PACT v2.
+//! PACT interoperability: the host API `mieruka serve` offers to data recipients, the client
+//! `mieruka pull` uses to read from other hosts, and the `$filter` subset of PACT v2.
 
+pub mod client;
 pub mod filter;
 pub(crate) mod host;
 

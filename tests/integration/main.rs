@@ -7,6 +7,7 @@ mod generator;
 mod hotspot;
 mod ingest;
 mod pact_host;
+mod pact_pull;
 mod query;
 mod score;
 mod server;

@@ -1,0 +1,372 @@
+//! `mieruka pull`: a PACT data recipient. Discovers the token endpoint through
+//! `/.well-known/openid-configuration` (falling back to `BASE/auth/token`), obtains a token
+//! with client credentials, reads every page of `ListFootprints` (following `Link` headers),
+//! retries 5xx answers and timeouts with backoff, refreshes the token once on `TokenExpired`,
+//! and hands the pages to ingest, which validates them and commits them atomically. A pull
+//! that fails part-way stores nothing unless asked to keep what it has.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, header};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::host::percent_encode;
+use crate::ingest::Source;
+use crate::{Error, Result};
+
+/// What to pull and how.
+#[derive(Debug, Clone)]
+pub struct PullOptions {
+    /// The host's base URL (`https://pact.example.com`).
+    pub url: String,
+    /// OAuth2 client id.
+    pub client_id: String,
+    /// OAuth2 client secret (never logged).
+    pub client_secret: String,
+    /// PACT major version of the API to read: 2 or 3.
+    pub version: u8,
+    /// v2: a `$filter` expression; v3: a query string of criteria (`productId=…&status=Active`).
+    pub filter: Option<String>,
+    /// Page size asked for.
+    pub limit: usize,
+    /// Timeout of one HTTP request.
+    pub timeout: Duration,
+    /// Attempts per request on 5xx answers and timeouts.
+    pub attempts: u32,
+}
+
+/// What a pull did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PullStats {
+    /// Pages read.
+    pub pages: usize,
+    /// Footprints received.
+    pub footprints: usize,
+    /// Requests retried after a 5xx answer or a timeout.
+    pub retries: usize,
+    /// Tokens obtained again after `TokenExpired`.
+    pub token_refreshes: usize,
+    /// The token endpoint used.
+    pub token_endpoint: String,
+}
+
+/// The pages read, each as a PACT list response, and how it went. `error` is set when the
+/// pull stopped part-way; `pages` then holds what arrived before.
+#[derive(Debug)]
+pub struct Pulled {
+    /// One ingest source per page.
+    pub pages: Vec<Source>,
+    /// Counters.
+    pub stats: PullStats,
+    /// Why the pull stopped early, if it did.
+    pub error: Option<Error>,
+}
+
+struct Http {
+    client: Client<HttpConnector, Full<Bytes>>,
+    timeout: Duration,
+    attempts: u32,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Http {
+    async fn once(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &[(header::HeaderName, String)],
+        body: &[u8],
+    ) -> std::result::Result<Answer, String> {
+        let mut req = Request::builder().method(method.clone()).uri(uri.clone());
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let req = req
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .map_err(|e| e.to_string())?;
+        let call = async {
+            let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
+            Ok::<_, String>(Answer {
+                status: parts.status,
+                headers: parts.headers,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(r) => r,
+            Err(_) => Err(format!("no answer within {} s", self.timeout.as_secs())),
+        }
+    }
+
+    /// A request with retries on 5xx answers, timeouts and connection failures.
+    async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(header::HeaderName, String)],
+        body: &[u8],
+        stats: &mut PullStats,
+    ) -> Result<Answer> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| Error::Usage(format!("{url:?} is not a URL: {e}")))?;
+        if uri.scheme_str() == Some("https") {
+            return Err(Error::Usage(format!(
+                "{url}: this build of mieruka pulls over plain HTTP only; reach an HTTPS host through a local TLS proxy"
+            )));
+        }
+        let mut delay = Duration::from_millis(250);
+        let mut last = String::new();
+        for attempt in 1..=self.attempts.max(1) {
+            if attempt > 1 {
+                stats.retries += 1;
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            match self.once(&method, &uri, headers, body).await {
+                Ok(a) if a.status.is_server_error() => {
+                    last = format!("{} {}", a.status, String::from_utf8_lossy(&a.body));
+                }
+                Ok(a) => return Ok(a),
+                Err(e) => last = e,
+            }
+            tracing::info!(url, attempt, "pull: retrying after {last}");
+        }
+        Err(Error::Usage(format!(
+            "{method} {url} failed {} times; last: {last}",
+            self.attempts.max(1)
+        )))
+    }
+}
+
+fn base64(s: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+/// Finds the token endpoint: openid-configuration's `token_endpoint`, else `BASE/auth/token`.
+async fn token_endpoint(http: &Http, base: &str, stats: &mut PullStats) -> Result<String> {
+    let url = format!("{base}/.well-known/openid-configuration");
+    if let Ok(a) = http.send(Method::GET, &url, &[], b"", stats).await
+        && a.status == StatusCode::OK
+        && let Ok(v) = serde_json::from_slice::<Value>(&a.body)
+        && let Some(t) = v["token_endpoint"].as_str()
+    {
+        return Ok(t.to_owned());
+    }
+    Ok(format!("{base}/auth/token"))
+}
+
+async fn get_token(
+    http: &Http,
+    endpoint: &str,
+    opts: &PullOptions,
+    stats: &mut PullStats,
+) -> Result<String> {
+    let auth = base64(&format!("{}:{}", opts.client_id, opts.client_secret));
+    let a = http
+        .send(
+            Method::POST,
+            endpoint,
+            &[
+                (header::AUTHORIZATION, format!("Basic {auth}")),
+                (
+                    header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded".into(),
+                ),
+                (header::ACCEPT, "application/json".into()),
+            ],
+            b"grant_type=client_credentials",
+            stats,
+        )
+        .await?;
+    let v: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
+    if a.status != StatusCode::OK {
+        let why = v["error"].as_str().unwrap_or("no OAuth2 error given");
+        return Err(Error::Usage(format!(
+            "{endpoint} refused client {:?}: {} {why}{}",
+            opts.client_id,
+            a.status,
+            v["error_description"]
+                .as_str()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
+        )));
+    }
+    v["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| Error::Usage(format!("{endpoint} answered without an access_token")))
+}
+
+/// The `rel="next"` target of a `Link` header.
+fn next_link(headers: &HeaderMap) -> Option<String> {
+    let link = headers.get(header::LINK)?.to_str().ok()?;
+    link.split(',').find_map(|part| {
+        let (target, params) = part.trim().split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_owned())
+    })
+}
+
+/// Reads every page. Never fails outright after the token: a failure part-way is returned
+/// in [`Pulled::error`] with the pages read before it.
+pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
+    let http = Http {
+        client: Client::builder(TokioExecutor::new()).build_http(),
+        timeout: opts.timeout,
+        attempts: opts.attempts,
+    };
+    let base = opts.url.trim_end_matches('/').to_owned();
+    let mut stats = PullStats::default();
+    let endpoint = token_endpoint(&http, &base, &mut stats).await?;
+    stats.token_endpoint = endpoint.clone();
+    let mut token = get_token(&http, &endpoint, opts, &mut stats).await?;
+    let mut query = vec![format!("limit={}", opts.limit)];
+    match (opts.version, &opts.filter) {
+        (2, Some(f)) => query.push(format!("$filter={}", percent_encode(f))),
+        (_, Some(f)) => query.push(f.trim_start_matches('?').to_owned()),
+        _ => {}
+    }
+    let mut next = Some(format!(
+        "{base}/{}/footprints?{}",
+        opts.version,
+        query.join("&")
+    ));
+    let mut pages = Vec::new();
+    let mut refreshed = false;
+    while let Some(url) = next.take() {
+        let answer = http
+            .send(
+                Method::GET,
+                &url,
+                &[
+                    (header::AUTHORIZATION, format!("Bearer {token}")),
+                    (header::ACCEPT, "application/json".into()),
+                ],
+                b"",
+                &mut stats,
+            )
+            .await;
+        let a = match answer {
+            Ok(a) => a,
+            Err(e) => {
+                return Ok(Pulled {
+                    pages,
+                    stats,
+                    error: Some(e),
+                });
+            }
+        };
+        let body: Value = serde_json::from_slice(&a.body).unwrap_or(Value::Null);
+        if a.status == StatusCode::UNAUTHORIZED && body["code"] == "TokenExpired" && !refreshed {
+            refreshed = true;
+            stats.token_refreshes += 1;
+            match get_token(&http, &endpoint, opts, &mut stats).await {
+                Ok(t) => token = t,
+                Err(e) => {
+                    return Ok(Pulled {
+                        pages,
+                        stats,
+                        error: Some(e),
+                    });
+                }
+            }
+            next = Some(url);
+            continue;
+        }
+        if a.status != StatusCode::OK {
+            let e = Error::Usage(format!(
+                "GET {url}: {} {} {}",
+                a.status,
+                body["code"].as_str().unwrap_or_default(),
+                body["message"].as_str().unwrap_or_default()
+            ));
+            return Ok(Pulled {
+                pages,
+                stats,
+                error: Some(e),
+            });
+        }
+        let Some(data) = body["data"].as_array() else {
+            let e = Error::Usage(format!("GET {url}: the answer has no data array"));
+            return Ok(Pulled {
+                pages,
+                stats,
+                error: Some(e),
+            });
+        };
+        refreshed = false;
+        stats.pages += 1;
+        stats.footprints += data.len();
+        pages.push(Source {
+            name: format!("pull {url}"),
+            bytes: a.body.to_vec(),
+        });
+        next = next_link(&a.headers);
+        if next.is_some() && stats.pages > 100_000 {
+            let e = Error::Usage(format!("{base}: more than 100,000 pages; stopping"));
+            return Ok(Pulled {
+                pages,
+                stats,
+                error: Some(e),
+            });
+        }
+    }
+    Ok(Pulled {
+        pages,
+        stats,
+        error: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::LINK,
+            "<https://a.example/2/footprints?limit=2&offset=2>; rel=\"next\""
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(
+            next_link(&h).as_deref(),
+            Some("https://a.example/2/footprints?limit=2&offset=2")
+        );
+        h.insert(
+            header::LINK,
+            "<https://a.example/x>; rel=\"prev\", <https://a.example/y>; rel=next"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(next_link(&h).as_deref(), Some("https://a.example/y"));
+        h.insert(
+            header::LINK,
+            "<https://a.example/x>; rel=\"prev\"".parse().unwrap(),
+        );
+        assert_eq!(next_link(&h), None);
+    }
+}

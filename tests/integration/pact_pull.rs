@@ -1,0 +1,283 @@
+//! `mieruka pull` against PACT hosts on loopback sockets: mieruka's own host (the round
+//! trip), and small hosts that misbehave on purpose (5xx, expired tokens, no discovery).
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use mieruka::ingest::IngestOptions;
+use mieruka::pact::client::{PullOptions, pull};
+use mieruka::pact::{PactClient, PactConfig};
+use mieruka::server::{AppState, Config, hash_token, router};
+use serde_json::json;
+
+use crate::common;
+
+async fn spawn(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
+    PullOptions {
+        url: format!("http://{addr}"),
+        client_id: id.to_owned(),
+        client_secret: secret.to_owned(),
+        version: 2,
+        filter: None,
+        limit: 5,
+        timeout: Duration::from_secs(10),
+        attempts: 3,
+    }
+}
+
+async fn own_host(token_seconds: u64) -> SocketAddr {
+    let config = Config {
+        pact: PactConfig {
+            token_seconds,
+            clients: vec![PactClient {
+                id: "buyer".into(),
+                secret_sha256: hash_token("buyer-secret"),
+                companies: vec!["*".into()],
+            }],
+        },
+        ..Config::default()
+    };
+    let tables = mieruka::dataset::load(None).expect("demo");
+    spawn(router(
+        AppState::new(tables, None, Some(config))
+            .await
+            .expect("state"),
+    ))
+    .await
+}
+
+/// Ids of the demo dataset's PACT v2 footprints.
+async fn demo_v2_ids() -> BTreeSet<String> {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let session = mieruka::query::Session::new(&tables)
+        .await
+        .expect("session");
+    let out = session
+        .sql("SELECT DISTINCT lower(id) FROM footprints WHERE starts_with(spec_version, '2.')")
+        .await
+        .expect("sql");
+    let mut ids = BTreeSet::new();
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            ids.insert(mieruka::output::text(b.column(0), r));
+        }
+    }
+    ids
+}
+
+#[tokio::test]
+async fn round_trip_through_the_own_host() {
+    let addr = own_host(3600).await;
+    let pulled = pull(&options(addr, "buyer", "buyer-secret"))
+        .await
+        .expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    let expected = demo_v2_ids().await;
+    assert_eq!(pulled.stats.footprints, expected.len());
+    assert_eq!(pulled.stats.pages, expected.len().div_ceil(5));
+    assert!(pulled.stats.pages >= 3);
+    assert_eq!(
+        pulled.stats.token_endpoint,
+        format!("http://{addr}/auth/token")
+    );
+
+    // Ingested into a fresh data directory: the same footprints, nothing rejected.
+    let dir = common::temp_dir("pull-round-trip");
+    let store = mieruka::store::Store::create_or_open(&dir).expect("store");
+    let report =
+        mieruka::ingest::ingest_into(&store, &pulled.pages, &IngestOptions::default(), &|_| {})
+            .expect("ingest");
+    assert_eq!(report.rejected, 0, "{:?}", report.errors);
+    assert_eq!(report.footprints, expected.len());
+    let tables = store.load().expect("load");
+    let session = mieruka::query::Session::new(&tables)
+        .await
+        .expect("session");
+    let out = session
+        .sql("SELECT DISTINCT lower(id) FROM footprints")
+        .await
+        .expect("sql");
+    let mut got = BTreeSet::new();
+    for b in &out.batches {
+        for r in 0..b.num_rows() {
+            got.insert(mieruka::output::text(b.column(0), r));
+        }
+    }
+    assert_eq!(got, expected);
+
+    // With a filter: the LCD cell's two footprints (see pact_host.rs).
+    let mut o = options(addr, "buyer", "buyer-secret");
+    o.filter = Some("productIds/any(p:(p eq 'urn:mieruka-demo:product:formosa-lcd-cell'))".into());
+    let pulled = pull(&o).await.expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    assert_eq!(pulled.stats.footprints, 2);
+}
+
+#[tokio::test]
+async fn bad_credentials_and_expired_tokens() {
+    let addr = own_host(3600).await;
+    let e = pull(&options(addr, "buyer", "wrong"))
+        .await
+        .expect_err("refused");
+    assert!(e.to_string().contains("invalid_client"), "{e}");
+
+    // Tokens that expire at once: renewed once, then the pull stops with TokenExpired.
+    let addr = own_host(0).await;
+    let pulled = pull(&options(addr, "buyer", "buyer-secret"))
+        .await
+        .expect("pull");
+    assert_eq!(pulled.stats.token_refreshes, 1);
+    let e = pulled.error.expect("stopped");
+    assert!(e.to_string().contains("TokenExpired"), "{e}");
+    assert!(pulled.pages.is_empty());
+}
+
+/// A host with no discovery document whose list answers 503 `failures` times first, and
+/// whose second page always fails when `second_page_fails`.
+fn flaky_host(failures: usize, second_page_fails: bool) -> (Router, Arc<AtomicUsize>) {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let doc = common::v2_example();
+    let counter = calls.clone();
+    let list = move |headers: HeaderMap, uri: axum::http::Uri| {
+        let counter = counter.clone();
+        let doc = doc.clone();
+        async move {
+            if headers
+                .get(header::AUTHORIZATION)
+                .and_then(|h| h.to_str().ok())
+                != Some("Bearer t0k3n")
+            {
+                return (
+                    StatusCode::FORBIDDEN,
+                    axum::Json(json!({"code": "AccessDenied", "message": "no"})),
+                )
+                    .into_response();
+            }
+            let n = counter.fetch_add(1, Ordering::SeqCst);
+            if n < failures {
+                return (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response();
+            }
+            let second = uri.query().unwrap_or_default().contains("offset=1");
+            if second && second_page_fails {
+                return (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::Json(json!({"code": "InternalError", "message": "down"})),
+                )
+                    .into_response();
+            }
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let mut r = axum::Json(json!({"data": [doc]})).into_response();
+            if !second {
+                let link = format!("<http://{host}/2/footprints?limit=1&offset=1>; rel=\"next\"");
+                r.headers_mut()
+                    .insert(header::LINK, link.parse().expect("link"));
+            }
+            r
+        }
+    };
+    let app = Router::new()
+        .route(
+            "/auth/token",
+            post(|| async { axum::Json(json!({"access_token": "t0k3n", "token_type": "bearer"})) }),
+        )
+        .route("/2/footprints", get(list));
+    (app, calls)
+}
+
+#[tokio::test]
+async fn retries_5xx_and_falls_back_to_auth_token() {
+    let (app, calls) = flaky_host(2, false);
+    let addr = spawn(app).await;
+    let pulled = pull(&options(addr, "any", "any")).await.expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    // Discovery answered 404, so the token came from BASE/auth/token.
+    assert_eq!(
+        pulled.stats.token_endpoint,
+        format!("http://{addr}/auth/token")
+    );
+    // Two 503s, then page one; then page two.
+    assert_eq!(pulled.stats.retries, 2);
+    assert_eq!(calls.load(Ordering::SeqCst), 4);
+    assert_eq!(pulled.stats.pages, 2);
+}
+
+#[tokio::test]
+async fn a_pull_that_fails_part_way_stores_nothing_unless_asked() {
+    let (app, _) = flaky_host(0, true);
+    let addr = spawn(app).await;
+    let pulled = pull(&options(addr, "any", "any")).await.expect("pull");
+    assert_eq!(pulled.stats.pages, 1);
+    assert_eq!(pulled.stats.retries, 2, "3 attempts at the failing page");
+    assert!(pulled.error.is_some());
+
+    // The CLI: without --keep-partial nothing is stored; with it, the first page is.
+    let dir = common::temp_dir("pull-partial");
+    let data = dir.join("data");
+    let run = |extra: &'static [&'static str]| {
+        let data = data.clone();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+                .env_remove("MIERUKA_DATA")
+                .args([
+                    "pull",
+                    "--url",
+                    &format!("http://{addr}"),
+                    "--client-id",
+                    "any",
+                    "--client-secret",
+                    "any",
+                    "--data",
+                ])
+                .arg(&data)
+                .args(extra)
+                .output()
+                .expect("run")
+        })
+    };
+    let out = run(&[]).await.expect("join");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("nothing was stored"), "{stderr}");
+    assert!(!data.join("manifest.json").exists());
+
+    let out = run(&["--keep-partial", "--format", "json"])
+        .await
+        .expect("join");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["complete"], false);
+    assert_eq!(report["ingest"]["footprints"], 1, "{report}");
+    assert!(data.join("manifest.json").exists());
+}
