@@ -196,10 +196,18 @@ enum Command {
     ///   role = "supplier"
     ///   companies = ["urn:mieruka-demo:company:formosa"]
     ///   sha256 = "…"
+    ///   [[pact.client]]               # a PACT data recipient (/2/footprints, /3/footprints)
+    ///   id = "buyer-kaede"
+    ///   secret_sha256 = "…"           # printf %s SECRET | sha256sum
+    ///   companies = ["*"]             # whose footprints it may read
+    ///
+    /// Other addresses than loopback need HTTPS (--tls-cert, --tls-key), or
+    /// `plain_http = true` in the config behind a TLS-terminating proxy.
     ///
     /// Examples:
     ///   mieruka serve
-    ///   mieruka serve --data ./gx --config mieruka.toml --bind 0.0.0.0:8080
+    ///   mieruka serve --data ./gx --config mieruka.toml --bind 0.0.0.0:8443 \
+    ///       --tls-cert cert.pem --tls-key key.pem
     #[command(verbatim_doc_comment)]
     Serve {
         #[command(flatten)]
@@ -210,6 +218,12 @@ enum Command {
         /// Server config (TOML): tokens, roles, limits, scoring profile.
         #[arg(long, value_name = "FILE", env = "MIERUKA_CONFIG")]
         config: Option<PathBuf>,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first).
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The private key of --tls-cert (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Check PACT footprints and BOM CSVs and store them in a data directory.
     ///
@@ -300,6 +314,9 @@ enum Command {
         /// If the pull fails part-way, store the pages that arrived.
         #[arg(long)]
         keep_partial: bool,
+        /// Trust this CA certificate (PEM) too, besides the built-in Mozilla roots.
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
         /// Report format.
         #[arg(long, value_enum, default_value = "table")]
         format: ReportFormat,
@@ -627,7 +644,13 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
-        Command::Serve { data, bind, config } => {
+        Command::Serve {
+            data,
+            bind,
+            config,
+            tls_cert,
+            tls_key,
+        } => {
             let config = config
                 .as_deref()
                 .map(mieruka::server::Config::load)
@@ -639,9 +662,14 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                     .with_context(|| format!("bind = {b:?} in the config: expected HOST:PORT"))?,
                 (None, None) => std::net::SocketAddr::from(([127, 0, 0, 1], 8080)),
             };
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(c), Some(k)) => Some((c.as_path(), k.as_path())),
+                (None, None) => None,
+                _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+            };
             let tables = dataset::load(data.data.as_deref())?;
             let state = mieruka::server::AppState::new(tables, data.data.clone(), config).await?;
-            mieruka::server::serve(state, addr).await?;
+            mieruka::server::serve(state, addr, tls).await?;
             Ok(0)
         }
         Command::Pull {
@@ -655,6 +683,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             data,
             dry_run,
             keep_partial,
+            ca_cert,
             format,
         } => {
             if data.is_none() && !dry_run {
@@ -671,6 +700,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 limit: limit.max(1),
                 timeout: Duration::from_secs(timeout.max(1)),
                 attempts: 4,
+                ca_cert,
             };
             let pulled = mieruka::pact::client::pull(&opts).await?;
             if let Some(e) = &pulled.error

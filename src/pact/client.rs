@@ -3,13 +3,17 @@
 //! with client credentials, reads every page of `ListFootprints` (following `Link` headers),
 //! retries 5xx answers and timeouts with backoff, refreshes the token once on `TokenExpired`,
 //! and hands the pages to ingest, which validates them and commits them atomically. A pull
-//! that fails part-way stores nothing unless asked to keep what it has.
+//! that fails part-way stores nothing unless asked to keep what it has. HTTPS through rustls
+//! trusts the Mozilla roots (compiled in) and any CA certificate given.
 
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, Request, StatusCode, Uri, header};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -39,6 +43,8 @@ pub struct PullOptions {
     pub timeout: Duration,
     /// Attempts per request on 5xx answers and timeouts.
     pub attempts: u32,
+    /// Certificates (PEM) to trust besides the Mozilla roots, for a private CA.
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// What a pull did.
@@ -69,7 +75,7 @@ pub struct Pulled {
 }
 
 struct Http {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
     timeout: Duration,
     attempts: u32,
 }
@@ -96,7 +102,7 @@ impl Http {
             .body(Full::new(Bytes::copy_from_slice(body)))
             .map_err(|e| e.to_string())?;
         let call = async {
-            let resp = self.client.request(req).await.map_err(|e| e.to_string())?;
+            let resp = self.client.request(req).await.map_err(|e| chain(&e))?;
             let (parts, body) = resp.into_parts();
             let body = body.collect().await.map_err(|e| e.to_string())?.to_bytes();
             Ok::<_, String>(Answer {
@@ -123,11 +129,6 @@ impl Http {
         let uri: Uri = url
             .parse()
             .map_err(|e| Error::Usage(format!("{url:?} is not a URL: {e}")))?;
-        if uri.scheme_str() == Some("https") {
-            return Err(Error::Usage(format!(
-                "{url}: this build of mieruka pulls over plain HTTP only; reach an HTTPS host through a local TLS proxy"
-            )));
-        }
         let mut delay = Duration::from_millis(250);
         let mut last = String::new();
         for attempt in 1..=self.attempts.max(1) {
@@ -150,6 +151,46 @@ impl Http {
             self.attempts.max(1)
         )))
     }
+}
+
+/// An error with its causes (hyper's own message is only "client error (Connect)").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// HTTP and HTTPS (rustls; the Mozilla roots and `ca_cert`).
+fn connector(ca_cert: Option<&std::path::Path>) -> Result<HttpsConnector<HttpConnector>> {
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_cert {
+        for cert in crate::server::tls::certificates(path)? {
+            roots.add(cert).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: not a usable CA certificate: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Internal(format!("TLS: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .build())
 }
 
 fn base64(s: &str) -> String {
@@ -232,7 +273,7 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 /// in [`Pulled::error`] with the pages read before it.
 pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
     let http = Http {
-        client: Client::builder(TokioExecutor::new()).build_http(),
+        client: Client::builder(TokioExecutor::new()).build(connector(opts.ca_cert.as_deref())?),
         timeout: opts.timeout,
         attempts: opts.attempts,
     };

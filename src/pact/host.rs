@@ -157,8 +157,9 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     r
 }
 
-/// The base URL of the request: `https` behind a proxy that says so, else `http`.
-fn base_url(headers: &HeaderMap) -> String {
+/// The base URL of the request: `https` when the server terminates TLS or a proxy in front
+/// says so (`X-Forwarded-Proto`), else `http`.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -167,7 +168,7 @@ fn base_url(headers: &HeaderMap) -> String {
         .get("x-forwarded-proto")
         .and_then(|h| h.to_str().ok())
         .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
+        .unwrap_or(if state.https() { "https" } else { "http" });
     format!("{proto}://{host}")
 }
 
@@ -307,8 +308,11 @@ pub fn percent_encode(s: &str) -> String {
 }
 
 /// `GET /.well-known/openid-configuration`.
-pub(crate) async fn openid_configuration(headers: HeaderMap) -> Response {
-    let base = base_url(&headers);
+pub(crate) async fn openid_configuration(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Response {
+    let base = base_url(&state, &headers);
     axum::Json(json!({
         "issuer": base,
         "token_endpoint": format!("{base}/auth/token"),
@@ -661,7 +665,7 @@ fn list_response(
         query.push(format!("offset={end}"));
         let link = format!(
             "<{}/{major}/footprints?{}>; rel=\"next\"",
-            base_url(headers),
+            base_url(state, headers),
             query.join("&")
         );
         if let Ok(v) = HeaderValue::from_str(&link) {

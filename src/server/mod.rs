@@ -12,6 +12,7 @@ mod api;
 mod auth;
 mod openapi;
 mod pages;
+pub mod tls;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -102,6 +103,9 @@ pub struct Config {
     /// The PACT host: its clients (data recipients) and token lifetime.
     #[serde(default)]
     pub pact: PactConfig,
+    /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
+    #[serde(default)]
+    pub plain_http: bool,
 }
 
 impl Config {
@@ -211,6 +215,8 @@ pub(crate) struct Inner {
     pub upload: tokio::sync::Mutex<()>,
     /// Access tokens the PACT host handed out.
     pub pact_tokens: pact::host::Tokens,
+    /// Whether requests arrive over TLS (for absolute links the server writes).
+    pub https: std::sync::atomic::AtomicBool,
 }
 
 /// The server's state.
@@ -241,7 +247,18 @@ impl AppState {
             loaded: RwLock::new(loaded),
             upload: tokio::sync::Mutex::new(()),
             pact_tokens: pact::host::Tokens::default(),
+            https: std::sync::atomic::AtomicBool::new(false),
         })))
+    }
+
+    /// Says the server is reached over HTTPS, so absolute links (PACT pagination, discovery)
+    /// say `https`. [`serve`] sets it when it terminates TLS.
+    pub fn set_https(&self, on: bool) {
+        self.0.https.store(on, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub(crate) fn https(&self) -> bool {
+        self.0.https.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub(crate) fn pact_config(&self) -> &PactConfig {
@@ -412,25 +429,54 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves `state` on `addr` until SIGINT or SIGTERM. Without a config, only loopback
-/// addresses are allowed.
-pub async fn serve(state: AppState, addr: SocketAddr) -> Result<()> {
-    if state.0.config.is_none() && !addr.ip().is_loopback() {
-        return Err(Error::Usage(format!(
-            "refusing to serve on {addr} without a config: without tokens the server is open to anyone who reaches it. Bind 127.0.0.1, or pass --config with tokens"
-        )));
+/// Serves `state` on `addr` until SIGINT or SIGTERM, over HTTPS when `tls` gives a
+/// certificate and key (PEM). Without a config only loopback addresses are allowed; plain
+/// HTTP on other addresses needs `plain_http = true` in the config (for a TLS-terminating
+/// proxy in front).
+pub async fn serve(state: AppState, addr: SocketAddr, tls: Option<(&Path, &Path)>) -> Result<()> {
+    let loopback = addr.ip().is_loopback();
+    match &state.0.config {
+        None if !loopback => {
+            return Err(Error::Usage(format!(
+                "refusing to serve on {addr} without a config: without tokens the server is open to anyone who reaches it. Bind 127.0.0.1, or pass --config with tokens"
+            )));
+        }
+        Some(c) if !loopback && tls.is_none() && !c.plain_http => {
+            return Err(Error::Usage(format!(
+                "refusing plain HTTP on {addr}: tokens and footprints would cross the network unencrypted (PACT requires HTTPS). Pass --tls-cert and --tls-key, or set plain_http = true in the config behind a TLS-terminating proxy"
+            )));
+        }
+        _ => {}
     }
+    let tls_config = match tls {
+        Some((cert, key)) => Some(tls::server_config(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Usage(format!("cannot bind {addr}: {e}")))?;
     let bound = listener
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?;
-    eprintln!("mieruka: serving on http://{bound}/ (Ctrl-C to stop)");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| Error::Internal(format!("server: {e}")))
+    state.set_https(tls_config.is_some());
+    let app = router(state);
+    let served = match tls_config {
+        Some(config) => {
+            eprintln!("mieruka: serving on https://{bound}/ (Ctrl-C to stop)");
+            let listener = tls::TlsListener::new(listener, config)
+                .map_err(|e| Error::Internal(format!("TLS listener: {e}")))?;
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown())
+                .await
+        }
+        None => {
+            eprintln!("mieruka: serving on http://{bound}/ (Ctrl-C to stop)");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown())
+                .await
+        }
+    };
+    served.map_err(|e| Error::Internal(format!("server: {e}")))
 }
 
 async fn shutdown() {

@@ -127,3 +127,25 @@ fn serve_rejects_a_config_with_a_bad_token_hash() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("sha256 must be 64 hex digits"), "{stderr}");
 }
+
+#[test]
+fn serve_with_a_config_refuses_plain_http_off_loopback() {
+    let dir = temp_dir("cli-serve-plain");
+    let config = dir.join("mieruka.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[token]]\nname = \"ops\"\nsha256 = \"{}\"\nrole = \"admin\"\n",
+            "0".repeat(64)
+        ),
+    )
+    .expect("write");
+    let out = mieruka()
+        .args(["serve", "--bind", "0.0.0.0:0", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--tls-cert"), "{stderr}");
+}

@@ -40,6 +40,7 @@ fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
         limit: 5,
         timeout: Duration::from_secs(10),
         attempts: 3,
+        ca_cert: None,
     }
 }
 
@@ -280,4 +281,52 @@ async fn a_pull_that_fails_part_way_stores_nothing_unless_asked() {
     assert_eq!(report["complete"], false);
     assert_eq!(report["ingest"]["footprints"], 1, "{report}");
     assert!(data.join("manifest.json").exists());
+}
+
+#[tokio::test]
+async fn pulls_over_https_from_a_host_with_a_private_ca() {
+    let tls = common::fixtures().join("tls");
+    let config = Config {
+        pact: PactConfig {
+            token_seconds: 3600,
+            clients: vec![PactClient {
+                id: "buyer".into(),
+                secret_sha256: hash_token("buyer-secret"),
+                companies: vec!["*".into()],
+            }],
+        },
+        ..Config::default()
+    };
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let state = AppState::new(tables, None, Some(config))
+        .await
+        .expect("state");
+    state.set_https(true);
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = tcp.local_addr().expect("addr");
+    let server_tls =
+        mieruka::server::tls::server_config(&tls.join("cert.pem"), &tls.join("key.pem"))
+            .expect("certificate and key");
+    let listener = mieruka::server::tls::TlsListener::new(tcp, server_tls).expect("listener");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router(state)).await;
+    });
+
+    let mut o = options(addr, "buyer", "buyer-secret");
+    o.url = format!("https://{addr}");
+    o.attempts = 1;
+    // Not signed by a CA it trusts: refused, and the message says why.
+    let e = pull(&o).await.expect_err("untrusted");
+    assert!(e.to_string().contains("UnknownIssuer"), "{e}");
+
+    o.ca_cert = Some(tls.join("ca.pem"));
+    let pulled = pull(&o).await.expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    assert_eq!(pulled.stats.footprints, demo_v2_ids().await.len());
+    assert_eq!(
+        pulled.stats.token_endpoint,
+        format!("https://{addr}/auth/token")
+    );
 }
