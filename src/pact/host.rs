@@ -762,9 +762,9 @@ fn event_kind(t: &str) -> Option<&'static str> {
     })
 }
 
-/// `POST /2/events` and `/3/events`: CloudEvents. Each event is checked and acknowledged;
-/// `Published` and `Rejected` are logged, `Fulfilled` carries footprints that are logged by
-/// id, and a `RequestCreated` is logged for the data owner.
+/// `POST /2/events` and `/3/events`: CloudEvents. Each event is checked; `Published`,
+/// `Fulfilled` and `Rejected` are acknowledged and logged; a `RequestCreated` is declined at
+/// once with `NotImplemented` (see below).
 pub(crate) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -809,7 +809,9 @@ pub(crate) async fn events(
                 .is_some_and(|a| a.iter().all(Value::is_string))
                 || data["productFootprintIds"].is_array(),
         )?,
-        "request_created" => need("pf", data["pf"].is_object() || data["productId"].is_array())?,
+        // v2 asks with a partial footprint in data.pf; v3 with filter criteria in data.
+        "request_created" if t.ends_with(".v1") => need("pf", data["pf"].is_object())?,
+        "request_created" => {}
         "request_fulfilled" => {
             need("requestEventId", data["requestEventId"].is_string())?;
             need("pfs", data["pfs"].is_array())?;
@@ -818,6 +820,16 @@ pub(crate) async fn events(
             need("requestEventId", data["requestEventId"].is_string())?;
             need("error", data["error"].is_object())?;
         }
+    }
+    if kind == "request_created" {
+        // Accepting a request obliges the host to send a Fulfilled or Rejected event back
+        // later, which needs credentials for the requester's own host; until those can be
+        // configured, the request is declined at once, as the spec allows.
+        return Err(PactError::new(
+            StatusCode::BAD_REQUEST,
+            "NotImplemented",
+            "asynchronous footprint requests are not handled by this host; ListFootprints with the same criteria returns what is shared with you",
+        ));
     }
     tracing::info!(client = %client.id, event = %event["id"], kind, "pact: event received");
     Ok(StatusCode::OK.into_response())

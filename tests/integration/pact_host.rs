@@ -574,6 +574,43 @@ async fn events_are_checked_and_acknowledged() {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 
+    // A v3 request: criteria in data (the spec's example).
+    let v3_request = json!({
+        "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+        "specversion": "1.0",
+        "id": "1934405d-4f9b-4b3b-9c05bc35-68f8",
+        "source": "//api.example.com/3/events",
+        "time": "2025-03-05T17:31:00Z",
+        "data": {
+            "productId": ["urn:pact:sample.com:product-id:44055-9c05bc35-68f8"],
+            "geography": ["DE"],
+            "validAfter": "2025-01-01T00:00:00Z"
+        }
+    });
+    // Well-formed, but declined at once (no asynchronous fulfilment): 400 NotImplemented,
+    // which the spec allows instead of a later Rejected event.
+    let r = call(
+        &app,
+        Method::POST,
+        "/3/events",
+        &[bearer(&t), ce.clone()],
+        &v3_request.to_string(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(r.body["code"], "NotImplemented");
+    let mut v3_bad = v3_request.clone();
+    v3_bad["data"] = json!("criteria");
+    let r = call(
+        &app,
+        Method::POST,
+        "/3/events",
+        &[bearer(&t), ce.clone()],
+        &v3_bad.to_string(),
+    )
+    .await;
+    assert_eq!(r.body["code"], "BadRequest", "{}", r.body);
+
     let mut no_type = published.clone();
     no_type.as_object_mut().unwrap().remove("type");
     let mut unknown = published.clone();
