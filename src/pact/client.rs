@@ -380,6 +380,86 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
     })
 }
 
+/// Where and as whom the host sends a requester its answer to a `RequestCreated` event.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Callback {
+    /// The requester's PACT host (base URL; its events endpoint is `/2/events` or `/3/events`).
+    pub url: String,
+    /// The client id this host has on the requester's host.
+    pub client_id: String,
+    /// Its secret, or …
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// … the name of an environment variable holding it (keeps it out of the config file).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// A CA certificate (PEM) to trust besides the Mozilla roots.
+    #[serde(default)]
+    pub ca_cert: Option<PathBuf>,
+}
+
+impl Callback {
+    fn secret(&self) -> Result<String> {
+        match (&self.client_secret, &self.client_secret_env) {
+            (Some(s), _) => Ok(s.clone()),
+            (None, Some(var)) => std::env::var(var)
+                .map_err(|_| Error::Usage(format!("callback to {}: ${var} is not set", self.url))),
+            (None, None) => Err(Error::Usage(format!(
+                "callback to {}: client_secret or client_secret_env is required",
+                self.url
+            ))),
+        }
+    }
+}
+
+/// Sends `event` (a CloudEvent) to the requester's `/{version}/events`, authenticating as
+/// `callback` says, with the same discovery, retries and TLS as [`pull`].
+pub async fn send_event(callback: &Callback, version: u8, event: &Value) -> Result<()> {
+    let opts = PullOptions {
+        url: callback.url.clone(),
+        client_id: callback.client_id.clone(),
+        client_secret: callback.secret()?,
+        version,
+        filter: None,
+        limit: 1,
+        timeout: Duration::from_secs(30),
+        attempts: 4,
+        ca_cert: callback.ca_cert.clone(),
+    };
+    let http = Http {
+        client: Client::builder(TokioExecutor::new()).build(connector(opts.ca_cert.as_deref())?),
+        timeout: opts.timeout,
+        attempts: opts.attempts,
+    };
+    let base = opts.url.trim_end_matches('/').to_owned();
+    let mut stats = PullStats::default();
+    let endpoint = token_endpoint(&http, &base, &mut stats).await?;
+    let token = get_token(&http, &endpoint, &opts, &mut stats).await?;
+    let url = format!("{base}/{version}/events");
+    let body = serde_json::to_vec(event).map_err(|e| Error::Internal(e.to_string()))?;
+    let a = http
+        .send(
+            Method::POST,
+            &url,
+            &[
+                (header::AUTHORIZATION, format!("Bearer {token}")),
+                (header::CONTENT_TYPE, "application/cloudevents+json".into()),
+            ],
+            &body,
+            &mut stats,
+        )
+        .await?;
+    if !a.status.is_success() {
+        return Err(Error::Usage(format!(
+            "POST {url}: {} {}",
+            a.status,
+            String::from_utf8_lossy(&a.body)
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,9 @@ pub struct PactClient {
     pub secret_sha256: String,
     /// Companies (URNs, as in PACT `companyIds`) whose footprints it may read; `"*"`: all.
     pub companies: Vec<String>,
+    /// Where to answer its `RequestCreated` events; without it they are declined at once.
+    #[serde(default)]
+    pub callback: Option<super::client::Callback>,
 }
 
 /// `[pact]` of the server config.
@@ -763,8 +766,10 @@ fn event_kind(t: &str) -> Option<&'static str> {
 }
 
 /// `POST /2/events` and `/3/events`: CloudEvents. Each event is checked; `Published`,
-/// `Fulfilled` and `Rejected` are acknowledged and logged; a `RequestCreated` is declined at
-/// once with `NotImplemented` (see below).
+/// `Fulfilled` and `Rejected` are acknowledged and logged. A `RequestCreated` is accepted
+/// when the client has a callback in the config: the footprints it asks for (and may see)
+/// are sent to the requester's events endpoint in a `Fulfilled` event, or a `Rejected` one
+/// with `NoSuchFootprint`; without a callback it is declined at once with `NotImplemented`.
 pub(crate) async fn events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -822,17 +827,155 @@ pub(crate) async fn events(
         }
     }
     if kind == "request_created" {
-        // Accepting a request obliges the host to send a Fulfilled or Rejected event back
-        // later, which needs credentials for the requester's own host; until those can be
-        // configured, the request is declined at once, as the spec allows.
-        return Err(PactError::new(
-            StatusCode::BAD_REQUEST,
-            "NotImplemented",
-            "asynchronous footprint requests are not handled by this host; ListFootprints with the same criteria returns what is shared with you",
-        ));
+        let Some(callback) = client.callback.clone() else {
+            // Accepting obliges the host to answer later on the requester's own host, which
+            // needs a callback in the config; without one the request is declined at once,
+            // as the spec allows.
+            return Err(PactError::new(
+                StatusCode::BAD_REQUEST,
+                "NotImplemented",
+                "this host has no callback configured for your client, so it cannot answer requests asynchronously; ListFootprints with the same criteria returns what is shared with you",
+            ));
+        };
+        let major = if t.ends_with(".v1") { 2 } else { 3 };
+        let docs = state.pact_docs().map_err(PactError::internal)?;
+        let found = requested(&docs, &client, major, data)?;
+        let answer = answer_event(major, &base_url(&state, &headers), &event, found)?;
+        let id = client.id.clone();
+        tokio::spawn(async move {
+            match super::client::send_event(&callback, major, &answer).await {
+                Ok(()) => tracing::info!(client = %id, "pact: request answered"),
+                Err(e) => tracing::warn!(client = %id, "pact: answering a request failed: {e}"),
+            }
+        });
+        tracing::info!(client = %client.id, event = %event["id"], "pact: request accepted");
+        return Ok(StatusCode::OK.into_response());
     }
     tracing::info!(client = %client.id, event = %event["id"], kind, "pact: event received");
     Ok(StatusCode::OK.into_response())
+}
+
+/// The footprints a `RequestCreated` event asks for that `client` may see: v2 by the
+/// `productIds` (and `companyIds`) of the partial footprint in `data.pf`, v3 by the criteria
+/// in `data`, as ListFootprints filters them.
+fn requested<'a>(
+    docs: &'a Docs,
+    client: &PactClient,
+    major: u8,
+    data: &Value,
+) -> Result<Vec<&'a Doc>, PactError> {
+    let lower = |v: &Value| -> Vec<String> {
+        match v {
+            Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_ascii_lowercase))
+                .collect(),
+            Value::String(s) => vec![s.to_ascii_lowercase()],
+            _ => Vec::new(),
+        }
+    };
+    let pick = |d: &&Doc| d.major == major && visible(client, d);
+    if major == 2 {
+        let products = lower(&data["pf"]["productIds"]);
+        let companies = lower(&data["pf"]["companyIds"]);
+        if products.is_empty() && companies.is_empty() {
+            return Err(PactError::bad_request(
+                "data.pf needs productIds or companyIds to say which footprints are asked for",
+            ));
+        }
+        let has = |want: &[String], have: &Value| {
+            want.is_empty() || lower(have).iter().any(|h| want.contains(h))
+        };
+        Ok(docs
+            .docs
+            .iter()
+            .filter(pick)
+            .filter(|d| {
+                has(&products, &d.value["productIds"]) && has(&companies, &d.value["companyIds"])
+            })
+            .collect())
+    } else {
+        let mut pairs = Vec::new();
+        if let Some(o) = data.as_object() {
+            for (k, v) in o {
+                match v {
+                    Value::Array(a) => pairs.extend(
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(|x| (k.clone(), x.to_owned()))),
+                    ),
+                    Value::String(x) => pairs.push((k.clone(), x.clone())),
+                    _ => {}
+                }
+            }
+        }
+        let criteria = V3Criteria::parse(&pairs)?;
+        Ok(docs
+            .docs
+            .iter()
+            .filter(pick)
+            .filter(|d| criteria.matches(&d.value))
+            .collect())
+    }
+}
+
+fn uuid_v4() -> Result<String, PactError> {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).map_err(PactError::internal)?;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
+}
+
+/// The `Fulfilled` (or, with nothing found, `Rejected`) event answering `request`.
+fn answer_event(
+    major: u8,
+    base: &str,
+    request: &Value,
+    found: Vec<&Doc>,
+) -> Result<Value, PactError> {
+    let host = base.split_once("://").map_or(base, |(_, h)| h);
+    let (fulfilled, rejected) = if major == 2 {
+        (
+            "org.wbcsd.pathfinder.ProductFootprintRequest.Fulfilled.v1",
+            "org.wbcsd.pathfinder.ProductFootprintRequest.Rejected.v1",
+        )
+    } else {
+        (
+            "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3",
+            "org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3",
+        )
+    };
+    let request_id = request["id"].clone();
+    let (kind, data) = if found.is_empty() {
+        let code = if major == 2 {
+            "NoSuchFootprint"
+        } else {
+            "NotFound"
+        };
+        (
+            rejected,
+            json!({"requestEventId": request_id, "error": {"code": code, "message": "no footprint shared with you matches the request"}}),
+        )
+    } else {
+        let pfs: Vec<&RawValue> = found.iter().map(|d| d.raw.as_ref()).collect();
+        (fulfilled, json!({"requestEventId": request_id, "pfs": pfs}))
+    };
+    Ok(json!({
+        "type": kind,
+        "specversion": "1.0",
+        "id": uuid_v4()?,
+        "source": format!("//{host}/{major}/events"),
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "data": data,
+    }))
 }
 
 #[cfg(test)]

@@ -70,6 +70,7 @@ fn client(id: &str, companies: &[&str]) -> PactClient {
         id: id.to_owned(),
         secret_sha256: hash_token(&format!("{id}-secret")),
         companies: companies.iter().map(|c| (*c).to_owned()).collect(),
+        callback: None,
     }
 }
 

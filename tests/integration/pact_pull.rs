@@ -16,6 +16,7 @@ use mieruka::pact::client::{PullOptions, pull};
 use mieruka::pact::{PactClient, PactConfig};
 use mieruka::server::{AppState, Config, hash_token, router};
 use serde_json::json;
+use tower::ServiceExt;
 
 use crate::common;
 
@@ -52,6 +53,7 @@ async fn own_host(token_seconds: u64) -> SocketAddr {
                 id: "buyer".into(),
                 secret_sha256: hash_token("buyer-secret"),
                 companies: vec!["*".into()],
+                callback: None,
             }],
         },
         ..Config::default()
@@ -293,6 +295,7 @@ async fn pulls_over_https_from_a_host_with_a_private_ca() {
                 id: "buyer".into(),
                 secret_sha256: hash_token("buyer-secret"),
                 companies: vec!["*".into()],
+                callback: None,
             }],
         },
         ..Config::default()
@@ -329,4 +332,148 @@ async fn pulls_over_https_from_a_host_with_a_private_ca() {
         pulled.stats.token_endpoint,
         format!("https://{addr}/auth/token")
     );
+}
+
+#[tokio::test]
+async fn request_created_is_answered_on_the_requesters_host() {
+    // The requester's host: hands out a token and records the events it receives.
+    let received: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let inbox = received.clone();
+    let requester = Router::new()
+        .route(
+            "/auth/token",
+            post(|| async {
+                axum::Json(json!({"access_token": "cb-token", "token_type": "bearer"}))
+            }),
+        )
+        .route(
+            "/2/events",
+            post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let inbox = inbox.clone();
+                async move {
+                    if headers
+                        .get(header::AUTHORIZATION)
+                        .and_then(|h| h.to_str().ok())
+                        != Some("Bearer cb-token")
+                    {
+                        return StatusCode::FORBIDDEN;
+                    }
+                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    inbox.lock().expect("inbox").push(v);
+                    StatusCode::OK
+                }
+            }),
+        );
+    let requester_addr = spawn(requester).await;
+
+    // The data owner: mieruka, with a callback for the buyer.
+    let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
+        "url = \"http://{requester_addr}\"\nclient_id = \"owner\"\nclient_secret = \"owner-secret\"\n"
+    ))
+    .expect("callback");
+    let config = Config {
+        pact: PactConfig {
+            token_seconds: 3600,
+            clients: vec![PactClient {
+                id: "buyer".into(),
+                secret_sha256: hash_token("buyer-secret"),
+                companies: vec!["*".into()],
+                callback: Some(callback),
+            }],
+        },
+        ..Config::default()
+    };
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let owner = router(
+        AppState::new(tables, None, Some(config))
+            .await
+            .expect("state"),
+    );
+    let token = {
+        use base64::Engine;
+        let basic = base64::engine::general_purpose::STANDARD.encode("buyer:buyer-secret");
+        let r = owner
+            .clone()
+            .oneshot(
+                axum::http::Request::post("/auth/token")
+                    .header(header::AUTHORIZATION, format!("Basic {basic}"))
+                    .body(axum::body::Body::from("grant_type=client_credentials"))
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        let b = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        serde_json::from_slice::<serde_json::Value>(&b).expect("json")["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
+    };
+    let ask = |id: &str, product: &str| {
+        json!({
+            "type": "org.wbcsd.pathfinder.ProductFootprintRequest.Created.v1",
+            "specversion": "1.0",
+            "id": id,
+            "source": "//requester.example/2/events",
+            "time": "2026-11-27T00:00:00Z",
+            "data": {"pf": {"productIds": [product]}, "comment": "please"}
+        })
+    };
+    for event in [
+        ask("req-1", "urn:mieruka-demo:product:formosa-lcd-cell"),
+        ask("req-2", "urn:gtin:0000000000000"),
+    ] {
+        let r = owner
+            .clone()
+            .oneshot(
+                axum::http::Request::post("/2/events")
+                    .header(header::HOST, "owner.example")
+                    .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                    .header(header::CONTENT_TYPE, "application/cloudevents+json")
+                    .body(axum::body::Body::from(event.to_string()))
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+
+    // Both answers arrive, asynchronously.
+    let start = std::time::Instant::now();
+    while received.lock().expect("inbox").len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no answers arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let events = received.lock().expect("inbox").clone();
+    let by_request = |id: &str| {
+        events
+            .iter()
+            .find(|e| e["data"]["requestEventId"] == id)
+            .unwrap_or_else(|| panic!("no answer to {id}: {events:?}"))
+            .clone()
+    };
+    // The LCD cell's two PACT v2 footprints (see pact_host.rs).
+    let fulfilled = by_request("req-1");
+    assert_eq!(
+        fulfilled["type"],
+        "org.wbcsd.pathfinder.ProductFootprintRequest.Fulfilled.v1"
+    );
+    assert_eq!(fulfilled["source"], "//owner.example/2/events");
+    assert_eq!(fulfilled["specversion"], "1.0");
+    let pfs = fulfilled["data"]["pfs"].as_array().expect("pfs");
+    assert_eq!(pfs.len(), 2);
+    assert!(
+        pfs.iter()
+            .all(|p| p["productIds"][0] == "urn:mieruka-demo:product:formosa-lcd-cell")
+    );
+    let rejected = by_request("req-2");
+    assert_eq!(
+        rejected["type"],
+        "org.wbcsd.pathfinder.ProductFootprintRequest.Rejected.v1"
+    );
+    assert_eq!(rejected["data"]["error"]["code"], "NoSuchFootprint");
 }
