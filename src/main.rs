@@ -1023,7 +1023,7 @@ fn score_table(
             .map(|p| match format {
                 TableFormat::Table => format!(
                     "{} {}",
-                    score::sheet::mark(scores.credit[i][p]),
+                    score::sheet::mark(scores.credit(i, p)),
                     scores.points(i, p).normalize()
                 ),
                 _ => scores.points(i, p).normalize().to_string(),

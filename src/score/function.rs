@@ -123,7 +123,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
         ));
         columns.push(dec((0..n).map(|p| Some(scores.points(i, p))).collect())?);
         columns.push(Arc::new(StringArray::from_iter_values(
-            (0..n).map(|p| Status::of(scores.credit[i][p]).as_str()),
+            (0..n).map(|p| Status::of(scores.credit(i, p)).as_str()),
         )));
     }
     // One `points_group_<group>` column per indicator group, in sheet order, so charts can

@@ -354,6 +354,13 @@ impl Profile {
                     format!("weight {weight} must be greater than 0"),
                 ));
             }
+            let weight = weight.normalize();
+            if weight.scale() > 6 {
+                return Err(w.err(
+                    i.weight.span(),
+                    format!("weight {weight} has more than 6 decimals"),
+                ));
+            }
             total += weight;
             indicators.push(Indicator {
                 key,

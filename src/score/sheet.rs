@@ -318,7 +318,7 @@ impl<'a> Sheet<'a> {
                     .iter()
                     .enumerate()
                     .map(|(i, ind)| {
-                        let c = self.scores.credit[i][p];
+                        let c = self.scores.credit(i, p);
                         json!({
                             "key": ind.key.as_str(),
                             "mark": mark(c),
@@ -393,7 +393,7 @@ impl<'a> Sheet<'a> {
                 self.inputs.product_name[p].clone(),
                 self.inputs.company_name[p].clone(),
             ];
-            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit[i][p])));
+            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit(i, p))));
             row.push(shown(self.scores.gx_score[p]));
             lines.push(row);
         }
@@ -449,7 +449,7 @@ impl<'a> Sheet<'a> {
                 cell(&self.inputs.product_name[p]),
                 cell(&self.inputs.company_name[p]),
             ];
-            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit[i][p])));
+            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit(i, p))));
             row.push(format!("**{}**", shown(self.scores.gx_score[p])));
             s.push_str(&format!("| {} |\n", row.join(" | ")));
         }
@@ -506,7 +506,7 @@ impl<'a> Sheet<'a> {
                                     th.product { (self.inputs.product_name[p]) }
                                     td.company { (self.inputs.company_name[p]) }
                                     @for (i, _) in profile.indicators.iter().enumerate() {
-                                        @let c = self.scores.credit[i][p];
+                                        @let c = self.scores.credit(i, p);
                                         td class=(Status::of(c).as_str()) title=(self.inputs.values(profile.indicators[i].key).text(p).unwrap_or_default()) { (mark(c)) }
                                     }
                                     td.score { (shown(self.scores.gx_score[p])) }
