@@ -367,6 +367,22 @@ fn squarify(values: &[f64], rect: (f64, f64, f64, f64)) -> Vec<(f64, f64, f64, f
     out
 }
 
+/// A treemap tile: `rect` (x, y, w, h) filled with `fill`, outlined in white.
+fn tile<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    rect: (f64, f64, f64, f64),
+    fill: ShapeStyle,
+    outline: u32,
+) -> Result<()> {
+    let corners = [
+        (rect.0 as i32, rect.1 as i32),
+        ((rect.0 + rect.2) as i32, (rect.1 + rect.3) as i32),
+    ];
+    area.draw(&Rectangle::new(corners, fill)).map_err(err)?;
+    area.draw(&Rectangle::new(corners, WHITE.stroke_width(outline)))
+        .map_err(err)
+}
+
 fn treemap<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     spec: &ChartSpec,
@@ -418,22 +434,7 @@ fn treemap<DB: DrawingBackend>(
                 (r.3 - 18.0).max(0.0),
             ),
         );
-        area.draw(&Rectangle::new(
-            [
-                (r.0 as i32, r.1 as i32),
-                ((r.0 + r.2) as i32, (r.1 + r.3) as i32),
-            ],
-            color.mix(0.35).filled(),
-        ))
-        .map_err(err)?;
-        area.draw(&Rectangle::new(
-            [
-                (r.0 as i32, r.1 as i32),
-                ((r.0 + r.2) as i32, (r.1 + r.3) as i32),
-            ],
-            WHITE.stroke_width(2),
-        ))
-        .map_err(err)?;
+        tile(area, *r, color.mix(0.35).filled(), 2)?;
         if r.2 > 40.0 && r.3 > 14.0 {
             let chars = ((r.2 - 6.0) / 8.0) as usize;
             area.draw(&Text::new(
@@ -444,22 +445,7 @@ fn treemap<DB: DrawingBackend>(
             .map_err(err)?;
         }
         for (m, ir) in members.iter().zip(&inner) {
-            area.draw(&Rectangle::new(
-                [
-                    (ir.0 as i32, ir.1 as i32),
-                    ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32),
-                ],
-                color.mix(0.8).filled(),
-            ))
-            .map_err(err)?;
-            area.draw(&Rectangle::new(
-                [
-                    (ir.0 as i32, ir.1 as i32),
-                    ((ir.0 + ir.2) as i32, (ir.1 + ir.3) as i32),
-                ],
-                WHITE.stroke_width(1),
-            ))
-            .map_err(err)?;
+            tile(area, *ir, color.mix(0.8).filled(), 1)?;
             if ir.2 > 50.0 && ir.3 > 28.0 {
                 let chars = ((ir.2 - 6.0) / 7.0) as usize;
                 area.draw(&Text::new(

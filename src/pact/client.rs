@@ -87,6 +87,15 @@ struct Answer {
 }
 
 impl Http {
+    fn new(opts: &PullOptions) -> Result<Http> {
+        Ok(Http {
+            client: Client::builder(TokioExecutor::new())
+                .build(connector(opts.ca_cert.as_deref())?),
+            timeout: opts.timeout,
+            attempts: opts.attempts,
+        })
+    }
+
     async fn once(
         &self,
         method: &Method,
@@ -272,11 +281,7 @@ fn next_link(headers: &HeaderMap) -> Option<String> {
 /// Reads every page. Never fails outright after the token: a failure part-way is returned
 /// in [`Pulled::error`] with the pages read before it.
 pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
-    let http = Http {
-        client: Client::builder(TokioExecutor::new()).build(connector(opts.ca_cert.as_deref())?),
-        timeout: opts.timeout,
-        attempts: opts.attempts,
-    };
+    let http = Http::new(opts)?;
     let base = opts.url.trim_end_matches('/').to_owned();
     let mut stats = PullStats::default();
     let endpoint = token_endpoint(&http, &base, &mut stats).await?;
@@ -427,11 +432,7 @@ pub async fn send_event(callback: &Callback, version: u8, event: &Value) -> Resu
         attempts: 4,
         ca_cert: callback.ca_cert.clone(),
     };
-    let http = Http {
-        client: Client::builder(TokioExecutor::new()).build(connector(opts.ca_cert.as_deref())?),
-        timeout: opts.timeout,
-        attempts: opts.attempts,
-    };
+    let http = Http::new(&opts)?;
     let base = opts.url.trim_end_matches('/').to_owned();
     let mut stats = PullStats::default();
     let endpoint = token_endpoint(&http, &base, &mut stats).await?;

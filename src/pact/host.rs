@@ -435,10 +435,10 @@ impl Docs {
                 raw,
             });
         }
-        docs.sort_by(|a, b| {
-            let created = |d: &Doc| d.value["created"].as_str().unwrap_or_default().to_owned();
-            (created(a), &a.id).cmp(&(created(b), &b.id))
-        });
+        fn created(d: &Doc) -> &str {
+            d.value["created"].as_str().unwrap_or_default()
+        }
+        docs.sort_by(|a, b| (created(a), &a.id).cmp(&(created(b), &b.id)));
         Ok(Docs { docs })
     }
 }

@@ -141,38 +141,6 @@ impl Scores {
 /// integers (amounts are stored with 12 decimals).
 const FAST_SCALE: u32 = 12;
 
-/// FNV-1a: category codes are a few bytes, and one lookup per product with SipHash was a
-/// measurable share of scoring a million products.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-impl std::hash::BuildHasher for Fnv {
-    type Hasher = Fnv;
-
-    fn build_hasher(&self) -> Fnv {
-        Fnv(0)
-    }
-}
-
 const POW10: [i128; 13] = {
     let mut t = [1i128; 13];
     let mut i = 1;
@@ -259,15 +227,9 @@ impl Fast {
 }
 
 /// A credit in millionths (credits are rounded to [`profile::CREDIT_SCALE`] places).
-fn micros(c: Decimal) -> i64 {
-    let m = c.mantissa() as i64;
-    let scale = c.scale();
-    if scale <= profile::CREDIT_SCALE {
-        m * 10i64.pow(profile::CREDIT_SCALE - scale)
-    } else {
-        // Not reached: credits are rounded to CREDIT_SCALE places before they get here.
-        (c * Decimal::from(MICROS)).round().mantissa() as i64
-    }
+fn micros(mut c: Decimal) -> i64 {
+    c.rescale(profile::CREDIT_SCALE);
+    c.mantissa() as i64
 }
 
 /// Products scored per parallel task.
@@ -278,7 +240,8 @@ pub fn score(profile: &Profile, inputs: &Inputs) -> Scores {
     let n = inputs.len();
     // The rules that apply to each distinct category, resolved once.
     let mut rulesets: Vec<Vec<&Rule>> = Vec::new();
-    let mut by_cpc: std::collections::HashMap<Option<&str>, usize, Fnv> = Default::default();
+    // DataFusion's hashbrown map (foldhash): one lookup per product, cheaper than SipHash.
+    let mut by_cpc: datafusion::common::HashMap<Option<&str>, usize> = Default::default();
     let ruleset: Vec<usize> = inputs
         .cpc
         .iter()

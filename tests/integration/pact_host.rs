@@ -247,7 +247,7 @@ async fn all_pages(app: &Router, token: &str, first: &str) -> (Vec<String>, usiz
 }
 
 /// The ids of the demo dataset's latest v2 (or v3) footprints, from the footprints table.
-async fn demo_ids(major: &str, company: Option<&str>) -> BTreeSet<String> {
+pub(crate) async fn demo_ids(major: &str, company: Option<&str>) -> BTreeSet<String> {
     let tables = mieruka::dataset::load(None).expect("demo");
     let session = mieruka::query::Session::new(&tables)
         .await

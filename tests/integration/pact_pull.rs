@@ -45,8 +45,9 @@ fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
     }
 }
 
-async fn own_host(token_seconds: u64) -> SocketAddr {
-    let config = Config {
+/// A host config with one client, `buyer` (secret `buyer-secret`), reading every company.
+fn buyer_config(token_seconds: u64) -> Config {
+    Config {
         pact: PactConfig {
             token_seconds,
             clients: vec![PactClient {
@@ -57,10 +58,13 @@ async fn own_host(token_seconds: u64) -> SocketAddr {
             }],
         },
         ..Config::default()
-    };
+    }
+}
+
+async fn own_host(token_seconds: u64) -> SocketAddr {
     let tables = mieruka::dataset::load(None).expect("demo");
     spawn(router(
-        AppState::new(tables, None, Some(config))
+        AppState::new(tables, None, Some(buyer_config(token_seconds)))
             .await
             .expect("state"),
     ))
@@ -69,21 +73,7 @@ async fn own_host(token_seconds: u64) -> SocketAddr {
 
 /// Ids of the demo dataset's PACT v2 footprints.
 async fn demo_v2_ids() -> BTreeSet<String> {
-    let tables = mieruka::dataset::load(None).expect("demo");
-    let session = mieruka::query::Session::new(&tables)
-        .await
-        .expect("session");
-    let out = session
-        .sql("SELECT DISTINCT lower(id) FROM footprints WHERE starts_with(spec_version, '2.')")
-        .await
-        .expect("sql");
-    let mut ids = BTreeSet::new();
-    for b in &out.batches {
-        for r in 0..b.num_rows() {
-            ids.insert(mieruka::output::text(b.column(0), r));
-        }
-    }
-    ids
+    crate::pact_host::demo_ids("2", None).await
 }
 
 #[tokio::test]
@@ -288,18 +278,7 @@ async fn a_pull_that_fails_part_way_stores_nothing_unless_asked() {
 #[tokio::test]
 async fn pulls_over_https_from_a_host_with_a_private_ca() {
     let tls = common::fixtures().join("tls");
-    let config = Config {
-        pact: PactConfig {
-            token_seconds: 3600,
-            clients: vec![PactClient {
-                id: "buyer".into(),
-                secret_sha256: hash_token("buyer-secret"),
-                companies: vec!["*".into()],
-                callback: None,
-            }],
-        },
-        ..Config::default()
-    };
+    let config = buyer_config(3600);
     let tables = mieruka::dataset::load(None).expect("demo");
     let state = AppState::new(tables, None, Some(config))
         .await
