@@ -11,7 +11,7 @@ nodes/500 roots (1,002,000 nodes give about 6.5M edges), the same options as
 benches/hotspot.rs. Each engine loads it first (not timed), then decomposes root 0 into
 items per (node, tier, kind) --runs times, in f64:
 
-  mieruka        the native level-by-level walk (`hotspot::decompose_f64`), one thread
+  mieruka        the native level-by-level walk (`hotspot::decompose_raw`, exact fixed point), one thread
   duckdb paths   a recursive CTE that enumerates every path, then sums x per (node, tier)
   duckdb levels  a recursive CTE that sums x per (node, tier) inside the recursion
   polars         level-by-level joins and group-bys in a Python loop

@@ -61,19 +61,19 @@ fn bench(c: &mut Criterion) {
             resolved.heap_bytes() as f64 / 1048576.0,
             resolved.heap_bytes() as f64 / edge_bytes as f64
         );
-        let items = hotspot::decompose_f64(&graph, &req).expect("decompose");
+        let items = hotspot::decompose_raw(&graph, &req).expect("decompose");
         eprintln!("root 0: {} items", items.len());
 
         let mut group = c.benchmark_group("hotspot");
         group.sample_size(10);
-        group.bench_with_input(BenchmarkId::new("one_root_f64", nodes), &req, |b, r| {
-            b.iter(|| hotspot::decompose_f64(&graph, r).expect("decompose"))
+        group.bench_with_input(BenchmarkId::new("one_root_walk", nodes), &req, |b, r| {
+            b.iter(|| hotspot::decompose_raw(&graph, r).expect("decompose"))
         });
-        if nodes <= 100_000 {
-            group.bench_with_input(BenchmarkId::new("one_root_decimal", nodes), &req, |b, r| {
-                b.iter(|| hotspot::decompose(&graph, r).expect("decompose"))
-            });
-        }
+        group.bench_with_input(
+            BenchmarkId::new("one_root_labelled", nodes),
+            &req,
+            |b, r| b.iter(|| hotspot::decompose(&graph, r).expect("decompose")),
+        );
         if nodes >= 100_000 {
             let reqs: Vec<Request> = (0..100)
                 .map(|i| root(nodes, i % options(nodes).roots.unwrap_or(1)))
@@ -88,7 +88,7 @@ fn bench(c: &mut Criterion) {
                     &reqs,
                     |b, r| {
                         b.iter(|| {
-                            pool.install(|| hotspot::decompose_batch_f64(&graph, r).expect("batch"))
+                            pool.install(|| hotspot::decompose_batch(&graph, r).expect("batch"))
                         })
                     },
                 );
@@ -117,12 +117,13 @@ fn compare(nodes: usize) {
     let (graph, _, edges) = build(nodes);
     let req = root(nodes, 0);
     let build_ms = t.elapsed().as_secs_f64() * 1e3;
-    let items = hotspot::decompose_f64(&graph, &req).expect("decompose");
-    let total: f64 = items.iter().map(|i| i.value).sum();
+    let items = hotspot::decompose_raw(&graph, &req).expect("decompose");
+    let total =
+        mieruka::model::fixed::to_f64(items.iter().map(|i| i.value).sum(), hotspot::VALUE_SCALE);
     let mut runs = Vec::new();
     for _ in 0..15 {
         let t = Instant::now();
-        let items = hotspot::decompose_f64(&graph, &req).expect("decompose");
+        let items = hotspot::decompose_raw(&graph, &req).expect("decompose");
         runs.push(t.elapsed().as_secs_f64() * 1e3);
         std::hint::black_box(items);
     }

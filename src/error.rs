@@ -22,6 +22,15 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A value is beyond the range the engines compute in (for example a footprint of more
+    /// than 10^14 kgCO2e per unit, or amounts whose product along the chain is larger).
+    #[error("footprint {footprint}: {message}")]
+    OutOfRange {
+        /// The footprint id concerned.
+        footprint: String,
+        /// What is out of range, and the range.
+        message: String,
+    },
     /// Something asked for by name or id does not exist.
     #[error("{0}")]
     NotFound(String),

@@ -5,6 +5,8 @@
 //! This module owns meaning, not I/O: nothing here reads files, builds Arrow arrays or
 //! validates JSON. `ingest` produces these values; `table` turns them into Arrow rows.
 
+pub mod fixed;
+
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 

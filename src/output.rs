@@ -19,8 +19,8 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
+use crate::model::fixed;
 use crate::query::Output;
-use crate::table::i128_to_decimal;
 
 /// Output formats of the CLI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +70,7 @@ pub fn json_value(col: &ArrayRef, row: usize) -> Value {
         return Value::Bool(a.value(row));
     }
     if let Some(a) = col.as_any().downcast_ref::<Decimal128Array>() {
-        return Value::String(
-            i128_to_decimal(a.value(row), a.scale())
-                .normalize()
-                .to_string(),
-        );
+        return Value::String(fixed::format(a.value(row), a.scale().max(0) as u32));
     }
     if let Some(a) = col.as_any().downcast_ref::<ListArray>() {
         let inner = a.value(row);
@@ -106,9 +102,7 @@ pub fn text(col: &ArrayRef, row: usize) -> String {
         return a.value(row).to_owned();
     }
     if let Some(a) = any.downcast_ref::<Decimal128Array>() {
-        return i128_to_decimal(a.value(row), a.scale())
-            .normalize()
-            .to_string();
+        return fixed::format(a.value(row), a.scale().max(0) as u32);
     }
     match col.data_type() {
         DataType::Timestamp(unit, _) => {

@@ -521,7 +521,7 @@ impl Bound {
             ),
             ScalarValue::Boolean(Some(b)) => SqlExpr::value(Value::Boolean(*b)),
             ScalarValue::Decimal128(Some(v), p, sc) => cast(
-                table::i128_to_decimal(*v, *sc).normalize().to_string(),
+                crate::model::fixed::format(*v, (*sc).max(0) as u32),
                 ast::DataType::Decimal(ExactNumberInfo::PrecisionAndScale(
                     u64::from(*p),
                     (*sc).max(0) as i64,
@@ -670,8 +670,8 @@ impl Session {
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;
-        let wrap = |e: datafusion::error::DataFusionError| match not_found(&e) {
-            Some(m) => Error::NotFound(m),
+        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
+            Some(e) => e,
             None => Error::Query {
                 id: def.id.clone(),
                 message: e.to_string(),
@@ -739,8 +739,8 @@ impl Session {
                 datafusion::error::DataFusionError::ResourcesExhausted(m) => {
                     SqlLimit::Memory(m.clone())
                 }
-                _ => SqlLimit::Failed(match not_found(&e) {
-                    Some(m) => Error::NotFound(m),
+                _ => SqlLimit::Failed(match raised(&e) {
+                    Some(e) => e,
                     None => Error::Query {
                         id: "sql".into(),
                         message: e.to_string(),
@@ -774,8 +774,8 @@ impl Session {
             .with_allow_ddl(false)
             .with_allow_dml(false)
             .with_allow_statements(false);
-        let wrap = |e: datafusion::error::DataFusionError| match not_found(&e) {
-            Some(m) => Error::NotFound(m),
+        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
+            Some(e) => e,
             None => Error::Query {
                 id: "sql".into(),
                 message: e.to_string(),
@@ -792,12 +792,17 @@ impl Session {
     }
 }
 
-/// The message of an [`Error::NotFound`] a table function raised inside `e`, if any.
-fn not_found(e: &datafusion::error::DataFusionError) -> Option<String> {
+/// The [`Error::NotFound`] or [`Error::OutOfRange`] a table function raised inside `e`, if
+/// any, so callers answer it as such (404, 422) rather than as a failed query.
+fn raised(e: &datafusion::error::DataFusionError) -> Option<Error> {
     match e.find_root() {
         datafusion::error::DataFusionError::External(inner) => {
             match inner.downcast_ref::<Error>() {
-                Some(Error::NotFound(m)) => Some(m.clone()),
+                Some(Error::NotFound(m)) => Some(Error::NotFound(m.clone())),
+                Some(Error::OutOfRange { footprint, message }) => Some(Error::OutOfRange {
+                    footprint: footprint.clone(),
+                    message: message.clone(),
+                }),
                 _ => None,
             }
         }

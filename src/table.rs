@@ -598,7 +598,7 @@ pub fn footprints_schema() -> SchemaRef {
 }
 
 /// Converts a decimal to the `i128` of a `Decimal128(38, 12)` column. Ingest keeps every
-/// amount at most 12 places and below 10^26, so this is exact.
+/// amount at most 12 places and below 10^16, so this is exact.
 pub fn decimal_to_i128(d: Decimal) -> i128 {
     let d = if d.scale() > DECIMAL_SCALE {
         d.round_dp(DECIMAL_SCALE)
@@ -608,9 +608,16 @@ pub fn decimal_to_i128(d: Decimal) -> i128 {
     d.mantissa() * 10_i128.pow(DECIMAL_SCALE - d.scale())
 }
 
-/// Converts a `Decimal128(_, scale)` value back to a decimal.
+/// Converts a stored `Decimal128(_, scale)` value back to a decimal. Stored amounts stay
+/// below 10^16 at 12 places, which `rust_decimal` holds exactly; a value beyond its 96 bits
+/// (only computed values can be: use `model::fixed` for those) saturates instead of
+/// panicking.
 pub fn i128_to_decimal(v: i128, scale: i8) -> Decimal {
-    Decimal::from_i128_with_scale(v, scale.max(0) as u32)
+    Decimal::try_from_i128_with_scale(v, scale.clamp(0, 28) as u32).unwrap_or(if v < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
 }
 
 fn ts_micros(t: DateTime<Utc>) -> i64 {

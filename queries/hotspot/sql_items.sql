@@ -1,7 +1,7 @@
 -- title: Hotspot items (portable SQL)
 -- description: The decomposition of hotspot/items written as one portable SQL statement: a recursive
 -- description: CTE walks every path from the root through the resolved BOM, and the paths are summed
--- description: per (footprint, tier). Exact in Decimal128 (walk amounts at 18 decimal places). It
+-- description: per (footprint, tier). Decimal128 with the native engine's rounding (quantities and a · cfp at 12 places, items at 24). It
 -- description: enumerates paths, so it suits small and medium graphs; it does not take min_share_pct,
 -- description: which needs aggregation inside the recursion: hotspot/items (native) does.
 -- param: product text ; Footprint id or product URN
@@ -95,51 +95,58 @@ raw_edges AS (
       AND u.id NOT IN (SELECT parent_footprint_id FROM bom WHERE parent_footprint_id IS NOT NULL)
 ),
 -- Amounts in the input's declared unit; an edge in kg converts with the input's mass per
--- declared unit; anything else that cannot be converted is left out.
+-- declared unit, rounded to 12 places like every stored amount (as the native engine does);
+-- anything else that cannot be converted is left out.
 edges AS (
-    SELECT parent_id, child_id, amount FROM (
+    SELECT parent_id, child_id, amount, CAST(amount * cfp AS DECIMAL(38, 12)) AS coef FROM (
         SELECT e.parent_id, p.child_id,
-               CASE WHEN e.unit IS NULL OR e.unit = c.declared_unit THEN CAST(e.amount AS DECIMAL(38, 18))
-                    WHEN e.unit = 'kilogram' AND c.mass_kg > 0 THEN CAST(e.amount / c.mass_kg AS DECIMAL(38, 18))
-               END AS amount
+               CASE WHEN e.unit IS NULL OR e.unit = c.declared_unit THEN CAST(e.amount AS DECIMAL(38, 12))
+                    WHEN e.unit = 'kilogram' AND c.mass_kg > 0 THEN CAST(e.amount / c.mass_kg AS DECIMAL(38, 12))
+               END AS amount,
+               c.cfp
         FROM raw_edges e
         JOIN picked p ON p.urn = e.child_urn
         JOIN nodes c ON c.id = p.child_id
     ) WHERE amount IS NOT NULL
 ),
-walk(id, tier, x) AS (
-    SELECT id, 0, CAST(1 AS DECIMAL(38, 18)) FROM root
+-- x: declared units per unit of the root; v: what the node receives, x(parent) · coef, so a
+-- node that is not descended reports exactly what its customers passed to it.
+walk(id, tier, x, v) AS (
+    SELECT root.id, 0, CAST(1 AS DECIMAL(38, 12)), CAST(n.cfp AS DECIMAL(38, 24))
+    FROM root JOIN nodes n ON n.id = root.id
     UNION ALL
-    SELECT e.child_id, w.tier + 1, CAST(w.x * e.amount AS DECIMAL(38, 18))
+    SELECT e.child_id, w.tier + 1, CAST(w.x * e.amount AS DECIMAL(38, 12)),
+           CAST(w.x * e.coef AS DECIMAL(38, 24))
     FROM walk w
     JOIN nodes n ON n.id = w.id
     JOIN edges e ON e.parent_id = w.id
     WHERE w.tier <= $max_tier AND n.g2g IS NOT NULL
 ),
 reached AS (
-    SELECT id, tier, sum(x) AS x FROM walk GROUP BY id, tier
+    SELECT id, tier, sum(x) AS x, sum(v) AS v FROM walk GROUP BY id, tier
 ),
 expanded AS (
     SELECT r.id, r.tier, r.x, n.cfp, n.g2g
     FROM reached r JOIN nodes n ON n.id = r.id
     WHERE r.tier <= $max_tier AND n.g2g IS NOT NULL
 ),
--- x · (cfp − g2g − Σ a · cfp(child)), term by term so every product keeps its scale.
+-- x · (cfp − g2g − Σ a · cfp(child)), term by term so every product keeps its scale
+-- (x at 12 places times a value at 12 is exact at 24); a · cfp(child) is rounded to 12 places
+-- once, as the native engine's edge coefficient is.
 gaps AS (
     SELECT x.id, x.tier,
            x.x * x.cfp - x.x * x.g2g
-             - coalesce(sum(CAST(x.x * e.amount AS DECIMAL(38, 18)) * c.cfp), 0) AS v
+             - coalesce(sum(x.x * e.coef), 0) AS v
     FROM expanded x
     LEFT JOIN edges e ON e.parent_id = x.id
-    LEFT JOIN nodes c ON c.id = e.child_id
     GROUP BY x.id, x.tier, x.x, x.cfp, x.g2g
 ),
 items AS (
-    SELECT r.tier, r.id, 'beyond_cutoff' AS kind, r.x * n.cfp AS v
-    FROM reached r JOIN nodes n ON n.id = r.id
+    SELECT r.tier, r.id, 'beyond_cutoff' AS kind, r.v AS v
+    FROM reached r
     WHERE r.tier > $max_tier
     UNION ALL
-    SELECT r.tier, r.id, 'unresolved', r.x * n.cfp
+    SELECT r.tier, r.id, 'unresolved', r.v
     FROM reached r JOIN nodes n ON n.id = r.id
     WHERE r.tier <= $max_tier AND n.g2g IS NULL
     UNION ALL

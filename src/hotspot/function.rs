@@ -5,6 +5,8 @@
 
 use std::sync::Arc;
 
+use super::{Basis, Decomposition, GraphSource, Request, VALUE_SCALE, decompose};
+use crate::table::DECIMAL_PRECISION;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
     ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
@@ -14,14 +16,10 @@ use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, ScalarValue, plan_err};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::Expr;
-use rust_decimal::Decimal;
 
-use super::{Basis, Decomposition, GraphSource, Request, decompose};
-use crate::table::DECIMAL_PRECISION;
-
-/// Decimal places of item values: enough for the products of amounts and footprints that
-/// the decomposition multiplies, so items still sum exactly.
-pub const ITEM_SCALE: i8 = 24;
+/// Decimal places of item values: the walk's [`VALUE_SCALE`], so items go into the column
+/// unchanged and still sum exactly.
+pub const ITEM_SCALE: i8 = VALUE_SCALE as i8;
 
 /// The columns of `hotspot_items`.
 pub fn items_schema() -> SchemaRef {
@@ -48,11 +46,6 @@ pub fn items_schema() -> SchemaRef {
             false,
         ),
     ]))
-}
-
-fn to_item_i128(d: Decimal) -> i128 {
-    let d = d.round_dp(ITEM_SCALE as u32);
-    d.mantissa() * 10_i128.pow(ITEM_SCALE as u32 - d.scale())
 }
 
 /// The items of a decomposition as a `hotspot_items` batch.
@@ -92,14 +85,14 @@ pub fn items_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
         Arc::new(StringArray::from_iter_values(
             items.iter().map(|i| i.kind.as_str()),
         )),
-        dec(items.iter().map(|i| to_item_i128(i.kgco2e)).collect())?,
+        dec(items.iter().map(|i| i.kgco2e).collect())?,
         Arc::new(Float64Array::from_iter_values(
             items.iter().map(|i| i.share_pct),
         )),
         Arc::new(StringArray::from_iter_values(
             items.iter().map(|_| d.product.footprint_id.as_str()),
         )),
-        dec(vec![to_item_i128(d.cfp_kgco2e_per_unit); items.len()])?,
+        dec(vec![d.cfp_kgco2e_per_unit; items.len()])?,
     ];
     Ok(RecordBatch::try_new(items_schema(), columns)?)
 }
@@ -154,7 +147,7 @@ fn quality_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from(vec![d.product.footprint_id.as_str()])),
         Arc::new(
-            Decimal128Array::from(vec![to_item_i128(d.cfp_kgco2e_per_unit)])
+            Decimal128Array::from(vec![d.cfp_kgco2e_per_unit])
                 .with_precision_and_scale(DECIMAL_PRECISION, ITEM_SCALE)?,
         ),
         one(Some(q.primary_data_coverage_pct)),
@@ -283,9 +276,12 @@ impl TableFunctionImpl for HotspotItemsFunction {
             return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
         }
         let req = request(args.exprs())?;
-        // An unknown product travels as itself, so callers can answer "not found".
+        // An unknown product or a value beyond range travels as itself, so callers can answer
+        // "not found" or "unprocessable".
         let wrap = |e: crate::Error| match e {
-            crate::Error::NotFound(_) => DataFusionError::External(Box::new(e)),
+            crate::Error::NotFound(_) | crate::Error::OutOfRange { .. } => {
+                DataFusionError::External(Box::new(e))
+            }
             e => DataFusionError::Plan(e.to_string()),
         };
         let graph = self.graph.get().map_err(wrap)?;

@@ -10,17 +10,18 @@
 //! or whose input has no footprint, is left out and reported.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{
     Array, BooleanArray, Decimal128Array, Int32Array, ListArray, RecordBatch, StringArray,
     TimestampMicrosecondArray,
 };
-use rust_decimal::Decimal;
 
-use super::walk::ValueCache;
+use super::Basis;
+use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, basis_index, edge_values};
 use crate::model::DeclaredUnit;
-use crate::table::{Tables, i128_to_decimal};
+use crate::model::fixed;
+use crate::table::Tables;
 use crate::{Error, Result};
 
 /// One footprint, with what the decomposition and its findings need.
@@ -42,23 +43,23 @@ pub struct Node {
     pub country: Option<String>,
     /// Declared unit.
     pub unit: Option<DeclaredUnit>,
-    /// kg per declared unit.
-    pub mass_kg: Option<Decimal>,
+    /// kg per declared unit, at 12 decimal places (as every amount below).
+    pub mass_kg: Option<i128>,
     /// Cradle-to-gate PCF excluding biogenic uptake, per declared unit.
-    pub cfp_excluding: Decimal,
+    pub cfp_excluding: i128,
     /// Cradle-to-gate PCF including biogenic uptake, per declared unit.
-    pub cfp_including: Option<Decimal>,
+    pub cfp_including: Option<i128>,
     /// Gate-to-Gate fossil emissions (GxD), per declared unit.
-    pub g2g_fossil: Option<Decimal>,
+    pub g2g_fossil: Option<i128>,
     /// Gate-to-Gate emissions including biogenic (GxD), per declared unit.
-    pub g2g_biogenic: Option<Decimal>,
+    pub g2g_biogenic: Option<i128>,
     /// GxD calcMethod: `"0"` product-based, `"1"` organization-based.
     pub calc_method: Option<String>,
     /// Primary data share, percent.
-    pub pds_pct: Option<Decimal>,
+    pub pds_pct: Option<f64>,
     /// Technological, temporal and geographical DQRs on PACT v3's 1–5 scale (v2's 1–3
     /// mapped linearly: 1 → 1, 3 → 5).
-    pub dqr: [Option<Decimal>; 3],
+    pub dqr: [Option<f64>; 3],
     /// Reference period start and end, µs since the epoch.
     pub period: (i64, i64),
     /// Status is Active.
@@ -67,8 +68,9 @@ pub struct Node {
     pub is_latest: bool,
     /// PACT v2 version number.
     pub version: Option<i32>,
-    /// Certificates declared in the GxD extension, per declared unit (never netted).
-    pub certificate_kgco2e: Option<Decimal>,
+    /// Certificates declared in the GxD extension, per declared unit (never netted), at 12
+    /// decimal places.
+    pub certificate_kgco2e: Option<i128>,
 }
 
 impl Node {
@@ -82,7 +84,8 @@ impl Node {
 #[derive(Debug, Clone)]
 struct RawEdge {
     child: u32,
-    amount: Decimal,
+    /// At 12 decimal places.
+    amount: i128,
     unit: Option<DeclaredUnit>,
 }
 
@@ -124,10 +127,10 @@ pub struct Resolved {
     pub offsets: Vec<u32>,
     /// Child nodes.
     pub children: Vec<u32>,
-    /// Amount of each child per declared unit of the parent.
-    pub amounts: Vec<Decimal>,
-    /// The same amounts as `f64`, for the floating-point walk.
-    pub amounts_f64: Vec<f64>,
+    /// Amount of each child per declared unit of the parent, at 12 decimal places.
+    pub amounts: Vec<i128>,
+    /// Edge coefficients and node consistency per basis, built on first use.
+    edge_values: [OnceLock<EdgeValues>; 2],
     /// Edges left out, per parent node.
     pub problems: HashMap<u32, Vec<EdgeProblem>>,
     /// Inputs resolved to a footprint of another reference period, per child node.
@@ -136,7 +139,7 @@ pub struct Resolved {
 
 impl Resolved {
     /// Inputs of `node`: `(child, amount)`.
-    pub fn inputs(&self, node: u32) -> impl Iterator<Item = (u32, Decimal)> + '_ {
+    pub fn inputs(&self, node: u32) -> impl Iterator<Item = (u32, i128)> + '_ {
         let (a, b) = (
             self.offsets[node as usize] as usize,
             self.offsets[node as usize + 1] as usize,
@@ -147,12 +150,22 @@ impl Resolved {
             .zip(self.amounts[a..b].iter().copied())
     }
 
-    /// Bytes held by the adjacency (offsets, children, amounts in both types).
+    /// The edge coefficients and node consistency for `basis`, built on first use.
+    pub(crate) fn edge_values(&self, graph: &Graph, basis: Basis) -> &EdgeValues {
+        self.edge_values[basis_index(basis)].get_or_init(|| edge_values(graph, self, basis))
+    }
+
+    /// Bytes held by the adjacency (offsets, children, amounts, coefficients built so far).
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
             + self.children.capacity() * 4
             + self.amounts.capacity() * 16
-            + self.amounts_f64.capacity() * 8
+            + self
+                .edge_values
+                .iter()
+                .filter_map(|c| c.get())
+                .map(|e| e.coef.capacity() * 16 + e.consistent.capacity())
+                .sum::<usize>()
     }
 }
 
@@ -182,8 +195,18 @@ fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {
         .ok_or_else(|| Error::Internal(format!("footprints.{name} missing or mistyped")))
 }
 
-fn dec(a: &Decimal128Array, i: usize) -> Option<Decimal> {
-    (!a.is_null(i)).then(|| i128_to_decimal(a.value(i), a.scale()))
+/// A stored amount at [`INPUT_SCALE`] places (the columns are written at that scale; another
+/// scale is converted, and a value that cannot be is treated as absent).
+fn raw(a: &Decimal128Array, i: usize) -> Option<i128> {
+    if a.is_null(i) {
+        return None;
+    }
+    fixed::rescale(a.value(i), a.scale().max(0) as u32, INPUT_SCALE)
+}
+
+/// A DQR or percentage as `f64` (they weigh items; they are never summed as amounts).
+fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
+    (!a.is_null(i)).then(|| fixed::to_f64(a.value(i), a.scale().max(0) as u32))
 }
 
 fn text(a: &StringArray, i: usize) -> Option<String> {
@@ -239,7 +262,6 @@ impl Graph {
             resolved: Mutex::new(HashMap::new()),
             values: ValueCache::default(),
         };
-        let two = Decimal::TWO;
         for i in 0..fp.num_rows() {
             let v2 = major.value(i) == 2;
             let node = Node {
@@ -251,27 +273,19 @@ impl Graph {
                 cpc: text(cpc, i),
                 country: text(country, i),
                 unit: text(unit, i).and_then(|u| DeclaredUnit::from_pact(&u)),
-                mass_kg: dec(mass, i),
-                cfp_excluding: dec(excl, i).unwrap_or_default(),
-                cfp_including: dec(incl, i),
-                g2g_fossil: dec(g2g, i),
-                g2g_biogenic: dec(g2g_bio, i),
+                mass_kg: raw(mass, i),
+                cfp_excluding: raw(excl, i).unwrap_or_default(),
+                cfp_including: raw(incl, i),
+                g2g_fossil: raw(g2g, i),
+                g2g_biogenic: raw(g2g_bio, i),
                 calc_method: text(calc, i),
-                pds_pct: dec(pds, i),
-                dqr: dqr.map(|a| {
-                    dec(a, i).map(|d| {
-                        if v2 {
-                            Decimal::ONE + (d - Decimal::ONE) * two
-                        } else {
-                            d
-                        }
-                    })
-                }),
+                pds_pct: ratio(pds, i),
+                dqr: dqr.map(|a| ratio(a, i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })),
                 period: (start.value(i), end.value(i)),
                 active: status.value(i) == "Active",
                 is_latest: latest.value(i),
                 version: (!version.is_null(i)).then(|| version.value(i)),
-                certificate_kgco2e: dec(certificate, i),
+                certificate_kgco2e: raw(certificate, i),
             };
             let n = g.nodes.len() as u32;
             // One node per id for lookups: the highest version (PACT v2 keeps the id across
@@ -315,7 +329,12 @@ impl Graph {
         for i in 0..bom.num_rows() {
             let edge = RawEdge {
                 child: g.intern(children.value(i)),
-                amount: i128_to_decimal(amounts.value(i), amounts.scale()),
+                amount: fixed::rescale(
+                    amounts.value(i),
+                    amounts.scale().max(0) as u32,
+                    INPUT_SCALE,
+                )
+                .unwrap_or(i128::MAX),
                 unit: text(units, i).and_then(|u| DeclaredUnit::from_pact(&u)),
             };
             if parent_fp.is_null(i) {
@@ -420,10 +439,11 @@ impl Graph {
                     Some(u) if Some(u) == c.unit => Some(e.amount),
                     // A mass into a child declared per piece (or per litre, …) whose mass per
                     // declared unit is known.
-                    Some(DeclaredUnit::Kilogram) => c
-                        .mass_kg
-                        .filter(|m| !m.is_zero())
-                        .and_then(|m| e.amount.checked_div(m)),
+                    // kg / (kg per unit), at 12 places; an overflow counts as not convertible.
+                    Some(DeclaredUnit::Kilogram) => c.mass_kg.filter(|m| *m != 0).and_then(|m| {
+                        let scaled = e.amount.checked_mul(fixed::pow10(INPUT_SCALE))?;
+                        Some(fixed::div_round(scaled, m))
+                    }),
                     Some(_) => None,
                 };
                 let Some(amount) = amount else {
@@ -442,15 +462,11 @@ impl Graph {
             }
             offsets.push(children.len() as u32);
         }
-        let amounts_f64 = amounts
-            .iter()
-            .map(|a: &Decimal| rust_decimal::prelude::ToPrimitive::to_f64(a).unwrap_or(0.0))
-            .collect();
         Resolved {
             offsets,
             children,
             amounts,
-            amounts_f64,
+            edge_values: Default::default(),
             problems,
             staleness,
         }

@@ -11,8 +11,11 @@
 //!   reached on tier `max_tier + 1`, and with `min_share_pct` every node whose |x · cfp| is
 //!   below that share of cfp(r) (on its own tier). Limits come before the black-box rule.
 //!
-//! Items are keyed by (footprint, tier, kind) and telescope: they sum exactly to cfp(r) in
-//! decimal arithmetic, for any DAG and for cycles (the tier limit bounds the walk).
+//! Items are keyed by (footprint, tier, kind) and telescope: they sum exactly to cfp(r), for
+//! any DAG and for cycles (the tier limit bounds the walk). The walk computes in fixed-point
+//! integers (`walk`: 24 decimal places, every rounding residue kept in the gap items), so the
+//! sum holds to the last unit at any magnitude it accepts, and a value beyond its range is an
+//! error naming the footprint.
 //!
 //! The same decomposition exists as SQL (`queries/hotspot/sql_items.sql`, a recursive CTE);
 //! this module is the native engine behind the `hotspot_items` table function and the
@@ -28,14 +31,13 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
-pub use walk::{Amount, Limits, RawItem, ValueCache, walk};
+pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
 
+use crate::model::fixed;
 use crate::{Error, Result};
 
 /// Which PACT total is decomposed.
@@ -136,10 +138,11 @@ impl GraphSource {
 
     /// The graph, built on the first call.
     pub fn get(&self) -> Result<std::sync::Arc<Graph>> {
+        // A panic elsewhere while the lock was held leaves the slot as it was: still usable.
         let mut slot = self
             .graph
             .lock()
-            .map_err(|_| Error::Internal("graph lock poisoned".into()))?;
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(g) = slot.as_ref() {
             return Ok(g.clone());
         }
@@ -243,23 +246,25 @@ pub struct Item {
     pub country: Option<String>,
     /// Kind.
     pub kind: Kind,
-    /// kgCO2e per declared unit of the root.
-    #[serde(serialize_with = "decimal_string")]
-    pub kgco2e: Decimal,
+    /// kgCO2e per declared unit of the root, at [`VALUE_SCALE`] decimal places.
+    #[serde(serialize_with = "value_string")]
+    pub kgco2e: i128,
     /// Share of the root's CFP, percent.
     pub share_pct: f64,
 }
 
-fn decimal_string<S: serde::Serializer>(d: &Decimal, s: S) -> std::result::Result<S::Ok, S::Error> {
-    s.serialize_str(&d.normalize().to_string())
+/// A value at [`VALUE_SCALE`] as an exact decimal string.
+fn value_string<S: serde::Serializer>(v: &i128, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&fixed::format(*v, VALUE_SCALE))
 }
 
-fn optional_decimal_string<S: serde::Serializer>(
-    d: &Option<Decimal>,
+/// A stored amount at [`INPUT_SCALE`] as an exact decimal string, or null.
+fn optional_input_string<S: serde::Serializer>(
+    v: &Option<i128>,
     s: S,
 ) -> std::result::Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => decimal_string(d, s),
+    match v {
+        Some(v) => s.serialize_str(&fixed::format(*v, INPUT_SCALE)),
         None => s.serialize_none(),
     }
 }
@@ -319,9 +324,9 @@ pub struct Quality {
 pub struct Decomposition {
     /// The footprint decomposed.
     pub product: Root,
-    /// The root's CFP per declared unit (the sum of the items).
-    #[serde(serialize_with = "decimal_string")]
-    pub cfp_kgco2e_per_unit: Decimal,
+    /// The root's CFP per declared unit (the sum of the items), at [`VALUE_SCALE`].
+    #[serde(serialize_with = "value_string")]
+    pub cfp_kgco2e_per_unit: i128,
     /// The basis.
     #[serde(serialize_with = "basis_string")]
     pub basis: Basis,
@@ -333,9 +338,10 @@ pub struct Decomposition {
     pub findings: Vec<Finding>,
     /// Quality.
     pub quality: Quality,
-    /// Certificates the root's company declares (GxD), shown beside the CFP, never netted.
-    #[serde(serialize_with = "optional_decimal_string")]
-    pub certificate_kgco2e_per_unit: Option<Decimal>,
+    /// Certificates the root's company declares (GxD), shown beside the CFP, never netted;
+    /// at [`INPUT_SCALE`].
+    #[serde(serialize_with = "optional_input_string")]
+    pub certificate_kgco2e_per_unit: Option<i128>,
 }
 
 fn basis_string<S: serde::Serializer>(b: &Basis, s: S) -> std::result::Result<S::Ok, S::Error> {
@@ -396,35 +402,35 @@ impl Graph {
     }
 }
 
-fn pct(part: Decimal, whole: Decimal) -> f64 {
-    if whole.is_zero() {
+/// `part / whole` in percent, for shares (both at the same scale).
+pub fn pct(part: i128, whole: i128) -> f64 {
+    if whole == 0 {
         return 0.0;
     }
-    (part / whole * Decimal::ONE_HUNDRED)
-        .to_f64()
-        .unwrap_or(0.0)
+    // Both are exact integers; their ratio needs no more than f64's precision.
+    part as f64 / whole as f64 * 100.0
 }
 
-/// Decomposes one root exactly, in decimal.
+/// Decomposes one root exactly, with labels, findings and quality.
 pub fn decompose(graph: &Graph, req: &Request) -> Result<Decomposition> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
     let resolved = graph.resolve(date);
-    let raw = walk::<Decimal>(graph, &resolved, req.basis, root, limits);
+    let raw = walk(graph, &resolved, req.basis, root, limits)?;
     Ok(label(graph, &resolved, req, root, date, &raw))
 }
 
-/// Decomposes one root in `f64`: the items only, unlabelled (for large graphs and batches).
-pub fn decompose_f64(graph: &Graph, req: &Request) -> Result<Vec<RawItem<f64>>> {
+/// Decomposes one root: the items only, unlabelled (for large graphs and batches).
+pub fn decompose_raw(graph: &Graph, req: &Request) -> Result<Vec<RawItem>> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
     let resolved = graph.resolve(date);
-    Ok(walk::<f64>(graph, &resolved, req.basis, root, limits))
+    walk(graph, &resolved, req.basis, root, limits)
 }
 
-/// Decomposes many roots on every core (`f64`); one item list per root, in order.
-pub fn decompose_batch_f64(graph: &Graph, reqs: &[Request]) -> Result<Vec<Vec<RawItem<f64>>>> {
-    reqs.par_iter().map(|r| decompose_f64(graph, r)).collect()
+/// Decomposes many roots on every core; one item list per root, in order.
+pub fn decompose_batch(graph: &Graph, reqs: &[Request]) -> Result<Vec<Vec<RawItem>>> {
+    reqs.par_iter().map(|r| decompose_raw(graph, r)).collect()
 }
 
 fn label(
@@ -433,14 +439,15 @@ fn label(
     req: &Request,
     root: u32,
     date: i64,
-    raw: &[RawItem<Decimal>],
+    raw: &[RawItem],
 ) -> Decomposition {
-    let values = Decimal::values(graph, req.basis);
+    let values = Values::of(graph, req.basis);
     let r = &graph.nodes[root as usize];
-    let cfp = values.cfp[root as usize];
+    // The root receives its CFP (x = 1): at VALUE_SCALE, as the items are.
+    let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
     // Merge (node, tier, kind) duplicates (none arise from the walk, but keep the contract)
     // and order by tier, kind, then descending magnitude.
-    let mut merged: BTreeMap<(u32, Kind, u32), Decimal> = BTreeMap::new();
+    let mut merged: BTreeMap<(u32, Kind, u32), i128> = BTreeMap::new();
     for it in raw {
         *merged.entry((it.tier, it.kind, it.node)).or_default() += it.value;
     }
@@ -466,7 +473,7 @@ fn label(
     items.sort_by(|a, b| {
         (a.tier, a.kind)
             .cmp(&(b.tier, b.kind))
-            .then(b.kgco2e.abs().cmp(&a.kgco2e.abs()))
+            .then(b.kgco2e.unsigned_abs().cmp(&a.kgco2e.unsigned_abs()))
             .then(a.footprint_id.cmp(&b.footprint_id))
     });
 
@@ -492,26 +499,28 @@ fn label(
     }
 }
 
-fn quality(graph: &Graph, raw: &[RawItem<Decimal>], cfp: Decimal) -> Quality {
-    let sum = |pred: &dyn Fn(&RawItem<Decimal>) -> bool| -> Decimal {
+fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
+    // Partial sums of items that sum to cfp: within the walk's range, they cannot overflow.
+    let sum = |pred: &dyn Fn(&RawItem) -> bool| -> i128 {
         raw.iter().filter(|i| pred(i)).map(|i| i.value).sum()
     };
-    let node = |i: &RawItem<Decimal>| &graph.nodes[i.node as usize];
+    let node = |i: &RawItem| &graph.nodes[i.node as usize];
     let coverage = sum(&|i| i.kind == Kind::Own && !node(i).organization_based());
     let organization = sum(&|i| node(i).organization_based());
     let untraced = sum(&|i| i.kind == Kind::Untraced);
     let unresolved = sum(&|i| i.kind == Kind::Unresolved);
     let beyond = sum(&|i| i.kind == Kind::BeyondCutoff);
     let mismatch = sum(&|i| i.kind == Kind::Mismatch);
-    let weighted = |get: &dyn Fn(&Node) -> Option<Decimal>| -> Option<f64> {
-        let (mut num, mut den) = (Decimal::ZERO, Decimal::ZERO);
+    let weighted = |get: &dyn Fn(&Node) -> Option<f64>| -> Option<f64> {
+        let (mut num, mut den) = (0.0, 0.0);
         for i in raw {
             if let Some(v) = get(node(i)) {
-                num += i.value.abs() * v;
-                den += i.value.abs();
+                let w = fixed::to_f64(i.value, VALUE_SCALE).abs();
+                num += w * v;
+                den += w;
             }
         }
-        (!den.is_zero()).then(|| (num / den).to_f64().unwrap_or(0.0))
+        (den != 0.0).then(|| num / den)
     };
     let reached: HashSet<u32> = raw.iter().map(|i| i.node).collect();
     Quality {
@@ -543,9 +552,9 @@ fn findings(
     resolved: &Resolved,
     req: &Request,
     root: u32,
-    raw: &[RawItem<Decimal>],
+    raw: &[RawItem],
 ) -> Vec<Finding> {
-    let values = Decimal::values(graph, req.basis);
+    let values = Values::of(graph, req.basis);
     let mut out = Vec::new();
     let r = &graph.nodes[root as usize];
     if !r.active || !r.is_latest {
@@ -580,23 +589,26 @@ fn findings(
         let (Some(g2g), cfp) = (values.g2g[f as usize], values.cfp[f as usize]) else {
             continue;
         };
-        let suppliers: Decimal = resolved
+        // Σ a · cfp at 24 places (12 + 12), exact; saturating keeps absurd data from
+        // overflowing a message.
+        let suppliers: i128 = resolved
             .inputs(f)
-            .map(|(c, a)| a * values.cfp[c as usize])
-            .sum();
-        let reported = cfp - g2g;
-        if suppliers > reported {
+            .map(|(c, a)| a.saturating_mul(values.cfp[c as usize]))
+            .fold(0, i128::saturating_add);
+        let reported = cfp.saturating_sub(g2g);
+        let to24 = |v: i128| v.saturating_mul(fixed::pow10(INPUT_SCALE));
+        if suppliers > to24(reported) {
             out.push(Finding {
                 kind: "mismatch",
                 footprint_id: Some(n.id.clone()),
                 message: format!(
                     "{}: supplier footprints add up to {} kgCO2e per {}, but it reports {} upstream ({} cradle-to-gate − {} Gate-to-Gate)",
                     describe(n),
-                    suppliers.round_dp(6).normalize(),
+                    fixed::format(fixed::div_round(suppliers, fixed::pow10(2 * INPUT_SCALE - 6)), 6),
                     unit_name(n),
-                    reported.normalize(),
-                    cfp.normalize(),
-                    g2g.normalize()
+                    fixed::format(reported, INPUT_SCALE),
+                    fixed::format(cfp, INPUT_SCALE),
+                    fixed::format(g2g, INPUT_SCALE)
                 ),
                 footprint_ids: Vec::new(),
             });
@@ -678,8 +690,8 @@ fn findings(
             });
         }
     }
-    let cfp = values.cfp[root as usize];
-    let org: Decimal = raw
+    let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
+    let org: i128 = raw
         .iter()
         .filter(|i| graph.nodes[i.node as usize].organization_based())
         .map(|i| i.value)

@@ -9,14 +9,12 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat, concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-use super::{Decomposition, Request, decompose, items_batch};
+use super::{Decomposition, INPUT_SCALE, Request, VALUE_SCALE, decompose, items_batch};
+use crate::model::fixed;
 use crate::output::{self, Format};
 use crate::query::{Catalog, Output, Session};
-use crate::table::i128_to_decimal;
 use crate::{Error, Result};
 
 /// How `--by` sums the items.
@@ -127,8 +125,8 @@ pub fn items_output(d: &Decomposition) -> Result<Output> {
 }
 
 /// The `n` rows with the largest `kgco2e`, then one `(rest)` row summing the others, so
-/// the shares still add up to 100 %.
-pub fn top_n(rows: &Output, n: usize, cfp: Decimal) -> Result<Output> {
+/// the shares still add up to 100 %. `cfp` is at [`VALUE_SCALE`].
+pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
     let schema = rows.schema.clone();
     let all = concat_batches(&schema, &rows.batches)?;
     let Ok(k) = schema.index_of("kgco2e") else {
@@ -146,8 +144,12 @@ pub fn top_n(rows: &Output, n: usize, cfp: Decimal) -> Result<Output> {
         return Ok(rows.clone());
     }
     let (top, rest) = order.split_at(n);
-    let rest_sum: i128 = rest.iter().map(|i| values.value(*i as usize)).sum();
-    let rest_dec = i128_to_decimal(rest_sum, scale);
+    // The rest is part of a sum that fits the column, unless the rows do not sum to the CFP.
+    let rest_sum = rest
+        .iter()
+        .try_fold(0_i128, |s, i| s.checked_add(values.value(*i as usize)))
+        .filter(|s| s.unsigned_abs() <= fixed::DECIMAL128_MAX.unsigned_abs())
+        .ok_or_else(|| Error::Usage("--top: the rest of the rows is beyond range".into()))?;
     let label_col = schema
         .fields()
         .iter()
@@ -169,12 +171,11 @@ pub fn top_n(rows: &Output, n: usize, cfp: Decimal) -> Result<Output> {
                     .with_precision_and_scale(values.precision(), scale)?,
             )
         } else if f.name() == "share_pct" {
-            let share = if cfp.is_zero() {
+            let share = if cfp == 0 {
                 0.0
             } else {
-                (rest_dec / cfp * Decimal::ONE_HUNDRED)
-                    .to_f64()
-                    .unwrap_or(0.0)
+                fixed::to_f64(rest_sum, scale.max(0) as u32) / fixed::to_f64(cfp, VALUE_SCALE)
+                    * 100.0
             };
             Arc::new(Float64Array::from(vec![share]))
         } else if Some(i) == label_col {
@@ -221,13 +222,13 @@ pub fn to_text(d: &Decomposition, rows: &Output) -> String {
         p.reference_period_start,
         p.reference_period_end,
         d.as_of,
-        d.cfp_kgco2e_per_unit.normalize(),
+        fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE),
         d.basis.as_str(),
     );
     if let Some(c) = d.certificate_kgco2e_per_unit {
         s.push_str(&format!(
             "; certificates declared beside it: {} kgCO2e (not netted)",
-            c.normalize()
+            fixed::format(c, INPUT_SCALE)
         ));
     }
     s.push_str("\n\n");
@@ -292,7 +293,8 @@ mod tests {
                 batches: vec![batch],
             },
             2,
-            Decimal::new(850, 2),
+            // 8.50 at VALUE_SCALE.
+            850 * fixed::pow10(VALUE_SCALE - 2),
         )
         .unwrap();
         let rows = output::rows_json(&out.batches);

@@ -1,126 +1,192 @@
-//! The level-by-level walk: x(r, 0) = 1, x(g, k+1) = Σ_f x(f, k) · a(f, g), with one item
-//! per (footprint, tier, kind). Generic over the number type so the same code runs exactly
-//! in decimal and fast in `f64`.
+//! The level-by-level walk in fixed-point integers: x(r, 0) = 1,
+//! x(g, k+1) = Σ_f x(f, k) · a(f, g), with one item per (footprint, tier, kind).
+//!
+//! Scales (see `model::fixed`): footprints and amounts arrive at 12 decimal places (the
+//! stored `Decimal128(38, 12)`); quantities x are kept at [`X_SCALE`] = 12 places; an edge's
+//! coefficient c(f, g) = a(f, g) · cfp(g) is rounded once to 12 places when the graph is
+//! resolved; every value that flows (what a parent passes, what a node receives, every item)
+//! is an exact product at [`VALUE_SCALE`] = 24 places. So:
+//! - a parent passes P(f, g) = x(f) · c(f, g) to each input, exactly;
+//! - a node receives V(g) = Σ_f P(f, g) (the root receives cfp(root));
+//! - `own` = x(f) · g2g(f); the gap item (`untraced` / `mismatch`) = V(f) − own − Σ_g P(f, g),
+//!   so every rounding residue (of x and of c) lands in that node's gap;
+//! - except that a footprint whose own numbers are consistent (cfp = g2g + Σ a · cfp of its
+//!   inputs, exactly) has no gap to report: its residue, a few units of 10^-24 kg, is added
+//!   to its `own` item instead of showing as a spurious untraced or mismatch item;
+//! - a terminal node's item (`unresolved`, `beyond_cutoff`) is V itself.
+//!
+//! The items therefore telescope to cfp(root) to the last unit, in integer arithmetic, on any
+//! graph. The only rounding is of x (once per node and tier) and of c (once per edge).
+//! Values are `i128`: at 24 places they reach ±1.7·10^14 kgCO2e, and items must fit the
+//! `Decimal128(38, 24)` column (±10^14). Anything larger is an [`Error::OutOfRange`]
+//! naming the footprint, never a wrap-around or a panic.
 
-use std::ops::{Add, Mul, Sub};
 use std::sync::OnceLock;
-
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 
 use super::graph::{Graph, Resolved};
 use super::{Basis, Kind};
+use crate::model::fixed::{self, DECIMAL128_MAX};
+use crate::{Error, Result};
 
-/// A number the walk can run on.
-pub trait Amount:
-    Copy + Send + Sync + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
-{
-    /// 0.
-    const ZERO: Self;
-    /// 1.
-    const ONE: Self;
-    /// Converts a decimal.
-    fn from_decimal(d: Decimal) -> Self;
-    /// |self|.
-    fn abs(self) -> Self;
-    /// Per-node values of `graph` for `basis`, built once.
-    fn values(graph: &Graph, basis: Basis) -> &Values<Self>;
-    /// Edge amounts of `resolved` in this type.
-    fn amounts(resolved: &Resolved) -> &[Self];
-}
+/// Decimal places of the stored footprint values and BOM amounts.
+pub const INPUT_SCALE: u32 = 12;
+/// Decimal places of quantities x (declared units of a footprint per unit of the root).
+pub const X_SCALE: u32 = 12;
+/// Decimal places of every value the walk produces (kgCO2e per declared unit of the root).
+pub const VALUE_SCALE: u32 = X_SCALE + INPUT_SCALE;
 
-/// Per-node cradle-to-gate and Gate-to-Gate values for one basis.
+/// x = 1 at [`X_SCALE`].
+const X_ONE: i128 = fixed::pow10(X_SCALE);
+
+/// Per-node cradle-to-gate and Gate-to-Gate values for one basis, at [`INPUT_SCALE`].
 #[derive(Debug)]
-pub struct Values<T> {
+pub struct Values {
     /// Cradle-to-gate footprint per declared unit.
-    pub cfp: Vec<T>,
+    pub cfp: Vec<i128>,
     /// Gate-to-Gate emissions per declared unit; `None` for a black box.
-    pub g2g: Vec<Option<T>>,
+    pub g2g: Vec<Option<i128>>,
     /// Nodes whose value for this basis fell back to the other basis.
     pub fallback: Vec<u32>,
 }
 
-fn build<T: Amount>(graph: &Graph, basis: Basis) -> Values<T> {
+impl Values {
+    /// The values of `graph` for `basis`, built once and kept by the graph.
+    pub fn of(graph: &Graph, basis: Basis) -> &Values {
+        graph.value_cache().values[basis_index(basis)].get_or_init(|| build(graph, basis))
+    }
+}
+
+fn build(graph: &Graph, basis: Basis) -> Values {
     let mut fallback = Vec::new();
     let mut cfp = Vec::with_capacity(graph.nodes.len());
     let mut g2g = Vec::with_capacity(graph.nodes.len());
     for (i, n) in graph.nodes.iter().enumerate() {
         match basis {
             Basis::ExcludingBiogenic => {
-                cfp.push(T::from_decimal(n.cfp_excluding));
-                g2g.push(n.g2g_fossil.map(T::from_decimal));
+                cfp.push(n.cfp_excluding);
+                g2g.push(n.g2g_fossil);
             }
             Basis::IncludingBiogenic => {
                 if n.cfp_including.is_none() {
                     fallback.push(i as u32);
                 }
-                cfp.push(T::from_decimal(n.cfp_including.unwrap_or(n.cfp_excluding)));
-                g2g.push(n.g2g_biogenic.map(T::from_decimal));
+                cfp.push(n.cfp_including.unwrap_or(n.cfp_excluding));
+                g2g.push(n.g2g_biogenic);
             }
         }
     }
     Values { cfp, g2g, fallback }
 }
 
-/// Caches of [`Values`] per basis and number type, held by the graph.
+/// Caches of [`Values`] per basis, held by the graph.
 #[derive(Debug, Default)]
 pub struct ValueCache {
-    decimal: [OnceLock<Values<Decimal>>; 2],
-    float: [OnceLock<Values<f64>>; 2],
+    values: [OnceLock<Values>; 2],
 }
 
-fn basis_index(b: Basis) -> usize {
+pub(crate) fn basis_index(b: Basis) -> usize {
     match b {
         Basis::ExcludingBiogenic => 0,
         Basis::IncludingBiogenic => 1,
     }
 }
 
-impl Amount for Decimal {
-    const ZERO: Self = Decimal::ZERO;
-    const ONE: Self = Decimal::ONE;
-    fn from_decimal(d: Decimal) -> Self {
-        d
-    }
-    fn abs(self) -> Self {
-        Decimal::abs(&self)
-    }
-    fn values(graph: &Graph, basis: Basis) -> &Values<Self> {
-        graph.value_cache().decimal[basis_index(basis)].get_or_init(|| build(graph, basis))
-    }
-    fn amounts(resolved: &Resolved) -> &[Self] {
-        &resolved.amounts
+/// `a · b` for `i128`s, with the common case (both fit `i64`) as one widening multiply.
+#[inline]
+fn mul(a: i128, b: i128) -> Option<i128> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(i128::from(a) * i128::from(b)),
+        _ => a.checked_mul(b),
     }
 }
 
-impl Amount for f64 {
-    const ZERO: Self = 0.0;
-    const ONE: Self = 1.0;
-    fn from_decimal(d: Decimal) -> Self {
-        d.to_f64().unwrap_or(f64::NAN)
+/// Marks an edge coefficient that does not fit: the walk reports it when it crosses the edge,
+/// so one out-of-range footprint does not stop the decomposition of products that never
+/// reach it.
+pub(crate) const OUT_OF_RANGE: i128 = i128::MIN;
+
+/// What the walk needs per edge and node of a resolved graph for one basis.
+#[derive(Debug)]
+pub struct EdgeValues {
+    /// c(f, g) = a(f, g) · cfp(g) per edge, at [`INPUT_SCALE`], rounded half to even
+    /// ([`OUT_OF_RANGE`] where the product overflows).
+    pub coef: Vec<i128>,
+    /// Per node: cfp = g2g + Σ a · cfp(input) holds exactly (no gap in its own data).
+    pub consistent: Vec<bool>,
+}
+
+/// The [`EdgeValues`] of `resolved` for `basis`.
+pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> EdgeValues {
+    let values = Values::of(graph, basis);
+    let coef = resolved
+        .children
+        .iter()
+        .zip(&resolved.amounts)
+        .map(|(&g, &amount)| {
+            mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
+        })
+        .collect();
+    let consistent = (0..graph.nodes.len())
+        .map(|f| {
+            let Some(g2g) = values.g2g[f] else {
+                return false;
+            };
+            let (a, b) = (
+                resolved.offsets[f] as usize,
+                resolved.offsets[f + 1] as usize,
+            );
+            // Σ a · cfp at 24 places, exactly; an overflow is not consistent.
+            let upstream = resolved.children[a..b]
+                .iter()
+                .zip(&resolved.amounts[a..b])
+                .try_fold(0_i128, |s, (&g, &amount)| {
+                    s.checked_add(mul(amount, values.cfp[g as usize])?)
+                });
+            let reported = values.cfp[f]
+                .checked_sub(g2g)
+                .and_then(|r| mul(r, fixed::pow10(INPUT_SCALE)));
+            matches!((upstream, reported), (Some(u), Some(r)) if u == r)
+        })
+        .collect();
+    EdgeValues { coef, consistent }
+}
+
+/// `a · b / 10^scale` rounded half to even, without an intermediate wider than the result
+/// needs: a = q · 10^scale + r, so a · b / 10^scale = q · b + r · b / 10^scale.
+pub(crate) fn mul_scaled(a: i128, b: i128, scale: u32) -> Option<i128> {
+    let p = fixed::pow10(scale);
+    if let Some(ab) = mul(a, b) {
+        return Some(fixed::div_round(ab, p));
     }
-    fn abs(self) -> Self {
-        f64::abs(self)
-    }
-    fn values(graph: &Graph, basis: Basis) -> &Values<Self> {
-        graph.value_cache().float[basis_index(basis)].get_or_init(|| build(graph, basis))
-    }
-    fn amounts(resolved: &Resolved) -> &[Self] {
-        &resolved.amounts_f64
+    let (q, r) = (a / p, a % p);
+    let whole = q.checked_mul(b)?;
+    let part = fixed::div_round(r.checked_mul(b)?, p);
+    whole.checked_add(part)
+}
+
+fn out_of_range(graph: &Graph, node: u32, why: String) -> Error {
+    let n = &graph.nodes[node as usize];
+    Error::OutOfRange {
+        footprint: n.id.clone(),
+        message: format!(
+            "{} ({}): {why}; mieruka decomposes footprints up to ±10^14 kgCO2e per declared unit of the product, with quantities up to ±10^14 units per tier step",
+            n.product_name, n.company_name
+        ),
     }
 }
 
-/// One item before it is labelled: node, tier, kind and kgCO2e per declared unit of the root.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct RawItem<T> {
+/// One item before it is labelled: node, tier, kind and kgCO2e per declared unit of the root
+/// at [`VALUE_SCALE`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawItem {
     /// Tier.
     pub tier: u32,
     /// Footprint node.
     pub node: u32,
     /// Kind.
     pub kind: Kind,
-    /// kgCO2e per declared unit of the root.
-    pub value: T,
+    /// kgCO2e per declared unit of the root, at [`VALUE_SCALE`] decimal places.
+    pub value: i128,
 }
 
 /// Limits of a walk.
@@ -133,94 +199,164 @@ pub struct Limits {
 }
 
 /// Walks from `root` and returns its items, tier by tier.
-pub fn walk<T: Amount>(
+pub fn walk(
     graph: &Graph,
     resolved: &Resolved,
     basis: Basis,
     root: u32,
     limits: Limits,
-) -> Vec<RawItem<T>> {
-    let values = T::values(graph, basis);
-    let amounts = T::amounts(resolved);
+) -> Result<Vec<RawItem>> {
+    let values = Values::of(graph, basis);
+    let edges = resolved.edge_values(graph, basis);
+    let coef = &edges.coef;
     let n = graph.nodes.len();
-    let cfp_root = values.cfp[root as usize];
-    // |x·cfp| below this share of the root's CFP is not expanded.
-    let threshold = if limits.min_share_pct > 0.0 {
-        let share =
-            <Decimal as rust_decimal::prelude::FromPrimitive>::from_f64(limits.min_share_pct)
-                .unwrap_or_default()
-                / Decimal::ONE_HUNDRED;
-        Some(T::from_decimal(share) * cfp_root.abs())
-    } else {
-        None
-    };
+    let range = |node: u32, why: &str| out_of_range(graph, node, why.to_owned());
+    let v_root = mul(values.cfp[root as usize], X_ONE)
+        .ok_or_else(|| range(root, "its cradle-to-gate footprint is beyond range"))?;
+    // |V| below this is not expanded; a cut-off, so f64 precision is enough.
+    let threshold = (limits.min_share_pct > 0.0)
+        .then(|| v_root.unsigned_abs() as f64 * limits.min_share_pct / 100.0);
 
     let mut items = Vec::new();
-    let mut current: Vec<(u32, T)> = vec![(root, T::ONE)];
-    let mut acc: Vec<T> = vec![T::ZERO; n];
+    // (node, x at X_SCALE, V at VALUE_SCALE) of the current tier.
+    let mut current: Vec<(u32, i128, i128)> = vec![(root, X_ONE, v_root)];
+    // Per node, for the next tier: Σ x·a at VALUE_SCALE (rounded to X_SCALE at the end of the
+    // tier) and Σ P at VALUE_SCALE.
+    let mut acc_x: Vec<i128> = vec![0; n];
+    let mut acc_v: Vec<i128> = vec![0; n];
     let mut stamp: Vec<u32> = vec![0; n];
     let mut touched: Vec<u32> = Vec::new();
     let mut tier = 0u32;
+    let push = |items: &mut Vec<RawItem>, tier, node, kind, value: i128| -> Result<()> {
+        if value.unsigned_abs() > DECIMAL128_MAX.unsigned_abs() {
+            return Err(range(node, "an item of its decomposition is beyond range"));
+        }
+        if value != 0 {
+            items.push(RawItem {
+                tier,
+                node,
+                kind,
+                value,
+            });
+        }
+        Ok(())
+    };
     while !current.is_empty() {
         let mark = tier + 1;
-        for &(f, x) in &current {
+        for &(f, x, v) in &current {
             let fu = f as usize;
-            let cfp = values.cfp[fu];
-            let push = |items: &mut Vec<RawItem<T>>, kind, value: T| {
-                if value != T::ZERO {
-                    items.push(RawItem {
-                        tier,
-                        node: f,
-                        kind,
-                        value,
-                    });
-                }
-            };
             // Limits come before the black-box rule.
             if tier > limits.max_tier {
-                push(&mut items, Kind::BeyondCutoff, x * cfp);
+                push(&mut items, tier, f, Kind::BeyondCutoff, v)?;
                 continue;
             }
             if let Some(t) = threshold
                 && tier > 0
-                && (x * cfp).abs() < t
+                && (v.unsigned_abs() as f64) < t
             {
-                push(&mut items, Kind::BeyondCutoff, x * cfp);
+                push(&mut items, tier, f, Kind::BeyondCutoff, v)?;
                 continue;
             }
             let Some(g2g) = values.g2g[fu] else {
-                push(&mut items, Kind::Unresolved, x * cfp);
+                push(&mut items, tier, f, Kind::Unresolved, v)?;
                 continue;
             };
-            push(&mut items, Kind::Own, x * g2g);
+            let own =
+                mul(x, g2g).ok_or_else(|| range(f, "its Gate-to-Gate share is beyond range"))?;
             let (a, b) = (
                 resolved.offsets[fu] as usize,
                 resolved.offsets[fu + 1] as usize,
             );
-            let mut upstream = T::ZERO;
-            for (&c, &amount) in resolved.children[a..b].iter().zip(&amounts[a..b]) {
-                upstream = upstream + amount * values.cfp[c as usize];
+            let mut passed: i128 = 0;
+            for ((&c, &amount), &k) in resolved.children[a..b]
+                .iter()
+                .zip(&resolved.amounts[a..b])
+                .zip(&coef[a..b])
+            {
+                let p = if k == OUT_OF_RANGE { None } else { mul(x, k) };
+                let xa = mul(x, amount);
                 let cu = c as usize;
                 if stamp[cu] != mark {
                     stamp[cu] = mark;
-                    acc[cu] = T::ZERO;
+                    acc_x[cu] = 0;
+                    acc_v[cu] = 0;
                     touched.push(c);
                 }
-                acc[cu] = acc[cu] + x * amount;
+                let (Some(p), Some(xa)) = (p, xa) else {
+                    return Err(range(
+                        f,
+                        "the quantity it passes to an input is beyond range",
+                    ));
+                };
+                match (
+                    passed.checked_add(p),
+                    acc_v[cu].checked_add(p),
+                    acc_x[cu].checked_add(xa),
+                ) {
+                    (Some(s), Some(v), Some(q)) => {
+                        passed = s;
+                        acc_v[cu] = v;
+                        acc_x[cu] = q;
+                    }
+                    _ => return Err(range(c, "what its customers pass to it is beyond range")),
+                }
             }
-            let gap = x * (cfp - g2g - upstream);
-            if gap > T::ZERO {
-                push(&mut items, Kind::Untraced, gap);
-            } else if gap < T::ZERO {
-                push(&mut items, Kind::Mismatch, gap);
+            let gap = v
+                .checked_sub(own)
+                .and_then(|g| g.checked_sub(passed))
+                .ok_or_else(|| range(f, "its untraced upstream is beyond range"))?;
+            if edges.consistent[fu] {
+                // Only rounding residue: it stays with the footprint's own item.
+                let own = own
+                    .checked_add(gap)
+                    .ok_or_else(|| range(f, "its Gate-to-Gate share is beyond range"))?;
+                push(&mut items, tier, f, Kind::Own, own)?;
+                continue;
+            }
+            push(&mut items, tier, f, Kind::Own, own)?;
+            if gap > 0 {
+                push(&mut items, tier, f, Kind::Untraced, gap)?;
+            } else if gap < 0 {
+                push(&mut items, tier, f, Kind::Mismatch, gap)?;
             }
         }
         current.clear();
-        current.extend(touched.drain(..).map(|c| (c, acc[c as usize])));
+        let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
+        current.extend(touched.drain(..).map(|c| {
+            (
+                c,
+                fixed::div_round(acc_x[c as usize], unit),
+                acc_v[c as usize],
+            )
+        }));
         tier += 1;
         if tier > limits.max_tier + 1 {
             break;
         }
     }
-    items
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mul_scaled_splits_when_the_product_is_wide() {
+        let p12 = fixed::pow10(12);
+        // 2.5 × 4 = 10 at 12 places.
+        assert_eq!(mul_scaled(25 * p12 / 10, 4 * p12, 12), Some(10 * p12));
+        // 10^9 units × 10^12 kg = 10^21 kg: the raw product (10^21 · 10^24) overflows i128,
+        // the split does not; 10^21 kg at 12 places is 10^33.
+        let a = fixed::pow10(9) * p12;
+        let b = fixed::pow10(12) * p12;
+        assert!(a.checked_mul(b).is_none());
+        assert_eq!(mul_scaled(a, b, 12), Some(fixed::pow10(33)));
+        // 0.000000001 × 0.000000001 = 10^-18: below 12 places, rounds to 0.
+        assert_eq!(mul_scaled(1000, 1000, 12), Some(0));
+        // 0.0000005 × 0.000001 = 5·10^-13 → half, to even: 0; 1.5·10^-12 → 2·10^-12.
+        assert_eq!(mul_scaled(500_000, 1_000_000, 12), Some(0));
+        assert_eq!(mul_scaled(1_500_000, 1_000_000, 12), Some(2));
+        assert_eq!(mul_scaled(i128::MAX, i128::MAX, 12), None);
+    }
 }

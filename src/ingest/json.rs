@@ -277,8 +277,10 @@ pub(crate) fn is_pact_decimal(s: &str) -> bool {
 /// document, kept by the store, still has them.
 pub const DECIMAL_SCALE: u32 = 12;
 
-/// Integer digits an amount may have so that it fits Decimal128(38, 12).
-const MAX_INTEGER_DIGITS: u32 = 38 - DECIMAL_SCALE;
+/// Integer digits an amount may have: below 10^16, so that every stored value (at 12 places,
+/// under 10^28) also converts exactly to `rust_decimal` (96 bits, about 7.9·10^28) wherever
+/// an edge needs it. No product footprint comes near: 10^16 kgCO2e is ten gigatonnes per unit.
+const MAX_INTEGER_DIGITS: u32 = 16;
 
 /// Brings an exactly parsed decimal to [`DECIMAL_SCALE`] places and checks its magnitude.
 fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
@@ -289,7 +291,7 @@ fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
     };
     if d.abs() >= Decimal::from_i128_with_scale(10_i128.pow(MAX_INTEGER_DIGITS.min(28)), 0) {
         return Err(format!(
-            "{text} is too large: amounts must stay below 10^{MAX_INTEGER_DIGITS}"
+            "{text} is too large: amounts must stay below 10^{MAX_INTEGER_DIGITS} (ten gigatonnes)"
         ));
     }
     Ok(d)

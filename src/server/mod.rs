@@ -26,6 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use tower_http::LatencyUnit;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -351,6 +352,9 @@ impl From<Error> for ApiError {
         match e {
             Error::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, m),
             Error::Usage(m) => ApiError::new(StatusCode::BAD_REQUEST, m),
+            e @ Error::OutOfRange { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
+            }
             Error::Query { id, message } if message.contains("no such query") => {
                 ApiError::new(StatusCode::NOT_FOUND, format!("query {id}: {message}"))
             }
@@ -373,6 +377,23 @@ impl IntoResponse for ApiError {
         });
         (self.status, axum::Json(body)).into_response()
     }
+}
+
+/// The answer to a handler that panicked: the generic 500, with the cause in the log.
+fn panic_response(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| cause.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    tracing::error!("a request handler panicked: {what}");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+}
+
+/// The layer that turns a panicking handler into the generic 500 (the cause logged) and keeps
+/// the server up; [`router`] applies it to every route.
+pub fn panic_guard() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(panic_response as fn(_) -> _)
 }
 
 /// Every route, without a socket (tests call it with `oneshot`).
@@ -412,6 +433,9 @@ pub fn router(state: AppState) -> Router {
         .route("/3/events", post(pact::host::events))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(RequestBodyLimitLayer::new(limits.body_mib * 1024 * 1024))
+        // Innermost of the service layers: a handler that panics answers 500 and the server
+        // stays up (the cause is logged, never sent).
+        .layer(panic_guard())
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -4,12 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use mieruka::hotspot::VALUE_SCALE;
 use mieruka::hotspot::{self, Basis, Decomposition, Request};
 use mieruka::ingest::{self, IngestOptions, Source};
+use mieruka::model::fixed;
 use mieruka::output;
 use mieruka::query::{Catalog, Session};
 use mieruka::table::Tables;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::common::{source, v2_example};
@@ -84,7 +85,7 @@ fn items(d: &Decomposition, names: &[&str]) -> Vec<(u32, String, String, String)
                     .unwrap_or("?")
                     .to_owned(),
                 i.kind.as_str().to_owned(),
-                i.kgco2e.normalize().to_string(),
+                kg(i.kgco2e),
             )
         })
         .collect();
@@ -101,7 +102,12 @@ fn expect(rows: &[(u32, &str, &str, &str)]) -> Vec<(u32, String, String, String)
     v
 }
 
-fn sum(d: &Decomposition) -> Decimal {
+/// An item value (at the walk's 24 decimal places) as exact decimal text.
+fn kg(v: i128) -> String {
+    fixed::format(v, VALUE_SCALE)
+}
+
+fn sum(d: &Decomposition) -> i128 {
     d.items.iter().map(|i| i.kgco2e).sum()
 }
 
@@ -429,7 +435,7 @@ async fn including_biogenic_uses_the_other_totals() {
         },
     )
     .await;
-    assert_eq!(d.cfp_kgco2e_per_unit, Decimal::from(8));
+    assert_eq!(kg(d.cfp_kgco2e_per_unit), "8");
     assert_eq!(
         items(&d, &["A", "B"]),
         expect(&[(0, "A", "own", "3"), (1, "B", "own", "5")])
@@ -442,13 +448,13 @@ async fn the_demo_pc_decomposes_to_tier_3_with_findings() {
     let pc = "urn:mieruka-demo:product:kaede-note-14";
     let d = run(&t, &Request::new(pc)).await;
     // build.py: the FY2024 PC is 150.4727 kgCO2e per piece.
-    assert_eq!(d.cfp_kgco2e_per_unit.normalize().to_string(), "150.4727");
+    assert_eq!(kg(d.cfp_kgco2e_per_unit), "150.4727");
     let tiers: std::collections::BTreeSet<u32> = d.items.iter().map(|i| i.tier).collect();
     assert_eq!(tiers.into_iter().collect::<Vec<_>>(), [0, 1, 2, 3]);
     assert!(
         d.items
             .iter()
-            .any(|i| i.kind == hotspot::Kind::Untraced && !i.kgco2e.is_zero())
+            .any(|i| i.kind == hotspot::Kind::Untraced && i.kgco2e != 0)
     );
     let kinds: std::collections::BTreeSet<&str> = d.findings.iter().map(|f| f.kind).collect();
     for k in ["mismatch", "dangling", "unit", "older_reference_period"] {
@@ -461,7 +467,7 @@ async fn the_demo_pc_decomposes_to_tier_3_with_findings() {
         .iter()
         .find(|i| i.kind == hotspot::Kind::Mismatch && i.product_id.ends_with("pearl-adp-65"))
         .expect("adapter mismatch");
-    assert_eq!(adapter.kgco2e.normalize().to_string(), "-0.61998");
+    assert_eq!(kg(adapter.kgco2e), "-0.61998");
 
     // The FY2023 PC, analysed for its own period; the LED backlight has only FY2024 data.
     let d = run(
@@ -472,7 +478,7 @@ async fn the_demo_pc_decomposes_to_tier_3_with_findings() {
         },
     )
     .await;
-    assert_eq!(d.cfp_kgco2e_per_unit.normalize().to_string(), "161.8707");
+    assert_eq!(kg(d.cfp_kgco2e_per_unit), "161.8707");
     assert!(
         d.findings
             .iter()
@@ -599,15 +605,299 @@ async fn pareto_shares_add_up_to_100() {
     assert_eq!(rows[5]["product_name"], "(rest)");
     let last = rows[5]["cumulative_share_pct"].as_f64().expect("share");
     assert!((last - 100.0).abs() < 1e-9, "{last}");
-    let total: Decimal = rows
+    let total: rust_decimal::Decimal = rows
         .iter()
         .map(|r| {
             r["kgco2e"]
                 .as_str()
                 .unwrap_or("0")
-                .parse::<Decimal>()
+                .parse::<rust_decimal::Decimal>()
                 .unwrap_or_default()
         })
         .sum();
     assert_eq!(total.normalize().to_string(), "150.4727");
+}
+
+// Magnitudes: PACT's realistic range is CFPs from 10^-9 to 10^12 kgCO2e per declared unit and
+// BOM amounts from 10^-9 to 10^9. The walk computes in integers at 24 decimal places, so every
+// one of these sums exactly; beyond the range is an error naming the footprint, never a panic.
+
+/// A machine of 1,500 t CO2e per piece, as an excavator or a transformer has: every item is
+/// above 79,228 kg, where a 96-bit decimal at 24 places overflows.
+fn machine() -> Tables {
+    // T (cfp 1,500,000, g2g 250,000) ← 1 E (cfp 400,000, g2g 100,000), 4 W (cfp 50,000 each,
+    // g2g 50,000), 1 C (cfp 300,000, g2g 300,000); E ← 20,000 kg of S (15 per kg, no G2G).
+    // T: suppliers 400,000 + 4·50,000 + 300,000 = 900,000 of the 1,250,000 it reports
+    //    upstream: untraced 350,000.  E: 100,000 + 20,000·15 = 400,000, consistent.
+    // Items: T own 250,000, T untraced 350,000; E own 100,000, W own 200,000, C own 300,000;
+    // S unresolved 20,000·15 = 300,000. Sum 1,500,000.
+    tables(
+        &[
+            fp("T", "1500000", Some("250000")),
+            fp("E", "400000", Some("100000")),
+            fp("W", "50000", Some("50000")),
+            fp("C", "300000", Some("300000")),
+            fp("S", "15", None),
+        ],
+        &[
+            ("T", "E", "1", ""),
+            ("T", "W", "4", ""),
+            ("T", "C", "1", ""),
+            ("E", "S", "20000", ""),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn industrial_magnitudes_sum_exactly() {
+    let d = run(&machine(), &Request::new(urn("T"))).await;
+    assert_eq!(kg(d.cfp_kgco2e_per_unit), "1500000");
+    assert_eq!(
+        items(&d, &["T", "E", "W", "C", "S"]),
+        expect(&[
+            (0, "T", "own", "250000"),
+            (0, "T", "untraced", "350000"),
+            (1, "C", "own", "300000"),
+            (1, "E", "own", "100000"),
+            (1, "W", "own", "200000"),
+            (2, "S", "unresolved", "300000"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn huge_and_tiny_magnitudes_sum_exactly() {
+    // 10^12 kg: P (g2g 4·10^11) ← 3 of Q (cfp = g2g = 2·10^11). P is consistent:
+    // 4·10^11 + 3·2·10^11 = 10^12. Items: P own 4·10^11, Q own 6·10^11.
+    let t = tables(
+        &[
+            fp("P", "1000000000000", Some("400000000000")),
+            fp("Q", "200000000000", Some("200000000000")),
+        ],
+        &[("P", "Q", "3", "")],
+    );
+    let d = run(&t, &Request::new(urn("P"))).await;
+    assert_eq!(
+        items(&d, &["P", "Q"]),
+        expect(&[
+            (0, "P", "own", "400000000000"),
+            (1, "Q", "own", "600000000000")
+        ])
+    );
+
+    // 10^-9 kg: A (cfp 3·10^-9, g2g 10^-9) ← 2 of B (cfp = g2g = 10^-9): A own 10^-9,
+    // B own 2·10^-9. And a 10^-9 amount: F (cfp 2·10^-9, g2g 10^-9) ← 10^-9 of G (cfp = g2g
+    // = 1): G's share is 10^-9 · 1 = 10^-9.
+    let t = tables(
+        &[
+            fp("A", "0.000000003", Some("0.000000001")),
+            fp("B", "0.000000001", Some("0.000000001")),
+            fp("F", "0.000000002", Some("0.000000001")),
+            fp("G", "1", Some("1")),
+        ],
+        &[("A", "B", "2", ""), ("F", "G", "0.000000001", "")],
+    );
+    let d = run(&t, &Request::new(urn("A"))).await;
+    assert_eq!(
+        items(&d, &["A", "B"]),
+        expect(&[
+            (0, "A", "own", "0.000000001"),
+            (1, "B", "own", "0.000000002")
+        ])
+    );
+    let d = run(&t, &Request::new(urn("F"))).await;
+    assert_eq!(
+        items(&d, &["F", "G"]),
+        expect(&[
+            (0, "F", "own", "0.000000001"),
+            (1, "G", "own", "0.000000001")
+        ])
+    );
+}
+
+#[tokio::test]
+async fn a_third_rounds_once_and_the_residue_is_kept() {
+    // P (per litre, cfp 2, g2g 1) uses 1 kg of Q, declared per litre of 3 kg: 1/3 litre,
+    // kept as 0.333333333333 (12 places, like every stored amount). Q (cfp = g2g = 3) at
+    // x = 0.333333333333: own 0.999999999999. P's suppliers then explain 0.999999999999 of
+    // its upstream 1, so 0.000000000001 stays untraced. Sum 1 + 0.999999999999 + 10^-12 = 2.
+    let mut p = fp("P", "2", Some("1"));
+    p["pcf"]["declaredUnit"] = json!("liter");
+    let mut q = fp("Q", "3", Some("3"));
+    q["pcf"]["declaredUnit"] = json!("liter");
+    q["pcf"]["productMassPerDeclaredUnit"] = json!("3");
+    let t = tables(&[p, q], &[("P", "Q", "1", "kilogram")]);
+    let d = run(&t, &Request::new(urn("P"))).await;
+    assert_eq!(
+        items(&d, &["P", "Q"]),
+        expect(&[
+            (0, "P", "own", "1"),
+            (0, "P", "untraced", "0.000000000001"),
+            (1, "Q", "own", "0.999999999999"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn beyond_the_range_is_an_error_naming_the_footprint() {
+    // 10^15 kg per unit is stored (below the 10^16 ingest limit) but beyond the walk's range
+    // at 24 places (±1.7·10^14 kg).
+    let t = tables(&[fp("X", "1000000000000000", Some("1"))], &[]);
+    let session = Session::new(&t).await.expect("session");
+    let e = hotspot::decompose(&session.graph().expect("graph"), &Request::new(urn("X")))
+        .expect_err("out of range");
+    assert!(matches!(e, mieruka::Error::OutOfRange { .. }), "{e:?}");
+    assert!(e.to_string().contains(&id_of("X")), "{e}");
+
+    // Quantities multiply along the chain: 10^9 of M per R, 10^9 of N per M is 10^18 units of
+    // N per R, beyond the quantity range. M is the footprint whose step overflows.
+    let t = tables(
+        &[
+            fp("R", "2", Some("1")),
+            fp("M", "0.000000001", Some("0")),
+            fp("N", "0.000000000001", Some("0.000000000001")),
+        ],
+        &[("R", "M", "1000000000", ""), ("M", "N", "1000000000", "")],
+    );
+    let session = Session::new(&t).await.expect("session");
+    let e = hotspot::decompose(&session.graph().expect("graph"), &Request::new(urn("R")))
+        .expect_err("out of range");
+    assert!(e.to_string().contains(&id_of("M")), "{e}");
+    // The SQL function says the same instead of failing the process.
+    let e = session
+        .sql(&format!(
+            "SELECT * FROM hotspot_items('{}', 10, 0, 'excluding_biogenic', '')",
+            urn("R")
+        ))
+        .await
+        .expect_err("out of range in SQL");
+    assert!(e.to_string().contains(&id_of("M")), "{e}");
+}
+
+#[tokio::test]
+async fn the_sql_function_and_the_api_answer_at_industrial_magnitude() {
+    let t = machine();
+    let session = Session::new(&t).await.expect("session");
+    let out = session
+        .sql(&format!(
+            "SELECT sum(kgco2e) AS total, max(kgco2e) AS largest FROM hotspot_items('{}', 10, 0, 'excluding_biogenic', '')",
+            urn("T")
+        ))
+        .await
+        .expect("sql");
+    let rows = output::rows_json(&out.batches);
+    // The items above: they sum to the CFP, the largest is T's untraced 350,000.
+    assert_eq!(rows[0]["total"], "1500000");
+    assert_eq!(rows[0]["largest"], "350000");
+
+    let app = mieruka::server::router(
+        mieruka::server::AppState::new(t, None, None)
+            .await
+            .expect("state"),
+    );
+    for (query, rest) in [
+        // Six items; the top 5 leave E's own 100,000.
+        ("top=5", "100000"),
+        // Per supplier: T 600,000, C 300,000, S 300,000, W 200,000, E 100,000; top 2 leaves
+        // 300,000 + 200,000 + 100,000 (C or S, whichever sorts second, plus W and E).
+        ("by=supplier&top=2", "600000"),
+    ] {
+        let uri = format!(
+            "/api/hotspots?product={}&{query}",
+            urn("T").replace(':', "%3A")
+        );
+        let resp = tower::ServiceExt::oneshot(
+            app.clone(),
+            axum::http::Request::get(&uri)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+        assert_eq!(resp.status(), 200, "{uri}");
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["cfp_kgco2e_per_unit"], "1500000", "{uri}");
+        let items = v["items"].as_array().expect("items");
+        let last = items.last().expect("rest row");
+        assert_eq!(last["kgco2e"], rest, "{uri}: {last}");
+        let total: f64 = items
+            .iter()
+            .map(|i| i["share_pct"].as_f64().unwrap_or(f64::NAN))
+            .sum();
+        assert!((total - 100.0).abs() < 1e-9, "{uri}: shares add to {total}");
+    }
+}
+
+#[test]
+fn the_cli_answers_at_industrial_and_out_of_range_magnitudes() {
+    let dir = crate::common::temp_dir("hotspot-cli-magnitudes");
+    // The machine of `machine()`, plus X at 10^15 kg (stored, beyond the walk's range).
+    let docs = [
+        fp("T", "1500000", Some("250000")),
+        fp("E", "400000", Some("100000")),
+        fp("W", "50000", Some("50000")),
+        fp("C", "300000", Some("300000")),
+        fp("S", "15", None),
+        fp("X", "1000000000000000", Some("1")),
+    ];
+    let ndjson: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    std::fs::write(dir.join("fp.ndjson"), ndjson).expect("write");
+    let mut csv = String::from("parent_product_id,child_product_id,amount,unit\n");
+    for (p, c, a) in [
+        ("T", "E", "1"),
+        ("T", "W", "4"),
+        ("T", "C", "1"),
+        ("E", "S", "20000"),
+    ] {
+        csv.push_str(&format!("{},{},{a},\n", urn(p), urn(c)));
+    }
+    std::fs::write(dir.join("bom.csv"), csv).expect("write");
+    let mieruka = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+            .env_remove("MIERUKA_DATA")
+            .args(args)
+            .arg("--data")
+            .arg(dir.join("data"))
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let fp_file = dir.join("fp.ndjson").display().to_string();
+    let bom_file = dir.join("bom.csv").display().to_string();
+    let (code, _, err) = mieruka(&["ingest", &fp_file, &bom_file]);
+    assert_eq!(code, Some(0), "{err}");
+
+    let t = urn("T");
+    for (args, rest) in [
+        // Six items; the top 5 leave E's own 100,000 (see `machine()`).
+        (vec!["--top", "5"], "100000"),
+        // Five suppliers: T 600,000, C 300,000, S 300,000, W 200,000, E 100,000; the top 4
+        // leave E's 100,000.
+        (vec!["--by", "supplier", "--top", "4"], "100000"),
+    ] {
+        let mut all = vec!["hotspots", "--product", &t, "--format", "json"];
+        all.extend(args.iter().copied());
+        let (code, out, err) = mieruka(&all);
+        assert_eq!(code, Some(0), "{all:?}: {err}");
+        let v: Value = serde_json::from_str(&out).expect("json");
+        assert_eq!(v["cfp_kgco2e_per_unit"], "1500000");
+        let items = v["items"].as_array().expect("items");
+        assert_eq!(items.last().expect("rest")["kgco2e"], rest, "{all:?}");
+    }
+    // The text report too (it used to print the items through a 96-bit decimal).
+    let (code, out, err) = mieruka(&["hotspots", "--product", &t, "--top", "5"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("CFP 1500000 kgCO2e"), "{out}");
+
+    let (code, _, err) = mieruka(&["hotspots", "--product", &urn("X")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains(&id_of("X")) && err.contains("10^14"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
 }

@@ -753,3 +753,22 @@ async fn ad_hoc_sql_is_read_only_and_limited() {
     let r = sql("SELECT count(*) FROM footprints a, footprints b, footprints c, footprints d, footprints e WHERE a.id || b.id || c.id || d.id || e.id = 'x'").await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT, "{}", r.text());
 }
+
+#[tokio::test]
+async fn a_panicking_handler_answers_500_and_the_server_stays_up() {
+    // The guard `router` puts around every route, around a route that panics.
+    async fn boom() -> &'static str {
+        panic!("internal detail")
+    }
+    let app = Router::new()
+        .route("/boom", axum::routing::get(boom))
+        .route("/ok", axum::routing::get(|| async { "ok" }))
+        .layer(mieruka::server::panic_guard());
+    for _ in 0..3 {
+        let r = get(&app, "/boom", None).await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.json()["message"], "internal error");
+        assert!(!r.text().contains("internal detail"), "{}", r.text());
+        assert_eq!(get(&app, "/ok", None).await.status, StatusCode::OK);
+    }
+}
