@@ -34,7 +34,7 @@ fn build(nodes: usize) -> (Arc<Graph>, usize, usize) {
     let (fp, bom) = generator::graph_batches(&g).expect("batches");
     let edge_bytes = bom.get_array_memory_size();
     let edges = bom.num_rows();
-    let graph = Arc::new(Graph::from_batches(&fp, &bom).expect("graph"));
+    let graph = Arc::new(Graph::from_batches(&[fp], &[bom]).expect("graph"));
     (graph, edge_bytes, edges)
 }
 

@@ -25,10 +25,7 @@ fn bench(c: &mut Criterion) {
     .expect("generate");
     let summary = generator::write(&graph, &dir).expect("write");
     let bytes = std::fs::read(&summary.footprints).expect("read");
-    let sources = vec![Source {
-        name: "footprints.ndjson".into(),
-        bytes,
-    }];
+    let sources = vec![Source::new("footprints.ndjson", bytes)];
     let existing = Tables::default();
     let opts = IngestOptions::default();
 

@@ -22,7 +22,7 @@ pub fn demo_sources() -> Vec<Source> {
         .iter()
         .map(|(name, bytes)| Source {
             name: format!("datasets/{DEMO_NAME}/{name}"),
-            bytes: bytes.to_vec(),
+            bytes: std::sync::Arc::new(bytes.to_vec()),
         })
         .collect();
     sources.sort_by_key(|s| (s.name.ends_with(".csv"), s.name.clone()));

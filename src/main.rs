@@ -38,6 +38,8 @@ macro_rules! outln {
     ($($t:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($t)*))) };
 }
 
+mod cli;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -321,6 +323,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "table")]
         format: ReportFormat,
     },
+    Migrate(cli::migrate::MigrateArgs),
     /// List footprints (the latest version of each, unless --all-versions).
     Footprints {
         #[command(flatten)]
@@ -644,6 +647,7 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 async fn run(command: Command) -> anyhow::Result<u8> {
     match command {
+        Command::Migrate(args) => cli::migrate::run(args),
         Command::Serve {
             data,
             bind,

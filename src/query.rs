@@ -600,8 +600,12 @@ pub struct Session {
     scores: Arc<ScoreSource>,
 }
 
-fn register(ctx: &SessionContext, name: &str, batch: RecordBatch) -> Result<()> {
-    let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
+    let schema = batches
+        .first()
+        .map(RecordBatch::schema)
+        .ok_or_else(|| Error::Internal(format!("table {name} has no batch")))?;
+    let table = MemTable::try_new(schema, vec![batches])?;
     ctx.register_table(name, Arc::new(table))?;
     Ok(())
 }
@@ -620,14 +624,10 @@ impl Session {
         let footprints = tables.footprints_view()?;
         let bom = tables.bom_view()?;
         register(&ctx, "footprints", footprints.clone())?;
-        register(&ctx, "footprint_extensions", tables.extensions_view()?)?;
+        register(&ctx, "footprint_extensions", tables.extensions_view())?;
         register(&ctx, "bom", bom.clone())?;
-        register(
-            &ctx,
-            "bom_history",
-            datafusion::arrow::compute::concat_batches(&table::bom_schema(), &tables.bom)?,
-        )?;
-        register(&ctx, "ingest_log", tables.ingest_log_view()?)?;
+        register(&ctx, "bom_history", tables.bom_history_view())?;
+        register(&ctx, "ingest_log", tables.ingest_log_view())?;
         register(&ctx, "gx_attributes", tables.gx_view()?)?;
         ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
             .await?;

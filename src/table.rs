@@ -6,7 +6,8 @@
 //! version is the latest, which BOM edge is current) are computed here from the stored rows;
 //! nothing in this module does I/O.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
@@ -15,7 +16,7 @@ use datafusion::arrow::array::{
     StringArray, StringBuilder, StructArray, TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::{concat_batches, take_record_batch};
+use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use rust_decimal::Decimal;
 
@@ -98,7 +99,7 @@ fn assurance_str(f: &Footprint, get: fn(&crate::model::Assurance) -> Option<&str
 }
 
 /// The `footprints` columns taken from the model, in schema order; `(name, nullable, getter)`.
-/// `is_latest`, `document_json`, `source` and `ingest_seq` follow them.
+/// The document's place among the originals, `source`, `ingest_seq` and `is_latest` follow.
 static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::new(|| {
     use Get::*;
     vec![
@@ -575,7 +576,11 @@ pub fn footprints_stored_schema() -> SchemaRef {
             .iter()
             .map(|(name, nullable, get)| Field::new(*name, get.data_type(), *nullable))
             .collect();
-        fields.push(Field::new("document_json", DataType::Utf8, false));
+        // Where the document as received is: which original file of the ingest, and the bytes
+        // of it. The analytic table never holds the documents themselves.
+        fields.push(Field::new("document_original", DataType::Int32, false));
+        fields.push(Field::new("document_offset", DataType::Int64, false));
+        fields.push(Field::new("document_length", DataType::Int64, false));
         fields.push(Field::new("source", DataType::Utf8, false));
         fields.push(Field::new("ingest_seq", DataType::Int64, false));
         Arc::new(Schema::new(fields))
@@ -713,15 +718,57 @@ fn ef_column(rows: &[&Footprint]) -> Result<ArrayRef> {
     list(lengths, Arc::new(values))
 }
 
-/// A footprint together with the document it was read from.
+/// Where a document is in the files of its ingest: the original file (its position among the
+/// ingest's sources) and the byte range of the document in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocumentSpan {
+    /// Position of the original file among the ingest's sources.
+    pub original: u32,
+    /// First byte of the document.
+    pub offset: u64,
+    /// Bytes of the document.
+    pub length: u64,
+}
+
+/// A footprint together with where its document is.
 #[derive(Debug, Clone)]
 pub struct FootprintRecord {
     /// The validated footprint.
     pub footprint: Footprint,
-    /// The footprint's JSON document exactly as received.
-    pub document_json: String,
+    /// Where the footprint's JSON document, exactly as received, is.
+    pub document: DocumentSpan,
     /// Where it came from (file name or upload).
     pub source: String,
+}
+
+/// Most bytes of string data one batch may hold in one column. Arrow's `Utf8` arrays address
+/// their bytes with `i32` offsets (2 GiB); a batch stays well below.
+pub const BATCH_STRING_BYTES: u64 = 1 << 30;
+
+/// Splits rows into batches of at most `max_rows` rows whose `weights` (an upper bound of the
+/// string bytes a row adds to any one column) add up to at most `max_bytes`; a single row
+/// heavier than that is a batch of its own.
+pub fn batch_ranges(
+    weights: &[u64],
+    max_rows: usize,
+    max_bytes: u64,
+) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, &w) in weights.iter().enumerate() {
+        let full =
+            i - start >= max_rows.max(1) || (i > start && bytes.saturating_add(w) > max_bytes);
+        if full {
+            out.push(start..i);
+            start = i;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(w);
+    }
+    if start < weights.len() {
+        out.push(start..weights.len());
+    }
+    out
 }
 
 /// Builds a `footprints` batch (stored schema) from records committed in ingest `seq`.
@@ -741,9 +788,15 @@ pub fn footprints_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordB
         };
         columns.push(col);
     }
-    columns.push(strings(
-        records.iter().map(|r| Some(r.document_json.as_str())),
-    ));
+    columns.push(Arc::new(Int32Array::from_iter_values(
+        records.iter().map(|r| r.document.original as i32),
+    )));
+    columns.push(Arc::new(Int64Array::from_iter_values(
+        records.iter().map(|r| r.document.offset as i64),
+    )));
+    columns.push(Arc::new(Int64Array::from_iter_values(
+        records.iter().map(|r| r.document.length as i64),
+    )));
     columns.push(strings(records.iter().map(|r| Some(r.source.as_str()))));
     columns.push(Arc::new(Int64Array::from(vec![seq; records.len()])));
     Ok(RecordBatch::try_new(footprints_stored_schema(), columns)?)
@@ -1057,7 +1110,28 @@ pub fn current_gx_attributes(t: &Tables) -> Result<HashMap<String, crate::model:
     Ok(out)
 }
 
+/// One original file of an ingest: the bytes as received, in memory or in a data directory.
+#[derive(Debug, Clone)]
+pub enum Original {
+    /// Held in memory (an ingest not committed to a directory, the bundled demo).
+    Bytes {
+        /// The name it was received under.
+        name: String,
+        /// The bytes as received.
+        bytes: Arc<Vec<u8>>,
+    },
+    /// A file of a data directory.
+    File(PathBuf),
+}
+
+/// The original files of every ingest, by ingest number, in source order.
+#[derive(Debug, Clone, Default)]
+pub struct Originals(pub BTreeMap<i64, Vec<Original>>);
+
 /// The stored rows of every table, as read from a data directory or built in memory.
+///
+/// Tables are kept as the batches they were stored in and never concatenated: one batch stays
+/// below [`BATCH_STRING_BYTES`] per column, so no `Utf8` array can pass Arrow's 2 GiB offsets.
 #[derive(Debug, Clone, Default)]
 pub struct Tables {
     /// `footprints` batches (stored schema).
@@ -1070,10 +1144,8 @@ pub struct Tables {
     pub ingest_log: Vec<RecordBatch>,
     /// `gx_attributes` batches, every row ever stored.
     pub gx_attributes: Vec<RecordBatch>,
-}
-
-fn concat(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
-    Ok(concat_batches(schema, batches)?)
+    /// The documents as received, which `footprints` points into.
+    pub originals: Originals,
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
@@ -1083,88 +1155,224 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
         .ok_or_else(|| Error::Internal(format!("column {name} missing or of the wrong type")))
 }
 
+/// The batches, or one empty batch of `schema` when there are none (a table is never
+/// registered without a batch).
+fn or_empty(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Vec<RecordBatch> {
+    if batches.is_empty() {
+        vec![RecordBatch::new_empty(schema.clone())]
+    } else {
+        batches
+    }
+}
+
+/// The columns `names` of `batches` as one batch: for code that indexes rows across a whole
+/// table. Only the named columns are joined, so the documents' large fields never are.
+pub fn concat_columns(batches: &[RecordBatch], names: &[&str]) -> Result<RecordBatch> {
+    let first = batches
+        .first()
+        .ok_or_else(|| Error::Internal("no batch to join".into()))?;
+    let indices = names
+        .iter()
+        .map(|n| first.schema().index_of(n))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let projected = batches
+        .iter()
+        .map(|b| b.project(&indices))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let schema = first.schema().project(&indices)?;
+    Ok(datafusion::arrow::compute::concat_batches(
+        &Arc::new(schema),
+        &projected,
+    )?)
+}
+
+/// Keeps the rows `keep[b]` of each batch `b`, in order.
+fn keep_rows(batches: &[RecordBatch], keep: &[Vec<u32>]) -> Result<Vec<RecordBatch>> {
+    batches
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| !k.is_empty())
+        .map(|(b, k)| Ok(take_record_batch(b, &UInt32Array::from(k.clone()))?))
+        .collect()
+}
+
 impl Tables {
-    /// `footprints` as queried: every stored version plus `is_latest`, which is true unless a
-    /// newer version of the same id exists, or another footprint names this one in
+    /// The document of footprint row `row` of batch `batch` of `footprints`, exactly as
+    /// received.
+    pub fn footprint_document(&self, batch: usize, row: usize) -> Result<Vec<u8>> {
+        let b = self
+            .footprints
+            .get(batch)
+            .ok_or_else(|| Error::Internal(format!("no footprints batch {batch}")))?;
+        let seq = column::<Int64Array>(b, "ingest_seq")?.value(row);
+        let span = DocumentSpan {
+            original: column::<Int32Array>(b, "document_original")?.value(row) as u32,
+            offset: column::<Int64Array>(b, "document_offset")?.value(row) as u64,
+            length: column::<Int64Array>(b, "document_length")?.value(row) as u64,
+        };
+        self.document(seq, span)
+    }
+
+    /// The bytes of `span` in the originals of ingest `seq`.
+    pub fn document(&self, seq: i64, span: DocumentSpan) -> Result<Vec<u8>> {
+        let missing = || {
+            Error::Internal(format!(
+                "ingest {seq} has no original file {} (damaged data directory?)",
+                span.original
+            ))
+        };
+        let original = self
+            .originals
+            .0
+            .get(&seq)
+            .and_then(|o| o.get(span.original as usize))
+            .ok_or_else(missing)?;
+        let beyond = |len: u64| {
+            Error::Internal(format!(
+                "ingest {seq}: bytes {}..{} are beyond original file {} of {len} bytes",
+                span.offset,
+                span.offset + span.length,
+                span.original
+            ))
+        };
+        match original {
+            Original::Bytes { bytes, .. } => {
+                let (a, b) = (span.offset as usize, (span.offset + span.length) as usize);
+                bytes
+                    .get(a..b)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| beyond(bytes.len() as u64))
+            }
+            Original::File(path) => {
+                use std::io::{Read, Seek, SeekFrom};
+                let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+                let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+                if span.offset + span.length > len {
+                    return Err(beyond(len));
+                }
+                f.seek(SeekFrom::Start(span.offset))
+                    .map_err(|e| Error::io(path, e))?;
+                let mut out = vec![0; span.length as usize];
+                f.read_exact(&mut out).map_err(|e| Error::io(path, e))?;
+                Ok(out)
+            }
+        }
+    }
+
+    /// Whether footprint row `(batch, row)` is the latest version, for every row: true unless
+    /// a newer version of the same id exists, or another footprint names this one in
     /// `precedingPfIds` (PACT v3 gives each version a new id).
-    pub fn footprints_view(&self) -> Result<RecordBatch> {
-        let stored = concat(&footprints_stored_schema(), &self.footprints)?;
-        let ids = column::<StringArray>(&stored, "id")?;
-        let versions = column::<Int32Array>(&stored, "version")?;
-        let preceding = column::<ListArray>(&stored, "preceding_pf_ids")?;
+    pub fn latest_flags(&self) -> Result<Vec<BooleanArray>> {
         let mut newest: HashMap<&str, i32> = HashMap::new();
-        for i in 0..stored.num_rows() {
-            let v = if versions.is_null(i) {
+        let mut superseded: HashSet<&str> = HashSet::new();
+        let version = |versions: &Int32Array, i: usize| {
+            if versions.is_null(i) {
                 -1
             } else {
                 versions.value(i)
-            };
-            let e = newest.entry(ids.value(i)).or_insert(v);
-            *e = (*e).max(v);
-        }
-        let mut superseded: HashSet<String> = HashSet::new();
-        for i in 0..stored.num_rows() {
-            let list = preceding.value(i);
-            let list = list
+            }
+        };
+        for b in &self.footprints {
+            let ids = column::<StringArray>(b, "id")?;
+            let versions = column::<Int32Array>(b, "version")?;
+            let preceding = column::<ListArray>(b, "preceding_pf_ids")?;
+            let names = preceding
+                .values()
                 .as_any()
                 .downcast_ref::<StringArray>()
                 .ok_or_else(|| Error::Internal("preceding_pf_ids is not a string list".into()))?;
-            superseded.extend(list.iter().flatten().map(str::to_owned));
+            for i in 0..b.num_rows() {
+                let e = newest.entry(ids.value(i)).or_insert(version(versions, i));
+                *e = (*e).max(version(versions, i));
+            }
+            superseded.extend(names.iter().flatten());
         }
-        let latest = BooleanArray::from_iter((0..stored.num_rows()).map(|i| {
-            let v = if versions.is_null(i) {
-                -1
-            } else {
-                versions.value(i)
-            };
-            let id = ids.value(i);
-            Some(newest.get(id) == Some(&v) && !superseded.contains(id))
-        }));
-        let mut columns = stored.columns().to_vec();
-        columns.push(Arc::new(latest));
-        Ok(RecordBatch::try_new(footprints_schema(), columns)?)
+        self.footprints
+            .iter()
+            .map(|b| {
+                let ids = column::<StringArray>(b, "id")?;
+                let versions = column::<Int32Array>(b, "version")?;
+                Ok(BooleanArray::from_iter((0..b.num_rows()).map(|i| {
+                    let id = ids.value(i);
+                    Some(newest.get(id) == Some(&version(versions, i)) && !superseded.contains(id))
+                })))
+            })
+            .collect()
+    }
+
+    /// `footprints` as queried: every stored version plus `is_latest` (see
+    /// [`Tables::latest_flags`]), batch by batch.
+    pub fn footprints_view(&self) -> Result<Vec<RecordBatch>> {
+        let flags = self.latest_flags()?;
+        let batches = self
+            .footprints
+            .iter()
+            .zip(flags)
+            .map(|(b, latest)| {
+                let mut columns = b.columns().to_vec();
+                columns.push(Arc::new(latest));
+                Ok(RecordBatch::try_new(footprints_schema(), columns)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(or_empty(&footprints_schema(), batches))
     }
 
     /// `bom` as queried: the current edges. A CSV edge is replaced by a later CSV row for the
     /// same parent and child; extension edges belong to the footprint that declares them.
     /// Earlier edges stay in the data directory.
-    pub fn bom_view(&self) -> Result<RecordBatch> {
-        let all = concat(&bom_schema(), &self.bom)?;
-        let parents = column::<StringArray>(&all, "parent_product_id")?;
-        let children = column::<StringArray>(&all, "child_product_id")?;
-        let footprints = column::<StringArray>(&all, "parent_footprint_id")?;
-        // Last occurrence wins: rows are in ingest order.
-        let mut last: HashMap<(&str, &str, Option<&str>), u32> = HashMap::new();
-        for i in 0..all.num_rows() {
-            let fp = (!footprints.is_null(i)).then(|| footprints.value(i));
-            last.insert((parents.value(i), children.value(i), fp), i as u32);
+    pub fn bom_view(&self) -> Result<Vec<RecordBatch>> {
+        // Last occurrence wins: batches and rows are in ingest order.
+        let mut last: HashMap<(&str, &str, Option<&str>), (usize, u32)> = HashMap::new();
+        for (bi, b) in self.bom.iter().enumerate() {
+            let parents = column::<StringArray>(b, "parent_product_id")?;
+            let children = column::<StringArray>(b, "child_product_id")?;
+            let footprints = column::<StringArray>(b, "parent_footprint_id")?;
+            for i in 0..b.num_rows() {
+                let fp = (!footprints.is_null(i)).then(|| footprints.value(i));
+                last.insert((parents.value(i), children.value(i), fp), (bi, i as u32));
+            }
         }
-        let mut keep: Vec<u32> = last.into_values().collect();
-        keep.sort_unstable();
-        Ok(take_record_batch(&all, &UInt32Array::from(keep))?)
+        let mut keep = vec![Vec::new(); self.bom.len()];
+        for (b, i) in last.into_values() {
+            keep[b].push(i);
+        }
+        keep.iter_mut().for_each(|k| k.sort_unstable());
+        Ok(or_empty(&bom_schema(), keep_rows(&self.bom, &keep)?))
     }
 
-    /// `footprint_extensions` as one batch.
-    pub fn extensions_view(&self) -> Result<RecordBatch> {
-        concat(&extensions_schema(), &self.footprint_extensions)
+    /// `bom_history`: every stored edge.
+    pub fn bom_history_view(&self) -> Vec<RecordBatch> {
+        or_empty(&bom_schema(), self.bom.clone())
+    }
+
+    /// `footprint_extensions`, batch by batch.
+    pub fn extensions_view(&self) -> Vec<RecordBatch> {
+        or_empty(&extensions_schema(), self.footprint_extensions.clone())
     }
 
     /// `gx_attributes` as queried: the last row stored for each product.
-    pub fn gx_view(&self) -> Result<RecordBatch> {
-        let all = concat(&gx_schema(), &self.gx_attributes)?;
-        let products = column::<StringArray>(&all, "product_id")?;
-        let mut last: HashMap<&str, u32> = HashMap::new();
-        for i in 0..all.num_rows() {
-            last.insert(products.value(i), i as u32);
+    pub fn gx_view(&self) -> Result<Vec<RecordBatch>> {
+        let mut last: HashMap<&str, (usize, u32)> = HashMap::new();
+        for (bi, b) in self.gx_attributes.iter().enumerate() {
+            let products = column::<StringArray>(b, "product_id")?;
+            for i in 0..b.num_rows() {
+                last.insert(products.value(i), (bi, i as u32));
+            }
         }
-        let mut keep: Vec<u32> = last.into_values().collect();
-        keep.sort_unstable();
-        Ok(take_record_batch(&all, &UInt32Array::from(keep))?)
+        let mut keep = vec![Vec::new(); self.gx_attributes.len()];
+        for (b, i) in last.into_values() {
+            keep[b].push(i);
+        }
+        keep.iter_mut().for_each(|k| k.sort_unstable());
+        Ok(or_empty(
+            &gx_schema(),
+            keep_rows(&self.gx_attributes, &keep)?,
+        ))
     }
 
-    /// `ingest_log` as one batch.
-    pub fn ingest_log_view(&self) -> Result<RecordBatch> {
-        concat(&ingest_log_schema(), &self.ingest_log)
+    /// `ingest_log`, batch by batch.
+    pub fn ingest_log_view(&self) -> Vec<RecordBatch> {
+        or_empty(&ingest_log_schema(), self.ingest_log.clone())
     }
 
     /// Adds the batches of `other` after these.
@@ -1174,6 +1382,7 @@ impl Tables {
         self.bom.extend(other.bom);
         self.ingest_log.extend(other.ingest_log);
         self.gx_attributes.extend(other.gx_attributes);
+        self.originals.0.extend(other.originals.0);
     }
 }
 
@@ -1243,6 +1452,32 @@ impl Tables {
             gx_attributes: by(&self.gx_attributes, &|b, i| {
                 Ok(text(b, "product_id", i)?.is_some_and(|p| products.contains(&p)))
             })?,
+            originals: self.originals.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod batch_tests {
+    use super::*;
+
+    #[test]
+    fn batches_close_before_the_byte_limit() {
+        // Weights 4, 4, 4 under a limit of 8: the third row would make 12, so it opens a batch.
+        assert_eq!(batch_ranges(&[4, 4, 4], 10, 8), vec![0..2, 2..3]);
+        // Exactly at the limit stays in.
+        assert_eq!(batch_ranges(&[4, 4], 10, 8), vec![0..2]);
+        // A row heavier than the limit is a batch of its own, never dropped or split.
+        assert_eq!(batch_ranges(&[1, 20, 1], 10, 8), vec![0..1, 1..2, 2..3]);
+        // The row limit.
+        assert_eq!(batch_ranges(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
+        assert!(batch_ranges(&[], 2, 100).is_empty());
+        // At Arrow's real boundary: rows of 600 MiB each under BATCH_STRING_BYTES (1 GiB),
+        // so no batch's strings come near 2 GiB.
+        let mib = 1 << 20;
+        let ranges = batch_ranges(&[600 * mib; 4], 8192, BATCH_STRING_BYTES);
+        assert_eq!(ranges, vec![0..1, 1..2, 2..3, 3..4]);
+        let ranges = batch_ranges(&[500 * mib; 4], 8192, BATCH_STRING_BYTES);
+        assert_eq!(ranges, vec![0..2, 2..4]);
     }
 }

@@ -219,8 +219,41 @@ impl Graph {
         Graph::from_batches(&tables.footprints_view()?, &tables.bom_view()?)
     }
 
-    /// Builds the graph from a `footprints` batch (with `is_latest`) and a `bom` batch.
-    pub fn from_batches(fp: &RecordBatch, bom: &RecordBatch) -> Result<Graph> {
+    /// Builds the graph from `footprints` batches (with `is_latest`) and `bom` batches.
+    pub fn from_batches(fp: &[RecordBatch], bom: &[RecordBatch]) -> Result<Graph> {
+        let rows: usize = fp.iter().map(RecordBatch::num_rows).sum();
+        let mut g = Graph {
+            nodes: Vec::with_capacity(rows),
+            by_id: HashMap::with_capacity(rows),
+            urns: Vec::new(),
+            urn_index: HashMap::new(),
+            candidates: Vec::new(),
+            ext_edges: HashMap::new(),
+            csv_edges: HashMap::new(),
+            node_urns: Vec::with_capacity(rows),
+            resolved: Mutex::new(HashMap::new()),
+            values: ValueCache::default(),
+        };
+        for b in fp {
+            g.add_footprints(b)?;
+        }
+        for c in g.candidates.iter_mut() {
+            let nodes = &g.nodes;
+            // By reference period, then id, so every engine picks the same footprint.
+            c.sort_by(|a, b| {
+                let (a, b) = (&nodes[*a as usize], &nodes[*b as usize]);
+                (a.period.1, a.period.0, &a.id).cmp(&(b.period.1, b.period.0, &b.id))
+            });
+            c.dedup();
+        }
+        for b in bom {
+            g.add_edges(b)?;
+        }
+        Ok(g)
+    }
+
+    fn add_footprints(&mut self, fp: &RecordBatch) -> Result<()> {
+        let g = self;
         let ids = col::<StringArray>(fp, "id")?;
         let product = col::<StringArray>(fp, "product_id")?;
         let product_ids = col::<ListArray>(fp, "product_ids")?;
@@ -250,18 +283,6 @@ impl Graph {
         let latest = col::<BooleanArray>(fp, "is_latest")?;
         let certificate = col::<Decimal128Array>(fp, "gxd_certificate_kgco2e_per_unit")?;
 
-        let mut g = Graph {
-            nodes: Vec::with_capacity(fp.num_rows()),
-            by_id: HashMap::with_capacity(fp.num_rows()),
-            urns: Vec::new(),
-            urn_index: HashMap::new(),
-            candidates: Vec::new(),
-            ext_edges: HashMap::new(),
-            csv_edges: HashMap::new(),
-            node_urns: Vec::with_capacity(fp.num_rows()),
-            resolved: Mutex::new(HashMap::new()),
-            values: ValueCache::default(),
-        };
         for i in 0..fp.num_rows() {
             let v2 = major.value(i) == 2;
             let node = Node {
@@ -311,16 +332,11 @@ impl Graph {
             g.node_urns.push(urns);
             g.nodes.push(node);
         }
-        for c in g.candidates.iter_mut() {
-            let nodes = &g.nodes;
-            // By reference period, then id, so every engine picks the same footprint.
-            c.sort_by(|a, b| {
-                let (a, b) = (&nodes[*a as usize], &nodes[*b as usize]);
-                (a.period.1, a.period.0, &a.id).cmp(&(b.period.1, b.period.0, &b.id))
-            });
-            c.dedup();
-        }
+        Ok(())
+    }
 
+    fn add_edges(&mut self, bom: &RecordBatch) -> Result<()> {
+        let g = self;
         let parents = col::<StringArray>(bom, "parent_product_id")?;
         let children = col::<StringArray>(bom, "child_product_id")?;
         let amounts = col::<Decimal128Array>(bom, "amount")?;
@@ -344,7 +360,7 @@ impl Graph {
                 g.ext_edges.entry(n).or_default().push(edge);
             }
         }
-        Ok(g)
+        Ok(())
     }
 
     fn intern(&mut self, urn: &str) -> u32 {

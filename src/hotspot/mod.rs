@@ -118,16 +118,16 @@ impl fmt::Display for Kind {
 /// `hotspots` command share one.
 #[derive(Debug)]
 pub struct GraphSource {
-    footprints: datafusion::arrow::array::RecordBatch,
-    bom: datafusion::arrow::array::RecordBatch,
+    footprints: Vec<datafusion::arrow::array::RecordBatch>,
+    bom: Vec<datafusion::arrow::array::RecordBatch>,
     graph: std::sync::Mutex<Option<std::sync::Arc<Graph>>>,
 }
 
 impl GraphSource {
     /// A source over the `footprints` view (with `is_latest`) and the current `bom`.
     pub fn new(
-        footprints: datafusion::arrow::array::RecordBatch,
-        bom: datafusion::arrow::array::RecordBatch,
+        footprints: Vec<datafusion::arrow::array::RecordBatch>,
+        bom: Vec<datafusion::arrow::array::RecordBatch>,
     ) -> GraphSource {
         GraphSource {
             footprints,

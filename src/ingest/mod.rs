@@ -14,9 +14,12 @@ mod pact;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{Array, Decimal128Array, ListArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{
+    Array, Decimal128Array, Int64Array, ListArray, RecordBatch, StringArray,
+};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -29,7 +32,7 @@ pub use pact::BOM_EXTENSION_SCHEMA;
 
 use self::json::{Checker, Diag, Lines};
 use crate::model::{BomEdge, BomSource, GxAttributes};
-use crate::table::{self, FootprintRecord, GxRecord, LogRow, Tables};
+use crate::table::{self, DocumentSpan, FootprintRecord, GxRecord, LogRow, Original, Tables};
 use crate::{Error, Result};
 
 /// Default limit on one JSON document (an NDJSON line or a whole JSON file): 16 MiB.
@@ -40,8 +43,18 @@ pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 pub struct Source {
     /// File path as given, or a label such as `upload`.
     pub name: String,
-    /// The bytes as received.
-    pub bytes: Vec<u8>,
+    /// The bytes as received (shared: the stored tables point into them until committed).
+    pub bytes: Arc<Vec<u8>>,
+}
+
+impl Source {
+    /// A source named `name` holding `bytes`.
+    pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Source {
+        Source {
+            name: name.into(),
+            bytes: Arc::new(bytes.into()),
+        }
+    }
 }
 
 impl Source {
@@ -51,10 +64,7 @@ impl Source {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if !meta.is_dir() {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            return Ok(vec![Source {
-                name: path.display().to_string(),
-                bytes,
-            }]);
+            return Ok(vec![Source::new(path.display().to_string(), bytes)]);
         }
         let mut files = Vec::new();
         collect_files(path, &mut files)?;
@@ -63,10 +73,7 @@ impl Source {
             .into_iter()
             .map(|p| {
                 let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-                Ok(Source {
-                    name: p.display().to_string(),
-                    bytes,
-                })
+                Ok(Source::new(p.display().to_string(), bytes))
             })
             .collect()
     }
@@ -168,6 +175,8 @@ pub struct Prepared {
     pub log: Vec<LogRow>,
     /// When the documents were checked (the `ingested_at` of the log rows).
     pub at: chrono::DateTime<Utc>,
+    /// The sources, which the footprint records point into.
+    pub sources: Vec<Source>,
 }
 
 impl Prepared {
@@ -176,27 +185,40 @@ impl Prepared {
         self.footprints.is_empty() && self.bom.is_empty() && self.gx.is_empty()
     }
 
-    /// The rows as tables for ingest number `seq`.
+    /// The rows as tables for ingest number `seq`, with the sources as its originals.
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
         let _timer = Timer::new("built tables");
         // Rows per batch: large enough for columnar work, small enough to share the cores.
+        // A row's strings come from its document, so the document's length bounds what the
+        // row adds to any string column: batches by that stay clear of 2 GiB offsets.
         const ROWS: usize = 8192;
+        let weights: Vec<u64> = self.footprints.iter().map(|r| r.document.length).collect();
+        let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
         let chunks =
             |f: fn(&[FootprintRecord], i64) -> Result<RecordBatch>| -> Result<Vec<RecordBatch>> {
                 if self.footprints.is_empty() {
                     return Ok(vec![f(&[], seq)?]);
                 }
-                self.footprints
-                    .par_chunks(ROWS)
-                    .map(|c| f(c, seq))
+                ranges
+                    .par_iter()
+                    .map(|r| f(&self.footprints[r.clone()], seq))
                     .collect()
             };
+        let originals = self
+            .sources
+            .iter()
+            .map(|s| Original::Bytes {
+                name: s.name.clone(),
+                bytes: s.bytes.clone(),
+            })
+            .collect();
         Ok(Tables {
             footprints: chunks(table::footprints_batch)?,
             footprint_extensions: chunks(table::extensions_batch)?,
             bom: vec![table::bom_batch(&self.bom, seq)?],
             gx_attributes: vec![table::gx_batch(&self.gx, seq)?],
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
+            originals: table::Originals([(seq, originals)].into_iter().collect()),
         })
     }
 }
@@ -372,6 +394,17 @@ fn parse_text(text: &str, first_line_no: usize) -> std::result::Result<&RawValue
     })
 }
 
+/// Where `text`, a slice of `source`'s bytes, lies in them.
+fn span_in(source: &[u8], text: &str, index: usize) -> Option<DocumentSpan> {
+    let base = source.as_ptr() as usize;
+    let at = (text.as_ptr() as usize).checked_sub(base)?;
+    (at + text.len() <= source.len()).then_some(DocumentSpan {
+        original: u32::try_from(index).ok()?,
+        offset: at as u64,
+        length: text.len() as u64,
+    })
+}
+
 /// Checks one footprint document whose text starts on `line`.
 fn check_value(
     sources: &[Source],
@@ -390,16 +423,24 @@ fn check_value(
     };
     let errors: Vec<(usize, Diag)> = c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
     let warnings = c.warnings.into_iter().map(|d| (line_of(&d), d)).collect();
-    let record = if errors.is_empty() {
-        fp.map(|footprint| {
+    let mut errors = errors;
+    // The document is a slice of its source (the parsers borrow): its span is where it lies.
+    let span = span_in(&sources[source].bytes, text, source);
+    if span.is_none() {
+        errors.push((
+            line,
+            whole("internal error: the document is not inside its source"),
+        ));
+    }
+    let record = match (errors.is_empty(), span) {
+        (true, Some(document)) => fp.map(|footprint| {
             Box::new(FootprintRecord {
                 footprint,
-                document_json: text.to_owned(),
+                document,
                 source: sources[source].name.clone(),
             })
-        })
-    } else {
-        None
+        }),
+        _ => None,
     };
     Checked {
         source,
@@ -703,15 +744,20 @@ pub fn prepare(
             continue;
         };
         let key = (record.footprint.id.clone(), record.footprint.version);
-        let earlier = stored
-            .documents
-            .get(&(key.0.as_str(), key.1))
-            .copied()
-            .or_else(|| {
-                in_batch
-                    .get(&key)
-                    .map(|i| footprints[*i].document_json.as_str())
-            });
+        let text = |src: usize, span: DocumentSpan| {
+            let (a, b) = (span.offset as usize, (span.offset + span.length) as usize);
+            String::from_utf8_lossy(&sources[src].bytes[a..b]).into_owned()
+        };
+        // The earlier document with this id and version, read only when there is one.
+        let earlier = match stored.documents.get(&(key.0.as_str(), key.1)) {
+            Some(&(seq, span)) => {
+                Some(String::from_utf8_lossy(&existing.document(seq, span)?).into_owned())
+            }
+            None => in_batch.get(&key).map(|i| {
+                let r = &footprints[*i];
+                text(r.document.original as usize, r.document)
+            }),
+        };
         match earlier {
             None => {
                 report.accepted += 1;
@@ -720,7 +766,7 @@ pub fn prepare(
                 footprints.push(*record);
                 origins.push(at);
             }
-            Some(doc) if same_document(doc, &record.document_json) => {
+            Some(doc) if same_document(&doc, &text(ch.source, record.document)) => {
                 report.accepted += 1;
                 report.duplicates += 1;
                 log.push(done_row(&at, "duplicate", "footprint", id));
@@ -889,6 +935,7 @@ pub fn prepare(
         gx: gx_new,
         log,
         at: Utc::now(),
+        sources: sources.to_vec(),
     })
 }
 
@@ -905,7 +952,7 @@ pub fn ingest_into(
     let mut prepared = prepare(&existing, sources, opts, progress)?;
     let blocked = opts.all_or_nothing && prepared.report.rejected > 0;
     if !blocked && !prepared.is_empty() {
-        prepared.report.ingest_seq = Some(lock.commit(&prepared, sources)?);
+        prepared.report.ingest_seq = Some(lock.commit(|seq| prepared.to_tables(seq))?);
         prepared.report.stored = true;
     }
     Ok(prepared.report)
@@ -955,7 +1002,8 @@ fn same_document(a: &str, b: &str) -> bool {
 
 /// What idempotency and product checks need from the stored tables.
 struct StoredIndex<'a> {
-    documents: HashMap<(&'a str, Option<i32>), &'a str>,
+    /// Where each stored (id, version)'s document is: its ingest and span.
+    documents: HashMap<(&'a str, Option<i32>), (i64, DocumentSpan)>,
     /// Current GX attributes per product.
     gx: HashMap<String, GxAttributes>,
     products: Vec<String>,
@@ -973,11 +1021,22 @@ impl<'a> StoredIndex<'a> {
         for b in &t.footprints {
             let ids = downcast::<StringArray>(b, "id")?;
             let versions = downcast::<datafusion::arrow::array::Int32Array>(b, "version")?;
-            let docs = downcast::<StringArray>(b, "document_json")?;
+            let seqs = downcast::<Int64Array>(b, "ingest_seq")?;
+            let originals =
+                downcast::<datafusion::arrow::array::Int32Array>(b, "document_original")?;
+            let offsets = downcast::<Int64Array>(b, "document_offset")?;
+            let lengths = downcast::<Int64Array>(b, "document_length")?;
             let products = downcast::<ListArray>(b, "product_ids")?;
             for i in 0..b.num_rows() {
                 let v = (!versions.is_null(i)).then(|| versions.value(i));
-                index.documents.insert((ids.value(i), v), docs.value(i));
+                let span = DocumentSpan {
+                    original: originals.value(i) as u32,
+                    offset: offsets.value(i) as u64,
+                    length: lengths.value(i) as u64,
+                };
+                index
+                    .documents
+                    .insert((ids.value(i), v), (seqs.value(i), span));
                 let list = products.value(i);
                 if let Some(s) = list.as_any().downcast_ref::<StringArray>() {
                     index.products.extend(s.iter().flatten().map(str::to_owned));

@@ -366,7 +366,7 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
         stats.footprints += data.len();
         pages.push(Source {
             name: format!("pull {url}"),
-            bytes: a.body.to_vec(),
+            bytes: std::sync::Arc::new(a.body.to_vec()),
         });
         next = next_link(&a.headers);
         if next.is_some() && stats.pages > 100_000 {

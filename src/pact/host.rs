@@ -381,14 +381,14 @@ impl Docs {
     pub(crate) fn build(tables: &crate::table::Tables) -> crate::Result<Docs> {
         use datafusion::arrow::array::{Array, AsArray};
         use datafusion::arrow::datatypes::Int32Type;
-        let mut latest: HashMap<String, (i64, String)> = HashMap::new();
-        for b in &tables.footprints {
+        // The latest version of each id: its (batch, row); the documents are read after.
+        let mut latest: HashMap<String, (i64, (usize, usize))> = HashMap::new();
+        for (bi, b) in tables.footprints.iter().enumerate() {
             let col = |name: &str| {
                 b.column_by_name(name)
                     .ok_or_else(|| crate::Error::Internal(format!("footprints has no {name}")))
             };
             let ids = col("id")?.as_string::<i32>().clone();
-            let docs = col("document_json")?.as_string::<i32>().clone();
             let versions = col("version")?
                 .as_primitive_opt::<Int32Type>()
                 .ok_or_else(|| crate::Error::Internal("footprints.version is not Int32".into()))?
@@ -403,15 +403,18 @@ impl Docs {
                 let id = ids.value(r).to_ascii_lowercase();
                 let newer = latest.get(&id).is_none_or(|(v, _)| version > *v);
                 if newer {
-                    latest.insert(id, (version, docs.value(r).to_owned()));
+                    latest.insert(id, (version, (bi, r)));
                 }
             }
         }
         let mut docs = Vec::with_capacity(latest.len());
-        for (id, (_, text)) in latest {
+        for (id, (_, (batch, row))) in latest {
             let bad = |e: serde_json::Error| {
                 crate::Error::Internal(format!("stored footprint {id} is not JSON: {e}"))
             };
+            let text = String::from_utf8(tables.footprint_document(batch, row)?).map_err(|e| {
+                crate::Error::Internal(format!("stored footprint {id} is not UTF-8: {e}"))
+            })?;
             let value: Value = serde_json::from_str(&text).map_err(bad)?;
             let major = value["specVersion"]
                 .as_str()

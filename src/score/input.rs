@@ -140,7 +140,29 @@ impl Inputs {
 
     /// One row per product (its latest Active footprint), products in id order.
     pub fn from_tables(t: &Tables) -> Result<Inputs> {
-        let fp = t.footprints_view()?;
+        // The columns scoring reads, as one batch (strings bounded by names and ids).
+        let fp = crate::table::concat_columns(
+            &t.footprints_view()?,
+            &[
+                "id",
+                "product_id",
+                "version",
+                "preceding_pf_ids",
+                "status",
+                "is_latest",
+                "reference_period_start",
+                "reference_period_end",
+                "pcf_excluding_biogenic_kgco2e_per_unit",
+                "primary_data_share_pct",
+                "assurance",
+                "gxd_calc_method",
+                "product_name_company",
+                "company_name",
+                "company_id",
+                "product_category_cpc",
+                "declared_unit",
+            ],
+        )?;
         let gx = current_gx_attributes(t)?;
         let ids = col::<StringArray>(&fp, "id")?;
         let product = col::<StringArray>(&fp, "product_id")?;

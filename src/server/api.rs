@@ -308,7 +308,7 @@ pub(crate) async fn upload(
     let _one_at_a_time = state.0.upload.lock().await;
     let sources = vec![Source {
         name,
-        bytes: body.to_vec(),
+        bytes: std::sync::Arc::new(body.to_vec()),
     }];
     let (report, tables) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
         let store = Store::create_or_open(&dir)?;

@@ -12,10 +12,7 @@ pub fn fixtures() -> PathBuf {
 
 /// A source from text.
 pub fn source(name: &str, text: &str) -> Source {
-    Source {
-        name: name.to_owned(),
-        bytes: text.as_bytes().to_vec(),
-    }
+    Source::new(name, text.as_bytes().to_vec())
 }
 
 /// Checks sources against an empty dataset with default options.

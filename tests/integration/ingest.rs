@@ -9,7 +9,7 @@ fn fixture(path: &str) -> mieruka::ingest::Source {
     let p = fixtures().join(path);
     mieruka::ingest::Source {
         name: path.to_owned(),
-        bytes: std::fs::read(&p).expect("fixture"),
+        bytes: std::sync::Arc::new(std::fs::read(&p).expect("fixture")),
     }
 }
 
@@ -748,10 +748,7 @@ fn non_utf8_bytes_name_the_line() {
         .expect("an M in My Corp");
     second[at] = 0xff;
     bytes.extend(second);
-    let p = check(&[mieruka::ingest::Source {
-        name: "latin1.ndjson".into(),
-        bytes,
-    }]);
+    let p = check(&[mieruka::ingest::Source::new("latin1.ndjson", bytes)]);
     assert_eq!((p.report.accepted, p.report.rejected), (1, 1));
     assert!(
         p.report.errors[0].message.contains("invalid UTF-8"),

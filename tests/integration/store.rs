@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::concat_batches;
 use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
 use mieruka::store::Store;
 use serde_json::json;
@@ -14,12 +16,22 @@ fn ingest_into(dir: &Path, sources: &[Source], opts: &IngestOptions) -> IngestRe
     ingest::ingest_into(&store, sources, opts, &|_| {}).expect("ingest")
 }
 
+fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(RecordBatch::num_rows).sum()
+}
+
+/// A view's batches as one (the test datasets are small).
+fn one(batches: Vec<RecordBatch>) -> RecordBatch {
+    let schema = batches[0].schema();
+    concat_batches(&schema, &batches).expect("concat")
+}
+
 fn count(dir: &Path) -> (usize, usize, usize) {
     let t = Store::open(dir).expect("open").load().expect("load");
     (
-        t.footprints_view().expect("view").num_rows(),
-        t.bom_view().expect("view").num_rows(),
-        t.extensions_view().expect("view").num_rows(),
+        rows(&t.footprints_view().expect("view")),
+        rows(&t.bom_view().expect("view")),
+        rows(&t.extensions_view()),
     )
 }
 
@@ -36,7 +48,7 @@ fn ingest_store_reopen_gives_identical_tables() {
         &|_| {},
     )
     .expect("prepare");
-    let seq = lock.commit(&prepared, &sources).expect("commit");
+    let seq = lock.commit(|seq| prepared.to_tables(seq)).expect("commit");
     drop(lock);
     assert_eq!(seq, 1);
 
@@ -63,7 +75,7 @@ fn ingest_store_reopen_gives_identical_tables() {
             .into_owned();
         let kept = std::fs::read(dir.join(format!("segments/000001/originals/{i:03}-{name}")))
             .expect("original");
-        assert_eq!(kept, s.bytes, "{}", s.name);
+        assert_eq!(kept, *s.bytes, "{}", s.name);
     }
 }
 
@@ -113,7 +125,7 @@ fn a_newer_version_supersedes_but_history_stays() {
         &IngestOptions::default(),
     );
     let t = Store::open(&dir).expect("open").load().expect("load");
-    let view = t.footprints_view().expect("view");
+    let view = one(t.footprints_view().expect("view"));
     assert_eq!(view.num_rows(), 2);
     let latest = view.column_by_name("is_latest").expect("is_latest");
     let versions = view.column_by_name("version").expect("version");
@@ -150,7 +162,7 @@ fn a_newer_version_supersedes_but_history_stays() {
 #[test]
 fn v3_preceding_ids_supersede() {
     let t = mieruka::dataset::demo().expect("demo");
-    let view = t.footprints_view().expect("view");
+    let view = one(t.footprints_view().expect("view"));
     let latest = view.column_by_name("is_latest").expect("col");
     let superseded = (0..view.num_rows())
         .filter(|i| mieruka::output::text(latest, *i) == "false")
@@ -279,4 +291,98 @@ fn bad_directories_get_clear_errors() {
         .expect_err("damaged")
         .to_string();
     assert!(e.contains("manifest.json is damaged"), "{e}");
+}
+
+/// Copies the format-1 fixture (written by the release before format 2, see
+/// tests/fixtures/README.md) into a fresh directory.
+fn v1_copy(name: &str) -> std::path::PathBuf {
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("read_dir") {
+            let e = e.expect("entry");
+            if e.path().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).expect("copy");
+            }
+        }
+    }
+    let dir = temp_dir(name);
+    copy(
+        &crate::common::fixtures().join("store-v1"),
+        &dir.join("data"),
+    );
+    dir.join("data")
+}
+
+#[test]
+fn a_format_1_directory_is_refused_until_migrated_and_keeps_its_data() {
+    let dir = v1_copy("store-migrate");
+    let store = Store::open(&dir).expect("open");
+    assert_eq!(store.format_version().expect("version"), 1);
+    let e = store.load().expect_err("format 1 is refused");
+    let msg = e.to_string();
+    assert!(msg.contains("mieruka migrate --data"), "{msg}");
+    // Ingest refuses too, and writes nothing.
+    let r = ingest::ingest_into(
+        &store,
+        &[source("x.json", &v2_example().to_string())],
+        &IngestOptions::default(),
+        &|_| {},
+    );
+    assert!(r.is_err());
+
+    let m = mieruka::store::migrate(&store).expect("migrate");
+    // The fixture: ingest 1 holds the v2 list response's footprint and v3 example 1, ingest 2
+    // v3 example 2.
+    assert_eq!((m.from, m.to, m.segments, m.footprints), (1, 2, 2, 3));
+    assert!(
+        !dir.join("segments/000001").exists(),
+        "old files go after the commit"
+    );
+    let t = store.load().expect("load after migrating");
+    // Every document is found again, byte for byte a slice of its original.
+    let mut ids = Vec::new();
+    for (bi, b) in t.footprints.iter().enumerate() {
+        let id = b.column_by_name("id").expect("id");
+        for r in 0..b.num_rows() {
+            let doc = t.footprint_document(bi, r).expect("document");
+            let v: serde_json::Value = serde_json::from_slice(&doc).expect("json");
+            let want = mieruka::output::text(id, r);
+            assert_eq!(
+                v["id"].as_str().map(str::to_ascii_lowercase),
+                Some(want.clone())
+            );
+            ids.push(want);
+        }
+    }
+    assert_eq!(ids.len(), 3);
+    // A second run has nothing to do; the directory then takes new ingests.
+    let again = mieruka::store::migrate(&store).expect("again");
+    assert_eq!((again.from, again.segments), (2, 0));
+    let r = ingest::ingest_into(
+        &store,
+        &[source("x.json", &v2_example().to_string())],
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("ingest");
+    assert_eq!(r.rejected, 0, "{r:#?}");
+}
+
+#[test]
+fn a_newer_format_is_refused() {
+    let dir = temp_dir("store-newer");
+    let store = Store::create_or_open(&dir).expect("store");
+    let manifest = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest");
+    let newer = text.replace(
+        &format!("\"version\": {}", mieruka::store::FORMAT_VERSION),
+        "\"version\": 99",
+    );
+    assert_ne!(text, newer);
+    std::fs::write(&manifest, newer).expect("write");
+    let msg = store.load().expect_err("refused").to_string();
+    assert!(msg.contains("newer mieruka") && msg.contains("99"), "{msg}");
+    assert!(mieruka::store::migrate(&store).is_err());
 }
