@@ -106,7 +106,7 @@ impl ParamType {
                 ScalarValue::Decimal128(
                     Some(table::decimal_to_i128(d)),
                     table::DECIMAL_PRECISION,
-                    crate::ingest::DECIMAL_SCALE as i8,
+                    crate::table::DECIMAL_SCALE as i8,
                 )
             }
             ParamType::Bool => match text.trim() {

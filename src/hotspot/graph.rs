@@ -1,6 +1,9 @@
-//! The supply-chain graph the decomposition walks: footprints as nodes, BOM edges resolved
-//! from products to footprints, built once per loaded dataset.
+//! The supply-chain graph the decomposition walks, over the graph index of `table`:
+//! footprints as nodes, BOM edges from footprints to products, resolved to footprints per
+//! analysis date.
 //!
+//! The graph reads the index's Arrow columns in place: opening it costs the time to read the
+//! index, not to rebuild one (no hash map is built; ids and URNs are found by binary search).
 //! An edge in the data directory links *products*: a parent's BOM names its inputs by product
 //! URN. Which footprint stands for an input depends on the date the root is analysed for, so
 //! resolution happens per date ([`Graph::resolve`]) and is cached: the latest Active
@@ -13,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{
-    Array, BooleanArray, Decimal128Array, Int32Array, ListArray, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    Array, BooleanArray, Decimal128Array, Int32Array, LargeStringArray, ListArray,
+    RecordBatch, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 
 use super::Basis;
@@ -22,25 +25,27 @@ use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, basis_index, edge_values}
 use crate::model::DeclaredUnit;
 use crate::model::fixed;
 use crate::table::Tables;
+use crate::table::graph_index::GraphIndex;
 use crate::{Error, Result};
 
-/// One footprint, with what the decomposition and its findings need.
-#[derive(Debug, Clone)]
-pub struct Node {
+/// One footprint, with what the decomposition and its findings need, borrowed from the
+/// index.
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
     /// Footprint id.
-    pub id: String,
+    pub id: &'a str,
     /// Primary product URN.
-    pub product_id: String,
+    pub product_id: &'a str,
     /// Trade name of the product.
-    pub product_name: String,
+    pub product_name: &'a str,
     /// Data owner.
-    pub company_name: String,
+    pub company_name: &'a str,
     /// Data owner's first URN.
-    pub company_id: String,
+    pub company_id: &'a str,
     /// UN CPC code.
-    pub cpc: Option<String>,
+    pub cpc: Option<&'a str>,
     /// ISO 3166-1 country.
-    pub country: Option<String>,
+    pub country: Option<&'a str>,
     /// Declared unit.
     pub unit: Option<DeclaredUnit>,
     /// kg per declared unit, at 12 decimal places (as every amount below).
@@ -54,7 +59,7 @@ pub struct Node {
     /// Gate-to-Gate emissions including biogenic (GxD), per declared unit.
     pub g2g_biogenic: Option<i128>,
     /// GxD calcMethod: `"0"` product-based, `"1"` organization-based.
-    pub calc_method: Option<String>,
+    pub calc_method: Option<&'a str>,
     /// Primary data share, percent.
     pub pds_pct: Option<f64>,
     /// Technological, temporal and geographical DQRs on PACT v3's 1–5 scale (v2's 1–3
@@ -73,20 +78,11 @@ pub struct Node {
     pub certificate_kgco2e: Option<i128>,
 }
 
-impl Node {
+impl Node<'_> {
     /// Whether the footprint is organization-based (GxD calcMethod "1").
     pub fn organization_based(&self) -> bool {
-        self.calc_method.as_deref() == Some("1")
+        self.calc_method == Some("1")
     }
-}
-
-/// A BOM edge as stored: to a product, in some unit.
-#[derive(Debug, Clone)]
-struct RawEdge {
-    child: u32,
-    /// At 12 decimal places.
-    amount: i128,
-    unit: Option<DeclaredUnit>,
 }
 
 /// Why an edge was left out of the walk.
@@ -169,30 +165,47 @@ impl Resolved {
     }
 }
 
-/// Every footprint and BOM edge of a dataset, indexed for the walk.
+/// The typed columns of the index.
 #[derive(Debug)]
-pub struct Graph {
-    /// Nodes, in `footprints` order.
-    pub nodes: Vec<Node>,
-    by_id: HashMap<String, u32>,
-    urns: Vec<String>,
-    urn_index: HashMap<String, u32>,
-    /// Candidate footprints (latest and Active) per URN, sorted by reference period end.
-    candidates: Vec<Vec<u32>>,
-    /// Edges declared by a footprint's own BOM extension.
-    ext_edges: HashMap<u32, Vec<RawEdge>>,
-    /// Edges from BOM CSVs, by parent URN.
-    csv_edges: HashMap<u32, Vec<RawEdge>>,
-    /// URNs of each node (its productIds).
-    node_urns: Vec<Vec<u32>>,
-    resolved: Mutex<HashMap<i64, Arc<Resolved>>>,
-    values: ValueCache,
+struct Columns {
+    id: LargeStringArray,
+    product_id: LargeStringArray,
+    product_name: LargeStringArray,
+    company_name: LargeStringArray,
+    company_id: LargeStringArray,
+    cpc: LargeStringArray,
+    country: LargeStringArray,
+    unit: LargeStringArray,
+    mass_kg: Decimal128Array,
+    cfp_excluding: Decimal128Array,
+    cfp_including: Decimal128Array,
+    g2g_fossil: Decimal128Array,
+    g2g_biogenic: Decimal128Array,
+    calc_method: LargeStringArray,
+    pds_pct: Decimal128Array,
+    dqr: [Decimal128Array; 3],
+    major: Int32Array,
+    version: Int32Array,
+    start: TimestampMicrosecondArray,
+    end: TimestampMicrosecondArray,
+    status: LargeStringArray,
+    is_latest: BooleanArray,
+    certificate: Decimal128Array,
+    edges_from: UInt64Array,
+    edge_child: UInt32Array,
+    edge_amount: Decimal128Array,
+    edge_unit: LargeStringArray,
+    urn: LargeStringArray,
+    candidates: ListArray,
+    candidate_nodes: UInt32Array,
+    ids: UInt32Array,
 }
 
-fn col<'a, T: 'static>(b: &'a RecordBatch, name: &str) -> Result<&'a T> {
+fn col<T: Clone + 'static>(b: &RecordBatch, name: &str) -> Result<T> {
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
-        .ok_or_else(|| Error::Internal(format!("footprints.{name} missing or mistyped")))
+        .cloned()
+        .ok_or_else(|| Error::Internal(format!("graph index column {name} missing or mistyped")))
 }
 
 /// A stored amount at [`INPUT_SCALE`] places (the columns are written at that scale; another
@@ -209,200 +222,201 @@ fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
     (!a.is_null(i)).then(|| fixed::to_f64(a.value(i), a.scale().max(0) as u32))
 }
 
-fn text(a: &StringArray, i: usize) -> Option<String> {
-    (!a.is_null(i)).then(|| a.value(i).to_owned())
+fn text(a: &LargeStringArray, i: usize) -> Option<&str> {
+    (!a.is_null(i)).then(|| a.value(i))
+}
+
+/// Every footprint and BOM edge of a dataset, over its graph index.
+#[derive(Debug)]
+pub struct Graph {
+    c: Columns,
+    len: usize,
+    resolved: Mutex<HashMap<i64, Arc<Resolved>>>,
+    values: ValueCache,
 }
 
 impl Graph {
-    /// Builds the graph from the `footprints` and `bom` views of `tables`.
+    /// Builds the graph of `tables` (its index computed in memory).
     pub fn from_tables(tables: &Tables) -> Result<Graph> {
-        Graph::from_batches(&tables.footprints_view()?, &tables.bom_view()?)
+        Graph::from_index(&GraphIndex::build(tables)?)
     }
 
     /// Builds the graph from `footprints` batches (with `is_latest`) and `bom` batches.
     pub fn from_batches(fp: &[RecordBatch], bom: &[RecordBatch]) -> Result<Graph> {
-        let rows: usize = fp.iter().map(RecordBatch::num_rows).sum();
-        let mut g = Graph {
-            nodes: Vec::with_capacity(rows),
-            by_id: HashMap::with_capacity(rows),
-            urns: Vec::new(),
-            urn_index: HashMap::new(),
-            candidates: Vec::new(),
-            ext_edges: HashMap::new(),
-            csv_edges: HashMap::new(),
-            node_urns: Vec::with_capacity(rows),
+        Graph::from_index(&GraphIndex::from_views(fp, bom)?)
+    }
+
+    /// The graph over `index`, reading its columns in place.
+    pub fn from_index(index: &GraphIndex) -> Result<Graph> {
+        let n = &index.nodes;
+        let candidates: ListArray = col(&index.urns, "candidates")?;
+        let candidate_nodes = candidates
+            .values()
+            .as_any()
+            .downcast_ref::<UInt32Array>()
+            .cloned()
+            .ok_or_else(|| Error::Internal("graph index candidates are not node numbers".into()))?;
+        let c = Columns {
+            id: col(n, "id")?,
+            product_id: col(n, "product_id")?,
+            product_name: col(n, "product_name")?,
+            company_name: col(n, "company_name")?,
+            company_id: col(n, "company_id")?,
+            cpc: col(n, "cpc")?,
+            country: col(n, "country")?,
+            unit: col(n, "unit")?,
+            mass_kg: col(n, "mass_kg")?,
+            cfp_excluding: col(n, "cfp_excluding")?,
+            cfp_including: col(n, "cfp_including")?,
+            g2g_fossil: col(n, "g2g_fossil")?,
+            g2g_biogenic: col(n, "g2g_biogenic")?,
+            calc_method: col(n, "calc_method")?,
+            pds_pct: col(n, "pds_pct")?,
+            dqr: [
+                col(n, "dqr_technological")?,
+                col(n, "dqr_temporal")?,
+                col(n, "dqr_geographical")?,
+            ],
+            major: col(n, "pact_major_version")?,
+            version: col(n, "version")?,
+            start: col(n, "period_start")?,
+            end: col(n, "period_end")?,
+            status: col(n, "status")?,
+            is_latest: col(n, "is_latest")?,
+            certificate: col(n, "certificate_kgco2e")?,
+            edges_from: col(n, "edges_from")?,
+            edge_child: col(&index.edges, "child_urn")?,
+            edge_amount: col(&index.edges, "amount")?,
+            edge_unit: col(&index.edges, "unit")?,
+            urn: col(&index.urns, "urn")?,
+            candidates,
+            candidate_nodes,
+            ids: col(&index.ids, "node")?,
+        };
+        let len = n.num_rows();
+        // Everything the walk indexes with must be in range: a damaged index is an error here,
+        // never a panic later.
+        let urns = c.urn.len();
+        let in_range = c.edge_child.values().iter().all(|&u| (u as usize) < urns)
+            && c.candidate_nodes.values().iter().all(|&v| (v as usize) < len)
+            && c.ids.values().iter().all(|&v| (v as usize) < len)
+            && c
+                .edges_from
+                .values()
+                .iter()
+                .all(|&e| e as usize <= c.edge_child.len())
+            && c.edges_from.values().windows(2).all(|w| w[0] <= w[1]);
+        if !in_range {
+            return Err(Error::Internal(
+                "the graph index is inconsistent (damaged data directory?)".into(),
+            ));
+        }
+        Ok(Graph {
+            c,
+            len,
             resolved: Mutex::new(HashMap::new()),
             values: ValueCache::default(),
-        };
-        for b in fp {
-            g.add_footprints(b)?;
-        }
-        for c in g.candidates.iter_mut() {
-            let nodes = &g.nodes;
-            // By reference period, then id, so every engine picks the same footprint.
-            c.sort_by(|a, b| {
-                let (a, b) = (&nodes[*a as usize], &nodes[*b as usize]);
-                (a.period.1, a.period.0, &a.id).cmp(&(b.period.1, b.period.0, &b.id))
-            });
-            c.dedup();
-        }
-        for b in bom {
-            g.add_edges(b)?;
-        }
-        Ok(g)
+        })
     }
 
-    fn add_footprints(&mut self, fp: &RecordBatch) -> Result<()> {
-        let g = self;
-        let ids = col::<StringArray>(fp, "id")?;
-        let product = col::<StringArray>(fp, "product_id")?;
-        let product_ids = col::<ListArray>(fp, "product_ids")?;
-        let name = col::<StringArray>(fp, "product_name_company")?;
-        let company = col::<StringArray>(fp, "company_name")?;
-        let company_id = col::<StringArray>(fp, "company_id")?;
-        let cpc = col::<StringArray>(fp, "product_category_cpc")?;
-        let country = col::<StringArray>(fp, "country_code")?;
-        let unit = col::<StringArray>(fp, "declared_unit")?;
-        let mass = col::<Decimal128Array>(fp, "product_mass_per_declared_unit_kg")?;
-        let excl = col::<Decimal128Array>(fp, "pcf_excluding_biogenic_kgco2e_per_unit")?;
-        let incl = col::<Decimal128Array>(fp, "pcf_including_biogenic_kgco2e_per_unit")?;
-        let g2g = col::<Decimal128Array>(fp, "gxd_g2g_fossil_ghg_kgco2e_per_unit")?;
-        let g2g_bio = col::<Decimal128Array>(fp, "gxd_g2g_biogenic_kgco2e_per_unit")?;
-        let calc = col::<StringArray>(fp, "gxd_calc_method")?;
-        let pds = col::<Decimal128Array>(fp, "primary_data_share_pct")?;
-        let dqr = [
-            col::<Decimal128Array>(fp, "dqi_technological_dqr")?,
-            col::<Decimal128Array>(fp, "dqi_temporal_dqr")?,
-            col::<Decimal128Array>(fp, "dqi_geographical_dqr")?,
-        ];
-        let major = col::<Int32Array>(fp, "pact_major_version")?;
-        let version = col::<Int32Array>(fp, "version")?;
-        let start = col::<TimestampMicrosecondArray>(fp, "reference_period_start")?;
-        let end = col::<TimestampMicrosecondArray>(fp, "reference_period_end")?;
-        let status = col::<StringArray>(fp, "status")?;
-        let latest = col::<BooleanArray>(fp, "is_latest")?;
-        let certificate = col::<Decimal128Array>(fp, "gxd_certificate_kgco2e_per_unit")?;
-
-        for i in 0..fp.num_rows() {
-            let v2 = major.value(i) == 2;
-            let node = Node {
-                id: ids.value(i).to_owned(),
-                product_id: product.value(i).to_owned(),
-                product_name: name.value(i).to_owned(),
-                company_name: company.value(i).to_owned(),
-                company_id: company_id.value(i).to_owned(),
-                cpc: text(cpc, i),
-                country: text(country, i),
-                unit: text(unit, i).and_then(|u| DeclaredUnit::from_pact(&u)),
-                mass_kg: raw(mass, i),
-                cfp_excluding: raw(excl, i).unwrap_or_default(),
-                cfp_including: raw(incl, i),
-                g2g_fossil: raw(g2g, i),
-                g2g_biogenic: raw(g2g_bio, i),
-                calc_method: text(calc, i),
-                pds_pct: ratio(pds, i),
-                dqr: dqr.map(|a| ratio(a, i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })),
-                period: (start.value(i), end.value(i)),
-                active: status.value(i) == "Active",
-                is_latest: latest.value(i),
-                version: (!version.is_null(i)).then(|| version.value(i)),
-                certificate_kgco2e: raw(certificate, i),
-            };
-            let n = g.nodes.len() as u32;
-            // One node per id for lookups: the highest version (PACT v2 keeps the id across
-            // versions; the older rows stay as nodes nobody points to).
-            let newer = match g.by_id.get(&node.id) {
-                Some(&m) => g.nodes[m as usize].version <= node.version,
-                None => true,
-            };
-            if newer {
-                g.by_id.insert(node.id.clone(), n);
-            }
-            let list = product_ids.value(i);
-            let mut urns = Vec::new();
-            if let Some(s) = list.as_any().downcast_ref::<StringArray>() {
-                for u in s.iter().flatten() {
-                    let u = g.intern(u);
-                    urns.push(u);
-                    if node.is_latest && node.active {
-                        g.candidates[u as usize].push(n);
-                    }
-                }
-            }
-            g.node_urns.push(urns);
-            g.nodes.push(node);
-        }
-        Ok(())
+    /// Number of nodes (footprint versions).
+    pub fn len(&self) -> usize {
+        self.len
     }
 
-    fn add_edges(&mut self, bom: &RecordBatch) -> Result<()> {
-        let g = self;
-        let parents = col::<StringArray>(bom, "parent_product_id")?;
-        let children = col::<StringArray>(bom, "child_product_id")?;
-        let amounts = col::<Decimal128Array>(bom, "amount")?;
-        let units = col::<StringArray>(bom, "unit")?;
-        let parent_fp = col::<StringArray>(bom, "parent_footprint_id")?;
-        for i in 0..bom.num_rows() {
-            let edge = RawEdge {
-                child: g.intern(children.value(i)),
-                amount: fixed::rescale(
-                    amounts.value(i),
-                    amounts.scale().max(0) as u32,
-                    INPUT_SCALE,
-                )
-                .unwrap_or(i128::MAX),
-                unit: text(units, i).and_then(|u| DeclaredUnit::from_pact(&u)),
-            };
-            if parent_fp.is_null(i) {
-                let p = g.intern(parents.value(i));
-                g.csv_edges.entry(p).or_default().push(edge);
-            } else if let Some(&n) = g.by_id.get(parent_fp.value(i)) {
-                g.ext_edges.entry(n).or_default().push(edge);
-            }
-        }
-        Ok(())
+    /// Whether there is no node.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
-    fn intern(&mut self, urn: &str) -> u32 {
-        if let Some(&u) = self.urn_index.get(urn) {
-            return u;
+    /// Node `i`.
+    pub fn node(&self, i: u32) -> Node<'_> {
+        let c = &self.c;
+        let i = i as usize;
+        let v2 = c.major.value(i) == 2;
+        Node {
+            id: c.id.value(i),
+            product_id: c.product_id.value(i),
+            product_name: c.product_name.value(i),
+            company_name: c.company_name.value(i),
+            company_id: c.company_id.value(i),
+            cpc: text(&c.cpc, i),
+            country: text(&c.country, i),
+            unit: text(&c.unit, i).and_then(DeclaredUnit::from_pact),
+            mass_kg: raw(&c.mass_kg, i),
+            cfp_excluding: raw(&c.cfp_excluding, i).unwrap_or_default(),
+            cfp_including: raw(&c.cfp_including, i),
+            g2g_fossil: raw(&c.g2g_fossil, i),
+            g2g_biogenic: raw(&c.g2g_biogenic, i),
+            calc_method: text(&c.calc_method, i),
+            pds_pct: ratio(&c.pds_pct, i),
+            dqr: [0, 1, 2].map(|k| {
+                ratio(&c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })
+            }),
+            period: (c.start.value(i), c.end.value(i)),
+            active: c.status.value(i) == "Active",
+            is_latest: c.is_latest.value(i),
+            version: (!c.version.is_null(i)).then(|| c.version.value(i)),
+            certificate_kgco2e: raw(&c.certificate, i),
         }
-        let u = self.urns.len() as u32;
-        self.urns.push(urn.to_owned());
-        self.urn_index.insert(urn.to_owned(), u);
-        self.candidates.push(Vec::new());
-        u
     }
 
-    /// Per-node values for the walk, built once per basis and number type.
+    /// Per-node values for the walk, built once per basis.
     pub(crate) fn value_cache(&self) -> &ValueCache {
         &self.values
     }
 
-    /// The node of footprint `id`.
+    /// The node of footprint `id` (its newest version).
     pub fn node_by_id(&self, id: &str) -> Option<u32> {
-        self.by_id.get(id).copied()
+        let ids = self.c.ids.values();
+        let at = ids
+            .binary_search_by(|&n| self.c.id.value(n as usize).cmp(id))
+            .ok()?;
+        Some(ids[at])
+    }
+
+    fn urn(&self, urn: &str) -> Option<usize> {
+        let u = &self.c.urn;
+        let (mut lo, mut hi) = (0, u.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match u.value(mid).cmp(urn) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn candidates_of(&self, u: usize) -> &[u32] {
+        let offsets = self.c.candidates.value_offsets();
+        let (a, b) = (offsets[u] as usize, offsets[u + 1] as usize);
+        &self.c.candidate_nodes.values()[a..b]
     }
 
     /// Latest Active footprints of product `urn`, oldest reference period first.
     pub fn candidates(&self, urn: &str) -> &[u32] {
-        self.urn_index
-            .get(urn)
-            .map_or(&[], |u| self.candidates[*u as usize].as_slice())
+        self.urn(urn).map_or(&[], |u| self.candidates_of(u))
+    }
+
+    fn period(&self, n: u32) -> (i64, i64) {
+        (
+            self.c.start.value(n as usize),
+            self.c.end.value(n as usize),
+        )
     }
 
     /// Picks the footprint of `urn` for `date` (µs): the latest whose reference period
     /// covers it, else the most recent earlier, else the earliest later.
     pub fn pick(&self, candidates: &[u32], date: i64) -> Option<(u32, Staleness)> {
-        let period = |n: &u32| self.nodes[*n as usize].period;
-        if let Some(n) = candidates
-            .iter()
-            .rev()
-            .find(|n| period(n).0 <= date && date < period(n).1)
-        {
+        if let Some(n) = candidates.iter().rev().find(|n| {
+            let p = self.period(**n);
+            p.0 <= date && date < p.1
+        }) {
             return Some((*n, Staleness::Covers));
         }
-        if let Some(n) = candidates.iter().rev().find(|n| period(n).1 <= date) {
+        if let Some(n) = candidates.iter().rev().find(|n| self.period(**n).1 <= date) {
             return Some((*n, Staleness::Older));
         }
         candidates.first().map(|n| (*n, Staleness::Newer))
@@ -410,64 +424,74 @@ impl Graph {
 
     /// The graph resolved for `date` (µs since the epoch), built on first use and cached.
     pub fn resolve(&self, date: i64) -> Arc<Resolved> {
-        if let Ok(cache) = self.resolved.lock()
-            && let Some(r) = cache.get(&date)
-        {
+        let mut cache = self
+            .resolved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(r) = cache.get(&date) {
             return r.clone();
         }
         let r = Arc::new(self.build_resolved(date));
-        if let Ok(mut cache) = self.resolved.lock() {
-            cache.insert(date, r.clone());
+        // Each date kept is an adjacency; a server asked for many dates keeps the last few.
+        if cache.len() >= 8 {
+            cache.clear();
         }
+        cache.insert(date, r.clone());
         r
     }
 
     fn build_resolved(&self, date: i64) -> Resolved {
-        let choice: Vec<Option<(u32, Staleness)>> =
-            self.candidates.iter().map(|c| self.pick(c, date)).collect();
-        let mut offsets = Vec::with_capacity(self.nodes.len() + 1);
-        let mut children = Vec::new();
-        let mut amounts = Vec::new();
+        let c = &self.c;
+        let choice: Vec<Option<(u32, Staleness)>> = (0..c.urn.len())
+            .map(|u| self.pick(self.candidates_of(u), date))
+            .collect();
+        let mut offsets = Vec::with_capacity(self.len + 1);
+        let mut children = Vec::with_capacity(c.edge_child.len());
+        let mut amounts = Vec::with_capacity(c.edge_child.len());
         let mut problems: HashMap<u32, Vec<EdgeProblem>> = HashMap::new();
         let mut staleness = HashMap::new();
         offsets.push(0u32);
-        let empty = Vec::new();
-        for (n, urns) in self.node_urns.iter().enumerate() {
-            let n = n as u32;
-            // A footprint's own BOM extension wins over product-level CSV rows.
-            let edges: Vec<&RawEdge> = match self.ext_edges.get(&n) {
-                Some(e) if !e.is_empty() => e.iter().collect(),
-                _ => urns
-                    .iter()
-                    .flat_map(|u| self.csv_edges.get(u).unwrap_or(&empty))
-                    .collect(),
-            };
-            for e in edges {
-                let Some((child, stale)) = choice[e.child as usize] else {
-                    problems.entry(n).or_default().push(EdgeProblem::Dangling {
-                        product: self.urns[e.child as usize].clone(),
-                    });
+        let from = c.edges_from.values();
+        for n in 0..self.len {
+            let a = from[n] as usize;
+            let b = from.get(n + 1).map_or(c.edge_child.len(), |e| *e as usize);
+            for e in a..b {
+                let urn = c.edge_child.value(e) as usize;
+                let Some((child, stale)) = choice[urn] else {
+                    problems
+                        .entry(n as u32)
+                        .or_default()
+                        .push(EdgeProblem::Dangling {
+                            product: c.urn.value(urn).to_owned(),
+                        });
                     continue;
                 };
-                let c = &self.nodes[child as usize];
-                let amount = match e.unit {
-                    None => Some(e.amount),
-                    Some(u) if Some(u) == c.unit => Some(e.amount),
+                let declared = text(&c.unit, child as usize).and_then(DeclaredUnit::from_pact);
+                let unit = text(&c.edge_unit, e).and_then(DeclaredUnit::from_pact);
+                let amount = raw(&c.edge_amount, e).unwrap_or(i128::MAX);
+                let amount = match unit {
+                    None => Some(amount),
+                    Some(u) if Some(u) == declared => Some(amount),
                     // A mass into a child declared per piece (or per litre, …) whose mass per
-                    // declared unit is known.
-                    // kg / (kg per unit), at 12 places; an overflow counts as not convertible.
-                    Some(DeclaredUnit::Kilogram) => c.mass_kg.filter(|m| *m != 0).and_then(|m| {
-                        let scaled = e.amount.checked_mul(fixed::pow10(INPUT_SCALE))?;
-                        Some(fixed::div_round(scaled, m))
-                    }),
+                    // declared unit is known: kg / (kg per unit), at 12 places; an overflow
+                    // counts as not convertible.
+                    Some(DeclaredUnit::Kilogram) => raw(&c.mass_kg, child as usize)
+                        .filter(|m| *m != 0)
+                        .and_then(|m| {
+                            let scaled = amount.checked_mul(fixed::pow10(INPUT_SCALE))?;
+                            Some(fixed::div_round(scaled, m))
+                        }),
                     Some(_) => None,
                 };
                 let Some(amount) = amount else {
-                    problems.entry(n).or_default().push(EdgeProblem::Unit {
-                        child,
-                        unit: e.unit.unwrap_or(DeclaredUnit::Kilogram),
-                        declared: c.unit,
-                    });
+                    problems
+                        .entry(n as u32)
+                        .or_default()
+                        .push(EdgeProblem::Unit {
+                            child,
+                            unit: unit.unwrap_or(DeclaredUnit::Kilogram),
+                            declared,
+                        });
                     continue;
                 };
                 if stale != Staleness::Covers {
@@ -486,5 +510,23 @@ impl Graph {
             problems,
             staleness,
         }
+    }
+}
+
+/// The graph's columns as arrays, for callers that want to check what was opened.
+impl Graph {
+    /// Bytes of the index's columns held by the graph.
+    pub fn index_bytes(&self) -> usize {
+        let arrays: [&dyn Array; 8] = [
+            &self.c.id,
+            &self.c.product_id,
+            &self.c.product_name,
+            &self.c.company_name,
+            &self.c.edge_child,
+            &self.c.edge_amount,
+            &self.c.urn,
+            &self.c.candidate_nodes,
+        ];
+        arrays.iter().map(|a| a.get_array_memory_size()).sum()
     }
 }

@@ -383,7 +383,7 @@ impl Graph {
                         let periods: Vec<String> = c
                             .iter()
                             .map(|n| {
-                                let p = self.nodes[*n as usize].period;
+                                let p = self.node(*n).period;
                                 format!("{}..{}", date_of(p.0), date_of(p.1))
                             })
                             .collect();
@@ -396,7 +396,7 @@ impl Graph {
                 },
             }
         };
-        let (s, e) = self.nodes[node as usize].period;
+        let (s, e) = self.node(node).period;
         // Inputs are resolved for the middle of the root's reference period unless asked.
         Ok((node, date.unwrap_or(s + (e - s) / 2)))
     }
@@ -442,7 +442,7 @@ fn label(
     raw: &[RawItem],
 ) -> Decomposition {
     let values = Values::of(graph, req.basis);
-    let r = &graph.nodes[root as usize];
+    let r = graph.node(root);
     // The root receives its CFP (x = 1): at VALUE_SCALE, as the items are.
     let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
     // Merge (node, tier, kind) duplicates (none arise from the walk, but keep the contract)
@@ -454,16 +454,16 @@ fn label(
     let mut items: Vec<Item> = merged
         .into_iter()
         .map(|((tier, kind, node), value)| {
-            let n = &graph.nodes[node as usize];
+            let n = graph.node(node);
             Item {
                 tier,
-                footprint_id: n.id.clone(),
-                product_id: n.product_id.clone(),
-                product_name: n.product_name.clone(),
-                company_name: n.company_name.clone(),
-                company_id: n.company_id.clone(),
-                cpc: n.cpc.clone(),
-                country: n.country.clone(),
+                footprint_id: n.id.to_owned(),
+                product_id: n.product_id.to_owned(),
+                product_name: n.product_name.to_owned(),
+                company_name: n.company_name.to_owned(),
+                company_id: n.company_id.to_owned(),
+                cpc: n.cpc.map(str::to_owned),
+                country: n.country.map(str::to_owned),
                 kind,
                 kgco2e: value,
                 share_pct: pct(value, cfp),
@@ -481,11 +481,11 @@ fn label(
     let quality = quality(graph, raw, cfp);
     Decomposition {
         product: Root {
-            product_id: r.product_id.clone(),
-            footprint_id: r.id.clone(),
-            company_name: r.company_name.clone(),
+            product_id: r.product_id.to_owned(),
+            footprint_id: r.id.to_owned(),
+            company_name: r.company_name.to_owned(),
             declared_unit: r.unit.map(|u| u.as_str().to_owned()),
-            product_name: r.product_name.clone(),
+            product_name: r.product_name.to_owned(),
             reference_period_start: date_of(r.period.0),
             reference_period_end: date_of(r.period.1),
         },
@@ -504,14 +504,14 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
     let sum = |pred: &dyn Fn(&RawItem) -> bool| -> i128 {
         raw.iter().filter(|i| pred(i)).map(|i| i.value).sum()
     };
-    let node = |i: &RawItem| &graph.nodes[i.node as usize];
+    let node = |i: &RawItem| graph.node(i.node);
     let coverage = sum(&|i| i.kind == Kind::Own && !node(i).organization_based());
     let organization = sum(&|i| node(i).organization_based());
     let untraced = sum(&|i| i.kind == Kind::Untraced);
     let unresolved = sum(&|i| i.kind == Kind::Unresolved);
     let beyond = sum(&|i| i.kind == Kind::BeyondCutoff);
     let mismatch = sum(&|i| i.kind == Kind::Mismatch);
-    let weighted = |get: &dyn Fn(&Node) -> Option<f64>| -> Option<f64> {
+    let weighted = |get: &dyn Fn(Node) -> Option<f64>| -> Option<f64> {
         let (mut num, mut den) = (0.0, 0.0);
         for i in raw {
             if let Some(v) = get(node(i)) {
@@ -539,11 +539,11 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
     }
 }
 
-fn describe(n: &Node) -> String {
+fn describe(n: Node) -> String {
     format!("{} ({})", n.product_name, n.company_name)
 }
 
-fn unit_name(n: &Node) -> &'static str {
+fn unit_name(n: Node) -> &'static str {
     n.unit.map_or("declared unit", |u| u.as_str())
 }
 
@@ -556,11 +556,11 @@ fn findings(
 ) -> Vec<Finding> {
     let values = Values::of(graph, req.basis);
     let mut out = Vec::new();
-    let r = &graph.nodes[root as usize];
+    let r = graph.node(root);
     if !r.active || !r.is_latest {
         out.push(Finding {
             kind: "root_status",
-            footprint_id: Some(r.id.clone()),
+            footprint_id: Some(r.id.to_owned()),
             message: format!(
                 "the footprint decomposed is {}",
                 if r.active {
@@ -585,7 +585,7 @@ fn findings(
     reached.dedup();
 
     for &f in &expanded {
-        let n = &graph.nodes[f as usize];
+        let n = graph.node(f);
         let (Some(g2g), cfp) = (values.g2g[f as usize], values.cfp[f as usize]) else {
             continue;
         };
@@ -600,7 +600,7 @@ fn findings(
         if suppliers > to24(reported) {
             out.push(Finding {
                 kind: "mismatch",
-                footprint_id: Some(n.id.clone()),
+                footprint_id: Some(n.id.to_owned()),
                 message: format!(
                     "{}: supplier footprints add up to {} kgCO2e per {}, but it reports {} upstream ({} cradle-to-gate − {} Gate-to-Gate)",
                     describe(n),
@@ -617,7 +617,7 @@ fn findings(
             match p {
                 EdgeProblem::Dangling { product } => out.push(Finding {
                     kind: "dangling",
-                    footprint_id: Some(n.id.clone()),
+                    footprint_id: Some(n.id.to_owned()),
                     message: format!(
                         "{} lists input {product}, which has no Active footprint; its share stays in {}'s untraced upstream",
                         describe(n),
@@ -630,10 +630,10 @@ fn findings(
                     unit,
                     declared,
                 } => {
-                    let c = &graph.nodes[*child as usize];
+                    let c = graph.node(*child);
                     out.push(Finding {
                         kind: "unit",
-                        footprint_id: Some(n.id.clone()),
+                        footprint_id: Some(n.id.to_owned()),
                         message: format!(
                             "{} counts input {} in {}, but it is declared per {}{}; the edge is left out and its share stays in {}'s untraced upstream",
                             describe(n),
@@ -643,31 +643,31 @@ fn findings(
                             if c.mass_kg.is_none() { " with no mass per declared unit" } else { "" },
                             n.company_name
                         ),
-                        footprint_ids: vec![c.id.clone()],
+                        footprint_ids: vec![c.id.to_owned()],
                     });
                 }
             }
         }
     }
     for &f in &reached {
-        let n = &graph.nodes[f as usize];
+        let n = graph.node(f);
         match resolved.staleness.get(&f) {
             Some(Staleness::Older) if f != root => out.push(Finding {
                 kind: "older_reference_period",
-                footprint_id: Some(n.id.clone()),
+                footprint_id: Some(n.id.to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is older than the root's {}..{}",
                     describe(n),
                     date_of(n.period.0),
                     date_of(n.period.1),
-                    date_of(graph.nodes[root as usize].period.0),
-                    date_of(graph.nodes[root as usize].period.1)
+                    date_of(graph.node(root).period.0),
+                    date_of(graph.node(root).period.1)
                 ),
                 footprint_ids: Vec::new(),
             }),
             Some(Staleness::Newer) if f != root => out.push(Finding {
                 kind: "newer_reference_period",
-                footprint_id: Some(n.id.clone()),
+                footprint_id: Some(n.id.to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is later",
                     describe(n),
@@ -681,7 +681,7 @@ fn findings(
         if values.fallback.binary_search(&f).is_ok() {
             out.push(Finding {
                 kind: "basis_fallback",
-                footprint_id: Some(n.id.clone()),
+                footprint_id: Some(n.id.to_owned()),
                 message: format!(
                     "{} gives no pcfIncludingBiogenic; its pcfExcludingBiogenic is used",
                     describe(n)
@@ -693,15 +693,15 @@ fn findings(
     let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
     let org: i128 = raw
         .iter()
-        .filter(|i| graph.nodes[i.node as usize].organization_based())
+        .filter(|i| graph.node(i.node).organization_based())
         .map(|i| i.value)
         .sum();
     let org_pct = pct(org, cfp);
     if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
         let mut names: Vec<String> = raw
             .iter()
-            .filter(|i| graph.nodes[i.node as usize].organization_based())
-            .map(|i| graph.nodes[i.node as usize].company_name.clone())
+            .filter(|i| graph.node(i.node).organization_based())
+            .map(|i| graph.node(i.node).company_name.to_owned())
             .collect();
         names.sort();
         names.dedup();
@@ -718,11 +718,11 @@ fn findings(
     for cycle in cycles(graph, resolved, &expanded) {
         let names: Vec<String> = cycle
             .iter()
-            .map(|n| describe(&graph.nodes[*n as usize]))
+            .map(|n| describe(graph.node(*n)))
             .collect();
         out.push(Finding {
             kind: "cycle",
-            footprint_id: Some(graph.nodes[cycle[0] as usize].id.clone()),
+            footprint_id: Some(graph.node(cycle[0]).id.to_owned()),
             message: format!(
                 "the BOM has a cycle through {}; the walk stops at tier {} (every pass around the cycle is counted on a deeper tier)",
                 names.join(", "),
@@ -730,7 +730,7 @@ fn findings(
             ),
             footprint_ids: cycle
                 .iter()
-                .map(|n| graph.nodes[*n as usize].id.clone())
+                .map(|n| graph.node(*n).id.to_owned())
                 .collect(),
         });
     }
@@ -741,7 +741,7 @@ fn findings(
 /// nodes, each listed from its smallest node id (iterative Tarjan).
 fn cycles(graph: &Graph, resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
     let inside = |n: u32| expanded.binary_search(&n).is_ok();
-    let len = graph.nodes.len();
+    let len = graph.len();
     let mut index = vec![u32::MAX; len];
     let mut low = vec![0u32; len];
     let mut on_stack = vec![false; len];

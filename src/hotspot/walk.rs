@@ -58,9 +58,10 @@ impl Values {
 
 fn build(graph: &Graph, basis: Basis) -> Values {
     let mut fallback = Vec::new();
-    let mut cfp = Vec::with_capacity(graph.nodes.len());
-    let mut g2g = Vec::with_capacity(graph.nodes.len());
-    for (i, n) in graph.nodes.iter().enumerate() {
+    let mut cfp = Vec::with_capacity(graph.len());
+    let mut g2g = Vec::with_capacity(graph.len());
+    for i in 0..graph.len() {
+        let n = graph.node(i as u32);
         match basis {
             Basis::ExcludingBiogenic => {
                 cfp.push(n.cfp_excluding);
@@ -126,7 +127,7 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
         })
         .collect();
-    let consistent = (0..graph.nodes.len())
+    let consistent = (0..graph.len())
         .map(|f| {
             let Some(g2g) = values.g2g[f] else {
                 return false;
@@ -165,9 +166,9 @@ pub(crate) fn mul_scaled(a: i128, b: i128, scale: u32) -> Option<i128> {
 }
 
 fn out_of_range(graph: &Graph, node: u32, why: String) -> Error {
-    let n = &graph.nodes[node as usize];
+    let n = graph.node(node);
     Error::OutOfRange {
-        footprint: n.id.clone(),
+        footprint: n.id.to_owned(),
         message: format!(
             "{} ({}): {why}; mieruka decomposes footprints up to ±10^14 kgCO2e per declared unit of the product, with quantities up to ±10^14 units per tier step",
             n.product_name, n.company_name
@@ -209,7 +210,7 @@ pub fn walk(
     let values = Values::of(graph, basis);
     let edges = resolved.edge_values(graph, basis);
     let coef = &edges.coef;
-    let n = graph.nodes.len();
+    let n = graph.len();
     let range = |node: u32, why: &str| out_of_range(graph, node, why.to_owned());
     let v_root = mul(values.cfp[root as usize], X_ONE)
         .ok_or_else(|| range(root, "its cradle-to-gate footprint is beyond range"))?;

@@ -272,10 +272,7 @@ pub(crate) fn is_pact_decimal(s: &str) -> bool {
         && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Decimal places kept for every amount (the scale of the Arrow Decimal128 columns):
-/// 1e-12 kgCO2e per declared unit. More digits are rounded half-to-even; the original
-/// document, kept by the store, still has them.
-pub const DECIMAL_SCALE: u32 = 12;
+pub use crate::table::DECIMAL_SCALE;
 
 /// Integer digits an amount may have: below 10^16, so that every stored value (at 12 places,
 /// under 10^28) also converts exactly to `rust_decimal` (96 bits, about 7.9·10^28) wherever

@@ -78,7 +78,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
     let dec = |v: Vec<Option<Decimal>>| -> Result<ArrayRef> {
         Ok(Arc::new(
             Decimal128Array::from_iter(v.into_iter().map(|d| d.map(decimal_to_i128)))
-                .with_precision_and_scale(DECIMAL_PRECISION, crate::ingest::DECIMAL_SCALE as i8)?,
+                .with_precision_and_scale(DECIMAL_PRECISION, crate::table::DECIMAL_SCALE as i8)?,
         ))
     };
     let number = |k: super::Key| -> Vec<Option<Decimal>> {

@@ -3,8 +3,10 @@
 //!
 //! Column names carry units (`_kgco2e_per_unit`, `_kg`, `_pct`). Every amount is
 //! `Decimal128(38, 12)`, so sums over the demo data are exact. Derived views (which footprint
-//! version is the latest, which BOM edge is current) are computed here from the stored rows;
-//! nothing in this module does I/O.
+//! version is the latest, which BOM edge is current) and the hotspot graph index
+//! ([`graph_index`]) are computed here from the stored rows. The only I/O is reading one
+//! document's bytes from a kept original file when a document is asked for
+//! ([`Tables::document`]); `store` does everything else with files.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
@@ -20,9 +22,15 @@ use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use rust_decimal::Decimal;
 
-use crate::ingest::DECIMAL_SCALE;
+pub mod graph_index;
+
 use crate::model::{BomEdge, BomSource, Footprint};
 use crate::{Error, Result};
+
+/// Decimal places kept for every amount (the scale of the Arrow Decimal128 columns):
+/// 1e-12 kgCO2e per declared unit. Ingest rounds more digits half-to-even; the original
+/// document, kept by the store, still has them.
+pub const DECIMAL_SCALE: u32 = 12;
 
 /// Precision of every decimal column.
 pub const DECIMAL_PRECISION: u8 = 38;
