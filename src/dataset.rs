@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::hotspot::Graph;
 use crate::ingest::{self, IngestOptions, Source};
 use crate::store::Store;
 use crate::table::Tables;
@@ -46,6 +47,22 @@ pub fn demo() -> Result<Tables> {
         )));
     }
     prepared.to_tables(0)
+}
+
+/// The hotspot graph of the data directory `data`, or of the demo dataset when `data` is
+/// `None`: from the directory's graph index, without reading any table, when it has one;
+/// else built from its tables.
+pub fn graph(data: Option<&Path>) -> Result<Graph> {
+    match data {
+        Some(dir) => {
+            let store = Store::open(dir)?;
+            match store.graph_index()? {
+                Some(index) => Graph::from_index(&index),
+                None => Graph::from_tables(&store.load()?),
+            }
+        }
+        None => Graph::from_tables(&demo()?),
+    }
 }
 
 /// The tables of the data directory `data`, or of the demo dataset when `data` is `None`.

@@ -832,7 +832,9 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             data,
             format,
         } => {
-            let session = session(&data).await?;
+            // The graph index alone: no table is read to answer.
+            let graph = std::sync::Arc::new(dataset::graph(data.data.as_deref())?);
+            let session = Session::for_graph(graph).await?;
             let req = hotspot::Request {
                 product,
                 max_tier,

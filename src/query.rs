@@ -610,6 +610,20 @@ fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Resu
     Ok(())
 }
 
+/// Registers `hotspot_items`, `hotspot_findings` and `hotspot_quality` over `graph`.
+fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
+    for (name, output) in [
+        ("hotspot_items", hotspot::Output::Items),
+        ("hotspot_findings", hotspot::Output::Findings),
+        ("hotspot_quality", hotspot::Output::Quality),
+    ] {
+        ctx.register_udtf(
+            name,
+            Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
+        );
+    }
+}
+
 impl Session {
     /// Registers `footprints` (with `is_latest`), `footprints_latest`, `footprint_extensions`,
     /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`, and the
@@ -632,18 +646,22 @@ impl Session {
         ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
             .await?;
         let graph = Arc::new(GraphSource::new(footprints, bom));
-        for (name, output) in [
-            ("hotspot_items", hotspot::Output::Items),
-            ("hotspot_findings", hotspot::Output::Findings),
-            ("hotspot_quality", hotspot::Output::Quality),
-        ] {
-            ctx.register_udtf(
-                name,
-                Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
-            );
-        }
+        register_hotspot_functions(&ctx, &graph);
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        Ok(Session { ctx, graph, scores })
+    }
+
+    /// A session with only the hotspot table functions, over `graph`: what the `hotspots`
+    /// command needs, without reading a table (the `hotspot/` queries read nothing else).
+    pub async fn for_graph(graph: Arc<hotspot::Graph>) -> Result<Session> {
+        let ctx = SessionContext::new();
+        let graph = Arc::new(GraphSource::from_graph(graph));
+        register_hotspot_functions(&ctx, &graph);
+        let scores = Arc::new(ScoreSource::new(
+            Tables::default(),
+            Profile::default_profile(),
+        ));
         Ok(Session { ctx, graph, scores })
     }
 

@@ -36,6 +36,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
+use crate::table::graph_index::{self, GraphIndex};
 use crate::table::{self, Original, Tables};
 use crate::{Error, Result};
 
@@ -50,6 +51,10 @@ struct Manifest {
     format: String,
     version: u32,
     segments: Vec<Segment>,
+    /// The hotspot graph index of every committed segment (a directory of Arrow IPC files),
+    /// written with the last commit; absent in a directory whose index is to be built.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    graph_index: Option<String>,
 }
 
 /// One committed ingest.
@@ -69,6 +74,7 @@ impl Manifest {
             format: FORMAT.into(),
             version: FORMAT_VERSION,
             segments: Vec::new(),
+            graph_index: None,
         }
     }
 }
@@ -264,7 +270,11 @@ impl Store {
 
     /// Reads every committed table.
     pub fn load(&self) -> Result<Tables> {
-        let m = self.read_manifest()?;
+        self.load_from(&self.read_manifest()?)
+    }
+
+    /// Reads the tables of the segments `m` lists.
+    fn load_from(&self, m: &Manifest) -> Result<Tables> {
         let mut t = Tables::default();
         for seg in &m.segments {
             let dir = self.dir.join(&seg.dir);
@@ -298,6 +308,92 @@ impl Store {
             t.originals.0.insert(seg.seq, originals);
         }
         Ok(t)
+    }
+
+    /// Writes `index` as `index/<seq>/` (one Arrow IPC file per table), aside first and
+    /// renamed into place; returns its path relative to the directory.
+    fn write_graph_index(&self, seq: i64, index: &GraphIndex) -> Result<String> {
+        use datafusion::arrow::ipc::writer::FileWriter;
+        let rel = format!("index/{seq:06}");
+        let target = self.dir.join(&rel);
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("index-{seq:06}-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        for (name, batch) in graph_index::TABLES.iter().zip(index.tables()) {
+            let path = tmp.join(format!("{name}.arrow"));
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &batch.schema())?;
+            w.write(batch)?;
+            w.finish()?;
+            let file = w
+                .into_inner()?
+                .into_inner()
+                .map_err(|e| Error::io(&path, e.into_error()))?;
+            file.sync_all().map_err(|e| Error::io(&path, e))?;
+        }
+        sync_dir(&tmp)?;
+        let parent = self.dir.join("index");
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        if target.exists() {
+            // Left by a commit that crashed before its manifest: never used.
+            fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+        }
+        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        sync_dir(&parent)?;
+        Ok(rel)
+    }
+
+    /// Removes index directories other than `current` (after the manifest names it).
+    fn remove_old_indexes(&self, current: Option<&str>, _previous: Option<&str>) {
+        let Ok(entries) = fs::read_dir(self.dir.join("index")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let rel = format!("index/{}", e.file_name().to_string_lossy());
+            if Some(rel.as_str()) != current
+                && let Err(err) = fs::remove_dir_all(e.path())
+            {
+                tracing::warn!(
+                    "could not remove the old index {}: {err}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+
+    /// The graph index written with the last commit, read from its Arrow IPC files; `None`
+    /// when the directory has none (nothing committed yet, or migrated from format 1).
+    pub fn graph_index(&self) -> Result<Option<GraphIndex>> {
+        use datafusion::arrow::ipc::reader::FileReader;
+        let m = self.read_manifest()?;
+        let Some(rel) = m.graph_index else {
+            return Ok(None);
+        };
+        let dir = self.dir.join(rel);
+        let mut tables = Vec::with_capacity(4);
+        for name in graph_index::TABLES {
+            let path = dir.join(format!("{name}.arrow"));
+            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+            let reader = FileReader::try_new(std::io::BufReader::new(file), None)?;
+            let schema = reader.schema();
+            let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
+            tables.push(match batches.len() {
+                1 => batches
+                    .into_iter()
+                    .next()
+                    .unwrap_or_else(|| RecordBatch::new_empty(schema)),
+                _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
+            });
+        }
+        let tables: [RecordBatch; 4] = tables
+            .try_into()
+            .map_err(|_| Error::Internal("graph index: four tables expected".into()))?;
+        GraphIndex::from_tables(tables).map(Some)
     }
 
     /// Takes the write lock, waiting for another ingest into this directory to finish.
@@ -334,12 +430,22 @@ impl WriteLock<'_> {
     }
 
     /// Commits the tables `build(seq)` returns, with their originals, as one new segment
-    /// numbered `seq`. Returns `seq`.
-    pub fn commit(&self, build: impl FnOnce(i64) -> Result<Tables>) -> Result<i64> {
+    /// numbered `seq`, and the graph index of `existing` (what [`WriteLock::load`] returned)
+    /// with them. Returns `seq`.
+    pub fn commit(
+        &self,
+        existing: &Tables,
+        build: impl FnOnce(i64) -> Result<Tables>,
+    ) -> Result<i64> {
         let store = self.store;
         let mut manifest = store.read_manifest()?;
         let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0) + 1;
         let tables = build(seq)?;
+        let index = {
+            let mut all = existing.clone();
+            all.append(tables.clone());
+            GraphIndex::build(&all)?
+        };
 
         let tmp = store
             .dir
@@ -405,6 +511,8 @@ impl WriteLock<'_> {
         fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
         sync_dir(&segments)?;
 
+        let old_index = manifest.graph_index.take();
+        manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
         manifest.segments.push(Segment {
             seq,
             dir: rel,
@@ -414,6 +522,7 @@ impl WriteLock<'_> {
             originals,
         });
         store.write_manifest(&manifest)?;
+        store.remove_old_indexes(manifest.graph_index.as_deref(), old_index.as_deref());
         Ok(seq)
     }
 }
@@ -516,6 +625,9 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     }
     sync_dir(&store.dir.join("segments"))?;
     manifest.version = FORMAT_VERSION;
+    let tables = store.load_from(&manifest)?;
+    let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
+    manifest.graph_index = Some(store.write_graph_index(seq, &GraphIndex::build(&tables)?)?);
     store.write_manifest(&manifest)?;
     for old in rewritten {
         if let Err(e) = fs::remove_dir_all(&old) {

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{
-    Array, BooleanArray, Decimal128Array, Int32Array, LargeStringArray, ListArray,
-    RecordBatch, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, BooleanArray, Decimal128Array, Int32Array, LargeStringArray, ListArray, RecordBatch,
+    TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 
 use super::Basis;
@@ -298,10 +298,12 @@ impl Graph {
         // never a panic later.
         let urns = c.urn.len();
         let in_range = c.edge_child.values().iter().all(|&u| (u as usize) < urns)
-            && c.candidate_nodes.values().iter().all(|&v| (v as usize) < len)
+            && c.candidate_nodes
+                .values()
+                .iter()
+                .all(|&v| (v as usize) < len)
             && c.ids.values().iter().all(|&v| (v as usize) < len)
-            && c
-                .edges_from
+            && c.edges_from
                 .values()
                 .iter()
                 .all(|&e| e as usize <= c.edge_child.len())
@@ -350,9 +352,8 @@ impl Graph {
             g2g_biogenic: raw(&c.g2g_biogenic, i),
             calc_method: text(&c.calc_method, i),
             pds_pct: ratio(&c.pds_pct, i),
-            dqr: [0, 1, 2].map(|k| {
-                ratio(&c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })
-            }),
+            dqr: [0, 1, 2]
+                .map(|k| ratio(&c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })),
             period: (c.start.value(i), c.end.value(i)),
             active: c.status.value(i) == "Active",
             is_latest: c.is_latest.value(i),
@@ -401,10 +402,7 @@ impl Graph {
     }
 
     fn period(&self, n: u32) -> (i64, i64) {
-        (
-            self.c.start.value(n as usize),
-            self.c.end.value(n as usize),
-        )
+        (self.c.start.value(n as usize), self.c.end.value(n as usize))
     }
 
     /// Picks the footprint of `urn` for `date` (µs): the latest whose reference period

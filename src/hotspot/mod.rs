@@ -136,6 +136,15 @@ impl GraphSource {
         }
     }
 
+    /// A source whose graph is already built (from a data directory's graph index).
+    pub fn from_graph(graph: std::sync::Arc<Graph>) -> GraphSource {
+        GraphSource {
+            footprints: Vec::new(),
+            bom: Vec::new(),
+            graph: std::sync::Mutex::new(Some(graph)),
+        }
+    }
+
     /// The graph, built on the first call.
     pub fn get(&self) -> Result<std::sync::Arc<Graph>> {
         // A panic elsewhere while the lock was held leaves the slot as it was: still usable.
@@ -716,10 +725,7 @@ fn findings(
         });
     }
     for cycle in cycles(graph, resolved, &expanded) {
-        let names: Vec<String> = cycle
-            .iter()
-            .map(|n| describe(graph.node(*n)))
-            .collect();
+        let names: Vec<String> = cycle.iter().map(|n| describe(graph.node(*n))).collect();
         out.push(Finding {
             kind: "cycle",
             footprint_id: Some(graph.node(cycle[0]).id.to_owned()),

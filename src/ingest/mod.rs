@@ -952,7 +952,7 @@ pub fn ingest_into(
     let mut prepared = prepare(&existing, sources, opts, progress)?;
     let blocked = opts.all_or_nothing && prepared.report.rejected > 0;
     if !blocked && !prepared.is_empty() {
-        prepared.report.ingest_seq = Some(lock.commit(|seq| prepared.to_tables(seq))?);
+        prepared.report.ingest_seq = Some(lock.commit(&existing, |seq| prepared.to_tables(seq))?);
         prepared.report.stored = true;
     }
     Ok(prepared.report)

@@ -152,8 +152,7 @@ impl GraphIndex {
     pub fn from_tables(tables: [RecordBatch; 4]) -> Result<GraphIndex> {
         for (t, (s, name)) in tables.iter().zip(GraphIndex::schemas().iter().zip(TABLES)) {
             let same = t.schema().fields().len() == s.fields().len()
-                && t
-                    .schema()
+                && t.schema()
                     .fields()
                     .iter()
                     .zip(s.fields())
@@ -252,7 +251,12 @@ impl GraphIndex {
             for r in 0..b.num_rows() {
                 let list = lists.value(r);
                 let list = downcast::<StringArray>(&list)?;
-                node_urns.push(list.iter().flatten().map(|u| intern(u, &mut urns)).collect());
+                node_urns.push(
+                    list.iter()
+                        .flatten()
+                        .map(|u| intern(u, &mut urns))
+                        .collect(),
+                );
             }
         }
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); urns.len()];
@@ -333,10 +337,10 @@ impl GraphIndex {
             edges_schema(),
             vec![
                 Arc::new(UInt32Array::from(child)),
-                Arc::new(
-                    Decimal128Array::from(amount)
-                        .with_precision_and_scale(super::DECIMAL_PRECISION, super::DECIMAL_SCALE as i8)?,
-                ),
+                Arc::new(Decimal128Array::from(amount).with_precision_and_scale(
+                    super::DECIMAL_PRECISION,
+                    super::DECIMAL_SCALE as i8,
+                )?),
                 Arc::new(LargeStringArray::from(unit)),
             ],
         )?;

@@ -41,14 +41,12 @@ fn ingest_store_reopen_gives_identical_tables() {
     let sources = mieruka::dataset::demo_sources();
     let store = Store::create_or_open(&dir).expect("store");
     let lock = store.lock().expect("lock");
-    let prepared = ingest::prepare(
-        &lock.load().expect("load"),
-        &sources,
-        &IngestOptions::default(),
-        &|_| {},
-    )
-    .expect("prepare");
-    let seq = lock.commit(|seq| prepared.to_tables(seq)).expect("commit");
+    let existing = lock.load().expect("load");
+    let prepared =
+        ingest::prepare(&existing, &sources, &IngestOptions::default(), &|_| {}).expect("prepare");
+    let seq = lock
+        .commit(&existing, |seq| prepared.to_tables(seq))
+        .expect("commit");
     drop(lock);
     assert_eq!(seq, 1);
 
@@ -385,4 +383,33 @@ fn a_newer_format_is_refused() {
     let msg = store.load().expect_err("refused").to_string();
     assert!(msg.contains("newer mieruka") && msg.contains("99"), "{msg}");
     assert!(mieruka::store::migrate(&store).is_err());
+}
+
+#[test]
+fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
+    let dir = temp_dir("store-graph-index");
+    let sources = mieruka::dataset::demo_sources();
+    // Two commits: the index of the second covers both.
+    let (fp, rest): (Vec<Source>, Vec<Source>) =
+        sources.into_iter().partition(|s| !s.name.ends_with(".csv"));
+    ingest_into(&dir, &fp, &IngestOptions::default());
+    ingest_into(&dir, &rest, &IngestOptions::default());
+    let store = Store::open(&dir).expect("open");
+    let index = store.graph_index().expect("read").expect("an index");
+    let indexes: Vec<_> = std::fs::read_dir(dir.join("index"))
+        .expect("index dir")
+        .collect();
+    assert_eq!(indexes.len(), 1, "the previous commit's index is removed");
+    let from_index = mieruka::hotspot::Graph::from_index(&index).expect("graph");
+    let from_tables =
+        mieruka::hotspot::Graph::from_tables(&store.load().expect("load")).expect("graph");
+    let req = mieruka::hotspot::Request::new("urn:mieruka-demo:product:kaede-note-14");
+    let a = mieruka::hotspot::decompose(&from_index, &req).expect("decompose");
+    let b = mieruka::hotspot::decompose(&from_tables, &req).expect("decompose");
+    assert_eq!(a, b);
+    // build.py: the FY2024 PC is 150.4727 kgCO2e per piece.
+    assert_eq!(
+        mieruka::model::fixed::format(a.cfp_kgco2e_per_unit, mieruka::hotspot::VALUE_SCALE),
+        "150.4727"
+    );
 }
