@@ -634,6 +634,16 @@ impl Session {
 
     /// [`Session::new`] with `profile` for `gx_scores()` instead of the default `gxd-2025`.
     pub async fn with_profile(tables: &Tables, profile: Profile) -> Result<Session> {
+        Session::with_graph(tables, profile, None).await
+    }
+
+    /// [`Session::with_profile`] whose hotspot functions walk `graph` (from a data
+    /// directory's graph index) instead of a graph built from `tables` on first use.
+    pub async fn with_graph(
+        tables: &Tables,
+        profile: Profile,
+        graph: Option<Arc<hotspot::Graph>>,
+    ) -> Result<Session> {
         let ctx = SessionContext::new();
         let footprints = tables.footprints_view()?;
         let bom = tables.bom_view()?;
@@ -645,7 +655,10 @@ impl Session {
         register(&ctx, "gx_attributes", tables.gx_view()?)?;
         ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
             .await?;
-        let graph = Arc::new(GraphSource::new(footprints, bom));
+        let graph = Arc::new(match graph {
+            Some(g) => GraphSource::from_graph(g),
+            None => GraphSource::new(footprints, bom),
+        });
         register_hotspot_functions(&ctx, &graph);
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));

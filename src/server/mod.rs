@@ -238,7 +238,8 @@ impl AppState {
             }
             None => Profile::default_profile(),
         };
-        let loaded = Arc::new(load(tables, &profile).await?);
+        let graph = stored_graph(data_dir.as_deref())?;
+        let loaded = Arc::new(load(tables, &profile, graph).await?);
         Ok(AppState(Arc::new(Inner {
             data_dir,
             config,
@@ -290,7 +291,8 @@ impl AppState {
     }
 
     pub(crate) async fn replace(&self, tables: Tables) -> Result<()> {
-        let fresh = Arc::new(load(tables, &self.0.profile).await?);
+        let graph = stored_graph(self.0.data_dir.as_deref())?;
+        let fresh = Arc::new(load(tables, &self.0.profile, graph).await?);
         match self.0.loaded.write() {
             Ok(mut l) => *l = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -319,8 +321,27 @@ impl AppState {
     }
 }
 
-async fn load(tables: Tables, profile: &Profile) -> Result<Loaded> {
-    let full = Session::with_profile(&tables, profile.clone()).await?;
+/// The hotspot graph of the data directory's graph index, when there is one (else the session
+/// builds it from the tables on first use).
+fn stored_graph(data_dir: Option<&std::path::Path>) -> Result<Option<Arc<crate::hotspot::Graph>>> {
+    let Some(dir) = data_dir else {
+        return Ok(None);
+    };
+    let Ok(store) = crate::store::Store::open(dir) else {
+        return Ok(None);
+    };
+    match store.graph_index()? {
+        Some(index) => Ok(Some(Arc::new(crate::hotspot::Graph::from_index(&index)?))),
+        None => Ok(None),
+    }
+}
+
+async fn load(
+    tables: Tables,
+    profile: &Profile,
+    graph: Option<Arc<crate::hotspot::Graph>>,
+) -> Result<Loaded> {
+    let full = Session::with_graph(&tables, profile.clone(), graph).await?;
     Ok(Loaded {
         tables,
         full,

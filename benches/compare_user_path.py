@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""The path users take, timed end to end beside DuckDB doing the same job from its own files.
+
+    python3 -m venv benches/.venv && benches/.venv/bin/pip install duckdb
+    cargo build --release
+    benches/.venv/bin/python benches/compare_user_path.py --nodes 10020 100200 1002000 [--runs 5]
+
+For each size, a chain from `mieruka gen` (7 tiers, fan-out 10, 22 % black boxes, nodes/500
+roots, seed 7: the options of the 1M-footprint store in BENCHMARKS.md) is written once under
+benches/out/user-N/, then, in one run:
+
+  ingest     `mieruka ingest chain --data gx` (a fresh directory) | DuckDB
+             `CREATE TABLE t AS SELECT * FROM read_json('footprints.ndjson')` into a database
+             file (plus the BOM CSV and the node/edge tables its decomposition reads),
+             wall time and peak RSS of the process
+  question   a cold `mieruka hotspots --data gx --product urn:mieruka:gen:7:0 --format json`
+             process | a Python process that opens the DuckDB file read-only and runs the
+             same decomposition as a level-aggregated recursive CTE (DOUBLE arithmetic);
+             wall time of each process and its peak RSS (DuckDB's figure without the
+             interpreter start is printed beside it)
+  summary    a cold `mieruka query --data gx footprints/summary` process
+  warm API   `mieruka serve --data gx` on loopback, then `GET /api/hotspots` for the same root
+             with different parameters on every request (max_tier 10, 9, 8, … and
+             min_share 0 / 0.0001 %), so no answer is kept; median wall time per request
+
+Every timing is a median of --runs (first runs included: the page cache is warm after the
+first ingest for both engines alike). Prints Markdown rows for BENCHMARKS.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOT_PRODUCT = "urn:mieruka:gen:7:0"
+MAX_TIER = 10
+
+DUCK_INGEST = """
+import duckdb, sys
+db, chain = sys.argv[1], sys.argv[2]
+con = duckdb.connect(db)
+con.execute(f"CREATE TABLE t AS SELECT * FROM read_json('{chain}/footprints.ndjson')")
+con.execute(f"CREATE TABLE bom_raw AS SELECT * FROM read_csv('{chain}/bom.csv', types={{'unit': 'VARCHAR'}})")
+con.execute('''CREATE TABLE nodes AS SELECT productIds[1] AS product_id,
+    pcf.pCfExcludingBiogenic::DOUBLE AS cfp,
+    extensions[1].data.gateToGate.gateToGateFossilGhgEmissions::DOUBLE AS g2g FROM t''')
+con.execute('''CREATE TABLE bom AS SELECT parent_product_id, child_product_id, amount::DOUBLE AS amount
+    FROM bom_raw''')
+con.close()
+"""
+
+DUCK_QUESTION = """
+import duckdb, sys, time, json
+t = time.perf_counter()
+con = duckdb.connect(sys.argv[1], read_only=True)
+r = con.execute(sys.argv[2], {"root": sys.argv[3]}).fetchone()
+print(json.dumps({"inner_s": time.perf_counter() - t, "items": r[0], "total": r[1]}))
+"""
+
+LEVELS_SQL = f"""
+WITH RECURSIVE walk(node, tier, x) AS (
+    SELECT product_id, 0, 1.0::DOUBLE FROM nodes WHERE product_id = $root
+    UNION ALL
+    SELECT b.child_product_id, any_value(w.tier) + 1, sum(w.x * b.amount)
+    FROM walk w
+    JOIN nodes n ON n.product_id = w.node
+    JOIN bom b ON b.parent_product_id = w.node
+    WHERE w.tier <= {MAX_TIER} AND n.g2g IS NOT NULL
+    GROUP BY b.child_product_id
+),
+reached AS (SELECT node, tier, sum(x) AS x FROM walk GROUP BY node, tier),
+expanded AS (
+    SELECT r.node, r.tier, r.x, n.cfp, n.g2g FROM reached r JOIN nodes n ON n.product_id = r.node
+    WHERE r.tier <= {MAX_TIER} AND n.g2g IS NOT NULL
+),
+gaps AS (
+    SELECT x.node, x.tier, x.x * x.cfp - x.x * x.g2g - coalesce(sum(x.x * b.amount * c.cfp), 0) AS v
+    FROM expanded x
+    LEFT JOIN bom b ON b.parent_product_id = x.node
+    LEFT JOIN nodes c ON c.product_id = b.child_product_id
+    GROUP BY x.node, x.tier, x.x, x.cfp, x.g2g
+),
+items AS (
+    SELECT tier, node, 'own' AS kind, x * g2g AS v FROM expanded
+    UNION ALL
+    SELECT tier, node, CASE WHEN v > 0 THEN 'untraced' ELSE 'mismatch' END, v FROM gaps
+    UNION ALL
+    SELECT r.tier, r.node, 'unresolved', r.x * n.cfp FROM reached r JOIN nodes n ON n.product_id = r.node
+    WHERE r.tier <= {MAX_TIER} AND n.g2g IS NULL
+    UNION ALL
+    SELECT r.tier, r.node, 'beyond_cutoff', r.x * n.cfp FROM reached r JOIN nodes n ON n.product_id = r.node
+    WHERE r.tier > {MAX_TIER}
+)
+SELECT count(*) AS items, sum(v) AS total FROM items WHERE v <> 0
+"""
+
+
+def run(cmd, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (wall seconds, peak RSS MiB, stdout bytes or None)."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    out = p.stdout.read() if stdout == subprocess.PIPE else None
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{cmd[0]} failed: {err.decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_maxrss / 1024, out
+
+
+def median_run(cmd, runs, stdout=subprocess.DEVNULL):
+    results = [run(cmd, stdout) for _ in range(runs)]
+    walls = [r[0] for r in results]
+    return statistics.median(walls), max(r[1] for r in results), results[-1][2], walls
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def warm_api(binary, data, runs):
+    port = free_port()
+    server = subprocess.Popen([binary, "serve", "--data", str(data), "--bind", f"127.0.0.1:{port}"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        t = time.perf_counter()
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1).read()
+                break
+            except OSError:
+                if time.perf_counter() - t > 600:
+                    raise SystemExit("server did not start")
+                time.sleep(0.05)
+        start_s = time.perf_counter() - t
+        product = urllib.request.quote(ROOT_PRODUCT, safe="")
+
+        def get(params):
+            t = time.perf_counter()
+            body = urllib.request.urlopen(f"{base}/api/hotspots?product={product}&{params}", timeout=600).read()
+            return time.perf_counter() - t, body
+
+        first, body = get("max_tier=10")
+        cfp = json.loads(body)["cfp_kgco2e_per_unit"]
+        times = []
+        for i in range(runs * 4):
+            params = f"max_tier={10 - i % 8}&min_share={0 if i % 2 == 0 else 0.0001}"
+            times.append(get(params)[0])
+        rss = 0
+        with open(f"/proc/{server.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    rss = int(line.split()[1]) / 1024
+        return start_s, first, statistics.median(times), times, rss, cfp
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--nodes", type=int, nargs="+", default=[10_020, 100_200, 1_002_000])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--bin", default=str(ROOT / "target/release/mieruka"))
+    ap.add_argument("--skip-api", action="store_true")
+    args = ap.parse_args()
+    import duckdb
+
+    rows = []
+    for n in args.nodes:
+        out = ROOT / "benches/out" / f"user-{n}"
+        chain = out / "chain"
+        if not (chain / "footprints.ndjson").exists():
+            subprocess.run([args.bin, "gen", "--nodes", str(n), "--tiers", "7", "--fanout", "10",
+                            "--roots", str(max(n // 500, 1)), "--black-box-pct", "22", "--seed", "7",
+                            "--out", str(chain)], check=True, stdout=subprocess.DEVNULL)
+        size_mb = (chain / "footprints.ndjson").stat().st_size / 1e6
+        gx, db = out / "gx", out / "duck.db"
+
+        # Ingest: once each (a fresh directory / database file every time would double the
+        # run time at 1M; the figures are single runs, marked so).
+        shutil.rmtree(gx, ignore_errors=True)
+        m_ingest = run([args.bin, "ingest", str(chain), "--data", str(gx)])
+        if db.exists():
+            db.unlink()
+        d_ingest = run([sys.executable, "-c", DUCK_INGEST, str(db), str(chain)])
+
+        q_cmd = [args.bin, "hotspots", "--data", str(gx), "--product", ROOT_PRODUCT, "--format", "json"]
+        m_q = median_run(q_cmd, args.runs, stdout=subprocess.PIPE)
+        m_cfp = json.loads(m_q[2])["cfp_kgco2e_per_unit"]
+        d_cmd = [sys.executable, "-c", DUCK_QUESTION, str(db), LEVELS_SQL, ROOT_PRODUCT]
+        d_q = median_run(d_cmd, args.runs, stdout=subprocess.PIPE)
+        d_res = json.loads(d_q[2])
+        d_inner = statistics.median([json.loads(run(d_cmd, subprocess.PIPE)[2])["inner_s"]
+                                     for _ in range(args.runs)])
+        s = median_run([args.bin, "query", "--data", str(gx), "footprints/summary"], args.runs)
+        api = None if args.skip_api else warm_api(args.bin, gx, args.runs)
+        rows.append((n, size_mb, m_ingest, d_ingest, m_q, d_q, d_inner, d_res, m_cfp, s, api))
+
+    print(f"\n{platform.platform()}; {os.cpu_count()} cores; DuckDB {duckdb.__version__}; "
+          f"median of {args.runs} (ingest: one run each)\n")
+    print("| footprints | NDJSON MB | mieruka ingest s (MB/s, peak RSS MiB) | DuckDB ingest s (MB/s, peak RSS MiB) "
+          "| cold `hotspots` process s (RSS MiB) | DuckDB process s (in-process s, RSS MiB) | × DuckDB "
+          "| `query footprints/summary` s | serve start s | warm `/api/hotspots` median ms (first) |")
+    print("|---:|---:|---|---|---|---|---:|---:|---:|---|")
+    for n, mb, mi, di, mq, dq, dinner, dres, mcfp, s, api in rows:
+        api_s = "–" if api is None else f"{api[0]:.1f}"
+        api_q = "–" if api is None else f"{api[2] * 1000:.1f} ({api[1] * 1000:.0f})"
+        print(f"| {n:,} | {mb:.0f} | {mi[0]:.1f} ({mb / mi[0]:.0f}, {mi[1]:.0f}) | {di[0]:.1f} ({mb / di[0]:.0f}, {di[1]:.0f}) "
+              f"| {mq[0]:.3f} ({mq[1]:.0f}) | {dq[0]:.3f} ({dinner:.3f}, {dq[1]:.0f}) | {dq[0] / mq[0]:.1f} "
+              f"| {s[0]:.3f} | {api_s} | {api_q} |")
+    for n, mb, mi, di, mq, dq, dinner, dres, mcfp, s, api in rows:
+        print(f"<!-- {n}: mieruka CFP {mcfp}, DuckDB items {dres['items']} total {dres['total']}; "
+              f"hotspots runs {', '.join(f'{t:.3f}' for t in mq[3])}; duckdb runs {', '.join(f'{t:.3f}' for t in dq[3])}"
+              + ("" if api is None else f"; api runs {', '.join(f'{t * 1000:.1f}' for t in api[3])} ms; server peak RSS {api[4]:.0f} MiB")
+              + " -->")
+
+
+if __name__ == "__main__":
+    main()
