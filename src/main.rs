@@ -30,6 +30,19 @@ fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Writes bytes to stdout, as [`write_stdout`].
+fn write_stdout_bytes(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mieruka: writing to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
 macro_rules! out {
     ($($t:tt)*) => { write_stdout(format_args!($($t)*)) };
 }
@@ -846,7 +859,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 as_of,
             };
             let (d, rows) = hotspot::report::run(&session, &req, by.map(Into::into), top).await?;
-            out!("{}", hotspot::report::render(&d, &rows, format.into()));
+            write_stdout_bytes(&hotspot::report::render(&d, rows.as_ref(), format.into())?);
             Ok(0)
         }
         Command::Score {

@@ -26,7 +26,7 @@ mod graph;
 pub mod report;
 mod walk;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -456,9 +456,18 @@ fn label(
     let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
     // Merge (node, tier, kind) duplicates (none arise from the walk, but keep the contract)
     // and order by tier, kind, then descending magnitude.
-    let mut merged: BTreeMap<(u32, Kind, u32), i128> = BTreeMap::new();
-    for it in raw {
-        *merged.entry((it.tier, it.kind, it.node)).or_default() += it.value;
+    let mut keyed: Vec<((u32, Kind, u32), i128)> = raw
+        .iter()
+        .map(|it| ((it.tier, it.kind, it.node), it.value))
+        .collect();
+    keyed.sort_unstable_by_key(|(k, _)| *k);
+    let mut merged: Vec<((u32, Kind, u32), i128)> = Vec::with_capacity(keyed.len());
+    for (k, v) in keyed {
+        match merged.last_mut() {
+            // Items sum to at most the walk's range, so a merged pair cannot overflow.
+            Some((last, sum)) if *last == k => *sum = sum.saturating_add(v),
+            _ => merged.push((k, v)),
+        }
     }
     let mut items: Vec<Item> = merged
         .into_iter()

@@ -9,6 +9,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat, concat_batches, take};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Decomposition, INPUT_SCALE, Request, VALUE_SCALE, decompose, items_batch};
@@ -61,16 +62,20 @@ impl By {
     }
 }
 
-/// Decomposes `req` on `session` and returns it with the rows to show: the items, or their
-/// sums per `by`, cut to the `top` largest plus a rest row.
+/// Decomposes `req` on `session` and returns it with the rows to show: `None` for the items
+/// themselves (rendered straight from the decomposition), or their sums per `by`, or either
+/// cut to the `top` largest plus a rest row.
 pub async fn run(
     session: &Session,
     req: &Request,
     by: Option<By>,
     top: Option<usize>,
-) -> Result<(Decomposition, Output)> {
+) -> Result<(Decomposition, Option<Output>)> {
     let graph = session.graph()?;
     let d = decompose(&graph, req)?;
+    if by.is_none() && top.is_none() {
+        return Ok((d, None));
+    }
     let rows = match by {
         None => items_output(&d)?,
         Some(by) => {
@@ -92,7 +97,7 @@ pub async fn run(
         Some(n) => top_n(&rows, n, d.cfp_kgco2e_per_unit)?,
         None => rows,
     };
-    Ok((d, rows))
+    Ok((d, Some(rows)))
 }
 
 /// Columns of the item table, in display order.
@@ -195,11 +200,97 @@ pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
     })
 }
 
-/// The JSON contract: the root, its CFP, the basis, the rows as `items`, findings, quality.
-pub fn to_json(d: &Decomposition, rows: &Output) -> Value {
-    let mut v = serde_json::to_value(d).unwrap_or_else(|e| json!({"error": e.to_string()}));
-    v["items"] = Value::Array(output::rows_json(&rows.batches));
-    v
+/// One item as the JSON contract shows it (keys in alphabetical order, as every object of
+/// the contract has them).
+#[derive(Serialize)]
+struct ItemJson<'a> {
+    company_id: &'a str,
+    company_name: &'a str,
+    country_code: Option<&'a str>,
+    cpc: Option<&'a str>,
+    footprint_id: &'a str,
+    kgco2e: String,
+    kind: &'a str,
+    product_id: &'a str,
+    product_name: &'a str,
+    share_pct: f64,
+    tier: u32,
+}
+
+/// The JSON contract, keys in alphabetical order.
+#[derive(Serialize)]
+struct Contract<'a, I: Serialize> {
+    as_of: &'a str,
+    basis: &'a str,
+    certificate_kgco2e_per_unit: Option<String>,
+    cfp_kgco2e_per_unit: String,
+    findings: Value,
+    items: I,
+    product: Value,
+    quality: Value,
+}
+
+/// The items of `d`, serialised one by one (no intermediate table or JSON tree: a product
+/// of a million footprints has hundreds of thousands of items).
+struct Items<'a>(&'a Decomposition);
+
+impl Serialize for Items<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.0.items.len()))?;
+        for i in &self.0.items {
+            seq.serialize_element(&ItemJson {
+                company_id: &i.company_id,
+                company_name: &i.company_name,
+                country_code: i.country.as_deref(),
+                cpc: i.cpc.as_deref(),
+                footprint_id: &i.footprint_id,
+                kgco2e: fixed::format(i.kgco2e, VALUE_SCALE),
+                kind: i.kind.as_str(),
+                product_id: &i.product_id,
+                product_name: &i.product_name,
+                share_pct: i.share_pct,
+                tier: i.tier,
+            })?;
+        }
+        seq.end()
+    }
+}
+
+fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
+    let value = |v: std::result::Result<Value, serde_json::Error>| {
+        v.unwrap_or_else(|e| json!({"error": e.to_string()}))
+    };
+    Contract {
+        as_of: &d.as_of,
+        basis: d.basis.as_str(),
+        certificate_kgco2e_per_unit: d
+            .certificate_kgco2e_per_unit
+            .map(|c| fixed::format(c, INPUT_SCALE)),
+        cfp_kgco2e_per_unit: fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE),
+        findings: value(serde_json::to_value(&d.findings)),
+        items,
+        product: value(serde_json::to_value(&d.product)),
+        quality: value(serde_json::to_value(&d.quality)),
+    }
+}
+
+/// The JSON contract: the root, its CFP, the basis, the rows as `items` (the items of `d`
+/// when `rows` is `None`), findings, quality; pretty-printed or compact.
+pub fn to_json(d: &Decomposition, rows: Option<&Output>, pretty: bool) -> Vec<u8> {
+    match rows {
+        None => json_bytes(&contract(d, Items(d)), pretty),
+        Some(rows) => json_bytes(&contract(d, output::rows_json(&rows.batches)), pretty),
+    }
+}
+
+fn json_bytes<T: Serialize>(v: &T, pretty: bool) -> Vec<u8> {
+    let out = if pretty {
+        serde_json::to_vec_pretty(v)
+    } else {
+        serde_json::to_vec(v)
+    };
+    out.unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string().into_bytes())
 }
 
 fn fmt_pct(v: Option<f64>) -> String {
@@ -258,17 +349,30 @@ pub fn to_text(d: &Decomposition, rows: &Output) -> String {
     s
 }
 
-/// Renders a decomposition in `format` (CSV holds only the rows).
-pub fn render(d: &Decomposition, rows: &Output, format: Format) -> String {
-    match format {
+/// Renders a decomposition in `format` (CSV holds only the rows; `None` rows are the items).
+pub fn render(d: &Decomposition, rows: Option<&Output>, format: Format) -> Result<Vec<u8>> {
+    let items;
+    let rows_or_items = match rows {
+        Some(r) => r,
+        None if format == Format::Json => {
+            let mut s = to_json(d, None, true);
+            s.push(b'\n');
+            return Ok(s);
+        }
+        None => {
+            items = items_output(d)?;
+            &items
+        }
+    };
+    Ok(match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(d, rows)).unwrap_or_default();
-            s.push('\n');
+            let mut s = to_json(d, Some(rows_or_items), true);
+            s.push(b'\n');
             s
         }
-        Format::Csv => output::to_csv(rows),
-        Format::Table => to_text(d, rows),
-    }
+        Format::Csv => output::to_csv(rows_or_items).into_bytes(),
+        Format::Table => to_text(d, rows_or_items).into_bytes(),
+    })
 }
 
 #[cfg(test)]

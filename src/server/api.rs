@@ -210,7 +210,12 @@ pub(crate) async fn hotspots(
     let top = parse::<usize>(&p, "top", "a whole number")?;
     let session = state.session(&principal).await?;
     let (d, rows) = hotspot::report::run(&session, &req, by, top).await?;
-    Ok(axum::Json(hotspot::report::to_json(&d, &rows)).into_response())
+    let body = hotspot::report::to_json(&d, rows.as_ref(), false);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /api/score?category=…`: scores, as `mieruka score --format json`.
