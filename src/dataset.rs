@@ -56,8 +56,12 @@ pub fn graph(data: Option<&Path>) -> Result<Graph> {
     match data {
         Some(dir) => {
             let store = Store::open(dir)?;
+            let t = std::time::Instant::now();
             match store.graph_index()? {
-                Some(index) => Graph::from_index(&index),
+                Some(index) => {
+                    tracing::debug!("read the graph index in {:.2?}", t.elapsed());
+                    Graph::from_index(&index)
+                }
                 None => Graph::from_tables(&store.load()?),
             }
         }

@@ -30,19 +30,6 @@ fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
-/// Writes bytes to stdout, as [`write_stdout`].
-fn write_stdout_bytes(bytes: &[u8]) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    if let Err(e) = stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("mieruka: writing to stdout: {e}");
-        std::process::exit(2);
-    }
-}
-
 macro_rules! out {
     ($($t:tt)*) => { write_stdout(format_args!($($t)*)) };
 }
@@ -859,7 +846,19 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 as_of,
             };
             let (d, rows) = hotspot::report::run(&session, &req, by.map(Into::into), top).await?;
-            write_stdout_bytes(&hotspot::report::render(&d, rows.as_ref(), format.into())?);
+            let stdout = std::io::stdout().lock();
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout);
+            let written = hotspot::report::write(&d, rows.as_ref(), format.into(), &mut w)
+                .and_then(|()| {
+                    use std::io::Write;
+                    w.flush().map_err(|e| mieruka::Error::io("(output)", e))
+                });
+            match written {
+                // `mieruka hotspots … | head` ends quietly.
+                Err(mieruka::Error::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::BrokenPipe => {}
+                r => r?,
+            }
             Ok(0)
         }
         Command::Score {

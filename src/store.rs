@@ -150,6 +150,71 @@ fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
     Ok(out)
 }
 
+/// The one record batch of an Arrow IPC file, its arrays pointing into a read-only memory map
+/// of the file: opening costs no copy, and pages are read as they are used. Every array is
+/// still validated (offsets, UTF-8) as it is decoded, so a damaged file is an error.
+fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
+    use datafusion::arrow::buffer::Buffer;
+    use datafusion::arrow::ipc::convert::fb_to_schema;
+    use datafusion::arrow::ipc::reader::{FileDecoder, read_footer_length};
+    use datafusion::arrow::ipc::root_as_footer;
+
+    let io = |e: std::io::Error| Error::io(path, e);
+    let damaged = |why: &str| Error::Store {
+        dir: path.to_path_buf(),
+        message: format!(
+            "the graph index file is damaged ({why}); run `mieruka ingest` again or restore the directory"
+        ),
+    };
+    let file = File::open(path).map_err(io)?;
+    // SAFETY: index files are written aside, fsynced and renamed into place, and never written
+    // again: a later commit writes a new index directory and removes this one only after the
+    // manifest stops naming it. A reader that still maps it keeps the unlinked file's pages.
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+    let len = map.len();
+    if len < 10 {
+        return Err(damaged("too short"));
+    }
+    let map = std::sync::Arc::new(map);
+    let ptr = std::ptr::NonNull::new(map.as_ptr().cast_mut()).ok_or_else(|| damaged("empty"))?;
+    // SAFETY: `ptr` and `len` describe the mapping, which `map` (the owner) keeps alive and
+    // unmodified for as long as any buffer points into it.
+    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, map) };
+    let trailer: [u8; 10] = buffer[len - 10..]
+        .try_into()
+        .map_err(|_| damaged("no trailer"))?;
+    let footer_len = read_footer_length(trailer)?;
+    let footer_start = (len - 10)
+        .checked_sub(footer_len)
+        .ok_or_else(|| damaged("footer length"))?;
+    let footer = root_as_footer(&buffer[footer_start..len - 10])
+        .map_err(|e| damaged(&format!("footer: {e}")))?;
+    let schema = std::sync::Arc::new(fb_to_schema(
+        footer.schema().ok_or_else(|| damaged("no schema"))?,
+    ));
+    let decoder = FileDecoder::new(schema.clone(), footer.version());
+    let blocks = footer
+        .recordBatches()
+        .ok_or_else(|| damaged("no batches"))?;
+    let mut batches = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        let start = usize::try_from(block.offset()).map_err(|_| damaged("block offset"))?;
+        let block_len = block.bodyLength() as usize + block.metaDataLength() as usize;
+        if start.checked_add(block_len).is_none_or(|end| end > len) {
+            return Err(damaged("block beyond the file"));
+        }
+        let data = buffer.slice_with_length(start, block_len);
+        if let Some(b) = decoder.read_record_batch(block, &data)? {
+            batches.push(b);
+        }
+    }
+    Ok(match batches.len() {
+        0 => RecordBatch::new_empty(schema),
+        1 => batches.swap_remove(0),
+        _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
+    })
+}
+
 /// A file name safe to keep: the source's base name with anything unusual replaced.
 fn original_name(i: usize, source: &str) -> String {
     let base = Path::new(source)
@@ -369,7 +434,6 @@ impl Store {
     /// The graph index written with the last commit, read from its Arrow IPC files; `None`
     /// when the directory has none (nothing committed yet, or migrated from format 1).
     pub fn graph_index(&self) -> Result<Option<GraphIndex>> {
-        use datafusion::arrow::ipc::reader::FileReader;
         let m = self.read_manifest()?;
         let Some(rel) = m.graph_index else {
             return Ok(None);
@@ -378,17 +442,7 @@ impl Store {
         let mut tables = Vec::with_capacity(4);
         for name in graph_index::TABLES {
             let path = dir.join(format!("{name}.arrow"));
-            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let reader = FileReader::try_new(std::io::BufReader::new(file), None)?;
-            let schema = reader.schema();
-            let batches = reader.collect::<std::result::Result<Vec<_>, _>>()?;
-            tables.push(match batches.len() {
-                1 => batches
-                    .into_iter()
-                    .next()
-                    .unwrap_or_else(|| RecordBatch::new_empty(schema)),
-                _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
-            });
+            tables.push(read_ipc_mapped(&path)?);
         }
         let tables: [RecordBatch; 4] = tables
             .try_into()

@@ -217,9 +217,10 @@ fn raw(a: &Decimal128Array, i: usize) -> Option<i128> {
     fixed::rescale(a.value(i), a.scale().max(0) as u32, INPUT_SCALE)
 }
 
-/// A DQR or percentage as `f64` (they weigh items; they are never summed as amounts).
+/// A DQR or percentage as `f64` (they weigh items; they are never summed as amounts, and
+/// their few digits need no more than f64's precision).
 fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
-    (!a.is_null(i)).then(|| fixed::to_f64(a.value(i), a.scale().max(0) as u32))
+    (!a.is_null(i)).then(|| a.value(i) as f64 / 10f64.powi(i32::from(a.scale())))
 }
 
 fn text(a: &LargeStringArray, i: usize) -> Option<&str> {
@@ -335,7 +336,6 @@ impl Graph {
     pub fn node(&self, i: u32) -> Node<'_> {
         let c = &self.c;
         let i = i as usize;
-        let v2 = c.major.value(i) == 2;
         Node {
             id: c.id.value(i),
             product_id: c.product_id.value(i),
@@ -352,14 +352,49 @@ impl Graph {
             g2g_biogenic: raw(&c.g2g_biogenic, i),
             calc_method: text(&c.calc_method, i),
             pds_pct: ratio(&c.pds_pct, i),
-            dqr: [0, 1, 2]
-                .map(|k| ratio(&c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })),
+            dqr: [0, 1, 2].map(|k| self.dqr(i as u32, k)),
             period: (c.start.value(i), c.end.value(i)),
             active: c.status.value(i) == "Active",
             is_latest: c.is_latest.value(i),
             version: (!c.version.is_null(i)).then(|| c.version.value(i)),
             certificate_kgco2e: raw(&c.certificate, i),
         }
+    }
+
+    /// Node `i`'s cradle-to-gate footprint and Gate-to-Gate emissions for `basis` at 12
+    /// places, and whether the footprint lacked the basis's total (the other one is used).
+    pub fn cfp_g2g(&self, i: u32, basis: Basis) -> (i128, Option<i128>, bool) {
+        let (c, i) = (&self.c, i as usize);
+        let excl = raw(&c.cfp_excluding, i).unwrap_or_default();
+        match basis {
+            Basis::ExcludingBiogenic => (excl, raw(&c.g2g_fossil, i), false),
+            Basis::IncludingBiogenic => {
+                let incl = raw(&c.cfp_including, i);
+                (
+                    incl.unwrap_or(excl),
+                    raw(&c.g2g_biogenic, i),
+                    incl.is_none(),
+                )
+            }
+        }
+    }
+
+    /// Whether node `i` is organization-based (GxD calcMethod "1").
+    pub fn organization_based(&self, i: u32) -> bool {
+        text(&self.c.calc_method, i as usize) == Some("1")
+    }
+
+    /// Node `i`'s primary data share, percent.
+    pub fn pds_pct(&self, i: u32) -> Option<f64> {
+        ratio(&self.c.pds_pct, i as usize)
+    }
+
+    /// Node `i`'s DQR `k` (technological, temporal, geographical) on PACT v3's 1–5 scale
+    /// (v2's 1–3 mapped linearly: 1 → 1, 3 → 5).
+    pub fn dqr(&self, i: u32, k: usize) -> Option<f64> {
+        let i = i as usize;
+        let v2 = self.c.major.value(i) == 2;
+        ratio(&self.c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })
     }
 
     /// Per-node values for the walk, built once per basis.
@@ -464,12 +499,13 @@ impl Graph {
                         });
                     continue;
                 };
-                let declared = text(&c.unit, child as usize).and_then(DeclaredUnit::from_pact);
+                // Most edges give no unit (the input's declared unit): no text to compare.
                 let unit = text(&c.edge_unit, e).and_then(DeclaredUnit::from_pact);
+                let declared = || text(&c.unit, child as usize).and_then(DeclaredUnit::from_pact);
                 let amount = raw(&c.edge_amount, e).unwrap_or(i128::MAX);
                 let amount = match unit {
                     None => Some(amount),
-                    Some(u) if Some(u) == declared => Some(amount),
+                    Some(u) if Some(u) == declared() => Some(amount),
                     // A mass into a child declared per piece (or per litre, …) whose mass per
                     // declared unit is known: kg / (kg per unit), at 12 places; an overflow
                     // counts as not convertible.
@@ -488,7 +524,7 @@ impl Graph {
                         .push(EdgeProblem::Unit {
                             child,
                             unit: unit.unwrap_or(DeclaredUnit::Kilogram),
-                            declared,
+                            declared: declared(),
                         });
                     continue;
                 };

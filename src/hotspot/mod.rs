@@ -424,9 +424,19 @@ pub fn pct(part: i128, whole: i128) -> f64 {
 pub fn decompose(graph: &Graph, req: &Request) -> Result<Decomposition> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
+    let t = std::time::Instant::now();
     let resolved = graph.resolve(date);
+    let resolved_at = t.elapsed();
     let raw = walk(graph, &resolved, req.basis, root, limits)?;
-    Ok(label(graph, &resolved, req, root, date, &raw))
+    let walked_at = t.elapsed();
+    let d = label(graph, &resolved, req, root, date, &raw);
+    tracing::debug!(
+        "decomposed {}: resolved in {resolved_at:.2?}, walked {} items by {walked_at:.2?}, labelled by {:.2?}",
+        req.product,
+        raw.len(),
+        t.elapsed()
+    );
+    Ok(d)
 }
 
 /// Decomposes one root: the items only, unlabelled (for large graphs and batches).
@@ -522,18 +532,19 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
     let sum = |pred: &dyn Fn(&RawItem) -> bool| -> i128 {
         raw.iter().filter(|i| pred(i)).map(|i| i.value).sum()
     };
-    let node = |i: &RawItem| graph.node(i.node);
-    let coverage = sum(&|i| i.kind == Kind::Own && !node(i).organization_based());
-    let organization = sum(&|i| node(i).organization_based());
+    let org = |i: &RawItem| graph.organization_based(i.node);
+    let coverage = sum(&|i| i.kind == Kind::Own && !org(i));
+    let organization = sum(&|i| org(i));
     let untraced = sum(&|i| i.kind == Kind::Untraced);
     let unresolved = sum(&|i| i.kind == Kind::Unresolved);
     let beyond = sum(&|i| i.kind == Kind::BeyondCutoff);
     let mismatch = sum(&|i| i.kind == Kind::Mismatch);
-    let weighted = |get: &dyn Fn(Node) -> Option<f64>| -> Option<f64> {
+    let weighted = |get: &dyn Fn(u32) -> Option<f64>| -> Option<f64> {
         let (mut num, mut den) = (0.0, 0.0);
         for i in raw {
-            if let Some(v) = get(node(i)) {
-                let w = fixed::to_f64(i.value, VALUE_SCALE).abs();
+            if let Some(v) = get(i.node) {
+                // A weight: f64's 16 digits are plenty.
+                let w = (i.value as f64).abs();
                 num += w * v;
                 den += w;
             }
@@ -543,10 +554,10 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
     let reached: HashSet<u32> = raw.iter().map(|i| i.node).collect();
     Quality {
         primary_data_coverage_pct: pct(coverage, cfp),
-        weighted_pds_pct: weighted(&|n| n.pds_pct),
-        weighted_technological_dqr: weighted(&|n| n.dqr[0]),
-        weighted_temporal_dqr: weighted(&|n| n.dqr[1]),
-        weighted_geographical_dqr: weighted(&|n| n.dqr[2]),
+        weighted_pds_pct: weighted(&|n| graph.pds_pct(n)),
+        weighted_technological_dqr: weighted(&|n| graph.dqr(n, 0)),
+        weighted_temporal_dqr: weighted(&|n| graph.dqr(n, 1)),
+        weighted_geographical_dqr: weighted(&|n| graph.dqr(n, 2)),
         organization_based_pct: pct(organization, cfp),
         untraced_pct: pct(untraced, cfp),
         unresolved_pct: pct(unresolved, cfp),
@@ -603,7 +614,8 @@ fn findings(
     reached.dedup();
 
     for &f in &expanded {
-        let n = graph.node(f);
+        // Labels only when there is something to say: most nodes have no finding.
+        let n = || graph.node(f);
         let (Some(g2g), cfp) = (values.g2g[f as usize], values.cfp[f as usize]) else {
             continue;
         };
@@ -618,12 +630,12 @@ fn findings(
         if suppliers > to24(reported) {
             out.push(Finding {
                 kind: "mismatch",
-                footprint_id: Some(n.id.to_owned()),
+                footprint_id: Some(n().id.to_owned()),
                 message: format!(
                     "{}: supplier footprints add up to {} kgCO2e per {}, but it reports {} upstream ({} cradle-to-gate − {} Gate-to-Gate)",
-                    describe(n),
+                    describe(n()),
                     fixed::format(fixed::div_round(suppliers, fixed::pow10(2 * INPUT_SCALE - 6)), 6),
-                    unit_name(n),
+                    unit_name(n()),
                     fixed::format(reported, INPUT_SCALE),
                     fixed::format(cfp, INPUT_SCALE),
                     fixed::format(g2g, INPUT_SCALE)
@@ -635,11 +647,11 @@ fn findings(
             match p {
                 EdgeProblem::Dangling { product } => out.push(Finding {
                     kind: "dangling",
-                    footprint_id: Some(n.id.to_owned()),
+                    footprint_id: Some(n().id.to_owned()),
                     message: format!(
                         "{} lists input {product}, which has no Active footprint; its share stays in {}'s untraced upstream",
-                        describe(n),
-                        n.company_name
+                        describe(n()),
+                        n().company_name
                     ),
                     footprint_ids: Vec::new(),
                 }),
@@ -651,15 +663,15 @@ fn findings(
                     let c = graph.node(*child);
                     out.push(Finding {
                         kind: "unit",
-                        footprint_id: Some(n.id.to_owned()),
+                        footprint_id: Some(n().id.to_owned()),
                         message: format!(
                             "{} counts input {} in {}, but it is declared per {}{}; the edge is left out and its share stays in {}'s untraced upstream",
-                            describe(n),
+                            describe(n()),
                             describe(c),
                             unit.as_str(),
                             declared.map_or("(no unit)", |u| u.as_str()),
                             if c.mass_kg.is_none() { " with no mass per declared unit" } else { "" },
-                            n.company_name
+                            n().company_name
                         ),
                         footprint_ids: vec![c.id.to_owned()],
                     });
@@ -668,16 +680,17 @@ fn findings(
         }
     }
     for &f in &reached {
-        let n = graph.node(f);
+        // Labels only when there is something to say: most nodes have no finding.
+        let n = || graph.node(f);
         match resolved.staleness.get(&f) {
             Some(Staleness::Older) if f != root => out.push(Finding {
                 kind: "older_reference_period",
-                footprint_id: Some(n.id.to_owned()),
+                footprint_id: Some(n().id.to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is older than the root's {}..{}",
-                    describe(n),
-                    date_of(n.period.0),
-                    date_of(n.period.1),
+                    describe(n()),
+                    date_of(n().period.0),
+                    date_of(n().period.1),
                     date_of(graph.node(root).period.0),
                     date_of(graph.node(root).period.1)
                 ),
@@ -685,12 +698,12 @@ fn findings(
             }),
             Some(Staleness::Newer) if f != root => out.push(Finding {
                 kind: "newer_reference_period",
-                footprint_id: Some(n.id.to_owned()),
+                footprint_id: Some(n().id.to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is later",
-                    describe(n),
-                    date_of(n.period.0),
-                    date_of(n.period.1)
+                    describe(n()),
+                    date_of(n().period.0),
+                    date_of(n().period.1)
                 ),
                 footprint_ids: Vec::new(),
             }),
@@ -699,10 +712,10 @@ fn findings(
         if values.fallback.binary_search(&f).is_ok() {
             out.push(Finding {
                 kind: "basis_fallback",
-                footprint_id: Some(n.id.to_owned()),
+                footprint_id: Some(n().id.to_owned()),
                 message: format!(
                     "{} gives no pcfIncludingBiogenic; its pcfExcludingBiogenic is used",
-                    describe(n)
+                    describe(n())
                 ),
                 footprint_ids: Vec::new(),
             });
@@ -711,14 +724,14 @@ fn findings(
     let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
     let org: i128 = raw
         .iter()
-        .filter(|i| graph.node(i.node).organization_based())
+        .filter(|i| graph.organization_based(i.node))
         .map(|i| i.value)
         .sum();
     let org_pct = pct(org, cfp);
     if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
         let mut names: Vec<String> = raw
             .iter()
-            .filter(|i| graph.node(i.node).organization_based())
+            .filter(|i| graph.organization_based(i.node))
             .map(|i| graph.node(i.node).company_name.to_owned())
             .collect();
         names.sort();

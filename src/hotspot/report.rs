@@ -278,19 +278,25 @@ fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
 /// The JSON contract: the root, its CFP, the basis, the rows as `items` (the items of `d`
 /// when `rows` is `None`), findings, quality; pretty-printed or compact.
 pub fn to_json(d: &Decomposition, rows: Option<&Output>, pretty: bool) -> Vec<u8> {
+    // About 300 bytes an item: sized once rather than doubled while a large answer grows.
+    let capacity = 300 * (d.items.len() + d.findings.len() + 16);
     match rows {
-        None => json_bytes(&contract(d, Items(d)), pretty),
-        Some(rows) => json_bytes(&contract(d, output::rows_json(&rows.batches)), pretty),
+        None => json_bytes(&contract(d, Items(d)), pretty, capacity),
+        Some(rows) => json_bytes(&contract(d, output::rows_json(&rows.batches)), pretty, 4096),
     }
 }
 
-fn json_bytes<T: Serialize>(v: &T, pretty: bool) -> Vec<u8> {
-    let out = if pretty {
-        serde_json::to_vec_pretty(v)
+fn json_bytes<T: Serialize>(v: &T, pretty: bool, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
+    let written = if pretty {
+        serde_json::to_writer_pretty(&mut out, v)
     } else {
-        serde_json::to_vec(v)
+        serde_json::to_writer(&mut out, v)
     };
-    out.unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string().into_bytes())
+    match written {
+        Ok(()) => out,
+        Err(e) => json!({ "error": e.to_string() }).to_string().into_bytes(),
+    }
 }
 
 fn fmt_pct(v: Option<f64>) -> String {
@@ -349,30 +355,34 @@ pub fn to_text(d: &Decomposition, rows: &Output) -> String {
     s
 }
 
-/// Renders a decomposition in `format` (CSV holds only the rows; `None` rows are the items).
-pub fn render(d: &Decomposition, rows: Option<&Output>, format: Format) -> Result<Vec<u8>> {
+/// Writes a decomposition in `format` to `w` (CSV holds only the rows; `None` rows are the
+/// items). JSON is written as it is serialised, so no copy of a large answer is held.
+pub fn write(
+    d: &Decomposition,
+    rows: Option<&Output>,
+    format: Format,
+    w: &mut dyn std::io::Write,
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::io("(output)", e);
+    fn json<T: Serialize>(w: &mut dyn std::io::Write, v: &T) -> Result<()> {
+        let io = |e: std::io::Error| Error::io("(output)", e);
+        serde_json::to_writer_pretty(&mut *w, v).map_err(|e| io(e.into()))?;
+        w.write_all(b"\n").map_err(io)
+    }
     let items;
-    let rows_or_items = match rows {
-        Some(r) => r,
-        None if format == Format::Json => {
-            let mut s = to_json(d, None, true);
-            s.push(b'\n');
-            return Ok(s);
-        }
-        None => {
+    let rows = match (rows, format) {
+        (None, Format::Json) => return json(w, &contract(d, Items(d))),
+        (Some(r), _) => r,
+        (None, _) => {
             items = items_output(d)?;
             &items
         }
     };
-    Ok(match format {
-        Format::Json => {
-            let mut s = to_json(d, Some(rows_or_items), true);
-            s.push(b'\n');
-            s
-        }
-        Format::Csv => output::to_csv(rows_or_items).into_bytes(),
-        Format::Table => to_text(d, rows_or_items).into_bytes(),
-    })
+    match format {
+        Format::Json => json(w, &contract(d, output::rows_json(&rows.batches))),
+        Format::Csv => w.write_all(output::to_csv(rows).as_bytes()).map_err(io),
+        Format::Table => w.write_all(to_text(d, rows).as_bytes()).map_err(io),
+    }
 }
 
 #[cfg(test)]

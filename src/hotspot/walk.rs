@@ -61,20 +61,12 @@ fn build(graph: &Graph, basis: Basis) -> Values {
     let mut cfp = Vec::with_capacity(graph.len());
     let mut g2g = Vec::with_capacity(graph.len());
     for i in 0..graph.len() {
-        let n = graph.node(i as u32);
-        match basis {
-            Basis::ExcludingBiogenic => {
-                cfp.push(n.cfp_excluding);
-                g2g.push(n.g2g_fossil);
-            }
-            Basis::IncludingBiogenic => {
-                if n.cfp_including.is_none() {
-                    fallback.push(i as u32);
-                }
-                cfp.push(n.cfp_including.unwrap_or(n.cfp_excluding));
-                g2g.push(n.g2g_biogenic);
-            }
+        let (c, g, fell_back) = graph.cfp_g2g(i as u32, basis);
+        if fell_back {
+            fallback.push(i as u32);
         }
+        cfp.push(c);
+        g2g.push(g);
     }
     Values { cfp, g2g, fallback }
 }
