@@ -9,7 +9,7 @@ generated graph, in one run.
 The graph: `mieruka gen --graph-only` with 7 tiers, fan-out 10, 22 % black boxes and
 nodes/500 roots (1,002,000 nodes give about 6.5M edges), the same options as
 benches/hotspot.rs. Each engine loads it first (not timed), then decomposes root 0 into
-items per (node, tier, kind) --runs times, in f64:
+items per (node, tier, kind) --runs times (mieruka exactly, the peers in f64):
 
   mieruka        the native level-by-level walk (`hotspot::decompose_raw`, exact fixed point), one thread
   duckdb paths   a recursive CTE that enumerates every path, then sums x per (node, tier)
@@ -160,7 +160,7 @@ def main():
     res = subprocess.run([bench_binary()], env=env, check=True, capture_output=True, text=True)
     m = json.loads(res.stdout.strip().splitlines()[-1])
     mieruka_runs = [t / 1000 for t in m["runs_ms"]]
-    rows = [("mieruka native walk (f64, 1 thread)", statistics.median(mieruka_runs), mieruka_runs,
+    rows = [("mieruka native walk (exact fixed point, 1 thread)", statistics.median(mieruka_runs), mieruka_runs,
              (m["items"], m["total_kgco2e"]))]
 
     con = duckdb.connect()
