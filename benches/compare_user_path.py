@@ -42,7 +42,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOT_PRODUCT = "urn:mieruka:gen:7:0"
-MAX_TIER = 10
 
 DUCK_INGEST = """
 import duckdb, sys
@@ -66,42 +65,9 @@ r = con.execute(sys.argv[2], {"root": sys.argv[3]}).fetchone()
 print(json.dumps({"inner_s": time.perf_counter() - t, "items": r[0], "total": r[1]}))
 """
 
-LEVELS_SQL = f"""
-WITH RECURSIVE walk(node, tier, x) AS (
-    SELECT product_id, 0, 1.0::DOUBLE FROM nodes WHERE product_id = $root
-    UNION ALL
-    SELECT b.child_product_id, any_value(w.tier) + 1, sum(w.x * b.amount)
-    FROM walk w
-    JOIN nodes n ON n.product_id = w.node
-    JOIN bom b ON b.parent_product_id = w.node
-    WHERE w.tier <= {MAX_TIER} AND n.g2g IS NOT NULL
-    GROUP BY b.child_product_id
-),
-reached AS (SELECT node, tier, sum(x) AS x FROM walk GROUP BY node, tier),
-expanded AS (
-    SELECT r.node, r.tier, r.x, n.cfp, n.g2g FROM reached r JOIN nodes n ON n.product_id = r.node
-    WHERE r.tier <= {MAX_TIER} AND n.g2g IS NOT NULL
-),
-gaps AS (
-    SELECT x.node, x.tier, x.x * x.cfp - x.x * x.g2g - coalesce(sum(x.x * b.amount * c.cfp), 0) AS v
-    FROM expanded x
-    LEFT JOIN bom b ON b.parent_product_id = x.node
-    LEFT JOIN nodes c ON c.product_id = b.child_product_id
-    GROUP BY x.node, x.tier, x.x, x.cfp, x.g2g
-),
-items AS (
-    SELECT tier, node, 'own' AS kind, x * g2g AS v FROM expanded
-    UNION ALL
-    SELECT tier, node, CASE WHEN v > 0 THEN 'untraced' ELSE 'mismatch' END, v FROM gaps
-    UNION ALL
-    SELECT r.tier, r.node, 'unresolved', r.x * n.cfp FROM reached r JOIN nodes n ON n.product_id = r.node
-    WHERE r.tier <= {MAX_TIER} AND n.g2g IS NULL
-    UNION ALL
-    SELECT r.tier, r.node, 'beyond_cutoff', r.x * n.cfp FROM reached r JOIN nodes n ON n.product_id = r.node
-    WHERE r.tier > {MAX_TIER}
-)
-SELECT count(*) AS items, sum(v) AS total FROM items WHERE v <> 0
-"""
+# The same level-aggregated decomposition compare_hotspot.py runs, over the same two tables.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_hotspot import LEVELS_SQL  # noqa: E402
 
 
 def run(cmd, stdout=subprocess.DEVNULL):

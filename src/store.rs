@@ -37,7 +37,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::table::graph_index::{self, GraphIndex};
-use crate::table::{self, Original, Tables};
+use crate::table::{self, Original, Tables, same_columns};
 use crate::{Error, Result};
 
 const MANIFEST: &str = "manifest.json";
@@ -121,15 +121,6 @@ fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Res
     }
     let file = writer.into_inner()?;
     file.sync_all().map_err(|e| Error::io(path, e))
-}
-
-/// Whether two schemas have the same column names and types, in order.
-fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
-    a.fields().len() == b.fields().len()
-        && a.fields()
-            .iter()
-            .zip(b.fields())
-            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type())
 }
 
 fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
@@ -375,20 +366,27 @@ impl Store {
         Ok(t)
     }
 
+    /// An empty directory `tmp/<name>-<pid>` to write aside in (what a crashed writer left
+    /// there is removed).
+    fn fresh_tmp(&self, name: &str) -> Result<PathBuf> {
+        let tmp = self
+            .dir
+            .join("tmp")
+            .join(format!("{name}-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(tmp)
+    }
+
     /// Writes `index` as `index/<seq>/` (one Arrow IPC file per table), aside first and
     /// renamed into place; returns its path relative to the directory.
     fn write_graph_index(&self, seq: i64, index: &GraphIndex) -> Result<String> {
         use datafusion::arrow::ipc::writer::FileWriter;
         let rel = format!("index/{seq:06}");
         let target = self.dir.join(&rel);
-        let tmp = self
-            .dir
-            .join("tmp")
-            .join(format!("index-{seq:06}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        }
-        fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
         for (name, batch) in graph_index::TABLES.iter().zip(index.tables()) {
             let path = tmp.join(format!("{name}.arrow"));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -501,13 +499,7 @@ impl WriteLock<'_> {
             GraphIndex::build(&all)?
         };
 
-        let tmp = store
-            .dir
-            .join("tmp")
-            .join(format!("{seq:06}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        }
+        let tmp = store.fresh_tmp(&format!("{seq:06}"))?;
         let originals_dir = tmp.join("originals");
         fs::create_dir_all(&originals_dir).map_err(|e| Error::io(&originals_dir, e))?;
 

@@ -151,13 +151,7 @@ impl GraphIndex {
     /// Reassembles an index from its tables in [`TABLES`] order, checking their schemas.
     pub fn from_tables(tables: [RecordBatch; 4]) -> Result<GraphIndex> {
         for (t, (s, name)) in tables.iter().zip(GraphIndex::schemas().iter().zip(TABLES)) {
-            let same = t.schema().fields().len() == s.fields().len()
-                && t.schema()
-                    .fields()
-                    .iter()
-                    .zip(s.fields())
-                    .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-            if !same {
+            if !super::same_columns(&t.schema(), s) {
                 return Err(Error::Internal(format!(
                     "graph index table {name} has another schema (written by another mieruka?)"
                 )));

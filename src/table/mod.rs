@@ -1194,6 +1194,16 @@ pub fn concat_columns(batches: &[RecordBatch], names: &[&str]) -> Result<RecordB
     )?)
 }
 
+/// Whether two schemas have the same column names and types, in order (what reading a stored
+/// table back requires; nullability and metadata may differ).
+pub fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type())
+}
+
 /// Keeps the rows `keep[b]` of each batch `b`, in order.
 fn keep_rows(batches: &[RecordBatch], keep: &[Vec<u32>]) -> Result<Vec<RecordBatch>> {
     batches
