@@ -21,6 +21,7 @@ use datafusion::arrow::array::{
 };
 
 use super::Basis;
+use super::ints::Ints;
 use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, basis_index, edge_values};
 use crate::model::DeclaredUnit;
 use crate::model::fixed;
@@ -124,7 +125,7 @@ pub struct Resolved {
     /// Child nodes.
     pub children: Vec<u32>,
     /// Amount of each child per declared unit of the parent, at 12 decimal places.
-    pub amounts: Vec<i128>,
+    pub amounts: Ints,
     /// Edge coefficients and node consistency per basis, built on first use.
     edge_values: [OnceLock<EdgeValues>; 2],
     /// Edges left out, per parent node.
@@ -143,7 +144,7 @@ impl Resolved {
         self.children[a..b]
             .iter()
             .copied()
-            .zip(self.amounts[a..b].iter().copied())
+            .zip(self.amounts.iter_range(a, b))
     }
 
     /// The edge coefficients and node consistency for `basis`, built on first use.
@@ -155,12 +156,12 @@ impl Resolved {
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
             + self.children.capacity() * 4
-            + self.amounts.capacity() * 16
+            + self.amounts.heap_bytes()
             + self
                 .edge_values
                 .iter()
                 .filter_map(|c| c.get())
-                .map(|e| e.coef.capacity() * 16 + e.consistent.capacity())
+                .map(|e| e.coef.heap_bytes() + e.consistent.capacity())
                 .sum::<usize>()
     }
 }
@@ -480,7 +481,7 @@ impl Graph {
             .collect();
         let mut offsets = Vec::with_capacity(self.len + 1);
         let mut children = Vec::with_capacity(c.edge_child.len());
-        let mut amounts = Vec::with_capacity(c.edge_child.len());
+        let mut amounts = Ints::with_capacity(c.edge_child.len());
         let mut problems: HashMap<u32, Vec<EdgeProblem>> = HashMap::new();
         let mut staleness = HashMap::new();
         offsets.push(0u32);

@@ -23,6 +23,7 @@
 
 mod function;
 mod graph;
+mod ints;
 pub mod report;
 mod walk;
 

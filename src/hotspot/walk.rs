@@ -24,6 +24,7 @@
 use std::sync::OnceLock;
 
 use super::graph::{Graph, Resolved};
+use super::ints::Ints;
 use super::{Basis, Kind};
 use crate::model::fixed::{self, DECIMAL128_MAX};
 use crate::{Error, Result};
@@ -103,7 +104,7 @@ pub(crate) const OUT_OF_RANGE: i128 = i128::MIN;
 pub struct EdgeValues {
     /// c(f, g) = a(f, g) · cfp(g) per edge, at [`INPUT_SCALE`], rounded half to even
     /// ([`OUT_OF_RANGE`] where the product overflows).
-    pub coef: Vec<i128>,
+    pub coef: Ints,
     /// Per node: cfp = g2g + Σ a · cfp(input) holds exactly (no gap in its own data).
     pub consistent: Vec<bool>,
 }
@@ -114,8 +115,8 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
     let coef = resolved
         .children
         .iter()
-        .zip(&resolved.amounts)
-        .map(|(&g, &amount)| {
+        .zip(resolved.amounts.iter_range(0, resolved.amounts.len()))
+        .map(|(&g, amount)| {
             mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
         })
         .collect();
@@ -131,8 +132,8 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             // Σ a · cfp at 24 places, exactly; an overflow is not consistent.
             let upstream = resolved.children[a..b]
                 .iter()
-                .zip(&resolved.amounts[a..b])
-                .try_fold(0_i128, |s, (&g, &amount)| {
+                .zip(resolved.amounts.iter_range(a, b))
+                .try_fold(0_i128, |s, (&g, amount)| {
                     s.checked_add(mul(amount, values.cfp[g as usize])?)
                 });
             let reported = values.cfp[f]
@@ -199,9 +200,35 @@ pub fn walk(
     root: u32,
     limits: Limits,
 ) -> Result<Vec<RawItem>> {
-    let values = Values::of(graph, basis);
     let edges = resolved.edge_values(graph, basis);
-    let coef = &edges.coef;
+    // One loop, compiled for each width of the two columns.
+    match (&resolved.amounts, &edges.coef) {
+        (Ints::Narrow(a), Ints::Narrow(c)) => {
+            tiers(graph, resolved, edges, a, c, basis, root, limits)
+        }
+        (Ints::Narrow(a), Ints::Wide(c)) => {
+            tiers(graph, resolved, edges, a, c, basis, root, limits)
+        }
+        (Ints::Wide(a), Ints::Narrow(c)) => {
+            tiers(graph, resolved, edges, a, c, basis, root, limits)
+        }
+        (Ints::Wide(a), Ints::Wide(c)) => tiers(graph, resolved, edges, a, c, basis, root, limits),
+    }
+}
+
+/// The walk over amounts and coefficients of whatever width they are kept in.
+#[allow(clippy::too_many_arguments)]
+fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
+    graph: &Graph,
+    resolved: &Resolved,
+    edges: &EdgeValues,
+    amounts: &[A],
+    coef: &[C],
+    basis: Basis,
+    root: u32,
+    limits: Limits,
+) -> Result<Vec<RawItem>> {
+    let values = Values::of(graph, basis);
     let n = graph.len();
     let range = |node: u32, why: &str| out_of_range(graph, node, why.to_owned());
     let v_root = mul(values.cfp[root as usize], X_ONE)
@@ -263,11 +290,12 @@ pub fn walk(
             let mut passed: i128 = 0;
             for ((&c, &amount), &k) in resolved.children[a..b]
                 .iter()
-                .zip(&resolved.amounts[a..b])
+                .zip(&amounts[a..b])
                 .zip(&coef[a..b])
             {
+                let k: i128 = k.into();
                 let p = if k == OUT_OF_RANGE { None } else { mul(x, k) };
-                let xa = mul(x, amount);
+                let xa = mul(x, amount.into());
                 let cu = c as usize;
                 if stamp[cu] != mark {
                     stamp[cu] = mark;
