@@ -178,7 +178,7 @@ def main():
     print(f"\n{platform.platform()}; {os.cpu_count()} cores; DuckDB {duckdb.__version__}; "
           f"median of {args.runs} (ingest: one run each)\n")
     print("| footprints | NDJSON MB | mieruka ingest s (MB/s, peak RSS MiB) | DuckDB ingest s (MB/s, peak RSS MiB) "
-          "| cold `hotspots` process s (RSS MiB) | DuckDB process s (in-process s, RSS MiB) | × DuckDB "
+          "| cold `hotspots` process s (RSS MiB) | DuckDB process s (in-process s, RSS MiB) | DuckDB ÷ mieruka "
           "| `query footprints/summary` s | serve start s | warm `/api/hotspots` median ms (first) |")
     print("|---:|---:|---|---|---|---|---:|---:|---:|---|")
     for n, mb, mi, di, mq, dq, dinner, dres, mcfp, s, api in rows:
