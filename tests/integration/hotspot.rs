@@ -842,6 +842,9 @@ fn the_cli_answers_at_industrial_and_out_of_range_magnitudes() {
         fp("C", "300000", Some("300000")),
         fp("S", "15", None),
         fp("X", "1000000000000000", Some("1")),
+        // The tiny chain of `huge_and_tiny_magnitudes_sum_exactly`: 3·10^-9 kg.
+        fp("A", "0.000000003", Some("0.000000001")),
+        fp("B", "0.000000001", Some("0.000000001")),
     ];
     let ndjson: String = docs.iter().map(|d| format!("{d}\n")).collect();
     std::fs::write(dir.join("fp.ndjson"), ndjson).expect("write");
@@ -851,6 +854,7 @@ fn the_cli_answers_at_industrial_and_out_of_range_magnitudes() {
         ("T", "W", "4"),
         ("T", "C", "1"),
         ("E", "S", "20000"),
+        ("A", "B", "2"),
     ] {
         csv.push_str(&format!("{},{},{a},\n", urn(p), urn(c)));
     }
@@ -896,8 +900,78 @@ fn the_cli_answers_at_industrial_and_out_of_range_magnitudes() {
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("CFP 1500000 kgCO2e"), "{out}");
 
+    let (code, out, err) = mieruka(&["hotspots", "--product", &urn("A"), "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["cfp_kgco2e_per_unit"], "0.000000003");
+    let tiny: Vec<&str> = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["kgco2e"].as_str())
+        .collect();
+    assert_eq!(tiny, ["0.000000001", "0.000000002"]);
+
     let (code, _, err) = mieruka(&["hotspots", "--product", &urn("X")]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains(&id_of("X")) && err.contains("10^14"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+#[tokio::test]
+async fn the_sql_function_and_the_api_answer_at_huge_and_tiny_magnitudes() {
+    // The two chains of `huge_and_tiny_magnitudes_sum_exactly`, in one dataset: P = 10^12 kg
+    // (own 4·10^11, Q own 6·10^11) and A = 3·10^-9 kg (own 10^-9, B own 2·10^-9).
+    let t = tables(
+        &[
+            fp("P", "1000000000000", Some("400000000000")),
+            fp("Q", "200000000000", Some("200000000000")),
+            fp("A", "0.000000003", Some("0.000000001")),
+            fp("B", "0.000000001", Some("0.000000001")),
+        ],
+        &[("P", "Q", "3", ""), ("A", "B", "2", "")],
+    );
+    let session = Session::new(&t).await.expect("session");
+    for (root, total, largest) in [
+        ("P", "1000000000000", "600000000000"),
+        ("A", "0.000000003", "0.000000002"),
+    ] {
+        let out = session
+            .sql(&format!(
+                "SELECT sum(kgco2e) AS total, max(kgco2e) AS largest FROM hotspot_items('{}', 10, 0, 'excluding_biogenic', '')",
+                urn(root)
+            ))
+            .await
+            .expect("sql");
+        let rows = output::rows_json(&out.batches);
+        assert_eq!(rows[0]["total"], total, "{root}");
+        assert_eq!(rows[0]["largest"], largest, "{root}");
+    }
+    let app = mieruka::server::router(
+        mieruka::server::AppState::new(t, None, None)
+            .await
+            .expect("state"),
+    );
+    for (root, cfp, first) in [
+        ("P", "1000000000000", "400000000000"),
+        ("A", "0.000000003", "0.000000001"),
+    ] {
+        let uri = format!("/api/hotspots?product={}", urn(root).replace(':', "%3A"));
+        let resp = tower::ServiceExt::oneshot(
+            app.clone(),
+            axum::http::Request::get(&uri)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+        assert_eq!(resp.status(), 200, "{uri}");
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .expect("body");
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["cfp_kgco2e_per_unit"], cfp, "{uri}");
+        // Items by tier: the root's own item first.
+        assert_eq!(v["items"][0]["kgco2e"], first, "{uri}");
+    }
 }
