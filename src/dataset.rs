@@ -56,17 +56,23 @@ pub fn graph(data: Option<&Path>) -> Result<Graph> {
     match data {
         Some(dir) => {
             let store = Store::open(dir)?;
-            let t = std::time::Instant::now();
-            match store.graph_index()? {
-                Some(index) => {
-                    tracing::debug!("read the graph index in {:.2?}", t.elapsed());
-                    Graph::from_index(&index)
-                }
+            match stored_graph(&store)? {
+                Some(graph) => Ok(graph),
                 None => Graph::from_tables(&store.load()?),
             }
         }
         None => Graph::from_tables(&demo()?),
     }
+}
+
+/// The hotspot graph over `store`'s graph index, when it has one.
+pub fn stored_graph(store: &Store) -> Result<Option<Graph>> {
+    let t = std::time::Instant::now();
+    let Some(index) = store.graph_index()? else {
+        return Ok(None);
+    };
+    tracing::debug!("read the graph index in {:.2?}", t.elapsed());
+    Graph::from_index(&index).map(Some)
 }
 
 /// The tables of the data directory `data`, or of the demo dataset when `data` is `None`.

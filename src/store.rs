@@ -412,7 +412,7 @@ impl Store {
     }
 
     /// Removes index directories other than `current` (after the manifest names it).
-    fn remove_old_indexes(&self, current: Option<&str>, _previous: Option<&str>) {
+    fn remove_old_indexes(&self, current: Option<&str>) {
         let Ok(entries) = fs::read_dir(self.dir.join("index")) else {
             return;
         };
@@ -557,7 +557,6 @@ impl WriteLock<'_> {
         fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
         sync_dir(&segments)?;
 
-        let old_index = manifest.graph_index.take();
         manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
         manifest.segments.push(Segment {
             seq,
@@ -568,7 +567,7 @@ impl WriteLock<'_> {
             originals,
         });
         store.write_manifest(&manifest)?;
-        store.remove_old_indexes(manifest.graph_index.as_deref(), old_index.as_deref());
+        store.remove_old_indexes(manifest.graph_index.as_deref());
         Ok(seq)
     }
 }
@@ -730,6 +729,8 @@ fn rewrite_footprints_v1(
     let id_at = v1.index_of("id")?;
     // Documents appear in their source in order: search on from where the last one ended.
     let mut cursor = vec![0usize; originals.len()];
+    let mut search_order: std::collections::HashMap<String, Vec<usize>> =
+        std::collections::HashMap::new();
     let mut rows = 0;
     for b in reader {
         let b = b?;
@@ -758,13 +759,18 @@ fn rewrite_footprints_v1(
         for r in 0..b.num_rows() {
             let doc = docs.value(r).as_bytes();
             // The original kept for this source first (its name ends with the source's base
-            // name), then every other one.
-            let base = Path::new(sources.value(r))
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let mut order: Vec<usize> = (0..originals.len()).collect();
-            order.sort_by_key(|&i| !names[i].ends_with(&base));
+            // name), then every other one; worked out once per source.
+            let order = search_order
+                .entry(sources.value(r).to_owned())
+                .or_insert_with(|| {
+                    let base = Path::new(sources.value(r))
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    let mut order: Vec<usize> = (0..originals.len()).collect();
+                    order.sort_by_key(|&i| !names[i].ends_with(&base));
+                    order
+                });
             let found = order.iter().find_map(|&i| {
                 let hay = &originals[i];
                 let from_cursor = memchr::memmem::find(&hay[cursor[i].min(hay.len())..], doc)

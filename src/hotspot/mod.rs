@@ -38,6 +38,8 @@ pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
 
+use walk::{root_value, upstream};
+
 use crate::model::fixed;
 use crate::{Error, Result};
 
@@ -461,43 +463,35 @@ fn label(
     date: i64,
     raw: &[RawItem],
 ) -> Decomposition {
-    let values = Values::of(graph, req.basis);
     let r = graph.node(root);
-    // The root receives its CFP (x = 1): at VALUE_SCALE, as the items are.
-    let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
-    // Merge (node, tier, kind) duplicates (none arise from the walk, but keep the contract)
-    // and order by tier, kind, then descending magnitude.
-    let mut keyed: Vec<((u32, Kind, u32), i128)> = raw
+    let cfp = root_cfp(graph, req.basis, root);
+    // The walk gives each (tier, footprint, kind) once: it visits a node once per tier and
+    // gives it at most one item of each kind. Ordered by tier, kind, then magnitude.
+    let mut items: Vec<Item> = raw
         .iter()
-        .map(|it| ((it.tier, it.kind, it.node), it.value))
-        .collect();
-    keyed.sort_unstable_by_key(|(k, _)| *k);
-    let mut merged: Vec<((u32, Kind, u32), i128)> = Vec::with_capacity(keyed.len());
-    for (k, v) in keyed {
-        match merged.last_mut() {
-            // Items sum to at most the walk's range, so a merged pair cannot overflow.
-            Some((last, sum)) if *last == k => *sum = sum.saturating_add(v),
-            _ => merged.push((k, v)),
-        }
-    }
-    let mut items: Vec<Item> = merged
-        .into_iter()
-        .map(|((tier, kind, node), value)| {
-            let n = graph.node(node);
-            Item {
-                tier,
-                footprint_id: n.id.to_owned(),
-                product_id: n.product_id.to_owned(),
-                product_name: n.product_name.to_owned(),
-                company_name: n.company_name.to_owned(),
-                company_id: n.company_id.to_owned(),
-                cpc: n.cpc.map(str::to_owned),
-                country: n.country.map(str::to_owned),
-                kind,
-                kgco2e: value,
-                share_pct: pct(value, cfp),
-            }
-        })
+        .map(
+            |&RawItem {
+                 tier,
+                 node,
+                 kind,
+                 value,
+             }| {
+                let n = graph.node(node);
+                Item {
+                    tier,
+                    footprint_id: n.id.to_owned(),
+                    product_id: n.product_id.to_owned(),
+                    product_name: n.product_name.to_owned(),
+                    company_name: n.company_name.to_owned(),
+                    company_id: n.company_id.to_owned(),
+                    cpc: n.cpc.map(str::to_owned),
+                    country: n.country.map(str::to_owned),
+                    kind,
+                    kgco2e: value,
+                    share_pct: pct(value, cfp),
+                }
+            },
+        )
         .collect();
     items.sort_by(|a, b| {
         (a.tier, a.kind)
@@ -526,6 +520,11 @@ fn label(
         quality,
         certificate_kgco2e_per_unit: r.certificate_kgco2e,
     }
+}
+
+/// The root's CFP at [`VALUE_SCALE`], as the items are (the walk checked it is in range).
+fn root_cfp(graph: &Graph, basis: Basis, root: u32) -> i128 {
+    root_value(Values::of(graph, basis), root).unwrap_or_default()
 }
 
 fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
@@ -620,12 +619,8 @@ fn findings(
         let (Some(g2g), cfp) = (values.g2g[f as usize], values.cfp[f as usize]) else {
             continue;
         };
-        // Σ a · cfp at 24 places (12 + 12), exact; saturating keeps absurd data from
-        // overflowing a message.
-        let suppliers: i128 = resolved
-            .inputs(f)
-            .map(|(c, a)| a.saturating_mul(values.cfp[c as usize]))
-            .fold(0, i128::saturating_add);
+        // Beyond range, the inputs certainly exceed what is reported.
+        let suppliers = upstream(resolved, values, f).unwrap_or(i128::MAX);
         let reported = cfp.saturating_sub(g2g);
         let to24 = |v: i128| v.saturating_mul(fixed::pow10(INPUT_SCALE));
         if suppliers > to24(reported) {
@@ -722,7 +717,7 @@ fn findings(
             });
         }
     }
-    let cfp = values.cfp[root as usize] * fixed::pow10(VALUE_SCALE - INPUT_SCALE);
+    let cfp = root_cfp(graph, req.basis, root);
     let org: i128 = raw
         .iter()
         .filter(|i| graph.organization_based(i.node))

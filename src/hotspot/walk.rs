@@ -29,8 +29,8 @@ use super::{Basis, Kind};
 use crate::model::fixed::{self, DECIMAL128_MAX};
 use crate::{Error, Result};
 
-/// Decimal places of the stored footprint values and BOM amounts.
-pub const INPUT_SCALE: u32 = 12;
+/// Decimal places of the stored footprint values and BOM amounts (the tables' scale).
+pub const INPUT_SCALE: u32 = crate::table::DECIMAL_SCALE;
 /// Decimal places of quantities x (declared units of a footprint per unit of the root).
 pub const X_SCALE: u32 = 12;
 /// Decimal places of every value the walk produces (kgCO2e per declared unit of the root).
@@ -125,24 +125,27 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             let Some(g2g) = values.g2g[f] else {
                 return false;
             };
-            let (a, b) = (
-                resolved.offsets[f] as usize,
-                resolved.offsets[f + 1] as usize,
-            );
-            // Σ a · cfp at 24 places, exactly; an overflow is not consistent.
-            let upstream = resolved.children[a..b]
-                .iter()
-                .zip(resolved.amounts.iter_range(a, b))
-                .try_fold(0_i128, |s, (&g, amount)| {
-                    s.checked_add(mul(amount, values.cfp[g as usize])?)
-                });
+            // An overflow on either side is not consistent.
             let reported = values.cfp[f]
                 .checked_sub(g2g)
                 .and_then(|r| mul(r, fixed::pow10(INPUT_SCALE)));
-            matches!((upstream, reported), (Some(u), Some(r)) if u == r)
+            matches!((upstream(resolved, values, f as u32), reported), (Some(u), Some(r)) if u == r)
         })
         .collect();
     EdgeValues { coef, consistent }
+}
+
+/// What node `f`'s inputs add up to, Σ a · cfp(input), exactly at [`VALUE_SCALE`] (12 + 12
+/// places); `None` on overflow.
+pub(crate) fn upstream(resolved: &Resolved, values: &Values, f: u32) -> Option<i128> {
+    resolved.inputs(f).try_fold(0_i128, |s, (g, amount)| {
+        s.checked_add(mul(amount, values.cfp[g as usize])?)
+    })
+}
+
+/// What the root receives: its CFP at [`VALUE_SCALE`] (x = 1); `None` beyond range.
+pub(crate) fn root_value(values: &Values, root: u32) -> Option<i128> {
+    mul(values.cfp[root as usize], X_ONE)
 }
 
 /// `a · b / 10^scale` rounded half to even, without an intermediate wider than the result
@@ -231,7 +234,7 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
     let values = Values::of(graph, basis);
     let n = graph.len();
     let range = |node: u32, why: &str| out_of_range(graph, node, why.to_owned());
-    let v_root = mul(values.cfp[root as usize], X_ONE)
+    let v_root = root_value(values, root)
         .ok_or_else(|| range(root, "its cradle-to-gate footprint is beyond range"))?;
     // |V| below this is not expanded; a cut-off, so f64 precision is enough.
     let threshold = (limits.min_share_pct > 0.0)

@@ -408,11 +408,12 @@ impl Docs {
             }
         }
         let mut docs = Vec::with_capacity(latest.len());
+        let mut reader = tables.documents();
         for (id, (_, (batch, row))) in latest {
             let bad = |e: serde_json::Error| {
                 crate::Error::Internal(format!("stored footprint {id} is not JSON: {e}"))
             };
-            let text = String::from_utf8(tables.footprint_document(batch, row)?).map_err(|e| {
+            let text = String::from_utf8(reader.footprint(batch, row)?).map_err(|e| {
                 crate::Error::Internal(format!("stored footprint {id} is not UTF-8: {e}"))
             })?;
             let value: Value = serde_json::from_str(&text).map_err(bad)?;

@@ -330,10 +330,7 @@ fn stored_graph(data_dir: Option<&std::path::Path>) -> Result<Option<Arc<crate::
     let Ok(store) = crate::store::Store::open(dir) else {
         return Ok(None);
     };
-    match store.graph_index()? {
-        Some(index) => Ok(Some(Arc::new(crate::hotspot::Graph::from_index(&index)?))),
-        None => Ok(None),
-    }
+    Ok(crate::dataset::stored_graph(&store)?.map(Arc::new))
 }
 
 async fn load(

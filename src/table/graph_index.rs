@@ -26,7 +26,7 @@ use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::{cast, concat_batches};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
-use super::{Tables, decimal_type};
+use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
 
 /// The `footprints` columns copied into `nodes`, with the `nodes` column name.
@@ -203,17 +203,12 @@ impl GraphIndex {
         let nodes = concat_batches(&partial_schema, &batches)?;
         let n = nodes.num_rows();
 
-        let col = |name: &str| {
-            nodes
-                .column_by_name(name)
-                .ok_or_else(|| Error::Internal(format!("nodes has no {name}")))
-        };
-        let ids = downcast::<LargeStringArray>(col("id")?)?;
-        let versions = downcast::<Int32Array>(col("version")?)?;
-        let latest = downcast::<BooleanArray>(col("is_latest")?)?;
-        let status = downcast::<LargeStringArray>(col("status")?)?;
-        let start = downcast::<TimestampMicrosecondArray>(col("period_start")?)?;
-        let end = downcast::<TimestampMicrosecondArray>(col("period_end")?)?;
+        let ids = column::<LargeStringArray>(&nodes, "id")?;
+        let versions = column::<Int32Array>(&nodes, "version")?;
+        let latest = column::<BooleanArray>(&nodes, "is_latest")?;
+        let status = column::<LargeStringArray>(&nodes, "status")?;
+        let start = column::<TimestampMicrosecondArray>(&nodes, "period_start")?;
+        let end = column::<TimestampMicrosecondArray>(&nodes, "period_end")?;
         let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
 
         // The node of each id: its newest version (a later row wins a tie, as stored later).
@@ -239,10 +234,7 @@ impl GraphIndex {
         };
         let mut node_urns: Vec<Vec<u32>> = Vec::with_capacity(n);
         for b in footprints {
-            let lists = downcast::<ListArray>(
-                b.column_by_name("product_ids")
-                    .ok_or_else(|| Error::Internal("footprints has no product_ids".into()))?,
-            )?;
+            let lists = column::<ListArray>(b, "product_ids")?;
             for r in 0..b.num_rows() {
                 let list = lists.value(r);
                 let list = downcast::<StringArray>(&list)?;
@@ -272,15 +264,11 @@ impl GraphIndex {
         let mut ext: HashMap<u32, Vec<Raw>> = HashMap::new();
         let mut csv: HashMap<u32, Vec<Raw>> = HashMap::new();
         for b in bom {
-            let get = |name: &str| {
-                b.column_by_name(name)
-                    .ok_or_else(|| Error::Internal(format!("bom has no {name}")))
-            };
-            let parents = downcast::<StringArray>(get("parent_product_id")?)?;
-            let children = downcast::<StringArray>(get("child_product_id")?)?;
-            let amounts = downcast::<Decimal128Array>(get("amount")?)?;
-            let units = downcast::<StringArray>(get("unit")?)?;
-            let parent_fp = downcast::<StringArray>(get("parent_footprint_id")?)?;
+            let parents = column::<StringArray>(b, "parent_product_id")?;
+            let children = column::<StringArray>(b, "child_product_id")?;
+            let amounts = column::<Decimal128Array>(b, "amount")?;
+            let units = column::<StringArray>(b, "unit")?;
+            let parent_fp = column::<StringArray>(b, "parent_footprint_id")?;
             for i in 0..b.num_rows() {
                 let raw = Raw {
                     child: intern(children.value(i), &mut urns),

@@ -1118,6 +1118,85 @@ pub fn current_gx_attributes(t: &Tables) -> Result<HashMap<String, crate::model:
     Ok(out)
 }
 
+/// Reads documents from the originals of [`Tables`], keeping each file it opened.
+#[derive(Debug)]
+pub struct DocumentReader<'a> {
+    tables: &'a Tables,
+    open: HashMap<(i64, u32), std::fs::File>,
+}
+
+impl DocumentReader<'_> {
+    /// The document of footprint row `row` of batch `batch`, exactly as received.
+    pub fn footprint(&mut self, batch: usize, row: usize) -> Result<Vec<u8>> {
+        let b = self
+            .tables
+            .footprints
+            .get(batch)
+            .filter(|b| row < b.num_rows())
+            .ok_or_else(|| Error::Internal(format!("no footprint row {batch}/{row}")))?;
+        let seq = column::<Int64Array>(b, "ingest_seq")?.value(row);
+        let span = DocumentSpan {
+            original: column::<Int32Array>(b, "document_original")?.value(row) as u32,
+            offset: column::<Int64Array>(b, "document_offset")?.value(row) as u64,
+            length: column::<Int64Array>(b, "document_length")?.value(row) as u64,
+        };
+        self.read(seq, span)
+    }
+
+    /// The bytes of `span` in the originals of ingest `seq`.
+    pub fn read(&mut self, seq: i64, span: DocumentSpan) -> Result<Vec<u8>> {
+        use std::io::{Read, Seek, SeekFrom};
+        let original = self
+            .tables
+            .originals
+            .0
+            .get(&seq)
+            .and_then(|o| o.get(span.original as usize))
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "ingest {seq} has no original file {} (damaged data directory?)",
+                    span.original
+                ))
+            })?;
+        let beyond = |len: u64| {
+            Error::Internal(format!(
+                "ingest {seq}: {} bytes at {} are beyond original file {} of {len} bytes (damaged data directory?)",
+                span.length, span.offset, span.original
+            ))
+        };
+        // The span comes from a stored table: check it before using it.
+        let end = span.offset.checked_add(span.length);
+        match original {
+            Original::Bytes { bytes, .. } => {
+                let range = end.and_then(|end| {
+                    Some(usize::try_from(span.offset).ok()?..usize::try_from(end).ok()?)
+                });
+                range
+                    .and_then(|r| bytes.get(r))
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| beyond(bytes.len() as u64))
+            }
+            Original::File(path) => {
+                let io = |e: std::io::Error| Error::io(path, e);
+                let f = match self.open.entry((seq, span.original)) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(std::fs::File::open(path).map_err(io)?)
+                    }
+                };
+                let len = f.metadata().map_err(io)?.len();
+                if end.is_none_or(|end| end > len) {
+                    return Err(beyond(len));
+                }
+                f.seek(SeekFrom::Start(span.offset)).map_err(io)?;
+                let mut out = vec![0; span.length as usize];
+                f.read_exact(&mut out).map_err(io)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
 /// One original file of an ingest: the bytes as received, in memory or in a data directory.
 #[derive(Debug, Clone)]
 pub enum Original {
@@ -1204,6 +1283,27 @@ pub fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
             .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type())
 }
 
+/// The last row of each key (batches and rows are in ingest order, so the latest stored),
+/// batch by batch; `keys` gives a batch's key per row.
+fn keep_last<'a, K: std::hash::Hash + Eq>(
+    batches: &'a [RecordBatch],
+    schema: &SchemaRef,
+    keys: impl Fn(&'a RecordBatch) -> Result<Vec<K>>,
+) -> Result<Vec<RecordBatch>> {
+    let mut last: HashMap<K, (usize, u32)> = HashMap::new();
+    for (bi, b) in batches.iter().enumerate() {
+        for (i, k) in keys(b)?.into_iter().enumerate() {
+            last.insert(k, (bi, i as u32));
+        }
+    }
+    let mut keep = vec![Vec::new(); batches.len()];
+    for (b, i) in last.into_values() {
+        keep[b].push(i);
+    }
+    keep.iter_mut().for_each(|k| k.sort_unstable());
+    Ok(or_empty(schema, keep_rows(batches, &keep)?))
+}
+
 /// Keeps the rows `keep[b]` of each batch `b`, in order.
 fn keep_rows(batches: &[RecordBatch], keep: &[Vec<u32>]) -> Result<Vec<RecordBatch>> {
     batches
@@ -1218,62 +1318,19 @@ impl Tables {
     /// The document of footprint row `row` of batch `batch` of `footprints`, exactly as
     /// received.
     pub fn footprint_document(&self, batch: usize, row: usize) -> Result<Vec<u8>> {
-        let b = self
-            .footprints
-            .get(batch)
-            .ok_or_else(|| Error::Internal(format!("no footprints batch {batch}")))?;
-        let seq = column::<Int64Array>(b, "ingest_seq")?.value(row);
-        let span = DocumentSpan {
-            original: column::<Int32Array>(b, "document_original")?.value(row) as u32,
-            offset: column::<Int64Array>(b, "document_offset")?.value(row) as u64,
-            length: column::<Int64Array>(b, "document_length")?.value(row) as u64,
-        };
-        self.document(seq, span)
+        self.documents().footprint(batch, row)
     }
 
     /// The bytes of `span` in the originals of ingest `seq`.
     pub fn document(&self, seq: i64, span: DocumentSpan) -> Result<Vec<u8>> {
-        let missing = || {
-            Error::Internal(format!(
-                "ingest {seq} has no original file {} (damaged data directory?)",
-                span.original
-            ))
-        };
-        let original = self
-            .originals
-            .0
-            .get(&seq)
-            .and_then(|o| o.get(span.original as usize))
-            .ok_or_else(missing)?;
-        let beyond = |len: u64| {
-            Error::Internal(format!(
-                "ingest {seq}: bytes {}..{} are beyond original file {} of {len} bytes",
-                span.offset,
-                span.offset + span.length,
-                span.original
-            ))
-        };
-        match original {
-            Original::Bytes { bytes, .. } => {
-                let (a, b) = (span.offset as usize, (span.offset + span.length) as usize);
-                bytes
-                    .get(a..b)
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| beyond(bytes.len() as u64))
-            }
-            Original::File(path) => {
-                use std::io::{Read, Seek, SeekFrom};
-                let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-                let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
-                if span.offset + span.length > len {
-                    return Err(beyond(len));
-                }
-                f.seek(SeekFrom::Start(span.offset))
-                    .map_err(|e| Error::io(path, e))?;
-                let mut out = vec![0; span.length as usize];
-                f.read_exact(&mut out).map_err(|e| Error::io(path, e))?;
-                Ok(out)
-            }
+        self.documents().read(seq, span)
+    }
+
+    /// A reader of many documents that opens each original file once.
+    pub fn documents(&self) -> DocumentReader<'_> {
+        DocumentReader {
+            tables: self,
+            open: HashMap::new(),
         }
     }
 
@@ -1339,23 +1396,17 @@ impl Tables {
     /// same parent and child; extension edges belong to the footprint that declares them.
     /// Earlier edges stay in the data directory.
     pub fn bom_view(&self) -> Result<Vec<RecordBatch>> {
-        // Last occurrence wins: batches and rows are in ingest order.
-        let mut last: HashMap<(&str, &str, Option<&str>), (usize, u32)> = HashMap::new();
-        for (bi, b) in self.bom.iter().enumerate() {
+        keep_last(&self.bom, &bom_schema(), |b| {
             let parents = column::<StringArray>(b, "parent_product_id")?;
             let children = column::<StringArray>(b, "child_product_id")?;
             let footprints = column::<StringArray>(b, "parent_footprint_id")?;
-            for i in 0..b.num_rows() {
-                let fp = (!footprints.is_null(i)).then(|| footprints.value(i));
-                last.insert((parents.value(i), children.value(i), fp), (bi, i as u32));
-            }
-        }
-        let mut keep = vec![Vec::new(); self.bom.len()];
-        for (b, i) in last.into_values() {
-            keep[b].push(i);
-        }
-        keep.iter_mut().for_each(|k| k.sort_unstable());
-        Ok(or_empty(&bom_schema(), keep_rows(&self.bom, &keep)?))
+            Ok((0..b.num_rows())
+                .map(|i| {
+                    let fp = (!footprints.is_null(i)).then(|| footprints.value(i));
+                    (parents.value(i), children.value(i), fp)
+                })
+                .collect())
+        })
     }
 
     /// `bom_history`: every stored edge.
@@ -1370,22 +1421,10 @@ impl Tables {
 
     /// `gx_attributes` as queried: the last row stored for each product.
     pub fn gx_view(&self) -> Result<Vec<RecordBatch>> {
-        let mut last: HashMap<&str, (usize, u32)> = HashMap::new();
-        for (bi, b) in self.gx_attributes.iter().enumerate() {
+        keep_last(&self.gx_attributes, &gx_schema(), |b| {
             let products = column::<StringArray>(b, "product_id")?;
-            for i in 0..b.num_rows() {
-                last.insert(products.value(i), (bi, i as u32));
-            }
-        }
-        let mut keep = vec![Vec::new(); self.gx_attributes.len()];
-        for (b, i) in last.into_values() {
-            keep[b].push(i);
-        }
-        keep.iter_mut().for_each(|k| k.sort_unstable());
-        Ok(or_empty(
-            &gx_schema(),
-            keep_rows(&self.gx_attributes, &keep)?,
-        ))
+            Ok((0..b.num_rows()).map(|i| products.value(i)).collect())
+        })
     }
 
     /// `ingest_log`, batch by batch.
