@@ -56,9 +56,16 @@ pub fn graph(data: Option<&Path>) -> Result<Graph> {
     match data {
         Some(dir) => {
             let store = Store::open(dir)?;
-            match stored_graph(&store)? {
-                Some(graph) => Ok(graph),
-                None => Graph::from_tables(&store.load()?),
+            match stored_graph(&store) {
+                Ok(Some(graph)) => Ok(graph),
+                Ok(None) => Graph::from_tables(&store.load()?),
+                // The index is derived from the tables: answer from them, and say so.
+                Err(e) => {
+                    tracing::warn!(
+                        "{e}; answering from the tables instead (the next ingest writes a new index)"
+                    );
+                    Graph::from_tables(&store.load()?)
+                }
             }
         }
         None => Graph::from_tables(&demo()?),

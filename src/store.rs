@@ -153,9 +153,7 @@ fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
     let io = |e: std::io::Error| Error::io(path, e);
     let damaged = |why: &str| Error::Store {
         dir: path.to_path_buf(),
-        message: format!(
-            "the graph index file is damaged ({why}); run `mieruka ingest` again or restore the directory"
-        ),
+        message: format!("the graph index file is damaged ({why})"),
     };
     let file = File::open(path).map_err(io)?;
     // SAFETY: index files are written aside, fsynced and renamed into place, and never written
@@ -174,7 +172,7 @@ fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
     let trailer: [u8; 10] = buffer[len - 10..]
         .try_into()
         .map_err(|_| damaged("no trailer"))?;
-    let footer_len = read_footer_length(trailer)?;
+    let footer_len = read_footer_length(trailer).map_err(|e| damaged(&e.to_string()))?;
     let footer_start = (len - 10)
         .checked_sub(footer_len)
         .ok_or_else(|| damaged("footer length"))?;
@@ -184,6 +182,7 @@ fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
         footer.schema().ok_or_else(|| damaged("no schema"))?,
     ));
     let decoder = FileDecoder::new(schema.clone(), footer.version());
+    // From here every Arrow error means the file is not what was written.
     let blocks = footer
         .recordBatches()
         .ok_or_else(|| damaged("no batches"))?;
@@ -195,7 +194,10 @@ fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
             return Err(damaged("block beyond the file"));
         }
         let data = buffer.slice_with_length(start, block_len);
-        if let Some(b) = decoder.read_record_batch(block, &data)? {
+        if let Some(b) = decoder
+            .read_record_batch(block, &data)
+            .map_err(|e| damaged(&e.to_string()))?
+        {
             batches.push(b);
         }
     }

@@ -330,7 +330,14 @@ fn stored_graph(data_dir: Option<&std::path::Path>) -> Result<Option<Arc<crate::
     let Ok(store) = crate::store::Store::open(dir) else {
         return Ok(None);
     };
-    Ok(crate::dataset::stored_graph(&store)?.map(Arc::new))
+    match crate::dataset::stored_graph(&store) {
+        Ok(graph) => Ok(graph.map(Arc::new)),
+        // The index is derived from the tables: the session builds the graph from them.
+        Err(e) => {
+            tracing::warn!("{e}; the graph is built from the tables instead");
+            Ok(None)
+        }
+    }
 }
 
 async fn load(

@@ -412,4 +412,28 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
         mieruka::model::fixed::format(a.cfp_kgco2e_per_unit, mieruka::hotspot::VALUE_SCALE),
         "150.4727"
     );
+
+    // A damaged index file is an error naming it; the index is derived from the tables, so
+    // answers then come from them.
+    let nodes = indexes[0]
+        .as_ref()
+        .expect("entry")
+        .path()
+        .join("nodes.arrow");
+    let len = std::fs::metadata(&nodes).expect("size").len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&nodes)
+        .and_then(|f| f.set_len(len / 2))
+        .expect("truncate");
+    let e = store.graph_index().expect_err("damaged");
+    assert!(
+        e.to_string().contains("nodes.arrow") && e.to_string().contains("damaged"),
+        "{e}"
+    );
+    let fallback = mieruka::dataset::graph(Some(&dir)).expect("graph from the tables");
+    assert_eq!(
+        mieruka::hotspot::decompose(&fallback, &req).expect("decompose"),
+        a
+    );
 }
