@@ -698,6 +698,12 @@ impl Session {
         self.graph.get()
     }
 
+    /// Decomposes `req` on the session's graph; the hotspot table functions asked the same
+    /// question next answer from this decomposition.
+    pub fn decompose(&self, req: &hotspot::Request) -> Result<Arc<hotspot::Decomposition>> {
+        self.graph.decompose(req)
+    }
+
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;

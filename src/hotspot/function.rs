@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Basis, Decomposition, GraphSource, Request, VALUE_SCALE, decompose};
+use super::{Basis, Decomposition, GraphSource, Item, Request, VALUE_SCALE};
 use crate::table::DECIMAL_PRECISION;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
@@ -48,9 +48,16 @@ pub fn items_schema() -> SchemaRef {
     ]))
 }
 
-/// The items of a decomposition as a `hotspot_items` batch.
-pub fn items_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
-    let items = &d.items;
+/// The items of a decomposition as a `hotspot_items` batch: all, or those at positions
+/// `rows`, in that order.
+pub fn items_batch(d: &Decomposition, rows: Option<&[u32]>) -> crate::Result<RecordBatch> {
+    let items: Vec<Item<'_>> = match rows {
+        None => d.items.iter().collect(),
+        Some(rows) => rows
+            .iter()
+            .filter_map(|i| d.items.get(*i as usize))
+            .collect(),
+    };
     let dec = |values: Vec<i128>| -> crate::Result<ArrayRef> {
         Ok(Arc::new(
             Decimal128Array::from(values)
@@ -62,26 +69,22 @@ pub fn items_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
             items.iter().map(|i| i.tier as i32),
         )),
         Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.footprint_id.as_str()),
+            items.iter().map(|i| i.footprint_id),
         )),
         Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.product_id.as_str()),
+            items.iter().map(|i| i.product_id),
         )),
         Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.product_name.as_str()),
+            items.iter().map(|i| i.product_name),
         )),
         Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.company_name.as_str()),
+            items.iter().map(|i| i.company_name),
         )),
         Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.company_id.as_str()),
+            items.iter().map(|i| i.company_id),
         )),
-        Arc::new(StringArray::from_iter(
-            items.iter().map(|i| i.cpc.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter(
-            items.iter().map(|i| i.country.as_deref()),
-        )),
+        Arc::new(StringArray::from_iter(items.iter().map(|i| i.cpc))),
+        Arc::new(StringArray::from_iter(items.iter().map(|i| i.country))),
         Arc::new(StringArray::from_iter_values(
             items.iter().map(|i| i.kind.as_str()),
         )),
@@ -284,10 +287,9 @@ impl TableFunctionImpl for HotspotItemsFunction {
             }
             e => DataFusionError::Plan(e.to_string()),
         };
-        let graph = self.graph.get().map_err(wrap)?;
-        let d = decompose(&graph, &req).map_err(wrap)?;
+        let d = self.graph.decompose(&req).map_err(wrap)?;
         let batch = match self.output {
-            Output::Items => items_batch(&d),
+            Output::Items => items_batch(&d, None),
             Output::Findings => findings_batch(&d),
             Output::Quality => quality_batch(&d),
         }

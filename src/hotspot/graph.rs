@@ -22,7 +22,7 @@ use datafusion::arrow::array::{
 
 use super::Basis;
 use super::ints::Ints;
-use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, basis_index, edge_values};
+use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, Values, basis_index, edge_values};
 use crate::model::DeclaredUnit;
 use crate::model::fixed;
 use crate::table::Tables;
@@ -117,25 +117,57 @@ pub enum Staleness {
 }
 
 /// The graph resolved for one date: compressed adjacency from footprint to footprint, with
-/// amounts in the child's declared unit.
+/// amounts in the child's declared unit; either the whole graph, or only the footprints one
+/// root reaches (a question asked once touches a fraction of a large graph).
+///
+/// Nodes are numbered locally: `0..len()`, in the order of the graph's node numbers
+/// ([`Resolved::global`] and [`Resolved::local`] translate). Over the whole graph the two
+/// numberings are the same.
 #[derive(Debug)]
 pub struct Resolved {
-    /// `children[offsets[f]..offsets[f + 1]]` are the inputs of node `f`.
+    /// Graph node of each local node, ascending; `None` for the whole graph (the identity).
+    nodes: Option<Vec<u32>>,
+    /// `children[offsets[f]..offsets[f + 1]]` are the inputs of local node `f`.
     pub offsets: Vec<u32>,
-    /// Child nodes.
+    /// Child nodes (local).
     pub children: Vec<u32>,
     /// Amount of each child per declared unit of the parent, at 12 decimal places.
     pub amounts: Ints,
+    /// Node values per basis for a part of the graph (the whole graph's are the graph's).
+    values: [OnceLock<Values>; 2],
     /// Edge coefficients and node consistency per basis, built on first use.
     edge_values: [OnceLock<EdgeValues>; 2],
-    /// Edges left out, per parent node.
+    /// Edges left out, per parent (graph node).
     pub problems: HashMap<u32, Vec<EdgeProblem>>,
-    /// Inputs resolved to a footprint of another reference period, per child node.
+    /// Inputs resolved to a footprint of another reference period, per child (graph node).
     pub staleness: HashMap<u32, Staleness>,
 }
 
 impl Resolved {
-    /// Inputs of `node`: `(child, amount)`.
+    /// Number of (local) nodes.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// Whether there is no node.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The graph node of local node `l`.
+    pub fn global(&self, l: u32) -> u32 {
+        self.nodes.as_ref().map_or(l, |n| n[l as usize])
+    }
+
+    /// The local node of graph node `g`, if it was resolved.
+    pub fn local(&self, g: u32) -> Option<u32> {
+        match &self.nodes {
+            None => ((g as usize) < self.len()).then_some(g),
+            Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
+        }
+    }
+
+    /// Inputs of local `node`: `(child, amount)`.
     pub fn inputs(&self, node: u32) -> impl Iterator<Item = (u32, i128)> + '_ {
         let (a, b) = (
             self.offsets[node as usize] as usize,
@@ -147,6 +179,15 @@ impl Resolved {
             .zip(self.amounts.iter_range(a, b))
     }
 
+    /// The node values for `basis`, by local node.
+    pub fn values<'a>(&'a self, graph: &'a Graph, basis: Basis) -> &'a Values {
+        match &self.nodes {
+            None => Values::of(graph, basis),
+            Some(nodes) => self.values[basis_index(basis)]
+                .get_or_init(|| Values::build(graph, basis, nodes.iter().copied())),
+        }
+    }
+
     /// The edge coefficients and node consistency for `basis`, built on first use.
     pub(crate) fn edge_values(&self, graph: &Graph, basis: Basis) -> &EdgeValues {
         self.edge_values[basis_index(basis)].get_or_init(|| edge_values(graph, self, basis))
@@ -156,6 +197,7 @@ impl Resolved {
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
             + self.children.capacity() * 4
+            + self.nodes.as_ref().map_or(0, |n| n.capacity() * 4)
             + self.amounts.heap_bytes()
             + self
                 .edge_values
@@ -233,7 +275,8 @@ fn text(a: &LargeStringArray, i: usize) -> Option<&str> {
 pub struct Graph {
     c: Columns,
     len: usize,
-    resolved: Mutex<HashMap<i64, Arc<Resolved>>>,
+    /// Resolutions per date: the whole graph, or `None` once a date was asked for one root.
+    resolved: Mutex<HashMap<i64, Option<Arc<Resolved>>>>,
     values: ValueCache,
 }
 
@@ -362,6 +405,52 @@ impl Graph {
         }
     }
 
+    /// Node `i`'s footprint id (the labels below read one column each, for answers that
+    /// label many items).
+    pub fn id(&self, i: u32) -> &str {
+        self.c.id.value(i as usize)
+    }
+
+    /// Node `i`'s primary product URN.
+    pub fn product_id(&self, i: u32) -> &str {
+        self.c.product_id.value(i as usize)
+    }
+
+    /// Node `i`'s trade name.
+    pub fn product_name(&self, i: u32) -> &str {
+        self.c.product_name.value(i as usize)
+    }
+
+    /// Node `i`'s data owner.
+    pub fn company_name(&self, i: u32) -> &str {
+        self.c.company_name.value(i as usize)
+    }
+
+    /// Node `i`'s data owner's first URN.
+    pub fn company_id(&self, i: u32) -> &str {
+        self.c.company_id.value(i as usize)
+    }
+
+    /// Node `i`'s UN CPC code.
+    pub fn cpc(&self, i: u32) -> Option<&str> {
+        text(&self.c.cpc, i as usize)
+    }
+
+    /// Node `i`'s country (ISO 3166-1).
+    pub fn country(&self, i: u32) -> Option<&str> {
+        text(&self.c.country, i as usize)
+    }
+
+    /// Node `i`'s declared unit.
+    pub fn unit(&self, i: u32) -> Option<DeclaredUnit> {
+        text(&self.c.unit, i as usize).and_then(DeclaredUnit::from_pact)
+    }
+
+    /// Node `i`'s reference period, µs since the epoch.
+    pub fn period(&self, i: u32) -> (i64, i64) {
+        (self.c.start.value(i as usize), self.c.end.value(i as usize))
+    }
+
     /// Node `i`'s cradle-to-gate footprint and Gate-to-Gate emissions for `basis` at 12
     /// places, and whether the footprint lacked the basis's total (the other one is used).
     pub fn cfp_g2g(&self, i: u32, basis: Basis) -> (i128, Option<i128>, bool) {
@@ -437,10 +526,6 @@ impl Graph {
         self.urn(urn).map_or(&[], |u| self.candidates_of(u))
     }
 
-    fn period(&self, n: u32) -> (i64, i64) {
-        (self.c.start.value(n as usize), self.c.end.value(n as usize))
-    }
-
     /// Picks the footprint of `urn` for `date` (µs): the latest whose reference period
     /// covers it, else the most recent earlier, else the earliest later.
     pub fn pick(&self, candidates: &[u32], date: i64) -> Option<(u32, Staleness)> {
@@ -456,48 +541,114 @@ impl Graph {
         candidates.first().map(|n| (*n, Staleness::Newer))
     }
 
-    /// The graph resolved for `date` (µs since the epoch), built on first use and cached.
+    /// The whole graph resolved for `date` (µs since the epoch), built on first use and
+    /// cached.
     pub fn resolve(&self, date: i64) -> Arc<Resolved> {
-        let mut cache = self
-            .resolved
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(r) = cache.get(&date) {
+        let mut cache = self.cache();
+        if let Some(Some(r)) = cache.get(&date) {
             return r.clone();
         }
-        let r = Arc::new(self.build_resolved(date));
-        // Each date kept is an adjacency; a server asked for many dates keeps the last few.
-        if cache.len() >= 8 {
-            cache.clear();
-        }
-        cache.insert(date, r.clone());
+        let r = Arc::new(self.build_resolved(date, None));
+        Self::keep(&mut cache, date, Some(r.clone()));
         r
     }
 
-    fn build_resolved(&self, date: i64) -> Resolved {
+    /// The graph resolved for `date`, enough for a walk from `root`: the whole graph if it
+    /// is cached; the first time a date is asked, only what `root` reaches (a process that
+    /// asks one question touches only that); the second time, the whole graph, kept for the
+    /// questions that follow (a server, a query over many roots).
+    pub fn resolve_for(&self, date: i64, root: u32) -> Arc<Resolved> {
+        let mut cache = self.cache();
+        match cache.get(&date) {
+            Some(Some(r)) => r.clone(),
+            Some(None) => {
+                let r = Arc::new(self.build_resolved(date, None));
+                Self::keep(&mut cache, date, Some(r.clone()));
+                r
+            }
+            None => {
+                Self::keep(&mut cache, date, None);
+                drop(cache);
+                Arc::new(self.build_resolved(date, Some(root)))
+            }
+        }
+    }
+
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<Arc<Resolved>>>> {
+        // A panic elsewhere while the lock was held leaves the cache as it was: still usable.
+        self.resolved
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn keep(cache: &mut HashMap<i64, Option<Arc<Resolved>>>, date: i64, r: Option<Arc<Resolved>>) {
+        // Each date kept is an adjacency; a server asked for many dates keeps the last few.
+        if cache.len() >= 8 && !cache.contains_key(&date) {
+            cache.clear();
+        }
+        cache.insert(date, r);
+    }
+
+    /// Graph nodes reachable from `root` over edges whose input has a footprint for `date`,
+    /// ascending.
+    fn reachable(&self, date: i64, root: u32) -> Vec<u32> {
         let c = &self.c;
-        let choice: Vec<Option<(u32, Staleness)>> = (0..c.urn.len())
-            .map(|u| self.pick(self.candidates_of(u), date))
-            .collect();
-        let mut offsets = Vec::with_capacity(self.len + 1);
-        let mut children = Vec::with_capacity(c.edge_child.len());
-        let mut amounts = Ints::with_capacity(c.edge_child.len());
+        let from = c.edges_from.values();
+        let mut seen = vec![false; self.len];
+        let mut stack = vec![root];
+        let mut out = Vec::new();
+        seen[root as usize] = true;
+        while let Some(n) = stack.pop() {
+            out.push(n);
+            let (a, b) = self.edge_range(from, n as usize);
+            for e in a..b {
+                let urn = c.edge_child.value(e) as usize;
+                if let Some((child, _)) = self.pick(self.candidates_of(urn), date)
+                    && !std::mem::replace(&mut seen[child as usize], true)
+                {
+                    stack.push(child);
+                }
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    fn edge_range(&self, from: &[u64], n: usize) -> (usize, usize) {
+        let a = from[n] as usize;
+        let b = from
+            .get(n + 1)
+            .map_or(self.c.edge_child.len(), |e| *e as usize);
+        (a, b)
+    }
+
+    fn build_resolved(&self, date: i64, root: Option<u32>) -> Resolved {
+        let c = &self.c;
+        let nodes = root.map(|r| self.reachable(date, r));
+        let (count, edges) = match &nodes {
+            None => (self.len, c.edge_child.len()),
+            Some(n) => (n.len(), n.len() * 8),
+        };
+        let local = |g: u32| match &nodes {
+            None => Some(g),
+            Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
+        };
+        let mut offsets = Vec::with_capacity(count + 1);
+        let mut children = Vec::with_capacity(edges);
+        let mut amounts = Ints::with_capacity(edges);
         let mut problems: HashMap<u32, Vec<EdgeProblem>> = HashMap::new();
         let mut staleness = HashMap::new();
         offsets.push(0u32);
         let from = c.edges_from.values();
-        for n in 0..self.len {
-            let a = from[n] as usize;
-            let b = from.get(n + 1).map_or(c.edge_child.len(), |e| *e as usize);
+        for l in 0..count {
+            let n = nodes.as_ref().map_or(l as u32, |v| v[l]);
+            let (a, b) = self.edge_range(from, n as usize);
             for e in a..b {
                 let urn = c.edge_child.value(e) as usize;
-                let Some((child, stale)) = choice[urn] else {
-                    problems
-                        .entry(n as u32)
-                        .or_default()
-                        .push(EdgeProblem::Dangling {
-                            product: c.urn.value(urn).to_owned(),
-                        });
+                let Some((child, stale)) = self.pick(self.candidates_of(urn), date) else {
+                    problems.entry(n).or_default().push(EdgeProblem::Dangling {
+                        product: c.urn.value(urn).to_owned(),
+                    });
                     continue;
                 };
                 // Most edges give no unit (the input's declared unit): no text to compare.
@@ -519,28 +670,31 @@ impl Graph {
                     Some(_) => None,
                 };
                 let Some(amount) = amount else {
-                    problems
-                        .entry(n as u32)
-                        .or_default()
-                        .push(EdgeProblem::Unit {
-                            child,
-                            unit: unit.unwrap_or(DeclaredUnit::Kilogram),
-                            declared: declared(),
-                        });
+                    problems.entry(n).or_default().push(EdgeProblem::Unit {
+                        child,
+                        unit: unit.unwrap_or(DeclaredUnit::Kilogram),
+                        declared: declared(),
+                    });
+                    continue;
+                };
+                // Every input picked is reachable, so resolved with its parent.
+                let Some(child_local) = local(child) else {
                     continue;
                 };
                 if stale != Staleness::Covers {
                     staleness.insert(child, stale);
                 }
-                children.push(child);
+                children.push(child_local);
                 amounts.push(amount);
             }
             offsets.push(children.len() as u32);
         }
         Resolved {
+            nodes,
             offsets,
             children,
             amounts,
+            values: Default::default(),
             edge_values: Default::default(),
             problems,
             staleness,

@@ -27,8 +27,8 @@ mod ints;
 pub mod report;
 mod walk;
 
-use std::collections::HashSet;
 use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
@@ -38,7 +38,7 @@ pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
 
-use walk::{root_value, upstream};
+use walk::upstream;
 
 use crate::model::fixed;
 use crate::{Error, Result};
@@ -118,12 +118,24 @@ impl fmt::Display for Kind {
 }
 
 /// Builds a dataset's [`Graph`] on first use and keeps it: the table functions and the
-/// `hotspots` command share one.
+/// `hotspots` command share one, and the last decomposition with it, so a question that
+/// sums a decomposition in SQL (`--by supplier`) walks the chain once, not twice.
 #[derive(Debug)]
 pub struct GraphSource {
     footprints: Vec<datafusion::arrow::array::RecordBatch>,
     bom: Vec<datafusion::arrow::array::RecordBatch>,
-    graph: std::sync::Mutex<Option<std::sync::Arc<Graph>>>,
+    graph: Mutex<Option<Arc<Graph>>>,
+    last: Mutex<Option<(Asked, Arc<Decomposition>)>>,
+}
+
+/// What a decomposition answers: root node, date, basis and limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Asked {
+    root: u32,
+    date: i64,
+    basis: Basis,
+    max_tier: u32,
+    min_share_pct: f64,
 }
 
 impl GraphSource {
@@ -135,32 +147,58 @@ impl GraphSource {
         GraphSource {
             footprints,
             bom,
-            graph: std::sync::Mutex::new(None),
+            graph: Mutex::new(None),
+            last: Mutex::new(None),
         }
     }
 
     /// A source whose graph is already built (from a data directory's graph index).
-    pub fn from_graph(graph: std::sync::Arc<Graph>) -> GraphSource {
+    pub fn from_graph(graph: Arc<Graph>) -> GraphSource {
         GraphSource {
             footprints: Vec::new(),
             bom: Vec::new(),
-            graph: std::sync::Mutex::new(Some(graph)),
+            graph: Mutex::new(Some(graph)),
+            last: Mutex::new(None),
         }
     }
 
     /// The graph, built on the first call.
-    pub fn get(&self) -> Result<std::sync::Arc<Graph>> {
+    pub fn get(&self) -> Result<Arc<Graph>> {
         // A panic elsewhere while the lock was held leaves the slot as it was: still usable.
-        let mut slot = self
-            .graph
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut slot = self.graph.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(g) = slot.as_ref() {
             return Ok(g.clone());
         }
-        let g = std::sync::Arc::new(Graph::from_batches(&self.footprints, &self.bom)?);
+        let g = Arc::new(Graph::from_batches(&self.footprints, &self.bom)?);
         *slot = Some(g.clone());
         Ok(g)
+    }
+
+    /// [`decompose`] on the graph; the same question as the last one is answered again
+    /// without walking.
+    pub fn decompose(&self, req: &Request) -> Result<Arc<Decomposition>> {
+        let graph = self.get()?;
+        let limits = req.limits()?;
+        let (root, date) = graph.root(&req.product, req.as_of)?;
+        let asked = Asked {
+            root,
+            date,
+            basis: req.basis,
+            max_tier: limits.max_tier,
+            min_share_pct: limits.min_share_pct,
+        };
+        if let Some((a, d)) = self
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            && *a == asked
+        {
+            return Ok(d.clone());
+        }
+        let d = Arc::new(decompose(&graph, req)?);
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((asked, d.clone()));
+        Ok(d)
     }
 }
 
@@ -237,25 +275,25 @@ pub struct Root {
     pub reference_period_end: String,
 }
 
-/// One item of a decomposition.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Item {
+/// One item of a decomposition, its labels borrowed from the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Item<'a> {
     /// Tier (0 = the root's own company).
     pub tier: u32,
     /// Footprint id.
-    pub footprint_id: String,
+    pub footprint_id: &'a str,
     /// Product URN.
-    pub product_id: String,
+    pub product_id: &'a str,
     /// Trade name.
-    pub product_name: String,
+    pub product_name: &'a str,
     /// Data owner.
-    pub company_name: String,
+    pub company_name: &'a str,
     /// Data owner's URN.
-    pub company_id: String,
+    pub company_id: &'a str,
     /// UN CPC code.
-    pub cpc: Option<String>,
+    pub cpc: Option<&'a str>,
     /// ISO 3166-1 country.
-    pub country: Option<String>,
+    pub country: Option<&'a str>,
     /// Kind.
     pub kind: Kind,
     /// kgCO2e per declared unit of the root, at [`VALUE_SCALE`] decimal places.
@@ -263,6 +301,83 @@ pub struct Item {
     pub kgco2e: i128,
     /// Share of the root's CFP, percent.
     pub share_pct: f64,
+}
+
+/// The items of a decomposition, by (tier, kind, magnitude): kept as node numbers and values
+/// and labelled from the graph when read, so an answer that shows a few of a product's
+/// hundreds of thousands of items labels only those.
+#[derive(Clone)]
+pub struct Items {
+    graph: Arc<Graph>,
+    raw: Vec<RawItem>,
+    cfp: i128,
+}
+
+impl Items {
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.raw.len()
+    }
+
+    /// Whether there is no item.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// The items unlabelled, in order.
+    pub fn raw(&self) -> &[RawItem] {
+        &self.raw
+    }
+
+    /// The graph the items are labelled from.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Item `i`, labelled (`None` past the end).
+    pub fn get(&self, i: usize) -> Option<Item<'_>> {
+        self.raw.get(i).map(|r| self.label(r))
+    }
+
+    /// The items, labelled, in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = Item<'_>> + '_ {
+        self.raw.iter().map(|r| self.label(r))
+    }
+
+    fn label(&self, r: &RawItem) -> Item<'_> {
+        let (g, n) = (&*self.graph, r.node);
+        Item {
+            tier: r.tier,
+            footprint_id: g.id(n),
+            product_id: g.product_id(n),
+            product_name: g.product_name(n),
+            company_name: g.company_name(n),
+            company_id: g.company_id(n),
+            cpc: g.cpc(n),
+            country: g.country(n),
+            kind: r.kind,
+            kgco2e: r.value,
+            share_pct: pct(r.value, self.cfp),
+        }
+    }
+}
+
+impl PartialEq for Items {
+    fn eq(&self, other: &Items) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl fmt::Debug for Items {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl Serialize for Items {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
+    }
 }
 
 /// A value at [`VALUE_SCALE`] as an exact decimal string.
@@ -344,8 +459,8 @@ pub struct Decomposition {
     pub basis: Basis,
     /// The date the chain was resolved for.
     pub as_of: String,
-    /// Items by (tier, kind, footprint).
-    pub items: Vec<Item>,
+    /// Items by (tier, kind, magnitude, footprint).
+    pub items: Items,
     /// Findings.
     pub findings: Vec<Finding>,
     /// Quality.
@@ -424,19 +539,19 @@ pub fn pct(part: i128, whole: i128) -> f64 {
 }
 
 /// Decomposes one root exactly, with labels, findings and quality.
-pub fn decompose(graph: &Graph, req: &Request) -> Result<Decomposition> {
+pub fn decompose(graph: &Arc<Graph>, req: &Request) -> Result<Decomposition> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
     let t = std::time::Instant::now();
-    let resolved = graph.resolve(date);
+    let resolved = graph.resolve_for(date, root);
     let resolved_at = t.elapsed();
     let raw = walk(graph, &resolved, req.basis, root, limits)?;
     let walked_at = t.elapsed();
-    let d = label(graph, &resolved, req, root, date, &raw);
+    let n = raw.len();
+    let d = label(graph, &resolved, req, root, date, raw);
     tracing::debug!(
-        "decomposed {}: resolved in {resolved_at:.2?}, walked {} items by {walked_at:.2?}, labelled by {:.2?}",
+        "decomposed {}: resolved in {resolved_at:.2?}, walked {n} items by {walked_at:.2?}, labelled by {:.2?}",
         req.product,
-        raw.len(),
         t.elapsed()
     );
     Ok(d)
@@ -456,52 +571,27 @@ pub fn decompose_batch(graph: &Graph, reqs: &[Request]) -> Result<Vec<Vec<RawIte
 }
 
 fn label(
-    graph: &Graph,
+    graph: &Arc<Graph>,
     resolved: &Resolved,
     req: &Request,
     root: u32,
     date: i64,
-    raw: &[RawItem],
+    mut raw: Vec<RawItem>,
 ) -> Decomposition {
     let r = graph.node(root);
     let cfp = root_cfp(graph, req.basis, root);
+    // Weighted averages in f64 depend on the order summed: the walk's order, as ever.
+    let quality = quality(graph, &raw, cfp);
     // The walk gives each (tier, footprint, kind) once: it visits a node once per tier and
-    // gives it at most one item of each kind. Ordered by tier, kind, then magnitude.
-    let mut items: Vec<Item> = raw
-        .iter()
-        .map(
-            |&RawItem {
-                 tier,
-                 node,
-                 kind,
-                 value,
-             }| {
-                let n = graph.node(node);
-                Item {
-                    tier,
-                    footprint_id: n.id.to_owned(),
-                    product_id: n.product_id.to_owned(),
-                    product_name: n.product_name.to_owned(),
-                    company_name: n.company_name.to_owned(),
-                    company_id: n.company_id.to_owned(),
-                    cpc: n.cpc.map(str::to_owned),
-                    country: n.country.map(str::to_owned),
-                    kind,
-                    kgco2e: value,
-                    share_pct: pct(value, cfp),
-                }
-            },
-        )
-        .collect();
-    items.sort_by(|a, b| {
+    // gives it at most one item of each kind. Ordered by tier, kind, then magnitude; the
+    // items are sorted unlabelled (32 bytes each), ids compared only on a tie.
+    raw.sort_by(|a, b| {
         (a.tier, a.kind)
             .cmp(&(b.tier, b.kind))
-            .then(b.kgco2e.unsigned_abs().cmp(&a.kgco2e.unsigned_abs()))
-            .then(a.footprint_id.cmp(&b.footprint_id))
+            .then(b.value.unsigned_abs().cmp(&a.value.unsigned_abs()))
+            .then_with(|| graph.id(a.node).cmp(graph.id(b.node)))
     });
-
-    let findings = findings(graph, resolved, req, root, raw);
-    let quality = quality(graph, raw, cfp);
+    let findings = findings(graph, resolved, req, root, &raw);
     Decomposition {
         product: Root {
             product_id: r.product_id.to_owned(),
@@ -515,7 +605,11 @@ fn label(
         cfp_kgco2e_per_unit: cfp,
         basis: req.basis,
         as_of: date_of(date),
-        items,
+        items: Items {
+            graph: graph.clone(),
+            raw,
+            cfp,
+        },
         findings,
         quality,
         certificate_kgco2e_per_unit: r.certificate_kgco2e,
@@ -524,7 +618,8 @@ fn label(
 
 /// The root's CFP at [`VALUE_SCALE`], as the items are (the walk checked it is in range).
 fn root_cfp(graph: &Graph, basis: Basis, root: u32) -> i128 {
-    root_value(Values::of(graph, basis), root).unwrap_or_default()
+    let cfp = graph.cfp_g2g(root, basis).0;
+    cfp.checked_mul(fixed::pow10(X_SCALE)).unwrap_or_default()
 }
 
 fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
@@ -551,7 +646,9 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
         }
         (den != 0.0).then(|| num / den)
     };
-    let reached: HashSet<u32> = raw.iter().map(|i| i.node).collect();
+    let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
+    reached.sort_unstable();
+    reached.dedup();
     Quality {
         primary_data_coverage_pct: pct(coverage, cfp),
         weighted_pds_pct: weighted(&|n| graph.pds_pct(n)),
@@ -568,12 +665,12 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
     }
 }
 
-fn describe(n: Node) -> String {
-    format!("{} ({})", n.product_name, n.company_name)
+fn describe(graph: &Graph, n: u32) -> String {
+    format!("{} ({})", graph.product_name(n), graph.company_name(n))
 }
 
-fn unit_name(n: Node) -> &'static str {
-    n.unit.map_or("declared unit", |u| u.as_str())
+fn unit_name(graph: &Graph, n: u32) -> &'static str {
+    graph.unit(n).map_or("declared unit", |u| u.as_str())
 }
 
 fn findings(
@@ -583,7 +680,10 @@ fn findings(
     root: u32,
     raw: &[RawItem],
 ) -> Vec<Finding> {
-    let values = Values::of(graph, req.basis);
+    // Values and adjacency are the resolution's (local node numbers); findings name graph
+    // nodes. Every node an item names was resolved.
+    let values = resolved.values(graph, req.basis);
+    let local = |f: u32| resolved.local(f).unwrap_or_default() as usize;
     let mut out = Vec::new();
     let r = graph.node(root);
     if !r.active || !r.is_latest {
@@ -614,24 +714,23 @@ fn findings(
     reached.dedup();
 
     for &f in &expanded {
-        // Labels only when there is something to say: most nodes have no finding.
-        let n = || graph.node(f);
-        let (Some(g2g), cfp) = (values.g2g[f as usize], values.cfp[f as usize]) else {
+        let l = local(f);
+        let (Some(g2g), cfp) = (values.g2g[l], values.cfp[l]) else {
             continue;
         };
         // Beyond range, the inputs certainly exceed what is reported.
-        let suppliers = upstream(resolved, values, f).unwrap_or(i128::MAX);
+        let suppliers = upstream(resolved, values, l as u32).unwrap_or(i128::MAX);
         let reported = cfp.saturating_sub(g2g);
         let to24 = |v: i128| v.saturating_mul(fixed::pow10(INPUT_SCALE));
         if suppliers > to24(reported) {
             out.push(Finding {
                 kind: "mismatch",
-                footprint_id: Some(n().id.to_owned()),
+                footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{}: supplier footprints add up to {} kgCO2e per {}, but it reports {} upstream ({} cradle-to-gate − {} Gate-to-Gate)",
-                    describe(n()),
+                    describe(graph, f),
                     fixed::format(fixed::div_round(suppliers, fixed::pow10(2 * INPUT_SCALE - 6)), 6),
-                    unit_name(n()),
+                    unit_name(graph, f),
                     fixed::format(reported, INPUT_SCALE),
                     fixed::format(cfp, INPUT_SCALE),
                     fixed::format(g2g, INPUT_SCALE)
@@ -643,11 +742,11 @@ fn findings(
             match p {
                 EdgeProblem::Dangling { product } => out.push(Finding {
                     kind: "dangling",
-                    footprint_id: Some(n().id.to_owned()),
+                    footprint_id: Some(graph.id(f).to_owned()),
                     message: format!(
                         "{} lists input {product}, which has no Active footprint; its share stays in {}'s untraced upstream",
-                        describe(n()),
-                        n().company_name
+                        describe(graph, f),
+                        graph.company_name(f)
                     ),
                     footprint_ids: Vec::new(),
                 }),
@@ -656,37 +755,34 @@ fn findings(
                     unit,
                     declared,
                 } => {
-                    let c = graph.node(*child);
                     out.push(Finding {
                         kind: "unit",
-                        footprint_id: Some(n().id.to_owned()),
+                        footprint_id: Some(graph.id(f).to_owned()),
                         message: format!(
                             "{} counts input {} in {}, but it is declared per {}{}; the edge is left out and its share stays in {}'s untraced upstream",
-                            describe(n()),
-                            describe(c),
+                            describe(graph, f),
+                            describe(graph, *child),
                             unit.as_str(),
                             declared.map_or("(no unit)", |u| u.as_str()),
-                            if c.mass_kg.is_none() { " with no mass per declared unit" } else { "" },
-                            n().company_name
+                            if graph.node(*child).mass_kg.is_none() { " with no mass per declared unit" } else { "" },
+                            graph.company_name(f)
                         ),
-                        footprint_ids: vec![c.id.to_owned()],
+                        footprint_ids: vec![graph.id(*child).to_owned()],
                     });
                 }
             }
         }
     }
     for &f in &reached {
-        // Labels only when there is something to say: most nodes have no finding.
-        let n = || graph.node(f);
         match resolved.staleness.get(&f) {
             Some(Staleness::Older) if f != root => out.push(Finding {
                 kind: "older_reference_period",
-                footprint_id: Some(n().id.to_owned()),
+                footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is older than the root's {}..{}",
-                    describe(n()),
-                    date_of(n().period.0),
-                    date_of(n().period.1),
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1),
                     date_of(graph.node(root).period.0),
                     date_of(graph.node(root).period.1)
                 ),
@@ -694,24 +790,24 @@ fn findings(
             }),
             Some(Staleness::Newer) if f != root => out.push(Finding {
                 kind: "newer_reference_period",
-                footprint_id: Some(n().id.to_owned()),
+                footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is later",
-                    describe(n()),
-                    date_of(n().period.0),
-                    date_of(n().period.1)
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1)
                 ),
                 footprint_ids: Vec::new(),
             }),
             _ => {}
         }
-        if values.fallback.binary_search(&f).is_ok() {
+        if values.fallback.binary_search(&(local(f) as u32)).is_ok() {
             out.push(Finding {
                 kind: "basis_fallback",
-                footprint_id: Some(n().id.to_owned()),
+                footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{} gives no pcfIncludingBiogenic; its pcfExcludingBiogenic is used",
-                    describe(n())
+                    describe(graph, f)
                 ),
                 footprint_ids: Vec::new(),
             });
@@ -728,7 +824,7 @@ fn findings(
         let mut names: Vec<String> = raw
             .iter()
             .filter(|i| graph.organization_based(i.node))
-            .map(|i| graph.node(i.node).company_name.to_owned())
+            .map(|i| graph.company_name(i.node).to_owned())
             .collect();
         names.sort();
         names.dedup();
@@ -742,11 +838,11 @@ fn findings(
             footprint_ids: Vec::new(),
         });
     }
-    for cycle in cycles(graph, resolved, &expanded) {
-        let names: Vec<String> = cycle.iter().map(|n| describe(graph.node(*n))).collect();
+    for cycle in cycles(resolved, &expanded) {
+        let names: Vec<String> = cycle.iter().map(|n| describe(graph, *n)).collect();
         out.push(Finding {
             kind: "cycle",
-            footprint_id: Some(graph.node(cycle[0]).id.to_owned()),
+            footprint_id: Some(graph.id(cycle[0]).to_owned()),
             message: format!(
                 "the BOM has a cycle through {}; the walk stops at tier {} (every pass around the cycle is counted on a deeper tier)",
                 names.join(", "),
@@ -754,7 +850,7 @@ fn findings(
             ),
             footprint_ids: cycle
                 .iter()
-                .map(|n| graph.node(*n).id.to_owned())
+                .map(|n| graph.id(*n).to_owned())
                 .collect(),
         });
     }
@@ -762,17 +858,19 @@ fn findings(
 }
 
 /// Strongly connected components with more than one node (or a self-loop) among the expanded
-/// nodes, each listed from its smallest node id (iterative Tarjan).
-fn cycles(graph: &Graph, resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
+/// nodes (graph nodes, ascending), each listed from its smallest node id (iterative Tarjan
+/// over the resolution's local numbers, which keep the graph's order).
+fn cycles(resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
+    let expanded: Vec<u32> = expanded.iter().filter_map(|g| resolved.local(*g)).collect();
     let inside = |n: u32| expanded.binary_search(&n).is_ok();
-    let len = graph.len();
+    let len = resolved.len();
     let mut index = vec![u32::MAX; len];
     let mut low = vec![0u32; len];
     let mut on_stack = vec![false; len];
     let mut stack = Vec::new();
     let mut next = 0u32;
     let mut out = Vec::new();
-    for &start in expanded {
+    for &start in &expanded {
         if index[start as usize] != u32::MAX {
             continue;
         }
@@ -821,7 +919,7 @@ fn cycles(graph: &Graph, resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>>
                     let self_loop = comp.len() == 1 && resolved.inputs(v).any(|(c, _)| c == v);
                     if comp.len() > 1 || self_loop {
                         comp.sort_unstable();
-                        out.push(comp);
+                        out.push(comp.into_iter().map(|l| resolved.global(l)).collect());
                     }
                 }
             }

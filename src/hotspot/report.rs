@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Decomposition, INPUT_SCALE, Request, VALUE_SCALE, decompose, items_batch};
+use super::{Decomposition, INPUT_SCALE, Request, VALUE_SCALE, items_batch};
 use crate::model::fixed;
 use crate::output::{self, Format};
 use crate::query::{Catalog, Output, Session};
@@ -70,29 +70,27 @@ pub async fn run(
     req: &Request,
     by: Option<By>,
     top: Option<usize>,
-) -> Result<(Decomposition, Option<Output>)> {
-    let graph = session.graph()?;
-    let d = decompose(&graph, req)?;
-    if by.is_none() && top.is_none() {
-        return Ok((d, None));
-    }
-    let rows = match by {
-        None => items_output(&d)?,
-        Some(by) => {
-            let catalog = Catalog::embedded()?;
-            let args = vec![
-                ("product".to_owned(), d.product.footprint_id.clone()),
-                ("max_tier".to_owned(), req.max_tier.to_string()),
-                ("min_share_pct".to_owned(), req.min_share_pct.to_string()),
-                ("basis".to_owned(), req.basis.as_str().to_owned()),
-                (
-                    "as_of".to_owned(),
-                    req.as_of.map(|d| d.to_string()).unwrap_or_default(),
-                ),
-            ];
-            session.run(catalog.get(by.query())?, &args).await?
-        }
+) -> Result<(Arc<Decomposition>, Option<Output>)> {
+    let d = session.decompose(req)?;
+    let Some(by) = by else {
+        let rows = match top {
+            Some(n) => Some(top_items(&d, n, d.cfp_kgco2e_per_unit)?),
+            None => None,
+        };
+        return Ok((d, rows));
     };
+    let catalog = Catalog::embedded()?;
+    let args = vec![
+        ("product".to_owned(), d.product.footprint_id.clone()),
+        ("max_tier".to_owned(), req.max_tier.to_string()),
+        ("min_share_pct".to_owned(), req.min_share_pct.to_string()),
+        ("basis".to_owned(), req.basis.as_str().to_owned()),
+        (
+            "as_of".to_owned(),
+            req.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ];
+    let rows = session.run(catalog.get(by.query())?, &args).await?;
     let rows = match top {
         Some(n) => top_n(&rows, n, d.cfp_kgco2e_per_unit)?,
         None => rows,
@@ -115,9 +113,9 @@ const ITEM_COLUMNS: [&str; 11] = [
     "country_code",
 ];
 
-/// The items of `d` as a result table.
-pub fn items_output(d: &Decomposition) -> Result<Output> {
-    let batch = items_batch(d)?;
+/// The items of `d` as a result table: all, or those at positions `rows`, in that order.
+pub fn items_output(d: &Decomposition, rows: Option<&[u32]>) -> Result<Output> {
+    let batch = items_batch(d, rows)?;
     let indices: Vec<usize> = ITEM_COLUMNS
         .iter()
         .map(|c| batch.schema().index_of(c))
@@ -142,7 +140,6 @@ pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
         .as_any()
         .downcast_ref::<Decimal128Array>()
         .ok_or_else(|| Error::Internal("kgco2e is not a decimal column".into()))?;
-    let scale = values.scale();
     let mut order: Vec<u32> = (0..all.num_rows() as u32).collect();
     order.sort_by_key(|i| std::cmp::Reverse(values.value(*i as usize)));
     if order.len() <= n {
@@ -152,7 +149,52 @@ pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
     // The rest is part of a sum that fits the column, unless the rows do not sum to the CFP.
     let rest_sum = rest
         .iter()
-        .try_fold(0_i128, |s, i| s.checked_add(values.value(*i as usize)))
+        .try_fold(0_i128, |s, i| s.checked_add(values.value(*i as usize)));
+    with_rest(&all, top, rest_sum, rest.len(), cfp)
+}
+
+/// The top items of `d`: as [`top_n`] over [`items_output`], labelling only the `n` shown.
+fn top_items(d: &Decomposition, n: usize, cfp: i128) -> Result<Output> {
+    let raw = d.items.raw();
+    if raw.len() <= n {
+        return items_output(d, None);
+    }
+    // Largest first, ties in item order: the order top_n's stable sort gives.
+    let key = |i: &u32| (std::cmp::Reverse(raw[*i as usize].value), *i);
+    let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+    if n > 0 {
+        order.select_nth_unstable_by_key(n - 1, key);
+        order[..n].sort_unstable_by_key(key);
+    }
+    let (top, rest) = order.split_at(n);
+    let rest_sum = rest
+        .iter()
+        .try_fold(0_i128, |s, i| s.checked_add(raw[*i as usize].value));
+    let shown = items_output(d, Some(top))?;
+    let all = concat_batches(&shown.schema, &shown.batches)?;
+    let head: Vec<u32> = (0..top.len() as u32).collect();
+    with_rest(&all, &head, rest_sum, rest.len(), cfp)
+}
+
+/// Rows `top` of `all`, then one `(rest: N rows)` row of `rest_sum` (`None`: it overflowed).
+fn with_rest(
+    all: &RecordBatch,
+    top: &[u32],
+    rest_sum: Option<i128>,
+    rest_rows: usize,
+    cfp: i128,
+) -> Result<Output> {
+    let schema = all.schema();
+    let k = schema
+        .index_of("kgco2e")
+        .map_err(|_| Error::Usage("--top needs rows with a kgco2e column".into()))?;
+    let values = all
+        .column(k)
+        .as_any()
+        .downcast_ref::<Decimal128Array>()
+        .ok_or_else(|| Error::Internal("kgco2e is not a decimal column".into()))?;
+    let scale = values.scale();
+    let rest_sum = rest_sum
         .filter(|s| s.unsigned_abs() <= fixed::DECIMAL128_MAX.unsigned_abs())
         .ok_or_else(|| Error::Usage("--top: the rest of the rows is beyond range".into()))?;
     let label_col = schema
@@ -184,10 +226,7 @@ pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
             };
             Arc::new(Float64Array::from(vec![share]))
         } else if Some(i) == label_col {
-            Arc::new(StringArray::from(vec![format!(
-                "(rest: {} rows)",
-                rest.len()
-            )]))
+            Arc::new(StringArray::from(vec![format!("(rest: {rest_rows} rows)")]))
         } else {
             new_null_array(f.data_type(), 1)
         };
@@ -238,17 +277,17 @@ impl Serialize for Items<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.0.items.len()))?;
-        for i in &self.0.items {
+        for i in self.0.items.iter() {
             seq.serialize_element(&ItemJson {
-                company_id: &i.company_id,
-                company_name: &i.company_name,
-                country_code: i.country.as_deref(),
-                cpc: i.cpc.as_deref(),
-                footprint_id: &i.footprint_id,
+                company_id: i.company_id,
+                company_name: i.company_name,
+                country_code: i.country,
+                cpc: i.cpc,
+                footprint_id: i.footprint_id,
                 kgco2e: fixed::format(i.kgco2e, VALUE_SCALE),
                 kind: i.kind.as_str(),
-                product_id: &i.product_id,
-                product_name: &i.product_name,
+                product_id: i.product_id,
+                product_name: i.product_name,
                 share_pct: i.share_pct,
                 tier: i.tier,
             })?;
@@ -374,7 +413,7 @@ pub fn write(
         (None, Format::Json) => return json(w, &contract(d, Items(d))),
         (Some(r), _) => r,
         (None, _) => {
-            items = items_output(d)?;
+            items = items_output(d, None)?;
             &items
         }
     };

@@ -39,37 +39,44 @@ pub const VALUE_SCALE: u32 = X_SCALE + INPUT_SCALE;
 /// x = 1 at [`X_SCALE`].
 const X_ONE: i128 = fixed::pow10(X_SCALE);
 
-/// Per-node cradle-to-gate and Gate-to-Gate values for one basis, at [`INPUT_SCALE`].
+/// Per-node cradle-to-gate and Gate-to-Gate values for one basis, at [`INPUT_SCALE`], by
+/// the node numbers of the graph or of a [`Resolved`] part of it.
 #[derive(Debug)]
 pub struct Values {
     /// Cradle-to-gate footprint per declared unit.
     pub cfp: Vec<i128>,
     /// Gate-to-Gate emissions per declared unit; `None` for a black box.
     pub g2g: Vec<Option<i128>>,
-    /// Nodes whose value for this basis fell back to the other basis.
+    /// Nodes whose value for this basis fell back to the other basis, ascending.
     pub fallback: Vec<u32>,
 }
 
 impl Values {
-    /// The values of `graph` for `basis`, built once and kept by the graph.
+    /// The values of every node of `graph` for `basis`, built once and kept by the graph.
     pub fn of(graph: &Graph, basis: Basis) -> &Values {
-        graph.value_cache().values[basis_index(basis)].get_or_init(|| build(graph, basis))
+        graph.value_cache().values[basis_index(basis)]
+            .get_or_init(|| Values::build(graph, basis, 0..graph.len() as u32))
     }
-}
 
-fn build(graph: &Graph, basis: Basis) -> Values {
-    let mut fallback = Vec::new();
-    let mut cfp = Vec::with_capacity(graph.len());
-    let mut g2g = Vec::with_capacity(graph.len());
-    for i in 0..graph.len() {
-        let (c, g, fell_back) = graph.cfp_g2g(i as u32, basis);
-        if fell_back {
-            fallback.push(i as u32);
+    /// The values of `nodes` (numbered from 0 in this order) for `basis`.
+    pub(crate) fn build(
+        graph: &Graph,
+        basis: Basis,
+        nodes: impl ExactSizeIterator<Item = u32>,
+    ) -> Values {
+        let mut fallback = Vec::new();
+        let mut cfp = Vec::with_capacity(nodes.len());
+        let mut g2g = Vec::with_capacity(nodes.len());
+        for (l, i) in nodes.enumerate() {
+            let (c, g, fell_back) = graph.cfp_g2g(i, basis);
+            if fell_back {
+                fallback.push(l as u32);
+            }
+            cfp.push(c);
+            g2g.push(g);
         }
-        cfp.push(c);
-        g2g.push(g);
+        Values { cfp, g2g, fallback }
     }
-    Values { cfp, g2g, fallback }
 }
 
 /// Caches of [`Values`] per basis, held by the graph.
@@ -111,7 +118,7 @@ pub struct EdgeValues {
 
 /// The [`EdgeValues`] of `resolved` for `basis`.
 pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> EdgeValues {
-    let values = Values::of(graph, basis);
+    let values = resolved.values(graph, basis);
     let coef = resolved
         .children
         .iter()
@@ -120,7 +127,7 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
         })
         .collect();
-    let consistent = (0..graph.len())
+    let consistent = (0..resolved.len())
         .map(|f| {
             let Some(g2g) = values.g2g[f] else {
                 return false;
@@ -231,9 +238,13 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
     root: u32,
     limits: Limits,
 ) -> Result<Vec<RawItem>> {
-    let values = Values::of(graph, basis);
-    let n = graph.len();
-    let range = |node: u32, why: &str| out_of_range(graph, node, why.to_owned());
+    // Node numbers below are the resolution's (local); items name graph nodes.
+    let values = resolved.values(graph, basis);
+    let n = resolved.len();
+    let range = |node: u32, why: &str| out_of_range(graph, resolved.global(node), why.to_owned());
+    let root = resolved
+        .local(root)
+        .ok_or_else(|| Error::Internal("the root is not in its resolved graph".into()))?;
     let v_root = root_value(values, root)
         .ok_or_else(|| range(root, "its cradle-to-gate footprint is beyond range"))?;
     // |V| below this is not expanded; a cut-off, so f64 precision is enough.
@@ -257,7 +268,7 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
         if value != 0 {
             items.push(RawItem {
                 tier,
-                node,
+                node: resolved.global(node),
                 kind,
                 value,
             });
