@@ -203,7 +203,7 @@ impl Resolved {
                 .edge_values
                 .iter()
                 .filter_map(|c| c.get())
-                .map(|e| e.coef.heap_bytes() + e.consistent.capacity())
+                .map(|e| e.coef.heap_bytes() + e.balance.capacity())
                 .sum::<usize>()
     }
 }
@@ -263,7 +263,20 @@ fn raw(a: &Decimal128Array, i: usize) -> Option<i128> {
 /// A DQR or percentage as `f64` (they weigh items; they are never summed as amounts, and
 /// their few digits need no more than f64's precision).
 fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
-    (!a.is_null(i)).then(|| a.value(i) as f64 / 10f64.powi(i32::from(a.scale())))
+    /// 10^k, exact in f64 for k ≤ 22 (the scales these columns have).
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    if a.is_null(i) {
+        return None;
+    }
+    let scale = i32::from(a.scale());
+    let div = usize::try_from(scale)
+        .ok()
+        .and_then(|k| POW10.get(k).copied())
+        .unwrap_or_else(|| 10f64.powi(scale));
+    Some(a.value(i) as f64 / div)
 }
 
 fn text(a: &LargeStringArray, i: usize) -> Option<&str> {
@@ -278,6 +291,19 @@ pub struct Graph {
     /// Resolutions per date: the whole graph, or `None` once a date was asked for one root.
     resolved: Mutex<HashMap<i64, Option<Arc<Resolved>>>>,
     values: ValueCache,
+    /// Per-node quality facts in one record each, built when the whole graph is resolved.
+    facts: OnceLock<Vec<Facts>>,
+}
+
+/// What a decomposition's quality reads of a node, in one cache line: the primary data
+/// share, the three DQRs (NaN where absent) and whether it is organization-based.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts {
+    /// Primary data share, percent, then the technological, temporal and geographical DQRs
+    /// as [`Graph::dqr`] gives them; NaN for none.
+    pub weighted: [f64; 4],
+    /// GxD calcMethod "1".
+    pub organization_based: bool,
 }
 
 impl Graph {
@@ -363,6 +389,7 @@ impl Graph {
             len,
             resolved: Mutex::new(HashMap::new()),
             values: ValueCache::default(),
+            facts: OnceLock::new(),
         })
     }
 
@@ -471,7 +498,8 @@ impl Graph {
 
     /// Whether node `i` is organization-based (GxD calcMethod "1").
     pub fn organization_based(&self, i: u32) -> bool {
-        text(&self.c.calc_method, i as usize) == Some("1")
+        let c = &self.c.calc_method;
+        c.is_valid(i as usize) && c.value(i as usize) == "1"
     }
 
     /// Node `i`'s primary data share, percent.
@@ -485,6 +513,26 @@ impl Graph {
         let i = i as usize;
         let v2 = self.c.major.value(i) == 2;
         ratio(&self.c.dqr[k], i).map(|d| if v2 { 1.0 + (d - 1.0) * 2.0 } else { d })
+    }
+
+    /// Node `i`'s quality facts, read from the columns.
+    pub fn facts_of(&self, i: u32) -> Facts {
+        let none = f64::NAN;
+        Facts {
+            weighted: [
+                self.pds_pct(i).unwrap_or(none),
+                self.dqr(i, 0).unwrap_or(none),
+                self.dqr(i, 1).unwrap_or(none),
+                self.dqr(i, 2).unwrap_or(none),
+            ],
+            organization_based: self.organization_based(i),
+        }
+    }
+
+    /// Every node's facts, if kept (a graph whose whole is resolved keeps them: one
+    /// record per node is one memory read per item instead of six).
+    pub fn facts(&self) -> Option<&[Facts]> {
+        self.facts.get().map(Vec::as_slice)
     }
 
     /// Per-node values for the walk, built once per basis.
@@ -550,6 +598,7 @@ impl Graph {
         }
         let r = Arc::new(self.build_resolved(date, None));
         Self::keep(&mut cache, date, Some(r.clone()));
+        self.keep_facts();
         r
     }
 
@@ -564,6 +613,7 @@ impl Graph {
             Some(None) => {
                 let r = Arc::new(self.build_resolved(date, None));
                 Self::keep(&mut cache, date, Some(r.clone()));
+                self.keep_facts();
                 r
             }
             None => {
@@ -572,6 +622,11 @@ impl Graph {
                 Arc::new(self.build_resolved(date, Some(root)))
             }
         }
+    }
+
+    fn keep_facts(&self) {
+        self.facts
+            .get_or_init(|| (0..self.len as u32).map(|i| self.facts_of(i)).collect());
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<Arc<Resolved>>>> {

@@ -38,7 +38,7 @@ pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
 
-use walk::upstream;
+use walk::{Balance, upstream};
 
 use crate::model::fixed;
 use crate::{Error, Result};
@@ -576,22 +576,33 @@ fn label(
     req: &Request,
     root: u32,
     date: i64,
-    mut raw: Vec<RawItem>,
+    raw: Vec<RawItem>,
 ) -> Decomposition {
     let r = graph.node(root);
     let cfp = root_cfp(graph, req.basis, root);
-    // Weighted averages in f64 depend on the order summed: the walk's order, as ever.
-    let quality = quality(graph, &raw, cfp);
     // The walk gives each (tier, footprint, kind) once: it visits a node once per tier and
     // gives it at most one item of each kind. Ordered by tier, kind, then magnitude; the
-    // items are sorted unlabelled (32 bytes each), ids compared only on a tie.
-    raw.sort_by(|a, b| {
-        (a.tier, a.kind)
-            .cmp(&(b.tier, b.kind))
-            .then(b.value.unsigned_abs().cmp(&a.value.unsigned_abs()))
-            .then_with(|| graph.id(a.node).cmp(graph.id(b.node)))
-    });
-    let findings = findings(graph, resolved, req, root, &raw);
+    // items are sorted unlabelled (32 bytes each), ids compared only on a tie. Quality and
+    // findings read the walk's order meanwhile (weighted averages in f64 depend on the order
+    // summed: the walk's, as ever).
+    let mut sorted = raw.clone();
+    let ((), (quality, findings)) = rayon::join(
+        || {
+            sorted.sort_by(|a, b| {
+                (a.tier, a.kind)
+                    .cmp(&(b.tier, b.kind))
+                    .then(b.value.unsigned_abs().cmp(&a.value.unsigned_abs()))
+                    .then_with(|| graph.id(a.node).cmp(graph.id(b.node)))
+            })
+        },
+        || {
+            rayon::join(
+                || quality(graph, &raw, cfp),
+                || findings(graph, resolved, req, root, &raw),
+            )
+        },
+    );
+    let raw = sorted;
     Decomposition {
         product: Root {
             product_id: r.product_id.to_owned(),
@@ -623,38 +634,45 @@ fn root_cfp(graph: &Graph, basis: Basis, root: u32) -> i128 {
 }
 
 fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
-    // Partial sums of items that sum to cfp: within the walk's range, they cannot overflow.
-    let sum = |pred: &dyn Fn(&RawItem) -> bool| -> i128 {
-        raw.iter().filter(|i| pred(i)).map(|i| i.value).sum()
-    };
-    let org = |i: &RawItem| graph.organization_based(i.node);
-    let coverage = sum(&|i| i.kind == Kind::Own && !org(i));
-    let organization = sum(&|i| org(i));
-    let untraced = sum(&|i| i.kind == Kind::Untraced);
-    let unresolved = sum(&|i| i.kind == Kind::Unresolved);
-    let beyond = sum(&|i| i.kind == Kind::BeyondCutoff);
-    let mismatch = sum(&|i| i.kind == Kind::Mismatch);
-    let weighted = |get: &dyn Fn(u32) -> Option<f64>| -> Option<f64> {
-        let (mut num, mut den) = (0.0, 0.0);
-        for i in raw {
-            if let Some(v) = get(i.node) {
-                // A weight: f64's 16 digits are plenty.
-                let w = (i.value as f64).abs();
-                num += w * v;
-                den += w;
+    // One pass. Partial sums of items that sum to cfp: within the walk's range, they cannot
+    // overflow. The weighted averages are f64 sums in item order (a weight: f64's 16
+    // digits are plenty).
+    let (mut coverage, mut organization, mut untraced) = (0_i128, 0_i128, 0_i128);
+    let (mut unresolved, mut beyond, mut mismatch) = (0_i128, 0_i128, 0_i128);
+    let mut weighted = [(0.0_f64, 0.0_f64); 4];
+    let kept = graph.facts();
+    for i in raw {
+        let facts = kept.map_or_else(|| graph.facts_of(i.node), |f| f[i.node as usize]);
+        let org = facts.organization_based;
+        match i.kind {
+            Kind::Own if !org => coverage += i.value,
+            Kind::Untraced => untraced += i.value,
+            Kind::Unresolved => unresolved += i.value,
+            Kind::BeyondCutoff => beyond += i.value,
+            Kind::Mismatch => mismatch += i.value,
+            Kind::Own => {}
+        }
+        if org {
+            organization += i.value;
+        }
+        let w = (i.value as f64).abs();
+        for (acc, v) in weighted.iter_mut().zip(facts.weighted) {
+            if !v.is_nan() {
+                acc.0 += w * v;
+                acc.1 += w;
             }
         }
-        (den != 0.0).then(|| num / den)
-    };
+    }
+    let average = |(num, den): (f64, f64)| (den != 0.0).then(|| num / den);
     let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
     reached.sort_unstable();
     reached.dedup();
     Quality {
         primary_data_coverage_pct: pct(coverage, cfp),
-        weighted_pds_pct: weighted(&|n| graph.pds_pct(n)),
-        weighted_technological_dqr: weighted(&|n| graph.dqr(n, 0)),
-        weighted_temporal_dqr: weighted(&|n| graph.dqr(n, 1)),
-        weighted_geographical_dqr: weighted(&|n| graph.dqr(n, 2)),
+        weighted_pds_pct: average(weighted[0]),
+        weighted_technological_dqr: average(weighted[1]),
+        weighted_temporal_dqr: average(weighted[2]),
+        weighted_geographical_dqr: average(weighted[3]),
         organization_based_pct: pct(organization, cfp),
         untraced_pct: pct(untraced, cfp),
         unresolved_pct: pct(unresolved, cfp),
@@ -683,6 +701,7 @@ fn findings(
     // Values and adjacency are the resolution's (local node numbers); findings name graph
     // nodes. Every node an item names was resolved.
     let values = resolved.values(graph, req.basis);
+    let balance = &resolved.edge_values(graph, req.basis).balance;
     let local = |f: u32| resolved.local(f).unwrap_or_default() as usize;
     let mut out = Vec::new();
     let r = graph.node(root);
@@ -715,14 +734,17 @@ fn findings(
 
     for &f in &expanded {
         let l = local(f);
+        // Most nodes have nothing to say: no mismatch, and most graphs no edge problem.
+        if balance[l] != Balance::Exceeds && resolved.problems.is_empty() {
+            continue;
+        }
         let (Some(g2g), cfp) = (values.g2g[l], values.cfp[l]) else {
             continue;
         };
-        // Beyond range, the inputs certainly exceed what is reported.
-        let suppliers = upstream(resolved, values, l as u32).unwrap_or(i128::MAX);
-        let reported = cfp.saturating_sub(g2g);
-        let to24 = |v: i128| v.saturating_mul(fixed::pow10(INPUT_SCALE));
-        if suppliers > to24(reported) {
+        if balance[l] == Balance::Exceeds {
+            // Beyond range, the inputs certainly exceed what is reported.
+            let suppliers = upstream(resolved, values, l as u32).unwrap_or(i128::MAX);
+            let reported = cfp.saturating_sub(g2g);
             out.push(Finding {
                 kind: "mismatch",
                 footprint_id: Some(graph.id(f).to_owned()),
@@ -773,7 +795,8 @@ fn findings(
             }
         }
     }
-    for &f in &reached {
+    let per_reached = !resolved.staleness.is_empty() || !values.fallback.is_empty();
+    for &f in reached.iter().filter(|_| per_reached) {
         match resolved.staleness.get(&f) {
             Some(Staleness::Older) if f != root => out.push(Finding {
                 kind: "older_reference_period",
@@ -814,16 +837,23 @@ fn findings(
         }
     }
     let cfp = root_cfp(graph, req.basis, root);
+    let kept = graph.facts();
+    let org_based = |n: u32| {
+        kept.map_or_else(
+            || graph.organization_based(n),
+            |f| f[n as usize].organization_based,
+        )
+    };
     let org: i128 = raw
         .iter()
-        .filter(|i| graph.organization_based(i.node))
+        .filter(|i| org_based(i.node))
         .map(|i| i.value)
         .sum();
     let org_pct = pct(org, cfp);
     if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
         let mut names: Vec<String> = raw
             .iter()
-            .filter(|i| graph.organization_based(i.node))
+            .filter(|i| org_based(i.node))
             .map(|i| graph.company_name(i.node).to_owned())
             .collect();
         names.sort();
@@ -862,8 +892,12 @@ fn findings(
 /// over the resolution's local numbers, which keep the graph's order).
 fn cycles(resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
     let expanded: Vec<u32> = expanded.iter().filter_map(|g| resolved.local(*g)).collect();
-    let inside = |n: u32| expanded.binary_search(&n).is_ok();
     let len = resolved.len();
+    let mut is_expanded = vec![false; len];
+    for &n in &expanded {
+        is_expanded[n as usize] = true;
+    }
+    let inside = |n: u32| is_expanded[n as usize];
     let mut index = vec![u32::MAX; len];
     let mut low = vec![0u32; len];
     let mut on_stack = vec![false; len];

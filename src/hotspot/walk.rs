@@ -112,8 +112,20 @@ pub struct EdgeValues {
     /// c(f, g) = a(f, g) · cfp(g) per edge, at [`INPUT_SCALE`], rounded half to even
     /// ([`OUT_OF_RANGE`] where the product overflows).
     pub coef: Ints,
-    /// Per node: cfp = g2g + Σ a · cfp(input) holds exactly (no gap in its own data).
-    pub consistent: Vec<bool>,
+    /// Per node: how its inputs compare with the upstream it reports.
+    pub balance: Vec<Balance>,
+}
+
+/// How a footprint's inputs, Σ a · cfp(input), compare with the upstream it reports,
+/// cfp − g2g (its own numbers, before any walk).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balance {
+    /// Equal, exactly: no gap in its own data.
+    Consistent,
+    /// Its inputs add up to more than it reports (a mismatch finding), or beyond range.
+    Exceeds,
+    /// Anything else: less, or no Gate-to-Gate (a black box is not compared).
+    Other,
 }
 
 /// The [`EdgeValues`] of `resolved` for `basis`.
@@ -127,19 +139,30 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
         })
         .collect();
-    let consistent = (0..resolved.len())
+    let balance = (0..resolved.len())
         .map(|f| {
             let Some(g2g) = values.g2g[f] else {
-                return false;
+                return Balance::Other;
             };
-            // An overflow on either side is not consistent.
+            let upstream = upstream(resolved, values, f as u32);
+            // An overflow on either side is not consistent; inputs beyond range exceed.
             let reported = values.cfp[f]
                 .checked_sub(g2g)
                 .and_then(|r| mul(r, fixed::pow10(INPUT_SCALE)));
-            matches!((upstream(resolved, values, f as u32), reported), (Some(u), Some(r)) if u == r)
+            if matches!((upstream, reported), (Some(u), Some(r)) if u == r) {
+                return Balance::Consistent;
+            }
+            let reported = values.cfp[f]
+                .saturating_sub(g2g)
+                .saturating_mul(fixed::pow10(INPUT_SCALE));
+            if upstream.unwrap_or(i128::MAX) > reported {
+                Balance::Exceeds
+            } else {
+                Balance::Other
+            }
         })
         .collect();
-    EdgeValues { coef, consistent }
+    EdgeValues { coef, balance }
 }
 
 /// What node `f`'s inputs add up to, Σ a · cfp(input), exactly at [`VALUE_SCALE`] (12 + 12
@@ -340,7 +363,7 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
                 .checked_sub(own)
                 .and_then(|g| g.checked_sub(passed))
                 .ok_or_else(|| range(f, "its untraced upstream is beyond range"))?;
-            if edges.consistent[fu] {
+            if edges.balance[fu] == Balance::Consistent {
                 // Only rounding residue: it stays with the footprint's own item.
                 let own = own
                     .checked_add(gap)
