@@ -82,6 +82,15 @@ pub fn stored_graph(store: &Store) -> Result<Option<Graph>> {
     Graph::from_index(&index).map(Some)
 }
 
+/// The tables in `which` of the data directory `data` (the others empty), or every table of
+/// the demo dataset when `data` is `None`.
+pub fn load_some(data: Option<&Path>, which: crate::table::TableSet) -> Result<Tables> {
+    match data {
+        Some(dir) => Store::open(dir)?.load_some(which),
+        None => demo(),
+    }
+}
+
 /// The tables of the data directory `data`, or of the demo dataset when `data` is `None`.
 pub fn load(data: Option<&Path>) -> Result<Tables> {
     match data {

@@ -614,8 +614,36 @@ fn main() -> ExitCode {
 }
 
 async fn session(data: &DataArg) -> anyhow::Result<Session> {
+    let t = std::time::Instant::now();
     let tables = dataset::load(data.data.as_deref())?;
-    Ok(Session::new(&tables).await?)
+    let loaded = t.elapsed();
+    let session = Session::new(&tables).await?;
+    tracing::debug!(
+        "read the tables in {loaded:.2?}, built the session by {:.2?}",
+        t.elapsed()
+    );
+    Ok(session)
+}
+
+/// A session over only the tables `reads` names, its hotspot functions over the stored graph
+/// index when there is one.
+async fn session_reading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow::Result<Session> {
+    let t = std::time::Instant::now();
+    let dir = data.data.as_deref();
+    let tables = dataset::load_some(dir, reads.tables)?;
+    let graph = match dir {
+        Some(dir) if reads.graph => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
+        _ => None,
+    };
+    let loaded = t.elapsed();
+    let session =
+        Session::with_graph(&tables, mieruka::score::Profile::default_profile(), graph).await?;
+    tracing::debug!(
+        "read {:?} in {loaded:.2?}, built the session by {:.2?}",
+        reads,
+        t.elapsed()
+    );
+    Ok(session)
 }
 
 async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
@@ -809,14 +837,25 @@ async fn run(command: Command) -> anyhow::Result<u8> {
                 return Ok(0);
             }
             let query = query.context("a query id or SQL text is required")?;
-            let session = session(&data).await?;
-            let out = if query.trim().contains(char::is_whitespace) {
-                if !params.is_empty() {
-                    anyhow::bail!("--param applies to catalog queries, not to ad-hoc SQL");
-                }
-                session.sql(&query).await?
+            let adhoc = query.trim().contains(char::is_whitespace);
+            if adhoc && !params.is_empty() {
+                anyhow::bail!("--param applies to catalog queries, not to ad-hoc SQL");
+            }
+            let def = if adhoc {
+                None
             } else {
-                session.run(catalog.get(query.trim())?, &params).await?
+                Some(catalog.get(query.trim())?)
+            };
+            // Only the tables the statement names are read; the hotspot functions walk the
+            // graph index.
+            let reads = mieruka::query::reads(def.map_or(query.as_str(), |d| d.sql.as_str()));
+            let session = match reads {
+                Some(r) => session_reading(&data, r).await?,
+                None => session(&data).await?,
+            };
+            let out = match def {
+                None => session.sql(&query).await?,
+                Some(def) => session.run(def, &params).await?,
             };
             out!("{}", output::render(&out, format.into()));
             Ok(0)

@@ -829,6 +829,43 @@ impl Session {
     }
 }
 
+/// What a statement reads: the stored tables it names and whether it calls the hotspot
+/// functions (which walk the graph index, not the tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// Tables and views named.
+    pub tables: table::TableSet,
+    /// `hotspot_items`, `hotspot_findings` or `hotspot_quality` is called.
+    pub graph: bool,
+}
+
+/// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
+/// more than one statement, names something unknown, or scores products: `gx_scores` reads
+/// every table); a caller then reads everything.
+pub fn reads(sql: &str) -> Option<Reads> {
+    let ctx = SessionContext::new();
+    let state = ctx.state();
+    let statement = state.sql_to_statement(sql, &Dialect::Generic).ok()?;
+    let mut reads = Reads {
+        tables: table::TableSet::NONE,
+        graph: false,
+    };
+    for r in state.resolve_table_references(&statement).ok()? {
+        if r.schema().is_some() {
+            return None;
+        }
+        match r.table() {
+            "hotspot_items" | "hotspot_findings" | "hotspot_quality" => reads.graph = true,
+            name => {
+                if !reads.tables.add(name) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(reads)
+}
+
 /// The [`Error::NotFound`] or [`Error::OutOfRange`] a table function raised inside `e`, if
 /// any, so callers answer it as such (404, 422) rather than as a failed query.
 fn raised(e: &datafusion::error::DataFusionError) -> Option<Error> {
@@ -868,6 +905,34 @@ pub fn is_decimal(t: &DataType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_names_the_tables_a_statement_reads() {
+        let r = reads(
+            "WITH x AS (SELECT * FROM ingest_log) SELECT count(*) FROM x \
+             JOIN footprints_latest f ON true WHERE EXISTS (SELECT 1 FROM gx_attributes)",
+        )
+        .expect("known");
+        assert_eq!(
+            r.tables,
+            table::TableSet {
+                footprints: true,
+                ingest_log: true,
+                gx_attributes: true,
+                ..table::TableSet::NONE
+            }
+        );
+        assert!(!r.graph);
+        let r = reads("SELECT * FROM hotspot_items($product, 10, 0, '', '')").expect("known");
+        assert_eq!((r.tables, r.graph), (table::TableSet::NONE, true));
+        // A CTE is not a table; a name that is neither is not guessed at.
+        let r = reads("WITH bom AS (SELECT 1 AS n) SELECT * FROM bom").expect("known");
+        assert_eq!(r.tables, table::TableSet::NONE);
+        assert_eq!(reads("SELECT * FROM nowhere"), None);
+        assert_eq!(reads("SELECT * FROM gx_scores()"), None);
+        assert_eq!(reads("SELECT * FROM other.footprints"), None);
+        assert_eq!(reads("SELEC"), None);
+    }
 
     #[test]
     fn placeholders_skip_strings_and_comments() {

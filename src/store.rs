@@ -36,6 +36,7 @@ use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
+use crate::table::TableSet;
 use crate::table::graph_index::{self, GraphIndex};
 use crate::table::{self, Original, Tables, same_columns};
 use crate::{Error, Result};
@@ -123,9 +124,17 @@ fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Res
     file.sync_all().map_err(|e| Error::io(path, e))
 }
 
+/// Rows per batch read from a table file.
+const READ_BATCH_ROWS: usize = 8_192;
+
 fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
+    // DataFusion's batch size: a million rows are a hundred batches, not a thousand (every
+    // view and scan pays per batch), and a batch's strings stay below the 2 GiB offset limit
+    // unless its cells average 256 KiB.
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()?;
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch?;
@@ -328,33 +337,48 @@ impl Store {
 
     /// Reads every committed table.
     pub fn load(&self) -> Result<Tables> {
-        self.load_from(&self.read_manifest()?)
+        self.load_from(&self.read_manifest()?, TableSet::ALL)
     }
 
-    /// Reads the tables of the segments `m` lists.
-    fn load_from(&self, m: &Manifest) -> Result<Tables> {
+    /// Reads the committed tables in `which`; the others are left empty (for a question
+    /// that reads only some: a million footprints' ingest log is not read to count BOM
+    /// edges).
+    pub fn load_some(&self, which: TableSet) -> Result<Tables> {
+        self.load_from(&self.read_manifest()?, which)
+    }
+
+    /// Reads the tables in `which` of the segments `m` lists.
+    fn load_from(&self, m: &Manifest, which: TableSet) -> Result<Tables> {
         let mut t = Tables::default();
         for seg in &m.segments {
             let dir = self.dir.join(&seg.dir);
-            t.footprints.extend(read_parquet(
-                &dir.join("footprints.parquet"),
-                &table::footprints_stored_schema(),
-            )?);
-            t.footprint_extensions.extend(read_parquet(
-                &dir.join("footprint_extensions.parquet"),
-                &table::extensions_schema(),
-            )?);
-            t.bom.extend(read_parquet(
-                &dir.join("bom.parquet"),
-                &table::bom_schema(),
-            )?);
-            t.ingest_log.extend(read_parquet(
-                &dir.join("ingest_log.parquet"),
-                &table::ingest_log_schema(),
-            )?);
+            if which.footprints {
+                t.footprints.extend(read_parquet(
+                    &dir.join("footprints.parquet"),
+                    &table::footprints_stored_schema(),
+                )?);
+            }
+            if which.extensions {
+                t.footprint_extensions.extend(read_parquet(
+                    &dir.join("footprint_extensions.parquet"),
+                    &table::extensions_schema(),
+                )?);
+            }
+            if which.bom {
+                t.bom.extend(read_parquet(
+                    &dir.join("bom.parquet"),
+                    &table::bom_schema(),
+                )?);
+            }
+            if which.ingest_log {
+                t.ingest_log.extend(read_parquet(
+                    &dir.join("ingest_log.parquet"),
+                    &table::ingest_log_schema(),
+                )?);
+            }
             // Segments written before GX attributes existed have no such file.
             let gx = dir.join("gx_attributes.parquet");
-            if gx.exists() {
+            if which.gx_attributes && gx.exists() {
                 t.gx_attributes
                     .extend(read_parquet(&gx, &table::gx_schema())?);
             }
@@ -672,7 +696,7 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     }
     sync_dir(&store.dir.join("segments"))?;
     manifest.version = FORMAT_VERSION;
-    let tables = store.load_from(&manifest)?;
+    let tables = store.load_from(&manifest, TableSet::ALL)?;
     let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
     manifest.graph_index = Some(store.write_graph_index(seq, &GraphIndex::build(&tables)?)?);
     store.write_manifest(&manifest)?;

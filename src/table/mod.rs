@@ -1215,6 +1215,55 @@ pub enum Original {
 #[derive(Debug, Clone, Default)]
 pub struct Originals(pub BTreeMap<i64, Vec<Original>>);
 
+/// Which stored tables to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSet {
+    /// `footprints` (and the views over it).
+    pub footprints: bool,
+    /// `footprint_extensions`.
+    pub extensions: bool,
+    /// `bom` and `bom_history`.
+    pub bom: bool,
+    /// `ingest_log`.
+    pub ingest_log: bool,
+    /// `gx_attributes`.
+    pub gx_attributes: bool,
+}
+
+impl TableSet {
+    /// Every table.
+    pub const ALL: TableSet = TableSet {
+        footprints: true,
+        extensions: true,
+        bom: true,
+        ingest_log: true,
+        gx_attributes: true,
+    };
+
+    /// No table.
+    pub const NONE: TableSet = TableSet {
+        footprints: false,
+        extensions: false,
+        bom: false,
+        ingest_log: false,
+        gx_attributes: false,
+    };
+
+    /// Adds the table a query names `name` (a registered table or view); `false` for a name
+    /// that is not one.
+    pub fn add(&mut self, name: &str) -> bool {
+        match name {
+            "footprints" | "footprints_latest" => self.footprints = true,
+            "footprint_extensions" => self.extensions = true,
+            "bom" | "bom_history" => self.bom = true,
+            "ingest_log" => self.ingest_log = true,
+            "gx_attributes" => self.gx_attributes = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
 /// The stored rows of every table, as read from a data directory or built in memory.
 ///
 /// Tables are kept as the batches they were stored in and never concatenated: one batch stays
@@ -1290,7 +1339,11 @@ fn keep_last<'a, K: std::hash::Hash + Eq>(
     schema: &SchemaRef,
     keys: impl Fn(&'a RecordBatch) -> Result<Vec<K>>,
 ) -> Result<Vec<RecordBatch>> {
-    let mut last: HashMap<K, (usize, u32)> = HashMap::new();
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    // Millions of string keys: a fast hash (keys are the data's own, hashed with a random
+    // seed), sized once.
+    let mut last: HashMap<K, (usize, u32), ahash::RandomState> =
+        HashMap::with_capacity_and_hasher(rows, ahash::RandomState::new());
     for (bi, b) in batches.iter().enumerate() {
         for (i, k) in keys(b)?.into_iter().enumerate() {
             last.insert(k, (bi, i as u32));
@@ -1338,8 +1391,10 @@ impl Tables {
     /// a newer version of the same id exists, or another footprint names this one in
     /// `precedingPfIds` (PACT v3 gives each version a new id).
     pub fn latest_flags(&self) -> Result<Vec<BooleanArray>> {
-        let mut newest: HashMap<&str, i32> = HashMap::new();
-        let mut superseded: HashSet<&str> = HashSet::new();
+        let rows: usize = self.footprints.iter().map(RecordBatch::num_rows).sum();
+        let mut newest: HashMap<&str, i32, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(rows, ahash::RandomState::new());
+        let mut superseded: HashSet<&str, ahash::RandomState> = HashSet::default();
         let version = |versions: &Int32Array, i: usize| {
             if versions.is_null(i) {
                 -1

@@ -139,3 +139,62 @@ async fn decimals_stay_exact_in_json() {
     assert_eq!(rows[0]["cfp"], "161.8707");
     assert_eq!(rows[1]["cfp"], "150.4727");
 }
+
+/// A question reads only the tables its statement names (`query::reads`): every catalog
+/// query gives the same rows over only those tables (the others left empty, the hotspot
+/// functions over a graph of their own) as over every table.
+#[tokio::test]
+async fn every_catalog_query_answers_from_the_tables_it_names() {
+    use mieruka::query::reads;
+    let all = mieruka::dataset::demo().expect("demo");
+    let full = Session::new(&all).await.expect("session");
+    let catalog = Catalog::embedded().expect("catalog");
+    let mut narrowed = 0;
+    for q in catalog.iter() {
+        let Some(r) = reads(&q.sql) else {
+            continue;
+        };
+        narrowed += 1;
+        let mut some = all.clone();
+        if !r.tables.footprints {
+            some.footprints.clear();
+        }
+        if !r.tables.extensions {
+            some.footprint_extensions.clear();
+        }
+        if !r.tables.bom {
+            some.bom.clear();
+        }
+        if !r.tables.ingest_log {
+            some.ingest_log.clear();
+        }
+        if !r.tables.gx_attributes {
+            some.gx_attributes.clear();
+        }
+        let graph = r.graph.then(|| {
+            std::sync::Arc::new(mieruka::hotspot::Graph::from_tables(&all).expect("graph"))
+        });
+        let session = Session::with_graph(&some, mieruka::score::Profile::default_profile(), graph)
+            .await
+            .expect("session");
+        let args: Vec<(String, String)> = q
+            .params
+            .iter()
+            .filter(|p| p.name == "product")
+            .map(|_| {
+                let pc = "urn:mieruka-demo:product:kaede-note-14";
+                ("product".to_owned(), pc.to_owned())
+            })
+            .collect();
+        let expected = full.run(q, &args).await.expect("every table");
+        let got = session.run(q, &args).await.expect("the tables named");
+        assert_eq!(
+            output::rows_json(&got.batches),
+            output::rows_json(&expected.batches),
+            "{}",
+            q.id
+        );
+    }
+    // Every catalog query but the scoring ones names what it reads.
+    assert!(narrowed >= 15, "only {narrowed} queries narrowed");
+}
