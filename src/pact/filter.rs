@@ -269,6 +269,29 @@ impl Filter {
         }
     }
 
+    /// Whether a footprint whose string arrays are `arrays` (`productIds`, `companyIds`;
+    /// `None` for one not given) may satisfy the filter: `false` only when an `any` term over
+    /// a given array holds for none of its elements. A necessary condition of
+    /// [`Filter::matches`], decided without the document.
+    pub fn may_match<'a>(&self, arrays: &dyn Fn(&str) -> Option<&'a [String]>) -> bool {
+        match self {
+            Filter::And(all) => all.iter().all(|f| f.may_match(arrays)),
+            Filter::Compare { .. } => true,
+            Filter::Any { array, var, filter } => {
+                let Filter::Compare { path, op, value } = filter.as_ref() else {
+                    return true;
+                };
+                let Some(items) = arrays(array) else {
+                    return true;
+                };
+                path != var
+                    || items
+                        .iter()
+                        .any(|i| compare(&Value::String(i.clone()), *op, value))
+            }
+        }
+    }
+
     /// Whether the ProductFootprint `doc` satisfies the filter.
     pub fn matches(&self, doc: &Value) -> bool {
         self.eval_with(doc, &mut Vec::new())
@@ -358,9 +381,47 @@ mod tests {
     }
 
     fn holds(f: &str) -> bool {
-        Filter::parse(f)
-            .unwrap_or_else(|e| panic!("{f}: {e}"))
-            .matches(&doc())
+        let filter = Filter::parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));
+        let d = doc();
+        let holds = filter.matches(&d);
+        // The pruning from stored ids is a necessary condition: never false where it holds.
+        assert!(may(&filter, &d) || !holds, "{f}: may_match refused a match");
+        holds
+    }
+
+    fn may(filter: &Filter, d: &Value) -> bool {
+        let ids = |k: &str| -> Vec<String> {
+            d[k].as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (products, companies) = (ids("productIds"), ids("companyIds"));
+        filter.may_match(&|array| match array {
+            "productIds" => Some(products.as_slice()),
+            "companyIds" => Some(companies.as_slice()),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn stored_ids_prune_any_terms_only() {
+        let d = doc();
+        let f = |s: &str| Filter::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
+        assert!(!may(&f("productIds/any(p:(p eq 'urn:gtin:0'))"), &d));
+        assert!(!may(
+            &f("(pcf/geographyCountry eq 'DE') and companyIds/any(c:(c eq 'urn:x'))"),
+            &d
+        ));
+        assert!(may(
+            &f("productIds/any(p:(p eq 'urn:gtin:4712345060507'))"),
+            &d
+        ));
+        // Nothing to decide from ids: the document decides.
+        assert!(may(&f("pcf/geographyCountry eq 'FR'"), &d));
     }
 
     #[test]

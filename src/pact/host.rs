@@ -360,90 +360,164 @@ fn client_of(state: &AppState, headers: &HeaderMap) -> Result<PactClient, PactEr
         .ok_or_else(|| PactError::access_denied("the client of this token is no longer configured"))
 }
 
-/// One served footprint: the document as received, and what listing needs of it.
+/// One served footprint: what listing needs of it, from the table's columns; the document
+/// itself stays in the data directory until a page shows it.
 #[derive(Debug)]
 pub(crate) struct Doc {
     id: String,
     major: u8,
+    /// `companyIds` and `productIds` as stored (as received).
     companies: Vec<String>,
-    value: Value,
-    raw: Box<RawValue>,
+    products: Vec<String>,
+    /// `(batch, row)` in the `footprints` table.
+    at: (usize, usize),
 }
 
-/// The latest version of every footprint id, in (created, id) order.
+/// The latest version of every footprint id, in (created, id) order. Built from columns
+/// (no document is parsed: a million footprints list in seconds, in a few hundred MiB);
+/// documents are read as pages show them, and parsed only to match a filter.
 #[derive(Debug, Default)]
 pub(crate) struct Docs {
     docs: Vec<Doc>,
+    tables: crate::table::Tables,
 }
 
 impl Docs {
     /// Builds the list from the stored `footprints` batches.
     pub(crate) fn build(tables: &crate::table::Tables) -> crate::Result<Docs> {
         use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::Int32Type;
-        // The latest version of each id: its (batch, row); the documents are read after.
-        let mut latest: HashMap<String, (i64, (usize, usize))> = HashMap::new();
+        use datafusion::arrow::datatypes::{Int32Type, TimestampMicrosecondType};
+        let internal = |what: &str| crate::Error::Internal(format!("footprints.{what}"));
+        // The latest version of each id: (version, created, (batch, row)).
+        let mut latest: HashMap<String, (i64, i64, (usize, usize))> = HashMap::new();
+        let mut spec: HashMap<(usize, usize), u8> = HashMap::new();
+        let mut owners: HashMap<(usize, usize), (Vec<String>, Vec<String>)> = HashMap::new();
         for (bi, b) in tables.footprints.iter().enumerate() {
-            let col = |name: &str| {
-                b.column_by_name(name)
-                    .ok_or_else(|| crate::Error::Internal(format!("footprints has no {name}")))
-            };
-            let ids = col("id")?.as_string::<i32>().clone();
+            let col = |name: &str| b.column_by_name(name).ok_or_else(|| internal(name));
+            let ids = col("id")?
+                .as_string_opt::<i32>()
+                .ok_or_else(|| internal("id is not text"))?;
             let versions = col("version")?
                 .as_primitive_opt::<Int32Type>()
-                .ok_or_else(|| crate::Error::Internal("footprints.version is not Int32".into()))?
-                .clone();
+                .ok_or_else(|| internal("version is not Int32"))?;
+            let created = col("created")?
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(|| internal("created is not a timestamp"))?;
             for r in 0..b.num_rows() {
                 // v3 footprints carry no version: each id is then one footprint.
                 let version = if versions.is_null(r) {
                     -1
                 } else {
-                    versions.value(r) as i64
+                    i64::from(versions.value(r))
                 };
                 let id = ids.value(r).to_ascii_lowercase();
-                let newer = latest.get(&id).is_none_or(|(v, _)| version > *v);
+                let newer = latest.get(&id).is_none_or(|(v, _, _)| version > *v);
                 if newer {
-                    latest.insert(id, (version, (bi, r)));
+                    latest.insert(id, (version, created.value(r), (bi, r)));
                 }
             }
         }
-        let mut docs = Vec::with_capacity(latest.len());
-        let mut reader = tables.documents();
-        for (id, (_, (batch, row))) in latest {
-            let bad = |e: serde_json::Error| {
-                crate::Error::Internal(format!("stored footprint {id} is not JSON: {e}"))
-            };
-            let text = String::from_utf8(reader.footprint(batch, row)?).map_err(|e| {
-                crate::Error::Internal(format!("stored footprint {id} is not UTF-8: {e}"))
-            })?;
-            let value: Value = serde_json::from_str(&text).map_err(bad)?;
-            let major = value["specVersion"]
-                .as_str()
-                .and_then(|v| v.split('.').next())
+        // Spec version and companies, for the rows kept only.
+        let mut kept: Vec<(usize, usize)> = latest.values().map(|(_, _, at)| *at).collect();
+        kept.sort_unstable();
+        for &(bi, r) in &kept {
+            let b = &tables.footprints[bi];
+            let col = |name: &str| b.column_by_name(name).ok_or_else(|| internal(name));
+            let version = col("spec_version")?
+                .as_string_opt::<i32>()
+                .ok_or_else(|| internal("spec_version is not text"))?
+                .value(r);
+            let major = version
+                .split('.')
+                .next()
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(2);
-            let companies = value["companyIds"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|c| c.as_str().map(str::to_ascii_lowercase))
-                        .collect()
+            spec.insert((bi, r), major);
+            let ids = |name: &str| -> crate::Result<Vec<String>> {
+                let list = col(name)?
+                    .as_list_opt::<i32>()
+                    .ok_or_else(|| internal(name))?
+                    .value(r);
+                let names = list.as_string_opt::<i32>().ok_or_else(|| internal(name))?;
+                Ok(names.iter().flatten().map(str::to_owned).collect())
+            };
+            owners.insert((bi, r), (ids("company_ids")?, ids("product_ids")?));
+        }
+        let mut docs: Vec<(i64, Doc)> = latest
+            .into_iter()
+            .map(|(id, (_, created, at))| {
+                let (companies, products) = owners.remove(&at).unwrap_or_default();
+                (
+                    created,
+                    Doc {
+                        id,
+                        major: spec.get(&at).copied().unwrap_or(2),
+                        companies,
+                        products,
+                        at,
+                    },
+                )
+            })
+            .collect();
+        docs.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        Ok(Docs {
+            docs: docs.into_iter().map(|(_, d)| d).collect(),
+            tables: tables.clone(),
+        })
+    }
+
+    /// The document of `d` exactly as received.
+    fn raw(&self, d: &Doc) -> crate::Result<Box<RawValue>> {
+        self.raws(std::slice::from_ref(&d))
+            .map(|mut v| v.pop().unwrap_or_default())
+    }
+
+    /// The documents of `docs` exactly as received, in order (each original file opened
+    /// once).
+    fn raws(&self, docs: &[&Doc]) -> crate::Result<Vec<Box<RawValue>>> {
+        let mut reader = self.tables.documents();
+        docs.iter()
+            .map(|d| {
+                let bytes = reader.footprint(d.at.0, d.at.1)?;
+                let text = String::from_utf8(bytes).map_err(|e| {
+                    crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
+                })?;
+                RawValue::from_string(text).map_err(|e| {
+                    crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
                 })
-                .unwrap_or_default();
-            let raw = RawValue::from_string(text).map_err(bad)?;
-            docs.push(Doc {
-                id,
-                major,
-                companies,
-                value,
-                raw,
-            });
+            })
+            .collect()
+    }
+
+    /// The docs of `major` that `client` may see and `keep` accepts (parsed one by one,
+    /// only when there is a filter, and only those whose stored product and company ids
+    /// `may` match: a filter by product reads a few documents, not every one).
+    fn matching<'a>(
+        &'a self,
+        client: &PactClient,
+        major: u8,
+        keep: Option<&dyn Fn(&Value) -> bool>,
+        may: &dyn Fn(&Doc) -> bool,
+    ) -> crate::Result<Vec<&'a Doc>> {
+        let candidates = self
+            .docs
+            .iter()
+            .filter(|d| d.major == major && visible(client, d) && may(d));
+        let Some(keep) = keep else {
+            return Ok(candidates.collect());
+        };
+        let mut reader = self.tables.documents();
+        let mut out = Vec::new();
+        for d in candidates {
+            let bytes = reader.footprint(d.at.0, d.at.1)?;
+            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
+            })?;
+            if keep(&value) {
+                out.push(d);
+            }
         }
-        fn created(d: &Doc) -> &str {
-            d.value["created"].as_str().unwrap_or_default()
-        }
-        docs.sort_by(|a, b| (created(a), &a.id).cmp(&(created(b), &b.id)));
-        Ok(Docs { docs })
+        Ok(out)
     }
 }
 
@@ -453,6 +527,9 @@ fn visible(client: &PactClient, doc: &Doc) -> bool {
         .iter()
         .any(|c| c == "*" || doc.companies.iter().any(|d| d.eq_ignore_ascii_case(c)))
 }
+
+/// A filter on a parsed document.
+type Keep<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
 
 /// What a list request filters on.
 enum Criteria {
@@ -511,6 +588,18 @@ impl V3Criteria {
             }
         }
         Ok(c)
+    }
+
+    /// Whether `d` may match, from its stored ids alone (a necessary condition of
+    /// [`V3Criteria::matches`]).
+    fn may_match(&self, d: &Doc) -> bool {
+        let any_of = |wanted: &[String], have: &[String]| {
+            wanted.is_empty()
+                || have
+                    .iter()
+                    .any(|h| wanted.iter().any(|w| w.eq_ignore_ascii_case(h)))
+        };
+        any_of(&self.product_ids, &d.products) && any_of(&self.company_ids, &d.companies)
     }
 
     fn matches(&self, doc: &Value) -> bool {
@@ -641,26 +730,34 @@ fn list_response(
         Criteria::V3(V3Criteria::parse(&pairs)?)
     };
     let docs = state.pact_docs().map_err(PactError::internal)?;
-    let matching: Vec<&Doc> = docs
-        .docs
-        .iter()
-        .filter(|d| d.major == major && visible(&client, d))
-        .filter(|d| match &criteria {
-            Criteria::V2(None) => true,
-            Criteria::V2(Some(f)) => f.matches(&d.value),
-            Criteria::V3(c) => c.matches(&d.value),
-        })
-        .collect();
+    let keep: Option<Keep<'_>> = match &criteria {
+        Criteria::V2(None) => None,
+        Criteria::V2(Some(f)) => Some(Box::new(move |v: &Value| f.matches(v))),
+        Criteria::V3(c) => Some(Box::new(move |v: &Value| c.matches(v))),
+    };
+    let may = |d: &Doc| match &criteria {
+        Criteria::V2(None) => true,
+        Criteria::V2(Some(f)) => f.may_match(&|array| match array {
+            "productIds" => Some(d.products.as_slice()),
+            "companyIds" => Some(d.companies.as_slice()),
+            _ => None,
+        }),
+        Criteria::V3(c) => c.may_match(d),
+    };
+    let matching = docs
+        .matching(&client, major, keep.as_deref(), &may)
+        .map_err(PactError::internal)?;
     let end = match limit {
         Some(l) => (offset + l).min(matching.len()),
         None => matching.len(),
     };
-    let page: Vec<&RawValue> = matching
-        .get(offset.min(matching.len())..end)
-        .unwrap_or_default()
-        .iter()
-        .map(|d| d.raw.as_ref())
-        .collect();
+    let page = docs
+        .raws(
+            matching
+                .get(offset.min(matching.len())..end)
+                .unwrap_or_default(),
+        )
+        .map_err(PactError::internal)?;
     let body = serde_json::to_vec(&json!({ "data": page })).map_err(PactError::internal)?;
     let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
     if end < matching.len() {
@@ -722,8 +819,8 @@ fn get_response(
             "the data owner has not shared this footprint with this client",
         ));
     }
-    let body =
-        serde_json::to_vec(&json!({ "data": doc.raw.as_ref() })).map_err(PactError::internal)?;
+    let raw = docs.raw(doc).map_err(PactError::internal)?;
+    let body = serde_json::to_vec(&json!({ "data": raw })).map_err(PactError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -844,6 +941,7 @@ pub(crate) async fn events(
         let major = if t.ends_with(".v1") { 2 } else { 3 };
         let docs = state.pact_docs().map_err(PactError::internal)?;
         let found = requested(&docs, &client, major, data)?;
+        let found = docs.raws(&found).map_err(PactError::internal)?;
         let answer = answer_event(major, &base_url(&state, &headers), &event, found)?;
         let id = client.id.clone();
         tokio::spawn(async move {
@@ -878,7 +976,6 @@ fn requested<'a>(
             _ => Vec::new(),
         }
     };
-    let pick = |d: &&Doc| d.major == major && visible(client, d);
     if major == 2 {
         let products = lower(&data["pf"]["productIds"]);
         let companies = lower(&data["pf"]["companyIds"]);
@@ -890,14 +987,10 @@ fn requested<'a>(
         let has = |want: &[String], have: &Value| {
             want.is_empty() || lower(have).iter().any(|h| want.contains(h))
         };
-        Ok(docs
-            .docs
-            .iter()
-            .filter(pick)
-            .filter(|d| {
-                has(&products, &d.value["productIds"]) && has(&companies, &d.value["companyIds"])
-            })
-            .collect())
+        let keep =
+            |v: &Value| has(&products, &v["productIds"]) && has(&companies, &v["companyIds"]);
+        docs.matching(client, major, Some(&keep), &|_| true)
+            .map_err(PactError::internal)
     } else {
         let mut pairs = Vec::new();
         if let Some(o) = data.as_object() {
@@ -913,12 +1006,9 @@ fn requested<'a>(
             }
         }
         let criteria = V3Criteria::parse(&pairs)?;
-        Ok(docs
-            .docs
-            .iter()
-            .filter(pick)
-            .filter(|d| criteria.matches(&d.value))
-            .collect())
+        let keep = |v: &Value| criteria.matches(v);
+        docs.matching(client, major, Some(&keep), &|_| true)
+            .map_err(PactError::internal)
     }
 }
 
@@ -943,7 +1033,7 @@ fn answer_event(
     major: u8,
     base: &str,
     request: &Value,
-    found: Vec<&Doc>,
+    found: Vec<Box<RawValue>>,
 ) -> Result<Value, PactError> {
     let host = base.split_once("://").map_or(base, |(_, h)| h);
     let (fulfilled, rejected) = if major == 2 {
@@ -969,8 +1059,10 @@ fn answer_event(
             json!({"requestEventId": request_id, "error": {"code": code, "message": "no footprint shared with you matches the request"}}),
         )
     } else {
-        let pfs: Vec<&RawValue> = found.iter().map(|d| d.raw.as_ref()).collect();
-        (fulfilled, json!({"requestEventId": request_id, "pfs": pfs}))
+        (
+            fulfilled,
+            json!({"requestEventId": request_id, "pfs": found}),
+        )
     };
     Ok(json!({
         "type": kind,
