@@ -578,7 +578,7 @@ impl V3Criteria {
                     }
                     c.status = Some(s);
                 }
-                "limit" | "offset" => {}
+                "limit" | "offset" | "dataset" => {}
                 other if other.starts_with("x-") => {}
                 other => {
                     return Err(PactError::bad_request(format!(
@@ -712,9 +712,16 @@ fn list_response(
             PactError::bad_request(format!("offset must be a whole number, got {o:?}"))
         })?,
     };
+    // A `next` link names the dataset it pages through; its list is kept for a while.
+    let pinned = match get("dataset") {
+        None | Some("") => None,
+        Some(g) => Some(u64::from_str_radix(g, 16).map_err(|_| {
+            PactError::bad_request(format!("dataset must be what a next link gave, got {g:?}"))
+        })?),
+    };
     let criteria = if major == 2 {
         for (k, _) in &pairs {
-            if !["limit", "offset", "$filter"].contains(&k.as_str()) {
+            if !["limit", "offset", "dataset", "$filter"].contains(&k.as_str()) {
                 return Err(PactError::bad_request(format!(
                     "unknown query parameter {k:?} (limit, $filter)"
                 )));
@@ -729,7 +736,17 @@ fn list_response(
     } else {
         Criteria::V3(V3Criteria::parse(&pairs)?)
     };
-    let docs = state.pact_docs().map_err(PactError::internal)?;
+    let (generation, docs) = match pinned {
+        None => state.pact_list().map_err(PactError::internal)?,
+        Some(g) => (
+            g,
+            state.pact_list_of(g).ok_or_else(|| {
+                PactError::bad_request(
+                    "the data changed several times since this link was made and its list is no longer kept; list again from the first page",
+                )
+            })?,
+        ),
+    };
     let keep: Option<Keep<'_>> = match &criteria {
         Criteria::V2(None) => None,
         Criteria::V2(Some(f)) => Some(Box::new(move |v: &Value| f.matches(v))),
@@ -763,10 +780,11 @@ fn list_response(
     if end < matching.len() {
         let mut query: Vec<String> = pairs
             .iter()
-            .filter(|(k, _)| k != "offset")
+            .filter(|(k, _)| k != "offset" && k != "dataset")
             .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
             .collect();
         query.push(format!("offset={end}"));
+        query.push(format!("dataset={generation:x}"));
         let link = format!(
             "<{}/{major}/footprints?{}>; rel=\"next\"",
             base_url(state, headers),

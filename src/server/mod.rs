@@ -154,6 +154,27 @@ pub(crate) struct Loaded {
     rendered: Mutex<Rendered>,
     /// The footprints the PACT host serves, built on first use.
     pact_docs: std::sync::OnceLock<Arc<pact::host::Docs>>,
+    /// Which dataset this is, unique in the process and unlikely to repeat across restarts
+    /// (a random start plus a count): PACT `next` links name it.
+    pub generation: u64,
+}
+
+/// PACT lists kept for links into earlier datasets.
+const PACT_LISTS_KEPT: usize = 4;
+
+/// A new dataset generation.
+fn next_generation() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    static START: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(|| {
+        let mut b = [0u8; 8];
+        // Without randomness, links from before a restart may name a later dataset: still
+        // a list, only not the one they began on.
+        let _ = getrandom::fill(&mut b);
+        u64::from_le_bytes(b) >> 16
+    });
+    start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Rendered responses by request, up to [`RENDERED_BYTES`] in all (then emptied).
@@ -216,6 +237,9 @@ pub(crate) struct Inner {
     pub upload: tokio::sync::Mutex<()>,
     /// Access tokens the PACT host handed out.
     pub pact_tokens: pact::host::Tokens,
+    /// The PACT lists of the last few datasets, by generation: a `next` link names the
+    /// generation it pages through, so its pages stay the same while uploads happen.
+    pub pact_lists: Mutex<std::collections::VecDeque<(u64, Arc<pact::host::Docs>)>>,
     /// Whether requests arrive over TLS (for absolute links the server writes).
     pub https: std::sync::atomic::AtomicBool,
 }
@@ -249,6 +273,7 @@ impl AppState {
             loaded: RwLock::new(loaded),
             upload: tokio::sync::Mutex::new(()),
             pact_tokens: pact::host::Tokens::default(),
+            pact_lists: Mutex::new(std::collections::VecDeque::new()),
             https: std::sync::atomic::AtomicBool::new(false),
         })))
     }
@@ -275,12 +300,48 @@ impl AppState {
 
     /// The footprints the PACT host serves, from the current dataset.
     pub(crate) fn pact_docs(&self) -> Result<Arc<pact::host::Docs>> {
+        Ok(self.pact_list()?.1)
+    }
+
+    /// The current dataset's PACT list and its generation; the list is kept among the
+    /// last [`PACT_LISTS_KEPT`] for links that page through it.
+    pub(crate) fn pact_list(&self) -> Result<(u64, Arc<pact::host::Docs>)> {
         let loaded = self.loaded();
-        if let Some(d) = loaded.pact_docs.get() {
-            return Ok(d.clone());
+        let docs = match loaded.pact_docs.get() {
+            Some(d) => d.clone(),
+            None => {
+                let docs = Arc::new(pact::host::Docs::build(&loaded.tables)?);
+                let docs = loaded.pact_docs.get_or_init(|| docs).clone();
+                let mut kept = self
+                    .0
+                    .pact_lists
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if !kept.iter().any(|(g, _)| *g == loaded.generation) {
+                    if kept.len() >= PACT_LISTS_KEPT {
+                        kept.pop_front();
+                    }
+                    kept.push_back((loaded.generation, docs.clone()));
+                }
+                docs
+            }
+        };
+        Ok((loaded.generation, docs))
+    }
+
+    /// The PACT list of dataset `generation`, if it is still kept.
+    pub(crate) fn pact_list_of(&self, generation: u64) -> Option<Arc<pact::host::Docs>> {
+        let loaded = self.loaded();
+        if loaded.generation == generation {
+            return self.pact_list().ok().map(|(_, d)| d);
         }
-        let docs = Arc::new(pact::host::Docs::build(&loaded.tables)?);
-        Ok(loaded.pact_docs.get_or_init(|| docs).clone())
+        self.0
+            .pact_lists
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .find(|(g, _)| *g == generation)
+            .map(|(_, d)| d.clone())
     }
 
     pub(crate) fn loaded(&self) -> Arc<Loaded> {
@@ -352,6 +413,7 @@ async fn load(
         per_supplier: Mutex::new(HashMap::new()),
         rendered: Mutex::new(Rendered::default()),
         pact_docs: std::sync::OnceLock::new(),
+        generation: next_generation(),
     })
 }
 

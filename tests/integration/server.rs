@@ -24,6 +24,7 @@ const FORMOSA_NAME: &str = "Formosa Panel Corp.";
 struct Reply {
     status: StatusCode,
     content_type: String,
+    link: Option<String>,
     body: Vec<u8>,
 }
 
@@ -49,6 +50,11 @@ async fn send(app: &Router, method: Method, uri: &str, token: Option<&str>, body
         .await
         .expect("infallible");
     let status = resp.status();
+    let link = resp
+        .headers()
+        .get(header::LINK)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let content_type = resp
         .headers()
         .get(header::CONTENT_TYPE)
@@ -62,6 +68,7 @@ async fn send(app: &Router, method: Method, uri: &str, token: Option<&str>, body
     Reply {
         status,
         content_type,
+        link,
         body,
     }
 }
@@ -771,4 +778,142 @@ async fn a_panicking_handler_answers_500_and_the_server_stays_up() {
         assert!(!r.text().contains("internal detail"), "{}", r.text());
         assert_eq!(get(&app, "/ok", None).await.status, StatusCode::OK);
     }
+}
+
+/// PACT v3.0 OpenAPI, ListFootprints `limit`: "The host system MAY return fewer footprints,
+/// but MUST return a Link header conforming to RFC8288 if there are additional
+/// ProductFootprints ready to be retrieved" (v2.3.3: "Link header to next result set. See
+/// Tech Specs section 6.6.1"). The link keeps paging through the list it began on: an
+/// upload between two pages neither shifts nor repeats what a data recipient reads.
+#[tokio::test]
+async fn pact_next_links_keep_their_list_while_uploads_happen() {
+    use base64::Engine;
+    let dir = fresh_store("server-pact-pinned");
+    let pact = mieruka::pact::PactConfig {
+        token_seconds: 3600,
+        clients: vec![mieruka::pact::PactClient {
+            id: "buyer".into(),
+            secret_sha256: hash_token("buyer-secret"),
+            companies: vec!["*".into()],
+            callback: None,
+        }],
+    };
+    let tables = mieruka::dataset::load(Some(&dir)).expect("load");
+    let app = router(
+        AppState::new(
+            tables,
+            Some(dir.clone()),
+            Some(Config {
+                pact,
+                ..config(Limits::default())
+            }),
+        )
+        .await
+        .expect("state"),
+    );
+    let admin = Some("admin-secret");
+    // Three footprints, created a day apart, then a fourth created before them all.
+    let doc = |n: u32, created: &str| {
+        let mut d = common::v2_example();
+        d["id"] = format!("3893bb5d-da16-4dc1-9185-11d97476c2{n:02}").into();
+        d["created"] = created.into();
+        d.to_string()
+    };
+    let ndjson = [
+        doc(1, "2023-01-01T00:00:00Z"),
+        doc(2, "2023-01-02T00:00:00Z"),
+        doc(3, "2023-01-03T00:00:00Z"),
+    ]
+    .join("\n");
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints?name=a.ndjson",
+        admin,
+        ndjson.as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    let basic = base64::engine::general_purpose::STANDARD.encode("buyer:buyer-secret");
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .method(Method::POST)
+                .uri("/auth/token")
+                .header(header::AUTHORIZATION, format!("Basic {basic}"))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from("grant_type=client_credentials"))
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let token: Value = serde_json::from_slice(&bytes).expect("token json");
+    let token = token["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    let ids = |r: &Reply| -> Vec<String> {
+        r.json()["data"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let next = |r: &Reply| -> String {
+        let link = r.link.clone().expect("a next link");
+        let url = link
+            .split_once('<')
+            .and_then(|(_, rest)| rest.split_once('>'))
+            .map(|(u, _)| u.to_owned())
+            .expect("<url>");
+        // The path and query of the absolute link.
+        url.split_once("/2/")
+            .map(|(_, q)| format!("/2/{q}"))
+            .expect("a /2/ link")
+    };
+
+    let first = get(&app, "/2/footprints?limit=1", Some(&token)).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert!(ids(&first)[0].ends_with("c201"), "{:?}", ids(&first));
+    let second_uri = next(&first);
+    assert!(second_uri.contains("dataset="), "{second_uri}");
+    let second = get(&app, &second_uri, Some(&token)).await;
+    assert!(ids(&second)[0].ends_with("c202"), "{:?}", ids(&second));
+
+    // A footprint created before all three arrives between two pages.
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints?name=b.json",
+        admin,
+        doc(4, "2022-12-01T00:00:00Z").as_bytes(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // The link read before the upload gives the same page; the one after it goes on.
+    let again = get(&app, &second_uri, Some(&token)).await;
+    assert_eq!(ids(&again), ids(&second), "a pinned page moved");
+    let third = get(&app, &next(&again), Some(&token)).await;
+    assert!(ids(&third)[0].ends_with("c203"), "{:?}", ids(&third));
+    assert!(third.link.is_none(), "three footprints: no fourth page");
+    // A new listing sees the new footprint first.
+    let fresh = get(&app, "/2/footprints?limit=1", Some(&token)).await;
+    assert!(ids(&fresh)[0].ends_with("c204"), "{:?}", ids(&fresh));
+    // A link the host did not make is refused clearly.
+    let bogus = get(
+        &app,
+        "/2/footprints?limit=1&offset=1&dataset=zz",
+        Some(&token),
+    )
+    .await;
+    assert_eq!(bogus.status, StatusCode::BAD_REQUEST, "{}", bogus.text());
 }
