@@ -152,8 +152,8 @@ pub(crate) struct Loaded {
     /// Pages and charts rendered from this dataset. The data change only by an upload,
     /// which replaces the whole `Loaded`, so an entry is never stale.
     rendered: Mutex<Rendered>,
-    /// The footprints the PACT host serves, built on first use.
-    pact_docs: std::sync::OnceLock<Arc<pact::host::Docs>>,
+    /// The footprints the PACT host serves, built once (or why they could not be).
+    pact_docs: std::sync::OnceLock<std::result::Result<Arc<pact::host::Docs>, String>>,
     /// Which dataset this is, unique in the process and unlikely to repeat across restarts
     /// (a random start plus a count): PACT `next` links name it.
     pub generation: u64,
@@ -264,7 +264,7 @@ impl AppState {
         };
         let graph = stored_graph(data_dir.as_deref())?;
         let loaded = Arc::new(load(tables, &profile, graph).await?);
-        Ok(AppState(Arc::new(Inner {
+        let state = AppState(Arc::new(Inner {
             data_dir,
             config,
             catalog: Catalog::embedded()?,
@@ -275,7 +275,9 @@ impl AppState {
             pact_tokens: pact::host::Tokens::default(),
             pact_lists: Mutex::new(std::collections::VecDeque::new()),
             https: std::sync::atomic::AtomicBool::new(false),
-        })))
+        }));
+        state.prepare_pact_list();
+        Ok(state)
     }
 
     /// Says the server is reached over HTTPS, so absolute links (PACT pagination, discovery)
@@ -307,25 +309,28 @@ impl AppState {
     /// last [`PACT_LISTS_KEPT`] for links that page through it.
     pub(crate) fn pact_list(&self) -> Result<(u64, Arc<pact::host::Docs>)> {
         let loaded = self.loaded();
-        let docs = match loaded.pact_docs.get() {
-            Some(d) => d.clone(),
-            None => {
-                let docs = Arc::new(pact::host::Docs::build(&loaded.tables)?);
-                let docs = loaded.pact_docs.get_or_init(|| docs).clone();
-                let mut kept = self
-                    .0
-                    .pact_lists
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if !kept.iter().any(|(g, _)| *g == loaded.generation) {
-                    if kept.len() >= PACT_LISTS_KEPT {
-                        kept.pop_front();
-                    }
-                    kept.push_back((loaded.generation, docs.clone()));
-                }
-                docs
+        // Built once per dataset; a request that comes while the background build runs waits
+        // for it rather than building a second list.
+        let docs = loaded
+            .pact_docs
+            .get_or_init(|| {
+                pact::host::Docs::build(&loaded.tables)
+                    .map(Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(Error::Internal)?;
+        let mut kept = self
+            .0
+            .pact_lists
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !kept.iter().any(|(g, _)| *g == loaded.generation) {
+            if kept.len() >= PACT_LISTS_KEPT {
+                kept.pop_front();
             }
-        };
+            kept.push_back((loaded.generation, docs.clone()));
+        }
         Ok((loaded.generation, docs))
     }
 
@@ -358,7 +363,25 @@ impl AppState {
             Ok(mut l) => *l = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
+        self.prepare_pact_list();
         Ok(())
+    }
+
+    /// Builds the PACT list of the current dataset in the background when the host has
+    /// clients, so the first ListFootprints after a start or an upload does not wait for it
+    /// (seconds at a million footprints).
+    fn prepare_pact_list(&self) {
+        if self.pact_config().clients.is_empty() {
+            return;
+        }
+        let state = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let t = std::time::Instant::now();
+            match state.pact_list() {
+                Ok(_) => tracing::info!("pact: footprint list ready in {:.2?}", t.elapsed()),
+                Err(e) => tracing::warn!("pact: building the footprint list failed: {e}"),
+            }
+        });
     }
 
     /// The session `principal` reads through: everything, or only a supplier's companies.
