@@ -614,15 +614,11 @@ fn main() -> ExitCode {
 }
 
 async fn session(data: &DataArg) -> anyhow::Result<Session> {
-    let t = std::time::Instant::now();
-    let tables = dataset::load(data.data.as_deref())?;
-    let loaded = t.elapsed();
-    let session = Session::new(&tables).await?;
-    tracing::debug!(
-        "read the tables in {loaded:.2?}, built the session by {:.2?}",
-        t.elapsed()
-    );
-    Ok(session)
+    let all = mieruka::query::Reads {
+        tables: mieruka::table::TableSet::ALL,
+        graph: false,
+    };
+    session_reading(data, all).await
 }
 
 /// A session over only the tables `reads` names, its hotspot functions over the stored graph

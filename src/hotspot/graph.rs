@@ -161,10 +161,7 @@ impl Resolved {
 
     /// The local node of graph node `g`, if it was resolved.
     pub fn local(&self, g: u32) -> Option<u32> {
-        match &self.nodes {
-            None => ((g as usize) < self.len()).then_some(g),
-            Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
-        }
+        local_of(self.nodes.as_deref(), self.len(), g)
     }
 
     /// Inputs of local `node`: `(child, amount)`.
@@ -205,6 +202,15 @@ impl Resolved {
                 .filter_map(|c| c.get())
                 .map(|e| e.coef.heap_bytes() + e.balance.capacity())
                 .sum::<usize>()
+    }
+}
+
+/// The local number of graph node `g` among `nodes` (ascending; `None`: all `len` nodes,
+/// numbered as in the graph).
+fn local_of(nodes: Option<&[u32]>, len: usize, g: u32) -> Option<u32> {
+    match nodes {
+        None => ((g as usize) < len).then_some(g),
+        Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
     }
 }
 
@@ -593,11 +599,20 @@ impl Graph {
     /// cached.
     pub fn resolve(&self, date: i64) -> Arc<Resolved> {
         let mut cache = self.cache();
-        if let Some(Some(r)) = cache.get(&date) {
-            return r.clone();
+        match cache.get(&date) {
+            Some(Some(r)) => r.clone(),
+            _ => self.resolve_whole(&mut cache, date),
         }
+    }
+
+    /// Resolves the whole graph for `date` and keeps it, with the per-node facts.
+    fn resolve_whole(
+        &self,
+        cache: &mut HashMap<i64, Option<Arc<Resolved>>>,
+        date: i64,
+    ) -> Arc<Resolved> {
         let r = Arc::new(self.build_resolved(date, None));
-        Self::keep(&mut cache, date, Some(r.clone()));
+        Self::keep(cache, date, Some(r.clone()));
         self.keep_facts();
         r
     }
@@ -610,12 +625,7 @@ impl Graph {
         let mut cache = self.cache();
         match cache.get(&date) {
             Some(Some(r)) => r.clone(),
-            Some(None) => {
-                let r = Arc::new(self.build_resolved(date, None));
-                Self::keep(&mut cache, date, Some(r.clone()));
-                self.keep_facts();
-                r
-            }
+            Some(None) => self.resolve_whole(&mut cache, date),
             None => {
                 Self::keep(&mut cache, date, None);
                 drop(cache);
@@ -684,10 +694,7 @@ impl Graph {
             None => (self.len, c.edge_child.len()),
             Some(n) => (n.len(), n.len() * 8),
         };
-        let local = |g: u32| match &nodes {
-            None => Some(g),
-            Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
-        };
+        let local = |g: u32| local_of(nodes.as_deref(), self.len, g);
         let mut offsets = Vec::with_capacity(count + 1);
         let mut children = Vec::with_capacity(edges);
         let mut amounts = Ints::with_capacity(edges);

@@ -196,7 +196,7 @@ impl GraphSource {
         {
             return Ok(d.clone());
         }
-        let d = Arc::new(decompose(&graph, req)?);
+        let d = Arc::new(decompose_at(&graph, req, limits, root, date)?);
         *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((asked, d.clone()));
         Ok(d)
     }
@@ -542,6 +542,17 @@ pub fn pct(part: i128, whole: i128) -> f64 {
 pub fn decompose(graph: &Arc<Graph>, req: &Request) -> Result<Decomposition> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
+    decompose_at(graph, req, limits, root, date)
+}
+
+/// [`decompose`] once `req`'s limits, root node and date are known.
+fn decompose_at(
+    graph: &Arc<Graph>,
+    req: &Request,
+    limits: Limits,
+    root: u32,
+    date: i64,
+) -> Result<Decomposition> {
     let t = std::time::Instant::now();
     let resolved = graph.resolve_for(date, root);
     let resolved_at = t.elapsed();
@@ -585,6 +596,9 @@ fn label(
     // items are sorted unlabelled (32 bytes each), ids compared only on a tie. Quality and
     // findings read the walk's order meanwhile (weighted averages in f64 depend on the order
     // summed: the walk's, as ever).
+    let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
+    reached.sort_unstable();
+    reached.dedup();
     let mut sorted = raw.clone();
     let ((), (quality, findings)) = rayon::join(
         || {
@@ -597,8 +611,8 @@ fn label(
         },
         || {
             rayon::join(
-                || quality(graph, &raw, cfp),
-                || findings(graph, resolved, req, root, &raw),
+                || quality(graph, &raw, cfp, reached.len()),
+                || findings(graph, resolved, req, root, &raw, &reached),
             )
         },
     );
@@ -633,7 +647,8 @@ fn root_cfp(graph: &Graph, basis: Basis, root: u32) -> i128 {
     cfp.checked_mul(fixed::pow10(X_SCALE)).unwrap_or_default()
 }
 
-fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
+/// The quality of items `raw` (in the walk's order) that reach `reached` footprints.
+fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality {
     // One pass. Partial sums of items that sum to cfp: within the walk's range, they cannot
     // overflow. The weighted averages are f64 sums in item order (a weight: f64's 16
     // digits are plenty).
@@ -664,9 +679,6 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
         }
     }
     let average = |(num, den): (f64, f64)| (den != 0.0).then(|| num / den);
-    let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
-    reached.sort_unstable();
-    reached.dedup();
     Quality {
         primary_data_coverage_pct: pct(coverage, cfp),
         weighted_pds_pct: average(weighted[0]),
@@ -678,7 +690,7 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128) -> Quality {
         unresolved_pct: pct(unresolved, cfp),
         beyond_cutoff_pct: pct(beyond, cfp),
         mismatch_pct: pct(mismatch, cfp),
-        footprints_reached: reached.len(),
+        footprints_reached: reached,
         deepest_tier: raw.iter().map(|i| i.tier).max().unwrap_or(0),
     }
 }
@@ -697,6 +709,7 @@ fn findings(
     req: &Request,
     root: u32,
     raw: &[RawItem],
+    reached: &[u32],
 ) -> Vec<Finding> {
     // Values and adjacency are the resolution's (local node numbers); findings name graph
     // nodes. Every node an item names was resolved.
@@ -728,9 +741,6 @@ fn findings(
         .collect();
     expanded.sort_unstable();
     expanded.dedup();
-    let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
-    reached.sort_unstable();
-    reached.dedup();
 
     for &f in &expanded {
         let l = local(f);

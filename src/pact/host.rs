@@ -390,8 +390,6 @@ impl Docs {
         let internal = |what: &str| crate::Error::Internal(format!("footprints.{what}"));
         // The latest version of each id: (version, created, (batch, row)).
         let mut latest: HashMap<String, (i64, i64, (usize, usize))> = HashMap::new();
-        let mut spec: HashMap<(usize, usize), u8> = HashMap::new();
-        let mut owners: HashMap<(usize, usize), (Vec<String>, Vec<String>)> = HashMap::new();
         for (bi, b) in tables.footprints.iter().enumerate() {
             let col = |name: &str| b.column_by_name(name).ok_or_else(|| internal(name));
             let ids = col("id")?
@@ -417,22 +415,18 @@ impl Docs {
                 }
             }
         }
-        // Spec version and companies, for the rows kept only.
-        let mut kept: Vec<(usize, usize)> = latest.values().map(|(_, _, at)| *at).collect();
-        kept.sort_unstable();
-        for &(bi, r) in &kept {
+        // Spec version and ids, for the rows kept only.
+        let doc = |id: String, (bi, r): (usize, usize)| -> crate::Result<Doc> {
             let b = &tables.footprints[bi];
             let col = |name: &str| b.column_by_name(name).ok_or_else(|| internal(name));
-            let version = col("spec_version")?
+            let major = col("spec_version")?
                 .as_string_opt::<i32>()
                 .ok_or_else(|| internal("spec_version is not text"))?
-                .value(r);
-            let major = version
+                .value(r)
                 .split('.')
                 .next()
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(2);
-            spec.insert((bi, r), major);
             let ids = |name: &str| -> crate::Result<Vec<String>> {
                 let list = col(name)?
                     .as_list_opt::<i32>()
@@ -441,24 +435,18 @@ impl Docs {
                 let names = list.as_string_opt::<i32>().ok_or_else(|| internal(name))?;
                 Ok(names.iter().flatten().map(str::to_owned).collect())
             };
-            owners.insert((bi, r), (ids("company_ids")?, ids("product_ids")?));
-        }
-        let mut docs: Vec<(i64, Doc)> = latest
-            .into_iter()
-            .map(|(id, (_, created, at))| {
-                let (companies, products) = owners.remove(&at).unwrap_or_default();
-                (
-                    created,
-                    Doc {
-                        id,
-                        major: spec.get(&at).copied().unwrap_or(2),
-                        companies,
-                        products,
-                        at,
-                    },
-                )
+            Ok(Doc {
+                id,
+                major,
+                companies: ids("company_ids")?,
+                products: ids("product_ids")?,
+                at: (bi, r),
             })
-            .collect();
+        };
+        let mut docs = latest
+            .into_iter()
+            .map(|(id, (_, created, at))| Ok((created, doc(id, at)?)))
+            .collect::<crate::Result<Vec<(i64, Doc)>>>()?;
         docs.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         Ok(Docs {
             docs: docs.into_iter().map(|(_, d)| d).collect(),

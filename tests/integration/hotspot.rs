@@ -810,19 +810,7 @@ async fn the_sql_function_and_the_api_answer_at_industrial_magnitude() {
             "/api/hotspots?product={}&{query}",
             urn("T").replace(':', "%3A")
         );
-        let resp = tower::ServiceExt::oneshot(
-            app.clone(),
-            axum::http::Request::get(&uri)
-                .body(axum::body::Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-        assert_eq!(resp.status(), 200, "{uri}");
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        let v: Value = serde_json::from_slice(&body).expect("json");
+        let v = api_json(&app, &uri).await;
         assert_eq!(v["cfp_kgco2e_per_unit"], "1500000", "{uri}");
         let items = v["items"].as_array().expect("items");
         let last = items.last().expect("rest row");
@@ -961,21 +949,26 @@ async fn the_sql_function_and_the_api_answer_at_huge_and_tiny_magnitudes() {
         ("A", "0.000000003", "0.000000001"),
     ] {
         let uri = format!("/api/hotspots?product={}", urn(root).replace(':', "%3A"));
-        let resp = tower::ServiceExt::oneshot(
-            app.clone(),
-            axum::http::Request::get(&uri)
-                .body(axum::body::Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("infallible");
-        assert_eq!(resp.status(), 200, "{uri}");
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-            .await
-            .expect("body");
-        let v: Value = serde_json::from_slice(&body).expect("json");
+        let v = api_json(&app, &uri).await;
         assert_eq!(v["cfp_kgco2e_per_unit"], cfp, "{uri}");
         // Items by tier: the root's own item first.
         assert_eq!(v["items"][0]["kgco2e"], first, "{uri}");
     }
+}
+
+/// `GET uri` on `app`: 200 and its JSON body.
+async fn api_json(app: &axum::Router, uri: &str) -> Value {
+    let resp = tower::ServiceExt::oneshot(
+        app.clone(),
+        axum::http::Request::get(uri)
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+    .expect("infallible");
+    assert_eq!(resp.status(), 200, "{uri}");
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    serde_json::from_slice(&body).expect("json")
 }

@@ -8,6 +8,18 @@ async fn demo_session() -> Session {
     Session::new(&tables).await.expect("session")
 }
 
+/// Arguments for a catalog query on the demo: a query that needs a product gets the demo PC.
+fn demo_args(q: &mieruka::query::QueryDef) -> Vec<(String, String)> {
+    q.params
+        .iter()
+        .filter(|p| p.name == "product")
+        .map(|_| {
+            let pc = "urn:mieruka-demo:product:kaede-note-14";
+            ("product".to_owned(), pc.to_owned())
+        })
+        .collect()
+}
+
 #[test]
 fn every_catalog_query_loads() {
     let catalog = Catalog::embedded().expect("catalog");
@@ -26,16 +38,7 @@ async fn every_catalog_query_runs_on_the_demo() {
     let session = demo_session().await;
     let catalog = Catalog::embedded().expect("catalog");
     for q in catalog.iter() {
-        // Queries that need a product get the demo PC.
-        let args: Vec<(String, String)> = q
-            .params
-            .iter()
-            .filter(|p| p.name == "product")
-            .map(|_| {
-                let pc = "urn:mieruka-demo:product:kaede-note-14";
-                ("product".to_owned(), pc.to_owned())
-            })
-            .collect();
+        let args = demo_args(q);
         let out = session
             .run(q, &args)
             .await
@@ -177,15 +180,7 @@ async fn every_catalog_query_answers_from_the_tables_it_names() {
         let session = Session::with_graph(&some, mieruka::score::Profile::default_profile(), graph)
             .await
             .expect("session");
-        let args: Vec<(String, String)> = q
-            .params
-            .iter()
-            .filter(|p| p.name == "product")
-            .map(|_| {
-                let pc = "urn:mieruka-demo:product:kaede-note-14";
-                ("product".to_owned(), pc.to_owned())
-            })
-            .collect();
+        let args = demo_args(q);
         let expected = full.run(q, &args).await.expect("every table");
         let got = session.run(q, &args).await.expect("the tables named");
         assert_eq!(
