@@ -21,10 +21,7 @@ pub const DEMO_NAME: &str = "pc-supply-chain";
 pub fn demo_sources() -> Vec<Source> {
     let mut sources: Vec<Source> = embedded::DEMO_DATASET
         .iter()
-        .map(|(name, bytes)| Source {
-            name: format!("datasets/{DEMO_NAME}/{name}"),
-            bytes: std::sync::Arc::new(bytes.to_vec()),
-        })
+        .map(|(name, bytes)| Source::new(format!("datasets/{DEMO_NAME}/{name}"), bytes.to_vec()))
         .collect();
     sources.sort_by_key(|s| (s.name.ends_with(".csv"), s.name.clone()));
     sources

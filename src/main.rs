@@ -784,6 +784,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
             let opts = IngestOptions {
                 max_document_bytes: max_document_size,
                 all_or_nothing,
+                ..IngestOptions::default()
             };
             let report = run_ingest(&paths, data.as_deref(), dry_run, &opts)?;
             print_report(&report, format)?;
@@ -1128,7 +1129,10 @@ fn ingest_sources(
     dry_run: bool,
     opts: &IngestOptions,
 ) -> anyhow::Result<IngestReport> {
-    let total: u64 = sources.iter().map(|s| s.bytes.len() as u64).sum();
+    let mut total = 0u64;
+    for s in sources {
+        total += s.len()?;
+    }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
         ProgressStyle::with_template(

@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
@@ -111,19 +111,6 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io(path, e))
 }
 
-fn write_parquet(path: &Path, schema: SchemaRef, batches: &[RecordBatch]) -> Result<()> {
-    let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build();
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props))?;
-    for b in batches {
-        writer.write(b)?;
-    }
-    let file = writer.into_inner()?;
-    file.sync_all().map_err(|e| Error::io(path, e))
-}
-
 /// Rows per batch read from a table file.
 const READ_BATCH_ROWS: usize = 8_192;
 
@@ -148,6 +135,45 @@ fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
         out.push(batch.with_schema(expected.clone())?);
     }
     Ok(out)
+}
+
+/// The columns `names` of a table file whose full schema is `full`, in `names` order of
+/// the file (projection pushdown: the other columns are not read or decoded).
+fn read_parquet_columns(path: &Path, full: &SchemaRef, names: &[&str]) -> Result<Vec<RecordBatch>> {
+    let mut indices = names
+        .iter()
+        .map(|n| {
+            full.index_of(n)
+                .map_err(|_| Error::Internal(format!("{}: no column {n}", path.display())))
+        })
+        .collect::<Result<Vec<usize>>>()?;
+    indices.sort_unstable();
+    let expected = std::sync::Arc::new(full.project(&indices)?);
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    if !same_columns(builder.schema(), full) {
+        return Err(Error::Store {
+            dir: path.to_path_buf(),
+            message: "table was written with a different schema (another mieruka version?)"
+                .into(),
+        });
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(READ_BATCH_ROWS)
+        .build()?;
+    reader
+        .map(|b| Ok(b?.with_schema(expected.clone())?))
+        .collect()
+}
+
+/// The original files of segment `seg`, in `dir`.
+fn segment_originals(dir: &Path, seg: &Segment) -> Vec<Original> {
+    seg.originals
+        .iter()
+        .map(|name| Original::File(dir.join("originals").join(name)))
+        .collect()
 }
 
 /// The one record batch of an Arrow IPC file, its arrays pointing into a read-only memory map
@@ -382,12 +408,7 @@ impl Store {
                 t.gx_attributes
                     .extend(read_parquet(&gx, &table::gx_schema())?);
             }
-            let originals = seg
-                .originals
-                .iter()
-                .map(|name| Original::File(dir.join("originals").join(name)))
-                .collect();
-            t.originals.0.insert(seg.seq, originals);
+            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
         }
         Ok(t)
     }
@@ -435,6 +456,39 @@ impl Store {
         fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
         sync_dir(&parent)?;
         Ok(rel)
+    }
+
+    /// The graph index of the segments `m` lists, from the columns it needs of their
+    /// tables.
+    fn build_graph_index(&self, m: &Manifest) -> Result<GraphIndex> {
+        let mut columns: Vec<&str> = graph_index::NODE_COLUMNS
+            .iter()
+            .map(|(from, _)| *from)
+            .filter(|c| *c != "is_latest")
+            .collect();
+        columns.extend(["product_ids", "preceding_pf_ids"]);
+        let mut footprints = Vec::new();
+        let mut bom = Vec::new();
+        for seg in &m.segments {
+            let dir = self.dir.join(&seg.dir);
+            footprints.extend(read_parquet_columns(
+                &dir.join("footprints.parquet"),
+                &table::footprints_stored_schema(),
+                &columns,
+            )?);
+            bom.extend(read_parquet_columns(
+                &dir.join("bom.parquet"),
+                &table::bom_schema(),
+                &[
+                    "parent_product_id",
+                    "child_product_id",
+                    "amount",
+                    "unit",
+                    "parent_footprint_id",
+                ],
+            )?);
+        }
+        GraphIndex::build_from_stored(footprints, bom)
     }
 
     /// Removes index directories other than `current` (after the manifest names it).
@@ -501,75 +555,278 @@ impl Store {
     }
 }
 
-impl WriteLock<'_> {
+impl<'s> WriteLock<'s> {
     /// Reads every committed table (under the lock, so nothing changes meanwhile).
     pub fn load(&self) -> Result<Tables> {
         self.store.load()
     }
 
-    /// Commits the tables `build(seq)` returns, with their originals, as one new segment
-    /// numbered `seq`, and the graph index of `existing` (what [`WriteLock::load`] returned)
-    /// with them. Returns `seq`.
-    pub fn commit(
-        &self,
-        existing: &Tables,
-        build: impl FnOnce(i64) -> Result<Tables>,
-    ) -> Result<i64> {
-        let store = self.store;
-        let mut manifest = store.read_manifest()?;
-        let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0) + 1;
-        let tables = build(seq)?;
-        let index = {
-            let mut all = existing.clone();
-            all.append(tables.clone());
-            GraphIndex::build(&all)?
-        };
+    /// Reads what an ingest checks new documents against, and no more: where each stored
+    /// footprint's document is and its products, the BOM rows, the GX attributes.
+    pub fn load_for_ingest(&self) -> Result<Tables> {
+        let m = self.store.read_manifest()?;
+        let mut t = Tables::default();
+        for seg in &m.segments {
+            let dir = self.store.dir.join(&seg.dir);
+            t.footprints.extend(read_parquet_columns(
+                &dir.join("footprints.parquet"),
+                &table::footprints_stored_schema(),
+                &[
+                    "id",
+                    "version",
+                    "product_ids",
+                    "document_original",
+                    "document_offset",
+                    "document_length",
+                    "ingest_seq",
+                ],
+            )?);
+            t.bom.extend(read_parquet_columns(
+                &dir.join("bom.parquet"),
+                &table::bom_schema(),
+                &[
+                    "parent_product_id",
+                    "child_product_id",
+                    "amount",
+                    "unit",
+                    "source_kind",
+                ],
+            )?);
+            let gx = dir.join("gx_attributes.parquet");
+            if gx.exists() {
+                t.gx_attributes
+                    .extend(read_parquet(&gx, &table::gx_schema())?);
+            }
+            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
+        }
+        Ok(t)
+    }
 
+    /// Starts the next segment: its tables are written batch by batch into `tmp/` and
+    /// become part of the directory only when [`SegmentWriter::commit`] returns.
+    pub fn begin(&self) -> Result<SegmentWriter<'_, 's>> {
+        let store = self.store;
+        let manifest = store.read_manifest()?;
+        let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0) + 1;
         let tmp = store.fresh_tmp(&format!("{seq:06}"))?;
         let originals_dir = tmp.join("originals");
         fs::create_dir_all(&originals_dir).map_err(|e| Error::io(&originals_dir, e))?;
+        let writer = |name: &str, schema: SchemaRef| -> Result<TableWriter> {
+            let path = tmp.join(format!("{name}.parquet"));
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let props = WriterProperties::builder()
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .build();
+            Ok(TableWriter {
+                writer: ArrowWriter::try_new(file, schema, Some(props))?,
+                path,
+                rows: 0,
+            })
+        };
+        Ok(SegmentWriter {
+            lock: self,
+            manifest,
+            seq,
+            writers: Table::ALL
+                .iter()
+                .map(|t| writer(t.file_stem(), t.schema()))
+                .collect::<Result<_>>()?,
+            originals: Vec::new(),
+            originals_dir,
+            tmp,
+            committed: false,
+        })
+    }
 
-        write_parquet(
-            &tmp.join("footprints.parquet"),
-            table::footprints_stored_schema(),
+    /// Commits the tables `build(seq)` returns, with their originals, as one new segment
+    /// numbered `seq`, and the graph index of every segment with them. Returns `seq`.
+    pub fn commit(&self, build: impl FnOnce(i64) -> Result<Tables>) -> Result<i64> {
+        let mut w = self.begin()?;
+        let tables = build(w.seq())?;
+        for (t, batches) in Table::ALL.into_iter().zip([
             &tables.footprints,
-        )?;
-        write_parquet(
-            &tmp.join("footprint_extensions.parquet"),
-            table::extensions_schema(),
             &tables.footprint_extensions,
-        )?;
-        write_parquet(&tmp.join("bom.parquet"), table::bom_schema(), &tables.bom)?;
-        write_parquet(
-            &tmp.join("ingest_log.parquet"),
-            table::ingest_log_schema(),
+            &tables.bom,
             &tables.ingest_log,
-        )?;
-        write_parquet(
-            &tmp.join("gx_attributes.parquet"),
-            table::gx_schema(),
             &tables.gx_attributes,
-        )?;
-        let mut originals = Vec::new();
+        ]) {
+            for b in batches {
+                w.write(t, b)?;
+            }
+        }
         for (i, original) in tables
             .originals
             .0
-            .get(&seq)
+            .get(&w.seq())
             .into_iter()
             .flatten()
             .enumerate()
         {
-            let Original::Bytes { name, bytes } = original else {
-                return Err(Error::Internal(
-                    "a new ingest's originals must be in memory".into(),
-                ));
-            };
-            let name = original_name(i, name);
-            write_synced(&originals_dir.join(&name), bytes)?;
+            match original {
+                Original::Bytes { name, bytes } => w.append_original(i, name, bytes)?,
+                Original::File(path) => w.copy_original(i, path)?,
+            }
+        }
+        w.commit()
+    }
+}
+
+/// The tables of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// `footprints` (stored schema).
+    Footprints,
+    /// `footprint_extensions`.
+    Extensions,
+    /// `bom`.
+    Bom,
+    /// `ingest_log`.
+    IngestLog,
+    /// `gx_attributes`.
+    GxAttributes,
+}
+
+impl Table {
+    /// Every table, in the order of their files in a segment.
+    pub const ALL: [Table; 5] = [
+        Table::Footprints,
+        Table::Extensions,
+        Table::Bom,
+        Table::IngestLog,
+        Table::GxAttributes,
+    ];
+
+    fn file_stem(self) -> &'static str {
+        match self {
+            Table::Footprints => "footprints",
+            Table::Extensions => "footprint_extensions",
+            Table::Bom => "bom",
+            Table::IngestLog => "ingest_log",
+            Table::GxAttributes => "gx_attributes",
+        }
+    }
+
+    fn schema(self) -> SchemaRef {
+        match self {
+            Table::Footprints => table::footprints_stored_schema(),
+            Table::Extensions => table::extensions_schema(),
+            Table::Bom => table::bom_schema(),
+            Table::IngestLog => table::ingest_log_schema(),
+            Table::GxAttributes => table::gx_schema(),
+        }
+    }
+}
+
+/// One table file being written.
+struct TableWriter {
+    writer: ArrowWriter<File>,
+    path: PathBuf,
+    rows: usize,
+}
+
+/// Bytes of encoded rows a table writer holds before it writes them out as a row group: the
+/// memory an ingest needs does not grow with its input.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+
+impl TableWriter {
+    fn write(&mut self, b: &RecordBatch) -> Result<()> {
+        self.writer.write(b)?;
+        self.rows += b.num_rows();
+        if self.writer.in_progress_size() > ROW_GROUP_BYTES {
+            self.writer.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<usize> {
+        let file = self.writer.into_inner()?;
+        file.sync_all().map_err(|e| Error::io(&self.path, e))?;
+        Ok(self.rows)
+    }
+}
+
+/// A segment being written (see [`WriteLock::begin`]). Dropped without
+/// [`SegmentWriter::commit`], it leaves the directory as it was.
+pub struct SegmentWriter<'l, 's> {
+    lock: &'l WriteLock<'s>,
+    manifest: Manifest,
+    seq: i64,
+    tmp: PathBuf,
+    /// One per table, in [`Table::ALL`] order.
+    writers: Vec<TableWriter>,
+    /// Per source: the name kept and the file being written.
+    originals: Vec<Option<(String, File)>>,
+    originals_dir: PathBuf,
+    committed: bool,
+}
+
+impl SegmentWriter<'_, '_> {
+    /// The ingest number this segment will have.
+    pub fn seq(&self) -> i64 {
+        self.seq
+    }
+
+    /// Appends `batch` to `table`.
+    pub fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
+        match self.writers.get_mut(table as usize) {
+            Some(w) => w.write(batch),
+            None => Err(Error::Internal("segment writer already committed".into())),
+        }
+    }
+
+    /// The file of original `i` (received as `name`), created on first use.
+    fn original_file(&mut self, i: usize, name: &str) -> Result<&mut File> {
+        if self.originals.len() <= i {
+            self.originals.resize_with(i + 1, || None);
+        }
+        let dir = &self.originals_dir;
+        let slot = &mut self.originals[i];
+        if slot.is_none() {
+            let kept = original_name(i, name);
+            let path = dir.join(&kept);
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            *slot = Some((kept, file));
+        }
+        match slot {
+            Some((_, f)) => Ok(f),
+            None => Err(Error::Internal("original file not opened".into())),
+        }
+    }
+
+    /// Appends `bytes` to original `i`, the source received as `name` (its documents' spans
+    /// are offsets into what is appended, in order).
+    pub fn append_original(&mut self, i: usize, name: &str, bytes: &[u8]) -> Result<()> {
+        let dir = self.originals_dir.clone();
+        let f = self.original_file(i, name)?;
+        f.write_all(bytes).map_err(|e| Error::io(&dir, e))
+    }
+
+    /// Copies the file at `path` as original `i`.
+    pub fn copy_original(&mut self, i: usize, path: &Path) -> Result<()> {
+        let name = path.display().to_string();
+        let f = self.original_file(i, &name)?;
+        let mut from = File::open(path).map_err(|e| Error::io(path, e))?;
+        std::io::copy(&mut from, f).map_err(|e| Error::io(path, e))?;
+        Ok(())
+    }
+
+    /// Writes the segment out, builds the graph index of every segment with it, and commits
+    /// both by replacing the manifest. Returns the ingest number.
+    pub fn commit(mut self) -> Result<i64> {
+        let store = self.lock.store;
+        let seq = self.seq;
+        let mut rows = Vec::with_capacity(Table::ALL.len());
+        for w in std::mem::take(&mut self.writers) {
+            rows.push(w.finish()?);
+        }
+        let mut originals = Vec::new();
+        for (name, file) in self.originals.drain(..).flatten() {
+            file.sync_all()
+                .map_err(|e| Error::io(&self.originals_dir, e))?;
             originals.push(name);
         }
-        sync_dir(&originals_dir)?;
-        sync_dir(&tmp)?;
+        sync_dir(&self.originals_dir)?;
+        sync_dir(&self.tmp)?;
 
         let segments = store.dir.join("segments");
         fs::create_dir_all(&segments).map_err(|e| Error::io(&segments, e))?;
@@ -580,21 +837,43 @@ impl WriteLock<'_> {
             tracing::warn!("removing uncommitted segment {}", target.display());
             fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
         }
-        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        fs::rename(&self.tmp, &target).map_err(|e| Error::io(&target, e))?;
+        self.committed = true;
         sync_dir(&segments)?;
 
-        manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
+        let mut manifest = self.manifest.clone();
         manifest.segments.push(Segment {
             seq,
             dir: rel,
             committed_at: chrono::Utc::now().to_rfc3339(),
-            footprints: tables.footprints.iter().map(RecordBatch::num_rows).sum(),
-            bom_edges: tables.bom.iter().map(RecordBatch::num_rows).sum(),
+            footprints: rows[Table::Footprints as usize],
+            bom_edges: rows[Table::Bom as usize],
             originals,
         });
+        let index = {
+            let started = std::time::Instant::now();
+            let index = store.build_graph_index(&manifest)?;
+            tracing::debug!("built the graph index in {:.2?}", started.elapsed());
+            index
+        };
+        manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
+        drop(index);
         store.write_manifest(&manifest)?;
         store.remove_old_indexes(manifest.graph_index.as_deref());
         Ok(seq)
+    }
+}
+
+impl Drop for SegmentWriter<'_, '_> {
+    fn drop(&mut self) {
+        if !self.committed
+            && let Err(e) = fs::remove_dir_all(&self.tmp)
+        {
+            tracing::warn!(
+                "could not remove the uncommitted ingest {}: {e}",
+                self.tmp.display()
+            );
+        }
     }
 }
 
@@ -696,9 +975,9 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     }
     sync_dir(&store.dir.join("segments"))?;
     manifest.version = FORMAT_VERSION;
-    let tables = store.load_from(&manifest, TableSet::ALL)?;
     let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
-    manifest.graph_index = Some(store.write_graph_index(seq, &GraphIndex::build(&tables)?)?);
+    let index = store.build_graph_index(&manifest)?;
+    manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
     store.write_manifest(&manifest)?;
     for old in rewritten {
         if let Err(e) = fs::remove_dir_all(&old) {

@@ -60,11 +60,12 @@ pub(crate) fn record_line(lines: &Lines, bytes: &[u8], p: Option<&csv::Position>
     })
 }
 
-/// Parses a BOM CSV whose first line is [`BOM_CSV_HEADER`]. Rows are independent documents:
-/// a bad row is reported and the others still load.
-pub(crate) fn parse_csv(bytes: &[u8]) -> Vec<CsvRow> {
+/// Parses BOM CSV records: a whole file, whose first line is [`BOM_CSV_HEADER`], or, without
+/// `header`, a piece of one. Rows are independent documents: a bad row is reported and the
+/// others still load. Indexes and lines count from the start of `bytes`.
+pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
     let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(header)
         .flexible(true)
         .from_reader(bytes);
     let mut rows = Vec::new();
@@ -271,7 +272,7 @@ mod tests {
     #[test]
     fn csv_lines_count_blank_lines() {
         let text = format!("{BOM_CSV_HEADER}\nurn:a:1,urn:a:2,1,\n\nurn:a:1,urn:a:3,2,\n");
-        let rows = parse_csv(text.as_bytes());
+        let rows = parse_csv(text.as_bytes(), true);
         let lines: Vec<usize> = rows.iter().map(|r| r.line).collect();
         assert_eq!(lines, [2, 4]);
         let indexes: Vec<usize> = rows.iter().map(|r| r.index).collect();

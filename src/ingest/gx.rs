@@ -72,9 +72,9 @@ const FIELDS: [&str; 11] = [
 ];
 
 /// Parses a GX attributes CSV; each row stands alone.
-pub(crate) fn parse_csv(bytes: &[u8]) -> Vec<GxRow> {
+pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
     let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(header)
         .flexible(true)
         .from_reader(bytes);
     let lines = Lines::new(bytes);
@@ -257,7 +257,7 @@ mod tests {
              urn:xx:c,,,,,120,,,,,\n\
              urn:xx:d,,,\n"
         );
-        let rows = parse_csv(text.as_bytes());
+        let rows = parse_csv(text.as_bytes(), true);
         assert_eq!(rows.len(), 4);
         let a = rows[0].attributes.as_ref().expect("row 0");
         assert_eq!(a.gx_declaration, Some(true));

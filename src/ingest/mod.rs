@@ -32,50 +32,153 @@ pub use pact::BOM_EXTENSION_SCHEMA;
 
 use self::json::{Checker, Diag, Lines};
 use crate::model::{BomEdge, BomSource, GxAttributes};
+use crate::store::{SegmentWriter, Table as StoreTable};
 use crate::table::{self, DocumentSpan, FootprintRecord, GxRecord, LogRow, Original, Tables};
 use crate::{Error, Result};
 
 /// Default limit on one JSON document (an NDJSON line or a whole JSON file): 16 MiB.
 pub const DEFAULT_MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
-/// Bytes to ingest and the name they are reported under.
+/// A file or bytes to ingest, and the name it is reported under.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// File path as given, or a label such as `upload`.
     pub name: String,
-    /// The bytes as received (shared: the stored tables point into them until committed).
-    pub bytes: Arc<Vec<u8>>,
+    data: Data,
+}
+
+#[derive(Debug, Clone)]
+enum Data {
+    /// In memory (an upload, a pulled page, the bundled demo).
+    Bytes(Arc<Vec<u8>>),
+    /// A file, read in chunks as it is checked.
+    File(PathBuf),
 }
 
 impl Source {
     /// A source named `name` holding `bytes`.
     pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Source {
+        Source::shared(name, Arc::new(bytes.into()))
+    }
+
+    /// A source named `name` holding `bytes`, shared.
+    pub fn shared(name: impl Into<String>, bytes: Arc<Vec<u8>>) -> Source {
         Source {
             name: name.into(),
-            bytes: Arc::new(bytes.into()),
+            data: Data::Bytes(bytes),
         }
     }
-}
 
-impl Source {
-    /// Reads `path`; a directory is read recursively for `*.json`, `*.ndjson`, `*.jsonl` and
-    /// `*.csv` files, in name order.
+    /// The file at `path`, named by its path; nothing is read yet.
+    pub fn file(path: &Path) -> Source {
+        Source {
+            name: path.display().to_string(),
+            data: Data::File(path.to_path_buf()),
+        }
+    }
+
+    /// Its size in bytes (for a file, as it is now).
+    pub fn len(&self) -> Result<u64> {
+        match &self.data {
+            Data::Bytes(b) => Ok(b.len() as u64),
+            Data::File(p) => Ok(std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len()),
+        }
+    }
+
+    /// All of its bytes, read now.
+    pub fn read(&self) -> Result<Vec<u8>> {
+        match &self.data {
+            Data::Bytes(b) => Ok(b.to_vec()),
+            Data::File(p) => std::fs::read(p).map_err(|e| Error::io(p, e)),
+        }
+    }
+
+    /// Whether it holds no bytes.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// `path`'s files: `path` itself, or for a directory its `*.json`, `*.ndjson`, `*.jsonl`
+    /// and `*.csv` files, recursively, in name order. Nothing is read yet.
     pub fn read_path(path: &Path) -> Result<Vec<Source>> {
         let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
         if !meta.is_dir() {
-            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            return Ok(vec![Source::new(path.display().to_string(), bytes)]);
+            return Ok(vec![Source::file(path)]);
         }
         let mut files = Vec::new();
         collect_files(path, &mut files)?;
         files.sort();
-        files
-            .into_iter()
-            .map(|p| {
-                let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-                Ok(Source::new(p.display().to_string(), bytes))
-            })
-            .collect()
+        Ok(files.iter().map(|p| Source::file(p)).collect())
+    }
+
+    /// The original this source becomes when tables are kept in memory.
+    fn original(&self) -> Original {
+        match &self.data {
+            Data::Bytes(bytes) => Original::Bytes {
+                name: self.name.clone(),
+                bytes: bytes.clone(),
+            },
+            Data::File(path) => Original::File(path.clone()),
+        }
+    }
+
+    /// The bytes of `span` (a document found earlier in this source).
+    fn read_span(&self, span: DocumentSpan) -> Result<Vec<u8>> {
+        let tables = Tables {
+            originals: table::Originals([(0, vec![self.original()])].into_iter().collect()),
+            ..Tables::default()
+        };
+        tables.document(0, span)
+    }
+}
+
+/// Reads a source front to back, block by block.
+struct Reader<'a> {
+    source: &'a Source,
+    file: Option<std::fs::File>,
+    /// Bytes read so far.
+    pos: usize,
+    done: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn open(source: &'a Source) -> Result<Reader<'a>> {
+        let file = match &source.data {
+            Data::Bytes(_) => None,
+            Data::File(p) => Some(std::fs::File::open(p).map_err(|e| Error::io(p, e))?),
+        };
+        Ok(Reader {
+            source,
+            file,
+            pos: 0,
+            done: false,
+        })
+    }
+
+    /// Appends up to `n` more bytes to `buf`; returns the range appended (empty at the end).
+    fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> Result<std::ops::Range<usize>> {
+        use std::io::Read;
+        let from = buf.len();
+        match (&self.source.data, &mut self.file) {
+            (Data::Bytes(b), _) => {
+                let end = (self.pos + n).min(b.len());
+                buf.extend_from_slice(&b[self.pos..end]);
+            }
+            (Data::File(p), Some(f)) => {
+                f.take(n as u64)
+                    .read_to_end(buf)
+                    .map_err(|e| Error::io(p, e))?;
+            }
+            (Data::File(p), None) => {
+                return Err(Error::Internal(format!("{} is not open", p.display())));
+            }
+        }
+        let read = buf.len() - from;
+        self.pos += read;
+        if read < n {
+            self.done = true;
+        }
+        Ok(from..buf.len())
     }
 }
 
@@ -101,13 +204,21 @@ pub struct IngestOptions {
     pub max_document_bytes: usize,
     /// Store nothing if any document is rejected.
     pub all_or_nothing: bool,
+    /// Bytes of a source read and checked per step (whole lines or CSV records; a longer one
+    /// is read whole). Memory follows this, not the input's size.
+    pub chunk_bytes: usize,
 }
+
+/// Default [`IngestOptions::chunk_bytes`]: enough work to share between the cores, little
+/// enough that an ingest's memory does not grow with its input.
+pub const DEFAULT_CHUNK_BYTES: usize = 32 << 20;
 
 impl Default for IngestOptions {
     fn default() -> Self {
         IngestOptions {
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             all_or_nothing: false,
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
         }
     }
 }
@@ -160,7 +271,7 @@ impl IngestReport {
     }
 }
 
-/// What an ingest would add, checked against what is already stored.
+/// What an ingest would add, checked against what is already stored, kept in memory.
 #[derive(Debug)]
 pub struct Prepared {
     /// The report.
@@ -188,39 +299,46 @@ impl Prepared {
     /// The rows as tables for ingest number `seq`, with the sources as its originals.
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
         let _timer = Timer::new("built tables");
-        // Rows per batch: large enough for columnar work, small enough to share the cores.
-        // A row's strings come from its document, so the document's length bounds what the
-        // row adds to any string column: batches by that stay clear of 2 GiB offsets.
-        const ROWS: usize = 8192;
-        let weights: Vec<u64> = self.footprints.iter().map(|r| r.document.length).collect();
-        let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
-        let chunks =
-            |f: fn(&[FootprintRecord], i64) -> Result<RecordBatch>| -> Result<Vec<RecordBatch>> {
-                if self.footprints.is_empty() {
-                    return Ok(vec![f(&[], seq)?]);
-                }
-                ranges
-                    .par_iter()
-                    .map(|r| f(&self.footprints[r.clone()], seq))
-                    .collect()
-            };
-        let originals = self
-            .sources
-            .iter()
-            .map(|s| Original::Bytes {
-                name: s.name.clone(),
-                bytes: s.bytes.clone(),
-            })
-            .collect();
+        let (footprints, footprint_extensions) = footprint_batches(&self.footprints, seq)?;
+        let originals = self.sources.iter().map(Source::original).collect();
         Ok(Tables {
-            footprints: chunks(table::footprints_batch)?,
-            footprint_extensions: chunks(table::extensions_batch)?,
+            footprints,
+            footprint_extensions,
             bom: vec![table::bom_batch(&self.bom, seq)?],
             gx_attributes: vec![table::gx_batch(&self.gx, seq)?],
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
             originals: table::Originals([(seq, originals)].into_iter().collect()),
         })
     }
+}
+
+/// The `footprints` and `footprint_extensions` batches of `records`, built on every core.
+fn footprint_batches(
+    records: &[FootprintRecord],
+    seq: i64,
+) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
+    // Rows per batch: large enough for columnar work, small enough to share the cores.
+    // A row's strings come from its document, so the document's length bounds what the
+    // row adds to any string column: batches by that stay clear of 2 GiB offsets.
+    const ROWS: usize = 8192;
+    if records.is_empty() {
+        return Ok((
+            vec![table::footprints_batch(&[], seq)?],
+            vec![table::extensions_batch(&[], seq)?],
+        ));
+    }
+    let weights: Vec<u64> = records.iter().map(|r| r.document.length).collect();
+    let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
+    let pairs = ranges
+        .par_iter()
+        .map(|r| {
+            Ok((
+                table::footprints_batch(&records[r.clone()], seq)?,
+                table::extensions_batch(&records[r.clone()], seq)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(pairs.into_iter().unzip())
 }
 
 /// Logs how long a scope took, at debug level.
@@ -238,26 +356,14 @@ impl Drop for Timer {
     }
 }
 
-/// A piece of work for the parallel check.
+/// A piece of work for the parallel check, inside one chunk of one source.
 enum Unit<'a> {
     /// An NDJSON line, not parsed yet.
-    Line {
-        source: usize,
-        bytes: &'a [u8],
-        line: usize,
-    },
+    Line { bytes: &'a [u8], line: usize },
     /// A footprint (or what should be one) inside a JSON file already split serially.
-    Value {
-        source: usize,
-        raw: &'a RawValue,
-        line: usize,
-    },
+    Value { raw: &'a RawValue, line: usize },
     /// Rejected before parsing (size, encoding, syntax, layout).
-    Rejected {
-        source: usize,
-        line: usize,
-        diag: Diag,
-    },
+    Rejected { line: usize, diag: Diag },
 }
 
 /// The outcome of checking one document; its index in the source is set afterwards.
@@ -394,25 +500,44 @@ fn parse_text(text: &str, first_line_no: usize) -> std::result::Result<&RawValue
     })
 }
 
-/// Where `text`, a slice of `source`'s bytes, lies in them.
-fn span_in(source: &[u8], text: &str, index: usize) -> Option<DocumentSpan> {
-    let base = source.as_ptr() as usize;
-    let at = (text.as_ptr() as usize).checked_sub(base)?;
-    (at + text.len() <= source.len()).then_some(DocumentSpan {
+/// Where `text`, a slice of `chunk` (which starts at byte `base` of source `index`), lies in
+/// the source.
+fn span_in(chunk: &[u8], base: u64, text: &str, index: usize) -> Option<DocumentSpan> {
+    let at = (text.as_ptr() as usize).checked_sub(chunk.as_ptr() as usize)?;
+    (at + text.len() <= chunk.len()).then_some(DocumentSpan {
         original: u32::try_from(index).ok()?,
-        offset: at as u64,
+        offset: base + at as u64,
         length: text.len() as u64,
     })
 }
 
-/// Checks one footprint document whose text starts on `line`.
+/// A piece of a source being checked: its bytes and where they start.
+#[derive(Clone, Copy)]
+struct Chunk<'a> {
+    source: usize,
+    bytes: &'a [u8],
+    /// Offset of `bytes` in the source.
+    base: u64,
+}
+
+impl Chunk<'_> {
+    /// The text of `span`, a document inside this chunk.
+    fn text(&self, span: DocumentSpan) -> Option<&str> {
+        let from = usize::try_from(span.offset.checked_sub(self.base)?).ok()?;
+        let to = from.checked_add(usize::try_from(span.length).ok()?)?;
+        std::str::from_utf8(self.bytes.get(from..to)?).ok()
+    }
+}
+
+/// Checks one footprint document whose text, inside `chunk`, starts on `line`.
 fn check_value(
     sources: &[Source],
-    source: usize,
+    chunk: Chunk,
     raw: &RawValue,
     entries: Option<json::Entries>,
     line: usize,
 ) -> Checked {
+    let source = chunk.source;
     let text = raw.get();
     let mut c = Checker::new(text);
     let fp = pact::footprint_with(&mut c, raw, entries);
@@ -421,11 +546,11 @@ fn check_value(
             line + text.as_bytes()[..o].iter().filter(|b| **b == b'\n').count()
         })
     };
-    let errors: Vec<(usize, Diag)> = c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
+    let mut errors: Vec<(usize, Diag)> =
+        c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
     let warnings = c.warnings.into_iter().map(|d| (line_of(&d), d)).collect();
-    let mut errors = errors;
-    // The document is a slice of its source (the parsers borrow): its span is where it lies.
-    let span = span_in(&sources[source].bytes, text, source);
+    // The document is a slice of its chunk (the parsers borrow): its span is where it lies.
+    let span = span_in(chunk.bytes, chunk.base, text, source);
     if span.is_none() {
         errors.push((
             line,
@@ -452,7 +577,8 @@ fn check_value(
 }
 
 /// Checks one NDJSON line: it may hold one footprint or a response with several.
-fn check_line(sources: &[Source], source: usize, bytes: &[u8], line: usize) -> Vec<Checked> {
+fn check_line(sources: &[Source], chunk: Chunk, bytes: &[u8], line: usize) -> Vec<Checked> {
+    let source = chunk.source;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -467,7 +593,7 @@ fn check_line(sources: &[Source], source: usize, bytes: &[u8], line: usize) -> V
     match footprint_values(top) {
         Ok(values) => values
             .into_iter()
-            .map(|(raw, entries)| check_value(sources, source, raw, entries, line))
+            .map(|(raw, entries)| check_value(sources, chunk, raw, entries, line))
             .collect(),
         Err(message) => vec![Checked::rejected(source, line, whole(message))],
     }
@@ -522,6 +648,103 @@ fn utf8_error(bytes: &[u8], e: std::str::Utf8Error, first_line_no: usize) -> (us
     )
 }
 
+/// Where checked rows go: kept in memory ([`Prepared`]) or streamed into a data directory's
+/// next segment.
+trait Sink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()>;
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
+    /// The next bytes of source `source` as received.
+    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()>;
+}
+
+impl Sink for Prepared {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        self.footprints.extend(records);
+        Ok(())
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        self.bom.extend(edges);
+        Ok(())
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        self.log.extend(rows);
+        Ok(())
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        self.gx.extend(rows);
+        Ok(())
+    }
+    fn original(&mut self, _: usize, _: &[u8]) -> Result<()> {
+        // The sources themselves are the originals of tables kept in memory.
+        Ok(())
+    }
+}
+
+/// Rows written straight into a segment of a data directory, as Arrow batches.
+struct SegmentSink<'w, 'l, 's> {
+    segment: &'w mut SegmentWriter<'l, 's>,
+    sources: &'w [Source],
+    at: chrono::DateTime<Utc>,
+}
+
+impl Sink for SegmentSink<'_, '_, '_> {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let (footprints, extensions) = footprint_batches(&records, self.segment.seq())?;
+        drop(records);
+        for b in &footprints {
+            self.segment.write(StoreTable::Footprints, b)?;
+        }
+        for b in extensions.iter().filter(|b| b.num_rows() > 0) {
+            self.segment.write(StoreTable::Extensions, b)?;
+        }
+        Ok(())
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        if edges.is_empty() {
+            return Ok(());
+        }
+        let seq = self.segment.seq();
+        let batches = edges
+            .par_chunks(65_536)
+            .map(|c| table::bom_batch(c, seq))
+            .collect::<Result<Vec<_>>>()?;
+        for b in &batches {
+            self.segment.write(StoreTable::Bom, b)?;
+        }
+        Ok(())
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let (seq, at) = (self.segment.seq(), self.at);
+        let batches = rows
+            .par_chunks(65_536)
+            .map(|c| table::ingest_log_batch(c, seq, at))
+            .collect::<Result<Vec<_>>>()?;
+        for b in &batches {
+            self.segment.write(StoreTable::IngestLog, b)?;
+        }
+        Ok(())
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let b = table::gx_batch(&rows, self.segment.seq())?;
+        self.segment.write(StoreTable::GxAttributes, &b)
+    }
+    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()> {
+        let name = &self.sources[source].name;
+        self.segment.append_original(source, name, bytes)
+    }
+}
+
 /// A BOM CSV row that passed its own checks.
 struct CsvEdge {
     source: usize,
@@ -530,9 +753,721 @@ struct CsvEdge {
     edge: BomEdge,
 }
 
+/// The checks that span documents — idempotency against the store and within the ingest,
+/// products named before they are known, the report and the log — fed chunk by chunk.
+struct Intake<'a> {
+    sources: &'a [Source],
+    opts: &'a IngestOptions,
+    existing: &'a Tables,
+    stored: StoredIndex<'a>,
+    sink: &'a mut dyn Sink,
+    progress: &'a (dyn Fn(u64) + Sync),
+    report: IngestReport,
+    /// Footprints of this ingest by id and version: where the document is in its source.
+    in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
+    /// Every product with a footprint: stored or in this ingest.
+    known: HashSet<String, ahash::RandomState>,
+    /// Inputs of new footprints' BOM extensions whose product was not known when read:
+    /// (product, where, footprint id), warned about if still unknown at the end.
+    pending: Vec<(String, Problem, String)>,
+    /// GX attributes of new footprints' extensions, then of CSV rows.
+    gx: Vec<(GxRecord, Problem)>,
+    /// The next document index of each source.
+    next_index: Vec<usize>,
+}
+
+/// How a source is read, decided from its first bytes.
+fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
+    let mut r = Reader::open(source)?;
+    let mut head = Vec::new();
+    r.fill(&mut head, opts.chunk_bytes.max(opts.max_document_bytes.saturating_add(2)))?;
+    let layout = layout(&head);
+    // A first line longer than what was read: one document too big for any limit, which
+    // the size check of a JSON text reports.
+    Ok(match layout {
+        Ok(Layout::Ndjson) | Err(_) if !r.done && memchr::memchr(b'\n', &head).is_none() => {
+            Ok(Layout::Json)
+        }
+        other => other,
+    })
+}
+
+impl<'a> Intake<'a> {
+    fn new(
+        existing: &'a Tables,
+        sources: &'a [Source],
+        opts: &'a IngestOptions,
+        sink: &'a mut dyn Sink,
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Result<Intake<'a>> {
+        let stored = StoredIndex::new(existing)?;
+        let mut known = HashSet::with_hasher(ahash::RandomState::new());
+        known.extend(stored.products.iter().cloned());
+        Ok(Intake {
+            sources,
+            opts,
+            existing,
+            stored,
+            sink,
+            progress,
+            report: IngestReport::default(),
+            in_batch: HashMap::with_hasher(ahash::RandomState::new()),
+            known,
+            pending: Vec::new(),
+            gx: Vec::new(),
+            next_index: vec![0; sources.len()],
+        })
+    }
+
+    /// Checks every source: JSON first, then CSV rows, which are checked against every
+    /// footprint of the ingest.
+    fn run(mut self) -> Result<IngestReport> {
+        let mut csv = Vec::new();
+        for (si, src) in self.sources.iter().enumerate() {
+            match layout_of(src, self.opts)? {
+                Err(message) => {
+                    let checked = vec![vec![Checked::rejected(si, 1, whole(message))]];
+                    self.footprint_chunk(None, checked)?;
+                    self.skip(si)?;
+                }
+                Ok(Layout::Ndjson) => self.ndjson(si)?,
+                Ok(Layout::Json) => self.json(si)?,
+                Ok(l @ (Layout::BomCsv | Layout::GxCsv)) => csv.push((si, l)),
+            }
+        }
+        // Inputs named by footprints that never came.
+        let mut warnings = Vec::new();
+        for (product, at, id) in std::mem::take(&mut self.pending) {
+            if !self.known.contains(product.as_str()) {
+                let w = Problem {
+                    pointer: "/extensions".into(),
+                    message: dangling(&product),
+                    ..at
+                };
+                warnings.push(log_row(&w, "warning", "bom_edge", Some(id)));
+                self.report.warnings.push(w);
+            }
+        }
+        self.sink.log(warnings)?;
+        for (si, l) in csv {
+            self.csv(si, matches!(l, Layout::BomCsv))?;
+        }
+        self.finish_gx()?;
+        Ok(self.report)
+    }
+
+    /// Bytes read per step.
+    fn step(&self) -> usize {
+        self.opts.chunk_bytes.max(1)
+    }
+
+    /// Reads the rest of source `si` only to keep it as received.
+    fn skip(&mut self, si: usize) -> Result<()> {
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf = Vec::new();
+        while !r.done {
+            buf.clear();
+            let got = r.fill(&mut buf, self.step())?;
+            self.sink.original(si, &buf[got])?;
+        }
+        (self.progress)(r.pos as u64);
+        Ok(())
+    }
+
+    /// Reads up to `n` more bytes of `r` into `buf`, keeping them as received.
+    fn fill(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>, n: usize) -> Result<()> {
+        let got = r.fill(buf, n)?;
+        self.sink.original(si, &buf[got])
+    }
+
+    /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
+    /// the document size limit).
+    fn json(&mut self, si: usize) -> Result<()> {
+        let len = self.sources[si].len()?;
+        let max = self.opts.max_document_bytes;
+        if len > max as u64 {
+            let diag = whole(size_message(
+                usize::try_from(len).unwrap_or(usize::MAX),
+                max,
+            ));
+            self.footprint_chunk(None, vec![vec![Checked::rejected(si, 1, diag)]])?;
+            return self.skip(si);
+        }
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut all = Vec::new();
+        while !r.done {
+            self.fill(&mut r, si, &mut all, self.step().max(max))?;
+        }
+        (self.progress)(all.len() as u64);
+        let skip = all.len() - strip_bom(&all).len();
+        let chunk = Chunk {
+            source: si,
+            bytes: &all,
+            base: 0,
+        };
+        let bytes = &all[skip..];
+        let rejected = |line, diag| vec![vec![Checked::rejected(si, line, diag)]];
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let (line, diag) = utf8_error(bytes, e, 1);
+                return self.footprint_chunk(None, rejected(line, diag));
+            }
+        };
+        let top = match parse_text(text, 1) {
+            Ok(t) => t,
+            Err((line, diag)) => return self.footprint_chunk(None, rejected(line, diag)),
+        };
+        let values = match footprint_values(top) {
+            Ok(v) => v,
+            Err(message) => return self.footprint_chunk(None, rejected(1, whole(message))),
+        };
+        let lines = Lines::new(text.as_bytes());
+        let units: Vec<Unit> = values
+            .into_iter()
+            .map(|(raw, _)| {
+                let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                Unit::Value {
+                    raw,
+                    line: lines.line_of(offset),
+                }
+            })
+            .collect();
+        let checked = self.check(chunk, units);
+        self.footprint_chunk(Some(chunk), checked)
+    }
+
+    /// NDJSON, chunk by chunk of whole lines.
+    fn ndjson(&mut self, si: usize) -> Result<()> {
+        let max = self.opts.max_document_bytes;
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut base = 0u64;
+        let mut line_no = 1usize;
+        let mut first = true;
+        loop {
+            if buf.len() < self.step() && !r.done {
+                let want = self.step() - buf.len();
+                self.fill(&mut r, si, &mut buf, want)?;
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let cut = if r.done {
+                Some(buf.len())
+            } else {
+                memchr::memrchr(b'\n', &buf).map(|i| i + 1)
+            };
+            let Some(cut) = cut else {
+                if buf.len() <= max.saturating_add(2) {
+                    // A long line: read on until it ends.
+                    self.fill(&mut r, si, &mut buf, self.step())?;
+                    if !r.done || !buf.is_empty() {
+                        continue;
+                    }
+                    break;
+                }
+                // A line over the limit: measure it without keeping it.
+                let mut len = buf.len();
+                base += buf.len() as u64;
+                buf.clear();
+                let rest = loop {
+                    if r.done {
+                        break None;
+                    }
+                    self.fill(&mut r, si, &mut buf, self.step())?;
+                    match memchr::memchr(b'\n', &buf) {
+                        Some(i) => break Some(i),
+                        None => {
+                            len += buf.len();
+                            base += buf.len() as u64;
+                            buf.clear();
+                        }
+                    }
+                };
+                if let Some(i) = rest {
+                    len += i;
+                    base += i as u64 + 1;
+                    buf.drain(..=i);
+                }
+                (self.progress)(len as u64);
+                let diag = whole(size_message(len, max));
+                self.footprint_chunk(None, vec![vec![Checked::rejected(si, line_no, diag)]])?;
+                line_no += 1;
+                first = false;
+                continue;
+            };
+            let skip = if first {
+                buf.len() - strip_bom(&buf).len()
+            } else {
+                0
+            };
+            first = false;
+            let chunk = Chunk {
+                source: si,
+                bytes: &buf[..cut],
+                base,
+            };
+            let mut units = Vec::new();
+            let mut start = skip;
+            let bytes = chunk.bytes;
+            let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+            let mut lines = 0;
+            for end in ends {
+                if start > bytes.len() {
+                    break;
+                }
+                let this = line_no + lines;
+                lines += 1;
+                let line = &bytes[start..end];
+                start = end + 1;
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
+                if line.trim_ascii().is_empty() {
+                    continue;
+                }
+                units.push(if line.len() > max {
+                    Unit::Rejected {
+                        line: this,
+                        diag: whole(size_message(line.len(), max)),
+                    }
+                } else {
+                    Unit::Line { bytes: line, line: this }
+                });
+            }
+            let checked = self.check(chunk, units);
+            self.footprint_chunk(Some(chunk), checked)?;
+            line_no += memchr::memchr_iter(b'\n', bytes).count();
+            base += cut as u64;
+            buf.drain(..cut);
+        }
+        Ok(())
+    }
+
+    /// Parses and checks the units of `chunk` on every core.
+    fn check(&self, chunk: Chunk, units: Vec<Unit>) -> Vec<Vec<Checked>> {
+        let (sources, progress, si) = (self.sources, self.progress, chunk.source);
+        units
+            .into_par_iter()
+            .map(|unit| match unit {
+                Unit::Line { bytes, line } => {
+                    let out = check_line(sources, chunk, bytes, line);
+                    progress(bytes.len() as u64 + 1);
+                    out
+                }
+                Unit::Value { raw, line } => {
+                    let out = check_value(sources, chunk, raw, None, line);
+                    progress(raw.get().len() as u64);
+                    vec![out]
+                }
+                Unit::Rejected { line, diag } => vec![Checked::rejected(si, line, diag)],
+            })
+            .collect()
+    }
+
+    /// Decides, in document order, what becomes of each checked document of `chunk`.
+    fn footprint_chunk(&mut self, chunk: Option<Chunk>, checked: Vec<Vec<Checked>>) -> Result<()> {
+        let sources = self.sources;
+        let mut log = Vec::new();
+        let mut new: Vec<FootprintRecord> = Vec::new();
+        let mut origins: Vec<Problem> = Vec::new();
+        for ch in checked.into_iter().flatten() {
+            let index = self.next_index[ch.source];
+            self.next_index[ch.source] += 1;
+            let at = Problem {
+                source: sources[ch.source].name.clone(),
+                index,
+                line: ch.line,
+                pointer: String::new(),
+                message: String::new(),
+            };
+            let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
+            for (line, d) in ch.warnings {
+                let w = problem(sources, ch.source, index, line, d);
+                log.push(log_row(&w, "warning", "footprint", id.clone()));
+                self.report.warnings.push(w);
+            }
+            let (Some(record), Some(chunk)) = (ch.record, chunk) else {
+                self.report.rejected += 1;
+                for (line, d) in ch.errors {
+                    let e = problem(sources, ch.source, index, line, d);
+                    log.push(log_row(&e, "rejected", "footprint", None));
+                    self.report.errors.push(e);
+                }
+                continue;
+            };
+            let key = (record.footprint.id.clone(), record.footprint.version);
+            let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            // The earlier document with this id and version, read only when there is one.
+            let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
+                Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
+                None => match self.in_batch.get(&key) {
+                    Some(&span) => Some(match chunk.text(span) {
+                        Some(t) if span.original as usize == chunk.source => t.to_owned(),
+                        _ => lossy(&sources[span.original as usize].read_span(span)?),
+                    }),
+                    None => None,
+                },
+            };
+            match earlier {
+                None => {
+                    self.report.accepted += 1;
+                    log.push(done_row(&at, "accepted", "footprint", id));
+                    self.in_batch.insert(key, record.document);
+                    new.push(*record);
+                    origins.push(at);
+                }
+                Some(doc)
+                    if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
+                {
+                    self.report.accepted += 1;
+                    self.report.duplicates += 1;
+                    log.push(done_row(&at, "duplicate", "footprint", id));
+                }
+                Some(_) => {
+                    let e = Problem {
+                        pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
+                        message: format!(
+                            "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
+                            key.0,
+                            key.1.map_or("(none)".into(), |v| v.to_string())
+                        ),
+                        ..at
+                    };
+                    self.report.rejected += 1;
+                    log.push(log_row(&e, "rejected", "footprint", id));
+                    self.report.errors.push(e);
+                }
+            }
+        }
+        // BOM edges declared by the new footprints' extensions, and their GX attributes.
+        for r in &new {
+            self.known
+                .extend(r.footprint.product_ids.iter().cloned());
+        }
+        let mut bom = Vec::new();
+        for (r, at) in new.iter().zip(origins) {
+            let f = &r.footprint;
+            for input in &f.bom_inputs {
+                if !self.known.contains(input.product_id.as_str()) {
+                    self.pending
+                        .push((input.product_id.clone(), at.clone(), f.id.clone()));
+                }
+                bom.push(BomEdge {
+                    parent_product_id: f.product_id().to_owned(),
+                    child_product_id: input.product_id.clone(),
+                    amount: input.amount,
+                    unit: input.unit,
+                    source: BomSource::Extension {
+                        footprint_id: f.id.clone(),
+                    },
+                });
+            }
+            if let Some(a) = &f.gx_attributes {
+                self.gx.push((
+                    GxRecord {
+                        attributes: a.clone(),
+                        source_kind: "extension",
+                        source: f.id.clone(),
+                        footprint_id: Some(f.id.clone()),
+                        line: None,
+                    },
+                    at,
+                ));
+            }
+        }
+        self.report.footprints += new.len();
+        self.report.bom_edges += bom.len();
+        self.sink.footprints(new)?;
+        self.sink.bom(bom)?;
+        self.sink.log(log)
+    }
+
+    /// A BOM or GX attributes CSV, chunk by chunk of whole records, each parsed on every
+    /// core.
+    fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf: Vec<u8> = Vec::new();
+        let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
+        loop {
+            if buf.len() < self.step() && !r.done {
+                let want = self.step() - buf.len();
+                self.fill(&mut r, si, &mut buf, want)?;
+            }
+            if buf.is_empty() {
+                break;
+            }
+            let cut = if r.done {
+                buf.len()
+            } else {
+                match record_end(&buf) {
+                    Some(end) => end,
+                    None => {
+                        // One record longer than a chunk (a quoted field with line breaks):
+                        // read on until it ends.
+                        self.fill(&mut r, si, &mut buf, self.step())?;
+                        continue;
+                    }
+                }
+            };
+            let skip = if first {
+                buf.len() - strip_bom(&buf).len()
+            } else {
+                0
+            };
+            let bytes = &buf[skip..cut];
+            // Pieces of whole records, one per core and a few more.
+            let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
+            let header = first;
+            let parsed: Vec<(usize, CsvRows)> = pieces
+                .par_iter()
+                .enumerate()
+                .map(|(i, range)| {
+                    let piece = &bytes[range.clone()];
+                    let has_header = header && i == 0;
+                    let lines_before = memchr::memchr_iter(b'\n', &bytes[..range.start]).count();
+                    let rows = if is_bom {
+                        CsvRows::Bom(bom::parse_csv(piece, has_header))
+                    } else {
+                        CsvRows::Gx(gx::parse_csv(piece, has_header))
+                    };
+                    (lines_before, rows)
+                })
+                .collect();
+            (self.progress)(cut as u64);
+            for (lines_before, rows) in parsed {
+                let line_base = line_no + lines_before - 1;
+                let n = match rows {
+                    CsvRows::Bom(mut rows) => {
+                        let n = rows.len();
+                        for row in &mut rows {
+                            row.index += index;
+                            row.line += line_base;
+                        }
+                        self.bom_rows(si, rows)?;
+                        n
+                    }
+                    CsvRows::Gx(mut rows) => {
+                        let n = rows.len();
+                        for row in &mut rows {
+                            row.index += index;
+                            row.line += line_base;
+                        }
+                        self.gx_rows(si, rows)?;
+                        n
+                    }
+                };
+                index += n;
+            }
+            first = false;
+            line_no += memchr::memchr_iter(b'\n', &buf[..cut]).count();
+            buf.drain(..cut);
+        }
+        Ok(())
+    }
+
+    /// BOM CSV rows: rejected, duplicate or new edges.
+    fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
+        let sources = self.sources;
+        let mut log = Vec::new();
+        let mut edges = Vec::new();
+        for row in rows {
+            let Some((parent, child, amount, unit)) = row.edge else {
+                self.report.rejected += 1;
+                for d in row.errors {
+                    let p = problem(sources, si, row.index, row.line, d);
+                    log.push(log_row(&p, "rejected", "bom_edge", None));
+                    self.report.errors.push(p);
+                }
+                continue;
+            };
+            let ce = CsvEdge {
+                source: si,
+                index: row.index,
+                line: row.line,
+                edge: BomEdge {
+                    parent_product_id: parent,
+                    child_product_id: child,
+                    amount,
+                    unit,
+                    source: BomSource::Csv {
+                        file: sources[si].name.clone(),
+                        line: row.line,
+                    },
+                },
+            };
+            let e = &ce.edge;
+            let at = Problem {
+                source: sources[ce.source].name.clone(),
+                index: ce.index,
+                line: ce.line,
+                pointer: String::new(),
+                message: String::new(),
+            };
+            for (col, id) in [
+                ("parent_product_id", &e.parent_product_id),
+                ("child_product_id", &e.child_product_id),
+            ] {
+                if !self.known.contains(id.as_str()) {
+                    let w = Problem {
+                        pointer: format!("/{col}"),
+                        message: dangling(id),
+                        ..at.clone()
+                    };
+                    log.push(log_row(&w, "warning", "bom_edge", None));
+                    self.report.warnings.push(w);
+                }
+            }
+            self.report.accepted += 1;
+            let current = self
+                .stored
+                .csv_edges
+                .get(&(e.parent_product_id.as_str(), e.child_product_id.as_str()));
+            let same =
+                current == Some(&(e.amount.normalize(), e.unit.map(|u| u.as_str().to_owned())));
+            if same {
+                self.report.duplicates += 1;
+                log.push(done_row(&at, "duplicate", "bom_edge", None));
+            } else {
+                log.push(done_row(&at, "accepted", "bom_edge", None));
+                edges.push(ce.edge);
+            }
+        }
+        self.report.bom_edges += edges.len();
+        self.sink.bom(edges)?;
+        self.sink.log(log)
+    }
+
+    /// GX attributes CSV rows: rejected ones now, the others kept for [`Intake::finish_gx`].
+    fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>) -> Result<()> {
+        let sources = self.sources;
+        let mut log = Vec::new();
+        for row in rows {
+            let at = Problem {
+                source: sources[si].name.clone(),
+                index: row.index,
+                line: row.line,
+                pointer: String::new(),
+                message: String::new(),
+            };
+            let Some(a) = row.attributes else {
+                self.report.rejected += 1;
+                for d in row.errors {
+                    let p = problem(sources, si, row.index, row.line, d);
+                    log.push(log_row(&p, "rejected", "gx_attributes", None));
+                    self.report.errors.push(p);
+                }
+                continue;
+            };
+            if !self.known.contains(a.product_id.as_str()) {
+                let w = Problem {
+                    pointer: "/product_id".into(),
+                    message: format!(
+                        "product {} has no footprint yet; its GX attributes are kept for when one is ingested",
+                        a.product_id
+                    ),
+                    ..at.clone()
+                };
+                log.push(log_row(&w, "warning", "gx_attributes", None));
+                self.report.warnings.push(w);
+            }
+            self.gx.push((
+                GxRecord {
+                    attributes: a,
+                    source_kind: "csv",
+                    source: sources[si].name.clone(),
+                    footprint_id: None,
+                    line: Some(row.line),
+                },
+                at,
+            ));
+        }
+        self.sink.log(log)
+    }
+
+    /// GX attributes: from new footprints' extensions, then CSV rows (a later row wins);
+    /// those equal to what is stored are duplicates.
+    fn finish_gx(&mut self) -> Result<()> {
+        let mut log = Vec::new();
+        let mut new = Vec::new();
+        for (record, at) in std::mem::take(&mut self.gx) {
+            let from_csv = record.source_kind == "csv";
+            if from_csv {
+                self.report.accepted += 1;
+            }
+            if self.stored.gx.get(record.attributes.product_id.as_str()) == Some(&record.attributes)
+            {
+                if from_csv {
+                    self.report.duplicates += 1;
+                    log.push(done_row(&at, "duplicate", "gx_attributes", None));
+                }
+            } else {
+                if from_csv {
+                    log.push(done_row(&at, "accepted", "gx_attributes", None));
+                }
+                new.push(record);
+            }
+        }
+        self.report.gx_attributes = new.len();
+        self.sink.gx(new)?;
+        self.sink.log(log)
+    }
+}
+
+/// A CSV piece's rows.
+enum CsvRows {
+    Bom(Vec<bom::CsvRow>),
+    Gx(Vec<gx::GxRow>),
+}
+
+/// The end of the last whole CSV record in `bytes`: just after the last line break outside
+/// quotes (a quote inside a field is doubled, so quotes outside fields pair up).
+fn record_end(bytes: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    let mut end = None;
+    for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
+        if bytes[i] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            end = Some(i + 1);
+        }
+    }
+    end
+}
+
+/// Splits `bytes`, whole CSV records, into about `n` ranges of whole records of at least
+/// `min` bytes.
+fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Range<usize>> {
+    let target = (bytes.len() / n.max(1)).max(min).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let want = start + target;
+        if want >= bytes.len() {
+            out.push(start..bytes.len());
+            break;
+        }
+        // The first record end after `want`, with the quote state known from `start`.
+        let mut quoted = false;
+        let mut cut = None;
+        for i in memchr::memchr2_iter(b'"', b'\n', &bytes[start..]) {
+            let i = start + i;
+            if bytes[i] == b'"' {
+                quoted = !quoted;
+            } else if !quoted && i >= want {
+                cut = Some(i + 1);
+                break;
+            }
+        }
+        let end = cut.unwrap_or(bytes.len());
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
 /// Checks `sources` and decides what to add to `existing`: new footprint versions and BOM
-/// edges, with duplicates skipped and conflicts rejected. `progress` receives the number of
-/// bytes checked as work completes.
+/// edges, with duplicates skipped and conflicts rejected, kept in memory. `progress`
+/// receives the number of bytes checked as work completes.
 pub fn prepare(
     existing: &Tables,
     sources: &[Source],
@@ -540,422 +1475,54 @@ pub fn prepare(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Prepared> {
     let started = std::time::Instant::now();
-    let mut report = IngestReport::default();
-    let mut log = Vec::new();
-    let mut csv_edges: Vec<CsvEdge> = Vec::new();
-    let mut gx_rows: Vec<(usize, usize, usize, GxAttributes)> = Vec::new();
-
-    // Split every source into units of work; parsing and checking happen in parallel below.
-    let mut units: Vec<Unit> = Vec::new();
-    for (si, src) in sources.iter().enumerate() {
-        let bytes = strip_bom(&src.bytes);
-        match layout(&src.bytes) {
-            Err(message) => units.push(Unit::Rejected {
-                source: si,
-                line: 1,
-                diag: whole(message),
-            }),
-            Ok(Layout::BomCsv) => {
-                for row in bom::parse_csv(bytes) {
-                    match row.edge {
-                        Some((parent, child, amount, unit)) => csv_edges.push(CsvEdge {
-                            source: si,
-                            index: row.index,
-                            line: row.line,
-                            edge: BomEdge {
-                                parent_product_id: parent,
-                                child_product_id: child,
-                                amount,
-                                unit,
-                                source: BomSource::Csv {
-                                    file: src.name.clone(),
-                                    line: row.line,
-                                },
-                            },
-                        }),
-                        None => {
-                            report.rejected += 1;
-                            for d in row.errors {
-                                let p = problem(sources, si, row.index, row.line, d);
-                                log.push(log_row(&p, "rejected", "bom_edge", None));
-                                report.errors.push(p);
-                            }
-                        }
-                    }
-                }
-                progress(src.bytes.len() as u64);
-            }
-            Ok(Layout::GxCsv) => {
-                for row in gx::parse_csv(bytes) {
-                    match row.attributes {
-                        Some(a) => gx_rows.push((si, row.index, row.line, a)),
-                        None => {
-                            report.rejected += 1;
-                            for d in row.errors {
-                                let p = problem(sources, si, row.index, row.line, d);
-                                log.push(log_row(&p, "rejected", "gx_attributes", None));
-                                report.errors.push(p);
-                            }
-                        }
-                    }
-                }
-                progress(src.bytes.len() as u64);
-            }
-            Ok(Layout::Ndjson) => {
-                let mut start = 0;
-                let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-                for (n, end) in ends.enumerate() {
-                    let line_no = n + 1;
-                    let line = &bytes[start..end];
-                    start = end + 1;
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if line.trim_ascii().is_empty() {
-                        continue;
-                    }
-                    units.push(if line.len() > opts.max_document_bytes {
-                        Unit::Rejected {
-                            source: si,
-                            line: line_no,
-                            diag: whole(size_message(line.len(), opts.max_document_bytes)),
-                        }
-                    } else {
-                        Unit::Line {
-                            source: si,
-                            bytes: line,
-                            line: line_no,
-                        }
-                    });
-                }
-            }
-            Ok(Layout::Json) => {
-                if bytes.len() > opts.max_document_bytes {
-                    units.push(Unit::Rejected {
-                        source: si,
-                        line: 1,
-                        diag: whole(size_message(bytes.len(), opts.max_document_bytes)),
-                    });
-                    continue;
-                }
-                let text = match std::str::from_utf8(bytes) {
-                    Ok(t) => t,
-                    Err(e) => {
-                        let (line, diag) = utf8_error(bytes, e, 1);
-                        units.push(Unit::Rejected {
-                            source: si,
-                            line,
-                            diag,
-                        });
-                        continue;
-                    }
-                };
-                let top = match parse_text(text, 1) {
-                    Ok(t) => t,
-                    Err((line, diag)) => {
-                        units.push(Unit::Rejected {
-                            source: si,
-                            line,
-                            diag,
-                        });
-                        continue;
-                    }
-                };
-                match footprint_values(top) {
-                    Ok(values) => {
-                        let lines = Lines::new(text.as_bytes());
-                        for (raw, _) in values {
-                            let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
-                            units.push(Unit::Value {
-                                source: si,
-                                raw,
-                                line: lines.line_of(offset),
-                            });
-                        }
-                    }
-                    Err(message) => units.push(Unit::Rejected {
-                        source: si,
-                        line: 1,
-                        diag: whole(message),
-                    }),
-                }
-            }
-        }
-    }
-
-    tracing::debug!(
-        "split {} sources into {} units in {:.2?}",
-        sources.len(),
-        units.len(),
-        started.elapsed()
-    );
-    // Parse and check every document; this is where the time goes, so use every core.
-    let checked: Vec<Vec<Checked>> = units
-        .into_par_iter()
-        .map(|unit| match unit {
-            Unit::Line {
-                source,
-                bytes,
-                line,
-            } => {
-                let out = check_line(sources, source, bytes, line);
-                progress(bytes.len() as u64 + 1);
-                out
-            }
-            Unit::Value { source, raw, line } => {
-                let out = check_value(sources, source, raw, None, line);
-                progress(raw.get().len() as u64);
-                vec![out]
-            }
-            Unit::Rejected { source, line, diag } => vec![Checked::rejected(source, line, diag)],
-        })
-        .collect();
-
-    tracing::debug!("checked documents at {:.2?}", started.elapsed());
-    // Idempotency: the same id and version again is a duplicate when the content is the same,
-    // and a conflict otherwise (PACT asks for a new version for any change).
-    let stored = StoredIndex::new(existing)?;
-    let mut in_batch: HashMap<(String, Option<i32>), usize> = HashMap::new();
-    let total: usize = checked.iter().map(Vec::len).sum();
-    let mut footprints: Vec<FootprintRecord> = Vec::with_capacity(total);
-    let mut origins: Vec<Problem> = Vec::new(); // where each new footprint came from
-    let mut next_index = vec![0usize; sources.len()];
-    for ch in checked.into_iter().flatten() {
-        let index = next_index[ch.source];
-        next_index[ch.source] += 1;
-        let at = Problem {
-            source: sources[ch.source].name.clone(),
-            index,
-            line: ch.line,
-            pointer: String::new(),
-            message: String::new(),
-        };
-        let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
-        for (line, d) in ch.warnings {
-            let w = problem(sources, ch.source, index, line, d);
-            log.push(log_row(&w, "warning", "footprint", id.clone()));
-            report.warnings.push(w);
-        }
-        let Some(record) = ch.record else {
-            report.rejected += 1;
-            for (line, d) in ch.errors {
-                let e = problem(sources, ch.source, index, line, d);
-                log.push(log_row(&e, "rejected", "footprint", None));
-                report.errors.push(e);
-            }
-            continue;
-        };
-        let key = (record.footprint.id.clone(), record.footprint.version);
-        let text = |src: usize, span: DocumentSpan| {
-            let (a, b) = (span.offset as usize, (span.offset + span.length) as usize);
-            String::from_utf8_lossy(&sources[src].bytes[a..b]).into_owned()
-        };
-        // The earlier document with this id and version, read only when there is one.
-        let earlier = match stored.documents.get(&(key.0.as_str(), key.1)) {
-            Some(&(seq, span)) => {
-                Some(String::from_utf8_lossy(&existing.document(seq, span)?).into_owned())
-            }
-            None => in_batch.get(&key).map(|i| {
-                let r = &footprints[*i];
-                text(r.document.original as usize, r.document)
-            }),
-        };
-        match earlier {
-            None => {
-                report.accepted += 1;
-                log.push(done_row(&at, "accepted", "footprint", id));
-                in_batch.insert(key, footprints.len());
-                footprints.push(*record);
-                origins.push(at);
-            }
-            Some(doc) if same_document(&doc, &text(ch.source, record.document)) => {
-                report.accepted += 1;
-                report.duplicates += 1;
-                log.push(done_row(&at, "duplicate", "footprint", id));
-            }
-            Some(_) => {
-                let e = Problem {
-                    pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
-                    message: format!(
-                        "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
-                        key.0,
-                        key.1.map_or("(none)".into(), |v| v.to_string())
-                    ),
-                    ..at
-                };
-                report.rejected += 1;
-                log.push(log_row(&e, "rejected", "footprint", id));
-                report.errors.push(e);
-            }
-        }
-    }
-
-    // BOM edges: the inputs declared by new footprints' BOM extensions, then CSV rows.
-    let mut known_products: HashSet<&str> = stored.products.iter().map(String::as_str).collect();
-    for r in &footprints {
-        known_products.extend(r.footprint.product_ids.iter().map(String::as_str));
-    }
-    let mut bom = Vec::new();
-    for (r, at) in footprints.iter().zip(&origins) {
-        let f = &r.footprint;
-        for input in &f.bom_inputs {
-            if !known_products.contains(input.product_id.as_str()) {
-                let w = Problem {
-                    pointer: "/extensions".into(),
-                    message: dangling(&input.product_id),
-                    ..at.clone()
-                };
-                log.push(log_row(&w, "warning", "bom_edge", Some(f.id.clone())));
-                report.warnings.push(w);
-            }
-            bom.push(BomEdge {
-                parent_product_id: f.product_id().to_owned(),
-                child_product_id: input.product_id.clone(),
-                amount: input.amount,
-                unit: input.unit,
-                source: BomSource::Extension {
-                    footprint_id: f.id.clone(),
-                },
-            });
-        }
-    }
-    for ce in csv_edges {
-        let e = &ce.edge;
-        let at = Problem {
-            source: sources[ce.source].name.clone(),
-            index: ce.index,
-            line: ce.line,
-            pointer: String::new(),
-            message: String::new(),
-        };
-        for (col, id) in [
-            ("parent_product_id", &e.parent_product_id),
-            ("child_product_id", &e.child_product_id),
-        ] {
-            if !known_products.contains(id.as_str()) {
-                let w = Problem {
-                    pointer: format!("/{col}"),
-                    message: dangling(id),
-                    ..at.clone()
-                };
-                log.push(log_row(&w, "warning", "bom_edge", None));
-                report.warnings.push(w);
-            }
-        }
-        report.accepted += 1;
-        let current = stored
-            .csv_edges
-            .get(&(e.parent_product_id.as_str(), e.child_product_id.as_str()));
-        let same = current == Some(&(e.amount.normalize(), e.unit.map(|u| u.as_str().to_owned())));
-        if same {
-            report.duplicates += 1;
-            log.push(done_row(&at, "duplicate", "bom_edge", None));
-        } else {
-            log.push(done_row(&at, "accepted", "bom_edge", None));
-            bom.push(ce.edge);
-        }
-    }
-
-    // GX attributes: from new footprints' extensions, then CSV rows (a later row wins).
-    let mut gx = Vec::new();
-    for (r, at) in footprints.iter().zip(&origins) {
-        if let Some(a) = &r.footprint.gx_attributes {
-            gx.push((
-                GxRecord {
-                    attributes: a.clone(),
-                    source_kind: "extension",
-                    source: r.footprint.id.clone(),
-                    footprint_id: Some(r.footprint.id.clone()),
-                    line: None,
-                },
-                at.clone(),
-            ));
-        }
-    }
-    for (si, index, line, a) in gx_rows {
-        let at = Problem {
-            source: sources[si].name.clone(),
-            index,
-            line,
-            pointer: String::new(),
-            message: String::new(),
-        };
-        if !known_products.contains(a.product_id.as_str()) {
-            let w = Problem {
-                pointer: "/product_id".into(),
-                message: format!(
-                    "product {} has no footprint yet; its GX attributes are kept for when one is ingested",
-                    a.product_id
-                ),
-                ..at.clone()
-            };
-            log.push(log_row(&w, "warning", "gx_attributes", None));
-            report.warnings.push(w);
-        }
-        gx.push((
-            GxRecord {
-                attributes: a,
-                source_kind: "csv",
-                source: sources[si].name.clone(),
-                footprint_id: None,
-                line: Some(line),
-            },
-            at,
-        ));
-    }
-    let mut gx_new = Vec::new();
-    for (record, at) in gx {
-        let from_csv = record.source_kind == "csv";
-        if from_csv {
-            report.accepted += 1;
-        }
-        if stored.gx.get(record.attributes.product_id.as_str()) == Some(&record.attributes) {
-            if from_csv {
-                report.duplicates += 1;
-                log.push(done_row(&at, "duplicate", "gx_attributes", None));
-            }
-        } else {
-            if from_csv {
-                log.push(done_row(&at, "accepted", "gx_attributes", None));
-            }
-            gx_new.push(record);
-        }
-    }
-
-    report.footprints = footprints.len();
-    report.bom_edges = bom.len();
-    report.gx_attributes = gx_new.len();
-    tracing::debug!(
-        "prepared {} footprints in {:.2?}",
-        footprints.len(),
-        started.elapsed()
-    );
-    Ok(Prepared {
-        report,
-        footprints,
-        bom,
-        gx: gx_new,
-        log,
+    let mut prepared = Prepared {
+        report: IngestReport::default(),
+        footprints: Vec::new(),
+        bom: Vec::new(),
+        gx: Vec::new(),
+        log: Vec::new(),
         at: Utc::now(),
         sources: sources.to_vec(),
-    })
+    };
+    let report = Intake::new(existing, sources, opts, &mut prepared, progress)?.run()?;
+    prepared.report = report;
+    tracing::debug!(
+        "prepared {} footprints in {:.2?}",
+        prepared.footprints.len(),
+        started.elapsed()
+    );
+    Ok(prepared)
 }
 
 /// Checks `sources` against the data directory and commits what is new, under the
-/// directory's write lock. With `all_or_nothing`, a rejection stores nothing.
+/// directory's write lock, as one segment written while the sources are read: memory does not
+/// grow with the input. With `all_or_nothing`, a rejection stores nothing.
 pub fn ingest_into(
     store: &crate::store::Store,
     sources: &[Source],
     opts: &IngestOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<IngestReport> {
+    let started = std::time::Instant::now();
     let lock = store.lock()?;
-    let existing = lock.load()?;
-    let mut prepared = prepare(&existing, sources, opts, progress)?;
-    let blocked = opts.all_or_nothing && prepared.report.rejected > 0;
-    if !blocked && !prepared.is_empty() {
-        prepared.report.ingest_seq = Some(lock.commit(&existing, |seq| prepared.to_tables(seq))?);
-        prepared.report.stored = true;
+    let existing = lock.load_for_ingest()?;
+    let mut segment = lock.begin()?;
+    let mut sink = SegmentSink {
+        segment: &mut segment,
+        sources,
+        at: Utc::now(),
+    };
+    let mut report = Intake::new(&existing, sources, opts, &mut sink, progress)?.run()?;
+    tracing::debug!("checked and wrote the segment in {:.2?}", started.elapsed());
+    let blocked = opts.all_or_nothing && report.rejected > 0;
+    let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
+    if !blocked && !empty {
+        drop(existing);
+        report.ingest_seq = Some(segment.commit()?);
+        report.stored = true;
     }
-    Ok(prepared.report)
+    tracing::debug!("ingest done in {:.2?}", started.elapsed());
+    Ok(report)
 }
 
 fn dangling(product: &str) -> String {

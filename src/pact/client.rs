@@ -364,10 +364,7 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
         refreshed = false;
         stats.pages += 1;
         stats.footprints += data.len();
-        pages.push(Source {
-            name: format!("pull {url}"),
-            bytes: std::sync::Arc::new(a.body.to_vec()),
-        });
+        pages.push(Source::new(format!("pull {url}"), a.body.to_vec()));
         next = next_link(&a.headers);
         if next.is_some() && stats.pages > 100_000 {
             let e = Error::Usage(format!("{base}: more than 100,000 pages; stopping"));

@@ -311,10 +311,7 @@ pub(crate) async fn upload(
         ..IngestOptions::default()
     };
     let _one_at_a_time = state.0.upload.lock().await;
-    let sources = vec![Source {
-        name,
-        bytes: std::sync::Arc::new(body.to_vec()),
-    }];
+    let sources = vec![Source::new(name, body.to_vec())];
     let (report, tables) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
         let store = Store::create_or_open(&dir)?;
         let report = ingest::ingest_into(&store, &sources, &opts, &|_| {})?;

@@ -174,9 +174,42 @@ impl GraphIndex {
         GraphIndex::from_views(&view, &bom)
     }
 
+    /// Builds the index from stored batches holding only the columns it reads: the
+    /// `footprints` columns of [`NODE_COLUMNS`] (without `is_latest`), `product_ids` and
+    /// `preceding_pf_ids`; and the `bom` columns `parent_product_id`, `child_product_id`,
+    /// `amount`, `unit` and `parent_footprint_id`, every row stored.
+    pub fn build_from_stored(
+        footprints: Vec<RecordBatch>,
+        bom: Vec<RecordBatch>,
+    ) -> Result<GraphIndex> {
+        let stored = Tables {
+            footprints,
+            bom,
+            ..Tables::default()
+        };
+        let flags = stored.latest_flags()?;
+        let bom = stored.bom_view()?;
+        let Tables { footprints, .. } = stored;
+        let view = footprints
+            .into_iter()
+            .zip(flags)
+            .map(|(b, latest)| {
+                let mut fields = b.schema().fields().to_vec();
+                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
+                let mut columns = b.columns().to_vec();
+                columns.push(Arc::new(latest));
+                Ok(RecordBatch::try_new(
+                    Arc::new(Schema::new(fields)),
+                    columns,
+                )?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        GraphIndex::from_views(&view, &bom)
+    }
+
     /// Builds the index from `footprints` view batches (with `is_latest`) and current `bom`
     /// batches.
-    pub fn from_views(footprints: &[RecordBatch], bom: &[RecordBatch]) -> Result<GraphIndex> {
+    pub fn from_views<'a>(footprints: &'a [RecordBatch], bom: &'a [RecordBatch]) -> Result<GraphIndex> {
         // nodes, without edges_from yet: the projected columns, strings widened.
         let projected = footprints
             .iter()
@@ -220,99 +253,120 @@ impl GraphIndex {
             }
         }
 
-        // URNs: every product id of a footprint and every product a BOM names.
-        let mut urn_index: HashMap<String, u32> = HashMap::new();
-        let mut urns: Vec<String> = Vec::new();
-        let mut intern = |u: &str, urns: &mut Vec<String>| -> u32 {
-            if let Some(&i) = urn_index.get(u) {
-                return i;
-            }
-            let i = urns.len() as u32;
-            urns.push(u.to_owned());
-            urn_index.insert(u.to_owned(), i);
-            i
+        // URNs: every product id of a footprint and every product a BOM names, borrowed
+        // from the batches (no copy of a million strings).
+        let mut urn_index: HashMap<&str, u32, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
+        let mut urns: Vec<&str> = Vec::with_capacity(n);
+        let mut intern = |u: &'a str, urns: &mut Vec<&'a str>| -> u32 {
+            *urn_index.entry(u).or_insert_with(|| {
+                urns.push(u);
+                (urns.len() - 1) as u32
+            })
         };
-        let mut node_urns: Vec<Vec<u32>> = Vec::with_capacity(n);
+        // The URNs of each node, as one flat list with offsets.
+        let mut node_urns: Vec<u32> = Vec::with_capacity(n);
+        let mut node_urns_from: Vec<usize> = Vec::with_capacity(n + 1);
         for b in footprints {
             let lists = column::<ListArray>(b, "product_ids")?;
+            let values = downcast::<StringArray>(lists.values())?;
+            let offsets = lists.value_offsets();
             for r in 0..b.num_rows() {
-                let list = lists.value(r);
-                let list = downcast::<StringArray>(&list)?;
-                node_urns.push(
-                    list.iter()
-                        .flatten()
-                        .map(|u| intern(u, &mut urns))
-                        .collect(),
-                );
+                node_urns_from.push(node_urns.len());
+                for j in offsets[r] as usize..offsets[r + 1] as usize {
+                    if !values.is_null(j) {
+                        node_urns.push(intern(values.value(j), &mut urns));
+                    }
+                }
             }
         }
+        node_urns_from.push(node_urns.len());
+        let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); urns.len()];
-        for (i, us) in node_urns.iter().enumerate() {
+        for i in 0..n {
             if latest.value(i) && status.value(i) == "Active" {
-                for &u in us {
+                for &u in urns_of(i) {
                     candidates[u as usize].push(i as u32);
                 }
             }
         }
 
-        // BOM edges: by the footprint that declares them, or by the parent product.
-        struct Raw {
-            child: u32,
-            amount: i128,
-            unit: Option<String>,
-        }
-        let mut ext: HashMap<u32, Vec<Raw>> = HashMap::new();
-        let mut csv: HashMap<u32, Vec<Raw>> = HashMap::new();
-        for b in bom {
+        // BOM edges: by the footprint that declares them (extension), or by the parent
+        // product (CSV). Each is (owner, child URN, bom batch, row), sorted by owner in stored
+        // order, so an owner's edges are one range.
+        let mut ext: Vec<(u32, u32, u32, u32)> = Vec::new();
+        let mut csv: Vec<(u32, u32, u32, u32)> = Vec::new();
+        for (bi, b) in bom.iter().enumerate() {
             let parents = column::<StringArray>(b, "parent_product_id")?;
             let children = column::<StringArray>(b, "child_product_id")?;
-            let amounts = column::<Decimal128Array>(b, "amount")?;
-            let units = column::<StringArray>(b, "unit")?;
             let parent_fp = column::<StringArray>(b, "parent_footprint_id")?;
             for i in 0..b.num_rows() {
-                let raw = Raw {
-                    child: intern(children.value(i), &mut urns),
-                    amount: amounts.value(i),
-                    unit: (!units.is_null(i)).then(|| units.value(i).to_owned()),
-                };
+                let child = intern(children.value(i), &mut urns);
                 if parent_fp.is_null(i) {
                     let p = intern(parents.value(i), &mut urns);
-                    csv.entry(p).or_default().push(raw);
+                    csv.push((p, child, bi as u32, i as u32));
                 } else if let Some(&node) = by_id.get(parent_fp.value(i)) {
-                    ext.entry(node).or_default().push(raw);
+                    ext.push((node, child, bi as u32, i as u32));
                 }
             }
         }
+        ext.sort_by_key(|e| e.0);
+        csv.sort_by_key(|e| e.0);
+        let range = |list: &[(u32, u32, u32, u32)], owner: u32| {
+            let from = list.partition_point(|e| e.0 < owner);
+            let to = list.partition_point(|e| e.0 <= owner);
+            from..to
+        };
         candidates.resize(urns.len(), Vec::new());
 
         // Sorted URNs, and the old index → sorted position.
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
-        order.sort_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
+        order.sort_by(|a, b| urns[*a as usize].cmp(urns[*b as usize]));
         let mut rank = vec![0u32; urns.len()];
         for (pos, &u) in order.iter().enumerate() {
             rank[u as usize] = pos as u32;
         }
 
-        // edges, grouped by node.
+        // edges, grouped by node: a footprint's own BOM extension wins over the CSV rows of
+        // its products.
+        let amounts = bom
+            .iter()
+            .map(|b| column::<Decimal128Array>(b, "amount"))
+            .collect::<Result<Vec<_>>>()?;
+        let units = bom
+            .iter()
+            .map(|b| column::<StringArray>(b, "unit"))
+            .collect::<Result<Vec<_>>>()?;
         let mut edges_from: Vec<u64> = Vec::with_capacity(n);
-        let (mut child, mut amount, mut unit) = (Vec::new(), Vec::new(), Vec::new());
-        let none = Vec::new();
-        for (i, us) in node_urns.iter().enumerate() {
+        let mut child: Vec<u32> = Vec::with_capacity(ext.len() + csv.len());
+        let mut amount: Vec<i128> = Vec::with_capacity(ext.len() + csv.len());
+        let mut unit = datafusion::arrow::array::LargeStringBuilder::new();
+        let mut push = |e: &(u32, u32, u32, u32), child: &mut Vec<u32>, amount: &mut Vec<i128>| {
+            let (b, i) = (e.2 as usize, e.3 as usize);
+            child.push(rank[e.1 as usize]);
+            amount.push(amounts[b].value(i));
+            if units[b].is_null(i) {
+                unit.append_null();
+            } else {
+                unit.append_value(units[b].value(i));
+            }
+        };
+        for i in 0..n {
             edges_from.push(child.len() as u64);
-            let own = ext.get(&(i as u32)).filter(|e| !e.is_empty());
-            let chosen: Vec<&Raw> = match own {
-                Some(e) => e.iter().collect(),
-                None => us
-                    .iter()
-                    .flat_map(|u| csv.get(u).unwrap_or(&none))
-                    .collect(),
-            };
-            for e in chosen {
-                child.push(rank[e.child as usize]);
-                amount.push(e.amount);
-                unit.push(e.unit.clone());
+            let own = range(&ext, i as u32);
+            if !own.is_empty() {
+                for e in &ext[own] {
+                    push(e, &mut child, &mut amount);
+                }
+            } else {
+                for &u in urns_of(i) {
+                    for e in &csv[range(&csv, u)] {
+                        push(e, &mut child, &mut amount);
+                    }
+                }
             }
         }
+        let unit = unit.finish();
         let mut columns = nodes.columns().to_vec();
         columns.push(Arc::new(UInt64Array::from(edges_from)));
         let nodes = RecordBatch::try_new(nodes_schema(), columns)?;
@@ -324,7 +378,7 @@ impl GraphIndex {
                     super::DECIMAL_PRECISION,
                     super::DECIMAL_SCALE as i8,
                 )?),
-                Arc::new(LargeStringArray::from(unit)),
+                Arc::new(unit),
             ],
         )?;
 
@@ -344,7 +398,7 @@ impl GraphIndex {
             lengths.push(c.len());
             values.extend(c);
         }
-        let sorted: Vec<&str> = order.iter().map(|u| urns[*u as usize].as_str()).collect();
+        let sorted: Vec<&str> = order.iter().map(|u| urns[*u as usize]).collect();
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         let urns = RecordBatch::try_new(
             urns_schema(),

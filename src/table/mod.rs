@@ -1333,38 +1333,83 @@ pub fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
 }
 
 /// The last row of each key (batches and rows are in ingest order, so the latest stored),
-/// batch by batch; `keys` gives a batch's key per row.
+/// batch by batch; `keys` gives a batch's key per row. Batches with no superseded row are
+/// returned as they are.
+///
+/// Millions of string keys would make a hash map of them as large as the table, so rows are
+/// sorted by their key's hash instead (16 bytes a row), and only rows whose hash another row
+/// shares have their keys compared: exact, whatever the hash.
 fn keep_last<'a, K: std::hash::Hash + Eq>(
     batches: &'a [RecordBatch],
     schema: &SchemaRef,
     keys: impl Fn(&'a RecordBatch) -> Result<Vec<K>>,
 ) -> Result<Vec<RecordBatch>> {
+    use rayon::slice::ParallelSliceMut;
+    let state = ahash::RandomState::new();
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    // Millions of string keys: a fast hash (keys are the data's own, hashed with a random
-    // seed), sized once.
-    let mut last: HashMap<K, (usize, u32), ahash::RandomState> =
-        HashMap::with_capacity_and_hasher(rows, ahash::RandomState::new());
+    let mut hashed: Vec<(u64, u32, u32)> = Vec::with_capacity(rows);
     for (bi, b) in batches.iter().enumerate() {
-        for (i, k) in keys(b)?.into_iter().enumerate() {
-            last.insert(k, (bi, i as u32));
+        for (i, k) in keys(b)?.iter().enumerate() {
+            hashed.push((state.hash_one(k), bi as u32, i as u32));
         }
     }
-    let mut keep = vec![Vec::new(); batches.len()];
-    for (b, i) in last.into_values() {
-        keep[b].push(i);
+    hashed.par_sort_unstable();
+    // Rows sharing a hash, in runs: (batch, row) in stored order.
+    let mut runs: Vec<&[(u64, u32, u32)]> = Vec::new();
+    for run in hashed.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() > 1 {
+            runs.push(run);
+        }
     }
-    keep.iter_mut().for_each(|k| k.sort_unstable());
-    Ok(or_empty(schema, keep_rows(batches, &keep)?))
-}
-
-/// Keeps the rows `keep[b]` of each batch `b`, in order.
-fn keep_rows(batches: &[RecordBatch], keep: &[Vec<u32>]) -> Result<Vec<RecordBatch>> {
-    batches
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| !k.is_empty())
-        .map(|(b, k)| Ok(take_record_batch(b, &UInt32Array::from(k.clone()))?))
-        .collect()
+    if runs.is_empty() {
+        return Ok(or_empty(schema, batches.to_vec()));
+    }
+    // The keys of those rows only.
+    let mut wanted: Vec<Vec<u32>> = vec![Vec::new(); batches.len()];
+    for run in &runs {
+        for &(_, b, i) in *run {
+            wanted[b as usize].push(i);
+        }
+    }
+    let mut key_of: HashMap<(u32, u32), K> = HashMap::new();
+    for (bi, rows) in wanted.iter().enumerate() {
+        if rows.is_empty() {
+            continue;
+        }
+        let mut ks: Vec<Option<K>> = keys(&batches[bi])?.into_iter().map(Some).collect();
+        for &i in rows {
+            if let Some(k) = ks.get_mut(i as usize).and_then(Option::take) {
+                key_of.insert((bi as u32, i), k);
+            }
+        }
+    }
+    let mut dropped: Vec<Vec<u32>> = vec![Vec::new(); batches.len()];
+    for run in runs {
+        for (n, &(_, b, i)) in run.iter().enumerate() {
+            let k = key_of.get(&(b, i));
+            let later = run[n + 1..]
+                .iter()
+                .any(|&(_, b2, i2)| k.is_some() && key_of.get(&(b2, i2)) == k);
+            if later {
+                dropped[b as usize].push(i);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(batches.len());
+    for (b, mut d) in batches.iter().zip(dropped) {
+        if d.is_empty() {
+            out.push(b.clone());
+            continue;
+        }
+        d.sort_unstable();
+        let keep: Vec<u32> = (0..b.num_rows() as u32)
+            .filter(|i| d.binary_search(i).is_err())
+            .collect();
+        if !keep.is_empty() {
+            out.push(take_record_batch(b, &UInt32Array::from(keep))?);
+        }
+    }
+    Ok(or_empty(schema, out))
 }
 
 impl Tables {
@@ -1591,5 +1636,35 @@ mod batch_tests {
         assert_eq!(ranges, vec![0..1, 1..2, 2..3, 3..4]);
         let ranges = batch_ranges(&[500 * mib; 4], 8192, BATCH_STRING_BYTES);
         assert_eq!(ranges, vec![0..2, 2..4]);
+    }
+
+    #[test]
+    fn keep_last_keeps_the_last_row_of_each_key_and_leaves_clean_batches_alone() {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", DataType::Utf8, false)]));
+        let batch = |keys: &[&str]| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(StringArray::from(keys.to_vec())) as ArrayRef],
+            )
+            .expect("batch")
+        };
+        let keys = |b: &RecordBatch| -> Result<Vec<String>> {
+            let c = column::<StringArray>(b, "k")?;
+            Ok(c.iter().flatten().map(str::to_owned).collect())
+        };
+        let kept = |batches: &[RecordBatch]| -> Vec<Vec<String>> {
+            keep_last(batches, &schema, keys)
+                .expect("keep")
+                .iter()
+                .map(|b| keys(b).expect("keys"))
+                .collect()
+        };
+        // "a" twice in the first batch and again in the second; "c" only in the second
+        // batch, twice; "b" and "d" once.
+        let batches = [batch(&["a", "b", "a"]), batch(&["c", "a", "d", "c"])];
+        assert_eq!(kept(&batches), [vec!["b"], vec!["a", "d", "c"]]);
+        // Nothing superseded: the same batches, untouched.
+        let clean = [batch(&["x", "y"]), batch(&["z"])];
+        assert_eq!(keep_last(&clean, &schema, keys).expect("keep"), clean.to_vec());
     }
 }

@@ -7,10 +7,7 @@ use crate::common::{check, check_with, fixtures, source, v2_example, v3_example}
 
 fn fixture(path: &str) -> mieruka::ingest::Source {
     let p = fixtures().join(path);
-    mieruka::ingest::Source {
-        name: path.to_owned(),
-        bytes: std::sync::Arc::new(std::fs::read(&p).expect("fixture")),
-    }
+    mieruka::ingest::Source::new(path, std::fs::read(&p).expect("fixture"))
 }
 
 #[test]
