@@ -30,8 +30,8 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
@@ -140,6 +140,15 @@ fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
 /// The columns `names` of a table file whose full schema is `full`, in `names` order of
 /// the file (projection pushdown: the other columns are not read or decoded).
 fn read_parquet_columns(path: &Path, full: &SchemaRef, names: &[&str]) -> Result<Vec<RecordBatch>> {
+    parquet_columns(path, full, names)?.collect()
+}
+
+/// [`read_parquet_columns`], a batch at a time.
+fn parquet_columns(
+    path: &Path,
+    full: &SchemaRef,
+    names: &[&str],
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
     let mut indices = names
         .iter()
         .map(|n| {
@@ -154,8 +163,7 @@ fn read_parquet_columns(path: &Path, full: &SchemaRef, names: &[&str]) -> Result
     if !same_columns(builder.schema(), full) {
         return Err(Error::Store {
             dir: path.to_path_buf(),
-            message: "table was written with a different schema (another mieruka version?)"
-                .into(),
+            message: "table was written with a different schema (another mieruka version?)".into(),
         });
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
@@ -163,9 +171,7 @@ fn read_parquet_columns(path: &Path, full: &SchemaRef, names: &[&str]) -> Result
         .with_projection(mask)
         .with_batch_size(READ_BATCH_ROWS)
         .build()?;
-    reader
-        .map(|b| Ok(b?.with_schema(expected.clone())?))
-        .collect()
+    Ok(reader.map(move |b| Ok(b?.with_schema(expected.clone())?)))
 }
 
 /// The original files of segment `seg`, in `dir`.
@@ -468,26 +474,34 @@ impl Store {
             .collect();
         columns.extend(["product_ids", "preceding_pf_ids"]);
         let mut footprints = Vec::new();
-        let mut bom = Vec::new();
         for seg in &m.segments {
-            let dir = self.dir.join(&seg.dir);
             footprints.extend(read_parquet_columns(
-                &dir.join("footprints.parquet"),
+                &self.dir.join(&seg.dir).join("footprints.parquet"),
                 &table::footprints_stored_schema(),
                 &columns,
             )?);
-            bom.extend(read_parquet_columns(
-                &dir.join("bom.parquet"),
-                &table::bom_schema(),
-                &[
-                    "parent_product_id",
-                    "child_product_id",
-                    "amount",
-                    "unit",
-                    "parent_footprint_id",
-                ],
-            )?);
         }
+        // The BOM a batch at a time, a file at a time: millions of edges are reduced to
+        // integers as they are read.
+        let bom = m
+            .segments
+            .iter()
+            .flat_map(|seg| -> Box<dyn Iterator<Item = _>> {
+                match parquet_columns(
+                    &self.dir.join(&seg.dir).join("bom.parquet"),
+                    &table::bom_schema(),
+                    &[
+                        "parent_product_id",
+                        "child_product_id",
+                        "amount",
+                        "unit",
+                        "parent_footprint_id",
+                    ],
+                ) {
+                    Ok(batches) => Box::new(batches),
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                }
+            });
         GraphIndex::build_from_stored(footprints, bom)
     }
 

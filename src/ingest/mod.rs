@@ -546,8 +546,7 @@ fn check_value(
             line + text.as_bytes()[..o].iter().filter(|b| **b == b'\n').count()
         })
     };
-    let mut errors: Vec<(usize, Diag)> =
-        c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
+    let mut errors: Vec<(usize, Diag)> = c.errors.into_iter().map(|d| (line_of(&d), d)).collect();
     let warnings = c.warnings.into_iter().map(|d| (line_of(&d), d)).collect();
     // The document is a slice of its chunk (the parsers borrow): its span is where it lies.
     let span = span_in(chunk.bytes, chunk.base, text, source);
@@ -780,7 +779,11 @@ struct Intake<'a> {
 fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
     let mut r = Reader::open(source)?;
     let mut head = Vec::new();
-    r.fill(&mut head, opts.chunk_bytes.max(opts.max_document_bytes.saturating_add(2)))?;
+    r.fill(
+        &mut head,
+        opts.chunk_bytes
+            .max(opts.max_document_bytes.saturating_add(2)),
+    )?;
     let layout = layout(&head);
     // A first line longer than what was read: one document too big for any limit, which
     // the size check of a JSON text reports.
@@ -1012,13 +1015,11 @@ impl<'a> Intake<'a> {
             let mut start = skip;
             let bytes = chunk.bytes;
             let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-            let mut lines = 0;
-            for end in ends {
+            for (n, end) in ends.enumerate() {
                 if start > bytes.len() {
                     break;
                 }
-                let this = line_no + lines;
-                lines += 1;
+                let this = line_no + n;
                 let line = &bytes[start..end];
                 start = end + 1;
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -1031,7 +1032,10 @@ impl<'a> Intake<'a> {
                         diag: whole(size_message(line.len(), max)),
                     }
                 } else {
-                    Unit::Line { bytes: line, line: this }
+                    Unit::Line {
+                        bytes: line,
+                        line: this,
+                    }
                 });
             }
             let checked = self.check(chunk, units);
@@ -1141,8 +1145,7 @@ impl<'a> Intake<'a> {
         }
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
         for r in &new {
-            self.known
-                .extend(r.footprint.product_ids.iter().cloned());
+            self.known.extend(r.footprint.product_ids.iter().cloned());
         }
         let mut bom = Vec::new();
         for (r, at) in new.iter().zip(origins) {

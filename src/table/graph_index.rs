@@ -23,7 +23,7 @@ use datafusion::arrow::array::{
     RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::{cast, concat_batches};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use super::{Tables, column, decimal_type};
@@ -177,20 +177,18 @@ impl GraphIndex {
     /// Builds the index from stored batches holding only the columns it reads: the
     /// `footprints` columns of [`NODE_COLUMNS`] (without `is_latest`), `product_ids` and
     /// `preceding_pf_ids`; and the `bom` columns `parent_product_id`, `child_product_id`,
-    /// `amount`, `unit` and `parent_footprint_id`, every row stored.
+    /// `amount`, `unit` and `parent_footprint_id`, every row stored, read one batch at a time.
     pub fn build_from_stored(
         footprints: Vec<RecordBatch>,
-        bom: Vec<RecordBatch>,
+        bom: impl IntoIterator<Item = Result<RecordBatch>>,
     ) -> Result<GraphIndex> {
         let stored = Tables {
             footprints,
-            bom,
             ..Tables::default()
         };
         let flags = stored.latest_flags()?;
-        let bom = stored.bom_view()?;
-        let Tables { footprints, .. } = stored;
-        let view = footprints
+        let view = stored
+            .footprints
             .into_iter()
             .zip(flags)
             .map(|(b, latest)| {
@@ -204,36 +202,48 @@ impl GraphIndex {
                 )?)
             })
             .collect::<Result<Vec<_>>>()?;
-        GraphIndex::from_views(&view, &bom)
+        GraphIndex::build_streaming(view, bom)
     }
 
-    /// Builds the index from `footprints` view batches (with `is_latest`) and current `bom`
-    /// batches.
-    pub fn from_views<'a>(footprints: &'a [RecordBatch], bom: &'a [RecordBatch]) -> Result<GraphIndex> {
-        // nodes, without edges_from yet: the projected columns, strings widened.
-        let projected = footprints
+    /// Builds the index from `footprints` view batches (with `is_latest`) and `bom` batches
+    /// (the current edges, or every stored row: later rows win either way).
+    pub fn from_views(footprints: &[RecordBatch], bom: &[RecordBatch]) -> Result<GraphIndex> {
+        GraphIndex::build_streaming(footprints.to_vec(), bom.iter().cloned().map(Ok))
+    }
+
+    /// The one builder: the footprints whole (they become `nodes`), the BOM a batch at a
+    /// time, each reduced to integers as it comes, so no string of the BOM is kept.
+    fn build_streaming(
+        footprints: Vec<RecordBatch>,
+        bom: impl IntoIterator<Item = Result<RecordBatch>>,
+    ) -> Result<GraphIndex> {
+        // nodes, without edges_from yet: the projected columns, strings widened, one column
+        // at a time.
+        let columns = NODE_COLUMNS
             .iter()
-            .map(|b| {
-                let columns = NODE_COLUMNS
+            .map(|(from, _)| {
+                let parts = footprints
                     .iter()
-                    .map(|(from, _)| {
+                    .map(|b| {
                         let c = b.column_by_name(from).ok_or_else(|| {
                             Error::Internal(format!("footprints has no column {from}"))
                         })?;
                         Ok(cast(c, &large(c.data_type()))?)
                     })
                     .collect::<Result<Vec<ArrayRef>>>()?;
-                Ok(columns)
+                let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
+                Ok(match refs.as_slice() {
+                    [] => datafusion::arrow::array::new_empty_array(
+                        nodes_schema().field_with_name(from_to(from))?.data_type(),
+                    ),
+                    _ => datafusion::arrow::compute::concat(&refs)?,
+                })
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<ArrayRef>>>()?;
         let partial_schema = Arc::new(Schema::new(
             nodes_schema().fields()[..NODE_COLUMNS.len()].to_vec(),
         ));
-        let batches = projected
-            .into_iter()
-            .map(|c| Ok(RecordBatch::try_new(partial_schema.clone(), c)?))
-            .collect::<Result<Vec<_>>>()?;
-        let nodes = concat_batches(&partial_schema, &batches)?;
+        let nodes = RecordBatch::try_new(partial_schema, columns)?;
         let n = nodes.num_rows();
 
         let ids = column::<LargeStringArray>(&nodes, "id")?;
@@ -245,7 +255,8 @@ impl GraphIndex {
         let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
 
         // The node of each id: its newest version (a later row wins a tie, as stored later).
-        let mut by_id: HashMap<&str, u32> = HashMap::with_capacity(n);
+        let mut by_id: HashMap<&str, u32, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
         for i in 0..n {
             let e = by_id.entry(ids.value(i)).or_insert(i as u32);
             if version(*e as usize) <= version(i) {
@@ -253,21 +264,12 @@ impl GraphIndex {
             }
         }
 
-        // URNs: every product id of a footprint and every product a BOM names, borrowed
-        // from the batches (no copy of a million strings).
-        let mut urn_index: HashMap<&str, u32, ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
-        let mut urns: Vec<&str> = Vec::with_capacity(n);
-        let mut intern = |u: &'a str, urns: &mut Vec<&'a str>| -> u32 {
-            *urn_index.entry(u).or_insert_with(|| {
-                urns.push(u);
-                (urns.len() - 1) as u32
-            })
-        };
+        // URNs: every product id of a footprint and every product a BOM names.
+        let mut urns = Interner::with_capacity(n);
         // The URNs of each node, as one flat list with offsets.
         let mut node_urns: Vec<u32> = Vec::with_capacity(n);
         let mut node_urns_from: Vec<usize> = Vec::with_capacity(n + 1);
-        for b in footprints {
+        for b in &footprints {
             let lists = column::<ListArray>(b, "product_ids")?;
             let values = downcast::<StringArray>(lists.values())?;
             let offsets = lists.value_offsets();
@@ -275,13 +277,49 @@ impl GraphIndex {
                 node_urns_from.push(node_urns.len());
                 for j in offsets[r] as usize..offsets[r + 1] as usize {
                     if !values.is_null(j) {
-                        node_urns.push(intern(values.value(j), &mut urns));
+                        node_urns.push(urns.id(values.value(j)));
                     }
                 }
             }
         }
         node_urns_from.push(node_urns.len());
+        drop(footprints);
         let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
+
+        // BOM rows as integers: by the footprint that declares them (extension), or by the
+        // parent product (CSV).
+        let mut rows = BomRows::default();
+        let mut units = Interner::with_capacity(16);
+        for b in bom {
+            let b = b?;
+            let parents = column::<StringArray>(&b, "parent_product_id")?;
+            let children = column::<StringArray>(&b, "child_product_id")?;
+            let amounts = column::<Decimal128Array>(&b, "amount")?;
+            let unit = column::<StringArray>(&b, "unit")?;
+            let parent_fp = column::<StringArray>(&b, "parent_footprint_id")?;
+            for i in 0..b.num_rows() {
+                // Products are interned as in the stored view: a dropped edge still names
+                // its child.
+                let child = urns.id(children.value(i));
+                let owner = if parent_fp.is_null(i) {
+                    Owner::Product(urns.id(parents.value(i)))
+                } else {
+                    match by_id.get(parent_fp.value(i)) {
+                        Some(&node) => Owner::Node(node, urns.id(parents.value(i))),
+                        None => continue,
+                    }
+                };
+                let u = (!unit.is_null(i)).then(|| units.id(unit.value(i)) + 1);
+                rows.push(owner, child, amounts.value(i), u.unwrap_or(0));
+            }
+        }
+        let (ext, csv) = rows.current();
+        let range = |list: &[Placed], owner: u32| {
+            let from = list.partition_point(|e| ((e.0 >> 32) as u32) < owner);
+            let to = list.partition_point(|e| ((e.0 >> 32) as u32) <= owner);
+            from..to
+        };
+        let urns = urns.into_strings();
         let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); urns.len()];
         for i in 0..n {
             if latest.value(i) && status.value(i) == "Active" {
@@ -291,37 +329,9 @@ impl GraphIndex {
             }
         }
 
-        // BOM edges: by the footprint that declares them (extension), or by the parent
-        // product (CSV). Each is (owner, child URN, bom batch, row), sorted by owner in stored
-        // order, so an owner's edges are one range.
-        let mut ext: Vec<(u32, u32, u32, u32)> = Vec::new();
-        let mut csv: Vec<(u32, u32, u32, u32)> = Vec::new();
-        for (bi, b) in bom.iter().enumerate() {
-            let parents = column::<StringArray>(b, "parent_product_id")?;
-            let children = column::<StringArray>(b, "child_product_id")?;
-            let parent_fp = column::<StringArray>(b, "parent_footprint_id")?;
-            for i in 0..b.num_rows() {
-                let child = intern(children.value(i), &mut urns);
-                if parent_fp.is_null(i) {
-                    let p = intern(parents.value(i), &mut urns);
-                    csv.push((p, child, bi as u32, i as u32));
-                } else if let Some(&node) = by_id.get(parent_fp.value(i)) {
-                    ext.push((node, child, bi as u32, i as u32));
-                }
-            }
-        }
-        ext.sort_by_key(|e| e.0);
-        csv.sort_by_key(|e| e.0);
-        let range = |list: &[(u32, u32, u32, u32)], owner: u32| {
-            let from = list.partition_point(|e| e.0 < owner);
-            let to = list.partition_point(|e| e.0 <= owner);
-            from..to
-        };
-        candidates.resize(urns.len(), Vec::new());
-
         // Sorted URNs, and the old index → sorted position.
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
-        order.sort_by(|a, b| urns[*a as usize].cmp(urns[*b as usize]));
+        order.sort_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
         let mut rank = vec![0u32; urns.len()];
         for (pos, &u) in order.iter().enumerate() {
             rank[u as usize] = pos as u32;
@@ -329,47 +339,36 @@ impl GraphIndex {
 
         // edges, grouped by node: a footprint's own BOM extension wins over the CSV rows of
         // its products.
-        let amounts = bom
-            .iter()
-            .map(|b| column::<Decimal128Array>(b, "amount"))
-            .collect::<Result<Vec<_>>>()?;
-        let units = bom
-            .iter()
-            .map(|b| column::<StringArray>(b, "unit"))
-            .collect::<Result<Vec<_>>>()?;
+        let unit_names = units.into_strings();
         let mut edges_from: Vec<u64> = Vec::with_capacity(n);
         let mut child: Vec<u32> = Vec::with_capacity(ext.len() + csv.len());
         let mut amount: Vec<i128> = Vec::with_capacity(ext.len() + csv.len());
         let mut unit = datafusion::arrow::array::LargeStringBuilder::new();
-        let mut push = |e: &(u32, u32, u32, u32), child: &mut Vec<u32>, amount: &mut Vec<i128>| {
-            let (b, i) = (e.2 as usize, e.3 as usize);
-            child.push(rank[e.1 as usize]);
-            amount.push(amounts[b].value(i));
-            if units[b].is_null(i) {
-                unit.append_null();
-            } else {
-                unit.append_value(units[b].value(i));
+        let mut push = |row: u32, child: &mut Vec<u32>| {
+            let r = row as usize;
+            child.push(rank[rows.child[r] as usize]);
+            amount.push(rows.amount[r]);
+            match rows.unit[r] {
+                0 => unit.append_null(),
+                u => unit.append_value(&unit_names[u as usize - 1]),
             }
         };
         for i in 0..n {
             edges_from.push(child.len() as u64);
             let own = range(&ext, i as u32);
             if !own.is_empty() {
-                for e in &ext[own] {
-                    push(e, &mut child, &mut amount);
-                }
+                ext[own].iter().for_each(|e| push(e.1, &mut child));
             } else {
                 for &u in urns_of(i) {
-                    for e in &csv[range(&csv, u)] {
-                        push(e, &mut child, &mut amount);
-                    }
+                    csv[range(&csv, u)]
+                        .iter()
+                        .for_each(|e| push(e.1, &mut child));
                 }
             }
         }
         let unit = unit.finish();
         let mut columns = nodes.columns().to_vec();
         columns.push(Arc::new(UInt64Array::from(edges_from)));
-        let nodes = RecordBatch::try_new(nodes_schema(), columns)?;
         let edges = RecordBatch::try_new(
             edges_schema(),
             vec![
@@ -386,7 +385,7 @@ impl GraphIndex {
         let mut lengths = Vec::with_capacity(urns.len());
         let mut values: Vec<u32> = Vec::new();
         for &u in &order {
-            let mut c = candidates[u as usize].clone();
+            let c = &mut candidates[u as usize];
             c.sort_by(|a, b| {
                 let key = |x: &u32| {
                     let x = *x as usize;
@@ -396,9 +395,10 @@ impl GraphIndex {
             });
             c.dedup();
             lengths.push(c.len());
-            values.extend(c);
+            values.extend(c.iter().copied());
         }
-        let sorted: Vec<&str> = order.iter().map(|u| urns[*u as usize]).collect();
+        drop(candidates);
+        let sorted: Vec<&str> = order.iter().map(|u| urns[*u as usize].as_ref()).collect();
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         let urns = RecordBatch::try_new(
             urns_schema(),
@@ -417,12 +417,123 @@ impl GraphIndex {
         let mut chosen: Vec<u32> = by_id.into_values().collect();
         chosen.sort_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
         let ids = RecordBatch::try_new(ids_schema(), vec![Arc::new(UInt32Array::from(chosen))])?;
+        let nodes = RecordBatch::try_new(nodes_schema(), columns)?;
         Ok(GraphIndex {
             nodes,
             edges,
             urns,
             ids,
         })
+    }
+}
+
+/// The `nodes` name of a `footprints` column.
+fn from_to(from: &str) -> &'static str {
+    NODE_COLUMNS
+        .iter()
+        .find(|(f, _)| *f == from)
+        .map_or("id", |(_, to)| to)
+}
+
+/// Strings numbered in order of first sight.
+struct Interner {
+    ids: HashMap<Box<str>, u32, ahash::RandomState>,
+}
+
+impl Interner {
+    fn with_capacity(n: usize) -> Interner {
+        Interner {
+            ids: HashMap::with_capacity_and_hasher(n, ahash::RandomState::new()),
+        }
+    }
+
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(&i) = self.ids.get(s) {
+            return i;
+        }
+        let i = self.ids.len() as u32;
+        self.ids.insert(s.into(), i);
+        i
+    }
+
+    /// The strings, by number.
+    fn into_strings(self) -> Vec<Box<str>> {
+        let mut out: Vec<(u32, Box<str>)> = self.ids.into_iter().map(|(s, i)| (i, s)).collect();
+        out.sort_unstable_by_key(|e| e.0);
+        out.into_iter().map(|e| e.1).collect()
+    }
+}
+
+/// Who a BOM row belongs to.
+#[derive(Clone, Copy)]
+enum Owner {
+    /// The footprint (node) whose extension declares it, with the parent product.
+    Node(u32, u32),
+    /// The parent product of a CSV row.
+    Product(u32),
+}
+
+/// A BOM row placed by its owner: (owner << 32 | position, row).
+type Placed = (u64, u32);
+
+/// Every BOM row read, as integers, in stored order.
+#[derive(Default)]
+struct BomRows {
+    /// The owner: a node for extension rows, a parent product for CSV rows.
+    owner: Vec<u32>,
+    /// The parent product of an extension row (for its identity); `u32::MAX` for CSV rows.
+    parent: Vec<u32>,
+    child: Vec<u32>,
+    amount: Vec<i128>,
+    /// 0 for none, else 1 + the interned unit.
+    unit: Vec<u32>,
+}
+
+impl BomRows {
+    fn push(&mut self, owner: Owner, child: u32, amount: i128, unit: u32) {
+        let (o, p) = match owner {
+            Owner::Node(node, parent) => (node, parent),
+            Owner::Product(parent) => (parent, u32::MAX),
+        };
+        self.owner.push(o);
+        self.parent.push(p);
+        self.child.push(child);
+        self.amount.push(amount);
+        self.unit.push(unit);
+    }
+
+    /// The current rows — the last of each (owner, parent, child), as the `bom` view keeps
+    /// them — split into extension and CSV rows, each as (owner << 32 | position, row)
+    /// sorted by owner, then stored order.
+    fn current(&self) -> (Vec<Placed>, Vec<Placed>) {
+        use rayon::slice::ParallelSliceMut;
+        let n = self.owner.len();
+        let key = |r: usize| {
+            (
+                self.parent[r] == u32::MAX,
+                self.owner[r],
+                self.parent[r],
+                self.child[r],
+            )
+        };
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        // Stable: equal keys stay in stored order, so the last of a run is the latest.
+        order.par_sort_by_key(|&r| key(r as usize));
+        let mut ext = Vec::new();
+        let mut csv = Vec::new();
+        for run in order.chunk_by(|a, b| key(*a as usize) == key(*b as usize)) {
+            let Some(&r) = run.last() else { continue };
+            let (is_csv, owner, ..) = key(r as usize);
+            let entry = ((u64::from(owner) << 32) | u64::from(r), r);
+            if is_csv {
+                csv.push(entry)
+            } else {
+                ext.push(entry)
+            }
+        }
+        ext.par_sort_unstable_by_key(|e| e.0);
+        csv.par_sort_unstable_by_key(|e| e.0);
+        (ext, csv)
     }
 }
 

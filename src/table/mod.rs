@@ -1665,6 +1665,9 @@ mod batch_tests {
         assert_eq!(kept(&batches), [vec!["b"], vec!["a", "d", "c"]]);
         // Nothing superseded: the same batches, untouched.
         let clean = [batch(&["x", "y"]), batch(&["z"])];
-        assert_eq!(keep_last(&clean, &schema, keys).expect("keep"), clean.to_vec());
+        assert_eq!(
+            keep_last(&clean, &schema, keys).expect("keep"),
+            clean.to_vec()
+        );
     }
 }

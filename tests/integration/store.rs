@@ -44,9 +44,7 @@ fn ingest_store_reopen_gives_identical_tables() {
     let existing = lock.load().expect("load");
     let prepared =
         ingest::prepare(&existing, &sources, &IngestOptions::default(), &|_| {}).expect("prepare");
-    let seq = lock
-        .commit(|seq| prepared.to_tables(seq))
-        .expect("commit");
+    let seq = lock.commit(|seq| prepared.to_tables(seq)).expect("commit");
     drop(lock);
     assert_eq!(seq, 1);
 
@@ -519,8 +517,8 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
     let row = a.errors.iter().find(|e| e.pointer == "/parent_product_id");
     assert!(row.is_some(), "{:#?}", a.errors);
 
-    let [ta, tb] =
-        [dir.join("a"), dir.join("b")].map(|d| Store::open(&d).expect("open").load().expect("load"));
+    let [ta, tb] = [dir.join("a"), dir.join("b")]
+        .map(|d| Store::open(&d).expect("open").load().expect("load"));
     assert_eq!(one(ta.footprints.clone()), one(tb.footprints.clone()));
     assert_eq!(one(ta.bom.clone()), one(tb.bom.clone()));
     assert_eq!(
