@@ -514,8 +514,8 @@ pub struct BomInput {
 pub enum BomSource {
     /// A row of a BOM CSV file.
     Csv {
-        /// File name as given to `ingest`.
-        file: String,
+        /// File name as given to `ingest` (shared by its rows).
+        file: std::sync::Arc<str>,
         /// 1-based line number.
         line: usize,
     },

@@ -647,6 +647,7 @@ impl<'s> WriteLock<'s> {
                 .collect::<Result<_>>()?,
             originals: Vec::new(),
             originals_dir,
+            copies: Vec::new(),
             tmp,
             committed: false,
         })
@@ -678,7 +679,9 @@ impl<'s> WriteLock<'s> {
         {
             match original {
                 Original::Bytes { name, bytes } => w.append_original(i, name, bytes)?,
-                Original::File(path) => w.copy_original(i, path)?,
+                Original::File(path) => {
+                    w.copy_original(i, path)?;
+                }
             }
         }
         w.commit()
@@ -771,6 +774,12 @@ pub struct SegmentWriter<'l, 's> {
     /// Per source: the name kept and the file being written.
     originals: Vec<Option<(String, File)>>,
     originals_dir: PathBuf,
+    /// Originals being copied by their own threads: (original, source path, bytes copied).
+    copies: Vec<(
+        usize,
+        PathBuf,
+        std::thread::JoinHandle<std::io::Result<u64>>,
+    )>,
     committed: bool,
 }
 
@@ -815,13 +824,37 @@ impl SegmentWriter<'_, '_> {
         f.write_all(bytes).map_err(|e| Error::io(&dir, e))
     }
 
-    /// Copies the file at `path` as original `i`.
-    pub fn copy_original(&mut self, i: usize, path: &Path) -> Result<()> {
+    /// Starts copying the file at `path` as original `i` on a thread of its own (a copy in
+    /// the kernel, beside whatever else the ingest does); [`SegmentWriter::copied`] waits
+    /// for it.
+    pub fn copy_original_beside(&mut self, i: usize, path: &Path) -> Result<()> {
+        let name = path.display().to_string();
+        let to = self.original_file(i, &name)?;
+        let mut to = to.try_clone().map_err(|e| Error::io(path, e))?;
+        let mut from = File::open(path).map_err(|e| Error::io(path, e))?;
+        let copy = std::thread::spawn(move || std::io::copy(&mut from, &mut to));
+        self.copies.push((i, path.to_path_buf(), copy));
+        Ok(())
+    }
+
+    /// Waits for the copy of original `i` started by [`SegmentWriter::copy_original_beside`];
+    /// returns the bytes copied.
+    pub fn copied(&mut self, i: usize) -> Result<u64> {
+        let Some(at) = self.copies.iter().position(|c| c.0 == i) else {
+            return Err(Error::Internal(format!("original {i} is not being copied")));
+        };
+        let (_, path, copy) = self.copies.swap_remove(at);
+        copy.join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the copying thread panicked")))
+            .map_err(|e| Error::io(&path, e))
+    }
+
+    /// Copies the file at `path` as original `i`; returns the bytes copied.
+    pub fn copy_original(&mut self, i: usize, path: &Path) -> Result<u64> {
         let name = path.display().to_string();
         let f = self.original_file(i, &name)?;
         let mut from = File::open(path).map_err(|e| Error::io(path, e))?;
-        std::io::copy(&mut from, f).map_err(|e| Error::io(path, e))?;
-        Ok(())
+        std::io::copy(&mut from, f).map_err(|e| Error::io(path, e))
     }
 
     /// Writes the segment out, builds the graph index of every segment with it, and commits
@@ -829,6 +862,9 @@ impl SegmentWriter<'_, '_> {
     pub fn commit(mut self) -> Result<i64> {
         let store = self.lock.store;
         let seq = self.seq;
+        while let Some(&(i, ..)) = self.copies.first() {
+            self.copied(i)?;
+        }
         let mut rows = Vec::with_capacity(Table::ALL.len());
         for w in std::mem::take(&mut self.writers) {
             rows.push(w.finish()?);
@@ -880,6 +916,10 @@ impl SegmentWriter<'_, '_> {
 
 impl Drop for SegmentWriter<'_, '_> {
     fn drop(&mut self) {
+        // Copies still running write into tmp/: let them finish before it goes.
+        for (_, _, copy) in self.copies.drain(..) {
+            let _ = copy.join();
+        }
         if !self.committed
             && let Err(e) = fs::remove_dir_all(&self.tmp)
         {

@@ -366,6 +366,9 @@ enum Unit<'a> {
     Rejected { line: usize, diag: Diag },
 }
 
+/// A chunk checked and waiting to be decided: its bytes, where they start, the results.
+type CheckedChunk = (Vec<u8>, u64, Vec<Vec<Checked>>);
+
 /// The outcome of checking one document; its index in the source is set afterwards.
 struct Checked {
     source: usize,
@@ -654,8 +657,12 @@ trait Sink {
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
-    /// The next bytes of source `source` as received.
+    /// The next bytes of source `source` (held in memory) as received.
     fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()>;
+    /// Source `source` is the file at `path`, being read: keep a copy of it.
+    fn original_file(&mut self, source: usize, path: &Path) -> Result<()>;
+    /// The file of source `source` was read to its end: `len` bytes (the copy must match).
+    fn original_read(&mut self, source: usize, len: u64) -> Result<()>;
 }
 
 impl Sink for Prepared {
@@ -675,9 +682,63 @@ impl Sink for Prepared {
         self.gx.extend(rows);
         Ok(())
     }
+    // The sources themselves are the originals of tables kept in memory.
     fn original(&mut self, _: usize, _: &[u8]) -> Result<()> {
-        // The sources themselves are the originals of tables kept in memory.
         Ok(())
+    }
+    fn original_file(&mut self, _: usize, _: &Path) -> Result<()> {
+        Ok(())
+    }
+    fn original_read(&mut self, _: usize, _: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// What the intake hands to the thread writing a segment.
+enum Job {
+    Footprints(Vec<FootprintRecord>),
+    Bom(Vec<BomEdge>),
+    Log(Vec<LogRow>),
+    Gx(Vec<GxRecord>),
+    Original(usize, Vec<u8>),
+    OriginalFile(usize, PathBuf),
+    OriginalRead(usize, u64),
+}
+
+/// Hands rows to the writing thread: building batches, encoding and compressing them, and
+/// writing the originals happen beside the checking, not after it.
+struct ChannelSink(std::sync::mpsc::SyncSender<Job>);
+
+impl ChannelSink {
+    fn send(&self, job: Job) -> Result<()> {
+        // The writer stops only on an error, which the ingest reports when it joins it.
+        self.0
+            .send(job)
+            .map_err(|_| Error::Internal("the segment writer stopped".into()))
+    }
+}
+
+impl Sink for ChannelSink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        self.send(Job::Footprints(records))
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        self.send(Job::Bom(edges))
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        self.send(Job::Log(rows))
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        self.send(Job::Gx(rows))
+    }
+    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()> {
+        self.send(Job::Original(source, bytes.to_vec()))
+    }
+    fn original_file(&mut self, source: usize, path: &Path) -> Result<()> {
+        self.send(Job::OriginalFile(source, path.to_path_buf()))
+    }
+    fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
+        self.send(Job::OriginalRead(source, len))
     }
 }
 
@@ -742,14 +803,23 @@ impl Sink for SegmentSink<'_, '_, '_> {
         let name = &self.sources[source].name;
         self.segment.append_original(source, name, bytes)
     }
-}
-
-/// A BOM CSV row that passed its own checks.
-struct CsvEdge {
-    source: usize,
-    index: usize,
-    line: usize,
-    edge: BomEdge,
+    fn original_file(&mut self, source: usize, path: &Path) -> Result<()> {
+        // Copied in the kernel, beside the checking: the bytes never pass through here.
+        self.segment.copy_original_beside(source, path)
+    }
+    fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
+        let copied = self.segment.copied(source)?;
+        if copied == len {
+            return Ok(());
+        }
+        let name = &self.sources[source].name;
+        Err(Error::io(
+            Path::new(name),
+            std::io::Error::other(format!(
+                "the file changed while it was ingested ({len} bytes read, {copied} copied); nothing was stored"
+            )),
+        ))
+    }
 }
 
 /// The checks that span documents — idempotency against the store and within the ingest,
@@ -759,7 +829,7 @@ struct Intake<'a> {
     opts: &'a IngestOptions,
     existing: &'a Tables,
     stored: StoredIndex<'a>,
-    sink: &'a mut dyn Sink,
+    sink: &'a mut (dyn Sink + Send),
     progress: &'a (dyn Fn(u64) + Sync),
     report: IngestReport,
     /// Footprints of this ingest by id and version: where the document is in its source.
@@ -773,6 +843,27 @@ struct Intake<'a> {
     gx: Vec<(GxRecord, Problem)>,
     /// The next document index of each source.
     next_index: Vec<usize>,
+    /// Time spent per phase, logged at debug level.
+    phases: Phases,
+}
+
+/// Where an ingest's time goes.
+#[derive(Debug, Default)]
+struct Phases {
+    /// Parsing and checking documents and CSV rows (on every core).
+    check: std::time::Duration,
+    /// Deciding in order: duplicates, products, the report and the log.
+    decide: std::time::Duration,
+    /// Building and writing batches and originals.
+    write: std::time::Duration,
+}
+
+/// Adds the time `f` takes to `total`.
+fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    *total += started.elapsed();
+    out
 }
 
 /// How a source is read, decided from its first bytes.
@@ -800,7 +891,7 @@ impl<'a> Intake<'a> {
         existing: &'a Tables,
         sources: &'a [Source],
         opts: &'a IngestOptions,
-        sink: &'a mut dyn Sink,
+        sink: &'a mut (dyn Sink + Send),
         progress: &'a (dyn Fn(u64) + Sync),
     ) -> Result<Intake<'a>> {
         let stored = StoredIndex::new(existing)?;
@@ -819,12 +910,14 @@ impl<'a> Intake<'a> {
             pending: Vec::new(),
             gx: Vec::new(),
             next_index: vec![0; sources.len()],
+            phases: Phases::default(),
         })
     }
 
     /// Checks every source: JSON first, then CSV rows, which are checked against every
     /// footprint of the ingest.
     fn run(mut self) -> Result<IngestReport> {
+        let started = std::time::Instant::now();
         let mut csv = Vec::new();
         for (si, src) in self.sources.iter().enumerate() {
             match layout_of(src, self.opts)? {
@@ -851,11 +944,14 @@ impl<'a> Intake<'a> {
                 self.report.warnings.push(w);
             }
         }
-        self.sink.log(warnings)?;
+        timed(&mut self.phases.write, || self.sink.log(warnings))?;
         for (si, l) in csv {
             self.csv(si, matches!(l, Layout::BomCsv))?;
         }
         self.finish_gx()?;
+        let p = &mut self.phases;
+        p.decide = started.elapsed().saturating_sub(p.check + p.write);
+        tracing::debug!("ingest phases: {p:?}");
         Ok(self.report)
     }
 
@@ -870,8 +966,7 @@ impl<'a> Intake<'a> {
         let mut buf = Vec::new();
         while !r.done {
             buf.clear();
-            let got = r.fill(&mut buf, self.step())?;
-            self.sink.original(si, &buf[got])?;
+            self.fill(&mut r, si, &mut buf, self.step())?;
         }
         (self.progress)(r.pos as u64);
         Ok(())
@@ -879,8 +974,21 @@ impl<'a> Intake<'a> {
 
     /// Reads up to `n` more bytes of `r` into `buf`, keeping them as received.
     fn fill(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>, n: usize) -> Result<()> {
+        let first = r.pos == 0;
         let got = r.fill(buf, n)?;
-        self.sink.original(si, &buf[got])
+        let sink = &mut self.sink;
+        timed(&mut self.phases.write, || match &self.sources[si].data {
+            Data::Bytes(_) => sink.original(si, &buf[got]),
+            Data::File(path) => {
+                if first {
+                    sink.original_file(si, path)?;
+                }
+                if r.done {
+                    sink.original_read(si, r.pos as u64)?;
+                }
+                Ok(())
+            }
+        })
     }
 
     /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
@@ -936,15 +1044,21 @@ impl<'a> Intake<'a> {
                 }
             })
             .collect();
-        let checked = self.check(chunk, units);
+        let started = std::time::Instant::now();
+        let checked = check_units(self.sources, self.progress, chunk, units);
+        self.phases.check += started.elapsed();
         self.footprint_chunk(Some(chunk), checked)
     }
 
-    /// NDJSON, chunk by chunk of whole lines.
+    /// NDJSON, chunk by chunk of whole lines. While one chunk is checked on every core, the
+    /// one before it is decided on: the ordered part overlaps the parallel one.
     fn ndjson(&mut self, si: usize) -> Result<()> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf: Vec<u8> = Vec::new();
+        // A checked chunk waiting to be decided: its bytes, where they start, the results.
+        let mut pending: Option<CheckedChunk> = None;
+        let mut spare: Vec<u8> = Vec::new();
         let mut base = 0u64;
         let mut line_no = 1usize;
         let mut first = true;
@@ -994,6 +1108,7 @@ impl<'a> Intake<'a> {
                     buf.drain(..=i);
                 }
                 (self.progress)(len as u64);
+                self.decide_pending(si, &mut pending, &mut spare)?;
                 let diag = whole(size_message(len, max));
                 self.footprint_chunk(None, vec![vec![Checked::rejected(si, line_no, diag)]])?;
                 line_no += 1;
@@ -1006,66 +1121,54 @@ impl<'a> Intake<'a> {
                 0
             };
             first = false;
+            // This chunk's bytes move out; the rest of the buffer starts the next one.
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            next.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
+            let bytes = std::mem::replace(&mut buf, next);
             let chunk = Chunk {
                 source: si,
-                bytes: &buf[..cut],
+                bytes: &bytes,
                 base,
             };
-            let mut units = Vec::new();
-            let mut start = skip;
-            let bytes = chunk.bytes;
-            let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
-            for (n, end) in ends.enumerate() {
-                if start > bytes.len() {
-                    break;
-                }
-                let this = line_no + n;
-                let line = &bytes[start..end];
-                start = end + 1;
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if line.trim_ascii().is_empty() {
-                    continue;
-                }
-                units.push(if line.len() > max {
-                    Unit::Rejected {
-                        line: this,
-                        diag: whole(size_message(line.len(), max)),
-                    }
-                } else {
-                    Unit::Line {
-                        bytes: line,
-                        line: this,
-                    }
-                });
-            }
-            let checked = self.check(chunk, units);
-            self.footprint_chunk(Some(chunk), checked)?;
-            line_no += memchr::memchr_iter(b'\n', bytes).count();
+            let units = ndjson_units(&bytes, skip, line_no, max);
+            let started = std::time::Instant::now();
+            let (sources, progress) = (self.sources, self.progress);
+            // The ordered decision first on this worker; the checking spreads to the other
+            // cores and comes back here when the decision is done.
+            let (decided, checked) = rayon::join(
+                || self.decide_pending(si, &mut pending, &mut spare),
+                || check_units(sources, progress, chunk, units),
+            );
+            decided?;
+            self.phases.check += started.elapsed();
+            line_no += memchr::memchr_iter(b'\n', &bytes).count();
             base += cut as u64;
-            buf.drain(..cut);
+            let at = chunk.base;
+            pending = Some((bytes, at, checked));
         }
-        Ok(())
+        self.decide_pending(si, &mut pending, &mut spare)
     }
 
-    /// Parses and checks the units of `chunk` on every core.
-    fn check(&self, chunk: Chunk, units: Vec<Unit>) -> Vec<Vec<Checked>> {
-        let (sources, progress, si) = (self.sources, self.progress, chunk.source);
-        units
-            .into_par_iter()
-            .map(|unit| match unit {
-                Unit::Line { bytes, line } => {
-                    let out = check_line(sources, chunk, bytes, line);
-                    progress(bytes.len() as u64 + 1);
-                    out
-                }
-                Unit::Value { raw, line } => {
-                    let out = check_value(sources, chunk, raw, None, line);
-                    progress(raw.get().len() as u64);
-                    vec![out]
-                }
-                Unit::Rejected { line, diag } => vec![Checked::rejected(si, line, diag)],
-            })
-            .collect()
+    /// Decides on the chunk `pending` holds, if any; its buffer becomes `spare`.
+    fn decide_pending(
+        &mut self,
+        si: usize,
+        pending: &mut Option<CheckedChunk>,
+        spare: &mut Vec<u8>,
+    ) -> Result<()> {
+        let Some((bytes, base, checked)) = pending.take() else {
+            return Ok(());
+        };
+        let chunk = Chunk {
+            source: si,
+            bytes: &bytes,
+            base,
+        };
+        self.footprint_chunk(Some(chunk), checked)?;
+        *spare = bytes;
+        Ok(())
     }
 
     /// Decides, in document order, what becomes of each checked document of `chunk`.
@@ -1180,9 +1283,9 @@ impl<'a> Intake<'a> {
         }
         self.report.footprints += new.len();
         self.report.bom_edges += bom.len();
-        self.sink.footprints(new)?;
-        self.sink.bom(bom)?;
-        self.sink.log(log)
+        timed(&mut self.phases.write, || self.sink.footprints(new))?;
+        timed(&mut self.phases.write, || self.sink.bom(bom))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
     }
 
     /// A BOM or GX attributes CSV, chunk by chunk of whole records, each parsed on every
@@ -1190,6 +1293,7 @@ impl<'a> Intake<'a> {
     fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf: Vec<u8> = Vec::new();
+        let mut pending: Vec<CsvRows> = Vec::new();
         let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
         loop {
             if buf.len() < self.step() && !r.done {
@@ -1221,123 +1325,130 @@ impl<'a> Intake<'a> {
             // Pieces of whole records, one per core and a few more.
             let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
             let header = first;
-            let parsed: Vec<(usize, CsvRows)> = pieces
-                .par_iter()
-                .enumerate()
-                .map(|(i, range)| {
-                    let piece = &bytes[range.clone()];
-                    let has_header = header && i == 0;
-                    let lines_before = memchr::memchr_iter(b'\n', &bytes[..range.start]).count();
-                    let rows = if is_bom {
-                        CsvRows::Bom(bom::parse_csv(piece, has_header))
-                    } else {
-                        CsvRows::Gx(gx::parse_csv(piece, has_header))
-                    };
-                    (lines_before, rows)
-                })
-                .collect();
+            let started = std::time::Instant::now();
+            // The rows of the chunk before are decided while this one is parsed.
+            let waiting = std::mem::take(&mut pending);
+            let (decided, parsed) = rayon::join(
+                || self.csv_decide(si, waiting),
+                || {
+                    pieces
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, range)| {
+                            let piece = &bytes[range.clone()];
+                            let has_header = header && i == 0;
+                            let lines = memchr::memchr_iter(b'\n', piece).count();
+                            let rows = if is_bom {
+                                CsvRows::Bom(bom::parse_csv(piece, has_header))
+                            } else {
+                                CsvRows::Gx(gx::parse_csv(piece, has_header))
+                            };
+                            (lines, rows)
+                        })
+                        .collect::<Vec<(usize, CsvRows)>>()
+                },
+            );
+            decided?;
+            self.phases.check += started.elapsed();
             (self.progress)(cut as u64);
-            for (lines_before, rows) in parsed {
-                let line_base = line_no + lines_before - 1;
-                let n = match rows {
-                    CsvRows::Bom(mut rows) => {
-                        let n = rows.len();
-                        for row in &mut rows {
+            // Numbered from the start of the file: indexes count rows, lines count breaks.
+            for (lines, mut rows) in parsed {
+                let line_base = line_no - 1;
+                let n = match &mut rows {
+                    CsvRows::Bom(rows) => {
+                        for row in rows.iter_mut() {
                             row.index += index;
                             row.line += line_base;
                         }
-                        self.bom_rows(si, rows)?;
-                        n
+                        rows.len()
                     }
-                    CsvRows::Gx(mut rows) => {
-                        let n = rows.len();
-                        for row in &mut rows {
+                    CsvRows::Gx(rows) => {
+                        for row in rows.iter_mut() {
                             row.index += index;
                             row.line += line_base;
                         }
-                        self.gx_rows(si, rows)?;
-                        n
+                        rows.len()
                     }
                 };
                 index += n;
+                line_no += lines;
+                pending.push(rows);
             }
             first = false;
-            line_no += memchr::memchr_iter(b'\n', &buf[..cut]).count();
             buf.drain(..cut);
+        }
+        self.csv_decide(si, pending)
+    }
+
+    /// Decides on parsed CSV rows, in order.
+    fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>) -> Result<()> {
+        for rows in rows {
+            match rows {
+                CsvRows::Bom(rows) => self.bom_rows(si, rows)?,
+                CsvRows::Gx(rows) => self.gx_rows(si, rows)?,
+            }
         }
         Ok(())
     }
 
-    /// BOM CSV rows: rejected, duplicate or new edges.
+    /// BOM CSV rows: rejected, duplicate or new edges. Millions of rows come this way, so a
+    /// row that is simply accepted allocates nothing but its edge.
     fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
         let sources = self.sources;
-        let mut log = Vec::new();
-        let mut edges = Vec::new();
+        let name: Arc<str> = sources[si].name.as_str().into();
+        let mut log = Vec::with_capacity(rows.len());
+        let mut edges = Vec::with_capacity(rows.len());
         for row in rows {
+            let (index, line) = (row.index, row.line);
             let Some((parent, child, amount, unit)) = row.edge else {
                 self.report.rejected += 1;
                 for d in row.errors {
-                    let p = problem(sources, si, row.index, row.line, d);
+                    let p = problem(sources, si, index, line, d);
                     log.push(log_row(&p, "rejected", "bom_edge", None));
                     self.report.errors.push(p);
                 }
                 continue;
             };
-            let ce = CsvEdge {
-                source: si,
-                index: row.index,
-                line: row.line,
-                edge: BomEdge {
-                    parent_product_id: parent,
-                    child_product_id: child,
-                    amount,
-                    unit,
-                    source: BomSource::Csv {
-                        file: sources[si].name.clone(),
-                        line: row.line,
-                    },
-                },
-            };
-            let e = &ce.edge;
-            let at = Problem {
-                source: sources[ce.source].name.clone(),
-                index: ce.index,
-                line: ce.line,
-                pointer: String::new(),
-                message: String::new(),
-            };
-            for (col, id) in [
-                ("parent_product_id", &e.parent_product_id),
-                ("child_product_id", &e.child_product_id),
-            ] {
+            for (col, id) in [("parent_product_id", &parent), ("child_product_id", &child)] {
                 if !self.known.contains(id.as_str()) {
                     let w = Problem {
+                        source: sources[si].name.clone(),
+                        index,
+                        line,
                         pointer: format!("/{col}"),
                         message: dangling(id),
-                        ..at.clone()
                     };
                     log.push(log_row(&w, "warning", "bom_edge", None));
                     self.report.warnings.push(w);
                 }
             }
             self.report.accepted += 1;
-            let current = self
-                .stored
-                .csv_edges
-                .get(&(e.parent_product_id.as_str(), e.child_product_id.as_str()));
-            let same =
-                current == Some(&(e.amount.normalize(), e.unit.map(|u| u.as_str().to_owned())));
+            let same = !self.stored.csv_edges.is_empty()
+                && self
+                    .stored
+                    .csv_edges
+                    .get(&(parent.as_str(), child.as_str()))
+                    == Some(&(amount.normalize(), unit.map(|u| u.as_str().to_owned())));
             if same {
                 self.report.duplicates += 1;
-                log.push(done_row(&at, "duplicate", "bom_edge", None));
+                log.push(done(&name, (index, line), "duplicate", "bom_edge", None));
             } else {
-                log.push(done_row(&at, "accepted", "bom_edge", None));
-                edges.push(ce.edge);
+                log.push(done(&name, (index, line), "accepted", "bom_edge", None));
+                edges.push(BomEdge {
+                    parent_product_id: parent,
+                    child_product_id: child,
+                    amount,
+                    unit,
+                    source: BomSource::Csv {
+                        file: name.clone(),
+                        line,
+                    },
+                });
             }
         }
         self.report.bom_edges += edges.len();
-        self.sink.bom(edges)?;
-        self.sink.log(log)
+        timed(&mut self.phases.write, || self.sink.bom(edges))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
     }
 
     /// GX attributes CSV rows: rejected ones now, the others kept for [`Intake::finish_gx`].
@@ -1384,7 +1495,7 @@ impl<'a> Intake<'a> {
                 at,
             ));
         }
-        self.sink.log(log)
+        timed(&mut self.phases.write, || self.sink.log(log))
     }
 
     /// GX attributes: from new footprints' extensions, then CSV rows (a later row wins);
@@ -1411,9 +1522,67 @@ impl<'a> Intake<'a> {
             }
         }
         self.report.gx_attributes = new.len();
-        self.sink.gx(new)?;
-        self.sink.log(log)
+        timed(&mut self.phases.write, || self.sink.gx(new))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
     }
+}
+
+/// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
+/// as units of work; blank lines are skipped and lines over `max` bytes rejected.
+fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    let mut start = skip;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for (n, end) in ends.enumerate() {
+        if start > bytes.len() {
+            break;
+        }
+        let this = line_no + n;
+        let line = &bytes[start..end];
+        start = end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        units.push(if line.len() > max {
+            Unit::Rejected {
+                line: this,
+                diag: whole(size_message(line.len(), max)),
+            }
+        } else {
+            Unit::Line {
+                bytes: line,
+                line: this,
+            }
+        });
+    }
+    units
+}
+
+/// Parses and checks the units of `chunk` on every core.
+fn check_units(
+    sources: &[Source],
+    progress: &(dyn Fn(u64) + Sync),
+    chunk: Chunk,
+    units: Vec<Unit>,
+) -> Vec<Vec<Checked>> {
+    let si = chunk.source;
+    units
+        .into_par_iter()
+        .map(|unit| match unit {
+            Unit::Line { bytes, line } => {
+                let out = check_line(sources, chunk, bytes, line);
+                progress(bytes.len() as u64 + 1);
+                out
+            }
+            Unit::Value { raw, line } => {
+                let out = check_value(sources, chunk, raw, None, line);
+                progress(raw.get().len() as u64);
+                vec![out]
+            }
+            Unit::Rejected { line, diag } => vec![Checked::rejected(si, line, diag)],
+        })
+        .collect()
 }
 
 /// A CSV piece's rows.
@@ -1510,12 +1679,42 @@ pub fn ingest_into(
     let lock = store.lock()?;
     let existing = lock.load_for_ingest()?;
     let mut segment = lock.begin()?;
-    let mut sink = SegmentSink {
-        segment: &mut segment,
-        sources,
-        at: Utc::now(),
-    };
-    let mut report = Intake::new(&existing, sources, opts, &mut sink, progress)?.run()?;
+    let at = Utc::now();
+    // A few chunks' rows in flight at most: memory stays bounded when writing is slower.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(4);
+    let (report, written) = std::thread::scope(|scope| {
+        let segment = &mut segment;
+        let writer = scope.spawn(move || -> Result<()> {
+            let mut sink = SegmentSink {
+                segment,
+                sources,
+                at,
+            };
+            for job in rx {
+                match job {
+                    Job::Footprints(r) => sink.footprints(r)?,
+                    Job::Bom(e) => sink.bom(e)?,
+                    Job::Log(l) => sink.log(l)?,
+                    Job::Gx(g) => sink.gx(g)?,
+                    Job::Original(i, bytes) => sink.original(i, &bytes)?,
+                    Job::OriginalFile(i, path) => sink.original_file(i, &path)?,
+                    Job::OriginalRead(i, len) => sink.original_read(i, len)?,
+                }
+            }
+            Ok(())
+        });
+        let mut sink = ChannelSink(tx);
+        let report =
+            Intake::new(&existing, sources, opts, &mut sink, progress).and_then(Intake::run);
+        drop(sink);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Internal("the segment writer panicked".into())));
+        (report, written)
+    });
+    // A writer's error explains a stopped intake: report it first.
+    written?;
+    let mut report = report?;
     tracing::debug!("checked and wrote the segment in {:.2?}", started.elapsed());
     let blocked = opts.all_or_nothing && report.rejected > 0;
     let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
@@ -1543,10 +1742,30 @@ fn done_row(at: &Problem, status: &'static str, kind: &'static str, id: Option<S
     }
 }
 
+/// A log row for an accepted or duplicate document of the source named `name`.
+fn done(
+    name: &Arc<str>,
+    (index, line): (usize, usize),
+    status: &'static str,
+    kind: &'static str,
+    id: Option<String>,
+) -> LogRow {
+    LogRow {
+        source: name.clone(),
+        index,
+        line,
+        status,
+        kind,
+        footprint_id: id,
+        pointer: None,
+        message: None,
+    }
+}
+
 /// A log row for an error or warning.
 fn log_row(p: &Problem, status: &'static str, kind: &'static str, id: Option<String>) -> LogRow {
     LogRow {
-        source: p.source.clone(),
+        source: p.source.as_str().into(),
         index: p.index,
         line: p.line,
         status,

@@ -913,7 +913,7 @@ pub fn bom_batch(edges: &[BomEdge], seq: i64) -> Result<RecordBatch> {
         ))),
         Arc::new(StringArray::from_iter_values(edges.iter().map(
             |e| match &e.source {
-                BomSource::Csv { file, .. } => file.as_str(),
+                BomSource::Csv { file, .. } => file.as_ref(),
                 BomSource::Extension { footprint_id } => footprint_id.as_str(),
             },
         ))),
@@ -931,8 +931,8 @@ pub fn bom_batch(edges: &[BomEdge], seq: i64) -> Result<RecordBatch> {
 /// One row of `ingest_log`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogRow {
-    /// File or upload the document came from.
-    pub source: String,
+    /// File or upload the document came from (shared by its rows).
+    pub source: Arc<str>,
     /// 0-based position of the document in its source.
     pub index: usize,
     /// 1-based line.
@@ -974,7 +974,7 @@ pub fn ingest_log_batch(rows: &[LogRow], seq: i64, at: DateTime<Utc>) -> Result<
         Arc::new(Int64Array::from(vec![seq; rows.len()])),
         timestamps(rows.iter().map(|_| Some(at))),
         Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.source.as_str()),
+            rows.iter().map(|r| r.source.as_ref()),
         )),
         Arc::new(Int64Array::from_iter_values(
             rows.iter().map(|r| r.index as i64),
