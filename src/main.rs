@@ -1160,12 +1160,10 @@ fn ingest_sources(
             // A dry run checks against the data directory when there is one, and builds the
             // Arrow tables too, so it does everything but write.
             let existing = match data {
-                Some(dir) if Store::open(dir).is_ok() => Store::open(dir)?.load()?,
+                Some(dir) if Store::open(dir).is_ok() => Store::open(dir)?.load_for_ingest()?,
                 _ => Tables::default(),
             };
-            let prepared = ingest::prepare(&existing, sources, opts, &progress)?;
-            prepared.to_tables(0)?;
-            prepared.report
+            ingest::dry_run(&existing, sources, opts, &progress)?
         }
     };
     bar.finish_and_clear();

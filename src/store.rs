@@ -379,6 +379,47 @@ impl Store {
         self.load_from(&self.read_manifest()?, which)
     }
 
+    /// Reads what an ingest checks new documents against, and no more: where each stored
+    /// footprint's document is and its products, the BOM rows, the GX attributes.
+    pub fn load_for_ingest(&self) -> Result<Tables> {
+        let m = self.read_manifest()?;
+        let mut t = Tables::default();
+        for seg in &m.segments {
+            let dir = self.dir.join(&seg.dir);
+            t.footprints.extend(read_parquet_columns(
+                &dir.join("footprints.parquet"),
+                &table::footprints_stored_schema(),
+                &[
+                    "id",
+                    "version",
+                    "product_ids",
+                    "document_original",
+                    "document_offset",
+                    "document_length",
+                    "ingest_seq",
+                ],
+            )?);
+            t.bom.extend(read_parquet_columns(
+                &dir.join("bom.parquet"),
+                &table::bom_schema(),
+                &[
+                    "parent_product_id",
+                    "child_product_id",
+                    "amount",
+                    "unit",
+                    "source_kind",
+                ],
+            )?);
+            let gx = dir.join("gx_attributes.parquet");
+            if gx.exists() {
+                t.gx_attributes
+                    .extend(read_parquet(&gx, &table::gx_schema())?);
+            }
+            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
+        }
+        Ok(t)
+    }
+
     /// Reads the tables in `which` of the segments `m` lists.
     fn load_from(&self, m: &Manifest, which: TableSet) -> Result<Tables> {
         let mut t = Tables::default();
@@ -575,45 +616,10 @@ impl<'s> WriteLock<'s> {
         self.store.load()
     }
 
-    /// Reads what an ingest checks new documents against, and no more: where each stored
-    /// footprint's document is and its products, the BOM rows, the GX attributes.
+    /// Reads what an ingest checks new documents against (see
+    /// [`Store::load_for_ingest`]), under the lock.
     pub fn load_for_ingest(&self) -> Result<Tables> {
-        let m = self.store.read_manifest()?;
-        let mut t = Tables::default();
-        for seg in &m.segments {
-            let dir = self.store.dir.join(&seg.dir);
-            t.footprints.extend(read_parquet_columns(
-                &dir.join("footprints.parquet"),
-                &table::footprints_stored_schema(),
-                &[
-                    "id",
-                    "version",
-                    "product_ids",
-                    "document_original",
-                    "document_offset",
-                    "document_length",
-                    "ingest_seq",
-                ],
-            )?);
-            t.bom.extend(read_parquet_columns(
-                &dir.join("bom.parquet"),
-                &table::bom_schema(),
-                &[
-                    "parent_product_id",
-                    "child_product_id",
-                    "amount",
-                    "unit",
-                    "source_kind",
-                ],
-            )?);
-            let gx = dir.join("gx_attributes.parquet");
-            if gx.exists() {
-                t.gx_attributes
-                    .extend(read_parquet(&gx, &table::gx_schema())?);
-            }
-            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
-        }
-        Ok(t)
+        self.store.load_for_ingest()
     }
 
     /// Starts the next segment: its tables are written batch by batch into `tmp/` and

@@ -1135,9 +1135,7 @@ impl<'a> Intake<'a> {
             let units = ndjson_units(&bytes, skip, line_no, max);
             let started = std::time::Instant::now();
             let (sources, progress) = (self.sources, self.progress);
-            // The ordered decision first on this worker; the checking spreads to the other
-            // cores and comes back here when the decision is done.
-            let (decided, checked) = rayon::join(
+            let (decided, checked) = beside(
                 || self.decide_pending(si, &mut pending, &mut spare),
                 || check_units(sources, progress, chunk, units),
             );
@@ -1328,7 +1326,7 @@ impl<'a> Intake<'a> {
             let started = std::time::Instant::now();
             // The rows of the chunk before are decided while this one is parsed.
             let waiting = std::mem::take(&mut pending);
-            let (decided, parsed) = rayon::join(
+            let (decided, parsed) = beside(
                 || self.csv_decide(si, waiting),
                 || {
                     pieces
@@ -1527,6 +1525,22 @@ impl<'a> Intake<'a> {
     }
 }
 
+/// Runs `decide` on this thread while `work` runs on the thread pool.
+///
+/// `decide` hands rows to the writing thread and may wait for it; the writing thread builds
+/// batches on the pool. So `decide` must never run on a pool thread (as in `rayon::join`):
+/// waiting there holds a thread the writer may need, and the two can wait for each other.
+fn beside<A, B: Send>(decide: impl FnOnce() -> A, work: impl FnOnce() -> B + Send) -> (A, B) {
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(work);
+        let a = decide();
+        let b = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
 /// as units of work; blank lines are skipped and lines over `max` bytes rejected.
 fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize) -> Vec<Unit<'_>> {
@@ -1666,30 +1680,19 @@ pub fn prepare(
     Ok(prepared)
 }
 
-/// Checks `sources` against the data directory and commits what is new, under the
-/// directory's write lock, as one segment written while the sources are read: memory does not
-/// grow with the input. With `all_or_nothing`, a rejection stores nothing.
-pub fn ingest_into(
-    store: &crate::store::Store,
+/// Checks `sources` against `existing` while a second thread hands what is new to `sink`
+/// (building batches, encoding, writing): the checking never waits for the writing, and at
+/// most a few chunks' rows are in flight.
+fn stream_into<S: Sink + Send>(
+    existing: &Tables,
     sources: &[Source],
     opts: &IngestOptions,
     progress: &(dyn Fn(u64) + Sync),
+    mut sink: S,
 ) -> Result<IngestReport> {
-    let started = std::time::Instant::now();
-    let lock = store.lock()?;
-    let existing = lock.load_for_ingest()?;
-    let mut segment = lock.begin()?;
-    let at = Utc::now();
-    // A few chunks' rows in flight at most: memory stays bounded when writing is slower.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(4);
     let (report, written) = std::thread::scope(|scope| {
-        let segment = &mut segment;
         let writer = scope.spawn(move || -> Result<()> {
-            let mut sink = SegmentSink {
-                segment,
-                sources,
-                at,
-            };
             for job in rx {
                 match job {
                     Job::Footprints(r) => sink.footprints(r)?,
@@ -1703,10 +1706,10 @@ pub fn ingest_into(
             }
             Ok(())
         });
-        let mut sink = ChannelSink(tx);
+        let mut channel = ChannelSink(tx);
         let report =
-            Intake::new(&existing, sources, opts, &mut sink, progress).and_then(Intake::run);
-        drop(sink);
+            Intake::new(existing, sources, opts, &mut channel, progress).and_then(Intake::run);
+        drop(channel);
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(Error::Internal("the segment writer panicked".into())));
@@ -1714,7 +1717,28 @@ pub fn ingest_into(
     });
     // A writer's error explains a stopped intake: report it first.
     written?;
-    let mut report = report?;
+    report
+}
+
+/// Checks `sources` against the data directory and commits what is new, under the
+/// directory's write lock, as one segment written while the sources are read: memory does not
+/// grow with the input. With `all_or_nothing`, a rejection stores nothing.
+pub fn ingest_into(
+    store: &crate::store::Store,
+    sources: &[Source],
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IngestReport> {
+    let started = std::time::Instant::now();
+    let lock = store.lock()?;
+    let existing = lock.load_for_ingest()?;
+    let mut segment = lock.begin()?;
+    let sink = SegmentSink {
+        segment: &mut segment,
+        sources,
+        at: Utc::now(),
+    };
+    let mut report = stream_into(&existing, sources, opts, progress, sink)?;
     tracing::debug!("checked and wrote the segment in {:.2?}", started.elapsed());
     let blocked = opts.all_or_nothing && report.rejected > 0;
     let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
@@ -1725,6 +1749,53 @@ pub fn ingest_into(
     }
     tracing::debug!("ingest done in {:.2?}", started.elapsed());
     Ok(report)
+}
+
+/// Builds every batch an ingest would write, and drops it.
+struct DrySink {
+    at: chrono::DateTime<Utc>,
+}
+
+impl Sink for DrySink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        footprint_batches(&records, 0).map(drop)
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        table::bom_batch(&edges, 0).map(drop)
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        table::ingest_log_batch(&rows, 0, self.at).map(drop)
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        table::gx_batch(&rows, 0).map(drop)
+    }
+    fn original(&mut self, _: usize, _: &[u8]) -> Result<()> {
+        Ok(())
+    }
+    fn original_file(&mut self, _: usize, _: &Path) -> Result<()> {
+        Ok(())
+    }
+    fn original_read(&mut self, _: usize, _: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An ingest without the writing (`mieruka ingest --dry-run`): `sources` checked against
+/// `existing` (what [`crate::store::Store::load_for_ingest`] reads) and every table's batches
+/// built, in the same bounded memory as an ingest.
+pub fn dry_run(
+    existing: &Tables,
+    sources: &[Source],
+    opts: &IngestOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<IngestReport> {
+    stream_into(
+        existing,
+        sources,
+        opts,
+        progress,
+        DrySink { at: Utc::now() },
+    )
 }
 
 fn dangling(product: &str) -> String {

@@ -511,6 +511,14 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
         serde_json::to_value(&a).expect("json"),
         serde_json::to_value(&b).expect("json")
     );
+    // A dry run reports the same, and stores nothing.
+    let mut dry = ingest::dry_run(&Default::default(), &sources, &small, &|_| {}).expect("dry");
+    assert!(!dry.stored && dry.ingest_seq.is_none());
+    (dry.stored, dry.ingest_seq) = (a.stored, a.ingest_seq);
+    assert_eq!(
+        serde_json::to_value(&a).expect("json"),
+        serde_json::to_value(&dry).expect("json")
+    );
     let big = &a.errors[0];
     assert_eq!(big.line, 44, "after 41 lines and two blank ones: {big:?}");
     assert!(big.message.contains("over the 7.8 KiB limit"), "{big:?}");
