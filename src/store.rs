@@ -476,16 +476,31 @@ impl Store {
 
     /// Writes `index` as `index/<seq>/` (one Arrow IPC file per table), aside first and
     /// renamed into place; returns its path relative to the directory.
-    fn write_graph_index(&self, seq: i64, index: &GraphIndex) -> Result<String> {
+    fn write_graph_index(&self, seq: i64, index: GraphIndex) -> Result<String> {
         use datafusion::arrow::ipc::writer::FileWriter;
         let rel = format!("index/{seq:06}");
         let target = self.dir.join(&rel);
         let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
-        for (name, batch) in graph_index::TABLES.iter().zip(index.tables()) {
+        // Encoding a table copies it: the largest, `nodes`, goes last, after the others are
+        // written and dropped.
+        let GraphIndex {
+            nodes,
+            edges,
+            urns,
+            ids,
+        } = index;
+        for (name, batch) in [
+            ("edges", edges),
+            ("urns", urns),
+            ("ids", ids),
+            ("nodes", nodes),
+        ] {
+            debug_assert!(graph_index::TABLES.contains(&name));
             let path = tmp.join(format!("{name}.arrow"));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &batch.schema())?;
-            w.write(batch)?;
+            w.write(&batch)?;
+            drop(batch);
             w.finish()?;
             let file = w
                 .into_inner()?
@@ -912,8 +927,7 @@ impl SegmentWriter<'_, '_> {
             tracing::debug!("built the graph index in {:.2?}", started.elapsed());
             index
         };
-        manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
-        drop(index);
+        manifest.graph_index = Some(store.write_graph_index(seq, index)?);
         store.write_manifest(&manifest)?;
         store.remove_old_indexes(manifest.graph_index.as_deref());
         Ok(seq)
@@ -1037,7 +1051,7 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     manifest.version = FORMAT_VERSION;
     let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
     let index = store.build_graph_index(&manifest)?;
-    manifest.graph_index = Some(store.write_graph_index(seq, &index)?);
+    manifest.graph_index = Some(store.write_graph_index(seq, index)?);
     store.write_manifest(&manifest)?;
     for old in rewritten {
         if let Err(e) = fs::remove_dir_all(&old) {

@@ -217,53 +217,7 @@ impl GraphIndex {
         footprints: Vec<RecordBatch>,
         bom: impl IntoIterator<Item = Result<RecordBatch>>,
     ) -> Result<GraphIndex> {
-        // nodes, without edges_from yet: the projected columns, strings widened, one column
-        // at a time.
-        let columns = NODE_COLUMNS
-            .iter()
-            .map(|(from, _)| {
-                let parts = footprints
-                    .iter()
-                    .map(|b| {
-                        let c = b.column_by_name(from).ok_or_else(|| {
-                            Error::Internal(format!("footprints has no column {from}"))
-                        })?;
-                        Ok(cast(c, &large(c.data_type()))?)
-                    })
-                    .collect::<Result<Vec<ArrayRef>>>()?;
-                let refs: Vec<&dyn Array> = parts.iter().map(|a| a.as_ref()).collect();
-                Ok(match refs.as_slice() {
-                    [] => datafusion::arrow::array::new_empty_array(
-                        nodes_schema().field_with_name(from_to(from))?.data_type(),
-                    ),
-                    _ => datafusion::arrow::compute::concat(&refs)?,
-                })
-            })
-            .collect::<Result<Vec<ArrayRef>>>()?;
-        let partial_schema = Arc::new(Schema::new(
-            nodes_schema().fields()[..NODE_COLUMNS.len()].to_vec(),
-        ));
-        let nodes = RecordBatch::try_new(partial_schema, columns)?;
-        let n = nodes.num_rows();
-
-        let ids = column::<LargeStringArray>(&nodes, "id")?;
-        let versions = column::<Int32Array>(&nodes, "version")?;
-        let latest = column::<BooleanArray>(&nodes, "is_latest")?;
-        let status = column::<LargeStringArray>(&nodes, "status")?;
-        let start = column::<TimestampMicrosecondArray>(&nodes, "period_start")?;
-        let end = column::<TimestampMicrosecondArray>(&nodes, "period_end")?;
-        let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
-
-        // The node of each id: its newest version (a later row wins a tie, as stored later).
-        let mut by_id: HashMap<&str, u32, ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
-        for i in 0..n {
-            let e = by_id.entry(ids.value(i)).or_insert(i as u32);
-            if version(*e as usize) <= version(i) {
-                *e = i as u32;
-            }
-        }
-
+        let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
         // URNs: every product id of a footprint and every product a BOM names.
         let mut urns = Interner::with_capacity(n);
         // The URNs of each node, as one flat list with offsets.
@@ -283,8 +237,65 @@ impl GraphIndex {
             }
         }
         node_urns_from.push(node_urns.len());
-        drop(footprints);
         let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
+
+        // nodes, without edges_from yet: the projected columns, strings widened. The batches
+        // are taken apart column by column, each column's parts dropped once concatenated,
+        // so the footprints are never held twice.
+        let mut parts: Vec<Vec<(String, ArrayRef)>> = footprints
+            .into_iter()
+            .map(|b| {
+                let schema = b.schema();
+                let names = schema.fields().iter().map(|f| f.name().clone());
+                names.zip(b.columns().iter().cloned()).collect()
+            })
+            .collect();
+        let columns = NODE_COLUMNS
+            .iter()
+            .map(|(from, _)| {
+                let pieces =
+                    parts
+                        .iter_mut()
+                        .map(|cols| {
+                            let at = cols.iter().position(|(name, _)| name == from).ok_or_else(
+                                || Error::Internal(format!("footprints has no column {from}")),
+                            )?;
+                            let (_, c) = cols.swap_remove(at);
+                            Ok(cast(&c, &large(c.data_type()))?)
+                        })
+                        .collect::<Result<Vec<ArrayRef>>>()?;
+                let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
+                Ok(match refs.as_slice() {
+                    [] => datafusion::arrow::array::new_empty_array(
+                        nodes_schema().field_with_name(from_to(from))?.data_type(),
+                    ),
+                    _ => datafusion::arrow::compute::concat(&refs)?,
+                })
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        drop(parts);
+        let partial_schema = Arc::new(Schema::new(
+            nodes_schema().fields()[..NODE_COLUMNS.len()].to_vec(),
+        ));
+        let nodes = RecordBatch::try_new(partial_schema, columns)?;
+
+        let ids = column::<LargeStringArray>(&nodes, "id")?;
+        let versions = column::<Int32Array>(&nodes, "version")?;
+        let latest = column::<BooleanArray>(&nodes, "is_latest")?;
+        let status = column::<LargeStringArray>(&nodes, "status")?;
+        let start = column::<TimestampMicrosecondArray>(&nodes, "period_start")?;
+        let end = column::<TimestampMicrosecondArray>(&nodes, "period_end")?;
+        let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
+
+        // The node of each id: its newest version (a later row wins a tie, as stored later).
+        let mut by_id: HashMap<&str, u32, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
+        for i in 0..n {
+            let e = by_id.entry(ids.value(i)).or_insert(i as u32);
+            if version(*e as usize) <= version(i) {
+                *e = i as u32;
+            }
+        }
 
         // BOM rows as integers: by the footprint that declares them (extension), or by the
         // parent product (CSV).
@@ -314,9 +325,10 @@ impl GraphIndex {
             }
         }
         let (ext, csv) = rows.current();
-        let range = |list: &[Placed], owner: u32| {
-            let from = list.partition_point(|e| ((e.0 >> 32) as u32) < owner);
-            let to = list.partition_point(|e| ((e.0 >> 32) as u32) <= owner);
+        // The rows of one owner: a range of a list sorted by owner.
+        let range = |list: &[u32], owner: u32| {
+            let from = list.partition_point(|&r| rows.owner[r as usize] < owner);
+            let to = list.partition_point(|&r| rows.owner[r as usize] <= owner);
             from..to
         };
         let urns = urns.into_strings();
@@ -357,16 +369,17 @@ impl GraphIndex {
             edges_from.push(child.len() as u64);
             let own = range(&ext, i as u32);
             if !own.is_empty() {
-                ext[own].iter().for_each(|e| push(e.1, &mut child));
+                ext[own].iter().for_each(|&r| push(r, &mut child));
             } else {
                 for &u in urns_of(i) {
                     csv[range(&csv, u)]
                         .iter()
-                        .for_each(|e| push(e.1, &mut child));
+                        .for_each(|&r| push(r, &mut child));
                 }
             }
         }
         let unit = unit.finish();
+        drop((ext, csv, rows));
         let mut columns = nodes.columns().to_vec();
         columns.push(Arc::new(UInt64Array::from(edges_from)));
         let edges = RecordBatch::try_new(
@@ -473,9 +486,6 @@ enum Owner {
     Product(u32),
 }
 
-/// A BOM row placed by its owner: (owner << 32 | position, row).
-type Placed = (u64, u32);
-
 /// Every BOM row read, as integers, in stored order.
 #[derive(Default)]
 struct BomRows {
@@ -503,9 +513,8 @@ impl BomRows {
     }
 
     /// The current rows — the last of each (owner, parent, child), as the `bom` view keeps
-    /// them — split into extension and CSV rows, each as (owner << 32 | position, row)
-    /// sorted by owner, then stored order.
-    fn current(&self) -> (Vec<Placed>, Vec<Placed>) {
+    /// them — split into extension and CSV rows, each sorted by owner, then stored order.
+    fn current(&self) -> (Vec<u32>, Vec<u32>) {
         use rayon::slice::ParallelSliceMut;
         let n = self.owner.len();
         let key = |r: usize| {
@@ -523,16 +532,15 @@ impl BomRows {
         let mut csv = Vec::new();
         for run in order.chunk_by(|a, b| key(*a as usize) == key(*b as usize)) {
             let Some(&r) = run.last() else { continue };
-            let (is_csv, owner, ..) = key(r as usize);
-            let entry = ((u64::from(owner) << 32) | u64::from(r), r);
-            if is_csv {
-                csv.push(entry)
+            if self.parent[r as usize] == u32::MAX {
+                csv.push(r)
             } else {
-                ext.push(entry)
+                ext.push(r)
             }
         }
-        ext.par_sort_unstable_by_key(|e| e.0);
-        csv.par_sort_unstable_by_key(|e| e.0);
+        let by_owner = |r: &u32| (self.owner[*r as usize], *r);
+        ext.par_sort_unstable_by_key(by_owner);
+        csv.par_sort_unstable_by_key(by_owner);
         (ext, csv)
     }
 }
