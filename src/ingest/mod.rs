@@ -749,6 +749,25 @@ struct SegmentSink<'w, 'l, 's> {
     at: chrono::DateTime<Utc>,
 }
 
+impl SegmentSink<'_, '_, '_> {
+    /// Writes `rows` to `table` as batches of 65,536 rows, built on every core.
+    fn write_in_batches<T: Sync>(
+        &mut self,
+        table: StoreTable,
+        rows: &[T],
+        build: impl Fn(&[T]) -> Result<RecordBatch> + Sync,
+    ) -> Result<()> {
+        let batches = rows
+            .par_chunks(65_536)
+            .map(&build)
+            .collect::<Result<Vec<_>>>()?;
+        for b in &batches {
+            self.segment.write(table, b)?;
+        }
+        Ok(())
+    }
+}
+
 impl Sink for SegmentSink<'_, '_, '_> {
     fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
         if records.is_empty() {
@@ -765,32 +784,14 @@ impl Sink for SegmentSink<'_, '_, '_> {
         Ok(())
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
-        if edges.is_empty() {
-            return Ok(());
-        }
         let seq = self.segment.seq();
-        let batches = edges
-            .par_chunks(65_536)
-            .map(|c| table::bom_batch(c, seq))
-            .collect::<Result<Vec<_>>>()?;
-        for b in &batches {
-            self.segment.write(StoreTable::Bom, b)?;
-        }
-        Ok(())
+        self.write_in_batches(StoreTable::Bom, &edges, |c| table::bom_batch(c, seq))
     }
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
         let (seq, at) = (self.segment.seq(), self.at);
-        let batches = rows
-            .par_chunks(65_536)
-            .map(|c| table::ingest_log_batch(c, seq, at))
-            .collect::<Result<Vec<_>>>()?;
-        for b in &batches {
-            self.segment.write(StoreTable::IngestLog, b)?;
-        }
-        Ok(())
+        self.write_in_batches(StoreTable::IngestLog, &rows, |c| {
+            table::ingest_log_batch(c, seq, at)
+        })
     }
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
         if rows.is_empty() {
@@ -1933,4 +1934,31 @@ fn downcast<'b, T: 'static>(
     b.column_by_name(name)
         .and_then(|c| c.as_any().downcast_ref::<T>())
         .ok_or_else(|| Error::Internal(format!("stored column {name} is missing or mistyped")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_chunks_end_only_between_records() {
+        // The break inside the quoted field of row 2 is not a record end; the last break is.
+        let text = b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\npartial";
+        assert_eq!(record_end(text), Some(25));
+        assert_eq!(&text[..25], b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\n");
+        // An open quote at the end of a chunk: no record end after it.
+        assert_eq!(record_end(b"p,c,1,\n\"a\nb"), Some(7));
+        assert_eq!(record_end(b"\"a\nb"), None);
+
+        // Four pieces of 36 bytes: 9 bytes each, cut at the first record end at or after
+        // that. The break at 7 comes too early, those at 10–12 are quoted, so the first
+        // piece ends after row 2 (byte 20); the second runs to the end (27 is too early).
+        let text = b"r1,a,1,\n\"q\n\n\n\",b,2,\nr3,c,3,\nr4,d,4,\n";
+        let pieces = csv_pieces(text, 4, 8);
+        assert_eq!(pieces, vec![0..20, 20..36]);
+        for p in &pieces {
+            assert_eq!(text[p.end - 1], b'\n');
+            assert_eq!(record_end(&text[p.clone()]), Some(p.len()));
+        }
+    }
 }
