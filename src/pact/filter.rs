@@ -16,6 +16,15 @@
 use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
+/// A field of a footprint known without reading its document (see [`Filter::may_match`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Known<'a> {
+    /// A string array (`productIds`, `companyIds`).
+    Array(&'a [String]),
+    /// A text field, `None` when the footprint does not have it (`pcf/geographyCountry`).
+    Text(Option<&'a str>),
+}
+
 /// A parsed filter.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
@@ -269,19 +278,26 @@ impl Filter {
         }
     }
 
-    /// Whether a footprint whose string arrays are `arrays` (`productIds`, `companyIds`;
-    /// `None` for one not given) may satisfy the filter: `false` only when an `any` term over
-    /// a given array holds for none of its elements. A necessary condition of
-    /// [`Filter::matches`], decided without the document.
-    pub fn may_match<'a>(&self, arrays: &dyn Fn(&str) -> Option<&'a [String]>) -> bool {
+    /// Whether a footprint whose stored fields are `fields` may satisfy the filter: `false`
+    /// only when an `any` term over a known array holds for none of its elements, or a
+    /// comparison with a known text field fails. A necessary condition of
+    /// [`Filter::matches`], decided without the document; a field `fields` does not know
+    /// (`None`) never rules a footprint out.
+    pub fn may_match<'a>(&self, fields: &dyn Fn(&str) -> Option<Known<'a>>) -> bool {
         match self {
-            Filter::And(all) => all.iter().all(|f| f.may_match(arrays)),
-            Filter::Compare { .. } => true,
+            Filter::And(all) => all.iter().all(|f| f.may_match(fields)),
+            Filter::Compare { path, op, value } => match fields(path) {
+                // As in `matches`: an absent field fails every comparison.
+                Some(Known::Text(found)) => {
+                    found.is_some_and(|s| compare(&Value::String(s.to_owned()), *op, value))
+                }
+                _ => true,
+            },
             Filter::Any { array, var, filter } => {
                 let Filter::Compare { path, op, value } = filter.as_ref() else {
                     return true;
                 };
-                let Some(items) = arrays(array) else {
+                let Some(Known::Array(items)) = fields(array) else {
                     return true;
                 };
                 path != var
@@ -400,15 +416,19 @@ mod tests {
                 .unwrap_or_default()
         };
         let (products, companies) = (ids("productIds"), ids("companyIds"));
-        filter.may_match(&|array| match array {
-            "productIds" => Some(products.as_slice()),
-            "companyIds" => Some(companies.as_slice()),
+        filter.may_match(&|field| match field {
+            "productIds" => Some(Known::Array(products.as_slice())),
+            "companyIds" => Some(Known::Array(companies.as_slice())),
+            "pcf/geographyCountry" => Some(Known::Text(d["pcf"]["geographyCountry"].as_str())),
+            "pcf/geographyCountrySubdivision" => Some(Known::Text(
+                d["pcf"]["geographyCountrySubdivision"].as_str(),
+            )),
             _ => None,
         })
     }
 
     #[test]
-    fn stored_ids_prune_any_terms_only() {
+    fn stored_fields_prune_any_terms_and_geography() {
         let d = doc();
         let f = |s: &str| Filter::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
         assert!(!may(&f("productIds/any(p:(p eq 'urn:gtin:0'))"), &d));
@@ -420,8 +440,17 @@ mod tests {
             &f("productIds/any(p:(p eq 'urn:gtin:4712345060507'))"),
             &d
         ));
-        // Nothing to decide from ids: the document decides.
-        assert!(may(&f("pcf/geographyCountry eq 'FR'"), &d));
+        // The stored geography decides a comparison with it: DE is stored, FR is not, and
+        // the subdivision is absent, so no comparison with it can hold.
+        assert!(!may(&f("pcf/geographyCountry eq 'FR'"), &d));
+        assert!(may(&f("pcf/geographyCountry eq 'DE'"), &d));
+        assert!(may(&f("pcf/geographyCountry ne 'FR'"), &d));
+        assert!(!may(&f("pcf/geographyCountrySubdivision eq 'DE-BY'"), &d));
+        // A field not stored leaves it to the document.
+        assert!(may(
+            &f("pcf/referencePeriodStart ge '2030-01-01T00:00:00Z'"),
+            &d
+        ));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use super::filter::Filter;
+use super::filter::{Filter, Known};
 use crate::server::{AppState, hash_token};
 
 /// A PACT client (data recipient) of the config.
@@ -369,6 +369,12 @@ pub(crate) struct Doc {
     /// `companyIds` and `productIds` as stored (as received).
     companies: Vec<String>,
     products: Vec<String>,
+    /// `pcf.geographyRegionOrSubregion`, `pcf.geographyCountry`,
+    /// `pcf.geographyCountrySubdivision` and `status`, as stored.
+    region: Option<Box<str>>,
+    country: Option<Box<str>>,
+    subdivision: Option<Box<str>>,
+    status: Box<str>,
     /// `(batch, row)` in the `footprints` table.
     at: (usize, usize),
 }
@@ -435,11 +441,21 @@ impl Docs {
                 let names = list.as_string_opt::<i32>().ok_or_else(|| internal(name))?;
                 Ok(names.iter().flatten().map(str::to_owned).collect())
             };
+            let text = |name: &str| -> crate::Result<Option<Box<str>>> {
+                let c = col(name)?
+                    .as_string_opt::<i32>()
+                    .ok_or_else(|| internal(name))?;
+                Ok((!c.is_null(r)).then(|| c.value(r).into()))
+            };
             Ok(Doc {
                 id,
                 major,
                 companies: ids("company_ids")?,
                 products: ids("product_ids")?,
+                region: text("geography_region_or_subregion")?,
+                country: text("geography_country")?,
+                subdivision: text("geography_country_subdivision")?,
+                status: text("status")?.unwrap_or_default(),
                 at: (bi, r),
             })
         };
@@ -587,7 +603,20 @@ impl V3Criteria {
                     .iter()
                     .any(|h| wanted.iter().any(|w| w.eq_ignore_ascii_case(h)))
         };
-        any_of(&self.product_ids, &d.products) && any_of(&self.company_ids, &d.companies)
+        let geography = [&d.region, &d.country, &d.subdivision];
+        let in_geography = self.geography.is_empty()
+            || geography
+                .iter()
+                .filter_map(|g| g.as_deref())
+                .any(|g| self.geography.iter().any(|w| w.eq_ignore_ascii_case(g)));
+        let status = self
+            .status
+            .as_ref()
+            .is_none_or(|s| s.eq_ignore_ascii_case(&d.status));
+        any_of(&self.product_ids, &d.products)
+            && any_of(&self.company_ids, &d.companies)
+            && in_geography
+            && status
     }
 
     fn matches(&self, doc: &Value) -> bool {
@@ -742,9 +771,13 @@ fn list_response(
     };
     let may = |d: &Doc| match &criteria {
         Criteria::V2(None) => true,
-        Criteria::V2(Some(f)) => f.may_match(&|array| match array {
-            "productIds" => Some(d.products.as_slice()),
-            "companyIds" => Some(d.companies.as_slice()),
+        Criteria::V2(Some(f)) => f.may_match(&|field| match field {
+            "productIds" => Some(Known::Array(d.products.as_slice())),
+            "companyIds" => Some(Known::Array(d.companies.as_slice())),
+            "pcf/geographyRegionOrSubregion" => Some(Known::Text(d.region.as_deref())),
+            "pcf/geographyCountry" => Some(Known::Text(d.country.as_deref())),
+            "pcf/geographyCountrySubdivision" => Some(Known::Text(d.subdivision.as_deref())),
+            "status" => Some(Known::Text(Some(&d.status))),
             _ => None,
         }),
         Criteria::V3(c) => c.may_match(d),

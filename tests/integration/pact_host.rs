@@ -488,11 +488,29 @@ async fn the_spec_examples_come_back_unchanged() {
     assert_eq!(r.body, json!({ "data": v3 }));
     // v3 criteria: OR within one, AND across.
     let product = v3["productIds"][0].as_str().unwrap();
+    let pcf = &v3["pcf"];
+    let geography = [
+        "geographyCountry",
+        "geographyRegionOrSubregion",
+        "geographyCountrySubdivision",
+    ]
+    .iter()
+    .find_map(|k| pcf[*k].as_str())
+    .expect("the v3 example names a geography");
+    let status = v3["status"].as_str().expect("status");
     for (query, n) in [
         (format!("productId={product}&productId=urn:x"), 1),
         (format!("productId={product}&status=Deprecated"), 0),
         (format!("productId={}", product.to_uppercase()), 1),
         ("productId=urn:x".to_owned(), 0),
+        // geography matches any of the three geography fields, case-insensitively
+        // (PACT v3 §list-footprints); the stored fields decide it before any document is
+        // read, and must agree with the document.
+        (format!("geography={geography}"), 1),
+        (format!("geography={}", geography.to_lowercase()), 1),
+        (format!("geography=ZZ&geography={geography}"), 1),
+        ("geography=ZZ".to_owned(), 0),
+        (format!("geography={geography}&status={status}"), 1),
     ] {
         let r = call(
             &app,
