@@ -308,6 +308,20 @@ impl Filter {
         }
     }
 
+    /// Whether [`Filter::may_match`] decides the filter alone when the fields named `known`
+    /// are given: every comparison is with a known text field, every `any` term compares the
+    /// elements of a known array. Then no document needs reading.
+    pub fn decided_by(&self, known: &dyn Fn(&str) -> bool) -> bool {
+        match self {
+            Filter::And(all) => all.iter().all(|f| f.decided_by(known)),
+            Filter::Compare { path, .. } => known(path),
+            Filter::Any { array, var, filter } => {
+                known(array)
+                    && matches!(filter.as_ref(), Filter::Compare { path, .. } if path == var)
+            }
+        }
+    }
+
     /// Whether the ProductFootprint `doc` satisfies the filter.
     pub fn matches(&self, doc: &Value) -> bool {
         self.eval_with(doc, &mut Vec::new())
@@ -400,10 +414,22 @@ mod tests {
         let filter = Filter::parse(f).unwrap_or_else(|e| panic!("{f}: {e}"));
         let d = doc();
         let holds = filter.matches(&d);
-        // The pruning from stored ids is a necessary condition: never false where it holds.
+        // The pruning from stored ids is a necessary condition: never false where it holds;
+        // and where it decides alone, it is the answer.
         assert!(may(&filter, &d) || !holds, "{f}: may_match refused a match");
+        if filter.decided_by(&|f| STORED.contains(&f)) {
+            assert_eq!(may(&filter, &d), holds, "{f}: decided by stored fields");
+        }
         holds
     }
+
+    /// The fields `may` gives.
+    const STORED: [&str; 4] = [
+        "productIds",
+        "companyIds",
+        "pcf/geographyCountry",
+        "pcf/geographyCountrySubdivision",
+    ];
 
     fn may(filter: &Filter, d: &Value) -> bool {
         let ids = |k: &str| -> Vec<String> {

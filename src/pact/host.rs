@@ -561,7 +561,27 @@ fn date_param(v: &str, name: &str) -> Result<chrono::DateTime<chrono::FixedOffse
     })
 }
 
+/// The fields of a footprint a v2 `$filter` can be decided on without its document (see
+/// `may` in `list_response`).
+const STORED_FIELDS: [&str; 6] = [
+    "productIds",
+    "companyIds",
+    "pcf/geographyRegionOrSubregion",
+    "pcf/geographyCountry",
+    "pcf/geographyCountrySubdivision",
+    "status",
+];
+
 impl V3Criteria {
+    /// Whether [`V3Criteria::may_match`] is the whole answer: no criterion on a field the
+    /// list does not keep (classification, validity dates).
+    fn decided_by_stored(&self) -> bool {
+        self.classification.is_empty()
+            && self.valid_on.is_none()
+            && self.valid_after.is_none()
+            && self.valid_before.is_none()
+    }
+
     fn parse(pairs: &[(String, String)]) -> Result<V3Criteria, PactError> {
         let mut c = V3Criteria::default();
         for (k, v) in pairs {
@@ -764,14 +784,18 @@ fn list_response(
             })?,
         ),
     };
+    // Criteria the stored fields decide alone read no document.
     let keep: Option<Keep<'_>> = match &criteria {
         Criteria::V2(None) => None,
+        Criteria::V2(Some(f)) if f.decided_by(&|field| STORED_FIELDS.contains(&field)) => None,
         Criteria::V2(Some(f)) => Some(Box::new(move |v: &Value| f.matches(v))),
+        Criteria::V3(c) if c.decided_by_stored() => None,
         Criteria::V3(c) => Some(Box::new(move |v: &Value| c.matches(v))),
     };
     let may = |d: &Doc| match &criteria {
         Criteria::V2(None) => true,
         Criteria::V2(Some(f)) => f.may_match(&|field| match field {
+            // Every name here is in STORED_FIELDS.
             "productIds" => Some(Known::Array(d.products.as_slice())),
             "companyIds" => Some(Known::Array(d.companies.as_slice())),
             "pcf/geographyRegionOrSubregion" => Some(Known::Text(d.region.as_deref())),
