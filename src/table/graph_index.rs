@@ -25,6 +25,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use rayon::slice::ParallelSliceMut;
 
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
@@ -343,7 +344,8 @@ impl GraphIndex {
 
         // Sorted URNs, and the old index → sorted position.
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
-        order.sort_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
+        // URNs are distinct: an unstable sort gives the one order, on every core.
+        order.par_sort_unstable_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
         let mut rank = vec![0u32; urns.len()];
         for (pos, &u) in order.iter().enumerate() {
             rank[u as usize] = pos as u32;
@@ -428,7 +430,8 @@ impl GraphIndex {
 
         // ids: one node per id, sorted by id.
         let mut chosen: Vec<u32> = by_id.into_values().collect();
-        chosen.sort_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
+        // One node per id: distinct keys, one order.
+        chosen.par_sort_unstable_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
         let ids = RecordBatch::try_new(ids_schema(), vec![Arc::new(UInt32Array::from(chosen))])?;
         let nodes = RecordBatch::try_new(nodes_schema(), columns)?;
         Ok(GraphIndex {
@@ -515,7 +518,6 @@ impl BomRows {
     /// The current rows — the last of each (owner, parent, child), as the `bom` view keeps
     /// them — split into extension and CSV rows, each sorted by owner, then stored order.
     fn current(&self) -> (Vec<u32>, Vec<u32>) {
-        use rayon::slice::ParallelSliceMut;
         let n = self.owner.len();
         let key = |r: usize| {
             (
