@@ -161,7 +161,7 @@ impl<'a> Reader<'a> {
         let from = buf.len();
         match (&self.source.data, &mut self.file) {
             (Data::Bytes(b), _) => {
-                let end = (self.pos + n).min(b.len());
+                let end = self.pos.saturating_add(n).min(b.len());
                 buf.extend_from_slice(&b[self.pos..end]);
             }
             (Data::File(p), Some(f)) => {
@@ -1010,7 +1010,6 @@ impl<'a> Intake<'a> {
         while !r.done {
             self.fill(&mut r, si, &mut all, self.step().max(max))?;
         }
-        (self.progress)(all.len() as u64);
         let skip = all.len() - strip_bom(&all).len();
         let chunk = Chunk {
             source: si,

@@ -756,6 +756,25 @@ fn non_utf8_bytes_name_the_line() {
 }
 
 #[test]
+fn the_largest_size_limit_is_no_limit() {
+    // `--max-document-size` takes any size; the largest reads whole files without overflow.
+    let doc = v2_with(|_| {});
+    let opts = IngestOptions {
+        max_document_bytes: usize::MAX,
+        ..IngestOptions::default()
+    };
+    for name in ["one.json", "lines.ndjson"] {
+        let text = if name.ends_with("ndjson") {
+            format!("{doc}\n{doc}\n")
+        } else {
+            doc.clone()
+        };
+        let p = check_with(&[source(name, &text)], &opts);
+        assert_eq!(p.report.rejected, 0, "{name}: {:?}", p.report.errors);
+    }
+}
+
+#[test]
 fn documents_over_the_size_limit_are_rejected() {
     let doc = v2_with(|_| {});
     let opts = IngestOptions {
