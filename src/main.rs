@@ -234,6 +234,8 @@ enum Command {
     /// `parent_product_id,child_product_id,amount,unit`. A directory is read recursively.
     /// Each document is checked whole: a document with any error is rejected and the others
     /// are stored (unless --all-or-nothing). Re-ingesting the same id and version is a no-op.
+    /// Files are read in pieces and stored as they are checked, in one commit: memory does not
+    /// grow with the input, and a failed or interrupted ingest stores nothing.
     ///
     /// Exit status: 0 nothing rejected, 1 some documents rejected, 2 usage or I/O error.
     ///
