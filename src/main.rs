@@ -1162,7 +1162,9 @@ fn ingest_sources(
             // A dry run checks against the data directory when there is one, and builds the
             // Arrow tables too, so it does everything but write.
             let existing = match data {
-                Some(dir) if Store::open(dir).is_ok() => Store::open(dir)?.load_for_ingest()?,
+                Some(dir) if Store::open(dir).is_ok() => {
+                    Store::open(dir)?.load_for_ingest(ingest::has_bom_csv(sources, opts)?)?
+                }
                 _ => Tables::default(),
             };
             ingest::dry_run(&existing, sources, opts, &progress)?

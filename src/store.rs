@@ -380,8 +380,10 @@ impl Store {
     }
 
     /// Reads what an ingest checks new documents against, and no more: where each stored
-    /// footprint's document is and its products, the BOM rows, the GX attributes.
-    pub fn load_for_ingest(&self) -> Result<Tables> {
+    /// footprint's document is and its products, the GX attributes, and the BOM rows when
+    /// `bom` (only BOM CSV rows are compared with them: an upload of footprints does not read
+    /// millions of stored edges).
+    pub fn load_for_ingest(&self, bom: bool) -> Result<Tables> {
         let m = self.read_manifest()?;
         let mut t = Tables::default();
         for seg in &m.segments {
@@ -399,17 +401,19 @@ impl Store {
                     "ingest_seq",
                 ],
             )?);
-            t.bom.extend(read_parquet_columns(
-                &dir.join("bom.parquet"),
-                &table::bom_schema(),
-                &[
-                    "parent_product_id",
-                    "child_product_id",
-                    "amount",
-                    "unit",
-                    "source_kind",
-                ],
-            )?);
+            if bom {
+                t.bom.extend(read_parquet_columns(
+                    &dir.join("bom.parquet"),
+                    &table::bom_schema(),
+                    &[
+                        "parent_product_id",
+                        "child_product_id",
+                        "amount",
+                        "unit",
+                        "source_kind",
+                    ],
+                )?);
+            }
             let gx = dir.join("gx_attributes.parquet");
             if gx.exists() {
                 t.gx_attributes
@@ -633,8 +637,8 @@ impl<'s> WriteLock<'s> {
 
     /// Reads what an ingest checks new documents against (see
     /// [`Store::load_for_ingest`]), under the lock.
-    pub fn load_for_ingest(&self) -> Result<Tables> {
-        self.store.load_for_ingest()
+    pub fn load_for_ingest(&self, bom: bool) -> Result<Tables> {
+        self.store.load_for_ingest(bom)
     }
 
     /// Starts the next segment: its tables are written batch by batch into `tmp/` and

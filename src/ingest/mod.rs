@@ -1731,7 +1731,7 @@ pub fn ingest_into(
 ) -> Result<IngestReport> {
     let started = std::time::Instant::now();
     let lock = store.lock()?;
-    let existing = lock.load_for_ingest()?;
+    let existing = lock.load_for_ingest(has_bom_csv(sources, opts)?)?;
     let mut segment = lock.begin()?;
     let sink = SegmentSink {
         segment: &mut segment,
@@ -1749,6 +1749,16 @@ pub fn ingest_into(
     }
     tracing::debug!("ingest done in {:.2?}", started.elapsed());
     Ok(report)
+}
+
+/// Whether any of `sources` is a BOM CSV (whose rows are compared with the stored ones).
+pub fn has_bom_csv(sources: &[Source], opts: &IngestOptions) -> Result<bool> {
+    for s in sources {
+        if matches!(layout_of(s, opts)?, Ok(Layout::BomCsv)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Builds every batch an ingest would write, and drops it.
@@ -1781,7 +1791,8 @@ impl Sink for DrySink {
 }
 
 /// An ingest without the writing (`mieruka ingest --dry-run`): `sources` checked against
-/// `existing` (what [`crate::store::Store::load_for_ingest`] reads) and every table's batches
+/// `existing` (what [`crate::store::Store::load_for_ingest`] reads; the BOM when
+/// [`has_bom_csv`]) and every table's batches
 /// built, in the same bounded memory as an ingest.
 pub fn dry_run(
     existing: &Tables,
