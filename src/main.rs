@@ -14,7 +14,6 @@ use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
 use mieruka::output::{self, Format};
 use mieruka::query::{Catalog, Session};
 use mieruka::store::Store;
-use mieruka::table::Tables;
 use mieruka::{dataset, generator, hotspot, score};
 
 /// Writes to stdout; a closed pipe (`mieruka … | head`) ends the program quietly.
@@ -1133,7 +1132,7 @@ fn ingest_sources(
 ) -> anyhow::Result<IngestReport> {
     let mut total = 0u64;
     for s in sources {
-        total += s.len()?;
+        total += s.size()?;
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
     bar.set_style(
@@ -1161,13 +1160,8 @@ fn ingest_sources(
         (data, _) => {
             // A dry run checks against the data directory when there is one, and builds the
             // Arrow tables too, so it does everything but write.
-            let existing = match data {
-                Some(dir) if Store::open(dir).is_ok() => {
-                    Store::open(dir)?.load_for_ingest(ingest::has_bom_csv(sources, opts)?)?
-                }
-                _ => Tables::default(),
-            };
-            ingest::dry_run(&existing, sources, opts, &progress)?
+            let store = data.and_then(|dir| Store::open(dir).ok());
+            ingest::dry_run(store.as_ref(), sources, opts, &progress)?
         }
     };
     bar.finish_and_clear();

@@ -114,49 +114,27 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
 /// Rows per batch read from a table file.
 const READ_BATCH_ROWS: usize = 8_192;
 
-fn read_parquet(path: &Path, expected: &SchemaRef) -> Result<Vec<RecordBatch>> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    // DataFusion's batch size: a million rows are a hundred batches, not a thousand (every
-    // view and scan pays per batch), and a batch's strings stay below the 2 GiB offset limit
-    // unless its cells average 256 KiB.
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)?
-        .with_batch_size(READ_BATCH_ROWS)
-        .build()?;
-    let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch?;
-        if !same_columns(&batch.schema(), expected) {
-            return Err(Error::Store {
-                dir: path.to_path_buf(),
-                message: "table was written with a different schema (another mieruka version?)"
-                    .into(),
-            });
-        }
-        out.push(batch.with_schema(expected.clone())?);
-    }
-    Ok(out)
-}
-
-/// The columns `names` of a table file whose full schema is `full`, in `names` order of
-/// the file (projection pushdown: the other columns are not read or decoded).
-fn read_parquet_columns(path: &Path, full: &SchemaRef, names: &[&str]) -> Result<Vec<RecordBatch>> {
-    parquet_columns(path, full, names)?.collect()
-}
-
-/// [`read_parquet_columns`], a batch at a time.
-fn parquet_columns(
+/// The batches of a table file whose schema is `full`, a batch at a time: every column, or
+/// only `columns` (projection pushdown: the others are neither read nor decoded).
+fn parquet_batches(
     path: &Path,
     full: &SchemaRef,
-    names: &[&str],
-) -> Result<impl Iterator<Item = Result<RecordBatch>> + use<>> {
-    let mut indices = names
-        .iter()
-        .map(|n| {
-            full.index_of(n)
-                .map_err(|_| Error::Internal(format!("{}: no column {n}", path.display())))
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    indices.sort_unstable();
+    columns: Option<&[&str]>,
+) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + use<>> {
+    let indices = match columns {
+        None => (0..full.fields().len()).collect(),
+        Some(names) => {
+            let mut indices = names
+                .iter()
+                .map(|n| {
+                    full.index_of(n)
+                        .map_err(|_| Error::Internal(format!("{}: no column {n}", path.display())))
+                })
+                .collect::<Result<Vec<usize>>>()?;
+            indices.sort_unstable();
+            indices
+        }
+    };
     let expected = std::sync::Arc::new(full.project(&indices)?);
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
@@ -167,6 +145,9 @@ fn parquet_columns(
         });
     }
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    // DataFusion's batch size: a million rows are a hundred batches, not a thousand (every
+    // view and scan pays per batch), and a batch's strings stay below the 2 GiB offset limit
+    // unless its cells average 256 KiB.
     let reader = builder
         .with_projection(mask)
         .with_batch_size(READ_BATCH_ROWS)
@@ -174,13 +155,34 @@ fn parquet_columns(
     Ok(reader.map(move |b| Ok(b?.with_schema(expected.clone())?)))
 }
 
-/// The original files of segment `seg`, in `dir`.
-fn segment_originals(dir: &Path, seg: &Segment) -> Vec<Original> {
-    seg.originals
-        .iter()
-        .map(|name| Original::File(dir.join("originals").join(name)))
-        .collect()
-}
+/// The `footprints` columns an ingest checks new documents against.
+const INGEST_FOOTPRINT_COLUMNS: [&str; 7] = [
+    "id",
+    "version",
+    "product_ids",
+    "document_original",
+    "document_offset",
+    "document_length",
+    "ingest_seq",
+];
+
+/// The `bom` columns an ingest compares BOM CSV rows with.
+const INGEST_BOM_COLUMNS: [&str; 5] = [
+    "parent_product_id",
+    "child_product_id",
+    "amount",
+    "unit",
+    "source_kind",
+];
+
+/// The `bom` columns the graph index reads.
+const INDEX_BOM_COLUMNS: [&str; 5] = [
+    "parent_product_id",
+    "child_product_id",
+    "amount",
+    "unit",
+    "parent_footprint_id",
+];
 
 /// The one record batch of an Arrow IPC file, its arrays pointing into a read-only memory map
 /// of the file: opening costs no copy, and pages are read as they are used. Every array is
@@ -387,39 +389,16 @@ impl Store {
         let m = self.read_manifest()?;
         let mut t = Tables::default();
         for seg in &m.segments {
-            let dir = self.dir.join(&seg.dir);
-            t.footprints.extend(read_parquet_columns(
-                &dir.join("footprints.parquet"),
-                &table::footprints_stored_schema(),
-                &[
-                    "id",
-                    "version",
-                    "product_ids",
-                    "document_original",
-                    "document_offset",
-                    "document_length",
-                    "ingest_seq",
-                ],
-            )?);
+            let footprints = Some(&INGEST_FOOTPRINT_COLUMNS[..]);
+            t.footprints
+                .extend(self.segment_table(seg, Table::Footprints, footprints)?);
             if bom {
-                t.bom.extend(read_parquet_columns(
-                    &dir.join("bom.parquet"),
-                    &table::bom_schema(),
-                    &[
-                        "parent_product_id",
-                        "child_product_id",
-                        "amount",
-                        "unit",
-                        "source_kind",
-                    ],
-                )?);
+                let columns = Some(&INGEST_BOM_COLUMNS[..]);
+                t.bom.extend(self.segment_table(seg, Table::Bom, columns)?);
             }
-            let gx = dir.join("gx_attributes.parquet");
-            if gx.exists() {
-                t.gx_attributes
-                    .extend(read_parquet(&gx, &table::gx_schema())?);
-            }
-            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
+            t.gx_attributes
+                .extend(self.segment_table(seg, Table::GxAttributes, None)?);
+            t.originals.0.insert(seg.seq, self.segment_originals(seg));
         }
         Ok(t)
     }
@@ -428,40 +407,67 @@ impl Store {
     fn load_from(&self, m: &Manifest, which: TableSet) -> Result<Tables> {
         let mut t = Tables::default();
         for seg in &m.segments {
-            let dir = self.dir.join(&seg.dir);
-            if which.footprints {
-                t.footprints.extend(read_parquet(
-                    &dir.join("footprints.parquet"),
-                    &table::footprints_stored_schema(),
-                )?);
+            for (table, wanted, into) in [
+                (Table::Footprints, which.footprints, &mut t.footprints),
+                (
+                    Table::Extensions,
+                    which.extensions,
+                    &mut t.footprint_extensions,
+                ),
+                (Table::Bom, which.bom, &mut t.bom),
+                (Table::IngestLog, which.ingest_log, &mut t.ingest_log),
+                (
+                    Table::GxAttributes,
+                    which.gx_attributes,
+                    &mut t.gx_attributes,
+                ),
+            ] {
+                if wanted {
+                    into.extend(self.segment_table(seg, table, None)?);
+                }
             }
-            if which.extensions {
-                t.footprint_extensions.extend(read_parquet(
-                    &dir.join("footprint_extensions.parquet"),
-                    &table::extensions_schema(),
-                )?);
-            }
-            if which.bom {
-                t.bom.extend(read_parquet(
-                    &dir.join("bom.parquet"),
-                    &table::bom_schema(),
-                )?);
-            }
-            if which.ingest_log {
-                t.ingest_log.extend(read_parquet(
-                    &dir.join("ingest_log.parquet"),
-                    &table::ingest_log_schema(),
-                )?);
-            }
-            // Segments written before GX attributes existed have no such file.
-            let gx = dir.join("gx_attributes.parquet");
-            if which.gx_attributes && gx.exists() {
-                t.gx_attributes
-                    .extend(read_parquet(&gx, &table::gx_schema())?);
-            }
-            t.originals.0.insert(seg.seq, segment_originals(&dir, seg));
+            t.originals.0.insert(seg.seq, self.segment_originals(seg));
         }
         Ok(t)
+    }
+
+    /// The batches of `table` in segment `seg` (only `columns` when given), a batch at a
+    /// time. A segment written before GX attributes existed has no such file, and no rows.
+    fn segment_batches(
+        &self,
+        seg: &Segment,
+        table: Table,
+        columns: Option<&[&str]>,
+    ) -> Result<impl Iterator<Item = Result<RecordBatch>> + Send + use<>> {
+        let path = self
+            .dir
+            .join(&seg.dir)
+            .join(format!("{}.parquet", table.file_stem()));
+        let batches = if table == Table::GxAttributes && !path.exists() {
+            None
+        } else {
+            Some(parquet_batches(&path, &table.schema(), columns)?)
+        };
+        Ok(batches.into_iter().flatten())
+    }
+
+    /// [`Store::segment_batches`], all read.
+    fn segment_table(
+        &self,
+        seg: &Segment,
+        table: Table,
+        columns: Option<&[&str]>,
+    ) -> Result<Vec<RecordBatch>> {
+        self.segment_batches(seg, table, columns)?.collect()
+    }
+
+    /// The original files of segment `seg`.
+    fn segment_originals(&self, seg: &Segment) -> Vec<Original> {
+        let dir = self.dir.join(&seg.dir).join("originals");
+        seg.originals
+            .iter()
+            .map(|name| Original::File(dir.join(name)))
+            .collect()
     }
 
     /// An empty directory `tmp/<name>-<pid>` to write aside in (what a crashed writer left
@@ -535,33 +541,16 @@ impl Store {
         columns.extend(["product_ids", "preceding_pf_ids"]);
         let mut footprints = Vec::new();
         for seg in &m.segments {
-            footprints.extend(read_parquet_columns(
-                &self.dir.join(&seg.dir).join("footprints.parquet"),
-                &table::footprints_stored_schema(),
-                &columns,
-            )?);
+            footprints.extend(self.segment_table(seg, Table::Footprints, Some(&columns))?);
         }
         // The BOM a batch at a time, a file at a time: millions of edges are reduced to
         // integers as they are read.
-        let bom = m
-            .segments
-            .iter()
-            .flat_map(|seg| -> Box<dyn Iterator<Item = _>> {
-                match parquet_columns(
-                    &self.dir.join(&seg.dir).join("bom.parquet"),
-                    &table::bom_schema(),
-                    &[
-                        "parent_product_id",
-                        "child_product_id",
-                        "amount",
-                        "unit",
-                        "parent_footprint_id",
-                    ],
-                ) {
-                    Ok(batches) => Box::new(batches),
-                    Err(e) => Box::new(std::iter::once(Err(e))),
-                }
-            });
+        let bom = m.segments.iter().flat_map(|seg| {
+            match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
+                Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = _>>,
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        });
         GraphIndex::build_from_stored(footprints, bom)
     }
 
@@ -704,9 +693,8 @@ impl<'s> WriteLock<'s> {
         {
             match original {
                 Original::Bytes { name, bytes } => w.append_original(i, name, bytes)?,
-                Original::File(path) => {
-                    w.copy_original(i, path)?;
-                }
+                // Waited for by the commit.
+                Original::File(path) => w.copy_original_beside(i, path)?,
             }
         }
         w.commit()
@@ -872,14 +860,6 @@ impl SegmentWriter<'_, '_> {
         copy.join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the copying thread panicked")))
             .map_err(|e| Error::io(&path, e))
-    }
-
-    /// Copies the file at `path` as original `i`; returns the bytes copied.
-    pub fn copy_original(&mut self, i: usize, path: &Path) -> Result<u64> {
-        let name = path.display().to_string();
-        let f = self.original_file(i, &name)?;
-        let mut from = File::open(path).map_err(|e| Error::io(path, e))?;
-        std::io::copy(&mut from, f).map_err(|e| Error::io(path, e))
     }
 
     /// Writes the segment out, builds the graph index of every segment with it, and commits

@@ -58,14 +58,9 @@ enum Data {
 impl Source {
     /// A source named `name` holding `bytes`.
     pub fn new(name: impl Into<String>, bytes: impl Into<Vec<u8>>) -> Source {
-        Source::shared(name, Arc::new(bytes.into()))
-    }
-
-    /// A source named `name` holding `bytes`, shared.
-    pub fn shared(name: impl Into<String>, bytes: Arc<Vec<u8>>) -> Source {
         Source {
             name: name.into(),
-            data: Data::Bytes(bytes),
+            data: Data::Bytes(Arc::new(bytes.into())),
         }
     }
 
@@ -78,7 +73,7 @@ impl Source {
     }
 
     /// Its size in bytes (for a file, as it is now).
-    pub fn len(&self) -> Result<u64> {
+    pub fn size(&self) -> Result<u64> {
         match &self.data {
             Data::Bytes(b) => Ok(b.len() as u64),
             Data::File(p) => Ok(std::fs::metadata(p).map_err(|e| Error::io(p, e))?.len()),
@@ -91,11 +86,6 @@ impl Source {
             Data::Bytes(b) => Ok(b.to_vec()),
             Data::File(p) => std::fs::read(p).map_err(|e| Error::io(p, e)),
         }
-    }
-
-    /// Whether it holds no bytes.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
     }
 
     /// `path`'s files: `path` itself, or for a directory its `*.json`, `*.ndjson`, `*.jsonl`
@@ -134,43 +124,44 @@ impl Source {
 
 /// Reads a source front to back, block by block.
 struct Reader<'a> {
-    source: &'a Source,
-    file: Option<std::fs::File>,
+    feed: Feed<'a>,
     /// Bytes read so far.
     pos: usize,
     done: bool,
 }
 
+/// What a [`Reader`] reads.
+enum Feed<'a> {
+    Bytes(&'a [u8]),
+    File(&'a Path, std::fs::File),
+}
+
 impl<'a> Reader<'a> {
     fn open(source: &'a Source) -> Result<Reader<'a>> {
-        let file = match &source.data {
-            Data::Bytes(_) => None,
-            Data::File(p) => Some(std::fs::File::open(p).map_err(|e| Error::io(p, e))?),
+        let feed = match &source.data {
+            Data::Bytes(b) => Feed::Bytes(b),
+            Data::File(p) => Feed::File(p, std::fs::File::open(p).map_err(|e| Error::io(p, e))?),
         };
         Ok(Reader {
-            source,
-            file,
+            feed,
             pos: 0,
             done: false,
         })
     }
 
-    /// Appends up to `n` more bytes to `buf`; returns the range appended (empty at the end).
-    fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> Result<std::ops::Range<usize>> {
+    /// Appends up to `n` more bytes to `buf`.
+    fn fill(&mut self, buf: &mut Vec<u8>, n: usize) -> Result<()> {
         use std::io::Read;
         let from = buf.len();
-        match (&self.source.data, &mut self.file) {
-            (Data::Bytes(b), _) => {
+        match &mut self.feed {
+            Feed::Bytes(b) => {
                 let end = self.pos.saturating_add(n).min(b.len());
                 buf.extend_from_slice(&b[self.pos..end]);
             }
-            (Data::File(p), Some(f)) => {
+            Feed::File(p, f) => {
                 f.take(n as u64)
                     .read_to_end(buf)
                     .map_err(|e| Error::io(p, e))?;
-            }
-            (Data::File(p), None) => {
-                return Err(Error::Internal(format!("{} is not open", p.display())));
             }
         }
         let read = buf.len() - from;
@@ -178,7 +169,7 @@ impl<'a> Reader<'a> {
         if read < n {
             self.done = true;
         }
-        Ok(from..buf.len())
+        Ok(())
     }
 }
 
@@ -657,12 +648,15 @@ trait Sink {
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
-    /// The next bytes of source `source` (held in memory) as received.
-    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()>;
-    /// Source `source` is the file at `path`, being read: keep a copy of it.
-    fn original_file(&mut self, source: usize, path: &Path) -> Result<()>;
-    /// The file of source `source` was read to its end: `len` bytes (the copy must match).
-    fn original_read(&mut self, source: usize, len: u64) -> Result<()>;
+    /// Source `source` is being read: keep it as received. (Tables kept in memory have the
+    /// sources themselves as their originals.)
+    fn keep_original(&mut self, _source: usize) -> Result<()> {
+        Ok(())
+    }
+    /// Source `source` was read to its end, `len` bytes: what was kept must be as long.
+    fn original_read(&mut self, _source: usize, _len: u64) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl Sink for Prepared {
@@ -682,16 +676,6 @@ impl Sink for Prepared {
         self.gx.extend(rows);
         Ok(())
     }
-    // The sources themselves are the originals of tables kept in memory.
-    fn original(&mut self, _: usize, _: &[u8]) -> Result<()> {
-        Ok(())
-    }
-    fn original_file(&mut self, _: usize, _: &Path) -> Result<()> {
-        Ok(())
-    }
-    fn original_read(&mut self, _: usize, _: u64) -> Result<()> {
-        Ok(())
-    }
 }
 
 /// What the intake hands to the thread writing a segment.
@@ -700,8 +684,7 @@ enum Job {
     Bom(Vec<BomEdge>),
     Log(Vec<LogRow>),
     Gx(Vec<GxRecord>),
-    Original(usize, Vec<u8>),
-    OriginalFile(usize, PathBuf),
+    KeepOriginal(usize),
     OriginalRead(usize, u64),
 }
 
@@ -731,11 +714,8 @@ impl Sink for ChannelSink {
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
         self.send(Job::Gx(rows))
     }
-    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()> {
-        self.send(Job::Original(source, bytes.to_vec()))
-    }
-    fn original_file(&mut self, source: usize, path: &Path) -> Result<()> {
-        self.send(Job::OriginalFile(source, path.to_path_buf()))
+    fn keep_original(&mut self, source: usize) -> Result<()> {
+        self.send(Job::KeepOriginal(source))
     }
     fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
         self.send(Job::OriginalRead(source, len))
@@ -800,16 +780,19 @@ impl Sink for SegmentSink<'_, '_, '_> {
         let b = table::gx_batch(&rows, self.segment.seq())?;
         self.segment.write(StoreTable::GxAttributes, &b)
     }
-    fn original(&mut self, source: usize, bytes: &[u8]) -> Result<()> {
-        let name = &self.sources[source].name;
-        self.segment.append_original(source, name, bytes)
-    }
-    fn original_file(&mut self, source: usize, path: &Path) -> Result<()> {
-        // Copied in the kernel, beside the checking: the bytes never pass through here.
-        self.segment.copy_original_beside(source, path)
+    fn keep_original(&mut self, source: usize) -> Result<()> {
+        let s = &self.sources[source];
+        match &s.data {
+            Data::Bytes(bytes) => self.segment.append_original(source, &s.name, bytes),
+            // Copied in the kernel, beside the checking: the bytes never pass through here.
+            Data::File(path) => self.segment.copy_original_beside(source, path),
+        }
     }
     fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
-        let copied = self.segment.copied(source)?;
+        let copied = match &self.sources[source].data {
+            Data::Bytes(bytes) => bytes.len() as u64,
+            Data::File(_) => self.segment.copied(source)?,
+        };
         if copied == len {
             return Ok(());
         }
@@ -823,10 +806,25 @@ impl Sink for SegmentSink<'_, '_, '_> {
     }
 }
 
+/// How each source is read, or why it cannot be (see [`layout`]).
+type Layouts = Vec<std::result::Result<Layout, String>>;
+
+/// The layout of every source, from its first bytes.
+fn layouts(sources: &[Source], opts: &IngestOptions) -> Result<Layouts> {
+    sources.iter().map(|s| layout_of(s, opts)).collect()
+}
+
+/// Whether any source is a BOM CSV (whose rows are compared with the stored ones).
+fn has_bom_csv(layouts: &Layouts) -> bool {
+    layouts.iter().any(|l| matches!(l, Ok(Layout::BomCsv)))
+}
+
 /// The checks that span documents — idempotency against the store and within the ingest,
 /// products named before they are known, the report and the log — fed chunk by chunk.
 struct Intake<'a> {
     sources: &'a [Source],
+    /// Each source's layout, taken when the sources are read.
+    layouts: Layouts,
     opts: &'a IngestOptions,
     existing: &'a Tables,
     stored: StoredIndex<'a>,
@@ -851,11 +849,10 @@ struct Intake<'a> {
 /// Where an ingest's time goes.
 #[derive(Debug, Default)]
 struct Phases {
-    /// Parsing and checking documents and CSV rows (on every core).
+    /// Parsing and checking documents and CSV rows on every core, with the ordered
+    /// decisions on the chunk before beside it.
     check: std::time::Duration,
-    /// Deciding in order: duplicates, products, the report and the log.
-    decide: std::time::Duration,
-    /// Building and writing batches and originals.
+    /// Waiting to hand rows and originals to the writer.
     write: std::time::Duration,
 }
 
@@ -891,15 +888,16 @@ impl<'a> Intake<'a> {
     fn new(
         existing: &'a Tables,
         sources: &'a [Source],
+        layouts: Layouts,
         opts: &'a IngestOptions,
         sink: &'a mut (dyn Sink + Send),
         progress: &'a (dyn Fn(u64) + Sync),
     ) -> Result<Intake<'a>> {
-        let stored = StoredIndex::new(existing)?;
-        let mut known = HashSet::with_hasher(ahash::RandomState::new());
-        known.extend(stored.products.iter().cloned());
+        let mut stored = StoredIndex::new(existing)?;
+        let known = std::mem::take(&mut stored.products);
         Ok(Intake {
             sources,
+            layouts,
             opts,
             existing,
             stored,
@@ -918,13 +916,11 @@ impl<'a> Intake<'a> {
     /// Checks every source: JSON first, then CSV rows, which are checked against every
     /// footprint of the ingest.
     fn run(mut self) -> Result<IngestReport> {
-        let started = std::time::Instant::now();
         let mut csv = Vec::new();
-        for (si, src) in self.sources.iter().enumerate() {
-            match layout_of(src, self.opts)? {
+        for (si, layout) in std::mem::take(&mut self.layouts).into_iter().enumerate() {
+            match layout {
                 Err(message) => {
-                    let checked = vec![vec![Checked::rejected(si, 1, whole(message))]];
-                    self.footprint_chunk(None, checked)?;
+                    self.reject(si, 1, whole(message))?;
                     self.skip(si)?;
                 }
                 Ok(Layout::Ndjson) => self.ndjson(si)?,
@@ -950,9 +946,7 @@ impl<'a> Intake<'a> {
             self.csv(si, matches!(l, Layout::BomCsv))?;
         }
         self.finish_gx()?;
-        let p = &mut self.phases;
-        p.decide = started.elapsed().saturating_sub(p.check + p.write);
-        tracing::debug!("ingest phases: {p:?}");
+        tracing::debug!("ingest phases: {:?}", self.phases);
         Ok(self.report)
     }
 
@@ -973,36 +967,46 @@ impl<'a> Intake<'a> {
         Ok(())
     }
 
-    /// Reads up to `n` more bytes of `r` into `buf`, keeping them as received.
+    /// Reads up to `n` more bytes of `r`, source `si`, into `buf`; the source is kept as
+    /// received from its first read, and checked to be whole at its last.
     fn fill(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>, n: usize) -> Result<()> {
-        let first = r.pos == 0;
-        let got = r.fill(buf, n)?;
-        let sink = &mut self.sink;
-        timed(&mut self.phases.write, || match &self.sources[si].data {
-            Data::Bytes(_) => sink.original(si, &buf[got]),
-            Data::File(path) => {
-                if first {
-                    sink.original_file(si, path)?;
-                }
-                if r.done {
-                    sink.original_read(si, r.pos as u64)?;
-                }
-                Ok(())
-            }
-        })
+        if r.pos == 0 {
+            timed(&mut self.phases.write, || self.sink.keep_original(si))?;
+        }
+        r.fill(buf, n)?;
+        if r.done {
+            let len = r.pos as u64;
+            timed(&mut self.phases.write, || self.sink.original_read(si, len))?;
+        }
+        Ok(())
+    }
+
+    /// Reads on into `buf` until it holds a chunk (or the rest of the source); `false` when
+    /// nothing is left.
+    fn top_up(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>) -> Result<bool> {
+        if buf.len() < self.step() && !r.done {
+            let want = self.step() - buf.len();
+            self.fill(r, si, buf, want)?;
+        }
+        Ok(!buf.is_empty())
+    }
+
+    /// Rejects one document of source `si` before it is checked (layout, size, syntax).
+    fn reject(&mut self, si: usize, line: usize, diag: Diag) -> Result<()> {
+        self.footprint_chunk(None, vec![vec![Checked::rejected(si, line, diag)]])
     }
 
     /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
     /// the document size limit).
     fn json(&mut self, si: usize) -> Result<()> {
-        let len = self.sources[si].len()?;
+        let len = self.sources[si].size()?;
         let max = self.opts.max_document_bytes;
         if len > max as u64 {
             let diag = whole(size_message(
                 usize::try_from(len).unwrap_or(usize::MAX),
                 max,
             ));
-            self.footprint_chunk(None, vec![vec![Checked::rejected(si, 1, diag)]])?;
+            self.reject(si, 1, diag)?;
             return self.skip(si);
         }
         let mut r = Reader::open(&self.sources[si])?;
@@ -1017,21 +1021,20 @@ impl<'a> Intake<'a> {
             base: 0,
         };
         let bytes = &all[skip..];
-        let rejected = |line, diag| vec![vec![Checked::rejected(si, line, diag)]];
         let text = match std::str::from_utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
                 let (line, diag) = utf8_error(bytes, e, 1);
-                return self.footprint_chunk(None, rejected(line, diag));
+                return self.reject(si, line, diag);
             }
         };
         let top = match parse_text(text, 1) {
             Ok(t) => t,
-            Err((line, diag)) => return self.footprint_chunk(None, rejected(line, diag)),
+            Err((line, diag)) => return self.reject(si, line, diag),
         };
         let values = match footprint_values(top) {
             Ok(v) => v,
-            Err(message) => return self.footprint_chunk(None, rejected(1, whole(message))),
+            Err(message) => return self.reject(si, 1, whole(message)),
         };
         let lines = Lines::new(text.as_bytes());
         let units: Vec<Unit> = values
@@ -1062,14 +1065,7 @@ impl<'a> Intake<'a> {
         let mut base = 0u64;
         let mut line_no = 1usize;
         let mut first = true;
-        loop {
-            if buf.len() < self.step() && !r.done {
-                let want = self.step() - buf.len();
-                self.fill(&mut r, si, &mut buf, want)?;
-            }
-            if buf.is_empty() {
-                break;
-            }
+        while self.top_up(&mut r, si, &mut buf)? {
             let cut = if r.done {
                 Some(buf.len())
             } else {
@@ -1109,8 +1105,7 @@ impl<'a> Intake<'a> {
                 }
                 (self.progress)(len as u64);
                 self.decide_pending(si, &mut pending, &mut spare)?;
-                let diag = whole(size_message(len, max));
-                self.footprint_chunk(None, vec![vec![Checked::rejected(si, line_no, diag)]])?;
+                self.reject(si, line_no, whole(size_message(len, max)))?;
                 line_no += 1;
                 first = false;
                 continue;
@@ -1293,14 +1288,7 @@ impl<'a> Intake<'a> {
         let mut buf: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();
         let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
-        loop {
-            if buf.len() < self.step() && !r.done {
-                let want = self.step() - buf.len();
-                self.fill(&mut r, si, &mut buf, want)?;
-            }
-            if buf.is_empty() {
-                break;
-            }
+        while self.top_up(&mut r, si, &mut buf)? {
             let cut = if r.done {
                 buf.len()
             } else {
@@ -1670,7 +1658,8 @@ pub fn prepare(
         at: Utc::now(),
         sources: sources.to_vec(),
     };
-    let report = Intake::new(existing, sources, opts, &mut prepared, progress)?.run()?;
+    let layouts = layouts(sources, opts)?;
+    let report = Intake::new(existing, sources, layouts, opts, &mut prepared, progress)?.run()?;
     prepared.report = report;
     tracing::debug!(
         "prepared {} footprints in {:.2?}",
@@ -1686,6 +1675,7 @@ pub fn prepare(
 fn stream_into<S: Sink + Send>(
     existing: &Tables,
     sources: &[Source],
+    layouts: Layouts,
     opts: &IngestOptions,
     progress: &(dyn Fn(u64) + Sync),
     mut sink: S,
@@ -1699,16 +1689,15 @@ fn stream_into<S: Sink + Send>(
                     Job::Bom(e) => sink.bom(e)?,
                     Job::Log(l) => sink.log(l)?,
                     Job::Gx(g) => sink.gx(g)?,
-                    Job::Original(i, bytes) => sink.original(i, &bytes)?,
-                    Job::OriginalFile(i, path) => sink.original_file(i, &path)?,
+                    Job::KeepOriginal(i) => sink.keep_original(i)?,
                     Job::OriginalRead(i, len) => sink.original_read(i, len)?,
                 }
             }
             Ok(())
         });
         let mut channel = ChannelSink(tx);
-        let report =
-            Intake::new(existing, sources, opts, &mut channel, progress).and_then(Intake::run);
+        let report = Intake::new(existing, sources, layouts, opts, &mut channel, progress)
+            .and_then(Intake::run);
         drop(channel);
         let written = writer
             .join()
@@ -1731,14 +1720,15 @@ pub fn ingest_into(
 ) -> Result<IngestReport> {
     let started = std::time::Instant::now();
     let lock = store.lock()?;
-    let existing = lock.load_for_ingest(has_bom_csv(sources, opts)?)?;
+    let layouts = layouts(sources, opts)?;
+    let existing = lock.load_for_ingest(has_bom_csv(&layouts))?;
     let mut segment = lock.begin()?;
     let sink = SegmentSink {
         segment: &mut segment,
         sources,
         at: Utc::now(),
     };
-    let mut report = stream_into(&existing, sources, opts, progress, sink)?;
+    let mut report = stream_into(&existing, sources, layouts, opts, progress, sink)?;
     tracing::debug!("checked and wrote the segment in {:.2?}", started.elapsed());
     let blocked = opts.all_or_nothing && report.rejected > 0;
     let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
@@ -1749,16 +1739,6 @@ pub fn ingest_into(
     }
     tracing::debug!("ingest done in {:.2?}", started.elapsed());
     Ok(report)
-}
-
-/// Whether any of `sources` is a BOM CSV (whose rows are compared with the stored ones).
-pub fn has_bom_csv(sources: &[Source], opts: &IngestOptions) -> Result<bool> {
-    for s in sources {
-        if matches!(layout_of(s, opts)?, Ok(Layout::BomCsv)) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }
 
 /// Builds every batch an ingest would write, and drops it.
@@ -1779,34 +1759,24 @@ impl Sink for DrySink {
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
         table::gx_batch(&rows, 0).map(drop)
     }
-    fn original(&mut self, _: usize, _: &[u8]) -> Result<()> {
-        Ok(())
-    }
-    fn original_file(&mut self, _: usize, _: &Path) -> Result<()> {
-        Ok(())
-    }
-    fn original_read(&mut self, _: usize, _: u64) -> Result<()> {
-        Ok(())
-    }
 }
 
 /// An ingest without the writing (`mieruka ingest --dry-run`): `sources` checked against
-/// `existing` (what [`crate::store::Store::load_for_ingest`] reads; the BOM when
-/// [`has_bom_csv`]) and every table's batches
-/// built, in the same bounded memory as an ingest.
+/// `store` when there is one (what an ingest reads of it) and every table's batches built,
+/// in the same bounded memory as an ingest.
 pub fn dry_run(
-    existing: &Tables,
+    store: Option<&crate::store::Store>,
     sources: &[Source],
     opts: &IngestOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<IngestReport> {
-    stream_into(
-        existing,
-        sources,
-        opts,
-        progress,
-        DrySink { at: Utc::now() },
-    )
+    let layouts = layouts(sources, opts)?;
+    let existing = match store {
+        Some(s) => s.load_for_ingest(has_bom_csv(&layouts))?,
+        None => Tables::default(),
+    };
+    let sink = DrySink { at: Utc::now() };
+    stream_into(&existing, sources, layouts, opts, progress, sink)
 }
 
 fn dangling(product: &str) -> String {
@@ -1877,7 +1847,8 @@ struct StoredIndex<'a> {
     documents: HashMap<(&'a str, Option<i32>), (i64, DocumentSpan)>,
     /// Current GX attributes per product.
     gx: HashMap<String, GxAttributes>,
-    products: Vec<String>,
+    /// Every stored footprint's products.
+    products: HashSet<String, ahash::RandomState>,
     csv_edges: HashMap<(&'a str, &'a str), (Decimal, Option<String>)>,
 }
 
@@ -1886,7 +1857,7 @@ impl<'a> StoredIndex<'a> {
         let mut index = StoredIndex {
             documents: HashMap::new(),
             gx: table::current_gx_attributes(t)?,
-            products: Vec::new(),
+            products: HashSet::default(),
             csv_edges: HashMap::new(),
         };
         for b in &t.footprints {

@@ -561,16 +561,30 @@ fn date_param(v: &str, name: &str) -> Result<chrono::DateTime<chrono::FixedOffse
     })
 }
 
-/// The fields of a footprint a v2 `$filter` can be decided on without its document (see
-/// `may` in `list_response`).
-const STORED_FIELDS: [&str; 6] = [
-    "productIds",
-    "companyIds",
-    "pcf/geographyRegionOrSubregion",
-    "pcf/geographyCountry",
-    "pcf/geographyCountrySubdivision",
-    "status",
-];
+impl Doc {
+    /// The fields of a footprint a v2 `$filter` can be decided on without its document.
+    const FIELDS: [&str; 6] = [
+        "productIds",
+        "companyIds",
+        "pcf/geographyRegionOrSubregion",
+        "pcf/geographyCountry",
+        "pcf/geographyCountrySubdivision",
+        "status",
+    ];
+
+    /// The stored value of `field`, one of [`Doc::FIELDS`] (`None` for any other).
+    fn field(&self, field: &str) -> Option<Known<'_>> {
+        Some(match field {
+            "productIds" => Known::Array(&self.products),
+            "companyIds" => Known::Array(&self.companies),
+            "pcf/geographyRegionOrSubregion" => Known::Text(self.region.as_deref()),
+            "pcf/geographyCountry" => Known::Text(self.country.as_deref()),
+            "pcf/geographyCountrySubdivision" => Known::Text(self.subdivision.as_deref()),
+            "status" => Known::Text(Some(&self.status)),
+            _ => return None,
+        })
+    }
+}
 
 impl V3Criteria {
     /// Whether [`V3Criteria::may_match`] is the whole answer: no criterion on a field the
@@ -787,23 +801,14 @@ fn list_response(
     // Criteria the stored fields decide alone read no document.
     let keep: Option<Keep<'_>> = match &criteria {
         Criteria::V2(None) => None,
-        Criteria::V2(Some(f)) if f.decided_by(&|field| STORED_FIELDS.contains(&field)) => None,
+        Criteria::V2(Some(f)) if f.decided_by(&|field| Doc::FIELDS.contains(&field)) => None,
         Criteria::V2(Some(f)) => Some(Box::new(move |v: &Value| f.matches(v))),
         Criteria::V3(c) if c.decided_by_stored() => None,
         Criteria::V3(c) => Some(Box::new(move |v: &Value| c.matches(v))),
     };
     let may = |d: &Doc| match &criteria {
         Criteria::V2(None) => true,
-        Criteria::V2(Some(f)) => f.may_match(&|field| match field {
-            // Every name here is in STORED_FIELDS.
-            "productIds" => Some(Known::Array(d.products.as_slice())),
-            "companyIds" => Some(Known::Array(d.companies.as_slice())),
-            "pcf/geographyRegionOrSubregion" => Some(Known::Text(d.region.as_deref())),
-            "pcf/geographyCountry" => Some(Known::Text(d.country.as_deref())),
-            "pcf/geographyCountrySubdivision" => Some(Known::Text(d.subdivision.as_deref())),
-            "status" => Some(Known::Text(Some(&d.status))),
-            _ => None,
-        }),
+        Criteria::V2(Some(f)) => f.may_match(&|field| d.field(field)),
         Criteria::V3(c) => c.may_match(d),
     };
     let matching = docs
@@ -1140,6 +1145,25 @@ fn answer_event(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stored_field_has_a_value() {
+        let d = Doc {
+            id: "x".into(),
+            major: 2,
+            companies: Vec::new(),
+            products: Vec::new(),
+            region: None,
+            country: None,
+            subdivision: None,
+            status: "Active".into(),
+            at: (0, 0),
+        };
+        for f in Doc::FIELDS {
+            assert!(d.field(f).is_some(), "{f}");
+        }
+        assert!(d.field("pcf/referencePeriodStart").is_none());
+    }
 
     #[test]
     fn percent_round_trip() {

@@ -170,9 +170,8 @@ impl GraphIndex {
 
     /// Builds the index of `tables`.
     pub fn build(tables: &Tables) -> Result<GraphIndex> {
-        let view = tables.footprints_view()?;
-        let bom = tables.bom_view()?;
-        GraphIndex::from_views(&view, &bom)
+        // Every stored BOM row: the builder keeps the current ones itself.
+        GraphIndex::from_views(&tables.footprints_view()?, &tables.bom)
     }
 
     /// Builds the index from stored batches holding only the columns it reads: the
@@ -187,22 +186,8 @@ impl GraphIndex {
             footprints,
             ..Tables::default()
         };
-        let flags = stored.latest_flags()?;
-        let view = stored
-            .footprints
-            .into_iter()
-            .zip(flags)
-            .map(|(b, latest)| {
-                let mut fields = b.schema().fields().to_vec();
-                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
-                let mut columns = b.columns().to_vec();
-                columns.push(Arc::new(latest));
-                Ok(RecordBatch::try_new(
-                    Arc::new(Schema::new(fields)),
-                    columns,
-                )?)
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let view = stored.footprints_view()?;
+        drop(stored);
         GraphIndex::build_streaming(view, bom)
     }
 

@@ -1476,7 +1476,8 @@ impl Tables {
     }
 
     /// `footprints` as queried: every stored version plus `is_latest` (see
-    /// [`Tables::latest_flags`]), batch by batch.
+    /// [`Tables::latest_flags`]), batch by batch. Batches holding only some stored columns
+    /// (read with projection) get `is_latest` all the same.
     pub fn footprints_view(&self) -> Result<Vec<RecordBatch>> {
         let flags = self.latest_flags()?;
         let batches = self
@@ -1484,9 +1485,14 @@ impl Tables {
             .iter()
             .zip(flags)
             .map(|(b, latest)| {
+                let mut fields = b.schema().fields().to_vec();
+                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
                 let mut columns = b.columns().to_vec();
                 columns.push(Arc::new(latest));
-                Ok(RecordBatch::try_new(footprints_schema(), columns)?)
+                Ok(RecordBatch::try_new(
+                    Arc::new(Schema::new(fields)),
+                    columns,
+                )?)
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(or_empty(&footprints_schema(), batches))

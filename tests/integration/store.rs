@@ -512,7 +512,7 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
         serde_json::to_value(&b).expect("json")
     );
     // A dry run reports the same, and stores nothing.
-    let mut dry = ingest::dry_run(&Default::default(), &sources, &small, &|_| {}).expect("dry");
+    let mut dry = ingest::dry_run(None, &sources, &small, &|_| {}).expect("dry");
     assert!(!dry.stored && dry.ingest_seq.is_none());
     (dry.stored, dry.ingest_seq) = (a.stored, a.ingest_seq);
     assert_eq!(
