@@ -137,6 +137,8 @@ pub struct Resolved {
     values: [OnceLock<Values>; 2],
     /// Edge coefficients and node consistency per basis, built on first use.
     edge_values: [OnceLock<EdgeValues>; 2],
+    /// Whether the adjacency has no cycle, found on first use.
+    acyclic: OnceLock<bool>,
     /// Edges left out, per parent (graph node).
     pub problems: HashMap<u32, Vec<EdgeProblem>>,
     /// Inputs resolved to a footprint of another reference period, per child (graph node).
@@ -188,6 +190,36 @@ impl Resolved {
     /// The edge coefficients and node consistency for `basis`, built on first use.
     pub(crate) fn edge_values(&self, graph: &Graph, basis: Basis) -> &EdgeValues {
         self.edge_values[basis_index(basis)].get_or_init(|| edge_values(graph, self, basis))
+    }
+
+    /// Whether no node is its own input, directly or through others (Kahn's algorithm: every
+    /// node is taken off once nothing points at it; a cycle keeps its nodes). Kept, so a
+    /// server answering many questions about one root asks once.
+    pub fn is_acyclic(&self) -> bool {
+        *self.acyclic.get_or_init(|| {
+            let mut indegree = vec![0u32; self.len()];
+            for &c in &self.children {
+                indegree[c as usize] += 1;
+            }
+            let mut ready: Vec<u32> = (0..self.len() as u32)
+                .filter(|&n| indegree[n as usize] == 0)
+                .collect();
+            let mut taken = 0usize;
+            while let Some(n) = ready.pop() {
+                taken += 1;
+                let (a, b) = (
+                    self.offsets[n as usize] as usize,
+                    self.offsets[n as usize + 1] as usize,
+                );
+                for &c in &self.children[a..b] {
+                    indegree[c as usize] -= 1;
+                    if indegree[c as usize] == 0 {
+                        ready.push(c);
+                    }
+                }
+            }
+            taken == self.len()
+        })
     }
 
     /// Bytes held by the adjacency (offsets, children, amounts, coefficients built so far).
@@ -758,6 +790,7 @@ impl Graph {
             amounts,
             values: Default::default(),
             edge_values: Default::default(),
+            acyclic: OnceLock::new(),
             problems,
             staleness,
         }

@@ -38,7 +38,7 @@ pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
 
-use walk::{Balance, upstream};
+use walk::Balance;
 
 use crate::model::fixed;
 use crate::{Error, Result};
@@ -602,12 +602,23 @@ fn label(
     let mut sorted = raw.clone();
     let ((), (quality, findings)) = rayon::join(
         || {
-            sorted.sort_by(|a, b| {
-                (a.tier, a.kind)
-                    .cmp(&(b.tier, b.kind))
-                    .then(b.value.unsigned_abs().cmp(&a.value.unsigned_abs()))
-                    .then_with(|| graph.id(a.node).cmp(graph.id(b.node)))
-            })
+            // Integers first (a node number stands in for its id), then runs of equal
+            // magnitude put in id order: the order of comparing ids throughout, as no two
+            // items share tier, kind and node.
+            sorted.sort_unstable_by(|a, b| {
+                (a.tier, a.kind, b.value.unsigned_abs(), a.node).cmp(&(
+                    b.tier,
+                    b.kind,
+                    a.value.unsigned_abs(),
+                    b.node,
+                ))
+            });
+            let tie = |a: &RawItem, b: &RawItem| {
+                (a.tier, a.kind, a.value.unsigned_abs()) == (b.tier, b.kind, b.value.unsigned_abs())
+            };
+            for run in sorted.chunk_by_mut(tie).filter(|r| r.len() > 1) {
+                run.sort_unstable_by(|a, b| graph.id(a.node).cmp(graph.id(b.node)));
+            }
         },
         || {
             rayon::join(
@@ -714,7 +725,8 @@ fn findings(
     // Values and adjacency are the resolution's (local node numbers); findings name graph
     // nodes. Every node an item names was resolved.
     let values = resolved.values(graph, req.basis);
-    let balance = &resolved.edge_values(graph, req.basis).balance;
+    let edges = resolved.edge_values(graph, req.basis);
+    let balance = &edges.balance;
     let local = |f: u32| resolved.local(f).unwrap_or_default() as usize;
     let mut out = Vec::new();
     let r = graph.node(root);
@@ -752,17 +764,29 @@ fn findings(
             continue;
         };
         if balance[l] == Balance::Exceeds {
-            // Beyond range, the inputs certainly exceed what is reported.
-            let suppliers = upstream(resolved, values, l as u32).unwrap_or(i128::MAX);
+            // Exact numbers: the excess may be a rounding unit of the supplier's figures,
+            // and then only all their digits show where it comes from.
+            let suppliers = edges
+                .exceeding
+                .binary_search_by_key(&(l as u32), |e| e.0)
+                .ok()
+                .and_then(|at| edges.exceeding[at].1);
             let reported = cfp.saturating_sub(g2g);
+            let excess = suppliers.and_then(|s| {
+                s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
+            });
+            let exact = |v: Option<i128>| {
+                v.map_or_else(|| "beyond range".to_owned(), |v| fixed::format(v, VALUE_SCALE))
+            };
             out.push(Finding {
                 kind: "mismatch",
                 footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
-                    "{}: supplier footprints add up to {} kgCO2e per {}, but it reports {} upstream ({} cradle-to-gate − {} Gate-to-Gate)",
+                    "{}: supplier footprints add up to {} kgCO2e per {}, {} more than the {} it reports upstream ({} cradle-to-gate − {} Gate-to-Gate)",
                     describe(graph, f),
-                    fixed::format(fixed::div_round(suppliers, fixed::pow10(2 * INPUT_SCALE - 6)), 6),
+                    exact(suppliers),
                     unit_name(graph, f),
+                    exact(excess),
                     fixed::format(reported, INPUT_SCALE),
                     fixed::format(cfp, INPUT_SCALE),
                     fixed::format(g2g, INPUT_SCALE)
@@ -901,6 +925,10 @@ fn findings(
 /// nodes (graph nodes, ascending), each listed from its smallest node id (iterative Tarjan
 /// over the resolution's local numbers, which keep the graph's order).
 fn cycles(resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
+    // Most supply chains have no cycle at all: then no part of one has either.
+    if resolved.is_acyclic() {
+        return Vec::new();
+    }
     let expanded: Vec<u32> = expanded.iter().filter_map(|g| resolved.local(*g)).collect();
     let len = resolved.len();
     let mut is_expanded = vec![false; len];

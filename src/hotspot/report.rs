@@ -404,9 +404,15 @@ pub fn write(
 ) -> Result<()> {
     let io = |e: std::io::Error| Error::io("(output)", e);
     fn json<T: Serialize>(w: &mut dyn std::io::Write, v: &T) -> Result<()> {
+        use std::io::Write as _;
         let io = |e: std::io::Error| Error::io("(output)", e);
-        serde_json::to_writer_pretty(&mut *w, v).map_err(|e| io(e.into()))?;
-        w.write_all(b"\n").map_err(io)
+        // A buffer of a concrete type in front of `w`: the serialiser's many small writes
+        // are then copies into it rather than calls through `dyn Write` (a third of a large
+        // answer's time otherwise).
+        let mut b = std::io::BufWriter::with_capacity(1 << 16, &mut *w);
+        serde_json::to_writer_pretty(&mut b, v).map_err(|e| io(e.into()))?;
+        b.write_all(b"\n").map_err(io)?;
+        b.flush().map_err(io)
     }
     let items;
     let rows = match (rows, format) {

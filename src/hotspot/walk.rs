@@ -114,6 +114,9 @@ pub struct EdgeValues {
     pub coef: Ints,
     /// Per node: how its inputs compare with the upstream it reports.
     pub balance: Vec<Balance>,
+    /// What the inputs of each [`Balance::Exceeds`] node add up to (local node, Σ a · cfp
+    /// at [`VALUE_SCALE`]; `None` beyond range), ascending: its finding names the sum.
+    pub exceeding: Vec<(u32, Option<i128>)>,
 }
 
 /// How a footprint's inputs, Σ a · cfp(input), compare with the upstream it reports,
@@ -139,6 +142,7 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
             mul_scaled(amount, values.cfp[g as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
         })
         .collect();
+    let mut exceeding = Vec::new();
     let balance = (0..resolved.len())
         .map(|f| {
             let Some(g2g) = values.g2g[f] else {
@@ -156,13 +160,18 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
                 .saturating_sub(g2g)
                 .saturating_mul(fixed::pow10(INPUT_SCALE));
             if upstream.unwrap_or(i128::MAX) > reported {
+                exceeding.push((f as u32, upstream));
                 Balance::Exceeds
             } else {
                 Balance::Other
             }
         })
         .collect();
-    EdgeValues { coef, balance }
+    EdgeValues {
+        coef,
+        balance,
+        exceeding,
+    }
 }
 
 /// What node `f`'s inputs add up to, Σ a · cfp(input), exactly at [`VALUE_SCALE`] (12 + 12
@@ -273,15 +282,85 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
     // |V| below this is not expanded; a cut-off, so f64 precision is enough.
     let threshold = (limits.min_share_pct > 0.0)
         .then(|| v_root.unsigned_abs() as f64 * limits.min_share_pct / 100.0);
+    if limits.max_tier >= MAX_WALK_TIERS - 2 {
+        return Err(Error::Usage(format!(
+            "max tier {}: expected fewer than {}",
+            limits.max_tier,
+            MAX_WALK_TIERS - 2
+        )));
+    }
+    // Per node, for the next tier: Σ x·a at VALUE_SCALE (rounded to X_SCALE at the end of
+    // the tier) and Σ P at VALUE_SCALE, kept per thread between walks: a server asking about
+    // a large root many times does not fault in and zero fresh pages for each question.
+    SCRATCH.with_borrow_mut(|scratch| {
+        let (acc, epoch) = scratch.take(n);
+        walk_tiers(
+            graph, resolved, values, amounts, coef, edges, root, v_root, threshold, limits, acc,
+            epoch,
+        )
+    })
+}
 
+/// A node's sums for the next tier: Σ x·a and Σ P at [`VALUE_SCALE`], valid while `stamp`
+/// is the current tier's mark. Together, so one cache line is touched per edge.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    x: i128,
+    v: i128,
+    stamp: u32,
+}
+
+/// Per-thread accumulators reused by walks; marks keep rising across walks so nothing needs
+/// clearing, until they would wrap.
+#[derive(Default)]
+struct Scratch {
+    acc: Vec<Acc>,
+    epoch: u32,
+}
+
+impl Scratch {
+    /// Accumulators for `n` nodes and the first mark above any they hold. A walk uses at most
+    /// [`MAX_WALK_TIERS`] marks.
+    fn take(&mut self, n: usize) -> (&mut [Acc], u32) {
+        if self.acc.len() < n {
+            self.acc.resize(n, Acc::default());
+        }
+        if self.epoch > u32::MAX - MAX_WALK_TIERS {
+            self.acc.iter_mut().for_each(|a| a.stamp = 0);
+            self.epoch = 0;
+        }
+        let epoch = self.epoch;
+        self.epoch += MAX_WALK_TIERS;
+        (&mut self.acc[..n], epoch)
+    }
+}
+
+/// Marks one walk may use: tiers 0 ..= max_tier + 1, whatever max_tier a request asks.
+const MAX_WALK_TIERS: u32 = 1 << 20;
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk_tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
+    graph: &Graph,
+    resolved: &Resolved,
+    values: &Values,
+    amounts: &[A],
+    coef: &[C],
+    edges: &EdgeValues,
+    root: u32,
+    v_root: i128,
+    threshold: Option<f64>,
+    limits: Limits,
+    acc: &mut [Acc],
+    epoch: u32,
+) -> Result<Vec<RawItem>> {
+    let range = |node: u32, why: &str| out_of_range(graph, resolved.global(node), why.to_owned());
     let mut items = Vec::new();
     // (node, x at X_SCALE, V at VALUE_SCALE) of the current tier.
     let mut current: Vec<(u32, i128, i128)> = vec![(root, X_ONE, v_root)];
-    // Per node, for the next tier: Σ x·a at VALUE_SCALE (rounded to X_SCALE at the end of the
-    // tier) and Σ P at VALUE_SCALE.
-    let mut acc_x: Vec<i128> = vec![0; n];
-    let mut acc_v: Vec<i128> = vec![0; n];
-    let mut stamp: Vec<u32> = vec![0; n];
     let mut touched: Vec<u32> = Vec::new();
     let mut tier = 0u32;
     let push = |items: &mut Vec<RawItem>, tier, node, kind, value: i128| -> Result<()> {
@@ -299,7 +378,7 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
         Ok(())
     };
     while !current.is_empty() {
-        let mark = tier + 1;
+        let mark = epoch + tier + 1;
         for &(f, x, v) in &current {
             let fu = f as usize;
             // Limits come before the black-box rule.
@@ -334,10 +413,13 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
                 let p = if k == OUT_OF_RANGE { None } else { mul(x, k) };
                 let xa = mul(x, amount.into());
                 let cu = c as usize;
-                if stamp[cu] != mark {
-                    stamp[cu] = mark;
-                    acc_x[cu] = 0;
-                    acc_v[cu] = 0;
+                let a = &mut acc[cu];
+                if a.stamp != mark {
+                    *a = Acc {
+                        x: 0,
+                        v: 0,
+                        stamp: mark,
+                    };
                     touched.push(c);
                 }
                 let (Some(p), Some(xa)) = (p, xa) else {
@@ -348,13 +430,13 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
                 };
                 match (
                     passed.checked_add(p),
-                    acc_v[cu].checked_add(p),
-                    acc_x[cu].checked_add(xa),
+                    a.v.checked_add(p),
+                    a.x.checked_add(xa),
                 ) {
                     (Some(s), Some(v), Some(q)) => {
                         passed = s;
-                        acc_v[cu] = v;
-                        acc_x[cu] = q;
+                        a.v = v;
+                        a.x = q;
                     }
                     _ => return Err(range(c, "what its customers pass to it is beyond range")),
                 }
@@ -383,8 +465,8 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
         current.extend(touched.drain(..).map(|c| {
             (
                 c,
-                fixed::div_round(acc_x[c as usize], unit),
-                acc_v[c as usize],
+                fixed::div_round(acc[c as usize].x, unit),
+                acc[c as usize].v,
             )
         }));
         tier += 1;

@@ -328,7 +328,9 @@ async fn a_mismatch_is_negative_and_reported_with_both_numbers() {
     let m: Vec<_> = d.findings.iter().filter(|f| f.kind == "mismatch").collect();
     assert_eq!(m.len(), 1);
     assert!(
-        m[0].message.contains("add up to 12") && m[0].message.contains("reports 9 upstream"),
+        // 12 − 9 = 3, the mismatch item's size.
+        m[0].message.contains("add up to 12 kgCO2e")
+            && m[0].message.contains("3 more than the 9 it reports upstream"),
         "{}",
         m[0].message
     );
