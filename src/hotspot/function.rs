@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Basis, Decomposition, GraphSource, Item, Request, VALUE_SCALE};
+use super::{Basis, Decomposition, GraphSource, Item, RawItem, Request, VALUE_SCALE};
 use crate::table::DECIMAL_PRECISION;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
@@ -48,15 +48,12 @@ pub fn items_schema() -> SchemaRef {
     ]))
 }
 
-/// The items of a decomposition as a `hotspot_items` batch: all, or those at positions
-/// `rows`, in that order.
-pub fn items_batch(d: &Decomposition, rows: Option<&[u32]>) -> crate::Result<RecordBatch> {
+/// The items of a decomposition as a `hotspot_items` batch: all, in order, or `rows` (some
+/// of its items), in that order.
+pub fn items_batch(d: &Decomposition, rows: Option<&[RawItem]>) -> crate::Result<RecordBatch> {
     let items: Vec<Item<'_>> = match rows {
         None => d.items.iter().collect(),
-        Some(rows) => rows
-            .iter()
-            .filter_map(|i| d.items.get(*i as usize))
-            .collect(),
+        Some(rows) => rows.iter().map(|r| d.items.labelled(r)).collect(),
     };
     let dec = |values: Vec<i128>| -> crate::Result<ArrayRef> {
         Ok(Arc::new(

@@ -28,7 +28,7 @@ pub mod report;
 mod walk;
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
@@ -36,7 +36,9 @@ use serde::Serialize;
 
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
-pub use walk::{INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk};
+pub use walk::{
+    INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk, walk_split,
+};
 
 use walk::Balance;
 
@@ -306,27 +308,45 @@ pub struct Item<'a> {
 /// The items of a decomposition, by (tier, kind, magnitude): kept as node numbers and values
 /// and labelled from the graph when read, so an answer that shows a few of a product's
 /// hundreds of thousands of items labels only those.
+///
+/// The order is made on first use: an answer that shows the largest few items, or sums them
+/// by supplier, never sorts a large root's items.
 #[derive(Clone)]
 pub struct Items {
     graph: Arc<Graph>,
-    raw: Vec<RawItem>,
+    /// In the walk's order.
+    walked: Vec<RawItem>,
+    /// In order.
+    sorted: OnceLock<Vec<RawItem>>,
     cfp: i128,
 }
 
 impl Items {
     /// Number of items.
     pub fn len(&self) -> usize {
-        self.raw.len()
+        self.walked.len()
     }
 
     /// Whether there is no item.
     pub fn is_empty(&self) -> bool {
-        self.raw.is_empty()
+        self.walked.is_empty()
     }
 
     /// The items unlabelled, in order.
     pub fn raw(&self) -> &[RawItem] {
-        &self.raw
+        self.sorted
+            .get_or_init(|| sort_items(&self.graph, self.walked.clone()))
+    }
+
+    /// The items unlabelled, in the walk's order (tier by tier), for answers that do not
+    /// need them in order.
+    pub fn walked(&self) -> &[RawItem] {
+        &self.walked
+    }
+
+    /// Item `r` (one of these) labelled.
+    pub fn labelled(&self, r: &RawItem) -> Item<'_> {
+        self.label(r)
     }
 
     /// The graph the items are labelled from.
@@ -336,12 +356,12 @@ impl Items {
 
     /// Item `i`, labelled (`None` past the end).
     pub fn get(&self, i: usize) -> Option<Item<'_>> {
-        self.raw.get(i).map(|r| self.label(r))
+        self.raw().get(i).map(|r| self.label(r))
     }
 
     /// The items, labelled, in order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = Item<'_>> + '_ {
-        self.raw.iter().map(|r| self.label(r))
+        self.raw().iter().map(|r| self.label(r))
     }
 
     fn label(&self, r: &RawItem) -> Item<'_> {
@@ -596,38 +616,19 @@ fn label(
     // items are sorted unlabelled (32 bytes each), ids compared only on a tie. Quality and
     // findings read the walk's order meanwhile (weighted averages in f64 depend on the order
     // summed: the walk's, as ever).
-    let mut reached: Vec<u32> = raw.iter().map(|i| i.node).collect();
-    reached.sort_unstable();
-    reached.dedup();
-    let mut sorted = raw.clone();
-    let ((), (quality, findings)) = rayon::join(
-        || {
-            // Integers first (a node number stands in for its id), then runs of equal
-            // magnitude put in id order: the order of comparing ids throughout, as no two
-            // items share tier, kind and node.
-            sorted.sort_unstable_by(|a, b| {
-                (a.tier, a.kind, b.value.unsigned_abs(), a.node).cmp(&(
-                    b.tier,
-                    b.kind,
-                    a.value.unsigned_abs(),
-                    b.node,
-                ))
-            });
-            let tie = |a: &RawItem, b: &RawItem| {
-                (a.tier, a.kind, a.value.unsigned_abs()) == (b.tier, b.kind, b.value.unsigned_abs())
-            };
-            for run in sorted.chunk_by_mut(tie).filter(|r| r.len() > 1) {
-                run.sort_unstable_by(|a, b| graph.id(a.node).cmp(graph.id(b.node)));
-            }
-        },
-        || {
-            rayon::join(
-                || quality(graph, &raw, cfp, reached.len()),
-                || findings(graph, resolved, req, root, &raw, &reached),
-            )
-        },
+    // Quality and findings read the walk's order (weighted averages in f64 depend on the
+    // order summed: the walk's, as ever); the items are put in order when first asked.
+    let reached = NodeSet::of(graph, raw.iter()).to_vec();
+    let quality = quality(graph, &raw, cfp, reached.len());
+    let findings = findings(
+        graph,
+        resolved,
+        req,
+        root,
+        &raw,
+        &reached,
+        quality.organization_based_pct,
     );
-    let raw = sorted;
     Decomposition {
         product: Root {
             product_id: r.product_id.to_owned(),
@@ -643,12 +644,70 @@ fn label(
         as_of: date_of(date),
         items: Items {
             graph: graph.clone(),
-            raw,
+            walked: raw,
+            sorted: OnceLock::new(),
             cfp,
         },
         findings,
         quality,
         certificate_kgco2e_per_unit: r.certificate_kgco2e,
+    }
+}
+
+/// Items in order: by tier, kind, then magnitude, largest first, then footprint id.
+fn sort_items(graph: &Graph, mut items: Vec<RawItem>) -> Vec<RawItem> {
+    // Integers first (a node number stands in for its id), then runs of equal magnitude put
+    // in id order: the order of comparing ids throughout, as no two items share tier, kind
+    // and node.
+    items.sort_unstable_by(|a, b| {
+        (a.tier, a.kind, b.value.unsigned_abs(), a.node).cmp(&(
+            b.tier,
+            b.kind,
+            a.value.unsigned_abs(),
+            b.node,
+        ))
+    });
+    let tie = |a: &RawItem, b: &RawItem| {
+        (a.tier, a.kind, a.value.unsigned_abs()) == (b.tier, b.kind, b.value.unsigned_abs())
+    };
+    for run in items.chunk_by_mut(tie).filter(|r| r.len() > 1) {
+        run.sort_unstable_by(|a, b| graph.id(a.node).cmp(graph.id(b.node)));
+    }
+    items
+}
+
+/// A set of graph nodes, a bit each: built from items in one pass, no sort.
+struct NodeSet(Vec<u64>);
+
+impl NodeSet {
+    /// The nodes of `items`.
+    fn of<'a>(graph: &Graph, items: impl Iterator<Item = &'a RawItem>) -> NodeSet {
+        let mut bits = vec![0u64; graph.len().div_ceil(64)];
+        for i in items {
+            if let Some(w) = bits.get_mut(i.node as usize / 64) {
+                *w |= 1 << (i.node % 64);
+            }
+        }
+        NodeSet(bits)
+    }
+
+    fn contains(&self, node: u32) -> bool {
+        self.0
+            .get(node as usize / 64)
+            .is_some_and(|w| w & (1 << (node % 64)) != 0)
+    }
+
+    /// The nodes, ascending.
+    fn to_vec(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (at, &w) in self.0.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                out.push(at as u32 * 64 + w.trailing_zeros());
+                w &= w - 1;
+            }
+        }
+        out
     }
 }
 
@@ -667,7 +726,17 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality
     let (mut unresolved, mut beyond, mut mismatch) = (0_i128, 0_i128, 0_i128);
     let mut weighted = [(0.0_f64, 0.0_f64); 4];
     let kept = graph.facts();
-    for i in raw {
+    for (at, i) in raw.iter().enumerate() {
+        // Items name nodes all over the graph: the facts of the next few are read ahead, so
+        // their loads overlap rather than wait one after another.
+        if let Some(f) = kept
+            && at % 16 == 0
+        {
+            let ahead = raw[at..].iter().take(16);
+            std::hint::black_box(
+                ahead.fold(false, |s, i| s ^ f[i.node as usize].organization_based),
+            );
+        }
         let facts = kept.map_or_else(|| graph.facts_of(i.node), |f| f[i.node as usize]);
         let org = facts.organization_based;
         match i.kind {
@@ -721,6 +790,7 @@ fn findings(
     root: u32,
     raw: &[RawItem],
     reached: &[u32],
+    organization_based_pct: f64,
 ) -> Vec<Finding> {
     // Values and adjacency are the resolution's (local node numbers); findings name graph
     // nodes. Every node an item names was resolved.
@@ -746,20 +816,24 @@ fn findings(
         });
     }
     // Expanded nodes are those with an own item or a gap item; reached nodes are all.
-    let mut expanded: Vec<u32> = raw
+    let expanded = NodeSet::of(
+        graph,
+        raw.iter()
+            .filter(|i| matches!(i.kind, Kind::Own | Kind::Untraced | Kind::Mismatch)),
+    );
+    // Most nodes have nothing to say: only those whose inputs exceed what they report, or
+    // with an edge left out, and of them those the walk expanded, ascending.
+    let mut speaking: Vec<u32> = edges
+        .exceeding
         .iter()
-        .filter(|i| matches!(i.kind, Kind::Own | Kind::Untraced | Kind::Mismatch))
-        .map(|i| i.node)
+        .map(|e| resolved.global(e.0))
+        .chain(resolved.problems.keys().copied())
+        .filter(|&f| expanded.contains(f))
         .collect();
-    expanded.sort_unstable();
-    expanded.dedup();
-
-    for &f in &expanded {
+    speaking.sort_unstable();
+    speaking.dedup();
+    for &f in &speaking {
         let l = local(f);
-        // Most nodes have nothing to say: no mismatch, and most graphs no edge problem.
-        if balance[l] != Balance::Exceeds && resolved.problems.is_empty() {
-            continue;
-        }
         let (Some(g2g), cfp) = (values.g2g[l], values.cfp[l]) else {
             continue;
         };
@@ -776,7 +850,10 @@ fn findings(
                 s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
             });
             let exact = |v: Option<i128>| {
-                v.map_or_else(|| "beyond range".to_owned(), |v| fixed::format(v, VALUE_SCALE))
+                v.map_or_else(
+                    || "beyond range".to_owned(),
+                    |v| fixed::format(v, VALUE_SCALE),
+                )
             };
             out.push(Finding {
                 kind: "mismatch",
@@ -870,7 +947,7 @@ fn findings(
             });
         }
     }
-    let cfp = root_cfp(graph, req.basis, root);
+    let org_pct = organization_based_pct;
     let kept = graph.facts();
     let org_based = |n: u32| {
         kept.map_or_else(
@@ -878,12 +955,6 @@ fn findings(
             |f| f[n as usize].organization_based,
         )
     };
-    let org: i128 = raw
-        .iter()
-        .filter(|i| org_based(i.node))
-        .map(|i| i.value)
-        .sum();
-    let org_pct = pct(org, cfp);
     if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
         let mut names: Vec<String> = raw
             .iter()
@@ -924,12 +995,16 @@ fn findings(
 /// Strongly connected components with more than one node (or a self-loop) among the expanded
 /// nodes (graph nodes, ascending), each listed from its smallest node id (iterative Tarjan
 /// over the resolution's local numbers, which keep the graph's order).
-fn cycles(resolved: &Resolved, expanded: &[u32]) -> Vec<Vec<u32>> {
+fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
     // Most supply chains have no cycle at all: then no part of one has either.
     if resolved.is_acyclic() {
         return Vec::new();
     }
-    let expanded: Vec<u32> = expanded.iter().filter_map(|g| resolved.local(*g)).collect();
+    let expanded: Vec<u32> = expanded
+        .to_vec()
+        .iter()
+        .filter_map(|g| resolved.local(*g))
+        .collect();
     let len = resolved.len();
     let mut is_expanded = vec![false; len];
     for &n in &expanded {

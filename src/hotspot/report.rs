@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Decomposition, INPUT_SCALE, Request, VALUE_SCALE, items_batch};
+use super::{Decomposition, INPUT_SCALE, RawItem, Request, VALUE_SCALE, items_batch};
 use crate::model::fixed;
 use crate::output::{self, Format};
 use crate::query::{Catalog, Output, Session};
@@ -113,8 +113,8 @@ const ITEM_COLUMNS: [&str; 11] = [
     "country_code",
 ];
 
-/// The items of `d` as a result table: all, or those at positions `rows`, in that order.
-pub fn items_output(d: &Decomposition, rows: Option<&[u32]>) -> Result<Output> {
+/// The items of `d` as a result table: all, or `rows` (some of them), in that order.
+pub fn items_output(d: &Decomposition, rows: Option<&[RawItem]>) -> Result<Output> {
     let batch = items_batch(d, rows)?;
     let indices: Vec<usize> = ITEM_COLUMNS
         .iter()
@@ -155,21 +155,27 @@ pub fn top_n(rows: &Output, n: usize, cfp: i128) -> Result<Output> {
 
 /// The top items of `d`: as [`top_n`] over [`items_output`], labelling only the `n` shown.
 fn top_items(d: &Decomposition, n: usize, cfp: i128) -> Result<Output> {
-    let raw = d.items.raw();
-    if raw.len() <= n {
+    let walked = d.items.walked();
+    if walked.len() <= n {
         return items_output(d, None);
     }
-    // Largest first, ties in item order: the order top_n's stable sort gives.
-    let key = |i: &u32| (std::cmp::Reverse(raw[*i as usize].value), *i);
-    let mut order: Vec<u32> = (0..raw.len() as u32).collect();
+    // Largest first, ties in item order (the order top_n's stable sort gives): by tier, kind
+    // and footprint id, as equal values have equal magnitudes. So the items need not be put
+    // in order first; ids are compared only on a tie.
+    let graph = d.items.graph();
+    let order = |a: &RawItem, b: &RawItem| {
+        b.value
+            .cmp(&a.value)
+            .then((a.tier, a.kind).cmp(&(b.tier, b.kind)))
+            .then_with(|| graph.id(a.node).cmp(graph.id(b.node)))
+    };
+    let mut ranked = walked.to_vec();
     if n > 0 {
-        order.select_nth_unstable_by_key(n - 1, key);
-        order[..n].sort_unstable_by_key(key);
+        ranked.select_nth_unstable_by(n - 1, order);
+        ranked[..n].sort_unstable_by(order);
     }
-    let (top, rest) = order.split_at(n);
-    let rest_sum = rest
-        .iter()
-        .try_fold(0_i128, |s, i| s.checked_add(raw[*i as usize].value));
+    let (top, rest) = ranked.split_at(n);
+    let rest_sum = rest.iter().try_fold(0_i128, |s, i| s.checked_add(i.value));
     let shown = items_output(d, Some(top))?;
     let all = concat_batches(&shown.schema, &shown.batches)?;
     let head: Vec<u32> = (0..top.len() as u32).collect();

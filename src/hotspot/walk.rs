@@ -242,25 +242,73 @@ pub fn walk(
     root: u32,
     limits: Limits,
 ) -> Result<Vec<RawItem>> {
+    walk_split(graph, resolved, basis, root, limits, SPLIT_NODES)
+}
+
+/// [`walk`], expanding tiers of at least `split_nodes` nodes in two halves on two threads.
+/// The items are the same, in the same order, for any `split_nodes` (`usize::MAX`: one
+/// thread throughout; 1: every tier split).
+pub fn walk_split(
+    graph: &Graph,
+    resolved: &Resolved,
+    basis: Basis,
+    root: u32,
+    limits: Limits,
+    split_nodes: usize,
+) -> Result<Vec<RawItem>> {
     let edges = resolved.edge_values(graph, basis);
     // One loop, compiled for each width of the two columns.
     match (&resolved.amounts, &edges.coef) {
-        (Ints::Narrow(a), Ints::Narrow(c)) => {
-            tiers(graph, resolved, edges, a, c, basis, root, limits)
-        }
-        (Ints::Narrow(a), Ints::Wide(c)) => {
-            tiers(graph, resolved, edges, a, c, basis, root, limits)
-        }
-        (Ints::Wide(a), Ints::Narrow(c)) => {
-            tiers(graph, resolved, edges, a, c, basis, root, limits)
-        }
-        (Ints::Wide(a), Ints::Wide(c)) => tiers(graph, resolved, edges, a, c, basis, root, limits),
+        (Ints::Narrow(a), Ints::Narrow(c)) => tiers(
+            graph,
+            resolved,
+            edges,
+            a,
+            c,
+            basis,
+            root,
+            limits,
+            split_nodes,
+        ),
+        (Ints::Narrow(a), Ints::Wide(c)) => tiers(
+            graph,
+            resolved,
+            edges,
+            a,
+            c,
+            basis,
+            root,
+            limits,
+            split_nodes,
+        ),
+        (Ints::Wide(a), Ints::Narrow(c)) => tiers(
+            graph,
+            resolved,
+            edges,
+            a,
+            c,
+            basis,
+            root,
+            limits,
+            split_nodes,
+        ),
+        (Ints::Wide(a), Ints::Wide(c)) => tiers(
+            graph,
+            resolved,
+            edges,
+            a,
+            c,
+            basis,
+            root,
+            limits,
+            split_nodes,
+        ),
     }
 }
 
 /// The walk over amounts and coefficients of whatever width they are kept in.
 #[allow(clippy::too_many_arguments)]
-fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
+fn tiers<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync>(
     graph: &Graph,
     resolved: &Resolved,
     edges: &EdgeValues,
@@ -269,6 +317,7 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
     basis: Basis,
     root: u32,
     limits: Limits,
+    split_nodes: usize,
 ) -> Result<Vec<RawItem>> {
     // Node numbers below are the resolution's (local); items name graph nodes.
     let values = resolved.values(graph, basis);
@@ -292,12 +341,26 @@ fn tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
     // Per node, for the next tier: Σ x·a at VALUE_SCALE (rounded to X_SCALE at the end of
     // the tier) and Σ P at VALUE_SCALE, kept per thread between walks: a server asking about
     // a large root many times does not fault in and zero fresh pages for each question.
-    SCRATCH.with_borrow_mut(|scratch| {
-        let (acc, epoch) = scratch.take(n);
-        walk_tiers(
-            graph, resolved, values, amounts, coef, edges, root, v_root, threshold, limits, acc,
-            epoch,
-        )
+    let step = Step {
+        graph,
+        resolved,
+        values,
+        amounts,
+        coef,
+        edges,
+        threshold,
+        limits,
+        split_nodes,
+    };
+    let run = |scratch: &mut Scratch| {
+        let (acc, spare, epoch) = scratch.take(n);
+        step.walk(root, v_root, acc, spare, epoch)
+    };
+    SCRATCH.with(|kept| match kept.try_borrow_mut() {
+        Ok(mut kept) => run(&mut kept),
+        // A thread waiting for the other half of a tier may take up another walk meanwhile
+        // (rayon's work stealing, e.g. in a batch of roots): that one gets its own.
+        Err(_) => run(&mut Scratch::default()),
     })
 }
 
@@ -315,23 +378,26 @@ struct Acc {
 #[derive(Default)]
 struct Scratch {
     acc: Vec<Acc>,
+    spare: Vec<Acc>,
     epoch: u32,
 }
 
 impl Scratch {
-    /// Accumulators for `n` nodes and the first mark above any they hold. A walk uses at most
+    /// Accumulators for `n` nodes (and as many spare ones for a tier's second half) and the first mark above any they hold. A walk uses at most
     /// [`MAX_WALK_TIERS`] marks.
-    fn take(&mut self, n: usize) -> (&mut [Acc], u32) {
+    fn take(&mut self, n: usize) -> (&mut [Acc], &mut [Acc], u32) {
         if self.acc.len() < n {
             self.acc.resize(n, Acc::default());
+            self.spare.resize(n, Acc::default());
         }
         if self.epoch > u32::MAX - MAX_WALK_TIERS {
             self.acc.iter_mut().for_each(|a| a.stamp = 0);
+            self.spare.iter_mut().for_each(|a| a.stamp = 0);
             self.epoch = 0;
         }
         let epoch = self.epoch;
         self.epoch += MAX_WALK_TIERS;
-        (&mut self.acc[..n], epoch)
+        (&mut self.acc[..n], &mut self.spare[..n], epoch)
     }
 }
 
@@ -342,63 +408,128 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-#[allow(clippy::too_many_arguments)]
-fn walk_tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
-    graph: &Graph,
-    resolved: &Resolved,
-    values: &Values,
-    amounts: &[A],
-    coef: &[C],
-    edges: &EdgeValues,
-    root: u32,
-    v_root: i128,
+/// What every step of one walk reads.
+struct Step<'a, A, C> {
+    graph: &'a Graph,
+    resolved: &'a Resolved,
+    values: &'a Values,
+    amounts: &'a [A],
+    coef: &'a [C],
+    edges: &'a EdgeValues,
     threshold: Option<f64>,
     limits: Limits,
-    acc: &mut [Acc],
-    epoch: u32,
-) -> Result<Vec<RawItem>> {
-    let range = |node: u32, why: &str| out_of_range(graph, resolved.global(node), why.to_owned());
-    let mut items = Vec::new();
-    // (node, x at X_SCALE, V at VALUE_SCALE) of the current tier.
-    let mut current: Vec<(u32, i128, i128)> = vec![(root, X_ONE, v_root)];
-    let mut touched: Vec<u32> = Vec::new();
-    let mut tier = 0u32;
-    let push = |items: &mut Vec<RawItem>, tier, node, kind, value: i128| -> Result<()> {
+    /// Tiers of at least this many nodes are expanded in two halves.
+    split_nodes: usize,
+}
+
+/// Nodes read ahead at a time by [`Step::warm`]: their accumulators (some 16 × 10 cache
+/// lines) stay in the first-level cache until they are used.
+const WARM_NODES: usize = 16;
+
+/// Nodes on a tier from which its expansion is split between two threads: below, the cost
+/// of handing half to another thread and merging exceeds what it saves.
+const SPLIT_NODES: usize = 4096;
+
+impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
+    fn range(&self, node: u32, why: &str) -> Error {
+        out_of_range(self.graph, self.resolved.global(node), why.to_owned())
+    }
+
+    fn push(
+        &self,
+        items: &mut Vec<RawItem>,
+        tier: u32,
+        node: u32,
+        kind: Kind,
+        value: i128,
+    ) -> Result<()> {
         if value.unsigned_abs() > DECIMAL128_MAX.unsigned_abs() {
-            return Err(range(node, "an item of its decomposition is beyond range"));
+            return Err(self.range(node, "an item of its decomposition is beyond range"));
         }
         if value != 0 {
             items.push(RawItem {
                 tier,
-                node: resolved.global(node),
+                node: self.resolved.global(node),
                 kind,
                 value,
             });
         }
         Ok(())
-    };
-    while !current.is_empty() {
-        let mark = epoch + tier + 1;
-        for &(f, x, v) in &current {
+    }
+
+    /// Gives the items of `part` (nodes of `tier`, in order) and adds what each passes to its
+    /// inputs into `acc` (entries stamped `mark`), listing each input the first time it is
+    /// reached in `touched`.
+    fn expand(
+        &self,
+        tier: u32,
+        part: &[(u32, i128, i128)],
+        acc: &mut [Acc],
+        mark: u32,
+        items: &mut Vec<RawItem>,
+        touched: &mut Vec<u32>,
+    ) -> Result<()> {
+        for block in part.chunks(WARM_NODES) {
+            self.warm(block, acc);
+            self.expand_block(tier, block, acc, mark, items, touched)?;
+        }
+        Ok(())
+    }
+
+    /// Reads ahead what expanding `block` reads at random places: each node's values and
+    /// child range, then each child's accumulator. The loads are independent of each other,
+    /// so the processor has many in flight at once, where the expansion, one node and one
+    /// edge after another, would wait for memory at each (most of a large walk's time).
+    fn warm(&self, block: &[(u32, i128, i128)], acc: &[Acc]) {
+        let resolved = self.resolved;
+        let mut seen = 0u32;
+        for &(f, _, _) in block {
+            let f = f as usize;
+            seen ^= u32::from(self.values.g2g[f].is_some()) ^ resolved.offsets[f + 1];
+        }
+        for &(f, _, _) in block {
+            let f = f as usize;
+            let (a, b) = (
+                resolved.offsets[f] as usize,
+                resolved.offsets[f + 1] as usize,
+            );
+            for &c in &resolved.children[a..b] {
+                seen ^= acc[c as usize].stamp;
+            }
+        }
+        std::hint::black_box(seen);
+    }
+
+    fn expand_block(
+        &self,
+        tier: u32,
+        part: &[(u32, i128, i128)],
+        acc: &mut [Acc],
+        mark: u32,
+        items: &mut Vec<RawItem>,
+        touched: &mut Vec<u32>,
+    ) -> Result<()> {
+        let (resolved, limits) = (self.resolved, self.limits);
+        for &(f, x, v) in part {
             let fu = f as usize;
             // Limits come before the black-box rule.
             if tier > limits.max_tier {
-                push(&mut items, tier, f, Kind::BeyondCutoff, v)?;
+                self.push(items, tier, f, Kind::BeyondCutoff, v)?;
                 continue;
             }
-            if let Some(t) = threshold
+            if let Some(t) = self.threshold
                 && tier > 0
                 && (v.unsigned_abs() as f64) < t
             {
-                push(&mut items, tier, f, Kind::BeyondCutoff, v)?;
+                self.push(items, tier, f, Kind::BeyondCutoff, v)?;
                 continue;
             }
-            let Some(g2g) = values.g2g[fu] else {
-                push(&mut items, tier, f, Kind::Unresolved, v)?;
+            let Some(g2g) = self.values.g2g[fu] else {
+                self.push(items, tier, f, Kind::Unresolved, v)?;
                 continue;
             };
-            let own =
-                mul(x, g2g).ok_or_else(|| range(f, "its Gate-to-Gate share is beyond range"))?;
+            let own = mul(x, g2g)
+                .ok_or_else(|| self.range(f, "its Gate-to-Gate share is beyond range"))?;
             let (a, b) = (
                 resolved.offsets[fu] as usize,
                 resolved.offsets[fu + 1] as usize,
@@ -406,14 +537,13 @@ fn walk_tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
             let mut passed: i128 = 0;
             for ((&c, &amount), &k) in resolved.children[a..b]
                 .iter()
-                .zip(&amounts[a..b])
-                .zip(&coef[a..b])
+                .zip(&self.amounts[a..b])
+                .zip(&self.coef[a..b])
             {
                 let k: i128 = k.into();
                 let p = if k == OUT_OF_RANGE { None } else { mul(x, k) };
                 let xa = mul(x, amount.into());
-                let cu = c as usize;
-                let a = &mut acc[cu];
+                let a = &mut acc[c as usize];
                 if a.stamp != mark {
                     *a = Acc {
                         x: 0,
@@ -423,10 +553,7 @@ fn walk_tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
                     touched.push(c);
                 }
                 let (Some(p), Some(xa)) = (p, xa) else {
-                    return Err(range(
-                        f,
-                        "the quantity it passes to an input is beyond range",
-                    ));
+                    return Err(self.range(f, "the quantity it passes to an input is beyond range"));
                 };
                 match (
                     passed.checked_add(p),
@@ -438,43 +565,106 @@ fn walk_tiers<A: Copy + Into<i128>, C: Copy + Into<i128>>(
                         a.v = v;
                         a.x = q;
                     }
-                    _ => return Err(range(c, "what its customers pass to it is beyond range")),
+                    _ => {
+                        return Err(self.range(c, "what its customers pass to it is beyond range"));
+                    }
                 }
             }
             let gap = v
                 .checked_sub(own)
                 .and_then(|g| g.checked_sub(passed))
-                .ok_or_else(|| range(f, "its untraced upstream is beyond range"))?;
-            if edges.balance[fu] == Balance::Consistent {
+                .ok_or_else(|| self.range(f, "its untraced upstream is beyond range"))?;
+            if self.edges.balance[fu] == Balance::Consistent {
                 // Only rounding residue: it stays with the footprint's own item.
                 let own = own
                     .checked_add(gap)
-                    .ok_or_else(|| range(f, "its Gate-to-Gate share is beyond range"))?;
-                push(&mut items, tier, f, Kind::Own, own)?;
+                    .ok_or_else(|| self.range(f, "its Gate-to-Gate share is beyond range"))?;
+                self.push(items, tier, f, Kind::Own, own)?;
                 continue;
             }
-            push(&mut items, tier, f, Kind::Own, own)?;
+            self.push(items, tier, f, Kind::Own, own)?;
             if gap > 0 {
-                push(&mut items, tier, f, Kind::Untraced, gap)?;
+                self.push(items, tier, f, Kind::Untraced, gap)?;
             } else if gap < 0 {
-                push(&mut items, tier, f, Kind::Mismatch, gap)?;
+                self.push(items, tier, f, Kind::Mismatch, gap)?;
             }
         }
-        current.clear();
-        let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
-        current.extend(touched.drain(..).map(|c| {
-            (
-                c,
-                fixed::div_round(acc[c as usize].x, unit),
-                acc[c as usize].v,
-            )
-        }));
-        tier += 1;
-        if tier > limits.max_tier + 1 {
-            break;
-        }
+        Ok(())
     }
-    Ok(items)
+
+    /// The walk from `root` (x = 1, receiving `v_root`), tier by tier. A large tier is
+    /// expanded in two halves on two threads, the second into `spare`; the halves are then
+    /// joined so that items, the next tier's order and its sums are exactly those of one
+    /// thread going through the tier in order: the first half's items, then the second's;
+    /// the inputs the first half reached, in its order, then those only the second reached.
+    fn walk(
+        &self,
+        root: u32,
+        v_root: i128,
+        acc: &mut [Acc],
+        spare: &mut [Acc],
+        epoch: u32,
+    ) -> Result<Vec<RawItem>> {
+        let mut items = Vec::new();
+        // (node, x at X_SCALE, V at VALUE_SCALE) of the current tier.
+        let mut current: Vec<(u32, i128, i128)> = vec![(root, X_ONE, v_root)];
+        let mut touched: Vec<u32> = Vec::new();
+        let mut tier = 0u32;
+        while !current.is_empty() {
+            let mark = epoch + tier + 1;
+            if current.len() < self.split_nodes.max(1) {
+                self.expand(tier, &current, acc, mark, &mut items, &mut touched)?;
+            } else {
+                let (first, second) = current.split_at(current.len() / 2);
+                let (done, other) = rayon::join(
+                    || self.expand(tier, first, acc, mark, &mut items, &mut touched),
+                    || {
+                        let (mut items, mut touched) = (Vec::new(), Vec::new());
+                        self.expand(tier, second, spare, mark, &mut items, &mut touched)
+                            .map(|()| (items, touched))
+                    },
+                );
+                done?;
+                let (more, reached) = other?;
+                items.extend(more);
+                for c in reached {
+                    let (b, a) = (spare[c as usize], &mut acc[c as usize]);
+                    if a.stamp != mark {
+                        *a = b;
+                        touched.push(c);
+                        continue;
+                    }
+                    match (a.v.checked_add(b.v), a.x.checked_add(b.x)) {
+                        (Some(v), Some(x)) => (a.v, a.x) = (v, x),
+                        _ => {
+                            return Err(
+                                self.range(c, "what its customers pass to it is beyond range")
+                            );
+                        }
+                    }
+                }
+            }
+            current.clear();
+            let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
+            for block in touched.chunks(WARM_NODES) {
+                // Read ahead, as in `warm`: the sums were written all over `acc`.
+                std::hint::black_box(block.iter().fold(0, |s, &c| s ^ acc[c as usize].stamp));
+                current.extend(block.iter().map(|&c| {
+                    (
+                        c,
+                        fixed::div_round(acc[c as usize].x, unit),
+                        acc[c as usize].v,
+                    )
+                }));
+            }
+            touched.clear();
+            tier += 1;
+            if tier > self.limits.max_tier + 1 {
+                break;
+            }
+        }
+        Ok(items)
+    }
 }
 
 #[cfg(test)]
