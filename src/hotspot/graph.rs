@@ -246,6 +246,16 @@ fn local_of(nodes: Option<&[u32]>, len: usize, g: u32) -> Option<u32> {
     }
 }
 
+/// The footprint picked for each product URN (by URN number) while the nodes reachable from
+/// a root were found: a node, [`Picks::DANGLING`] for none, [`Picks::UNPICKED`] for a URN not
+/// met.
+struct Picks(Vec<u32>);
+
+impl Picks {
+    const UNPICKED: u32 = u32::MAX;
+    const DANGLING: u32 = u32::MAX - 1;
+}
+
 /// The typed columns of the index.
 #[derive(Debug)]
 struct Columns {
@@ -688,9 +698,12 @@ impl Graph {
 
     /// Graph nodes reachable from `root` over edges whose input has a footprint for `date`,
     /// ascending.
-    fn reachable(&self, date: i64, root: u32) -> Vec<u32> {
+    /// The nodes reachable from `root` for `date`, ascending, and the input picked for each
+    /// product URN met on the way ([`Picks`]).
+    fn reachable(&self, date: i64, root: u32) -> (Vec<u32>, Picks) {
         let c = &self.c;
         let from = c.edges_from.values();
+        let mut picks = Picks(vec![Picks::UNPICKED; c.candidates.len()]);
         let mut seen = vec![false; self.len];
         let mut stack = vec![root];
         let mut out = Vec::new();
@@ -700,15 +713,34 @@ impl Graph {
             let (a, b) = self.edge_range(from, n as usize);
             for e in a..b {
                 let urn = c.edge_child.value(e) as usize;
-                if let Some((child, _)) = self.pick(self.candidates_of(urn), date)
-                    && !std::mem::replace(&mut seen[child as usize], true)
-                {
+                let picked = &mut picks.0[urn];
+                if *picked == Picks::UNPICKED {
+                    *picked = self
+                        .pick(self.candidates_of(urn), date)
+                        .map_or(Picks::DANGLING, |(n, _)| n);
+                }
+                let child = *picked;
+                if child != Picks::DANGLING && !std::mem::replace(&mut seen[child as usize], true) {
                     stack.push(child);
                 }
             }
         }
         out.sort_unstable();
-        out
+        (out, picks)
+    }
+
+    /// How node `n`, picked for `date`, relates to it: what [`Graph::pick`] says of the node
+    /// it picks (one that covers the date if any does; else the latest that ended before;
+    /// else the first), read from that node's own period.
+    fn staleness(&self, n: u32, date: i64) -> Staleness {
+        let p = self.period(n);
+        if p.0 <= date && date < p.1 {
+            Staleness::Covers
+        } else if p.1 <= date {
+            Staleness::Older
+        } else {
+            Staleness::Newer
+        }
     }
 
     fn edge_range(&self, from: &[u64], n: usize) -> (usize, usize) {
@@ -721,12 +753,30 @@ impl Graph {
 
     fn build_resolved(&self, date: i64, root: Option<u32>) -> Resolved {
         let c = &self.c;
-        let nodes = root.map(|r| self.reachable(date, r));
+        let (nodes, picks) = root.map(|r| self.reachable(date, r)).unzip();
         let (count, edges) = match &nodes {
             None => (self.len, c.edge_child.len()),
             Some(n) => (n.len(), n.len() * 8),
         };
-        let local = |g: u32| local_of(nodes.as_deref(), self.len, g);
+        // Local numbers by graph node, looked up once per edge (a search per edge would
+        // wander a large sorted list).
+        let locals: Option<Vec<u32>> = nodes.as_ref().map(|nodes| {
+            let mut locals = vec![u32::MAX; self.len];
+            for (l, &g) in nodes.iter().enumerate() {
+                locals[g as usize] = l as u32;
+            }
+            locals
+        });
+        let local = |g: u32| match &locals {
+            Some(locals) => locals.get(g as usize).copied().filter(|&l| l != u32::MAX),
+            None => local_of(None, self.len, g),
+        };
+        // The inputs the walk to every reachable node already picked, by product URN.
+        let pick = |urn: usize| match picks.as_ref().map(|p| p.0[urn]) {
+            Some(Picks::DANGLING) => None,
+            Some(n) if n != Picks::UNPICKED => Some((n, self.staleness(n, date))),
+            _ => self.pick(self.candidates_of(urn), date),
+        };
         let mut offsets = Vec::with_capacity(count + 1);
         let mut children = Vec::with_capacity(edges);
         let mut amounts = Ints::with_capacity(edges);
@@ -739,7 +789,7 @@ impl Graph {
             let (a, b) = self.edge_range(from, n as usize);
             for e in a..b {
                 let urn = c.edge_child.value(e) as usize;
-                let Some((child, stale)) = self.pick(self.candidates_of(urn), date) else {
+                let Some((child, stale)) = pick(urn) else {
                     problems.entry(n).or_default().push(EdgeProblem::Dangling {
                         product: c.urn.value(urn).to_owned(),
                     });

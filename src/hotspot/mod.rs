@@ -726,35 +726,35 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality
     let (mut unresolved, mut beyond, mut mismatch) = (0_i128, 0_i128, 0_i128);
     let mut weighted = [(0.0_f64, 0.0_f64); 4];
     let kept = graph.facts();
-    for (at, i) in raw.iter().enumerate() {
-        // Items name nodes all over the graph: the facts of the next few are read ahead, so
+    let mut ahead = Vec::with_capacity(16);
+    for block in raw.chunks(16) {
+        // Items name nodes all over the graph: the facts of a few are read together, so
         // their loads overlap rather than wait one after another.
-        if let Some(f) = kept
-            && at % 16 == 0
-        {
-            let ahead = raw[at..].iter().take(16);
-            std::hint::black_box(
-                ahead.fold(false, |s, i| s ^ f[i.node as usize].organization_based),
-            );
-        }
-        let facts = kept.map_or_else(|| graph.facts_of(i.node), |f| f[i.node as usize]);
-        let org = facts.organization_based;
-        match i.kind {
-            Kind::Own if !org => coverage += i.value,
-            Kind::Untraced => untraced += i.value,
-            Kind::Unresolved => unresolved += i.value,
-            Kind::BeyondCutoff => beyond += i.value,
-            Kind::Mismatch => mismatch += i.value,
-            Kind::Own => {}
-        }
-        if org {
-            organization += i.value;
-        }
-        let w = (i.value as f64).abs();
-        for (acc, v) in weighted.iter_mut().zip(facts.weighted) {
-            if !v.is_nan() {
-                acc.0 += w * v;
-                acc.1 += w;
+        ahead.clear();
+        ahead.extend(
+            block
+                .iter()
+                .map(|i| kept.map_or_else(|| graph.facts_of(i.node), |f| f[i.node as usize])),
+        );
+        for (i, facts) in block.iter().zip(&ahead) {
+            let org = facts.organization_based;
+            match i.kind {
+                Kind::Own if !org => coverage += i.value,
+                Kind::Untraced => untraced += i.value,
+                Kind::Unresolved => unresolved += i.value,
+                Kind::BeyondCutoff => beyond += i.value,
+                Kind::Mismatch => mismatch += i.value,
+                Kind::Own => {}
+            }
+            if org {
+                organization += i.value;
+            }
+            let w = (i.value as f64).abs();
+            for (acc, v) in weighted.iter_mut().zip(facts.weighted) {
+                if !v.is_nan() {
+                    acc.0 += w * v;
+                    acc.1 += w;
+                }
             }
         }
     }
