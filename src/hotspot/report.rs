@@ -245,23 +245,6 @@ fn with_rest(
     })
 }
 
-/// One item as the JSON contract shows it (keys in alphabetical order, as every object of
-/// the contract has them).
-#[derive(Serialize)]
-struct ItemJson<'a> {
-    company_id: &'a str,
-    company_name: &'a str,
-    country_code: Option<&'a str>,
-    cpc: Option<&'a str>,
-    footprint_id: &'a str,
-    kgco2e: String,
-    kind: &'a str,
-    product_id: &'a str,
-    product_name: &'a str,
-    share_pct: f64,
-    tier: u32,
-}
-
 /// The JSON contract, keys in alphabetical order.
 #[derive(Serialize)]
 struct Contract<'a, I: Serialize> {
@@ -278,56 +261,187 @@ struct Contract<'a, I: Serialize> {
 /// Items labelled and read ahead at a time while an answer is written.
 const LABEL_AHEAD: usize = 32;
 
-/// The items of `d`, serialised one by one (no intermediate table or JSON tree: a product
-/// of a million footprints has hundreds of thousands of items).
-struct Items<'a>(&'a Decomposition);
+/// Bytes of an answer gathered before they are handed on.
+const FLUSH_BYTES: usize = 1 << 20;
 
-impl Serialize for Items<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = s.serialize_seq(Some(self.0.items.len()))?;
-        let items = &self.0.items;
-        let mut block = Vec::with_capacity(LABEL_AHEAD);
-        for raw in items.raw().chunks(LABEL_AHEAD) {
-            // The labels of a large answer lie all over the graph's string columns: a few
-            // items are labelled and their text read ahead, loads that overlap, before they
-            // are written (writing reads the text byte by byte, one item after another).
-            block.clear();
-            block.extend(raw.iter().map(|r| items.labelled(r)));
-            let first = |s: &str| s.as_bytes().first().copied().unwrap_or(0);
-            std::hint::black_box(block.iter().fold(0u8, |x, i| {
-                x ^ first(i.company_id)
-                    ^ first(i.company_name)
-                    ^ first(i.footprint_id)
-                    ^ first(i.product_id)
-                    ^ first(i.product_name)
-                    ^ i.cpc.map_or(0, first)
-                    ^ i.country.map_or(0, first)
-            }));
-            for i in block.drain(..) {
-                seq.serialize_element(&ItemJson {
-                    company_id: i.company_id,
-                    company_name: i.company_name,
-                    country_code: i.country,
-                    cpc: i.cpc,
-                    footprint_id: i.footprint_id,
-                    kgco2e: fixed::format(i.kgco2e, VALUE_SCALE),
-                    kind: i.kind.as_str(),
-                    product_id: i.product_id,
-                    product_name: i.product_name,
-                    share_pct: i.share_pct,
-                    tier: i.tier,
-                })?;
-            }
+/// JSON text exactly as serde_json writes it, pretty (two-space indents) or compact, for a
+/// writer that lays out the contract itself: a large root has hundreds of thousands of
+/// items, written here straight as bytes; the few other values go through serde_json.
+struct JsonText {
+    out: Vec<u8>,
+    pretty: bool,
+}
+
+impl JsonText {
+    /// A new line at `level` (pretty only).
+    fn line(&mut self, level: usize) {
+        if self.pretty {
+            self.out.push(b'\n');
+            self.out.resize(self.out.len() + 2 * level, b' ');
         }
-        seq.end()
+    }
+
+    /// `"key": ` (pretty) or `"key":`, on a new line at `level` after a `,` unless `first`.
+    fn key(&mut self, level: usize, key: &str, first: bool) {
+        if !first {
+            self.out.push(b',');
+        }
+        self.line(level);
+        self.string(key);
+        self.out
+            .extend_from_slice(if self.pretty { b": " } else { b":" });
+    }
+
+    fn string(&mut self, s: &str) {
+        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+            self.value(s);
+        } else {
+            self.out.push(b'"');
+            self.out.extend_from_slice(s.as_bytes());
+            self.out.push(b'"');
+        }
+    }
+
+    fn optional(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => self.string(s),
+            None => self.out.extend_from_slice(b"null"),
+        }
+    }
+
+    /// Any value through serde_json, nested at `level` (its lines indented to it).
+    fn nested<T: Serialize + ?Sized>(&mut self, level: usize, v: &T) {
+        let text = if self.pretty {
+            serde_json::to_vec_pretty(v)
+        } else {
+            serde_json::to_vec(v)
+        }
+        .unwrap_or_else(|e| json!({ "error": e.to_string() }).to_string().into_bytes());
+        if !self.pretty || level == 0 {
+            self.out.extend_from_slice(&text);
+            return;
+        }
+        // A raw new line in JSON text is layout: inside strings it is escaped.
+        for (i, line) in text.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                self.line(level);
+            }
+            self.out.extend_from_slice(line);
+        }
+    }
+
+    fn value<T: Serialize + ?Sized>(&mut self, v: &T) {
+        self.nested(0, v);
     }
 }
 
-fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
-    let value = |v: std::result::Result<Value, serde_json::Error>| {
-        v.unwrap_or_else(|e| json!({"error": e.to_string()}))
+/// A value as a JSON tree (objects with their keys in alphabetical order, as every object of
+/// the contract has them), or the error.
+fn tree(v: std::result::Result<Value, serde_json::Error>) -> Value {
+    v.unwrap_or_else(|e| json!({"error": e.to_string()}))
+}
+
+/// Writes the JSON contract with every item of `d` (what [`to_json`] gives for no rows),
+/// handing the text to `flush` about every [`FLUSH_BYTES`] and at the end.
+fn items_contract(
+    d: &Decomposition,
+    pretty: bool,
+    flush: &mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut j = JsonText {
+        out: Vec::with_capacity(FLUSH_BYTES + (1 << 16)),
+        pretty,
     };
+    j.out.push(b'{');
+    j.key(1, "as_of", true);
+    j.string(&d.as_of);
+    j.key(1, "basis", false);
+    j.string(d.basis.as_str());
+    j.key(1, "certificate_kgco2e_per_unit", false);
+    j.optional(
+        d.certificate_kgco2e_per_unit
+            .map(|c| fixed::format(c, INPUT_SCALE))
+            .as_deref(),
+    );
+    j.key(1, "cfp_kgco2e_per_unit", false);
+    j.string(&fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE));
+    j.key(1, "findings", false);
+    j.nested(1, &tree(serde_json::to_value(&d.findings)));
+    j.key(1, "items", false);
+    j.out.push(b'[');
+    let items = &d.items;
+    let mut block = Vec::with_capacity(LABEL_AHEAD);
+    let mut first = true;
+    for raw in items.raw().chunks(LABEL_AHEAD) {
+        // The labels of a large answer lie all over the graph's string columns: a few
+        // items are labelled and their text read ahead, loads that overlap, before they
+        // are written (writing reads the text byte by byte, one item after another).
+        block.clear();
+        block.extend(raw.iter().map(|r| items.labelled(r)));
+        let ends = |s: &str| {
+            let b = s.as_bytes();
+            b.first().copied().unwrap_or(0) ^ b.last().copied().unwrap_or(0)
+        };
+        std::hint::black_box(block.iter().fold(0u8, |x, i| {
+            x ^ ends(i.company_id)
+                ^ ends(i.company_name)
+                ^ ends(i.footprint_id)
+                ^ ends(i.product_id)
+                ^ ends(i.product_name)
+                ^ i.cpc.map_or(0, ends)
+                ^ i.country.map_or(0, ends)
+        }));
+        for i in &block {
+            if !first {
+                j.out.push(b',');
+            }
+            first = false;
+            j.line(2);
+            j.out.push(b'{');
+            j.key(3, "company_id", true);
+            j.string(i.company_id);
+            j.key(3, "company_name", false);
+            j.string(i.company_name);
+            j.key(3, "country_code", false);
+            j.optional(i.country);
+            j.key(3, "cpc", false);
+            j.optional(i.cpc);
+            j.key(3, "footprint_id", false);
+            j.string(i.footprint_id);
+            j.key(3, "kgco2e", false);
+            j.string(&fixed::format(i.kgco2e, VALUE_SCALE));
+            j.key(3, "kind", false);
+            j.string(i.kind.as_str());
+            j.key(3, "product_id", false);
+            j.string(i.product_id);
+            j.key(3, "product_name", false);
+            j.string(i.product_name);
+            j.key(3, "share_pct", false);
+            j.value(&i.share_pct);
+            j.key(3, "tier", false);
+            j.out.extend_from_slice(i.tier.to_string().as_bytes());
+            j.line(2);
+            j.out.push(b'}');
+        }
+        if j.out.len() >= FLUSH_BYTES {
+            flush(&mut j.out)?;
+        }
+    }
+    if !first {
+        j.line(1);
+    }
+    j.out.push(b']');
+    j.key(1, "product", false);
+    j.nested(1, &tree(serde_json::to_value(&d.product)));
+    j.key(1, "quality", false);
+    j.nested(1, &tree(serde_json::to_value(&d.quality)));
+    j.line(0);
+    j.out.push(b'}');
+    flush(&mut j.out)
+}
+
+fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
+    let value = tree;
     Contract {
         as_of: &d.as_of,
         basis: d.basis.as_str(),
@@ -348,7 +462,17 @@ pub fn to_json(d: &Decomposition, rows: Option<&Output>, pretty: bool) -> Vec<u8
     // About 300 bytes an item: sized once rather than doubled while a large answer grows.
     let capacity = 300 * (d.items.len() + d.findings.len() + 16);
     match rows {
-        None => json_bytes(&contract(d, Items(d)), pretty, capacity),
+        None => {
+            let mut body = Vec::with_capacity(capacity);
+            let written = items_contract(d, pretty, &mut |text| {
+                body.append(text);
+                Ok(())
+            });
+            match written {
+                Ok(()) => body,
+                Err(e) => json!({ "error": e.to_string() }).to_string().into_bytes(),
+            }
+        }
         Some(rows) => json_bytes(&contract(d, output::rows_json(&rows.batches)), pretty, 4096),
     }
 }
@@ -444,7 +568,15 @@ pub fn write(
     }
     let items;
     let rows = match (rows, format) {
-        (None, Format::Json) => return json(w, &contract(d, Items(d))),
+        (None, Format::Json) => {
+            return items_contract(d, true, &mut |text| {
+                w.write_all(text)?;
+                text.clear();
+                Ok(())
+            })
+            .and_then(|()| w.write_all(b"\n"))
+            .map_err(io);
+        }
         (Some(r), _) => r,
         (None, _) => {
             items = items_output(d, None)?;

@@ -1037,3 +1037,87 @@ fn a_tier_split_between_threads_gives_the_same_items_in_the_same_order() {
     }
     assert!(large >= 12, "{large} large walks");
 }
+
+#[tokio::test]
+async fn the_json_answer_is_laid_out_as_serde_json_lays_out_the_contract() {
+    // The items of a JSON answer are written straight as bytes; the text must be what
+    // serde_json gives for the same contract (objects with keys in alphabetical order), pretty
+    // and compact: names that need escaping (quote, backslash, new line, tab, a control
+    // character), Japanese text, an input without a country, findings (A's input exceeds
+    // what it reports: 12 > 10 − 1) and the demo PC.
+    let mut a = fp("A", "10", Some("1"));
+    a["productNameCompany"] = json!("部品 A \"引用\" \\ back\nline\ttab\u{1}");
+    a["companyName"] = json!("Ａ社 \"quoted\"");
+    let mut b = fp("B", "12", Some("12"));
+    for k in [
+        "geographyCountry",
+        "geographyRegionOrSubregion",
+        "geographyCountrySubdivision",
+    ] {
+        if let Some(pcf) = b["pcf"].as_object_mut() {
+            pcf.remove(k);
+        }
+    }
+    let t = tables(&[a, b], &[("A", "B", "1", "")]);
+    let custom = run(&t, &Request::new(urn("A"))).await;
+    let demo = mieruka::dataset::demo().expect("demo");
+    let pc = run(
+        &demo,
+        &Request::new("urn:mieruka-demo:product:kaede-note-14"),
+    )
+    .await;
+    for d in [&custom, &pc] {
+        let items: Vec<Value> = d
+            .items
+            .iter()
+            .map(|i| {
+                json!({
+                    "company_id": i.company_id,
+                    "company_name": i.company_name,
+                    "country_code": i.country,
+                    "cpc": i.cpc,
+                    "footprint_id": i.footprint_id,
+                    "kgco2e": kg(i.kgco2e),
+                    "kind": i.kind.as_str(),
+                    "product_id": i.product_id,
+                    "product_name": i.product_name,
+                    "share_pct": i.share_pct,
+                    "tier": i.tier,
+                })
+            })
+            .collect();
+        let contract = json!({
+            "as_of": d.as_of,
+            "basis": d.basis.as_str(),
+            "certificate_kgco2e_per_unit": d.certificate_kgco2e_per_unit.map(|c| fixed::format(c, 12)),
+            "cfp_kgco2e_per_unit": kg(d.cfp_kgco2e_per_unit),
+            "findings": d.findings,
+            "items": items,
+            "product": d.product,
+            "quality": d.quality,
+        });
+        let pretty = hotspot::report::to_json(d, None, true);
+        let compact = hotspot::report::to_json(d, None, false);
+        let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        assert_eq!(
+            show(&pretty),
+            show(&serde_json::to_vec_pretty(&contract).expect("json"))
+        );
+        assert_eq!(
+            show(&compact),
+            show(&serde_json::to_vec(&contract).expect("json"))
+        );
+        // What the CLI writes: the pretty text and a new line.
+        let mut written = Vec::new();
+        hotspot::report::write(d, None, output::Format::Json, &mut written).expect("write");
+        assert_eq!(written, [pretty, b"\n".to_vec()].concat());
+    }
+    assert!(
+        custom.items.iter().any(|i| i.country.is_none()),
+        "an item without a country"
+    );
+    assert!(
+        !custom.findings.is_empty(),
+        "A's input exceeds what it reports"
+    );
+}
