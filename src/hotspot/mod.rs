@@ -775,6 +775,46 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality
     }
 }
 
+/// The finding for local node `l` of `resolved`, whose inputs add up to `suppliers` (`None`:
+/// beyond range), more than it reports upstream.
+fn mismatch(
+    graph: &Graph,
+    resolved: &Resolved,
+    values: &Values,
+    l: u32,
+    suppliers: Option<i128>,
+) -> Finding {
+    let f = resolved.global(l);
+    let (cfp, g2g) = (values.cfp[l as usize], values.g2g[l as usize].unwrap_or(0));
+    // Exact numbers: the excess may be a rounding unit of the supplier's figures, and then
+    // only all their digits show where it comes from.
+    let reported = cfp.saturating_sub(g2g);
+    let excess = suppliers.and_then(|s| {
+        s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
+    });
+    let exact = |v: Option<i128>| {
+        v.map_or_else(
+            || "beyond range".to_owned(),
+            |v| fixed::format(v, VALUE_SCALE),
+        )
+    };
+    Finding {
+        kind: "mismatch",
+        footprint_id: Some(graph.id(f).to_owned()),
+        message: format!(
+            "{}: supplier footprints add up to {} kgCO2e per {}, {} more than the {} it reports upstream ({} cradle-to-gate − {} Gate-to-Gate)",
+            describe(graph, f),
+            exact(suppliers),
+            unit_name(graph, f),
+            exact(excess),
+            fixed::format(reported, INPUT_SCALE),
+            fixed::format(cfp, INPUT_SCALE),
+            fixed::format(g2g, INPUT_SCALE)
+        ),
+        footprint_ids: Vec::new(),
+    }
+}
+
 fn describe(graph: &Graph, n: u32) -> String {
     format!("{} ({})", graph.product_name(n), graph.company_name(n))
 }
@@ -834,42 +874,20 @@ fn findings(
     speaking.dedup();
     for &f in &speaking {
         let l = local(f);
-        let (Some(g2g), cfp) = (values.g2g[l], values.cfp[l]) else {
+        if values.g2g[l].is_none() {
             continue;
-        };
-        if balance[l] == Balance::Exceeds {
-            // Exact numbers: the excess may be a rounding unit of the supplier's figures,
-            // and then only all their digits show where it comes from.
-            let suppliers = edges
-                .exceeding
-                .binary_search_by_key(&(l as u32), |e| e.0)
-                .ok()
-                .and_then(|at| edges.exceeding[at].1);
-            let reported = cfp.saturating_sub(g2g);
-            let excess = suppliers.and_then(|s| {
-                s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
+        }
+        if balance[l] == Balance::Exceeds
+            && let Ok(at) = edges.exceeding.binary_search_by_key(&(l as u32), |e| e.0)
+        {
+            // Formatted once per resolution and basis: a server asked about a large root
+            // again and again says the same of the same footprints.
+            let said = edges.mismatches.get_or_init(|| {
+                (edges.exceeding.iter())
+                    .map(|&(l, suppliers)| mismatch(graph, resolved, values, l, suppliers))
+                    .collect()
             });
-            let exact = |v: Option<i128>| {
-                v.map_or_else(
-                    || "beyond range".to_owned(),
-                    |v| fixed::format(v, VALUE_SCALE),
-                )
-            };
-            out.push(Finding {
-                kind: "mismatch",
-                footprint_id: Some(graph.id(f).to_owned()),
-                message: format!(
-                    "{}: supplier footprints add up to {} kgCO2e per {}, {} more than the {} it reports upstream ({} cradle-to-gate − {} Gate-to-Gate)",
-                    describe(graph, f),
-                    exact(suppliers),
-                    unit_name(graph, f),
-                    exact(excess),
-                    fixed::format(reported, INPUT_SCALE),
-                    fixed::format(cfp, INPUT_SCALE),
-                    fixed::format(g2g, INPUT_SCALE)
-                ),
-                footprint_ids: Vec::new(),
-            });
+            out.push(said[at].clone());
         }
         for p in resolved.problems.get(&f).into_iter().flatten() {
             match p {

@@ -117,6 +117,8 @@ pub struct EdgeValues {
     /// What the inputs of each [`Balance::Exceeds`] node add up to (local node, Σ a · cfp
     /// at [`VALUE_SCALE`]; `None` beyond range), ascending: its finding names the sum.
     pub exceeding: Vec<(u32, Option<i128>)>,
+    /// The mismatch finding of each of `exceeding`, in its order, made on first use.
+    pub mismatches: OnceLock<Vec<super::Finding>>,
 }
 
 /// How a footprint's inputs, Σ a · cfp(input), compare with the upstream it reports,
@@ -171,6 +173,7 @@ pub(crate) fn edge_values(graph: &Graph, resolved: &Resolved, basis: Basis) -> E
         coef,
         balance,
         exceeding,
+        mismatches: OnceLock::new(),
     }
 }
 
