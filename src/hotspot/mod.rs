@@ -422,19 +422,20 @@ impl Serialize for Kind {
     }
 }
 
-/// Something in the chain that deserves a look.
+/// Something in the chain that deserves a look. Fields in alphabetical order: serialised as
+/// they are, they give the keys in the order the JSON contract gives every object's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// `mismatch`, `cycle`, `unit`, `dangling`, `organization_based`,
-    /// `older_reference_period`, `newer_reference_period`, `basis_fallback` or `root_status`.
-    pub kind: &'static str,
     /// The footprint concerned (for a cycle: the first on it).
     pub footprint_id: Option<String>,
-    /// What and why, with the numbers.
-    pub message: String,
     /// Footprints involved (the nodes on a cycle).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub footprint_ids: Vec<String>,
+    /// `mismatch`, `cycle`, `unit`, `dangling`, `organization_based`,
+    /// `older_reference_period`, `newer_reference_period`, `basis_fallback` or `root_status`.
+    pub kind: &'static str,
+    /// What and why, with the numbers.
+    pub message: String,
 }
 
 /// Data quality of a decomposition, weighted by contribution.

@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Decomposition, INPUT_SCALE, RawItem, Request, VALUE_SCALE, items_batch};
+use super::{Decomposition, Finding, INPUT_SCALE, RawItem, Request, VALUE_SCALE, items_batch};
 use crate::model::fixed;
 use crate::output::{self, Format};
 use crate::query::{Catalog, Output, Session};
@@ -252,7 +252,7 @@ struct Contract<'a, I: Serialize> {
     basis: &'a str,
     certificate_kgco2e_per_unit: Option<String>,
     cfp_kgco2e_per_unit: String,
-    findings: Value,
+    findings: &'a [Finding],
     items: I,
     product: Value,
     quality: Value,
@@ -366,7 +366,7 @@ fn items_contract(
     j.key(1, "cfp_kgco2e_per_unit", false);
     j.string(&fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE));
     j.key(1, "findings", false);
-    j.nested(1, &tree(serde_json::to_value(&d.findings)));
+    j.nested(1, &d.findings);
     j.key(1, "items", false);
     j.out.push(b'[');
     let items = &d.items;
@@ -449,7 +449,7 @@ fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
             .certificate_kgco2e_per_unit
             .map(|c| fixed::format(c, INPUT_SCALE)),
         cfp_kgco2e_per_unit: fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE),
-        findings: value(serde_json::to_value(&d.findings)),
+        findings: &d.findings,
         items,
         product: value(serde_json::to_value(&d.product)),
         quality: value(serde_json::to_value(&d.quality)),
