@@ -13,11 +13,12 @@ benches/out/user-N/, then, in one run:
              `CREATE TABLE t AS SELECT * FROM read_json('footprints.ndjson')` into a database
              file (plus the BOM CSV and the node/edge tables its decomposition reads),
              wall time and peak RSS of the process
-  question   a cold `mieruka hotspots --data gx --product urn:mieruka:gen:7:0 --format json`
-             process | a Python process that opens the DuckDB file read-only and runs the
-             same decomposition as a level-aggregated recursive CTE (DOUBLE arithmetic);
-             wall time of each process and its peak RSS (DuckDB's figure without the
-             interpreter start is printed beside it)
+  question   a cold `mieruka hotspots --data gx --product urn:mieruka:gen:7:0 --format json
+             > answer.json` process (the answer into a file, as a user keeps it) | a Python
+             process that opens the DuckDB file read-only and runs the same decomposition
+             as a level-aggregated recursive CTE (DOUBLE arithmetic); wall time of each
+             process and its peak RSS (DuckDB's figure without the interpreter start is
+             printed beside it)
   summary    a cold `mieruka query --data gx footprints/summary` process
   warm API   `mieruka serve --data gx` on loopback, then `GET /api/hotspots` for the same root
              with different parameters on every request (max_tier 10, 9, 8, … and
@@ -72,13 +73,19 @@ from compare_hotspot import LEVELS_SQL  # noqa: E402
 
 
 def run(cmd, stdout=subprocess.DEVNULL):
-    """Runs cmd; returns (wall seconds, peak RSS MiB, stdout bytes or None)."""
+    """Runs cmd; returns (wall seconds, peak RSS MiB, stdout bytes or None). stdout may be a
+    Path: the output goes into that file, as `cmd > file` would put it, and is read back."""
+    to_file = isinstance(stdout, Path)
+    sink = open(stdout, "wb") if to_file else stdout
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    p = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE)
     out = p.stdout.read() if stdout == subprocess.PIPE else None
     err = p.stderr.read()
     _, status, usage = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
+    if to_file:
+        sink.close()
+        out = stdout.read_bytes()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{cmd[0]} failed: {err.decode(errors='replace')[-2000:]}")
     return wall, usage.ru_maxrss / 1024, out
@@ -171,7 +178,7 @@ def main():
         d_ingest = run([sys.executable, "-c", DUCK_INGEST, str(db), str(chain)])
 
         q_cmd = [args.bin, "hotspots", "--data", str(gx), "--product", ROOT_PRODUCT, "--format", "json"]
-        m_q = median_run(q_cmd, args.runs, stdout=subprocess.PIPE)
+        m_q = median_run(q_cmd, args.runs, stdout=out / "answer.json")
         m_cfp = json.loads(m_q[2])["cfp_kgco2e_per_unit"]
         d_cmd = [sys.executable, "-c", DUCK_QUESTION, str(db), LEVELS_SQL, ROOT_PRODUCT]
         d_q = median_run(d_cmd, args.runs, stdout=subprocess.PIPE)

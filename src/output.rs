@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
     Float64Array, Int8Array, Int16Array, Int32Array, Int64Array, LargeStringArray, ListArray,
@@ -31,6 +31,16 @@ pub enum Format {
     Csv,
     /// A JSON array of objects.
     Json,
+}
+
+/// A decimal's text: `v` at `scale` places, exactly. A negative scale counts tens (12 at
+/// scale −2 is 1200), as SQL may give.
+fn decimal(v: i128, scale: i8) -> String {
+    match u32::try_from(scale) {
+        Ok(scale) => fixed::format(v, scale),
+        Err(_) if v == 0 => "0".to_owned(),
+        Err(_) => format!("{v}{}", "0".repeat(scale.unsigned_abs().into())),
+    }
 }
 
 fn timestamp(micros: i64) -> String {
@@ -70,7 +80,7 @@ pub fn json_value(col: &ArrayRef, row: usize) -> Value {
         return Value::Bool(a.value(row));
     }
     if let Some(a) = col.as_any().downcast_ref::<Decimal128Array>() {
-        return Value::String(fixed::format(a.value(row), a.scale().max(0) as u32));
+        return Value::String(decimal(a.value(row), a.scale()));
     }
     if let Some(a) = col.as_any().downcast_ref::<ListArray>() {
         let inner = a.value(row);
@@ -102,7 +112,7 @@ pub fn text(col: &ArrayRef, row: usize) -> String {
         return a.value(row).to_owned();
     }
     if let Some(a) = any.downcast_ref::<Decimal128Array>() {
-        return fixed::format(a.value(row), a.scale().max(0) as u32);
+        return decimal(a.value(row), a.scale());
     }
     match col.data_type() {
         DataType::Timestamp(unit, _) => {
@@ -110,11 +120,11 @@ pub fn text(col: &ArrayRef, row: usize) -> String {
                 TimeUnit::Second => col
                     .as_any()
                     .downcast_ref::<TimestampSecondArray>()
-                    .map(|a| a.value(row) * 1_000_000),
+                    .and_then(|a| a.value(row).checked_mul(1_000_000)),
                 TimeUnit::Millisecond => col
                     .as_any()
                     .downcast_ref::<TimestampMillisecondArray>()
-                    .map(|a| a.value(row) * 1000),
+                    .and_then(|a| a.value(row).checked_mul(1000)),
                 TimeUnit::Microsecond => col
                     .as_any()
                     .downcast_ref::<TimestampMicrosecondArray>()
@@ -130,8 +140,10 @@ pub fn text(col: &ArrayRef, row: usize) -> String {
         }
         DataType::Date32 => {
             if let Some(a) = any.downcast_ref::<Date32Array>() {
-                let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                return (epoch + chrono::Days::new(a.value(row).max(0) as u64)).to_string();
+                // Days from 1970-01-01, either way; beyond the calendar's range, the number.
+                return a
+                    .value_as_date(row)
+                    .map_or_else(|| a.value(row).to_string(), |d| d.to_string());
             }
         }
         DataType::List(_) | DataType::Struct(_) => return json_value(col, row).to_string(),
@@ -281,4 +293,39 @@ pub fn rows_json(batches: &[RecordBatch]) -> Vec<Value> {
         }
     }
     rows
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::TimestampSecondArray;
+
+    use super::*;
+
+    #[test]
+    fn cells_at_the_edges_of_their_types() {
+        // Dates count days from 1970-01-01 either way: -3,653 days is 1960-01-01 (ten years
+        // of 365 days and the leap days of 1960, 1964 and 1968). Beyond the calendar's
+        // range (some ±262,000 years) the number of days is shown.
+        let dates: ArrayRef = Arc::new(Date32Array::from(vec![-3653, 19724, i32::MAX]));
+        assert_eq!(text(&dates, 0), "1960-01-01");
+        assert_eq!(text(&dates, 1), "2024-01-02");
+        assert_eq!(text(&dates, 2), i32::MAX.to_string());
+        assert_eq!(json_value(&dates, 0), Value::from("1960-01-01"));
+        // Seconds too large for microseconds are shown, not multiplied into a wrap.
+        let seconds: ArrayRef = Arc::new(TimestampSecondArray::from(vec![i64::MAX, 0]));
+        assert!(!text(&seconds, 0).is_empty());
+        assert_eq!(text(&seconds, 1), "1970-01-01T00:00:00Z");
+        // A negative scale counts tens: 12 at scale −2 is 1200.
+        let tens: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![12, -5, 0])
+                .with_precision_and_scale(10, -2)
+                .expect("decimal"),
+        );
+        assert_eq!(text(&tens, 0), "1200");
+        assert_eq!(text(&tens, 1), "-500");
+        assert_eq!(text(&tens, 2), "0");
+        assert_eq!(json_value(&tens, 0), Value::from("1200"));
+    }
 }

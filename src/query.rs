@@ -118,7 +118,9 @@ impl ParamType {
                 let d = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
                     .map_err(|_| bad())?;
                 let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(bad)?;
-                ScalarValue::Date32(Some((d - epoch).num_days() as i32))
+                // Any date chrono parses is within ±262,000 years: its days fit i32.
+                let days = i32::try_from((d - epoch).num_days()).map_err(|_| bad())?;
+                ScalarValue::Date32(Some(days))
             }
         })
     }
@@ -528,11 +530,14 @@ impl Bound {
                 )),
             ),
             ScalarValue::Date32(Some(days)) => {
-                let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-                cast(
-                    (epoch + chrono::Days::new((*days).max(0) as u64)).to_string(),
-                    ast::DataType::Date,
-                )
+                // Days from 1970-01-01, either way (a parameter's date may be earlier).
+                let date = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|e| {
+                    e.checked_add_signed(chrono::TimeDelta::try_days((*days).into())?)
+                });
+                match date {
+                    Some(d) => cast(d.to_string(), ast::DataType::Date),
+                    None => string(days.to_string()),
+                }
             }
             other => string(other.to_string()),
         }
@@ -992,6 +997,10 @@ mod tests {
         let v = Catalog::bind(&def, &[("d".into(), "2024-01-02".into())]).unwrap();
         assert_eq!(v["d"].value, ScalarValue::Date32(Some(19724)));
         assert_eq!(v["d"].to_sql().to_string(), "CAST('2024-01-02' AS DATE)");
+        // Before 1970: -3,653 days (1960-01-01), written back as that date.
+        let v = Catalog::bind(&def, &[("d".into(), "1960-01-01".into())]).unwrap();
+        assert_eq!(v["d"].value, ScalarValue::Date32(Some(-3653)));
+        assert_eq!(v["d"].to_sql().to_string(), "CAST('1960-01-01' AS DATE)");
         assert_eq!(v["k"].to_sql().to_string(), "CAST('1.5' AS DECIMAL(38,12))");
         let err = Catalog::bind(&def, &[("d".into(), "soon".into())])
             .unwrap_err()

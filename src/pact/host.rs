@@ -815,7 +815,7 @@ fn list_response(
         .matching(&client, major, keep.as_deref(), &may)
         .map_err(PactError::internal)?;
     let end = match limit {
-        Some(l) => (offset + l).min(matching.len()),
+        Some(l) => offset.saturating_add(l).min(matching.len()),
         None => matching.len(),
     };
     let page = docs

@@ -422,6 +422,17 @@ async fn v2_filters_select_what_the_spec_says() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    // The largest limit and offset a client can send: past the end, an empty page and no
+    // next link (their sum would overflow).
+    for path in [
+        "/2/footprints?limit=18446744073709551615&offset=18446744073709551615",
+        "/3/footprints?limit=18446744073709551615&offset=18446744073709551615",
+    ] {
+        let r = call(&app, Method::GET, path, &[bearer(&t)], "").await;
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        assert!(r.headers.get(header::LINK).is_none(), "{path}");
+        assert_eq!(r.body["data"], serde_json::json!([]), "{path}");
+    }
     let r = call(
         &app,
         Method::GET,
