@@ -186,7 +186,9 @@ const INDEX_BOM_COLUMNS: [&str; 5] = [
 
 /// The one record batch of an Arrow IPC file, its arrays pointing into a read-only memory map
 /// of the file: opening costs no copy, and pages are read as they are used. Every array is
-/// still validated (offsets, UTF-8) as it is decoded, so a damaged file is an error.
+/// still validated (offsets and lengths) as it is decoded, so a damaged file is an error; the
+/// index keeps its text as bytes, so none of it is read to open it (a million footprints'
+/// text is some 400 MB): the graph checks each text is UTF-8 as it reads it.
 fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
     use datafusion::arrow::buffer::Buffer;
     use datafusion::arrow::ipc::convert::fb_to_schema;
@@ -506,6 +508,7 @@ impl Store {
             ("nodes", nodes),
         ] {
             debug_assert!(graph_index::TABLES.contains(&name));
+            let batch = GraphIndex::stored(batch)?;
             let path = tmp.join(format!("{name}.arrow"));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &batch.schema())?;

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{
-    Array, BooleanArray, Decimal128Array, Int32Array, LargeStringArray, ListArray, RecordBatch,
-    TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
+    ListArray, RecordBatch, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 
 use super::Basis;
@@ -259,34 +259,34 @@ impl Picks {
 /// The typed columns of the index.
 #[derive(Debug)]
 struct Columns {
-    id: LargeStringArray,
-    product_id: LargeStringArray,
-    product_name: LargeStringArray,
-    company_name: LargeStringArray,
-    company_id: LargeStringArray,
-    cpc: LargeStringArray,
-    country: LargeStringArray,
-    unit: LargeStringArray,
+    id: Text,
+    product_id: Text,
+    product_name: Text,
+    company_name: Text,
+    company_id: Text,
+    cpc: Text,
+    country: Text,
+    unit: Text,
     mass_kg: Decimal128Array,
     cfp_excluding: Decimal128Array,
     cfp_including: Decimal128Array,
     g2g_fossil: Decimal128Array,
     g2g_biogenic: Decimal128Array,
-    calc_method: LargeStringArray,
+    calc_method: Text,
     pds_pct: Decimal128Array,
     dqr: [Decimal128Array; 3],
     major: Int32Array,
     version: Int32Array,
     start: TimestampMicrosecondArray,
     end: TimestampMicrosecondArray,
-    status: LargeStringArray,
+    status: Text,
     is_latest: BooleanArray,
     certificate: Decimal128Array,
     edges_from: UInt64Array,
     edge_child: UInt32Array,
     edge_amount: Decimal128Array,
-    edge_unit: LargeStringArray,
-    urn: LargeStringArray,
+    edge_unit: Text,
+    urn: Text,
     candidates: ListArray,
     candidate_nodes: UInt32Array,
     ids: UInt32Array,
@@ -327,8 +327,39 @@ fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
     Some(a.value(i) as f64 / div)
 }
 
-fn text(a: &LargeStringArray, i: usize) -> Option<&str> {
-    (!a.is_null(i)).then(|| a.value(i))
+fn text(a: &Text, i: usize) -> Option<&str> {
+    (!a.0.is_null(i)).then(|| a.value(i))
+}
+
+/// A text column of the index, kept as bytes: each value is checked to be UTF-8 as it is
+/// read, so opening a mapped index reads none of its text. A value that is not UTF-8 (a
+/// damaged index) reads as U+FFFD.
+#[derive(Debug, Clone)]
+struct Text(LargeBinaryArray);
+
+impl Text {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn is_valid(&self, i: usize) -> bool {
+        self.0.is_valid(i)
+    }
+
+    fn value(&self, i: usize) -> &str {
+        std::str::from_utf8(self.0.value(i)).unwrap_or("\u{FFFD}")
+    }
+}
+
+/// Text column `name` of `b`, as written (bytes) or built in memory (UTF-8).
+fn text_col(b: &RecordBatch, name: &str) -> Result<Text> {
+    let c = b.column_by_name(name);
+    if let Some(a) = c.and_then(|c| c.as_any().downcast_ref::<LargeBinaryArray>()) {
+        return Ok(Text(a.clone()));
+    }
+    c.and_then(|c| c.as_any().downcast_ref::<LargeStringArray>())
+        .map(|a| Text(LargeBinaryArray::from(a.clone())))
+        .ok_or_else(|| Error::Internal(format!("graph index column {name} missing or mistyped")))
 }
 
 /// Every footprint and BOM edge of a dataset, over its graph index.
@@ -376,20 +407,20 @@ impl Graph {
             .cloned()
             .ok_or_else(|| Error::Internal("graph index candidates are not node numbers".into()))?;
         let c = Columns {
-            id: col(n, "id")?,
-            product_id: col(n, "product_id")?,
-            product_name: col(n, "product_name")?,
-            company_name: col(n, "company_name")?,
-            company_id: col(n, "company_id")?,
-            cpc: col(n, "cpc")?,
-            country: col(n, "country")?,
-            unit: col(n, "unit")?,
+            id: text_col(n, "id")?,
+            product_id: text_col(n, "product_id")?,
+            product_name: text_col(n, "product_name")?,
+            company_name: text_col(n, "company_name")?,
+            company_id: text_col(n, "company_id")?,
+            cpc: text_col(n, "cpc")?,
+            country: text_col(n, "country")?,
+            unit: text_col(n, "unit")?,
             mass_kg: col(n, "mass_kg")?,
             cfp_excluding: col(n, "cfp_excluding")?,
             cfp_including: col(n, "cfp_including")?,
             g2g_fossil: col(n, "g2g_fossil")?,
             g2g_biogenic: col(n, "g2g_biogenic")?,
-            calc_method: col(n, "calc_method")?,
+            calc_method: text_col(n, "calc_method")?,
             pds_pct: col(n, "pds_pct")?,
             dqr: [
                 col(n, "dqr_technological")?,
@@ -400,14 +431,14 @@ impl Graph {
             version: col(n, "version")?,
             start: col(n, "period_start")?,
             end: col(n, "period_end")?,
-            status: col(n, "status")?,
+            status: text_col(n, "status")?,
             is_latest: col(n, "is_latest")?,
             certificate: col(n, "certificate_kgco2e")?,
             edges_from: col(n, "edges_from")?,
             edge_child: col(&index.edges, "child_urn")?,
             edge_amount: col(&index.edges, "amount")?,
-            edge_unit: col(&index.edges, "unit")?,
-            urn: col(&index.urns, "urn")?,
+            edge_unit: text_col(&index.edges, "unit")?,
+            urn: text_col(&index.urns, "urn")?,
             candidates,
             candidate_nodes,
             ids: col(&index.ids, "node")?,
@@ -852,13 +883,13 @@ impl Graph {
     /// Bytes of the index's columns held by the graph.
     pub fn index_bytes(&self) -> usize {
         let arrays: [&dyn Array; 8] = [
-            &self.c.id,
-            &self.c.product_id,
-            &self.c.product_name,
-            &self.c.company_name,
+            &self.c.id.0,
+            &self.c.product_id.0,
+            &self.c.product_name.0,
+            &self.c.company_name.0,
             &self.c.edge_child,
             &self.c.edge_amount,
-            &self.c.urn,
+            &self.c.urn.0,
             &self.c.candidate_nodes,
         ];
         arrays.iter().map(|a| a.get_array_memory_size()).sum()

@@ -19,8 +19,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeStringArray, ListArray,
-    RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
+    ListArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
@@ -139,6 +139,19 @@ pub struct GraphIndex {
 /// The names of the four tables, as the store names their files.
 pub const TABLES: [&str; 4] = ["nodes", "edges", "urns", "ids"];
 
+/// `schema` with its text columns as bytes (see [`GraphIndex::stored`]).
+fn stored_schema(schema: &SchemaRef) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::LargeUtf8 => f.as_ref().clone().with_data_type(DataType::LargeBinary),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new(fields))
+}
+
 impl GraphIndex {
     /// The tables in [`TABLES`] order.
     pub fn tables(&self) -> [&RecordBatch; 4] {
@@ -153,7 +166,7 @@ impl GraphIndex {
     /// Reassembles an index from its tables in [`TABLES`] order, checking their schemas.
     pub fn from_tables(tables: [RecordBatch; 4]) -> Result<GraphIndex> {
         for (t, (s, name)) in tables.iter().zip(GraphIndex::schemas().iter().zip(TABLES)) {
-            if !super::same_columns(&t.schema(), s) {
+            if !super::same_columns(&stored_schema(&t.schema()), &stored_schema(s)) {
                 return Err(Error::Internal(format!(
                     "graph index table {name} has another schema (written by another mieruka?)"
                 )));
@@ -166,6 +179,24 @@ impl GraphIndex {
             urns,
             ids,
         })
+    }
+
+    /// A table of the index as it is written: text as bytes (`LargeBinary`), so that opening
+    /// a mapped index checks its offsets but reads none of its text; [`Graph`] checks each
+    /// text it reads is UTF-8. Tables read back from files have this schema.
+    ///
+    /// [`Graph`]: crate::hotspot::Graph
+    pub fn stored(batch: RecordBatch) -> Result<RecordBatch> {
+        let schema = stored_schema(&batch.schema());
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| match c.as_any().downcast_ref::<LargeStringArray>() {
+                Some(text) => Arc::new(LargeBinaryArray::from(text.clone())) as ArrayRef,
+                None => c.clone(),
+            })
+            .collect();
+        Ok(RecordBatch::try_new(schema, columns)?)
     }
 
     /// Builds the index of `tables`.

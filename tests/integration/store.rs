@@ -443,6 +443,53 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
     );
 }
 
+#[test]
+fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
+    // The index keeps its text as bytes, so opening it reads none of it; each text is checked
+    // as it is read. A byte flipped inside a company's name wherever it is stored (0xFF is
+    // never UTF-8) gives that name as U+FFFD, never undefined text; the rest still answers.
+    let dir = temp_dir("store-index-utf8");
+    ingest_into(
+        &dir,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+    );
+    let index_dir = std::fs::read_dir(dir.join("index"))
+        .expect("index dir")
+        .next()
+        .expect("an index")
+        .expect("entry")
+        .path();
+    let nodes = index_dir.join("nodes.arrow");
+    let mut bytes = std::fs::read(&nodes).expect("read");
+    let name = b"Pearl River Power Co., Ltd.";
+    let found: Vec<usize> = (0..bytes.len() - name.len())
+        .filter(|&at| &bytes[at..at + name.len()] == name)
+        .collect();
+    assert!(!found.is_empty(), "the name is stored as it is");
+    for at in found {
+        bytes[at] = 0xFF;
+    }
+    std::fs::write(&nodes, &bytes).expect("write");
+    let store = Store::open(&dir).expect("open");
+    let index = store.graph_index().expect("opens").expect("an index");
+    let graph = std::sync::Arc::new(mieruka::hotspot::Graph::from_index(&index).expect("graph"));
+    let req = mieruka::hotspot::Request::new("urn:mieruka-demo:product:kaede-note-14");
+    let d = mieruka::hotspot::decompose(&graph, &req).expect("decompose");
+    let names: Vec<&str> = d.items.iter().map(|i| i.company_name).collect();
+    assert!(names.contains(&"\u{FFFD}"), "{names:?}");
+    assert!(!names.contains(&"Pearl River Power Co., Ltd."), "{names:?}");
+    assert!(
+        names.contains(&"Lotus Energy Co., Ltd."),
+        "others keep theirs: {names:?}"
+    );
+    // build.py: the FY2024 PC is 150.4727 kgCO2e per piece, damaged names or not.
+    assert_eq!(
+        mieruka::model::fixed::format(d.cfp_kgco2e_per_unit, mieruka::hotspot::VALUE_SCALE),
+        "150.4727"
+    );
+}
+
 /// Every column of `batches` but `skip`, as one batch (for tables compared across two
 /// ingests that ran at different times).
 fn without(batches: Vec<RecordBatch>, skip: &str) -> RecordBatch {
