@@ -13,6 +13,7 @@
 //! or whose input has no footprint, is left out and reported.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use datafusion::arrow::array::{
@@ -362,16 +363,31 @@ fn text_col(b: &RecordBatch, name: &str) -> Result<Text> {
         .ok_or_else(|| Error::Internal(format!("graph index column {name} missing or mistyped")))
 }
 
+/// What a graph keeps of a date.
+#[derive(Debug, Clone)]
+enum Resolution {
+    /// Asked for one root so far: the part it reaches, kept for the questions that follow.
+    Root(u32, Arc<Resolved>),
+    /// Asked for another root: the whole graph is being resolved on another thread; the
+    /// last root's part is kept meanwhile.
+    Building(u32, Arc<Resolved>),
+    /// The whole graph, resolved.
+    Whole(Arc<Resolved>),
+}
+
 /// Every footprint and BOM edge of a dataset, over its graph index.
 #[derive(Debug)]
 pub struct Graph {
     c: Columns,
     len: usize,
-    /// Resolutions per date: the whole graph, or `None` once a date was asked for one root.
-    resolved: Mutex<HashMap<i64, Option<Arc<Resolved>>>>,
+    /// What is known of each date asked.
+    resolved: Mutex<HashMap<i64, Resolution>>,
     values: ValueCache,
-    /// Per-node quality facts in one record each, built when the whole graph is resolved.
+    /// Per-node quality facts in one record each, built when the whole graph is resolved or
+    /// a part is asked about again.
     facts: OnceLock<Vec<Facts>>,
+    /// Whether the facts are being built on another thread.
+    facts_aside: AtomicBool,
 }
 
 /// What a decomposition's quality reads of a node, in one cache line: the primary data
@@ -469,6 +485,7 @@ impl Graph {
             resolved: Mutex::new(HashMap::new()),
             values: ValueCache::default(),
             facts: OnceLock::new(),
+            facts_aside: AtomicBool::new(false),
         })
     }
 
@@ -671,39 +688,85 @@ impl Graph {
     /// The whole graph resolved for `date` (µs since the epoch), built on first use and
     /// cached.
     pub fn resolve(&self, date: i64) -> Arc<Resolved> {
-        let mut cache = self.cache();
-        match cache.get(&date) {
-            Some(Some(r)) => r.clone(),
-            _ => self.resolve_whole(&mut cache, date),
+        if let Some(Resolution::Whole(r)) = self.cache().get(&date) {
+            return r.clone();
         }
+        self.resolve_whole(date)
     }
 
     /// Resolves the whole graph for `date` and keeps it, with the per-node facts.
-    fn resolve_whole(
-        &self,
-        cache: &mut HashMap<i64, Option<Arc<Resolved>>>,
-        date: i64,
-    ) -> Arc<Resolved> {
+    fn resolve_whole(&self, date: i64) -> Arc<Resolved> {
         let r = Arc::new(self.build_resolved(date, None));
-        Self::keep(cache, date, Some(r.clone()));
         self.keep_facts();
+        // What the first question on it would otherwise compute, for the default basis: the
+        // coefficients of every edge, whether there is a cycle, the mismatch findings (half a
+        // second at a million footprints).
+        super::prepare(self, &r, Basis::default());
+        Self::keep(&mut self.cache(), date, Resolution::Whole(r.clone()));
         r
     }
 
     /// The graph resolved for `date`, enough for a walk from `root`: the whole graph if it
-    /// is cached; the first time a date is asked, only what `root` reaches (a process that
-    /// asks one question touches only that); the second time, the whole graph, kept for the
-    /// questions that follow (a server, a query over many roots).
-    pub fn resolve_for(&self, date: i64, root: u32) -> Arc<Resolved> {
+    /// is kept; otherwise the part `root` reaches, kept for the next question about it (a
+    /// process that asks one question touches only that; a dashboard asks about one root
+    /// again and again). Once a second root is asked about, the whole graph is resolved on
+    /// another thread and kept for the questions that follow (a server, a query over many
+    /// roots); no question waits for it (some 0.6 s at a million footprints).
+    pub fn resolve_for(self: &Arc<Self>, date: i64, root: u32) -> Arc<Resolved> {
         let mut cache = self.cache();
-        match cache.get(&date) {
-            Some(Some(r)) => r.clone(),
-            Some(None) => self.resolve_whole(&mut cache, date),
-            None => {
-                Self::keep(&mut cache, date, None);
+        let build_whole = match cache.get(&date) {
+            Some(Resolution::Whole(r)) => return r.clone(),
+            Some(Resolution::Root(k, r) | Resolution::Building(k, r)) if *k == root => {
+                // Asked again: the quality's per-node facts are worth keeping too.
+                let r = r.clone();
                 drop(cache);
-                Arc::new(self.build_resolved(date, Some(root)))
+                self.keep_facts_aside();
+                return r;
             }
+            Some(Resolution::Root(k, r)) => {
+                // Marked now, so that one thread resolves the whole graph.
+                let building = Resolution::Building(*k, r.clone());
+                Self::keep(&mut cache, date, building);
+                true
+            }
+            Some(Resolution::Building(..)) | None => false,
+        };
+        if build_whole {
+            let graph = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("mieruka-resolve".into())
+                .spawn(move || {
+                    graph.resolve_whole(date);
+                });
+            if let Err(e) = spawned {
+                tracing::warn!("could not resolve the whole graph on another thread: {e}");
+            }
+        }
+        drop(cache);
+        let part = Arc::new(self.build_resolved(date, Some(root)));
+        let mut cache = self.cache();
+        let kept = match cache.get(&date) {
+            Some(Resolution::Whole(_)) => None,
+            Some(Resolution::Building(..)) => Some(Resolution::Building(root, part.clone())),
+            _ => Some(Resolution::Root(root, part.clone())),
+        };
+        if let Some(kept) = kept {
+            Self::keep(&mut cache, date, kept);
+        }
+        part
+    }
+
+    /// Builds and keeps the per-node facts on another thread, once.
+    fn keep_facts_aside(self: &Arc<Self>) {
+        if self.facts.get().is_some() || self.facts_aside.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let graph = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("mieruka-facts".into())
+            .spawn(move || graph.keep_facts());
+        if let Err(e) = spawned {
+            tracing::warn!("could not keep the quality facts on another thread: {e}");
         }
     }
 
@@ -712,14 +775,14 @@ impl Graph {
             .get_or_init(|| (0..self.len as u32).map(|i| self.facts_of(i)).collect());
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Option<Arc<Resolved>>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Resolution>> {
         // A panic elsewhere while the lock was held leaves the cache as it was: still usable.
         self.resolved
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn keep(cache: &mut HashMap<i64, Option<Arc<Resolved>>>, date: i64, r: Option<Arc<Resolved>>) {
+    fn keep(cache: &mut HashMap<i64, Resolution>, date: i64, r: Resolution) {
         // Each date kept is an adjacency; a server asked for many dates keeps the last few.
         if cache.len() >= 8 && !cache.contains_key(&date) {
             cache.clear();

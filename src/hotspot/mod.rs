@@ -776,6 +776,28 @@ fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality
     }
 }
 
+/// The mismatch finding of each footprint of `resolved` whose inputs exceed what it reports
+/// (in the order of [`walk::EdgeValues::exceeding`]), formatted once per resolution and
+/// basis: a server asked about a large root again and again says the same of the same
+/// footprints.
+fn mismatches<'a>(graph: &Graph, resolved: &'a Resolved, basis: Basis) -> &'a [Finding] {
+    let values = resolved.values(graph, basis);
+    let edges = resolved.edge_values(graph, basis);
+    edges.mismatches.get_or_init(|| {
+        (edges.exceeding.iter())
+            .map(|&(l, suppliers)| mismatch(graph, resolved, values, l, suppliers))
+            .collect()
+    })
+}
+
+/// Prepares what questions on `resolved` compute on first use, for `basis`: the edge
+/// coefficients, whether it has a cycle, the mismatch findings (for a resolution about to
+/// be shared by the questions that follow).
+pub(crate) fn prepare(graph: &Graph, resolved: &Resolved, basis: Basis) {
+    resolved.is_acyclic();
+    mismatches(graph, resolved, basis);
+}
+
 /// The finding for local node `l` of `resolved`, whose inputs add up to `suppliers` (`None`:
 /// beyond range), more than it reports upstream.
 fn mismatch(
@@ -883,12 +905,7 @@ fn findings(
         {
             // Formatted once per resolution and basis: a server asked about a large root
             // again and again says the same of the same footprints.
-            let said = edges.mismatches.get_or_init(|| {
-                (edges.exceeding.iter())
-                    .map(|&(l, suppliers)| mismatch(graph, resolved, values, l, suppliers))
-                    .collect()
-            });
-            out.push(said[at].clone());
+            out.push(mismatches(graph, resolved, req.basis)[at].clone());
         }
         for p in resolved.problems.get(&f).into_iter().flatten() {
             match p {
