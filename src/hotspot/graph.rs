@@ -756,6 +756,12 @@ impl Graph {
         part
     }
 
+    /// Whether the whole graph of `date` is resolved and kept (once a second root of the date
+    /// was asked about, on another thread; or by [`Graph::resolve`]).
+    pub fn keeps_whole(&self, date: i64) -> bool {
+        matches!(self.cache().get(&date), Some(Resolution::Whole(_)))
+    }
+
     /// Builds and keeps the per-node facts on another thread, once.
     fn keep_facts_aside(self: &Arc<Self>) {
         if self.facts.get().is_some() || self.facts_aside.swap(true, Ordering::Relaxed) {

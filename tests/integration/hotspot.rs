@@ -1045,6 +1045,82 @@ fn a_tier_split_between_threads_gives_the_same_items_in_the_same_order() {
     assert!(large >= 12, "{large} large walks");
 }
 
+#[test]
+fn questions_give_the_same_answers_before_and_after_the_whole_graph_is_kept() {
+    // A root's first question resolves the part it reaches, kept for the questions about it;
+    // a question about another root of the same date starts resolving the whole graph on
+    // another thread, and the questions after that use it. Every answer must be the same
+    // whichever resolution gave it: cycles, mismatches and black boxes included.
+    use mieruka::generator::{GenOptions, generate, write};
+    use mieruka::hotspot::Graph;
+    use std::sync::Arc;
+    for seed in [3, 4] {
+        let opts = GenOptions {
+            nodes: 400,
+            tiers: 5,
+            fanout: 4,
+            seed,
+            roots: Some(3),
+            cycle_pct: if seed % 2 == 0 { 10.0 } else { 0.0 },
+            mismatch_pct: 10.0,
+            black_box_pct: 10.0,
+            ..GenOptions::default()
+        };
+        let dir = crate::common::temp_dir(&format!("hotspot-kept-{seed}"));
+        let s = write(&generate(&opts).expect("gen"), &dir).expect("write");
+        let sources: Vec<Source> = [s.footprints, s.bom]
+            .iter()
+            .flat_map(|p| Source::read_path(p).expect("read"))
+            .collect();
+        let p = ingest::prepare(
+            &Tables::default(),
+            &sources,
+            &IngestOptions::default(),
+            &|_| {},
+        )
+        .expect("prepare");
+        let graph = Arc::new(Graph::from_tables(&p.to_tables(1).expect("tables")).expect("graph"));
+        let requests: Vec<Request> = (0..3)
+            .map(|root| Request::new(mieruka::generator::product_urn(seed, root)))
+            .collect();
+        let (_, date) = graph.root(&requests[0].product, None).expect("root");
+        for r in &requests {
+            let (_, d) = graph.root(&r.product, None).expect("root");
+            assert_eq!(d, date, "the generated roots share one reference period");
+        }
+        let ask = |r: &Request| hotspot::decompose(&graph, r).expect("decompose");
+
+        // One root, asked twice: its part is kept, the whole graph is not resolved.
+        let first = ask(&requests[0]);
+        assert_eq!(ask(&requests[0]), first, "seed {seed}: the kept part");
+        assert!(
+            !graph.keeps_whole(date),
+            "seed {seed}: one root needs no whole graph"
+        );
+
+        // Other roots: the whole graph is resolved aside while they are answered from parts.
+        let parts: Vec<Decomposition> = requests.iter().map(ask).collect();
+        assert_eq!(parts[0], first);
+        let waited = std::time::Instant::now();
+        while !graph.keeps_whole(date) {
+            assert!(
+                waited.elapsed() < std::time::Duration::from_secs(60),
+                "seed {seed}: the whole graph was not kept within a minute"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        for (r, part) in requests.iter().zip(&parts) {
+            assert!(!part.items.is_empty());
+            assert_eq!(
+                &ask(r),
+                part,
+                "seed {seed}: {} from the whole graph",
+                r.product
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_json_answer_is_laid_out_as_serde_json_lays_out_the_contract() {
     // The items of a JSON answer are written straight as bytes; the text must be what
