@@ -521,34 +521,49 @@ async fn the_demo_pc_decomposes_to_tier_3_with_findings() {
     .await;
 }
 
+/// Generator options for a chain of three roots with every kind of trouble: cycles (on even
+/// seeds), footprints whose inputs exceed what they report, black boxes.
+fn messy(seed: u64) -> mieruka::generator::GenOptions {
+    mieruka::generator::GenOptions {
+        seed,
+        roots: Some(3),
+        cycle_pct: if seed.is_multiple_of(2) { 10.0 } else { 0.0 },
+        mismatch_pct: 10.0,
+        black_box_pct: 10.0,
+        ..mieruka::generator::GenOptions::default()
+    }
+}
+
+/// A generated chain, written into a fresh directory named `name` and checked as an ingest
+/// checks it.
+fn generated(opts: &mieruka::generator::GenOptions, name: &str) -> ingest::Prepared {
+    use mieruka::generator::{generate, write};
+    let dir = crate::common::temp_dir(name);
+    let s = write(&generate(opts).expect("gen"), &dir).expect("write");
+    let sources: Vec<Source> = [s.footprints, s.bom]
+        .iter()
+        .flat_map(|p| Source::read_path(p).expect("read"))
+        .collect();
+    ingest::prepare(
+        &Tables::default(),
+        &sources,
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("prepare")
+}
+
 #[tokio::test]
 async fn generated_chains_sum_to_their_cfp_and_the_engines_agree() {
-    use mieruka::generator::{GenOptions, generate, write};
+    use mieruka::generator::GenOptions;
     for seed in 1..=6 {
         let opts = GenOptions {
             nodes: 120,
             tiers: 4,
             fanout: 3,
-            seed,
-            roots: Some(3),
-            cycle_pct: if seed % 2 == 0 { 10.0 } else { 0.0 },
-            mismatch_pct: 10.0,
-            black_box_pct: 10.0,
-            ..GenOptions::default()
+            ..messy(seed)
         };
-        let dir = crate::common::temp_dir(&format!("hotspot-gen-{seed}"));
-        let s = write(&generate(&opts).expect("gen"), &dir).expect("write");
-        let sources: Vec<Source> = [s.footprints, s.bom]
-            .iter()
-            .flat_map(|p| Source::read_path(p).expect("read"))
-            .collect();
-        let p = ingest::prepare(
-            &Tables::default(),
-            &sources,
-            &IngestOptions::default(),
-            &|_| {},
-        )
-        .expect("prepare");
+        let p = generated(&opts, &format!("hotspot-gen-{seed}"));
         assert_eq!(p.report.rejected, 0);
         let t = p.to_tables(1).expect("tables");
         for root in 0..3 {
@@ -988,7 +1003,7 @@ fn a_tier_split_between_threads_gives_the_same_items_in_the_same_order() {
     // (split at 1 node) must give exactly the items of one thread (split never), in order:
     // the order decides the next tier's order and the quality's f64 sums. Chains with shared
     // suppliers (one node reached from both halves), cycles, mismatches and black boxes.
-    use mieruka::generator::{GenOptions, generate, write};
+    use mieruka::generator::GenOptions;
     use mieruka::hotspot::{Graph, Limits, walk_split};
     // Walks with more than 50 items (a black-box root has one).
     let mut large = 0;
@@ -1005,19 +1020,7 @@ fn a_tier_split_between_threads_gives_the_same_items_in_the_same_order() {
             black_box_pct: 10.0,
             ..GenOptions::default()
         };
-        let dir = crate::common::temp_dir(&format!("hotspot-split-{seed}"));
-        let s = write(&generate(&opts).expect("gen"), &dir).expect("write");
-        let sources: Vec<Source> = [s.footprints, s.bom]
-            .iter()
-            .flat_map(|p| Source::read_path(p).expect("read"))
-            .collect();
-        let p = ingest::prepare(
-            &Tables::default(),
-            &sources,
-            &IngestOptions::default(),
-            &|_| {},
-        )
-        .expect("prepare");
+        let p = generated(&opts, &format!("hotspot-split-{seed}"));
         let graph = std::sync::Arc::new(
             Graph::from_tables(&p.to_tables(1).expect("tables")).expect("graph"),
         );
@@ -1051,7 +1054,7 @@ fn questions_give_the_same_answers_before_and_after_the_whole_graph_is_kept() {
     // a question about another root of the same date starts resolving the whole graph on
     // another thread, and the questions after that use it. Every answer must be the same
     // whichever resolution gave it: cycles, mismatches and black boxes included.
-    use mieruka::generator::{GenOptions, generate, write};
+    use mieruka::generator::GenOptions;
     use mieruka::hotspot::Graph;
     use std::sync::Arc;
     for seed in [3, 4] {
@@ -1059,26 +1062,9 @@ fn questions_give_the_same_answers_before_and_after_the_whole_graph_is_kept() {
             nodes: 400,
             tiers: 5,
             fanout: 4,
-            seed,
-            roots: Some(3),
-            cycle_pct: if seed % 2 == 0 { 10.0 } else { 0.0 },
-            mismatch_pct: 10.0,
-            black_box_pct: 10.0,
-            ..GenOptions::default()
+            ..messy(seed)
         };
-        let dir = crate::common::temp_dir(&format!("hotspot-kept-{seed}"));
-        let s = write(&generate(&opts).expect("gen"), &dir).expect("write");
-        let sources: Vec<Source> = [s.footprints, s.bom]
-            .iter()
-            .flat_map(|p| Source::read_path(p).expect("read"))
-            .collect();
-        let p = ingest::prepare(
-            &Tables::default(),
-            &sources,
-            &IngestOptions::default(),
-            &|_| {},
-        )
-        .expect("prepare");
+        let p = generated(&opts, &format!("hotspot-kept-{seed}"));
         let graph = Arc::new(Graph::from_tables(&p.to_tables(1).expect("tables")).expect("graph"));
         let requests: Vec<Request> = (0..3)
             .map(|root| Request::new(mieruka::generator::product_urn(seed, root)))
