@@ -673,16 +673,15 @@ impl Graph {
     /// Picks the footprint of `urn` for `date` (µs): the latest whose reference period
     /// covers it, else the most recent earlier, else the earliest later.
     pub fn pick(&self, candidates: &[u32], date: i64) -> Option<(u32, Staleness)> {
-        if let Some(n) = candidates.iter().rev().find(|n| {
-            let p = self.period(**n);
-            p.0 <= date && date < p.1
-        }) {
-            return Some((*n, Staleness::Covers));
+        for wanted in [Staleness::Covers, Staleness::Older] {
+            if let Some(&n) =
+                (candidates.iter().rev()).find(|&&n| self.staleness(n, date) == wanted)
+            {
+                return Some((n, wanted));
+            }
         }
-        if let Some(n) = candidates.iter().rev().find(|n| self.period(**n).1 <= date) {
-            return Some((*n, Staleness::Older));
-        }
-        candidates.first().map(|n| (*n, Staleness::Newer))
+        // None covers the date or ended before it: every candidate is newer.
+        candidates.first().map(|&n| (n, Staleness::Newer))
     }
 
     /// The whole graph resolved for `date` (µs since the epoch), built on first use and
@@ -796,10 +795,8 @@ impl Graph {
         cache.insert(date, r);
     }
 
-    /// Graph nodes reachable from `root` over edges whose input has a footprint for `date`,
-    /// ascending.
-    /// The nodes reachable from `root` for `date`, ascending, and the input picked for each
-    /// product URN met on the way ([`Picks`]).
+    /// The nodes reachable from `root` over edges whose input has a footprint for `date`,
+    /// ascending, and the input picked for each product URN met on the way ([`Picks`]).
     fn reachable(&self, date: i64, root: u32) -> (Vec<u32>, Picks) {
         let c = &self.c;
         let from = c.edges_from.values();
@@ -829,9 +826,8 @@ impl Graph {
         (out, picks)
     }
 
-    /// How node `n`, picked for `date`, relates to it: what [`Graph::pick`] says of the node
-    /// it picks (one that covers the date if any does; else the latest that ended before;
-    /// else the first), read from that node's own period.
+    /// How node `n`'s reference period relates to `date`: covering it, ended before it, or
+    /// starting after it.
     fn staleness(&self, n: u32, date: i64) -> Staleness {
         let p = self.period(n);
         if p.0 <= date && date < p.1 {

@@ -903,8 +903,6 @@ fn findings(
         if balance[l] == Balance::Exceeds
             && let Ok(at) = edges.exceeding.binary_search_by_key(&(l as u32), |e| e.0)
         {
-            // Formatted once per resolution and basis: a server asked about a large root
-            // again and again says the same of the same footprints.
             out.push(mismatches(graph, resolved, req.basis)[at].clone());
         }
         for p in resolved.problems.get(&f).into_iter().flatten() {

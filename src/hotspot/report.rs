@@ -441,7 +441,6 @@ fn items_contract(
 }
 
 fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
-    let value = tree;
     Contract {
         as_of: &d.as_of,
         basis: d.basis.as_str(),
@@ -451,8 +450,8 @@ fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
         cfp_kgco2e_per_unit: fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE),
         findings: &d.findings,
         items,
-        product: value(serde_json::to_value(&d.product)),
-        quality: value(serde_json::to_value(&d.quality)),
+        product: tree(serde_json::to_value(&d.product)),
+        quality: tree(serde_json::to_value(&d.quality)),
     }
 }
 
