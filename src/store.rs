@@ -542,19 +542,32 @@ impl Store {
             .filter(|c| *c != "is_latest")
             .collect();
         columns.extend(["product_ids", "preceding_pf_ids"]);
-        let mut footprints = Vec::new();
-        for seg in &m.segments {
-            footprints.extend(self.segment_table(seg, Table::Footprints, Some(&columns))?);
-        }
         // The BOM a batch at a time, a file at a time: millions of edges are reduced to
-        // integers as they are read.
-        let bom = m.segments.iter().flat_map(|seg| {
-            match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
-                Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = _>>,
-                Err(e) => Box::new(std::iter::once(Err(e))),
+        // integers as they are read. They are decoded on a thread of their own, a few
+        // batches ahead, while this one reads the footprints and numbers the edges.
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            scope.spawn(move || {
+                for seg in &m.segments {
+                    let batches =
+                        match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
+                            Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = _>>,
+                            Err(e) => Box::new(std::iter::once(Err(e))),
+                        };
+                    for b in batches {
+                        // The builder stopped (an error): nothing more to decode.
+                        if tx.send(b).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+            let mut footprints = Vec::new();
+            for seg in &m.segments {
+                footprints.extend(self.segment_table(seg, Table::Footprints, Some(&columns))?);
             }
-        });
-        GraphIndex::build_from_stored(footprints, bom)
+            GraphIndex::build_from_stored(footprints, rx)
+        })
     }
 
     /// Removes index directories other than `current` (after the manifest names it).

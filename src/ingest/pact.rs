@@ -40,10 +40,23 @@ pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Optio
 
 /// Reports a property given more than once (JSON allows it; PACT's schemas cannot mean it).
 fn check_duplicates<'a>(c: &mut Checker, entries: Entries<'a>, ptr: &str) -> Option<Entries<'a>> {
-    let mut keys: Vec<&str> = entries.0.iter().map(|(k, _)| k.as_ref()).collect();
-    keys.sort_unstable();
-    if let Some(w) = keys.windows(2).find(|w| w[0] == w[1]) {
-        let key = w[0].to_owned();
+    let keys = &entries.0;
+    // Objects of PACT have a few dozen members at most: comparing pairs (most differ in
+    // length, so no bytes are compared) beats sorting. Larger objects are sorted.
+    let repeated: Option<&str> = if keys.len() <= 32 {
+        keys.iter().enumerate().find_map(|(i, (k, _))| {
+            keys[i + 1..]
+                .iter()
+                .any(|(other, _)| other == k)
+                .then_some(k.as_ref())
+        })
+    } else {
+        let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| k.as_ref()).collect();
+        sorted.sort_unstable();
+        sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    };
+    if let Some(key) = repeated {
+        let key = key.to_owned();
         let at = entries.0.iter().rev().find(|(k, _)| *k == key).map(|e| e.1);
         c.error(
             at,
@@ -1405,6 +1418,32 @@ mod tests {
         assert_eq!(spec_version("2.3"), None);
         assert_eq!(spec_version("2.3.0-beta"), None);
         assert_eq!(spec_version("2.x.0"), None);
+    }
+
+    #[test]
+    fn a_repeated_member_is_found_in_small_and_large_objects() {
+        // Both ways of looking (pairs up to 32 members, sorting above) at the boundary.
+        for n in [2, 31, 32, 33, 40] {
+            let members = |repeat: bool| {
+                let mut m: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+                if repeat {
+                    m[n - 1] = format!("\"k{}\":0", (n - 1) / 2);
+                }
+                format!("{{{}}}", m.join(","))
+            };
+            for repeat in [false, true] {
+                let text = members(repeat);
+                let mut c = Checker::new(&text);
+                let entries: Entries = serde_json::from_str(&text).unwrap();
+                let kept = check_duplicates(&mut c, entries, "/x");
+                assert_eq!(kept.is_none(), repeat, "{n} members: {text}");
+                if repeat {
+                    assert_eq!(c.errors[0].pointer, format!("/x/k{}", (n - 1) / 2));
+                    // The error points at the last occurrence.
+                    assert_eq!(c.errors[0].offset, text.rfind(":0").map(|at| at + 1));
+                }
+            }
+        }
     }
 
     #[test]

@@ -25,6 +25,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
 use super::{Tables, column, decimal_type};
@@ -325,17 +326,26 @@ impl GraphIndex {
             let amounts = column::<Decimal128Array>(&b, "amount")?;
             let unit = column::<StringArray>(&b, "unit")?;
             let parent_fp = column::<StringArray>(&b, "parent_footprint_id")?;
-            for i in 0..b.num_rows() {
+            // Nearly every product a row names is known already (a footprint's): they are
+            // looked up on every core, and only the rest numbered here, in row order.
+            let found: Vec<Found> = (0..b.num_rows())
+                .into_par_iter()
+                .with_min_len(4096)
+                .map(|i| Found {
+                    child: urns.get(children.value(i)),
+                    parent: urns.get(parents.value(i)),
+                    node: (!parent_fp.is_null(i)).then(|| by_id.get(parent_fp.value(i)).copied()),
+                })
+                .collect();
+            for (i, found) in found.into_iter().enumerate() {
                 // Products are interned as in the stored view: a dropped edge still names
                 // its child.
-                let child = urns.id(children.value(i));
-                let owner = if parent_fp.is_null(i) {
-                    Owner::Product(urns.id(parents.value(i)))
-                } else {
-                    match by_id.get(parent_fp.value(i)) {
-                        Some(&node) => Owner::Node(node, urns.id(parents.value(i))),
-                        None => continue,
-                    }
+                let child = found.child.unwrap_or_else(|| urns.id(children.value(i)));
+                let mut parent = || found.parent.unwrap_or_else(|| urns.id(parents.value(i)));
+                let owner = match found.node {
+                    None => Owner::Product(parent()),
+                    Some(Some(node)) => Owner::Node(node, parent()),
+                    Some(None) => continue,
                 };
                 let u = (!unit.is_null(i)).then(|| units.id(unit.value(i)) + 1);
                 rows.push(owner, child, amounts.value(i), u.unwrap_or(0));
@@ -479,8 +489,13 @@ impl Interner {
         }
     }
 
+    /// The number of `s`, when it has one.
+    fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
     fn id(&mut self, s: &str) -> u32 {
-        if let Some(&i) = self.ids.get(s) {
+        if let Some(i) = self.get(s) {
             return i;
         }
         let i = self.ids.len() as u32;
@@ -494,6 +509,14 @@ impl Interner {
         out.sort_unstable_by_key(|e| e.0);
         out.into_iter().map(|e| e.1).collect()
     }
+}
+
+/// What a BOM row names, looked up before any new product is numbered: the child, the
+/// parent, and for an extension row (`Some`) the node of its footprint, if stored.
+struct Found {
+    child: Option<u32>,
+    parent: Option<u32>,
+    node: Option<Option<u32>>,
 }
 
 /// Who a BOM row belongs to.
