@@ -1167,9 +1167,12 @@ impl<'a> Intake<'a> {
     /// Decides, in document order, what becomes of each checked document of `chunk`.
     fn footprint_chunk(&mut self, chunk: Option<Chunk>, checked: Vec<Vec<Checked>>) -> Result<()> {
         let sources = self.sources;
-        let mut log = Vec::new();
-        let mut new: Vec<FootprintRecord> = Vec::new();
-        let mut origins: Vec<Problem> = Vec::new();
+        // Sized once: grown a push at a time, a chunk's records (thousands of large
+        // structs) would be copied into fresh, zeroed pages at every doubling.
+        let n: usize = checked.iter().map(Vec::len).sum();
+        let mut log = Vec::with_capacity(n);
+        let mut new: Vec<FootprintRecord> = Vec::with_capacity(n);
+        let mut origins: Vec<Problem> = Vec::with_capacity(n);
         for ch in checked.into_iter().flatten() {
             let index = self.next_index[ch.source];
             self.next_index[ch.source] += 1;
@@ -1243,7 +1246,7 @@ impl<'a> Intake<'a> {
         for r in &new {
             self.known.extend(r.footprint.product_ids.iter().cloned());
         }
-        let mut bom = Vec::new();
+        let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
         for (r, at) in new.iter().zip(origins) {
             let f = &r.footprint;
             for input in &f.bom_inputs {
