@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// Everything that can go wrong outside a document's own content.
+/// Everything that can go wrong outside a document's own content. Callers decide by variant
+/// (the server's status codes, the CLI's exit codes), never by message text.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Reading or writing a file failed.
     #[error("{}: {source}", path.display())]
@@ -44,6 +46,23 @@ pub enum Error {
         id: String,
         /// What is wrong.
         message: String,
+    },
+    /// No query of the catalog has this id.
+    #[error("query {id}: no such query; known: {}", known.join(", "))]
+    UnknownQuery {
+        /// The id asked for.
+        id: String,
+        /// The ids the catalog has.
+        known: Vec<String>,
+    },
+    /// A query (of the catalog, or ad-hoc SQL as `sql`) failed to plan or run; the engine's
+    /// error is kept as the cause.
+    #[error("query {id}: {source}")]
+    QueryFailed {
+        /// Query id, or `sql` for ad-hoc SQL.
+        id: String,
+        /// The engine's error.
+        source: datafusion::error::DataFusionError,
     },
     /// DataFusion failed while planning or running a query.
     #[error("query engine: {0}")]

@@ -436,12 +436,9 @@ impl Catalog {
 
     /// The query `id`.
     pub fn get(&self, id: &str) -> Result<&QueryDef> {
-        self.queries.get(id).ok_or_else(|| {
-            let ids: Vec<&str> = self.queries.keys().map(String::as_str).collect();
-            Error::Query {
-                id: id.to_owned(),
-                message: format!("no such query; known: {}", ids.join(", ")),
-            }
+        self.queries.get(id).ok_or_else(|| Error::UnknownQuery {
+            id: id.to_owned(),
+            known: self.queries.keys().cloned().collect(),
         })
     }
 
@@ -714,9 +711,9 @@ impl Session {
         let values = Catalog::bind(def, args)?;
         let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
             Some(e) => e,
-            None => Error::Query {
+            None => Error::QueryFailed {
                 id: def.id.clone(),
-                message: e.to_string(),
+                source: e,
             },
         };
         let state = self.ctx.state();
@@ -783,9 +780,9 @@ impl Session {
                 }
                 _ => SqlLimit::Failed(match raised(&e) {
                     Some(e) => e,
-                    None => Error::Query {
+                    None => Error::QueryFailed {
                         id: "sql".into(),
-                        message: e.to_string(),
+                        source: e,
                     },
                 }),
             };
@@ -818,9 +815,9 @@ impl Session {
             .with_allow_statements(false);
         let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
             Some(e) => e,
-            None => Error::Query {
+            None => Error::QueryFailed {
                 id: "sql".into(),
-                message: e.to_string(),
+                source: e,
             },
         };
         let df = self

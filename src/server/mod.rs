@@ -465,11 +465,9 @@ impl From<Error> for ApiError {
             e @ Error::OutOfRange { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string())
             }
-            Error::Query { id, message } if message.contains("no such query") => {
-                ApiError::new(StatusCode::NOT_FOUND, format!("query {id}: {message}"))
-            }
-            Error::Query { id, message } => {
-                ApiError::new(StatusCode::BAD_REQUEST, format!("query {id}: {message}"))
+            e @ Error::UnknownQuery { .. } => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            e @ (Error::Query { .. } | Error::QueryFailed { .. }) => {
+                ApiError::new(StatusCode::BAD_REQUEST, e.to_string())
             }
             other => {
                 tracing::error!("internal error: {other}");

@@ -193,3 +193,36 @@ async fn every_catalog_query_answers_from_the_tables_it_names() {
     // Every catalog query but the scoring ones names what it reads.
     assert!(narrowed >= 15, "only {narrowed} queries narrowed");
 }
+
+/// What went wrong is told by the error's variant, with the engine's error kept as its
+/// cause: the server answers 404 for an unknown query because of the variant, not the text.
+#[tokio::test]
+async fn query_errors_say_what_by_variant_and_keep_their_cause() {
+    use std::error::Error as _;
+    let catalog = Catalog::embedded().expect("catalog");
+    match catalog.get("footprints/nope") {
+        Err(mieruka::Error::UnknownQuery { id, known }) => {
+            assert_eq!(id, "footprints/nope");
+            assert!(known.iter().any(|k| k == "footprints/summary"), "{known:?}");
+        }
+        other => panic!("expected UnknownQuery, got {:?}", other.map(|q| &q.id)),
+    }
+
+    let session = demo_session().await;
+    let e = session
+        .sql("SELECT no_such_column FROM footprints")
+        .await
+        .expect_err("an unknown column");
+    assert!(
+        matches!(&e, mieruka::Error::QueryFailed { id, .. } if id == "sql"),
+        "{e:?}"
+    );
+    let cause = e.source().expect("the engine's error as the cause");
+    assert!(
+        cause
+            .downcast_ref::<datafusion::error::DataFusionError>()
+            .is_some(),
+        "{cause:?}"
+    );
+    assert!(e.to_string().contains("no_such_column"), "{e}");
+}
