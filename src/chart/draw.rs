@@ -94,6 +94,16 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let area = root
         .titled(&spec.title, (FAMILY, 20).into_font())
         .map_err(err)?;
+    let area = match t.missing_note() {
+        Some(note) => {
+            // Said under the title, in the chart's own space: left-out rows are never
+            // silent.
+            area.draw(&Text::new(note, (12, 2), font(12).color(&RED)))
+                .map_err(err)?;
+            area.margin(16, 0, 0, 0)
+        }
+        None => area,
+    };
     if t.rows() == 0 {
         area.draw(&Text::new("(no data)", (20, 20), font(14)))
             .map_err(err)?;

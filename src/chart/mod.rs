@@ -13,7 +13,6 @@ use std::sync::Once;
 use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use plotters::prelude::*;
-use rust_decimal::prelude::ToPrimitive;
 
 use crate::query::Output;
 use crate::{Error, Result};
@@ -119,28 +118,60 @@ impl ChartSpec {
     }
 }
 
-/// A column of a query result, as labels or numbers.
-pub(crate) struct Table<'a> {
+/// A query result as a chart reads it: labels as text, numbers read from the Arrow arrays
+/// (decimals, integers and floats alike). Rows without a value in a column the chart plots
+/// (null, or text that is not a number) are left out and counted, never drawn as 0.
+pub(crate) struct Table {
     batch: RecordBatch,
-    _out: &'a Output,
+    /// Rows left out for want of a value, and the columns that lacked one.
+    missing: Option<(usize, Vec<String>)>,
 }
 
-impl<'a> Table<'a> {
-    pub(crate) fn new(out: &'a Output) -> Result<Table<'a>> {
+impl Table {
+    pub(crate) fn new(out: &Output, spec: &ChartSpec) -> Result<Table> {
         let batch = datafusion::arrow::compute::concat_batches(&out.schema, &out.batches)?;
-        Ok(Table { batch, _out: out })
+        let mut keep = vec![true; batch.num_rows()];
+        let mut lacking = Vec::new();
+        for name in spec.y.iter().chain(spec.y2.as_ref()) {
+            let values = number_column(&batch, name)?;
+            if values.null_count() > 0 {
+                lacking.push(name.clone());
+                for (k, v) in keep.iter_mut().zip(values.iter()) {
+                    *k &= v.is_some();
+                }
+            }
+        }
+        let left_out = keep.iter().filter(|k| !**k).count();
+        if left_out == 0 {
+            return Ok(Table {
+                batch,
+                missing: None,
+            });
+        }
+        let mask = datafusion::arrow::array::BooleanArray::from(keep);
+        Ok(Table {
+            batch: datafusion::arrow::compute::filter_record_batch(&batch, &mask)?,
+            missing: Some((left_out, lacking)),
+        })
     }
 
     pub(crate) fn rows(&self) -> usize {
         self.batch.num_rows()
     }
 
-    fn column(&self, name: &str) -> Result<&ArrayRef> {
-        self.batch.column_by_name(name).ok_or_else(|| {
-            Error::Usage(format!(
-                "the chart needs column {name:?}, which the query does not return"
-            ))
+    /// A note for the reader when rows were left out: how many, and for want of what.
+    pub(crate) fn missing_note(&self) -> Option<String> {
+        self.missing.as_ref().map(|(n, columns)| {
+            let rows = if *n == 1 { "row" } else { "rows" };
+            format!(
+                "{n} {rows} without a value ({}) not drawn",
+                columns.join(", ")
+            )
         })
+    }
+
+    fn column(&self, name: &str) -> Result<&ArrayRef> {
+        column(&self.batch, name)
     }
 
     pub(crate) fn labels(&self, name: &str) -> Result<Vec<String>> {
@@ -148,29 +179,56 @@ impl<'a> Table<'a> {
         Ok((0..c.len()).map(|i| crate::output::text(c, i)).collect())
     }
 
+    /// The numbers of column `name`, one per row drawn.
     pub(crate) fn numbers(&self, name: &str) -> Result<Vec<f64>> {
-        let c = self.column(name)?;
-        let cast = |i: usize| -> f64 {
-            if c.is_null(i) {
-                return 0.0;
-            }
-            match c.data_type() {
-                DataType::Decimal128(_, _) => crate::output::text(c, i)
-                    .parse::<rust_decimal::Decimal>()
-                    .ok()
-                    .and_then(|d| d.to_f64())
-                    .unwrap_or(0.0),
-                _ => crate::output::text(c, i).parse::<f64>().unwrap_or(0.0),
-            }
-        };
-        Ok((0..c.len()).map(cast).collect())
+        let values = number_column(&self.batch, name)?;
+        // Rows without a value were left out when the table was made; a column the chart
+        // does not plot as a value (none today) would read its gaps as NaN, never as 0.
+        Ok(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
     }
+}
+
+fn column<'b>(batch: &'b RecordBatch, name: &str) -> Result<&'b ArrayRef> {
+    batch.column_by_name(name).ok_or_else(|| {
+        Error::Usage(format!(
+            "the chart needs column {name:?}, which the query does not return"
+        ))
+    })
+}
+
+/// Column `name` as numbers: Arrow's cast to Float64 (text that is not a number becomes
+/// null); a column of another kind (a date, a list) is an error naming it.
+fn number_column(
+    batch: &RecordBatch,
+    name: &str,
+) -> Result<datafusion::arrow::array::Float64Array> {
+    let c = column(batch, name)?;
+    let not_numeric = || {
+        Error::Usage(format!(
+            "the chart plots column {name:?} as numbers, but it holds {}",
+            c.data_type()
+        ))
+    };
+    let numeric = c.data_type().is_numeric()
+        || matches!(
+            c.data_type(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Null
+        );
+    if !numeric {
+        return Err(not_numeric());
+    }
+    let cast =
+        datafusion::arrow::compute::cast(c, &DataType::Float64).map_err(|_| not_numeric())?;
+    cast.as_any()
+        .downcast_ref::<datafusion::arrow::array::Float64Array>()
+        .cloned()
+        .ok_or_else(not_numeric)
 }
 
 /// Draws `spec` from `data` as an SVG document.
 pub fn svg(spec: &ChartSpec, data: &Output) -> Result<String> {
     register_font()?;
-    let table = Table::new(data)?;
+    let table = Table::new(data, spec)?;
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, spec.size).into_drawing_area();
@@ -184,7 +242,7 @@ pub fn svg(spec: &ChartSpec, data: &Output) -> Result<String> {
 /// Draws `spec` from `data` as a PNG image.
 pub fn png(spec: &ChartSpec, data: &Output) -> Result<Vec<u8>> {
     register_font()?;
-    let table = Table::new(data)?;
+    let table = Table::new(data, spec)?;
     let (w, h) = spec.size;
     let mut rgb = vec![255u8; (w * h * 3) as usize];
     {
@@ -206,4 +264,94 @@ pub fn png(spec: &ChartSpec, data: &Output) -> Result<Vec<u8>> {
             .map_err(|e| Error::Internal(format!("png: {e}")))?;
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{Date32Array, Decimal128Array, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    use super::*;
+
+    fn output(values: ArrayRef) -> Output {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("value", values.data_type().clone(), true),
+        ]));
+        let names = Arc::new(StringArray::from(vec!["alpha", "beta", "gamma"])) as ArrayRef;
+        let batch = RecordBatch::try_new(schema.clone(), vec![names, values]).unwrap();
+        Output {
+            schema,
+            batches: vec![batch],
+        }
+    }
+
+    fn ranking() -> ChartSpec {
+        ChartSpec {
+            kind: ChartKind::RankingBars,
+            title: "ranking".into(),
+            x: "name".into(),
+            y: vec!["value".into()],
+            y2: None,
+            group: None,
+            x_label: "supplier".into(),
+            y_label: "kgCO2e".into(),
+            series: Vec::new(),
+            size: (400, 300),
+        }
+    }
+
+    #[test]
+    fn rows_without_a_value_are_left_out_and_said_never_drawn_as_zero() {
+        // 3.50, null, 1.25 as DECIMAL(10,2): beta has no value.
+        let decimals = Decimal128Array::from(vec![Some(350), None, Some(125)])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        let out = output(Arc::new(decimals));
+        let table = Table::new(&out, &ranking()).unwrap();
+        assert_eq!(table.rows(), 2);
+        assert_eq!(table.numbers("value").unwrap(), vec![3.5, 1.25]);
+        assert_eq!(table.labels("name").unwrap(), vec!["alpha", "gamma"]);
+        let svg = svg(&ranking(), &out).unwrap();
+        assert!(
+            svg.contains("1 row without a value (value) not drawn"),
+            "{svg}"
+        );
+        assert!(svg.contains("alpha") && svg.contains("gamma"));
+        assert!(!svg.contains("beta"), "beta has no value and no bar");
+
+        // Text that is not a number is no value either; numbers as text are read.
+        let text = StringArray::from(vec![Some("2.5"), Some("n/a"), Some("-1")]);
+        let table = Table::new(&output(Arc::new(text)), &ranking()).unwrap();
+        assert_eq!(table.numbers("value").unwrap(), vec![2.5, -1.0]);
+        assert_eq!(
+            table.missing_note().as_deref(),
+            Some("1 row without a value (value) not drawn")
+        );
+    }
+
+    #[test]
+    fn a_whole_table_has_no_note() {
+        let decimals = Decimal128Array::from(vec![350, 0, 125])
+            .with_precision_and_scale(10, 2)
+            .unwrap();
+        let out = output(Arc::new(decimals));
+        let table = Table::new(&out, &ranking()).unwrap();
+        // A stored 0 is a value: drawn.
+        assert_eq!(table.numbers("value").unwrap(), vec![3.5, 0.0, 1.25]);
+        assert_eq!(table.missing_note(), None);
+        assert!(!svg(&ranking(), &out).unwrap().contains("not drawn"));
+    }
+
+    #[test]
+    fn a_column_that_is_not_numbers_is_an_error_naming_it() {
+        let dates = Date32Array::from(vec![19_000, 19_001, 19_002]);
+        let e = Table::new(&output(Arc::new(dates)), &ranking())
+            .err()
+            .expect("dates are not values");
+        assert!(matches!(e, Error::Usage(_)), "{e:?}");
+        assert!(e.to_string().contains("\"value\""), "{e}");
+    }
 }
