@@ -415,9 +415,16 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// The catalog compiled into the binary.
-    pub fn embedded() -> Result<Catalog> {
-        Catalog::from_files(embedded_queries().iter().map(|(id, sql)| (*id, *sql)))
+    /// The catalog compiled into the binary, parsed once per process.
+    pub fn embedded() -> Result<&'static Catalog> {
+        static EMBEDDED: std::sync::LazyLock<std::result::Result<Catalog, String>> =
+            std::sync::LazyLock::new(|| {
+                Catalog::from_files(embedded_queries().iter().map(|(id, sql)| (*id, *sql)))
+                    .map_err(|e| e.to_string())
+            });
+        EMBEDDED
+            .as_ref()
+            .map_err(|e| Error::Internal(format!("the embedded query catalog: {e}")))
     }
 
     /// A catalog from `(id, sql)` pairs.

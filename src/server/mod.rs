@@ -229,7 +229,7 @@ pub(crate) fn render_key(
 pub(crate) struct Inner {
     pub data_dir: Option<PathBuf>,
     pub config: Option<Config>,
-    pub catalog: Catalog,
+    pub catalog: &'static Catalog,
     pub dashboards: Dashboards,
     pub profile: Profile,
     pub loaded: RwLock<Arc<Loaded>>,

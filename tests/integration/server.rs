@@ -550,7 +550,7 @@ async fn dashboards_validate_against_the_catalog() {
     let catalog = Catalog::embedded().expect("catalog");
     let problems = Dashboards::embedded()
         .expect("dashboards")
-        .check(&catalog, &session)
+        .check(catalog, &session)
         .await;
     assert!(problems.is_empty(), "{problems:#?}");
 
@@ -591,7 +591,7 @@ params = { company = "$nobody" }
 "#,
     )])
     .expect("parses");
-    let problems = broken.check(&catalog, &session).await.join("\n");
+    let problems = broken.check(catalog, &session).await.join("\n");
     for needle in [
         "unknown query \"hotspot/nope\"",
         "required parameter $product of hotspot/by_tier is not bound",
