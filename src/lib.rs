@@ -8,6 +8,8 @@
 //! session and runs the SQL catalog in `queries/`; [`dataset`] bundles the demo data;
 //! [`generator`] makes synthetic supply chains; [`output`] prints tables as text, CSV or JSON.
 
+#![deny(missing_docs)]
+
 pub mod chart;
 pub mod dashboard;
 pub mod dataset;

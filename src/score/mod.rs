@@ -109,7 +109,7 @@ pub struct Scores {
     /// Indicators without a value, per product.
     pub missing: Vec<u32>,
     /// Credit per indicator (profile order), per product, in millionths
-    /// ([`profile::CREDIT_SCALE`] places: every credit is a multiple of 10⁻⁶ in 0..=1);
+    /// (6 places: every credit is a multiple of 10⁻⁶ in 0..=1);
     /// [`MISSING`] where the value is missing. Read through [`Scores::credit`].
     pub credits: Vec<Vec<i32>>,
 }
