@@ -609,6 +609,23 @@ pub struct Session {
     scores: Arc<ScoreSource>,
 }
 
+/// The tables every session with data registers (the views in [`create_views`] read them).
+const TABLES: [&str; 6] = [
+    "footprints",
+    "footprint_extensions",
+    "bom",
+    "bom_history",
+    "ingest_log",
+    "gx_attributes",
+];
+
+/// The views over [`TABLES`]: `footprints_latest`, the newest version of each footprint.
+async fn create_views(ctx: &SessionContext) -> datafusion::error::Result<()> {
+    ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
+        .await?;
+    Ok(())
+}
+
 fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
     let schema = batches
         .first()
@@ -656,14 +673,19 @@ impl Session {
         let ctx = SessionContext::new();
         let footprints = tables.footprints_view()?;
         let bom = tables.bom_view()?;
-        register(&ctx, "footprints", footprints.clone())?;
-        register(&ctx, "footprint_extensions", tables.extensions_view())?;
-        register(&ctx, "bom", bom.clone())?;
-        register(&ctx, "bom_history", tables.bom_history_view())?;
-        register(&ctx, "ingest_log", tables.ingest_log_view())?;
-        register(&ctx, "gx_attributes", tables.gx_view()?)?;
-        ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
-            .await?;
+        // In the order of TABLES.
+        let views = [
+            footprints.clone(),
+            tables.extensions_view(),
+            bom.clone(),
+            tables.bom_history_view(),
+            tables.ingest_log_view(),
+            tables.gx_view()?,
+        ];
+        for (name, batches) in TABLES.into_iter().zip(views) {
+            register(&ctx, name, batches)?;
+        }
+        create_views(&ctx).await?;
         let graph = Arc::new(match graph {
             Some(g) => GraphSource::from_graph(g),
             None => GraphSource::new(footprints, bom),
@@ -752,14 +774,7 @@ impl Session {
             .build_arc()
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
         let ctx = SessionContext::new_with_config_rt(self.ctx.copied_config(), runtime);
-        for name in [
-            "footprints",
-            "footprint_extensions",
-            "bom",
-            "bom_history",
-            "ingest_log",
-            "gx_attributes",
-        ] {
+        for name in TABLES {
             let provider = self
                 .ctx
                 .table_provider(name)
@@ -773,7 +788,7 @@ impl Session {
                 ctx.register_udtf(name, f.function().clone());
             }
         }
-        ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
+        create_views(&ctx)
             .await
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
         let options = SQLOptions::new()
