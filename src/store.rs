@@ -549,14 +549,18 @@ impl Store {
             let (tx, rx) = std::sync::mpsc::sync_channel(4);
             scope.spawn(move || {
                 for seg in &m.segments {
-                    let batches =
-                        match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
-                            Ok(batches) => Box::new(batches) as Box<dyn Iterator<Item = _>>,
-                            Err(e) => Box::new(std::iter::once(Err(e))),
-                        };
-                    for b in batches {
-                        // The builder stopped (an error): nothing more to decode.
-                        if tx.send(b).is_err() {
+                    match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
+                        Ok(batches) => {
+                            for b in batches {
+                                // The builder stopped (an error): nothing more to decode.
+                                if tx.send(b).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            // The builder stops at the first error.
+                            let _ = tx.send(Err(e));
                             return;
                         }
                     }

@@ -123,6 +123,8 @@ impl ChartSpec {
 /// (null, or text that is not a number) are left out and counted, never drawn as 0.
 pub(crate) struct Table {
     batch: RecordBatch,
+    /// The numbers of each plotted column (`y`, then `y2`), one per row drawn, read once.
+    numbers: Vec<(String, Vec<f64>)>,
     /// Rows left out for want of a value, and the columns that lacked one.
     missing: Option<(usize, Vec<String>)>,
 }
@@ -130,27 +132,38 @@ pub(crate) struct Table {
 impl Table {
     pub(crate) fn new(out: &Output, spec: &ChartSpec) -> Result<Table> {
         let batch = datafusion::arrow::compute::concat_batches(&out.schema, &out.batches)?;
-        let mut keep = vec![true; batch.num_rows()];
-        let mut lacking = Vec::new();
+        let mut plotted: Vec<(String, datafusion::arrow::array::Float64Array)> = Vec::new();
         for name in spec.y.iter().chain(spec.y2.as_ref()) {
-            let values = number_column(&batch, name)?;
-            if values.null_count() > 0 {
-                lacking.push(name.clone());
-                for (k, v) in keep.iter_mut().zip(values.iter()) {
-                    *k &= v.is_some();
-                }
+            if !plotted.iter().any(|(n, _)| n == name) {
+                plotted.push((name.clone(), number_column(&batch, name)?));
             }
         }
+        let keep: Vec<bool> = (0..batch.num_rows())
+            .map(|r| plotted.iter().all(|(_, v)| v.is_valid(r)))
+            .collect();
         let left_out = keep.iter().filter(|k| !**k).count();
+        let lacking: Vec<String> = (plotted.iter())
+            .filter(|(_, v)| v.null_count() > 0)
+            .map(|(n, _)| n.clone())
+            .collect();
+        let numbers = plotted
+            .into_iter()
+            .map(|(name, v)| {
+                let kept = v.iter().zip(&keep).filter_map(|(v, k)| v.filter(|_| *k));
+                (name, kept.collect())
+            })
+            .collect();
         if left_out == 0 {
             return Ok(Table {
                 batch,
+                numbers,
                 missing: None,
             });
         }
         let mask = datafusion::arrow::array::BooleanArray::from(keep);
         Ok(Table {
             batch: datafusion::arrow::compute::filter_record_batch(&batch, &mask)?,
+            numbers,
             missing: Some((left_out, lacking)),
         })
     }
@@ -170,21 +183,18 @@ impl Table {
         })
     }
 
-    fn column(&self, name: &str) -> Result<&ArrayRef> {
-        column(&self.batch, name)
-    }
-
     pub(crate) fn labels(&self, name: &str) -> Result<Vec<String>> {
-        let c = self.column(name)?;
+        let c = column(&self.batch, name)?;
         Ok((0..c.len()).map(|i| crate::output::text(c, i)).collect())
     }
 
-    /// The numbers of column `name`, one per row drawn.
+    /// The numbers of plotted column `name` (one of the spec's `y` or `y2`), one per row
+    /// drawn.
     pub(crate) fn numbers(&self, name: &str) -> Result<Vec<f64>> {
-        let values = number_column(&self.batch, name)?;
-        // Rows without a value were left out when the table was made; a column the chart
-        // does not plot as a value (none today) would read its gaps as NaN, never as 0.
-        Ok(values.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+        (self.numbers.iter())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| Error::Internal(format!("chart column {name:?} is not plotted")))
     }
 }
 
