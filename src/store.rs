@@ -486,27 +486,18 @@ impl Store {
         Ok(tmp)
     }
 
-    /// Writes `index` as `index/<seq>/` (one Arrow IPC file per table), aside first and
-    /// renamed into place; returns its path relative to the directory.
-    fn write_graph_index(&self, seq: i64, index: GraphIndex) -> Result<String> {
+    /// Builds the graph index of the segments `m` lists and writes it as `index/<seq>/` (one
+    /// Arrow IPC file per table), aside first and renamed into place; returns its path
+    /// relative to the directory. Each table is written as soon as it is built, and `nodes`
+    /// is built last, a column at a time (see [`GraphIndex::build_in_steps`]), so that the
+    /// index of millions of footprints is built in bounded memory.
+    fn write_graph_index(&self, m: &Manifest, seq: i64) -> Result<String> {
         use datafusion::arrow::ipc::writer::FileWriter;
+        let started = std::time::Instant::now();
         let rel = format!("index/{seq:06}");
         let target = self.dir.join(&rel);
         let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
-        // Encoding a table copies it: the largest, `nodes`, goes last, after the others are
-        // written and dropped.
-        let GraphIndex {
-            nodes,
-            edges,
-            urns,
-            ids,
-        } = index;
-        for (name, batch) in [
-            ("edges", edges),
-            ("urns", urns),
-            ("ids", ids),
-            ("nodes", nodes),
-        ] {
+        let put = |name: &'static str, batch: RecordBatch| -> Result<()> {
             debug_assert!(graph_index::TABLES.contains(&name));
             let batch = GraphIndex::stored(batch)?;
             let path = tmp.join(format!("{name}.arrow"));
@@ -520,28 +511,19 @@ impl Store {
                 .into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?;
             file.sync_all().map_err(|e| Error::io(&path, e))?;
-        }
-        sync_dir(&tmp)?;
-        let parent = self.dir.join("index");
-        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        if target.exists() {
-            // Left by a commit that crashed before its manifest: never used.
-            fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
-        }
-        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-        sync_dir(&parent)?;
-        Ok(rel)
-    }
-
-    /// The graph index of the segments `m` lists, from the columns it needs of their
-    /// tables.
-    fn build_graph_index(&self, m: &Manifest) -> Result<GraphIndex> {
-        let mut columns: Vec<&str> = graph_index::NODE_COLUMNS
-            .iter()
-            .map(|(from, _)| *from)
-            .filter(|c| *c != "is_latest")
-            .collect();
-        columns.extend(["product_ids", "preceding_pf_ids"]);
+            tracing::debug!("graph index: wrote {name} at {:.2?}", started.elapsed());
+            Ok(())
+        };
+        // One footprints column of every segment, in stored order.
+        let column = |from: &str| -> Result<Vec<datafusion::arrow::array::ArrayRef>> {
+            let mut pieces = Vec::new();
+            for seg in &m.segments {
+                for b in self.segment_batches(seg, Table::Footprints, Some(&[from]))? {
+                    pieces.push(b?.column(0).clone());
+                }
+            }
+            Ok(pieces)
+        };
         // The BOM a batch at a time, a file at a time: millions of edges are reduced to
         // integers as they are read. They are decoded on a thread of their own, a few
         // batches ahead, while this one reads the footprints and numbers the edges.
@@ -568,10 +550,31 @@ impl Store {
             });
             let mut footprints = Vec::new();
             for seg in &m.segments {
-                footprints.extend(self.segment_table(seg, Table::Footprints, Some(&columns))?);
+                footprints.extend(self.segment_table(
+                    seg,
+                    Table::Footprints,
+                    Some(&graph_index::GRAPH_COLUMNS),
+                )?);
             }
-            GraphIndex::build_from_stored(footprints, rx)
-        })
+            let view = Tables {
+                footprints,
+                ..Tables::default()
+            }
+            .footprints_view()?;
+            let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
+            GraphIndex::build_in_steps(view, rx, bom_rows, column, put)
+        })?;
+        sync_dir(&tmp)?;
+        let parent = self.dir.join("index");
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        if target.exists() {
+            // Left by a commit that crashed before its manifest: never used.
+            fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+        }
+        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        sync_dir(&parent)?;
+        tracing::debug!("built the graph index in {:.2?}", started.elapsed());
+        Ok(rel)
     }
 
     /// Removes index directories other than `current` (after the manifest names it).
@@ -925,13 +928,7 @@ impl SegmentWriter<'_, '_> {
             bom_edges: rows[Table::Bom as usize],
             originals,
         });
-        let index = {
-            let started = std::time::Instant::now();
-            let index = store.build_graph_index(&manifest)?;
-            tracing::debug!("built the graph index in {:.2?}", started.elapsed());
-            index
-        };
-        manifest.graph_index = Some(store.write_graph_index(seq, index)?);
+        manifest.graph_index = Some(store.write_graph_index(&manifest, seq)?);
         store.write_manifest(&manifest)?;
         store.remove_old_indexes(manifest.graph_index.as_deref());
         Ok(seq)
@@ -1054,8 +1051,7 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     sync_dir(&store.dir.join("segments"))?;
     manifest.version = FORMAT_VERSION;
     let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
-    let index = store.build_graph_index(&manifest)?;
-    manifest.graph_index = Some(store.write_graph_index(seq, index)?);
+    manifest.graph_index = Some(store.write_graph_index(&manifest, seq)?);
     store.write_manifest(&manifest)?;
     for old in rewritten {
         if let Err(e) = fs::remove_dir_all(&old) {

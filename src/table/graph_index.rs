@@ -18,9 +18,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
-    ListArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Decimal128Array, GenericStringArray, Int32Array,
+    LargeBinaryArray, LargeStringArray, ListArray, OffsetSizeTrait, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
@@ -140,6 +142,11 @@ pub struct GraphIndex {
 /// The names of the four tables, as the store names their files.
 pub const TABLES: [&str; 4] = ["nodes", "edges", "urns", "ids"];
 
+/// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (with
+/// `is_latest`, which the `footprints` view adds from `id`, `version` and
+/// `preceding_pf_ids`); the other columns it reads one at a time afterwards.
+pub const GRAPH_COLUMNS: [&str; 4] = ["id", "version", "preceding_pf_ids", "product_ids"];
+
 /// `schema` with its text columns as bytes (see [`GraphIndex::stored`]).
 fn stored_schema(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = schema
@@ -206,35 +213,49 @@ impl GraphIndex {
         GraphIndex::from_views(&tables.footprints_view()?, &tables.bom)
     }
 
-    /// Builds the index from stored batches holding only the columns it reads: the
-    /// `footprints` columns of [`NODE_COLUMNS`] (without `is_latest`), `product_ids` and
-    /// `preceding_pf_ids`; and the `bom` columns `parent_product_id`, `child_product_id`,
-    /// `amount`, `unit` and `parent_footprint_id`, every row stored, read one batch at a time.
-    pub fn build_from_stored(
-        footprints: Vec<RecordBatch>,
-        bom: impl IntoIterator<Item = Result<RecordBatch>>,
-    ) -> Result<GraphIndex> {
-        let stored = Tables {
-            footprints,
-            ..Tables::default()
-        };
-        let view = stored.footprints_view()?;
-        drop(stored);
-        GraphIndex::build_streaming(view, bom)
-    }
-
     /// Builds the index from `footprints` view batches (with `is_latest`) and `bom` batches
     /// (the current edges, or every stored row: later rows win either way).
     pub fn from_views(footprints: &[RecordBatch], bom: &[RecordBatch]) -> Result<GraphIndex> {
-        GraphIndex::build_streaming(footprints.to_vec(), bom.iter().cloned().map(Ok))
+        let mut tables: HashMap<&str, RecordBatch> = HashMap::with_capacity(TABLES.len());
+        GraphIndex::build_in_steps(
+            footprints.to_vec(),
+            bom.iter().cloned().map(Ok),
+            bom.iter().map(RecordBatch::num_rows).sum(),
+            |from| footprints.iter().map(|b| named(b, from)).collect(),
+            |name, batch| {
+                tables.insert(name, batch);
+                Ok(())
+            },
+        )?;
+        let mut take = |name: &str| {
+            tables
+                .remove(name)
+                .ok_or_else(|| Error::Internal(format!("graph index: no table {name}")))
+        };
+        Ok(GraphIndex {
+            nodes: take("nodes")?,
+            edges: take("edges")?,
+            urns: take("urns")?,
+            ids: take("ids")?,
+        })
     }
 
-    /// The one builder: the footprints whole (they become `nodes`), the BOM a batch at a
-    /// time, each reduced to integers as it comes, so no string of the BOM is kept.
-    fn build_streaming(
+    /// The one builder, in steps that each hold only what they need, so that a store of
+    /// millions of footprints is indexed in bounded memory:
+    ///
+    /// 1. the graph: `footprints` are view batches with at least [`GRAPH_COLUMNS`] and
+    ///    `is_latest`; the BOM comes a batch at a time, each reduced to integers as it comes
+    ///    (no string of the BOM is kept), into lists sized for `bom_rows` (a hint);
+    /// 2. `ids`, `urns` and `edges` are handed to `put` as each is finished, and dropped;
+    /// 3. `nodes` last, a column at a time from `node_column` (one `footprints` column, every row
+    ///    in stored order, in pieces).
+    pub fn build_in_steps(
         footprints: Vec<RecordBatch>,
         bom: impl IntoIterator<Item = Result<RecordBatch>>,
-    ) -> Result<GraphIndex> {
+        bom_rows: usize,
+        mut node_column: impl FnMut(&str) -> Result<Vec<ArrayRef>>,
+        mut put: impl FnMut(&'static str, RecordBatch) -> Result<()>,
+    ) -> Result<()> {
         let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
         // URNs: every product id of a footprint and every product a BOM names.
         let mut urns = Interner::with_capacity(n);
@@ -257,52 +278,22 @@ impl GraphIndex {
         node_urns_from.push(node_urns.len());
         let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
 
-        // nodes, without edges_from yet: the projected columns, strings widened. The batches
-        // are taken apart column by column, each column's parts dropped once concatenated,
-        // so the footprints are never held twice.
-        let mut parts: Vec<Vec<(String, ArrayRef)>> = footprints
-            .into_iter()
-            .map(|b| {
-                let schema = b.schema();
-                let names = schema.fields().iter().map(|f| f.name().clone());
-                names.zip(b.columns().iter().cloned()).collect()
-            })
-            .collect();
-        let columns = NODE_COLUMNS
-            .iter()
-            .map(|(from, _)| {
-                let pieces =
-                    parts
-                        .iter_mut()
-                        .map(|cols| {
-                            let at = cols.iter().position(|(name, _)| name == from).ok_or_else(
-                                || Error::Internal(format!("footprints has no column {from}")),
-                            )?;
-                            let (_, c) = cols.swap_remove(at);
-                            Ok(cast(&c, &large(c.data_type()))?)
-                        })
-                        .collect::<Result<Vec<ArrayRef>>>()?;
-                let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
-                Ok(match refs.as_slice() {
-                    [] => datafusion::arrow::array::new_empty_array(
-                        nodes_schema().field_with_name(from_to(from))?.data_type(),
-                    ),
-                    _ => datafusion::arrow::compute::concat(&refs)?,
-                })
-            })
-            .collect::<Result<Vec<ArrayRef>>>()?;
-        drop(parts);
-        let partial_schema = Arc::new(Schema::new(
-            nodes_schema().fields()[..NODE_COLUMNS.len()].to_vec(),
-        ));
-        let nodes = RecordBatch::try_new(partial_schema, columns)?;
-
-        let ids = column::<LargeStringArray>(&nodes, "id")?;
-        let versions = column::<Int32Array>(&nodes, "version")?;
-        let latest = column::<BooleanArray>(&nodes, "is_latest")?;
-        let status = column::<LargeStringArray>(&nodes, "status")?;
-        let start = column::<TimestampMicrosecondArray>(&nodes, "period_start")?;
-        let end = column::<TimestampMicrosecondArray>(&nodes, "period_end")?;
+        // The columns the graph reads, each whole; the batches are dropped.
+        let of_all = |from: &str| -> Result<ArrayRef> {
+            whole(
+                footprints
+                    .iter()
+                    .map(|b| named(b, from))
+                    .collect::<Result<_>>()?,
+                from,
+            )
+        };
+        let (id_col, version_col, latest) =
+            (of_all("id")?, of_all("version")?, of_all("is_latest")?);
+        drop(footprints);
+        let ids = downcast::<LargeStringArray>(&id_col)?;
+        let versions = downcast::<Int32Array>(&version_col)?;
+        let is_latest = downcast::<BooleanArray>(&latest)?;
         let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
 
         // The node of each id: its newest version (a later row wins a tie, as stored later).
@@ -317,7 +308,7 @@ impl GraphIndex {
 
         // BOM rows as integers: by the footprint that declares them (extension), or by the
         // parent product (CSV).
-        let mut rows = BomRows::default();
+        let mut rows = BomRows::with_capacity(bom_rows);
         let mut units = Interner::with_capacity(16);
         for b in bom {
             let b = b?;
@@ -351,82 +342,62 @@ impl GraphIndex {
                 rows.push(owner, child, amounts.value(i), u.unwrap_or(0));
             }
         }
-        let (ext, csv) = rows.current();
-        // The rows of one owner: a range of a list sorted by owner.
-        let range = |list: &[u32], owner: u32| {
-            let from = list.partition_point(|&r| rows.owner[r as usize] < owner);
-            let to = list.partition_point(|&r| rows.owner[r as usize] <= owner);
-            from..to
-        };
+        let (current, csv_from) = rows.current();
+        // Only the choice of current rows reads their parents.
+        rows.parent = Vec::new();
+        let (ext, csv) = current.split_at(csv_from);
+
+        // ids: one node per id, sorted by id.
+        let mut chosen: Vec<u32> = by_id.into_values().collect();
+        // One node per id: distinct keys, one order.
+        chosen.par_sort_unstable_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
+        put(
+            "ids",
+            RecordBatch::try_new(ids_schema(), vec![Arc::new(UInt32Array::from(chosen))])?,
+        )?;
+
+        // urns, sorted, with candidates (latest, Active) by (period end, period start, id),
+        // gathered as one list grouped by URN. The columns only this step reads are read now.
+        let status_col = whole(node_column("status")?, "status")?;
+        let start_col = whole(
+            node_column("reference_period_start")?,
+            "reference_period_start",
+        )?;
+        let end_col = whole(node_column("reference_period_end")?, "reference_period_end")?;
+        let status = downcast::<LargeStringArray>(&status_col)?;
+        let start = downcast::<TimestampMicrosecondArray>(&start_col)?;
+        let end = downcast::<TimestampMicrosecondArray>(&end_col)?;
         let urns = urns.into_strings();
-        let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); urns.len()];
-        for i in 0..n {
-            if latest.value(i) && status.value(i) == "Active" {
-                for &u in urns_of(i) {
-                    candidates[u as usize].push(i as u32);
-                }
+        let is_candidate = |i: usize| is_latest.value(i) && status.value(i) == "Active";
+        let mut from = vec![0u32; urns.len() + 1];
+        for i in (0..n).filter(|&i| is_candidate(i)) {
+            for &u in urns_of(i) {
+                from[u as usize + 1] += 1;
             }
         }
-
-        // Sorted URNs, and the old index → sorted position.
+        for u in 0..urns.len() {
+            from[u + 1] += from[u];
+        }
+        let mut grouped = vec![0u32; from[urns.len()] as usize];
+        let mut next = from.clone();
+        for i in (0..n).filter(|&i| is_candidate(i)) {
+            for &u in urns_of(i) {
+                grouped[next[u as usize] as usize] = i as u32;
+                next[u as usize] += 1;
+            }
+        }
+        drop(next);
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
         // URNs are distinct: an unstable sort gives the one order, on every core.
         order.par_sort_unstable_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
-        let mut rank = vec![0u32; urns.len()];
-        for (pos, &u) in order.iter().enumerate() {
-            rank[u as usize] = pos as u32;
-        }
-
-        // edges, grouped by node: a footprint's own BOM extension wins over the CSV rows of
-        // its products.
-        let unit_names = units.into_strings();
-        let mut edges_from: Vec<u64> = Vec::with_capacity(n);
-        let mut child: Vec<u32> = Vec::with_capacity(ext.len() + csv.len());
-        let mut amount: Vec<i128> = Vec::with_capacity(ext.len() + csv.len());
-        let mut unit = datafusion::arrow::array::LargeStringBuilder::new();
-        let mut push = |row: u32, child: &mut Vec<u32>| {
-            let r = row as usize;
-            child.push(rank[rows.child[r] as usize]);
-            amount.push(rows.amount[r]);
-            match rows.unit[r] {
-                0 => unit.append_null(),
-                u => unit.append_value(&unit_names[u as usize - 1]),
-            }
-        };
-        for i in 0..n {
-            edges_from.push(child.len() as u64);
-            let own = range(&ext, i as u32);
-            if !own.is_empty() {
-                ext[own].iter().for_each(|&r| push(r, &mut child));
-            } else {
-                for &u in urns_of(i) {
-                    csv[range(&csv, u)]
-                        .iter()
-                        .for_each(|&r| push(r, &mut child));
-                }
-            }
-        }
-        let unit = unit.finish();
-        drop((ext, csv, rows));
-        let mut columns = nodes.columns().to_vec();
-        columns.push(Arc::new(UInt64Array::from(edges_from)));
-        let edges = RecordBatch::try_new(
-            edges_schema(),
-            vec![
-                Arc::new(UInt32Array::from(child)),
-                Arc::new(Decimal128Array::from(amount).with_precision_and_scale(
-                    super::DECIMAL_PRECISION,
-                    super::DECIMAL_SCALE as i8,
-                )?),
-                Arc::new(unit),
-            ],
-        )?;
-
-        // urns, sorted, with candidates by (period end, period start, id).
         let mut lengths = Vec::with_capacity(urns.len());
-        let mut values: Vec<u32> = Vec::new();
+        let mut values: Vec<u32> = Vec::with_capacity(grouped.len());
+        let mut sorted = datafusion::arrow::array::LargeStringBuilder::with_capacity(
+            urns.len(),
+            urns.iter().map(|u| u.len()).sum(),
+        );
         for &u in &order {
-            let c = &mut candidates[u as usize];
+            let c = &mut grouped[from[u as usize] as usize..from[u as usize + 1] as usize];
             c.sort_by(|a, b| {
                 let key = |x: &u32| {
                     let x = *x as usize;
@@ -434,38 +405,231 @@ impl GraphIndex {
                 };
                 key(a).cmp(&key(b))
             });
-            c.dedup();
-            lengths.push(c.len());
-            values.extend(c.iter().copied());
+            let before = values.len();
+            for &c in c.iter() {
+                if values.len() == before || values.last() != Some(&c) {
+                    values.push(c);
+                }
+            }
+            lengths.push(values.len() - before);
+            sorted.append_value(&urns[u as usize]);
         }
-        drop(candidates);
-        let sorted: Vec<&str> = order.iter().map(|u| urns[*u as usize].as_ref()).collect();
+        drop((grouped, from));
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
-        let urns = RecordBatch::try_new(
-            urns_schema(),
-            vec![
-                Arc::new(LargeStringArray::from(sorted)),
-                Arc::new(ListArray::try_new(
-                    item,
-                    OffsetBuffer::from_lengths(lengths),
-                    Arc::new(UInt32Array::from(values)),
-                    None,
-                )?),
-            ],
+        put(
+            "urns",
+            RecordBatch::try_new(
+                urns_schema(),
+                vec![
+                    Arc::new(sorted.finish()),
+                    Arc::new(ListArray::try_new(
+                        item,
+                        OffsetBuffer::from_lengths(lengths),
+                        Arc::new(UInt32Array::from(values)),
+                        None,
+                    )?),
+                ],
+            )?,
+        )?;
+        // The old number of each URN → its sorted position.
+        let mut rank = vec![0u32; urns.len()];
+        for (pos, &u) in order.iter().enumerate() {
+            rank[u as usize] = pos as u32;
+        }
+        drop((urns, order));
+        // The edges need none of the footprints' columns.
+        drop((id_col, version_col, status_col, start_col, end_col));
+
+        // edges, grouped by node: a footprint's own BOM extension wins over the CSV rows of
+        // its products. First which rows, in order; then each column, dropping the rows'
+        // column it came from.
+        let mut edges_from: Vec<u64> = Vec::with_capacity(n);
+        let mut edge_rows: Vec<u32> = Vec::with_capacity(ext.len() + csv.len());
+        {
+            // The rows of one owner: a range of a list sorted by owner.
+            let range = |list: &[u32], owner: u32| {
+                let from = list.partition_point(|&r| rows.owner[r as usize] < owner);
+                let to = list.partition_point(|&r| rows.owner[r as usize] <= owner);
+                from..to
+            };
+            for i in 0..n {
+                edges_from.push(edge_rows.len() as u64);
+                let own = range(ext, i as u32);
+                if !own.is_empty() {
+                    edge_rows.extend_from_slice(&ext[own]);
+                } else {
+                    for &u in urns_of(i) {
+                        edge_rows.extend_from_slice(&csv[range(csv, u)]);
+                    }
+                }
+            }
+        }
+        drop((current, node_urns, node_urns_from));
+        let BomRows {
+            owner,
+            parent,
+            child: mut row_child,
+            amount: row_amount,
+            unit: row_unit,
+        } = rows;
+        drop((owner, parent));
+        row_child.iter_mut().for_each(|c| *c = rank[*c as usize]);
+        drop(rank);
+        let child = gather(row_child, &edge_rows);
+        let amount = gather(row_amount, &edge_rows);
+        let unit_names = units.into_strings();
+        let mut unit = datafusion::arrow::array::LargeStringBuilder::with_capacity(
+            edge_rows.len(),
+            edge_rows.len() * unit_names.iter().map(|u| u.len()).max().unwrap_or(0),
+        );
+        for &r in &edge_rows {
+            match row_unit[r as usize] {
+                0 => unit.append_null(),
+                u => unit.append_value(&unit_names[u as usize - 1]),
+            }
+        }
+        drop((row_unit, edge_rows));
+        put(
+            "edges",
+            RecordBatch::try_new(
+                edges_schema(),
+                vec![
+                    Arc::new(UInt32Array::from(child)),
+                    Arc::new(Decimal128Array::from(amount).with_precision_and_scale(
+                        super::DECIMAL_PRECISION,
+                        super::DECIMAL_SCALE as i8,
+                    )?),
+                    Arc::new(unit.finish()),
+                ],
+            )?,
         )?;
 
-        // ids: one node per id, sorted by id.
-        let mut chosen: Vec<u32> = by_id.into_values().collect();
-        // One node per id: distinct keys, one order.
-        chosen.par_sort_unstable_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
-        let ids = RecordBatch::try_new(ids_schema(), vec![Arc::new(UInt32Array::from(chosen))])?;
-        let nodes = RecordBatch::try_new(nodes_schema(), columns)?;
-        Ok(GraphIndex {
-            nodes,
-            edges,
-            urns,
-            ids,
-        })
+        // nodes: the other columns are read only now, one at a time.
+        let mut columns = Vec::with_capacity(NODE_COLUMNS.len() + 1);
+        for (from, _) in NODE_COLUMNS {
+            columns.push(match from {
+                "is_latest" => latest.clone(),
+                _ => whole(node_column(from)?, from)?,
+            });
+        }
+        columns.push(Arc::new(UInt64Array::from(edges_from)));
+        put("nodes", RecordBatch::try_new(nodes_schema(), columns)?)
+    }
+}
+
+/// `values[rows[0]], values[rows[1]], …`: in place when `rows` takes every value once (an
+/// edge per BOM row, the usual case), so the largest lists are never held twice.
+fn gather<T: Copy>(mut values: Vec<T>, rows: &[u32]) -> Vec<T> {
+    let n = values.len();
+    let mut seen = vec![false; n];
+    let permutation = rows.len() == n
+        && rows
+            .iter()
+            .all(|&r| (r as usize) < n && !std::mem::replace(&mut seen[r as usize], true));
+    if !permutation {
+        return rows.iter().map(|&r| values[r as usize]).collect();
+    }
+    // Each cycle of the permutation moved along once: position `j` takes the value at
+    // `rows[j]`, and the first value of the cycle goes to its last position.
+    seen.fill(false);
+    for start in 0..n {
+        if seen[start] {
+            continue;
+        }
+        let first = values[start];
+        let mut j = start;
+        loop {
+            seen[j] = true;
+            let from = rows[j] as usize;
+            if from == start {
+                values[j] = first;
+                break;
+            }
+            values[j] = values[from];
+            j = from;
+        }
+    }
+    values
+}
+
+/// The column `from` of `b`.
+fn named(b: &RecordBatch, from: &str) -> Result<ArrayRef> {
+    b.column_by_name(from)
+        .cloned()
+        .ok_or_else(|| Error::Internal(format!("footprints has no column {from}")))
+}
+
+/// A `footprints` column whole, from its pieces, text widened to `LargeUtf8` so that no
+/// store size can pass Arrow's offsets. Text, the bulk of the index, is copied a piece at a
+/// time and each piece dropped once copied, so a column is not held twice.
+fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
+    if let Some(first) = pieces.first()
+        && matches!(first.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+    {
+        let rows: usize = pieces.iter().map(|p| p.len()).sum();
+        let bytes = pieces
+            .iter()
+            .map(|p| {
+                use datafusion::arrow::array::AsArray;
+                p.as_string_opt::<i32>()
+                    .map(|t| t.value_data().len())
+                    .or_else(|| p.as_string_opt::<i64>().map(|t| t.value_data().len()))
+                    .unwrap_or(0)
+            })
+            .sum();
+        let mut text = Text {
+            offsets: Vec::with_capacity(rows + 1),
+            values: Vec::with_capacity(bytes),
+            nulls: NullBufferBuilder::new(rows),
+        };
+        text.offsets.push(0);
+        for piece in pieces {
+            match piece.data_type() {
+                DataType::Utf8 => text.append(downcast::<StringArray>(&piece)?),
+                _ => text.append(downcast::<LargeStringArray>(&piece)?),
+            }
+        }
+        return Ok(Arc::new(LargeStringArray::try_new(
+            OffsetBuffer::new(text.offsets.into()),
+            text.values.into(),
+            text.nulls.finish(),
+        )?));
+    }
+    let pieces = pieces
+        .into_iter()
+        .map(|c| Ok(cast(&c, &large(c.data_type()))?))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
+    Ok(match refs.as_slice() {
+        [] => datafusion::arrow::array::new_empty_array(
+            nodes_schema().field_with_name(from_to(from))?.data_type(),
+        ),
+        [_] => pieces[0].clone(),
+        _ => datafusion::arrow::compute::concat(&refs)?,
+    })
+}
+
+/// Text columns joined in bulk: values copied a piece at a time, offsets moved.
+struct Text {
+    offsets: Vec<i64>,
+    values: Vec<u8>,
+    nulls: NullBufferBuilder,
+}
+
+impl Text {
+    fn append<O: OffsetSizeTrait>(&mut self, piece: &GenericStringArray<O>) {
+        let offsets = piece.value_offsets();
+        let first = offsets.first().map_or(0, |o| o.as_usize());
+        let last = offsets.last().map_or(0, |o| o.as_usize());
+        let base = self.values.len() as i64 - first as i64;
+        self.values
+            .extend_from_slice(piece.value_data().get(first..last).unwrap_or_default());
+        self.offsets
+            .extend(offsets.iter().skip(1).map(|o| base + o.as_usize() as i64));
+        match piece.nulls() {
+            Some(nulls) => self.nulls.append_buffer(nulls),
+            None => self.nulls.append_n_non_nulls(piece.len()),
+        }
     }
 }
 
@@ -505,9 +669,11 @@ impl Interner {
 
     /// The strings, by number.
     fn into_strings(self) -> Vec<Box<str>> {
-        let mut out: Vec<(u32, Box<str>)> = self.ids.into_iter().map(|(s, i)| (i, s)).collect();
-        out.sort_unstable_by_key(|e| e.0);
-        out.into_iter().map(|e| e.1).collect()
+        let mut out: Vec<Box<str>> = vec![Box::default(); self.ids.len()];
+        for (s, i) in self.ids {
+            out[i as usize] = s;
+        }
+        out
     }
 }
 
@@ -529,7 +695,6 @@ enum Owner {
 }
 
 /// Every BOM row read, as integers, in stored order.
-#[derive(Default)]
 struct BomRows {
     /// The owner: a node for extension rows, a parent product for CSV rows.
     owner: Vec<u32>,
@@ -542,6 +707,16 @@ struct BomRows {
 }
 
 impl BomRows {
+    fn with_capacity(n: usize) -> BomRows {
+        BomRows {
+            owner: Vec::with_capacity(n),
+            parent: Vec::with_capacity(n),
+            child: Vec::with_capacity(n),
+            amount: Vec::with_capacity(n),
+            unit: Vec::with_capacity(n),
+        }
+    }
+
     fn push(&mut self, owner: Owner, child: u32, amount: i128, unit: u32) {
         let (o, p) = match owner {
             Owner::Node(node, parent) => (node, parent),
@@ -555,34 +730,34 @@ impl BomRows {
     }
 
     /// The current rows — the last of each (owner, parent, child), as the `bom` view keeps
-    /// them — split into extension and CSV rows, each sorted by owner, then stored order.
-    fn current(&self) -> (Vec<u32>, Vec<u32>) {
+    /// them — extension rows first, then CSV rows, each sorted by owner, then stored order;
+    /// and where the CSV rows start. One list, compacted in place.
+    fn current(&self) -> (Vec<u32>, usize) {
         let n = self.owner.len();
-        let key = |r: usize| {
-            (
-                self.parent[r] == u32::MAX,
-                self.owner[r],
-                self.parent[r],
-                self.child[r],
-            )
-        };
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        // Stable: equal keys stay in stored order, so the last of a run is the latest.
-        order.par_sort_by_key(|&r| key(r as usize));
-        let mut ext = Vec::new();
-        let mut csv = Vec::new();
-        for run in order.chunk_by(|a, b| key(*a as usize) == key(*b as usize)) {
-            let Some(&r) = run.last() else { continue };
-            if self.parent[r as usize] == u32::MAX {
-                csv.push(r)
-            } else {
-                ext.push(r)
+        let is_csv = |r: usize| self.parent[r] == u32::MAX;
+        let key = |r: usize| (is_csv(r), self.owner[r], self.parent[r], self.child[r]);
+        let mut rows: Vec<u32> = (0..n as u32).collect();
+        // Equal keys in stored order (the row breaks the tie, so the sort needs no scratch
+        // space): the last of a run is the latest.
+        rows.par_sort_unstable_by_key(|&r| (key(r as usize), r));
+        let mut kept = 0;
+        for i in 0..n {
+            let r = rows[i];
+            if rows
+                .get(i + 1)
+                .is_none_or(|&next| key(next as usize) != key(r as usize))
+            {
+                rows[kept] = r;
+                kept += 1;
             }
         }
-        let by_owner = |r: &u32| (self.owner[*r as usize], *r);
-        ext.par_sort_unstable_by_key(by_owner);
-        csv.par_sort_unstable_by_key(by_owner);
-        (ext, csv)
+        rows.truncate(kept);
+        if kept < n / 2 {
+            rows.shrink_to_fit();
+        }
+        rows.par_sort_unstable_by_key(|&r| (is_csv(r as usize), self.owner[r as usize], r));
+        let csv_from = rows.partition_point(|&r| !is_csv(r as usize));
+        (rows, csv_from)
     }
 }
 
@@ -595,6 +770,20 @@ fn downcast<T: 'static>(a: &ArrayRef) -> Result<&T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gather_takes_values_in_row_order_in_place_or_not() {
+        let values = vec![10, 11, 12, 13];
+        // Permutations (moved in place): two cycles of two, one of four, the identity.
+        assert_eq!(gather(values.clone(), &[2, 3, 0, 1]), [12, 13, 10, 11]);
+        assert_eq!(gather(values.clone(), &[1, 2, 3, 0]), [11, 12, 13, 10]);
+        assert_eq!(gather(values.clone(), &[0, 1, 2, 3]), values);
+        // Not a permutation: repeats, or fewer rows than values.
+        assert_eq!(gather(values.clone(), &[3, 3, 0, 0]), [13, 13, 10, 10]);
+        assert_eq!(gather(values.clone(), &[3, 1]), [13, 11]);
+        assert_eq!(gather(values.clone(), &[]), Vec::<i32>::new());
+        assert_eq!(gather(Vec::<i32>::new(), &[]), Vec::<i32>::new());
+    }
 
     #[test]
     fn every_node_column_is_a_footprints_column() {
