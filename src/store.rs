@@ -111,6 +111,23 @@ fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io(path, e))
 }
 
+/// Writes `bytes` to `path` through a temporary file beside it, fsynced and renamed, so a
+/// reader sees the old file or the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    write_synced(&tmp, bytes)?;
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(dir)
+}
+
 /// Rows per batch read from a table file.
 const READ_BATCH_ROWS: usize = 8_192;
 
@@ -362,13 +379,9 @@ impl Store {
     }
 
     fn write_manifest(&self, m: &Manifest) -> Result<()> {
-        let tmp = self.dir.join(format!("{MANIFEST}.tmp"));
         let text = serde_json::to_string_pretty(m)
             .map_err(|e| Error::Internal(format!("manifest: {e}")))?;
-        write_synced(&tmp, text.as_bytes())?;
-        let path = self.manifest_path();
-        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
-        sync_dir(&self.dir)
+        write_atomic(&self.manifest_path(), text.as_bytes())
     }
 
     /// Reads every committed table.

@@ -1,4 +1,138 @@
 //! The subcommands of the `mieruka` binary, one file each: its arguments (clap) and its `run`.
-//! They call the library and print; `main.rs` dispatches to them.
+//! They call the library and print; `main.rs` dispatches to them. What several share is here:
+//! printing to stdout, the `--data`, `--format` and `--profile` arguments, opening a query
+//! session, writing a file atomically.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use mieruka::dataset;
+use mieruka::output::Format;
+use mieruka::query::Session;
+
+/// Writes to stdout; a closed pipe (`mieruka … | head`) ends the program quietly.
+pub fn write_stdout(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("mieruka: writing to stdout: {e}");
+        std::process::exit(2);
+    }
+}
+
+macro_rules! out {
+    ($($t:tt)*) => { $crate::cli::write_stdout(format_args!($($t)*)) };
+}
+
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+pub mod footprints;
+pub mod generate;
+pub mod hotspots;
+pub mod ingest;
 pub mod migrate;
+pub mod pull;
+pub mod query;
+pub mod rank;
+pub mod score;
+pub mod serve;
+pub mod sheet;
+
+#[derive(Args)]
+/// `--data DIR`: the data directory a command reads.
+pub struct DataArg {
+    /// Data directory to read (default: the bundled demo dataset, read-only).
+    #[arg(long, value_name = "DIR", env = "MIERUKA_DATA")]
+    pub data: Option<PathBuf>,
+}
+
+/// `--format` of the commands that print a table.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TableFormat {
+    Table,
+    Json,
+    Csv,
+}
+
+impl From<TableFormat> for Format {
+    fn from(f: TableFormat) -> Format {
+        match f {
+            TableFormat::Table => Format::Table,
+            TableFormat::Json => Format::Json,
+            TableFormat::Csv => Format::Csv,
+        }
+    }
+}
+
+/// `--profile FILE`: the scoring profile.
+#[derive(Args)]
+pub struct ProfileArg {
+    /// Scoring profile (TOML); default: the built-in gxd-2025.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
+}
+
+impl ProfileArg {
+    /// The profile: the file's, else the built-in one.
+    pub fn load(&self) -> anyhow::Result<mieruka::score::Profile> {
+        match &self.profile {
+            None => Ok(mieruka::score::Profile::parse(
+                "gxd-2025.toml",
+                mieruka::score::DEFAULT_PROFILE,
+            )?),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                Ok(mieruka::score::Profile::parse(
+                    &path.display().to_string(),
+                    &text,
+                )?)
+            }
+        }
+    }
+}
+
+/// A session over every table of `data`.
+pub async fn session(data: &DataArg) -> anyhow::Result<Session> {
+    let all = mieruka::query::Reads {
+        tables: mieruka::table::TableSet::ALL,
+        graph: false,
+    };
+    session_reading(data, all).await
+}
+
+/// A session over only the tables `reads` names, its hotspot functions over the stored graph
+/// index when there is one.
+pub async fn session_reading(
+    data: &DataArg,
+    reads: mieruka::query::Reads,
+) -> anyhow::Result<Session> {
+    let t = std::time::Instant::now();
+    let dir = data.data.as_deref();
+    let tables = dataset::load_some(dir, reads.tables)?;
+    let graph = match dir {
+        Some(dir) if reads.graph => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
+        _ => None,
+    };
+    let loaded = t.elapsed();
+    let session =
+        Session::with_graph(&tables, mieruka::score::Profile::default_profile(), graph).await?;
+    tracing::debug!(
+        "read {:?} in {loaded:.2?}, built the session by {:.2?}",
+        reads,
+        t.elapsed()
+    );
+    Ok(session)
+}
+
+/// A session over every table, scored with `profile`.
+pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
+    let tables = dataset::load(data.data.as_deref())?;
+    Ok(Session::with_profile(&tables, profile.load()?).await?)
+}
