@@ -20,6 +20,7 @@ pub mod model;
 pub mod output;
 pub mod pact;
 pub mod query;
+pub mod report;
 pub mod score;
 pub mod server;
 pub mod store;

@@ -77,13 +77,14 @@ pub async fn run(args: HotspotsArgs) -> anyhow::Result<u8> {
         },
         as_of,
     };
-    let (d, rows) = hotspot::report::run(&session, &req, by.map(Into::into), top).await?;
+    let (d, rows) = mieruka::report::hotspot::run(&session, &req, by.map(Into::into), top).await?;
     let stdout = std::io::stdout().lock();
     let mut w = std::io::BufWriter::with_capacity(1 << 20, stdout);
-    let written = hotspot::report::write(&d, rows.as_ref(), format.into(), &mut w).and_then(|()| {
-        use std::io::Write;
-        w.flush().map_err(|e| mieruka::Error::io("(output)", e))
-    });
+    let written = mieruka::report::hotspot::write(&d, rows.as_ref(), format.into(), &mut w)
+        .and_then(|()| {
+            use std::io::Write;
+            w.flush().map_err(|e| mieruka::Error::io("(output)", e))
+        });
     match written {
         // `mieruka hotspots … | head` ends quietly.
         Err(mieruka::Error::Io { source, .. })
@@ -111,9 +112,9 @@ enum ByArg {
     Kind,
 }
 
-impl From<ByArg> for hotspot::report::By {
-    fn from(b: ByArg) -> hotspot::report::By {
-        use hotspot::report::By;
+impl From<ByArg> for mieruka::report::hotspot::By {
+    fn from(b: ByArg) -> mieruka::report::hotspot::By {
+        use mieruka::report::hotspot::By;
         match b {
             ByArg::Tier => By::Tier,
             ByArg::Supplier => By::Supplier,

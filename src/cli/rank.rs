@@ -55,7 +55,8 @@ pub async fn run(args: RankArgs) -> anyhow::Result<u8> {
         RankBy::Reduction => "reduction",
         RankBy::Pds => "pds",
     };
-    let rows = score::rank(&session, category.as_deref(), by, product.as_deref()).await?;
+    let rows =
+        mieruka::report::score::rank(&session, category.as_deref(), by, product.as_deref()).await?;
     match format {
         TableFormat::Json => {
             let doc = serde_json::json!({

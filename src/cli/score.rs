@@ -54,7 +54,7 @@ pub async fn run(args: ScoreArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let session = scored_session(&data, &profile).await?;
-    let (inputs, scores) = score::scored(&session, category.as_deref())?;
+    let (inputs, scores) = mieruka::report::score::scored(&session, category.as_deref())?;
     match format {
         TableFormat::Json => {
             let doc = serde_json::json!({

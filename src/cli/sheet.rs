@@ -48,7 +48,7 @@ pub async fn run(args: SheetArgs) -> anyhow::Result<u8> {
         data,
     } = args;
     let session = scored_session(&data, &profile).await?;
-    let (inputs, scores) = score::scored(&session, category.as_deref())?;
+    let (inputs, scores) = mieruka::report::score::scored(&session, category.as_deref())?;
     let lang = match lang {
         LangArg::Ja => score::sheet::Lang::Ja,
         LangArg::En => score::sheet::Lang::En,

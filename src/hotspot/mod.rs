@@ -24,7 +24,6 @@
 mod function;
 mod graph;
 mod ints;
-pub mod report;
 mod walk;
 
 use std::fmt;

@@ -19,6 +19,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 use serde_json::Value;
+use tokio_rustls::rustls::pki_types::CertificateDer;
 
 use super::host::percent_encode;
 use crate::ingest::Source;
@@ -180,7 +181,7 @@ fn connector(ca_cert: Option<&std::path::Path>) -> Result<HttpsConnector<HttpCon
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_cert {
-        for cert in crate::server::tls::certificates(path)? {
+        for cert in certificates(path)? {
             roots.add(cert).map_err(|e| {
                 Error::Usage(format!(
                     "{}: not a usable CA certificate: {e}",
@@ -456,6 +457,29 @@ pub async fn send_event(callback: &Callback, version: u8, event: &Value) -> Resu
         )));
     }
     Ok(())
+}
+
+/// Reads PEM certificates (leaf first, then intermediates): a CA to trust here, the
+/// server's certificate chain in `server::tls`.
+pub fn certificates(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>> {
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    let bad = |e: tokio_rustls::rustls::pki_types::pem::Error| {
+        Error::Usage(format!(
+            "{}: not a PEM certificate file: {e}",
+            path.display()
+        ))
+    };
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(bad)?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    if certs.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: no CERTIFICATE in it",
+            path.display()
+        )));
+    }
+    Ok(certs)
 }
 
 #[cfg(test)]

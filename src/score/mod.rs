@@ -21,48 +21,6 @@ pub use profile::{DEFAULT_PROFILE, Indicator, Key, Profile, Rule};
 /// What every supplier ranking says beside its rows.
 pub const RANKING_CAVEAT: &str = "Suppliers are ranked within one product category. The framework is built to compare a supplier with itself over time; comparing different companies' products is your responsibility.";
 
-/// The products of `session` (optionally those whose CPC code starts with `category`) and
-/// their scores under the session's profile.
-pub fn scored(
-    session: &crate::query::Session,
-    category: Option<&str>,
-) -> crate::Result<(Inputs, Scores)> {
-    let all = session.scores()?;
-    Ok(match category.filter(|c| !c.is_empty()) {
-        Some(c) => {
-            let inputs = all.0.clone().filter_category(c);
-            let scores = score(session.profile(), &inputs);
-            (inputs, scores)
-        }
-        None => (all.0.clone(), all.1.clone()),
-    })
-}
-
-/// The supplier ranking (`ranking/suppliers`) within `category`, by `by` (`score`,
-/// `intensity`, `reduction` or `pds`), with a buyer `product`'s contributions when given.
-pub async fn rank(
-    session: &crate::query::Session,
-    category: Option<&str>,
-    by: &str,
-    product: Option<&str>,
-) -> crate::Result<crate::query::Output> {
-    if !["score", "intensity", "reduction", "pds"].contains(&by) {
-        return Err(crate::Error::Usage(format!(
-            "rank by {by:?}: expected score, intensity, reduction or pds"
-        )));
-    }
-    let catalog = crate::query::Catalog::embedded()?;
-    let args = vec![
-        (
-            "category".to_owned(),
-            category.unwrap_or_default().to_owned(),
-        ),
-        ("by".to_owned(), by.to_owned()),
-        ("product".to_owned(), product.unwrap_or_default().to_owned()),
-    ];
-    session.run(catalog.get("ranking/suppliers")?, &args).await
-}
-
 /// How an indicator scored for one product.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 
 use super::auth::{Principal, Role, require_reader};
 use super::{ApiError, AppState};
-use crate::hotspot::{self, Basis, Request};
+use crate::hotspot::{Basis, Request};
 use crate::ingest::{self, IngestOptions, Source};
 use crate::output;
 use crate::query::{Output, SqlLimit};
+use crate::report;
 use crate::score::{self, sheet};
 use crate::store::Store;
 
@@ -200,7 +201,7 @@ pub(crate) async fn hotspots(
     req.as_of = parse::<chrono::NaiveDate>(&p, "as_of", "a date like 2024-10-01")?;
     let by = match param(&p, "by") {
         None => None,
-        Some(b) => Some(hotspot::report::By::parse(b).ok_or_else(|| {
+        Some(b) => Some(report::hotspot::By::parse(b).ok_or_else(|| {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 format!("by {b:?}: expected tier, supplier, footprint, category, country or kind"),
@@ -209,8 +210,8 @@ pub(crate) async fn hotspots(
     };
     let top = parse::<usize>(&p, "top", "a whole number")?;
     let session = state.session(&principal).await?;
-    let (d, rows) = hotspot::report::run(&session, &req, by, top).await?;
-    let body = hotspot::report::to_json(&d, rows.as_ref(), false);
+    let (d, rows) = report::hotspot::run(&session, &req, by, top).await?;
+    let body = report::hotspot::to_json(&d, rows.as_ref(), false);
     Ok((
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         body,
@@ -226,7 +227,7 @@ pub(crate) async fn score(
 ) -> Result<Response, ApiError> {
     require_reader(&state, &principal)?;
     let session = state.session(&principal).await?;
-    let (inputs, scores) = score::scored(&session, param(&p, "category"))?;
+    let (inputs, scores) = report::score::scored(&session, param(&p, "category"))?;
     Ok(axum::Json(json!({
         "profile": scores.profile.name,
         "products": scores.products(&inputs),
@@ -264,7 +265,7 @@ pub(crate) async fn sheet(
         }
     };
     let session = state.session(&principal).await?;
-    let (inputs, scores) = score::scored(&session, param(&p, "category"))?;
+    let (inputs, scores) = report::score::scored(&session, param(&p, "category"))?;
     let text = sheet::Sheet::new(&scores, &inputs, lang).render(format);
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
@@ -278,7 +279,8 @@ pub(crate) async fn rank(
     require_reader(&state, &principal)?;
     let session = state.session(&principal).await?;
     let by = param(&p, "by").unwrap_or("score");
-    let rows = score::rank(&session, param(&p, "category"), by, param(&p, "product")).await?;
+    let rows =
+        report::score::rank(&session, param(&p, "category"), by, param(&p, "product")).await?;
     Ok(axum::Json(json!({
         "caveat": score::RANKING_CAVEAT,
         "by": by,

@@ -11,6 +11,7 @@
 mod api;
 mod auth;
 mod openapi;
+mod pact;
 mod pages;
 pub mod tls;
 
@@ -36,7 +37,7 @@ use tracing::Level;
 pub use auth::{Principal, Role, hash_token};
 
 use crate::dashboard::Dashboards;
-use crate::pact::{self, PactConfig};
+use crate::pact::PactConfig;
 use crate::query::{Catalog, Session};
 use crate::score::Profile;
 use crate::table::Tables;
@@ -153,7 +154,7 @@ pub(crate) struct Loaded {
     /// which replaces the whole `Loaded`, so an entry is never stale.
     rendered: Mutex<Rendered>,
     /// The footprints the PACT host serves, built once (or why they could not be).
-    pact_docs: std::sync::OnceLock<std::result::Result<Arc<pact::host::Docs>, String>>,
+    pact_docs: std::sync::OnceLock<std::result::Result<Arc<crate::pact::host::Docs>, String>>,
     /// Which dataset this is, unique in the process and unlikely to repeat across restarts
     /// (a random start plus a count): PACT `next` links name it.
     pub generation: u64,
@@ -236,10 +237,10 @@ pub(crate) struct Inner {
     /// Serialises uploads (the store also locks, across processes).
     pub upload: tokio::sync::Mutex<()>,
     /// Access tokens the PACT host handed out.
-    pub pact_tokens: pact::host::Tokens,
+    pub pact_tokens: crate::pact::host::Tokens,
     /// The PACT lists of the last few datasets, by generation: a `next` link names the
     /// generation it pages through, so its pages stay the same while uploads happen.
-    pub pact_lists: Mutex<std::collections::VecDeque<(u64, Arc<pact::host::Docs>)>>,
+    pub pact_lists: Mutex<std::collections::VecDeque<(u64, Arc<crate::pact::host::Docs>)>>,
     /// Whether requests arrive over TLS (for absolute links the server writes).
     pub https: std::sync::atomic::AtomicBool,
 }
@@ -272,7 +273,7 @@ impl AppState {
             profile,
             loaded: RwLock::new(loaded),
             upload: tokio::sync::Mutex::new(()),
-            pact_tokens: pact::host::Tokens::default(),
+            pact_tokens: crate::pact::host::Tokens::default(),
             pact_lists: Mutex::new(std::collections::VecDeque::new()),
             https: std::sync::atomic::AtomicBool::new(false),
         }));
@@ -296,25 +297,25 @@ impl AppState {
         self.0.config.as_ref().map_or(&NONE, |c| &c.pact)
     }
 
-    pub(crate) fn pact_tokens(&self) -> &pact::host::Tokens {
+    pub(crate) fn pact_tokens(&self) -> &crate::pact::host::Tokens {
         &self.0.pact_tokens
     }
 
     /// The footprints the PACT host serves, from the current dataset.
-    pub(crate) fn pact_docs(&self) -> Result<Arc<pact::host::Docs>> {
+    pub(crate) fn pact_docs(&self) -> Result<Arc<crate::pact::host::Docs>> {
         Ok(self.pact_list()?.1)
     }
 
     /// The current dataset's PACT list and its generation; the list is kept among the
     /// last [`PACT_LISTS_KEPT`] for links that page through it.
-    pub(crate) fn pact_list(&self) -> Result<(u64, Arc<pact::host::Docs>)> {
+    pub(crate) fn pact_list(&self) -> Result<(u64, Arc<crate::pact::host::Docs>)> {
         let loaded = self.loaded();
         // Built once per dataset; a request that comes while the background build runs waits
         // for it rather than building a second list.
         let docs = loaded
             .pact_docs
             .get_or_init(|| {
-                pact::host::Docs::build(&loaded.tables)
+                crate::pact::host::Docs::build(&loaded.tables)
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             })
@@ -335,7 +336,7 @@ impl AppState {
     }
 
     /// The PACT list of dataset `generation`, if it is still kept.
-    pub(crate) fn pact_list_of(&self, generation: u64) -> Option<Arc<pact::host::Docs>> {
+    pub(crate) fn pact_list_of(&self, generation: u64) -> Option<Arc<crate::pact::host::Docs>> {
         let loaded = self.loaded();
         if loaded.generation == generation {
             return self.pact_list().ok().map(|(_, d)| d);
@@ -528,17 +529,17 @@ pub fn router(state: AppState) -> Router {
         .route("/api/rank", get(api::rank))
         .route("/api/footprints", post(api::upload))
         .route("/api/sql", post(api::sql))
-        .route("/auth/token", post(pact::host::token))
+        .route("/auth/token", post(self::pact::token))
         .route(
             "/.well-known/openid-configuration",
-            get(pact::host::openid_configuration),
+            get(self::pact::openid_configuration),
         )
-        .route("/2/footprints", get(pact::host::list_v2))
-        .route("/2/footprints/{id}", get(pact::host::get_v2))
-        .route("/2/events", post(pact::host::events))
-        .route("/3/footprints", get(pact::host::list_v3))
-        .route("/3/footprints/{id}", get(pact::host::get_v3))
-        .route("/3/events", post(pact::host::events))
+        .route("/2/footprints", get(self::pact::list_v2))
+        .route("/2/footprints/{id}", get(self::pact::get_v2))
+        .route("/2/events", post(self::pact::events))
+        .route("/3/footprints", get(self::pact::list_v3))
+        .route("/3/footprints/{id}", get(self::pact::get_v3))
+        .route("/3/events", post(self::pact::events))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         .layer(RequestBodyLimitLayer::new(limits.body_mib * 1024 * 1024))
         // Innermost of the service layers: a handler that panics answers 500 and the server

@@ -12,36 +12,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::PrivateKeyDer;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
-use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::server::TlsStream;
 
 use crate::{Error, Result};
 
-/// Reads PEM certificates (leaf first, then intermediates).
-pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
-    let bad = |e: rustls::pki_types::pem::Error| {
-        Error::Usage(format!(
-            "{}: not a PEM certificate file: {e}",
-            path.display()
-        ))
-    };
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(bad)?
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(bad)?;
-    if certs.is_empty() {
-        return Err(Error::Usage(format!(
-            "{}: no CERTIFICATE in it",
-            path.display()
-        )));
-    }
-    Ok(certs)
-}
-
 /// The server's TLS configuration from PEM files.
 pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>> {
-    let certs = certificates(cert)?;
+    let certs = crate::pact::client::certificates(cert)?;
     let key_der = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| Error::Usage(format!("{}: not a PEM private key: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

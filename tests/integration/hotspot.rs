@@ -10,6 +10,7 @@ use mieruka::ingest::{self, IngestOptions, Source};
 use mieruka::model::fixed;
 use mieruka::output;
 use mieruka::query::{Catalog, Session};
+use mieruka::report;
 use mieruka::table::Tables;
 use serde_json::{Value, json};
 
@@ -1165,8 +1166,8 @@ async fn the_json_answer_is_laid_out_as_serde_json_lays_out_the_contract() {
             "product": d.product,
             "quality": d.quality,
         });
-        let pretty = hotspot::report::to_json(d, None, true);
-        let compact = hotspot::report::to_json(d, None, false);
+        let pretty = report::hotspot::to_json(d, None, true);
+        let compact = report::hotspot::to_json(d, None, false);
         let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         assert_eq!(
             show(&pretty),
@@ -1178,7 +1179,7 @@ async fn the_json_answer_is_laid_out_as_serde_json_lays_out_the_contract() {
         );
         // What the CLI writes: the pretty text and a new line.
         let mut written = Vec::new();
-        hotspot::report::write(d, None, output::Format::Json, &mut written).expect("write");
+        report::hotspot::write(d, None, output::Format::Json, &mut written).expect("write");
         assert_eq!(written, [pretty, b"\n".to_vec()].concat());
     }
     assert!(

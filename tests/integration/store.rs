@@ -429,7 +429,7 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
     // A damaged index file is an error naming it; the index is derived from the tables, so
     // answers then come from them. (The answers above label their items from the mapped
     // index: kept as JSON, and the mapping released, before the file is damaged.)
-    let expected = mieruka::hotspot::report::to_json(&a, None, false);
+    let expected = mieruka::report::hotspot::to_json(&a, None, false);
     drop((a, b, from_index, from_tables, index));
     let nodes = indexes[0]
         .as_ref()
@@ -451,7 +451,7 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
         std::sync::Arc::new(mieruka::dataset::graph(Some(&dir)).expect("graph from the tables"));
     let d = mieruka::hotspot::decompose(&fallback, &req).expect("decompose");
     assert_eq!(
-        String::from_utf8_lossy(&mieruka::hotspot::report::to_json(&d, None, false)),
+        String::from_utf8_lossy(&mieruka::report::hotspot::to_json(&d, None, false)),
         String::from_utf8_lossy(&expected)
     );
 }

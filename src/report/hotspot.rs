@@ -12,7 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Decomposition, Finding, INPUT_SCALE, RawItem, Request, VALUE_SCALE, items_batch};
+use crate::hotspot::{
+    Decomposition, Finding, INPUT_SCALE, RawItem, Request, VALUE_SCALE, items_batch,
+};
 use crate::model::fixed;
 use crate::output::{self, Format};
 use crate::query::{Catalog, Output, Session};
