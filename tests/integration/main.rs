@@ -6,6 +6,7 @@ mod common;
 mod generator;
 mod hotspot;
 mod ingest;
+mod layers;
 mod pact_host;
 mod pact_pull;
 mod query;
