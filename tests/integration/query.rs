@@ -47,6 +47,50 @@ async fn every_catalog_query_runs_on_the_demo() {
     }
 }
 
+/// Every catalog query has a golden result on the demo: the hotspot queries in hotspot.rs
+/// (`every_hotspot_query_answers_on_the_demo`), the ranking in score.rs, and the rest here,
+/// each as the JSON rows `mieruka query ID --format json` prints. A new query fails here
+/// until its result is looked at and kept (`INSTA_UPDATE=always`, then review the file).
+#[tokio::test]
+async fn every_catalog_query_has_a_golden_result() {
+    let session = demo_session().await;
+    let catalog = Catalog::embedded().expect("catalog");
+    let snapshots =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/snapshots");
+    for q in catalog.iter() {
+        let elsewhere = if q.id.starts_with("hotspot/") {
+            Some(format!(
+                "integration__hotspot__{}.snap",
+                q.id.replace('/', "__")
+            ))
+        } else if q.id == "ranking/suppliers" {
+            Some("integration__score__ranking_suppliers.snap".to_owned())
+        } else {
+            None
+        };
+        if let Some(file) = elsewhere {
+            assert!(
+                snapshots.join(&file).exists(),
+                "{}: no golden result {file}",
+                q.id
+            );
+            continue;
+        }
+        let out = session
+            .run(q, &demo_args(q))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        let mut rows = output::rows_json(&out.batches);
+        // The demo is ingested as the test starts: its time is the one value that changes.
+        for row in &mut rows {
+            if let Some(at) = row.get_mut("ingested_at") {
+                *at = serde_json::json!("[ingest time]");
+            }
+        }
+        insta::assert_json_snapshot!(format!("catalog__{}", q.id.replace('/', "__")), rows);
+    }
+}
+
 #[tokio::test]
 async fn summary_counts_the_demo() {
     let session = demo_session().await;
