@@ -12,4 +12,5 @@ mod pact_pull;
 mod query;
 mod score;
 mod server;
+mod slt;
 mod store;
