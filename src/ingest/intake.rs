@@ -1,0 +1,762 @@
+//! The intake: sources read in chunks, split into documents and CSV records on both cores,
+//! checked, and decided in order (duplicates, products, the log) beside the next chunk.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::json::{Diag, Lines};
+use super::sink::Sink;
+use super::source::Reader;
+use super::split::{CsvRows, check_units, csv_pieces, ndjson_units, record_end};
+use super::{
+    Checked, CheckedChunk, Chunk, IngestOptions, IngestReport, Layout, Problem, Source,
+    StoredIndex, Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row,
+    parse_text, problem, same_document, size_message, strip_bom, utf8_error, whole,
+};
+use crate::Result;
+use crate::model::{BomEdge, BomSource};
+use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
+
+/// How each source is read, or why it cannot be (see [`layout`]).
+pub(super) type Layouts = Vec<std::result::Result<Layout, String>>;
+
+/// The layout of every source, from its first bytes.
+pub(super) fn layouts(sources: &[Source], opts: &IngestOptions) -> Result<Layouts> {
+    sources.iter().map(|s| layout_of(s, opts)).collect()
+}
+
+/// Whether any source is a BOM CSV (whose rows are compared with the stored ones).
+pub(super) fn has_bom_csv(layouts: &Layouts) -> bool {
+    layouts.iter().any(|l| matches!(l, Ok(Layout::BomCsv)))
+}
+
+/// The checks that span documents — idempotency against the store and within the ingest,
+/// products named before they are known, the report and the log — fed chunk by chunk.
+pub(super) struct Intake<'a> {
+    pub(super) sources: &'a [Source],
+    /// Each source's layout, taken when the sources are read.
+    pub(super) layouts: Layouts,
+    pub(super) opts: &'a IngestOptions,
+    pub(super) existing: &'a Tables,
+    pub(super) stored: StoredIndex<'a>,
+    pub(super) sink: &'a mut (dyn Sink + Send),
+    pub(super) progress: &'a (dyn Fn(u64) + Sync),
+    pub(super) report: IngestReport,
+    /// Footprints of this ingest by id and version: where the document is in its source.
+    pub(super) in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
+    /// Every product with a footprint: stored or in this ingest.
+    pub(super) known: HashSet<String, ahash::RandomState>,
+    /// Inputs of new footprints' BOM extensions whose product was not known when read:
+    /// (product, where, footprint id), warned about if still unknown at the end.
+    pub(super) pending: Vec<(String, Problem, String)>,
+    /// GX attributes of new footprints' extensions, then of CSV rows.
+    pub(super) gx: Vec<(GxRecord, Problem)>,
+    /// The next document index of each source.
+    pub(super) next_index: Vec<usize>,
+    /// Time spent per phase, logged at debug level.
+    pub(super) phases: Phases,
+}
+
+/// Where an ingest's time goes.
+#[derive(Debug, Default)]
+pub(super) struct Phases {
+    /// Parsing and checking documents and CSV rows on every core, with the ordered
+    /// decisions on the chunk before beside it.
+    pub(super) check: std::time::Duration,
+    /// Waiting to hand rows and originals to the writer.
+    pub(super) write: std::time::Duration,
+}
+
+/// Adds the time `f` takes to `total`.
+pub(super) fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -> T {
+    let started = std::time::Instant::now();
+    let out = f();
+    *total += started.elapsed();
+    out
+}
+
+/// How a source is read, decided from its first bytes.
+pub(super) fn layout_of(
+    source: &Source,
+    opts: &IngestOptions,
+) -> Result<std::result::Result<Layout, String>> {
+    let mut r = Reader::open(source)?;
+    let mut head = Vec::new();
+    r.fill(
+        &mut head,
+        opts.chunk_bytes
+            .max(opts.max_document_bytes.saturating_add(2)),
+    )?;
+    let layout = layout(&head);
+    // A first line longer than what was read: one document too big for any limit, which
+    // the size check of a JSON text reports.
+    Ok(match layout {
+        Ok(Layout::Ndjson) | Err(_) if !r.done && memchr::memchr(b'\n', &head).is_none() => {
+            Ok(Layout::Json)
+        }
+        other => other,
+    })
+}
+
+impl<'a> Intake<'a> {
+    pub(super) fn new(
+        existing: &'a Tables,
+        sources: &'a [Source],
+        layouts: Layouts,
+        opts: &'a IngestOptions,
+        sink: &'a mut (dyn Sink + Send),
+        progress: &'a (dyn Fn(u64) + Sync),
+    ) -> Result<Intake<'a>> {
+        let mut stored = StoredIndex::new(existing)?;
+        let known = std::mem::take(&mut stored.products);
+        Ok(Intake {
+            sources,
+            layouts,
+            opts,
+            existing,
+            stored,
+            sink,
+            progress,
+            report: IngestReport::default(),
+            in_batch: HashMap::with_hasher(ahash::RandomState::new()),
+            known,
+            pending: Vec::new(),
+            gx: Vec::new(),
+            next_index: vec![0; sources.len()],
+            phases: Phases::default(),
+        })
+    }
+
+    /// Checks every source: JSON first, then CSV rows, which are checked against every
+    /// footprint of the ingest.
+    pub(super) fn run(mut self) -> Result<IngestReport> {
+        let mut csv = Vec::new();
+        for (si, layout) in std::mem::take(&mut self.layouts).into_iter().enumerate() {
+            match layout {
+                Err(message) => {
+                    self.reject(si, 1, whole(message))?;
+                    self.skip(si)?;
+                }
+                Ok(Layout::Ndjson) => self.ndjson(si)?,
+                Ok(Layout::Json) => self.json(si)?,
+                Ok(l @ (Layout::BomCsv | Layout::GxCsv)) => csv.push((si, l)),
+            }
+        }
+        // Inputs named by footprints that never came.
+        let mut warnings = Vec::new();
+        for (product, at, id) in std::mem::take(&mut self.pending) {
+            if !self.known.contains(product.as_str()) {
+                let w = Problem {
+                    pointer: "/extensions".into(),
+                    message: dangling(&product),
+                    ..at
+                };
+                warnings.push(log_row(&w, "warning", "bom_edge", Some(id)));
+                self.report.warnings.push(w);
+            }
+        }
+        timed(&mut self.phases.write, || self.sink.log(warnings))?;
+        for (si, l) in csv {
+            self.csv(si, matches!(l, Layout::BomCsv))?;
+        }
+        self.finish_gx()?;
+        tracing::debug!("ingest phases: {:?}", self.phases);
+        Ok(self.report)
+    }
+
+    /// Bytes read per step.
+    pub(super) fn step(&self) -> usize {
+        self.opts.chunk_bytes.max(1)
+    }
+
+    /// Reads the rest of source `si` only to keep it as received.
+    pub(super) fn skip(&mut self, si: usize) -> Result<()> {
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf = Vec::new();
+        while !r.done {
+            buf.clear();
+            self.fill(&mut r, si, &mut buf, self.step())?;
+        }
+        (self.progress)(r.pos as u64);
+        Ok(())
+    }
+
+    /// Reads up to `n` more bytes of `r`, source `si`, into `buf`; the source is kept as
+    /// received from its first read, and checked to be whole at its last.
+    pub(super) fn fill(
+        &mut self,
+        r: &mut Reader,
+        si: usize,
+        buf: &mut Vec<u8>,
+        n: usize,
+    ) -> Result<()> {
+        if r.pos == 0 {
+            timed(&mut self.phases.write, || self.sink.keep_original(si))?;
+        }
+        r.fill(buf, n)?;
+        if r.done {
+            let len = r.pos as u64;
+            timed(&mut self.phases.write, || self.sink.original_read(si, len))?;
+        }
+        Ok(())
+    }
+
+    /// Reads on into `buf` until it holds a chunk (or the rest of the source); `false` when
+    /// nothing is left.
+    pub(super) fn top_up(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>) -> Result<bool> {
+        if buf.len() < self.step() && !r.done {
+            let want = self.step() - buf.len();
+            self.fill(r, si, buf, want)?;
+        }
+        Ok(!buf.is_empty())
+    }
+
+    /// Rejects one document of source `si` before it is checked (layout, size, syntax).
+    pub(super) fn reject(&mut self, si: usize, line: usize, diag: Diag) -> Result<()> {
+        self.footprint_chunk(None, vec![vec![Checked::rejected(si, line, diag)]])
+    }
+
+    /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
+    /// the document size limit).
+    pub(super) fn json(&mut self, si: usize) -> Result<()> {
+        let len = self.sources[si].size()?;
+        let max = self.opts.max_document_bytes;
+        if len > max as u64 {
+            let diag = whole(size_message(
+                usize::try_from(len).unwrap_or(usize::MAX),
+                max,
+            ));
+            self.reject(si, 1, diag)?;
+            return self.skip(si);
+        }
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut all = Vec::new();
+        while !r.done {
+            self.fill(&mut r, si, &mut all, self.step().max(max))?;
+        }
+        let skip = all.len() - strip_bom(&all).len();
+        let chunk = Chunk {
+            source: si,
+            bytes: &all,
+            base: 0,
+        };
+        let bytes = &all[skip..];
+        let text = match std::str::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                let (line, diag) = utf8_error(bytes, e, 1);
+                return self.reject(si, line, diag);
+            }
+        };
+        let top = match parse_text(text, 1) {
+            Ok(t) => t,
+            Err((line, diag)) => return self.reject(si, line, diag),
+        };
+        let values = match footprint_values(top) {
+            Ok(v) => v,
+            Err(message) => return self.reject(si, 1, whole(message)),
+        };
+        let lines = Lines::new(text.as_bytes());
+        let units: Vec<Unit> = values
+            .into_iter()
+            .map(|(raw, _)| {
+                let offset = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+                Unit::Value {
+                    raw,
+                    line: lines.line_of(offset),
+                }
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let checked = check_units(self.sources, self.progress, chunk, units);
+        self.phases.check += started.elapsed();
+        self.footprint_chunk(Some(chunk), checked)
+    }
+
+    /// NDJSON, chunk by chunk of whole lines. While one chunk is checked on every core, the
+    /// one before it is decided on: the ordered part overlaps the parallel one.
+    pub(super) fn ndjson(&mut self, si: usize) -> Result<()> {
+        let max = self.opts.max_document_bytes;
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf: Vec<u8> = Vec::new();
+        // A checked chunk waiting to be decided: its bytes, where they start, the results.
+        let mut pending: Option<CheckedChunk> = None;
+        let mut spare: Vec<u8> = Vec::new();
+        let mut base = 0u64;
+        let mut line_no = 1usize;
+        let mut first = true;
+        while self.top_up(&mut r, si, &mut buf)? {
+            let cut = if r.done {
+                Some(buf.len())
+            } else {
+                memchr::memrchr(b'\n', &buf).map(|i| i + 1)
+            };
+            let Some(cut) = cut else {
+                if buf.len() <= max.saturating_add(2) {
+                    // A long line: read on until it ends.
+                    self.fill(&mut r, si, &mut buf, self.step())?;
+                    if !r.done || !buf.is_empty() {
+                        continue;
+                    }
+                    break;
+                }
+                // A line over the limit: measure it without keeping it.
+                let mut len = buf.len();
+                base += buf.len() as u64;
+                buf.clear();
+                let rest = loop {
+                    if r.done {
+                        break None;
+                    }
+                    self.fill(&mut r, si, &mut buf, self.step())?;
+                    match memchr::memchr(b'\n', &buf) {
+                        Some(i) => break Some(i),
+                        None => {
+                            len += buf.len();
+                            base += buf.len() as u64;
+                            buf.clear();
+                        }
+                    }
+                };
+                if let Some(i) = rest {
+                    len += i;
+                    base += i as u64 + 1;
+                    buf.drain(..=i);
+                }
+                (self.progress)(len as u64);
+                self.decide_pending(si, &mut pending, &mut spare)?;
+                self.reject(si, line_no, whole(size_message(len, max)))?;
+                line_no += 1;
+                first = false;
+                continue;
+            };
+            let skip = if first {
+                buf.len() - strip_bom(&buf).len()
+            } else {
+                0
+            };
+            first = false;
+            // This chunk's bytes move out; the rest of the buffer starts the next one.
+            let mut next = std::mem::take(&mut spare);
+            next.clear();
+            next.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
+            let bytes = std::mem::replace(&mut buf, next);
+            let chunk = Chunk {
+                source: si,
+                bytes: &bytes,
+                base,
+            };
+            let units = ndjson_units(&bytes, skip, line_no, max);
+            let started = std::time::Instant::now();
+            let (sources, progress) = (self.sources, self.progress);
+            let (decided, checked) = beside(
+                || self.decide_pending(si, &mut pending, &mut spare),
+                || check_units(sources, progress, chunk, units),
+            );
+            decided?;
+            self.phases.check += started.elapsed();
+            line_no += memchr::memchr_iter(b'\n', &bytes).count();
+            base += cut as u64;
+            let at = chunk.base;
+            pending = Some((bytes, at, checked));
+        }
+        self.decide_pending(si, &mut pending, &mut spare)
+    }
+
+    /// Decides on the chunk `pending` holds, if any; its buffer becomes `spare`.
+    pub(super) fn decide_pending(
+        &mut self,
+        si: usize,
+        pending: &mut Option<CheckedChunk>,
+        spare: &mut Vec<u8>,
+    ) -> Result<()> {
+        let Some((bytes, base, checked)) = pending.take() else {
+            return Ok(());
+        };
+        let chunk = Chunk {
+            source: si,
+            bytes: &bytes,
+            base,
+        };
+        self.footprint_chunk(Some(chunk), checked)?;
+        *spare = bytes;
+        Ok(())
+    }
+
+    /// Decides, in document order, what becomes of each checked document of `chunk`.
+    pub(super) fn footprint_chunk(
+        &mut self,
+        chunk: Option<Chunk>,
+        checked: Vec<Vec<Checked>>,
+    ) -> Result<()> {
+        let sources = self.sources;
+        // Sized once: grown a push at a time, a chunk's records (thousands of large
+        // structs) would be copied into fresh, zeroed pages at every doubling.
+        let n: usize = checked.iter().map(Vec::len).sum();
+        let mut log = Vec::with_capacity(n);
+        let mut new: Vec<FootprintRecord> = Vec::with_capacity(n);
+        let mut origins: Vec<Problem> = Vec::with_capacity(n);
+        for ch in checked.into_iter().flatten() {
+            let index = self.next_index[ch.source];
+            self.next_index[ch.source] += 1;
+            let at = Problem {
+                source: sources[ch.source].name.clone(),
+                index,
+                line: ch.line,
+                pointer: String::new(),
+                message: String::new(),
+            };
+            let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
+            for (line, d) in ch.warnings {
+                let w = problem(sources, ch.source, index, line, d);
+                log.push(log_row(&w, "warning", "footprint", id.clone()));
+                self.report.warnings.push(w);
+            }
+            let (Some(record), Some(chunk)) = (ch.record, chunk) else {
+                self.report.rejected += 1;
+                for (line, d) in ch.errors {
+                    let e = problem(sources, ch.source, index, line, d);
+                    log.push(log_row(&e, "rejected", "footprint", None));
+                    self.report.errors.push(e);
+                }
+                continue;
+            };
+            let key = (record.footprint.id.clone(), record.footprint.version);
+            let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+            // The earlier document with this id and version, read only when there is one.
+            let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
+                Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
+                None => match self.in_batch.get(&key) {
+                    Some(&span) => Some(match chunk.text(span) {
+                        Some(t) if span.original as usize == chunk.source => t.to_owned(),
+                        _ => lossy(&sources[span.original as usize].read_span(span)?),
+                    }),
+                    None => None,
+                },
+            };
+            match earlier {
+                None => {
+                    self.report.accepted += 1;
+                    log.push(done_row(&at, "accepted", "footprint", id));
+                    self.in_batch.insert(key, record.document);
+                    new.push(*record);
+                    origins.push(at);
+                }
+                Some(doc)
+                    if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
+                {
+                    self.report.accepted += 1;
+                    self.report.duplicates += 1;
+                    log.push(done_row(&at, "duplicate", "footprint", id));
+                }
+                Some(_) => {
+                    let e = Problem {
+                        pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
+                        message: format!(
+                            "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
+                            key.0,
+                            key.1.map_or("(none)".into(), |v| v.to_string())
+                        ),
+                        ..at
+                    };
+                    self.report.rejected += 1;
+                    log.push(log_row(&e, "rejected", "footprint", id));
+                    self.report.errors.push(e);
+                }
+            }
+        }
+        // BOM edges declared by the new footprints' extensions, and their GX attributes.
+        for r in &new {
+            self.known.extend(r.footprint.product_ids.iter().cloned());
+        }
+        let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
+        for (r, at) in new.iter().zip(origins) {
+            let f = &r.footprint;
+            for input in &f.bom_inputs {
+                if !self.known.contains(input.product_id.as_str()) {
+                    self.pending
+                        .push((input.product_id.clone(), at.clone(), f.id.clone()));
+                }
+                bom.push(BomEdge {
+                    parent_product_id: f.product_id().to_owned(),
+                    child_product_id: input.product_id.clone(),
+                    amount: input.amount,
+                    unit: input.unit,
+                    source: BomSource::Extension {
+                        footprint_id: f.id.clone(),
+                    },
+                });
+            }
+            if let Some(a) = &f.gx_attributes {
+                self.gx.push((
+                    GxRecord {
+                        attributes: a.clone(),
+                        source_kind: "extension",
+                        source: f.id.clone(),
+                        footprint_id: Some(f.id.clone()),
+                        line: None,
+                    },
+                    at,
+                ));
+            }
+        }
+        self.report.footprints += new.len();
+        self.report.bom_edges += bom.len();
+        timed(&mut self.phases.write, || self.sink.footprints(new))?;
+        timed(&mut self.phases.write, || self.sink.bom(bom))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
+    }
+
+    /// A BOM or GX attributes CSV, chunk by chunk of whole records, each parsed on every
+    /// core.
+    pub(super) fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
+        let mut r = Reader::open(&self.sources[si])?;
+        let mut buf: Vec<u8> = Vec::new();
+        let mut pending: Vec<CsvRows> = Vec::new();
+        let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
+        while self.top_up(&mut r, si, &mut buf)? {
+            let cut = if r.done {
+                buf.len()
+            } else {
+                match record_end(&buf) {
+                    Some(end) => end,
+                    None => {
+                        // One record longer than a chunk (a quoted field with line breaks):
+                        // read on until it ends.
+                        self.fill(&mut r, si, &mut buf, self.step())?;
+                        continue;
+                    }
+                }
+            };
+            let skip = if first {
+                buf.len() - strip_bom(&buf).len()
+            } else {
+                0
+            };
+            let bytes = &buf[skip..cut];
+            // Pieces of whole records, one per core and a few more.
+            let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
+            let header = first;
+            let started = std::time::Instant::now();
+            // The rows of the chunk before are decided while this one is parsed.
+            let waiting = std::mem::take(&mut pending);
+            let (decided, parsed) = beside(
+                || self.csv_decide(si, waiting),
+                || {
+                    pieces
+                        .par_iter()
+                        .enumerate()
+                        .map(|(i, range)| {
+                            let piece = &bytes[range.clone()];
+                            let has_header = header && i == 0;
+                            let lines = memchr::memchr_iter(b'\n', piece).count();
+                            let rows = if is_bom {
+                                CsvRows::Bom(bom::parse_csv(piece, has_header))
+                            } else {
+                                CsvRows::Gx(gx::parse_csv(piece, has_header))
+                            };
+                            (lines, rows)
+                        })
+                        .collect::<Vec<(usize, CsvRows)>>()
+                },
+            );
+            decided?;
+            self.phases.check += started.elapsed();
+            (self.progress)(cut as u64);
+            // Numbered from the start of the file: indexes count rows, lines count breaks.
+            for (lines, mut rows) in parsed {
+                let line_base = line_no - 1;
+                let n = match &mut rows {
+                    CsvRows::Bom(rows) => {
+                        for row in rows.iter_mut() {
+                            row.index += index;
+                            row.line += line_base;
+                        }
+                        rows.len()
+                    }
+                    CsvRows::Gx(rows) => {
+                        for row in rows.iter_mut() {
+                            row.index += index;
+                            row.line += line_base;
+                        }
+                        rows.len()
+                    }
+                };
+                index += n;
+                line_no += lines;
+                pending.push(rows);
+            }
+            first = false;
+            buf.drain(..cut);
+        }
+        self.csv_decide(si, pending)
+    }
+
+    /// Decides on parsed CSV rows, in order.
+    pub(super) fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>) -> Result<()> {
+        for rows in rows {
+            match rows {
+                CsvRows::Bom(rows) => self.bom_rows(si, rows)?,
+                CsvRows::Gx(rows) => self.gx_rows(si, rows)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// BOM CSV rows: rejected, duplicate or new edges. Millions of rows come this way, so a
+    /// row that is simply accepted allocates nothing but its edge.
+    pub(super) fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
+        let sources = self.sources;
+        let name: Arc<str> = sources[si].name.as_str().into();
+        let mut log = Vec::with_capacity(rows.len());
+        let mut edges = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (index, line) = (row.index, row.line);
+            let Some((parent, child, amount, unit)) = row.edge else {
+                self.report.rejected += 1;
+                for d in row.errors {
+                    let p = problem(sources, si, index, line, d);
+                    log.push(log_row(&p, "rejected", "bom_edge", None));
+                    self.report.errors.push(p);
+                }
+                continue;
+            };
+            for (col, id) in [("parent_product_id", &parent), ("child_product_id", &child)] {
+                if !self.known.contains(id.as_str()) {
+                    let w = Problem {
+                        source: sources[si].name.clone(),
+                        index,
+                        line,
+                        pointer: format!("/{col}"),
+                        message: dangling(id),
+                    };
+                    log.push(log_row(&w, "warning", "bom_edge", None));
+                    self.report.warnings.push(w);
+                }
+            }
+            self.report.accepted += 1;
+            let same = !self.stored.csv_edges.is_empty()
+                && self
+                    .stored
+                    .csv_edges
+                    .get(&(parent.as_str(), child.as_str()))
+                    == Some(&(amount.normalize(), unit.map(|u| u.as_str().to_owned())));
+            if same {
+                self.report.duplicates += 1;
+                log.push(done(&name, (index, line), "duplicate", "bom_edge", None));
+            } else {
+                log.push(done(&name, (index, line), "accepted", "bom_edge", None));
+                edges.push(BomEdge {
+                    parent_product_id: parent,
+                    child_product_id: child,
+                    amount,
+                    unit,
+                    source: BomSource::Csv {
+                        file: name.clone(),
+                        line,
+                    },
+                });
+            }
+        }
+        self.report.bom_edges += edges.len();
+        timed(&mut self.phases.write, || self.sink.bom(edges))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
+    }
+
+    /// GX attributes CSV rows: rejected ones now, the others kept for [`Intake::finish_gx`].
+    pub(super) fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>) -> Result<()> {
+        let sources = self.sources;
+        let mut log = Vec::new();
+        for row in rows {
+            let at = Problem {
+                source: sources[si].name.clone(),
+                index: row.index,
+                line: row.line,
+                pointer: String::new(),
+                message: String::new(),
+            };
+            let Some(a) = row.attributes else {
+                self.report.rejected += 1;
+                for d in row.errors {
+                    let p = problem(sources, si, row.index, row.line, d);
+                    log.push(log_row(&p, "rejected", "gx_attributes", None));
+                    self.report.errors.push(p);
+                }
+                continue;
+            };
+            if !self.known.contains(a.product_id.as_str()) {
+                let w = Problem {
+                    pointer: "/product_id".into(),
+                    message: format!(
+                        "product {} has no footprint yet; its GX attributes are kept for when one is ingested",
+                        a.product_id
+                    ),
+                    ..at.clone()
+                };
+                log.push(log_row(&w, "warning", "gx_attributes", None));
+                self.report.warnings.push(w);
+            }
+            self.gx.push((
+                GxRecord {
+                    attributes: a,
+                    source_kind: "csv",
+                    source: sources[si].name.clone(),
+                    footprint_id: None,
+                    line: Some(row.line),
+                },
+                at,
+            ));
+        }
+        timed(&mut self.phases.write, || self.sink.log(log))
+    }
+
+    /// GX attributes: from new footprints' extensions, then CSV rows (a later row wins);
+    /// those equal to what is stored are duplicates.
+    pub(super) fn finish_gx(&mut self) -> Result<()> {
+        let mut log = Vec::new();
+        let mut new = Vec::new();
+        for (record, at) in std::mem::take(&mut self.gx) {
+            let from_csv = record.source_kind == "csv";
+            if from_csv {
+                self.report.accepted += 1;
+            }
+            if self.stored.gx.get(record.attributes.product_id.as_str()) == Some(&record.attributes)
+            {
+                if from_csv {
+                    self.report.duplicates += 1;
+                    log.push(done_row(&at, "duplicate", "gx_attributes", None));
+                }
+            } else {
+                if from_csv {
+                    log.push(done_row(&at, "accepted", "gx_attributes", None));
+                }
+                new.push(record);
+            }
+        }
+        self.report.gx_attributes = new.len();
+        timed(&mut self.phases.write, || self.sink.gx(new))?;
+        timed(&mut self.phases.write, || self.sink.log(log))
+    }
+}
+
+/// Runs `decide` on this thread while `work` runs on the thread pool.
+///
+/// `decide` hands rows to the writing thread and may wait for it; the writing thread builds
+/// batches on the pool. So `decide` must never run on a pool thread (as in `rayon::join`):
+/// waiting there holds a thread the writer may need, and the two can wait for each other.
+pub(super) fn beside<A, B: Send>(
+    decide: impl FnOnce() -> A,
+    work: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(work);
+        let a = decide();
+        let b = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}

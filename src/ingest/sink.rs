@@ -1,0 +1,200 @@
+//! Where checked rows go: the caller's batches (`prepare`), a writing thread that streams them
+//! into the store's segment, or nowhere (a dry run).
+
+use std::path::Path;
+
+use chrono::Utc;
+use datafusion::arrow::array::RecordBatch;
+use rayon::prelude::*;
+
+use super::source::Data;
+use super::{Prepared, Source, footprint_batches};
+use crate::model::BomEdge;
+use crate::store::{SegmentWriter, Table as StoreTable};
+use crate::table::{self, FootprintRecord, GxRecord, LogRow};
+use crate::{Error, Result};
+
+/// Where checked rows go: kept in memory ([`Prepared`]) or streamed into a data directory's
+/// next segment.
+pub(super) trait Sink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()>;
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
+    /// Source `source` is being read: keep it as received. (Tables kept in memory have the
+    /// sources themselves as their originals.)
+    fn keep_original(&mut self, _source: usize) -> Result<()> {
+        Ok(())
+    }
+    /// Source `source` was read to its end, `len` bytes: what was kept must be as long.
+    fn original_read(&mut self, _source: usize, _len: u64) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Sink for Prepared {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        self.footprints.extend(records);
+        Ok(())
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        self.bom.extend(edges);
+        Ok(())
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        self.log.extend(rows);
+        Ok(())
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        self.gx.extend(rows);
+        Ok(())
+    }
+}
+
+/// What the intake hands to the thread writing a segment.
+pub(super) enum Job {
+    Footprints(Vec<FootprintRecord>),
+    Bom(Vec<BomEdge>),
+    Log(Vec<LogRow>),
+    Gx(Vec<GxRecord>),
+    KeepOriginal(usize),
+    OriginalRead(usize, u64),
+}
+
+/// Hands rows to the writing thread: building batches, encoding and compressing them, and
+/// writing the originals happen beside the checking, not after it.
+pub(super) struct ChannelSink(pub(super) std::sync::mpsc::SyncSender<Job>);
+
+impl ChannelSink {
+    pub(super) fn send(&self, job: Job) -> Result<()> {
+        // The writer stops only on an error, which the ingest reports when it joins it.
+        self.0
+            .send(job)
+            .map_err(|_| Error::Internal("the segment writer stopped".into()))
+    }
+}
+
+impl Sink for ChannelSink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        self.send(Job::Footprints(records))
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        self.send(Job::Bom(edges))
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        self.send(Job::Log(rows))
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        self.send(Job::Gx(rows))
+    }
+    fn keep_original(&mut self, source: usize) -> Result<()> {
+        self.send(Job::KeepOriginal(source))
+    }
+    fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
+        self.send(Job::OriginalRead(source, len))
+    }
+}
+
+/// Rows written straight into a segment of a data directory, as Arrow batches.
+pub(super) struct SegmentSink<'w, 'l, 's> {
+    pub(super) segment: &'w mut SegmentWriter<'l, 's>,
+    pub(super) sources: &'w [Source],
+    pub(super) at: chrono::DateTime<Utc>,
+}
+
+impl SegmentSink<'_, '_, '_> {
+    /// Writes `rows` to `table` as batches of 65,536 rows, built on every core.
+    pub(super) fn write_in_batches<T: Sync>(
+        &mut self,
+        table: StoreTable,
+        rows: &[T],
+        build: impl Fn(&[T]) -> Result<RecordBatch> + Sync,
+    ) -> Result<()> {
+        let batches = rows
+            .par_chunks(65_536)
+            .map(&build)
+            .collect::<Result<Vec<_>>>()?;
+        for b in &batches {
+            self.segment.write(table, b)?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for SegmentSink<'_, '_, '_> {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let (footprints, extensions) = footprint_batches(&records, self.segment.seq())?;
+        drop(records);
+        for b in &footprints {
+            self.segment.write(StoreTable::Footprints, b)?;
+        }
+        for b in extensions.iter().filter(|b| b.num_rows() > 0) {
+            self.segment.write(StoreTable::Extensions, b)?;
+        }
+        Ok(())
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        let seq = self.segment.seq();
+        self.write_in_batches(StoreTable::Bom, &edges, |c| table::bom_batch(c, seq))
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        let (seq, at) = (self.segment.seq(), self.at);
+        self.write_in_batches(StoreTable::IngestLog, &rows, |c| {
+            table::ingest_log_batch(c, seq, at)
+        })
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let b = table::gx_batch(&rows, self.segment.seq())?;
+        self.segment.write(StoreTable::GxAttributes, &b)
+    }
+    fn keep_original(&mut self, source: usize) -> Result<()> {
+        let s = &self.sources[source];
+        match &s.data {
+            Data::Bytes(bytes) => self.segment.append_original(source, &s.name, bytes),
+            // Copied in the kernel, beside the checking: the bytes never pass through here.
+            Data::File(path) => self.segment.copy_original_beside(source, path),
+        }
+    }
+    fn original_read(&mut self, source: usize, len: u64) -> Result<()> {
+        let copied = match &self.sources[source].data {
+            Data::Bytes(bytes) => bytes.len() as u64,
+            Data::File(_) => self.segment.copied(source)?,
+        };
+        if copied == len {
+            return Ok(());
+        }
+        let name = &self.sources[source].name;
+        Err(Error::io(
+            Path::new(name),
+            std::io::Error::other(format!(
+                "the file changed while it was ingested ({len} bytes read, {copied} copied); nothing was stored"
+            )),
+        ))
+    }
+}
+
+/// Builds every batch an ingest would write, and drops it.
+pub(super) struct DrySink {
+    pub(super) at: chrono::DateTime<Utc>,
+}
+
+impl Sink for DrySink {
+    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+        footprint_batches(&records, 0).map(drop)
+    }
+    fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
+        table::bom_batch(&edges, 0).map(drop)
+    }
+    fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
+        table::ingest_log_batch(&rows, 0, self.at).map(drop)
+    }
+    fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
+        table::gx_batch(&rows, 0).map(drop)
+    }
+}

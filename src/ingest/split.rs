@@ -1,0 +1,143 @@
+//! Chunks into units of work: NDJSON lines, CSV pieces cut between records, and checking
+//! the units of a chunk on every core.
+
+use rayon::prelude::*;
+
+use super::{Checked, Chunk, Source, Unit, bom, check_line, check_value, gx, size_message, whole};
+
+/// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
+/// as units of work; blank lines are skipped and lines over `max` bytes rejected.
+pub(super) fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize) -> Vec<Unit<'_>> {
+    let mut units = Vec::new();
+    let mut start = skip;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len()));
+    for (n, end) in ends.enumerate() {
+        if start > bytes.len() {
+            break;
+        }
+        let this = line_no + n;
+        let line = &bytes[start..end];
+        start = end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            continue;
+        }
+        units.push(if line.len() > max {
+            Unit::Rejected {
+                line: this,
+                diag: whole(size_message(line.len(), max)),
+            }
+        } else {
+            Unit::Line {
+                bytes: line,
+                line: this,
+            }
+        });
+    }
+    units
+}
+
+/// Parses and checks the units of `chunk` on every core.
+pub(super) fn check_units(
+    sources: &[Source],
+    progress: &(dyn Fn(u64) + Sync),
+    chunk: Chunk,
+    units: Vec<Unit>,
+) -> Vec<Vec<Checked>> {
+    let si = chunk.source;
+    units
+        .into_par_iter()
+        .map(|unit| match unit {
+            Unit::Line { bytes, line } => {
+                let out = check_line(sources, chunk, bytes, line);
+                progress(bytes.len() as u64 + 1);
+                out
+            }
+            Unit::Value { raw, line } => {
+                let out = check_value(sources, chunk, raw, None, line);
+                progress(raw.get().len() as u64);
+                vec![out]
+            }
+            Unit::Rejected { line, diag } => vec![Checked::rejected(si, line, diag)],
+        })
+        .collect()
+}
+
+/// A CSV piece's rows.
+pub(super) enum CsvRows {
+    Bom(Vec<bom::CsvRow>),
+    Gx(Vec<gx::GxRow>),
+}
+
+/// The end of the last whole CSV record in `bytes`: just after the last line break outside
+/// quotes (a quote inside a field is doubled, so quotes outside fields pair up).
+pub(super) fn record_end(bytes: &[u8]) -> Option<usize> {
+    let mut quoted = false;
+    let mut end = None;
+    for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
+        if bytes[i] == b'"' {
+            quoted = !quoted;
+        } else if !quoted {
+            end = Some(i + 1);
+        }
+    }
+    end
+}
+
+/// Splits `bytes`, whole CSV records, into about `n` ranges of whole records of at least
+/// `min` bytes.
+pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Range<usize>> {
+    let target = (bytes.len() / n.max(1)).max(min).max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let want = start + target;
+        if want >= bytes.len() {
+            out.push(start..bytes.len());
+            break;
+        }
+        // The first record end after `want`, with the quote state known from `start`.
+        let mut quoted = false;
+        let mut cut = None;
+        for i in memchr::memchr2_iter(b'"', b'\n', &bytes[start..]) {
+            let i = start + i;
+            if bytes[i] == b'"' {
+                quoted = !quoted;
+            } else if !quoted && i >= want {
+                cut = Some(i + 1);
+                break;
+            }
+        }
+        let end = cut.unwrap_or(bytes.len());
+        out.push(start..end);
+        start = end;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_chunks_end_only_between_records() {
+        // The break inside the quoted field of row 2 is not a record end; the last break is.
+        let text = b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\npartial";
+        assert_eq!(record_end(text), Some(25));
+        assert_eq!(&text[..25], b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\n");
+        // An open quote at the end of a chunk: no record end after it.
+        assert_eq!(record_end(b"p,c,1,\n\"a\nb"), Some(7));
+        assert_eq!(record_end(b"\"a\nb"), None);
+
+        // Four pieces of 36 bytes: 9 bytes each, cut at the first record end at or after
+        // that. The break at 7 comes too early, those at 10–12 are quoted, so the first
+        // piece ends after row 2 (byte 20); the second runs to the end (27 is too early).
+        let text = b"r1,a,1,\n\"q\n\n\n\",b,2,\nr3,c,3,\nr4,d,4,\n";
+        let pieces = csv_pieces(text, 4, 8);
+        assert_eq!(pieces, vec![0..20, 20..36]);
+        for p in &pieces {
+            assert_eq!(text[p.end - 1], b'\n');
+            assert_eq!(record_end(&text[p.clone()]), Some(p.len()));
+        }
+    }
+}
