@@ -1,0 +1,410 @@
+//! The query catalog (`queries/**/*.sql`) and the DataFusion session it runs in.
+//!
+//! A query's id is its path under `queries/` without `.sql`. Each file holds one read-only
+//! statement after a header of `--` lines:
+//!
+//! ```sql
+//! -- title: Footprints by company
+//! -- description: One row per company with its footprint count and mean CFP.
+//! -- param: company text = '' ; Only this company (empty: all)
+//! -- returns: company_name, footprints, mean_cfp_kgco2e_per_unit
+//! SELECT …  WHERE ($company = '' OR company_name = $company)
+//! ```
+//!
+//! Parameters are DataFusion `$name` placeholders bound as typed values, never text spliced
+//! into SQL. A parameter used but not declared, or declared but not used, is a load error, as
+//! is a file holding anything but a single query. The session holds the tables of
+//! [`crate::table`]; ad-hoc SQL runs with DDL, DML and statements disabled.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+
+use datafusion::common::config::Dialect;
+use datafusion::datasource::MemTable;
+use datafusion::execution::context::{SQLOptions, SessionContext};
+
+use crate::hotspot::{self, GraphSource};
+use crate::score::{GxScoresFunction, Profile, ScoreSource};
+use crate::table::{self, Tables};
+use crate::{Error, Result};
+
+mod catalog;
+
+use catalog::bind_statement;
+pub use catalog::*;
+
+/// A query result: schema and batches.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Result schema.
+    pub schema: SchemaRef,
+    /// Result rows.
+    pub batches: Vec<RecordBatch>,
+}
+
+impl Output {
+    /// Number of rows.
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+/// A DataFusion session over a loaded dataset.
+#[derive(Clone)]
+pub struct Session {
+    ctx: SessionContext,
+    graph: Arc<GraphSource>,
+    scores: Arc<ScoreSource>,
+}
+
+/// The tables every session with data registers (the views in [`create_views`] read them).
+const TABLES: [&str; 6] = [
+    "footprints",
+    "footprint_extensions",
+    "bom",
+    "bom_history",
+    "ingest_log",
+    "gx_attributes",
+];
+
+/// The views over [`TABLES`]: `footprints_latest`, the newest version of each footprint.
+async fn create_views(ctx: &SessionContext) -> datafusion::error::Result<()> {
+    ctx.sql("CREATE VIEW footprints_latest AS SELECT * FROM footprints WHERE is_latest")
+        .await?;
+    Ok(())
+}
+
+fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
+    let schema = batches
+        .first()
+        .map(RecordBatch::schema)
+        .ok_or_else(|| Error::Internal(format!("table {name} has no batch")))?;
+    let table = MemTable::try_new(schema, vec![batches])?;
+    ctx.register_table(name, Arc::new(table))?;
+    Ok(())
+}
+
+/// Registers `hotspot_items`, `hotspot_findings` and `hotspot_quality` over `graph`.
+fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
+    for (name, output) in [
+        ("hotspot_items", hotspot::Output::Items),
+        ("hotspot_findings", hotspot::Output::Findings),
+        ("hotspot_quality", hotspot::Output::Quality),
+    ] {
+        ctx.register_udtf(
+            name,
+            Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
+        );
+    }
+}
+
+impl Session {
+    /// Registers `footprints` (with `is_latest`), `footprints_latest`, `footprint_extensions`,
+    /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`, and the
+    /// native table functions `hotspot_items`, `hotspot_findings` and `hotspot_quality`.
+    pub async fn new(tables: &Tables) -> Result<Session> {
+        Session::with_profile(tables, Profile::default_profile()).await
+    }
+
+    /// [`Session::new`] with `profile` for `gx_scores()` instead of the default `gxd-2025`.
+    pub async fn with_profile(tables: &Tables, profile: Profile) -> Result<Session> {
+        Session::with_graph(tables, profile, None).await
+    }
+
+    /// [`Session::with_profile`] whose hotspot functions walk `graph` (from a data
+    /// directory's graph index) instead of a graph built from `tables` on first use.
+    pub async fn with_graph(
+        tables: &Tables,
+        profile: Profile,
+        graph: Option<Arc<hotspot::Graph>>,
+    ) -> Result<Session> {
+        let ctx = SessionContext::new();
+        let footprints = tables.footprints_view()?;
+        let bom = tables.bom_view()?;
+        // In the order of TABLES.
+        let views = [
+            footprints.clone(),
+            tables.extensions_view(),
+            bom.clone(),
+            tables.bom_history_view(),
+            tables.ingest_log_view(),
+            tables.gx_view()?,
+        ];
+        for (name, batches) in TABLES.into_iter().zip(views) {
+            register(&ctx, name, batches)?;
+        }
+        create_views(&ctx).await?;
+        let graph = Arc::new(match graph {
+            Some(g) => GraphSource::from_graph(g),
+            None => GraphSource::new(footprints, bom),
+        });
+        register_hotspot_functions(&ctx, &graph);
+        let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
+        ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        Ok(Session { ctx, graph, scores })
+    }
+
+    /// A session with only the hotspot table functions, over `graph`: what the `hotspots`
+    /// command needs, without reading a table (the `hotspot/` queries read nothing else).
+    pub async fn for_graph(graph: Arc<hotspot::Graph>) -> Result<Session> {
+        let ctx = SessionContext::new();
+        let graph = Arc::new(GraphSource::from_graph(graph));
+        register_hotspot_functions(&ctx, &graph);
+        let scores = Arc::new(ScoreSource::new(
+            Tables::default(),
+            Profile::default_profile(),
+        ));
+        Ok(Session { ctx, graph, scores })
+    }
+
+    /// The products' GX inputs and scores under the session's profile, computed on first use.
+    pub fn scores(&self) -> Result<Arc<(crate::score::Inputs, crate::score::Scores)>> {
+        self.scores.get()
+    }
+
+    /// The session's scoring profile.
+    pub fn profile(&self) -> &Profile {
+        self.scores.profile()
+    }
+
+    /// The DataFusion context, for callers that register more (table functions, views).
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The supply-chain graph of the dataset, built on first use.
+    pub fn graph(&self) -> Result<Arc<hotspot::Graph>> {
+        self.graph.get()
+    }
+
+    /// Decomposes `req` on the session's graph; the hotspot table functions asked the same
+    /// question next answer from this decomposition.
+    pub fn decompose(&self, req: &hotspot::Request) -> Result<Arc<hotspot::Decomposition>> {
+        self.graph.decompose(req)
+    }
+
+    /// Runs a catalog query with `args`.
+    pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
+        let values = Catalog::bind(def, args)?;
+        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
+            Some(e) => e,
+            None => Error::QueryFailed {
+                id: def.id.clone(),
+                source: e,
+            },
+        };
+        let state = self.ctx.state();
+        let mut statement = state
+            .sql_to_statement(&def.sql, &Dialect::Generic)
+            .map_err(wrap)?;
+        bind_statement(&def.id, &mut statement, &values)?;
+        let plan = state.statement_to_plan(statement).await.map_err(wrap)?;
+        let df = self.ctx.execute_logical_plan(plan).await.map_err(wrap)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(wrap)?;
+        Ok(Output { schema, batches })
+    }
+
+    /// Runs ad-hoc read-only SQL within limits: at most `memory_bytes` of query memory, at
+    /// most `max_rows` rows (more is an error, not a silent cut), and `timeout` in all.
+    pub async fn sql_limited(
+        &self,
+        sql: &str,
+        memory_bytes: usize,
+        max_rows: usize,
+        timeout: std::time::Duration,
+    ) -> std::result::Result<Output, SqlLimit> {
+        use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+        use futures::StreamExt;
+
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(memory_bytes, 1.0)
+            .build_arc()
+            .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        let ctx = SessionContext::new_with_config_rt(self.ctx.copied_config(), runtime);
+        for name in TABLES {
+            let provider = self
+                .ctx
+                .table_provider(name)
+                .await
+                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+            ctx.register_table(name, provider)
+                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        }
+        for name in TABLE_FUNCTIONS {
+            if let Ok(f) = self.ctx.table_function(name) {
+                ctx.register_udtf(name, f.function().clone());
+            }
+        }
+        create_views(&ctx)
+            .await
+            .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let run = async {
+            let wrap = |e: datafusion::error::DataFusionError| match e.find_root() {
+                datafusion::error::DataFusionError::ResourcesExhausted(m) => {
+                    SqlLimit::Memory(m.clone())
+                }
+                _ => SqlLimit::Failed(match raised(&e) {
+                    Some(e) => e,
+                    None => Error::QueryFailed {
+                        id: "sql".into(),
+                        source: e,
+                    },
+                }),
+            };
+            let df = ctx.sql_with_options(sql, options).await.map_err(wrap)?;
+            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+            let mut stream = df.execute_stream().await.map_err(wrap)?;
+            let mut batches = Vec::new();
+            let mut rows = 0;
+            while let Some(b) = stream.next().await {
+                let b = b.map_err(wrap)?;
+                rows += b.num_rows();
+                if rows > max_rows {
+                    return Err(SqlLimit::Rows(max_rows));
+                }
+                batches.push(b);
+            }
+            Ok(Output { schema, batches })
+        };
+        match tokio::time::timeout(timeout, run).await {
+            Ok(r) => r,
+            Err(_) => Err(SqlLimit::Time(timeout)),
+        }
+    }
+
+    /// Runs ad-hoc read-only SQL: DDL, DML and other statements are refused.
+    pub async fn sql(&self, sql: &str) -> Result<Output> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
+            Some(e) => e,
+            None => Error::QueryFailed {
+                id: "sql".into(),
+                source: e,
+            },
+        };
+        let df = self
+            .ctx
+            .sql_with_options(sql, options)
+            .await
+            .map_err(wrap)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let batches = df.collect().await.map_err(wrap)?;
+        Ok(Output { schema, batches })
+    }
+}
+
+/// What a statement reads: the stored tables it names and whether it calls the hotspot
+/// functions (which walk the graph index, not the tables).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// Tables and views named.
+    pub tables: table::TableSet,
+    /// `hotspot_items`, `hotspot_findings` or `hotspot_quality` is called.
+    pub graph: bool,
+}
+
+/// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
+/// more than one statement, names something unknown, or scores products: `gx_scores` reads
+/// every table); a caller then reads everything.
+pub fn reads(sql: &str) -> Option<Reads> {
+    let ctx = SessionContext::new();
+    let state = ctx.state();
+    let statement = state.sql_to_statement(sql, &Dialect::Generic).ok()?;
+    let mut reads = Reads {
+        tables: table::TableSet::NONE,
+        graph: false,
+    };
+    for r in state.resolve_table_references(&statement).ok()? {
+        if r.schema().is_some() {
+            return None;
+        }
+        match r.table() {
+            "hotspot_items" | "hotspot_findings" | "hotspot_quality" => reads.graph = true,
+            name => {
+                if !reads.tables.add(name) {
+                    return None;
+                }
+            }
+        }
+    }
+    Some(reads)
+}
+
+/// The [`Error::NotFound`] or [`Error::OutOfRange`] a table function raised inside `e`, if
+/// any, so callers answer it as such (404, 422) rather than as a failed query.
+fn raised(e: &datafusion::error::DataFusionError) -> Option<Error> {
+    match e.find_root() {
+        datafusion::error::DataFusionError::External(inner) => {
+            match inner.downcast_ref::<Error>() {
+                Some(Error::NotFound(m)) => Some(Error::NotFound(m.clone())),
+                Some(Error::OutOfRange { footprint, message }) => Some(Error::OutOfRange {
+                    footprint: footprint.clone(),
+                    message: message.clone(),
+                }),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Why limited ad-hoc SQL stopped.
+#[derive(Debug)]
+pub enum SqlLimit {
+    /// It needed more memory than allowed.
+    Memory(String),
+    /// It returned more rows than allowed.
+    Rows(usize),
+    /// It ran longer than allowed.
+    Time(std::time::Duration),
+    /// It failed for another reason (bad SQL, a refused statement, …).
+    Failed(Error),
+}
+
+/// Whether a column type is one of the exact amount types.
+pub fn is_decimal(t: &DataType) -> bool {
+    matches!(t, DataType::Decimal128(_, _))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_names_the_tables_a_statement_reads() {
+        let r = reads(
+            "WITH x AS (SELECT * FROM ingest_log) SELECT count(*) FROM x \
+             JOIN footprints_latest f ON true WHERE EXISTS (SELECT 1 FROM gx_attributes)",
+        )
+        .expect("known");
+        assert_eq!(
+            r.tables,
+            table::TableSet {
+                footprints: true,
+                ingest_log: true,
+                gx_attributes: true,
+                ..table::TableSet::NONE
+            }
+        );
+        assert!(!r.graph);
+        let r = reads("SELECT * FROM hotspot_items($product, 10, 0, '', '')").expect("known");
+        assert_eq!((r.tables, r.graph), (table::TableSet::NONE, true));
+        // A CTE is not a table; a name that is neither is not guessed at.
+        let r = reads("WITH bom AS (SELECT 1 AS n) SELECT * FROM bom").expect("known");
+        assert_eq!(r.tables, table::TableSet::NONE);
+        assert_eq!(reads("SELECT * FROM nowhere"), None);
+        assert_eq!(reads("SELECT * FROM gx_scores()"), None);
+        assert_eq!(reads("SELECT * FROM other.footprints"), None);
+        assert_eq!(reads("SELEC"), None);
+    }
+}
