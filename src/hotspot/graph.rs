@@ -700,7 +700,7 @@ impl Graph {
         // What the first question on it would otherwise compute, for the default basis: the
         // coefficients of every edge, whether there is a cycle, the mismatch findings (half a
         // second at a million footprints).
-        super::prepare(self, &r, Basis::default());
+        super::findings::prepare(self, &r, Basis::default());
         Self::keep(&mut self.cache(), date, Resolution::Whole(r.clone()));
         r
     }

@@ -1,0 +1,401 @@
+//! What a decomposition says beside its items: the data quality of what it reached, and the
+//! findings (suppliers reporting more than a footprint counts upstream, stale or missing
+//! data, organization-based calculations, cycles).
+
+use super::graph::{EdgeProblem, Graph, Resolved, Staleness};
+use super::walk::{Balance, INPUT_SCALE, RawItem, VALUE_SCALE, Values};
+use super::{
+    Basis, Finding, Kind, NodeSet, ORGANIZATION_BASED_CAUTION_PCT, Quality, Request, date_of, pct,
+};
+use crate::model::fixed;
+
+/// The quality of items `raw` (in the walk's order) that reach `reached` footprints.
+pub(super) fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality {
+    // One pass. Partial sums of items that sum to cfp: within the walk's range, they cannot
+    // overflow. The weighted averages are f64 sums in item order (a weight: f64's 16
+    // digits are plenty).
+    let (mut coverage, mut organization, mut untraced) = (0_i128, 0_i128, 0_i128);
+    let (mut unresolved, mut beyond, mut mismatch) = (0_i128, 0_i128, 0_i128);
+    let mut weighted = [(0.0_f64, 0.0_f64); 4];
+    let kept = graph.facts();
+    let mut ahead = Vec::with_capacity(16);
+    for block in raw.chunks(16) {
+        // Items name nodes all over the graph: the facts of a few are read together, so
+        // their loads overlap rather than wait one after another.
+        ahead.clear();
+        ahead.extend(
+            block
+                .iter()
+                .map(|i| kept.map_or_else(|| graph.facts_of(i.node), |f| f[i.node as usize])),
+        );
+        for (i, facts) in block.iter().zip(&ahead) {
+            let org = facts.organization_based;
+            match i.kind {
+                Kind::Own if !org => coverage += i.value,
+                Kind::Untraced => untraced += i.value,
+                Kind::Unresolved => unresolved += i.value,
+                Kind::BeyondCutoff => beyond += i.value,
+                Kind::Mismatch => mismatch += i.value,
+                Kind::Own => {}
+            }
+            if org {
+                organization += i.value;
+            }
+            let w = (i.value as f64).abs();
+            for (acc, v) in weighted.iter_mut().zip(facts.weighted) {
+                if !v.is_nan() {
+                    acc.0 += w * v;
+                    acc.1 += w;
+                }
+            }
+        }
+    }
+    let average = |(num, den): (f64, f64)| (den != 0.0).then(|| num / den);
+    Quality {
+        primary_data_coverage_pct: pct(coverage, cfp),
+        weighted_pds_pct: average(weighted[0]),
+        weighted_technological_dqr: average(weighted[1]),
+        weighted_temporal_dqr: average(weighted[2]),
+        weighted_geographical_dqr: average(weighted[3]),
+        organization_based_pct: pct(organization, cfp),
+        untraced_pct: pct(untraced, cfp),
+        unresolved_pct: pct(unresolved, cfp),
+        beyond_cutoff_pct: pct(beyond, cfp),
+        mismatch_pct: pct(mismatch, cfp),
+        footprints_reached: reached,
+        deepest_tier: raw.iter().map(|i| i.tier).max().unwrap_or(0),
+    }
+}
+
+/// The mismatch finding of each footprint of `resolved` whose inputs exceed what it reports
+/// (in the order of [`walk::EdgeValues::exceeding`]), formatted once per resolution and
+/// basis: a server asked about a large root again and again says the same of the same
+/// footprints.
+pub(super) fn mismatches<'a>(graph: &Graph, resolved: &'a Resolved, basis: Basis) -> &'a [Finding] {
+    let values = resolved.values(graph, basis);
+    let edges = resolved.edge_values(graph, basis);
+    edges.mismatches.get_or_init(|| {
+        (edges.exceeding.iter())
+            .map(|&(l, suppliers)| mismatch(graph, resolved, values, l, suppliers))
+            .collect()
+    })
+}
+
+/// Prepares what questions on `resolved` compute on first use, for `basis`: the edge
+/// coefficients, whether it has a cycle, the mismatch findings (for a resolution about to
+/// be shared by the questions that follow).
+pub(crate) fn prepare(graph: &Graph, resolved: &Resolved, basis: Basis) {
+    resolved.is_acyclic();
+    mismatches(graph, resolved, basis);
+}
+
+/// The finding for local node `l` of `resolved`, whose inputs add up to `suppliers` (`None`:
+/// beyond range), more than it reports upstream.
+pub(super) fn mismatch(
+    graph: &Graph,
+    resolved: &Resolved,
+    values: &Values,
+    l: u32,
+    suppliers: Option<i128>,
+) -> Finding {
+    let f = resolved.global(l);
+    let (cfp, g2g) = (values.cfp[l as usize], values.g2g[l as usize].unwrap_or(0));
+    // Exact numbers: the excess may be a rounding unit of the supplier's figures, and then
+    // only all their digits show where it comes from.
+    let reported = cfp.saturating_sub(g2g);
+    let excess = suppliers.and_then(|s| {
+        s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
+    });
+    let exact = |v: Option<i128>| {
+        v.map_or_else(
+            || "beyond range".to_owned(),
+            |v| fixed::format(v, VALUE_SCALE),
+        )
+    };
+    Finding {
+        kind: "mismatch",
+        footprint_id: Some(graph.id(f).to_owned()),
+        message: format!(
+            "{}: supplier footprints add up to {} kgCO2e per {}, {} more than the {} it reports upstream ({} cradle-to-gate − {} Gate-to-Gate)",
+            describe(graph, f),
+            exact(suppliers),
+            unit_name(graph, f),
+            exact(excess),
+            fixed::format(reported, INPUT_SCALE),
+            fixed::format(cfp, INPUT_SCALE),
+            fixed::format(g2g, INPUT_SCALE)
+        ),
+        footprint_ids: Vec::new(),
+    }
+}
+
+pub(super) fn describe(graph: &Graph, n: u32) -> String {
+    format!("{} ({})", graph.product_name(n), graph.company_name(n))
+}
+
+pub(super) fn unit_name(graph: &Graph, n: u32) -> &'static str {
+    graph.unit(n).map_or("declared unit", |u| u.as_str())
+}
+
+pub(super) fn findings(
+    graph: &Graph,
+    resolved: &Resolved,
+    req: &Request,
+    root: u32,
+    raw: &[RawItem],
+    reached: &[u32],
+    organization_based_pct: f64,
+) -> Vec<Finding> {
+    // Values and adjacency are the resolution's (local node numbers); findings name graph
+    // nodes. Every node an item names was resolved.
+    let values = resolved.values(graph, req.basis);
+    let edges = resolved.edge_values(graph, req.basis);
+    let balance = &edges.balance;
+    let local = |f: u32| resolved.local(f).unwrap_or_default() as usize;
+    let mut out = Vec::new();
+    let r = graph.node(root);
+    if !r.active || !r.is_latest {
+        out.push(Finding {
+            kind: "root_status",
+            footprint_id: Some(r.id.to_owned()),
+            message: format!(
+                "the footprint decomposed is {}",
+                if r.active {
+                    "superseded by a newer version"
+                } else {
+                    "Deprecated"
+                }
+            ),
+            footprint_ids: Vec::new(),
+        });
+    }
+    // Expanded nodes are those with an own item or a gap item; reached nodes are all.
+    let expanded = NodeSet::of(
+        graph,
+        raw.iter()
+            .filter(|i| matches!(i.kind, Kind::Own | Kind::Untraced | Kind::Mismatch)),
+    );
+    // Most nodes have nothing to say: only those whose inputs exceed what they report, or
+    // with an edge left out, and of them those the walk expanded, ascending.
+    let mut speaking: Vec<u32> = edges
+        .exceeding
+        .iter()
+        .map(|e| resolved.global(e.0))
+        .chain(resolved.problems.keys().copied())
+        .filter(|&f| expanded.contains(f))
+        .collect();
+    speaking.sort_unstable();
+    speaking.dedup();
+    for &f in &speaking {
+        let l = local(f);
+        if values.g2g[l].is_none() {
+            continue;
+        }
+        if balance[l] == Balance::Exceeds
+            && let Ok(at) = edges.exceeding.binary_search_by_key(&(l as u32), |e| e.0)
+        {
+            out.push(mismatches(graph, resolved, req.basis)[at].clone());
+        }
+        for p in resolved.problems.get(&f).into_iter().flatten() {
+            match p {
+                EdgeProblem::Dangling { product } => out.push(Finding {
+                    kind: "dangling",
+                    footprint_id: Some(graph.id(f).to_owned()),
+                    message: format!(
+                        "{} lists input {product}, which has no Active footprint; its share stays in {}'s untraced upstream",
+                        describe(graph, f),
+                        graph.company_name(f)
+                    ),
+                    footprint_ids: Vec::new(),
+                }),
+                EdgeProblem::Unit {
+                    child,
+                    unit,
+                    declared,
+                } => {
+                    out.push(Finding {
+                        kind: "unit",
+                        footprint_id: Some(graph.id(f).to_owned()),
+                        message: format!(
+                            "{} counts input {} in {}, but it is declared per {}{}; the edge is left out and its share stays in {}'s untraced upstream",
+                            describe(graph, f),
+                            describe(graph, *child),
+                            unit.as_str(),
+                            declared.map_or("(no unit)", |u| u.as_str()),
+                            if graph.node(*child).mass_kg.is_none() { " with no mass per declared unit" } else { "" },
+                            graph.company_name(f)
+                        ),
+                        footprint_ids: vec![graph.id(*child).to_owned()],
+                    });
+                }
+            }
+        }
+    }
+    let per_reached = !resolved.staleness.is_empty() || !values.fallback.is_empty();
+    for &f in reached.iter().filter(|_| per_reached) {
+        match resolved.staleness.get(&f) {
+            Some(Staleness::Older) if f != root => out.push(Finding {
+                kind: "older_reference_period",
+                footprint_id: Some(graph.id(f).to_owned()),
+                message: format!(
+                    "{} has no footprint for the root's period; its reference period {}..{} is older than the root's {}..{}",
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1),
+                    date_of(graph.node(root).period.0),
+                    date_of(graph.node(root).period.1)
+                ),
+                footprint_ids: Vec::new(),
+            }),
+            Some(Staleness::Newer) if f != root => out.push(Finding {
+                kind: "newer_reference_period",
+                footprint_id: Some(graph.id(f).to_owned()),
+                message: format!(
+                    "{} has no footprint for the root's period; its reference period {}..{} is later",
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1)
+                ),
+                footprint_ids: Vec::new(),
+            }),
+            _ => {}
+        }
+        if values.fallback.binary_search(&(local(f) as u32)).is_ok() {
+            out.push(Finding {
+                kind: "basis_fallback",
+                footprint_id: Some(graph.id(f).to_owned()),
+                message: format!(
+                    "{} gives no pcfIncludingBiogenic; its pcfExcludingBiogenic is used",
+                    describe(graph, f)
+                ),
+                footprint_ids: Vec::new(),
+            });
+        }
+    }
+    let org_pct = organization_based_pct;
+    let kept = graph.facts();
+    let org_based = |n: u32| {
+        kept.map_or_else(
+            || graph.organization_based(n),
+            |f| f[n as usize].organization_based,
+        )
+    };
+    if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
+        let mut names: Vec<String> = raw
+            .iter()
+            .filter(|i| org_based(i.node))
+            .map(|i| graph.company_name(i.node).to_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        out.push(Finding {
+            kind: "organization_based",
+            footprint_id: None,
+            message: format!(
+                "{org_pct:.1} % of the footprint comes from organization-based data ({}); these allocate company-wide emissions and are less specific than product-based data",
+                names.join(", ")
+            ),
+            footprint_ids: Vec::new(),
+        });
+    }
+    for cycle in cycles(resolved, &expanded) {
+        let names: Vec<String> = cycle.iter().map(|n| describe(graph, *n)).collect();
+        out.push(Finding {
+            kind: "cycle",
+            footprint_id: Some(graph.id(cycle[0]).to_owned()),
+            message: format!(
+                "the BOM has a cycle through {}; the walk stops at tier {} (every pass around the cycle is counted on a deeper tier)",
+                names.join(", "),
+                req.max_tier + 1
+            ),
+            footprint_ids: cycle
+                .iter()
+                .map(|n| graph.id(*n).to_owned())
+                .collect(),
+        });
+    }
+    out
+}
+
+/// Strongly connected components with more than one node (or a self-loop) among the expanded
+/// nodes (graph nodes, ascending), each listed from its smallest node id (iterative Tarjan
+/// over the resolution's local numbers, which keep the graph's order).
+pub(super) fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
+    // Most supply chains have no cycle at all: then no part of one has either.
+    if resolved.is_acyclic() {
+        return Vec::new();
+    }
+    let expanded: Vec<u32> = expanded
+        .to_vec()
+        .iter()
+        .filter_map(|g| resolved.local(*g))
+        .collect();
+    let len = resolved.len();
+    let mut is_expanded = vec![false; len];
+    for &n in &expanded {
+        is_expanded[n as usize] = true;
+    }
+    let inside = |n: u32| is_expanded[n as usize];
+    let mut index = vec![u32::MAX; len];
+    let mut low = vec![0u32; len];
+    let mut on_stack = vec![false; len];
+    let mut stack = Vec::new();
+    let mut next = 0u32;
+    let mut out = Vec::new();
+    for &start in &expanded {
+        if index[start as usize] != u32::MAX {
+            continue;
+        }
+        // (node, position in its child list)
+        let mut call: Vec<(u32, usize)> = vec![(start, 0)];
+        index[start as usize] = next;
+        low[start as usize] = next;
+        next += 1;
+        stack.push(start);
+        on_stack[start as usize] = true;
+        while let Some(&(v, pos)) = call.last() {
+            let a = resolved.offsets[v as usize] as usize;
+            let b = resolved.offsets[v as usize + 1] as usize;
+            if a + pos < b {
+                let w = resolved.children[a + pos];
+                if let Some(top) = call.last_mut() {
+                    top.1 += 1;
+                }
+                if !inside(w) {
+                    continue;
+                }
+                if index[w as usize] == u32::MAX {
+                    index[w as usize] = next;
+                    low[w as usize] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w as usize] = true;
+                    call.push((w, 0));
+                } else if on_stack[w as usize] {
+                    low[v as usize] = low[v as usize].min(index[w as usize]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(parent, _)) = call.last() {
+                    low[parent as usize] = low[parent as usize].min(low[v as usize]);
+                }
+                if low[v as usize] == index[v as usize] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w as usize] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    let self_loop = comp.len() == 1 && resolved.inputs(v).any(|(c, _)| c == v);
+                    if comp.len() > 1 || self_loop {
+                        comp.sort_unstable();
+                        out.push(comp.into_iter().map(|l| resolved.global(l)).collect());
+                    }
+                }
+            }
+        }
+    }
+    out
+}
