@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::json::{
     self, Checker, Diag, Lines, Sign, check_urn, decimal_string, parse_decimal_text, pointer,
 };
-use super::pact::object;
+use super::pact_values::object;
 use crate::model::{BomInput, DeclaredUnit};
 
 /// The exact header a BOM CSV starts with.

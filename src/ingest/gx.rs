@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::json::{self, Checker, Diag, Lines, check_urn, number_or_decimal_string, pointer};
-use super::pact::object;
+use super::pact_values::object;
 use crate::model::GxAttributes;
 
 /// The exact header a GX attributes CSV starts with.

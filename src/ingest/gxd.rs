@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::json::{self, Checker, Sign, number_or_decimal_string, pointer, string};
-use super::pact::object;
+use super::pact_values::object;
 use crate::model::{CalcMethod, Gxd};
 
 const LEVELS: [&str; 4] = ["organization", "site", "building", "production line"];

@@ -12,6 +12,7 @@ mod gxd;
 mod intake;
 mod json;
 mod pact;
+mod pact_values;
 mod sink;
 mod source;
 mod split;

@@ -1,0 +1,747 @@
+//! PACT property values: typed readers of required and optional properties and lists, the
+//! code lists (regions, countries, cross-sectoral standards), the nested objects (product or
+//! sector rules, emission-factor sources, DQIs, assurance), declared units, and which
+//! properties belong to one PACT version only.
+
+use std::borrow::Cow;
+
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+
+use super::json::{
+    self, Checker, Entries, array, boolean, check_urn, date_time, number_or_decimal_string,
+    pointer, pointer_index, string, uuid,
+};
+use crate::model::{Assurance, DeclaredUnit, Dqi, EmissionFactorSource, PactVersion, SectorRule};
+
+/// Reads an object, reporting a wrong type or a duplicated property.
+pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Option<Entries<'a>> {
+    match json::object(raw) {
+        Ok(entries) => check_duplicates(c, entries, ptr),
+        Err(message) => {
+            c.error(Some(raw), ptr.to_owned(), message);
+            None
+        }
+    }
+}
+
+/// Reports a property given more than once (JSON allows it; PACT's schemas cannot mean it).
+pub(super) fn check_duplicates<'a>(
+    c: &mut Checker,
+    entries: Entries<'a>,
+    ptr: &str,
+) -> Option<Entries<'a>> {
+    let keys = &entries.0;
+    // Objects of PACT have a few dozen members at most: comparing pairs (most differ in
+    // length, so no bytes are compared) beats sorting. Larger objects are sorted.
+    let repeated: Option<&str> = if keys.len() <= 32 {
+        keys.iter().enumerate().find_map(|(i, (k, _))| {
+            keys[i + 1..]
+                .iter()
+                .any(|(other, _)| other == k)
+                .then_some(k.as_ref())
+        })
+    } else {
+        let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| k.as_ref()).collect();
+        sorted.sort_unstable();
+        sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    };
+    if let Some(key) = repeated {
+        let key = key.to_owned();
+        let at = entries.0.iter().rev().find(|(k, _)| *k == key).map(|e| e.1);
+        c.error(
+            at,
+            pointer(ptr, &key),
+            format!("property {key:?} is given more than once"),
+        );
+        return None;
+    }
+    Some(entries)
+}
+
+/// Runs a value parser, turning its error into a diagnostic at `ptr/key`. `null` counts as
+/// absent (with a warning) so optional properties written as `null` are not rejected.
+pub(super) fn read<'a, T>(
+    c: &mut Checker,
+    ptr: &str,
+    key: &str,
+    raw: &'a RawValue,
+    parse: impl FnOnce(&'a RawValue) -> Result<T, String>,
+) -> Option<T> {
+    if raw.get() == "null" {
+        c.warn(
+            Some(raw),
+            pointer(ptr, key),
+            "null is treated as an absent property",
+        );
+        return None;
+    }
+    match parse(raw) {
+        Ok(v) => Some(v),
+        Err(message) => {
+            c.error(Some(raw), pointer(ptr, key), message);
+            None
+        }
+    }
+}
+
+/// Reports a required property that is absent (or null); returns the value otherwise.
+pub(super) fn require<T>(
+    c: &mut Checker,
+    entries: &Entries,
+    ptr: &str,
+    key: &str,
+    value: Option<T>,
+) -> Option<T> {
+    if value.is_none() {
+        match entries.0.iter().find(|(k, _)| k == key) {
+            Some((_, raw)) if raw.get() == "null" => {
+                c.error(Some(raw), pointer(ptr, key), "required property is null")
+            }
+            Some(_) => {} // present but invalid: already reported
+            None => c.error(None, pointer(ptr, key), "missing required property"),
+        }
+    }
+    value
+}
+
+pub(super) fn non_empty<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, String> {
+    let s = string(raw)?;
+    if s.is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(s)
+    }
+}
+
+pub(super) fn owned(raw: &RawValue) -> Result<String, String> {
+    string(raw).map(Cow::into_owned)
+}
+
+pub(super) fn one_of(raw: &RawValue, allowed: &[&str]) -> Result<String, String> {
+    let s = string(raw)?;
+    if allowed.contains(&s.as_ref()) {
+        Ok(s.into_owned())
+    } else {
+        Err(format!("{s:?} is not one of {}", quote_list(allowed)))
+    }
+}
+
+pub(super) fn quote_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Reads an array, applying `item` to each element with its own pointer. Checks `minItems: 1`
+/// and `uniqueItems` on the raw text of the elements.
+/// The pointer of a list item, built only when a diagnostic needs it.
+pub(crate) struct ItemPtr<'p> {
+    base: &'p str,
+    key: &'p str,
+    index: usize,
+}
+
+impl ItemPtr<'_> {
+    /// The pointer text.
+    pub(crate) fn get(&self) -> String {
+        pointer_index(&pointer(self.base, self.key), self.index)
+    }
+}
+
+pub(super) fn list<'a, T>(
+    c: &mut Checker,
+    ptr: &str,
+    key: &str,
+    raw: &'a RawValue,
+    min_one: bool,
+    mut item: impl FnMut(&mut Checker, &ItemPtr, &'a RawValue) -> Option<T>,
+) -> Option<Vec<T>> {
+    let elems = read(c, ptr, key, raw, array)?;
+    if min_one && elems.is_empty() {
+        c.error(
+            Some(raw),
+            pointer(ptr, key),
+            "must contain at least one item",
+        );
+        return None;
+    }
+    let errors_before = c.errors.len();
+    let mut out = Vec::with_capacity(elems.len());
+    for (index, e) in elems.iter().enumerate() {
+        let p = ItemPtr {
+            base: ptr,
+            key,
+            index,
+        };
+        if elems[..index].iter().any(|prev| prev.get() == e.get()) {
+            c.error(Some(e), p.get(), "duplicate item (items must be unique)");
+            continue;
+        }
+        if let Some(v) = item(c, &p, e) {
+            out.push(v);
+        }
+    }
+    (c.errors.len() == errors_before).then_some(out)
+}
+
+pub(super) fn urn_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+    let s = match string(raw) {
+        Ok(s) => s,
+        Err(m) => {
+            c.error(Some(raw), p.get(), m);
+            return None;
+        }
+    };
+    match check_urn(&s) {
+        Ok(()) => Some(s.into_owned()),
+        Err(m) => {
+            c.error(Some(raw), p.get(), m);
+            None
+        }
+    }
+}
+
+pub(super) fn uuid_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+    match uuid(raw) {
+        Ok(s) => Some(s),
+        Err(m) => {
+            c.error(Some(raw), p.get(), m);
+            None
+        }
+    }
+}
+
+pub(super) fn string_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+    match non_empty(raw) {
+        Ok(s) => Some(s.into_owned()),
+        Err(m) => {
+            c.error(Some(raw), p.get(), m);
+            None
+        }
+    }
+}
+
+pub(super) fn spec_version(s: &str) -> Option<(u32, u32, u32)> {
+    let core = match s.split_once('-') {
+        Some((core, date)) if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) => core,
+        Some(_) => return None,
+        None => s,
+    };
+    let mut parts = core.split('.');
+    let mut num = || -> Option<u32> {
+        let p = parts.next()?;
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        p.parse().ok()
+    };
+    let v = (num()?, num()?, num()?);
+    parts.next().is_none().then_some(v)
+}
+
+pub(super) const REGIONS: [&str; 22] = [
+    "Africa",
+    "Americas",
+    "Asia",
+    "Europe",
+    "Oceania",
+    "Australia and New Zealand",
+    "Central Asia",
+    "Eastern Asia",
+    "Eastern Europe",
+    "Latin America and the Caribbean",
+    "Melanesia",
+    "Micronesia",
+    "Northern Africa",
+    "Northern America",
+    "Northern Europe",
+    "Polynesia",
+    "South-eastern Asia",
+    "Southern Asia",
+    "Southern Europe",
+    "Sub-Saharan Africa",
+    "Western Asia",
+    "Western Europe",
+];
+
+pub(super) fn country(raw: &RawValue) -> Result<String, String> {
+    let s = string(raw)?;
+    if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(s.into_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not an ISO 3166-1 alpha-2 country code like \"JP\""
+        ))
+    }
+}
+
+pub(super) fn subdivision(raw: &RawValue) -> Result<String, String> {
+    let s = string(raw)?;
+    let b = s.as_bytes();
+    let ok = b.len() >= 4
+        && b.len() <= 6
+        && b[..2].iter().all(u8::is_ascii_uppercase)
+        && b[2] == b'-'
+        && b[3..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if ok {
+        Ok(s.into_owned())
+    } else {
+        Err(format!(
+            "{s:?} is not an ISO 3166-2 subdivision code like \"JP-13\""
+        ))
+    }
+}
+
+/// v2 `crossSectoralStandardsUsed` spellings, and their normalised keys.
+pub(super) const V2_STANDARDS: [(&str, &str); 3] = [
+    ("ghgpproduct", "GHG Protocol Product standard"),
+    ("iso14067", "ISO Standard 14067"),
+    ("iso14044", "ISO Standard 14044"),
+];
+
+/// v2.3/v3 `crossSectoralStandards` values, and their normalised keys.
+pub(super) const V3_STANDARDS: [(&str, &str); 9] = [
+    ("iso14067", "ISO14067"),
+    ("iso14083", "ISO14083"),
+    ("iso1404044", "ISO14040-44"),
+    ("ghgpproduct", "GHGP-Product"),
+    ("pef", "PEF"),
+    ("pact1.0", "PACT-1.0"),
+    ("pact2.0", "PACT-2.0"),
+    ("pact3.0", "PACT-3.0"),
+    ("pas2050", "PAS2050"),
+];
+
+pub(super) fn standard_key(s: &str) -> String {
+    s.to_ascii_lowercase()
+        .replace("standard", "")
+        .replace("protocol", "p")
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-' && *c != '_')
+        .collect()
+}
+
+/// Normalises a cross-sectoral standard to PACT's spelling, warning on variants and on
+/// values outside the list (which are kept as written).
+pub(super) fn standards(
+    c: &mut Checker,
+    ptr: &str,
+    key: &str,
+    raw: &RawValue,
+    known: &[(&str, &str)],
+) -> Option<Vec<String>> {
+    list(c, ptr, key, raw, true, |c, p, e| {
+        let s = string_item(c, p, e)?;
+        if known.iter().any(|(_, canon)| *canon == s) {
+            return Some(s);
+        }
+        let k = standard_key(&s);
+        match known.iter().find(|(nk, _)| *nk == k) {
+            Some((_, canon)) => {
+                c.warn(
+                    Some(e),
+                    p.get(),
+                    format!("{s:?} read as PACT's spelling {canon:?}"),
+                );
+                Some((*canon).to_owned())
+            }
+            None => {
+                let names: Vec<&str> = known.iter().map(|(_, c)| *c).collect();
+                c.warn(
+                    Some(e),
+                    p.get(),
+                    format!(
+                        "{s:?} is not one of PACT's values ({}); kept as written",
+                        quote_list(&names)
+                    ),
+                );
+                Some(s)
+            }
+        }
+    })
+}
+
+pub(super) fn sector_rules(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option<Vec<SectorRule>> {
+    let key = "productOrSectorSpecificRules";
+    if raw.get().trim() == "[]" {
+        // The OpenAPI says minItems 1; the PACT text says the set MUST be empty when no rules
+        // were followed. Both readings occur in practice.
+        c.warn(
+            Some(raw),
+            pointer(ptr, key),
+            "empty list accepted (the PACT text asks for an empty set when no rules apply; the OpenAPI asks for at least one item)",
+        );
+        return Some(Vec::new());
+    }
+    list(c, ptr, key, raw, true, |c, p, e| {
+        let p = &p.get();
+        let entries = object(c, e, p)?;
+        let (mut operator, mut rule_names, mut other) = (None, None, None);
+        for (k, v) in &entries.0 {
+            match k.as_ref() {
+                "operator" => {
+                    operator = read(c, p, k, v, |r| {
+                        one_of(r, &["PEF", "EPD International", "Other"])
+                    })
+                }
+                "ruleNames" => rule_names = list(c, p, k, v, true, string_item),
+                "otherOperatorName" => {
+                    other = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
+                }
+                _ => unknown(c, p, k, v),
+            }
+        }
+        let operator = require(c, &entries, p, "operator", operator);
+        let rule_names = require(c, &entries, p, "ruleNames", rule_names);
+        Some(SectorRule {
+            operator: operator?,
+            rule_names: rule_names?,
+            other_operator_name: other,
+        })
+    })
+}
+
+pub(super) fn ef_sources(
+    c: &mut Checker,
+    ptr: &str,
+    raw: &RawValue,
+) -> Option<Vec<EmissionFactorSource>> {
+    list(
+        c,
+        ptr,
+        "secondaryEmissionFactorSources",
+        raw,
+        true,
+        |c, p, e| {
+            let p = &p.get();
+            let entries = object(c, e, p)?;
+            let (mut name, mut version) = (None, None);
+            for (k, v) in &entries.0 {
+                match k.as_ref() {
+                    "name" => name = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned)),
+                    "version" => version = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned)),
+                    _ => unknown(c, p, k, v),
+                }
+            }
+            let name = require(c, &entries, p, "name", name);
+            let version = require(c, &entries, p, "version", version);
+            Some(EmissionFactorSource {
+                name: name?,
+                version: version?,
+            })
+        },
+    )
+}
+
+/// A v2 number (or v3 decimal string) within `lo..=hi`.
+pub(super) fn bounded(
+    c: &mut Checker,
+    ptr: &str,
+    key: &str,
+    raw: &RawValue,
+    version: PactVersion,
+    lo: Decimal,
+    hi: Decimal,
+) -> Option<Decimal> {
+    let (d, was_string) = read(c, ptr, key, raw, number_or_decimal_string)?;
+    match (version, was_string) {
+        (PactVersion::V2, true) => c.warn(
+            Some(raw),
+            pointer(ptr, key),
+            "PACT v2 writes this as a number; the decimal string was accepted",
+        ),
+        (PactVersion::V3, false) => c.warn(
+            Some(raw),
+            pointer(ptr, key),
+            "PACT v3 writes this as a decimal string; the number was accepted",
+        ),
+        _ => {}
+    }
+    if d < lo || d > hi {
+        c.error(
+            Some(raw),
+            pointer(ptr, key),
+            format!("{d} is out of range: expected a value from {lo} to {hi}"),
+        );
+        return None;
+    }
+    Some(d)
+}
+
+pub(super) fn dqi(c: &mut Checker, ptr: &str, raw: &RawValue, version: PactVersion) -> Option<Dqi> {
+    let p = pointer(ptr, "dqi");
+    let entries = object(c, raw, &p)?;
+    let (one, hundred, zero) = (Decimal::ONE, Decimal::ONE_HUNDRED, Decimal::ZERO);
+    // PACT v2 rates DQRs from 1 to 3, v3 from 1 to 5.
+    let top = match version {
+        PactVersion::V2 => Decimal::from(3),
+        PactVersion::V3 => Decimal::from(5),
+    };
+    let mut d = Dqi::default();
+    for (k, v) in &entries.0 {
+        let slot = match (k.as_ref(), version) {
+            ("coveragePercent", PactVersion::V2) => {
+                d.coverage_pct = bounded(c, &p, k, v, version, zero, hundred);
+                continue;
+            }
+            ("technologicalDQR", _) => &mut d.technological_dqr,
+            ("temporalDQR", _) => &mut d.temporal_dqr,
+            ("geographicalDQR", _) => &mut d.geographical_dqr,
+            ("completenessDQR", PactVersion::V2) => &mut d.completeness_dqr,
+            ("reliabilityDQR", PactVersion::V2) => &mut d.reliability_dqr,
+            _ => {
+                unknown_for(c, &p, k, v, version);
+                continue;
+            }
+        };
+        *slot = bounded(c, &p, k, v, version, one, top);
+    }
+    let required: &[&str] = match version {
+        PactVersion::V2 => &[
+            "coveragePercent",
+            "technologicalDQR",
+            "temporalDQR",
+            "geographicalDQR",
+            "completenessDQR",
+            "reliabilityDQR",
+        ],
+        PactVersion::V3 => &["technologicalDQR", "temporalDQR", "geographicalDQR"],
+    };
+    let before = c.errors.len();
+    for key in required {
+        let present = match *key {
+            "coveragePercent" => d.coverage_pct.is_some(),
+            "technologicalDQR" => d.technological_dqr.is_some(),
+            "temporalDQR" => d.temporal_dqr.is_some(),
+            "geographicalDQR" => d.geographical_dqr.is_some(),
+            "completenessDQR" => d.completeness_dqr.is_some(),
+            _ => d.reliability_dqr.is_some(),
+        };
+        require(c, &entries, &p, key, present.then_some(()));
+    }
+    (c.errors.len() == before).then_some(d)
+}
+
+pub(super) fn assurance(
+    c: &mut Checker,
+    ptr: &str,
+    raw: &RawValue,
+    version: PactVersion,
+) -> Option<Assurance> {
+    let key = match version {
+        PactVersion::V2 => "assurance",
+        PactVersion::V3 => "verification",
+    };
+    let p = pointer(ptr, key);
+    let entries = object(c, raw, &p)?;
+    let mut a = Assurance {
+        assured: version == PactVersion::V3,
+        ..Assurance::default()
+    };
+    let mut assured = None;
+    let coverage: &[&str] = match version {
+        PactVersion::V2 => &[
+            "corporate level",
+            "product line",
+            "PCF system",
+            "product level",
+        ],
+        PactVersion::V3 => &["PCF calculation model", "PCF program", "product level"],
+    };
+    for (k, v) in &entries.0 {
+        match (k.as_ref(), version) {
+            ("assurance", PactVersion::V2) => assured = read(c, &p, k, v, boolean),
+            ("coverage", _) => a.coverage = read(c, &p, k, v, |r| one_of(r, coverage)),
+            ("level", PactVersion::V2) => {
+                a.level = read(c, &p, k, v, |r| one_of(r, &["limited", "reasonable"]))
+            }
+            ("boundary", PactVersion::V2) => {
+                a.boundary = read(c, &p, k, v, |r| {
+                    one_of(r, &["Gate-to-Gate", "Cradle-to-Gate"])
+                })
+            }
+            ("providerName", _) => a.provider_name = read(c, &p, k, v, owned),
+            ("completedAt", _) => a.completed_at = read(c, &p, k, v, date_time),
+            ("standardName", _) => a.standard_name = read(c, &p, k, v, owned),
+            ("comments", _) => a.comments = read(c, &p, k, v, owned),
+            _ => unknown_for(c, &p, k, v, version),
+        }
+    }
+    if version == PactVersion::V2 {
+        let before = c.errors.len();
+        a.assured = require(c, &entries, &p, "assurance", assured).unwrap_or(false);
+        require(c, &entries, &p, "providerName", a.provider_name.as_ref());
+        if c.errors.len() != before {
+            return None;
+        }
+    }
+    Some(a)
+}
+
+pub(super) fn unknown(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) {
+    c.warn(
+        Some(raw),
+        pointer(ptr, key),
+        "unknown property, ignored (it stays in the stored original document)",
+    );
+}
+
+/// Properties of the other PACT major version get a more helpful warning.
+pub(super) fn unknown_for(
+    c: &mut Checker,
+    ptr: &str,
+    key: &str,
+    raw: &RawValue,
+    version: PactVersion,
+) {
+    let other = match version {
+        PactVersion::V2 => (is_v3_only(key), "v3", "v2"),
+        PactVersion::V3 => (is_v2_only(key), "v2", "v3"),
+    };
+    if other.0 {
+        c.warn(
+            Some(raw),
+            pointer(ptr, key),
+            format!(
+                "is a PACT {} property, ignored in a {} document (it stays in the stored original)",
+                other.1, other.2
+            ),
+        );
+    } else {
+        unknown(c, ptr, key, raw);
+    }
+}
+
+pub(super) fn is_v2_only(key: &str) -> bool {
+    matches!(
+        key,
+        "version"
+            | "productCategoryCpc"
+            | "declaredUnit"
+            | "unitaryProductAmount"
+            | "pCfExcludingBiogenic"
+            | "pCfIncludingBiogenic"
+            | "dLucGhgEmissions"
+            | "landManagementGhgEmissions"
+            | "otherBiogenicGhgEmissions"
+            | "iLucGhgEmissions"
+            | "biogenicCarbonWithdrawal"
+            | "characterizationFactors"
+            | "ipccCharacterizationFactorsSources"
+            | "crossSectoralStandardsUsed"
+            | "uncertaintyAssessmentDescription"
+            | "assurance"
+            | "statusComment"
+            | "biogenicAccountingMethodology"
+            | "coveragePercent"
+            | "completenessDQR"
+            | "reliabilityDQR"
+            | "level"
+            | "boundary"
+    )
+}
+
+pub(super) fn is_v3_only(key: &str) -> bool {
+    matches!(
+        key,
+        "declaredUnitOfMeasurement"
+            | "declaredUnitAmount"
+            | "pcfExcludingBiogenicUptake"
+            | "pcfIncludingBiogenicUptake"
+            | "recycledCarbonContent"
+            | "landUseChangeGhgEmissions"
+            | "landCarbonLeakage"
+            | "landManagementFossilGhgEmissions"
+            | "landManagementBiogenicCO2Emissions"
+            | "landManagementBiogenicCO2Removals"
+            | "biogenicCO2Uptake"
+            | "biogenicNonCO2Emissions"
+            | "landAreaOccupation"
+            | "packagingBiogenicCarbonContent"
+            | "outboundLogisticsGhgEmissions"
+            | "ccsTechnologicalCO2CaptureIncluded"
+            | "ccsTechnologicalCO2Capture"
+            | "technologicalCO2CaptureOrigin"
+            | "technologicalCO2Removals"
+            | "ccuCarbonContent"
+            | "ccuCalculationApproach"
+            | "ccuCreditCertification"
+            | "ipccCharacterizationFactors"
+            | "verification"
+    )
+}
+
+pub(super) fn declared_unit(raw: &RawValue, version: PactVersion) -> Result<DeclaredUnit, String> {
+    let s = string(raw)?;
+    match DeclaredUnit::from_pact(&s) {
+        Some(u) if version == PactVersion::V3 || u.in_pact_v2() => Ok(u),
+        _ => {
+            let names: Vec<&str> = DeclaredUnit::ALL
+                .iter()
+                .filter(|u| version == PactVersion::V3 || u.in_pact_v2())
+                .map(|u| u.as_str())
+                .collect();
+            Err(format!(
+                "{s:?} is not a PACT {} declared unit ({})",
+                match version {
+                    PactVersion::V2 => "v2",
+                    PactVersion::V3 => "v3",
+                },
+                quote_list(&names)
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_versions() {
+        assert_eq!(spec_version("2.3.0"), Some((2, 3, 0)));
+        assert_eq!(spec_version("3.0.1-20250101"), Some((3, 0, 1)));
+        assert_eq!(spec_version("2.3"), None);
+        assert_eq!(spec_version("2.3.0-beta"), None);
+        assert_eq!(spec_version("2.x.0"), None);
+    }
+
+    #[test]
+    fn a_repeated_member_is_found_in_small_and_large_objects() {
+        // Both ways of looking (pairs up to 32 members, sorting above) at the boundary.
+        for n in [2, 31, 32, 33, 40] {
+            let members = |repeat: bool| {
+                let mut m: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+                if repeat {
+                    m[n - 1] = format!("\"k{}\":0", (n - 1) / 2);
+                }
+                format!("{{{}}}", m.join(","))
+            };
+            for repeat in [false, true] {
+                let text = members(repeat);
+                let mut c = Checker::new(&text);
+                let entries: Entries = serde_json::from_str(&text).unwrap();
+                let kept = check_duplicates(&mut c, entries, "/x");
+                assert_eq!(kept.is_none(), repeat, "{n} members: {text}");
+                if repeat {
+                    assert_eq!(c.errors[0].pointer, format!("/x/k{}", (n - 1) / 2));
+                    // The error points at the last occurrence.
+                    assert_eq!(c.errors[0].offset, text.rfind(":0").map(|at| at + 1));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn standard_spellings_normalise() {
+        assert_eq!(standard_key("ISO Standard 14067"), "iso14067");
+        assert_eq!(standard_key("ISO 14040-44"), "iso1404044");
+        assert_eq!(standard_key("GHGP-Product"), "ghgpproduct");
+        assert_eq!(standard_key("GHG Protocol Product Standard"), "ghgpproduct");
+    }
+}
