@@ -1,3 +1,7 @@
+// Over 800 lines: the graph, its resolution by date and the readers of the index columns
+// share node numbering and caches (the value caches are held here, computed in walk.rs);
+// splitting them would only make the parts import each other.
+
 //! The supply-chain graph the decomposition walks, over the graph index of `table`:
 //! footprints as nodes, BOM edges from footprints to products, resolved to footprints per
 //! analysis date.

@@ -1,3 +1,6 @@
+// Over 800 lines: most of it (about 470) is FOOTPRINT_COLUMNS, one entry per footprint
+// column with its type and how it is read, kept as one table so a column is read in one place.
+
 //! `footprints` and `footprint_extensions`: the column list (one entry per column, with how
 //! it is read from a [`Footprint`]), their schemas, and records turned into Arrow batches
 //! bounded in size.

@@ -1,3 +1,6 @@
+// Over 800 lines by a few: the index's four schemas and its one builder, whose steps share
+// their lists (see GraphIndex::build_in_steps); they change together.
+
 //! The hotspot graph index: what the decomposition needs of a whole dataset, as four Arrow
 //! tables that the store writes once per commit (Arrow IPC) and a reader opens without
 //! rebuilding anything.

@@ -303,3 +303,27 @@ fn g() { crate::dataset::load(None); }
         ]
     );
 }
+
+#[test]
+fn a_file_over_800_lines_says_why_first() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut dirs = vec![src.clone()];
+    let mut long = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                if text.lines().count() > 800 && !text.starts_with("// Over 800 lines") {
+                    long.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "over 800 lines without a first comment saying why (\"// Over 800 lines: …\"): {long:?}"
+    );
+}
