@@ -3,7 +3,8 @@
 //! data, organization-based calculations, cycles).
 
 use super::graph::{EdgeProblem, Graph, Resolved, Staleness};
-use super::walk::{Balance, INPUT_SCALE, RawItem, VALUE_SCALE, Values};
+use super::values::{Balance, INPUT_SCALE, VALUE_SCALE, Values};
+use super::walk::RawItem;
 use super::{
     Basis, Finding, Kind, NodeSet, ORGANIZATION_BASED_CAUTION_PCT, Quality, Request, date_of, pct,
 };

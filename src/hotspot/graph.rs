@@ -27,7 +27,7 @@ use datafusion::arrow::array::{
 
 use super::Basis;
 use super::ints::Ints;
-use super::walk::{EdgeValues, INPUT_SCALE, ValueCache, Values, basis_index, edge_values};
+use super::values::{EdgeValues, INPUT_SCALE, ValueCache, Values};
 use crate::model::DeclaredUnit;
 use crate::model::fixed;
 use crate::table::Tables;
@@ -131,7 +131,7 @@ pub enum Staleness {
 #[derive(Debug)]
 pub struct Resolved {
     /// Graph node of each local node, ascending; `None` for the whole graph (the identity).
-    nodes: Option<Vec<u32>>,
+    pub(super) nodes: Option<Vec<u32>>,
     /// `children[offsets[f]..offsets[f + 1]]` are the inputs of local node `f`.
     pub offsets: Vec<u32>,
     /// Child nodes (local).
@@ -139,9 +139,9 @@ pub struct Resolved {
     /// Amount of each child per declared unit of the parent, at 12 decimal places.
     pub amounts: Ints,
     /// Node values per basis for a part of the graph (the whole graph's are the graph's).
-    values: [OnceLock<Values>; 2],
+    pub(super) values: [OnceLock<Values>; 2],
     /// Edge coefficients and node consistency per basis, built on first use.
-    edge_values: [OnceLock<EdgeValues>; 2],
+    pub(super) edge_values: [OnceLock<EdgeValues>; 2],
     /// Whether the adjacency has no cycle, found on first use.
     acyclic: OnceLock<bool>,
     /// Edges left out, per parent (graph node).
@@ -181,20 +181,6 @@ impl Resolved {
             .iter()
             .copied()
             .zip(self.amounts.iter_range(a, b))
-    }
-
-    /// The node values for `basis`, by local node.
-    pub fn values<'a>(&'a self, graph: &'a Graph, basis: Basis) -> &'a Values {
-        match &self.nodes {
-            None => Values::of(graph, basis),
-            Some(nodes) => self.values[basis_index(basis)]
-                .get_or_init(|| Values::build(graph, basis, nodes.iter().copied())),
-        }
-    }
-
-    /// The edge coefficients and node consistency for `basis`, built on first use.
-    pub(crate) fn edge_values(&self, graph: &Graph, basis: Basis) -> &EdgeValues {
-        self.edge_values[basis_index(basis)].get_or_init(|| edge_values(graph, self, basis))
     }
 
     /// Whether no node is its own input, directly or through others (Kahn's algorithm: every

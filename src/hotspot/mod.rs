@@ -25,6 +25,7 @@ mod findings;
 mod function;
 mod graph;
 mod ints;
+mod values;
 mod walk;
 
 use std::fmt;
@@ -36,9 +37,8 @@ use serde::Serialize;
 
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
-pub use walk::{
-    INPUT_SCALE, Limits, RawItem, VALUE_SCALE, ValueCache, Values, X_SCALE, walk, walk_split,
-};
+pub use values::{INPUT_SCALE, VALUE_SCALE, ValueCache, Values, X_SCALE};
+pub use walk::{Limits, RawItem, walk, walk_split};
 
 use findings::{findings, quality};
 
