@@ -2,11 +2,13 @@
 //! over PACT product carbon footprints with the Green x Digital Consortium Gate-to-Gate
 //! extension.
 //!
-//! The flow: [`ingest`] checks PACT v2/v3 documents and BOM CSVs and turns them into the
-//! Arrow rows of [`table`]; [`store`] keeps them in a data directory (Parquet plus every
-//! original document, committed atomically); [`query`] registers the tables in a DataFusion
-//! session and runs the SQL catalog in `queries/`; [`dataset`] bundles the demo data;
-//! [`generator`] makes synthetic supply chains; [`output`] prints tables as text, CSV or JSON.
+//! The modules are layers, each using only those below it (ARCHITECTURE.md has the table,
+//! and a test enforces it): [`model`] (documents, fixed point) ← [`table`] (Arrow tables and
+//! views, the graph index) ← [`store`] (the data directory) ← [`ingest`] (validation);
+//! [`hotspot`] and [`score`] compute on tables; [`query`] (the SQL catalog and sessions) ←
+//! [`output`] ← [`report`] (the views the CLI and the API share) ← [`chart`] ←
+//! [`dashboard`] ← [`server`], with [`pact`] (the PACT protocol and client) beside. The few
+//! names most programs need are re-exported here.
 
 #![deny(missing_docs)]
 
@@ -29,3 +31,8 @@ pub mod table;
 mod error;
 
 pub use error::{Error, Result};
+pub use hotspot::{Decomposition, Graph, Request};
+pub use ingest::{IngestOptions, IngestReport, Source};
+pub use query::{Catalog, Output, Session};
+pub use store::Store;
+pub use table::Tables;

@@ -19,7 +19,7 @@ pub const VALUE_SCALE: u32 = X_SCALE + INPUT_SCALE;
 pub(super) const X_ONE: i128 = fixed::pow10(X_SCALE);
 
 /// Per-node cradle-to-gate and Gate-to-Gate values for one basis, at [`INPUT_SCALE`], by
-/// the node numbers of the graph or of a [`Resolved`] part of it.
+/// the node numbers of the graph or of a [`Resolved`](super::Resolved) part of it.
 #[derive(Debug)]
 pub struct Values {
     /// Cradle-to-gate footprint per declared unit.
