@@ -53,32 +53,19 @@ pub struct GenArgs {
 
 /// Runs `mieruka gen`; the exit code.
 pub fn run(args: GenArgs) -> anyhow::Result<u8> {
-    let GenArgs {
-        nodes,
-        tiers,
-        fanout,
-        seed,
-        roots,
-        black_box_pct,
-        gap_pct,
-        mismatch_pct,
-        cycle_pct,
-        skip_pct,
-        graph_only,
-        out,
-    } = args;
     let opts = generator::GenOptions {
-        nodes,
-        tiers,
-        fanout,
-        seed,
-        roots,
-        black_box_pct,
-        gap_pct,
-        mismatch_pct,
-        cycle_pct,
-        skip_pct,
+        nodes: args.nodes,
+        tiers: args.tiers,
+        fanout: args.fanout,
+        seed: args.seed,
+        roots: args.roots,
+        black_box_pct: args.black_box_pct,
+        gap_pct: args.gap_pct,
+        mismatch_pct: args.mismatch_pct,
+        cycle_pct: args.cycle_pct,
+        skip_pct: args.skip_pct,
     };
+    let (graph_only, out) = (args.graph_only, args.out);
     let graph = generator::generate(&opts)?;
     if graph_only {
         generator::write_graph(&graph, &out)?;
