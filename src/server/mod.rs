@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -541,6 +542,9 @@ pub fn router(state: AppState) -> Router {
         .route("/3/footprints/{id}", get(self::pact::get_v3))
         .route("/3/events", post(self::pact::events))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
+        // The config's limit, for the whole request and for the handlers' body extractors
+        // (whose own default, 2 MiB, would refuse a valid upload well below `body_mib`).
+        .layer(DefaultBodyLimit::max(limits.body_mib * 1024 * 1024))
         .layer(RequestBodyLimitLayer::new(limits.body_mib * 1024 * 1024))
         // Innermost of the service layers: a handler that panics answers 500 and the server
         // stays up (the cause is logged, never sent).

@@ -706,6 +706,39 @@ async fn uploads_go_through_ingest_and_the_atomic_store() {
     assert!(list.to_string().contains(&id), "{list}");
 }
 
+/// An upload above axum's own 2 MiB default but within the config's `body_mib` (64 by
+/// default) is taken whole.
+#[tokio::test]
+async fn an_upload_up_to_the_configured_body_limit_is_accepted() {
+    let chain = common::temp_dir("server-upload-large-chain");
+    let graph = mieruka::generator::generate(&mieruka::generator::GenOptions {
+        nodes: 2000,
+        ..Default::default()
+    })
+    .expect("generate");
+    mieruka::generator::write(&graph, &chain).expect("write");
+    let body = std::fs::read(chain.join("footprints.ndjson")).expect("read");
+    assert!(
+        body.len() > 3 << 20,
+        "{} bytes: not above 2 MiB enough",
+        body.len()
+    );
+
+    let dir = fresh_store("server-upload-large");
+    let app = store_app(&dir).await;
+    let r = send(
+        &app,
+        Method::POST,
+        "/api/footprints?name=chain.ndjson",
+        Some("admin-secret"),
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    // Every generated footprint is a valid document (tests/integration/generator.rs).
+    assert_eq!(r.json()["accepted"], 2000, "{}", r.text());
+}
+
 #[tokio::test]
 async fn ad_hoc_sql_is_read_only_and_limited() {
     let limits = Limits {
