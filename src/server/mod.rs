@@ -32,7 +32,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 pub use auth::{Principal, Role, hash_token};
@@ -506,6 +506,36 @@ pub fn panic_guard() -> CatchPanicLayer<fn(Box<dyn std::any::Any + Send + 'stati
     CatchPanicLayer::custom(panic_response as fn(_) -> _)
 }
 
+/// The span every request is logged in: method, path and query (secrets redacted), version.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        uri = %redacted(req.uri()),
+        version = ?req.version(),
+    )
+}
+
+/// Query parameters whose values never reach the log (`/login?token=…`).
+const SECRET_PARAMS: [&str; 4] = ["token", "access_token", "client_secret", "secret"];
+
+/// `uri` with the values of [`SECRET_PARAMS`] replaced by `[redacted]`.
+fn redacted(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.to_string();
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if SECRET_PARAMS.iter().any(|s| s.eq_ignore_ascii_case(name)) => {
+                format!("{name}=[redacted]")
+            }
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), query.join("&"))
+}
+
 /// Every route, without a socket (tests call it with `oneshot`).
 pub fn router(state: AppState) -> Router {
     let limits = state
@@ -556,7 +586,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .make_span_with(request_span)
                 .on_response(
                     DefaultOnResponse::new()
                         .level(Level::INFO)
@@ -636,4 +666,28 @@ async fn shutdown() {
         _ = term => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_a_query_never_reach_the_log() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().expect("uri");
+        assert_eq!(
+            redacted(&uri("/login?token=s3cret")),
+            "/login?token=[redacted]"
+        );
+        assert_eq!(
+            redacted(&uri("/x?a=1&Token=s3cret&client_secret=k&b=2")),
+            "/x?a=1&Token=[redacted]&client_secret=[redacted]&b=2"
+        );
+        // Other parameters, and paths without a query, are logged as they are.
+        assert_eq!(
+            redacted(&uri("/api/hotspots?product=urn:x&top=5")),
+            "/api/hotspots?product=urn:x&top=5"
+        );
+        assert_eq!(redacted(&uri("/healthz")), "/healthz");
+    }
 }
