@@ -219,6 +219,7 @@ impl Session {
         use datafusion::execution::runtime_env::RuntimeEnvBuilder;
         use futures::StreamExt;
 
+        check_depth(sql).map_err(SqlLimit::Failed)?;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(memory_bytes, 1.0)
             .build_arc()
@@ -281,6 +282,7 @@ impl Session {
 
     /// Runs ad-hoc read-only SQL: DDL, DML and other statements are refused.
     pub async fn sql(&self, sql: &str) -> Result<Output> {
+        check_depth(sql)?;
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)

@@ -270,3 +270,30 @@ async fn query_errors_say_what_by_variant_and_keep_their_cause() {
     );
     assert!(e.to_string().contains("no_such_column"), "{e}");
 }
+
+/// Ad-hoc SQL nested deeper than the planner's stack allows is refused with a clear error
+/// (`SELECT 1+1+…+1` with 2,000 terms aborted the process); at the limit it runs, as a sum
+/// (of 128 ones: 128) and as a chain of ORs in a filter (the PC's id among 123 that match
+/// nothing: its two footprints, FY2023 and FY2024).
+#[tokio::test]
+async fn deeply_nested_sql_is_refused_not_a_crash() {
+    let session = demo_session().await;
+    let limit = mieruka::query::MAX_EXPR_DEPTH;
+    let chain = |n: usize| format!("SELECT {} AS s", vec!["1"; n].join(" + "));
+    let e = session.sql(&chain(2_000)).await.expect_err("too deep");
+    assert!(e.to_string().contains("nested more than 128 deep"), "{e}");
+    let out = session.sql(&chain(limit)).await.expect("at the limit");
+    assert_eq!(output::rows_json(&out.batches)[0]["s"], 128);
+
+    // 127 ORs of 128 comparisons: each comparison is one level below its OR.
+    let mut terms: Vec<String> = (1..limit - 4)
+        .map(|i| format!("product_id = 'urn:none:{i}'"))
+        .collect();
+    terms.push("product_id = 'urn:mieruka-demo:product:kaede-note-14'".into());
+    let sql = format!(
+        "SELECT count(*) AS n FROM footprints WHERE {}",
+        terms.join(" OR ")
+    );
+    let out = session.sql(&sql).await.expect("at the limit");
+    assert_eq!(output::rows_json(&out.batches)[0]["n"], 2);
+}
