@@ -260,6 +260,9 @@ fn show(t: &Token) -> String {
     }
 }
 
+/// The deepest nesting of parentheses a `$filter` may have (PACT's own examples use two).
+pub const MAX_DEPTH: usize = 32;
+
 impl Filter {
     /// Parses a `$filter` expression.
     pub fn parse(s: &str) -> Result<Filter, String> {
@@ -270,6 +273,23 @@ impl Filter {
         };
         if p.tokens.is_empty() {
             return Err("the filter is empty".into());
+        }
+        // The parser (and every use of the filter) recurses once per parenthesis: a filter
+        // nested thousands deep would exhaust the stack and abort the server.
+        let mut depth = 0usize;
+        for t in &p.tokens {
+            match t {
+                Token::Open => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Err(format!(
+                            "the filter nests parentheses more than {MAX_DEPTH} deep"
+                        ));
+                    }
+                }
+                Token::Close => depth = depth.saturating_sub(1),
+                _ => {}
+            }
         }
         let f = p.expr()?;
         match p.next() {
@@ -511,6 +531,24 @@ mod tests {
     fn numbers_compare_as_numbers() {
         assert!(holds("version ge 1"));
         assert!(!holds("version gt 1"));
+    }
+
+    /// A filter nested 3,000 parentheses deep (which aborted the server) is refused before it
+    /// is parsed; one at the limit parses and matches.
+    #[test]
+    fn deep_nesting_is_refused_not_a_crash() {
+        let nested = |n: usize| {
+            format!(
+                "{}pcf/geographyCountry eq 'DE'{}",
+                "(".repeat(n),
+                ")".repeat(n)
+            )
+        };
+        let e = Filter::parse(&nested(3_000)).expect_err("too deep");
+        assert!(e.contains("more than 32 deep"), "{e}");
+        let f = Filter::parse(&nested(MAX_DEPTH)).expect("at the limit");
+        assert!(f.matches(&doc()));
+        assert!(Filter::parse(&nested(MAX_DEPTH + 1)).is_err());
     }
 
     #[test]
