@@ -72,7 +72,7 @@ pub(super) fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize)
 /// (in the order of [`walk::EdgeValues::exceeding`]), formatted once per resolution and
 /// basis: a server asked about a large root again and again says the same of the same
 /// footprints.
-pub(super) fn mismatches<'a>(graph: &Graph, resolved: &'a Resolved, basis: Basis) -> &'a [Finding] {
+fn mismatches<'a>(graph: &Graph, resolved: &'a Resolved, basis: Basis) -> &'a [Finding] {
     let values = resolved.values(graph, basis);
     let edges = resolved.edge_values(graph, basis);
     edges.mismatches.get_or_init(|| {
@@ -92,7 +92,7 @@ pub(crate) fn prepare(graph: &Graph, resolved: &Resolved, basis: Basis) {
 
 /// The finding for local node `l` of `resolved`, whose inputs add up to `suppliers` (`None`:
 /// beyond range), more than it reports upstream.
-pub(super) fn mismatch(
+fn mismatch(
     graph: &Graph,
     resolved: &Resolved,
     values: &Values,
@@ -130,11 +130,11 @@ pub(super) fn mismatch(
     }
 }
 
-pub(super) fn describe(graph: &Graph, n: u32) -> String {
+fn describe(graph: &Graph, n: u32) -> String {
     format!("{} ({})", graph.product_name(n), graph.company_name(n))
 }
 
-pub(super) fn unit_name(graph: &Graph, n: u32) -> &'static str {
+fn unit_name(graph: &Graph, n: u32) -> &'static str {
     graph.unit(n).map_or("declared unit", |u| u.as_str())
 }
 
@@ -321,7 +321,7 @@ pub(super) fn findings(
 /// Strongly connected components with more than one node (or a self-loop) among the expanded
 /// nodes (graph nodes, ascending), each listed from its smallest node id (iterative Tarjan
 /// over the resolution's local numbers, which keep the graph's order).
-pub(super) fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
+fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
     // Most supply chains have no cycle at all: then no part of one has either.
     if resolved.is_acyclic() {
         return Vec::new();

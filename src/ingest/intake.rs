@@ -35,42 +35,42 @@ pub(super) fn has_bom_csv(layouts: &Layouts) -> bool {
 /// The checks that span documents — idempotency against the store and within the ingest,
 /// products named before they are known, the report and the log — fed chunk by chunk.
 pub(super) struct Intake<'a> {
-    pub(super) sources: &'a [Source],
+    sources: &'a [Source],
     /// Each source's layout, taken when the sources are read.
-    pub(super) layouts: Layouts,
-    pub(super) opts: &'a IngestOptions,
-    pub(super) existing: &'a Tables,
-    pub(super) stored: StoredIndex<'a>,
-    pub(super) sink: &'a mut (dyn Sink + Send),
-    pub(super) progress: &'a (dyn Fn(u64) + Sync),
-    pub(super) report: IngestReport,
+    layouts: Layouts,
+    opts: &'a IngestOptions,
+    existing: &'a Tables,
+    stored: StoredIndex<'a>,
+    sink: &'a mut (dyn Sink + Send),
+    progress: &'a (dyn Fn(u64) + Sync),
+    report: IngestReport,
     /// Footprints of this ingest by id and version: where the document is in its source.
-    pub(super) in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
+    in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
     /// Every product with a footprint: stored or in this ingest.
-    pub(super) known: HashSet<String, ahash::RandomState>,
+    known: HashSet<String, ahash::RandomState>,
     /// Inputs of new footprints' BOM extensions whose product was not known when read:
     /// (product, where, footprint id), warned about if still unknown at the end.
-    pub(super) pending: Vec<(String, Problem, String)>,
+    pending: Vec<(String, Problem, String)>,
     /// GX attributes of new footprints' extensions, then of CSV rows.
-    pub(super) gx: Vec<(GxRecord, Problem)>,
+    gx: Vec<(GxRecord, Problem)>,
     /// The next document index of each source.
-    pub(super) next_index: Vec<usize>,
+    next_index: Vec<usize>,
     /// Time spent per phase, logged at debug level.
-    pub(super) phases: Phases,
+    phases: Phases,
 }
 
 /// Where an ingest's time goes.
 #[derive(Debug, Default)]
-pub(super) struct Phases {
+struct Phases {
     /// Parsing and checking documents and CSV rows on every core, with the ordered
     /// decisions on the chunk before beside it.
-    pub(super) check: std::time::Duration,
+    check: std::time::Duration,
     /// Waiting to hand rows and originals to the writer.
-    pub(super) write: std::time::Duration,
+    write: std::time::Duration,
 }
 
 /// Adds the time `f` takes to `total`.
-pub(super) fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -> T {
+fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -> T {
     let started = std::time::Instant::now();
     let out = f();
     *total += started.elapsed();
@@ -78,10 +78,7 @@ pub(super) fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -
 }
 
 /// How a source is read, decided from its first bytes.
-pub(super) fn layout_of(
-    source: &Source,
-    opts: &IngestOptions,
-) -> Result<std::result::Result<Layout, String>> {
+fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
     let mut r = Reader::open(source)?;
     let mut head = Vec::new();
     r.fill(
@@ -167,12 +164,12 @@ impl<'a> Intake<'a> {
     }
 
     /// Bytes read per step.
-    pub(super) fn step(&self) -> usize {
+    fn step(&self) -> usize {
         self.opts.chunk_bytes.max(1)
     }
 
     /// Reads the rest of source `si` only to keep it as received.
-    pub(super) fn skip(&mut self, si: usize) -> Result<()> {
+    fn skip(&mut self, si: usize) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf = Vec::new();
         while !r.done {
@@ -185,13 +182,7 @@ impl<'a> Intake<'a> {
 
     /// Reads up to `n` more bytes of `r`, source `si`, into `buf`; the source is kept as
     /// received from its first read, and checked to be whole at its last.
-    pub(super) fn fill(
-        &mut self,
-        r: &mut Reader,
-        si: usize,
-        buf: &mut Vec<u8>,
-        n: usize,
-    ) -> Result<()> {
+    fn fill(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>, n: usize) -> Result<()> {
         if r.pos == 0 {
             timed(&mut self.phases.write, || self.sink.keep_original(si))?;
         }
@@ -205,7 +196,7 @@ impl<'a> Intake<'a> {
 
     /// Reads on into `buf` until it holds a chunk (or the rest of the source); `false` when
     /// nothing is left.
-    pub(super) fn top_up(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>) -> Result<bool> {
+    fn top_up(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>) -> Result<bool> {
         if buf.len() < self.step() && !r.done {
             let want = self.step() - buf.len();
             self.fill(r, si, buf, want)?;
@@ -214,13 +205,13 @@ impl<'a> Intake<'a> {
     }
 
     /// Rejects one document of source `si` before it is checked (layout, size, syntax).
-    pub(super) fn reject(&mut self, si: usize, line: usize, diag: Diag) -> Result<()> {
+    fn reject(&mut self, si: usize, line: usize, diag: Diag) -> Result<()> {
         self.footprint_chunk(None, vec![vec![Checked::rejected(si, line, diag)]])
     }
 
     /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
     /// the document size limit).
-    pub(super) fn json(&mut self, si: usize) -> Result<()> {
+    fn json(&mut self, si: usize) -> Result<()> {
         let len = self.sources[si].size()?;
         let max = self.opts.max_document_bytes;
         if len > max as u64 {
@@ -277,7 +268,7 @@ impl<'a> Intake<'a> {
 
     /// NDJSON, chunk by chunk of whole lines. While one chunk is checked on every core, the
     /// one before it is decided on: the ordered part overlaps the parallel one.
-    pub(super) fn ndjson(&mut self, si: usize) -> Result<()> {
+    fn ndjson(&mut self, si: usize) -> Result<()> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf: Vec<u8> = Vec::new();
@@ -367,7 +358,7 @@ impl<'a> Intake<'a> {
     }
 
     /// Decides on the chunk `pending` holds, if any; its buffer becomes `spare`.
-    pub(super) fn decide_pending(
+    fn decide_pending(
         &mut self,
         si: usize,
         pending: &mut Option<CheckedChunk>,
@@ -387,11 +378,7 @@ impl<'a> Intake<'a> {
     }
 
     /// Decides, in document order, what becomes of each checked document of `chunk`.
-    pub(super) fn footprint_chunk(
-        &mut self,
-        chunk: Option<Chunk>,
-        checked: Vec<Vec<Checked>>,
-    ) -> Result<()> {
+    fn footprint_chunk(&mut self, chunk: Option<Chunk>, checked: Vec<Vec<Checked>>) -> Result<()> {
         let sources = self.sources;
         // Sized once: grown a push at a time, a chunk's records (thousands of large
         // structs) would be copied into fresh, zeroed pages at every doubling.
@@ -512,7 +499,7 @@ impl<'a> Intake<'a> {
 
     /// A BOM or GX attributes CSV, chunk by chunk of whole records, each parsed on every
     /// core.
-    pub(super) fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
+    fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();
@@ -596,7 +583,7 @@ impl<'a> Intake<'a> {
     }
 
     /// Decides on parsed CSV rows, in order.
-    pub(super) fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>) -> Result<()> {
+    fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>) -> Result<()> {
         for rows in rows {
             match rows {
                 CsvRows::Bom(rows) => self.bom_rows(si, rows)?,
@@ -608,7 +595,7 @@ impl<'a> Intake<'a> {
 
     /// BOM CSV rows: rejected, duplicate or new edges. Millions of rows come this way, so a
     /// row that is simply accepted allocates nothing but its edge.
-    pub(super) fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
+    fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
         let sources = self.sources;
         let name: Arc<str> = sources[si].name.as_str().into();
         let mut log = Vec::with_capacity(rows.len());
@@ -667,7 +654,7 @@ impl<'a> Intake<'a> {
     }
 
     /// GX attributes CSV rows: rejected ones now, the others kept for [`Intake::finish_gx`].
-    pub(super) fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>) -> Result<()> {
+    fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>) -> Result<()> {
         let sources = self.sources;
         let mut log = Vec::new();
         for row in rows {
@@ -715,7 +702,7 @@ impl<'a> Intake<'a> {
 
     /// GX attributes: from new footprints' extensions, then CSV rows (a later row wins);
     /// those equal to what is stored are duplicates.
-    pub(super) fn finish_gx(&mut self) -> Result<()> {
+    fn finish_gx(&mut self) -> Result<()> {
         let mut log = Vec::new();
         let mut new = Vec::new();
         for (record, at) in std::mem::take(&mut self.gx) {
@@ -747,10 +734,7 @@ impl<'a> Intake<'a> {
 /// `decide` hands rows to the writing thread and may wait for it; the writing thread builds
 /// batches on the pool. So `decide` must never run on a pool thread (as in `rayon::join`):
 /// waiting there holds a thread the writer may need, and the two can wait for each other.
-pub(super) fn beside<A, B: Send>(
-    decide: impl FnOnce() -> A,
-    work: impl FnOnce() -> B + Send,
-) -> (A, B) {
+fn beside<A, B: Send>(decide: impl FnOnce() -> A, work: impl FnOnce() -> B + Send) -> (A, B) {
     std::thread::scope(|scope| {
         let worker = scope.spawn(work);
         let a = decide();

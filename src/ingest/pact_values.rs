@@ -127,7 +127,7 @@ pub(super) fn one_of(raw: &RawValue, allowed: &[&str]) -> Result<String, String>
     }
 }
 
-pub(super) fn quote_list(items: &[&str]) -> String {
+fn quote_list(items: &[&str]) -> String {
     items
         .iter()
         .map(|s| format!("{s:?}"))
@@ -317,7 +317,7 @@ pub(super) const V3_STANDARDS: [(&str, &str); 9] = [
     ("pas2050", "PAS2050"),
 ];
 
-pub(super) fn standard_key(s: &str) -> String {
+fn standard_key(s: &str) -> String {
     s.to_ascii_lowercase()
         .replace("standard", "")
         .replace("protocol", "p")
@@ -617,7 +617,7 @@ pub(super) fn unknown_for(
     }
 }
 
-pub(super) fn is_v2_only(key: &str) -> bool {
+fn is_v2_only(key: &str) -> bool {
     matches!(
         key,
         "version"
@@ -646,7 +646,7 @@ pub(super) fn is_v2_only(key: &str) -> bool {
     )
 }
 
-pub(super) fn is_v3_only(key: &str) -> bool {
+fn is_v3_only(key: &str) -> bool {
     matches!(
         key,
         "declaredUnitOfMeasurement"

@@ -66,7 +66,7 @@ pub(super) enum Job {
 pub(super) struct ChannelSink(pub(super) std::sync::mpsc::SyncSender<Job>);
 
 impl ChannelSink {
-    pub(super) fn send(&self, job: Job) -> Result<()> {
+    fn send(&self, job: Job) -> Result<()> {
         // The writer stops only on an error, which the ingest reports when it joins it.
         self.0
             .send(job)
@@ -104,7 +104,7 @@ pub(super) struct SegmentSink<'w, 'l, 's> {
 
 impl SegmentSink<'_, '_, '_> {
     /// Writes `rows` to `table` as batches of 65,536 rows, built on every core.
-    pub(super) fn write_in_batches<T: Sync>(
+    fn write_in_batches<T: Sync>(
         &mut self,
         table: StoreTable,
         rows: &[T],

@@ -91,14 +91,14 @@ impl Source {
 
 /// Reads a source front to back, block by block.
 pub(super) struct Reader<'a> {
-    pub(super) feed: Feed<'a>,
+    feed: Feed<'a>,
     /// Bytes read so far.
     pub(super) pos: usize,
     pub(super) done: bool,
 }
 
 /// What a [`Reader`] reads.
-pub(super) enum Feed<'a> {
+enum Feed<'a> {
     Bytes(&'a [u8]),
     File(&'a Path, std::fs::File),
 }
@@ -140,7 +140,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-pub(super) fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let path = entry.map_err(|e| Error::io(dir, e))?.path();
         if path.is_dir() {

@@ -174,7 +174,7 @@ pub const TABLE_FUNCTIONS: [&str; 4] = [
 ];
 
 /// Table functions called in `statement`'s FROM clauses.
-pub(super) fn table_functions(statement: &Statement) -> Vec<String> {
+fn table_functions(statement: &Statement) -> Vec<String> {
     struct Calls(Vec<String>);
     impl ast::Visitor for Calls {
         type Break = ();
@@ -245,7 +245,7 @@ pub fn placeholders(sql: &str) -> Vec<String> {
     out
 }
 
-pub(super) fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
+fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
     let err = |m: String| Error::Query {
         id: id.to_owned(),
         message: format!("line {line}: {m}"),

@@ -188,13 +188,7 @@ impl Session {
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;
-        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
-            Some(e) => e,
-            None => Error::QueryFailed {
-                id: def.id.clone(),
-                source: e,
-            },
-        };
+        let wrap = |e| failed(&def.id, e);
         let state = self.ctx.state();
         let mut statement = state
             .sql_to_statement(&def.sql, &Dialect::Generic)
@@ -242,24 +236,14 @@ impl Session {
         create_views(&ctx)
             .await
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
         let run = async {
             let wrap = |e: datafusion::error::DataFusionError| match e.find_root() {
                 datafusion::error::DataFusionError::ResourcesExhausted(m) => {
                     SqlLimit::Memory(m.clone())
                 }
-                _ => SqlLimit::Failed(match raised(&e) {
-                    Some(e) => e,
-                    None => Error::QueryFailed {
-                        id: "sql".into(),
-                        source: e,
-                    },
-                }),
+                _ => SqlLimit::Failed(failed("sql", e)),
             };
-            let df = ctx.sql_with_options(sql, options).await.map_err(wrap)?;
+            let df = ctx.sql_with_options(sql, read_only()).await.map_err(wrap)?;
             let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
             let mut stream = df.execute_stream().await.map_err(wrap)?;
             let mut batches = Vec::new();
@@ -283,24 +267,13 @@ impl Session {
     /// Runs ad-hoc read-only SQL: DDL, DML and other statements are refused.
     pub async fn sql(&self, sql: &str) -> Result<Output> {
         check_depth(sql)?;
-        let options = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let wrap = |e: datafusion::error::DataFusionError| match raised(&e) {
-            Some(e) => e,
-            None => Error::QueryFailed {
-                id: "sql".into(),
-                source: e,
-            },
-        };
         let df = self
             .ctx
-            .sql_with_options(sql, options)
+            .sql_with_options(sql, read_only())
             .await
-            .map_err(wrap)?;
+            .map_err(|e| failed("sql", e))?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-        let batches = df.collect().await.map_err(wrap)?;
+        let batches = df.collect().await.map_err(|e| failed("sql", e))?;
         Ok(Output { schema, batches })
     }
 }
@@ -340,6 +313,26 @@ pub fn reads(sql: &str) -> Option<Reads> {
         }
     }
     Some(reads)
+}
+
+/// What ad-hoc SQL may do: read. DDL, DML and other statements are refused.
+fn read_only() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
+
+/// An engine error of query `id` (`sql` for ad-hoc SQL) as callers see it: what a table
+/// function raised, as itself; anything else a failed query, its cause kept.
+fn failed(id: &str, e: datafusion::error::DataFusionError) -> Error {
+    match raised(&e) {
+        Some(e) => e,
+        None => Error::QueryFailed {
+            id: id.to_owned(),
+            source: e,
+        },
+    }
 }
 
 /// The [`Error::NotFound`] or [`Error::OutOfRange`] a table function raised inside `e`, if

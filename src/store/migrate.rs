@@ -31,7 +31,7 @@ pub struct Migration {
 
 /// The stored `footprints` schema of format version 1: the documents in a `document_json`
 /// column where version 2 has their place in the originals.
-pub(super) fn footprints_v1_schema() -> SchemaRef {
+fn footprints_v1_schema() -> SchemaRef {
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
     let v2 = table::footprints_stored_schema();
     let mut fields: Vec<Field> = Vec::new();
@@ -130,7 +130,7 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     })
 }
 
-pub(super) fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     if from.is_dir() {
         fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
         for entry in fs::read_dir(from).map_err(|e| Error::io(from, e))? {
@@ -149,7 +149,7 @@ pub(super) fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// Rewrites a format-1 `footprints.parquet` as format 2; returns the rows.
-pub(super) fn rewrite_footprints_v1(
+fn rewrite_footprints_v1(
     from: &Path,
     to: &Path,
     originals: &[Vec<u8>],

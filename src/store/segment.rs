@@ -70,10 +70,10 @@ pub(super) struct TableWriter {
 
 /// Bytes of encoded rows a table writer holds before it writes them out as a row group: the
 /// memory an ingest needs does not grow with its input.
-pub(super) const ROW_GROUP_BYTES: usize = 64 << 20;
+const ROW_GROUP_BYTES: usize = 64 << 20;
 
 impl TableWriter {
-    pub(super) fn write(&mut self, b: &RecordBatch) -> Result<()> {
+    fn write(&mut self, b: &RecordBatch) -> Result<()> {
         self.writer.write(b)?;
         self.rows += b.num_rows();
         if self.writer.in_progress_size() > ROW_GROUP_BYTES {
@@ -82,7 +82,7 @@ impl TableWriter {
         Ok(())
     }
 
-    pub(super) fn finish(self) -> Result<usize> {
+    fn finish(self) -> Result<usize> {
         let file = self.writer.into_inner()?;
         file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         Ok(self.rows)
@@ -125,7 +125,7 @@ impl SegmentWriter<'_, '_> {
     }
 
     /// The file of original `i` (received as `name`), created on first use.
-    pub(super) fn original_file(&mut self, i: usize, name: &str) -> Result<&mut File> {
+    fn original_file(&mut self, i: usize, name: &str) -> Result<&mut File> {
         if self.originals.len() <= i {
             self.originals.resize_with(i + 1, || None);
         }

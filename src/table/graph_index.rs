@@ -1,6 +1,3 @@
-// Over 800 lines by a few: the index's four schemas and its one builder, whose steps share
-// their lists (see GraphIndex::build_in_steps); they change together.
-
 //! The hotspot graph index: what the decomposition needs of a whole dataset, as four Arrow
 //! tables that the store writes once per commit (Arrow IPC) and a reader opens without
 //! rebuilding anything.
@@ -23,9 +20,8 @@ use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, GenericStringArray, Int32Array,
-    LargeBinaryArray, LargeStringArray, ListArray, OffsetSizeTrait, RecordBatch, StringArray,
-    TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
+    ListArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
@@ -563,77 +559,61 @@ fn named(b: &RecordBatch, from: &str) -> Result<ArrayRef> {
 }
 
 /// A `footprints` column whole, from its pieces, text widened to `LargeUtf8` so that no
-/// store size can pass Arrow's offsets. Text, the bulk of the index, is copied a piece at a
-/// time and each piece dropped once copied, so a column is not held twice.
+/// store size can pass Arrow's offsets.
 fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
-    if let Some(first) = pieces.first()
-        && matches!(first.data_type(), DataType::Utf8 | DataType::LargeUtf8)
-    {
-        let rows: usize = pieces.iter().map(|p| p.len()).sum();
-        let bytes = pieces
-            .iter()
-            .map(|p| {
-                use datafusion::arrow::array::AsArray;
-                p.as_string_opt::<i32>()
-                    .map(|t| t.value_data().len())
-                    .or_else(|| p.as_string_opt::<i64>().map(|t| t.value_data().len()))
-                    .unwrap_or(0)
-            })
-            .sum();
-        let mut text = Text {
-            offsets: Vec::with_capacity(rows + 1),
-            values: Vec::with_capacity(bytes),
-            nulls: NullBufferBuilder::new(rows),
-        };
-        text.offsets.push(0);
-        for piece in pieces {
-            match piece.data_type() {
-                DataType::Utf8 => text.append(downcast::<StringArray>(&piece)?),
-                _ => text.append(downcast::<LargeStringArray>(&piece)?),
-            }
-        }
-        return Ok(Arc::new(LargeStringArray::try_new(
-            OffsetBuffer::new(text.offsets.into()),
-            text.values.into(),
-            text.nulls.finish(),
-        )?));
-    }
+    // Widening text copies only its offsets; the bytes are shared.
     let pieces = pieces
         .into_iter()
         .map(|c| Ok(cast(&c, &large(c.data_type()))?))
         .collect::<Result<Vec<ArrayRef>>>()?;
+    let Some(first) = pieces.first() else {
+        return Ok(datafusion::arrow::array::new_empty_array(
+            nodes_schema().field_with_name(from_to(from))?.data_type(),
+        ));
+    };
+    if first.data_type() == &DataType::LargeUtf8 {
+        return join_text(pieces);
+    }
     let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
     Ok(match refs.as_slice() {
-        [] => datafusion::arrow::array::new_empty_array(
-            nodes_schema().field_with_name(from_to(from))?.data_type(),
-        ),
         [_] => pieces[0].clone(),
         _ => datafusion::arrow::compute::concat(&refs)?,
     })
 }
 
-/// Text columns joined in bulk: values copied a piece at a time, offsets moved.
-struct Text {
-    offsets: Vec<i64>,
-    values: Vec<u8>,
-    nulls: NullBufferBuilder,
-}
-
-impl Text {
-    fn append<O: OffsetSizeTrait>(&mut self, piece: &GenericStringArray<O>) {
-        let offsets = piece.value_offsets();
-        let first = offsets.first().map_or(0, |o| o.as_usize());
-        let last = offsets.last().map_or(0, |o| o.as_usize());
-        let base = self.values.len() as i64 - first as i64;
-        self.values
-            .extend_from_slice(piece.value_data().get(first..last).unwrap_or_default());
-        self.offsets
-            .extend(offsets.iter().skip(1).map(|o| base + o.as_usize() as i64));
-        match piece.nulls() {
-            Some(nulls) => self.nulls.append_buffer(nulls),
-            None => self.nulls.append_n_non_nulls(piece.len()),
+/// Text pieces as one array. Text is the bulk of the index: each piece is dropped once
+/// copied, so a column is never held twice (as joining them all at once would).
+fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
+    let (mut rows, mut bytes) = (0, 0);
+    for p in &pieces {
+        let text = downcast::<LargeStringArray>(p)?;
+        rows += text.len();
+        bytes += text.value_data().len();
+    }
+    let mut offsets: Vec<i64> = Vec::with_capacity(rows + 1);
+    offsets.push(0);
+    let mut values: Vec<u8> = Vec::with_capacity(bytes);
+    let mut nulls = NullBufferBuilder::new(rows);
+    for piece in pieces {
+        let text = downcast::<LargeStringArray>(&piece)?;
+        let own = text.value_offsets();
+        let first = own.first().copied().unwrap_or(0);
+        let last = own.last().copied().unwrap_or(0);
+        let base = values.len() as i64 - first;
+        // Arrow checked the offsets: they lie within the bytes, in order.
+        let range = first as usize..last as usize;
+        values.extend_from_slice(text.value_data().get(range).unwrap_or_default());
+        offsets.extend(own.iter().skip(1).map(|o| base + o));
+        match text.nulls() {
+            Some(n) => nulls.append_buffer(n),
+            None => nulls.append_n_non_nulls(text.len()),
         }
     }
+    Ok(Arc::new(LargeStringArray::try_new(
+        OffsetBuffer::new(offsets.into()),
+        values.into(),
+        nulls.finish(),
+    )?))
 }
 
 /// The `nodes` name of a `footprints` column.

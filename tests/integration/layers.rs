@@ -153,41 +153,43 @@ fn module_name(path: &str) -> String {
         .collect()
 }
 
+/// Every `.rs` file under `src`, as `(path, path relative to src with / separators)`, sorted.
+fn rust_files(src: &Path) -> Vec<(std::path::PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![src.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read src") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let rel = path.strip_prefix(src).expect("under src");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                out.push((path, rel));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Every `crate::…` import of the library's files under `src` (the binary's `main.rs` and
 /// `cli/` are the top floor and not part of the library).
 fn imports_in(src: &Path) -> Vec<Import> {
     let mut out = Vec::new();
-    let mut dirs = vec![src.to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        let mut entries: Vec<_> = std::fs::read_dir(&dir)
-            .expect("read src")
-            .map(|e| e.expect("entry").path())
-            .collect();
-        entries.sort();
-        for path in entries {
-            let rel = path.strip_prefix(src).expect("under src");
-            let rel_text = rel.to_string_lossy().replace('\\', "/");
-            if path.is_dir() {
-                if rel_text != "cli" {
-                    dirs.push(path);
-                }
-                continue;
-            }
-            if path.extension().is_none_or(|e| e != "rs")
-                || ["main.rs", "lib.rs", "build.rs"].contains(&rel_text.as_str())
-            {
-                continue;
-            }
-            let from = module_name(&rel_text);
-            let text = std::fs::read_to_string(&path).expect("read");
-            for to in imports_of(&text) {
-                if to != from {
-                    out.push(Import {
-                        file: format!("src/{rel_text}"),
-                        from: from.clone(),
-                        to,
-                    });
-                }
+    for (path, rel) in rust_files(src) {
+        if rel.starts_with("cli/") || ["main.rs", "lib.rs", "build.rs"].contains(&rel.as_str()) {
+            continue;
+        }
+        let from = module_name(&rel);
+        let text = std::fs::read_to_string(&path).expect("read");
+        for to in imports_of(&text) {
+            if to != from {
+                out.push(Import {
+                    file: format!("src/{rel}"),
+                    from: from.clone(),
+                    to,
+                });
             }
         }
     }
@@ -307,21 +309,14 @@ fn g() { crate::dataset::load(None); }
 #[test]
 fn a_file_over_800_lines_says_why_first() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut dirs = vec![src.clone()];
-    let mut long = Vec::new();
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("read src") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).expect("read");
-                if text.lines().count() > 800 && !text.starts_with("// Over 800 lines") {
-                    long.push(path.display().to_string());
-                }
-            }
-        }
-    }
+    let long: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|(path, _)| {
+            let text = std::fs::read_to_string(path).expect("read");
+            text.lines().count() > 800 && !text.starts_with("// Over 800 lines")
+        })
+        .map(|(_, rel)| rel)
+        .collect();
     assert!(
         long.is_empty(),
         "over 800 lines without a first comment saying why (\"// Over 800 lines: …\"): {long:?}"
