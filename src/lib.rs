@@ -15,6 +15,7 @@
 pub mod chart;
 pub mod dashboard;
 pub mod dataset;
+pub mod escape;
 pub mod generator;
 pub mod hotspot;
 pub mod ingest;

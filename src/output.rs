@@ -19,6 +19,7 @@ use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use serde_json::{Map, Value};
 use unicode_width::UnicodeWidthStr;
 
+use crate::escape;
 use crate::model::fixed;
 use crate::query::Output;
 
@@ -175,24 +176,15 @@ pub fn to_json(out: &Output) -> String {
     serde_json::to_string_pretty(&Value::Array(rows)).unwrap_or_default()
 }
 
-fn csv_field(s: &str, out: &mut String) {
-    if s.contains([',', '"', '\n', '\r']) {
-        out.push('"');
-        out.push_str(&s.replace('"', "\"\""));
-        out.push('"');
-    } else {
-        out.push_str(s);
-    }
-}
-
-/// Writes `out` as CSV with a header row.
+/// Writes `out` as CSV with a header row; a text a spreadsheet would run as a formula is
+/// written as text ([`crate::escape::csv_field`]).
 pub fn to_csv(out: &Output) -> String {
     let mut s = String::new();
     for (i, f) in out.schema.fields().iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        csv_field(f.name(), &mut s);
+        escape::csv_field(f.name(), &mut s);
     }
     s.push('\n');
     for b in &out.batches {
@@ -201,7 +193,7 @@ pub fn to_csv(out: &Output) -> String {
                 if i > 0 {
                     s.push(',');
                 }
-                csv_field(&text(col, r), &mut s);
+                escape::csv_field(&text(col, r), &mut s);
             }
             s.push('\n');
         }

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{Inputs, Key, Scores, Status};
+use crate::escape;
 
 /// Language of a sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,13 +357,7 @@ impl<'a> Sheet<'a> {
     fn csv(&self) -> String {
         let l = labels(self.lang);
         let profile = &self.scores.profile;
-        let field = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_owned()
-            }
-        };
+        let field = escape::csv;
         let mut lines: Vec<Vec<String>> = Vec::new();
         let mut groups = vec![String::new(), String::new()];
         for i in &profile.indicators {
@@ -416,7 +411,7 @@ impl<'a> Sheet<'a> {
     fn markdown(&self) -> String {
         let l = labels(self.lang);
         let profile = &self.scores.profile;
-        let cell = |s: &str| s.replace('|', "\\|");
+        let cell = escape::markdown_cell;
         let mut s = format!("# {}\n\n{}: `{}`\n\n", l.title, l.profile, profile.name);
         let mut head = vec![l.product.to_owned(), l.company.to_owned()];
         head.extend(profile.indicators.iter().map(|i| {

@@ -15,6 +15,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "the error type every layer returns: the floor",
     ),
     (
+        "escape",
+        &[],
+        "CSV and Markdown cell escapes every writer shares: supplier text is never a formula or HTML",
+    ),
+    (
         "model",
         &[],
         "PACT and GxD documents as Rust types, fixed-point numbers",
@@ -41,7 +46,7 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "score",
-        &["table"],
+        &["table", "escape"],
         "GX scores on tables: pure computation, no catalog, no SQL",
     ),
     (
