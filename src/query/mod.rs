@@ -31,6 +31,7 @@ use crate::table::{self, Tables};
 use crate::{Error, Result};
 
 mod catalog;
+pub mod limits;
 
 use catalog::bind_statement;
 pub use catalog::*;
@@ -202,7 +203,13 @@ impl Session {
     }
 
     /// Runs ad-hoc read-only SQL within limits: at most `memory_bytes` of query memory, at
-    /// most `max_rows` rows (more is an error, not a silent cut), and `timeout` in all.
+    /// most `max_rows` rows (more is an error, not a silent cut), and `timeout` in all. The
+    /// query runs on threads of its own ([`limits`]), so however long it computes, the
+    /// caller's threads stay free; past `timeout` it is dropped, which cancels its tasks.
+    /// Statements over [`limits::MAX_SQL_BYTES`], expressions nested deeper than
+    /// [`MAX_EXPR_DEPTH`], functions whose memory cannot be accounted for
+    /// ([`limits::check_growth`]) and joins that could compute where they could not be stopped
+    /// ([`limits::check_joins`]) are refused before they run.
     pub async fn sql_limited(
         &self,
         sql: &str,
@@ -213,6 +220,7 @@ impl Session {
         use datafusion::execution::runtime_env::RuntimeEnvBuilder;
         use futures::StreamExt;
 
+        limits::check_size(sql).map_err(SqlLimit::Failed)?;
         check_depth(sql).map_err(SqlLimit::Failed)?;
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(memory_bytes, 1.0)
@@ -236,20 +244,23 @@ impl Session {
         create_views(&ctx)
             .await
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
-        let run = async {
-            let wrap = |e: datafusion::error::DataFusionError| match e.find_root() {
-                datafusion::error::DataFusionError::ResourcesExhausted(m) => {
-                    SqlLimit::Memory(m.clone())
-                }
-                _ => SqlLimit::Failed(failed("sql", e)),
-            };
-            let df = ctx.sql_with_options(sql, read_only()).await.map_err(wrap)?;
-            let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
-            let mut stream = df.execute_stream().await.map_err(wrap)?;
+        // Planned here, so that a refusal answers at once; run on the SQL threads.
+        let df = ctx
+            .sql_with_options(sql, read_only())
+            .await
+            .map_err(limit)?;
+        limits::check_growth(df.logical_plan()).map_err(SqlLimit::Failed)?;
+        let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+        let task = Arc::new(df.task_ctx());
+        let plan = df.create_physical_plan().await.map_err(limit)?;
+        limits::check_joins(&plan).map_err(SqlLimit::Failed)?;
+        let run = async move {
+            let mut stream =
+                datafusion::physical_plan::execute_stream(plan, task).map_err(limit)?;
             let mut batches = Vec::new();
             let mut rows = 0;
             while let Some(b) = stream.next().await {
-                let b = b.map_err(wrap)?;
+                let b = b.map_err(limit)?;
                 rows += b.num_rows();
                 if rows > max_rows {
                     return Err(SqlLimit::Rows(max_rows));
@@ -258,9 +269,16 @@ impl Session {
             }
             Ok(Output { schema, batches })
         };
-        match tokio::time::timeout(timeout, run).await {
-            Ok(r) => r,
-            Err(_) => Err(SqlLimit::Time(timeout)),
+        let mut task = limits::runtime().map_err(SqlLimit::Failed)?.spawn(run);
+        match tokio::time::timeout(timeout, &mut task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(SqlLimit::Failed(Error::Internal(format!(
+                "the query stopped: {e}"
+            )))),
+            Err(_) => {
+                task.abort();
+                Err(SqlLimit::Time(timeout))
+            }
         }
     }
 
@@ -313,6 +331,14 @@ pub fn reads(sql: &str) -> Option<Reads> {
         }
     }
     Some(reads)
+}
+
+/// An engine error of limited ad-hoc SQL: the memory pool exhausted, or a failed query.
+fn limit(e: datafusion::error::DataFusionError) -> SqlLimit {
+    match e.find_root() {
+        datafusion::error::DataFusionError::ResourcesExhausted(m) => SqlLimit::Memory(m.clone()),
+        _ => SqlLimit::Failed(failed("sql", e)),
+    }
 }
 
 /// What ad-hoc SQL may do: read. DDL, DML and other statements are refused.

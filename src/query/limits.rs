@@ -1,0 +1,323 @@
+//! What keeps ad-hoc SQL from taking a server down: its own threads, a size limit on the
+//! statement, and a refusal of the functions whose memory the engine does not account for.
+//!
+//! DataFusion's memory pool counts what operators hold (sorts, joins, aggregates), not what
+//! a scalar function allocates for its result: `repeat('x', 1000000000)` or
+//! `cardinality(range(1, 200000000))` builds gigabytes inside one call, past any pool. Such
+//! a function is allowed only with literal arguments that bound its result small; anything
+//! else is refused before it runs, with the reason. The time limit is kept by running the
+//! query on threads of its own and dropping it when time is up, which cancels its tasks at
+//! their next batch.
+
+use std::sync::OnceLock;
+
+use datafusion::common::ScalarValue;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::logical_expr::{Expr, LogicalPlan};
+
+use crate::{Error, Result};
+
+/// Longest ad-hoc statement, bytes.
+pub const MAX_SQL_BYTES: usize = 256 * 1024;
+
+/// Largest count `lpad`/`rpad` may pad to, and the largest element count of a literal
+/// `range`/`generate_series` array: at DataFusion's 8,192 rows a batch, at most a few tens
+/// of megabytes per batch.
+pub const MAX_GROWTH: i64 = 1000;
+
+/// Refuses a statement longer than [`MAX_SQL_BYTES`].
+pub fn check_size(sql: &str) -> Result<()> {
+    if sql.len() > MAX_SQL_BYTES {
+        return Err(Error::Usage(format!(
+            "SQL: the statement is {} bytes; at most {MAX_SQL_BYTES} are accepted",
+            sql.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses `plan` (as planned, before optimisation folds constants) when it calls a function
+/// whose result size is set by an argument rather than by its inputs, unless literal
+/// arguments bound that size:
+///
+/// - `repeat`, `array_repeat` (`list_repeat`): refused; their result is a multiple of an
+///   input by a count, which one call can make gigabytes;
+/// - `lpad`, `rpad`: the length a literal of at most [`MAX_GROWTH`];
+/// - `range`, `generate_series` as array functions (the table functions in `FROM` stream
+///   in batches and are not concerned): literal bounds giving at most [`MAX_GROWTH`]
+///   elements;
+/// - `replace`: the replacement a literal no longer than the literal it replaces, so the
+///   result is never longer than the input; `regexp_replace`: the replacement a literal of at
+///   most one character.
+pub fn check_growth(plan: &LogicalPlan) -> Result<()> {
+    let mut refused: Option<String> = None;
+    plan.apply_with_subqueries(|node| {
+        node.apply_expressions(|e| {
+            e.apply(|e| {
+                if let Expr::ScalarFunction(f) = e
+                    && let Some(why) = refusal(f.func.name(), &f.args)
+                {
+                    refused = Some(why);
+                    return Ok(TreeNodeRecursion::Stop);
+                }
+                Ok(TreeNodeRecursion::Continue)
+            })
+        })
+    })?;
+    match refused {
+        Some(why) => Err(Error::Usage(format!(
+            "SQL: {why}: the engine cannot account for the memory its result takes, so \
+             ad-hoc SQL over the server refuses it (`mieruka query` on your own machine runs \
+             it)"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Why a call of `name` with `args` is refused, if it is.
+fn refusal(name: &str, args: &[Expr]) -> Option<String> {
+    match name {
+        "repeat" | "array_repeat" => Some(format!("{name}(…) makes a result of any size")),
+        "lpad" | "rpad" => match args.get(1).and_then(int) {
+            Some(n) if n <= MAX_GROWTH => None,
+            _ => Some(format!(
+                "{name}(…, n) needs n as a number of at most {MAX_GROWTH}"
+            )),
+        },
+        "range" | "generate_series" => {
+            let bounds: Option<Vec<i64>> = args.iter().map(int).collect();
+            let count = bounds.and_then(|b| match b.as_slice() {
+                [stop] => Some(i128::from(*stop)),
+                [start, stop] => Some(i128::from(*stop) - i128::from(*start)),
+                [start, stop, step] if *step != 0 => {
+                    Some((i128::from(*stop) - i128::from(*start)) / i128::from(*step))
+                }
+                _ => None,
+            });
+            match count {
+                Some(n) if n <= i128::from(MAX_GROWTH) => None,
+                _ => Some(format!(
+                    "{name}(…) as an array needs number bounds giving at most {MAX_GROWTH} \
+                     elements (in FROM, the table function {name}(…) has no such limit)"
+                )),
+            }
+        }
+        "replace" => match (args.get(1).and_then(text), args.get(2).and_then(text)) {
+            (Some(from), Some(to)) if to.len() <= from.len() => None,
+            _ => Some(
+                "replace(s, from, to) needs from and to as text with to no longer than from".into(),
+            ),
+        },
+        "regexp_replace" => match args.get(2).and_then(text) {
+            Some(to) if to.chars().count() <= 1 => None,
+            _ => Some(
+                "regexp_replace(s, pattern, to) needs to as text of at most one character".into(),
+            ),
+        },
+        _ => None,
+    }
+}
+
+/// An integer literal's value.
+fn int(e: &Expr) -> Option<i64> {
+    match e {
+        Expr::Literal(v, _) => match v {
+            ScalarValue::Int8(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::Int16(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::Int32(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::Int64(Some(n)) => Some(*n),
+            ScalarValue::UInt8(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::UInt16(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::UInt32(Some(n)) => Some(i64::from(*n)),
+            ScalarValue::UInt64(Some(n)) => i64::try_from(*n).ok(),
+            _ => None,
+        },
+        Expr::Negative(inner) => int(inner).and_then(i64::checked_neg),
+        _ => None,
+    }
+}
+
+/// A text literal's value.
+fn text(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Literal(
+            ScalarValue::Utf8(Some(s))
+            | ScalarValue::LargeUtf8(Some(s))
+            | ScalarValue::Utf8View(Some(s)),
+            _,
+        ) => Some(s),
+        _ => None,
+    }
+}
+
+/// Most row pairs a join without an equality condition may test.
+///
+/// Such a join (`ON a.x < b.y`, a filter over several tables, a cross join) runs as a nested
+/// loop, pairing each batch of one side with every row of the other; while no pair
+/// matches, it returns nothing, and nothing above it gets a turn at which the query could
+/// be stopped. Measured here, 48⁵ = 255 million pairs of footprint ids went on computing for
+/// seconds after the query was dropped. A plan whose joins would test more pairs than this,
+/// by the row counts the engine knows, is refused before it runs; one whose sides' row
+/// counts cannot be told (a table function such as `range(…)`) too.
+pub const MAX_JOIN_PAIRS: usize = 100_000_000;
+
+/// Refuses a physical plan with a nested-loop or cross join over [`MAX_JOIN_PAIRS`] row
+/// pairs, or over a side whose row count the engine cannot tell.
+pub fn check_joins(
+    plan: &std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Result<()> {
+    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+    let stats = StatisticsContext::new();
+    let rows = |p: &dyn ExecutionPlan| {
+        stats
+            .compute(p, &StatisticsArgs::new())
+            .ok()
+            .and_then(|s| s.num_rows.get_value().copied())
+    };
+    let mut refused = None;
+    plan.apply(|node| {
+        if matches!(node.name(), "NestedLoopJoinExec" | "CrossJoinExec")
+            && let [left, right] = node.children()[..]
+        {
+            let pairs = rows(left.as_ref()).zip(rows(right.as_ref()));
+            if pairs.is_none_or(|(l, r)| l.saturating_mul(r) > MAX_JOIN_PAIRS) {
+                refused = Some(pairs);
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    let fix = "join on equal columns (`ON a.x = b.y`), or narrow a side first";
+    match refused {
+        Some(Some((l, r))) => Err(Error::Usage(format!(
+            "SQL: a join without an equality condition would test {l} × {r} row pairs, more \
+             than {MAX_JOIN_PAIRS}, computing where the query could not be stopped; {fix}"
+        ))),
+        Some(None) => Err(Error::Usage(format!(
+            "SQL: a join without an equality condition over a side whose size cannot be told \
+             beforehand (a table function such as range(…)) could compute where the query \
+             could not be stopped; {fix}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The threads ad-hoc SQL runs on: one fewer than the cores (at least one), apart from the
+/// threads that answer requests, so that a query computing for a long time leaves a core
+/// for everything else, and one that runs past its time can be dropped from outside.
+pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
+    static RUNTIME: OnceLock<std::result::Result<tokio::runtime::Runtime, String>> =
+        OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(cores.saturating_sub(1).max(1))
+                .thread_name("mieruka-sql")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::Internal(format!("the SQL threads could not start: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::prelude::SessionContext;
+
+    async fn growth(sql: &str) -> Result<()> {
+        let ctx = SessionContext::new();
+        ctx.sql("CREATE TABLE t (s VARCHAR, n BIGINT) AS VALUES ('a', 1)")
+            .await
+            .expect("table");
+        let plan = ctx.state().create_logical_plan(sql).await.expect("plans");
+        check_growth(&plan)
+    }
+
+    #[tokio::test]
+    async fn functions_that_grow_their_input_are_bounded_or_refused() {
+        for ok in [
+            "SELECT lpad(s, 10) FROM t",
+            "SELECT cardinality(range(1, 1001))",
+            "SELECT cardinality(generate_series(1, 100, 2))",
+            "SELECT replace(s, '-', '') FROM t",
+            "SELECT regexp_replace(s, '[0-9]+', '#') FROM t",
+            "SELECT * FROM range(1, 100000000) LIMIT 1",
+            "SELECT upper(s) FROM t WHERE n IN (SELECT n FROM t)",
+        ] {
+            growth(ok).await.unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for (refused, why) in [
+            ("SELECT length(repeat('x', 1000000000))", "repeat(…)"),
+            ("SELECT cardinality(range(1, 200000000))", "range(…)"),
+            ("SELECT cardinality(range(n)) FROM t", "range(…)"),
+            ("SELECT array_repeat(1, 5)", "array_repeat(…)"),
+            ("SELECT list_repeat(1, 5)", "array_repeat(…)"),
+            ("SELECT rpad(s, 1000000) FROM t", "rpad(…, n)"),
+            ("SELECT lpad(s, n) FROM t", "lpad(…, n)"),
+            (
+                "SELECT replace(s, 'a', 'aaaaaaaaaa') FROM t",
+                "replace(s, from, to)",
+            ),
+            ("SELECT regexp_replace(s, 'a', s) FROM t", "regexp_replace("),
+            (
+                "SELECT 1 FROM t WHERE EXISTS (SELECT repeat(s, 9) FROM t)",
+                "repeat(…)",
+            ),
+        ] {
+            let e = growth(refused).await.expect_err(refused).to_string();
+            assert!(e.contains(why), "{refused}: {e}");
+        }
+    }
+
+    /// The join check on the plans of real statements, over the demo's 48 footprints.
+    #[tokio::test]
+    async fn joins_that_could_not_be_stopped_are_refused() {
+        let tables = crate::dataset::demo().expect("demo");
+        let session = crate::query::Session::new(&tables).await.expect("session");
+        let check = |sql: &'static str| {
+            let ctx = session.context().clone();
+            async move {
+                let df = ctx.sql(sql).await.expect("plans");
+                let plan = df.create_physical_plan().await.expect("physical plan");
+                check_joins(&plan)
+            }
+        };
+        for ok in [
+            "SELECT count(*) FROM footprints a JOIN footprints b ON a.id = b.id",
+            "SELECT count(*) FROM footprints a, footprints b WHERE a.version < b.version",
+            "SELECT f.id, t.n FROM footprints f, (SELECT count(*) AS n FROM footprints) t",
+            // 48⁴ = 5,308,416 pairs in all.
+            "SELECT count(*) FROM footprints a, footprints b, footprints c, footprints d \
+             WHERE a.id || b.id || c.id || d.id = 'x'",
+        ] {
+            check(ok).await.unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for (refused, why) in [
+            // The last join pairs 48 rows with 48⁴: 254,803,968 pairs.
+            (
+                "SELECT count(*) FROM footprints a, footprints b, footprints c, footprints d, \
+                 footprints e WHERE a.id || b.id || c.id || d.id || e.id = 'x'",
+                "48 × 5308416 row pairs",
+            ),
+            (
+                "SELECT a.value, b.value FROM range(1,100000) a, range(1,100000) b \
+                 ORDER BY a.value DESC, b.value DESC LIMIT 5",
+                "cannot be told",
+            ),
+        ] {
+            let e = check(refused).await.expect_err(refused).to_string();
+            assert!(e.contains(why), "{refused}: {e}");
+        }
+    }
+
+    #[test]
+    fn long_statements_are_refused() {
+        assert!(check_size(&"x".repeat(MAX_SQL_BYTES)).is_ok());
+        let e = check_size(&"x".repeat(MAX_SQL_BYTES + 1)).expect_err("too long");
+        assert!(e.to_string().contains("at most 262144"), "{e}");
+    }
+}
