@@ -76,6 +76,73 @@ impl PactConfig {
 #[derive(Default)]
 pub(crate) struct Tokens {
     pub(crate) by_token: std::sync::Mutex<HashMap<String, Issued>>,
+    /// Failed authentications, for the backoff.
+    pub(crate) failures: Failures,
+}
+
+/// Failed client authentications at the token endpoint, by where they come from (the
+/// client's address). The first [`Failures::FREE`] in a row cost nothing; after them every
+/// attempt from that address, right or wrong, waits out a delay that doubles with each
+/// further failure, up to [`Failures::MAX_SECONDS`]. A success clears the count. Guessing a
+/// secret thus runs at a few attempts per several minutes instead of hundreds per second,
+/// while a partner who mistyped a secret a few times is not held up.
+#[derive(Default)]
+pub(crate) struct Failures {
+    by_source: std::sync::Mutex<HashMap<String, Strikes>>,
+}
+
+struct Strikes {
+    count: u32,
+    until: Instant,
+}
+
+impl Failures {
+    /// Failures in a row that cost nothing.
+    pub(crate) const FREE: u32 = 5;
+    /// The longest wait.
+    pub(crate) const MAX_SECONDS: u64 = 300;
+    /// Sources remembered before the ones whose wait is over are forgotten.
+    const KEPT: usize = 10_000;
+
+    /// `Err(seconds)` when `source` must wait that long before its next attempt.
+    pub(crate) fn check(&self, source: &str, now: Instant) -> Result<(), u64> {
+        let by = self.by_source.lock().map_err(|_| 1u64)?;
+        match by.get(source) {
+            Some(s) if s.until > now => Err((s.until - now).as_secs().max(1)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failure from `source`; returns the wait it now has, in seconds (0: none).
+    pub(crate) fn failed(&self, source: &str, now: Instant) -> u64 {
+        let Ok(mut by) = self.by_source.lock() else {
+            return 0;
+        };
+        if by.len() >= Self::KEPT && !by.contains_key(source) {
+            by.retain(|_, s| s.until > now);
+        }
+        let s = by.entry(source.to_owned()).or_insert(Strikes {
+            count: 0,
+            until: now,
+        });
+        s.count = s.count.saturating_add(1);
+        let wait = match s.count.checked_sub(Self::FREE) {
+            None | Some(0) => 0,
+            Some(n) => 1u64
+                .checked_shl(n - 1)
+                .unwrap_or(u64::MAX)
+                .min(Self::MAX_SECONDS),
+        };
+        s.until = now + std::time::Duration::from_secs(wait);
+        wait
+    }
+
+    /// Clears the count of `source`.
+    pub(crate) fn succeeded(&self, source: &str) {
+        if let Ok(mut by) = self.by_source.lock() {
+            by.remove(source);
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -569,6 +636,35 @@ pub(crate) fn validity(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_authentications_wait_longer_each_time() {
+        let f = Failures::default();
+        let t0 = Instant::now();
+        let waits: Vec<u64> = (0..16).map(|_| f.failed("10.0.0.1", t0)).collect();
+        // Five free, then 1, 2, 4, … seconds, capped at five minutes.
+        assert_eq!(
+            waits,
+            [0, 0, 0, 0, 0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]
+        );
+        assert_eq!(f.check("10.0.0.1", t0), Err(300));
+        assert_eq!(
+            f.check("10.0.0.1", t0 + std::time::Duration::from_secs(299)),
+            Err(1)
+        );
+        assert_eq!(
+            f.check("10.0.0.1", t0 + std::time::Duration::from_secs(300)),
+            Ok(())
+        );
+        assert_eq!(f.check("10.0.0.2", t0), Ok(()), "another address waits not");
+        f.succeeded("10.0.0.1");
+        assert_eq!(f.check("10.0.0.1", t0), Ok(()));
+        assert_eq!(
+            f.failed("10.0.0.1", t0),
+            0,
+            "a success starts the count again"
+        );
+    }
 
     #[test]
     fn every_stored_field_has_a_value() {

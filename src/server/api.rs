@@ -357,12 +357,7 @@ pub(crate) async fn sql(
     if sql.trim().is_empty() {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "no SQL in the body"));
     }
-    let limits = state
-        .0
-        .config
-        .as_ref()
-        .map(|c| c.limits.clone())
-        .unwrap_or_default();
+    let limits = state.limits();
     let session = state.session(&principal).await?;
     let out = session
         .sql_limited(

@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -98,12 +98,24 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The credentials of an `Authorization` header with `scheme` (`Bearer`, `Basic`): the
+/// scheme is matched without regard to case, as RFC 9110 §11.1 says.
+pub(crate) fn credentials<'h>(headers: &'h HeaderMap, scheme: &str) -> Option<&'h str> {
+    let v = headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .trim_start();
+    let (given, rest) = v.split_once(' ')?;
+    given
+        .eq_ignore_ascii_case(scheme)
+        .then(|| rest.trim())
+        .filter(|c| !c.is_empty())
+}
+
 fn token_of(parts: &Parts) -> Option<String> {
-    if let Some(v) = parts.headers.get(header::AUTHORIZATION)
-        && let Ok(v) = v.to_str()
-        && let Some(t) = v.strip_prefix("Bearer ")
-    {
-        return Some(t.trim().to_owned());
+    if let Some(t) = credentials(&parts.headers, "Bearer") {
+        return Some(t.to_owned());
     }
     let cookies = parts.headers.get(header::COOKIE)?.to_str().ok()?;
     cookies

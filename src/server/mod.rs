@@ -10,6 +10,8 @@
 
 mod api;
 mod auth;
+mod cache;
+pub mod listen;
 mod openapi;
 mod pact;
 mod pages;
@@ -58,6 +60,25 @@ pub struct Limits {
     pub sql_memory_mib: usize,
     /// Rows an ad-hoc SQL query may return.
     pub sql_rows: usize,
+    /// Seconds a client has to send a request's head; also how long an idle connection
+    /// stays open.
+    pub header_seconds: u64,
+    /// Connections open at once.
+    pub connections: usize,
+    /// Connections open at once from one address (set it to `connections` behind a
+    /// reverse proxy, where every connection comes from the proxy).
+    pub connections_per_address: usize,
+}
+
+impl Limits {
+    /// The connection limits the accept loop applies.
+    pub fn connections(&self) -> listen::Connections {
+        listen::Connections {
+            header_seconds: self.header_seconds,
+            total: self.connections,
+            per_address: self.connections_per_address,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -68,6 +89,9 @@ impl Default for Limits {
             sql_seconds: 10,
             sql_memory_mib: 512,
             sql_rows: 100_000,
+            header_seconds: listen::Connections::default().header_seconds,
+            connections: listen::Connections::default().total,
+            connections_per_address: listen::Connections::default().per_address,
         }
     }
 }
@@ -109,41 +133,65 @@ pub struct Config {
     /// Serve plain HTTP on a non-loopback address (behind a TLS-terminating proxy).
     #[serde(default)]
     pub plain_http: bool,
+    /// The URL clients reach the server at (`https://pact.example.com`), written into the
+    /// links the server makes (PACT `Link` pagination, the OpenID configuration) instead of
+    /// the request's `Host` header, which any client can set.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl Config {
     /// Reads a config file.
     pub fn load(path: &Path) -> Result<Config> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let config: Config = toml::from_str(&text).map_err(|e| {
+        Config::parse(&path.display().to_string(), &text)
+    }
+
+    /// A config from its TOML text; `source` names it in errors.
+    pub fn parse(source: &str, text: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| {
                 text[..s.start.min(text.len())].matches('\n').count() + 1
             });
-            Error::Usage(format!("{}:{line}: {}", path.display(), e.message()))
+            Error::Usage(format!("{source}:{line}: {}", e.message()))
         })?;
         for t in &config.tokens {
             let ok = t.sha256.len() == 64 && t.sha256.bytes().all(|b| b.is_ascii_hexdigit());
             if !ok {
                 return Err(Error::Usage(format!(
                     "{}: token {:?}: sha256 must be 64 hex digits (printf %s TOKEN | sha256sum)",
-                    path.display(),
-                    t.name
+                    source, t.name
                 )));
             }
             if t.role == Role::Supplier && t.companies.is_empty() {
                 return Err(Error::Usage(format!(
                     "{}: token {:?}: a supplier token needs companies = [\"urn:…\"]",
-                    path.display(),
-                    t.name
+                    source, t.name
                 )));
             }
         }
-        config
-            .pact
-            .validate(&path.display().to_string())
-            .map_err(Error::Usage)?;
+        if let Some(url) = &config.public_url {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            if !rest.is_some_and(|r| !r.is_empty() && is_host(r.trim_end_matches('/'))) {
+                return Err(Error::Usage(format!(
+                    "{source}: public_url = {url:?}: give the scheme and host (and port) clients reach the server at, e.g. \"https://pact.example.com\""
+                )));
+            }
+        }
+        config.pact.validate(source).map_err(Error::Usage)?;
         Ok(config)
     }
+}
+
+/// Whether `s` is a host with an optional port (`example.com`, `10.0.0.1:8443`, `[::1]:80`):
+/// what a `Host` header may carry into a link the server writes.
+pub(crate) fn is_host(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 255
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
 }
 
 /// A loaded dataset and its sessions; replaced whole after an upload.
@@ -153,7 +201,7 @@ pub(crate) struct Loaded {
     per_supplier: Mutex<HashMap<Vec<String>, Session>>,
     /// Pages and charts rendered from this dataset. The data change only by an upload,
     /// which replaces the whole `Loaded`, so an entry is never stale.
-    rendered: Mutex<Rendered>,
+    rendered: Mutex<cache::Rendered>,
     /// The footprints the PACT host serves, built once (or why they could not be).
     pact_docs: std::sync::OnceLock<std::result::Result<Arc<crate::pact::host::Docs>, String>>,
     /// Which dataset this is, unique in the process and unlikely to repeat across restarts
@@ -177,43 +225,6 @@ fn next_generation() -> u64 {
         u64::from_le_bytes(b) >> 16
     });
     start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// Rendered responses by request, up to [`RENDERED_BYTES`] in all (then emptied).
-#[derive(Default)]
-struct Rendered {
-    by_key: HashMap<String, (&'static str, axum::body::Bytes)>,
-    bytes: usize,
-}
-
-const RENDERED_BYTES: usize = 64 << 20;
-
-impl Loaded {
-    /// A rendered response for `key`, if this dataset has one.
-    pub fn rendered(&self, key: &str) -> Option<Response> {
-        let cache = self.rendered.lock().ok()?;
-        let (content_type, body) = cache.by_key.get(key)?;
-        Some(
-            (
-                [(axum::http::header::CONTENT_TYPE, *content_type)],
-                body.clone(),
-            )
-                .into_response(),
-        )
-    }
-
-    /// Keeps a rendered response and returns it.
-    pub fn keep(&self, key: String, content_type: &'static str, body: Vec<u8>) -> Response {
-        let body = axum::body::Bytes::from(body);
-        if let Ok(mut cache) = self.rendered.lock() {
-            if cache.bytes + body.len() > RENDERED_BYTES {
-                *cache = Rendered::default();
-            }
-            cache.bytes += body.len();
-            cache.by_key.insert(key, (content_type, body.clone()));
-        }
-        ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
-    }
 }
 
 /// The cache key of a rendered response: what was asked, and what the asker may see.
@@ -280,6 +291,15 @@ impl AppState {
         }));
         state.prepare_pact_list();
         Ok(state)
+    }
+
+    /// The config's limits, or the defaults without a config.
+    pub fn limits(&self) -> Limits {
+        self.0
+            .config
+            .as_ref()
+            .map(|c| c.limits.clone())
+            .unwrap_or_default()
     }
 
     /// Says the server is reached over HTTPS, so absolute links (PACT pagination, discovery)
@@ -436,7 +456,7 @@ async fn load(
         tables,
         full,
         per_supplier: Mutex::new(HashMap::new()),
-        rendered: Mutex::new(Rendered::default()),
+        rendered: Mutex::new(cache::Rendered::default()),
         pact_docs: std::sync::OnceLock::new(),
         generation: next_generation(),
     })
@@ -538,12 +558,7 @@ fn redacted(uri: &axum::http::Uri) -> String {
 
 /// Every route, without a socket (tests call it with `oneshot`).
 pub fn router(state: AppState) -> Router {
-    let limits = state
-        .0
-        .config
-        .as_ref()
-        .map(|c| c.limits.clone())
-        .unwrap_or_default();
+    let limits = state.limits();
     Router::new()
         .route("/", get(pages::index))
         .route("/dashboards/{*id}", get(pages::dashboard))
@@ -593,7 +608,28 @@ pub fn router(state: AppState) -> Router {
                         .latency_unit(LatencyUnit::Micros),
                 ),
         )
+        // Outermost, so that every answer carries them (a timeout's and a panic's too).
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// What every response may do in a browser: pages are HTML and inline SVG with the style
+/// sheet inline and no script at all, so nothing else is allowed to load or run; no other
+/// site may frame them (clickjacking), and no response is sniffed into another type.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+    img-src 'self' data:; font-src 'self' data:; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(mut r: Response) -> Response {
+    use axum::http::HeaderValue;
+    use axum::http::header::{
+        CONTENT_SECURITY_POLICY as CSP, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+    };
+    let h = r.headers_mut();
+    h.insert(CSP, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r
 }
 
 /// Serves `state` on `addr` until SIGINT or SIGTERM, over HTTPS when `tls` gives a
@@ -626,24 +662,24 @@ pub async fn serve(state: AppState, addr: SocketAddr, tls: Option<(&Path, &Path)
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?;
     state.set_https(tls_config.is_some());
+    let limits = state.limits();
+    let connections = limits.connections();
+    // Requests in flight when a stop signal comes get their full time to finish.
+    let drain = Duration::from_secs(limits.request_seconds.saturating_add(1));
     let app = router(state);
-    let served = match tls_config {
+    match tls_config {
         Some(config) => {
             eprintln!("mieruka: serving on https://{bound}/ (Ctrl-C to stop)");
             let listener = tls::TlsListener::new(listener, config)
                 .map_err(|e| Error::Internal(format!("TLS listener: {e}")))?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown())
-                .await
+            listen::serve(listener, app, connections, drain, shutdown()).await;
         }
         None => {
             eprintln!("mieruka: serving on http://{bound}/ (Ctrl-C to stop)");
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown())
-                .await
+            listen::serve(listener, app, connections, drain, shutdown()).await;
         }
-    };
-    served.map_err(|e| Error::Internal(format!("server: {e}")))
+    }
+    Ok(())
 }
 
 async fn shutdown() {

@@ -7,10 +7,12 @@
 //! `pact::host`.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::value::RawValue;
@@ -23,12 +25,17 @@ use crate::pact::host::{
     percent_decode, percent_encode, visible,
 };
 
-/// The base URL of the request: `https` when the server terminates TLS or a proxy in front
-/// says so (`X-Forwarded-Proto`), else `http`.
+/// The base URL of links the server writes: the config's `public_url`, else the request's
+/// `Host` when it is a plain host name (else `localhost`), with
+/// `https` when the server terminates TLS or a proxy in front says so (`X-Forwarded-Proto`).
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = state.0.config.as_ref().and_then(|c| c.public_url.as_ref()) {
+        return url.trim_end_matches('/').to_owned();
+    }
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .filter(|h| super::is_host(h))
         .unwrap_or("localhost");
     let proto = headers
         .get("x-forwarded-proto")
@@ -49,13 +56,33 @@ fn random_token() -> Result<String, PactError> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
+/// 429 with `Retry-After`: too many failed attempts from one address.
+fn slow_down(seconds: u64) -> Response {
+    let mut r = oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "slow_down",
+        &format!("too many failed authentications from this address; try again in {seconds} s"),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    r
+}
+
 /// `POST /auth/token`: OAuth2 client credentials (HTTP Basic, `grant_type=client_credentials`).
+/// Failed authentications from one address slow it down (`pact::host::Failures`).
 pub(crate) async fn token(
     State(state): State<AppState>,
+    client: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let pact = state.pact_config();
+    // Without a socket (a test calling the router) every request counts as one source.
+    let source = client.map_or_else(|| "-".to_owned(), |c| c.0.0.ip().to_string());
+    let failures = &state.pact_tokens().failures;
+    if let Err(wait) = failures.check(&source, Instant::now()) {
+        return slow_down(wait);
+    }
     let form: HashMap<String, String> = url_form(&body);
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
@@ -74,11 +101,8 @@ pub(crate) async fn token(
             );
         }
     }
-    let credentials = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Basic "))
-        .and_then(|b| decode_base64(b.trim()))
+    let credentials = super::auth::credentials(&headers, "Basic")
+        .and_then(decode_base64)
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.split_once(':').map(|(u, p)| (u.to_owned(), p.to_owned())));
     let Some((id, secret)) = credentials else {
@@ -94,13 +118,18 @@ pub(crate) async fn token(
         .iter()
         .any(|c| c.id == id && c.secret_sha256.eq_ignore_ascii_case(&hash));
     if !known {
-        tracing::info!(client = %id, "pact: token refused");
+        let wait = failures.failed(&source, Instant::now());
+        tracing::info!(client = %id, %source, "pact: token refused");
+        if wait > 0 {
+            return slow_down(wait);
+        }
         return oauth_error(
             StatusCode::BAD_REQUEST,
             "invalid_client",
             "unknown client id or wrong secret",
         );
     }
+    failures.succeeded(&source);
     let token = match random_token() {
         Ok(t) => t,
         Err(e) => return e.into_response(),
@@ -157,14 +186,9 @@ pub(crate) async fn openid_configuration(
 
 /// The client a bearer token belongs to.
 fn client_of(state: &AppState, headers: &HeaderMap) -> Result<PactClient, PactError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|h| h.to_str().ok())
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| {
-            PactError::access_denied("an access token is required (POST /auth/token)")
-        })?;
+    let token = super::auth::credentials(headers, "Bearer").ok_or_else(|| {
+        PactError::access_denied("an access token is required (POST /auth/token)")
+    })?;
     let issued = state
         .pact_tokens()
         .by_token
@@ -339,13 +363,10 @@ fn get_response(
     let doc = docs
         .docs
         .iter()
-        .find(|d| d.id == id && d.major == major)
+        // A footprint not shared with this client answers as one that does not exist: a
+        // different answer would tell the client which ids exist.
+        .find(|d| d.id == id && d.major == major && visible(&client, d))
         .ok_or_else(|| PactError::no_such_footprint(&id))?;
-    if !visible(&client, doc) {
-        return Err(PactError::access_denied(
-            "the data owner has not shared this footprint with this client",
-        ));
-    }
     let raw = docs.raw(doc).map_err(PactError::internal)?;
     let body = serde_json::to_vec(&json!({ "data": raw })).map_err(PactError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())

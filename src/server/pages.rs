@@ -59,7 +59,8 @@ fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
                 }
                 main { (body) }
                 footer {
-                    "Data: " (state.0.data_dir.as_ref().map_or("the bundled demo dataset (synthetic, read-only)".to_owned(), |d| d.display().to_string()))
+                    // Where the data lie on the server is nobody's business but its operator's.
+                    "Data: " (if state.0.data_dir.is_some() { "the server's data directory" } else { "the bundled demo dataset (synthetic, read-only)" })
                     " · " a href="/api/queries" { "API" } " · " a href="/openapi.json" { "OpenAPI" }
                 }
             }
@@ -334,23 +335,24 @@ pub(crate) async fn dashboard(
     let d = state.0.dashboards.get(&id)?.clone();
     let loaded = state.loaded();
     let key = render_key(&format!("dashboard/{id}"), &given, &principal);
-    if let Some(hit) = loaded.rendered(&key) {
-        return Ok(hit);
-    }
-    let session = state.session(&principal).await?;
-    let values = values_for(&session, &d, &given).await;
-    let mut panels = Vec::new();
-    for (i, p) in d.panels.iter().enumerate() {
-        panels.push(panel_markup(&state, &session, &d, i, p, &values).await);
-    }
-    let body = html! {
-        h1 { (d.title) }
-        p.lead { (d.description) }
-        (form(&session, &d, &values).await)
-        div.panels { @for p in panels { (p) } }
-    };
-    let page = layout(&state, &d.title, body).into_string();
-    Ok(loaded.keep(key, "text/html; charset=utf-8", page.into_bytes()))
+    loaded
+        .render(key, || async {
+            let session = state.session(&principal).await?;
+            let values = values_for(&session, &d, &given).await;
+            let mut panels = Vec::new();
+            for (i, p) in d.panels.iter().enumerate() {
+                panels.push(panel_markup(&state, &session, &d, i, p, &values).await);
+            }
+            let body = html! {
+                h1 { (d.title) }
+                p.lead { (d.description) }
+                (form(&session, &d, &values).await)
+                div.panels { @for p in panels { (p) } }
+            };
+            let page = layout(&state, &d.title, body).into_string();
+            Ok(("text/html; charset=utf-8", page.into_bytes()))
+        })
+        .await
 }
 
 /// `GET /assets/mplus1-regular.otf`: the charts' bundled font, so inline SVG text looks as
@@ -391,22 +393,28 @@ pub(crate) async fn chart(
     let spec = panel.chart_spec().ok_or_else(not_found)?;
     let loaded = state.loaded();
     let key = render_key(&format!("chart/{path}"), &given, &principal);
-    if let Some(hit) = loaded.rendered(&key) {
-        return Ok(hit);
-    }
-    let session = state.session(&principal).await?;
-    let values = values_for(&session, &d, &given).await;
-    let out = session
-        .run(
-            state.0.catalog.get(&panel.query)?,
-            &d.panel_args(panel, &values),
-        )
-        .await?;
-    match ext {
-        "svg" => Ok(loaded.keep(key, "image/svg+xml", chart::svg(&spec, &out)?.into_bytes())),
-        "png" => Ok(loaded.keep(key, "image/png", chart::png(&spec, &out)?)),
-        _ => Err(not_found()),
-    }
+    let png = match ext {
+        "svg" => false,
+        "png" => true,
+        _ => return Err(not_found()),
+    };
+    loaded
+        .render(key, || async {
+            let session = state.session(&principal).await?;
+            let values = values_for(&session, &d, &given).await;
+            let out = session
+                .run(
+                    state.0.catalog.get(&panel.query)?,
+                    &d.panel_args(panel, &values),
+                )
+                .await?;
+            Ok(if png {
+                ("image/png", chart::png(&spec, &out)?)
+            } else {
+                ("image/svg+xml", chart::svg(&spec, &out)?.into_bytes())
+            })
+        })
+        .await
 }
 
 const STYLE: &str = "

@@ -191,6 +191,122 @@ async fn token_endpoint_follows_rfc_6749() {
     );
 }
 
+/// A token request from `addr`, as the accept loop hands it to the router.
+async fn token_from(app: &Router, addr: [u8; 4], secret: &str) -> Reply {
+    let b = base64::engine::general_purpose::STANDARD.encode(format!("buyer:{secret}"));
+    let mut req = Request::builder()
+        .method(Method::POST)
+        .uri("/auth/token")
+        .header(header::HOST, HOST)
+        .header(header::AUTHORIZATION, format!("Basic {b}"))
+        .header(header::CONTENT_TYPE, FORM.1)
+        .body(Body::from("grant_type=client_credentials"))
+        .expect("request");
+    let addr = std::net::SocketAddr::from((addr, 40_000));
+    req.extensions_mut()
+        .insert(axum::extract::ConnectInfo(addr));
+    let resp = app.clone().oneshot(req).await.expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    Reply {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    }
+}
+
+/// #12 item 8: wrong secrets from one address are slowed down. The first five failures in a
+/// row are answered as usual; from the sixth, the address waits 1, 2, 4, … s (429 with
+/// `Retry-After`), and while it waits even the right secret is refused, so guessing cannot
+/// go on. Another address is not held up, and a success clears the count.
+#[tokio::test]
+async fn wrong_secrets_from_one_address_are_slowed_down() {
+    let app = demo_app(3600).await;
+    let attacker = [10, 0, 0, 66];
+    for i in 0..5 {
+        let r = token_from(&app, attacker, "guess").await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "attempt {i}: {}", r.body);
+    }
+    let r = token_from(&app, attacker, "guess").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    assert_eq!(r.headers[header::RETRY_AFTER], "1");
+    assert_eq!(r.body["error"], "slow_down");
+    let mut refused = 0;
+    for _ in 0..1000 {
+        if token_from(&app, attacker, "buyer-secret").await.status == StatusCode::TOO_MANY_REQUESTS
+        {
+            refused += 1;
+        }
+    }
+    // A thousand attempts within the second of waiting: all refused, the right one too.
+    assert_eq!(refused, 1000);
+    let other = token_from(&app, [10, 0, 0, 7], "buyer-secret").await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = token_from(&app, attacker, "buyer-secret").await;
+    assert_eq!(r.status, StatusCode::OK, "after the wait: {}", r.body);
+    let r = token_from(&app, attacker, "guess").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "the count starts again");
+}
+
+/// #12 item 10: links the host writes use the configured public URL, never a `Host` header a
+/// client made up; without one, a `Host` that is not a plain host name is not copied.
+#[tokio::test]
+async fn links_use_the_public_url_not_the_host_header() {
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let config = Config {
+        public_url: Some("https://pact.kaede.example/".into()),
+        ..config(3600)
+    };
+    let app = router(
+        AppState::new(tables, None, Some(config))
+            .await
+            .expect("state"),
+    );
+    let d = call(
+        &app,
+        Method::GET,
+        "/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        d.body["token_endpoint"],
+        "https://pact.kaede.example/auth/token"
+    );
+    let t = token(&app, "buyer").await;
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints?limit=1",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    let link = r.headers[header::LINK].to_str().expect("link");
+    assert!(
+        link.starts_with("<https://pact.kaede.example/2/footprints?"),
+        "{link}"
+    );
+
+    let app = demo_app(3600).await;
+    let forged = Request::builder()
+        .uri("/.well-known/openid-configuration")
+        .header(header::HOST, "evil.example/\"><x")
+        .body(Body::empty())
+        .expect("request");
+    let r = app.clone().oneshot(forged).await.expect("infallible");
+    let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let d: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(d["token_endpoint"], "http://localhost/auth/token");
+}
+
 #[tokio::test]
 async fn footprint_routes_need_a_valid_token() {
     let app = demo_app(3600).await;
@@ -335,7 +451,8 @@ async fn a_client_sees_only_what_its_data_owner_shares() {
     assert!(!expected.is_empty());
     assert_eq!(got, expected);
 
-    // Another company's footprint: 403, not 404 (it exists, but is not shared).
+    // Another company's footprint answers as an unknown id does (#12 item 10: a 403 would
+    // tell the client that the id exists).
     let other = demo_ids("2", None)
         .await
         .into_iter()
@@ -349,8 +466,17 @@ async fn a_client_sees_only_what_its_data_owner_shares() {
         "",
     )
     .await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
-    assert_eq!(r.body["code"], "AccessDenied");
+    let unknown = call(
+        &app,
+        Method::GET,
+        "/2/footprints/00000000-0000-4000-8000-000000000000",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(r.status, unknown.status);
+    assert_eq!(r.body["code"], unknown.body["code"]);
 }
 
 #[tokio::test]

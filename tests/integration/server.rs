@@ -543,6 +543,41 @@ async fn markup_in_names_renders_as_text() {
     );
 }
 
+/// #12 item 9: a company named `=HYPERLINK(…)` is text, never a live formula, in every CSV,
+/// and the Markdown sheet carries no HTML.
+#[tokio::test]
+async fn csv_outputs_write_formulas_as_text_and_markdown_carries_no_html() {
+    let mut doc = common::v2_example();
+    let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    doc["companyName"] = formula.into();
+    doc["productNameCompany"] = "<script>alert(1)</script>".into();
+    let prepared = common::check(&[source("formula.json", &doc.to_string())]);
+    assert_eq!(prepared.report.rejected, 0, "{:?}", prepared.report.errors);
+    let tables = prepared.to_tables(0).expect("tables");
+    let app = router(AppState::new(tables, None, None).await.expect("state"));
+    // RFC 4180 doubles the quotes; the leading `'` makes a spreadsheet show the text.
+    let quoted = "\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"";
+    for uri in [
+        "/api/sheet?format=csv",
+        "/api/sheet?format=csv&lang=en",
+        "/api/queries/footprints/list?format=csv",
+    ] {
+        let r = get(&app, uri, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+        let text = r.text();
+        assert!(text.contains(quoted), "{uri}: {text}");
+        for field in text.split([',', '\n']) {
+            assert!(
+                !field.trim_start_matches('\u{feff}').starts_with('='),
+                "{uri} has a live formula: {field}"
+            );
+        }
+    }
+    let md = get(&app, "/api/sheet?format=md", None).await.text();
+    assert!(!md.contains("<script>"), "{md}");
+    assert!(md.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{md}");
+}
+
 #[tokio::test]
 async fn dashboards_validate_against_the_catalog() {
     let tables = mieruka::dataset::load(None).expect("demo");
@@ -618,6 +653,57 @@ async fn store_app(dir: &Path) -> Router {
     .await
     .expect("state");
     router(state)
+}
+
+/// #12 item 10: every answer forbids framing, sniffing and anything but the page's own
+/// style; `bearer` in lower case is the same scheme (RFC 9110 §11.1: "It uses a
+/// case-insensitive token to identify the authentication scheme"); the footer does not show
+/// where the data lie on the server.
+#[tokio::test]
+async fn answers_carry_security_headers_and_no_server_paths() {
+    let dir = fresh_store("server-headers");
+    let app = store_app(&dir).await;
+    for (uri, token) in [
+        ("/", Some("admin-secret")),
+        ("/healthz", None),
+        ("/api/queries", Some("admin-secret")),
+        ("/no/such/page", None),
+        ("/api/queries", None),
+    ] {
+        let mut req = axum::http::Request::builder().uri(uri);
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let r = app
+            .clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        let h = r.headers();
+        assert_eq!(h["x-frame-options"], "DENY", "{uri}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        let csp = h["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("default-src 'none'"), "{uri}: {csp}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        assert!(!csp.contains("script-src"), "{uri}: {csp}");
+    }
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let r = app
+            .clone()
+            .oneshot(
+                axum::http::Request::builder()
+                    .uri("/api/queries")
+                    .header(header::AUTHORIZATION, format!("{scheme} admin-secret"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(r.status(), StatusCode::OK, "{scheme}");
+    }
+    let page = get(&app, "/", Some("supplier-secret")).await.text();
+    let path = dir.display().to_string();
+    assert!(!page.contains(&path), "the footer shows {path}");
 }
 
 #[tokio::test]
@@ -789,9 +875,84 @@ async fn ad_hoc_sql_is_read_only_and_limited() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text());
     assert!(r.text().contains("1 MiB"), "{}", r.text());
 
-    // 48⁵ ≈ 255 million joined rows: far more than a second's work.
+    // 48⁵ ≈ 255 million joined rows tested by a filter that matches none: a nested loop
+    // that computes where it cannot be stopped, refused before it runs.
     let r = sql("SELECT count(*) FROM footprints a, footprints b, footprints c, footprints d, footprints e WHERE a.id || b.id || c.id || d.id || e.id = 'x'").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("48 × 5308416 row pairs"), "{}", r.text());
+
+    // #12 item 2. Functions that allocate past the memory pool are refused before they run.
+    for (q, why) in [
+        ("SELECT cardinality(range(1,200000000))", "range(…)"),
+        ("SELECT length(repeat('x',1000000000))", "repeat(…)"),
+    ] {
+        let r = sql(q).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.text());
+        assert!(r.text().contains(why), "{q}: {}", r.text());
+    }
+    // The issue's cross join (10^10 rows sorted for the top 5) pairs every row of one
+    // range(…) with each batch of the other before it can be stopped, and how many rows a
+    // range(…) has is not known beforehand: refused before it runs.
+    let r = sql("SELECT a.value, b.value FROM range(1,100000) a, range(1,100000) b ORDER BY a.value DESC, b.value DESC LIMIT 5").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("cannot be told"), "{}", r.text());
+    // A hundred billion rows counted run on the SQL threads: the caller's thread answers
+    // /healthz meanwhile, the time limit answers 408 on time, and the cancelled query
+    // leaves the cores within a second.
+    let cross = tokio::spawn(sql("SELECT count(*) FROM range(1, 100000000000)"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let t = std::time::Instant::now();
+    let h = get(&app, "/healthz", None).await;
+    let took = t.elapsed();
+    assert_eq!(h.status, StatusCode::OK);
+    assert!(
+        took < std::time::Duration::from_millis(100),
+        "/healthz took {took:?}"
+    );
+    let r = cross.await.expect("task");
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT, "{}", r.text());
+    // The time limit answered on time (the query began 300 ms before /healthz).
+    assert!(
+        t.elapsed() < std::time::Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let before = sql_thread_cpu();
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    let busy = sql_thread_cpu() - before;
+    assert!(
+        busy < 0.25,
+        "the SQL threads computed {busy:.2} s in the second after the timeout"
+    );
+}
+
+/// CPU seconds the process's SQL threads (`mieruka-sql`) have used, from `/proc`.
+fn sql_thread_cpu() -> f64 {
+    let mut ticks = 0u64;
+    let tasks = std::fs::read_dir("/proc/self/task").expect("/proc/self/task");
+    for t in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(t.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid …`: utime and stime are the 14th and 15th fields.
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if !head.contains("mieruka-sql") {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += field(11) + field(12);
+    }
+    // Linux reports them in USER_HZ, 100 a second.
+    ticks as f64 / 100.0
 }
 
 #[tokio::test]
@@ -949,4 +1110,109 @@ async fn pact_next_links_keep_their_list_while_uploads_happen() {
     )
     .await;
     assert_eq!(bogus.status, StatusCode::BAD_REQUEST, "{}", bogus.text());
+}
+
+/// `GET /healthz` over a fresh connection from `from` (another loopback address than the
+/// attacker's), its time and its answer.
+async fn healthz_from(from: &str, to: std::net::SocketAddr) -> (std::time::Duration, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = std::time::Instant::now();
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let mut s = socket.connect(to).await.expect("connect");
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).await.expect("read");
+    (t.elapsed(), answer)
+}
+
+/// Whether the server has closed `s` (a read ends at once) rather than still waiting.
+async fn closed(s: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 1024];
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_millis(20), s.read(&mut buf)).await {
+            Ok(Ok(0) | Err(_)) => return true,
+            Ok(Ok(_)) => continue, // a 408 or an error page before the close
+            Err(_) => return false,
+        }
+    }
+}
+
+/// #12 item 3: connections that send half a request are closed after the header deadline,
+/// connections over the per-address cap are closed at once, and `/healthz` from another
+/// address answers throughout; a stop signal ends the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_requests_cannot_exhaust_the_server() {
+    use mieruka::server::listen::{Connections, serve};
+    use tokio::io::AsyncWriteExt;
+    let app = demo_app(None).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let limits = Connections {
+        header_seconds: 2,
+        total: 64,
+        per_address: 32,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(
+        listener,
+        app,
+        limits,
+        std::time::Duration::from_secs(1),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .expect("write");
+        held.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let (took, answer) = healthz_from("127.0.0.2", addr).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        times.push(took);
+    }
+    times.sort();
+    assert!(
+        times[2] < std::time::Duration::from_millis(100),
+        "/healthz under attack: {times:?}"
+    );
+    let mut open = 0;
+    for s in &mut held {
+        if !closed(s).await {
+            open += 1;
+        }
+    }
+    assert_eq!(
+        open, 32,
+        "only the per-address cap stays open before the deadline"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+    for (i, s) in held.iter_mut().enumerate() {
+        assert!(
+            closed(s).await,
+            "connection {i} still open after the deadline"
+        );
+    }
+    // The places are free again: the attacker's own address is served.
+    let (_, answer) = healthz_from("127.0.0.1", addr).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    stop.send(()).expect("stop");
+    tokio::time::timeout(std::time::Duration::from_secs(5), server)
+        .await
+        .expect("the server stops")
+        .expect("task");
 }
