@@ -154,8 +154,17 @@ impl Rule {
             Rule::AtLeast(t) | Rule::Reduction(t) => yes(v >= t),
             Rule::AtMost(t) => yes(v <= t),
             Rule::Linear { zero_at, full_at } => {
-                let span = full_at - zero_at;
-                let c = (v - zero_at) / span;
+                // Checked: a value far beyond Decimal's range from `zero_at` is far past one
+                // end of the line, and earns that end's credit.
+                let rising = full_at > zero_at;
+                let c = full_at
+                    .checked_sub(zero_at)
+                    .and_then(|span| v.checked_sub(zero_at)?.checked_div(span))
+                    .unwrap_or(if (v > zero_at) == rising {
+                        Decimal::ONE
+                    } else {
+                        Decimal::ZERO
+                    });
                 // Kept to CREDIT_SCALE places, so weight × credit and their sum are exact.
                 c.clamp(Decimal::ZERO, Decimal::ONE)
                     .round_dp(CREDIT_SCALE)

@@ -3,12 +3,14 @@
 mod browser;
 mod cli;
 mod common;
+mod fuzz;
 mod generator;
 mod hotspot;
 mod ingest;
 mod layers;
 mod pact_host;
 mod pact_pull;
+mod properties;
 mod query;
 mod score;
 mod server;

@@ -602,3 +602,98 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
     let doc = docs.footprint(last, rows - 1).expect("document");
     assert_eq!(doc, lines[lines.len() - 1].as_bytes());
 }
+
+/// SIGKILL at any moment of an ingest leaves the last committed state: a `mieruka ingest`
+/// process is killed at twelve moments spread over its run, and after each kill the store
+/// opens and holds either nothing new or everything (the generated chain's footprints
+/// and BOM edges, which the finished ingest at the end reports).
+#[cfg(unix)]
+#[test]
+fn a_killed_ingest_leaves_the_last_commit() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = temp_dir("store-sigkill");
+    let chain = dir.join("chain");
+    let data = dir.join("data");
+    let bin = env!("CARGO_BIN_EXE_mieruka");
+    let generated = Command::new(bin)
+        .args([
+            "gen", "--nodes", "6000", "--tiers", "4", "--fanout", "6", "--seed", "3",
+        ])
+        .arg("--out")
+        .arg(&chain)
+        .output()
+        .expect("gen");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    // A first commit, so that a kill has something to keep.
+    let first = common_ingest(bin, &data, &[&dir.join("chain/bom.csv")]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let before = count(&data);
+    // How long a whole ingest takes here, to spread the kills over it.
+    let probe = dir.join("probe");
+    let t = Instant::now();
+    let whole = common_ingest(bin, &probe, &[&chain]);
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+    let full = count(&probe);
+    let span = t.elapsed();
+    let mut outcomes = (0, 0);
+    for k in 1..=12u32 {
+        let mut child = Command::new(bin)
+            .env_remove("MIERUKA_DATA")
+            .args(["ingest", "--data"])
+            .arg(&data)
+            .arg(&chain)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(span.mul_f64(f64::from(k) / 13.0));
+        let _ = child.kill();
+        let _ = child.wait();
+        let now = count(&data);
+        if now == before {
+            outcomes.0 += 1;
+        } else {
+            // Everything the chain adds, or the kill came after the commit.
+            assert_eq!(now.0, full.0 + before.0, "kill {k}: footprints half loaded");
+            outcomes.1 += 1;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        outcomes.0 >= 1,
+        "no kill landed before the commit: {outcomes:?}"
+    );
+    let last = common_ingest(bin, &data, &[&chain]);
+    assert!(
+        last.status.success(),
+        "{}",
+        String::from_utf8_lossy(&last.stderr)
+    );
+    assert_eq!(count(&data).0, full.0 + before.0);
+}
+
+#[cfg(unix)]
+fn common_ingest(bin: &str, data: &Path, sources: &[&Path]) -> std::process::Output {
+    let mut c = std::process::Command::new(bin);
+    c.env_remove("MIERUKA_DATA")
+        .args(["ingest", "--data"])
+        .arg(data);
+    for s in sources {
+        c.arg(s);
+    }
+    c.output().expect("ingest")
+}

@@ -1,0 +1,190 @@
+//! Property tests (proptest): the hotspot identities on random supply graphs with cycles, and
+//! the invariants of the score rules.
+
+use mieruka::hotspot::{self, Request};
+use mieruka::ingest::{self, IngestOptions};
+use mieruka::score::Rule;
+use mieruka::table::Tables;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::common::{source, v2_example};
+
+/// A random supply graph: each node's CFP in kgCO2e/kg (thousandths, up to 1,000,000 kg)
+/// and Gate-to-Gate share, and BOM edges `(parent, child, amount in grams, up to 5 kg)`, back edges
+/// (cycles) included.
+#[derive(Debug, Clone)]
+struct Chain {
+    nodes: Vec<(u64, Option<u8>)>,
+    edges: Vec<(usize, usize, u32)>,
+}
+
+fn chain() -> impl Strategy<Value = Chain> {
+    (2usize..10).prop_flat_map(|n| {
+        (
+            prop::collection::vec((1u64..1_000_000_000, prop::option::of(0u8..=100)), n),
+            prop::collection::vec((0..n, 0..n, 1u32..5_000), 0..3 * n),
+        )
+            .prop_map(|(nodes, edges)| Chain { nodes, edges })
+    })
+}
+
+fn id_of(i: usize) -> String {
+    format!("00000000-0000-4000-8000-{i:012x}")
+}
+
+/// The chain as a dataset; its BOM rows in `order`.
+fn tables(c: &Chain, order: &[usize]) -> Tables {
+    let mut ndjson = String::new();
+    for (i, (cfp, g2g)) in c.nodes.iter().enumerate() {
+        let cfp = Decimal::new(*cfp as i64, 3);
+        let mut v = v2_example();
+        v["id"] = json!(id_of(i));
+        v["productIds"] = json!([format!("urn:prop:{i}")]);
+        v["companyIds"] = json!([format!("urn:prop-company:{}", i % 3)]);
+        v["pcf"]["declaredUnit"] = json!("kilogram");
+        for key in [
+            "pCfExcludingBiogenic",
+            "pCfIncludingBiogenic",
+            "fossilGhgEmissions",
+        ] {
+            v["pcf"][key] = json!(cfp.to_string());
+        }
+        v["extensions"] = match g2g {
+            Some(pct) => json!([{
+                "specVersion": "2.0.0",
+                "dataSchema": "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/GxD_schema_en.json",
+                "data": {"calcMethod": "0", "FWedition": "1", "gateToGate": {
+                    "gateToGateFossilGhgEmissions": (cfp * Decimal::new(i64::from(*pct), 2)).normalize().to_string()
+                }}
+            }]),
+            None => json!([]),
+        };
+        ndjson.push_str(&format!("{v}\n"));
+    }
+    // One row per (parent, child), the first drawn: a second would be a conflicting BOM
+    // line. A self-loop is refused by ingest (longer cycles are kept, and walked to the
+    // limit).
+    let mut seen = std::collections::HashSet::new();
+    let kept: Vec<bool> = c
+        .edges
+        .iter()
+        .map(|&(p, ch, _)| p != ch && seen.insert((p, ch)))
+        .collect();
+    let mut csv = String::from("parent_product_id,child_product_id,amount,unit\n");
+    for &k in order {
+        let (p, ch, grams) = c.edges[k];
+        if kept[k] {
+            csv.push_str(&format!(
+                "urn:prop:{p},urn:prop:{ch},{},kilogram\n",
+                Decimal::new(i64::from(grams), 3)
+            ));
+        }
+    }
+    let p = ingest::prepare(
+        &Tables::default(),
+        &[source("fp.ndjson", &ndjson), source("bom.csv", &csv)],
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("prepare");
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    p.to_tables(1).expect("tables")
+}
+
+/// Items as sortable rows: (tier, footprint, kind, kgCO2e).
+fn rows(d: &hotspot::Decomposition) -> Vec<(u32, String, String, i128)> {
+    let mut v: Vec<_> = d
+        .items
+        .iter()
+        .map(|i| {
+            (
+                i.tier,
+                i.footprint_id.to_owned(),
+                i.kind.as_str().to_owned(),
+                i.kgco2e,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// For any graph, cycles included, and any tier limit: the items of every root sum to its
+    /// CFP exactly, and the decomposition does not depend on the order of the BOM rows.
+    #[test]
+    fn items_sum_to_the_cfp_whatever_the_edge_order(c in chain(), max_tier in 0u32..8) {
+        let forward: Vec<usize> = (0..c.edges.len()).collect();
+        let backward: Vec<usize> = forward.iter().rev().copied().collect();
+        let (a, b) = (tables(&c, &forward), tables(&c, &backward));
+        let (ga, gb) = (
+            std::sync::Arc::new(hotspot::Graph::from_tables(&a).expect("graph")),
+            std::sync::Arc::new(hotspot::Graph::from_tables(&b).expect("graph")),
+        );
+        for root in 0..c.nodes.len() {
+            let req = Request { max_tier, ..Request::new(id_of(root)) };
+            match (hotspot::decompose(&ga, &req), hotspot::decompose(&gb, &req)) {
+                (Ok(da), Ok(db)) => {
+                    let sum: i128 = da.items.iter().map(|i| i.kgco2e).sum();
+                    prop_assert_eq!(sum, da.cfp_kgco2e_per_unit, "root {}", root);
+                    prop_assert_eq!(rows(&da), rows(&db), "root {}: edge order changed the items", root);
+                }
+                // A cycle multiplying amounts tier after tier leaves the range: a clear
+                // error naming the footprint, the same whatever the order.
+                (Err(ea), Err(eb)) => {
+                    prop_assert!(ea.to_string().contains("beyond range"), "{}", ea);
+                    prop_assert_eq!(ea.to_string(), eb.to_string());
+                }
+                (a, b) => prop_assert!(false, "root {}: {:?} against {:?}", root, a.err(), b.err()),
+            }
+        }
+    }
+
+    /// A rule's credit is between 0 and 1 for any value, so weight × credit is between 0 and
+    /// the weight; threshold rules are monotone in the value, and so is a linear rule in its
+    /// direction.
+    #[test]
+    fn credits_stay_in_0_to_1_and_follow_the_value(
+        a in any::<i64>(), b in any::<i64>(), scale_a in 0u32..12, scale_b in 0u32..12,
+        t in -1_000_000i64..1_000_000, u in -1_000_000i64..1_000_000,
+        weight in 0u32..100,
+    ) {
+        let (x, y) = (Decimal::new(a, scale_a), Decimal::new(b, scale_b));
+        let (lo, hi) = if x <= y { (x, y) } else { (y, x) };
+        let (t, u) = (Decimal::new(t, 2), Decimal::new(u, 2));
+        let weight = Decimal::from(weight);
+        let rules = [
+            Rule::Present,
+            Rule::AtLeast(t),
+            Rule::AtMost(t),
+            Rule::Reduction(t),
+            Rule::Linear { zero_at: t, full_at: u },
+        ];
+        for rule in &rules {
+            for v in [lo, hi] {
+                let c = rule.credit_number(v);
+                prop_assert!((Decimal::ZERO..=Decimal::ONE).contains(&c), "{rule:?} at {v}: {c}");
+                let points = weight * c;
+                prop_assert!(points >= Decimal::ZERO && points <= weight);
+            }
+            let (c_lo, c_hi) = (rule.credit_number(lo), rule.credit_number(hi));
+            match rule {
+                Rule::AtLeast(_) | Rule::Reduction(_) => prop_assert!(c_lo <= c_hi),
+                Rule::AtMost(_) => prop_assert!(c_lo >= c_hi),
+                Rule::Linear { zero_at, full_at } if full_at > zero_at => {
+                    prop_assert!(c_lo <= c_hi, "{rule:?}: {lo} → {c_lo}, {hi} → {c_hi}")
+                }
+                Rule::Linear { zero_at, full_at } if full_at < zero_at => {
+                    prop_assert!(c_lo >= c_hi, "{rule:?}: {lo} → {c_lo}, {hi} → {c_hi}")
+                }
+                _ => {}
+            }
+        }
+        prop_assert_eq!(Rule::Present.credit_flag(true), Decimal::ONE);
+        prop_assert_eq!(Rule::Present.credit_flag(false), Decimal::ZERO);
+    }
+}
