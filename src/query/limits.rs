@@ -203,6 +203,103 @@ pub fn check_joins(
     }
 }
 
+/// Integer sums computed without wrapping.
+///
+/// DataFusion 55 adds BIGINT values with wrapping arithmetic: `sum(a.value * b.value)` over
+/// a large cross join wraps past 2⁶³ to a wrong number without an error. This rule has each
+/// `sum` of an integer column add in `DECIMAL(38, 0)` (exact far past any BIGINT sum) and
+/// casts the total back to the sum's own type, which fails with an error when it does not
+/// fit: the answer is right, or there is none. Integer `+`, `-`, `*` inside an expression
+/// still wrap as DataFusion computes them (its `BinaryExpr` has a `fail_on_overflow` switch
+/// that its SQL planner does not set); so do `sum(…) OVER (…)` windows.
+#[derive(Debug)]
+pub(crate) struct CheckedSums;
+
+impl datafusion::optimizer::OptimizerRule for CheckedSums {
+    fn name(&self) -> &str {
+        "mieruka_checked_sums"
+    }
+
+    fn apply_order(&self) -> Option<datafusion::optimizer::ApplyOrder> {
+        Some(datafusion::optimizer::ApplyOrder::BottomUp)
+    }
+
+    fn supports_rewrite(&self) -> bool {
+        true
+    }
+
+    fn rewrite(
+        &self,
+        plan: LogicalPlan,
+        _config: &dyn datafusion::optimizer::OptimizerConfig,
+    ) -> datafusion::error::Result<datafusion::common::tree_node::Transformed<LogicalPlan>> {
+        use datafusion::arrow::datatypes::DataType;
+        use datafusion::common::tree_node::Transformed;
+        use datafusion::logical_expr::expr::AggregateFunction;
+        use datafusion::logical_expr::{Aggregate, ExprSchemable, Projection, cast};
+
+        let LogicalPlan::Aggregate(agg) = plan else {
+            return Ok(Transformed::no(plan));
+        };
+        let input = agg.input.schema();
+        let mut rewritten = vec![false; agg.aggr_expr.len()];
+        let mut exprs = Vec::with_capacity(agg.aggr_expr.len());
+        for (k, e) in agg.aggr_expr.iter().enumerate() {
+            let inner = match e {
+                Expr::Alias(a) => a.expr.as_ref(),
+                e => e,
+            };
+            if let Expr::AggregateFunction(AggregateFunction { func, params }) = inner
+                && func.name() == "sum"
+                && let [arg] = params.args.as_slice()
+                && let Ok(t) = arg.get_type(input)
+                && matches!(
+                    t,
+                    DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
+                )
+            {
+                let mut params = params.clone();
+                params.args = vec![cast(arg.clone(), DataType::Decimal128(38, 0))];
+                let tmp = format!("__mieruka_checked_sum_{k}");
+                exprs.push(
+                    Expr::AggregateFunction(AggregateFunction {
+                        func: func.clone(),
+                        params,
+                    })
+                    .alias(&tmp),
+                );
+                rewritten[k] = true;
+                continue;
+            }
+            exprs.push(e.clone());
+        }
+        if !rewritten.contains(&true) {
+            return Ok(Transformed::no(LogicalPlan::Aggregate(agg)));
+        }
+        let before = agg.schema.clone();
+        let groups = before.fields().len() - agg.aggr_expr.len();
+        let checked = Aggregate::try_new(agg.input.clone(), agg.group_expr.clone(), exprs)?;
+        let after = checked.schema.clone();
+        let mut out = Vec::with_capacity(before.fields().len());
+        for (j, (qualifier, field)) in before.iter().enumerate() {
+            let (new_qualifier, new_field) = after.qualified_field(j);
+            let column = Expr::Column(datafusion::common::Column::new(
+                new_qualifier.cloned(),
+                new_field.name(),
+            ));
+            let e = if j.checked_sub(groups).is_some_and(|k| rewritten[k]) {
+                cast(column, field.data_type().clone())
+            } else {
+                column
+            };
+            out.push(e.alias_qualified(qualifier.cloned(), field.name()));
+        }
+        Ok(Transformed::yes(LogicalPlan::Projection(
+            Projection::try_new(out, std::sync::Arc::new(LogicalPlan::Aggregate(checked)))?,
+        )))
+    }
+}
+
 /// The threads ad-hoc SQL runs on: one fewer than the cores (at least one), apart from the
 /// threads that answer requests, so that a query computing for a long time leaves a core
 /// for everything else, and one that runs past its time can be dropped from outside.
@@ -312,6 +409,43 @@ mod tests {
             let e = check(refused).await.expect_err(refused).to_string();
             assert!(e.contains(why), "{refused}: {e}");
         }
+    }
+
+    /// An integer sum past 2⁶³ is an error, not a wrapped number; sums that fit keep their
+    /// type and value; GROUP BY columns and other aggregates pass through as they were.
+    #[tokio::test]
+    async fn integer_sums_never_wrap() {
+        let ctx = SessionContext::new();
+        ctx.add_optimizer_rule(std::sync::Arc::new(CheckedSums));
+        let run = |sql: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                let df = ctx.sql(sql).await?;
+                datafusion::arrow::util::pretty::pretty_format_batches(&df.collect().await?)
+                    .map(|t| t.to_string())
+                    .map_err(Into::into)
+            }
+        };
+        // i64::MAX + 1: DataFusion alone answers -9223372036854775808.
+        let e: datafusion::error::Result<String> =
+            run("SELECT sum(v) AS s FROM (VALUES (9223372036854775807), (1)) t(v)").await;
+        let e = e.expect_err("overflow").to_string();
+        assert!(e.contains("Int64") || e.contains("overflow"), "{e}");
+        let t = run("SELECT g, sum(v) AS s, count(*) AS n, sum(v * 2) FROM \
+             (VALUES ('a', 9223372036854775806), ('b', -5), ('b', 7)) t(g, v) \
+             WHERE g = 'b' GROUP BY g")
+        .await
+        .expect("runs");
+        assert!(t.contains("| b | 2 | 2 | 4"), "{t}");
+        let df = ctx
+            .sql("SELECT sum(v) FROM (VALUES (1), (2)) t(v)")
+            .await
+            .expect("plans");
+        let plan = df.into_optimized_plan().expect("optimized");
+        assert_eq!(
+            plan.schema().field(0).data_type(),
+            &datafusion::arrow::datatypes::DataType::Int64
+        );
     }
 
     #[test]

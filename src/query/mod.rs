@@ -227,6 +227,7 @@ impl Session {
             .build_arc()
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
         let ctx = SessionContext::new_with_config_rt(self.ctx.copied_config(), runtime);
+        ctx.add_optimizer_rule(Arc::new(limits::CheckedSums));
         for name in TABLES {
             let provider = self
                 .ctx

@@ -39,7 +39,8 @@ impl Default for Connections {
             header_seconds: 10,
             // Below the usual soft limit of 1,024 open files, with room for the data files.
             total: 768,
-            per_address: 128,
+            // Enough for a load test or an office behind one address.
+            per_address: 256,
         }
     }
 }
