@@ -896,7 +896,12 @@ async fn ad_hoc_sql_is_read_only_and_limited() {
     assert!(r.status.is_client_error(), "{}: {}", r.status, r.text());
     assert!(!r.text().contains("-9223372036854775808"), "{}", r.text());
     let r = sql("SELECT sum(v) AS s FROM (VALUES (9223372036854775806), (1)) t(v)").await;
-    assert_eq!(r.json()[0]["s"], 9_223_372_036_854_775_807_i64, "{}", r.text());
+    assert_eq!(
+        r.json()[0]["s"],
+        9_223_372_036_854_775_807_i64,
+        "{}",
+        r.text()
+    );
     // The cross join (10^10 rows sorted for the top 5) pairs every row of one
     // range(…) with each batch of the other before it can be stopped, and how many rows a
     // range(…) has is not known beforehand: refused before it runs.
