@@ -51,20 +51,66 @@ pub fn rescale(v: i128, from: u32, to: u32) -> Option<i128> {
 
 /// `v / 10^scale` as exact decimal text without trailing zeros: `1.5`, `-0.000001`, `42`.
 pub fn format(v: i128, scale: u32) -> String {
-    let digits = v.unsigned_abs().to_string();
+    let mut out = Vec::with_capacity(48);
+    write(&mut out, v, scale);
+    // Only ASCII digits, `-` and `.` were written.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Appends [`format`]`(v, scale)` to `out`, without allocating: what a large answer writes
+/// for each of its items.
+pub fn write(out: &mut Vec<u8>, v: i128, scale: u32) {
+    let mut buf = [0u8; 40];
+    let d = digits(v.unsigned_abs(), &mut buf);
     let scale = scale as usize;
-    let (int, frac) = if digits.len() > scale {
-        let (i, f) = digits.split_at(digits.len() - scale);
-        (i.to_owned(), f.to_owned())
+    if v < 0 {
+        out.push(b'-');
+    }
+    let frac = if d.len() > scale {
+        let (int, frac) = d.split_at(d.len() - scale);
+        out.extend_from_slice(int);
+        frac
     } else {
-        ("0".to_owned(), format!("{digits:0>scale$}"))
+        out.push(b'0');
+        d
     };
-    let frac = frac.trim_end_matches('0');
-    let sign = if v < 0 { "-" } else { "" };
-    if frac.is_empty() {
-        format!("{sign}{int}")
-    } else {
-        format!("{sign}{int}.{frac}")
+    let kept = frac.len() - frac.iter().rev().take_while(|&&b| b == b'0').count();
+    if kept > 0 {
+        out.push(b'.');
+        // Zeros between the point and the digits of a value below one.
+        out.resize(out.len() + scale.saturating_sub(d.len()), b'0');
+        out.extend_from_slice(&frac[..kept]);
+    }
+}
+
+/// The decimal digits of `x` (no leading zeros; `0` for zero), written at the end of `buf`:
+/// nineteen at a time through `u64`, so that at most two 128-bit divisions are made.
+fn digits(mut x: u128, buf: &mut [u8; 40]) -> &[u8] {
+    const CHUNK: u128 = 10_000_000_000_000_000_000;
+    let mut i = buf.len();
+    loop {
+        let (rest, mut low) = if x >= CHUNK {
+            (x / CHUNK, (x % CHUNK) as u64)
+        } else {
+            (0, x as u64)
+        };
+        if rest > 0 {
+            for _ in 0..19 {
+                i -= 1;
+                buf[i] = b'0' + (low % 10) as u8;
+                low /= 10;
+            }
+            x = rest;
+        } else {
+            loop {
+                i -= 1;
+                buf[i] = b'0' + (low % 10) as u8;
+                low /= 10;
+                if low == 0 {
+                    return &buf[i..];
+                }
+            }
+        }
     }
 }
 
@@ -96,6 +142,60 @@ pub fn to_f64(v: i128, scale: u32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The writer against the text formatting it replaced (`to_string` of the digits, split
+    /// at the scale, zeros trimmed), over edge values and a spread of random ones.
+    #[test]
+    fn format_writes_what_the_text_formatting_wrote() {
+        fn by_text(v: i128, scale: u32) -> String {
+            let digits = v.unsigned_abs().to_string();
+            let scale = scale as usize;
+            let (int, frac) = if digits.len() > scale {
+                let (i, f) = digits.split_at(digits.len() - scale);
+                (i.to_owned(), f.to_owned())
+            } else {
+                ("0".to_owned(), format!("{digits:0>scale$}"))
+            };
+            let frac = frac.trim_end_matches('0');
+            let sign = if v < 0 { "-" } else { "" };
+            if frac.is_empty() {
+                format!("{sign}{int}")
+            } else {
+                format!("{sign}{int}.{frac}")
+            }
+        }
+        let mut values = vec![
+            0,
+            1,
+            -1,
+            9,
+            10,
+            10_000_000_000_000_000_000,
+            9_999_999_999_999_999_999,
+            i128::MAX,
+            i128::MIN,
+            i128::MIN + 1,
+            -10_i128.pow(24),
+            10_i128.pow(38),
+        ];
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let wide = (i128::from(x) << 64 | i128::from(x.rotate_left(29))) >> (x % 120);
+            values.push(if x.is_multiple_of(3) {
+                wide.wrapping_neg()
+            } else {
+                wide
+            });
+        }
+        for v in values {
+            for scale in [0, 1, 6, 9, 12, 19, 20, 24, 38, 40] {
+                assert_eq!(format(v, scale), by_text(v, scale), "{v} at scale {scale}");
+            }
+        }
+    }
 
     #[test]
     fn div_round_is_half_to_even_both_signs() {

@@ -295,12 +295,35 @@ impl JsonText {
     }
 
     fn string(&mut self, s: &str) {
-        if s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        // Every byte looked at, no early exit: the compiler turns this into vector code,
+        // which `any` (stopping at the first hit) is not; the texts are short.
+        let escapes = s
+            .bytes()
+            .fold(false, |e, b| e | (b < 0x20) | (b == b'"') | (b == b'\\'));
+        if escapes {
             self.value(s);
         } else {
             self.out.push(b'"');
             self.out.extend_from_slice(s.as_bytes());
             self.out.push(b'"');
+        }
+    }
+
+    /// An exact amount as a JSON string (`"12.5"`), written in place.
+    fn decimal(&mut self, v: i128, scale: u32) {
+        self.out.push(b'"');
+        fixed::write(&mut self.out, v, scale);
+        self.out.push(b'"');
+    }
+
+    /// A number as serde_json writes it (the shortest text that reads back the same, `null`
+    /// when not finite), without going through a serializer.
+    fn number(&mut self, v: f64) {
+        if v.is_finite() {
+            self.out
+                .extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+        } else {
+            self.out.extend_from_slice(b"null");
         }
     }
 
@@ -411,7 +434,7 @@ fn items_contract(
             j.key(3, "footprint_id", false);
             j.string(i.footprint_id);
             j.key(3, "kgco2e", false);
-            j.string(&fixed::format(i.kgco2e, VALUE_SCALE));
+            j.decimal(i.kgco2e, VALUE_SCALE);
             j.key(3, "kind", false);
             j.string(i.kind.as_str());
             j.key(3, "product_id", false);
@@ -419,9 +442,10 @@ fn items_contract(
             j.key(3, "product_name", false);
             j.string(i.product_name);
             j.key(3, "share_pct", false);
-            j.value(&i.share_pct);
+            j.number(i.share_pct);
             j.key(3, "tier", false);
-            j.out.extend_from_slice(i.tier.to_string().as_bytes());
+            j.out
+                .extend_from_slice(itoa::Buffer::new().format(i.tier).as_bytes());
             j.line(2);
             j.out.push(b'}');
         }
