@@ -300,6 +300,70 @@ impl datafusion::optimizer::OptimizerRule for CheckedSums {
     }
 }
 
+/// `plan` with integer `+`, `-` and `*` in its projections and filters checked: an overflow
+/// is an error, not a wrapped number. DataFusion 55's `BinaryExpr` has the switch
+/// (`with_fail_on_overflow`) but its planner leaves it off; this turns it on where the
+/// expressions a query writes are evaluated (other operators' expressions, such as an
+/// aggregate's arguments, are left as planned).
+pub fn checked_arithmetic(
+    plan: std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>,
+) -> Result<std::sync::Arc<dyn datafusion::physical_plan::ExecutionPlan>> {
+    use std::sync::Arc;
+
+    use datafusion::common::tree_node::Transformed;
+    use datafusion::logical_expr::Operator;
+    use datafusion::physical_expr::expressions::BinaryExpr;
+    use datafusion::physical_expr::{PhysicalExpr, projection::ProjectionExpr};
+    use datafusion::physical_plan::ExecutionPlan;
+    use datafusion::physical_plan::filter::{FilterExec, FilterExecBuilder};
+    use datafusion::physical_plan::projection::ProjectionExec;
+
+    fn checked(e: &Arc<dyn PhysicalExpr>) -> datafusion::error::Result<Arc<dyn PhysicalExpr>> {
+        Arc::clone(e)
+            .transform_up(|e| {
+                if let Some(b) = e.downcast_ref::<BinaryExpr>()
+                    && matches!(
+                        b.op(),
+                        Operator::Plus | Operator::Minus | Operator::Multiply
+                    )
+                {
+                    let c = BinaryExpr::new(Arc::clone(b.left()), *b.op(), Arc::clone(b.right()))
+                        .with_fail_on_overflow(true);
+                    return Ok(Transformed::yes(Arc::new(c) as Arc<dyn PhysicalExpr>));
+                }
+                Ok(Transformed::no(e))
+            })
+            .map(|t| t.data)
+    }
+
+    let out = plan.transform_up(|node: Arc<dyn ExecutionPlan>| {
+        if let Some(p) = node.downcast_ref::<ProjectionExec>() {
+            let exprs = p
+                .expr()
+                .iter()
+                .map(|e| {
+                    Ok(ProjectionExpr {
+                        expr: checked(&e.expr)?,
+                        alias: e.alias.clone(),
+                    })
+                })
+                .collect::<datafusion::error::Result<Vec<_>>>()?;
+            let p = ProjectionExec::try_new(exprs, Arc::clone(p.input()))?;
+            return Ok(Transformed::yes(Arc::new(p) as Arc<dyn ExecutionPlan>));
+        }
+        if let Some(f) = node.downcast_ref::<FilterExec>() {
+            let g = FilterExecBuilder::new(checked(f.predicate())?, Arc::clone(f.input()))
+                .with_default_selectivity(f.default_selectivity())
+                .with_batch_size(f.batch_size())
+                .apply_projection(f.projection().as_ref().map(|p| p.to_vec()))?
+                .build()?;
+            return Ok(Transformed::yes(Arc::new(g) as Arc<dyn ExecutionPlan>));
+        }
+        Ok(Transformed::no(node))
+    })?;
+    Ok(out.data)
+}
+
 /// The threads ad-hoc SQL runs on: one fewer than the cores (at least one), apart from the
 /// threads that answer requests, so that a query computing for a long time leaves a core
 /// for everything else, and one that runs past its time can be dropped from outside.
@@ -446,6 +510,43 @@ mod tests {
             plan.schema().field(0).data_type(),
             &datafusion::arrow::datatypes::DataType::Int64
         );
+    }
+
+    /// Integer `+ - *` written in a query's projection or filter: an overflow is an error;
+    /// sums in range are computed as before.
+    #[tokio::test]
+    async fn integer_arithmetic_in_projections_and_filters_is_checked() {
+        let ctx = SessionContext::new();
+        let run = |sql: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                let df = ctx.sql(sql).await?;
+                let task = std::sync::Arc::new(df.task_ctx());
+                let plan = checked_arithmetic(df.create_physical_plan().await?)
+                    .map_err(|e| datafusion::error::DataFusionError::External(e.into()))?;
+                let batches = datafusion::physical_plan::collect(plan, task).await?;
+                datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+                    .map(|t| t.to_string())
+                    .map_err(Into::into)
+            }
+        };
+        for sql in [
+            // 10^10 × 10^10 = 10^20 > 2^63: DataFusion alone answers 7766279631452241920.
+            "SELECT v * v FROM (VALUES (10000000000)) t(v)",
+            "SELECT v + 1 FROM (VALUES (9223372036854775807)) t(v)",
+            "SELECT v FROM (VALUES (-9223372036854775807)) t(v) WHERE v - 2 < 0",
+        ] {
+            let e: datafusion::error::Result<String> = run(sql).await;
+            let e = e.expect_err(sql).to_string();
+            assert!(
+                e.contains("Overflow") || e.contains("overflow"),
+                "{sql}: {e}"
+            );
+        }
+        let t = run("SELECT v * 2 + 1 AS x FROM (VALUES (20), (-4)) t(v) WHERE v - 1 > 0")
+            .await
+            .expect("runs");
+        assert!(t.contains("| 41 |"), "{t}");
     }
 
     #[test]

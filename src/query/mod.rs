@@ -255,6 +255,7 @@ impl Session {
         let task = Arc::new(df.task_ctx());
         let plan = df.create_physical_plan().await.map_err(limit)?;
         limits::check_joins(&plan).map_err(SqlLimit::Failed)?;
+        let plan = limits::checked_arithmetic(plan).map_err(SqlLimit::Failed)?;
         let run = async move {
             let mut stream =
                 datafusion::physical_plan::execute_stream(plan, task).map_err(limit)?;

@@ -895,6 +895,10 @@ async fn ad_hoc_sql_is_read_only_and_limited() {
     let r = sql("SELECT sum(v) AS s FROM (VALUES (9223372036854775807), (1)) t(v)").await;
     assert!(r.status.is_client_error(), "{}: {}", r.status, r.text());
     assert!(!r.text().contains("-9223372036854775808"), "{}", r.text());
+    // So is a product past 2⁶³ (DataFusion alone answers 7766279631452241920).
+    let r = sql("SELECT v * v AS p FROM (VALUES (10000000000)) t(v)").await;
+    assert!(r.status.is_client_error(), "{}: {}", r.status, r.text());
+    assert!(!r.text().contains("7766279631452241920"), "{}", r.text());
     let r = sql("SELECT sum(v) AS s FROM (VALUES (9223372036854775806), (1)) t(v)").await;
     assert_eq!(
         r.json()[0]["s"],
