@@ -57,7 +57,7 @@ pub fn format(v: i128, scale: u32) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Appends [`format`]`(v, scale)` to `out`, without allocating: what a large answer writes
+/// Appends [`format()`]`(v, scale)` to `out`, without allocating: what a large answer writes
 /// for each of its items.
 pub fn write(out: &mut Vec<u8>, v: i128, scale: u32) {
     let mut buf = [0u8; 40];
