@@ -80,8 +80,15 @@ pub fn target(name: &str) -> Option<Target> {
     let run: Run = match name {
         "pact-json" => Box::new(|b| ingest_outcome("fuzz.json", b, None)),
         "ndjson" => Box::new(|b| ingest_outcome("fuzz.ndjson", b, None)),
-        "bom-csv" => Box::new(|b| ingest_outcome("bom.csv", b, Some(footprint_beside()))),
-        "gx-csv" => Box::new(|b| ingest_outcome("gx.csv", b, Some(footprint_beside()))),
+        "bom-csv" | "gx-csv" => {
+            let file = if name == "bom-csv" {
+                "bom.csv"
+            } else {
+                "gx.csv"
+            };
+            let beside = footprint_beside();
+            Box::new(move |b| ingest_outcome(file, b, Some(&beside)))
+        }
         "filter" => {
             let doc: serde_json::Value =
                 serde_json::from_str(&footprint_beside()).unwrap_or_default();
@@ -158,10 +165,10 @@ fn footprint_beside() -> String {
 
 /// Ingests `bytes` as source `name` (beside a footprint document, for CSVs) and builds the
 /// tables of what was accepted.
-fn ingest_outcome(name: &str, bytes: &[u8], beside: Option<String>) -> Outcome {
+fn ingest_outcome(name: &str, bytes: &[u8], beside: Option<&str>) -> Outcome {
     let mut sources = Vec::new();
     if let Some(doc) = beside {
-        sources.push(Source::new("beside.json", doc.into_bytes()));
+        sources.push(Source::new("beside.json", doc.as_bytes().to_vec()));
     }
     sources.push(Source::new(name, bytes.to_vec()));
     let opts = IngestOptions {

@@ -1,5 +1,8 @@
-//! What keeps ad-hoc SQL from taking a server down: its own threads, a size limit on the
-//! statement, and a refusal of the functions whose memory the engine does not account for.
+//! What keeps ad-hoc SQL from taking a server down or answering wrong: its own threads, a
+//! size limit on the statement, a refusal of the functions whose memory the engine does not
+//! account for and of the joins it could not stop, and integer arithmetic that fails rather
+//! than wraps (`CheckedSums`, a logical rule, for `sum`; [`checked_arithmetic`], on the
+//! physical plan, for `+ - *`).
 //!
 //! DataFusion's memory pool counts what operators hold (sorts, joins, aggregates), not what
 //! a scalar function allocates for its result: `repeat('x', 1000000000)` or
@@ -209,9 +212,7 @@ pub fn check_joins(
 /// a large cross join wraps past 2⁶³ to a wrong number without an error. This rule has each
 /// `sum` of an integer column add in `DECIMAL(38, 0)` (exact far past any BIGINT sum) and
 /// casts the total back to the sum's own type, which fails with an error when it does not
-/// fit: the answer is right, or there is none. Integer `+`, `-`, `*` inside an expression
-/// still wrap as DataFusion computes them (its `BinaryExpr` has a `fail_on_overflow` switch
-/// that its SQL planner does not set); so do `sum(…) OVER (…)` windows.
+/// fit: the answer is right, or there is none. `sum(…) OVER (…)` windows still wrap.
 #[derive(Debug)]
 pub(crate) struct CheckedSums;
 

@@ -249,20 +249,20 @@ impl Session {
         let df = ctx
             .sql_with_options(sql, read_only())
             .await
-            .map_err(limit)?;
+            .map_err(sql_limit)?;
         limits::check_growth(df.logical_plan()).map_err(SqlLimit::Failed)?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let task = Arc::new(df.task_ctx());
-        let plan = df.create_physical_plan().await.map_err(limit)?;
+        let plan = df.create_physical_plan().await.map_err(sql_limit)?;
         limits::check_joins(&plan).map_err(SqlLimit::Failed)?;
         let plan = limits::checked_arithmetic(plan).map_err(SqlLimit::Failed)?;
         let run = async move {
             let mut stream =
-                datafusion::physical_plan::execute_stream(plan, task).map_err(limit)?;
+                datafusion::physical_plan::execute_stream(plan, task).map_err(sql_limit)?;
             let mut batches = Vec::new();
             let mut rows = 0;
             while let Some(b) = stream.next().await {
-                let b = b.map_err(limit)?;
+                let b = b.map_err(sql_limit)?;
                 rows += b.num_rows();
                 if rows > max_rows {
                     return Err(SqlLimit::Rows(max_rows));
@@ -336,7 +336,7 @@ pub fn reads(sql: &str) -> Option<Reads> {
 }
 
 /// An engine error of limited ad-hoc SQL: the memory pool exhausted, or a failed query.
-fn limit(e: datafusion::error::DataFusionError) -> SqlLimit {
+fn sql_limit(e: datafusion::error::DataFusionError) -> SqlLimit {
     match e.find_root() {
         datafusion::error::DataFusionError::ResourcesExhausted(m) => SqlLimit::Memory(m.clone()),
         _ => SqlLimit::Failed(failed("sql", e)),

@@ -383,13 +383,12 @@ fn items_contract(
     j.key(1, "basis", false);
     j.string(d.basis.as_str());
     j.key(1, "certificate_kgco2e_per_unit", false);
-    j.optional(
-        d.certificate_kgco2e_per_unit
-            .map(|c| fixed::format(c, INPUT_SCALE))
-            .as_deref(),
-    );
+    match d.certificate_kgco2e_per_unit {
+        Some(c) => j.decimal(c, INPUT_SCALE),
+        None => j.optional(None),
+    }
     j.key(1, "cfp_kgco2e_per_unit", false);
-    j.string(&fixed::format(d.cfp_kgco2e_per_unit, VALUE_SCALE));
+    j.decimal(d.cfp_kgco2e_per_unit, VALUE_SCALE);
     j.key(1, "findings", false);
     j.nested(1, &d.findings);
     j.key(1, "items", false);

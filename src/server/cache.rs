@@ -56,10 +56,11 @@ impl Loaded {
         F: FnOnce() -> Fut,
         Fut: Future<Output = std::result::Result<(&'static str, Vec<u8>), ApiError>>,
     {
-        let kept = key.len() <= RENDERED_KEY_BYTES;
-        let cell = if !kept {
-            Arc::new(tokio::sync::OnceCell::new())
-        } else {
+        if key.len() > RENDERED_KEY_BYTES {
+            let (content_type, body) = make().await?;
+            return Ok(answer(content_type, body.into()));
+        }
+        let cell = {
             let mut cache = self.rendered.lock().map_err(|_| poisoned())?;
             match cache.by_key.get(&key) {
                 Some(cell) => cell.clone(),
@@ -90,14 +91,16 @@ impl Loaded {
                 return Err(e);
             }
         };
-        if made
-            && kept
-            && let Ok(mut cache) = self.rendered.lock()
-        {
+        if made && let Ok(mut cache) = self.rendered.lock() {
             cache.charge(body.len());
         }
-        Ok(([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response())
+        Ok(answer(content_type, body))
     }
+}
+
+/// A rendered page as a response.
+fn answer(content_type: &'static str, body: axum::body::Bytes) -> Response {
+    ([(axum::http::header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 /// The answer when a lock was poisoned by a panicking request (the panic layer answered it).

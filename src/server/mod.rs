@@ -83,15 +83,16 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
+        let connections = listen::Connections::default();
         Limits {
             request_seconds: 30,
             body_mib: 64,
             sql_seconds: 10,
             sql_memory_mib: 512,
             sql_rows: 100_000,
-            header_seconds: listen::Connections::default().header_seconds,
-            connections: listen::Connections::default().total,
-            connections_per_address: listen::Connections::default().per_address,
+            header_seconds: connections.header_seconds,
+            connections: connections.total,
+            connections_per_address: connections.per_address,
         }
     }
 }
