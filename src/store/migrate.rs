@@ -8,8 +8,6 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::WriterProperties;
 
 use crate::table::{self, same_columns};
 use crate::{Error, Result};
@@ -162,11 +160,9 @@ fn rewrite_footprints_v1(
     let file = File::open(from).map_err(|e| Error::io(from, e))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)?.build()?;
     let out_file = File::create(to).map_err(|e| Error::io(to, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .build();
-    let mut writer =
-        ArrowWriter::try_new(out_file, table::footprints_stored_schema(), Some(props))?;
+    let schema = table::footprints_stored_schema();
+    let props = super::writer_properties(&schema);
+    let mut writer = ArrowWriter::try_new(out_file, schema, Some(props))?;
     let doc_at = v1.index_of("document_json")?;
     let source_at = v1.index_of("source")?;
     let id_at = v1.index_of("id")?;
