@@ -176,14 +176,17 @@ impl PactError {
         PactError::new(StatusCode::BAD_REQUEST, "BadRequest", message)
     }
 
-    pub(crate) fn access_denied(message: impl Into<String>) -> PactError {
-        PactError::new(StatusCode::FORBIDDEN, "AccessDenied", message)
-    }
-
-    pub(crate) fn no_such_footprint(id: &str) -> PactError {
+    /// A footprint that does not exist (or is not shared with the client): 404, with the
+    /// code of the API version asked — v2 `NoSuchFootprint`, v3 `NotFound` (PACT v3 OpenAPI,
+    /// `Error.code`: "NotFound # 404 NoSuchFootprint").
+    pub(crate) fn not_found(id: &str, major: u8) -> PactError {
         PactError::new(
             StatusCode::NOT_FOUND,
-            "NoSuchFootprint",
+            if major == 2 {
+                "NoSuchFootprint"
+            } else {
+                "NotFound"
+            },
             format!("the requested footprint {id} could not be found"),
         )
     }
@@ -511,15 +514,9 @@ impl V3Criteria {
                 "validon" => c.valid_on = Some(date_param(v, "validOn")?),
                 "validafter" => c.valid_after = Some(date_param(v, "validAfter")?),
                 "validbefore" => c.valid_before = Some(date_param(v, "validBefore")?),
-                "status" => {
-                    let s = v.to_ascii_lowercase();
-                    if s != "active" && s != "deprecated" {
-                        return Err(PactError::bad_request(format!(
-                            "status must be Active or Deprecated, got {v:?}"
-                        )));
-                    }
-                    c.status = Some(s);
-                }
+                // Any other value than Active or Deprecated is kept: it matches no footprint,
+                // so the answer is an empty list, as interoperating hosts give it.
+                "status" => c.status = Some(v.to_ascii_lowercase()),
                 "limit" | "offset" | "dataset" => {}
                 other if other.starts_with("x-") => {}
                 other => {

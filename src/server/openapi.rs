@@ -61,7 +61,7 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
     // The PACT host (PACT v2.3.3 and v3.0.3 OpenAPI; errors are `{code, message}`).
     let pact_error = json!({"description": "PACT error", "content": {"application/json": {"schema": {
         "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string", "enum": ["BadRequest", "AccessDenied", "TokenExpired", "NoSuchFootprint", "NotImplemented", "InternalError"]}, "message": {"type": "string"}}}}}});
+        "properties": {"code": {"type": "string", "enum": ["BadRequest", "AccessDenied", "TokenExpired", "NoSuchFootprint", "NotFound", "NotImplemented", "InternalError"]}, "message": {"type": "string"}}}}}});
     let pact_errors = |ok: Value| json!({"200": ok, "400": pact_error, "401": pact_error, "403": pact_error, "404": pact_error, "500": pact_error});
     let pf_list = json!({"description": "Footprints as received; `Link: <…>; rel=\"next\"` when more remain", "content": {"application/json": {}}});
     let pf_one =

@@ -184,10 +184,16 @@ pub(crate) async fn openid_configuration(
     .into_response()
 }
 
-/// The client a bearer token belongs to.
+/// The client a bearer token belongs to. PACT (v2 and v3, ListFootprints and GetFootprint):
+/// "If the access token is valid, but the client does not have the necessary permissions
+/// […] AccessDenied. If the host system does not accept the access token because it
+/// expired, […] TokenExpired. In all other cases, the body SHOULD be an error response with
+/// code BadRequest." A missing, malformed or unknown token is such another case.
 fn client_of(state: &AppState, headers: &HeaderMap) -> Result<PactClient, PactError> {
     let token = super::auth::credentials(headers, "Bearer").ok_or_else(|| {
-        PactError::access_denied("an access token is required (POST /auth/token)")
+        PactError::bad_request(
+            "an access token is required: `Authorization: Bearer TOKEN`, the token from POST /auth/token",
+        )
     })?;
     let issued = state
         .pact_tokens()
@@ -195,7 +201,11 @@ fn client_of(state: &AppState, headers: &HeaderMap) -> Result<PactClient, PactEr
         .lock()
         .ok()
         .and_then(|t| t.get(token).cloned())
-        .ok_or_else(|| PactError::access_denied("the access token is invalid"))?;
+        .ok_or_else(|| {
+            PactError::bad_request(
+                "the access token is not one this host issued; request one from POST /auth/token",
+            )
+        })?;
     if issued.expires <= Instant::now() {
         return Err(PactError::new(
             StatusCode::UNAUTHORIZED,
@@ -209,7 +219,11 @@ fn client_of(state: &AppState, headers: &HeaderMap) -> Result<PactClient, PactEr
         .iter()
         .find(|c| c.id == issued.client)
         .cloned()
-        .ok_or_else(|| PactError::access_denied("the client of this token is no longer configured"))
+        .ok_or_else(|| {
+            PactError::bad_request(
+                "the access token's client is no longer configured on this host, so the token is no longer valid",
+            )
+        })
 }
 
 fn list_response(
@@ -366,7 +380,7 @@ fn get_response(
         // A footprint not shared with this client answers as one that does not exist: a
         // different answer would tell the client which ids exist.
         .find(|d| d.id == id && d.major == major && visible(&client, d))
-        .ok_or_else(|| PactError::no_such_footprint(&id))?;
+        .ok_or_else(|| PactError::not_found(&id, major))?;
     let raw = docs.raw(doc).map_err(PactError::internal)?;
     let body = serde_json::to_vec(&json!({ "data": raw })).map_err(PactError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
@@ -427,54 +441,9 @@ pub(crate) async fn events(
     let client = client_of(&state, &headers)?;
     let event: Value = serde_json::from_slice(&body)
         .map_err(|e| PactError::bad_request(format!("the body is not JSON: {e}")))?;
-    for field in ["type", "specversion", "id", "source"] {
-        if !event[field].is_string() {
-            return Err(PactError::bad_request(format!(
-                "a CloudEvent needs the string field {field:?}"
-            )));
-        }
-    }
-    if !event["data"].is_object() {
-        return Err(PactError::bad_request("a CloudEvent needs a data object"));
-    }
+    let kind = check_event(&event)?;
     let t = event["type"].as_str().unwrap_or_default();
-    let kind = event_kind(t).ok_or_else(|| {
-        PactError::new(
-            StatusCode::BAD_REQUEST,
-            "NotImplemented",
-            format!("event type {t:?} is not supported"),
-        )
-    })?;
     let data = &event["data"];
-    let need = |field: &str, ok: bool| {
-        if ok {
-            Ok(())
-        } else {
-            Err(PactError::bad_request(format!(
-                "{t}: data.{field} is missing or has the wrong type"
-            )))
-        }
-    };
-    match kind {
-        "published" => need(
-            "pfIds",
-            data["pfIds"]
-                .as_array()
-                .is_some_and(|a| a.iter().all(Value::is_string))
-                || data["productFootprintIds"].is_array(),
-        )?,
-        // v2 asks with a partial footprint in data.pf; v3 with filter criteria in data.
-        "request_created" if t.ends_with(".v1") => need("pf", data["pf"].is_object())?,
-        "request_created" => {}
-        "request_fulfilled" => {
-            need("requestEventId", data["requestEventId"].is_string())?;
-            need("pfs", data["pfs"].is_array())?;
-        }
-        _ => {
-            need("requestEventId", data["requestEventId"].is_string())?;
-            need("error", data["error"].is_object())?;
-        }
-    }
     if kind == "request_created" {
         let Some(callback) = client.callback.clone() else {
             // Accepting obliges the host to answer later on the requester's own host, which
@@ -503,6 +472,144 @@ pub(crate) async fn events(
     }
     tracing::info!(client = %client.id, event = %event["id"], kind, "pact: event received");
     Ok(StatusCode::OK.into_response())
+}
+
+/// Checks a CloudEvent (structured mode, CloudEvents 1.0 JSON) as PACT defines it for its
+/// type; returns the event's kind. Every field the specification names is checked, so an
+/// event is either understood whole or answered 400 with the field that is wrong.
+fn check_event(event: &Value) -> Result<&'static str, PactError> {
+    fn bad<T>(m: String) -> Result<T, PactError> {
+        Err(PactError::bad_request(m))
+    }
+    let Some(e) = event.as_object() else {
+        return bad("the body must be a JSON object: a CloudEvent in structured mode".into());
+    };
+    for field in ["type", "specversion", "id", "source"] {
+        if e.get(field)
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return bad(format!(
+                "a CloudEvent needs the non-empty string field {field:?}"
+            ));
+        }
+    }
+    // CloudEvents 1.0 JSON format §2: "specversion" is "1.0".
+    if e["specversion"] != "1.0" {
+        return bad(format!(
+            "specversion must be \"1.0\", got {}",
+            e["specversion"]
+        ));
+    }
+    if let Some(time) = e.get("time")
+        && time
+            .as_str()
+            .is_none_or(|t| chrono::DateTime::parse_from_rfc3339(t).is_err())
+    {
+        return bad(format!("time must be an RFC 3339 date-time, got {time}"));
+    }
+    let t = e["type"].as_str().unwrap_or_default();
+    let kind = event_kind(t).ok_or_else(|| {
+        PactError::new(
+            StatusCode::BAD_REQUEST,
+            "NotImplemented",
+            format!("event type {t:?} is not supported"),
+        )
+    })?;
+    let Some(data) = e.get("data").and_then(Value::as_object) else {
+        return bad(format!(
+            "{t}: a CloudEvent of this type needs a data object"
+        ));
+    };
+    let v2 = t.ends_with(".v1");
+    let string = |field: &str| -> Result<(), PactError> {
+        match data.get(field) {
+            Some(Value::String(_)) => Ok(()),
+            Some(other) => bad(format!("{t}: data.{field} must be a string, got {other}")),
+            None => bad(format!("{t}: data.{field} is required")),
+        }
+    };
+    let optional_string = |field: &str| match data.get(field) {
+        None | Some(Value::String(_)) => Ok(()),
+        Some(other) => bad(format!("{t}: data.{field} must be a string, got {other}")),
+    };
+    match kind {
+        // PACT: "The PfIds MUST be the non-empty list of ProductFootprint/id values of the
+        // updated Product Footprints, encoded as a JSON array" (v3: `items: format: uuid`).
+        "published" => {
+            let Some(ids) = data.get("pfIds").and_then(Value::as_array) else {
+                return bad(format!("{t}: data.pfIds must be a list of footprint ids"));
+            };
+            if ids.is_empty() {
+                return bad(format!("{t}: data.pfIds must not be empty"));
+            }
+            for (i, id) in ids.iter().enumerate() {
+                if !id.as_str().is_some_and(is_uuid) {
+                    return bad(format!(
+                        "{t}: data.pfIds[{i}] is {id}, not a footprint id (a UUID)"
+                    ));
+                }
+            }
+        }
+        // v2 asks with a partial footprint in data.pf; both may carry a comment: "The property
+        // data.comment of a PF Request Event is OPTIONAL" and "MUST be encoded as a JSON string".
+        "request_created" if v2 => {
+            if !data.get("pf").is_some_and(Value::is_object) {
+                return bad(format!(
+                    "{t}: data.pf must be an object (a partial footprint)"
+                ));
+            }
+            optional_string("comment")?;
+        }
+        "request_created" => {
+            for (k, v) in data {
+                let ok = match k.as_str() {
+                    "productId" | "companyId" | "geography" | "classification" => {
+                        v.is_string()
+                            || v.as_array()
+                                .is_some_and(|a| !a.is_empty() && a.iter().all(Value::is_string))
+                    }
+                    "validOn" | "validAfter" | "validBefore" => v
+                        .as_str()
+                        .is_some_and(|d| chrono::DateTime::parse_from_rfc3339(d).is_ok()),
+                    "status" | "comment" => v.is_string(),
+                    x if x.starts_with("x-") => true,
+                    other => {
+                        return bad(format!(
+                            "{t}: data.{other} is not a criterion (productId, companyId, geography, classification, validOn, validAfter, validBefore, status, x-…) nor comment"
+                        ));
+                    }
+                };
+                if !ok {
+                    return bad(format!("{t}: data.{k} has the wrong form: {v}"));
+                }
+            }
+        }
+        "request_fulfilled" => {
+            string("requestEventId")?;
+            let Some(pfs) = data.get("pfs").and_then(Value::as_array) else {
+                return bad(format!("{t}: data.pfs must be a list of footprints"));
+            };
+            // v3: "This list MUST be non-empty, as the RequestFulfilled event indicates success."
+            if !v2 && pfs.is_empty() {
+                return bad(format!("{t}: data.pfs must not be empty"));
+            }
+            if let Some(i) = pfs.iter().position(|p| !p.is_object()) {
+                return bad(format!("{t}: data.pfs[{i}] is not a footprint object"));
+            }
+        }
+        _ => {
+            string("requestEventId")?;
+            let error = data.get("error").and_then(Value::as_object);
+            let field = |f: &str| error.and_then(|e| e.get(f)).is_some_and(Value::is_string);
+            if !(field("code") && field("message")) {
+                return bad(format!(
+                    "{t}: data.error must be an error response: an object with the strings code and message"
+                ));
+            }
+        }
+    }
+    Ok(kind)
 }
 
 /// The footprints a `RequestCreated` event asks for that `client` may see: v2 by the
@@ -542,7 +649,8 @@ fn requested<'a>(
     } else {
         let mut pairs = Vec::new();
         if let Some(o) = data.as_object() {
-            for (k, v) in o {
+            // The comment is part of the request, not a criterion.
+            for (k, v) in o.iter().filter(|(k, _)| k.as_str() != "comment") {
                 match v {
                     Value::Array(a) => pairs.extend(
                         a.iter()

@@ -326,7 +326,7 @@ async fn request_created_is_answered_on_the_requesters_host() {
             }),
         )
         .route(
-            "/2/events",
+            "/{version}/events",
             post(move |headers: HeaderMap, body: axum::body::Bytes| {
                 let inbox = inbox.clone();
                 async move {
@@ -399,14 +399,31 @@ async fn request_created_is_answered_on_the_requesters_host() {
             "data": {"pf": {"productIds": [product]}, "comment": "please"}
         })
     };
-    for event in [
-        ask("req-1", "urn:mieruka-demo:product:formosa-lcd-cell"),
-        ask("req-2", "urn:gtin:0000000000000"),
+    // A v3 request carries its criteria in data, and may carry a comment, which is not one:
+    // "The property data.comment of a PF Request Event is OPTIONAL."
+    let ask_v3 = json!({
+        "type": "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3",
+        "specversion": "1.0",
+        "id": "req-3",
+        "source": "//requester.example/3/events",
+        "time": "2026-11-27T00:00:00Z",
+        "data": {
+            "productId": ["urn:mieruka-demo:product:kaede-note-14"],
+            "comment": "今年度のPCFをお願いします / please send this year's PCF"
+        }
+    });
+    for (path, event) in [
+        (
+            "/2/events",
+            ask("req-1", "urn:mieruka-demo:product:formosa-lcd-cell"),
+        ),
+        ("/2/events", ask("req-2", "urn:gtin:0000000000000")),
+        ("/3/events", ask_v3),
     ] {
         let r = owner
             .clone()
             .oneshot(
-                axum::http::Request::post("/2/events")
+                axum::http::Request::post(path)
                     .header(header::HOST, "owner.example")
                     .header(header::AUTHORIZATION, format!("Bearer {token}"))
                     .header(header::CONTENT_TYPE, "application/cloudevents+json")
@@ -420,7 +437,7 @@ async fn request_created_is_answered_on_the_requesters_host() {
 
     // Both answers arrive, asynchronously.
     let start = std::time::Instant::now();
-    while received.lock().expect("inbox").len() < 2 {
+    while received.lock().expect("inbox").len() < 3 {
         assert!(
             start.elapsed() < Duration::from_secs(20),
             "no answers arrived"
@@ -455,4 +472,21 @@ async fn request_created_is_answered_on_the_requesters_host() {
         "org.wbcsd.pathfinder.ProductFootprintRequest.Rejected.v1"
     );
     assert_eq!(rejected["data"]["error"]["code"], "NoSuchFootprint");
+    // The notebook's two v3 footprints in the demo (datasets/pc-supply-chain, 25102b63… and
+    // 7b198565…), in a v3 Fulfilled event.
+    let v3 = by_request("req-3");
+    assert_eq!(
+        v3["type"],
+        "org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3"
+    );
+    let pfs = v3["data"]["pfs"].as_array().expect("pfs");
+    let mut ids: Vec<&str> = pfs.iter().filter_map(|p| p["id"].as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        [
+            "25102b63-a972-4290-867b-6dae1873b46c",
+            "7b198565-f1ea-426f-a6a7-5fa446e6d812"
+        ]
+    );
 }
