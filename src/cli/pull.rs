@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use mieruka::ingest::IngestOptions;
+use mieruka::pact::client::PullLog;
 
 use super::ingest::{ReportFormat, ingest_sources, print_report};
 
@@ -18,7 +19,13 @@ use super::ingest::{ReportFormat, ingest_sources, print_report};
 /// nothing is stored unless --keep-partial.
 ///
 /// The secret can come from MIERUKA_PACT_CLIENT_SECRET instead of the command line; it is
-/// never logged.
+/// never logged. It is sent only to the host named by --url: a discovery document that
+/// announces its token endpoint on another host (often a production address announced by a
+/// test host) stops the pull, and --token-url says which endpoint to use.
+///
+/// Incremental pulls: --since DATE keeps only footprints created or updated after DATE;
+/// --since last, those changed since the last complete pull of the same host, API version
+/// and filter into this data directory (remembered in DIR/pulls.json).
 ///
 /// Examples:
 ///   mieruka pull --url http://127.0.0.1:8080 --client-id buyer --data ./gx
@@ -26,6 +33,8 @@ use super::ingest::{ReportFormat, ingest_sources, print_report};
 ///       --filter "productIds/any(p:(p eq 'urn:gtin:4712345060507'))"
 ///   mieruka pull --url http://pact.local --client-id buyer --pact-version 3 \
 ///       --filter "productId=urn:gtin:4712345060507&status=Active" --dry-run
+///   mieruka pull --url https://pact-test.supplier.example --client-id buyer --data ./gx \
+///       --token-url https://pact-test.supplier.example/auth/token --since last
 #[derive(Args)]
 pub struct PullArgs {
     /// The host's base URL (the part before /2/footprints).
@@ -67,6 +76,13 @@ pub struct PullArgs {
     /// Trust this CA certificate (PEM) too, besides the built-in Mozilla roots.
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<PathBuf>,
+    /// The token endpoint to use instead of the one discovery announces.
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// Only footprints created or updated after DATE (2026-11-01 or an RFC 3339 time), or
+    /// after the last complete pull of this host into --data (`last`).
+    #[arg(long, value_name = "DATE|last")]
+    since: Option<String>,
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: ReportFormat,
@@ -86,6 +102,8 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
         dry_run,
         keep_partial,
         ca_cert,
+        token_url,
+        since,
         format,
     } = args;
     if data.is_none() && !dry_run {
@@ -93,7 +111,7 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
             "pull needs --data DIR (or MIERUKA_DATA) to store into; --dry-run checks without storing"
         );
     }
-    let opts = mieruka::pact::client::PullOptions {
+    let mut opts = mieruka::pact::client::PullOptions {
         url,
         client_id,
         client_secret,
@@ -103,7 +121,28 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
         timeout: Duration::from_secs(timeout.max(1)),
         attempts: 4,
         ca_cert,
+        token_url,
+        since: None,
     };
+    opts.since = match since.as_deref() {
+        None => None,
+        Some("last") => {
+            let Some(dir) = &data else {
+                anyhow::bail!("--since last needs --data DIR: the last pull is remembered there");
+            };
+            let last = PullLog::read(dir)?.last(&opts)?;
+            if last.is_none() {
+                eprintln!(
+                    "mieruka: no complete pull of {} (this version and filter) into {} yet; pulling everything",
+                    opts.url,
+                    dir.display()
+                );
+            }
+            last
+        }
+        Some(d) => Some(parse_since(d)?),
+    };
+    let started = chrono::Utc::now();
     let pulled = mieruka::pact::client::pull(&opts).await?;
     if let Some(e) = &pulled.error
         && !keep_partial
@@ -120,6 +159,14 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
         dry_run,
         &IngestOptions::default(),
     )?;
+    // Only a whole pull, stored, is a point to go on from.
+    if let Some(dir) = &data
+        && pulled.error.is_none()
+        && !dry_run
+        && report.exit_code() == 0
+    {
+        PullLog::record(dir, &opts, started)?;
+    }
     match format {
         ReportFormat::Json => outln!(
             "{}",
@@ -138,6 +185,13 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
                 pulled.stats.retries,
                 pulled.stats.token_refreshes
             );
+            if let Some(since) = opts.since {
+                outln!(
+                    "{} of them unchanged since {} and left out",
+                    pulled.stats.unchanged,
+                    since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+            }
             print_report(&report, format)?;
         }
     }
@@ -146,4 +200,19 @@ pub async fn run(args: PullArgs) -> anyhow::Result<u8> {
         return Ok(1);
     }
     Ok(report.exit_code() as u8)
+}
+
+/// `--since`: a date (midnight UTC) or an RFC 3339 time.
+fn parse_since(s: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    anyhow::bail!(
+        "--since {s:?}: expected a date (2026-11-01), an RFC 3339 time (2026-11-01T09:00:00Z) or `last`"
+    )
 }

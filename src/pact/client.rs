@@ -46,6 +46,12 @@ pub struct PullOptions {
     pub attempts: u32,
     /// Certificates (PEM) to trust besides the Mozilla roots, for a private CA.
     pub ca_cert: Option<PathBuf>,
+    /// The token endpoint, instead of the one discovery announces.
+    pub token_url: Option<String>,
+    /// Keep only footprints created or updated after this time (`updated`, else `created`);
+    /// the others are dropped from the pages as they arrive, each kept document's text as
+    /// received.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What a pull did.
@@ -61,6 +67,8 @@ pub struct PullStats {
     pub token_refreshes: usize,
     /// The token endpoint used.
     pub token_endpoint: String,
+    /// Footprints left out by `since`: not created or updated after it.
+    pub unchanged: usize,
 }
 
 /// The pages read, each as a PACT list response, and how it went. `error` is set when the
@@ -208,17 +216,86 @@ fn base64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-/// Finds the token endpoint: openid-configuration's `token_endpoint`, else `BASE/auth/token`.
-async fn token_endpoint(http: &Http, base: &str, stats: &mut PullStats) -> Result<String> {
+/// The authority (`host[:port]`, lower case) of an absolute URL.
+fn authority(url: &str) -> Option<String> {
+    let uri: Uri = url.parse().ok()?;
+    uri.authority().map(|a| a.as_str().to_ascii_lowercase())
+}
+
+/// Finds the token endpoint: `--token-url` if given, else openid-configuration's
+/// `token_endpoint`, else `BASE/auth/token`. An endpoint announced on another host than the
+/// one asked is refused with a way out: hosts often announce their production address from
+/// a test or staging one, and a secret must not go to a host the user did not name.
+async fn token_endpoint(
+    http: &Http,
+    base: &str,
+    opts: &PullOptions,
+    stats: &mut PullStats,
+) -> Result<String> {
+    if let Some(t) = &opts.token_url {
+        return Ok(t.clone());
+    }
     let url = format!("{base}/.well-known/openid-configuration");
     if let Ok(a) = http.send(Method::GET, &url, &[], b"", stats).await
         && a.status == StatusCode::OK
         && let Ok(v) = serde_json::from_slice::<Value>(&a.body)
         && let Some(t) = v["token_endpoint"].as_str()
     {
+        if authority(t).is_none() || authority(t) != authority(base) {
+            return Err(Error::Usage(format!(
+                "{url} announces its token endpoint as {t:?}, not on {base}: hosts often announce their production address; \
+                 the client secret is not sent there. If that endpoint is right, pass --token-url {t}; \
+                 if the token endpoint is on this host, pass --token-url {base}/auth/token"
+            )));
+        }
         return Ok(t.to_owned());
     }
     Ok(format!("{base}/auth/token"))
+}
+
+/// `body`, a list response, with only the footprints created or updated after `since`; each
+/// kept footprint's text is as received. Returns the new body and how many were left out. A
+/// footprint whose dates cannot be read is kept: ingest checks it and says what is wrong.
+fn changed_since(
+    body: &[u8],
+    since: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<(Vec<u8>, usize), String> {
+    #[derive(serde::Deserialize)]
+    struct Page<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a serde_json::value::RawValue>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Dates {
+        created: Option<String>,
+        updated: Option<String>,
+    }
+    let page: Page = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let at = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    let mut out = Vec::with_capacity(body.len());
+    out.extend_from_slice(b"{\"data\":[");
+    let mut left_out = 0;
+    let mut first = true;
+    for raw in page.data {
+        let keep = match serde_json::from_str::<Dates>(raw.get()) {
+            Ok(d) => at(&d.updated).or(at(&d.created)).is_none_or(|t| t > since),
+            Err(_) => true,
+        };
+        if !keep {
+            left_out += 1;
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        out.extend_from_slice(raw.get().as_bytes());
+    }
+    out.extend_from_slice(b"]}");
+    Ok((out, left_out))
 }
 
 async fn get_token(
@@ -285,7 +362,7 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
     let http = Http::new(opts)?;
     let base = opts.url.trim_end_matches('/').to_owned();
     let mut stats = PullStats::default();
-    let endpoint = token_endpoint(&http, &base, &mut stats).await?;
+    let endpoint = token_endpoint(&http, &base, opts, &mut stats).await?;
     stats.token_endpoint = endpoint.clone();
     let mut token = get_token(&http, &endpoint, opts, &mut stats).await?;
     let mut query = vec![format!("limit={}", opts.limit)];
@@ -365,7 +442,24 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
         refreshed = false;
         stats.pages += 1;
         stats.footprints += data.len();
-        pages.push(Source::new(format!("pull {url}"), a.body.to_vec()));
+        let body = match opts.since {
+            None => a.body.to_vec(),
+            Some(since) => match changed_since(&a.body, since) {
+                Ok((kept, left_out)) => {
+                    stats.unchanged += left_out;
+                    kept
+                }
+                Err(e) => {
+                    let e = Error::Usage(format!("GET {url}: the answer's data: {e}"));
+                    return Ok(Pulled {
+                        pages,
+                        stats,
+                        error: Some(e),
+                    });
+                }
+            },
+        };
+        pages.push(Source::new(format!("pull {url}"), body));
         next = next_link(&a.headers);
         if next.is_some() && stats.pages > 100_000 {
             let e = Error::Usage(format!("{base}: more than 100,000 pages; stopping"));
@@ -381,6 +475,82 @@ pub async fn pull(opts: &PullOptions) -> Result<Pulled> {
         stats,
         error: None,
     })
+}
+
+/// When each host was last pulled completely into a data directory (`pulls.json` there), for
+/// `mieruka pull --since last`. A pull is one host, API version and filter: a pull with a
+/// filter says nothing about footprints outside it.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct PullLog {
+    /// By [`PullLog::key`]: when the pull started, RFC 3339 (what changed during it is
+    /// pulled again).
+    pub pulls: std::collections::BTreeMap<String, String>,
+}
+
+impl PullLog {
+    const FILE: &str = "pulls.json";
+
+    /// The log of `data`, empty if there is none yet.
+    pub fn read(data: &std::path::Path) -> Result<PullLog> {
+        let path = data.join(Self::FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: not a pull log ({e}); remove it to start afresh",
+                    path.display()
+                ))
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PullLog::default()),
+            Err(e) => Err(Error::io(&path, e)),
+        }
+    }
+
+    /// When the pull `opts` describes was last stored whole, if it was.
+    pub fn last(&self, opts: &PullOptions) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let Some(t) = self.pulls.get(&PullLog::key(opts)) else {
+            return Ok(None);
+        };
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| Some(t.with_timezone(&chrono::Utc)))
+            .map_err(|e| Error::Usage(format!("{}: {t:?} is not a time: {e}", Self::FILE)))
+    }
+
+    /// What identifies a pull: the base URL (scheme and host in lower case, no trailing
+    /// slash), the API version and the filter.
+    pub fn key(opts: &PullOptions) -> String {
+        let base = opts.url.trim_end_matches('/');
+        let base = match base.split_once("://") {
+            Some((scheme, rest)) => {
+                let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+                format!(
+                    "{}://{}{path}",
+                    scheme.to_ascii_lowercase(),
+                    host.to_ascii_lowercase()
+                )
+            }
+            None => base.to_owned(),
+        };
+        match &opts.filter {
+            Some(f) => format!("{base} v{} {f}", opts.version),
+            None => format!("{base} v{}", opts.version),
+        }
+    }
+
+    /// Records that the pull `opts` describes, started at `started`, was stored whole;
+    /// written atomically.
+    pub fn record(
+        data: &std::path::Path,
+        opts: &PullOptions,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()> {
+        let mut log = PullLog::read(data)?;
+        log.pulls.insert(
+            PullLog::key(opts),
+            started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        );
+        let bytes = serde_json::to_vec_pretty(&log).map_err(|e| Error::Internal(e.to_string()))?;
+        crate::store::write_atomic(&data.join(Self::FILE), &bytes)
+    }
 }
 
 /// Where and as whom the host sends a requester its answer to a `RequestCreated` event.
@@ -400,6 +570,9 @@ pub struct Callback {
     /// A CA certificate (PEM) to trust besides the Mozilla roots.
     #[serde(default)]
     pub ca_cert: Option<PathBuf>,
+    /// The requester's token endpoint, when its discovery announces another host.
+    #[serde(default)]
+    pub token_url: Option<String>,
 }
 
 impl Callback {
@@ -429,11 +602,13 @@ pub async fn send_event(callback: &Callback, version: u8, event: &Value) -> Resu
         timeout: Duration::from_secs(30),
         attempts: 4,
         ca_cert: callback.ca_cert.clone(),
+        token_url: callback.token_url.clone(),
+        since: None,
     };
     let http = Http::new(&opts)?;
     let base = opts.url.trim_end_matches('/').to_owned();
     let mut stats = PullStats::default();
-    let endpoint = token_endpoint(&http, &base, &mut stats).await?;
+    let endpoint = token_endpoint(&http, &base, &opts, &mut stats).await?;
     let token = get_token(&http, &endpoint, &opts, &mut stats).await?;
     let url = format!("{base}/{version}/events");
     let body = serde_json::to_vec(event).map_err(|e| Error::Internal(e.to_string()))?;

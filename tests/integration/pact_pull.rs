@@ -42,6 +42,8 @@ fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
         timeout: Duration::from_secs(10),
         attempts: 3,
         ca_cert: None,
+        token_url: None,
+        since: None,
     }
 }
 
@@ -489,4 +491,189 @@ async fn request_created_is_answered_on_the_requesters_host() {
             "7b198565-f1ea-426f-a6a7-5fa446e6d812"
         ]
     );
+}
+
+#[tokio::test]
+async fn discovery_on_another_host_stops_the_pull_until_token_url_says_where() {
+    // A test host whose discovery document announces its production address, as many do.
+    let host = Router::new()
+        .route(
+            "/.well-known/openid-configuration",
+            get(|| async {
+                axum::Json(json!({
+                    "issuer": "https://pact.supplier.example",
+                    "token_endpoint": "https://pact.supplier.example/auth/token"
+                }))
+            }),
+        )
+        .route(
+            "/auth/token",
+            post(|| async { axum::Json(json!({"access_token": "t", "token_type": "bearer"})) }),
+        )
+        .route(
+            "/2/footprints",
+            get(|| async { axum::Json(json!({"data": []})) }),
+        );
+    let addr = spawn(host).await;
+    let mut o = options(addr, "buyer", "buyer-secret");
+    let e = pull(&o).await.expect_err("another host");
+    let message = e.to_string();
+    assert!(
+        message.contains("https://pact.supplier.example/auth/token")
+            && message.contains("--token-url"),
+        "{message}"
+    );
+    // Told where, the pull goes on (and the secret goes only there).
+    o.token_url = Some(format!("http://{addr}/auth/token"));
+    let pulled = pull(&o).await.expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    assert_eq!(
+        pulled.stats.token_endpoint,
+        format!("http://{addr}/auth/token")
+    );
+    assert_eq!(pulled.stats.footprints, 0);
+}
+
+#[tokio::test]
+async fn since_keeps_only_what_changed_and_each_document_as_received() {
+    // The demo's PACT v2 footprints (datasets/pc-supply-chain/footprints-pact-v2.json), by
+    // `updated`, else `created`: 16 on 2024-06-14, 1 on 2025-05-09, 16 on 2025-06-13. The
+    // 2025-05-09 one is version 1 of b70616cb…, whose version 2 is among the 2025-06-13 ones;
+    // the host lists the latest version of each footprint, so 32 arrive, 16 of each day.
+    let addr = own_host(3600).await;
+    let mut o = options(addr, "buyer", "buyer-secret");
+    o.since = Some("2025-01-01T00:00:00Z".parse().expect("time"));
+    let pulled = pull(&o).await.expect("pull");
+    assert!(pulled.error.is_none(), "{:?}", pulled.error);
+    assert_eq!(pulled.stats.footprints, 32);
+    assert_eq!(pulled.stats.unchanged, 16);
+    let dir = common::temp_dir("pull-since");
+    let store = mieruka::store::Store::create_or_open(&dir).expect("store");
+    let report =
+        mieruka::ingest::ingest_into(&store, &pulled.pages, &IngestOptions::default(), &|_| {})
+            .expect("ingest");
+    assert_eq!((report.footprints, report.rejected), (16, 0));
+    // Each kept document is the host's text byte for byte: the same text as in a pull of
+    // everything, and dated after the day asked.
+    let texts = |pages: &[mieruka::ingest::Source]| -> std::collections::BTreeMap<String, String> {
+        let mut by_id = std::collections::BTreeMap::new();
+        for p in pages {
+            let bytes = p.read().expect("read");
+            #[derive(serde::Deserialize)]
+            struct Page<'a> {
+                #[serde(borrow)]
+                data: Vec<&'a serde_json::value::RawValue>,
+            }
+            let page: Page = serde_json::from_slice(&bytes).expect("page");
+            for raw in page.data {
+                let v: serde_json::Value = serde_json::from_str(raw.get()).expect("doc");
+                by_id.insert(
+                    v["id"].as_str().expect("id").to_owned(),
+                    raw.get().to_owned(),
+                );
+            }
+        }
+        by_id
+    };
+    let kept = texts(&pulled.pages);
+    let all = texts(
+        &pull(&options(addr, "buyer", "buyer-secret"))
+            .await
+            .expect("pull")
+            .pages,
+    );
+    assert_eq!(kept.len(), 16);
+    for (id, text) in &kept {
+        assert_eq!(Some(text), all.get(id), "{id}");
+        let v: serde_json::Value = serde_json::from_str(text).expect("doc");
+        let date = v["updated"]
+            .as_str()
+            .or(v["created"].as_str())
+            .expect("date");
+        assert!(date > "2025-01-01", "{id}: {date}");
+    }
+
+    // After the last of them was made, nothing is new.
+    o.since = Some("2025-06-13T09:00:00Z".parse().expect("time"));
+    let pulled = pull(&o).await.expect("pull");
+    assert_eq!(pulled.stats.unchanged, 32);
+}
+
+#[test]
+fn the_pull_log_remembers_each_host_version_and_filter() {
+    use mieruka::pact::client::PullLog;
+    let dir = common::temp_dir("pull-log");
+    let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+    let mut o = options(addr, "buyer", "buyer-secret");
+    o.url = "HTTP://Pact.Example/api/".into();
+    assert_eq!(
+        PullLog::read(&dir).expect("empty").last(&o).expect("ok"),
+        None
+    );
+    let started: chrono::DateTime<chrono::Utc> =
+        "2026-11-30T08:15:00.123456Z".parse().expect("time");
+    PullLog::record(&dir, &o, started).expect("record");
+    // The scheme and host are case-insensitive and a trailing slash does not matter …
+    let mut same = o.clone();
+    same.url = "http://pact.example/api".into();
+    let log = PullLog::read(&dir).expect("log");
+    assert_eq!(log.last(&same).expect("ok"), Some(started));
+    // … the path, the API version and the filter do.
+    for change in [
+        |o: &mut PullOptions| o.url = "http://pact.example/API".into(),
+        |o: &mut PullOptions| o.version = 3,
+        |o: &mut PullOptions| o.filter = Some("status=Active".into()),
+    ] {
+        let mut other = same.clone();
+        change(&mut other);
+        assert_eq!(
+            log.last(&other).expect("ok"),
+            None,
+            "{}",
+            PullLog::key(&other)
+        );
+    }
+    std::fs::write(dir.join("pulls.json"), "{").expect("write");
+    let e = PullLog::read(&dir).expect_err("broken");
+    assert!(e.to_string().contains("pulls.json"), "{e}");
+}
+
+#[tokio::test]
+async fn pull_since_last_goes_on_from_the_last_complete_pull() {
+    let addr = own_host(3600).await;
+    let dir = common::temp_dir("pull-since-last");
+    let run = move |dir: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+                .args([
+                    "pull",
+                    "--url",
+                    &format!("http://{addr}"),
+                    "--client-id",
+                    "buyer",
+                ])
+                .args(["--since", "last", "--data"])
+                .arg(&dir)
+                .env("MIERUKA_PACT_CLIENT_SECRET", "buyer-secret")
+                .env_remove("MIERUKA_DATA")
+                .output()
+                .expect("mieruka pull")
+        })
+    };
+    // The first time there is nothing to go on from: everything is pulled (the 32 latest
+    // versions of the demo's v2 footprints, see above) and the pull remembered.
+    let first = run(dir.clone()).await.expect("join");
+    let (out, err) = (
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr),
+    );
+    assert!(first.status.success(), "{out}{err}");
+    assert!(err.contains("pulling everything"), "{err}");
+    assert!(out.contains("pulled 32 footprints"), "{out}");
+    assert!(dir.join("pulls.json").is_file());
+    // The second time, none of them changed since the first began.
+    let second = run(dir.clone()).await.expect("join");
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert!(second.status.success(), "{out}");
+    assert!(out.contains("32 of them unchanged since"), "{out}");
 }
