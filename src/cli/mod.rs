@@ -33,6 +33,7 @@ macro_rules! outln {
 }
 
 pub mod footprints;
+pub mod gaps;
 pub mod generate;
 pub mod hotspots;
 pub mod ingest;

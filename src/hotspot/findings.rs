@@ -127,6 +127,7 @@ fn mismatch(
             fixed::format(g2g, INPUT_SCALE)
         ),
         footprint_ids: Vec::new(),
+        input: None,
     }
 }
 
@@ -168,6 +169,7 @@ pub(super) fn findings(
                 }
             ),
             footprint_ids: Vec::new(),
+            input: None,
         });
     }
     // Expanded nodes are those with an own item or a gap item; reached nodes are all.
@@ -208,6 +210,7 @@ pub(super) fn findings(
                         graph.company_name(f)
                     ),
                     footprint_ids: Vec::new(),
+                    input: Some(product.to_string()),
                 }),
                 EdgeProblem::Unit {
                     child,
@@ -227,6 +230,7 @@ pub(super) fn findings(
                             graph.company_name(f)
                         ),
                         footprint_ids: vec![graph.id(*child).to_owned()],
+                        input: None,
                     });
                 }
             }
@@ -247,6 +251,7 @@ pub(super) fn findings(
                     date_of(graph.node(root).period.1)
                 ),
                 footprint_ids: Vec::new(),
+                input: None,
             }),
             Some(Staleness::Newer) if f != root => out.push(Finding {
                 kind: "newer_reference_period",
@@ -258,6 +263,7 @@ pub(super) fn findings(
                     date_of(graph.period(f).1)
                 ),
                 footprint_ids: Vec::new(),
+                input: None,
             }),
             _ => {}
         }
@@ -270,6 +276,7 @@ pub(super) fn findings(
                     describe(graph, f)
                 ),
                 footprint_ids: Vec::new(),
+                input: None,
             });
         }
     }
@@ -297,6 +304,7 @@ pub(super) fn findings(
                 names.join(", ")
             ),
             footprint_ids: Vec::new(),
+            input: None,
         });
     }
     for cycle in cycles(resolved, &expanded) {
@@ -313,6 +321,7 @@ pub(super) fn findings(
                 .iter()
                 .map(|n| graph.id(*n).to_owned())
                 .collect(),
+            input: None,
         });
     }
     out

@@ -23,6 +23,7 @@
 
 mod findings;
 mod function;
+mod gaps;
 mod graph;
 mod ints;
 mod values;
@@ -36,6 +37,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
+pub use gaps::{Gap, GapKind, gaps, gaps_batch, gaps_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use values::{INPUT_SCALE, VALUE_SCALE, ValueCache, Values, X_SCALE};
 pub use walk::{Limits, RawItem, walk, walk_split};
@@ -431,6 +433,10 @@ pub struct Finding {
     /// Footprints involved (the nodes on a cycle).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub footprint_ids: Vec<String>,
+    /// For `dangling`: the input (a product URN) without a footprint. (Fields stay in
+    /// alphabetical order: the answer's JSON lists keys so.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
     /// `mismatch`, `cycle`, `unit`, `dangling`, `organization_based`,
     /// `older_reference_period`, `newer_reference_period`, `basis_fallback` or `root_status`.
     pub kind: &'static str,

@@ -149,3 +149,41 @@ fn serve_with_a_config_refuses_plain_http_off_loopback() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--tls-cert"), "{stderr}");
 }
+
+#[test]
+fn gaps_rank_what_to_ask_suppliers_for() {
+    let run = |top: &str| -> Vec<serde_json::Value> {
+        let out = mieruka()
+            .args([
+                "gaps",
+                "--product",
+                "urn:mieruka-demo:product:kaede-note-14",
+            ])
+            .args(["--format", "json", "--top", top])
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json rows")
+    };
+    let all = run("0");
+    // datasets/pc-supply-chain/build.py: Meridian's SoC is a black box (FY2024 cfp 24.5, no
+    // Gate-to-Gate data), one per mainboard, one mainboard per PC, whose CFP is 150.4727:
+    // the largest gap, 24.5 / 150.4727 = 16.28 % of it.
+    let first = &all[0];
+    assert_eq!(first["rank"], 1);
+    assert_eq!(first["kind"], "unresolved");
+    assert_eq!(first["company_name"], "Meridian Semiconductor Inc.");
+    assert_eq!(first["kgco2e"], "24.5");
+    let share = first["share_pct"].as_f64().expect("share");
+    assert!((share - 24.5 / 150.4727 * 100.0).abs() < 1e-9, "{share}");
+    // Ranked by share; build.py lists a thermal module that has no footprint at all.
+    let shares: Vec<f64> = all.iter().filter_map(|r| r["share_pct"].as_f64()).collect();
+    assert!(shares.windows(2).all(|w| w[0] >= w[1]), "{shares:?}");
+    assert!(all.iter().any(|r| r["kind"] == "dangling_input"
+        && r["input"] == "urn:mieruka-demo:product:thermal-module-tm14"));
+    assert_eq!(run("3").len(), 3);
+}

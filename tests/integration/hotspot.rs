@@ -1191,3 +1191,71 @@ async fn the_json_answer_is_laid_out_as_serde_json_lays_out_the_contract() {
         "A's input exceeds what it reports"
     );
 }
+
+#[tokio::test]
+async fn data_gaps_are_ranked_by_the_share_they_concern() {
+    // R (cfp 10, g2g 2) ← 1 kg of A (cfp 5, g2g 1) and 1 kg of B (cfp 2, no Gate-to-Gate);
+    // A ← 1 kg of C (cfp 3, g2g 3, organization-based: GxD calcMethod "1") and an input X
+    // that has no footprint at all.
+    // Items: R own 2, R untraced 10 − 2 − (5 + 2) = 1; A own 1, A untraced 5 − 1 − 3 = 1
+    // (X's share is in it); C own 3; B unresolved 2. Sum 10.
+    // Gaps: C organization-based 3 (30 %), B unresolved 2 (20 %), R and A untraced 1 each
+    // (10 %), X dangling in A's untraced 1 (10 %); ties by kind, then footprint id.
+    let mut c = fp("C", "3", Some("3"));
+    c["extensions"][0]["data"]["calcMethod"] = json!("1");
+    let t = tables(
+        &[
+            fp("R", "10", Some("2")),
+            fp("A", "5", Some("1")),
+            fp("B", "2", None),
+            c,
+        ],
+        &[
+            ("R", "A", "1", ""),
+            ("R", "B", "1", ""),
+            ("A", "C", "1", ""),
+            ("A", "X", "1", ""),
+        ],
+    );
+    let d = run(&t, &Request::new(urn("R"))).await;
+    let gaps = hotspot::gaps(&d);
+    let name = |id: &str| {
+        ["R", "A", "B", "C"]
+            .into_iter()
+            .find(|n| id_of(n) == id)
+            .unwrap_or("?")
+    };
+    let got: Vec<(&str, &str, String, String, Option<&str>)> = gaps
+        .iter()
+        .map(|g| {
+            (
+                g.kind.as_str(),
+                name(&g.footprint_id),
+                kg(g.kgco2e),
+                format!("{:.1}", g.share_pct),
+                g.input.as_deref(),
+            )
+        })
+        .collect();
+    let mut untraced = [("untraced", "R"), ("untraced", "A")];
+    untraced.sort_by_key(|(_, n)| id_of(n));
+    let x = urn("X");
+    let want: Vec<(&str, &str, String, String, Option<&str>)> = [
+        ("organization_based", "C", "3", "30.0", None),
+        ("unresolved", "B", "2", "20.0", None),
+        (untraced[0].0, untraced[0].1, "1", "10.0", None),
+        (untraced[1].0, untraced[1].1, "1", "10.0", None),
+        ("dangling_input", "A", "1", "10.0", Some(x.as_str())),
+    ]
+    .into_iter()
+    .map(|(k, n, v, s, i)| (k, n, v.to_owned(), s.to_owned(), i))
+    .collect();
+    assert_eq!(got, want);
+    // Each names whom to ask: the footprint's data owner.
+    assert!(
+        gaps.iter()
+            .all(|g| g.company_name == format!("{} Co.", name(&g.footprint_id)))
+    );
+    let batch = hotspot::gaps_batch(&gaps).expect("batch");
+    assert_eq!(batch.num_rows(), 5);
+}
