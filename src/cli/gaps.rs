@@ -64,10 +64,7 @@ pub async fn run(args: GapsArgs) -> anyhow::Result<u8> {
         as_of,
     };
     let d = session.decompose(&req)?;
-    let mut gaps = hotspot::gaps(&d);
-    if top > 0 {
-        gaps.truncate(top);
-    }
+    let gaps = hotspot::gaps(&d, (top > 0).then_some(top));
     let batch = hotspot::gaps_batch(&gaps)?;
     let rows = Output {
         schema: batch.schema(),

@@ -100,9 +100,11 @@ struct Sums {
     has_untraced: bool,
 }
 
-/// The data gaps of `d`, largest first (by magnitude, then kind, then footprint id). The
-/// root's own company is not asked about its own footprint's period or basis.
-pub fn gaps(d: &Decomposition) -> Vec<Gap> {
+/// The data gaps of `d`, largest first (by magnitude, then kind, then footprint id), the
+/// first `top` of them (all with `None`). The root's own company is not asked about its own
+/// footprint's basis or period. Gaps are ranked on their numbers and only those kept are
+/// labelled: a large root has a gap at most of the footprints it reaches.
+pub fn gaps(d: &Decomposition, top: Option<usize>) -> Vec<Gap> {
     let graph = d.items.graph();
     let mut by_node: BTreeMap<u32, Sums> = BTreeMap::new();
     for r in d.items.raw() {
@@ -122,49 +124,18 @@ pub fn gaps(d: &Decomposition) -> Vec<Gap> {
             _ => {}
         }
     }
-    let cfp = d.cfp_kgco2e_per_unit;
-    let gap = |kind: GapKind, node: u32, kgco2e: i128, input: Option<String>, ask: String| Gap {
-        kind,
-        footprint_id: graph.id(node).to_owned(),
-        product_id: graph.product_id(node).to_owned(),
-        product_name: graph.product_name(node).to_owned(),
-        company_id: graph.company_id(node).to_owned(),
-        company_name: graph.company_name(node).to_owned(),
-        input,
-        kgco2e,
-        share_pct: pct(kgco2e.saturating_abs(), cfp.saturating_abs()),
-        ask,
-    };
     let root = graph.node_by_id(&d.product.footprint_id);
-    let mut out = Vec::new();
+    // (kind, node, amount, the dangling input).
+    let mut raw: Vec<(GapKind, u32, i128, Option<&str>)> = Vec::new();
     for (&node, s) in &by_node {
-        let what = graph.product_name(node);
         if s.has_unresolved && s.unresolved != 0 {
-            out.push(gap(
-                GapKind::Unresolved,
-                node,
-                s.unresolved,
-                None,
-                format!("Gate-to-Gate emissions (the GxD extension) for {what}, so its upstream can be traced"),
-            ));
+            raw.push((GapKind::Unresolved, node, s.unresolved, None));
         }
         if s.has_untraced && s.untraced != 0 {
-            out.push(gap(
-                GapKind::Untraced,
-                node,
-                s.untraced,
-                None,
-                format!("the footprints of the suppliers of {what}'s inputs, or which inputs its upstream emissions cover"),
-            ));
+            raw.push((GapKind::Untraced, node, s.untraced, None));
         }
         if Some(node) != root && graph.organization_based(node) && s.all != 0 {
-            out.push(gap(
-                GapKind::OrganizationBased,
-                node,
-                s.all,
-                None,
-                format!("a product-based footprint of {what} instead of company-wide data"),
-            ));
+            raw.push((GapKind::OrganizationBased, node, s.all, None));
         }
     }
     for f in &d.findings {
@@ -176,40 +147,64 @@ pub fn gaps(d: &Decomposition) -> Vec<Gap> {
             continue;
         };
         let s = by_node.get(&node).copied().unwrap_or_default();
-        let what = graph.product_name(node);
         match f.kind {
-            "older_reference_period" if Some(node) != root && s.all != 0 => out.push(gap(
-                GapKind::OlderReferencePeriod,
-                node,
-                s.all,
-                None,
-                format!(
-                    "a footprint of {what} for the period of {}",
-                    d.product.product_name
-                ),
-            )),
-            "dangling" => {
-                let input = f.input.clone().unwrap_or_default();
-                out.push(gap(
-                    GapKind::DanglingInput,
-                    node,
-                    s.untraced,
-                    Some(input.clone()),
-                    format!("which supplier delivers input {input} of {what}, and that supplier's footprint of it"),
-                ));
+            "older_reference_period" if Some(node) != root && s.all != 0 => {
+                raw.push((GapKind::OlderReferencePeriod, node, s.all, None));
             }
+            "dangling" => raw.push((
+                GapKind::DanglingInput,
+                node,
+                s.untraced,
+                Some(f.input.as_deref().unwrap_or_default()),
+            )),
             _ => {}
         }
     }
-    out.sort_by(|a, b| {
-        b.kgco2e
-            .saturating_abs()
-            .cmp(&a.kgco2e.saturating_abs())
-            .then(a.kind.cmp(&b.kind))
-            .then_with(|| a.footprint_id.cmp(&b.footprint_id))
-            .then_with(|| a.input.cmp(&b.input))
+    raw.sort_by(|a, b| {
+        b.2.saturating_abs()
+            .cmp(&a.2.saturating_abs())
+            .then(a.0.cmp(&b.0))
+            .then_with(|| graph.id(a.1).cmp(graph.id(b.1)))
+            .then_with(|| a.3.cmp(&b.3))
     });
-    out
+    raw.truncate(top.unwrap_or(usize::MAX));
+    let cfp = d.cfp_kgco2e_per_unit;
+    raw.into_iter()
+        .map(|(kind, node, kgco2e, input)| {
+            let what = graph.product_name(node);
+            let ask = match kind {
+                GapKind::Unresolved => format!(
+                    "Gate-to-Gate emissions (the GxD extension) for {what}, so its upstream can be traced"
+                ),
+                GapKind::Untraced => format!(
+                    "the footprints of the suppliers of {what}'s inputs, or which inputs its upstream emissions cover"
+                ),
+                GapKind::OrganizationBased => {
+                    format!("a product-based footprint of {what} instead of company-wide data")
+                }
+                GapKind::OlderReferencePeriod => format!(
+                    "a footprint of {what} for the period of {}",
+                    d.product.product_name
+                ),
+                GapKind::DanglingInput => format!(
+                    "which supplier delivers input {} of {what}, and that supplier's footprint of it",
+                    input.unwrap_or_default()
+                ),
+            };
+            Gap {
+                kind,
+                footprint_id: graph.id(node).to_owned(),
+                product_id: graph.product_id(node).to_owned(),
+                product_name: what.to_owned(),
+                company_id: graph.company_id(node).to_owned(),
+                company_name: graph.company_name(node).to_owned(),
+                input: input.map(str::to_owned),
+                kgco2e,
+                share_pct: pct(kgco2e.saturating_abs(), cfp.saturating_abs()),
+                ask,
+            }
+        })
+        .collect()
 }
 
 /// The columns of a gaps table.

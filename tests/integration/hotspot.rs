@@ -1218,7 +1218,8 @@ async fn data_gaps_are_ranked_by_the_share_they_concern() {
         ],
     );
     let d = run(&t, &Request::new(urn("R"))).await;
-    let gaps = hotspot::gaps(&d);
+    let gaps = hotspot::gaps(&d, None);
+    assert_eq!(hotspot::gaps(&d, Some(2)), gaps[..2]);
     let name = |id: &str| {
         ["R", "A", "B", "C"]
             .into_iter()
