@@ -41,6 +41,7 @@ pub mod migrate;
 pub mod pull;
 pub mod query;
 pub mod rank;
+pub mod request;
 pub mod score;
 pub mod serve;
 pub mod sheet;

@@ -38,6 +38,9 @@ pub struct PactConfig {
     /// The clients.
     #[serde(rename = "client")]
     pub clients: Vec<PactClient>,
+    /// Suppliers' PACT hosts, asked for data by `mieruka request`.
+    #[serde(rename = "partner")]
+    pub partners: Vec<super::request::Partner>,
 }
 
 impl Default for PactConfig {
@@ -45,6 +48,7 @@ impl Default for PactConfig {
         PactConfig {
             token_seconds: 3600,
             clients: Vec::new(),
+            partners: Vec::new(),
         }
     }
 }
@@ -67,6 +71,9 @@ impl PactConfig {
                     c.id
                 ));
             }
+        }
+        for p in &self.partners {
+            p.validate(at)?;
         }
         Ok(())
     }

@@ -4,5 +4,6 @@
 pub mod client;
 pub mod filter;
 pub(crate) mod host;
+pub mod request;
 
 pub use host::{PactClient, PactConfig};

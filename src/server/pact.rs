@@ -669,19 +669,7 @@ fn requested<'a>(
 }
 
 fn uuid_v4() -> Result<String, PactError> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(PactError::internal)?;
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    ))
+    crate::pact::request::uuid_v4().map_err(PactError::internal)
 }
 
 /// The `Fulfilled` (or, with nothing found, `Rejected`) event answering `request`.

@@ -77,6 +77,7 @@ fn client(id: &str, companies: &[&str]) -> PactClient {
 fn config(token_seconds: u64) -> Config {
     Config {
         pact: PactConfig {
+            partners: Vec::new(),
             token_seconds,
             clients: vec![client("buyer", &["*"]), client("panel-buyer", &[FORMOSA])],
         },

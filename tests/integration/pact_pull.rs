@@ -51,6 +51,7 @@ fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
 fn buyer_config(token_seconds: u64) -> Config {
     Config {
         pact: PactConfig {
+            partners: Vec::new(),
             token_seconds,
             clients: vec![PactClient {
                 id: "buyer".into(),
@@ -354,6 +355,7 @@ async fn request_created_is_answered_on_the_requesters_host() {
     .expect("callback");
     let config = Config {
         pact: PactConfig {
+            partners: Vec::new(),
             token_seconds: 3600,
             clients: vec![PactClient {
                 id: "buyer".into(),
@@ -676,4 +678,174 @@ async fn pull_since_last_goes_on_from_the_last_complete_pull() {
     let out = String::from_utf8_lossy(&second.stdout);
     assert!(second.status.success(), "{out}");
     assert!(out.contains("32 of them unchanged since"), "{out}");
+}
+
+#[tokio::test]
+async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent() {
+    // Our own host's inbox, where answers come back: records every event.
+    let received: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let inbox = received.clone();
+    let requester = Router::new()
+        .route(
+            "/auth/token",
+            post(|| async {
+                axum::Json(json!({"access_token": "cb-token", "token_type": "bearer"}))
+            }),
+        )
+        .route(
+            "/{version}/events",
+            post(move |body: axum::body::Bytes| {
+                let inbox = inbox.clone();
+                async move {
+                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                    inbox.lock().expect("inbox").push(v);
+                    StatusCode::OK
+                }
+            }),
+        );
+    let requester_addr = spawn(requester).await;
+    // The partners' host: mieruka serving the demo, which checks every event it is sent and
+    // answers requests on the requester's host.
+    let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
+        "url = \"http://{requester_addr}\"\nclient_id = \"owner\"\nclient_secret = \"s\"\n"
+    ))
+    .expect("callback");
+    let config = Config {
+        pact: PactConfig {
+            partners: Vec::new(),
+            token_seconds: 3600,
+            clients: vec![PactClient {
+                id: "kaede".into(),
+                secret_sha256: hash_token("kaede-secret"),
+                companies: vec!["*".into()],
+                callback: Some(callback),
+            }],
+        },
+        ..Config::default()
+    };
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let partner_addr = spawn(router(
+        AppState::new(tables, None, Some(config))
+            .await
+            .expect("state"),
+    ))
+    .await;
+
+    // The requester's data directory (the demo) and config: Meridian speaks PACT 3, Formosa 2.
+    let dir = common::temp_dir("request");
+    let data = dir.join("gx");
+    let cfg = dir.join("mieruka.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "public_url = \"http://{requester_addr}\"\n\
+             [[pact.partner]]\nname = \"Meridian\"\ncompanies = [\"urn:mieruka-demo:company:meridian\"]\n\
+             url = \"http://{partner_addr}\"\nversion = 3\nclient_id = \"kaede\"\nclient_secret = \"kaede-secret\"\n\
+             [[pact.partner]]\nname = \"Formosa\"\ncompanies = [\"urn:mieruka-demo:company:formosa\"]\n\
+             url = \"http://{partner_addr}\"\nclient_id = \"kaede\"\nclient_secret = \"kaede-secret\"\n"
+        ),
+    )
+    .expect("config");
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+                .args(args)
+                .env_remove("MIERUKA_DATA")
+                .env_remove("MIERUKA_CONFIG")
+                .output()
+                .expect("mieruka")
+        })
+    };
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
+    let s = |x: &std::path::Path| x.display().to_string();
+    let ingest = run(vec!["ingest".into(), s(&demo), "--data".into(), s(&data)])
+        .await
+        .expect("join");
+    assert!(
+        ingest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ingest.stderr)
+    );
+    let request = |dry: bool| {
+        let mut a: Vec<String> = [
+            "request",
+            "--product",
+            "urn:mieruka-demo:product:kaede-note-14",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        a.extend(["--top".into(), "3".into(), "--format".into(), "json".into()]);
+        a.extend(["--config".into(), s(&cfg), "--data".into(), s(&data)]);
+        if dry {
+            a.push("--dry-run".into());
+        }
+        a
+    };
+    // A dry run prints the events and keeps nothing.
+    let dry = run(request(true)).await.expect("join");
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        out.contains("org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"),
+        "{out}"
+    );
+    assert!(!data.join("requests.json").exists());
+
+    // The demo's three largest gaps (`mieruka gaps`): Meridian's SoC, unresolved (16.3 %);
+    // the notebook's own untraced upstream (Kaede, the requester itself: no partner); the LCD
+    // cell's untraced upstream (Formosa).
+    let sent = run(request(false)).await.expect("join");
+    let out = String::from_utf8_lossy(&sent.stdout);
+    assert!(
+        sent.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&sent.stderr)
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("rows");
+    let partners: Vec<&str> = rows
+        .iter()
+        .map(|r| r["partner"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(partners, ["Meridian", "", "Formosa"]);
+    assert_eq!(rows[1]["status"], "no partner");
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("requests.json")).expect("log"))
+            .expect("json");
+    let kept = log["requests"].as_array().expect("requests");
+    assert_eq!(kept.len(), 2);
+    assert!(kept.iter().all(|r| r["status"] == "sent"), "{kept:?}");
+    assert_eq!(kept[0]["gap"], "unresolved");
+    assert_eq!(
+        kept[0]["product_id"],
+        "urn:mieruka-demo:product:meridian-soc"
+    );
+    assert_eq!(
+        kept[1]["product_id"],
+        "urn:mieruka-demo:product:formosa-lcd-cell"
+    );
+
+    // The partner's host accepted both (it checks every event) and answered each on ours,
+    // naming the request it answers.
+    let start = std::time::Instant::now();
+    while received.lock().expect("inbox").len() < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no answers arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let answers = received.lock().expect("inbox").clone();
+    let mut answered: Vec<&str> = answers
+        .iter()
+        .filter_map(|e| e["data"]["requestEventId"].as_str())
+        .collect();
+    answered.sort_unstable();
+    let mut ids: Vec<&str> = kept.iter().filter_map(|r| r["id"].as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(answered, ids);
 }

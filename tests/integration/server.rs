@@ -1000,6 +1000,7 @@ async fn pact_next_links_keep_their_list_while_uploads_happen() {
     use base64::Engine;
     let dir = fresh_store("server-pact-pinned");
     let pact = mieruka::pact::PactConfig {
+        partners: Vec::new(),
         token_seconds: 3600,
         clients: vec![mieruka::pact::PactClient {
             id: "buyer".into(),

@@ -1,0 +1,240 @@
+//! `mieruka request`: ask suppliers for the data that matter most.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use mieruka::pact::request::{Ask, RequestLog, SentRequest, request_event, uuid_v4};
+use mieruka::query::{Output, Session};
+use mieruka::{dataset, hotspot, output};
+
+use super::TableFormat;
+
+/// Ask suppliers for the data that matter most: a PACT RequestCreated event for each of a
+/// product's largest data gaps (see `mieruka gaps`), sent to the PACT host of the company
+/// that could close it.
+///
+/// The hosts are `[[pact.partner]]` entries of the config:
+///   [[pact.partner]]
+///   name = "Meridian"
+///   companies = ["urn:mieruka-demo:company:meridian"]   # companyIds whose data it holds
+///   url = "https://pact.meridian.example"
+///   version = 3                                         # PACT 2 (default) or 3
+///   client_id = "kaede"
+///   client_secret_env = "MERIDIAN_PACT_SECRET"
+/// and `public_url` there is where answers come back (its /2/events or /3/events).
+///
+/// Each request's comment says what is asked and why (Japanese and English). Every request
+/// sent or failed is kept in DIR/requests.json (id, partner, company, product, gap, share of
+/// the CFP, status, times); a gap with no partner is listed, not sent. --dry-run prints the
+/// events and sends nothing.
+///
+/// Examples:
+///   mieruka request --data ./gx --config mieruka.toml --product urn:gtin:4712345060507 --top 5 --dry-run
+///   mieruka request --data ./gx --config mieruka.toml --product urn:gtin:4712345060507 --top 5
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct RequestArgs {
+    /// Footprint id or product URN (then its latest Active footprint).
+    #[arg(long)]
+    product: String,
+    /// Ask about the N largest gaps.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    top: usize,
+    /// Config (TOML) with the [[pact.partner]] hosts and public_url.
+    #[arg(long, value_name = "FILE", env = "MIERUKA_CONFIG")]
+    config: PathBuf,
+    /// Data directory: the chain analysed, and where requests.json is kept.
+    #[arg(long, value_name = "DIR", env = "MIERUKA_DATA")]
+    data: Option<PathBuf>,
+    /// Print the events that would be sent; send and keep nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "table")]
+    format: TableFormat,
+}
+
+/// Runs `mieruka request`; the exit code (1 if a request could not be sent).
+pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
+    let RequestArgs {
+        product,
+        top,
+        config,
+        data,
+        dry_run,
+        format,
+    } = args;
+    let config = mieruka::server::Config::load(&config)?;
+    if data.is_none() && !dry_run {
+        anyhow::bail!(
+            "request needs --data DIR (or MIERUKA_DATA): the requests sent are kept there; --dry-run sends nothing"
+        );
+    }
+    let source = match (&config.public_url, dry_run) {
+        (Some(url), _) => url.clone(),
+        (None, true) => "https://public-url.not.configured".to_owned(),
+        (None, false) => anyhow::bail!(
+            "the config needs public_url = \"https://…\": partners send their answers to its /2/events or /3/events"
+        ),
+    };
+    let graph = std::sync::Arc::new(dataset::graph(data.as_deref())?);
+    let session = Session::for_graph(graph).await?;
+    let d = session.decompose(&hotspot::Request::new(product))?;
+    let gaps = hotspot::gaps(&d, Some(top));
+    let mut log = match (&data, dry_run) {
+        (Some(dir), false) => RequestLog::read(dir)?,
+        _ => RequestLog::default(),
+    };
+    let root = &d.product;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut failed = 0;
+    for g in &gaps {
+        let Some(partner) = config
+            .pact
+            .partners
+            .iter()
+            .find(|p| p.serves(&g.company_id))
+        else {
+            rows.push(Row::new(g, "", "no partner".into(), String::new()));
+            continue;
+        };
+        let ask = ask_for(g, &root.product_name);
+        let id = uuid_v4()?;
+        let event = request_event(partner.version, &source, &id, &ask);
+        if dry_run {
+            outln!("{}", serde_json::to_string_pretty(&event)?);
+            rows.push(Row::new(
+                g,
+                &partner.name,
+                "not sent (--dry-run)".into(),
+                id,
+            ));
+            continue;
+        }
+        let sent_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let (status, reason) = match partner.send(&event).await {
+            Ok(()) => ("sent".to_owned(), None),
+            Err(e) => {
+                failed += 1;
+                ("failed".to_owned(), Some(e.to_string()))
+            }
+        };
+        log.requests.push(SentRequest {
+            id: id.clone(),
+            partner: partner.name.clone(),
+            company_id: g.company_id.clone(),
+            product_id: ask.product_id.clone(),
+            footprint_id: g.footprint_id.clone(),
+            root_product_id: root.product_id.clone(),
+            gap: g.kind.as_str().to_owned(),
+            share_pct: g.share_pct,
+            status: status.clone(),
+            reason: reason.clone(),
+            sent_at,
+            answered_at: None,
+        });
+        let shown = match reason {
+            Some(r) => format!("{status}: {r}"),
+            None => status,
+        };
+        rows.push(Row::new(g, &partner.name, shown, id));
+    }
+    if let (Some(dir), false) = (&data, dry_run) {
+        log.write(dir)?;
+    }
+    let text = |f: &dyn Fn(&Row) -> String| -> ArrayRef {
+        std::sync::Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        std::sync::Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.gap.share_pct),
+        )),
+        text(&|r| r.gap.kind.as_str().to_owned()),
+        text(&|r| r.gap.company_name.clone()),
+        text(&|r| {
+            r.gap
+                .input
+                .clone()
+                .unwrap_or_else(|| r.gap.product_name.clone())
+        }),
+        text(&|r| r.partner.clone()),
+        text(&|r| r.status.clone()),
+        text(&|r| r.id.clone()),
+    ];
+    let schema = std::sync::Arc::new(Schema::new(
+        [
+            "share_pct",
+            "gap",
+            "company_name",
+            "asked_about",
+            "partner",
+            "status",
+            "request_id",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let t = if i == 0 {
+                DataType::Float64
+            } else {
+                DataType::Utf8
+            };
+            Field::new(*n, t, false)
+        })
+        .collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    out!(
+        "{}",
+        output::render(
+            &Output {
+                schema,
+                batches: vec![batch],
+            },
+            format.into()
+        )
+    );
+    Ok(u8::from(failed > 0))
+}
+
+/// One gap and what became of it: the partner asked, how it went, the request's id.
+struct Row<'a> {
+    gap: &'a hotspot::Gap,
+    partner: String,
+    status: String,
+    id: String,
+}
+
+impl<'a> Row<'a> {
+    fn new(gap: &'a hotspot::Gap, partner: &str, status: String, id: String) -> Row<'a> {
+        Row {
+            gap,
+            partner: partner.to_owned(),
+            status,
+            id,
+        }
+    }
+}
+
+/// What to ask about gap `g` of `root` (a product name), with a comment in Japanese and
+/// English. A dangling input is asked about by its own URN, of the company listing it.
+fn ask_for(g: &hotspot::Gap, root: &str) -> Ask {
+    let share = format!("{:.1}", g.share_pct);
+    let what = match g.kind {
+        hotspot::GapKind::Unresolved => "Gate-to-Gate排出量（GxD拡張）",
+        hotspot::GapKind::Untraced => "上流（仕入先）のCFPデータ",
+        hotspot::GapKind::OrganizationBased => "製品ベースで算定したCFP",
+        hotspot::GapKind::OlderReferencePeriod => "最新の算定期間のCFP",
+        hotspot::GapKind::DanglingInput => "この部材の仕入先とそのCFP",
+    };
+    Ask {
+        product_id: g.input.clone().unwrap_or_else(|| g.product_id.clone()),
+        company_id: g.company_id.clone(),
+        comment: format!(
+            "{what}のご提供をお願いします。製品「{root}」のCFPの{share}%に関わるデータです。 / Please provide {}. It concerns {share} % of the CFP of {root}.",
+            g.ask
+        ),
+    }
+}
