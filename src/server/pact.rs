@@ -470,8 +470,99 @@ pub(crate) async fn events(
         tracing::info!(client = %client.id, event = %event["id"], "pact: request accepted");
         return Ok(StatusCode::OK.into_response());
     }
+    if matches!(kind, "request_fulfilled" | "request_rejected") {
+        answer_to_request(&state, kind, &body).await?;
+    }
     tracing::info!(client = %client.id, event = %event["id"], kind, "pact: event received");
     Ok(StatusCode::OK.into_response())
+}
+
+/// An answer to a request this host sent (`mieruka request`), found by its `requestEventId`
+/// in the data directory's `requests.json`: a Fulfilled event's footprints are ingested with
+/// the same checks and atomic commit as an upload, each document's text as the partner sent
+/// it, and the request closed; a Rejected event's reason is kept. An answer to a request not
+/// sent from here is acknowledged and logged only. `body` is the event, already checked.
+async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<(), PactError> {
+    use crate::ingest::{self, IngestOptions, Source};
+    use crate::pact::request::RequestLog;
+
+    let Some(dir) = state.0.data_dir.clone() else {
+        return Ok(());
+    };
+    #[derive(serde::Deserialize)]
+    struct Answer<'a> {
+        #[serde(borrow)]
+        data: AnswerData<'a>,
+    }
+    #[derive(serde::Deserialize)]
+    struct AnswerData<'a> {
+        #[serde(rename = "requestEventId")]
+        request: String,
+        #[serde(borrow, default)]
+        pfs: Vec<&'a RawValue>,
+        #[serde(default)]
+        error: Option<Value>,
+    }
+    let answer: Answer = serde_json::from_slice(body)
+        .map_err(|e| PactError::bad_request(format!("the answer's data: {e}")))?;
+    let id = answer.data.request.clone();
+    // The footprints as a list response, each document's bytes as received.
+    let mut list = b"{\"data\":[".to_vec();
+    for (i, pf) in answer.data.pfs.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        list.extend_from_slice(pf.get().as_bytes());
+    }
+    list.extend_from_slice(b"]}");
+    let reason = answer.data.error.map(|e| {
+        format!(
+            "{}: {}",
+            e["code"].as_str().unwrap_or_default(),
+            e["message"].as_str().unwrap_or_default()
+        )
+    });
+    let fulfilled = kind == "request_fulfilled";
+    let _one_at_a_time = state.0.upload.lock().await;
+    let tables =
+        tokio::task::spawn_blocking(move || -> crate::Result<Option<crate::table::Tables>> {
+            let mut log = RequestLog::read(&dir)?;
+            let Some(r) = log.requests.iter_mut().find(|r| r.id == id) else {
+                tracing::info!(request = %id, "pact: an answer to a request not sent from here");
+                return Ok(None);
+            };
+            let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let mut tables = None;
+            if fulfilled {
+                let store = crate::store::Store::create_or_open(&dir)?;
+                let source = Source::new(format!("answer to request {id}"), list);
+                let report =
+                    ingest::ingest_into(&store, &[source], &IngestOptions::default(), &|_| {})?;
+                r.status = "fulfilled".into();
+                r.reason = report.errors.first().map(|e| {
+                    format!(
+                        "{} of the footprints sent were rejected; the first: {} {}",
+                        report.rejected, e.pointer, e.message
+                    )
+                });
+                if report.stored {
+                    tables = Some(store.load()?);
+                }
+            } else {
+                r.status = "rejected".into();
+                r.reason = reason;
+            }
+            r.answered_at = Some(now);
+            log.write(&dir)?;
+            Ok(tables)
+        })
+        .await
+        .map_err(PactError::internal)?
+        .map_err(PactError::internal)?;
+    if let Some(t) = tables {
+        state.replace(t).await.map_err(PactError::internal)?;
+    }
+    Ok(())
 }
 
 /// Checks a CloudEvent (structured mode, CloudEvents 1.0 JSON) as PACT defines it for its

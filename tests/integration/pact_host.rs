@@ -947,3 +947,100 @@ async fn events_are_checked_and_acknowledged() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.body["code"], "BadRequest");
 }
+
+#[tokio::test]
+async fn answers_to_our_requests_are_matched_ingested_and_kept() {
+    use mieruka::pact::request::{RequestLog, SentRequest};
+    // A data directory that sent two requests (`mieruka request`), still unanswered.
+    let dir = common::temp_dir("pact-answers");
+    let store = mieruka::store::Store::create_or_open(&dir).expect("store");
+    let sent = |id: &str| SentRequest {
+        id: id.into(),
+        partner: "Supplier".into(),
+        company_id: "urn:uuid:69585GB6-56T9-6958-E526-6FDGZJHU1326".into(),
+        product_id: "urn:gtin:4712345060507".into(),
+        footprint_id: "91715e5e-fd0b-4d1c-8fab-76290c46e6ed".into(),
+        root_product_id: "urn:example:root".into(),
+        gap: "unresolved".into(),
+        share_pct: 12.5,
+        status: "sent".into(),
+        reason: None,
+        sent_at: "2026-12-01T00:00:00Z".into(),
+        answered_at: None,
+    };
+    RequestLog {
+        requests: vec![sent("req-f"), sent("req-r")],
+    }
+    .write(&dir)
+    .expect("log");
+    let app = router(
+        AppState::new(
+            store.load().expect("load"),
+            Some(dir.clone()),
+            Some(config(3600)),
+        )
+        .await
+        .expect("state"),
+    );
+    let t = token(&app, "buyer").await;
+    let ce = ("content-type", "application/cloudevents+json".to_owned());
+    let post = |body: String| {
+        let (app, t, ce) = (app.clone(), t.clone(), ce.clone());
+        async move { call(&app, Method::POST, "/2/events", &[bearer(&t), ce], &body).await }
+    };
+    // The spec's Fulfilled example (one footprint, 91715e5e…), answering req-f.
+    let mut fulfilled: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("pact/v2/pf-response-event.json"))
+            .expect("fixture"),
+    )
+    .expect("json");
+    fulfilled["data"]["requestEventId"] = "req-f".into();
+    let r = post(fulfilled.to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rejected = json!({
+        "type": "org.wbcsd.pathfinder.ProductFootprintRequest.Rejected.v1",
+        "specversion": "1.0",
+        "id": "e2",
+        "source": "//supplier.example/2/events",
+        "data": {"requestEventId": "req-r", "error": {"code": "NoSuchFootprint", "message": "not calculated yet"}}
+    });
+    let r = post(rejected.to_string()).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // An answer to a request never sent from here changes nothing.
+    let mut stray = rejected.clone();
+    stray["data"]["requestEventId"] = "req-x".into();
+    assert_eq!(post(stray.to_string()).await.status, StatusCode::OK);
+
+    let log = RequestLog::read(&dir).expect("log");
+    let (f, r) = (&log.requests[0], &log.requests[1]);
+    assert_eq!(
+        (f.status.as_str(), f.reason.as_deref()),
+        ("fulfilled", None)
+    );
+    assert_eq!(r.status, "rejected");
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("NoSuchFootprint: not calculated yet")
+    );
+    assert!(f.answered_at.is_some() && r.answered_at.is_some());
+    assert_eq!(log.requests.len(), 2);
+    // The footprint is in the store, and the server answers from it at once.
+    let tables = store.load().expect("load");
+    assert_eq!(
+        tables
+            .footprints
+            .iter()
+            .map(|b| b.num_rows())
+            .sum::<usize>(),
+        1
+    );
+    let r = call(
+        &app,
+        Method::GET,
+        "/2/footprints/91715e5e-fd0b-4d1c-8fab-76290c46e6ed",
+        &[bearer(&t)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
