@@ -28,17 +28,26 @@ use super::TableFormat;
 /// Each request's comment says what is asked and why (Japanese and English). Every request
 /// sent or failed is kept in DIR/requests.json (id, partner, company, product, gap, share of
 /// the CFP, status, times); a gap with no partner is listed, not sent. --dry-run prints the
-/// events and sends nothing.
+/// events and sends nothing; --list shows the requests kept; --resend sends those not
+/// answered yet again, as they were (the same event id, so a late answer still matches).
 ///
 /// Examples:
 ///   mieruka request --data ./gx --config mieruka.toml --product urn:gtin:4712345060507 --top 5 --dry-run
 ///   mieruka request --data ./gx --config mieruka.toml --product urn:gtin:4712345060507 --top 5
+///   mieruka request --data ./gx --list
+///   mieruka request --data ./gx --config mieruka.toml --resend
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct RequestArgs {
     /// Footprint id or product URN (then its latest Active footprint).
-    #[arg(long)]
-    product: String,
+    #[arg(long, required_unless_present_any = ["list", "resend"])]
+    product: Option<String>,
+    /// Show the requests kept in DIR/requests.json.
+    #[arg(long, conflicts_with_all = ["product", "resend", "dry_run"])]
+    list: bool,
+    /// Send the requests not answered yet (sent or failed) again, as they were.
+    #[arg(long, conflicts_with_all = ["product", "dry_run"])]
+    resend: bool,
     /// Ask about the N largest gaps.
     #[arg(long, value_name = "N", default_value_t = 5)]
     top: usize,
@@ -60,12 +69,52 @@ pub struct RequestArgs {
 pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
     let RequestArgs {
         product,
+        list,
+        resend,
         top,
         config,
         data,
         dry_run,
         format,
     } = args;
+    if list || resend {
+        let Some(dir) = &data else {
+            anyhow::bail!("--list and --resend need --data DIR: the requests are kept there");
+        };
+        let mut log = RequestLog::read(dir)?;
+        let mut failed = 0;
+        if resend {
+            let config = mieruka::server::Config::load(&config)?;
+            for r in log
+                .requests
+                .iter_mut()
+                .filter(|r| matches!(r.status.as_str(), "sent" | "failed"))
+            {
+                let Some(partner) = config.pact.partners.iter().find(|p| p.name == r.partner)
+                else {
+                    r.status = "failed".into();
+                    r.reason = Some(format!("no partner {:?} in the config", r.partner));
+                    failed += 1;
+                    continue;
+                };
+                if r.event.is_null() {
+                    continue;
+                }
+                r.sent_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                match partner.send(&r.event).await {
+                    Ok(()) => (r.status, r.reason) = ("sent".into(), None),
+                    Err(e) => {
+                        failed += 1;
+                        (r.status, r.reason) = ("failed".into(), Some(e.to_string()));
+                    }
+                }
+            }
+            log.write(dir)?;
+        }
+        print_log(&log, format)?;
+        return Ok(u8::from(failed > 0));
+    }
+    let product = product.unwrap_or_default();
     let config = mieruka::server::Config::load(&config)?;
     if data.is_none() && !dry_run {
         anyhow::bail!(
@@ -134,6 +183,7 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
             reason: reason.clone(),
             sent_at,
             answered_at: None,
+            event,
         });
         let shown = match reason {
             Some(r) => format!("{status}: {r}"),
@@ -237,4 +287,57 @@ fn ask_for(g: &hotspot::Gap, root: &str) -> Ask {
             g.ask
         ),
     }
+}
+
+/// The requests kept, as a table.
+fn print_log(log: &RequestLog, format: TableFormat) -> anyhow::Result<()> {
+    let names = [
+        "request_id",
+        "partner",
+        "company_id",
+        "product_id",
+        "gap",
+        "share_pct",
+        "status",
+        "reason",
+        "sent_at",
+        "answered_at",
+    ];
+    let r = &log.requests;
+    let text = |f: &dyn Fn(&SentRequest) -> Option<String>| -> ArrayRef {
+        std::sync::Arc::new(StringArray::from_iter(r.iter().map(f)))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        text(&|x| Some(x.id.clone())),
+        text(&|x| Some(x.partner.clone())),
+        text(&|x| Some(x.company_id.clone())),
+        text(&|x| Some(x.product_id.clone())),
+        text(&|x| Some(x.gap.clone())),
+        std::sync::Arc::new(Float64Array::from_iter_values(
+            r.iter().map(|x| x.share_pct),
+        )),
+        text(&|x| Some(x.status.clone())),
+        text(&|x| x.reason.clone()),
+        text(&|x| Some(x.sent_at.clone())),
+        text(&|x| x.answered_at.clone()),
+    ];
+    let schema = std::sync::Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(schema.clone(), columns)?;
+    out!(
+        "{}",
+        output::render(
+            &Output {
+                schema,
+                batches: vec![batch],
+            },
+            format.into()
+        )
+    );
+    Ok(())
 }

@@ -169,6 +169,9 @@ pub struct SentRequest {
     /// When the answer came (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_at: Option<String>,
+    /// The event sent, sent again as it is by `mieruka request --resend`.
+    #[serde(default)]
+    pub event: Value,
 }
 
 /// The requests sent from a data directory (`requests.json` there).

@@ -967,6 +967,7 @@ async fn answers_to_our_requests_are_matched_ingested_and_kept() {
         reason: None,
         sent_at: "2026-12-01T00:00:00Z".into(),
         answered_at: None,
+        event: Value::Null,
     };
     RequestLog {
         requests: vec![sent("req-f"), sent("req-r")],

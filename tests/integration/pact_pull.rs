@@ -848,4 +848,46 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
     let mut ids: Vec<&str> = kept.iter().filter_map(|r| r["id"].as_str()).collect();
     ids.sort_unstable();
     assert_eq!(answered, ids);
+
+    // Answers went to a host that does not keep this directory, so both are still open:
+    // --resend sends the same events again (same ids), and the partner answers them again.
+    let resend = run(vec![
+        "request".into(),
+        "--resend".into(),
+        "--config".into(),
+        s(&cfg),
+        "--data".into(),
+        s(&data),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await
+    .expect("join");
+    let out = String::from_utf8_lossy(&resend.stdout);
+    assert!(
+        resend.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&resend.stderr)
+    );
+    let listed: Vec<serde_json::Value> = serde_json::from_str(&out).expect("rows");
+    let mut listed_ids: Vec<&str> = listed
+        .iter()
+        .filter_map(|r| r["request_id"].as_str())
+        .collect();
+    listed_ids.sort_unstable();
+    assert_eq!(listed_ids, ids);
+    while received.lock().expect("inbox").len() < 4 {
+        assert!(
+            start.elapsed() < Duration::from_secs(40),
+            "no second answers"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again: Vec<String> = received.lock().expect("inbox")[2..]
+        .iter()
+        .filter_map(|e| e["data"]["requestEventId"].as_str().map(str::to_owned))
+        .collect();
+    let mut again: Vec<&str> = again.iter().map(String::as_str).collect();
+    again.sort_unstable();
+    assert_eq!(again, ids);
 }
