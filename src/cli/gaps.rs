@@ -1,6 +1,8 @@
 //! `mieruka gaps`: what to ask suppliers for first.
 
 use clap::Args;
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use mieruka::query::{Output, Session};
 use mieruka::{dataset, hotspot, output};
 
@@ -17,7 +19,8 @@ use super::{DataArg, TableFormat};
 ///   older_reference_period  for an earlier period than the product's
 ///   dangling_input          a BOM input without any footprint
 /// kgco2e is the part of the product's CFP the gap concerns (per its declared unit) and
-/// share_pct its share; `ask` says what to ask for.
+/// share_pct its share; `ask` says what to ask for. With --config, the partner holding each
+/// company's data and its PACT host (`mieruka request` sends the requests).
 ///
 /// Examples:
 ///   mieruka gaps --product urn:mieruka-demo:product:kaede-note-14
@@ -37,6 +40,10 @@ pub struct GapsArgs {
     /// Analyse the chain as of this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     as_of: Option<chrono::NaiveDate>,
+    /// Config (TOML) whose [[pact.partner]] entries name each company's PACT host: the
+    /// `partner` and `partner_url` columns (see `mieruka request`).
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
     #[command(flatten)]
     data: DataArg,
     /// Output format.
@@ -51,9 +58,14 @@ pub async fn run(args: GapsArgs) -> anyhow::Result<u8> {
         top,
         max_tier,
         as_of,
+        config,
         data,
         format,
     } = args;
+    let partners = match &config {
+        Some(path) => mieruka::server::Config::load(path)?.pact.partners,
+        None => Vec::new(),
+    };
     let graph = std::sync::Arc::new(dataset::graph(data.data.as_deref())?);
     let session = Session::for_graph(graph).await?;
     let req = hotspot::Request {
@@ -65,7 +77,25 @@ pub async fn run(args: GapsArgs) -> anyhow::Result<u8> {
     };
     let d = session.decompose(&req)?;
     let gaps = hotspot::gaps(&d, (top > 0).then_some(top));
-    let batch = hotspot::gaps_batch(&gaps)?;
+    let mut batch = hotspot::gaps_batch(&gaps)?;
+    if config.is_some() {
+        // Whom to ask, where: the partner holding each gap's company.
+        let partner = |g: &hotspot::Gap| partners.iter().find(|p| p.serves(&g.company_id));
+        let name = StringArray::from_iter(gaps.iter().map(|g| partner(g).map(|p| p.name.as_str())));
+        let url = StringArray::from_iter(gaps.iter().map(|g| partner(g).map(|p| p.url.as_str())));
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        let mut columns = batch.columns().to_vec();
+        fields.push(Field::new("partner", DataType::Utf8, true));
+        fields.push(Field::new("partner_url", DataType::Utf8, true));
+        columns.push(std::sync::Arc::new(name));
+        columns.push(std::sync::Arc::new(url));
+        batch = RecordBatch::try_new(std::sync::Arc::new(Schema::new(fields)), columns)?;
+    }
     let rows = Output {
         schema: batch.schema(),
         batches: vec![batch],

@@ -782,6 +782,37 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
         }
         a
     };
+    // `gaps` with the config names each gap's partner and its host.
+    let gaps = run(vec![
+        "gaps".into(),
+        "--product".into(),
+        "urn:mieruka-demo:product:kaede-note-14".into(),
+        "--top".into(),
+        "3".into(),
+        "--format".into(),
+        "json".into(),
+        "--config".into(),
+        s(&cfg),
+        "--data".into(),
+        s(&data),
+    ])
+    .await
+    .expect("join");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&gaps.stdout).expect("gaps");
+    let named: Vec<(serde_json::Value, serde_json::Value)> = rows
+        .iter()
+        .map(|r| (r["partner"].clone(), r["partner_url"].clone()))
+        .collect();
+    let url = json!(format!("http://{partner_addr}"));
+    assert_eq!(
+        named,
+        [
+            (json!("Meridian"), url.clone()),
+            (json!(null), json!(null)),
+            (json!("Formosa"), url)
+        ]
+    );
+
     // A dry run prints the events and keeps nothing.
     let dry = run(request(true)).await.expect("join");
     let out = String::from_utf8_lossy(&dry.stdout);
