@@ -11,6 +11,7 @@
 mod api;
 mod auth;
 mod cache;
+mod events;
 pub mod listen;
 mod openapi;
 mod pact;
@@ -583,10 +584,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/2/footprints", get(self::pact::list_v2))
         .route("/2/footprints/{id}", get(self::pact::get_v2))
-        .route("/2/events", post(self::pact::events))
+        .route("/2/events", post(self::events::events))
         .route("/3/footprints", get(self::pact::list_v3))
         .route("/3/footprints/{id}", get(self::pact::get_v3))
-        .route("/3/events", post(self::pact::events))
+        .route("/3/events", post(self::events::events))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such page") })
         // The config's limit, for the whole request and for the handlers' body extractors
         // (whose own default, 2 MiB, would refuse a valid upload well below `body_mib`).
