@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{Field, Schema};
 use mieruka::pact::request::{Ask, RequestLog, SentRequest, request_event, uuid_v4};
 use mieruka::query::{Output, Session};
 use mieruka::{dataset, hotspot, output};
@@ -213,8 +213,8 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
         text(&|r| r.status.clone()),
         text(&|r| r.id.clone()),
     ];
-    let schema = std::sync::Arc::new(Schema::new(
-        [
+    print_table(
+        &[
             "share_pct",
             "gap",
             "company_name",
@@ -222,30 +222,10 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
             "partner",
             "status",
             "request_id",
-        ]
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let t = if i == 0 {
-                DataType::Float64
-            } else {
-                DataType::Utf8
-            };
-            Field::new(*n, t, false)
-        })
-        .collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    out!(
-        "{}",
-        output::render(
-            &Output {
-                schema,
-                batches: vec![batch],
-            },
-            format.into()
-        )
-    );
+        ],
+        columns,
+        format,
+    )?;
     Ok(u8::from(failed > 0))
 }
 
@@ -321,6 +301,11 @@ fn print_log(log: &RequestLog, format: TableFormat) -> anyhow::Result<()> {
         text(&|x| Some(x.sent_at.clone())),
         text(&|x| x.answered_at.clone()),
     ];
+    print_table(&names, columns, format)
+}
+
+/// Prints `columns`, named `names`, in `format`.
+fn print_table(names: &[&str], columns: Vec<ArrayRef>, format: TableFormat) -> anyhow::Result<()> {
     let schema = std::sync::Arc::new(Schema::new(
         names
             .iter()

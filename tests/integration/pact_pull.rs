@@ -316,10 +316,13 @@ async fn pulls_over_https_from_a_host_with_a_private_ca() {
     );
 }
 
-#[tokio::test]
-async fn request_created_is_answered_on_the_requesters_host() {
-    // The requester's host: hands out a token and records the events it receives.
-    let received: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
+/// Events received by a requester's host.
+type Inbox = Arc<std::sync::Mutex<Vec<serde_json::Value>>>;
+
+/// A requester's host on loopback: hands out the token `cb-token` and records every event
+/// sent to its `/2/events` or `/3/events` with it.
+async fn inbox_host() -> (SocketAddr, Inbox) {
+    let received: Inbox = Arc::default();
     let inbox = received.clone();
     let requester = Router::new()
         .route(
@@ -346,7 +349,12 @@ async fn request_created_is_answered_on_the_requesters_host() {
                 }
             }),
         );
-    let requester_addr = spawn(requester).await;
+    (spawn(requester).await, received)
+}
+
+#[tokio::test]
+async fn request_created_is_answered_on_the_requesters_host() {
+    let (requester_addr, received) = inbox_host().await;
 
     // The data owner: mieruka, with a callback for the buyer.
     let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
@@ -682,28 +690,8 @@ async fn pull_since_last_goes_on_from_the_last_complete_pull() {
 
 #[tokio::test]
 async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent() {
-    // Our own host's inbox, where answers come back: records every event.
-    let received: Arc<std::sync::Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let inbox = received.clone();
-    let requester = Router::new()
-        .route(
-            "/auth/token",
-            post(|| async {
-                axum::Json(json!({"access_token": "cb-token", "token_type": "bearer"}))
-            }),
-        )
-        .route(
-            "/{version}/events",
-            post(move |body: axum::body::Bytes| {
-                let inbox = inbox.clone();
-                async move {
-                    let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-                    inbox.lock().expect("inbox").push(v);
-                    StatusCode::OK
-                }
-            }),
-        );
-    let requester_addr = spawn(requester).await;
+    // Our own host's inbox, where answers come back.
+    let (requester_addr, received) = inbox_host().await;
     // The partners' host: mieruka serving the demo, which checks every event it is sent and
     // answers requests on the requester's host.
     let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
