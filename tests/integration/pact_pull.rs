@@ -352,13 +352,11 @@ async fn inbox_host() -> (SocketAddr, Inbox) {
     (spawn(requester).await, received)
 }
 
-#[tokio::test]
-async fn request_created_is_answered_on_the_requesters_host() {
-    let (requester_addr, received) = inbox_host().await;
-
-    // The data owner: mieruka, with a callback for the buyer.
+/// A data owner's host: mieruka serving the demo to one client, `client` (secret
+/// `CLIENT-secret`), which may read every company and is answered on `requester`.
+async fn owner_host(requester: SocketAddr, client: &str) -> Router {
     let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
-        "url = \"http://{requester_addr}\"\nclient_id = \"owner\"\nclient_secret = \"owner-secret\"\n"
+        "url = \"http://{requester}\"\nclient_id = \"owner\"\nclient_secret = \"owner-secret\"\n"
     ))
     .expect("callback");
     let config = Config {
@@ -366,8 +364,8 @@ async fn request_created_is_answered_on_the_requesters_host() {
             partners: Vec::new(),
             token_seconds: 3600,
             clients: vec![PactClient {
-                id: "buyer".into(),
-                secret_sha256: hash_token("buyer-secret"),
+                id: client.into(),
+                secret_sha256: hash_token(&format!("{client}-secret")),
                 companies: vec!["*".into()],
                 callback: Some(callback),
             }],
@@ -375,11 +373,19 @@ async fn request_created_is_answered_on_the_requesters_host() {
         ..Config::default()
     };
     let tables = mieruka::dataset::load(None).expect("demo");
-    let owner = router(
+    router(
         AppState::new(tables, None, Some(config))
             .await
             .expect("state"),
-    );
+    )
+}
+
+#[tokio::test]
+async fn request_created_is_answered_on_the_requesters_host() {
+    let (requester_addr, received) = inbox_host().await;
+
+    // The data owner: mieruka, with a callback for the buyer.
+    let owner = owner_host(requester_addr, "buyer").await;
     let token = {
         use base64::Engine;
         let basic = base64::engine::general_purpose::STANDARD.encode("buyer:buyer-secret");
@@ -694,30 +700,7 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
     let (requester_addr, received) = inbox_host().await;
     // The partners' host: mieruka serving the demo, which checks every event it is sent and
     // answers requests on the requester's host.
-    let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
-        "url = \"http://{requester_addr}\"\nclient_id = \"owner\"\nclient_secret = \"s\"\n"
-    ))
-    .expect("callback");
-    let config = Config {
-        pact: PactConfig {
-            partners: Vec::new(),
-            token_seconds: 3600,
-            clients: vec![PactClient {
-                id: "kaede".into(),
-                secret_sha256: hash_token("kaede-secret"),
-                companies: vec!["*".into()],
-                callback: Some(callback),
-            }],
-        },
-        ..Config::default()
-    };
-    let tables = mieruka::dataset::load(None).expect("demo");
-    let partner_addr = spawn(router(
-        AppState::new(tables, None, Some(config))
-            .await
-            .expect("state"),
-    ))
-    .await;
+    let partner_addr = spawn(owner_host(requester_addr, "kaede").await).await;
 
     // The requester's data directory (the demo) and config: Meridian speaks PACT 3, Formosa 2.
     let dir = common::temp_dir("request");
