@@ -892,4 +892,40 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
     let mut again: Vec<&str> = again.iter().map(String::as_str).collect();
     again.sort_unstable();
     assert_eq!(again, ids);
+
+    // A partner that cannot be reached: the request is kept as failed, with why, and the
+    // command exits 1. (Nothing listens on port 9, the discard port, on loopback here.)
+    std::fs::write(
+        &cfg,
+        format!(
+            "public_url = \"http://{requester_addr}\"\n\
+             [[pact.partner]]\nname = \"Kaede\"\ncompanies = [\"urn:mieruka-demo:company:kaede\"]\n\
+             url = \"http://127.0.0.1:9\"\nclient_id = \"kaede\"\nclient_secret = \"x\"\n"
+        ),
+    )
+    .expect("config");
+    let failed = run(request(false)).await.expect("join");
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let log: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("requests.json")).expect("log"))
+            .expect("json");
+    let last = log["requests"]
+        .as_array()
+        .and_then(|r| r.last())
+        .expect("kept");
+    assert_eq!(
+        (&last["partner"], &last["status"]),
+        (&json!("Kaede"), &json!("failed"))
+    );
+    assert!(
+        last["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("127.0.0.1:9")),
+        "{last}"
+    );
 }
