@@ -81,36 +81,39 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
         let Some(dir) = &data else {
             anyhow::bail!("--list and --resend need --data DIR: the requests are kept there");
         };
-        let mut log = RequestLog::read(dir)?;
         let mut failed = 0;
         if resend {
             let config = mieruka::server::Config::load(&config)?;
-            for r in log
+            let open: Vec<(String, String, serde_json::Value)> = RequestLog::read(dir)?
                 .requests
-                .iter_mut()
-                .filter(|r| matches!(r.status.as_str(), "sent" | "failed"))
-            {
-                let Some(partner) = config.pact.partners.iter().find(|p| p.name == r.partner)
-                else {
-                    r.status = "failed".into();
-                    r.reason = Some(format!("no partner {:?} in the config", r.partner));
-                    failed += 1;
-                    continue;
+                .into_iter()
+                .filter(|r| matches!(r.status.as_str(), "sent" | "failed") && !r.event.is_null())
+                .map(|r| (r.id, r.partner, r.event))
+                .collect();
+            for (id, name, event) in open {
+                let sent = match config.pact.partners.iter().find(|p| p.name == name) {
+                    Some(partner) => partner.send(&event).await.map_err(|e| e.to_string()),
+                    None => Err(format!("no partner {name:?} in the config")),
                 };
-                if r.event.is_null() {
-                    continue;
-                }
-                r.sent_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                match partner.send(&r.event).await {
-                    Ok(()) => (r.status, r.reason) = ("sent".into(), None),
-                    Err(e) => {
-                        failed += 1;
-                        (r.status, r.reason) = ("failed".into(), Some(e.to_string()));
+                failed += usize::from(sent.is_err());
+                let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                RequestLog::update(dir, |log| {
+                    // Unless an answer came meanwhile.
+                    if let Some(r) = log
+                        .requests
+                        .iter_mut()
+                        .find(|r| r.id == id && matches!(r.status.as_str(), "sent" | "failed"))
+                    {
+                        r.sent_at = now;
+                        (r.status, r.reason) = match sent {
+                            Ok(()) => ("sent".into(), None),
+                            Err(e) => ("failed".into(), Some(e)),
+                        };
                     }
-                }
+                })?;
             }
-            log.write(dir)?;
         }
+        let log = RequestLog::read(dir)?;
         print_log(&log, format)?;
         return Ok(u8::from(failed > 0));
     }
@@ -132,10 +135,6 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
     let session = Session::for_graph(graph).await?;
     let d = session.decompose(&hotspot::Request::new(product))?;
     let gaps = hotspot::gaps(&d, Some(top));
-    let mut log = match (&data, dry_run) {
-        (Some(dir), false) => RequestLog::read(dir)?,
-        _ => RequestLog::default(),
-    };
     let root = &d.product;
     let mut rows: Vec<Row> = Vec::new();
     let mut failed = 0;
@@ -162,37 +161,47 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
             ));
             continue;
         }
+        let Some(dir) = &data else {
+            continue;
+        };
+        // Kept before it is sent: a partner may answer before the send returns.
         let sent_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        RequestLog::update(dir, |log| {
+            log.requests.push(SentRequest {
+                id: id.clone(),
+                partner: partner.name.clone(),
+                company_id: g.company_id.clone(),
+                product_id: ask.product_id.clone(),
+                footprint_id: g.footprint_id.clone(),
+                root_product_id: root.product_id.clone(),
+                gap: g.kind.as_str().to_owned(),
+                share_pct: g.share_pct,
+                status: "sent".into(),
+                reason: None,
+                sent_at,
+                answered_at: None,
+                event: event.clone(),
+            })
+        })?;
         let (status, reason) = match partner.send(&event).await {
             Ok(()) => ("sent".to_owned(), None),
             Err(e) => {
                 failed += 1;
-                ("failed".to_owned(), Some(e.to_string()))
+                let reason = e.to_string();
+                RequestLog::update(dir, |log| {
+                    if let Some(r) = log.requests.iter_mut().find(|r| r.id == id) {
+                        r.status = "failed".into();
+                        r.reason = Some(reason.clone());
+                    }
+                })?;
+                ("failed".to_owned(), Some(reason))
             }
         };
-        log.requests.push(SentRequest {
-            id: id.clone(),
-            partner: partner.name.clone(),
-            company_id: g.company_id.clone(),
-            product_id: ask.product_id.clone(),
-            footprint_id: g.footprint_id.clone(),
-            root_product_id: root.product_id.clone(),
-            gap: g.kind.as_str().to_owned(),
-            share_pct: g.share_pct,
-            status: status.clone(),
-            reason: reason.clone(),
-            sent_at,
-            answered_at: None,
-            event,
-        });
         let shown = match reason {
             Some(r) => format!("{status}: {r}"),
             None => status,
         };
         rows.push(Row::new(g, &partner.name, shown, id));
-    }
-    if let (Some(dir), false) = (&data, dry_run) {
-        log.write(dir)?;
     }
     let text = |f: &dyn Fn(&Row) -> String| -> ArrayRef {
         std::sync::Arc::new(StringArray::from_iter_values(rows.iter().map(f)))

@@ -195,6 +195,25 @@ impl RequestLog {
         }
     }
 
+    /// Reads the log of `data`, applies `change` and writes it back, holding a lock on it
+    /// (`requests.lock`) throughout: `mieruka request` and a server recording an answer may
+    /// change it at the same time, and neither change is lost.
+    pub fn update<T>(data: &Path, change: impl FnOnce(&mut RequestLog) -> T) -> Result<T> {
+        std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
+        let path = data.join("requests.lock");
+        let lock = std::fs::File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io(&path, e))?;
+        lock.lock().map_err(|e| Error::io(&path, e))?;
+        let mut log = RequestLog::read(data)?;
+        let out = change(&mut log);
+        log.write(data)?;
+        Ok(out)
+    }
+
     /// Writes the log into `data`, atomically.
     pub fn write(&self, data: &Path) -> Result<()> {
         std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;

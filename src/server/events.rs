@@ -125,9 +125,9 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
     });
     let fulfilled = kind == "request_fulfilled";
     let _one_at_a_time = state.0.upload.lock().await;
-    let tables =
-        tokio::task::spawn_blocking(move || -> crate::Result<Option<crate::table::Tables>> {
-            let mut log = RequestLog::read(&dir)?;
+    // Under the log's lock: `mieruka request` may be adding to it at the same time.
+    let tables = tokio::task::spawn_blocking(move || -> crate::Result<Option<crate::table::Tables>> {
+        RequestLog::update(&dir, |log| {
             let Some(r) = log.requests.iter_mut().find(|r| r.id == id) else {
                 tracing::info!(request = %id, "pact: an answer to a request not sent from here");
                 return Ok(None);
@@ -154,9 +154,9 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
                 r.reason = reason;
             }
             r.answered_at = Some(now);
-            log.write(&dir)?;
             Ok(tables)
-        })
+        })?
+    })
         .await
         .map_err(PactError::internal)?
         .map_err(PactError::internal)?;
