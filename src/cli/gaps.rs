@@ -62,9 +62,9 @@ pub async fn run(args: GapsArgs) -> anyhow::Result<u8> {
         data,
         format,
     } = args;
-    let partners = match &config {
-        Some(path) => mieruka::server::Config::load(path)?.pact.partners,
-        None => Vec::new(),
+    let pact = match &config {
+        Some(path) => mieruka::server::Config::load(path)?.pact,
+        None => mieruka::pact::PactConfig::default(),
     };
     let graph = std::sync::Arc::new(dataset::graph(data.data.as_deref())?);
     let session = Session::for_graph(graph).await?;
@@ -80,7 +80,7 @@ pub async fn run(args: GapsArgs) -> anyhow::Result<u8> {
     let mut batch = hotspot::gaps_batch(&gaps)?;
     if config.is_some() {
         // Whom to ask, where: the partner holding each gap's company.
-        let partner = |g: &hotspot::Gap| partners.iter().find(|p| p.serves(&g.company_id));
+        let partner = |g: &hotspot::Gap| pact.partner_for(&g.company_id);
         let name = StringArray::from_iter(gaps.iter().map(|g| partner(g).map(|p| p.name.as_str())));
         let url = StringArray::from_iter(gaps.iter().map(|g| partner(g).map(|p| p.url.as_str())));
         let mut fields: Vec<Field> = batch

@@ -139,12 +139,7 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
     let mut rows: Vec<Row> = Vec::new();
     let mut failed = 0;
     for g in &gaps {
-        let Some(partner) = config
-            .pact
-            .partners
-            .iter()
-            .find(|p| p.serves(&g.company_id))
-        else {
+        let Some(partner) = config.pact.partner_for(&g.company_id) else {
             rows.push(Row::new(g, "", "no partner".into(), String::new()));
             continue;
         };

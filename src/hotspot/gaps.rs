@@ -96,8 +96,6 @@ struct Sums {
     unresolved: i128,
     untraced: i128,
     all: i128,
-    has_unresolved: bool,
-    has_untraced: bool,
 }
 
 /// The data gaps of `d`, largest first (by magnitude, then kind, then footprint id), the
@@ -113,14 +111,8 @@ pub fn gaps(d: &Decomposition, top: Option<usize>) -> Vec<Gap> {
         // its CFP); saturating keeps a sum of many from ever wrapping.
         s.all = s.all.saturating_add(r.value);
         match r.kind {
-            Kind::Unresolved => {
-                s.unresolved = s.unresolved.saturating_add(r.value);
-                s.has_unresolved = true;
-            }
-            Kind::Untraced => {
-                s.untraced = s.untraced.saturating_add(r.value);
-                s.has_untraced = true;
-            }
+            Kind::Unresolved => s.unresolved = s.unresolved.saturating_add(r.value),
+            Kind::Untraced => s.untraced = s.untraced.saturating_add(r.value),
             _ => {}
         }
     }
@@ -128,10 +120,10 @@ pub fn gaps(d: &Decomposition, top: Option<usize>) -> Vec<Gap> {
     // (kind, node, amount, the dangling input).
     let mut raw: Vec<(GapKind, u32, i128, Option<&str>)> = Vec::new();
     for (&node, s) in &by_node {
-        if s.has_unresolved && s.unresolved != 0 {
+        if s.unresolved != 0 {
             raw.push((GapKind::Unresolved, node, s.unresolved, None));
         }
-        if s.has_untraced && s.untraced != 0 {
+        if s.untraced != 0 {
             raw.push((GapKind::Untraced, node, s.untraced, None));
         }
         if Some(node) != root && graph.organization_based(node) && s.all != 0 {

@@ -241,7 +241,8 @@ async fn token_endpoint(
         && let Ok(v) = serde_json::from_slice::<Value>(&a.body)
         && let Some(t) = v["token_endpoint"].as_str()
     {
-        if authority(t).is_none() || authority(t) != authority(base) {
+        let announced = authority(t);
+        if announced.is_none() || announced != authority(base) {
             return Err(Error::Usage(format!(
                 "{url} announces its token endpoint as {t:?}, not on {base}: hosts often announce their production address; \
                  the client secret is not sent there. If that endpoint is right, pass --token-url {t}; \
@@ -275,27 +276,20 @@ fn changed_since(
         s.as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
     };
-    let mut out = Vec::with_capacity(body.len());
-    out.extend_from_slice(b"{\"data\":[");
     let mut left_out = 0;
-    let mut first = true;
-    for raw in page.data {
-        let keep = match serde_json::from_str::<Dates>(raw.get()) {
-            Ok(d) => at(&d.updated).or(at(&d.created)).is_none_or(|t| t > since),
-            Err(_) => true,
-        };
-        if !keep {
-            left_out += 1;
-            continue;
-        }
-        if !first {
-            out.push(b',');
-        }
-        first = false;
-        out.extend_from_slice(raw.get().as_bytes());
-    }
-    out.extend_from_slice(b"]}");
-    Ok((out, left_out))
+    let kept: Vec<&serde_json::value::RawValue> = page
+        .data
+        .into_iter()
+        .filter(|raw| {
+            let keep = match serde_json::from_str::<Dates>(raw.get()) {
+                Ok(d) => at(&d.updated).or(at(&d.created)).is_none_or(|t| t > since),
+                Err(_) => true,
+            };
+            left_out += usize::from(!keep);
+            keep
+        })
+        .collect();
+    Ok((super::list_body(kept), left_out))
 }
 
 async fn get_token(
@@ -493,16 +487,12 @@ impl PullLog {
     /// The log of `data`, empty if there is none yet.
     pub fn read(data: &std::path::Path) -> Result<PullLog> {
         let path = data.join(Self::FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Usage(format!(
-                    "{}: not a pull log ({e}); remove it to start afresh",
-                    path.display()
-                ))
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(PullLog::default()),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+        super::read_json(&path, |e| {
+            format!(
+                "{}: not a pull log ({e}); remove it to start afresh",
+                path.display()
+            )
+        })
     }
 
     /// When the pull `opts` describes was last stored whole, if it was.
@@ -543,13 +533,14 @@ impl PullLog {
         opts: &PullOptions,
         started: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        let mut log = PullLog::read(data)?;
-        log.pulls.insert(
-            PullLog::key(opts),
-            started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-        );
-        let bytes = serde_json::to_vec_pretty(&log).map_err(|e| Error::Internal(e.to_string()))?;
-        crate::store::write_atomic(&data.join(Self::FILE), &bytes)
+        super::locked(data, Self::FILE, || {
+            let mut log = PullLog::read(data)?;
+            log.pulls.insert(
+                PullLog::key(opts),
+                started.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            );
+            super::write_json(data, Self::FILE, &log)
+        })
     }
 }
 

@@ -54,6 +54,11 @@ impl Default for PactConfig {
 }
 
 impl PactConfig {
+    /// The partner holding `company`'s data (a URN; case-insensitive), if any.
+    pub fn partner_for(&self, company: &str) -> Option<&super::request::Partner> {
+        self.partners.iter().find(|p| p.serves(company))
+    }
+
     /// Checks the entries; `at` names the config file in messages.
     pub fn validate(&self, at: &str) -> Result<(), String> {
         for c in &self.clients {

@@ -187,38 +187,26 @@ impl RequestLog {
     /// The log of `data`, empty if there is none yet.
     pub fn read(data: &Path) -> Result<RequestLog> {
         let path = data.join(Self::FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::Usage(format!("{}: not a request log ({e})", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(RequestLog::default()),
-            Err(e) => Err(Error::io(&path, e)),
-        }
+        super::read_json(&path, |e| {
+            format!("{}: not a request log ({e})", path.display())
+        })
     }
 
     /// Reads the log of `data`, applies `change` and writes it back, holding a lock on it
     /// (`requests.lock`) throughout: `mieruka request` and a server recording an answer may
     /// change it at the same time, and neither change is lost.
     pub fn update<T>(data: &Path, change: impl FnOnce(&mut RequestLog) -> T) -> Result<T> {
-        std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
-        let path = data.join("requests.lock");
-        let lock = std::fs::File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        lock.lock().map_err(|e| Error::io(&path, e))?;
-        let mut log = RequestLog::read(data)?;
-        let out = change(&mut log);
-        log.write(data)?;
-        Ok(out)
+        super::locked(data, Self::FILE, || {
+            let mut log = RequestLog::read(data)?;
+            let out = change(&mut log);
+            log.write(data)?;
+            Ok(out)
+        })
     }
 
     /// Writes the log into `data`, atomically.
     pub fn write(&self, data: &Path) -> Result<()> {
-        std::fs::create_dir_all(data).map_err(|e| Error::io(data, e))?;
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Internal(e.to_string()))?;
-        crate::store::write_atomic(&data.join(Self::FILE), &bytes)
+        super::write_json(data, Self::FILE, self)
     }
 }
 

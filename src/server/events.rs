@@ -11,7 +11,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::pact::{base_url, client_of, is_uuid};
+use super::pact::{base_url, client_of};
+use crate::ingest::is_uuid;
 use crate::pact::host::{Doc, Docs, PactClient, PactError, V3Criteria};
 
 /// The event types a host accepts, per major version.
@@ -108,14 +109,7 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
         .map_err(|e| PactError::bad_request(format!("the answer's data: {e}")))?;
     let id = answer.data.request.clone();
     // The footprints as a list response, each document's bytes as received.
-    let mut list = b"{\"data\":[".to_vec();
-    for (i, pf) in answer.data.pfs.iter().enumerate() {
-        if i > 0 {
-            list.push(b',');
-        }
-        list.extend_from_slice(pf.get().as_bytes());
-    }
-    list.extend_from_slice(b"]}");
+    let list = crate::pact::list_body(answer.data.pfs.iter().copied());
     let reason = answer.data.error.map(|e| {
         format!(
             "{}: {}",

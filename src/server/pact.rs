@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{AppState, hash_token};
+use crate::ingest::is_uuid;
 use crate::pact::filter::Filter;
 use crate::pact::host::{
     Criteria, Doc, Issued, Keep, PactClient, PactError, V3Criteria, oauth_error, percent_decode,
@@ -383,15 +384,6 @@ fn get_response(
     let raw = docs.raw(doc).map_err(PactError::internal)?;
     let body = serde_json::to_vec(&json!({ "data": raw })).map_err(PactError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
-}
-
-pub(super) fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }
 
 /// `GET /2/footprints/{id}`.
