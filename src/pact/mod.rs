@@ -2,6 +2,7 @@
 //! `mieruka pull` uses to read from other hosts, and the `$filter` subset of PACT v2.
 
 pub mod client;
+pub mod convert;
 pub mod filter;
 pub(crate) mod host;
 pub mod request;

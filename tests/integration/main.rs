@@ -8,6 +8,7 @@ mod generator;
 mod hotspot;
 mod ingest;
 mod layers;
+mod pact_convert;
 mod pact_host;
 mod pact_pull;
 mod properties;
