@@ -138,3 +138,30 @@ pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Res
     let tables = dataset::load(data.data.as_deref())?;
     Ok(Session::with_profile(&tables, profile.load()?).await?)
 }
+
+/// Prints `columns`, named `names`, in `format`.
+pub fn print_table(
+    names: &[&str],
+    columns: Vec<datafusion::arrow::array::ArrayRef>,
+    format: TableFormat,
+) -> anyhow::Result<()> {
+    let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+        names
+            .iter()
+            .zip(&columns)
+            .map(|(n, c)| datafusion::arrow::datatypes::Field::new(*n, c.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let batch = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), columns)?;
+    out!(
+        "{}",
+        mieruka::output::render(
+            &mieruka::query::Output {
+                schema,
+                batches: vec![batch],
+            },
+            format.into()
+        )
+    );
+    Ok(())
+}

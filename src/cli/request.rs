@@ -3,13 +3,12 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{Field, Schema};
+use datafusion::arrow::array::{ArrayRef, Float64Array, StringArray};
 use mieruka::pact::request::{Ask, RequestLog, SentRequest, request_event, uuid_v4};
-use mieruka::query::{Output, Session};
-use mieruka::{dataset, hotspot, output};
+use mieruka::query::Session;
+use mieruka::{dataset, hotspot};
 
-use super::TableFormat;
+use super::{TableFormat, print_table};
 
 /// Ask suppliers for the data that matter most: a PACT RequestCreated event for each of a
 /// product's largest data gaps (see `mieruka gaps`), sent to the PACT host of the company
@@ -306,27 +305,4 @@ fn print_log(log: &RequestLog, format: TableFormat) -> anyhow::Result<()> {
         text(&|x| x.answered_at.clone()),
     ];
     print_table(&names, columns, format)
-}
-
-/// Prints `columns`, named `names`, in `format`.
-fn print_table(names: &[&str], columns: Vec<ArrayRef>, format: TableFormat) -> anyhow::Result<()> {
-    let schema = std::sync::Arc::new(Schema::new(
-        names
-            .iter()
-            .zip(&columns)
-            .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
-            .collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    out!(
-        "{}",
-        output::render(
-            &Output {
-                schema,
-                batches: vec![batch],
-            },
-            format.into()
-        )
-    );
-    Ok(())
 }

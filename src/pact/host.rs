@@ -1,7 +1,7 @@
 //! What a PACT host keeps, whoever serves it: the config of its data recipients, the access
-//! tokens handed out, the PACT error shape, and the footprints as served — v2 documents under
-//! `/2/`, v3 under `/3/`, exactly as received — with the v2 `$filter` and the v3 query
-//! criteria over them. The HTTP handlers that use these are in `server::pact`.
+//! tokens handed out, the PACT error shape, and the footprints as served — each exactly as
+//! received under its own version's path, converted under the other's — with the v2 `$filter`
+//! and the v3 query criteria over them. The HTTP handlers that use these are in `server::pact`.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -302,6 +302,8 @@ pub(crate) struct Doc {
 pub(crate) struct Docs {
     pub(crate) docs: Vec<Doc>,
     pub(crate) tables: crate::table::Tables,
+    /// (id, major) of the footprints already logged as left out of a version.
+    left_out: std::sync::Mutex<std::collections::HashSet<(String, u8)>>,
 }
 
 impl Docs {
@@ -383,62 +385,140 @@ impl Docs {
         Ok(Docs {
             docs: docs.into_iter().map(|(_, d)| d).collect(),
             tables: tables.clone(),
+            left_out: Default::default(),
         })
     }
 
-    /// The document of `d` exactly as received.
-    pub(crate) fn raw(&self, d: &Doc) -> crate::Result<Box<RawValue>> {
-        self.raws(std::slice::from_ref(&d))
-            .map(|mut v| v.pop().unwrap_or_default())
+    /// The document of `d` as PACT major version `major` serves it: as received when it was
+    /// received in that version, else converted (`pact::convert`). `Err` says why it cannot be
+    /// given in `major` (logged the first time).
+    pub(crate) fn served(
+        &self,
+        reader: &mut crate::table::DocumentReader<'_>,
+        d: &Doc,
+        major: u8,
+    ) -> crate::Result<Served> {
+        let bytes = reader.footprint(d.at.0, d.at.1)?;
+        let not_json = |e: serde_json::Error| {
+            crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
+        };
+        if d.major == major {
+            let text = String::from_utf8(bytes).map_err(|e| {
+                crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
+            })?;
+            return Ok(Served::Doc(RawValue::from_string(text).map_err(not_json)?));
+        }
+        let value: Value = serde_json::from_slice(&bytes).map_err(not_json)?;
+        let converted = super::convert::convert(&value, major);
+        match converted.document {
+            Some(doc) => Ok(Served::Doc(
+                serde_json::value::to_raw_value(&doc).map_err(not_json)?,
+            )),
+            None => {
+                let why = converted.blockers.join("; ");
+                let first = self
+                    .left_out
+                    .lock()
+                    .is_ok_and(|mut l| l.insert((d.id.clone(), major)));
+                if first {
+                    tracing::warn!(
+                        footprint = %d.id,
+                        "pact: left out of /{major}/: received as PACT v{}, it cannot be given as v{major}: {why}",
+                        d.major
+                    );
+                }
+                Ok(Served::LeftOut(why))
+            }
+        }
     }
 
-    /// The documents of `docs` exactly as received, in order (each original file opened
-    /// once).
-    pub(crate) fn raws(&self, docs: &[&Doc]) -> crate::Result<Vec<Box<RawValue>>> {
-        let mut reader = self.tables.documents();
-        docs.iter()
-            .map(|d| {
-                let bytes = reader.footprint(d.at.0, d.at.1)?;
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
-                })?;
-                RawValue::from_string(text).map_err(|e| {
-                    crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
-                })
-            })
-            .collect()
+    /// The footprint `id` (lower case) that `client` may see, in either version.
+    pub(crate) fn find(&self, client: &PactClient, id: &str) -> Option<&Doc> {
+        self.docs.iter().find(|d| d.id == id && visible(client, d))
     }
 
-    /// The docs of `major` that `client` may see and `keep` accepts (parsed one by one,
-    /// only when there is a filter, and only those whose stored product and company ids
-    /// `may` match: a filter by product reads a few documents, not every one).
-    pub(crate) fn matching<'a>(
-        &'a self,
+    /// A page of what `client` sees under `/{major}/`: the footprints received in either
+    /// version, in list order, from the `offset`-th candidate (a footprint `client` may see
+    /// and whose stored fields `may` match), each given in `major` and kept when `keep`
+    /// accepts it as given. A footprint that cannot be given in `major` is left out. Stops
+    /// after `limit` documents; `next` is the candidate to go on from, if any is left.
+    pub(crate) fn page(
+        &self,
         client: &PactClient,
         major: u8,
         keep: Option<&dyn Fn(&Value) -> bool>,
         may: &dyn Fn(&Doc) -> bool,
-    ) -> crate::Result<Vec<&'a Doc>> {
-        let candidates = self
+        offset: usize,
+        limit: Option<usize>,
+    ) -> crate::Result<Page> {
+        let mut candidates = self
             .docs
             .iter()
-            .filter(|d| d.major == major && visible(client, d) && may(d));
-        let Some(keep) = keep else {
-            return Ok(candidates.collect());
-        };
+            .filter(|d| visible(client, d) && may(d))
+            .enumerate()
+            .skip(offset)
+            .peekable();
         let mut reader = self.tables.documents();
-        let mut out = Vec::new();
-        for d in candidates {
-            let bytes = reader.footprint(d.at.0, d.at.1)?;
-            let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-                crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
-            })?;
-            if keep(&value) {
-                out.push(d);
+        let mut page = Page::default();
+        while let Some((_, d)) = candidates.next() {
+            let Served::Doc(raw) = self.served(&mut reader, d, major)? else {
+                continue;
+            };
+            if let Some(keep) = keep {
+                let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
+                    crate::Error::Internal(format!("footprint {} is not JSON: {e}", d.id))
+                })?;
+                if !keep(&value) {
+                    continue;
+                }
+            }
+            page.docs.push(raw);
+            if limit.is_some_and(|l| page.docs.len() >= l) {
+                page.next = candidates.peek().map(|(i, _)| *i);
+                break;
             }
         }
-        Ok(out)
+        Ok(page)
     }
+}
+
+/// A footprint as a version serves it.
+pub(crate) enum Served {
+    /// The document to send.
+    Doc(Box<RawValue>),
+    /// Why it cannot be given in the version asked for.
+    LeftOut(String),
+}
+
+/// Footprints of a list answer.
+#[derive(Default)]
+pub(crate) struct Page {
+    pub(crate) docs: Vec<Box<RawValue>>,
+    /// The candidate the next page starts from.
+    pub(crate) next: Option<usize>,
+}
+
+/// The footprint `id` of `tables` (its latest version) in the other PACT major version, as
+/// the host serves it there: what `mieruka footprints --explain-conversion` prints.
+pub fn conversion_of(
+    tables: &crate::table::Tables,
+    id: &str,
+) -> crate::Result<super::convert::Converted> {
+    let docs = Docs::build(tables)?;
+    let id = id.trim().to_ascii_lowercase();
+    let d = docs
+        .docs
+        .iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| crate::Error::NotFound(format!("no footprint {id} is stored")))?;
+    let bytes = tables.documents().footprint(d.at.0, d.at.1)?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
+    })?;
+    Ok(super::convert::convert(
+        &value,
+        if d.major == 2 { 3 } else { 2 },
+    ))
 }
 
 pub(crate) fn visible(client: &PactClient, doc: &Doc) -> bool {

@@ -7,7 +7,7 @@ pub mod filter;
 pub(crate) mod host;
 pub mod request;
 
-pub use host::{PactClient, PactConfig};
+pub use host::{PactClient, PactConfig, conversion_of};
 
 use std::path::Path;
 

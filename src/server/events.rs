@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::pact::{base_url, client_of};
 use crate::ingest::is_uuid;
-use crate::pact::host::{Doc, Docs, PactClient, PactError, V3Criteria};
+use crate::pact::host::{Docs, PactClient, PactError, V3Criteria};
 
 /// The event types a host accepts, per major version.
 fn event_kind(t: &str) -> Option<&'static str> {
@@ -60,7 +60,6 @@ pub(crate) async fn events(
         let major = if t.ends_with(".v1") { 2 } else { 3 };
         let docs = state.pact_docs().map_err(PactError::internal)?;
         let found = requested(&docs, &client, major, data)?;
-        let found = docs.raws(&found).map_err(PactError::internal)?;
         let answer = answer_event(major, &base_url(&state, &headers), &event, found)?;
         let id = client.id.clone();
         tokio::spawn(async move {
@@ -301,12 +300,12 @@ fn check_event(event: &Value) -> Result<&'static str, PactError> {
 /// The footprints a `RequestCreated` event asks for that `client` may see: v2 by the
 /// `productIds` (and `companyIds`) of the partial footprint in `data.pf`, v3 by the criteria
 /// in `data`, as ListFootprints filters them.
-fn requested<'a>(
-    docs: &'a Docs,
+fn requested(
+    docs: &Docs,
     client: &PactClient,
     major: u8,
     data: &Value,
-) -> Result<Vec<&'a Doc>, PactError> {
+) -> Result<Vec<Box<RawValue>>, PactError> {
     let lower = |v: &Value| -> Vec<String> {
         match v {
             Value::Array(a) => a
@@ -330,7 +329,8 @@ fn requested<'a>(
         };
         let keep =
             |v: &Value| has(&products, &v["productIds"]) && has(&companies, &v["companyIds"]);
-        docs.matching(client, major, Some(&keep), &|_| true)
+        docs.page(client, major, Some(&keep), &|_| true, 0, None)
+            .map(|p| p.docs)
             .map_err(PactError::internal)
     } else {
         let mut pairs = Vec::new();
@@ -349,7 +349,8 @@ fn requested<'a>(
         }
         let criteria = V3Criteria::parse(&pairs)?;
         let keep = |v: &Value| criteria.matches(v);
-        docs.matching(client, major, Some(&keep), &|_| true)
+        docs.page(client, major, Some(&keep), &|_| true, 0, None)
+            .map(|p| p.docs)
             .map_err(PactError::internal)
     }
 }

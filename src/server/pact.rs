@@ -1,9 +1,10 @@
 //! The PACT host API, served by `mieruka serve`: OAuth2 client credentials at `/auth/token`,
 //! `/.well-known/openid-configuration`, `ListFootprints` and `GetFootprint` under `/2/` (v2.3,
 //! with the `$filter` subset) and `/3/` (v3.0, with its query criteria), and the events
-//! endpoints (in `server::events`). Footprints are served exactly as they were received, v2 documents under `/2/`
-//! and v3 documents under `/3/`; a client sees only the footprints of the companies its
-//! entry in the config names. What the host keeps (tokens, documents, criteria) is in
+//! endpoints (in `server::events`). Every footprint is served under both: exactly as received
+//! under its own version, converted (`pact::convert`) under the other, and left out there
+//! (with a logged reason) when it cannot be converted faithfully; a client sees only the
+//! footprints of the companies its entry in the config names. What the host keeps (tokens, documents, criteria) is in
 //! `pact::host`.
 
 use std::collections::HashMap;
@@ -21,8 +22,8 @@ use super::{AppState, hash_token};
 use crate::ingest::is_uuid;
 use crate::pact::filter::Filter;
 use crate::pact::host::{
-    Criteria, Doc, Issued, Keep, PactClient, PactError, V3Criteria, oauth_error, percent_decode,
-    percent_encode, visible,
+    Criteria, Doc, Issued, Keep, PactClient, PactError, Served, V3Criteria, oauth_error,
+    percent_decode, percent_encode,
 };
 
 /// The base URL of links the server writes: the config's `public_url`, else the request's
@@ -308,23 +309,12 @@ fn list_response(
         Criteria::V2(Some(f)) => f.may_match(&|field| d.field(field)),
         Criteria::V3(c) => c.may_match(d),
     };
-    let matching = docs
-        .matching(&client, major, keep.as_deref(), &may)
-        .map_err(PactError::internal)?;
-    let end = match limit {
-        Some(l) => offset.saturating_add(l).min(matching.len()),
-        None => matching.len(),
-    };
     let page = docs
-        .raws(
-            matching
-                .get(offset.min(matching.len())..end)
-                .unwrap_or_default(),
-        )
+        .page(&client, major, keep.as_deref(), &may, offset, limit)
         .map_err(PactError::internal)?;
-    let body = serde_json::to_vec(&json!({ "data": page })).map_err(PactError::internal)?;
+    let body = serde_json::to_vec(&json!({ "data": page.docs })).map_err(PactError::internal)?;
     let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
-    if end < matching.len() {
+    if let Some(end) = page.next {
         let mut query: Vec<String> = pairs
             .iter()
             .filter(|(k, _)| k != "offset" && k != "dataset")
@@ -374,14 +364,25 @@ fn get_response(
     }
     let docs = state.pact_docs().map_err(PactError::internal)?;
     let id = id.to_ascii_lowercase();
+    // A footprint not shared with this client answers as one that does not exist: a
+    // different answer would tell the client which ids exist.
     let doc = docs
-        .docs
-        .iter()
-        // A footprint not shared with this client answers as one that does not exist: a
-        // different answer would tell the client which ids exist.
-        .find(|d| d.id == id && d.major == major && visible(&client, d))
+        .find(&client, &id)
         .ok_or_else(|| PactError::not_found(&id, major))?;
-    let raw = docs.raw(doc).map_err(PactError::internal)?;
+    let raw = match docs
+        .served(&mut docs.tables.documents(), doc, major)
+        .map_err(PactError::internal)?
+    {
+        Served::Doc(raw) => raw,
+        Served::LeftOut(why) => {
+            let mut e = PactError::not_found(&id, major);
+            e.message = format!(
+                "footprint {id} was received as PACT v{} and cannot be given as v{major}: {why}; it is at /{}/footprints/{id}",
+                doc.major, doc.major
+            );
+            return Err(e);
+        }
+    };
     let body = serde_json::to_vec(&json!({ "data": raw })).map_err(PactError::internal)?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

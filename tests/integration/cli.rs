@@ -187,3 +187,70 @@ fn gaps_rank_what_to_ask_suppliers_for() {
         && r["input"] == "urn:mieruka-demo:product:thermal-module-tm14"));
     assert_eq!(run("3").len(), 3);
 }
+
+/// `footprints --explain-conversion`: a v2 footprint of the demo as v3 (exit 0, with the
+/// document in JSON), a v3 one per piece left out of v2 (exit 1, with the reason), an unknown
+/// id (exit 2).
+#[test]
+fn footprints_explain_their_conversion_to_the_other_pact_version() {
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
+    let v2: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(demo.join("footprints-pact-v2.json")).expect("v2 file"),
+    )
+    .expect("json");
+    let v2 = &v2["data"][0];
+    let id = v2["id"].as_str().expect("id");
+    let out = mieruka()
+        .args(["footprints", "--explain-conversion", id, "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((j["from"].as_u64(), j["to"].as_u64()), (Some(2), Some(3)));
+    assert_eq!(
+        j["document"]["pcf"]["pcfExcludingBiogenicUptake"],
+        v2["pcf"]["pCfExcludingBiogenic"]
+    );
+    assert!(
+        j["notes"]
+            .as_array()
+            .expect("notes")
+            .iter()
+            .any(|n| n["from"] == "/version" && n["change"] == "left_out")
+    );
+
+    let v3_line = std::fs::read_to_string(demo.join("footprints-pact-v3.ndjson")).expect("v3");
+    let v3: serde_json::Value =
+        serde_json::from_str(v3_line.lines().next().expect("a line")).expect("json");
+    let out = mieruka()
+        .args([
+            "footprints",
+            "--explain-conversion",
+            v3["id"].as_str().expect("id"),
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("left out of /2/footprints"), "{text}");
+    assert!(
+        text.contains("\"piece\" has no PACT v2 counterpart"),
+        "{text}"
+    );
+
+    let out = mieruka()
+        .args([
+            "footprints",
+            "--explain-conversion",
+            "00000000-0000-4000-8000-000000000000",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no footprint"));
+}

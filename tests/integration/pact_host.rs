@@ -455,11 +455,78 @@ async fn list_paginates_with_absolute_next_links() {
     .await;
     assert_eq!(again.body, twice.body);
 
-    // v3 footprints are listed under /3/.
-    let (ids3, _) = all_pages(&app, &t, "/3/footprints?limit=4").await;
+    // Under /3/: the v3 footprints and, converted, the v2 ones (the demo's v2 footprints are
+    // all per kilogram with their mass, so all convert). The v3 ones are per piece, which v2
+    // has no declared unit for: they stay out of /2/, as the first assertion showed.
+    let (ids3, pages3) = all_pages(&app, &t, "/3/footprints?limit=4").await;
+    let both: BTreeSet<String> = demo_ids("3", None)
+        .await
+        .union(&expected)
+        .cloned()
+        .collect();
+    assert_eq!(pages3, both.len().div_ceil(4));
+    assert_eq!(ids3.into_iter().collect::<BTreeSet<_>>(), both);
+}
+
+/// PACT v3 FAQ: "It will, however, be possible to transform V2.x PCFs to V3 PCFs and exchange
+/// these over the V3 API." A footprint is served under the other version's path through
+/// `pact::convert`, or left out there with the reason.
+#[tokio::test]
+async fn footprints_are_served_in_the_other_version_or_left_out_with_a_reason() {
+    let app = demo_app(3600).await;
+    let t = token(&app, "buyer").await;
+    let get = |path: String| {
+        let app = app.clone();
+        let t = t.clone();
+        async move { call(&app, Method::GET, &path, &[bearer(&t)], "").await }
+    };
+    let v2_id = demo_ids("2", None)
+        .await
+        .into_iter()
+        .next()
+        .expect("a v2 footprint");
+    let v2 = get(format!("/2/footprints/{v2_id}")).await.body["data"].clone();
+    let as_v3 = get(format!("/3/footprints/{v2_id}")).await;
+    assert_eq!(as_v3.status, StatusCode::OK, "{}", as_v3.body);
+    let as_v3 = &as_v3.body["data"];
+    assert_eq!(as_v3["specVersion"], "3.0.0");
+    assert_eq!(as_v3["id"], v2["id"]);
     assert_eq!(
-        ids3.into_iter().collect::<BTreeSet<_>>(),
-        demo_ids("3", None).await
+        as_v3["pcf"]["pcfExcludingBiogenicUptake"],
+        v2["pcf"]["pCfExcludingBiogenic"]
+    );
+    assert_eq!(
+        as_v3["pcf"]["declaredUnitOfMeasurement"],
+        v2["pcf"]["declaredUnit"]
+    );
+    // v3 criteria apply to the converted document: its product id finds it under /3/.
+    let product = v2["productIds"][0].as_str().expect("product id");
+    let r = get(format!("/3/footprints?productId={}", urlencode(product))).await;
+    let found: Vec<&str> = r.body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|d| d["id"].as_str())
+        .collect();
+    assert!(found.contains(&v2_id.as_str()), "{found:?}");
+
+    // A v3 footprint per piece has no v2 form: 404 with the reason and where it is.
+    let v3_id = demo_ids("3", None)
+        .await
+        .into_iter()
+        .next()
+        .expect("a v3 footprint");
+    let r = get(format!("/2/footprints/{v3_id}")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.body["code"], "NoSuchFootprint");
+    let message = r.body["message"].as_str().expect("message");
+    assert!(
+        message.contains("cannot be given as v2") && message.contains("\"piece\""),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("/3/footprints/{v3_id}")),
+        "{message}"
     );
 }
 
