@@ -63,7 +63,7 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string", "enum": ["BadRequest", "AccessDenied", "TokenExpired", "NoSuchFootprint", "NotFound", "NotImplemented", "InternalError"]}, "message": {"type": "string"}}}}}});
     let pact_errors = |ok: Value| json!({"200": ok, "400": pact_error, "401": pact_error, "403": pact_error, "404": pact_error, "500": pact_error});
-    let pf_list = json!({"description": "Footprints as received; `Link: <…>; rel=\"next\"` when more remain", "content": {"application/json": {}}});
+    let pf_list = json!({"description": "Footprints as received, or converted from the other PACT version (`mieruka footprints --explain-conversion`); `Link: <…>; rel=\"next\"` when more remain", "content": {"application/json": {}}});
     let pf_one =
         json!({"description": "`{\"data\": footprint}`", "content": {"application/json": {}}});
     paths.insert("/auth/token".into(), json!({"post": {"summary": "PACT: OAuth2 client credentials (HTTP Basic; form grant_type=client_credentials)",
