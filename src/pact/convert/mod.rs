@@ -280,6 +280,24 @@ impl Conversion {
         self.note(from, None, Change::LeftOut, why);
     }
 
+    /// Carries member `k` (not a property of the version received) into `out` unchanged.
+    fn carry(
+        &mut self,
+        out: &mut Map<String, Value>,
+        k: &str,
+        v: &Value,
+        from: String,
+        to: String,
+    ) {
+        out.insert(k.to_owned(), v.clone());
+        self.note(
+            from,
+            Some(to),
+            Change::Carried,
+            "not a property of the version received: carried as received",
+        );
+    }
+
     fn block(&mut self, why: impl Into<String>) {
         self.blockers.push(why.into());
     }

@@ -33,15 +33,7 @@ impl Conversion {
                 k2 if SHARED_TOP.contains(&k2) => {
                     out.insert(k.clone(), v.clone());
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(
-                        at.clone(),
-                        Some(at),
-                        Change::Carried,
-                        "not a property of the version received: carried as received",
-                    );
-                }
+                _ => self.carry(&mut out, k, v, at.clone(), at),
             }
         }
         if !out.contains_key("version") {
@@ -173,10 +165,7 @@ impl Conversion {
                 k2 if SHARED_PCF.contains(&k2) => {
                     out.insert(k.clone(), v.clone());
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(at.clone(), Some(at), Change::Carried, "not a property of the version received: carried as received");
-                }
+                _ => self.carry(&mut out, k, v, at.clone(), at),
             }
         }
         // v3: packagingGhgEmissions "MUST be undefined if packagingEmissionsIncluded is
@@ -281,15 +270,7 @@ impl Conversion {
                         "verification was assurance in v2 (changelog 3.0.0)",
                     );
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(
-                        at,
-                        Some(to),
-                        Change::Carried,
-                        "not a property of the version received: carried as received",
-                    );
-                }
+                _ => self.carry(&mut out, k, v, at, to),
             }
         }
         if !out.contains_key("providerName") {

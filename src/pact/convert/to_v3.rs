@@ -30,10 +30,7 @@ impl Conversion {
                 k2 if SHARED_TOP.contains(&k2) => {
                     out.insert(k.clone(), v.clone());
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(at.clone(), Some(at), Change::Carried, "not a property of the version received: carried as received");
-                }
+                _ => self.carry(&mut out, k, v, at.clone(), at),
             }
         }
         // productCategoryCpc becomes a classification URN unless one says it already.
@@ -159,15 +156,7 @@ impl Conversion {
                 k2 if SHARED_PCF.contains(&k2) => {
                     out.insert(k.clone(), v.clone());
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(
-                        at.clone(),
-                        Some(at),
-                        Change::Carried,
-                        "not a property of the version received: carried as received",
-                    );
-                }
+                _ => self.carry(&mut out, k, v, at.clone(), at),
             }
         }
         if !out.contains_key("productMassPerDeclaredUnit")
@@ -240,15 +229,7 @@ impl Conversion {
                         format!("DataQualityIndicators/{k} is removed in v3 (changelog 3.0.0)"),
                     );
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(
-                        at.clone(),
-                        Some(at),
-                        Change::Carried,
-                        "not a property of the version received: carried as received",
-                    );
-                }
+                _ => self.carry(&mut out, k, v, at.clone(), at),
             }
         }
         Some(Value::Object(out))
@@ -276,10 +257,7 @@ impl Conversion {
                     out.insert(k.clone(), v.clone());
                     self.note(at, Some(to), Change::Renamed, "assurance is \"renamed to verification\" (changelog 3.0.0)");
                 }
-                _ => {
-                    out.insert(k.clone(), v.clone());
-                    self.note(at, Some(to), Change::Carried, "not a property of the version received: carried as received");
-                }
+                _ => self.carry(&mut out, k, v, at, to),
             }
         }
         Some(Value::Object(out))
