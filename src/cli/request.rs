@@ -170,6 +170,7 @@ pub async fn run(args: RequestArgs) -> anyhow::Result<u8> {
                 root_product_id: root.product_id.clone(),
                 gap: g.kind.as_str().to_owned(),
                 share_pct: g.share_pct,
+                coverage_before_pct: Some(d.quality.primary_data_coverage_pct),
                 status: "sent".into(),
                 reason: None,
                 sent_at,

@@ -175,6 +175,8 @@ pub enum Output {
     Findings,
     /// `hotspot_quality`.
     Quality,
+    /// `hotspot_gaps`: the data gaps, largest first ([`super::gaps`]).
+    Gaps,
 }
 
 /// A native decomposition table function over one loaded dataset.
@@ -267,7 +269,7 @@ impl TableFunctionImpl for HotspotItemsFunction {
         ) {
             let schema = match self.output {
                 Output::Items => items_schema(),
-                Output::Findings | Output::Quality => {
+                Output::Findings | Output::Quality | Output::Gaps => {
                     return plan_err!(
                         "a product is required: hotspot functions take (product, max_tier, min_share_pct, basis, as_of)"
                     );
@@ -289,6 +291,7 @@ impl TableFunctionImpl for HotspotItemsFunction {
             Output::Items => items_batch(&d, None),
             Output::Findings => findings_batch(&d),
             Output::Quality => quality_batch(&d),
+            Output::Gaps => super::gaps_batch(&super::gaps(&d, None)),
         }
         .map_err(wrap)?;
         Ok(Arc::new(MemTable::try_new(

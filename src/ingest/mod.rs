@@ -157,6 +157,7 @@ impl Prepared {
             gx_attributes: vec![table::gx_batch(&self.gx, seq)?],
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
             originals: table::Originals([(seq, originals)].into_iter().collect()),
+            requests: Vec::new(),
         })
     }
 }

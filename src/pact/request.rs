@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::client::{Callback, send_event};
@@ -140,49 +140,10 @@ pub fn request_event(version: u8, source: &str, id: &str, ask: &Ask) -> Value {
     })
 }
 
-/// One request sent (or tried).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SentRequest {
-    /// The event id: answers name it as `requestEventId`.
-    pub id: String,
-    /// The partner's name.
-    pub partner: String,
-    /// The company asked.
-    pub company_id: String,
-    /// The product asked about.
-    pub product_id: String,
-    /// The footprint whose gap it is.
-    pub footprint_id: String,
-    /// The root product whose decomposition showed the gap.
-    pub root_product_id: String,
-    /// The gap's kind (`unresolved`, `untraced`, …).
-    pub gap: String,
-    /// The gap's share of the root's CFP, percent.
-    pub share_pct: f64,
-    /// `sent`, `failed`, `fulfilled` or `rejected`.
-    pub status: String,
-    /// Why it failed or was rejected.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// When it was sent (RFC 3339).
-    pub sent_at: String,
-    /// When the answer came (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub answered_at: Option<String>,
-    /// The event sent, sent again as it is by `mieruka request --resend`.
-    #[serde(default)]
-    pub event: Value,
-}
-
-/// The requests sent from a data directory (`requests.json` there).
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct RequestLog {
-    /// In the order sent.
-    pub requests: Vec<SentRequest>,
-}
+pub use crate::table::{RequestLog, SentRequest};
 
 impl RequestLog {
-    const FILE: &str = "requests.json";
+    const FILE: &str = crate::table::REQUESTS_FILE;
 
     /// The log of `data`, empty if there is none yet.
     pub fn read(data: &Path) -> Result<RequestLog> {

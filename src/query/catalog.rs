@@ -166,10 +166,11 @@ impl Engine {
 }
 
 /// The table functions mieruka registers.
-pub const TABLE_FUNCTIONS: [&str; 4] = [
+pub const TABLE_FUNCTIONS: [&str; 5] = [
     "hotspot_items",
     "hotspot_findings",
     "hotspot_quality",
+    "hotspot_gaps",
     "gx_scores",
 ];
 

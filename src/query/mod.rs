@@ -61,13 +61,14 @@ pub struct Session {
 }
 
 /// The tables every session with data registers (the views in [`create_views`] read them).
-const TABLES: [&str; 6] = [
+const TABLES: [&str; 7] = [
     "footprints",
     "footprint_extensions",
     "bom",
     "bom_history",
     "ingest_log",
     "gx_attributes",
+    "pact_requests",
 ];
 
 /// The views over [`TABLES`]: `footprints_latest`, the newest version of each footprint.
@@ -87,12 +88,13 @@ fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Resu
     Ok(())
 }
 
-/// Registers `hotspot_items`, `hotspot_findings` and `hotspot_quality` over `graph`.
+/// Registers `hotspot_items`, `hotspot_findings`, `hotspot_quality` and `hotspot_gaps` over `graph`.
 fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
     for (name, output) in [
         ("hotspot_items", hotspot::Output::Items),
         ("hotspot_findings", hotspot::Output::Findings),
         ("hotspot_quality", hotspot::Output::Quality),
+        ("hotspot_gaps", hotspot::Output::Gaps),
     ] {
         ctx.register_udtf(
             name,
@@ -132,6 +134,7 @@ impl Session {
             tables.bom_history_view(),
             tables.ingest_log_view(),
             tables.gx_view()?,
+            tables.requests_view(),
         ];
         for (name, batches) in TABLES.into_iter().zip(views) {
             register(&ctx, name, batches)?;

@@ -120,13 +120,12 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
     let _one_at_a_time = state.0.upload.lock().await;
     // Under the log's lock: `mieruka request` may be adding to it at the same time.
     let tables = tokio::task::spawn_blocking(move || -> crate::Result<Option<crate::table::Tables>> {
-        RequestLog::update(&dir, |log| {
+        let matched = RequestLog::update(&dir, |log| -> crate::Result<bool> {
             let Some(r) = log.requests.iter_mut().find(|r| r.id == id) else {
                 tracing::info!(request = %id, "pact: an answer to a request not sent from here");
-                return Ok(None);
+                return Ok(false);
             };
             let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-            let mut tables = None;
             if fulfilled {
                 let store = crate::store::Store::create_or_open(&dir)?;
                 let source = Source::new(format!("answer to request {id}"), list);
@@ -139,16 +138,19 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
                         report.rejected, e.pointer, e.message
                     )
                 });
-                if report.stored {
-                    tables = Some(store.load()?);
-                }
             } else {
                 r.status = "rejected".into();
                 r.reason = reason;
             }
             r.answered_at = Some(now);
-            Ok(tables)
-        })?
+            Ok(true)
+        })??;
+        // Read after the log is written: `pact_requests` shows the answer, and the
+        // footprints it brought are in the tables.
+        match matched {
+            true => Ok(Some(crate::store::Store::open(&dir)?.load()?)),
+            false => Ok(None),
+        }
     })
         .await
         .map_err(PactError::internal)?

@@ -1,5 +1,6 @@
 //! The Arrow tables mieruka works on, their schemas, and the conversion of model values into
-//! them: `footprints`, `footprint_extensions`, `bom`, `ingest_log` and `gx_attributes`.
+//! them: `footprints`, `footprint_extensions`, `bom`, `ingest_log`, `gx_attributes`, and
+//! `pact_requests` (the requests a data directory sent, from its `requests.json`).
 //!
 //! Column names carry units (`_kgco2e_per_unit`, `_kg`, `_pct`). Every amount is
 //! `Decimal128(38, 12)`, so sums over the demo data are exact. One file per concern:
@@ -8,6 +9,7 @@
 //! - `rows`: the other tables' schemas and batches;
 //! - `views`: what queries see (which version is the latest, which BOM edge is current);
 //! - `scope`: the rows a supplier's token may see;
+//! - `requests`: the requests sent, as kept and as a table;
 //! - `documents`: a document's bytes, read from the kept original only when asked for;
 //! - [`graph_index`]: the hotspot graph index the store writes at each commit.
 //!
@@ -23,11 +25,13 @@ use rust_decimal::Decimal;
 mod documents;
 mod footprints;
 pub mod graph_index;
+mod requests;
 mod rows;
 mod scope;
 mod views;
 
 pub use documents::*;
+pub use requests::*;
 pub use footprints::*;
 pub use rows::*;
 
@@ -82,6 +86,8 @@ pub struct TableSet {
     pub ingest_log: bool,
     /// `gx_attributes`.
     pub gx_attributes: bool,
+    /// `pact_requests` (from `requests.json`).
+    pub requests: bool,
 }
 
 impl TableSet {
@@ -92,6 +98,7 @@ impl TableSet {
         bom: true,
         ingest_log: true,
         gx_attributes: true,
+        requests: true,
     };
 
     /// No table.
@@ -101,6 +108,7 @@ impl TableSet {
         bom: false,
         ingest_log: false,
         gx_attributes: false,
+        requests: false,
     };
 
     /// Adds the table a query names `name` (a registered table or view); `false` for a name
@@ -112,6 +120,7 @@ impl TableSet {
             "bom" | "bom_history" => self.bom = true,
             "ingest_log" => self.ingest_log = true,
             "gx_attributes" => self.gx_attributes = true,
+            "pact_requests" => self.requests = true,
             _ => return false,
         }
         true
@@ -136,6 +145,8 @@ pub struct Tables {
     pub gx_attributes: Vec<RecordBatch>,
     /// The documents as received, which `footprints` points into.
     pub originals: Originals,
+    /// `pact_requests` batches: the requests sent from the data directory.
+    pub requests: Vec<RecordBatch>,
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {

@@ -73,6 +73,8 @@ impl Tables {
             gx_attributes: by(&self.gx_attributes, &|b, i| {
                 Ok(text(b, "product_id", i)?.is_some_and(|p| products.contains(&p)))
             })?,
+            // The requests are the data directory owner's own business, not a supplier's.
+            requests: Vec::new(),
             originals: self.originals.clone(),
         })
     }

@@ -203,6 +203,11 @@ impl Tables {
         or_empty(&ingest_log_schema(), self.ingest_log.clone())
     }
 
+    /// `pact_requests`, in the order sent.
+    pub fn requests_view(&self) -> Vec<RecordBatch> {
+        or_empty(&super::requests_schema(), self.requests.clone())
+    }
+
     /// Adds the batches of `other` after these.
     pub fn append(&mut self, other: Tables) {
         self.footprints.extend(other.footprints);
@@ -211,6 +216,7 @@ impl Tables {
         self.ingest_log.extend(other.ingest_log);
         self.gx_attributes.extend(other.gx_attributes);
         self.originals.0.extend(other.originals.0);
+        self.requests.extend(other.requests);
     }
 }
 

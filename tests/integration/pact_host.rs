@@ -1030,6 +1030,7 @@ async fn answers_to_our_requests_are_matched_ingested_and_kept() {
         root_product_id: "urn:example:root".into(),
         gap: "unresolved".into(),
         share_pct: 12.5,
+        coverage_before_pct: None,
         status: "sent".into(),
         reason: None,
         sent_at: "2026-12-01T00:00:00Z".into(),

@@ -43,6 +43,12 @@ async fn every_catalog_query_runs_on_the_demo() {
             .run(q, &args)
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        if q.id == "requests/by_supplier" {
+            // It reads only pact_requests, and the demo sent no requests (the end-to-end
+            // request test in pact_pull.rs has rows).
+            assert_eq!(out.num_rows(), 0, "{}", q.id);
+            continue;
+        }
         assert!(out.num_rows() > 0, "{} returned no rows", q.id);
     }
 }
