@@ -31,8 +31,8 @@ mod scope;
 mod views;
 
 pub use documents::*;
-pub use requests::*;
 pub use footprints::*;
+pub use requests::*;
 pub use rows::*;
 
 use crate::{Error, Result};

@@ -929,3 +929,286 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
         "{last}"
     );
 }
+
+/// Two mieruka hosts on loopback, a buyer (Kaede, the demo ingested into its data directory)
+/// and a supplier (Meridian): the buyer's largest gap is Meridian's SoC, a black box; `mieruka
+/// request` asks Meridian for it; Meridian's host answers with a new footprint of the SoC that
+/// states its Gate-to-Gate emissions; the buyer's host ingests it and closes the request, and
+/// the share of the notebook's CFP on primary data rises by what the answer brought (worked
+/// out by hand below).
+#[tokio::test]
+async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    let product = "urn:mieruka-demo:product:kaede-note-14";
+    let dir = common::temp_dir("request-end-to-end");
+    let data = dir.join("gx");
+    let store = mieruka::store::Store::create_or_open(&data).expect("store");
+    mieruka::ingest::ingest_into(
+        &store,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect("ingest the demo");
+    let run = move |args: Vec<String>| {
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+                .args(args)
+                .env_remove("MIERUKA_DATA")
+                .env_remove("MIERUKA_CONFIG")
+                .output()
+                .expect("mieruka")
+        })
+    };
+    let s = |x: &std::path::Path| x.display().to_string();
+    let json_of = |out: &std::process::Output| -> serde_json::Value {
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+
+    // The gap asked about: the largest, Meridian's SoC, unresolved (no Gate-to-Gate data).
+    let gaps = json_of(
+        &run(vec![
+            "gaps".into(),
+            "--product".into(),
+            product.into(),
+            "--format".into(),
+            "json".into(),
+            "--data".into(),
+            s(&data),
+        ])
+        .await
+        .expect("join"),
+    );
+    let gap = &gaps[0];
+    assert_eq!(
+        (gap["kind"].as_str(), gap["company_id"].as_str()),
+        (
+            Some("unresolved"),
+            Some("urn:mieruka-demo:company:meridian")
+        )
+    );
+    let unresolved_pct = gap["share_pct"].as_f64().expect("share");
+    let old_id = gap["footprint_id"].as_str().expect("footprint").to_owned();
+    let before = json_of(
+        &run(vec![
+            "query".into(),
+            "requests/coverage".into(),
+            "--param".into(),
+            format!("product={product}"),
+            "--format".into(),
+            "json".into(),
+            "--data".into(),
+            s(&data),
+        ])
+        .await
+        .expect("join"),
+    );
+    let coverage_before = before[0]["primary_data_coverage_pct"]
+        .as_f64()
+        .expect("coverage now");
+
+    // Meridian's answer: the same SoC footprint under a new id (v3: "any change [...] will
+    // result in a new Product Footprint with a new ID"), now with a GxD extension stating
+    // Gate-to-Gate emissions of half its CFP.
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
+    let v3 = std::fs::read_to_string(demo.join("footprints-pact-v3.ndjson")).expect("v3");
+    let mut answer: serde_json::Value = v3
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|d| d["id"] == old_id.as_str())
+        .expect("the SoC footprint is a v3 one");
+    let cfp = Decimal::from_str(
+        answer["pcf"]["pcfExcludingBiogenicUptake"]
+            .as_str()
+            .expect("cfp"),
+    )
+    .expect("decimal");
+    let g2g = (cfp / Decimal::TWO).normalize();
+    answer["id"] = json!("5e1f0c1e-7a11-4c2b-9d3e-000000000001");
+    answer["created"] = json!("2026-01-15T00:00:00Z");
+    answer["precedingPfIds"] = json!([old_id]);
+    answer["extensions"] = json!([{
+        "specVersion": "2.0.0",
+        "dataSchema": "https://github.com/Green-x-Digital-Consortium/data-model-extensions/blob/main/specs/GxD_schema_en.json",
+        "data": {
+            "calcMethod": "0",
+            "FWedition": "1.1",
+            "gateToGate": {
+                "gateToGateFossilGhgEmissions": g2g.to_string(),
+                "unitaryProductAmountComment": "1 piece"
+            }
+        }
+    }]);
+    let checked = common::check(&[common::source("meridian.json", &answer.to_string())]);
+    assert_eq!(checked.report.rejected, 0, "{:?}", checked.report.errors);
+
+    // The buyer's host: its data directory, and Meridian's host as a client that may post
+    // events (its answers).
+    let buyer_config = Config {
+        pact: PactConfig {
+            partners: Vec::new(),
+            token_seconds: 3600,
+            clients: vec![PactClient {
+                id: "meridian".into(),
+                secret_sha256: hash_token("meridian-secret"),
+                companies: vec!["urn:mieruka-demo:company:meridian".into()],
+                callback: None,
+            }],
+        },
+        ..Config::default()
+    };
+    let buyer = spawn(router(
+        AppState::new(
+            store.load().expect("load"),
+            Some(data.clone()),
+            Some(buyer_config),
+        )
+        .await
+        .expect("state"),
+    ))
+    .await;
+    // Meridian's host: serves the new footprint to Kaede and answers Kaede's requests on
+    // the buyer's host.
+    let callback: mieruka::pact::client::Callback = toml::from_str(&format!(
+        "url = \"http://{buyer}\"\nclient_id = \"meridian\"\nclient_secret = \"meridian-secret\"\n"
+    ))
+    .expect("callback");
+    let supplier_config = Config {
+        pact: PactConfig {
+            partners: Vec::new(),
+            token_seconds: 3600,
+            clients: vec![PactClient {
+                id: "kaede".into(),
+                secret_sha256: hash_token("kaede-secret"),
+                companies: vec!["*".into()],
+                callback: Some(callback),
+            }],
+        },
+        ..Config::default()
+    };
+    let supplier = spawn(router(
+        AppState::new(
+            checked.to_tables(0).expect("tables"),
+            None,
+            Some(supplier_config),
+        )
+        .await
+        .expect("state"),
+    ))
+    .await;
+
+    // Kaede asks Meridian (PACT v3) about the largest gap.
+    let cfg = dir.join("mieruka.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "public_url = \"http://{buyer}\"\n\
+             [[pact.partner]]\nname = \"Meridian\"\ncompanies = [\"urn:mieruka-demo:company:meridian\"]\n\
+             url = \"http://{supplier}\"\nversion = 3\nclient_id = \"kaede\"\nclient_secret = \"kaede-secret\"\n"
+        ),
+    )
+    .expect("config");
+    json_of(
+        &run(vec![
+            "request".into(),
+            "--product".into(),
+            product.into(),
+            "--top".into(),
+            "1".into(),
+            "--format".into(),
+            "json".into(),
+            "--config".into(),
+            s(&cfg),
+            "--data".into(),
+            s(&data),
+        ])
+        .await
+        .expect("join"),
+    );
+    let start = std::time::Instant::now();
+    let log = loop {
+        let log = mieruka::pact::request::RequestLog::read(&data).expect("log");
+        if log.requests.iter().all(|r| r.status != "sent") {
+            break log;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no answer: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(log.requests.len(), 1);
+    let r = &log.requests[0];
+    assert_eq!(
+        (r.status.as_str(), r.reason.as_deref()),
+        ("fulfilled", None)
+    );
+    assert_eq!(r.coverage_before_pct, Some(coverage_before));
+
+    // Before, the SoC was one unresolved item, u = x·cfp (x: SoCs per notebook, cfp = 24.5
+    // kgCO2e per SoC), 16.28 % of the notebook's CFP, not descended. Now it is resolved and
+    // descended: its own item x·g2g (g2g = 12.25) is primary data (product-based, calcMethod
+    // "0"); its input, 0.0007 m² of Echigo's 300 mm wafer per SoC (bom.csv), adds the wafer's
+    // own item x·0.0007·180 (the wafer's FY2024 footprint: CFP 320, Gate-to-Gate 180 per m²,
+    // product-based) and its untraced x·0.0007·(320 − 180); the SoC's untraced is the rest,
+    // x·(12.25 − 0.0007·320). The notebook's CFP is its own stated value, unchanged. So the
+    // primary-data share rises by u·(12.25 + 0.0007·180)/24.5 = u·12.376/24.5.
+    let cfp_soc: f64 = cfp.to_string().parse().expect("f64");
+    assert_eq!((cfp_soc, g2g.to_string().as_str()), (24.5, "12.25"));
+    let gain = unresolved_pct * (12.25 + 0.0007 * 180.0) / 24.5;
+    let after = json_of(
+        &run(vec![
+            "query".into(),
+            "requests/coverage".into(),
+            "--param".into(),
+            format!("product={product}"),
+            "--format".into(),
+            "json".into(),
+            "--data".into(),
+            s(&data),
+        ])
+        .await
+        .expect("join"),
+    );
+    assert_eq!(after[0]["moment"], "before the requests");
+    assert_eq!(
+        after[0]["primary_data_coverage_pct"],
+        json!(coverage_before)
+    );
+    assert_eq!(after[1]["moment"], "now");
+    let coverage_now = after[1]["primary_data_coverage_pct"].as_f64().expect("now");
+    let expected = coverage_before + gain;
+    assert!(
+        (coverage_now - expected).abs() < 1e-9,
+        "{coverage_now} ≠ {coverage_before} + {gain}"
+    );
+    // The supplier's row on the dashboard's table: one request, fulfilled.
+    let by_supplier = json_of(
+        &run(vec![
+            "query".into(),
+            "requests/by_supplier".into(),
+            "--format".into(),
+            "json".into(),
+            "--data".into(),
+            s(&data),
+        ])
+        .await
+        .expect("join"),
+    );
+    assert_eq!(by_supplier[0]["partner"], "Meridian");
+    assert_eq!(
+        (
+            by_supplier[0]["open"].as_i64(),
+            by_supplier[0]["fulfilled"].as_i64()
+        ),
+        (Some(0), Some(1))
+    );
+}
