@@ -43,6 +43,7 @@ use crate::table::{Original, Tables, same_columns};
 use crate::{Error, Result};
 
 mod migrate;
+mod requests;
 mod segment;
 
 pub use migrate::{Migration, migrate};
@@ -478,23 +479,14 @@ impl Store {
             t.originals.0.insert(seg.seq, self.segment_originals(seg));
         }
         if which.requests {
-            t.requests = self.requests()?;
+            // A damaged request log must not keep the footprints from being read: its table
+            // is then empty, and `mieruka request --list` names the error.
+            t.requests = self.requests().unwrap_or_else(|e| {
+                tracing::warn!("{e}; pact_requests is empty");
+                Vec::new()
+            });
         }
         Ok(t)
-    }
-
-    /// `pact_requests`: the requests kept in `requests.json` (none when there is no file).
-    /// The file is written whole and atomically by `pact::request`, outside the segments.
-    pub fn requests(&self) -> Result<Vec<RecordBatch>> {
-        let path = self.dir.join(crate::table::REQUESTS_FILE);
-        let log: crate::table::RequestLog = match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::Usage(format!("{}: not a request log ({e})", path.display()))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(Error::io(&path, e)),
-        };
-        Ok(vec![crate::table::requests_batch(&log.requests)?])
     }
 
     /// The batches of `table` in segment `seg` (only `columns` when given), a batch at a
