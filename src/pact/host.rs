@@ -390,8 +390,8 @@ impl Docs {
     }
 
     /// The document of `d` as PACT major version `major` serves it: as received when it was
-    /// received in that version, else converted (`pact::convert`). `Err` says why it cannot be
-    /// given in `major` (logged the first time).
+    /// received in that version, else converted (`pact::convert`); [`Served::LeftOut`] with
+    /// the reason when it cannot be given in `major` faithfully (logged the first time).
     pub(crate) fn served(
         &self,
         reader: &mut crate::table::DocumentReader<'_>,
@@ -460,7 +460,18 @@ impl Docs {
             .peekable();
         let mut reader = self.tables.documents();
         let mut page = Page::default();
+        // Footprints found unconvertible before are skipped unread.
+        let known_left_out = |d: &Doc| {
+            d.major != major
+                && self
+                    .left_out
+                    .lock()
+                    .is_ok_and(|l| l.contains(&(d.id.clone(), major)))
+        };
         while let Some((_, d)) = candidates.next() {
+            if known_left_out(d) {
+                continue;
+            }
             let Served::Doc(raw) = self.served(&mut reader, d, major)? else {
                 continue;
             };
