@@ -42,6 +42,7 @@ use crate::table::graph_index::{self, GraphIndex};
 use crate::table::{Original, Tables, same_columns};
 use crate::{Error, Result};
 
+mod ipc;
 mod migrate;
 mod requests;
 mod segment;
@@ -235,75 +236,6 @@ const INDEX_BOM_COLUMNS: [&str; 5] = [
     "unit",
     "parent_footprint_id",
 ];
-
-/// The one record batch of an Arrow IPC file, its arrays pointing into a read-only memory map
-/// of the file: opening costs no copy, and pages are read as they are used. Every array is
-/// still validated (offsets and lengths) as it is decoded, so a damaged file is an error; the
-/// index keeps its text as bytes, so none of it is read to open it (a million footprints'
-/// text is some 400 MB): the graph checks each text is UTF-8 as it reads it.
-fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
-    use datafusion::arrow::buffer::Buffer;
-    use datafusion::arrow::ipc::convert::fb_to_schema;
-    use datafusion::arrow::ipc::reader::{FileDecoder, read_footer_length};
-    use datafusion::arrow::ipc::root_as_footer;
-
-    let io = |e: std::io::Error| Error::io(path, e);
-    let damaged = |why: &str| Error::Store {
-        dir: path.to_path_buf(),
-        message: format!("the graph index file is damaged ({why})"),
-    };
-    let file = File::open(path).map_err(io)?;
-    // SAFETY: index files are written aside, fsynced and renamed into place, and never written
-    // again: a later commit writes a new index directory and removes this one only after the
-    // manifest stops naming it. A reader that still maps it keeps the unlinked file's pages.
-    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-    let len = map.len();
-    if len < 10 {
-        return Err(damaged("too short"));
-    }
-    let map = std::sync::Arc::new(map);
-    let ptr = std::ptr::NonNull::new(map.as_ptr().cast_mut()).ok_or_else(|| damaged("empty"))?;
-    // SAFETY: `ptr` and `len` describe the mapping, which `map` (the owner) keeps alive and
-    // unmodified for as long as any buffer points into it.
-    let buffer = unsafe { Buffer::from_custom_allocation(ptr, len, map) };
-    let trailer: [u8; 10] = buffer[len - 10..]
-        .try_into()
-        .map_err(|_| damaged("no trailer"))?;
-    let footer_len = read_footer_length(trailer).map_err(|e| damaged(&e.to_string()))?;
-    let footer_start = (len - 10)
-        .checked_sub(footer_len)
-        .ok_or_else(|| damaged("footer length"))?;
-    let footer = root_as_footer(&buffer[footer_start..len - 10])
-        .map_err(|e| damaged(&format!("footer: {e}")))?;
-    let schema = std::sync::Arc::new(fb_to_schema(
-        footer.schema().ok_or_else(|| damaged("no schema"))?,
-    ));
-    let decoder = FileDecoder::new(schema.clone(), footer.version());
-    // From here every Arrow error means the file is not what was written.
-    let blocks = footer
-        .recordBatches()
-        .ok_or_else(|| damaged("no batches"))?;
-    let mut batches = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        let start = usize::try_from(block.offset()).map_err(|_| damaged("block offset"))?;
-        let block_len = block.bodyLength() as usize + block.metaDataLength() as usize;
-        if start.checked_add(block_len).is_none_or(|end| end > len) {
-            return Err(damaged("block beyond the file"));
-        }
-        let data = buffer.slice_with_length(start, block_len);
-        if let Some(b) = decoder
-            .read_record_batch(block, &data)
-            .map_err(|e| damaged(&e.to_string()))?
-        {
-            batches.push(b);
-        }
-    }
-    Ok(match batches.len() {
-        0 => RecordBatch::new_empty(schema),
-        1 => batches.swap_remove(0),
-        _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
-    })
-}
 
 /// A file name safe to keep: the source's base name with anything unusual replaced.
 fn original_name(i: usize, source: &str) -> String {
@@ -662,7 +594,7 @@ impl Store {
         let mut tables = Vec::with_capacity(4);
         for name in graph_index::TABLES {
             let path = dir.join(format!("{name}.arrow"));
-            tables.push(read_ipc_mapped(&path)?);
+            tables.push(ipc::read_ipc_mapped(&path)?);
         }
         let tables: [RecordBatch; 4] = tables
             .try_into()
