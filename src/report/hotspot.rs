@@ -263,6 +263,9 @@ struct Contract<'a, I: Serialize> {
 /// Items labelled and read ahead at a time while an answer is written.
 const LABEL_AHEAD: usize = 32;
 
+/// Items a thread makes the text of at a time (some 4 MB of pretty JSON).
+const ITEMS_PER_SEGMENT: usize = 8192;
+
 /// Bytes of an answer gathered before they are handed on.
 const FLUSH_BYTES: usize = 1 << 20;
 
@@ -394,9 +397,53 @@ fn items_contract(
     j.key(1, "items", false);
     j.out.push(b'[');
     let items = &d.items;
-    let mut block = Vec::with_capacity(LABEL_AHEAD);
+    let raws = items.raw();
+    // The items' text (most of a large answer) is made on two threads, a segment each,
+    // and written in order.
+    let mut segments = raws.chunks(ITEMS_PER_SEGMENT);
+    let text = |part: &[crate::hotspot::RawItem], first: bool| {
+        let mut t = JsonText {
+            out: Vec::with_capacity(part.len() * 480),
+            pretty,
+        };
+        write_items(&mut t, items, part, first);
+        t.out
+    };
     let mut first = true;
-    for raw in items.raw().chunks(LABEL_AHEAD) {
+    while let Some(a) = segments.next() {
+        let (mut ta, tb) = match segments.next() {
+            Some(b) => rayon::join(|| text(a, first), || Some(text(b, false))),
+            None => (text(a, first), None),
+        };
+        first = false;
+        flush(&mut j.out)?;
+        flush(&mut ta)?;
+        if let Some(mut tb) = tb {
+            flush(&mut tb)?;
+        }
+    }
+    if !raws.is_empty() {
+        j.line(1);
+    }
+    j.out.push(b']');
+    j.key(1, "product", false);
+    j.nested(1, &tree(serde_json::to_value(&d.product)));
+    j.key(1, "quality", false);
+    j.nested(1, &tree(serde_json::to_value(&d.quality)));
+    j.line(0);
+    j.out.push(b'}');
+    flush(&mut j.out)
+}
+
+/// The JSON text of `raws` (items of `items`), each after a comma unless `first`.
+fn write_items(
+    j: &mut JsonText,
+    items: &crate::hotspot::Items,
+    raws: &[crate::hotspot::RawItem],
+    mut first: bool,
+) {
+    let mut block = Vec::with_capacity(LABEL_AHEAD);
+    for raw in raws.chunks(LABEL_AHEAD) {
         // The labels of a large answer lie all over the graph's string columns: a few
         // items are labelled and their text read ahead, loads that overlap, before they
         // are written (writing reads the text byte by byte, one item after another).
@@ -448,21 +495,7 @@ fn items_contract(
             j.line(2);
             j.out.push(b'}');
         }
-        if j.out.len() >= FLUSH_BYTES {
-            flush(&mut j.out)?;
-        }
     }
-    if !first {
-        j.line(1);
-    }
-    j.out.push(b']');
-    j.key(1, "product", false);
-    j.nested(1, &tree(serde_json::to_value(&d.product)));
-    j.key(1, "quality", false);
-    j.nested(1, &tree(serde_json::to_value(&d.quality)));
-    j.line(0);
-    j.out.push(b'}');
-    flush(&mut j.out)
 }
 
 fn contract<I: Serialize>(d: &Decomposition, items: I) -> Contract<'_, I> {
