@@ -26,7 +26,8 @@ benches/out/user-N/, then, in one run:
              kept; median wall time per request; and the full answer (every item) beside it
 
 Every timing is a median of --runs (first runs included: the page cache is warm after the
-first ingest for both engines alike). Prints Markdown rows for BENCHMARKS.md.
+first ingest for both engines alike; the ingests' writes are synced to disk before the
+questions). Prints Markdown rows for BENCHMARKS.md.
 """
 
 import argparse
@@ -176,6 +177,10 @@ def main():
         if db.exists():
             db.unlink()
         d_ingest = run([sys.executable, "-c", DUCK_INGEST, str(db), str(chain)])
+        # The ingests leave gigabytes of dirty pages: written out now, so that the kernel's
+        # writeback does not run beside the questions (it ran beside mieruka's, which come
+        # first, more than beside DuckDB's).
+        os.sync()
 
         q_cmd = [args.bin, "hotspots", "--data", str(gx), "--product", ROOT_PRODUCT, "--format", "json"]
         m_q = median_run(q_cmd, args.runs, stdout=out / "answer.json")

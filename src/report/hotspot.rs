@@ -266,8 +266,8 @@ const LABEL_AHEAD: usize = 32;
 /// Items a thread makes the text of at a time (some 4 MB of pretty JSON).
 const ITEMS_PER_SEGMENT: usize = 8192;
 
-/// Bytes of an answer gathered before they are handed on.
-const FLUSH_BYTES: usize = 1 << 20;
+/// Room for an answer's head (the findings) before its items.
+const HEAD_BYTES: usize = 1 << 20;
 
 /// JSON text exactly as serde_json writes it, pretty (two-space indents) or compact, for a
 /// writer that lays out the contract itself: a large root has hundreds of thousands of
@@ -370,14 +370,15 @@ fn tree(v: std::result::Result<Value, serde_json::Error>) -> Value {
 }
 
 /// Writes the JSON contract with every item of `d` (what [`to_json`] gives for no rows),
-/// handing the text to `flush` about every [`FLUSH_BYTES`] and at the end.
+/// handing the text to `flush` in order: the head, each segment of
+/// [`ITEMS_PER_SEGMENT`] items, and the tail.
 fn items_contract(
     d: &Decomposition,
     pretty: bool,
     flush: &mut dyn FnMut(&mut Vec<u8>) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     let mut j = JsonText {
-        out: Vec::with_capacity(FLUSH_BYTES + (1 << 16)),
+        out: Vec::with_capacity(HEAD_BYTES + (1 << 16)),
         pretty,
     };
     j.out.push(b'{');
