@@ -972,21 +972,23 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
         );
         serde_json::from_slice(&out.stdout).expect("json")
     };
-
-    // The gap asked about: the largest, Meridian's SoC, unresolved (no Gate-to-Gate data).
-    let gaps = json_of(
-        &run(vec![
-            "gaps".into(),
-            "--product".into(),
-            product.into(),
+    // `mieruka ARGS --format json --data DIR`, its JSON.
+    let data_arg = s(&data);
+    let cli = |args: &[&str]| {
+        let mut a: Vec<String> = args.iter().map(|x| (*x).to_owned()).collect();
+        a.extend([
             "--format".into(),
             "json".into(),
             "--data".into(),
-            s(&data),
-        ])
-        .await
-        .expect("join"),
-    );
+            data_arg.clone(),
+        ]);
+        run(a)
+    };
+    let coverage_param = format!("product={product}");
+    let coverage = || cli(&["query", "requests/coverage", "--param", &coverage_param]);
+
+    // The gap asked about: the largest, Meridian's SoC, unresolved (no Gate-to-Gate data).
+    let gaps = json_of(&cli(&["gaps", "--product", product]).await.expect("join"));
     let gap = &gaps[0];
     assert_eq!(
         (gap["kind"].as_str(), gap["company_id"].as_str()),
@@ -997,20 +999,7 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
     );
     let unresolved_pct = gap["share_pct"].as_f64().expect("share");
     let old_id = gap["footprint_id"].as_str().expect("footprint").to_owned();
-    let before = json_of(
-        &run(vec![
-            "query".into(),
-            "requests/coverage".into(),
-            "--param".into(),
-            format!("product={product}"),
-            "--format".into(),
-            "json".into(),
-            "--data".into(),
-            s(&data),
-        ])
-        .await
-        .expect("join"),
-    );
+    let before = json_of(&coverage().await.expect("join"));
     let coverage_before = before[0]["primary_data_coverage_pct"]
         .as_f64()
         .expect("coverage now");
@@ -1116,23 +1105,17 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
         ),
     )
     .expect("config");
-    json_of(
-        &run(vec![
-            "request".into(),
-            "--product".into(),
-            product.into(),
-            "--top".into(),
-            "1".into(),
-            "--format".into(),
-            "json".into(),
-            "--config".into(),
-            s(&cfg),
-            "--data".into(),
-            s(&data),
-        ])
-        .await
-        .expect("join"),
-    );
+    let cfg_arg = s(&cfg);
+    let request = [
+        "request",
+        "--product",
+        product,
+        "--top",
+        "1",
+        "--config",
+        &cfg_arg,
+    ];
+    json_of(&cli(&request).await.expect("join"));
     let start = std::time::Instant::now();
     let log = loop {
         let log = mieruka::pact::request::RequestLog::read(&data).expect("log");
@@ -1164,20 +1147,7 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
     let cfp_soc: f64 = cfp.to_string().parse().expect("f64");
     assert_eq!((cfp_soc, g2g.to_string().as_str()), (24.5, "12.25"));
     let gain = unresolved_pct * (12.25 + 0.0007 * 180.0) / 24.5;
-    let after = json_of(
-        &run(vec![
-            "query".into(),
-            "requests/coverage".into(),
-            "--param".into(),
-            format!("product={product}"),
-            "--format".into(),
-            "json".into(),
-            "--data".into(),
-            s(&data),
-        ])
-        .await
-        .expect("join"),
-    );
+    let after = json_of(&coverage().await.expect("join"));
     assert_eq!(after[0]["moment"], "before the requests");
     assert_eq!(
         after[0]["primary_data_coverage_pct"],
@@ -1191,18 +1161,7 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
         "{coverage_now} ≠ {coverage_before} + {gain}"
     );
     // The supplier's row on the dashboard's table: one request, fulfilled.
-    let by_supplier = json_of(
-        &run(vec![
-            "query".into(),
-            "requests/by_supplier".into(),
-            "--format".into(),
-            "json".into(),
-            "--data".into(),
-            s(&data),
-        ])
-        .await
-        .expect("join"),
-    );
+    let by_supplier = json_of(&cli(&["query", "requests/by_supplier"]).await.expect("join"));
     assert_eq!(by_supplier[0]["partner"], "Meridian");
     assert_eq!(
         (
