@@ -31,6 +31,19 @@ async fn spawn(app: Router) -> SocketAddr {
     addr
 }
 
+/// `mieruka ARGS` on a blocking thread (the hosts it talks to run on this runtime), without
+/// the environment's data directory and config.
+fn mieruka_cli(args: Vec<String>) -> tokio::task::JoinHandle<std::process::Output> {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+            .args(args)
+            .env_remove("MIERUKA_DATA")
+            .env_remove("MIERUKA_CONFIG")
+            .output()
+            .expect("mieruka")
+    })
+}
+
 fn options(addr: SocketAddr, id: &str, secret: &str) -> PullOptions {
     PullOptions {
         url: format!("http://{addr}"),
@@ -717,16 +730,7 @@ async fn request_asks_the_partners_for_the_largest_gaps_and_keeps_what_it_sent()
         ),
     )
     .expect("config");
-    let run = move |args: Vec<String>| {
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
-                .args(args)
-                .env_remove("MIERUKA_DATA")
-                .env_remove("MIERUKA_CONFIG")
-                .output()
-                .expect("mieruka")
-        })
-    };
+    let run = mieruka_cli;
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
     let s = |x: &std::path::Path| x.display().to_string();
     let ingest = run(vec!["ingest".into(), s(&demo), "--data".into(), s(&data)])
@@ -952,16 +956,7 @@ async fn a_fulfilled_request_raises_the_primary_data_share_by_what_it_brought() 
         &|_| {},
     )
     .expect("ingest the demo");
-    let run = move |args: Vec<String>| {
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
-                .args(args)
-                .env_remove("MIERUKA_DATA")
-                .env_remove("MIERUKA_CONFIG")
-                .output()
-                .expect("mieruka")
-        })
-    };
+    let run = mieruka_cli;
     let s = |x: &std::path::Path| x.display().to_string();
     let json_of = |out: &std::process::Output| -> serde_json::Value {
         assert!(
