@@ -146,8 +146,7 @@ pub(super) fn findings(
     root: u32,
     raw: &[RawItem],
     reached: &[u32],
-    organization_based_pct: f64,
-) -> Vec<Finding> {
+) -> Findings {
     // Values and adjacency are the resolution's (local node numbers); findings name graph
     // nodes. Every node an item names was resolved.
     let values = resolved.values(graph, req.basis);
@@ -280,33 +279,9 @@ pub(super) fn findings(
             });
         }
     }
-    let org_pct = organization_based_pct;
-    let kept = graph.facts();
-    let org_based = |n: u32| {
-        kept.map_or_else(
-            || graph.organization_based(n),
-            |f| f[n as usize].organization_based,
-        )
-    };
-    if org_pct > ORGANIZATION_BASED_CAUTION_PCT {
-        let mut names: Vec<String> = raw
-            .iter()
-            .filter(|i| org_based(i.node))
-            .map(|i| graph.company_name(i.node).to_owned())
-            .collect();
-        names.sort();
-        names.dedup();
-        out.push(Finding {
-            kind: "organization_based",
-            footprint_id: None,
-            message: format!(
-                "{org_pct:.1} % of the footprint comes from organization-based data ({}); these allocate company-wide emissions and are less specific than product-based data",
-                names.join(", ")
-            ),
-            footprint_ids: Vec::new(),
-            input: None,
-        });
-    }
+    // The organization-based finding comes here, once quality, computed beside these, gives
+    // its share (see `Findings::with_organization_based`).
+    let before = std::mem::take(&mut out);
     for cycle in cycles(resolved, &expanded) {
         let names: Vec<String> = cycle.iter().map(|n| describe(graph, *n)).collect();
         out.push(Finding {
@@ -324,7 +299,55 @@ pub(super) fn findings(
             input: None,
         });
     }
-    out
+    Findings { before, after: out }
+}
+
+/// A decomposition's findings, made beside its quality: those before the organization-based
+/// one, and those after it.
+pub(super) struct Findings {
+    before: Vec<Finding>,
+    after: Vec<Finding>,
+}
+
+impl Findings {
+    /// All of them, in order, the organization-based one (when `organization_based_pct`, the
+    /// quality's share, is above the caution level) in its place.
+    pub(super) fn with_organization_based(
+        self,
+        graph: &Graph,
+        raw: &[RawItem],
+        organization_based_pct: f64,
+    ) -> Vec<Finding> {
+        let Findings { mut before, after } = self;
+        if organization_based_pct > ORGANIZATION_BASED_CAUTION_PCT {
+            let kept = graph.facts();
+            let org_based = |n: u32| {
+                kept.map_or_else(
+                    || graph.organization_based(n),
+                    |f| f[n as usize].organization_based,
+                )
+            };
+            let mut names: Vec<String> = raw
+                .iter()
+                .filter(|i| org_based(i.node))
+                .map(|i| graph.company_name(i.node).to_owned())
+                .collect();
+            names.sort();
+            names.dedup();
+            before.push(Finding {
+                kind: "organization_based",
+                footprint_id: None,
+                message: format!(
+                    "{organization_based_pct:.1} % of the footprint comes from organization-based data ({}); these allocate company-wide emissions and are less specific than product-based data",
+                    names.join(", ")
+                ),
+                footprint_ids: Vec::new(),
+                input: None,
+            });
+        }
+        before.extend(after);
+        before
+    }
 }
 
 /// Strongly connected components with more than one node (or a self-loop) among the expanded

@@ -626,16 +626,12 @@ fn label(
     // Quality and findings read the walk's order (weighted averages in f64 depend on the
     // order summed: the walk's, as ever); the items are put in order when first asked.
     let reached = NodeSet::of(graph, raw.iter()).to_vec();
-    let quality = quality(graph, &raw, cfp, reached.len());
-    let findings = findings(
-        graph,
-        resolved,
-        req,
-        root,
-        &raw,
-        &reached,
-        quality.organization_based_pct,
+    // Quality and findings read the same items and nothing of each other but one number.
+    let (quality, findings) = rayon::join(
+        || quality(graph, &raw, cfp, reached.len()),
+        || findings(graph, resolved, req, root, &raw, &reached),
     );
+    let findings = findings.with_organization_based(graph, &raw, quality.organization_based_pct);
     Decomposition {
         product: Root {
             product_id: r.product_id.to_owned(),
