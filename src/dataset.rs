@@ -79,6 +79,16 @@ pub fn stored_graph(store: &Store) -> Result<Option<Graph>> {
     Graph::from_index(&index).map(Some)
 }
 
+/// Where the footprints' documents are, and their ids and versions, of the data directory
+/// `data` (the few columns that need, not the tables), or the demo dataset when `data` is
+/// `None`: for reading one document by id.
+pub fn documents(data: Option<&Path>) -> Result<Tables> {
+    match data {
+        Some(dir) => Store::open(dir)?.load_for_ingest(false),
+        None => demo(),
+    }
+}
+
 /// The tables in `which` of the data directory `data` (the others empty), or every table of
 /// the demo dataset when `data` is `None`.
 pub fn load_some(data: Option<&Path>, which: crate::table::TableSet) -> Result<Tables> {

@@ -58,13 +58,7 @@ pub async fn run(args: FootprintsArgs) -> anyhow::Result<u8> {
 }
 
 fn explain(data: &DataArg, id: &str, format: TableFormat) -> anyhow::Result<u8> {
-    let tables = mieruka::dataset::load_some(
-        data.data.as_deref(),
-        mieruka::table::TableSet {
-            footprints: true,
-            ..mieruka::table::TableSet::NONE
-        },
-    )?;
+    let tables = mieruka::dataset::documents(data.data.as_deref())?;
     let c = mieruka::pact::conversion_of(&tables, id)?;
     let code = u8::from(c.document.is_none());
     if let TableFormat::Json = format {

@@ -511,25 +511,23 @@ pub(crate) struct Page {
 
 /// The footprint `id` of `tables` (its latest version) in the other PACT major version, as
 /// the host serves it there: what `mieruka footprints --explain-conversion` prints.
+/// `tables` needs only where the documents are (`dataset::documents`).
 pub fn conversion_of(
     tables: &crate::table::Tables,
     id: &str,
 ) -> crate::Result<super::convert::Converted> {
-    let docs = Docs::build(tables)?;
-    let id = id.trim().to_ascii_lowercase();
-    let d = docs
-        .docs
-        .iter()
-        .find(|d| d.id == id)
+    let id = id.trim();
+    let bytes = tables
+        .latest_document(id)?
         .ok_or_else(|| crate::Error::NotFound(format!("no footprint {id} is stored")))?;
-    let bytes = tables.documents().footprint(d.at.0, d.at.1)?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
-    })?;
-    Ok(super::convert::convert(
-        &value,
-        if d.major == 2 { 3 } else { 2 },
-    ))
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| crate::Error::Internal(format!("stored footprint {id} is not JSON: {e}")))?;
+    let to = if super::convert::major_of(&value) == Some(2) {
+        3
+    } else {
+        2
+    };
+    Ok(super::convert::convert(&value, to))
 }
 
 pub(crate) fn visible(client: &PactClient, doc: &Doc) -> bool {

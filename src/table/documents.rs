@@ -119,6 +119,35 @@ impl Tables {
         self.documents().read(seq, span)
     }
 
+    /// The document of the latest version of footprint `id` (case-insensitive), exactly as
+    /// received; `None` when no footprint has that id. Reads only the `id` and `version`
+    /// columns besides where the document is.
+    pub fn latest_document(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        use datafusion::arrow::array::{Array, AsArray};
+        let mut latest: Option<(i32, (usize, usize))> = None;
+        for (bi, b) in self.footprints.iter().enumerate() {
+            let ids = b
+                .column_by_name("id")
+                .and_then(|c| c.as_string_opt::<i32>())
+                .ok_or_else(|| Error::Internal("footprints.id is not text".into()))?;
+            let versions = column::<Int32Array>(b, "version")?;
+            for r in (0..b.num_rows()).filter(|&r| ids.value(r).eq_ignore_ascii_case(id)) {
+                // v3 footprints carry no version: each id is then one footprint.
+                let v = if versions.is_null(r) {
+                    -1
+                } else {
+                    versions.value(r)
+                };
+                if latest.is_none_or(|(best, _)| v > best) {
+                    latest = Some((v, (bi, r)));
+                }
+            }
+        }
+        latest
+            .map(|(_, (b, r))| self.footprint_document(b, r))
+            .transpose()
+    }
+
     /// A reader of many documents that opens each original file once.
     pub fn documents(&self) -> DocumentReader<'_> {
         DocumentReader {
