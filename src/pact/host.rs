@@ -398,38 +398,43 @@ impl Docs {
         d: &Doc,
         major: u8,
     ) -> crate::Result<Served> {
+        match self.given(reader, d, major)? {
+            Given::Received(bytes) => Ok(Served::Doc(raw_document(d, bytes)?)),
+            Given::Converted(doc) => Ok(Served::Doc(converted_raw(d, &doc)?)),
+            Given::LeftOut(why) => Ok(Served::LeftOut(why)),
+        }
+    }
+
+    /// [`Docs::served`] before it is made text: the bytes as received, or the converted
+    /// document as a value (a filter reads it without parsing it again).
+    fn given(
+        &self,
+        reader: &mut crate::table::DocumentReader<'_>,
+        d: &Doc,
+        major: u8,
+    ) -> crate::Result<Given> {
         let bytes = reader.footprint(d.at.0, d.at.1)?;
-        let not_json = |e: serde_json::Error| {
-            crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
-        };
         if d.major == major {
-            let text = String::from_utf8(bytes).map_err(|e| {
-                crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
-            })?;
-            return Ok(Served::Doc(RawValue::from_string(text).map_err(not_json)?));
+            return Ok(Given::Received(bytes));
         }
-        let value: Value = serde_json::from_slice(&bytes).map_err(not_json)?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| not_json(d, e))?;
         let converted = super::convert::convert(&value, major);
-        match converted.document {
-            Some(doc) => Ok(Served::Doc(
-                serde_json::value::to_raw_value(&doc).map_err(not_json)?,
-            )),
-            None => {
-                let why = converted.blockers.join("; ");
-                let first = self
-                    .left_out
-                    .lock()
-                    .is_ok_and(|mut l| l.insert((d.id.clone(), major)));
-                if first {
-                    tracing::warn!(
-                        footprint = %d.id,
-                        "pact: left out of /{major}/: received as PACT v{}, it cannot be given as v{major}: {why}",
-                        d.major
-                    );
-                }
-                Ok(Served::LeftOut(why))
-            }
+        if let Some(doc) = converted.document {
+            return Ok(Given::Converted(doc));
         }
+        let why = converted.blockers.join("; ");
+        let first = self
+            .left_out
+            .lock()
+            .is_ok_and(|mut l| l.insert((d.id.clone(), major)));
+        if first {
+            tracing::warn!(
+                footprint = %d.id,
+                "pact: left out of /{major}/: received as PACT v{}, it cannot be given as v{major}: {why}",
+                d.major
+            );
+        }
+        Ok(Given::LeftOut(why))
     }
 
     /// The footprint `id` (lower case) that `client` may see, in either version.
@@ -472,17 +477,26 @@ impl Docs {
             if known_left_out(d) {
                 continue;
             }
-            let Served::Doc(raw) = self.served(&mut reader, d, major)? else {
-                continue;
-            };
-            if let Some(keep) = keep {
-                let value: Value = serde_json::from_str(raw.get()).map_err(|e| {
-                    crate::Error::Internal(format!("footprint {} is not JSON: {e}", d.id))
-                })?;
-                if !keep(&value) {
-                    continue;
+            // Each document is parsed at most once: to convert it, or for the filter.
+            let raw = match self.given(&mut reader, d, major)? {
+                Given::LeftOut(_) => continue,
+                Given::Converted(doc) => {
+                    if keep.is_some_and(|keep| !keep(&doc)) {
+                        continue;
+                    }
+                    converted_raw(d, &doc)?
                 }
-            }
+                Given::Received(bytes) => {
+                    if let Some(keep) = keep {
+                        let value: Value =
+                            serde_json::from_slice(&bytes).map_err(|e| not_json(d, e))?;
+                        if !keep(&value) {
+                            continue;
+                        }
+                    }
+                    raw_document(d, bytes)?
+                }
+            };
             page.docs.push(raw);
             if limit.is_some_and(|l| page.docs.len() >= l) {
                 page.next = candidates.peek().map(|(i, _)| *i);
@@ -491,6 +505,33 @@ impl Docs {
         }
         Ok(page)
     }
+}
+
+/// A footprint as a version gives it, before it is made text.
+enum Given {
+    /// Received in that version: its bytes.
+    Received(Vec<u8>),
+    /// Converted from the other.
+    Converted(Value),
+    /// Why it cannot be given in that version.
+    LeftOut(String),
+}
+
+fn not_json(d: &Doc, e: serde_json::Error) -> crate::Error {
+    crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
+}
+
+/// A stored document, exactly as received, as JSON text.
+fn raw_document(d: &Doc, bytes: Vec<u8>) -> crate::Result<Box<RawValue>> {
+    let text = String::from_utf8(bytes).map_err(|e| {
+        crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
+    })?;
+    RawValue::from_string(text).map_err(|e| not_json(d, e))
+}
+
+/// A converted document as JSON text.
+fn converted_raw(d: &Doc, doc: &Value) -> crate::Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(doc).map_err(|e| not_json(d, e))
 }
 
 /// A footprint as a version serves it.
