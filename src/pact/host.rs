@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 
 use super::filter::{Filter, Known};
 
+mod text;
+use text::{Given, converted_raw, not_json, raw_document};
+
 /// A PACT client (data recipient) of the config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -507,33 +510,6 @@ impl Docs {
     }
 }
 
-/// A footprint as a version gives it, before it is made text.
-enum Given {
-    /// Received in that version: its bytes.
-    Received(Vec<u8>),
-    /// Converted from the other.
-    Converted(Value),
-    /// Why it cannot be given in that version.
-    LeftOut(String),
-}
-
-fn not_json(d: &Doc, e: serde_json::Error) -> crate::Error {
-    crate::Error::Internal(format!("stored footprint {} is not JSON: {e}", d.id))
-}
-
-/// A stored document, exactly as received, as JSON text.
-fn raw_document(d: &Doc, bytes: Vec<u8>) -> crate::Result<Box<RawValue>> {
-    let text = String::from_utf8(bytes).map_err(|e| {
-        crate::Error::Internal(format!("stored footprint {} is not UTF-8: {e}", d.id))
-    })?;
-    RawValue::from_string(text).map_err(|e| not_json(d, e))
-}
-
-/// A converted document as JSON text.
-fn converted_raw(d: &Doc, doc: &Value) -> crate::Result<Box<RawValue>> {
-    serde_json::value::to_raw_value(doc).map_err(|e| not_json(d, e))
-}
-
 /// A footprint as a version serves it.
 pub(crate) enum Served {
     /// The document to send.
@@ -548,27 +524,6 @@ pub(crate) struct Page {
     pub(crate) docs: Vec<Box<RawValue>>,
     /// The candidate the next page starts from.
     pub(crate) next: Option<usize>,
-}
-
-/// The footprint `id` of `tables` (its latest version) in the other PACT major version, as
-/// the host serves it there: what `mieruka footprints --explain-conversion` prints.
-/// `tables` needs only where the documents are (`dataset::documents`).
-pub fn conversion_of(
-    tables: &crate::table::Tables,
-    id: &str,
-) -> crate::Result<super::convert::Converted> {
-    let id = id.trim();
-    let bytes = tables
-        .latest_document(id)?
-        .ok_or_else(|| crate::Error::NotFound(format!("no footprint {id} is stored")))?;
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| crate::Error::Internal(format!("stored footprint {id} is not JSON: {e}")))?;
-    let to = if super::convert::major_of(&value) == Some(2) {
-        3
-    } else {
-        2
-    };
-    Ok(super::convert::convert(&value, to))
 }
 
 pub(crate) fn visible(client: &PactClient, doc: &Doc) -> bool {

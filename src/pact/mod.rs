@@ -7,7 +7,7 @@ pub mod filter;
 pub(crate) mod host;
 pub mod request;
 
-pub use host::{PactClient, PactConfig, conversion_of};
+pub use host::{PactClient, PactConfig};
 
 use std::path::Path;
 
@@ -63,4 +63,22 @@ pub(crate) fn list_body<'a>(docs: impl IntoIterator<Item = &'a RawValue>) -> Vec
     }
     out.extend_from_slice(b"]}");
     out
+}
+
+/// The footprint `id` of `tables` (its latest version) in the other PACT major version, as
+/// the host serves it there: what `mieruka footprints --explain-conversion` prints.
+/// `tables` needs only where the documents are (`dataset::documents`).
+pub fn conversion_of(tables: &crate::table::Tables, id: &str) -> Result<convert::Converted> {
+    let id = id.trim();
+    let bytes = tables
+        .latest_document(id)?
+        .ok_or_else(|| Error::NotFound(format!("no footprint {id} is stored")))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Internal(format!("stored footprint {id} is not JSON: {e}")))?;
+    let to = if convert::major_of(&value) == Some(2) {
+        3
+    } else {
+        2
+    };
+    Ok(convert::convert(&value, to))
 }
