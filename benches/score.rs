@@ -86,7 +86,7 @@ fn compare(dir: &std::path::Path) {
         }
         s.push('\n');
         for p in 0..N {
-            s.push_str(inputs.cpc[p].as_deref().unwrap_or(""));
+            s.push_str(inputs.cpc.get(p).unwrap_or(""));
             for k in Key::ALL {
                 s.push(',');
                 s.push_str(&inputs.values(k).text(p).unwrap_or_default());
@@ -101,7 +101,7 @@ fn compare(dir: &std::path::Path) {
         let t = Instant::now();
         let s = score(&profile, &inputs);
         runs.push(t.elapsed().as_secs_f64() * 1e3);
-        total = s.gx_score.iter().sum();
+        total = Decimal::new(s.gx_micros.iter().sum(), 6);
     }
     let mut sorted = runs.clone();
     sorted.sort_by(f64::total_cmp);

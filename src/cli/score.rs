@@ -65,7 +65,7 @@ pub async fn run(args: ScoreArgs) -> anyhow::Result<u8> {
         }
         f => {
             let batch = score::scores_batch(&inputs, &scores)?;
-            let table = score_table(&batch, &scores, f)?;
+            let table = score_table(&batch, &inputs, &scores, f)?;
             out!("{}", output::render(&table, f.into()));
             if matches!(f, TableFormat::Table) {
                 outln!(
@@ -82,6 +82,7 @@ pub async fn run(args: ScoreArgs) -> anyhow::Result<u8> {
 /// indicator (the mark and points in a table, the points in CSV), GX score, missing.
 fn score_table(
     batch: &datafusion::arrow::array::RecordBatch,
+    inputs: &score::Inputs,
     scores: &score::Scores,
     format: TableFormat,
 ) -> anyhow::Result<mieruka::query::Output> {
@@ -103,10 +104,10 @@ fn score_table(
             .map(|p| match format {
                 TableFormat::Table => format!(
                     "{} {}",
-                    score::sheet::mark(scores.credit(i, p)),
-                    scores.points(i, p).normalize()
+                    score::sheet::mark(scores.credit(inputs, i, p).as_ref()),
+                    scores.points(inputs, i, p)
                 ),
-                _ => scores.points(i, p).normalize().to_string(),
+                _ => scores.points(inputs, i, p).to_string(),
             })
             .collect();
         fields.push(Field::new(ind.key.as_str(), DataType::Utf8, false));
@@ -121,7 +122,7 @@ fn score_table(
     let table = datafusion::arrow::array::RecordBatch::try_new(schema.clone(), columns)?;
     let table = datafusion::arrow::compute::take_record_batch(&table, &{
         let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_by(|a, b| scores.gx_score[*b as usize].cmp(&scores.gx_score[*a as usize]));
+        order.sort_by_key(|&p| std::cmp::Reverse(scores.gx_micros[p as usize]));
         datafusion::arrow::array::UInt32Array::from(order)
     })?;
     Ok(mieruka::query::Output {

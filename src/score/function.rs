@@ -83,7 +83,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
     };
     let number = |k: super::Key| -> Vec<Option<Decimal>> {
         match inputs.values(k) {
-            Values::Number(v) => v.clone(),
+            Values::Number(v) => v.to_decimals(),
             Values::Flag(_) => vec![None; n],
         }
     };
@@ -93,7 +93,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
         Arc::new(StringArray::from(inputs.product_name.clone())),
         Arc::new(StringArray::from(inputs.company_name.clone())),
         Arc::new(StringArray::from(inputs.company_id.clone())),
-        Arc::new(StringArray::from(inputs.cpc.clone())),
+        Arc::new(StringArray::from_iter(inputs.cpc.iter())),
         Arc::new(StringArray::from(inputs.declared_unit.clone())),
         Arc::new(BooleanArray::from(inputs.organization_based.clone())),
         dec(number(super::Key::Cfp))?,
@@ -105,7 +105,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
             })
         }))),
         dec(number(super::Key::PrimaryDataShare))?,
-        dec(scores.gx_score.iter().copied().map(Some).collect())?,
+        dec((0..n).map(|p| Some(scores.gx_score(p))).collect())?,
         Arc::new(Int32Array::from_iter_values(
             scores.missing.iter().map(|m| *m as i32),
         )),
@@ -121,9 +121,11 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
             DataType::Utf8,
             false,
         ));
-        columns.push(dec((0..n).map(|p| Some(scores.points(i, p))).collect())?);
+        columns.push(dec((0..n)
+            .map(|p| Some(scores.points(inputs, i, p)))
+            .collect())?);
         columns.push(Arc::new(StringArray::from_iter_values(
-            (0..n).map(|p| Status::of(scores.credit(i, p)).as_str()),
+            (0..n).map(|p| Status::of(scores.credit(inputs, i, p).as_ref()).as_str()),
         )));
     }
     // One `points_group_<group>` column per indicator group, in sheet order, so charts can
@@ -144,7 +146,7 @@ pub fn scores_batch(inputs: &Inputs, scores: &Scores) -> Result<RecordBatch> {
             .filter(|&i| scores.profile.indicators[i].group == group)
             .collect();
         columns.push(dec((0..n)
-            .map(|p| Some(members.iter().map(|&i| scores.points(i, p)).sum()))
+            .map(|p| Some(scores.points_of(inputs, &members, p)))
             .collect())?);
     }
     let schema: SchemaRef = Arc::new(Schema::new(fields));

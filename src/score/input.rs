@@ -19,8 +19,8 @@ use crate::{Error, Result};
 pub enum Values {
     /// Yes/no facts; `None` = not known.
     Flag(Vec<Option<bool>>),
-    /// Numbers; `None` = not known.
-    Number(Vec<Option<Decimal>>),
+    /// Numbers.
+    Number(Numbers),
 }
 
 impl Values {
@@ -28,16 +28,222 @@ impl Values {
     pub fn text(&self, p: usize) -> Option<String> {
         match self {
             Values::Flag(v) => v[p].map(|b| b.to_string()),
-            Values::Number(v) => v[p].map(|d| d.normalize().to_string()),
+            Values::Number(v) => v.get(p).map(|d| d.normalize().to_string()),
         }
+    }
+
+    /// Numbers from decimals (`None` = not known).
+    pub fn numbers(v: Vec<Option<Decimal>>) -> Values {
+        Values::Number(Numbers::new(v))
     }
 
     fn empty(key: Key, n: usize) -> Values {
         if key.is_flag() {
             Values::Flag(vec![None; n])
         } else {
-            Values::Number(vec![None; n])
+            Values::numbers(vec![None; n])
         }
+    }
+}
+
+/// A column of numbers, held as fixed-point integers: every value × 10^scale as an `i64`,
+/// at the smallest scale that keeps every value exact. A column that does not fit (a value
+/// with more digits than an `i64` holds at that scale) keeps its decimals.
+#[derive(Debug, Clone)]
+pub struct Numbers(Repr);
+
+#[derive(Debug, Clone)]
+enum Repr {
+    Fixed {
+        scale: u32,
+        values: Vec<i64>,
+        known: Vec<bool>,
+        /// The largest |value| × 10^scale.
+        max_abs: u64,
+    },
+    Decimal(Vec<Option<Decimal>>),
+}
+
+/// What the scoring kernel reads of a fixed-point column.
+pub(crate) struct Fixed<'a> {
+    pub scale: u32,
+    pub values: &'a [i64],
+    pub known: &'a [bool],
+    pub max_abs: u64,
+}
+
+impl Numbers {
+    /// The column of `values` (`None` = not known).
+    pub fn new(values: Vec<Option<Decimal>>) -> Numbers {
+        let scale = values
+            .iter()
+            .flatten()
+            .map(|d| d.normalize().scale())
+            .max()
+            .unwrap_or(0);
+        let fixed = |d: &Decimal| -> Option<i64> {
+            let m = d
+                .mantissa()
+                .checked_mul(10i128.checked_pow(scale.checked_sub(d.scale())?)?);
+            // A value with more decimals than `scale` carries trailing zeros.
+            let m = match m {
+                Some(m) => m,
+                None => {
+                    let drop = 10i128.checked_pow(d.scale().checked_sub(scale)?)?;
+                    (d.mantissa() % drop == 0).then(|| d.mantissa() / drop)?
+                }
+            };
+            i64::try_from(m).ok().filter(|m| *m != i64::MIN)
+        };
+        let mut out = Vec::with_capacity(values.len());
+        let mut known = Vec::with_capacity(values.len());
+        let mut max_abs = 0u64;
+        for v in &values {
+            match v {
+                None => {
+                    out.push(0);
+                    known.push(false);
+                }
+                Some(d) => match fixed(d) {
+                    Some(m) => {
+                        max_abs = max_abs.max(m.unsigned_abs());
+                        out.push(m);
+                        known.push(true);
+                    }
+                    None => return Numbers(Repr::Decimal(values)),
+                },
+            }
+        }
+        Numbers(Repr::Fixed {
+            scale,
+            values: out,
+            known,
+            max_abs,
+        })
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Fixed { known, .. } => known.len(),
+            Repr::Decimal(v) => v.len(),
+        }
+    }
+
+    /// Whether the column is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Product `p`'s value, or `None` when missing.
+    pub fn get(&self, p: usize) -> Option<Decimal> {
+        match &self.0 {
+            Repr::Fixed {
+                scale,
+                values,
+                known,
+                ..
+            } => known[p].then(|| Decimal::new(values[p], *scale)),
+            Repr::Decimal(v) => v[p],
+        }
+    }
+
+    /// Every value, as decimals.
+    pub fn to_decimals(&self) -> Vec<Option<Decimal>> {
+        (0..self.len()).map(|p| self.get(p)).collect()
+    }
+
+    /// The values of products `keep`, in that order.
+    pub fn pick(&self, keep: &[usize]) -> Numbers {
+        Numbers::new(keep.iter().map(|&p| self.get(p)).collect())
+    }
+
+    /// The fixed-point form, unless the column keeps decimals.
+    pub(crate) fn fixed(&self) -> Option<Fixed<'_>> {
+        match &self.0 {
+            Repr::Fixed {
+                scale,
+                values,
+                known,
+                max_abs,
+            } => Some(Fixed {
+                scale: *scale,
+                values,
+                known,
+                max_abs: *max_abs,
+            }),
+            Repr::Decimal(_) => None,
+        }
+    }
+}
+
+impl FromIterator<Option<Decimal>> for Numbers {
+    fn from_iter<I: IntoIterator<Item = Option<Decimal>>>(iter: I) -> Numbers {
+        Numbers::new(iter.into_iter().collect())
+    }
+}
+
+impl PartialEq for Numbers {
+    fn eq(&self, other: &Numbers) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|p| self.get(p) == other.get(p))
+    }
+}
+
+/// The UN CPC code of each product, dictionary-coded: scoring resolves a category's rules
+/// once per distinct code, not once per product.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Categories {
+    codes: Vec<u32>,
+    names: Vec<Option<String>>,
+}
+
+impl Categories {
+    /// Product `p`'s code.
+    pub fn get(&self, p: usize) -> Option<&str> {
+        self.names[self.codes[p] as usize].as_deref()
+    }
+
+    /// Number of products.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// Whether there are no products.
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The distinct codes, numbered.
+    pub(crate) fn distinct(&self) -> &[Option<String>] {
+        &self.names
+    }
+
+    /// Each product's number in [`Categories::distinct`].
+    pub(crate) fn codes(&self) -> &[u32] {
+        &self.codes
+    }
+
+    /// Every product's code, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.codes
+            .iter()
+            .map(|&c| self.names[c as usize].as_deref())
+    }
+}
+
+impl FromIterator<Option<String>> for Categories {
+    fn from_iter<I: IntoIterator<Item = Option<String>>>(iter: I) -> Categories {
+        let mut seen: datafusion::common::HashMap<Option<String>, u32> = Default::default();
+        let mut out = Categories::default();
+        for c in iter {
+            let next = out.names.len() as u32;
+            let code = *seen.entry(c).or_insert_with_key(|c| {
+                out.names.push(c.clone());
+                next
+            });
+            out.codes.push(code);
+        }
+        out
     }
 }
 
@@ -80,7 +286,7 @@ pub struct Inputs {
     /// Company URN.
     pub company_id: Vec<String>,
     /// UN CPC code.
-    pub cpc: Vec<Option<String>>,
+    pub cpc: Categories,
     /// Declared unit.
     pub declared_unit: Vec<Option<String>>,
     /// GX calcMethod "1".
@@ -125,7 +331,7 @@ impl Inputs {
             product_name: vec![String::new(); n],
             company_name: vec![String::new(); n],
             company_id: vec![String::new(); n],
-            cpc: vec![None; n],
+            cpc: std::iter::repeat_n(None, n).collect(),
             declared_unit: vec![None; n],
             organization_based: vec![false; n],
             rep: vec![None; n],
@@ -215,6 +421,10 @@ impl Inputs {
 
         let n = rows.len();
         let mut out = Inputs::with_len(n);
+        out.cpc = rows
+            .iter()
+            .map(|&i| (!cpc.is_null(i)).then(|| cpc.value(i).to_owned()))
+            .collect();
         let mut flags: HashMap<Key, Vec<Option<bool>>> = HashMap::new();
         let mut numbers: HashMap<Key, Vec<Option<Decimal>>> = HashMap::new();
         for (p, &i) in rows.iter().enumerate() {
@@ -223,7 +433,6 @@ impl Inputs {
             out.product_name[p] = name.value(i).to_owned();
             out.company_name[p] = company.value(i).to_owned();
             out.company_id[p] = company_id.value(i).to_owned();
-            out.cpc[p] = (!cpc.is_null(i)).then(|| cpc.value(i).to_owned());
             out.declared_unit[p] = (!unit.is_null(i)).then(|| unit.value(i).to_owned());
             out.organization_based[p] = !calc.is_null(i) && calc.value(i) == "1";
 
@@ -307,7 +516,7 @@ impl Inputs {
             out.set(k, Values::Flag(v));
         }
         for (k, v) in numbers {
-            out.set(k, Values::Number(v));
+            out.set(k, Values::numbers(v));
         }
         Ok(out)
     }
@@ -315,11 +524,7 @@ impl Inputs {
     /// Keeps the products whose CPC code starts with `prefix`.
     pub fn filter_category(self, prefix: &str) -> Inputs {
         let keep: Vec<usize> = (0..self.len())
-            .filter(|&p| {
-                self.cpc[p]
-                    .as_deref()
-                    .is_some_and(|c| c.starts_with(prefix))
-            })
+            .filter(|&p| self.cpc.get(p).is_some_and(|c| c.starts_with(prefix)))
             .collect();
         let pick = |v: &Vec<String>| keep.iter().map(|&p| v[p].clone()).collect::<Vec<_>>();
         Inputs {
@@ -328,7 +533,10 @@ impl Inputs {
             product_name: pick(&self.product_name),
             company_name: pick(&self.company_name),
             company_id: pick(&self.company_id),
-            cpc: keep.iter().map(|&p| self.cpc[p].clone()).collect(),
+            cpc: keep
+                .iter()
+                .map(|&p| self.cpc.get(p).map(str::to_owned))
+                .collect(),
             declared_unit: keep
                 .iter()
                 .map(|&p| self.declared_unit[p].clone())
@@ -340,7 +548,7 @@ impl Inputs {
                 .iter()
                 .map(|v| match v {
                     Values::Flag(x) => Values::Flag(keep.iter().map(|&p| x[p]).collect()),
-                    Values::Number(x) => Values::Number(keep.iter().map(|&p| x[p]).collect()),
+                    Values::Number(x) => Values::Number(x.pick(&keep)),
                 })
                 .collect(),
         }

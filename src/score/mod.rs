@@ -5,6 +5,7 @@
 //! Missing data earn no points and are marked missing ("–"), never treated as false ("×").
 //! This module computes and renders; it does not serve or store.
 
+mod exact;
 mod function;
 mod input;
 mod profile;
@@ -14,8 +15,10 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+pub use exact::Credit;
 pub use function::{GxScoresFunction, ScoreSource, scores_batch};
-pub use input::{Inputs, Rep, RepBasis, Values};
+use input::Fixed;
+pub use input::{Categories, Inputs, Numbers, Rep, RepBasis, Values};
 pub use profile::{DEFAULT_PROFILE, Indicator, Key, Profile, Rule};
 
 /// What every supplier ranking says beside its rows.
@@ -37,12 +40,12 @@ pub enum Status {
 
 impl Status {
     /// From a credit (`None` = missing).
-    pub fn of(credit: Option<Decimal>) -> Status {
+    pub fn of(credit: Option<&Credit>) -> Status {
         match credit {
             None => Status::Missing,
-            Some(c) if c >= Decimal::ONE => Status::Pass,
-            Some(c) if c <= Decimal::ZERO => Status::Fail,
-            Some(_) => Status::Partial,
+            Some(Credit::Full) => Status::Pass,
+            Some(Credit::Zero) => Status::Fail,
+            Some(Credit::Part(..) | Credit::Big(..)) => Status::Partial,
         }
     }
 
@@ -57,254 +60,390 @@ impl Status {
     }
 }
 
-/// Scores of many products under one profile, column by column.
+/// Decimal places of a GX score, and of points and credits as shown.
+pub const SCORE_PLACES: u32 = 6;
+
+/// Scores of many products under one profile.
 #[derive(Debug, Clone)]
 pub struct Scores {
     /// The profile.
     pub profile: Profile,
-    /// GX score (Σ points, 0–100) per product.
-    pub gx_score: Vec<Decimal>,
+    /// GX score per product in millionths of a point: Σ weight × exact credit, rounded once,
+    /// half to even, at six places. Read through [`Scores::gx_score`].
+    pub gx_micros: Vec<i64>,
     /// Indicators without a value, per product.
     pub missing: Vec<u32>,
-    /// Credit per indicator (profile order), per product, in millionths
-    /// (6 places: every credit is a multiple of 10⁻⁶ in 0..=1);
-    /// [`MISSING`] where the value is missing. Read through [`Scores::credit`].
-    pub credits: Vec<Vec<i32>>,
+    /// The rule set of each distinct category of the inputs (see [`Categories::distinct`]).
+    ruleset_of: Vec<u32>,
+    /// Per rule set, the rule of each indicator (profile order).
+    rulesets: Vec<Vec<Rule>>,
 }
-
-/// The credit column value of a missing indicator.
-pub const MISSING: i32 = i32::MIN;
-
-const MICROS: i64 = 1_000_000;
 
 impl Scores {
-    /// Credit of indicator `i` for product `p` (0 to 1), `None` when its value is missing.
-    pub fn credit(&self, i: usize, p: usize) -> Option<Decimal> {
-        match self.credits[i][p] {
-            MISSING => None,
-            0 => Some(Decimal::ZERO),
-            c if c as i64 == MICROS => Some(Decimal::ONE),
-            c => Some(Decimal::new(c as i64, profile::CREDIT_SCALE).normalize()),
+    /// GX score of product `p` (0 to 100).
+    pub fn gx_score(&self, p: usize) -> Decimal {
+        Decimal::new(self.gx_micros[p], SCORE_PLACES).normalize()
+    }
+
+    /// The rule of indicator `i` for product `p` (after its category's overrides).
+    pub fn rule(&self, inputs: &Inputs, i: usize, p: usize) -> &Rule {
+        &self.rulesets[self.ruleset_of[inputs.cpc.codes()[p] as usize] as usize][i]
+    }
+
+    /// Credit of indicator `i` for product `p`, exactly; `None` when its value is missing.
+    pub fn credit(&self, inputs: &Inputs, i: usize, p: usize) -> Option<Credit> {
+        match inputs.values(self.profile.indicators[i].key) {
+            Values::Flag(v) => v[p].map(Credit::of_flag),
+            Values::Number(v) => v
+                .get(p)
+                .map(|x| Credit::of_number(self.rule(inputs, i, p), x)),
         }
     }
 
-    /// Points of indicator `i` for product `p`.
-    pub fn points(&self, i: usize, p: usize) -> Decimal {
-        self.credit(i, p)
-            .map_or(Decimal::ZERO, |c| self.profile.indicators[i].weight * c)
+    /// Points of indicator `i` for product `p`, rounded half to even at six places (for
+    /// display: the score adds the exact points).
+    pub fn points(&self, inputs: &Inputs, i: usize, p: usize) -> Decimal {
+        self.credit(inputs, i, p).map_or(Decimal::ZERO, |c| {
+            exact::points(self.profile.indicators[i].weight, &c, SCORE_PLACES).normalize()
+        })
+    }
+
+    /// The points of indicators `members` for product `p`, added exactly and rounded once.
+    pub fn points_of(&self, inputs: &Inputs, members: &[usize], p: usize) -> Decimal {
+        let terms: Vec<(Decimal, Credit)> = members
+            .iter()
+            .filter_map(|&i| {
+                Some((
+                    self.profile.indicators[i].weight,
+                    self.credit(inputs, i, p)?,
+                ))
+            })
+            .collect();
+        exact::sum_rounded(&terms, SCORE_PLACES).normalize()
     }
 }
 
-/// Decimal places of the integer fast path: inputs and thresholds at this scale compare as
-/// integers (amounts are stored with 12 decimals).
-const FAST_SCALE: u32 = 12;
-
-const POW10: [i128; 13] = {
-    let mut t = [1i128; 13];
-    let mut i = 1;
-    while i < 13 {
-        t[i] = t[i - 1] * 10;
-        i += 1;
-    }
-    t
-};
-
-/// `d` as an integer count of 10⁻¹² units, if it fits.
-fn fixed(d: Decimal) -> Option<i128> {
-    let s = d.scale();
-    if s > FAST_SCALE {
-        return None;
-    }
-    d.mantissa().checked_mul(POW10[(FAST_SCALE - s) as usize])
+/// One indicator's rule for one category, prepared for the integer kernel: the credit of a
+/// value `x` (a fixed-point integer of its column) is `clamp(sign · (x · mul − zero), 0,
+/// den) / den`; points are counted in units of 1 / (D · 10^ws), D the common denominator of
+/// every line and ws the weights' scale: `full` at full credit, `per` per unit of numerator.
+/// Thresholds are lines one unit long (`den` = 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Line {
+    mul: i128,
+    zero: i128,
+    sign: i128,
+    den: i128,
+    per: i128,
+    full: i128,
 }
 
-/// A rule prepared for integer evaluation; every path falls back to [`Rule::credit_number`]
-/// when a value does not fit, so results are exactly the decimal ones.
-enum Fast {
-    Full,
-    AtLeast(i128),
-    AtMost(i128),
-    /// Credit (x − zero) / span, with `span` > 0 after `sign` is applied.
-    Linear {
-        zero: i128,
-        span: i128,
-        sign: i128,
-    },
-    Decimal,
-}
+/// Beyond any fixed-point value × `mul`: a threshold past every value.
+const FAR: i128 = 1 << 100;
 
-impl Fast {
-    fn of(rule: &Rule) -> Fast {
-        match *rule {
-            Rule::Present => Fast::Full,
-            Rule::AtLeast(t) | Rule::Reduction(t) => fixed(t).map_or(Fast::Decimal, Fast::AtLeast),
-            Rule::AtMost(t) => fixed(t).map_or(Fast::Decimal, Fast::AtMost),
-            Rule::Linear { zero_at, full_at } => match (fixed(zero_at), fixed(full_at)) {
-                (Some(z), Some(f)) if z != f => Fast::Linear {
-                    zero: z,
-                    span: (f - z).abs(),
-                    sign: (f - z).signum(),
-                },
-                _ => Fast::Decimal,
+impl Line {
+    /// The line of `rule` over a column at `scale` whose values are at most `max_abs`
+    /// (before `per` and `full` are known); `None` when its integers could overflow.
+    fn of(rule: &Rule, scale: u32, max_abs: u64) -> Option<Line> {
+        let pow = |e: u32| 10i128.checked_pow(e);
+        // ⌈t · 10^scale⌉ or ⌊t · 10^scale⌋, clamped to ±FAR.
+        let at = |t: Decimal, up: bool| -> Option<i128> {
+            let m = t.mantissa();
+            let v = if t.scale() <= scale {
+                m.checked_mul(pow(scale - t.scale())?)
+                    .unwrap_or(if m > 0 { FAR } else { -FAR })
+            } else {
+                let d = pow(t.scale() - scale).unwrap_or(i128::MAX);
+                let (q, r) = (m.div_euclid(d), m.rem_euclid(d));
+                q + i128::from(up && r != 0)
+            };
+            Some(v.clamp(-FAR, FAR))
+        };
+        let unit = |zero: i128, sign: i128| Line {
+            mul: 1,
+            zero,
+            sign,
+            den: 1,
+            per: 0,
+            full: 0,
+        };
+        Some(match *rule {
+            Rule::Present => Line {
+                mul: 0,
+                ..unit(-1, 1)
             },
-        }
-    }
-
-    fn credit(&self, rule: &Rule, x: Decimal) -> i64 {
-        let slow = || micros(rule.credit_number(x));
-        let yes = |b: bool| if b { MICROS } else { 0 };
-        match *self {
-            Fast::Full => MICROS,
-            Fast::AtLeast(t) => fixed(x).map_or_else(slow, |v| yes(v >= t)),
-            Fast::AtMost(t) => fixed(x).map_or_else(slow, |v| yes(v <= t)),
-            Fast::Linear { zero, span, sign } => {
-                let Some(num) = fixed(x).and_then(|v| v.checked_sub(zero)).map(|d| d * sign) else {
-                    return slow();
+            // x ≥ t ⇔ x − (⌈t⌉ − 1) ≥ 1.
+            Rule::AtLeast(t) | Rule::Reduction(t) => unit(at(t, true)? - 1, 1),
+            // x ≤ t ⇔ (⌊t⌋ + 1) − x ≥ 1.
+            Rule::AtMost(t) => unit(at(t, false)? + 1, -1),
+            Rule::Linear { zero_at, full_at } => {
+                let s = scale.max(zero_at.scale()).max(full_at.scale());
+                let mul = pow(s - scale)?;
+                let z = zero_at.mantissa().checked_mul(pow(s - zero_at.scale())?)?;
+                let f = full_at.mantissa().checked_mul(pow(s - full_at.scale())?)?;
+                let (sign, den) = if f > z {
+                    (1, f - z)
+                } else {
+                    (-1, z.checked_sub(f)?)
                 };
-                if num <= 0 {
-                    return 0;
+                // Every x · mul − zero fits with room to spare.
+                let reach = i128::from(max_abs).checked_mul(mul)?.checked_add(z.abs())?;
+                if reach > FAR {
+                    return None;
                 }
-                if num >= span {
-                    return MICROS;
-                }
-                let Some(scaled) = num.checked_mul(MICROS as i128) else {
-                    return slow();
-                };
-                let (q, r) = (scaled / span, scaled % span);
-                // The decimal path divides to 28 significant digits, then rounds half to
-                // even at 6 places. Away from a tie the two agree; near one, ask it.
-                let off_tie = (2 * r - span).abs();
-                match off_tie.checked_mul(10i128.pow(20)) {
-                    Some(m) if m <= 2 * span => slow(),
-                    _ => (q + i128::from(2 * r > span)) as i64,
+                let g = exact::gcd(exact::gcd(mul, z), den);
+                Line {
+                    mul: mul / g,
+                    zero: z / g,
+                    sign,
+                    den: den / g,
+                    per: 0,
+                    full: 0,
                 }
             }
-            Fast::Decimal => slow(),
+        })
+    }
+
+    /// Points in kernel units for value `x`.
+    #[inline(always)]
+    fn points(&self, x: i64) -> i128 {
+        let num = self.sign * (i128::from(x) * self.mul - self.zero);
+        if num >= self.den {
+            self.full
+        } else if num <= 0 {
+            0
+        } else {
+            self.per * num
         }
     }
 }
 
-/// A credit in millionths (credits are rounded to [`profile::CREDIT_SCALE`] places).
-fn micros(mut c: Decimal) -> i64 {
-    c.rescale(profile::CREDIT_SCALE);
-    c.mantissa() as i64
+/// How one indicator is read by the kernel: a flag, or a fixed-point column with the line of
+/// each category.
+enum Column<'a> {
+    Flag(&'a [Option<bool>], i128),
+    Number(Fixed<'a>, Vec<Line>),
 }
+
+/// The kernel's plan: every column prepared, the common denominator, and how totals become
+/// millionths; `None` when some value or rule does not fit its integers.
+struct Plan<'a> {
+    columns: Vec<Column<'a>>,
+    /// micros = round_half_even(total · mult / div).
+    mult: i128,
+    div: i128,
+    /// Whether every total × mult fits a `u64`.
+    narrow: bool,
+}
+
+impl<'a> Plan<'a> {
+    fn new(
+        profile: &Profile,
+        inputs: &'a Inputs,
+        rulesets: &[Vec<Rule>],
+        ruleset_of: &[u32],
+    ) -> Option<Plan<'a>> {
+        let ws = profile
+            .indicators
+            .iter()
+            .map(|i| i.weight.scale())
+            .max()
+            .unwrap_or(0);
+        let weights = profile
+            .indicators
+            .iter()
+            .map(|i| {
+                i.weight
+                    .mantissa()
+                    .checked_mul(10i128.pow(ws - i.weight.scale()))
+            })
+            .collect::<Option<Vec<i128>>>()?;
+        // Lines per indicator and distinct category, and their common denominator.
+        let mut lines: Vec<Option<Vec<Line>>> = Vec::with_capacity(weights.len());
+        let mut d: i128 = 1;
+        for (i, ind) in profile.indicators.iter().enumerate() {
+            let Values::Number(v) = inputs.values(ind.key) else {
+                lines.push(None);
+                continue;
+            };
+            let f = v.fixed()?;
+            let per_set = rulesets
+                .iter()
+                .map(|rules| Line::of(&rules[i], f.scale, f.max_abs))
+                .collect::<Option<Vec<Line>>>()?;
+            for l in &per_set {
+                d = d.checked_mul(l.den / exact::gcd(d, l.den))?;
+            }
+            lines.push(Some(
+                ruleset_of.iter().map(|&r| per_set[r as usize]).collect(),
+            ));
+        }
+        // The largest total: every indicator at full credit.
+        let mut top: i128 = 0;
+        let mut columns = Vec::with_capacity(weights.len());
+        for ((ind, w), lines) in profile.indicators.iter().zip(&weights).zip(lines) {
+            let full = w.checked_mul(d)?;
+            top = top.checked_add(full)?;
+            columns.push(match (inputs.values(ind.key), lines) {
+                (Values::Flag(v), _) => Column::Flag(v, full),
+                (Values::Number(v), Some(mut lines)) => {
+                    for l in &mut lines {
+                        l.full = full;
+                        l.per = w.checked_mul(d / l.den)?;
+                    }
+                    Column::Number(v.fixed()?, lines)
+                }
+                (Values::Number(_), None) => return None,
+            });
+        }
+        let m = d.checked_mul(10i128.checked_pow(ws)?)?;
+        let g = exact::gcd(m, MICROS as i128);
+        let (mult, div) = (MICROS as i128 / g, m / g);
+        let bound = top.checked_mul(mult)?;
+        // Room for the half-even comparison (2 × remainder).
+        if bound > i128::MAX / 4 {
+            return None;
+        }
+        Some(Plan {
+            columns,
+            mult,
+            div,
+            narrow: bound < i128::from(u64::MAX) / 2 && div < i128::from(u64::MAX) / 2,
+        })
+    }
+
+    /// Scores products `start..start + micros.len()`.
+    fn run(&self, codes: &[u32], start: usize, micros: &mut [i64], missing: &mut [u32]) {
+        let len = micros.len();
+        let mut total = vec![0i128; len];
+        let codes = &codes[start..start + len];
+        for column in &self.columns {
+            match column {
+                Column::Flag(v, full) => {
+                    for (j, b) in v[start..start + len].iter().enumerate() {
+                        match b {
+                            Some(true) => total[j] += full,
+                            Some(false) => {}
+                            None => missing[j] += 1,
+                        }
+                    }
+                }
+                Column::Number(f, lines) => {
+                    let values = &f.values[start..start + len];
+                    let known = &f.known[start..start + len];
+                    if lines.windows(2).all(|w| w[0] == w[1]) {
+                        // One rule for every category: no lookup per product.
+                        let Some(line) = lines.first() else { continue };
+                        for j in 0..len {
+                            if known[j] {
+                                total[j] += line.points(values[j]);
+                            } else {
+                                missing[j] += 1;
+                            }
+                        }
+                    } else {
+                        for j in 0..len {
+                            if known[j] {
+                                total[j] += lines[codes[j] as usize].points(values[j]);
+                            } else {
+                                missing[j] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if self.narrow {
+            let (mult, div) = (self.mult as u64, self.div as u64);
+            for (m, t) in micros.iter_mut().zip(&total) {
+                let n = *t as u64 * mult;
+                let (q, r) = (n / div, n % div);
+                let up = r > div - r || (r == div - r && q % 2 == 1);
+                *m = (q + u64::from(up)) as i64;
+            }
+        } else {
+            for (m, t) in micros.iter_mut().zip(&total) {
+                *m = exact::round_half_even(t * self.mult, self.div) as i64;
+            }
+        }
+    }
+}
+
+const MICROS: i64 = 1_000_000;
 
 /// Products scored per parallel task.
 const CHUNK: usize = 16 * 1024;
 
-/// Scores every product of `inputs` with `profile`.
+/// Scores every product of `inputs` with `profile`: exact fixed-point integers where every
+/// value and rule fits them, exact rationals where one does not.
 pub fn score(profile: &Profile, inputs: &Inputs) -> Scores {
     let n = inputs.len();
-    // The rules that apply to each distinct category, resolved once.
-    let mut rulesets: Vec<Vec<&Rule>> = Vec::new();
-    // DataFusion's hashbrown map (foldhash): one lookup per product, cheaper than SipHash.
-    let mut by_cpc: datafusion::common::HashMap<Option<&str>, usize> = Default::default();
-    let ruleset: Vec<usize> = inputs
+    // The rules of each distinct category, resolved once; categories that share their rules
+    // share a rule set.
+    let mut rulesets: Vec<Vec<Rule>> = Vec::new();
+    let ruleset_of: Vec<u32> = inputs
         .cpc
+        .distinct()
         .iter()
         .map(|c| {
-            let c = c.as_deref();
-            *by_cpc.entry(c).or_insert_with(|| {
-                rulesets.push(
-                    profile
-                        .indicators
-                        .iter()
-                        .map(|i| profile.rule_for(i, c))
-                        .collect(),
-                );
-                rulesets.len() - 1
-            })
+            let rules: Vec<Rule> = profile
+                .indicators
+                .iter()
+                .map(|i| profile.rule_for(i, c.as_deref()).clone())
+                .collect();
+            let at = rulesets
+                .iter()
+                .position(|r| *r == rules)
+                .unwrap_or_else(|| {
+                    rulesets.push(rules);
+                    rulesets.len() - 1
+                });
+            at as u32
         })
         .collect();
-    let columns: Vec<&Values> = profile
-        .indicators
-        .iter()
-        .map(|i| inputs.values(i.key))
-        .collect();
-
-    // Points are summed exactly in integers: weight × credit at the weights' largest scale
-    // plus the credits' six places. Profile weights have at most 6 decimals (checked when a
-    // profile is read), so a total fits easily.
-    let weight_scale = profile
-        .indicators
-        .iter()
-        .map(|i| i.weight.scale())
-        .max()
-        .unwrap_or(0);
-    let weights: Vec<i128> = profile
-        .indicators
-        .iter()
-        .map(|i| i.weight.mantissa() * 10i128.pow(weight_scale - i.weight.scale()))
-        .collect();
-
-    let fast: Vec<Vec<Fast>> = rulesets
-        .iter()
-        .map(|rules| rules.iter().map(|r| Fast::of(r)).collect())
-        .collect();
-
-    let k = profile.indicators.len();
-    let mut totals = vec![0i128; n];
-    let mut missing = vec![0u32; n];
-    let mut credits: Vec<Vec<i32>> = (0..k).map(|_| vec![0i32; n]).collect();
-    // Each parallel task gets the same product range of every column.
-    let mut per_chunk: Vec<Vec<&mut [i32]>> = (0..n.div_ceil(CHUNK))
-        .map(|_| Vec::with_capacity(k))
-        .collect();
-    for column in credits.iter_mut() {
-        for (c, part) in column.chunks_mut(CHUNK).enumerate() {
-            per_chunk[c].push(part);
-        }
-    }
-    totals
+    let mut scores = Scores {
+        profile: profile.clone(),
+        gx_micros: vec![0; n],
+        missing: vec![0; n],
+        ruleset_of,
+        rulesets,
+    };
+    let plan = Plan::new(profile, inputs, &scores.rulesets, &scores.ruleset_of);
+    let mut micros = std::mem::take(&mut scores.gx_micros);
+    let mut missing = std::mem::take(&mut scores.missing);
+    let codes = inputs.cpc.codes();
+    micros
         .par_chunks_mut(CHUNK)
         .zip(missing.par_chunks_mut(CHUNK))
-        .zip(per_chunk.into_par_iter())
         .enumerate()
-        .for_each(|(c, ((total, missing), mut out))| {
-            let start = c * CHUNK;
-            let len = total.len();
-            let ruleset = &ruleset[start..start + len];
-            for (i, col) in columns.iter().enumerate() {
-                let out = &mut out[i];
-                let weight = weights[i];
-                let mut put = |j: usize, credit: Option<i64>| match credit {
-                    None => {
-                        missing[j] += 1;
-                        out[j] = MISSING;
-                    }
-                    Some(c) => {
-                        total[j] += weight * c as i128;
-                        // Credits are 0..=1_000_000 millionths.
-                        out[j] = c as i32;
-                    }
-                };
-                match col {
-                    Values::Flag(v) => {
-                        for (j, b) in v[start..start + len].iter().enumerate() {
-                            put(j, b.map(|b| if b { MICROS } else { 0 }));
-                        }
-                    }
-                    Values::Number(v) => {
-                        for (j, x) in v[start..start + len].iter().enumerate() {
-                            let r = ruleset[j];
-                            put(j, x.map(|x| fast[r][i].credit(rulesets[r][i], x)));
-                        }
-                    }
+        .for_each(|(c, (micros, missing))| match &plan {
+            Some(plan) => plan.run(codes, c * CHUNK, micros, missing),
+            None => {
+                tracing::debug!("scoring products {} on: exact rationals", c * CHUNK);
+                for (j, (m, miss)) in micros.iter_mut().zip(missing.iter_mut()).enumerate() {
+                    (*m, *miss) = exact_score(&scores, inputs, c * CHUNK + j);
                 }
             }
         });
-    let scale = weight_scale + profile::CREDIT_SCALE;
-    let gx_score = totals
-        .into_par_iter()
-        .map(|t| Decimal::from_i128_with_scale(t, scale).normalize())
-        .collect();
-    Scores {
-        profile: profile.clone(),
-        gx_score,
-        missing,
-        credits,
+    scores.gx_micros = micros;
+    scores.missing = missing;
+    scores
+}
+
+/// Product `p`'s score in millionths and its missing count, in exact rationals.
+fn exact_score(scores: &Scores, inputs: &Inputs, p: usize) -> (i64, u32) {
+    let mut missing = 0;
+    let mut terms = Vec::with_capacity(scores.profile.indicators.len());
+    for (i, ind) in scores.profile.indicators.iter().enumerate() {
+        match scores.credit(inputs, i, p) {
+            Some(c) => terms.push((ind.weight, c)),
+            None => missing += 1,
+        }
     }
+    let s = exact::sum_rounded(&terms, SCORE_PLACES);
+    let mut m = s;
+    m.rescale(SCORE_PLACES);
+    (m.mantissa() as i64, missing)
 }
 
 /// One indicator of one product, as `mieruka score --format json` shows it.
@@ -356,14 +495,14 @@ fn text(d: Decimal) -> String {
 impl Scores {
     /// The products in JSON-contract form, in input order.
     pub fn products(&self, inputs: &Inputs) -> Vec<ProductScore> {
-        (0..self.gx_score.len())
+        (0..self.gx_micros.len())
             .map(|p| ProductScore {
                 product_id: inputs.product_id[p].clone(),
                 footprint_id: inputs.footprint_id[p].clone(),
                 product_name: inputs.product_name[p].clone(),
                 company_name: inputs.company_name[p].clone(),
-                cpc: inputs.cpc[p].clone(),
-                gx_score: text(self.gx_score[p]),
+                cpc: inputs.cpc.get(p).map(str::to_owned),
+                gx_score: text(self.gx_score(p)),
                 missing: self.missing[p],
                 indicators: self
                     .profile
@@ -371,19 +510,16 @@ impl Scores {
                     .iter()
                     .enumerate()
                     .map(|(i, ind)| {
-                        let c = self.credit(i, p);
+                        let c = self.credit(inputs, i, p);
                         IndicatorScore {
                             key: ind.key.as_str(),
                             group: ind.group.clone(),
                             weight: text(ind.weight),
-                            credit: c.map(text),
-                            points: text(self.points(i, p)),
-                            status: Status::of(c).as_str(),
+                            credit: c.as_ref().map(|c| text(c.rounded(SCORE_PLACES))),
+                            points: text(self.points(inputs, i, p)),
+                            status: Status::of(c.as_ref()).as_str(),
                             value: inputs.values(ind.key).text(p),
-                            rule: self
-                                .profile
-                                .rule_for(ind, inputs.cpc[p].as_deref())
-                                .describe(),
+                            rule: self.rule(inputs, i, p).describe(),
                         }
                     })
                     .collect(),
@@ -397,64 +533,146 @@ mod tests {
     use super::*;
     use crate::generator::Rng;
 
-    /// The integer fast path gives exactly the decimal path's credits, ties and both
-    /// directions of `linear` included.
-    #[test]
-    fn fast_credits_equal_decimal_credits() {
-        let d = |s: &str| s.parse::<Decimal>().expect("decimal");
-        let rules = [
-            Rule::Linear {
-                zero_at: d("0"),
-                full_at: d("50"),
-            },
-            Rule::Linear {
-                zero_at: d("0"),
-                full_at: d("30"),
-            },
-            Rule::Linear {
-                zero_at: d("50"),
-                full_at: d("0"),
-            },
-            Rule::Linear {
-                zero_at: d("0.001"),
-                full_at: d("0.003"),
-            },
-            Rule::Linear {
-                zero_at: d("-7"),
-                full_at: d("3.5"),
-            },
-            Rule::AtLeast(d("0.001")),
-            Rule::AtMost(d("250")),
-            Rule::Reduction(d("5")),
-            Rule::Present,
-        ];
-        let mut rng = Rng::for_item(5, 0, 0);
-        let mut values: Vec<Decimal> = (0..20_000)
-            .map(|_| {
-                let scale = rng.below(13) as u32;
-                let m = rng.below(2_000_000_000_000) as i64 - 600_000_000_000;
-                Decimal::new(m, scale)
-            })
+    fn d(s: &str) -> Decimal {
+        s.parse().expect("decimal")
+    }
+
+    /// Random inputs for `profile`: values at scales 0 to 12, some missing, some on the
+    /// rules' ends, and five categories.
+    fn inputs(n: usize, seed: u64, max_scale: u64) -> Inputs {
+        let mut i = Inputs::with_len(n);
+        let mut rng = Rng::for_item(seed, 0, 0);
+        let cpc = ["4521", "4526", "4530", "4642", "4714"];
+        i.cpc = (0..n)
+            .map(|_| Some(cpc[rng.below(5) as usize].to_owned()))
             .collect();
-        // Exact ties at the sixth place for span 50 and 30, the thresholds themselves, and
-        // values beyond the fast path's twelve places.
-        values.extend(
-            [
-                "0.000025", "0.000075", "0.000015", "50", "30", "0.001", "0.003", "250", "5",
-            ]
-            .map(d),
-        );
-        values.push(Decimal::new(1, 20));
-        values.push(Decimal::new(i64::MAX, 3));
-        for rule in &rules {
-            let fast = Fast::of(rule);
-            for &x in &values {
+        let ends = [
+            "0", "50", "30", "250", "200", "8", "5", "0.001", "10", "15", "25",
+        ];
+        for key in Key::ALL {
+            let mut rng = Rng::for_item(seed, key as u64 + 1, 1);
+            i.set(
+                key,
+                if key.is_flag() {
+                    Values::Flag(
+                        (0..n)
+                            .map(|_| (!rng.chance(10.0)).then(|| rng.chance(60.0)))
+                            .collect(),
+                    )
+                } else {
+                    Values::numbers(
+                        (0..n)
+                            .map(|_| {
+                                if rng.chance(20.0) {
+                                    return None;
+                                }
+                                if rng.chance(20.0) {
+                                    return Some(d(ends[rng.below(ends.len() as u64) as usize]));
+                                }
+                                let scale = rng.below(max_scale + 1) as u32;
+                                let m = rng.below(2_000_000) as i64 - 300_000;
+                                Some(Decimal::new(m, scale))
+                            })
+                            .collect(),
+                    )
+                },
+            );
+        }
+        i
+    }
+
+    /// A profile whose weights have decimals and whose lines have spans of 3, 7 and 30: its
+    /// scores are repeating decimals, some exactly half a millionth past the sixth place.
+    fn thirds() -> Profile {
+        let text = "name = \"thirds\"\n\
+            [[indicator]]\nkey = \"circular_outflow\"\ngroup = \"g\"\nweight = 33.333333\nrule = { kind = \"linear\", zero_at = 0, full_at = 3 }\n\
+            [[indicator]]\nkey = \"circular_inflow\"\ngroup = \"g\"\nweight = 33.333333\nrule = { kind = \"linear\", zero_at = 10, full_at = 3 }\n\
+            [[indicator]]\nkey = \"cfp\"\ngroup = \"g\"\nweight = 0.000001\nrule = { kind = \"linear\", zero_at = 0, full_at = 30 }\n\
+            [[indicator]]\nkey = \"aep\"\ngroup = \"g\"\nweight = 0.000003\nrule = { kind = \"linear\", zero_at = 0, full_at = 2 }\n\
+            [[indicator]]\nkey = \"certified\"\ngroup = \"g\"\nweight = 33.333327\nrule = { kind = \"present\" }\n\
+            [[indicator]]\nkey = \"rep\"\ngroup = \"g\"\nweight = 0.000003\nrule = { kind = \"reduction\", min_pct = 5 }\n\
+            [category.\"4521\"]\ncircular_outflow = { kind = \"linear\", zero_at = 0, full_at = 7 }\ncfp = { kind = \"at_most\", threshold = 200 }\n";
+        Profile::parse("thirds.toml", text).expect("profile")
+    }
+
+    /// The integer kernel gives every product exactly the score of adding its exact points
+    /// as rationals and rounding once; on the default profile and on one built for ties,
+    /// with totals in 64 bits (values to 3 decimals) and in 128.
+    #[test]
+    fn the_kernel_equals_exact_rationals() {
+        let cases = [
+            (Profile::default_profile(), 3, 3, true),
+            (Profile::default_profile(), 4, 12, true),
+            (thirds(), 5, 3, true),
+            (thirds(), 6, 12, false),
+        ];
+        for (profile, seed, max_scale, narrow) in cases {
+            let inputs = inputs(20_000, seed, max_scale);
+            let scores = score(&profile, &inputs);
+            let plan = Plan::new(&profile, &inputs, &scores.rulesets, &scores.ruleset_of)
+                .expect("the kernel takes these inputs");
+            assert_eq!(plan.narrow, narrow, "{} at scale {max_scale}", profile.name);
+            for p in 0..inputs.len() {
                 assert_eq!(
-                    fast.credit(rule, x),
-                    micros(rule.credit_number(x)),
-                    "{rule:?} at {x}"
+                    (scores.gx_micros[p], scores.missing[p]),
+                    exact_score(&scores, &inputs, p),
+                    "{} product {p}",
+                    profile.name
                 );
             }
+        }
+    }
+
+    /// Hand-worked: on `thirds`, outflow 1 of 3 earns 33.333333 / 3 = 11.111111; inflow 8
+    /// (2 of 7 down from 10) 33.333333 × 2/7 = 9.523809428571…; certified 33.333327; CFP 10
+    /// of 30 0.000001 / 3 = 0.000000333…; AEP 1 of 2 0.0000015. Exactly 53.968249261904…,
+    /// which rounds to 53.968249.
+    #[test]
+    fn a_hand_worked_score_of_repeating_decimals() {
+        let profile = thirds();
+        let mut i = Inputs::with_len(1);
+        i.cpc = std::iter::once(Some("4714".to_owned())).collect();
+        i.set(Key::CircularOutflow, Values::numbers(vec![Some(d("1"))]));
+        i.set(Key::CircularInflow, Values::numbers(vec![Some(d("8"))]));
+        i.set(Key::Certified, Values::Flag(vec![Some(true)]));
+        i.set(Key::Cfp, Values::numbers(vec![Some(d("10"))]));
+        i.set(Key::Aep, Values::numbers(vec![Some(d("1"))]));
+        let s = score(&profile, &i);
+        assert_eq!(s.gx_score(0), d("53.968249"));
+        assert_eq!(s.missing[0], 1, "REP");
+        // Shown per indicator, rounded for display only.
+        assert_eq!(s.points(&i, 0, 0), d("11.111111"));
+        assert_eq!(s.points(&i, 1, 0), d("9.523809"));
+    }
+
+    /// Values beyond the kernel's integers (28 decimals, or a CFP of 10^20) are scored
+    /// exactly all the same.
+    #[test]
+    fn values_beyond_the_kernel_are_exact() {
+        let profile = thirds();
+        let mut i = Inputs::with_len(2);
+        i.cpc = [Some("4714".to_owned()), Some("4521".to_owned())]
+            .into_iter()
+            .collect();
+        i.set(
+            Key::CircularOutflow,
+            Values::numbers(vec![
+                Some(d("1.0000000000000000000000000001")),
+                Some(d("3.5")),
+            ]),
+        );
+        i.set(
+            Key::Cfp,
+            Values::numbers(vec![Some(d("100000000000000000000")), Some(d("10"))]),
+        );
+        let s = score(&profile, &i);
+        // Outflow just past 1 of 3: a hair over 11.111111; CFP past 30: full (0.000001).
+        assert_eq!(s.gx_score(0), d("11.111112"));
+        // 4521: outflow 3.5 of 7 = 1/2 → 16.6666665; CFP 10 ≤ 200 → 0.000001. 16.6666675 is
+        // a tie at the seventh place; its sixth digit (7) is odd, so it goes up.
+        assert_eq!(s.gx_score(1), d("16.666668"));
+        for p in 0..2 {
+            assert_eq!((s.gx_micros[p], s.missing[p]), exact_score(&s, &i, p));
         }
     }
 }

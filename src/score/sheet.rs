@@ -8,7 +8,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::{Inputs, Key, Scores, Status};
+use super::{Credit, Inputs, Key, SCORE_PLACES, Scores, Status};
 use crate::escape;
 
 /// Language of a sheet.
@@ -157,12 +157,12 @@ fn shown(d: Decimal) -> String {
 }
 
 /// The mark of one cell: ○, ×, – or △ with the credit.
-pub fn mark(credit: Option<Decimal>) -> String {
-    match Status::of(credit) {
-        Status::Pass => "○".into(),
-        Status::Fail => "×".into(),
-        Status::Missing => "–".into(),
-        Status::Partial => format!("△ {}", text(credit.unwrap_or_default().round_dp(2))),
+pub fn mark(credit: Option<&Credit>) -> String {
+    match (Status::of(credit), credit) {
+        (Status::Partial, Some(c)) => format!("△ {}", text(c.rounded(2))),
+        (Status::Pass, _) => "○".into(),
+        (Status::Fail, _) => "×".into(),
+        _ => "–".into(),
     }
 }
 
@@ -222,8 +222,8 @@ impl<'a> Sheet<'a> {
     pub fn new(scores: &'a Scores, inputs: &'a Inputs, lang: Lang) -> Sheet<'a> {
         let mut order: Vec<usize> = (0..inputs.len()).collect();
         order.sort_by(|&a, &b| {
-            scores.gx_score[b]
-                .cmp(&scores.gx_score[a])
+            scores.gx_micros[b]
+                .cmp(&scores.gx_micros[a])
                 .then(inputs.product_id[a].cmp(&inputs.product_id[b]))
         });
         Sheet {
@@ -319,13 +319,13 @@ impl<'a> Sheet<'a> {
                     .iter()
                     .enumerate()
                     .map(|(i, ind)| {
-                        let c = self.scores.credit(i, p);
+                        let c = self.scores.credit(self.inputs, i, p);
                         json!({
                             "key": ind.key.as_str(),
-                            "mark": mark(c),
-                            "status": Status::of(c).as_str(),
-                            "credit": c.map(text),
-                            "points": text(self.scores.points(i, p)),
+                            "mark": mark(c.as_ref()),
+                            "status": Status::of(c.as_ref()).as_str(),
+                            "credit": c.map(|c| text(c.rounded(SCORE_PLACES))),
+                            "points": text(self.scores.points(self.inputs, i, p)),
                             "value": self.inputs.values(ind.key).text(p),
                         })
                     })
@@ -335,9 +335,9 @@ impl<'a> Sheet<'a> {
                     "footprint_id": self.inputs.footprint_id[p],
                     "product_name": self.inputs.product_name[p],
                     "company_name": self.inputs.company_name[p],
-                    "cpc": self.inputs.cpc[p],
+                    "cpc": self.inputs.cpc.get(p),
                     "marks": marks,
-                    "gx_score": text(self.scores.gx_score[p]),
+                    "gx_score": text(self.scores.gx_score(p)),
                     "missing": self.scores.missing[p],
                 })
             })
@@ -388,8 +388,11 @@ impl<'a> Sheet<'a> {
                 self.inputs.product_name[p].clone(),
                 self.inputs.company_name[p].clone(),
             ];
-            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit(i, p))));
-            row.push(shown(self.scores.gx_score[p]));
+            row.extend(
+                (0..profile.indicators.len())
+                    .map(|i| mark(self.scores.credit(self.inputs, i, p).as_ref())),
+            );
+            row.push(shown(self.scores.gx_score(p)));
             lines.push(row);
         }
         let mut out = String::from("\u{feff}");
@@ -444,8 +447,11 @@ impl<'a> Sheet<'a> {
                 cell(&self.inputs.product_name[p]),
                 cell(&self.inputs.company_name[p]),
             ];
-            row.extend((0..profile.indicators.len()).map(|i| mark(self.scores.credit(i, p))));
-            row.push(format!("**{}**", shown(self.scores.gx_score[p])));
+            row.extend(
+                (0..profile.indicators.len())
+                    .map(|i| mark(self.scores.credit(self.inputs, i, p).as_ref())),
+            );
+            row.push(format!("**{}**", shown(self.scores.gx_score(p))));
             s.push_str(&format!("| {} |\n", row.join(" | ")));
         }
         s.push_str(&format!("\n{}\n\n## {}\n\n", l.legend, l.notes));
@@ -501,10 +507,10 @@ impl<'a> Sheet<'a> {
                                     th.product { (self.inputs.product_name[p]) }
                                     td.company { (self.inputs.company_name[p]) }
                                     @for (i, _) in profile.indicators.iter().enumerate() {
-                                        @let c = self.scores.credit(i, p);
-                                        td class=(Status::of(c).as_str()) title=(self.inputs.values(profile.indicators[i].key).text(p).unwrap_or_default()) { (mark(c)) }
+                                        @let c = self.scores.credit(self.inputs, i, p);
+                                        td class=(Status::of(c.as_ref()).as_str()) title=(self.inputs.values(profile.indicators[i].key).text(p).unwrap_or_default()) { (mark(c.as_ref())) }
                                     }
-                                    td.score { (shown(self.scores.gx_score[p])) }
+                                    td.score { (shown(self.scores.gx_score(p))) }
                                 }
                             }
                         }
