@@ -171,6 +171,7 @@ fn pareto<DB: DrawingBackend>(
         })
         .x_label_style(font(11))
         .y_label_style(font(12))
+        .y_label_formatter(&|v| crate::output::significant(*v))
         .x_desc(spec.x_label.as_str())
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(13))
@@ -268,6 +269,7 @@ fn stacked<DB: DrawingBackend>(
         })
         .x_label_style(font(11))
         .y_label_style(font(12))
+        .y_label_formatter(&|v| crate::output::significant(*v))
         .x_desc(spec.x_label.as_str())
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(13))
@@ -465,7 +467,7 @@ fn treemap<DB: DrawingBackend>(
                 ))
                 .map_err(err)?;
                 area.draw(&Text::new(
-                    format!("{:.2}", values[*m]),
+                    crate::output::significant(values[*m]),
                     ((ir.0 + 3.0) as i32, (ir.1 + 16.0) as i32),
                     font(11).color(&WHITE),
                 ))
@@ -660,6 +662,7 @@ fn ranking<DB: DrawingBackend>(
         })
         .y_label_style(font(11))
         .x_label_style(font(12))
+        .x_label_formatter(&|v| crate::output::significant(*v))
         .x_desc(spec.y_label.as_str())
         .y_desc(spec.x_label.as_str())
         .axis_desc_style(font(13))
@@ -719,6 +722,7 @@ fn trend<DB: DrawingBackend>(
         })
         .x_label_style(font(11))
         .y_label_style(font(12))
+        .y_label_formatter(&|v| crate::output::significant(*v))
         .x_desc(spec.x_label.as_str())
         .y_desc(spec.y_label.as_str())
         .axis_desc_style(font(13))

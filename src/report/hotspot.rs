@@ -581,7 +581,7 @@ pub fn to_text(d: &Decomposition, rows: &Output) -> String {
     s.push_str(&output::to_table(rows));
     let q = &d.quality;
     s.push_str(&format!(
-        "\nquality: primary-data coverage {}, weighted PDS {}, DQRs (1–5) technological {} temporal {} geographical {}; organization-based {}, untraced {}, unresolved {}, beyond cut-off {}, mismatch {}; {} footprints to tier {}\n",
+        "\nquality: primary-data coverage {}, weighted PDS {}, DQRs on PACT v3's 1–5 scale (v2's 1–3 mapped onto it) technological {} temporal {} geographical {}; organization-based {}, untraced {}, unresolved {}, beyond cut-off {}, mismatch {}; {} footprints to tier {}\n",
         fmt_pct(Some(q.primary_data_coverage_pct)),
         fmt_pct(q.weighted_pds_pct),
         fmt_num(q.weighted_technological_dqr),

@@ -85,13 +85,13 @@ fn table(out: &Output, columns: &[String]) -> Markup {
     html! {
         div.tablewrap {
             table.data {
-                thead { tr { @for i in &fields { th { (out.schema.field(*i).name()) } } } }
+                thead { tr { @for i in &fields { th { (output::heading(out.schema.field(*i).name())) } } } }
                 tbody {
                     @for b in &out.batches {
                         @for r in 0..b.num_rows() {
                             tr {
                                 @for (n, i) in fields.iter().enumerate() {
-                                    td class=(if numeric[n] { "num" } else { "" }) { (output::text(b.column(*i), r)) }
+                                    td class=(if numeric[n] { "num" } else { "" }) { (output::readable_cell(out.schema.field(*i).name(), b.column(*i), r)) }
                                 }
                             }
                         }

@@ -4,6 +4,10 @@
 //! Decimals are written exactly, without trailing zeros, and as JSON *strings* so no reader
 //! turns them into binary floats. Lists and structs become JSON in CSV and table cells.
 
+mod readable;
+
+pub use readable::{cell as readable_cell, heading, significant};
+
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -220,14 +224,21 @@ fn clip(s: &str) -> String {
     out
 }
 
-/// Writes `out` as an aligned text table. Numbers are right-aligned.
+/// Writes `out` as an aligned text table for reading: numbers rounded and grouped (see
+/// [`readable`]) and right-aligned, units in the headers.
 pub fn to_table(out: &Output) -> String {
     let fields = out.schema.fields();
     let numeric: Vec<bool> = fields.iter().map(|f| f.data_type().is_numeric()).collect();
-    let mut cells: Vec<Vec<String>> = vec![fields.iter().map(|f| f.name().clone()).collect()];
+    let mut cells: Vec<Vec<String>> = vec![fields.iter().map(|f| heading(f.name())).collect()];
     for b in &out.batches {
         for r in 0..b.num_rows() {
-            cells.push(b.columns().iter().map(|c| clip(&text(c, r))).collect());
+            cells.push(
+                b.columns()
+                    .iter()
+                    .zip(fields.iter())
+                    .map(|(c, f)| clip(&readable::cell(f.name(), c, r)))
+                    .collect(),
+            );
         }
     }
     let widths: Vec<usize> = (0..fields.len())
