@@ -9,7 +9,8 @@ weighted sum, on the same generated inputs, in one run.
 The inputs (benches/score.rs): 12 indicators of the default profile gxd-2025 plus the primary
 data share, five CPC categories, about 10 % of yes/no facts and a third of numbers missing.
 Polars applies the same rules (present, at_least, at_most, linear, reduction, the 4521 and
-4642 CFP overrides) in f64; mieruka in exact decimals on both cores. Both totals are printed.
+4642 CFP overrides) in f64; mieruka exactly (fixed-point integer columns, each score rounded
+once at six places) on both cores. Both totals are printed.
 """
 
 import argparse
@@ -75,7 +76,7 @@ def main():
           f"median of 15 (mieruka) and {args.runs} (Polars) runs\n")
     print("| engine | median ms | Σ GX score |")
     print("|---|---:|---:|")
-    print(f"| mieruka score (exact decimals, 2 threads) | {m['median_ms']:.1f} | {m['total_gx_score']} |")
+    print(f"| mieruka score (exact, 2 threads) | {m['median_ms']:.1f} | {m['total_gx_score']} |")
     print(f"| Polars {pl.__version__} expressions (f64) | {statistics.median(times) * 1000:.1f} | {total:.6f} |")
     print(f"<!-- mieruka: {', '.join(f'{t:.1f}' for t in m['runs_ms'])} ms -->")
     print(f"<!-- Polars: {', '.join(f'{t * 1000:.1f}' for t in times)} ms -->")
