@@ -225,7 +225,7 @@ fn clip(s: &str) -> String {
 }
 
 /// Writes `out` as an aligned text table for reading: numbers rounded and grouped (see
-/// [`readable`]) and right-aligned, units in the headers.
+/// [`readable_cell`]) and right-aligned, units in the headers.
 pub fn to_table(out: &Output) -> String {
     let fields = out.schema.fields();
     let numeric: Vec<bool> = fields.iter().map(|f| f.data_type().is_numeric()).collect();
