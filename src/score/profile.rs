@@ -104,9 +104,6 @@ impl fmt::Display for Key {
     }
 }
 
-/// Decimal places of a linear credit (half-to-even); every other credit is 0 or 1.
-pub const CREDIT_SCALE: u32 = 6;
-
 /// How an indicator's value earns credit (0 to 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rule {
@@ -138,38 +135,6 @@ impl Rule {
                 format!("{} → {} (linear)", zero_at.normalize(), full_at.normalize())
             }
             Rule::Reduction(p) => format!("≥ {} %", p.normalize()),
-        }
-    }
-
-    /// Credit for a yes/no value.
-    pub fn credit_flag(&self, v: bool) -> Decimal {
-        if v { Decimal::ONE } else { Decimal::ZERO }
-    }
-
-    /// Credit for a number.
-    pub fn credit_number(&self, v: Decimal) -> Decimal {
-        let yes = |b: bool| if b { Decimal::ONE } else { Decimal::ZERO };
-        match *self {
-            Rule::Present => Decimal::ONE,
-            Rule::AtLeast(t) | Rule::Reduction(t) => yes(v >= t),
-            Rule::AtMost(t) => yes(v <= t),
-            Rule::Linear { zero_at, full_at } => {
-                // Checked: a value far beyond Decimal's range from `zero_at` is far past one
-                // end of the line, and earns that end's credit.
-                let rising = full_at > zero_at;
-                let c = full_at
-                    .checked_sub(zero_at)
-                    .and_then(|span| v.checked_sub(zero_at)?.checked_div(span))
-                    .unwrap_or(if (v > zero_at) == rising {
-                        Decimal::ONE
-                    } else {
-                        Decimal::ZERO
-                    });
-                // Kept to CREDIT_SCALE places, so weight × credit and their sum are exact.
-                c.clamp(Decimal::ZERO, Decimal::ONE)
-                    .round_dp(CREDIT_SCALE)
-                    .normalize()
-            }
         }
     }
 }
@@ -437,6 +402,7 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::score::Credit;
 
     #[test]
     fn the_default_profile_reads_and_weighs_100() {
@@ -514,17 +480,18 @@ mod tests {
             zero_at: Decimal::ZERO,
             full_at: Decimal::from(30),
         };
-        // 12 of 30 → 0.4; above the top clamps to 1; below zero clamps to 0; 5 of 30 is
-        // 0.1666…, kept to 6 places: 0.166667.
-        assert_eq!(up.credit_number(Decimal::from(5)), Decimal::new(166667, 6));
-        assert_eq!(up.credit_number(Decimal::from(12)), Decimal::new(4, 1));
-        assert_eq!(up.credit_number(Decimal::from(45)), Decimal::ONE);
-        assert_eq!(up.credit_number(Decimal::from(-1)), Decimal::ZERO);
+        // 12 of 30 → 2/5; above the top clamps to 1; below zero clamps to 0; 5 of 30 is
+        // exactly 1/6.
+        let credit = |r: &Rule, v: i64| Credit::of_number(r, Decimal::from(v));
+        assert_eq!(credit(&up, 5), Credit::Part(1, 6));
+        assert_eq!(credit(&up, 12), Credit::Part(2, 5));
+        assert_eq!(credit(&up, 45), Credit::Full);
+        assert_eq!(credit(&up, -1), Credit::Zero);
         // Lower is better: 0 credit at 300, full at 200; 275 → (275 − 300) / (200 − 300) = 0.25.
         let down = Rule::Linear {
             zero_at: Decimal::from(300),
             full_at: Decimal::from(200),
         };
-        assert_eq!(down.credit_number(Decimal::from(275)), Decimal::new(25, 2));
+        assert_eq!(credit(&down, 275), Credit::Part(1, 4));
     }
 }

@@ -3,7 +3,7 @@
 
 use mieruka::hotspot::{self, Request};
 use mieruka::ingest::{self, IngestOptions};
-use mieruka::score::Rule;
+use mieruka::score::{Credit, Rule};
 use mieruka::table::Tables;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -164,14 +164,16 @@ proptest! {
             Rule::Reduction(t),
             Rule::Linear { zero_at: t, full_at: u },
         ];
+        // Credits are exact rationals; rounding at 20 places keeps their order.
+        let credit = |rule: &Rule, v: Decimal| Credit::of_number(rule, v).rounded(20);
         for rule in &rules {
             for v in [lo, hi] {
-                let c = rule.credit_number(v);
+                let c = credit(rule, v);
                 prop_assert!((Decimal::ZERO..=Decimal::ONE).contains(&c), "{rule:?} at {v}: {c}");
                 let points = weight * c;
                 prop_assert!(points >= Decimal::ZERO && points <= weight);
             }
-            let (c_lo, c_hi) = (rule.credit_number(lo), rule.credit_number(hi));
+            let (c_lo, c_hi) = (credit(rule, lo), credit(rule, hi));
             match rule {
                 Rule::AtLeast(_) | Rule::Reduction(_) => prop_assert!(c_lo <= c_hi),
                 Rule::AtMost(_) => prop_assert!(c_lo >= c_hi),
@@ -184,7 +186,7 @@ proptest! {
                 _ => {}
             }
         }
-        prop_assert_eq!(Rule::Present.credit_flag(true), Decimal::ONE);
-        prop_assert_eq!(Rule::Present.credit_flag(false), Decimal::ZERO);
+        prop_assert_eq!(Credit::of_flag(true), Credit::Full);
+        prop_assert_eq!(Credit::of_flag(false), Credit::Zero);
     }
 }
