@@ -11,10 +11,13 @@ use super::{DataArg, ProfileArg, scored_session};
 ///
 /// A group header row, the weight row (重み付け), one row per product with ○ / × / –
 /// (△ and the credit where a linear rule gives part of it), the GX score, and notes
-/// defining every indicator. HTML is printable and self-contained; CSV opens in Excel.
+/// defining every indicator. HTML is printable and self-contained; CSV opens in Excel;
+/// xlsx is an Excel workbook laid out like 表3-2-1 (merged group headers, the rule of
+/// each indicator as a cell note) with a second sheet of the numbers behind every mark.
 ///
 /// Examples:
 ///   mieruka sheet --lang ja --format html -o sheet.html
+///   mieruka sheet --lang ja --format xlsx -o 要件シート.xlsx
 ///   mieruka sheet --lang en --format md --category 4526
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
@@ -53,13 +56,29 @@ pub async fn run(args: SheetArgs) -> anyhow::Result<u8> {
         LangArg::Ja => score::sheet::Lang::Ja,
         LangArg::En => score::sheet::Lang::En,
     };
+    let sheet = score::sheet::Sheet::new(&scores, &inputs, lang);
     let format = match format {
         SheetFormatArg::Html => score::sheet::SheetFormat::Html,
         SheetFormatArg::Csv => score::sheet::SheetFormat::Csv,
         SheetFormatArg::Json => score::sheet::SheetFormat::Json,
         SheetFormatArg::Md => score::sheet::SheetFormat::Markdown,
+        SheetFormatArg::Xlsx => {
+            use std::io::{IsTerminal, Write};
+            let bytes = sheet.xlsx()?;
+            match output {
+                Some(path) => {
+                    mieruka::store::write_atomic(&path, &bytes)?;
+                    eprintln!("wrote {} ({} products)", path.display(), inputs.len());
+                }
+                None if std::io::stdout().is_terminal() => anyhow::bail!(
+                    "an xlsx workbook is binary: write it to a file with -o FILE.xlsx (or redirect the output)"
+                ),
+                None => std::io::stdout().lock().write_all(&bytes)?,
+            }
+            return Ok(0);
+        }
     };
-    let text = score::sheet::Sheet::new(&scores, &inputs, lang).render(format);
+    let text = sheet.render(format);
     match output {
         Some(path) => {
             mieruka::store::write_atomic(&path, text.as_bytes())?;
@@ -82,4 +101,6 @@ enum SheetFormatArg {
     Csv,
     Json,
     Md,
+    /// An Excel workbook (.xlsx).
+    Xlsx,
 }

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use super::{Credit, Inputs, Key, SCORE_PLACES, Scores, Status};
 use crate::escape;
 
+mod xlsx;
+
 /// Language of a sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {

@@ -235,7 +235,7 @@ pub(crate) async fn score(
     .into_response())
 }
 
-/// `GET /api/sheet?lang=ja|en&format=html|csv|json|md&category=…`: the requirement sheet.
+/// `GET /api/sheet?lang=ja|en&format=html|csv|json|md|xlsx&category=…`: the requirement sheet.
 pub(crate) async fn sheet(
     State(state): State<AppState>,
     principal: Principal,
@@ -252,21 +252,38 @@ pub(crate) async fn sheet(
             ));
         }
     };
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     let (format, content_type) = match param(&p, "format").unwrap_or("html") {
-        "html" => (sheet::SheetFormat::Html, "text/html; charset=utf-8"),
-        "csv" => (sheet::SheetFormat::Csv, "text/csv; charset=utf-8"),
-        "json" => (sheet::SheetFormat::Json, "application/json"),
-        "md" => (sheet::SheetFormat::Markdown, "text/markdown; charset=utf-8"),
+        "xlsx" => (None, XLSX),
+        "html" => (Some(sheet::SheetFormat::Html), "text/html; charset=utf-8"),
+        "csv" => (Some(sheet::SheetFormat::Csv), "text/csv; charset=utf-8"),
+        "json" => (Some(sheet::SheetFormat::Json), "application/json"),
+        "md" => (
+            Some(sheet::SheetFormat::Markdown),
+            "text/markdown; charset=utf-8",
+        ),
         other => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
-                format!("format {other:?}: expected html, csv, json or md"),
+                format!("format {other:?}: expected html, csv, json, md or xlsx"),
             ));
         }
     };
     let session = state.session(&principal).await?;
     let (inputs, scores) = report::score::scored(&session, param(&p, "category"))?;
-    let text = sheet::Sheet::new(&scores, &inputs, lang).render(format);
+    let sheet = sheet::Sheet::new(&scores, &inputs, lang);
+    let Some(format) = format else {
+        let name = format!("attachment; filename=\"gx-sheet-{}.xlsx\"", lang.code());
+        return Ok((
+            [
+                (header::CONTENT_TYPE, content_type.to_owned()),
+                (header::CONTENT_DISPOSITION, name),
+            ],
+            sheet.xlsx()?,
+        )
+            .into_response());
+    };
+    let text = sheet.render(format);
     Ok(([(header::CONTENT_TYPE, content_type)], text).into_response())
 }
 

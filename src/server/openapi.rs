@@ -131,8 +131,8 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         "responses": with_errors(json_any.clone())}}));
     paths.insert("/api/score".into(), json!({"get": {"summary": "GX scores (as mieruka score --format json)", "parameters": [param("category", "UN CPC prefix", false, text())], "responses": with_errors(json_any.clone())}}));
     paths.insert("/api/sheet".into(), json!({"get": {"summary": "The GX requirement sheet", "parameters": [
-        param("lang", "ja (default) or en", false, text()), param("format", "html (default), csv, json or md", false, text()), param("category", "UN CPC prefix", false, text())],
-        "responses": with_errors(json!({"description": "The sheet", "content": {"text/html": {}, "text/csv": {}, "application/json": {}, "text/markdown": {}}}))}}));
+        param("lang", "ja (default) or en", false, text()), param("format", "html (default), csv, json, md or xlsx (an Excel workbook)", false, text()), param("category", "UN CPC prefix", false, text())],
+        "responses": with_errors(json!({"description": "The sheet", "content": {"text/html": {}, "text/csv": {}, "application/json": {}, "text/markdown": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}))}}));
     paths.insert("/api/rank".into(), json!({"get": {"summary": "Supplier ranking within a category, with its caveat", "parameters": [
         param("category", "UN CPC prefix", false, text()), param("by", "score (default), intensity, reduction or pds", false, text()), param("product", "Buyer product", false, text())],
         "responses": with_errors(json_any.clone())}}));

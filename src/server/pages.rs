@@ -151,7 +151,8 @@ pub(crate) async fn index(
                 "The GX product requirement sheet (要件シート): "
                 a href="/api/sheet?lang=ja&format=html" { "日本語" } " · "
                 a href="/api/sheet?lang=en&format=html" { "English" } " · "
-                a href="/api/sheet?lang=ja&format=csv" { "CSV" }
+                a href="/api/sheet?lang=ja&format=csv" { "CSV" } " · "
+                a href="/api/sheet?lang=ja&format=xlsx" { "Excel" }
             }
         }
     };

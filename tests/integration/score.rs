@@ -286,3 +286,127 @@ async fn suppliers_rank_within_a_category() {
     let all = output::rows_json(&session.run(q, &[]).await.expect("run").batches);
     insta::assert_json_snapshot!("ranking_suppliers", all);
 }
+
+/// The workbook read back (calamine): 表3-2-1's two-level header with its merges, the weight
+/// row of the default profile (8, 7 | 8, 7, 7, 8 | 15, 10, 8 | 8, 8 | 6: 100 points), the
+/// products by score, the notes, and the numbers sheet.
+#[test]
+fn the_xlsx_sheet_reads_back_as_laid_out() {
+    use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+
+    let (inputs, s) = demo();
+    for lang in [Lang::Ja, Lang::En] {
+        let bytes = Sheet::new(&s, &inputs, lang).xlsx().expect("xlsx");
+        let mut wb: Xlsx<_> = open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("opens");
+        let (marks_name, numbers_name) = match lang {
+            Lang::Ja => ("要件シート", "数値"),
+            Lang::En => ("Requirement sheet", "Numbers"),
+        };
+        assert_eq!(wb.sheet_names(), [marks_name, numbers_name]);
+        let r = wb.worksheet_range(marks_name).expect("marks sheet");
+        let at = |row: u32, col: u32| r.get_value((row, col)).cloned().unwrap_or(Data::Empty);
+        let text = |row: u32, col: u32| match at(row, col) {
+            Data::String(s) => s,
+            other => panic!("({row}, {col}) is {other:?}"),
+        };
+        let number = |row: u32, col: u32| match at(row, col) {
+            Data::Float(f) => f,
+            Data::Int(i) => i as f64,
+            other => panic!("({row}, {col}) is {other:?}"),
+        };
+
+        // Rows 2–4 are the header; columns 2–13 the twelve indicators; 14 the score.
+        if lang == Lang::Ja {
+            assert_eq!(text(2, 0), "具体製品");
+            assert_eq!(text(2, 2), "国視点の重要性");
+            assert_eq!(text(2, 4), "環境宣言・情報開示・認証");
+            assert_eq!(text(2, 8), "環境指標");
+            assert_eq!(text(3, 8), "減炭素指標");
+            assert_eq!(text(3, 11), "資源循環");
+            assert_eq!(text(2, 13), "追加性");
+            assert_eq!(text(2, 14), "GX評点");
+            assert_eq!(text(4, 12), "サーキュラーインフロー率");
+            assert_eq!(text(5, 0), "重み付け");
+        } else {
+            assert_eq!(text(2, 8), "Environmental indicators");
+            assert_eq!(text(5, 0), "Weight");
+        }
+        let weights: Vec<f64> = (2..14).map(|c| number(5, c)).collect();
+        assert_eq!(weights, [8., 7., 8., 7., 7., 8., 15., 10., 8., 8., 8., 6.]);
+        assert_eq!(weights.iter().sum::<f64>(), 100.0);
+        assert_eq!(text(5, 14), "100 pt max.");
+
+        // The notebook PC first (88.4, worked by hand in `demo_scores_worked_by_hand`):
+        // outflow 45 of 50 → △ 0.9, inflow 12 of 30 → △ 0.4, additionality ×.
+        assert!(text(6, 0).contains("KAEDE Note 14"), "{}", text(6, 0));
+        assert_eq!(text(6, 2), "○");
+        assert_eq!(text(6, 11), "△ 0.9");
+        assert_eq!(text(6, 12), "△ 0.4");
+        assert_eq!(text(6, 13), "×");
+        assert_eq!(number(6, 14), 88.4);
+        // Scores descend down the rows.
+        let scores: Vec<f64> = (6..6 + inputs.len() as u32)
+            .map(|row| number(row, 14))
+            .collect();
+        assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+        // The notes under the table: the legend, then one rule per indicator.
+        let notes: Vec<String> = (6 + inputs.len() as u32..r.height() as u32)
+            .filter_map(|row| match at(row, 0) {
+                Data::String(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("*11 ") && n.contains("0 → 30 (linear)")),
+            "{notes:?}"
+        );
+
+        let mut merges: Vec<((u32, u32), (u32, u32))> = wb
+            .merge_cells_by_sheet_name(marks_name)
+            .expect("merges")
+            .iter()
+            .map(|d| (d.start, d.end))
+            .collect();
+        merges.sort();
+        assert_eq!(
+            merges,
+            [
+                ((2, 0), (4, 0)),   // product
+                ((2, 1), (4, 1)),   // company
+                ((2, 2), (3, 3)),   // national viewpoint
+                ((2, 4), (3, 7)),   // declaration, disclosure, certification
+                ((2, 8), (2, 12)),  // environmental indicators
+                ((2, 13), (3, 13)), // additionality
+                ((2, 14), (4, 14)), // GX score
+                ((3, 8), (3, 10)),  // decarbonization
+                ((3, 11), (3, 12)), // resource circulation
+                ((5, 0), (5, 1)),   // weight
+            ]
+        );
+
+        // The numbers: the ingot's inflow credit 1/6 to six places and its exact score.
+        let n = wb.worksheet_range(numbers_name).expect("numbers sheet");
+        let row = (1..n.height() as u32)
+            .find(|&row| {
+                n.get_value((row, 0))
+                    == Some(&Data::String(
+                        "urn:mieruka-demo:product:nordic-al-ingot".into(),
+                    ))
+            })
+            .expect("ingot row");
+        // Five leading columns, then four per indicator; inflow is the eleventh.
+        let inflow = 5 + 10 * 4;
+        assert_eq!(n.get_value((row, inflow)), Some(&Data::Float(5.0)));
+        assert_eq!(n.get_value((row, inflow + 1)), Some(&Data::Float(0.166667)));
+        assert_eq!(
+            n.get_value((row, inflow + 3)),
+            Some(&Data::String("partial".into()))
+        );
+        assert_eq!(
+            n.get_value((row, 5 + 12 * 4)),
+            Some(&Data::Float(68.333333))
+        );
+    }
+}

@@ -138,6 +138,10 @@ fn read_routes() -> Vec<(String, &'static str)> {
         ("/api/sheet?lang=ja&format=json".into(), "application/json"),
         ("/api/sheet?lang=en&format=md".into(), "text/markdown"),
         (
+            "/api/sheet?lang=ja&format=xlsx".into(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+        (
             format!("/api/rank?category=4714&product={p}"),
             "application/json",
         ),
@@ -287,7 +291,7 @@ async fn bad_requests_get_clear_errors() {
             "max_tier",
         ),
         ("/api/sheet?lang=fr", StatusCode::BAD_REQUEST, "lang"),
-        ("/api/sheet?format=xlsx", StatusCode::BAD_REQUEST, "format"),
+        ("/api/sheet?format=xls", StatusCode::BAD_REQUEST, "format"),
         (
             "/api/queries/footprints/summary?format=xml",
             StatusCode::BAD_REQUEST,
