@@ -545,5 +545,12 @@ table.sheet th.product, table.sheet td.company { text-align: left; font-weight: 
 td.pass { color: #1b6e1b; } td.fail { color: #a01919; } td.missing { color: #888; } td.partial { color: #8a6d00; }
 td.score { font-weight: 700; }
 p.legend, p.caveat, ol.notes { font-size: .8rem; color: #333; }
-@media print { body { margin: 1cm; } table.sheet { font-size: 9pt; } }
+@page { size: A4 landscape; margin: 1cm; }
+@media print {
+  body { margin: 0; }
+  table.sheet { font-size: 9pt; }
+  table.sheet thead { display: table-header-group; }
+  table.sheet tr { break-inside: avoid; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 ";

@@ -238,6 +238,9 @@ fn sheets_in_every_format_and_language() {
         }
     }
     let html = Sheet::new(&s, &inputs, Lang::Ja).render(SheetFormat::Html);
+    // Printable: A4 landscape, the header block (with the weights) repeated on every page.
+    assert!(html.contains("@page { size: A4 landscape;"));
+    assert!(html.contains("table.sheet thead { display: table-header-group; }"));
     // A complete, self-contained page: no links to anything outside it.
     assert!(html.starts_with("<!DOCTYPE html><html lang=\"ja\">"));
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"));
