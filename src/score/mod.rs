@@ -222,7 +222,53 @@ impl Line {
 /// each category.
 enum Column<'a> {
     Flag(&'a [Option<bool>], i128),
-    Number(Fixed<'a>, Vec<Line>),
+    /// The lines in 128 bits, and in 64 when every step of them fits.
+    Number(Fixed<'a>, Vec<Line>, Option<Vec<Line64>>),
+}
+
+/// A [`Line`] in 64-bit integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Line64 {
+    mul: i64,
+    zero: i64,
+    sign: i64,
+    den: i64,
+    per: i64,
+}
+
+impl Line64 {
+    /// `line` over values of at most `max_abs` in 64 bits, if every step fits; a threshold
+    /// beyond every value becomes the constant it is.
+    fn of(line: &Line, max_abs: u64) -> Option<Line64> {
+        const LIMIT: i128 = 1 << 62;
+        let reach = i128::from(max_abs).checked_mul(line.mul)?;
+        let (mul, zero) = if line.zero.abs() > reach + line.den {
+            // sign · (x · mul − zero) has the sign of −sign · zero for every x: full or none.
+            if line.sign * -line.zero > 0 {
+                (0, -line.sign * line.den)
+            } else {
+                (0, line.sign)
+            }
+        } else {
+            (line.mul, line.zero)
+        };
+        if reach > LIMIT || zero.abs() > LIMIT || line.full > LIMIT {
+            return None;
+        }
+        Some(Line64 {
+            mul: i64::try_from(mul).ok()?,
+            zero: i64::try_from(zero).ok()?,
+            sign: i64::try_from(line.sign).ok()?,
+            den: i64::try_from(line.den).ok()?,
+            per: i64::try_from(line.per).ok()?,
+        })
+    }
+
+    #[inline(always)]
+    fn points(&self, x: i64) -> i64 {
+        let num = self.sign * (x * self.mul - self.zero);
+        self.per * num.clamp(0, self.den)
+    }
 }
 
 /// The kernel's plan: every column prepared, the common denominator, and how totals become
@@ -234,6 +280,8 @@ struct Plan<'a> {
     div: i128,
     /// Whether every total × mult fits a `u64`.
     narrow: bool,
+    /// Whether the totals are added in 64 bits (narrow, and every line fits them).
+    wide: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -291,7 +339,12 @@ impl<'a> Plan<'a> {
                         l.full = full;
                         l.per = w.checked_mul(d / l.den)?;
                     }
-                    Column::Number(v.fixed()?, lines)
+                    let f = v.fixed()?;
+                    let narrow = lines
+                        .iter()
+                        .map(|l| Line64::of(l, f.max_abs))
+                        .collect::<Option<Vec<Line64>>>();
+                    Column::Number(f, lines, narrow)
                 }
                 (Values::Number(_), None) => return None,
             });
@@ -304,36 +357,120 @@ impl<'a> Plan<'a> {
         if bound > i128::MAX / 4 {
             return None;
         }
+        let narrow = bound < i128::from(u64::MAX) / 2 && div < i128::from(u64::MAX) / 2;
+        let wide = !narrow
+            || columns
+                .iter()
+                .any(|c| matches!(c, Column::Number(_, _, None)));
         Some(Plan {
             columns,
             mult,
             div,
-            narrow: bound < i128::from(u64::MAX) / 2 && div < i128::from(u64::MAX) / 2,
+            narrow,
+            wide,
         })
     }
 
-    /// Scores products `start..start + micros.len()`.
+    /// Scores products `start..start + micros.len()`, a block at a time.
     fn run(&self, codes: &[u32], start: usize, micros: &mut [i64], missing: &mut [u32]) {
+        for (b, (micros, missing)) in micros
+            .chunks_mut(BLOCK)
+            .zip(missing.chunks_mut(BLOCK))
+            .enumerate()
+        {
+            if self.wide {
+                self.block(codes, start + b * BLOCK, micros, missing);
+            } else {
+                self.block64(codes, start + b * BLOCK, micros, missing);
+            }
+        }
+    }
+
+    /// [`Plan::block`] in 64-bit integers: the same steps, half the width.
+    fn block64(&self, codes: &[u32], start: usize, micros: &mut [i64], missing: &mut [u32]) {
         let len = micros.len();
-        let mut total = vec![0i128; len];
+        let mut total = [0i64; BLOCK];
+        let total = &mut total[..len];
         let codes = &codes[start..start + len];
         for column in &self.columns {
             match column {
                 Column::Flag(v, full) => {
-                    for (j, b) in v[start..start + len].iter().enumerate() {
+                    let full = *full as i64;
+                    for ((t, m), b) in total
+                        .iter_mut()
+                        .zip(missing.iter_mut())
+                        .zip(&v[start..start + len])
+                    {
                         match b {
-                            Some(true) => total[j] += full,
+                            Some(true) => *t += full,
                             Some(false) => {}
-                            None => missing[j] += 1,
+                            None => *m += 1,
                         }
                     }
                 }
-                Column::Number(f, lines) => {
+                Column::Number(f, _, lines) => {
+                    let Some(lines) = lines else { continue };
+                    let values = &f.values[start..start + len];
+                    let known = &f.known[start..start + len];
+                    if lines.windows(2).all(|w| w[0] == w[1]) {
+                        let Some(&line) = lines.first() else { continue };
+                        for j in 0..len {
+                            if known[j] {
+                                total[j] += line.points(values[j]);
+                            } else {
+                                missing[j] += 1;
+                            }
+                        }
+                    } else {
+                        for j in 0..len {
+                            if known[j] {
+                                total[j] += lines[codes[j] as usize].points(values[j]);
+                            } else {
+                                missing[j] += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let (mult, div) = (self.mult as u64, self.div as u64);
+        for (m, t) in micros.iter_mut().zip(total.iter()) {
+            let n = *t as u64 * mult;
+            let (q, r) = (n / div, n % div);
+            let up = r > div - r || (r == div - r && q % 2 == 1);
+            *m = (q + u64::from(up)) as i64;
+        }
+    }
+
+    /// Scores one block of at most [`BLOCK`] products: its totals stay in the first-level
+    /// cache while every column is added to them.
+    fn block(&self, codes: &[u32], start: usize, micros: &mut [i64], missing: &mut [u32]) {
+        let len = micros.len();
+        let mut total = [0i128; BLOCK];
+        let total = &mut total[..len];
+        let codes = &codes[start..start + len];
+        for column in &self.columns {
+            match column {
+                Column::Flag(v, full) => {
+                    let full = *full;
+                    for ((t, m), b) in total
+                        .iter_mut()
+                        .zip(missing.iter_mut())
+                        .zip(&v[start..start + len])
+                    {
+                        match b {
+                            Some(true) => *t += full,
+                            Some(false) => {}
+                            None => *m += 1,
+                        }
+                    }
+                }
+                Column::Number(f, lines, _) => {
                     let values = &f.values[start..start + len];
                     let known = &f.known[start..start + len];
                     if lines.windows(2).all(|w| w[0] == w[1]) {
                         // One rule for every category: no lookup per product.
-                        let Some(line) = lines.first() else { continue };
+                        let Some(&line) = lines.first() else { continue };
                         for j in 0..len {
                             if known[j] {
                                 total[j] += line.points(values[j]);
@@ -355,19 +492,22 @@ impl<'a> Plan<'a> {
         }
         if self.narrow {
             let (mult, div) = (self.mult as u64, self.div as u64);
-            for (m, t) in micros.iter_mut().zip(&total) {
+            for (m, t) in micros.iter_mut().zip(total.iter()) {
                 let n = *t as u64 * mult;
                 let (q, r) = (n / div, n % div);
                 let up = r > div - r || (r == div - r && q % 2 == 1);
                 *m = (q + u64::from(up)) as i64;
             }
         } else {
-            for (m, t) in micros.iter_mut().zip(&total) {
+            for (m, t) in micros.iter_mut().zip(total.iter()) {
                 *m = exact::round_half_even(t * self.mult, self.div) as i64;
             }
         }
     }
 }
+
+/// Products whose totals are added up together (4 KiB of `i128`).
+const BLOCK: usize = 256;
 
 const MICROS: i64 = 1_000_000;
 
@@ -597,7 +737,7 @@ mod tests {
 
     /// The integer kernel gives every product exactly the score of adding its exact points
     /// as rationals and rounding once; on the default profile and on one built for ties,
-    /// with totals in 64 bits (values to 3 decimals) and in 128.
+    /// with totals in 64 bits and in 128.
     #[test]
     fn the_kernel_equals_exact_rationals() {
         let cases = [
@@ -612,6 +752,8 @@ mod tests {
             let plan = Plan::new(&profile, &inputs, &scores.rulesets, &scores.ruleset_of)
                 .expect("the kernel takes these inputs");
             assert_eq!(plan.narrow, narrow, "{} at scale {max_scale}", profile.name);
+            // Here every narrow plan's lines fit 64 bits: both kernels are checked.
+            assert_eq!(plan.wide, !narrow, "{} at scale {max_scale}", profile.name);
             for p in 0..inputs.len() {
                 assert_eq!(
                     (scores.gx_micros[p], scores.missing[p]),
