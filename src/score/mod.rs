@@ -401,11 +401,9 @@ impl<'a> Plan<'a> {
                         .zip(missing.iter_mut())
                         .zip(&v[start..start + len])
                     {
-                        match b {
-                            Some(true) => *t += full,
-                            Some(false) => {}
-                            None => *m += 1,
-                        }
+                        // Random to a branch predictor: masks, not branches.
+                        *t += full & -i64::from(*b == Some(true));
+                        *m += u32::from(b.is_none());
                     }
                 }
                 Column::Number(f, _, lines) => {
@@ -415,19 +413,14 @@ impl<'a> Plan<'a> {
                     if lines.windows(2).all(|w| w[0] == w[1]) {
                         let Some(&line) = lines.first() else { continue };
                         for j in 0..len {
-                            if known[j] {
-                                total[j] += line.points(values[j]);
-                            } else {
-                                missing[j] += 1;
-                            }
+                            total[j] += line.points(values[j]) & -i64::from(known[j]);
+                            missing[j] += u32::from(!known[j]);
                         }
                     } else {
                         for j in 0..len {
-                            if known[j] {
-                                total[j] += lines[codes[j] as usize].points(values[j]);
-                            } else {
-                                missing[j] += 1;
-                            }
+                            let line = &lines[codes[j] as usize];
+                            total[j] += line.points(values[j]) & -i64::from(known[j]);
+                            missing[j] += u32::from(!known[j]);
                         }
                     }
                 }
