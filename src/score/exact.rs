@@ -189,8 +189,41 @@ pub fn points(weight: Decimal, credit: &Credit, places: u32) -> Decimal {
     }
 }
 
-/// `Σ weight × credit`, exactly, rounded once, half to even, at `places`.
+/// `Σ weight × credit`, exactly, rounded once, half to even, at `places`: in `i128` while
+/// the sum's numerator and denominator fit it (every product's breakdown goes here), in
+/// arbitrary precision otherwise.
 pub fn sum_rounded(terms: &[(Decimal, Credit)], places: u32) -> Decimal {
+    sum_i128(terms, places).unwrap_or_else(|| sum_big(terms, places))
+}
+
+fn sum_i128(terms: &[(Decimal, Credit)], places: u32) -> Option<Decimal> {
+    // Σ (w_i / 10^s_i) · (n_i / d_i), kept as num / den in lowest terms.
+    let (mut num, mut den) = (0i128, 1i128);
+    for (w, c) in terms {
+        let (n, d) = match c {
+            Credit::Zero => continue,
+            Credit::Full => (1, 1),
+            Credit::Part(n, d) => (*n, *d),
+            Credit::Big(..) => return None,
+        };
+        let tn = w.mantissa().checked_mul(n)?;
+        let td = 10i128.checked_pow(w.scale())?.checked_mul(d)?;
+        let g = gcd(den, td);
+        let l = den.checked_mul(td / g)?;
+        num = num
+            .checked_mul(l / den)?
+            .checked_add(tn.checked_mul(l / td)?)?;
+        den = l;
+        let r = gcd(num, den);
+        if r > 1 {
+            (num, den) = (num / r, den / r);
+        }
+    }
+    let scaled = num.checked_mul(10i128.checked_pow(places)?)?;
+    Decimal::try_from_i128_with_scale(round_half_even(scaled, den), places).ok()
+}
+
+fn sum_big(terms: &[(Decimal, Credit)], places: u32) -> Decimal {
     // Σ (w_i / 10^s_i) · (n_i / d_i) over the common denominator Π 10^s_i · d_i.
     let mut num = BigInt::from(0);
     let mut den = BigInt::from(1);
@@ -263,6 +296,27 @@ mod tests {
         assert_eq!(c.rounded(6), d("0.333333"));
         assert_eq!(Credit::of_number(&rule, d("-1")), Credit::Zero);
         assert_eq!(Credit::of_number(&rule, Decimal::MAX), Credit::Full);
+    }
+
+    /// The i128 sum and the arbitrary-precision one agree (thirds, sevenths, ties, weights
+    /// with six decimals).
+    #[test]
+    fn both_sums_agree() {
+        let cases = [
+            vec![(d("8"), Credit::Part(1, 3)), (d("7"), Credit::Part(2, 7))],
+            vec![
+                (d("0.000001"), Credit::Part(1, 3)),
+                (d("0.000001"), Credit::Part(1, 6)),
+            ],
+            vec![
+                (d("33.333333"), Credit::Part(13, 21)),
+                (d("33.333327"), Credit::Full),
+            ],
+            vec![(d("15"), Credit::Zero), (d("0.000003"), Credit::Part(1, 2))],
+        ];
+        for terms in &cases {
+            assert_eq!(sum_i128(terms, 6), Some(sum_big(terms, 6)), "{terms:?}");
+        }
     }
 
     #[test]

@@ -4,16 +4,16 @@
 //! total made millionths by one half-even division. A [`Plan`] is `None` when a value or rule
 //! does not fit these integers; `score` then uses exact rationals.
 
-use super::input::Fixed;
 use rust_decimal::Decimal;
 
+use super::input::Fixed;
 use super::{Inputs, Profile, Rule, Values, exact};
 
 /// One indicator's rule for one category, prepared for the integer kernel: the credit of a
 /// value `x` (a fixed-point integer of its column) is `clamp(sign · (x · mul − zero), 0,
 /// den) / den`; points are counted in units of 1 / (D · 10^ws), D the common denominator of
-/// every line and ws the weights' scale: `full` at full credit, `per` per unit of numerator.
-/// Thresholds are lines one unit long (`den` = 1).
+/// every line and ws the weights' scale: `per` per unit of numerator, so `per` × `den` at full
+/// credit. Thresholds are lines one unit long (`den` = 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Line {
     mul: i128,
@@ -21,7 +21,6 @@ struct Line {
     sign: i128,
     den: i128,
     per: i128,
-    full: i128,
 }
 
 /// Beyond any fixed-point value × `mul`: a threshold past every value.
@@ -29,21 +28,22 @@ const FAR: i128 = 1 << 100;
 
 impl Line {
     /// The line of `rule` over a column at `scale` whose values are at most `max_abs`
-    /// (before `per` and `full` are known); `None` when its integers could overflow.
+    /// (before `per` is known); `None` when its integers could overflow.
     fn of(rule: &Rule, scale: u32, max_abs: u64) -> Option<Line> {
         let pow = |e: u32| 10i128.checked_pow(e);
         // ⌈t · 10^scale⌉ or ⌊t · 10^scale⌋, clamped to ±FAR.
-        let at = |t: Decimal, up: bool| -> Option<i128> {
+        let at = |t: Decimal, up: bool| -> i128 {
             let m = t.mantissa();
             let v = if t.scale() <= scale {
-                m.checked_mul(pow(scale - t.scale())?)
+                pow(scale - t.scale())
+                    .and_then(|p| m.checked_mul(p))
                     .unwrap_or(if m > 0 { FAR } else { -FAR })
             } else {
                 let d = pow(t.scale() - scale).unwrap_or(i128::MAX);
                 let (q, r) = (m.div_euclid(d), m.rem_euclid(d));
                 q + i128::from(up && r != 0)
             };
-            Some(v.clamp(-FAR, FAR))
+            v.clamp(-FAR, FAR)
         };
         let unit = |zero: i128, sign: i128| Line {
             mul: 1,
@@ -51,7 +51,6 @@ impl Line {
             sign,
             den: 1,
             per: 0,
-            full: 0,
         };
         Some(match *rule {
             Rule::Present => Line {
@@ -59,9 +58,9 @@ impl Line {
                 ..unit(-1, 1)
             },
             // x ≥ t ⇔ x − (⌈t⌉ − 1) ≥ 1.
-            Rule::AtLeast(t) | Rule::Reduction(t) => unit(at(t, true)? - 1, 1),
+            Rule::AtLeast(t) | Rule::Reduction(t) => unit(at(t, true) - 1, 1),
             // x ≤ t ⇔ (⌊t⌋ + 1) − x ≥ 1.
-            Rule::AtMost(t) => unit(at(t, false)? + 1, -1),
+            Rule::AtMost(t) => unit(at(t, false) + 1, -1),
             Rule::Linear { zero_at, full_at } => {
                 let s = scale.max(zero_at.scale()).max(full_at.scale());
                 let mul = pow(s - scale)?;
@@ -84,23 +83,16 @@ impl Line {
                     sign,
                     den: den / g,
                     per: 0,
-                    full: 0,
                 }
             }
         })
     }
 
-    /// Points in kernel units for value `x`.
+    /// Points in kernel units for value `x`: `per` × the numerator clamped to 0..=den.
     #[inline(always)]
     fn points(&self, x: i64) -> i128 {
         let num = self.sign * (i128::from(x) * self.mul - self.zero);
-        if num >= self.den {
-            self.full
-        } else if num <= 0 {
-            0
-        } else {
-            self.per * num
-        }
+        self.per * num.clamp(0, self.den)
     }
 }
 
@@ -108,8 +100,16 @@ impl Line {
 /// each category.
 enum Column<'a> {
     Flag(&'a [Option<bool>], i128),
-    /// The lines in 128 bits, and in 64 when every step of them fits.
-    Number(Fixed<'a>, Vec<Line>, Option<Vec<Line64>>),
+    Number(Numbers<'a>),
+}
+
+/// A number column and its lines.
+struct Numbers<'a> {
+    fixed: Fixed<'a>,
+    /// The line of each category, or one line for all when every category has the same.
+    lines: Vec<Line>,
+    /// The same lines in 64 bits, when every step of them fits.
+    lines64: Option<Vec<Line64>>,
 }
 
 /// A [`Line`] in 64-bit integers.
@@ -138,7 +138,7 @@ impl Line64 {
         } else {
             (line.mul, line.zero)
         };
-        if reach > LIMIT || zero.abs() > LIMIT || line.full > LIMIT {
+        if reach > LIMIT || zero.abs() > LIMIT || line.per.checked_mul(line.den)? > LIMIT {
             return None;
         }
         Some(Line64 {
@@ -192,48 +192,54 @@ impl<'a> Plan<'a> {
                     .checked_mul(10i128.pow(ws - i.weight.scale()))
             })
             .collect::<Option<Vec<i128>>>()?;
-        // Lines per indicator and distinct category, and their common denominator.
-        let mut lines: Vec<Option<Vec<Line>>> = Vec::with_capacity(weights.len());
+        // Each column with the lines of its categories, and their common denominator.
+        let mut columns = Vec::with_capacity(weights.len());
         let mut d: i128 = 1;
         for (i, ind) in profile.indicators.iter().enumerate() {
-            let Values::Number(v) = inputs.values(ind.key) else {
-                lines.push(None);
-                continue;
-            };
-            let f = v.fixed()?;
-            let per_set = rulesets
-                .iter()
-                .map(|rules| Line::of(&rules[i], f.scale, f.max_abs))
-                .collect::<Option<Vec<Line>>>()?;
-            for l in &per_set {
-                d = d.checked_mul(l.den / exact::gcd(d, l.den))?;
-            }
-            lines.push(Some(
-                ruleset_of.iter().map(|&r| per_set[r as usize]).collect(),
-            ));
+            columns.push(match inputs.values(ind.key) {
+                // `full` is set below, once `d` is known.
+                Values::Flag(v) => Column::Flag(v, 0),
+                Values::Number(v) => {
+                    let fixed = v.fixed()?;
+                    let per_set = rulesets
+                        .iter()
+                        .map(|rules| Line::of(&rules[i], fixed.scale, fixed.max_abs))
+                        .collect::<Option<Vec<Line>>>()?;
+                    for l in &per_set {
+                        d = d.checked_mul(l.den / exact::gcd(d, l.den))?;
+                    }
+                    // One rule for every category: no lookup per product.
+                    let lines = if per_set.windows(2).all(|w| w[0] == w[1]) {
+                        per_set[..1.min(per_set.len())].to_vec()
+                    } else {
+                        ruleset_of.iter().map(|&r| per_set[r as usize]).collect()
+                    };
+                    Column::Number(Numbers {
+                        fixed,
+                        lines,
+                        lines64: None,
+                    })
+                }
+            });
         }
         // The largest total: every indicator at full credit.
         let mut top: i128 = 0;
-        let mut columns = Vec::with_capacity(weights.len());
-        for ((ind, w), lines) in profile.indicators.iter().zip(&weights).zip(lines) {
+        for (column, w) in columns.iter_mut().zip(&weights) {
             let full = w.checked_mul(d)?;
             top = top.checked_add(full)?;
-            columns.push(match (inputs.values(ind.key), lines) {
-                (Values::Flag(v), _) => Column::Flag(v, full),
-                (Values::Number(v), Some(mut lines)) => {
-                    for l in &mut lines {
-                        l.full = full;
+            match column {
+                Column::Flag(_, f) => *f = full,
+                Column::Number(n) => {
+                    for l in &mut n.lines {
                         l.per = w.checked_mul(d / l.den)?;
                     }
-                    let f = v.fixed()?;
-                    let narrow = lines
+                    n.lines64 = n
+                        .lines
                         .iter()
-                        .map(|l| Line64::of(l, f.max_abs))
-                        .collect::<Option<Vec<Line64>>>();
-                    Column::Number(f, lines, narrow)
+                        .map(|l| Line64::of(l, n.fixed.max_abs))
+                        .collect();
                 }
-                (Values::Number(_), None) => return None,
-            });
+            }
         }
         let m = d.checked_mul(10i128.checked_pow(ws)?)?;
         let g = exact::gcd(m, MICROS as i128);
@@ -247,7 +253,7 @@ impl<'a> Plan<'a> {
         let wide = !narrow
             || columns
                 .iter()
-                .any(|c| matches!(c, Column::Number(_, _, None)));
+                .any(|c| matches!(c, Column::Number(n) if n.lines64.is_none()));
         Some(Plan {
             columns,
             mult,
@@ -292,12 +298,11 @@ impl<'a> Plan<'a> {
                         *m += u32::from(b.is_none());
                     }
                 }
-                Column::Number(f, _, lines) => {
-                    let Some(lines) = lines else { continue };
-                    let values = &f.values[start..start + len];
-                    let known = &f.known[start..start + len];
-                    if lines.windows(2).all(|w| w[0] == w[1]) {
-                        let Some(&line) = lines.first() else { continue };
+                Column::Number(n) => {
+                    let Some(lines) = &n.lines64 else { continue };
+                    let values = &n.fixed.values[start..start + len];
+                    let known = &n.fixed.known[start..start + len];
+                    if let [line] = lines[..] {
                         for j in 0..len {
                             total[j] += line.points(values[j]) & -i64::from(known[j]);
                             missing[j] += u32::from(!known[j]);
@@ -344,12 +349,11 @@ impl<'a> Plan<'a> {
                         }
                     }
                 }
-                Column::Number(f, lines, _) => {
-                    let values = &f.values[start..start + len];
-                    let known = &f.known[start..start + len];
-                    if lines.windows(2).all(|w| w[0] == w[1]) {
-                        // One rule for every category: no lookup per product.
-                        let Some(&line) = lines.first() else { continue };
+                Column::Number(n) => {
+                    let lines = &n.lines;
+                    let values = &n.fixed.values[start..start + len];
+                    let known = &n.fixed.known[start..start + len];
+                    if let [line] = lines[..] {
                         for j in 0..len {
                             if known[j] {
                                 total[j] += line.points(values[j]);
