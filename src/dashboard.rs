@@ -4,11 +4,15 @@
 //! query id, parameter binding and plotted column against the catalog and a dataset.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
+use datafusion::arrow::array::{Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use serde::Deserialize;
 
 use crate::chart::{ChartKind, ChartSpec};
-use crate::query::{Catalog, Session};
+use crate::lang::{Lang, Text};
+use crate::query::{Catalog, Output, Session};
 use crate::{Error, Result};
 
 /// The dashboards compiled into the binary: `(id, TOML)`.
@@ -45,7 +49,7 @@ pub struct Param {
     /// Name, used as `$name` in panel bindings and as the URL query parameter.
     pub name: String,
     /// Form label.
-    pub label: String,
+    pub label: Text,
     /// Form field kind.
     pub kind: ParamKind,
     /// Default value (empty when absent).
@@ -61,7 +65,7 @@ pub struct Param {
 #[serde(deny_unknown_fields)]
 pub struct Panel {
     /// Title.
-    pub title: String,
+    pub title: Text,
     /// Query id.
     pub query: String,
     /// Chart kind, or `table`.
@@ -80,13 +84,13 @@ pub struct Panel {
     pub group: Option<String>,
     /// Legend labels of `y`.
     #[serde(default)]
-    pub series: Vec<String>,
+    pub series: Vec<Text>,
     /// Axis labels, with units.
     #[serde(default)]
-    pub x_label: String,
+    pub x_label: Text,
     /// Axis labels, with units.
     #[serde(default)]
-    pub y_label: String,
+    pub y_label: Text,
     /// Columns shown by a table panel (default: all).
     #[serde(default)]
     pub columns: Vec<String>,
@@ -110,9 +114,9 @@ pub struct Dashboard {
     #[serde(skip)]
     pub id: String,
     /// Title.
-    pub title: String,
+    pub title: Text,
     /// What it answers.
-    pub description: String,
+    pub description: Text,
     /// Order on the index page.
     #[serde(default)]
     pub order: i32,
@@ -125,19 +129,20 @@ pub struct Dashboard {
 }
 
 impl Panel {
-    /// The chart this panel draws, or `None` for a table.
-    pub fn chart_spec(&self) -> Option<ChartSpec> {
+    /// The chart this panel draws in `lang`, or `None` for a table.
+    pub fn chart_spec(&self, lang: Lang) -> Option<ChartSpec> {
         let kind = ChartKind::parse(&self.chart)?;
         Some(ChartSpec {
             kind,
-            title: self.title.clone(),
+            lang,
+            title: self.title.get(lang).to_owned(),
             x: self.x.clone(),
             y: self.y.clone(),
             y2: self.y2.clone(),
             group: self.group.clone(),
-            x_label: self.x_label.clone(),
-            y_label: self.y_label.clone(),
-            series: self.series.clone(),
+            x_label: self.x_label.get(lang).to_owned(),
+            y_label: self.y_label.get(lang).to_owned(),
+            series: self.series.iter().map(|s| s.get(lang).to_owned()).collect(),
             size: if self.width == "half" {
                 (620, 420)
             } else {
@@ -148,6 +153,30 @@ impl Panel {
 }
 
 impl Dashboard {
+    /// Every piece of text a person reads on the dashboard, with where it is (optional axis
+    /// labels only when given).
+    pub fn texts(&self) -> Vec<(String, &Text)> {
+        let mut v = vec![
+            ("title".to_owned(), &self.title),
+            ("description".to_owned(), &self.description),
+        ];
+        for p in &self.params {
+            v.push((format!("param {}: label", p.name), &p.label));
+        }
+        for (i, panel) in self.panels.iter().enumerate() {
+            v.push((format!("panel {i}: title"), &panel.title));
+            for (what, t) in [("x_label", &panel.x_label), ("y_label", &panel.y_label)] {
+                if !t.is_empty() {
+                    v.push((format!("panel {i}: {what}"), t));
+                }
+            }
+            for (s, t) in panel.series.iter().enumerate() {
+                v.push((format!("panel {i}: series {s}"), t));
+            }
+        }
+        v
+    }
+
     /// The values of the dashboard's parameters: `given` where present, else the defaults.
     pub fn values(&self, given: &HashMap<String, String>) -> BTreeMap<String, String> {
         self.params
@@ -183,10 +212,98 @@ impl Dashboard {
     }
 }
 
-/// Every dashboard, by id.
+/// The query the index page shows as "the dataset" (its columns need headings too).
+pub const INDEX_QUERY: &str = "footprints/summary";
+
+/// The glossary, `dashboards/words.toml`: the Japanese headings of the columns tables show
+/// and the Japanese names of the codes some columns hold. English shows a column as the CSV
+/// and the API name it (with its unit: [`crate::output::heading`]) and a code as it is.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Words {
+    /// Column name → Japanese heading, unit included.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+    /// Column name → (code → Japanese).
+    #[serde(default)]
+    pub values: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+impl Words {
+    /// The id of the glossary among the dashboard files.
+    pub const ID: &'static str = "words";
+
+    /// The heading of column `name` in `lang`.
+    pub fn heading(&self, name: &str, lang: Lang) -> String {
+        match (lang, self.columns.get(name)) {
+            (Lang::Ja, Some(ja)) => ja.clone(),
+            _ => crate::output::heading(name),
+        }
+    }
+
+    /// A cell of column (or select parameter) `name` holding `value`, in `lang`: a code by
+    /// the glossary, a placeholder (`(rest)`, `(none)`) by [`crate::chart::placeholder`],
+    /// anything else as it is.
+    pub fn value<'a>(&'a self, name: &str, value: &'a str, lang: Lang) -> &'a str {
+        if lang == Lang::Ja
+            && let Some(ja) = self.values.get(name).and_then(|codes| codes.get(value))
+        {
+            return ja;
+        }
+        crate::chart::placeholder(value, lang)
+    }
+
+    /// `out` with the codes of glossary columns in `lang`, for a chart's labels and a
+    /// table's cells (other columns, and English, unchanged).
+    pub fn translate(&self, out: Output, lang: Lang) -> Result<Output> {
+        let coded: Vec<(usize, &BTreeMap<String, String>)> = (out.schema.fields().iter())
+            .enumerate()
+            .filter(|(_, f)| {
+                matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            })
+            .filter_map(|(i, f)| self.values.get(f.name()).map(|codes| (i, codes)))
+            .collect();
+        if lang == Lang::En || coded.is_empty() {
+            return Ok(out);
+        }
+        let schema = Arc::new(Schema::new(
+            (out.schema.fields().iter())
+                .enumerate()
+                .map(|(i, f)| match coded.iter().any(|(c, _)| *c == i) {
+                    true => Field::new(f.name(), DataType::Utf8, f.is_nullable()),
+                    false => f.as_ref().clone(),
+                })
+                .collect::<Vec<_>>(),
+        ));
+        let mut batches = Vec::with_capacity(out.batches.len());
+        for b in &out.batches {
+            let mut columns = b.columns().to_vec();
+            for (i, codes) in &coded {
+                let c = &columns[*i];
+                let shown: StringArray = (0..c.len())
+                    .map(|r| {
+                        (!c.is_null(r)).then(|| {
+                            let v = crate::output::text(c, r);
+                            codes.get(&v).cloned().unwrap_or(v)
+                        })
+                    })
+                    .collect();
+                columns[*i] = Arc::new(shown);
+            }
+            batches.push(RecordBatch::try_new(schema.clone(), columns)?);
+        }
+        Ok(Output { schema, batches })
+    }
+}
+
+/// Every dashboard, by id, and the glossary.
 #[derive(Debug, Clone)]
 pub struct Dashboards {
     by_id: BTreeMap<String, Dashboard>,
+    words: Words,
 }
 
 impl Dashboards {
@@ -199,18 +316,31 @@ impl Dashboards {
     pub fn from_files<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Dashboards> {
-        let mut by_id = BTreeMap::new();
-        for (id, text) in files {
-            let mut d: Dashboard = toml::from_str(text).map_err(|e| {
+        fn parse<'de, T: Deserialize<'de>>(id: &str, text: &'de str) -> Result<T> {
+            toml::from_str(text).map_err(|e| {
                 let line = e.span().map_or(0, |s| {
                     text[..s.start.min(text.len())].matches('\n').count() + 1
                 });
                 Error::Usage(format!("dashboards/{id}.toml:{line}: {}", e.message()))
-            })?;
+            })
+        }
+        let mut by_id = BTreeMap::new();
+        let mut words = Words::default();
+        for (id, text) in files {
+            if id == Words::ID {
+                words = parse(id, text)?;
+                continue;
+            }
+            let mut d: Dashboard = parse(id, text)?;
             d.id = id.to_owned();
             by_id.insert(id.to_owned(), d);
         }
-        Ok(Dashboards { by_id })
+        Ok(Dashboards { by_id, words })
+    }
+
+    /// The glossary.
+    pub fn words(&self) -> &Words {
+        &self.words
     }
 
     /// Dashboards in index order.
@@ -231,8 +361,35 @@ impl Dashboards {
     /// defaults on `session`, that every plotted column is returned. Returns every problem.
     pub async fn check(&self, catalog: &Catalog, session: &Session) -> Vec<String> {
         let mut problems = Vec::new();
+        let unnamed = |columns: Vec<&str>| -> Vec<String> {
+            columns
+                .into_iter()
+                .filter(|c| !self.words.columns.contains_key(*c))
+                .map(|c| format!("column {c:?} has no Japanese heading in dashboards/words.toml"))
+                .collect()
+        };
+        match catalog.get(INDEX_QUERY) {
+            Ok(q) => match session.run(q, &[]).await {
+                Ok(out) => {
+                    let columns = out.schema.fields().iter().map(|f| f.name().as_str());
+                    for p in unnamed(columns.collect()) {
+                        problems.push(format!("the index page's {INDEX_QUERY}: {p}"));
+                    }
+                }
+                Err(e) => problems.push(format!("the index page's {INDEX_QUERY} fails: {e}")),
+            },
+            Err(e) => problems.push(format!("the index page's query: {e}")),
+        }
         for d in self.by_id.values() {
             let at = |p: &str| format!("dashboards/{}.toml: {p}", d.id);
+            for (what, text) in d.texts() {
+                if text.ja.trim().is_empty() || text.en.trim().is_empty() {
+                    problems.push(at(&format!(
+                        "{what} needs both ja and en (ja = {:?}, en = {:?})",
+                        text.ja, text.en
+                    )));
+                }
+            }
             for p in &d.params {
                 if p.kind == ParamKind::Select && !p.options.contains(&p.default) {
                     problems.push(at(&format!(
@@ -277,8 +434,30 @@ impl Dashboards {
                 match session.run(q, &args).await {
                     Err(e) => problems.push(here(format!("query fails with the defaults: {e}"))),
                     Ok(out) => {
+                        if panel.chart == "table" {
+                            let twin = |n: &str| {
+                                n.strip_suffix("_ja")
+                                    .is_some_and(|base| out.schema.index_of(base).is_ok())
+                            };
+                            let shown: Vec<&str> = if panel.columns.is_empty() {
+                                (out.schema.fields().iter())
+                                    .map(|f| f.name().as_str())
+                                    .filter(|n| !twin(n))
+                                    .collect()
+                            } else {
+                                panel.columns.iter().map(String::as_str).collect()
+                            };
+                            problems.extend(unnamed(shown).into_iter().map(&here));
+                        }
+                        if !panel.series.is_empty() && panel.series.len() != panel.y.len() {
+                            problems.push(here(format!(
+                                "{} series labels for {} y columns",
+                                panel.series.len(),
+                                panel.y.len()
+                            )));
+                        }
                         let mut wanted: Vec<String> = panel.columns.clone();
-                        if let Some(spec) = panel.chart_spec() {
+                        if let Some(spec) = panel.chart_spec(Lang::En) {
                             wanted.extend(spec.columns().into_iter().map(str::to_owned));
                             if spec.x.is_empty() || spec.y.is_empty() {
                                 problems.push(here("a chart needs x and y".into()));

@@ -19,6 +19,7 @@ pub mod escape;
 pub mod generator;
 pub mod hotspot;
 pub mod ingest;
+pub mod lang;
 pub mod model;
 pub mod output;
 pub mod pact;

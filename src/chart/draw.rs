@@ -3,7 +3,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{ChartKind, ChartSpec, FAMILY, Table};
+use super::{ChartKind, ChartSpec, FAMILY, Table, placeholder};
+use crate::lang::Lang;
 use crate::{Error, Result};
 
 fn err<E: std::fmt::Debug>(e: E) -> Error {
@@ -22,6 +23,14 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(0xad, 0x14, 0x57),
     RGBColor(0x55, 0x8b, 0x2f),
 ];
+
+/// `tier 3`, `第3階層`.
+fn tier_label(lang: Lang, tier: &str) -> String {
+    match lang {
+        Lang::Ja => format!("第{tier}階層"),
+        Lang::En => format!("tier {tier}"),
+    }
+}
 
 /// Colours of the item kinds, by column name fragment.
 fn kind_color(column: &str, i: usize) -> RGBColor {
@@ -94,7 +103,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let area = root
         .titled(&spec.title, (FAMILY, 20).into_font())
         .map_err(err)?;
-    let area = match t.missing_note() {
+    let area = match t.missing_note(spec.lang) {
         Some(note) => {
             // Said under the title, in the chart's own space: left-out rows are never
             // silent.
@@ -105,8 +114,12 @@ pub(crate) fn draw<DB: DrawingBackend>(
         None => area,
     };
     if t.rows() == 0 {
-        area.draw(&Text::new("(no data)", (20, 20), font(14)))
-            .map_err(err)?;
+        area.draw(&Text::new(
+            spec.lang.pick("（データなし）", "(no data)"),
+            (20, 20),
+            font(14),
+        ))
+        .map_err(err)?;
         return Ok(());
     }
     match spec.kind {
@@ -124,7 +137,7 @@ fn pareto<DB: DrawingBackend>(
     spec: &ChartSpec,
     t: &Table,
 ) -> Result<()> {
-    let labels = t.labels(&spec.x)?;
+    let labels = t.shown_labels(&spec.x, spec.lang)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("pareto needs y"))?)?;
     let cumulative = match &spec.y2 {
         Some(c) => t.numbers(c)?,
@@ -179,14 +192,14 @@ fn pareto<DB: DrawingBackend>(
         .map_err(err)?;
     chart
         .configure_secondary_axes()
-        .y_desc("cumulative share (%)")
+        .y_desc(spec.lang.pick("累積シェア (%)", "cumulative share (%)"))
         .label_style(font(12))
         .axis_desc_style(font(13))
         .draw()
         .map_err(err)?;
     chart
         .draw_series(values.iter().enumerate().map(|(i, v)| {
-            let color = if labels[i].starts_with("(rest") {
+            let color = if labels[i] == placeholder("(rest)", spec.lang) {
                 PALETTE[4]
             } else {
                 PALETTE[2]
@@ -205,7 +218,7 @@ fn pareto<DB: DrawingBackend>(
             RGBColor(0xc6, 0x28, 0x28).stroke_width(2),
         ))
         .map_err(err)?
-        .label("cumulative share (%)")
+        .label(spec.lang.pick("累積シェア (%)", "cumulative share (%)"))
         .legend(|(x, y)| {
             PathElement::new(
                 vec![(x, y), (x + 12, y)],
@@ -228,7 +241,7 @@ fn stacked<DB: DrawingBackend>(
     spec: &ChartSpec,
     t: &Table,
 ) -> Result<()> {
-    let labels = t.labels(&spec.x)?;
+    let labels = t.shown_labels(&spec.x, spec.lang)?;
     let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
     let n = labels.len();
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
@@ -259,7 +272,7 @@ fn stacked<DB: DrawingBackend>(
             let i = x.round();
             if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
                 if is_tier {
-                    format!("tier {}", names[i as usize])
+                    tier_label(spec.lang, &names[i as usize])
                 } else {
                     short(&names[i as usize], chars)
                 }
@@ -400,10 +413,10 @@ fn treemap<DB: DrawingBackend>(
     spec: &ChartSpec,
     t: &Table,
 ) -> Result<()> {
-    let labels = t.labels(&spec.x)?;
+    let labels = t.shown_labels(&spec.x, spec.lang)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("treemap needs y"))?)?;
     let groups = match &spec.group {
-        Some(g) => t.labels(g)?,
+        Some(g) => t.shown_labels(g, spec.lang)?,
         None => labels.clone(),
     };
     // Parents in order of first appearance; only positive contributions have an area.
@@ -475,11 +488,12 @@ fn treemap<DB: DrawingBackend>(
             }
         }
     }
-    let mut note = format!("area: {}", spec.y_label);
+    let mut note = format!("{}: {}", spec.lang.pick("面積", "area"), spec.y_label);
     if negative < 0.0 {
-        note.push_str(&format!(
-            "; not shown: {negative:.2} of negative items (mismatches)"
-        ));
+        note.push_str(&match spec.lang {
+            Lang::Ja => format!("、負の項目（不一致）{negative:.2} は表示なし"),
+            Lang::En => format!("; not shown: {negative:.2} of negative items (mismatches)"),
+        });
     }
     area.draw(&Text::new(
         note,
@@ -568,7 +582,7 @@ fn sankey<DB: DrawingBackend>(
                 .map_err(err)?;
         }
         area.draw(&Text::new(
-            format!("tier {}", tiers[r]),
+            tier_label(spec.lang, &tiers[r]),
             (x as i32, (h as f64 - bottom + 8.0) as i32),
             font(12),
         ))
@@ -607,21 +621,24 @@ fn sankey<DB: DrawingBackend>(
     ))
     .map_err(err)?;
     area.draw(&Text::new(
-        "to deeper tiers",
+        spec.lang.pick("より深い階層へ", "to deeper tiers"),
         ((lx + 16.0) as i32, (ly - 2.0) as i32),
         font(12),
     ))
     .map_err(err)?;
     ly += 26.0;
     area.draw(&Text::new(
-        format!("height: {}", spec.y_label),
+        format!("{}: {}", spec.lang.pick("高さ", "height"), spec.y_label),
         (lx as i32, ly as i32),
         font(11),
     ))
     .map_err(err)?;
     if mismatch < 0.0 {
         area.draw(&Text::new(
-            format!("mismatch {mismatch:.2} not drawn"),
+            match spec.lang {
+                Lang::Ja => format!("不一致 {mismatch:.2} は表示なし"),
+                Lang::En => format!("mismatch {mismatch:.2} not drawn"),
+            },
             (lx as i32, (ly + 16.0) as i32),
             font(11),
         ))
@@ -635,7 +652,7 @@ fn ranking<DB: DrawingBackend>(
     spec: &ChartSpec,
     t: &Table,
 ) -> Result<()> {
-    let labels = t.labels(&spec.x)?;
+    let labels = t.shown_labels(&spec.x, spec.lang)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("ranking needs y"))?)?;
     let n = labels.len();
     let hi = values.iter().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
@@ -688,7 +705,7 @@ fn trend<DB: DrawingBackend>(
     let dates = t.labels(&spec.x)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("trend needs y"))?)?;
     let groups = match &spec.group {
-        Some(g) => t.labels(g)?,
+        Some(g) => t.shown_labels(g, spec.lang)?,
         None => vec![String::new(); dates.len()],
     };
     let mut xs: Vec<String> = dates.clone();

@@ -14,6 +14,7 @@ use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::DataType;
 use plotters::prelude::*;
 
+use crate::lang::Lang;
 use crate::query::Output;
 use crate::{Error, Result};
 
@@ -87,6 +88,8 @@ impl ChartKind {
 pub struct ChartSpec {
     /// Kind.
     pub kind: ChartKind,
+    /// Language of the words the chart draws itself (notes, the Pareto's second axis).
+    pub lang: Lang,
     /// Title (always drawn).
     pub title: String,
     /// Category or x column.
@@ -173,19 +176,35 @@ impl Table {
     }
 
     /// A note for the reader when rows were left out: how many, and for want of what.
-    pub(crate) fn missing_note(&self) -> Option<String> {
-        self.missing.as_ref().map(|(n, columns)| {
-            let rows = if *n == 1 { "row" } else { "rows" };
-            format!(
-                "{n} {rows} without a value ({}) not drawn",
-                columns.join(", ")
-            )
+    pub(crate) fn missing_note(&self, lang: Lang) -> Option<String> {
+        self.missing.as_ref().map(|(n, columns)| match lang {
+            Lang::Ja => format!("値のない {n} 行（{}）は表示なし", columns.join(", ")),
+            Lang::En => {
+                let rows = if *n == 1 { "row" } else { "rows" };
+                format!(
+                    "{n} {rows} without a value ({}) not drawn",
+                    columns.join(", ")
+                )
+            }
         })
     }
 
     pub(crate) fn labels(&self, name: &str) -> Result<Vec<String>> {
         let c = column(&self.batch, name)?;
         Ok((0..c.len()).map(|i| crate::output::text(c, i)).collect())
+    }
+
+    /// [`Table::labels`] as a reader sees them: the placeholders queries write in English
+    /// (`(rest)`, `(none)`) in `lang`.
+    pub(crate) fn shown_labels(&self, name: &str, lang: Lang) -> Result<Vec<String>> {
+        let mut labels = self.labels(name)?;
+        for l in &mut labels {
+            let shown = placeholder(l, lang);
+            if shown != l {
+                *l = shown.to_owned();
+            }
+        }
+        Ok(labels)
     }
 
     /// The numbers of plotted column `name` (one of the spec's `y` or `y2`), one per row
@@ -195,6 +214,16 @@ impl Table {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
             .ok_or_else(|| Error::Internal(format!("chart column {name:?} is not plotted")))
+    }
+}
+
+/// A placeholder label the queries write (`(rest)`: everything past the top N; `(none)`: no
+/// value), in `lang`; any other label as it is.
+pub fn placeholder(label: &str, lang: Lang) -> &str {
+    match (lang, label) {
+        (Lang::Ja, "(rest)") => "（その他）",
+        (Lang::Ja, "(none)") => "（なし）",
+        _ => label,
     }
 }
 
@@ -301,6 +330,7 @@ mod tests {
     fn ranking() -> ChartSpec {
         ChartSpec {
             kind: ChartKind::RankingBars,
+            lang: Lang::En,
             title: "ranking".into(),
             x: "name".into(),
             y: vec!["value".into()],
@@ -337,7 +367,7 @@ mod tests {
         let table = Table::new(&output(Arc::new(text)), &ranking()).unwrap();
         assert_eq!(table.numbers("value").unwrap(), vec![2.5, -1.0]);
         assert_eq!(
-            table.missing_note().as_deref(),
+            table.missing_note(Lang::En).as_deref(),
             Some("1 row without a value (value) not drawn")
         );
     }
@@ -351,7 +381,7 @@ mod tests {
         let table = Table::new(&out, &ranking()).unwrap();
         // A stored 0 is a value: drawn.
         assert_eq!(table.numbers("value").unwrap(), vec![3.5, 0.0, 1.25]);
-        assert_eq!(table.missing_note(), None);
+        assert_eq!(table.missing_note(Lang::En), None);
         assert!(!svg(&ranking(), &out).unwrap().contains("not drawn"));
     }
 

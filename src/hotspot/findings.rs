@@ -107,24 +107,32 @@ fn mismatch(
     let excess = suppliers.and_then(|s| {
         s.checked_sub(reported.checked_mul(fixed::pow10(VALUE_SCALE - INPUT_SCALE))?)
     });
-    let exact = |v: Option<i128>| {
-        v.map_or_else(
-            || "beyond range".to_owned(),
-            |v| fixed::format(v, VALUE_SCALE),
-        )
+    let exact = |v: Option<i128>, beyond: &str| {
+        v.map_or_else(|| beyond.to_owned(), |v| fixed::format(v, VALUE_SCALE))
     };
+    let [reported, cfp, g2g] = [reported, cfp, g2g].map(|v| fixed::format(v, INPUT_SCALE));
     Finding {
         kind: "mismatch",
         footprint_id: Some(graph.id(f).to_owned()),
+        message_ja: format!(
+            "{}: サプライヤーのフットプリントの合計は{}あたり {} kgCO2e で、上流分として報告された {} より {} 多い（クレードル・トゥ・ゲート {} − Gate-to-Gate {}）",
+            describe(graph, f),
+            unit_name_ja(graph, f),
+            exact(suppliers, "範囲外"),
+            reported,
+            exact(excess, "範囲外"),
+            cfp,
+            g2g
+        ),
         message: format!(
             "{}: supplier footprints add up to {} kgCO2e per {}, {} more than the {} it reports upstream ({} cradle-to-gate − {} Gate-to-Gate)",
             describe(graph, f),
-            exact(suppliers),
+            exact(suppliers, "beyond range"),
             unit_name(graph, f),
-            exact(excess),
-            fixed::format(reported, INPUT_SCALE),
-            fixed::format(cfp, INPUT_SCALE),
-            fixed::format(g2g, INPUT_SCALE)
+            exact(excess, "beyond range"),
+            reported,
+            cfp,
+            g2g
         ),
         footprint_ids: Vec::new(),
         input: None,
@@ -137,6 +145,25 @@ fn describe(graph: &Graph, n: u32) -> String {
 
 fn unit_name(graph: &Graph, n: u32) -> &'static str {
     graph.unit(n).map_or("declared unit", |u| u.as_str())
+}
+
+/// PACT's declared unit in Japanese.
+fn unit_ja(unit: &str) -> &str {
+    match unit {
+        "liter" => "リットル",
+        "kilogram" => "キログラム",
+        "cubic meter" => "立方メートル",
+        "kilowatt hour" => "キロワット時",
+        "megajoule" => "メガジュール",
+        "ton kilometer" => "トンキロメートル",
+        "square meter" => "平方メートル",
+        "piece" => "個",
+        other => other,
+    }
+}
+
+fn unit_name_ja(graph: &Graph, n: u32) -> &'static str {
+    graph.unit(n).map_or("申告単位", |u| unit_ja(u.as_str()))
 }
 
 pub(super) fn findings(
@@ -165,6 +192,14 @@ pub(super) fn findings(
                     "superseded by a newer version"
                 } else {
                     "Deprecated"
+                }
+            ),
+            message_ja: format!(
+                "分解したフットプリントは{}",
+                if r.active {
+                    "新しい版に置き換えられています"
+                } else {
+                    "廃止（Deprecated）されています"
                 }
             ),
             footprint_ids: Vec::new(),
@@ -208,6 +243,11 @@ pub(super) fn findings(
                         describe(graph, f),
                         graph.company_name(f)
                     ),
+                    message_ja: format!(
+                        "{} の投入物 {product} には有効（Active）なフットプリントがありません。そのシェアは {} の未追跡の上流に残ります",
+                        describe(graph, f),
+                        graph.company_name(f)
+                    ),
                     footprint_ids: Vec::new(),
                     input: Some(product.to_string()),
                 }),
@@ -226,6 +266,15 @@ pub(super) fn findings(
                             unit.as_str(),
                             declared.map_or("(no unit)", |u| u.as_str()),
                             if graph.node(*child).mass_kg.is_none() { " with no mass per declared unit" } else { "" },
+                            graph.company_name(f)
+                        ),
+                        message_ja: format!(
+                            "{} は投入物 {} を{}で数えていますが、その申告単位は{}です{}。この辺は除外され、そのシェアは {} の未追跡の上流に残ります",
+                            describe(graph, f),
+                            describe(graph, *child),
+                            unit_ja(unit.as_str()),
+                            declared.map_or("（単位なし）", |u| unit_ja(u.as_str())),
+                            if graph.node(*child).mass_kg.is_none() { "（申告単位あたりの質量なし）" } else { "" },
                             graph.company_name(f)
                         ),
                         footprint_ids: vec![graph.id(*child).to_owned()],
@@ -249,6 +298,14 @@ pub(super) fn findings(
                     date_of(graph.node(root).period.0),
                     date_of(graph.node(root).period.1)
                 ),
+                message_ja: format!(
+                    "{} には対象の報告期間のフットプリントがありません。その報告期間 {}..{} は対象の {}..{} より古いものです",
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1),
+                    date_of(graph.node(root).period.0),
+                    date_of(graph.node(root).period.1)
+                ),
                 footprint_ids: Vec::new(),
                 input: None,
             }),
@@ -257,6 +314,12 @@ pub(super) fn findings(
                 footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{} has no footprint for the root's period; its reference period {}..{} is later",
+                    describe(graph, f),
+                    date_of(graph.period(f).0),
+                    date_of(graph.period(f).1)
+                ),
+                message_ja: format!(
+                    "{} には対象の報告期間のフットプリントがありません。その報告期間 {}..{} はそれより新しいものです",
                     describe(graph, f),
                     date_of(graph.period(f).0),
                     date_of(graph.period(f).1)
@@ -272,6 +335,10 @@ pub(super) fn findings(
                 footprint_id: Some(graph.id(f).to_owned()),
                 message: format!(
                     "{} gives no pcfIncludingBiogenic; its pcfExcludingBiogenic is used",
+                    describe(graph, f)
+                ),
+                message_ja: format!(
+                    "{} には pcfIncludingBiogenic がないため、pcfExcludingBiogenic を使っています",
                     describe(graph, f)
                 ),
                 footprint_ids: Vec::new(),
@@ -290,6 +357,11 @@ pub(super) fn findings(
             message: format!(
                 "the BOM has a cycle through {}; the walk stops at tier {} (every pass around the cycle is counted on a deeper tier)",
                 names.join(", "),
+                req.max_tier + 1
+            ),
+            message_ja: format!(
+                "部品表に {} を通る循環があります。分解は第{}階層で止まります（循環を一周するたびに、より深い階層に数えられます）",
+                names.join("、"),
                 req.max_tier + 1
             ),
             footprint_ids: cycle
@@ -340,6 +412,10 @@ impl Findings {
                 message: format!(
                     "{organization_based_pct:.1} % of the footprint comes from organization-based data ({}); these allocate company-wide emissions and are less specific than product-based data",
                     names.join(", ")
+                ),
+                message_ja: format!(
+                    "フットプリントの {organization_based_pct:.1} % は組織ベースのデータ（{}）によるものです。組織ベースは企業全体の排出を配分したもので、製品ベースのデータより具体性が低くなります",
+                    names.join("、")
                 ),
                 footprint_ids: Vec::new(),
                 input: None,

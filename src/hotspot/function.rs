@@ -104,6 +104,7 @@ fn findings_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
         Field::new("footprint_id", DataType::Utf8, true),
         Field::new("message", DataType::Utf8, false),
         Field::new("footprint_ids", DataType::Utf8, false),
+        Field::new("message_ja", DataType::Utf8, false),
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(f.iter().map(|x| x.kind))),
@@ -115,6 +116,9 @@ fn findings_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
         )),
         Arc::new(StringArray::from_iter_values(
             f.iter().map(|x| x.footprint_ids.join(" ")),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            f.iter().map(|x| x.message_ja.as_str()),
         )),
     ];
     Ok(RecordBatch::try_new(schema, columns)?)

@@ -442,6 +442,10 @@ pub struct Finding {
     pub kind: &'static str,
     /// What and why, with the numbers.
     pub message: String,
+    /// The same in Japanese (the `message_ja` column of `hotspot_findings`; the JSON answer
+    /// keeps its one `message`).
+    #[serde(skip)]
+    pub message_ja: String,
 }
 
 /// Data quality of a decomposition, weighted by contribution.

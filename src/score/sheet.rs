@@ -13,31 +13,7 @@ use crate::escape;
 
 mod xlsx;
 
-/// Language of a sheet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// 日本語.
-    Ja,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// `ja` or `en`.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-
-    fn pick(self, ja: &'static str, en: &'static str) -> &'static str {
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
-    }
-}
+pub use crate::lang::Lang;
 
 /// Output format of a sheet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

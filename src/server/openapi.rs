@@ -41,14 +41,20 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         false,
         json!({"type": "string", "enum": ["json", "csv", "arrow", "parquet"]}),
     );
+    let lang = param(
+        "lang",
+        "ja or en; kept in a cookie (default: the cookie, else Accept-Language, else en)",
+        false,
+        json!({"type": "string", "enum": ["ja", "en"]}),
+    );
     let mut paths = serde_json::Map::new();
-    paths.insert("/".into(), json!({"get": {"summary": "Index: the dataset and the dashboards", "responses": with_errors(html.clone())}}));
+    paths.insert("/".into(), json!({"get": {"summary": "Index: the dataset and the dashboards", "parameters": [lang.clone()], "responses": with_errors(html.clone())}}));
     paths.insert("/dashboards/{id}".into(), json!({"get": {"summary": "A dashboard: parameter form, charts as inline SVG, tables", "parameters": [
-        {"name": "id", "in": "path", "required": true, "schema": text()}], "responses": with_errors(html.clone())}}));
+        {"name": "id", "in": "path", "required": true, "schema": text()}, lang.clone()], "responses": with_errors(html.clone())}}));
     paths.insert("/charts/{dashboard}/{panel}.{ext}".into(), json!({"get": {"summary": "One chart of a dashboard as SVG or PNG; the dashboard's parameters as query parameters", "parameters": [
         {"name": "dashboard", "in": "path", "required": true, "schema": text()},
         {"name": "panel", "in": "path", "required": true, "schema": {"type": "integer"}},
-        {"name": "ext", "in": "path", "required": true, "schema": {"type": "string", "enum": ["svg", "png"]}}],
+        {"name": "ext", "in": "path", "required": true, "schema": {"type": "string", "enum": ["svg", "png"]}}, lang],
         "responses": with_errors(json!({"description": "The chart", "content": {"image/svg+xml": {}, "image/png": {}}}))}}));
     paths.insert("/assets/mplus1-regular.otf".into(), json!({"get": {"summary": "The charts' bundled font (M+ 1, SIL OFL 1.1)", "responses": {"200": {"description": "OpenType font", "content": {"font/otf": {}}}}}}));
     paths.insert("/healthz".into(), json!({"get": {"summary": "Liveness", "responses": {"200": {"description": "ok", "content": {"text/plain": {}}}}}}));

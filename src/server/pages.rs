@@ -1,16 +1,19 @@
-//! HTML pages (no JavaScript): the index and the dashboards, with charts inline as SVG.
+//! HTML pages (no JavaScript): the index and the dashboards, with charts inline as SVG, in
+//! Japanese or English: a `lang` parameter, else the `lang` cookie (which a `lang`
+//! parameter sets), else the browser's `Accept-Language`, else English.
 
 use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::auth::{Principal, require_reader};
 use super::{ApiError, AppState, render_key};
 use crate::chart;
-use crate::dashboard::{Dashboard, Panel, ParamKind};
+use crate::dashboard::{Dashboard, INDEX_QUERY, Panel, ParamKind, Words};
+use crate::lang::Lang;
 use crate::output;
 use crate::query::{Output, Session};
 
@@ -38,14 +41,109 @@ fn query_string(pairs: impl IntoIterator<Item = (String, String)>) -> String {
         .join("&")
 }
 
-fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
+/// The language of a page, and whether the request named it (then a cookie keeps it).
+#[derive(Debug, Clone, Copy)]
+struct PageLang {
+    lang: Lang,
+    chosen: bool,
+}
+
+impl PageLang {
+    /// From `?lang=`, else the `lang` cookie, else `Accept-Language`, else English. A `lang`
+    /// parameter other than ja or en is a 400; a cookie or header we cannot read is ignored.
+    fn of(given: &HashMap<String, String>, headers: &HeaderMap) -> Result<PageLang, ApiError> {
+        if let Some(code) = given.get("lang").filter(|c| !c.is_empty()) {
+            return Lang::parse(code)
+                .map(|lang| PageLang { lang, chosen: true })
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        format!("lang={code:?}: the pages are in ja (日本語) or en (English)"),
+                    )
+                });
+        }
+        let cookie = (headers.get_all(header::COOKIE).iter())
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix("lang=").and_then(Lang::parse));
+        let browser = || {
+            (headers.get(header::ACCEPT_LANGUAGE))
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::negotiate)
+        };
+        Ok(PageLang {
+            lang: cookie.or_else(browser).unwrap_or(Lang::En),
+            chosen: false,
+        })
+    }
+
+    /// `response` with the headers a page in a negotiated language needs: what it varies on,
+    /// its language, and the cookie when the request chose it.
+    fn finish(self, mut response: Response) -> Response {
+        let h = response.headers_mut();
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static("cookie, accept-language"),
+        );
+        h.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(self.lang.code()),
+        );
+        if self.chosen {
+            let cookie = format!(
+                "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+                self.lang.code()
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                h.insert(header::SET_COOKIE, v);
+            }
+        }
+        response
+    }
+}
+
+/// Where a page is, for the language switch: its path and parameters.
+struct Here<'a> {
+    path: &'a str,
+    given: &'a HashMap<String, String>,
+}
+
+impl Here<'_> {
+    /// This page in `lang`.
+    fn in_lang(&self, lang: Lang) -> String {
+        let mut params: Vec<(String, String)> = (self.given.iter())
+            .filter(|(k, _)| *k != "lang")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        params.sort();
+        params.push(("lang".into(), lang.code().into()));
+        format!("{}?{}", self.path, query_string(params))
+    }
+}
+
+fn layout(state: &AppState, lang: Lang, here: &Here, title: &str, body: Markup) -> Markup {
+    let t = |ja, en| lang.pick(ja, en);
+    let data = if state.0.data_dir.is_some() {
+        t(
+            "サーバーのデータディレクトリ",
+            "the server's data directory",
+        )
+    } else {
+        t(
+            "同梱のデモデータセット（合成データ・読み取り専用）",
+            "the bundled demo dataset (synthetic, read-only)",
+        )
+    };
     html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · mieruka" }
+                // Started at once, not when the style is read: on a machine without Japanese
+                // fonts every Japanese word waits for it (font-display: block, not boxes).
+                link rel="preload" href="/assets/mplus1-regular.otf" as="font" type="font/otf" crossorigin;
                 style { (PreEscaped(STYLE)) }
             }
             body {
@@ -53,14 +151,23 @@ fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
                     a.brand href="/" { "mieruka " span { "見える化" } }
                     nav {
                         @for d in state.0.dashboards.iter() {
-                            a href=(format!("/dashboards/{}", d.id)) { (d.title) }
+                            a href=(format!("/dashboards/{}", d.id)) { (d.title.get(lang)) }
+                        }
+                    }
+                    nav.lang aria-label=(t("言語", "Language")) {
+                        @for l in Lang::ALL {
+                            @if l == lang {
+                                strong lang=(l.code()) { (l.name()) }
+                            } @else {
+                                a href=(here.in_lang(l)) hreflang=(l.code()) lang=(l.code()) { (l.name()) }
+                            }
                         }
                     }
                 }
                 main { (body) }
                 footer {
                     // Where the data lie on the server is nobody's business but its operator's.
-                    "Data: " (if state.0.data_dir.is_some() { "the server's data directory" } else { "the bundled demo dataset (synthetic, read-only)" })
+                    (t("データ: ", "Data: ")) (data)
                     " · " a href="/api/queries" { "API" } " · " a href="/openapi.json" { "OpenAPI" }
                 }
             }
@@ -68,15 +175,36 @@ fn layout(state: &AppState, title: &str, body: Markup) -> Markup {
     }
 }
 
-fn table(out: &Output, columns: &[String]) -> Markup {
-    let fields: Vec<usize> = if columns.is_empty() {
-        (0..out.schema.fields().len()).collect()
-    } else {
-        columns
-            .iter()
-            .filter_map(|c| out.schema.index_of(c).ok())
-            .collect()
+/// A table of `out`'s `columns` (all when empty). A column `X` with a Japanese twin `X_ja`
+/// (a query's text written in both) shows the twin, under X's heading, on Japanese pages; the
+/// twin is never a column of its own.
+fn table(out: &Output, columns: &[String], words: &Words, lang: Lang) -> Markup {
+    let schema = &out.schema;
+    let twin = |name: &str| schema.index_of(&format!("{name}_ja")).ok();
+    let is_twin = |name: &str| {
+        name.strip_suffix("_ja")
+            .is_some_and(|base| schema.index_of(base).is_ok())
     };
+    let names: Vec<&str> = if columns.is_empty() {
+        (schema.fields().iter())
+            .map(|f| f.name().as_str())
+            .filter(|n| !is_twin(n))
+            .collect()
+    } else {
+        columns.iter().map(String::as_str).collect()
+    };
+    // (heading's column, shown column)
+    let shown: Vec<(usize, usize)> = (names.iter())
+        .filter_map(|n| schema.index_of(n).ok())
+        .map(|i| {
+            let name = schema.field(i).name();
+            match (lang, twin(name)) {
+                (Lang::Ja, Some(t)) => (i, t),
+                _ => (i, i),
+            }
+        })
+        .collect();
+    let fields: Vec<usize> = shown.iter().map(|(_, i)| *i).collect();
     let numeric: Vec<bool> = fields
         .iter()
         .map(|i| out.schema.field(*i).data_type().is_numeric())
@@ -85,13 +213,15 @@ fn table(out: &Output, columns: &[String]) -> Markup {
     html! {
         div.tablewrap {
             table.data {
-                thead { tr { @for i in &fields { th { (output::heading(out.schema.field(*i).name())) } } } }
+                thead { tr { @for (h, _) in &shown { th { (words.heading(schema.field(*h).name(), lang)) } } } }
                 tbody {
                     @for b in &out.batches {
                         @for r in 0..b.num_rows() {
                             tr {
                                 @for (n, i) in fields.iter().enumerate() {
-                                    td class=(if numeric[n] { "num" } else { "" }) { (output::readable_cell(out.schema.field(*i).name(), b.column(*i), r)) }
+                                    @let name = out.schema.field(*i).name();
+                                    @let cell = output::readable_cell(name, b.column(*i), r);
+                                    td class=(if numeric[n] { "num" } else { "" }) { (words.value(name, &cell, lang)) }
                                 }
                             }
                         }
@@ -99,7 +229,14 @@ fn table(out: &Output, columns: &[String]) -> Markup {
                 }
             }
         }
-        @if total > TABLE_ROWS { p.note { (total) " rows; the CSV has them all." } }
+        @if total > TABLE_ROWS {
+            p.note {
+                @match lang {
+                    Lang::Ja => { "全 " (total) " 行のうち " (TABLE_ROWS) " 行を表示しています。CSVにはすべての行があります。" }
+                    Lang::En => { (total) " rows; the CSV has them all." }
+                }
+            }
+        }
     }
 }
 
@@ -124,31 +261,38 @@ fn truncate(out: Output) -> Output {
 pub(crate) async fn index(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
+    Query(given): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     require_reader(&state, &principal)?;
+    let page_lang = PageLang::of(&given, &headers)?;
+    let lang = page_lang.lang;
+    let t = |ja, en| lang.pick(ja, en);
     let session = state.session(&principal).await?;
-    let summary = session
-        .run(state.0.catalog.get("footprints/summary")?, &[])
-        .await?;
+    let summary = session.run(state.0.catalog.get(INDEX_QUERY)?, &[]).await?;
+    let words = state.0.dashboards.words();
     let body = html! {
         h1 { "mieruka " span.ja { "見える化" } }
-        p.lead { "Supply-chain carbon footprint hotspots and GX product scores from PACT footprints with the Green x Digital Consortium Gate-to-Gate extension." }
+        p.lead { (t(
+            "PACTの製品カーボンフットプリント（グリーン×デジタル・コンソーシアムのGate-to-Gate拡張を含む）から、サプライチェーンの排出ホットスポットとGX製品評点を見える化します。",
+            "Supply-chain carbon footprint hotspots and GX product scores from PACT footprints with the Green x Digital Consortium Gate-to-Gate extension.",
+        )) }
         section.panel {
-            h2 { "Dataset" }
-            (table(&summary, &[]))
+            h2 { (t("データセット", "Dataset")) }
+            (table(&summary, &[], words, lang))
         }
         section.cards {
             @for d in state.0.dashboards.iter() {
                 a.card href=(format!("/dashboards/{}", d.id)) {
-                    h3 { (d.title) }
-                    p { (d.description) }
+                    h3 { (d.title.get(lang)) }
+                    p { (d.description.get(lang)) }
                 }
             }
         }
         section.panel {
-            h2 { "Requirement sheet" }
+            h2 { (t("要件シート", "Requirement sheet")) }
             p {
-                "The GX product requirement sheet (要件シート): "
+                (t("GX製品の要件シート: ", "The GX product requirement sheet (要件シート): "))
                 a href="/api/sheet?lang=ja&format=html" { "日本語" } " · "
                 a href="/api/sheet?lang=en&format=html" { "English" } " · "
                 a href="/api/sheet?lang=ja&format=csv" { "CSV" } " · "
@@ -156,7 +300,12 @@ pub(crate) async fn index(
             }
         }
     };
-    Ok(Html(layout(&state, "Overview", body).into_string()).into_response())
+    let here = Here {
+        path: "/",
+        given: &given,
+    };
+    let page = layout(&state, lang, &here, t("概要", "Overview"), body);
+    Ok(page_lang.finish(Html(page.into_string()).into_response()))
 }
 
 /// The dashboard's parameter values for this reader: what the URL gives, else the defaults.
@@ -221,7 +370,13 @@ async fn choices(session: &Session, kind: ParamKind) -> Vec<(String, String)> {
     v
 }
 
-async fn form(session: &Session, d: &Dashboard, values: &BTreeMap<String, String>) -> Markup {
+async fn form(
+    session: &Session,
+    words: &Words,
+    d: &Dashboard,
+    values: &BTreeMap<String, String>,
+    lang: Lang,
+) -> Markup {
     let mut fields = Vec::new();
     for p in &d.params {
         let value = values.get(&p.name).cloned().unwrap_or_default();
@@ -229,7 +384,7 @@ async fn form(session: &Session, d: &Dashboard, values: &BTreeMap<String, String
             ParamKind::Product | ParamKind::Category | ParamKind::Company => {
                 let mut options = choices(session, p.kind).await;
                 if p.kind != ParamKind::Product {
-                    options.insert(0, (String::new(), "(all)".into()));
+                    options.insert(0, (String::new(), lang.pick("（すべて）", "(all)").into()));
                 }
                 // Prefixes typed in the URL stay selectable.
                 if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
@@ -245,7 +400,9 @@ async fn form(session: &Session, d: &Dashboard, values: &BTreeMap<String, String
             }
             ParamKind::Select => html! {
                 select name=(p.name) {
-                    @for o in &p.options { option value=(o) selected[*o == value] { (o) } }
+                    @for o in &p.options {
+                        option value=(o) selected[*o == value] { (words.value(&p.name, o, lang)) }
+                    }
                 }
             },
             ParamKind::Int | ParamKind::Float => html! {
@@ -254,13 +411,14 @@ async fn form(session: &Session, d: &Dashboard, values: &BTreeMap<String, String
             ParamKind::Date => html! { input type="date" name=(p.name) value=(value); },
             ParamKind::Text => html! { input type="text" name=(p.name) value=(value); },
         };
-        fields.push(html! { label { span { (p.label) } (field) } });
+        fields.push(html! { label { span { (p.label.get(lang)) } (field) } });
     }
     html! {
         @if !fields.is_empty() {
             form.params method="get" {
                 @for f in fields { (f) }
-                button type="submit" { "Show" }
+                input type="hidden" name="lang" value=(lang.code());
+                button type="submit" { (lang.pick("表示", "Show")) }
             }
         }
     }
@@ -273,7 +431,9 @@ async fn panel_markup(
     index: usize,
     panel: &Panel,
     values: &BTreeMap<String, String>,
+    lang: Lang,
 ) -> Markup {
+    let title = panel.title.get(lang);
     let args = d.panel_args(panel, values);
     let csv = format!(
         "/api/queries/{}?{}",
@@ -288,19 +448,24 @@ async fn panel_markup(
         Ok(q) => session.run(q, &args).await,
         Err(e) => Err(e),
     };
-    let out = match result {
+    let words = state.0.dashboards.words();
+    let out = match result.and_then(|out| words.translate(out, lang)) {
         Ok(out) => out,
         Err(e) => {
             return html! {
                 section class=(format!("panel {}", panel.width)) {
-                    h2 { (panel.title) }
+                    h2 { (title) }
                     p.error { (e.to_string()) }
                 }
             };
         }
     };
-    let chart_query = query_string(values.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let body = match panel.chart_spec() {
+    let chart_query = query_string(
+        (values.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .chain([("lang".to_owned(), lang.code().to_owned())]),
+    );
+    let body = match panel.chart_spec(lang) {
         Some(spec) => match chart::svg(&spec, &out) {
             Ok(svg) => html! {
                 div.chart data-kind=(panel.chart) { (PreEscaped(svg)) }
@@ -313,13 +478,13 @@ async fn panel_markup(
             Err(e) => html! { p.error { (e.to_string()) } },
         },
         None => html! {
-            (table(&truncate(out), &panel.columns))
+            (table(&truncate(out), &panel.columns, words, lang))
             p.links { a href=(csv) { "CSV" } }
         },
     };
     html! {
         section class=(format!("panel {}", panel.width)) {
-            @if panel.chart == "table" { h2 { (panel.title) } }
+            @if panel.chart == "table" { h2 { (title) } }
             (body)
         }
     }
@@ -329,31 +494,44 @@ async fn panel_markup(
 pub(crate) async fn dashboard(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
     Query(given): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     require_reader(&state, &principal)?;
+    let page_lang = PageLang::of(&given, &headers)?;
+    let lang = page_lang.lang;
     let d = state.0.dashboards.get(&id)?.clone();
     let loaded = state.loaded();
-    let key = render_key(&format!("dashboard/{id}"), &given, &principal);
-    loaded
+    let key = render_key(
+        &format!("dashboard/{id}/{}", lang.code()),
+        &given,
+        &principal,
+    );
+    let page = loaded
         .render(key, || async {
             let session = state.session(&principal).await?;
             let values = values_for(&session, &d, &given).await;
             let mut panels = Vec::new();
             for (i, p) in d.panels.iter().enumerate() {
-                panels.push(panel_markup(&state, &session, &d, i, p, &values).await);
+                panels.push(panel_markup(&state, &session, &d, i, p, &values, lang).await);
             }
             let body = html! {
-                h1 { (d.title) }
-                p.lead { (d.description) }
-                (form(&session, &d, &values).await)
+                h1 { (d.title.get(lang)) }
+                p.lead { (d.description.get(lang)) }
+                (form(&session, state.0.dashboards.words(), &d, &values, lang).await)
                 div.panels { @for p in panels { (p) } }
             };
-            let page = layout(&state, &d.title, body).into_string();
+            let path = format!("/dashboards/{id}");
+            let here = Here {
+                path: &path,
+                given: &given,
+            };
+            let page = layout(&state, lang, &here, d.title.get(lang), body).into_string();
             Ok(("text/html; charset=utf-8", page.into_bytes()))
         })
-        .await
+        .await?;
+    Ok(page_lang.finish(page))
 }
 
 /// `GET /assets/mplus1-regular.otf`: the charts' bundled font, so inline SVG text looks as
@@ -373,10 +551,12 @@ pub(crate) async fn font() -> Response {
 pub(crate) async fn chart(
     State(state): State<AppState>,
     principal: Principal,
+    headers: HeaderMap,
     Path(path): Path<String>,
     Query(given): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     require_reader(&state, &principal)?;
+    let page_lang = PageLang::of(&given, &headers)?;
     let not_found = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -391,15 +571,19 @@ pub(crate) async fn chart(
         .ok()
         .and_then(|i| d.panels.get(i))
         .ok_or_else(not_found)?;
-    let spec = panel.chart_spec().ok_or_else(not_found)?;
+    let spec = panel.chart_spec(page_lang.lang).ok_or_else(not_found)?;
     let loaded = state.loaded();
-    let key = render_key(&format!("chart/{path}"), &given, &principal);
+    let key = render_key(
+        &format!("chart/{path}/{}", page_lang.lang.code()),
+        &given,
+        &principal,
+    );
     let png = match ext {
         "svg" => false,
         "png" => true,
         _ => return Err(not_found()),
     };
-    loaded
+    let drawn = loaded
         .render(key, || async {
             let session = state.session(&principal).await?;
             let values = values_for(&session, &d, &given).await;
@@ -409,25 +593,35 @@ pub(crate) async fn chart(
                     &d.panel_args(panel, &values),
                 )
                 .await?;
+            let out = state.0.dashboards.words().translate(out, page_lang.lang)?;
             Ok(if png {
                 ("image/png", chart::png(&spec, &out)?)
             } else {
                 ("image/svg+xml", chart::svg(&spec, &out)?.into_bytes())
             })
         })
-        .await
+        .await?;
+    Ok(page_lang.finish(drawn))
 }
 
+/// Japanese is drawn in the bundled M+ 1 everywhere ('mieruka ja', its kana and CJK ranges
+/// only, first in the stack): a web font late in the stack is only a fallback, and Chromium
+/// shapes text it has not loaded yet as boxes that stay (seen on machines without Japanese
+/// fonts). First, with `font-display: block`, Japanese waits for it instead. Latin text keeps
+/// the system's face.
 const STYLE: &str = "
-@font-face { font-family: 'mieruka M+ 1'; src: url('/assets/mplus1-regular.otf') format('opentype'); font-display: swap; }
+@font-face { font-family: 'mieruka M+ 1'; src: url('/assets/mplus1-regular.otf') format('opentype'); font-display: block; }
+@font-face { font-family: 'mieruka ja'; src: url('/assets/mplus1-regular.otf') format('opentype'); font-display: block; unicode-range: U+3000-30FF, U+3400-4DBF, U+4E00-9FFF, U+F900-FAFF, U+FF00-FFEF; }
 :root { --ink: #1c2321; --muted: #5b6661; --line: #d8dfdb; --accent: #2e7d32; }
 * { box-sizing: border-box; }
-body { margin: 0; font-family: 'Noto Sans JP', 'Hiragino Sans', 'Segoe UI', system-ui, sans-serif, 'mieruka M+ 1'; color: var(--ink); background: #f6f8f7; }
+body { margin: 0; font-family: 'mieruka ja', 'Segoe UI', system-ui, sans-serif, 'Noto Sans JP', 'Hiragino Sans'; color: var(--ink); background: #f6f8f7; }
 header { display: flex; flex-wrap: wrap; align-items: center; gap: 1rem; padding: .6rem 1.5rem; background: #fff; border-bottom: 1px solid var(--line); }
 header .brand { font-weight: 700; color: var(--accent); text-decoration: none; font-size: 1.1rem; }
 header .brand span { color: var(--ink); font-weight: 400; }
 header nav a { margin-right: .9rem; color: var(--ink); text-decoration: none; font-size: .9rem; }
 header nav a:hover { color: var(--accent); }
+header nav.lang { margin-left: auto; font-size: .85rem; }
+header nav.lang a, header nav.lang strong { margin: 0 0 0 .7rem; }
 main { padding: 1rem 1.5rem 2rem; max-width: 1320px; margin: 0 auto; }
 h1 { font-size: 1.5rem; margin: .5rem 0; } h1 .ja { color: var(--muted); font-weight: 400; }
 p.lead { color: var(--muted); max-width: 70rem; }

@@ -1,11 +1,13 @@
 //! The real server in a real browser: `mieruka serve` on a free loopback port, every
-//! dashboard loaded in headless Chromium. Fails on a console message (the pages carry no
-//! script, so any message is a fault), on an error panel, or on a chart without SVG.
+//! dashboard loaded in headless Chromium, in English and in Japanese. Fails on a console
+//! message (the pages carry no script, so any message is a fault), on an error panel, on a
+//! chart without SVG, or on English a person would read left on a Japanese page.
 //! Screenshots are kept under `target/screenshots/`.
 //!
 //! Runs when `chromium` is on the PATH; with `MIERUKA_BROWSER_TEST=1` (as `.ci/run` sets)
 //! a missing Chromium is a failure rather than a skip.
 
+use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -126,6 +128,98 @@ fn chromium_run(browser: &Path, profile: &Path, extra: &[String], url: &str) -> 
     )
 }
 
+/// What a person reads in English and must not meet on a Japanese page: every dashboard
+/// text whose English differs from its Japanese, the glossary's column headings and codes as
+/// English pages show them, and the words the pages and charts write themselves.
+fn english_words(dashboards: &Dashboards) -> BTreeSet<String> {
+    let mut words: BTreeSet<String> = [
+        "Overview",
+        "Dataset",
+        "Requirement sheet",
+        "The GX product requirement sheet",
+        "the bundled demo dataset (synthetic, read-only)",
+        "the server's data directory",
+        "Data:",
+        "Show",
+        "(all)",
+        "rows; the CSV has them all.",
+        "cumulative share (%)",
+        "to deeper tiers",
+        "(no data)",
+        "(rest)",
+        "(none)",
+        "Language",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    for d in dashboards.iter() {
+        for (_, text) in d.texts() {
+            if text.en != text.ja {
+                words.insert(text.en.clone());
+            }
+        }
+    }
+    let glossary = dashboards.words();
+    for (column, ja) in &glossary.columns {
+        let en = mieruka::output::heading(column);
+        if &en != ja {
+            words.insert(en);
+        }
+    }
+    for codes in glossary.values.values() {
+        for (code, ja) in codes {
+            if code != ja {
+                words.insert(code.clone());
+            }
+        }
+    }
+    words
+}
+
+/// The text nodes of `dom` (markup, styles and entities aside), trimmed, with those that
+/// are one of `english` or contain one of its phrases (two words or more).
+fn untranslated(dom: &str, english: &BTreeSet<String>) -> Vec<String> {
+    let mut text = String::new();
+    let mut rest = dom;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        text.push('\n');
+        let after = &rest[start..];
+        let skip_to = if after.starts_with("<style") {
+            after.find("</style>").map(|e| e + "</style>".len())
+        } else {
+            after.find('>').map(|e| e + 1)
+        };
+        let Some(end) = skip_to else { break };
+        rest = &after[end..];
+    }
+    let decode = |s: &str| {
+        s.replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'")
+            .replace("&nbsp;", " ")
+            .replace("&amp;", "&")
+    };
+    let mut left = Vec::new();
+    for node in text
+        .lines()
+        .map(|l| decode(l.trim()))
+        .filter(|l| !l.is_empty())
+    {
+        let hit = english.iter().find(|w| {
+            node == **w
+                || node.trim_end_matches(':') == w.trim_end_matches(':')
+                || (w.contains(' ') && w.len() >= 10 && node.contains(w.as_str()))
+        });
+        if let Some(w) = hit {
+            left.push(format!("{node:?} ({w:?})"));
+        }
+    }
+    left
+}
+
 #[test]
 fn every_dashboard_renders_in_chromium() {
     let Some(browser) = chromium() else {
@@ -140,9 +234,17 @@ fn every_dashboard_renders_in_chromium() {
     let profile = crate::common::temp_dir("chromium-profile");
     let server = start_server();
 
-    let mut pages: Vec<(String, String)> = vec![("index".into(), "/".into())];
-    for d in Dashboards::embedded().expect("dashboards").iter() {
-        pages.push((d.id.clone(), format!("/dashboards/{}", d.id)));
+    let dashboards = Dashboards::embedded().expect("dashboards");
+    let english = english_words(&dashboards);
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for lang in ["en", "ja"] {
+        pages.push((format!("index.{lang}"), format!("/?lang={lang}")));
+        for d in dashboards.iter() {
+            pages.push((
+                format!("{}.{lang}", d.id),
+                format!("/dashboards/{}?lang={lang}", d.id),
+            ));
+        }
     }
     for (name, path) in &pages {
         let url = format!("http://{}{path}", server.addr);
@@ -156,8 +258,15 @@ fn every_dashboard_renders_in_chromium() {
         assert!(dom.contains("</html>"), "{url}: no document: {dom}");
         assert!(!dom.contains("class=\"error\""), "{url}: an error panel");
         let charts: Vec<&str> = dom.split("<div class=\"chart\"").skip(1).collect();
-        if name != "index" {
+        if !name.starts_with("index.") {
             assert!(!charts.is_empty(), "{url}: no chart");
+        }
+        if name.ends_with(".ja") {
+            let left = untranslated(&dom, &english);
+            assert!(
+                left.is_empty(),
+                "{url}: English left on the Japanese page: {left:#?}"
+            );
         }
         for (i, c) in charts.iter().enumerate() {
             let inner = c.split("</div>").next().unwrap_or_default();

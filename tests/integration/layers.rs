@@ -20,6 +20,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "CSV and Markdown cell escapes every writer shares: supplier text is never a formula or HTML",
     ),
     (
+        "lang",
+        &[],
+        "the two languages (ja, en) and text written in both: sheets, charts and pages pick one",
+    ),
+    (
         "model",
         &[],
         "PACT and GxD documents as Rust types, fixed-point numbers",
@@ -46,7 +51,7 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "score",
-        &["table", "escape"],
+        &["table", "escape", "lang"],
         "GX scores on tables: pure computation, no catalog, no SQL",
     ),
     (

@@ -11,6 +11,7 @@ mod layers;
 mod pact_convert;
 mod pact_host;
 mod pact_pull;
+mod pages;
 mod properties;
 mod query;
 mod score;

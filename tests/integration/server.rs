@@ -149,7 +149,7 @@ fn read_routes() -> Vec<(String, &'static str)> {
     for d in Dashboards::embedded().expect("dashboards").iter() {
         v.push((format!("/dashboards/{}", d.id), "text/html"));
         for (i, panel) in d.panels.iter().enumerate() {
-            if panel.chart_spec().is_some() {
+            if panel.chart_spec(mieruka::lang::Lang::En).is_some() {
                 v.push((format!("/charts/{}/{i}.svg", d.id), "image/svg+xml"));
                 v.push((format!("/charts/{}/{i}.png", d.id), "image/png"));
             }
@@ -518,7 +518,7 @@ async fn markup_in_names_renders_as_text() {
     for d in Dashboards::embedded().expect("dashboards").iter() {
         uris.push(format!("/dashboards/{}?product={p}", d.id));
         for (i, panel) in d.panels.iter().enumerate() {
-            if panel.chart_spec().is_some() {
+            if panel.chart_spec(mieruka::lang::Lang::En).is_some() {
                 uris.push(format!("/charts/{}/{i}.svg?product={p}", d.id));
             }
         }
@@ -594,41 +594,46 @@ async fn dashboards_validate_against_the_catalog() {
     assert!(problems.is_empty(), "{problems:#?}");
 
     // And the check does catch each kind of mistake.
-    let broken = Dashboards::from_files([(
-        "broken",
-        r#"
-title = "Broken"
-description = "One mistake per panel."
+    let broken = Dashboards::from_files([
+        (
+            "broken",
+            r#"
+title = { ja = "壊れた例", en = "Broken" }
+description = { ja = "", en = "One mistake per panel." }
 
 [[param]]
 name = "product"
-label = "Product"
+label = { ja = "製品", en = "Product" }
 kind = "product"
 
 [[panel]]
-title = "Unknown query"
+title = { ja = "未知のクエリ", en = "Unknown query" }
 query = "hotspot/nope"
 chart = "table"
 
 [[panel]]
-title = "Unbound parameter"
+title = { ja = "未指定の引数", en = "Unbound parameter" }
 query = "hotspot/by_tier"
 chart = "table"
 
 [[panel]]
-title = "Missing column"
+title = { ja = "ない列", en = "Missing column" }
 query = "footprints/by_company"
 chart = "ranking_bars"
 x = "company_name"
 y = ["no_such_column"]
+series = [{ ja = "一", en = "one" }, { ja = "二", en = "two" }]
 
 [[panel]]
-title = "Unknown dashboard parameter"
+title = { ja = "未知の引数", en = "Unknown dashboard parameter" }
 query = "footprints/by_company"
 chart = "table"
+columns = ["company_name", "products"]
 params = { company = "$nobody" }
 "#,
-    )])
+        ),
+        ("words", "[columns]\ncompany_name = \"企業名\"\n"),
+    ])
     .expect("parses");
     let problems = broken.check(catalog, &session).await.join("\n");
     for needle in [
@@ -636,9 +641,28 @@ params = { company = "$nobody" }
         "required parameter $product of hotspot/by_tier is not bound",
         "does not return column \"no_such_column\"",
         "$nobody is not a parameter of the dashboard",
+        "description needs both ja and en (ja = \"\"",
+        "2 series labels for 1 y columns",
+        "column \"products\" has no Japanese heading in dashboards/words.toml",
     ] {
         assert!(problems.contains(needle), "{needle:?} not in:\n{problems}");
     }
+    assert!(
+        !problems.contains("column \"company_name\" has no"),
+        "company_name is in the glossary:\n{problems}"
+    );
+
+    // A text with one language missing does not load at all, and the error says where.
+    let e = Dashboards::from_files([(
+        "half",
+        "title = { ja = \"題\", en = \"Title\" }\ndescription = { en = \"English only\" }\n",
+    )])
+    .expect_err("ja is missing");
+    let message = e.to_string();
+    assert!(
+        message.contains("dashboards/half.toml:2") && message.contains("missing field `ja`"),
+        "{message}"
+    );
 }
 
 fn fresh_store(name: &str) -> std::path::PathBuf {
