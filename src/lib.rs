@@ -16,6 +16,7 @@ pub mod chart;
 pub mod dashboard;
 pub mod dataset;
 pub mod escape;
+pub mod font;
 pub mod generator;
 pub mod hotspot;
 pub mod ingest;

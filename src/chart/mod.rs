@@ -2,7 +2,7 @@
 //! tier flows, ranking bars, score breakdown and year-on-year trend.
 //!
 //! A chart is drawn from a query result and a [`ChartSpec`] naming the columns it plots.
-//! PNG text uses the bundled M+ font (Japanese included; `font/OFL.txt`), never a system
+//! PNG text uses the bundled M+ font (Japanese included; `src/font/OFL.txt`), never a system
 //! font; SVG text is escaped by the backend, so a company called `<script>` stays text. This
 //! module draws; it knows nothing of HTTP or dashboards.
 
@@ -19,7 +19,7 @@ use crate::query::Output;
 use crate::{Error, Result};
 
 /// The bundled font (M+ 1 Regular, SIL OFL 1.1).
-pub const FONT: &[u8] = include_bytes!("font/Mplus1-Regular.otf");
+pub const FONT: &[u8] = crate::font::MPLUS1;
 
 /// The family name charts ask for; the bundled font is registered under it.
 pub(crate) const FAMILY: &str = "sans-serif";

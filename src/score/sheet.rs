@@ -227,7 +227,7 @@ impl<'a> Sheet<'a> {
     /// Renders in `format`.
     pub fn render(&self, format: SheetFormat) -> String {
         match format {
-            SheetFormat::Html => self.html().into_string(),
+            SheetFormat::Html => self.html_page(),
             SheetFormat::Csv => self.csv(),
             SheetFormat::Json => {
                 let mut s = serde_json::to_string_pretty(&self.json()).unwrap_or_default();
@@ -440,6 +440,28 @@ impl<'a> Sheet<'a> {
         s
     }
 
+    /// The HTML page with the glyphs it uses embedded (a subset of the bundled font, base64
+    /// in an `@font-face`), so its Japanese shows and prints the same on every machine.
+    fn html_page(&self) -> String {
+        let page = self.html().into_string();
+        let face = match crate::font::subset(crate::font::MPLUS1, page.chars()) {
+            Ok(font) => {
+                use base64::Engine;
+                format!(
+                    "@font-face {{ font-family: '{SHEET_FONT}'; src: url(data:font/otf;base64,{}) format('opentype'); font-display: block; }}",
+                    base64::engine::general_purpose::STANDARD.encode(font)
+                )
+            }
+            // The bundled font is tested; should it fail, the page still reads with the
+            // reader's own fonts.
+            Err(e) => {
+                tracing::warn!("the sheet goes without its font: {e}");
+                String::new()
+            }
+        };
+        page.replacen(FONT_SLOT, &face, 1)
+    }
+
     fn html(&self) -> Markup {
         let l = labels(self.lang);
         let profile = &self.scores.profile;
@@ -507,8 +529,12 @@ impl<'a> Sheet<'a> {
     }
 }
 
-const STYLE: &str = "
-body { font-family: 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', sans-serif; margin: 2rem; color: #1a1a1a; }
+/// The family of the font subset a sheet embeds, and where its `@font-face` goes.
+const SHEET_FONT: &str = "mieruka sheet";
+const FONT_SLOT: &str = "/* font */";
+
+const STYLE: &str = "/* font */
+body { font-family: 'mieruka sheet', 'Noto Sans JP', 'Hiragino Sans', 'Yu Gothic', sans-serif; margin: 2rem; color: #1a1a1a; }
 h1 { font-size: 1.4rem; margin: 0 0 .25rem; }
 h2 { font-size: 1rem; margin-top: 1.5rem; }
 p.meta { color: #555; margin: 0 0 1rem; }

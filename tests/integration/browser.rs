@@ -313,3 +313,152 @@ fn every_dashboard_renders_in_chromium() {
     };
     assert!(status.success(), "exit after SIGTERM: {status}");
 }
+
+/// A screenshot's pixels, as decoded (Chromium writes 8-bit RGB).
+fn pixels(png_file: &Path) -> Vec<u8> {
+    let file = std::fs::File::open(png_file).expect("screenshot");
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file))
+        .read_info()
+        .expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).expect("a frame");
+    buf.truncate(info.buffer_size());
+    buf
+}
+
+/// The standalone sheet carries the glyphs it uses: in Chromium on a machine without
+/// Japanese fonts (as CI's is), its Japanese is drawn exactly as with the whole bundled font
+/// and not as the boxes the same page shows without its embedded font.
+#[test]
+fn the_sheet_renders_japanese_with_its_embedded_font() {
+    let Some(browser) = chromium() else {
+        return;
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_mieruka"))
+        .args(["sheet", "--lang", "ja", "--format", "html"])
+        .output()
+        .expect("mieruka sheet");
+    assert!(out.status.success(), "{out:?}");
+    let page = String::from_utf8(out.stdout).expect("UTF-8");
+
+    // The @font-face: a data URL with an OpenType subset that maps the page's Japanese.
+    let start = page
+        .find("@font-face { font-family: 'mieruka sheet'; src: url(data:font/otf;base64,")
+        .expect("an embedded @font-face");
+    let rule_end = start + page[start..].find('}').expect("rule end") + 1;
+    let rule = &page[start..rule_end];
+    assert!(
+        page.contains("body { font-family: 'mieruka sheet',"),
+        "the sheet uses it first"
+    );
+    let b64 = rule
+        .split("base64,")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .expect("base64");
+    use base64::Engine;
+    let font = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let face = ttf_parser::Face::parse(&font, 0).expect("an OpenType font");
+    let full = ttf_parser::Face::parse(mieruka::font::MPLUS1, 0).expect("M+ 1");
+    let japanese: BTreeSet<char> = page
+        .chars()
+        .filter(|c| ('\u{3000}'..='\u{9FFF}').contains(c) || ('\u{FF00}'..='\u{FFEF}').contains(c))
+        .collect();
+    assert!(
+        japanese.contains(&'要') && japanese.contains(&'重'),
+        "{japanese:?}"
+    );
+    for c in &japanese {
+        assert_eq!(
+            face.glyph_index(*c).is_some(),
+            full.glyph_index(*c).is_some(),
+            "{c:?}: mapped by the subset exactly when M+ 1 has it"
+        );
+    }
+    assert!(
+        font.len() < 100_000,
+        "a subset, not the font: {} bytes",
+        font.len()
+    );
+
+    // Three pages, one heading each: with the sheet's own @font-face, with the whole font
+    // from its file, and with no font of ours.
+    let dir = crate::common::temp_dir("sheet-font");
+    let full_font = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/font/Mplus1-Regular.otf");
+    let heading =
+        "<p style=\"font: 64px 'mieruka sheet'; margin: 8px\">要件シート 重み付け 評点</p>";
+    let pages = [
+        ("embedded", rule.to_owned()),
+        (
+            "whole",
+            format!(
+                "@font-face {{ font-family: 'mieruka sheet'; src: url('file://{}') format('opentype'); font-display: block; }}",
+                full_font.display()
+            ),
+        ),
+        ("none", String::new()),
+    ];
+    let profile = crate::common::temp_dir("chromium-sheet-profile");
+    let mut shots = Vec::new();
+    for (name, face) in &pages {
+        let html = dir.join(format!("{name}.html"));
+        std::fs::write(
+            &html,
+            format!("<!doctype html><meta charset=utf-8><style>{face}</style>{heading}"),
+        )
+        .expect("write page");
+        let shot = dir.join(format!("{name}.png"));
+        chromium_run(
+            &browser,
+            &profile,
+            &[
+                format!("--screenshot={}", shot.display()),
+                "--window-size=1000,400".into(),
+                "--allow-file-access-from-files".into(),
+            ],
+            &format!("file://{}", html.display()),
+        );
+        shots.push(pixels(&shot));
+    }
+    // Dark pixels: each channel of every pixel is dark (RGB, or grey).
+    let ink = |px: &[u8]| px.iter().filter(|v| **v < 128).count() / 3;
+    assert!(
+        ink(&shots[0]) > 5_000,
+        "the heading is drawn, not blank: {} dark pixels ({})",
+        ink(&shots[0]),
+        dir.display()
+    );
+    assert!(
+        shots[0] == shots[1],
+        "the embedded subset draws the heading as the whole font does ({})",
+        dir.display()
+    );
+    assert!(
+        shots[0] != shots[2],
+        "without the embedded font the heading looks different (boxes): {}",
+        dir.display()
+    );
+
+    // And the whole sheet, for a look.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("screenshots");
+    std::fs::create_dir_all(&target).expect("screenshot dir");
+    let html = dir.join("sheet.html");
+    std::fs::write(&html, &page).expect("write sheet");
+    chromium_run(
+        &browser,
+        &profile,
+        &[
+            format!(
+                "--screenshot={}",
+                target.join("sheet.ja.standalone.png").display()
+            ),
+            "--window-size=1400,1000".into(),
+        ],
+        &format!("file://{}", html.display()),
+    );
+}

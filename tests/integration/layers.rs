@@ -20,6 +20,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "CSV and Markdown cell escapes every writer shares: supplier text is never a formula or HTML",
     ),
     (
+        "font",
+        &[],
+        "the bundled font and subsets of it: charts draw with it, sheets embed the glyphs they use",
+    ),
+    (
         "lang",
         &[],
         "the two languages (ja, en) and text written in both: sheets, charts and pages pick one",
@@ -51,7 +56,7 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
     ),
     (
         "score",
-        &["table", "escape", "lang"],
+        &["table", "escape", "lang", "font"],
         "GX scores on tables: pure computation, no catalog, no SQL",
     ),
     (

@@ -233,7 +233,13 @@ fn sheets_in_every_format_and_language() {
             (SheetFormat::Json, "json"),
             (SheetFormat::Markdown, "md"),
         ] {
-            let text = Sheet::new(&s, &inputs, lang).render(format);
+            let mut text = Sheet::new(&s, &inputs, lang).render(format);
+            // The embedded font subset is checked glyph by glyph in `font` and drawn in the
+            // browser test; the snapshot keeps the page around it readable.
+            if let Some(start) = text.find("base64,") {
+                let end = start + text[start..].find(')').expect("the data URL ends");
+                text.replace_range(start + "base64,".len()..end, "…");
+            }
             insta::assert_snapshot!(format!("sheet_{l}_{f}"), text);
         }
     }
