@@ -75,28 +75,62 @@ impl From<TableFormat> for Format {
 /// `--profile FILE`: the scoring profile.
 #[derive(Args)]
 pub struct ProfileArg {
-    /// Scoring profile (TOML); default: the built-in gxd-2025.
-    #[arg(long, value_name = "FILE")]
+    /// Scoring profile: a TOML file, or the name of a profile saved in the data directory
+    /// (the profile editor's Save, `DIR/profiles/NAME.toml`); default: the built-in gxd-2025.
+    #[arg(long, value_name = "FILE|NAME")]
     pub profile: Option<PathBuf>,
 }
 
 impl ProfileArg {
-    /// The profile: the file's, else the built-in one.
-    pub fn load(&self) -> anyhow::Result<mieruka::score::Profile> {
-        match &self.profile {
-            None => Ok(mieruka::score::Profile::parse(
-                "gxd-2025.toml",
-                mieruka::score::DEFAULT_PROFILE,
-            )?),
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                Ok(mieruka::score::Profile::parse(
-                    &path.display().to_string(),
-                    &text,
-                )?)
-            }
+    /// The profile's source and TOML: the file's, else the one saved in `data` under that
+    /// name, else the built-in one.
+    pub fn text(&self, data: &DataArg) -> anyhow::Result<(String, String)> {
+        let Some(path) = &self.profile else {
+            return Ok((
+                "gxd-2025.toml".into(),
+                mieruka::score::DEFAULT_PROFILE.into(),
+            ));
+        };
+        if path.is_file() {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            return Ok((path.display().to_string(), text));
         }
+        let name = path.to_string_lossy();
+        let saved = match (&data.data, mieruka::store::is_profile_name(&name)) {
+            (Some(dir), true) if dir.join("manifest.json").is_file() => {
+                let store = mieruka::Store::open(dir)?;
+                match store.profile(&name)? {
+                    Some(text) => {
+                        let file = dir
+                            .join(mieruka::store::PROFILES_DIR)
+                            .join(format!("{name}.toml"));
+                        return Ok((file.display().to_string(), text));
+                    }
+                    None => store.profile_names()?,
+                }
+            }
+            _ => Vec::new(),
+        };
+        let place = match &data.data {
+            Some(dir) => format!(
+                "no saved profile of that name in {} ({})",
+                dir.display(),
+                if saved.is_empty() {
+                    "none saved".to_owned()
+                } else {
+                    format!("saved: {}", saved.join(", "))
+                }
+            ),
+            None => "saved profiles are looked up in --data DIR".to_owned(),
+        };
+        anyhow::bail!("--profile {name}: no such file, and {place}")
+    }
+
+    /// The profile: [`ProfileArg::text`], read.
+    pub fn load(&self, data: &DataArg) -> anyhow::Result<mieruka::score::Profile> {
+        let (source, text) = self.text(data)?;
+        Ok(mieruka::score::Profile::parse(&source, &text)?)
     }
 }
 
@@ -136,7 +170,7 @@ pub async fn session_reading(
 /// A session over every table, scored with `profile`.
 pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
     let tables = dataset::load(data.data.as_deref())?;
-    Ok(Session::with_profile(&tables, profile.load()?).await?)
+    Ok(Session::with_profile(&tables, profile.load(data)?).await?)
 }
 
 /// Prints `columns`, named `names`, in `format`.

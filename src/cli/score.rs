@@ -19,6 +19,7 @@ use super::{DataArg, ProfileArg, TableFormat, scored_session};
 ///   mieruka score --category 452 --format json
 ///   mieruka score --show-profile > my-profile.toml
 ///   mieruka score --profile my-profile.toml
+///   mieruka score --data ./gx --profile pc-2026     # saved by the profile editor
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct ScoreArgs {
@@ -47,10 +48,7 @@ pub async fn run(args: ScoreArgs) -> anyhow::Result<u8> {
         format,
     } = args;
     if show_profile {
-        match &profile.profile {
-            None => out!("{}", score::DEFAULT_PROFILE),
-            Some(p) => out!("{}", std::fs::read_to_string(p)?),
-        }
+        out!("{}", profile.text(&data)?.1);
         return Ok(0);
     }
     let session = scored_session(&data, &profile).await?;

@@ -98,6 +98,30 @@ impl Key {
     }
 }
 
+impl Key {
+    /// Whether more of the indicator is better (a number; yes/no facts are better true):
+    /// every one but the footprint itself, which is better lower.
+    pub fn higher_is_better(self) -> bool {
+        self != Key::Cfp
+    }
+
+    /// The sheet's column group the indicator belongs in (表3-2-1), for a profile that adds
+    /// it.
+    pub fn default_group(self) -> &'static str {
+        match self {
+            Key::NationalTargetContribution | Key::SupportMeasures => "national",
+            Key::GxDeclaration
+            | Key::ProgressDisclosed
+            | Key::PubliclyDisclosed
+            | Key::Certified => "disclosure",
+            Key::Cfp | Key::Rep | Key::Aep => "decarbonization",
+            Key::CircularOutflow | Key::CircularInflow => "circulation",
+            Key::Additionality => "additionality",
+            Key::PrimaryDataShare => "quality",
+        }
+    }
+}
+
 impl fmt::Display for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -135,6 +159,25 @@ impl Rule {
                 format!("{} → {} (linear)", zero_at.normalize(), full_at.normalize())
             }
             Rule::Reduction(p) => format!("≥ {} %", p.normalize()),
+        }
+    }
+}
+
+impl Rule {
+    /// The rule as a TOML inline table, as profiles write it.
+    pub fn to_toml(&self) -> String {
+        match self {
+            Rule::Present => "{ kind = \"present\" }".into(),
+            Rule::AtLeast(t) => format!("{{ kind = \"at_least\", threshold = {} }}", t.normalize()),
+            Rule::AtMost(t) => format!("{{ kind = \"at_most\", threshold = {} }}", t.normalize()),
+            Rule::Linear { zero_at, full_at } => format!(
+                "{{ kind = \"linear\", zero_at = {}, full_at = {} }}",
+                zero_at.normalize(),
+                full_at.normalize()
+            ),
+            Rule::Reduction(p) => {
+                format!("{{ kind = \"reduction\", min_pct = {} }}", p.normalize())
+            }
         }
     }
 }
@@ -386,6 +429,29 @@ impl Profile {
         })
     }
 
+    /// The profile as TOML that [`Profile::parse`] reads back as the same profile.
+    pub fn to_toml(&self) -> String {
+        // A JSON string is a TOML basic string: the same quotes and escapes.
+        let text = |s: &str| serde_json::Value::from(s).to_string();
+        let mut out = format!("name = {}\n", text(&self.name));
+        for i in &self.indicators {
+            out.push_str(&format!(
+                "\n[[indicator]]\nkey = \"{}\"\ngroup = {}\nweight = {}\nrule = {}\n",
+                i.key,
+                text(&i.group),
+                i.weight.normalize(),
+                i.rule.to_toml()
+            ));
+        }
+        for (prefix, rules) in &self.categories {
+            out.push_str(&format!("\n[category.\"{prefix}\"]\n"));
+            for (key, rule) in rules {
+                out.push_str(&format!("{key} = {}\n", rule.to_toml()));
+            }
+        }
+        out
+    }
+
     /// The rule for indicator `i` of a product in category `cpc`: the longest matching
     /// prefix's override, else the indicator's own.
     pub fn rule_for<'a>(&'a self, i: &'a Indicator, cpc: Option<&str>) -> &'a Rule {
@@ -463,6 +529,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("p.toml:2:"), "{e}");
+    }
+
+    #[test]
+    fn a_profile_reads_back_from_its_toml() {
+        let p = Profile::default_profile();
+        let again = Profile::parse("again.toml", &p.to_toml()).expect("reads back");
+        assert_eq!(again, p);
+        let odd = profile(
+            "[[indicator]]\nkey = \"cfp\"\ngroup = \"g \\\" q\"\nweight = 33.333333\nrule = { kind = \"linear\", zero_at = 300.5, full_at = 0.000001 }\n\
+             [[indicator]]\nkey = \"rep\"\ngroup = \"減炭素\"\nweight = 66.666667\nrule = { kind = \"reduction\", min_pct = -2.5 }\n\
+             [category.\"45\"]\ncfp = { kind = \"at_most\", threshold = 1e12 }\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            Profile::parse("odd.toml", &odd.to_toml()).expect("reads back"),
+            odd
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod listen;
 mod openapi;
 mod pact;
 mod pages;
+mod profile;
 pub mod tls;
 
 use std::collections::HashMap;
@@ -563,6 +564,10 @@ pub fn router(state: AppState) -> Router {
     let limits = state.limits();
     Router::new()
         .route("/", get(pages::index))
+        .route(
+            "/dashboards/profile",
+            get(profile::editor).post(profile::save),
+        )
         .route("/dashboards/{*id}", get(pages::dashboard))
         .route("/charts/{*path}", get(pages::chart))
         .route("/healthz", get(|| async { "ok" }))

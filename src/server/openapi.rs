@@ -51,6 +51,14 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
     paths.insert("/".into(), json!({"get": {"summary": "Index: the dataset and the dashboards", "parameters": [lang.clone()], "responses": with_errors(html.clone())}}));
     paths.insert("/dashboards/{id}".into(), json!({"get": {"summary": "A dashboard: parameter form, charts as inline SVG, tables", "parameters": [
         {"name": "id", "in": "path", "required": true, "schema": text()}, lang.clone()], "responses": with_errors(html.clone())}}));
+    paths.insert("/dashboards/profile".into(), json!({
+        "get": {"summary": "The profile editor: the active scoring profile as a form; action=preview shows the sheet and every product's score and rank with the edit (422 with the reasons when it is not a valid profile), action=toml downloads it. Fields: name, w.<key>, kind.<key>, a.<key>, b.<key>, o<i>.prefix|key|kind|a|b, category",
+            "parameters": [lang.clone(), param("action", "preview or toml", false, json!({"type": "string", "enum": ["preview", "toml"]}))],
+            "responses": with_errors(html.clone())},
+        "post": {"summary": "Saves the form's profile in the data directory as save_as (admin; 409 on the read-only demo); then 303 to the editor",
+            "requestBody": {"content": {"application/x-www-form-urlencoded": {}}},
+            "responses": {"303": {"description": "Saved"}, "400": {"description": "Not a profile name"}, "403": {"description": "Not an admin"}, "409": {"description": "No data directory"}, "422": {"description": "Not a valid profile"}}}
+    }));
     paths.insert("/charts/{dashboard}/{panel}.{ext}".into(), json!({"get": {"summary": "One chart of a dashboard as SVG or PNG; the dashboard's parameters as query parameters", "parameters": [
         {"name": "dashboard", "in": "path", "required": true, "schema": text()},
         {"name": "panel", "in": "path", "required": true, "schema": {"type": "integer"}},

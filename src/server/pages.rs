@@ -33,7 +33,7 @@ fn url_encode(s: &str) -> String {
     out
 }
 
-fn query_string(pairs: impl IntoIterator<Item = (String, String)>) -> String {
+pub(super) fn query_string(pairs: impl IntoIterator<Item = (String, String)>) -> String {
     pairs
         .into_iter()
         .map(|(k, v)| format!("{}={}", url_encode(&k), url_encode(&v)))
@@ -43,15 +43,18 @@ fn query_string(pairs: impl IntoIterator<Item = (String, String)>) -> String {
 
 /// The language of a page, and whether the request named it (then a cookie keeps it).
 #[derive(Debug, Clone, Copy)]
-struct PageLang {
-    lang: Lang,
+pub(super) struct PageLang {
+    pub(super) lang: Lang,
     chosen: bool,
 }
 
 impl PageLang {
     /// From `?lang=`, else the `lang` cookie, else `Accept-Language`, else English. A `lang`
     /// parameter other than ja or en is a 400; a cookie or header we cannot read is ignored.
-    fn of(given: &HashMap<String, String>, headers: &HeaderMap) -> Result<PageLang, ApiError> {
+    pub(super) fn of(
+        given: &HashMap<String, String>,
+        headers: &HeaderMap,
+    ) -> Result<PageLang, ApiError> {
         if let Some(code) = given.get("lang").filter(|c| !c.is_empty()) {
             return Lang::parse(code)
                 .map(|lang| PageLang { lang, chosen: true })
@@ -79,7 +82,7 @@ impl PageLang {
 
     /// `response` with the headers a page in a negotiated language needs: what it varies on,
     /// its language, and the cookie when the request chose it.
-    fn finish(self, mut response: Response) -> Response {
+    pub(super) fn finish(self, mut response: Response) -> Response {
         let h = response.headers_mut();
         h.insert(
             header::VARY,
@@ -103,9 +106,9 @@ impl PageLang {
 }
 
 /// Where a page is, for the language switch: its path and parameters.
-struct Here<'a> {
-    path: &'a str,
-    given: &'a HashMap<String, String>,
+pub(super) struct Here<'a> {
+    pub(super) path: &'a str,
+    pub(super) given: &'a HashMap<String, String>,
 }
 
 impl Here<'_> {
@@ -121,7 +124,13 @@ impl Here<'_> {
     }
 }
 
-fn layout(state: &AppState, lang: Lang, here: &Here, title: &str, body: Markup) -> Markup {
+pub(super) fn layout(
+    state: &AppState,
+    lang: Lang,
+    here: &Here,
+    title: &str,
+    body: Markup,
+) -> Markup {
     let t = |ja, en| lang.pick(ja, en);
     let data = if state.0.data_dir.is_some() {
         t(
@@ -153,6 +162,7 @@ fn layout(state: &AppState, lang: Lang, here: &Here, title: &str, body: Markup) 
                         @for d in state.0.dashboards.iter() {
                             a href=(format!("/dashboards/{}", d.id)) { (d.title.get(lang)) }
                         }
+                        a href="/dashboards/profile" { (t("プロファイル編集", "Profile editor")) }
                     }
                     nav.lang aria-label=(t("言語", "Language")) {
                         @for l in Lang::ALL {
@@ -645,6 +655,14 @@ table.data th { background: #eef3ef; position: sticky; top: 0; }
 section.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr)); gap: 1rem; margin: 1rem 0; }
 a.card { display: block; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: .8rem; color: inherit; text-decoration: none; }
 a.card:hover { border-color: var(--accent); } a.card h3 { margin: 0 0 .3rem; font-size: 1rem; color: var(--accent); } a.card p { margin: 0; font-size: .85rem; color: var(--muted); }
+section.invalid { border-color: #a01919; } section.invalid h2, section.invalid li { color: #a01919; }
+p.saved { background: #e8f3e8; padding: .5rem .8rem; border-radius: 4px; }
+form.profile .params { display: flex; flex-wrap: wrap; gap: 1rem; margin-bottom: .8rem; }
+form.profile label, form.save label { display: inline-flex; flex-direction: column; font-size: .8rem; color: var(--muted); gap: .2rem; }
+form.profile input, form.profile select, form.save input { font: inherit; padding: .2rem; }
+table.editor td { vertical-align: middle; } table.editor code { color: var(--muted); font-size: .75rem; }
+p.buttons button, form.save button { padding: .35rem 1rem; background: var(--accent); color: #fff; border: 0; border-radius: 4px; font: inherit; cursor: pointer; }
+iframe.sheet { width: 100%; height: 640px; border: 1px solid var(--line); background: #fff; }
 footer { padding: 1rem 1.5rem; color: var(--muted); font-size: .8rem; border-top: 1px solid var(--line); background: #fff; }
 footer a { color: var(--muted); }
 ";

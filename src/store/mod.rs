@@ -44,10 +44,12 @@ use crate::{Error, Result};
 
 mod ipc;
 mod migrate;
+mod profiles;
 mod requests;
 mod segment;
 
 pub use migrate::{Migration, migrate};
+pub use profiles::{PROFILES_DIR, is_profile_name};
 use segment::TableWriter;
 
 /// How a segment's tables are written: ZSTD, and min/max statistics only for integer, boolean

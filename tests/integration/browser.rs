@@ -149,6 +149,21 @@ fn english_words(dashboards: &Dashboards) -> BTreeSet<String> {
         "(rest)",
         "(none)",
         "Language",
+        "Profile editor",
+        "Profile name",
+        "Indicator",
+        "Weight (points)",
+        "Rule",
+        "Preview",
+        "Download TOML",
+        "This profile cannot be used",
+        "the weights add up to",
+        "score now",
+        "edited score",
+        "rank change",
+        "present (full credit)",
+        "The sheet with the edited profile",
+        "Save in the data directory (admin)",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -177,7 +192,7 @@ fn english_words(dashboards: &Dashboards) -> BTreeSet<String> {
     words
 }
 
-/// The text nodes of `dom` (markup, styles and entities aside), trimmed, with those that
+/// The text nodes of `dom` (markup, styles, `code` and entities aside), trimmed, with those that
 /// are one of `english` or contain one of its phrases (two words or more).
 fn untranslated(dom: &str, english: &BTreeSet<String>) -> Vec<String> {
     let mut text = String::new();
@@ -186,8 +201,12 @@ fn untranslated(dom: &str, english: &BTreeSet<String>) -> Vec<String> {
         text.push_str(&rest[..start]);
         text.push('\n');
         let after = &rest[start..];
+        // Styles are not text; `code` is an identifier or a command, the same in any
+        // language.
         let skip_to = if after.starts_with("<style") {
             after.find("</style>").map(|e| e + "</style>".len())
+        } else if after.starts_with("<code") {
+            after.find("</code>").map(|e| e + "</code>".len())
         } else {
             after.find('>').map(|e| e + 1)
         };
@@ -239,6 +258,20 @@ fn every_dashboard_renders_in_chromium() {
     let mut pages: Vec<(String, String)> = Vec::new();
     for lang in ["en", "ja"] {
         pages.push((format!("index.{lang}"), format!("/?lang={lang}")));
+        // The profile editor: the form, a preview of five points moved from the CFP to the
+        // reduction achieved, and one refused (weights adding up to 101).
+        pages.push((
+            format!("profile.{lang}"),
+            format!("/dashboards/profile?lang={lang}"),
+        ));
+        pages.push((
+            format!("profile-preview.{lang}"),
+            format!("/dashboards/profile?lang={lang}&action=preview&w.cfp=10&w.rep=15"),
+        ));
+        pages.push((
+            format!("profile-invalid.{lang}"),
+            format!("/dashboards/profile?lang={lang}&action=preview&w.cfp=16"),
+        ));
         for d in dashboards.iter() {
             pages.push((
                 format!("{}.{lang}", d.id),
@@ -258,8 +291,24 @@ fn every_dashboard_renders_in_chromium() {
         assert!(dom.contains("</html>"), "{url}: no document: {dom}");
         assert!(!dom.contains("class=\"error\""), "{url}: an error panel");
         let charts: Vec<&str> = dom.split("<div class=\"chart\"").skip(1).collect();
-        if !name.starts_with("index.") {
+        let is_dashboard = !name.starts_with("index.") && !name.starts_with("profile");
+        if is_dashboard {
             assert!(!charts.is_empty(), "{url}: no chart");
+        }
+        if name.starts_with("profile") {
+            assert!(dom.contains("<form class=\"profile\""), "{url}: no editor");
+            let (refused, previewed) = (
+                dom.contains("<section class=\"panel invalid\">"),
+                dom.contains("<section class=\"panel preview\">"),
+            );
+            match name.split('.').next() {
+                Some("profile-invalid") => assert!(refused && !previewed, "{url}: not refused"),
+                Some("profile-preview") => {
+                    assert!(previewed && !refused, "{url}: no preview");
+                    assert!(dom.contains("<iframe class=\"sheet\""), "{url}: no sheet");
+                }
+                _ => assert!(!refused && !previewed, "{url}"),
+            }
         }
         if name.ends_with(".ja") {
             let left = untranslated(&dom, &english);
