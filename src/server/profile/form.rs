@@ -211,7 +211,7 @@ impl Form {
             let label = format!("{} ({})", sheet::label(r.key, lang), r.key);
             let weight = match r.weight.as_str() {
                 "" | "0" => continue,
-                w => match w.parse::<Decimal>() {
+                w => match decimal(w) {
                     Ok(d) if d > Decimal::ZERO && d.normalize().scale() <= 6 => d.normalize(),
                     Ok(d) if d <= Decimal::ZERO => {
                         errors.push(format!("{label}: {}", t("重みは0より大きい数にしてください（空欄なら使わない指標）", "a weight must be above 0 (leave it empty to leave the indicator out)")));
@@ -236,7 +236,9 @@ impl Form {
                     }
                 },
             };
-            total += weight;
+            // Weights are at most 2^96 / 10^6 each; thirteen of them could still pass what
+            // a decimal holds, and a sum that does not fit is not 100 either.
+            total = total.checked_add(weight).unwrap_or(Decimal::MAX);
             match rule_of(r.key, &r.kind, &r.a, &r.b, lang) {
                 Ok(rule) => indicators.push(score::Indicator {
                     key: r.key,
@@ -314,6 +316,17 @@ impl Form {
     }
 }
 
+/// A number as typed: `250`, `0.001`, or `1e12` for the big ones.
+fn decimal(v: &str) -> Result<Decimal, rust_decimal::Error> {
+    v.parse::<Decimal>().or_else(|e| {
+        if v.contains(['e', 'E']) {
+            Decimal::from_scientific(v)
+        } else {
+            Err(e)
+        }
+    })
+}
+
 /// The rule a form row describes, checked against its indicator.
 fn rule_of(key: Key, kind: &str, a: &str, b: &str, lang: Lang) -> Result<Rule, String> {
     let t = |ja: &str, en: &str| lang.pick(ja, en).to_owned();
@@ -326,12 +339,10 @@ fn rule_of(key: Key, kind: &str, a: &str, b: &str, lang: Lang) -> Result<Rule, S
         });
     }
     let number = |v: &str, what: &str| -> Result<Decimal, String> {
-        v.parse::<Decimal>()
-            .map(|d| d.normalize())
-            .map_err(|_| match lang {
-                Lang::Ja => format!("{what}が数ではありません: {v:?}"),
-                Lang::En => format!("{what} is not a number: {v:?}"),
-            })
+        decimal(v).map(|d| d.normalize()).map_err(|_| match lang {
+            Lang::Ja => format!("{what}が数ではありません: {v:?}"),
+            Lang::En => format!("{what} is not a number: {v:?}"),
+        })
     };
     Ok(match kind {
         "present" => Rule::Present,
@@ -463,6 +474,15 @@ mod tests {
             Lang::En,
         );
         assert!(e.contains("choose an indicator the profile weighs"), "{e}");
+        // Weights too big for any sum: refused, not an overflow.
+        let huge = "79228162514264337593543950335";
+        let e = errors(&[("w.cfp", huge), ("w.rep", huge)], Lang::En);
+        assert!(e.contains("the weights add up to"), "{e}");
+        let e = errors(&[("a.cfp", "1e400")], Lang::En);
+        assert!(
+            e.contains("the threshold is not a number: \"1e400\""),
+            "{e}"
+        );
         let e = errors(&[("name", "")], Lang::En);
         assert!(e.contains("name: give it"), "{e}");
     }
@@ -483,7 +503,7 @@ mod tests {
                 ("o0.prefix", "4521"),
                 ("o0.key", "cfp"),
                 ("o0.kind", "at_most"),
-                ("o0.a", "180"),
+                ("o0.a", "1.8e2"),
             ]),
             &active,
         )
