@@ -26,6 +26,7 @@ mod function;
 mod gaps;
 mod graph;
 mod ints;
+mod uncertainty;
 mod values;
 mod walk;
 
@@ -39,6 +40,10 @@ use serde::Serialize;
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
 pub use gaps::{Gap, GapKind, gaps, gaps_batch, gaps_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
+pub use uncertainty::{
+    DEFAULT_SPREADS, Interval, ShareInterval, Spreads, Uncertainty, UncertaintyRequest,
+    uncertainty,
+};
 pub use values::{INPUT_SCALE, VALUE_SCALE, ValueCache, Values, X_SCALE};
 pub use walk::{Limits, RawItem, walk, walk_split};
 

@@ -5,3 +5,4 @@
 
 pub mod hotspot;
 pub mod score;
+pub mod uncertainty;

@@ -24,13 +24,13 @@ fn id_of(name: &str) -> String {
     format!("00000000-0000-4000-8000-{:012x}", h & 0xffff_ffff_ffff)
 }
 
-fn urn(name: &str) -> String {
+pub(crate) fn urn(name: &str) -> String {
     format!("urn:test:{name}")
 }
 
 /// A footprint for node `name`: cradle-to-gate `cfp` and, when given, Gate-to-Gate `g2g`
 /// (GxD), per kilogram.
-fn fp(name: &str, cfp: &str, g2g: Option<&str>) -> Value {
+pub(crate) fn fp(name: &str, cfp: &str, g2g: Option<&str>) -> Value {
     let mut v = v2_example();
     v["id"] = json!(id_of(name));
     v["productIds"] = json!([urn(name)]);
@@ -53,7 +53,7 @@ fn fp(name: &str, cfp: &str, g2g: Option<&str>) -> Value {
 }
 
 /// Loads footprints and BOM rows `(parent, child, amount, unit)` as a dataset.
-fn tables(docs: &[Value], bom: &[(&str, &str, &str, &str)]) -> Tables {
+pub(crate) fn tables(docs: &[Value], bom: &[(&str, &str, &str, &str)]) -> Tables {
     let ndjson: String = docs.iter().map(|d| format!("{d}\n")).collect();
     let mut csv = String::from("parent_product_id,child_product_id,amount,unit\n");
     for (p, c, a, u) in bom {

@@ -18,3 +18,4 @@ mod score;
 mod server;
 mod slt;
 mod store;
+mod uncertainty;
