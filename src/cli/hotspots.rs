@@ -107,8 +107,8 @@ pub async fn run(args: HotspotsArgs) -> anyhow::Result<u8> {
         let spreads = match &spreads {
             None => hotspot::Spreads::default(),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| mieruka::Error::io(path, e))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| mieruka::Error::io(path, e))?;
                 hotspot::Spreads::parse(&path.display().to_string(), &text)?
             }
         };

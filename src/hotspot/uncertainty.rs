@@ -78,9 +78,9 @@ impl Spreads {
     /// Reads a spread table; `source` names it in errors.
     pub fn parse(source: &str, text: &str) -> Result<Spreads> {
         let s: Spreads = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(0, |sp| text[..sp.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map_or(0, |sp| {
+                text[..sp.start.min(text.len())].matches('\n').count() + 1
+            });
             Error::Usage(format!("{source}:{line}: {}", e.message()))
         })?;
         let all = [
@@ -333,7 +333,13 @@ pub fn uncertainty(
     let share = |column: usize| -> Interval {
         interval(
             rows.iter()
-                .map(|r| if r[0] == 0.0 { 0.0 } else { r[column] / r[0] * 100.0 })
+                .map(|r| {
+                    if r[0] == 0.0 {
+                        0.0
+                    } else {
+                        r[column] / r[0] * 100.0
+                    }
+                })
                 .collect(),
         )
     };
@@ -342,7 +348,11 @@ pub fn uncertainty(
             .filter(|p| pick(p))
             .map(|p| p.2)
             .sum();
-        if reported == 0.0 { 0.0 } else { 100.0 * total / reported }
+        if reported == 0.0 {
+            0.0
+        } else {
+            100.0 * total / reported
+        }
     };
     let suppliers = (0..groups)
         .map(|g| ShareInterval {
@@ -389,7 +399,8 @@ mod tests {
         assert_eq!(s.own_variance([100.0, 1.0, 1.0, 1.0], false), 0.0025);
         // DQR 2.5 is halfway between levels 2 and 3 of each table.
         let v = s.own_variance([100.0, 2.5, 2.5, 2.5], false);
-        let want = 0.0025 + (0.0006 + 0.008) / 2.0 + (0.0002 + 0.002) / 2.0 + (0.000025 + 0.0001) / 2.0;
+        let want =
+            0.0025 + (0.0006 + 0.008) / 2.0 + (0.0002 + 0.002) / 2.0 + (0.000025 + 0.0001) / 2.0;
         assert!((v - want).abs() < 1e-15, "{v} vs {want}");
         // No facts at all: DQR 3 everywhere, all secondary.
         let v = s.own_variance([f64::NAN; 4], true);

@@ -69,7 +69,11 @@ fn table(title: &str, rows: &[ShareInterval]) -> String {
 
 /// Text for a terminal.
 pub fn to_text(d: &Decomposition, u: &Uncertainty) -> String {
-    let unit = d.product.declared_unit.as_deref().unwrap_or("declared unit");
+    let unit = d
+        .product
+        .declared_unit
+        .as_deref()
+        .unwrap_or("declared unit");
     let i = u.cfp_interval;
     let mut s = format!(
         "How sure: {} — {} ({}), {} samples, seed {}\n\

@@ -209,6 +209,9 @@ pub(crate) async fn hotspots(
         })?),
     };
     let top = parse::<usize>(&p, "top", "a whole number")?;
+    if let Some(samples) = parse::<usize>(&p, "uncertainty", "a number of samples")? {
+        return how_sure(&state, &principal, req, samples, &p, top).await;
+    }
     let session = state.session(&principal).await?;
     let (d, rows) = report::hotspot::run(&session, &req, by, top).await?;
     let body = report::hotspot::to_json(&d, rows.as_ref(), false);
@@ -217,6 +220,46 @@ pub(crate) async fn hotspots(
         body,
     )
         .into_response())
+}
+
+/// Samples one request may ask for (each costs CPU time on the server).
+const MAX_SAMPLES: usize = 100_000;
+
+/// `GET /api/hotspots?product=…&uncertainty=N[&seed=S][&top=N]`: how sure, as
+/// `mieruka hotspots --uncertainty N --format json`.
+async fn how_sure(
+    state: &AppState,
+    principal: &Principal,
+    req: Request,
+    samples: usize,
+    p: &HashMap<String, String>,
+    top: Option<usize>,
+) -> Result<Response, ApiError> {
+    if !(1..=MAX_SAMPLES).contains(&samples) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("uncertainty: from 1 to {MAX_SAMPLES} samples, got {samples}"),
+        ));
+    }
+    let seed = parse::<u64>(p, "seed", "a whole number")?.unwrap_or(1);
+    let session = state.session(principal).await?;
+    let d = session.decompose(&req)?;
+    let body = tokio::task::spawn_blocking(move || {
+        let spreads = crate::hotspot::Spreads::default();
+        let ask = crate::hotspot::UncertaintyRequest {
+            samples,
+            seed,
+            top: top.unwrap_or(10),
+        };
+        crate::hotspot::uncertainty(&d, &spreads, ask)
+            .map(|u| crate::report::uncertainty::to_json(&d, &u))
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!("uncertainty: {e}");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+    })??;
+    Ok(axum::Json(body).into_response())
 }
 
 /// `GET /api/score?category=…`: scores, as `mieruka score --format json`.

@@ -141,7 +141,9 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         param("basis", "excluding_biogenic (default) or including_biogenic", false, text()),
         param("as_of", "Date the chain is analysed for", false, json!({"type": "string", "format": "date"})),
         param("by", "tier, supplier, footprint, category, country or kind", false, text()),
-        param("top", "The N largest rows and a rest row", false, json!({"type": "integer"}))],
+        param("top", "The N largest rows and a rest row (with uncertainty: suppliers named)", false, json!({"type": "integer"})),
+        param("uncertainty", "How sure instead: N Monte Carlo samples (1 to 100000); the CFP's 95 % interval and each supplier's and tier's share with its interval", false, json!({"type": "integer"})),
+        param("seed", "Seed of the samples (default 1)", false, json!({"type": "integer"}))],
         "responses": with_errors(json_any.clone())}}));
     paths.insert("/api/score".into(), json!({"get": {"summary": "GX scores (as mieruka score --format json)", "parameters": [param("category", "UN CPC prefix", false, text())], "responses": with_errors(json_any.clone())}}));
     paths.insert("/api/sheet".into(), json!({"get": {"summary": "The GX requirement sheet", "parameters": [

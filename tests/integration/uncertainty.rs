@@ -76,8 +76,12 @@ async fn one_lognormal_has_its_percentiles() {
     // The same seed gives the same samples; another seed others.
     let again = uncertainty(&d, &spreads(0.04, 0.09), req(n)).expect("again");
     assert_eq!(again, u);
-    let other = uncertainty(&d, &spreads(0.04, 0.09), UncertaintyRequest { seed: 8, ..req(n) })
-        .expect("other");
+    let other = uncertainty(
+        &d,
+        &spreads(0.04, 0.09),
+        UncertaintyRequest { seed: 8, ..req(n) },
+    )
+    .expect("other");
     assert_ne!(other.cfp_interval, u.cfp_interval);
     assert!(uncertainty(&d, &spreads(0.04, 0.09), req(0)).is_err());
 }
@@ -123,9 +127,19 @@ async fn the_mean_of_the_sum_is_the_sum_of_the_means() {
             .map(|s| s.share_pct)
             .expect(name)
     };
-    assert_eq!((share("A Co."), share("B Co."), share("C Co.")), (40.0, 20.0, 40.0));
-    let tiers: Vec<(String, f64)> = u.tiers.iter().map(|t| (t.name.clone(), t.share_pct)).collect();
-    assert_eq!(tiers, [("0".into(), 40.0), ("1".into(), 20.0), ("2".into(), 40.0)]);
+    assert_eq!(
+        (share("A Co."), share("B Co."), share("C Co.")),
+        (40.0, 20.0, 40.0)
+    );
+    let tiers: Vec<(String, f64)> = u
+        .tiers
+        .iter()
+        .map(|t| (t.name.clone(), t.share_pct))
+        .collect();
+    assert_eq!(
+        tiers,
+        [("0".into(), 40.0), ("1".into(), 20.0), ("2".into(), 40.0)]
+    );
     for s in u.suppliers.iter().chain(&u.tiers) {
         let i = s.interval_pct;
         assert!(i.p2_5 <= i.p50 && i.p50 <= i.p97_5 && i.p2_5 > 0.0, "{s:?}");
@@ -162,5 +176,80 @@ async fn a_shared_supplier_is_one_draw() {
     let rel = 5.0 * (2.68 / n as f64).sqrt();
     assert!((got / var - 1.0).abs() < rel, "{got} vs {var} (± {rel})");
     let per_path = 122.0 * (0.04_f64.exp() - 1.0);
-    assert!((got / per_path - 1.0).abs() > 10.0 * rel, "not drawn per path");
+    assert!(
+        (got / per_path - 1.0).abs() > 10.0 * rel,
+        "not drawn per path"
+    );
+}
+
+#[tokio::test]
+async fn the_cli_and_the_api_give_one_answer() {
+    use axum::body::Body;
+    use axum::http::{Request as HttpRequest, StatusCode};
+    use tower::ServiceExt;
+
+    let pc = "urn:mieruka-demo:product:kaede-note-14";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+        .args([
+            "hotspots",
+            "--product",
+            pc,
+            "--uncertainty",
+            "2000",
+            "--seed",
+            "3",
+        ])
+        .args(["--top", "5", "--format", "json"])
+        .output()
+        .expect("mieruka hotspots");
+    assert!(out.status.success(), "{out:?}");
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let app = mieruka::server::router(
+        mieruka::server::AppState::new(tables, None, None)
+            .await
+            .expect("state"),
+    );
+    let ask = |q: String| {
+        let app = app.clone();
+        async move {
+            let resp = app
+                .oneshot(HttpRequest::get(q).body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            (status, body)
+        }
+    };
+    let (status, body) = ask(format!(
+        "/api/hotspots?product={pc}&uncertainty=2000&seed=3&top=5"
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let api: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(api, cli, "one engine, one seed: the same samples");
+    // Five suppliers by name and the rest; the reported shares add up to 100 %.
+    let suppliers = cli["suppliers"].as_array().expect("suppliers");
+    assert_eq!(suppliers.len(), 6);
+    assert_eq!(suppliers[5]["name"], "(rest)");
+    let total: f64 = suppliers
+        .iter()
+        .map(|s| s["share_pct"].as_f64().expect("share"))
+        .sum();
+    assert!((total - 100.0).abs() < 1e-9, "{total}");
+    let i = &cli["cfp_interval"];
+    let (lo, hi) = (
+        i["p2_5"].as_f64().expect("lo"),
+        i["p97_5"].as_f64().expect("hi"),
+    );
+    let cfp = cli["cfp_kgco2e_per_unit"].as_f64().expect("cfp");
+    assert!(lo < cfp && cfp < hi, "{lo} < {cfp} < {hi}");
+
+    let (status, body) = ask(format!("/api/hotspots?product={pc}&uncertainty=1000001")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8_lossy(&body).contains("from 1 to 100000 samples"));
 }
