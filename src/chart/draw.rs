@@ -654,9 +654,17 @@ fn ranking<DB: DrawingBackend>(
 ) -> Result<()> {
     let labels = t.shown_labels(&spec.x, spec.lang)?;
     let values = t.numbers(spec.y.first().ok_or_else(|| err("ranking needs y"))?)?;
+    // y = [value, low, high]: each bar with its interval as a whisker.
+    let whiskers = match &spec.y[..] {
+        [_, low, high] => Some((t.numbers(low)?, t.numbers(high)?)),
+        _ => None,
+    };
     let n = labels.len();
-    let hi = values.iter().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
-    let lo = values.iter().cloned().fold(0.0f64, f64::min).min(0.0) * 1.1;
+    let ends = values
+        .iter()
+        .chain(whiskers.iter().flat_map(|(l, h)| l.iter().chain(h)));
+    let hi = ends.clone().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
+    let lo = ends.cloned().fold(0.0f64, f64::min).min(0.0) * 1.1;
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .x_label_area_size(45)
@@ -694,6 +702,20 @@ fn ranking<DB: DrawingBackend>(
             )
         }))
         .map_err(err)?;
+    if let Some((low, high)) = &whiskers {
+        let ink = RGBColor(0x1c, 0x23, 0x21).stroke_width(2);
+        for i in 0..n {
+            let row = (n - 1 - i) as f64;
+            let (l, h) = (low[i], high[i]);
+            chart
+                .draw_series([
+                    PathElement::new(vec![(l, row), (h, row)], ink),
+                    PathElement::new(vec![(l, row - 0.2), (l, row + 0.2)], ink),
+                    PathElement::new(vec![(h, row - 0.2), (h, row + 0.2)], ink),
+                ])
+                .map_err(err)?;
+        }
+    }
     Ok(())
 }
 

@@ -124,6 +124,70 @@ fn findings_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
     Ok(RecordBatch::try_new(schema, columns)?)
 }
 
+/// How sure, one row for the CFP, one per supplier group and one per tier: the share as
+/// reported and its interval (the CFP's: in percent of the reported CFP), with the CFP and
+/// its interval in kgCO2e on every row.
+fn uncertainty_batch(u: &super::Uncertainty) -> crate::Result<RecordBatch> {
+    let float = |name: &str| Field::new(name, DataType::Float64, false);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("grouping", DataType::Utf8, false),
+        Field::new("name", DataType::Utf8, false),
+        float("share_pct"),
+        float("p2_5_pct"),
+        float("p50_pct"),
+        float("p97_5_pct"),
+        float("cfp_kgco2e_per_unit"),
+        float("cfp_p2_5_kgco2e_per_unit"),
+        float("cfp_p50_kgco2e_per_unit"),
+        float("cfp_p97_5_kgco2e_per_unit"),
+        Field::new("samples", DataType::Int64, false),
+    ]));
+    // The CFP as a row of its own: 100 % as reported, its interval in percent of that.
+    let relative = |v: f64| {
+        if u.cfp_kgco2e_per_unit == 0.0 {
+            0.0
+        } else {
+            v / u.cfp_kgco2e_per_unit * 100.0
+        }
+    };
+    let cfp = super::ShareInterval {
+        name: "CFP".into(),
+        share_pct: 100.0,
+        interval_pct: super::Interval {
+            p2_5: relative(u.cfp_interval.p2_5),
+            p50: relative(u.cfp_interval.p50),
+            p97_5: relative(u.cfp_interval.p97_5),
+        },
+    };
+    let rows: Vec<(&str, &super::ShareInterval)> = std::iter::once(("cfp", &cfp))
+        .chain(u.suppliers.iter().map(|s| ("supplier", s)))
+        .chain(u.tiers.iter().map(|t| ("tier", t)))
+        .collect();
+    let n = rows.len();
+    let f = |pick: &dyn Fn(&super::ShareInterval) -> f64| -> ArrayRef {
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| pick(r.1)),
+        ))
+    };
+    let same = |v: f64| -> ArrayRef { Arc::new(Float64Array::from(vec![v; n])) };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+        Arc::new(StringArray::from_iter_values(
+            rows.iter().map(|r| r.1.name.as_str()),
+        )),
+        f(&|s| s.share_pct),
+        f(&|s| s.interval_pct.p2_5),
+        f(&|s| s.interval_pct.p50),
+        f(&|s| s.interval_pct.p97_5),
+        same(u.cfp_kgco2e_per_unit),
+        same(u.cfp_interval.p2_5),
+        same(u.cfp_interval.p50),
+        same(u.cfp_interval.p97_5),
+        Arc::new(Int64Array::from(vec![u.samples as i64; n])),
+    ];
+    Ok(RecordBatch::try_new(schema, columns)?)
+}
+
 fn quality_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
     let q = &d.quality;
     let float = |name: &str| Field::new(name, DataType::Float64, true);
@@ -181,6 +245,8 @@ pub enum Output {
     Quality,
     /// `hotspot_gaps`: the data gaps, largest first ([`super::gaps`]).
     Gaps,
+    /// `hotspot_uncertainty(…, samples, seed, top)`: how sure ([`super::uncertainty`]).
+    Uncertainty,
 }
 
 /// A native decomposition table function over one loaded dataset.
@@ -255,9 +321,6 @@ fn request(args: &[Expr]) -> datafusion::common::Result<Request> {
             DataFusionError::Plan(format!("as_of must be a date like 2024-10-01, got {d:?}"))
         })?);
     }
-    if args.len() > 5 {
-        return plan_err!("hotspot functions take at most 5 arguments");
-    }
     Ok(r)
 }
 
@@ -273,7 +336,7 @@ impl TableFunctionImpl for HotspotItemsFunction {
         ) {
             let schema = match self.output {
                 Output::Items => items_schema(),
-                Output::Findings | Output::Quality | Output::Gaps => {
+                Output::Findings | Output::Quality | Output::Gaps | Output::Uncertainty => {
                     return plan_err!(
                         "a product is required: hotspot functions take (product, max_tier, min_share_pct, basis, as_of)"
                     );
@@ -281,7 +344,16 @@ impl TableFunctionImpl for HotspotItemsFunction {
             };
             return Ok(Arc::new(MemTable::try_new(schema, vec![vec![]])?));
         }
-        let req = request(args.exprs())?;
+        let exprs = args.exprs();
+        let most = if matches!(self.output, Output::Uncertainty) {
+            8
+        } else {
+            5
+        };
+        if exprs.len() > most {
+            return plan_err!("this hotspot function takes at most {most} arguments");
+        }
+        let req = request(&exprs[..exprs.len().min(5)])?;
         // An unknown product or a value beyond range travels as itself, so callers can answer
         // "not found" or "unprocessable".
         let wrap = |e: crate::Error| match e {
@@ -296,6 +368,27 @@ impl TableFunctionImpl for HotspotItemsFunction {
             Output::Findings => findings_batch(&d),
             Output::Quality => quality_batch(&d),
             Output::Gaps => super::gaps_batch(&super::gaps(&d, None)),
+            Output::Uncertainty => {
+                let whole =
+                    |i: usize, name: &str, default: f64| -> datafusion::common::Result<u64> {
+                        let v = arg_f64(exprs, i, name)?.unwrap_or(default);
+                        if v < 0.0 || v.fract() != 0.0 || v > 1e9 {
+                            return plan_err!("{name} must be a whole number, got {v}");
+                        }
+                        Ok(v as u64)
+                    };
+                let samples = whole(5, "samples", 1000.0)? as usize;
+                if !(1..=100_000).contains(&samples) {
+                    return plan_err!("samples: from 1 to 100000 in SQL, got {samples}");
+                }
+                let ask = super::UncertaintyRequest {
+                    samples,
+                    seed: whole(6, "seed", 1.0)?,
+                    top: whole(7, "top", 10.0)? as usize,
+                };
+                super::uncertainty(&d, &super::Spreads::default(), ask)
+                    .and_then(|u| uncertainty_batch(&u))
+            }
         }
         .map_err(wrap)?;
         Ok(Arc::new(MemTable::try_new(

@@ -166,11 +166,12 @@ impl Engine {
 }
 
 /// The table functions mieruka registers.
-pub const TABLE_FUNCTIONS: [&str; 5] = [
+pub const TABLE_FUNCTIONS: [&str; 6] = [
     "hotspot_items",
     "hotspot_findings",
     "hotspot_quality",
     "hotspot_gaps",
+    "hotspot_uncertainty",
     "gx_scores",
 ];
 

@@ -95,6 +95,7 @@ fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
         ("hotspot_findings", hotspot::Output::Findings),
         ("hotspot_quality", hotspot::Output::Quality),
         ("hotspot_gaps", hotspot::Output::Gaps),
+        ("hotspot_uncertainty", hotspot::Output::Uncertainty),
     ] {
         ctx.register_udtf(
             name,
@@ -327,7 +328,9 @@ pub fn reads(sql: &str) -> Option<Reads> {
             return None;
         }
         match r.table() {
-            "hotspot_items" | "hotspot_findings" | "hotspot_quality" => reads.graph = true,
+            "hotspot_items" | "hotspot_findings" | "hotspot_quality" | "hotspot_uncertainty" => {
+                reads.graph = true
+            }
             name => {
                 if !reads.tables.add(name) {
                     return None;
