@@ -182,20 +182,45 @@ async fn assert_native_matches_sql(session: &Session, req: &Request, d: &Decompo
     );
 }
 
-#[tokio::test]
-async fn chain() {
-    // A (cfp 10, g2g 2) ← 2 kg of B (cfp 3, g2g 1) ← 0.5 kg of C (cfp 4, g2g 4).
-    // Tier 0, A: own 2; its suppliers explain 2·3 = 6, so untraced = 10 − 2 − 6 = 2.
-    // Tier 1, B with x = 2: own 2·1 = 2; gap 3 − 1 − 0.5·4 = 0, so no item.
-    // Tier 2, C with x = 2·0.5 = 1: own 1·4 = 4. Sum 2 + 2 + 2 + 4 = 10.
-    let t = tables(
+/// A (cfp 10, g2g 2) ← 2 kg of B (cfp 3, g2g 1) ← 0.5 kg of C (cfp 4, g2g 4).
+pub(crate) fn chain_tables() -> Tables {
+    tables(
         &[
             fp("A", "10", Some("2")),
             fp("B", "3", Some("1")),
             fp("C", "4", Some("4")),
         ],
         &[("A", "B", "2", ""), ("B", "C", "0.5", "")],
-    );
+    )
+}
+
+/// A (cfp 20, g2g 2) ← B ×1, C ×1, D ×1; B (cfp 5, g2g 1) ← D ×2; C (cfp 9, g2g 3) ← D ×3;
+/// D (cfp 2, g2g 2).
+pub(crate) fn diamond_tables() -> Tables {
+    tables(
+        &[
+            fp("A", "20", Some("2")),
+            fp("B", "5", Some("1")),
+            fp("C", "9", Some("3")),
+            fp("D", "2", Some("2")),
+        ],
+        &[
+            ("A", "B", "1", ""),
+            ("A", "C", "1", ""),
+            ("A", "D", "1", ""),
+            ("B", "D", "2", ""),
+            ("C", "D", "3", ""),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn chain() {
+    // A (cfp 10, g2g 2) ← 2 kg of B (cfp 3, g2g 1) ← 0.5 kg of C (cfp 4, g2g 4).
+    // Tier 0, A: own 2; its suppliers explain 2·3 = 6, so untraced = 10 − 2 − 6 = 2.
+    // Tier 1, B with x = 2: own 2·1 = 2; gap 3 − 1 − 0.5·4 = 0, so no item.
+    // Tier 2, C with x = 2·0.5 = 1: own 1·4 = 4. Sum 2 + 2 + 2 + 4 = 10.
+    let t = chain_tables();
     let d = run(&t, &Request::new(urn("A"))).await;
     assert_eq!(
         items(&d, &["A", "B", "C"]),
@@ -220,21 +245,7 @@ async fn diamond_with_a_shared_supplier_on_two_tiers() {
     // Tier 1: B own 1, C own 3, D (x = 1) own 2.
     // Tier 2: D reached through B (x = 2) and C (x = 3): one item, x = 5, own 5·2 = 10.
     // Sum 2 + 2 + 1 + 3 + 2 + 10 = 20.
-    let t = tables(
-        &[
-            fp("A", "20", Some("2")),
-            fp("B", "5", Some("1")),
-            fp("C", "9", Some("3")),
-            fp("D", "2", Some("2")),
-        ],
-        &[
-            ("A", "B", "1", ""),
-            ("A", "C", "1", ""),
-            ("A", "D", "1", ""),
-            ("B", "D", "2", ""),
-            ("C", "D", "3", ""),
-        ],
-    );
+    let t = diamond_tables();
     let d = run(&t, &Request::new(urn("A"))).await;
     assert_eq!(
         items(&d, &["A", "B", "C", "D"]),

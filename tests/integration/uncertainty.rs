@@ -4,7 +4,7 @@
 use mieruka::hotspot::{self, Request, Spreads, UncertaintyRequest, uncertainty};
 use mieruka::query::Session;
 
-use crate::hotspot::{fp, tables, urn};
+use crate::hotspot::{chain_tables, diamond_tables, fp, tables, urn};
 
 /// Φ⁻¹(0.975): the standard normal's 97.5th percentile.
 const Z975: f64 = 1.959_963_984_540_054;
@@ -89,14 +89,7 @@ async fn one_lognormal_has_its_percentiles() {
 #[tokio::test]
 async fn the_mean_of_the_sum_is_the_sum_of_the_means() {
     // The chain of the hotspot tests: A own 2, A untraced 2, B own 2, C own 4; CFP 10.
-    let t = tables(
-        &[
-            fp("A", "10", Some("2")),
-            fp("B", "3", Some("1")),
-            fp("C", "4", Some("4")),
-        ],
-        &[("A", "B", "2", ""), ("B", "C", "0.5", "")],
-    );
+    let t = chain_tables();
     let d = decompose(&t, "A").await;
     let n = 100_000;
     let u = uncertainty(&d, &spreads(0.04, 0.09), req(n)).expect("uncertainty");
@@ -151,21 +144,7 @@ async fn a_shared_supplier_is_one_draw() {
     // The diamond of the hotspot tests: D is reached on tier 1 (own 2) and tier 2 (own 10,
     // through B and C). One draw for D: Var = σf²(2² + 2² + 1² + 3² + 12²) = 162 σf², where
     // σf² = e^0.04 − 1 for every factor here; drawn per path it would be 122 σf².
-    let t = tables(
-        &[
-            fp("A", "20", Some("2")),
-            fp("B", "5", Some("1")),
-            fp("C", "9", Some("3")),
-            fp("D", "2", Some("2")),
-        ],
-        &[
-            ("A", "B", "1", ""),
-            ("A", "C", "1", ""),
-            ("A", "D", "1", ""),
-            ("B", "D", "2", ""),
-            ("C", "D", "3", ""),
-        ],
-    );
+    let t = diamond_tables();
     let d = decompose(&t, "A").await;
     let n = 200_000;
     let u = uncertainty(&d, &spreads(0.04, 0.04), req(n)).expect("uncertainty");
