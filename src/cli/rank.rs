@@ -17,6 +17,12 @@ use super::{DataArg, ProfileArg, TableFormat, scored_session};
 ///   mieruka rank
 ///   mieruka rank --category 4714 --by intensity
 ///   mieruka rank --product urn:mieruka-demo:product:kaede-note-14 --format json
+///   mieruka rank --category 4714 --by intensity --uncertainty 10000
+///
+/// With --by intensity --uncertainty N, each supplier also gets `ahead_of_next_pct`: the
+/// probability that its intensity is below the next one's, when every product's CFP
+/// varies with the spread its data quality gives (the spread table of
+/// `mieruka hotspots --show-spreads`).
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct RankArgs {
@@ -29,6 +35,12 @@ pub struct RankArgs {
     /// Buyer product: adds each supplier's contribution to its footprint.
     #[arg(long, value_name = "PRODUCT")]
     product: Option<String>,
+    /// With --by intensity: how sure each place is, from N Monte Carlo samples.
+    #[arg(long, value_name = "N")]
+    uncertainty: Option<usize>,
+    /// Seed of the samples.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     #[command(flatten)]
     profile: ProfileArg,
     #[command(flatten)]
@@ -44,10 +56,15 @@ pub async fn run(args: RankArgs) -> anyhow::Result<u8> {
         category,
         by,
         product,
+        uncertainty,
+        seed,
         profile,
         data,
         format,
     } = args;
+    if uncertainty.is_some() && !matches!(by, RankBy::Intensity) {
+        anyhow::bail!("--uncertainty tells how sure an intensity ranking is: add --by intensity");
+    }
     let session = scored_session(&data, &profile).await?;
     let by = match by {
         RankBy::Score => "score",
@@ -55,8 +72,12 @@ pub async fn run(args: RankArgs) -> anyhow::Result<u8> {
         RankBy::Reduction => "reduction",
         RankBy::Pds => "pds",
     };
-    let rows =
+    let mut rows =
         mieruka::report::score::rank(&session, category.as_deref(), by, product.as_deref()).await?;
+    if let Some(samples) = uncertainty {
+        let spreads = mieruka::hotspot::Spreads::default();
+        rows = mieruka::report::score::ahead_of_next(&session, rows, &spreads, samples, seed)?;
+    }
     match format {
         TableFormat::Json => {
             let doc = serde_json::json!({

@@ -41,7 +41,8 @@ pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_
 pub use gaps::{Gap, GapKind, gaps, gaps_batch, gaps_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use uncertainty::{
-    DEFAULT_SPREADS, Interval, ShareInterval, Spreads, Uncertainty, UncertaintyRequest, uncertainty,
+    DEFAULT_SPREADS, Interval, ShareInterval, Spreads, Uncertainty, UncertaintyRequest, factor,
+    in_blocks, uncertainty,
 };
 pub use values::{INPUT_SCALE, VALUE_SCALE, ValueCache, Values, X_SCALE};
 pub use walk::{Limits, RawItem, walk, walk_split};

@@ -287,6 +287,33 @@ fn interval(mut v: Vec<f64>) -> Interval {
     }
 }
 
+/// A lognormal factor with mean 1 and log standard deviation `sigma`: `exp(σz − σ²/2)`.
+pub fn factor(rng: &mut ChaCha8Rng, sigma: f64) -> f64 {
+    if sigma == 0.0 {
+        return 1.0;
+    }
+    let z: f64 = StandardNormal.sample(rng);
+    (sigma * z - sigma * sigma / 2.0).exp()
+}
+
+/// `samples` samples in blocks of [`BLOCK`] over the cores: `each(rng, n)` draws a block of
+/// `n` samples from its own stream (seeded by `seed`, the stream by the block's number), so
+/// the results, in block order, do not depend on the number of threads.
+pub fn in_blocks<T: Send>(
+    samples: usize,
+    seed: u64,
+    each: impl Fn(&mut ChaCha8Rng, usize) -> T + Sync,
+) -> Vec<T> {
+    (0..samples.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|b| {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(b as u64);
+            each(&mut rng, BLOCK.min(samples - b * BLOCK))
+        })
+        .collect()
+}
+
 /// Monte Carlo over `d`'s items with `spreads`.
 pub fn uncertainty(
     d: &Decomposition,
@@ -303,30 +330,25 @@ pub fn uncertainty(
     let (groups, tier_groups) = (names.len(), tiers.len());
     // Per sample: the CFP, each supplier group's and each tier's total.
     let width = 1 + groups + tier_groups;
-    let blocks = req.samples.div_ceil(BLOCK);
-    let sums: Vec<Vec<f64>> = (0..blocks)
-        .into_par_iter()
-        .map(|b| {
-            let n = BLOCK.min(req.samples - b * BLOCK);
-            let mut rng = ChaCha8Rng::seed_from_u64(req.seed);
-            rng.set_stream(b as u64);
-            let mut out = vec![0.0; n * width];
-            for s in 0..n {
-                let row = &mut out[s * width..(s + 1) * width];
-                for draw in &draws {
-                    let z: f64 = StandardNormal.sample(&mut rng);
-                    let f = (draw.sigma * z - draw.sigma * draw.sigma / 2.0).exp();
-                    for &(g, t, v) in &draw.parts {
-                        let x = v * f;
-                        row[0] += x;
-                        row[1 + g as usize] += x;
-                        row[1 + groups + t as usize] += x;
-                    }
+    let sums: Vec<Vec<f64>> = in_blocks(req.samples, req.seed, |rng, n| {
+        let mut out = vec![0.0; n * width];
+        for s in 0..n {
+            let row = &mut out[s * width..(s + 1) * width];
+            for draw in &draws {
+                // Every draw takes its normal, σ = 0 or not, so a spread set to 0
+                // leaves the other draws as they were.
+                let z: f64 = StandardNormal.sample(rng);
+                let f = (draw.sigma * z - draw.sigma * draw.sigma / 2.0).exp();
+                for &(g, t, v) in &draw.parts {
+                    let x = v * f;
+                    row[0] += x;
+                    row[1 + g as usize] += x;
+                    row[1 + groups + t as usize] += x;
                 }
             }
-            out
-        })
-        .collect();
+        }
+        out
+    });
     let rows: Vec<&[f64]> = sums.iter().flat_map(|b| b.chunks(width)).collect();
     let cfp: Vec<f64> = rows.iter().map(|r| r[0]).collect();
     let reported = kg(d.cfp_kgco2e_per_unit);

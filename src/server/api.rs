@@ -339,8 +339,33 @@ pub(crate) async fn rank(
     require_reader(&state, &principal)?;
     let session = state.session(&principal).await?;
     let by = param(&p, "by").unwrap_or("score");
-    let rows =
+    let mut rows =
         report::score::rank(&session, param(&p, "category"), by, param(&p, "product")).await?;
+    if let Some(samples) = parse::<usize>(&p, "uncertainty", "a number of samples")? {
+        if by != "intensity" {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "uncertainty tells how sure an intensity ranking is: add by=intensity",
+            ));
+        }
+        if !(1..=MAX_SAMPLES).contains(&samples) {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("uncertainty: from 1 to {MAX_SAMPLES} samples, got {samples}"),
+            ));
+        }
+        let seed = parse::<u64>(&p, "seed", "a whole number")?.unwrap_or(1);
+        let session = session.clone();
+        rows = tokio::task::spawn_blocking(move || {
+            let spreads = crate::hotspot::Spreads::default();
+            report::score::ahead_of_next(&session, rows, &spreads, samples, seed)
+        })
+        .await
+        .map_err(|e| {
+            tracing::error!("ranking uncertainty: {e}");
+            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        })??;
+    }
     Ok(axum::Json(json!({
         "caveat": score::RANKING_CAVEAT,
         "by": by,

@@ -150,7 +150,9 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         param("lang", "ja (default) or en", false, text()), param("format", "html (default), csv, json, md or xlsx (an Excel workbook)", false, text()), param("category", "UN CPC prefix", false, text())],
         "responses": with_errors(json!({"description": "The sheet", "content": {"text/html": {}, "text/csv": {}, "application/json": {}, "text/markdown": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}))}}));
     paths.insert("/api/rank".into(), json!({"get": {"summary": "Supplier ranking within a category, with its caveat", "parameters": [
-        param("category", "UN CPC prefix", false, text()), param("by", "score (default), intensity, reduction or pds", false, text()), param("product", "Buyer product", false, text())],
+        param("category", "UN CPC prefix", false, text()), param("by", "score (default), intensity, reduction or pds", false, text()), param("product", "Buyer product", false, text()),
+        param("uncertainty", "With by=intensity: N Monte Carlo samples (1 to 100000); each supplier gets ahead_of_next_pct, the probability that its intensity is below the next one's (a tie counts half)", false, json!({"type": "integer"})),
+        param("seed", "Seed of the samples (default 1)", false, json!({"type": "integer"}))],
         "responses": with_errors(json_any.clone())}}));
     let mut upload = with_errors(
         json!({"description": "The ingest report: accepted, rejected, warnings, errors with source, index, line, pointer and message", "content": {"application/json": {}}}),

@@ -231,4 +231,71 @@ async fn the_cli_and_the_api_give_one_answer() {
     let (status, body) = ask(format!("/api/hotspots?product={pc}&uncertainty=1000001")).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("from 1 to 100000 samples"));
+
+    // The ranking: the demo's two printed-circuit suppliers of CPC 4712 each have one
+    // product, in different units, so each is its own unit's median: intensity 1 against
+    // 1 in every sample, a tie, half ahead.
+    let (status, body) = ask("/api/rank?category=4712&by=intensity&uncertainty=500".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let rank: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+    let suppliers = rank["suppliers"].as_array().expect("suppliers");
+    assert_eq!(suppliers.len(), 2);
+    assert_eq!(suppliers[0]["ahead_of_next_pct"], 50.0);
+    assert!(suppliers[1]["ahead_of_next_pct"].is_null());
+    let (status, _) = ask("/api/rank?by=score&uncertainty=500".into()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// Φ, the standard normal distribution function (Abramowitz & Stegun 7.1.26 for erf, error
+/// below 1.5 × 10^-7).
+fn phi(x: f64) -> f64 {
+    let z = x.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * z);
+    let poly = t
+        * (0.254_829_592
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-z * z).exp();
+    if x >= 0.0 {
+        0.5 * (1.0 + erf)
+    } else {
+        0.5 * (1.0 - erf)
+    }
+}
+
+#[tokio::test]
+async fn how_sure_a_place_in_the_ranking_is() {
+    // Two suppliers of the same category and unit, one product each: A at 10, B at 12
+    // kgCO2e/kg, both with σ² = 0.04. Both are divided by the same median in every sample,
+    // so A is ahead when 10·f_A < 12·f_B: P = Φ((ln 12 − ln 10) / √(0.04 + 0.04)) ≈ 74 %.
+    let t = tables(&[fp("A", "10", Some("10")), fp("B", "12", Some("12"))], &[]);
+    let session = Session::new(&t).await.expect("session");
+    let rows = mieruka::report::score::rank(&session, None, "intensity", None)
+        .await
+        .expect("rank");
+    let n = 20_000;
+    let sure = mieruka::report::score::ahead_of_next(&session, rows, &spreads(0.04, 0.09), n, 7)
+        .expect("how sure");
+    let json = mieruka::output::rows_json(&sure.batches);
+    assert_eq!(json.len(), 2, "{json:#?}");
+    assert_eq!(json[0]["company_name"], "A Co.");
+    assert!(
+        json[1]["ahead_of_next_pct"].is_null(),
+        "the last has no next"
+    );
+    let got = json[0]["ahead_of_next_pct"]
+        .as_f64()
+        .expect("a probability")
+        / 100.0;
+    let want = phi((12.0_f64 / 10.0).ln() / 0.08_f64.sqrt());
+    let se = (want * (1.0 - want) / n as f64).sqrt();
+    assert!(
+        (got - want).abs() < 4.0 * se,
+        "{got} vs {want} ± {}",
+        4.0 * se
+    );
+    assert!(
+        (want - 0.7404).abs() < 1e-3,
+        "the closed form itself: {want}"
+    );
 }
