@@ -296,7 +296,7 @@ pub fn factor(rng: &mut ChaCha8Rng, sigma: f64) -> f64 {
     (sigma * z - sigma * sigma / 2.0).exp()
 }
 
-/// `samples` samples in blocks of [`BLOCK`] over the cores: `each(rng, n)` draws a block of
+/// `samples` samples in blocks of 256 over the cores: `each(rng, n)` draws a block of
 /// `n` samples from its own stream (seeded by `seed`, the stream by the block's number), so
 /// the results, in block order, do not depend on the number of threads.
 pub fn in_blocks<T: Send>(
