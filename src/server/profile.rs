@@ -37,7 +37,7 @@ fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Mar
     html! {
         form.profile method="get" action="/dashboards/profile" {
             input type="hidden" name="lang" value=(lang.code());
-            input type="hidden" name="order" value=(form.fields()[1].1);
+            input type="hidden" name="order" value=(form.order());
             div.params {
                 label { span { (t("プロファイル名", "Profile name")) } input type="text" name="name" value=(form.name) required; }
                 label { span { (t("プレビューするカテゴリー（CPC接頭辞、空欄ならすべて）", "Categories previewed (CPC prefix; empty: all)")) } input type="text" name="category" value=(category); }
@@ -271,6 +271,12 @@ pub(crate) async fn editor(
     let active = &state.0.profile;
     let form = Form::sent(&given, active);
     let action = given.get("action").map(String::as_str).unwrap_or_default();
+    if !["", "preview", "toml"].contains(&action) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("action={action:?}: preview or toml"),
+        ));
+    }
     let category = given.get("category").cloned().unwrap_or_default();
     let edited = (!action.is_empty()).then(|| form.profile(lang));
     if let (Some(Ok(p)), "toml") = (&edited, action) {

@@ -222,6 +222,10 @@ async fn the_profile_editor_previews_an_edit_and_refuses_a_bad_one() {
     assert!(page.contains("重みの合計が 101 です"), "{page}");
     assert!(!page.contains("panel preview"));
 
+    let (status, _, body) = get(&app, "/dashboards/profile?action=save", &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("preview or toml"), "{body}");
+
     // The TOML download reads back as the profile previewed.
     let (status, h, toml) = get(
         &app,

@@ -166,16 +166,18 @@ impl Form {
         form
     }
 
+    /// The indicators' order on the sheet, as the hidden `order` field carries it.
+    pub(super) fn order(&self) -> String {
+        (self.rows.iter().map(|r| r.key.as_str()))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The form's fields, as the page's inputs name them.
     pub(super) fn fields(&self) -> Vec<(String, String)> {
         let mut v = vec![
             ("name".to_owned(), self.name.clone()),
-            (
-                "order".to_owned(),
-                (self.rows.iter().map(|r| r.key.as_str()))
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+            ("order".to_owned(), self.order()),
         ];
         for r in &self.rows {
             let k = r.key.as_str();
