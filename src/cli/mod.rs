@@ -98,7 +98,7 @@ impl ProfileArg {
         }
         let name = path.to_string_lossy();
         let saved = match (&data.data, mieruka::store::is_profile_name(&name)) {
-            (Some(dir), true) if dir.join("manifest.json").is_file() => {
+            (Some(dir), true) => {
                 let store = mieruka::Store::open(dir)?;
                 match store.profile(&name)? {
                     Some(text) => {

@@ -1,6 +1,12 @@
 //! The score and ranking views as the CLI and the API show them: a session's scored products
 //! (optionally of one category) and the catalog's supplier ranking.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
 use crate::query::{Catalog, Output, Session};
 use crate::score;
 use crate::{Error, Result};
@@ -61,12 +67,6 @@ pub fn ahead_of_next(
     samples: usize,
     seed: u64,
 ) -> Result<Output> {
-    use std::collections::HashMap;
-    use std::sync::Arc;
-
-    use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-
     if samples == 0 {
         return Err(Error::Usage("--uncertainty: at least 1 sample".into()));
     }
@@ -88,10 +88,7 @@ pub fn ahead_of_next(
     let all = session.scores()?;
     let inputs = &all.0;
     let graph = session.graph()?;
-    let cfp = &inputs.values[score::Key::ALL
-        .iter()
-        .position(|k| *k == score::Key::Cfp)
-        .unwrap_or_default()];
+    let cfp = inputs.values(score::Key::Cfp);
     // The products ranked: (supplier row, median group, CFP, σ).
     let mut groups: HashMap<(Option<&str>, Option<&str>), usize> = HashMap::new();
     let mut products: Vec<(usize, usize, f64, f64)> = Vec::new();

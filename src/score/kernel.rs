@@ -319,10 +319,7 @@ impl<'a> Plan<'a> {
         }
         let (mult, div) = (self.mult as u64, self.div as u64);
         for (m, t) in micros.iter_mut().zip(total.iter()) {
-            let n = *t as u64 * mult;
-            let (q, r) = (n / div, n % div);
-            let up = r > div - r || (r == div - r && q % 2 == 1);
-            *m = (q + u64::from(up)) as i64;
+            *m = half_even_u64(*t as u64 * mult, div) as i64;
         }
     }
 
@@ -376,10 +373,7 @@ impl<'a> Plan<'a> {
         if self.narrow {
             let (mult, div) = (self.mult as u64, self.div as u64);
             for (m, t) in micros.iter_mut().zip(total.iter()) {
-                let n = *t as u64 * mult;
-                let (q, r) = (n / div, n % div);
-                let up = r > div - r || (r == div - r && q % 2 == 1);
-                *m = (q + u64::from(up)) as i64;
+                *m = half_even_u64(*t as u64 * mult, div) as i64;
             }
         } else {
             for (m, t) in micros.iter_mut().zip(total.iter()) {
@@ -387,6 +381,14 @@ impl<'a> Plan<'a> {
             }
         }
     }
+}
+
+/// `n / div` rounded half to even, for the narrow plans (`n` and `div` non-negative and
+/// below `u64::MAX / 2`): [`exact::round_half_even`] in 64 bits.
+#[inline]
+fn half_even_u64(n: u64, div: u64) -> u64 {
+    let (q, r) = (n / div, n % div);
+    q + u64::from(r > div - r || (r == div - r && q % 2 == 1))
 }
 
 /// Products whose totals are added up together (4 KiB of `i128`).

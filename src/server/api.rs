@@ -59,8 +59,9 @@ impl Encoding {
     }
 }
 
+/// A 500 with the generic body; the cause goes to the log.
 fn internal(e: impl std::fmt::Display) -> ApiError {
-    tracing::error!("encoding: {e}");
+    tracing::error!("internal error: {e}");
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
@@ -235,13 +236,7 @@ async fn how_sure(
     p: &HashMap<String, String>,
     top: Option<usize>,
 ) -> Result<Response, ApiError> {
-    if !(1..=MAX_SAMPLES).contains(&samples) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("uncertainty: from 1 to {MAX_SAMPLES} samples, got {samples}"),
-        ));
-    }
-    let seed = parse::<u64>(p, "seed", "a whole number")?.unwrap_or(1);
+    let seed = seed_for(samples, p)?;
     let session = state.session(principal).await?;
     let d = session.decompose(&req)?;
     let body = tokio::task::spawn_blocking(move || {
@@ -255,11 +250,20 @@ async fn how_sure(
             .map(|u| crate::report::uncertainty::to_json(&d, &u))
     })
     .await
-    .map_err(|e| {
-        tracing::error!("uncertainty: {e}");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-    })??;
+    .map_err(internal)??;
     Ok(axum::Json(body).into_response())
+}
+
+/// The seed of `samples` Monte Carlo samples (`seed`, default 1), once `samples` is within
+/// what one request may ask for.
+fn seed_for(samples: usize, p: &HashMap<String, String>) -> Result<u64, ApiError> {
+    if !(1..=MAX_SAMPLES).contains(&samples) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("uncertainty: from 1 to {MAX_SAMPLES} samples, got {samples}"),
+        ));
+    }
+    Ok(parse::<u64>(p, "seed", "a whole number")?.unwrap_or(1))
 }
 
 /// `GET /api/score?category=…`: scores, as `mieruka score --format json`.
@@ -348,23 +352,14 @@ pub(crate) async fn rank(
                 "uncertainty tells how sure an intensity ranking is: add by=intensity",
             ));
         }
-        if !(1..=MAX_SAMPLES).contains(&samples) {
-            return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                format!("uncertainty: from 1 to {MAX_SAMPLES} samples, got {samples}"),
-            ));
-        }
-        let seed = parse::<u64>(&p, "seed", "a whole number")?.unwrap_or(1);
+        let seed = seed_for(samples, &p)?;
         let session = session.clone();
         rows = tokio::task::spawn_blocking(move || {
             let spreads = crate::hotspot::Spreads::default();
             report::score::ahead_of_next(&session, rows, &spreads, samples, seed)
         })
         .await
-        .map_err(|e| {
-            tracing::error!("ranking uncertainty: {e}");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        })??;
+        .map_err(internal)??;
     }
     Ok(axum::Json(json!({
         "caveat": score::RANKING_CAVEAT,

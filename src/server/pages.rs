@@ -185,7 +185,8 @@ pub(super) fn layout(
     }
 }
 
-/// A table of `out`'s `columns` (all when empty). A column `X` with a Japanese twin `X_ja`
+/// A table of `out`'s `columns` (all when empty), its codes already in the page's language
+/// ([`Words::translate`]). A column `X` with a Japanese twin `X_ja`
 /// (a query's text written in both) shows the twin, under X's heading, on Japanese pages; the
 /// twin is never a column of its own.
 fn table(out: &Output, columns: &[String], words: &Words, lang: Lang) -> Markup {
@@ -231,7 +232,7 @@ fn table(out: &Output, columns: &[String], words: &Words, lang: Lang) -> Markup 
                                 @for (n, i) in fields.iter().enumerate() {
                                     @let name = out.schema.field(*i).name();
                                     @let cell = output::readable_cell(name, b.column(*i), r);
-                                    td class=(if numeric[n] { "num" } else { "" }) { (words.value(name, &cell, lang)) }
+                                    td class=(if numeric[n] { "num" } else { "" }) { (chart::placeholder(&cell, lang)) }
                                 }
                             }
                         }
@@ -281,6 +282,7 @@ pub(crate) async fn index(
     let session = state.session(&principal).await?;
     let summary = session.run(state.0.catalog.get(INDEX_QUERY)?, &[]).await?;
     let words = state.0.dashboards.words();
+    let summary = words.translate(summary, lang)?;
     let body = html! {
         h1 { "mieruka " span.ja { "見える化" } }
         p.lead { (t(

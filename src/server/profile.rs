@@ -29,6 +29,32 @@ const CHANGE_ROWS: usize = 500;
 const SHEET_PRODUCTS: usize = 200;
 /// Empty override rows offered below the profile's own.
 const NEW_OVERRIDES: usize = 3;
+
+/// The headings of a rule's three cells.
+fn rule_heads(lang: Lang) -> Markup {
+    let t = |ja, en| lang.pick(ja, en);
+    html! {
+        th { (t("ルール", "Rule")) }
+        th { (t("しきい値 / 0点の値 / 最小 %", "Threshold / zero at / min %")) }
+        th { (t("満点の値（線形）", "Full at (linear)")) }
+    }
+}
+
+/// A rule's three cells: its kind among `kinds`, then its one or two numbers; `names` are
+/// the fields' names (kind, a, b).
+fn rule_cells(names: [String; 3], kinds: &[&str], [kind, a, b]: [&str; 3], lang: Lang) -> Markup {
+    let [kind_name, a_name, b_name] = names;
+    html! {
+        td { select name=(kind_name) {
+            @for k in kinds {
+                option value=(k) selected[*k == kind] { (kind_label(k, lang)) }
+            }
+        } }
+        td { input type="text" inputmode="decimal" size="10" name=(a_name) value=(a); }
+        td { input type="text" inputmode="decimal" size="10" name=(b_name) value=(b); }
+    }
+}
+
 fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Markup {
     let t = |ja, en| lang.pick(ja, en);
     let weighed: Vec<Key> = active.indicators.iter().map(|i| i.key).collect();
@@ -48,9 +74,7 @@ fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Mar
                         th { (t("指標", "Indicator")) }
                         th { (t("グループ", "Group")) }
                         th { (t("重み（点）", "Weight (points)")) }
-                        th { (t("ルール", "Rule")) }
-                        th { (t("しきい値 / 0点の値 / 最小 %", "Threshold / zero at / min %")) }
-                        th { (t("満点の値（線形）", "Full at (linear)")) }
+                        (rule_heads(lang))
                     } }
                     tbody {
                         @for r in &form.rows {
@@ -59,13 +83,7 @@ fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Mar
                                 td { (sheet::label(r.key, lang)) br; code { (k) } }
                                 td { (sheet::group_label(&r.group, lang)) }
                                 td { input type="text" inputmode="decimal" size="8" name=(format!("w.{k}")) value=(r.weight); }
-                                td { select name=(format!("kind.{k}")) {
-                                    @for kind in kinds_for(r.key) {
-                                        option value=(kind) selected[*kind == r.kind] { (kind_label(kind, lang)) }
-                                    }
-                                } }
-                                td { input type="text" inputmode="decimal" size="10" name=(format!("a.{k}")) value=(r.a); }
-                                td { input type="text" inputmode="decimal" size="10" name=(format!("b.{k}")) value=(r.b); }
+                                (rule_cells([format!("kind.{k}"), format!("a.{k}"), format!("b.{k}")], kinds_for(r.key), [&r.kind, &r.a, &r.b], lang))
                             }
                         }
                     }
@@ -77,9 +95,7 @@ fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Mar
                     thead { tr {
                         th { (t("CPC接頭辞", "CPC prefix")) }
                         th { (t("指標", "Indicator")) }
-                        th { (t("ルール", "Rule")) }
-                        th { (t("しきい値 / 0点の値 / 最小 %", "Threshold / zero at / min %")) }
-                        th { (t("満点の値（線形）", "Full at (linear)")) }
+                        (rule_heads(lang))
                     } }
                     tbody {
                         @for (i, o) in overrides.iter().enumerate() {
@@ -91,13 +107,7 @@ fn form_markup(form: &Form, active: &Profile, category: &str, lang: Lang) -> Mar
                                         option value=(key.as_str()) selected[key.as_str() == o.key] { (sheet::label(*key, lang)) }
                                     }
                                 } }
-                                td { select name=(format!("o{i}.kind")) {
-                                    @for kind in KINDS {
-                                        option value=(kind) selected[kind == o.kind] { (kind_label(kind, lang)) }
-                                    }
-                                } }
-                                td { input type="text" inputmode="decimal" size="10" name=(format!("o{i}.a")) value=(o.a); }
-                                td { input type="text" inputmode="decimal" size="10" name=(format!("o{i}.b")) value=(o.b); }
+                                (rule_cells([format!("o{i}.kind"), format!("o{i}.a"), format!("o{i}.b")], &KINDS, [&o.kind, &o.a, &o.b], lang))
                             }
                         }
                     }
