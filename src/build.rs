@@ -1,6 +1,6 @@
-//! Compiles the query catalog (`queries/`), the dashboards (`dashboards/`) and the bundled
-//! demo dataset (`datasets/pc-supply-chain/`) into the binary, so `mieruka` works from any
-//! directory with nothing installed beside it.
+//! Compiles the query catalog (`queries/`), the dashboards (`dashboards/`), the example
+//! scenarios (`scenarios/`) and the bundled demo dataset (`datasets/pc-supply-chain/`) into
+//! the binary, so `mieruka` works from any directory with nothing installed beside it.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -66,6 +66,14 @@ fn main() {
         &mut code,
         "DASHBOARDS",
         &root.join("dashboards"),
+        &["toml"],
+        true,
+        false,
+    );
+    emit(
+        &mut code,
+        "SCENARIOS",
+        &root.join("scenarios"),
         &["toml"],
         true,
         false,

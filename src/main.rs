@@ -41,6 +41,7 @@ enum Command {
     Score(cli::score::ScoreArgs),
     Sheet(cli::sheet::SheetArgs),
     Rank(cli::rank::RankArgs),
+    Whatif(cli::whatif::WhatifArgs),
     Gen(cli::generate::GenArgs),
 }
 
@@ -58,6 +59,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Score(args) => cli::score::run(args).await,
         Command::Sheet(args) => cli::sheet::run(args).await,
         Command::Rank(args) => cli::rank::run(args).await,
+        Command::Whatif(args) => cli::whatif::run(args).await,
         Command::Gen(args) => cli::generate::run(args),
     }
 }

@@ -45,6 +45,7 @@ pub mod request;
 pub mod score;
 pub mod serve;
 pub mod sheet;
+pub mod whatif;
 
 #[derive(Args)]
 /// `--data DIR`: the data directory a command reads.

@@ -263,7 +263,7 @@ impl HotspotItemsFunction {
     }
 }
 
-fn literal(e: &Expr) -> Option<&ScalarValue> {
+pub(crate) fn literal(e: &Expr) -> Option<&ScalarValue> {
     match e {
         Expr::Literal(v, _) => Some(v),
         Expr::Cast(c) => literal(&c.expr),
@@ -271,7 +271,11 @@ fn literal(e: &Expr) -> Option<&ScalarValue> {
     }
 }
 
-fn arg_text(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<Option<String>> {
+pub(crate) fn arg_text(
+    args: &[Expr],
+    i: usize,
+    name: &str,
+) -> datafusion::common::Result<Option<String>> {
     match args.get(i).map(|e| (e, literal(e))) {
         None => Ok(None),
         Some((
@@ -283,7 +287,11 @@ fn arg_text(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<O
     }
 }
 
-fn arg_f64(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<Option<f64>> {
+pub(crate) fn arg_f64(
+    args: &[Expr],
+    i: usize,
+    name: &str,
+) -> datafusion::common::Result<Option<f64>> {
     match args.get(i).map(|e| (e, literal(e))) {
         None | Some((_, Some(ScalarValue::Null))) => Ok(None),
         Some((_, Some(v))) => match v.cast_to(&DataType::Float64) {
@@ -295,7 +303,7 @@ fn arg_f64(args: &[Expr], i: usize, name: &str) -> datafusion::common::Result<Op
 }
 
 /// Reads `(product, max_tier, min_share_pct, basis, as_of)`.
-fn request(args: &[Expr]) -> datafusion::common::Result<Request> {
+pub(crate) fn request(args: &[Expr]) -> datafusion::common::Result<Request> {
     let product = arg_text(args, 0, "product")?
         .filter(|s| !s.is_empty())
         .ok_or_else(|| {

@@ -213,6 +213,37 @@ impl Resolved {
         })
     }
 
+    /// A part of a graph made elsewhere (a what-if scenario's): `nodes` ascending (graph
+    /// node numbers, or numbers past the graph's for footprints a scenario gives), with
+    /// `values` for `basis` already known.
+    pub(super) fn from_parts(
+        nodes: Vec<u32>,
+        offsets: Vec<u32>,
+        children: Vec<u32>,
+        amounts: Ints,
+        basis: Basis,
+        values: Values,
+    ) -> Resolved {
+        let r = Resolved {
+            nodes: Some(nodes),
+            offsets,
+            children,
+            amounts,
+            values: Default::default(),
+            edge_values: Default::default(),
+            acyclic: OnceLock::new(),
+            problems: HashMap::new(),
+            staleness: HashMap::new(),
+        };
+        let _ = r.values[super::values::basis_index(basis)].set(values);
+        r
+    }
+
+    /// Sets the edge values for `basis` (before any walk asks for them).
+    pub(super) fn set_edge_values(&self, basis: Basis, e: EdgeValues) {
+        let _ = self.edge_values[super::values::basis_index(basis)].set(e);
+    }
+
     /// Bytes held by the adjacency (offsets, children, amounts, coefficients built so far).
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 4
@@ -653,6 +684,21 @@ impl Graph {
         let offsets = self.c.candidates.value_offsets();
         let (a, b) = (offsets[u] as usize, offsets[u + 1] as usize);
         &self.c.candidate_nodes.values()[a..b]
+    }
+
+    /// The amount (12 places) and unit of node `n`'s bill-of-materials row for input `urn`,
+    /// as stored (also for a row the decomposition left out).
+    pub fn input_row(&self, n: u32, urn: &str) -> Option<(i128, Option<DeclaredUnit>)> {
+        let c = &self.c;
+        let (a, b) = self.edge_range(c.edges_from.values(), n as usize);
+        (a..b)
+            .find(|&e| c.urn.value(c.edge_child.value(e) as usize) == urn)
+            .map(|e| {
+                (
+                    raw(&c.edge_amount, e).unwrap_or_default(),
+                    text(&c.edge_unit, e).and_then(DeclaredUnit::from_pact),
+                )
+            })
     }
 
     /// Latest Active footprints of product `urn`, oldest reference period first.

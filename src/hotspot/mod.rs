@@ -26,6 +26,7 @@ mod function;
 mod gaps;
 mod graph;
 mod ints;
+pub mod scenario;
 mod uncertainty;
 mod values;
 mod walk;
@@ -38,6 +39,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
+pub(crate) use function::{arg_text, request as function_request};
 pub use gaps::{Gap, GapKind, gaps, gaps_batch, gaps_schema};
 pub use graph::{EdgeProblem, Graph, Node, Resolved, Staleness};
 pub use uncertainty::{

@@ -131,6 +131,15 @@ pub(crate) fn upstream(resolved: &Resolved, values: &Values, f: u32) -> Option<i
 }
 
 fn out_of_range(graph: &Graph, node: u32, why: String) -> Error {
+    if node as usize >= graph.len() {
+        // A footprint a what-if scenario gives: named by the scenario's change.
+        return Error::OutOfRange {
+            footprint: "(given in the scenario)".into(),
+            message: format!(
+                "{why}; mieruka decomposes footprints up to ±10^14 kgCO2e per declared unit"
+            ),
+        };
+    }
     let n = graph.node(node);
     Error::OutOfRange {
         footprint: n.id.to_owned(),

@@ -166,13 +166,16 @@ impl Engine {
 }
 
 /// The table functions mieruka registers.
-pub const TABLE_FUNCTIONS: [&str; 6] = [
+pub const TABLE_FUNCTIONS: [&str; 9] = [
     "hotspot_items",
     "hotspot_findings",
     "hotspot_quality",
     "hotspot_gaps",
     "hotspot_uncertainty",
     "gx_scores",
+    "whatif_rows",
+    "whatif_summary",
+    "whatif_changes",
 ];
 
 /// Table functions called in `statement`'s FROM clauses.

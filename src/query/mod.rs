@@ -32,6 +32,8 @@ use crate::{Error, Result};
 
 mod catalog;
 pub mod limits;
+pub mod whatif;
+mod whatif_sql;
 
 use catalog::bind_statement;
 pub use catalog::*;
@@ -104,6 +106,25 @@ fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
     }
 }
 
+/// Registers `whatif_rows`, `whatif_summary` and `whatif_changes`.
+fn register_whatif_functions(
+    ctx: &SessionContext,
+    graph: &Arc<GraphSource>,
+    scores: &Arc<ScoreSource>,
+) {
+    use whatif_sql::{WhatifFunction, WhatifOutput};
+    for (name, output) in [
+        ("whatif_rows", WhatifOutput::Rows),
+        ("whatif_summary", WhatifOutput::Summary),
+        ("whatif_changes", WhatifOutput::Changes),
+    ] {
+        ctx.register_udtf(
+            name,
+            Arc::new(WhatifFunction::new(graph.clone(), scores.clone(), output)),
+        );
+    }
+}
+
 impl Session {
     /// Registers `footprints` (with `is_latest`), `footprints_latest`, `footprint_extensions`,
     /// `bom` (current edges), `bom_history` (every stored edge) and `ingest_log`, and the
@@ -148,6 +169,7 @@ impl Session {
         register_hotspot_functions(&ctx, &graph);
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        register_whatif_functions(&ctx, &graph, &scores);
         Ok(Session { ctx, graph, scores })
     }
 
@@ -188,6 +210,16 @@ impl Session {
     /// question next answer from this decomposition.
     pub fn decompose(&self, req: &hotspot::Request) -> Result<Arc<hotspot::Decomposition>> {
         self.graph.decompose(req)
+    }
+
+    /// Applies `scenario` to `req`'s product, beside the product as stored
+    /// ([`whatif::run`]).
+    pub fn whatif(
+        &self,
+        req: &hotspot::Request,
+        scenario: &crate::hotspot::scenario::Scenario,
+    ) -> Result<whatif::WhatIf> {
+        whatif::run(&self.graph, &self.scores, req, scenario)
     }
 
     /// Runs a catalog query with `args`.

@@ -526,6 +526,11 @@ impl Inputs {
         let keep: Vec<usize> = (0..self.len())
             .filter(|&p| self.cpc.get(p).is_some_and(|c| c.starts_with(prefix)))
             .collect();
+        self.pick(&keep)
+    }
+
+    /// The products at `keep` (indices), in that order.
+    pub fn pick(&self, keep: &[usize]) -> Inputs {
         let pick = |v: &Vec<String>| keep.iter().map(|&p| v[p].clone()).collect::<Vec<_>>();
         Inputs {
             product_id: pick(&self.product_id),
@@ -548,7 +553,7 @@ impl Inputs {
                 .iter()
                 .map(|v| match v {
                     Values::Flag(x) => Values::Flag(keep.iter().map(|&p| x[p]).collect()),
-                    Values::Number(x) => Values::Number(x.pick(&keep)),
+                    Values::Number(x) => Values::Number(x.pick(keep)),
                 })
                 .collect(),
         }

@@ -19,3 +19,4 @@ mod server;
 mod slt;
 mod store;
 mod uncertainty;
+mod whatif;
