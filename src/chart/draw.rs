@@ -8,8 +8,10 @@ use crate::lang::Lang;
 use crate::{Error, Result};
 
 mod sankey;
+mod waterfall;
 
 use sankey::sankey;
+use waterfall::waterfall;
 
 fn err<E: std::fmt::Debug>(e: E) -> Error {
     Error::Internal(format!("chart: {e:?}"))
@@ -133,6 +135,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         ChartKind::Sankey => sankey(&area, spec, t),
         ChartKind::RankingBars => ranking(&area, spec, t),
         ChartKind::Trend => trend(&area, spec, t),
+        ChartKind::Waterfall => waterfall(&area, spec, t),
     }
 }
 

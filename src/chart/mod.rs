@@ -54,6 +54,9 @@ pub enum ChartKind {
     StackedBars,
     /// One line per `group` of `y` over `x` (dates).
     Trend,
+    /// A value as it was (the first row), the steps that change it and the value it comes to
+    /// (the last row), `y` per `x`.
+    Waterfall,
 }
 
 impl ChartKind {
@@ -67,12 +70,13 @@ impl ChartKind {
             "ranking_bars" => ChartKind::RankingBars,
             "stacked_bars" => ChartKind::StackedBars,
             "trend" => ChartKind::Trend,
+            "waterfall" => ChartKind::Waterfall,
             _ => return None,
         })
     }
 
     /// Every kind's name.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "pareto",
         "tier_stack",
         "treemap",
@@ -80,6 +84,7 @@ impl ChartKind {
         "ranking_bars",
         "stacked_bars",
         "trend",
+        "waterfall",
     ];
 }
 
@@ -218,10 +223,13 @@ impl Table {
 }
 
 /// A placeholder label the queries write (`(rest)`: everything past the top N; `(none)`: no
-/// value), in `lang`; any other label as it is.
+/// value; a what-if's `(as stored)` and `(with the scenario)`), in `lang`; any other label
+/// as it is.
 pub fn placeholder(label: &str, lang: Lang) -> &str {
     match (lang, label) {
         (Lang::Ja, "(rest)") => "（その他）",
+        (Lang::Ja, "(as stored)") => "（現状）",
+        (Lang::Ja, "(with the scenario)") => "（シナリオ適用後）",
         (Lang::Ja, "(none)") => "（なし）",
         _ => label,
     }

@@ -33,8 +33,8 @@ pub struct WhatIf {
     pub tiers: Vec<Row>,
     /// The footprints whose items changed, largest change first.
     pub footprints: Vec<Row>,
-    /// What each change did.
-    pub effects: Vec<(String, String)>,
+    /// What each change did: its kind, in English and in Japanese.
+    pub effects: Vec<(String, String, String)>,
     /// Footprints whose CFP was recomputed.
     pub recomputed: usize,
     /// Items of the scenario's decomposition (they sum to `cfp.after`).
@@ -154,7 +154,7 @@ fn compare(d: &Decomposition, a: &Applied, scenario: &Scenario) -> Result<WhatIf
                     let f = &e.footprint;
                     (
                         f.product_name.clone().unwrap_or_else(|| e.input.clone()),
-                        format!("(change {})", e.change),
+                        format!("[{}]", e.change),
                     )
                 }
             };
@@ -200,7 +200,7 @@ fn compare(d: &Decomposition, a: &Applied, scenario: &Scenario) -> Result<WhatIf
         .iter()
         .map(Change::kind)
         .zip(a.effects.iter())
-        .map(|(k, e)| (k.to_owned(), e.clone()))
+        .map(|(k, (en, ja))| (k.to_owned(), en.clone(), ja.clone()))
         .collect();
     Ok(WhatIf {
         scenario: scenario.clone(),

@@ -156,16 +156,20 @@ fn changes_batch(w: &WhatIf) -> crate::Result<RecordBatch> {
         Field::new("position", DataType::Int64, false),
         Field::new("kind", DataType::Utf8, false),
         Field::new("effect", DataType::Utf8, false),
+        Field::new("effect_ja", DataType::Utf8, false),
     ]));
     Ok(RecordBatch::try_new(
         schema,
         vec![
             Arc::new(Int64Array::from_iter_values(1..=w.effects.len() as i64)),
             Arc::new(StringArray::from_iter_values(
-                w.effects.iter().map(|(k, _)| k.as_str()),
+                w.effects.iter().map(|(k, _, _)| k.as_str()),
             )),
             Arc::new(StringArray::from_iter_values(
-                w.effects.iter().map(|(_, e)| e.as_str()),
+                w.effects.iter().map(|(_, e, _)| e.as_str()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                w.effects.iter().map(|(_, _, ja)| ja.as_str()),
             )),
         ],
     )?)

@@ -79,7 +79,7 @@ pub fn to_json(w: &WhatIf) -> Value {
             "change_kgco2e_per_unit": kg(w.cfp.change()),
             "change_pct": w.cfp.change_pct(),
         },
-        "changes": w.effects.iter().map(|(k, e)| json!({ "kind": k, "effect": e })).collect::<Vec<_>>(),
+        "changes": w.effects.iter().map(|(k, e, ja)| json!({ "kind": k, "effect": e, "effect_ja": ja })).collect::<Vec<_>>(),
         "footprints_recomputed": w.recomputed,
         "items": w.items,
         "by_supplier": rows(&w.suppliers, "company_id"),
@@ -141,7 +141,7 @@ pub fn to_text(w: &WhatIf) -> String {
         out.push_str(&format!(", {p:+.2} %)\n"));
     }
     out.push_str("\nchanges:\n");
-    for (i, (k, e)) in w.effects.iter().enumerate() {
+    for (i, (k, e, _)) in w.effects.iter().enumerate() {
         out.push_str(&format!("  {}. [{k}] {e}\n", i + 1));
     }
     table(

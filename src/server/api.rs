@@ -223,6 +223,66 @@ pub(crate) async fn hotspots(
         .into_response())
 }
 
+/// `POST /api/whatif[?product=…&max_tier=…&as_of=…]`: the scenario in the body (JSON, the
+/// fields of a scenario file) applied to the product (the parameter, else the scenario's
+/// `product`); or `?scenario=NAME` for a bundled one with no body. The answer is
+/// `mieruka whatif --format json`'s.
+pub(crate) async fn whatif(
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(p): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    require_reader(&state, &principal)?;
+    let scenario = match (param(&p, "scenario"), body.is_empty()) {
+        (Some(name), true) => crate::query::whatif::bundled_one(name)?,
+        (Some(_), false) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "give the scenario in the body or name a bundled one with ?scenario=, not both",
+            ));
+        }
+        (None, true) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "no scenario: send one as JSON ({\"name\": …, \"changes\": [{\"kind\": \"replace\", …}]}) or name a bundled one with ?scenario=",
+            ));
+        }
+        (None, false) => {
+            let text = std::str::from_utf8(&body).map_err(|_| {
+                ApiError::new(StatusCode::BAD_REQUEST, "the body must be UTF-8 JSON")
+            })?;
+            crate::hotspot::scenario::Scenario::from_json("(request body)", text)?
+        }
+    };
+    let product = param(&p, "product")
+        .map(str::to_owned)
+        .or_else(|| scenario.product.clone())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "product is required (a parameter, or the scenario's \"product\")",
+            )
+        })?;
+    let mut req = Request::new(product);
+    if let Some(t) = parse::<u32>(&p, "max_tier", "a whole number")? {
+        req.max_tier = t;
+    }
+    if let Some(b) = param(&p, "basis") {
+        req.basis = Basis::parse(b)?;
+    }
+    req.as_of = parse::<chrono::NaiveDate>(&p, "as_of", "a date like 2024-10-01")?;
+    let session = state.session(&principal).await?;
+    let body = tokio::task::spawn_blocking(move || {
+        session
+            .whatif(&req, &scenario)
+            .map(|w| crate::report::whatif::to_json(&w))
+    })
+    .await
+    .map_err(internal)??;
+    Ok(axum::Json(body).into_response())
+}
+
 /// Samples one request may ask for (each costs CPU time on the server).
 const MAX_SAMPLES: usize = 100_000;
 

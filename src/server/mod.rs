@@ -580,6 +580,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/score", get(api::score))
         .route("/api/sheet", get(api::sheet))
         .route("/api/rank", get(api::rank))
+        .route("/api/whatif", post(api::whatif))
         .route("/api/footprints", post(api::upload))
         .route("/api/sql", post(api::sql))
         .route("/auth/token", post(self::pact::token))

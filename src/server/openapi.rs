@@ -154,6 +154,11 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         param("uncertainty", "With by=intensity: N Monte Carlo samples (1 to 100000); each supplier gets ahead_of_next_pct, the probability that its intensity is below the next one's (a tie counts half)", false, json!({"type": "integer"})),
         param("seed", "Seed of the samples (default 1)", false, json!({"type": "integer"}))],
         "responses": with_errors(json_any.clone())}}));
+    paths.insert("/api/whatif".into(), json!({"post": {"summary": "What if: a scenario's changes (replace, scale, reduce, estimate, attribute) applied to a product's chain, beside it as stored: the CFP, the change by supplier and tier, the footprints changed, the GX score and rank before and after",
+        "parameters": [param("product", "Footprint id or product URN (default: the scenario's product)", false, text()), param("scenario", "A bundled scenario's name, with no body", false, text()),
+        param("max_tier", "Deepest tier expanded", false, json!({"type": "integer"})), param("basis", "excluding_biogenic (default) or including_biogenic", false, text()), param("as_of", "Date the chain is analysed for, YYYY-MM-DD", false, text())],
+        "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": text(), "description": text(), "product": text(), "changes": {"type": "array", "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["replace", "scale", "reduce", "estimate", "attribute"]}}}}}}}}},
+        "responses": with_errors(json_any.clone())}}));
     let mut upload = with_errors(
         json!({"description": "The ingest report: accepted, rejected, warnings, errors with source, index, line, pointer and message", "content": {"application/json": {}}}),
     );

@@ -148,6 +148,8 @@ fn english_words(dashboards: &Dashboards) -> BTreeSet<String> {
         "(no data)",
         "(rest)",
         "(none)",
+        "(as stored)",
+        "(with the scenario)",
         "Language",
         "Profile editor",
         "Profile name",

@@ -251,6 +251,7 @@ async fn openapi_describes_every_route_and_query() {
         "/api/score",
         "/api/sheet",
         "/api/rank",
+        "/api/whatif",
         "/api/footprints",
         "/api/sql",
         "/auth/token",
@@ -332,9 +333,15 @@ async fn role_matrix() {
         })
         .map(|(uri, _)| Row {
             method: Method::GET,
+            // The bundled scenarios change the demo's notebook, which a supplier of the
+            // display cell cannot see: its charts are "not found" for that token.
+            expect: if uri.starts_with("/charts/scenarios/") {
+                [S::UNAUTHORIZED, S::OK, S::OK, S::NOT_FOUND]
+            } else {
+                read
+            },
             uri,
             body: b"",
-            expect: read,
         })
         .collect();
     let open = [S::OK, S::OK, S::OK, S::OK];
@@ -480,7 +487,12 @@ async fn a_supplier_sees_only_its_own_rows_everywhere() {
         .expect("another company")
         .to_owned();
     for (uri, _) in read_routes() {
-        if uri.contains("product=") || uri.starts_with("/openapi") {
+        // The bundled scenarios are about the demo's notebook, which this token cannot see
+        // (role_matrix: not found).
+        if uri.contains("product=")
+            || uri.starts_with("/openapi")
+            || uri.starts_with("/charts/scenarios/")
+        {
             continue;
         }
         let r = get(&app, &uri, t).await;
@@ -518,7 +530,9 @@ async fn markup_in_names_renders_as_text() {
     for d in Dashboards::embedded().expect("dashboards").iter() {
         uris.push(format!("/dashboards/{}?product={p}", d.id));
         for (i, panel) in d.panels.iter().enumerate() {
-            if panel.chart_spec(mieruka::lang::Lang::En).is_some() {
+            // The bundled scenarios change the demo's chain, not this one's (the page shows
+            // why, escaped like everything else).
+            if panel.chart_spec(mieruka::lang::Lang::En).is_some() && d.id != "scenarios" {
                 uris.push(format!("/charts/{}/{i}.svg?product={p}", d.id));
             }
         }

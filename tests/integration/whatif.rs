@@ -342,3 +342,129 @@ async fn the_demo_display_module_from_another_supplier() {
         sums_hold(&w);
     }
 }
+
+#[tokio::test]
+async fn the_cli_and_the_api_give_the_same_answer() {
+    use axum::body::Body;
+    use axum::http::{Request as HttpRequest, StatusCode};
+    use tower::ServiceExt;
+
+    let file =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/display-supplier.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+        .env_remove("MIERUKA_DATA")
+        .args(["whatif", "--format", "json", "--scenario"])
+        .arg(&file)
+        .output()
+        .expect("mieruka whatif");
+    assert!(out.status.success(), "{out:?}");
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(cli["cfp"]["after_kgco2e_per_unit"], "144.1886");
+    // The text answer says the same.
+    let text = std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"))
+        .env_remove("MIERUKA_DATA")
+        .args(["whatif", "--scenario", "display-supplier"])
+        .output()
+        .expect("mieruka whatif");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("CFP 150.5 → 144.2"));
+
+    let tables = mieruka::dataset::load(None).expect("demo");
+    let app = mieruka::server::router(
+        mieruka::server::AppState::new(tables, None, None)
+            .await
+            .expect("state"),
+    );
+    let post = |uri: &str, body: String| {
+        let (app, uri) = (app.clone(), uri.to_owned());
+        async move {
+            let resp = app
+                .oneshot(
+                    HttpRequest::post(uri)
+                        .header("content-type", "application/json")
+                        .body(Body::from(body))
+                        .expect("request"),
+                )
+                .await
+                .expect("infallible");
+            let status = resp.status();
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .expect("body");
+            (
+                status,
+                serde_json::from_slice::<serde_json::Value>(&body).expect("JSON"),
+            )
+        }
+    };
+    // The bundled scenario by name, and the same scenario as a JSON body.
+    let (status, by_name) = post("/api/whatif?scenario=display-supplier", String::new()).await;
+    assert_eq!(status, StatusCode::OK, "{by_name}");
+    assert_eq!(by_name, cli);
+    let s = mieruka::query::whatif::bundled_one("display-supplier").expect("bundled");
+    let (status, by_body) = post("/api/whatif", serde_json::to_string(&s).expect("json")).await;
+    assert_eq!(status, StatusCode::OK, "{by_body}");
+    assert_eq!(by_body, cli);
+
+    // Mistakes are 400s that say which change and why; an unknown product is a 404.
+    let bad = serde_json::json!({"name": "x", "product": "urn:mieruka-demo:product:kaede-note-14",
+        "changes": [{"kind": "scale", "input": "urn:mieruka-demo:product:nothing", "factor": 2}]});
+    let (status, body) = post("/api/whatif", bad.to_string()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let msg = body["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("change 1 (scale)")
+            && msg.contains("no input urn:mieruka-demo:product:nothing"),
+        "{msg}"
+    );
+    let (status, body) = post(
+        "/api/whatif",
+        "{\"name\": \"x\", \"changes\": [{\"kind\": \"grow\"}]}".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("grow"),
+        "{body}"
+    );
+    let (status, body) = post(
+        "/api/whatif?product=urn:nope",
+        serde_json::to_string(&s).expect("json"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, _) = post("/api/whatif", String::new()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = post("/api/whatif?scenario=nope", String::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[test]
+fn the_dashboard_offers_every_bundled_scenario_in_both_languages() {
+    let dashboards = mieruka::dashboard::Dashboards::embedded().expect("dashboards");
+    let d = dashboards
+        .iter()
+        .find(|d| d.id == "scenarios")
+        .expect("scenarios dashboard");
+    let offered = &d
+        .params
+        .iter()
+        .find(|p| p.name == "scenario")
+        .expect("scenario parameter")
+        .options;
+    let bundled: Vec<String> = mieruka::query::whatif::bundled()
+        .expect("bundled")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(offered, &bundled);
+    let ja = &dashboards.words().values["scenario"];
+    for id in &bundled {
+        assert!(
+            ja.contains_key(id),
+            "{id} has no Japanese name in words.toml"
+        );
+    }
+}

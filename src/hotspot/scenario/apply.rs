@@ -49,8 +49,8 @@ pub struct Applied {
     pub estimated: Vec<Estimated>,
     /// Footprints whose CFP was recomputed (those the changes reach).
     pub recomputed: usize,
-    /// What each change did, in the scenario's order.
-    pub effects: Vec<String>,
+    /// What each change did, in the scenario's order: in English and in Japanese.
+    pub effects: Vec<(String, String)>,
 }
 
 /// Where an edge of the scenario's chain leads: a node of the resolved graph (local), or a
@@ -81,7 +81,7 @@ struct Plan {
     /// New Gate-to-Gate and the change of the reported CFP from a footprint's own figures.
     own: HashMap<u32, (Option<i128>, i128)>,
     given: Vec<Estimated>,
-    effects: Vec<String>,
+    effects: Vec<(String, String)>,
 }
 
 /// Applies `scenario` to the product of `req`: the scenario's items, the CFP before and
@@ -329,8 +329,10 @@ impl Chain<'_> {
                     Target::Base(l) => self.name(l),
                     Target::Given(_) => input.clone(),
                 };
-                plan.effects
-                    .push(format!("{}: input {was} replaced by {named}", self.name(p)));
+                plan.effects.push((
+                    format!("{}: input {was} replaced by {named}", self.name(p)),
+                    format!("{}：投入物 {was} を {named} に置き換え", self.name(p)),
+                ));
             }
             Change::Scale {
                 product,
@@ -357,13 +359,15 @@ impl Chain<'_> {
                         (None, None) => return Err("nothing to scale by".into()),
                     };
                 }
-                let how = match (factor, amount) {
-                    (Some(f), _) => format!("× {f}"),
-                    (_, Some(a)) => format!("set to {a}"),
-                    _ => String::new(),
+                let (how, how_ja) = match (factor, amount) {
+                    (Some(f), _) => (format!("× {f}"), format!("{f} 倍に")),
+                    (_, Some(a)) => (format!("set to {a}"), format!("{a} に")),
+                    _ => Default::default(),
                 };
-                plan.effects
-                    .push(format!("{}: amount of input {input} {how}", self.name(p)));
+                plan.effects.push((
+                    format!("{}: amount of input {input} {how}", self.name(p)),
+                    format!("{}：投入物 {input} の数量を{how_ja}", self.name(p)),
+                ));
             }
             Change::Reduce { footprint, pct, of } => {
                 let n = self.find(Some(footprint))?;
@@ -393,12 +397,14 @@ impl Chain<'_> {
                     }
                 };
                 plan.own.insert(n, (g2g_new, delta_new));
-                let what = match of {
-                    Of::G2g => "Gate-to-Gate",
-                    Of::Cfp => "CFP",
+                let (what, what_ja) = match of {
+                    Of::G2g => ("Gate-to-Gate", "ゲート・トゥ・ゲート排出量"),
+                    Of::Cfp => ("CFP", "CFP"),
                 };
-                plan.effects
-                    .push(format!("{}: {what} − {pct} %", self.name(n)));
+                plan.effects.push((
+                    format!("{}: {what} − {pct} %", self.name(n)),
+                    format!("{}：{what_ja}を {pct} % 削減", self.name(n)),
+                ));
             }
             Change::Estimate {
                 product,
@@ -448,10 +454,17 @@ impl Chain<'_> {
                     counts: false,
                     change: at,
                 });
-                plan.effects.push(format!(
-                    "{}: input {urn} estimated at {} kgCO2e per unit (its CFP stays; the estimate explains part of its untraced upstream)",
-                    self.name(p),
-                    footprint.cfp
+                plan.effects.push((
+                    format!(
+                        "{}: input {urn} estimated at {} kgCO2e per unit (its CFP stays; the estimate explains part of its untraced upstream)",
+                        self.name(p),
+                        footprint.cfp
+                    ),
+                    format!(
+                        "{}：投入物 {urn} を 1 単位あたり {} kgCO2e と推計（CFPは変わらず、推計値は未追跡の上流の一部を説明する）",
+                        self.name(p),
+                        footprint.cfp
+                    ),
                 ));
             }
             Change::Attribute { product, .. } => {
@@ -462,8 +475,21 @@ impl Chain<'_> {
                         self.name(p)
                     ));
                 }
-                plan.effects
-                    .push(format!("{}: GX attributes set", self.name(p)));
+                let set = serde_json::to_value(c)
+                    .ok()
+                    .and_then(|v| v.as_object().cloned())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(k, _)| k != "kind" && k != "product")
+                    .map(|(k, v)| {
+                        format!("{k} = {}", v.as_str().map_or(v.to_string(), str::to_owned))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                plan.effects.push((
+                    format!("{}: GX attributes set: {set}", self.name(p)),
+                    format!("{}：GX属性を設定：{set}", self.name(p)),
+                ));
             }
         }
         Ok(())
