@@ -119,10 +119,33 @@ fn supplier<'a>(d: &'a Decomposition, a: &'a Applied, n: u32) -> (&'a str, &'a s
     }
 }
 
+/// A hasher for node numbers: one multiply (Fibonacci hashing). Node numbers are not chosen
+/// by anyone who could make them collide on purpose, and a large root has a hundred
+/// thousand of them to sum, twice.
+#[derive(Default)]
+struct NodeHasher(u64);
+
+impl std::hash::Hasher for NodeHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = u64::from(n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type BuildNodeHasher = std::hash::BuildHasherDefault<NodeHasher>;
+
 fn compare(d: &Decomposition, a: &Applied, scenario: &Scenario) -> Result<WhatIf> {
     let g = d.items.graph();
     // Per node and per tier, before and after: the walks give each (tier, node, kind) once.
-    let mut nodes: HashMap<u32, Change2> = HashMap::with_capacity(d.items.len() + 16);
+    let mut nodes: HashMap<u32, Change2, BuildNodeHasher> =
+        HashMap::with_capacity_and_hasher(d.items.len() + 16, BuildNodeHasher::default());
     let mut tiers: BTreeMap<u32, Change2> = BTreeMap::new();
     for r in d.items.walked() {
         nodes.entry(r.node).or_default().before += r.value;
@@ -236,7 +259,7 @@ fn score_change(
         );
     }
     let all = source.get().map_err(|e| e.to_string())?;
-    let (inputs, _) = &*all;
+    let inputs = &all.0;
     let p = inputs
         .footprint_id
         .iter()
@@ -250,29 +273,28 @@ fn score_change(
         .get(p)
         .ok_or("the product has no CPC code: it has no category to be ranked in")?
         .to_owned();
-    let members: Vec<usize> = (0..inputs.len())
-        .filter(|&q| inputs.cpc.get(q) == Some(category.as_str()))
-        .collect();
-    let at = members.iter().position(|&q| q == p).unwrap_or_default();
-    let before_inputs = inputs.pick(&members);
-    let mut after_inputs = before_inputs.clone();
-    set_scenario(&mut after_inputs, at, a, scenario);
-    let profile = source.profile();
-    let before = score::score(profile, &before_inputs);
-    let after = score::score(profile, &after_inputs);
-    let rank = |s: &score::Scores, mine: i64| 1 + s.gx_micros.iter().filter(|&&g| g > mine).count();
-    let mut others_after = before.gx_micros.clone();
-    others_after[at] = after.gx_micros[at];
+    // Scores depend on a product's own values and its category's rules only: the stored
+    // scores stand for every other product, and the product is scored again alone.
+    let (_, scores) = &*all;
+    let mut changed = inputs.pick(&[p]);
+    set_scenario(&mut changed, 0, a, scenario);
+    let after = score::score(source.profile(), &changed).gx_micros[0];
+    let before = scores.gx_micros[p];
+    let (mut products, mut above_before, mut above_after) = (0, 0, 0);
+    for q in (0..inputs.len()).filter(|&q| inputs.cpc.get(q) == Some(category.as_str())) {
+        products += 1;
+        let g = scores.gx_micros[q];
+        above_before += usize::from(g > before);
+        above_after += usize::from(q != p && g > after);
+    }
+    let points = |micros: i64| Decimal::new(micros, score::SCORE_PLACES).normalize();
     Ok(ScoreChange {
         category,
-        products: members.len(),
-        before: before.gx_score(at),
-        after: after.gx_score(at),
-        rank_before: rank(&before, before.gx_micros[at]),
-        rank_after: 1 + others_after
-            .iter()
-            .filter(|&&g| g > after.gx_micros[at])
-            .count(),
+        products,
+        before: points(before),
+        after: points(after),
+        rank_before: 1 + above_before,
+        rank_after: 1 + above_after,
     })
 }
 

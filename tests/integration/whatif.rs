@@ -468,3 +468,37 @@ fn the_dashboard_offers_every_bundled_scenario_in_both_languages() {
         );
     }
 }
+
+#[tokio::test]
+async fn attributes_move_the_score_and_the_rank() {
+    // The demo's mainboard (CPC 4530, with the chassis at 79 points) scores 56.533333 on
+    // gxd-2025: 8 + 7 + 8 + 7 + 7 (declarations) + 15 (CFP) + 3.2 (outflow 20 % of the
+    // 50 % for full credit × 8) + 1.333333 (inflow 5 % of 30 % × 8); certified and
+    // additionality earn nothing. Certified (+8), additionality (+6), outflow 50 % (8) and
+    // inflow 30 % (8) make it 8 + 7 + 8 + 7 + 7 + 8 + 15 + 8 + 8 + 6 = 82: first of two.
+    let tables = mieruka::dataset::demo().expect("demo");
+    let session = Session::new(&tables).await.expect("session");
+    let s = Scenario::from_toml(
+        "test",
+        r#"name = "mainboard"
+product = "urn:mieruka-demo:product:shinonome-mb-k14"
+
+[[changes]]
+kind = "attribute"
+certified = true
+additionality = true
+circular_outflow_pct = 50
+circular_inflow_pct = 30"#,
+    )
+    .expect("scenario");
+    let w = session
+        .whatif(&Request::new(s.product.clone().expect("product")), &s)
+        .expect("whatif");
+    assert_eq!(w.cfp.before, w.cfp.after);
+    let score = w.score.expect("score");
+    assert_eq!(score.category, "4530");
+    assert_eq!(score.products, 2);
+    assert_eq!(score.before.to_string(), "56.533333");
+    assert_eq!(score.after.to_string(), "82");
+    assert_eq!((score.rank_before, score.rank_after), (2, 1));
+}
