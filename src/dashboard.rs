@@ -100,6 +100,10 @@ pub struct Panel {
     /// Panel width in the page: `full` or `half`.
     #[serde(default = "full")]
     pub width: String,
+    /// Samples of how sure each place of an intensity ranking is (`ranking/suppliers` with
+    /// `by = "intensity"` only): adds `ahead_of_next_pct` to its rows.
+    #[serde(default)]
+    pub how_sure: Option<usize>,
 }
 
 fn full() -> String {
@@ -190,6 +194,30 @@ impl Dashboard {
                 (p.name.clone(), v)
             })
             .collect()
+    }
+
+    /// Runs `panel`'s query for dashboard parameter `values`, with how sure its places are
+    /// when the panel asks (seed 1: a page shows the same numbers each time).
+    pub async fn run(
+        &self,
+        session: &Session,
+        catalog: &Catalog,
+        panel: &Panel,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Output> {
+        let out = session
+            .run(catalog.get(&panel.query)?, &self.panel_args(panel, values))
+            .await?;
+        match panel.how_sure {
+            None => Ok(out),
+            Some(samples) => crate::report::score::ahead_of_next(
+                session,
+                out,
+                &crate::hotspot::Spreads::default(),
+                samples,
+                1,
+            ),
+        }
     }
 
     /// The query arguments of `panel` for dashboard parameter `values`.
@@ -430,8 +458,15 @@ impl Dashboards {
                         )));
                     }
                 }
-                let args = d.panel_args(panel, &values);
-                match session.run(q, &args).await {
+                if panel.how_sure.is_some()
+                    && (panel.query != "ranking/suppliers"
+                        || panel.params.get("by").map(String::as_str) != Some("intensity"))
+                {
+                    problems.push(here(
+                        "how_sure is for ranking/suppliers with by = \"intensity\"".into(),
+                    ));
+                }
+                match d.run(session, catalog, panel, &values).await {
                     Err(e) => problems.push(here(format!("query fails with the defaults: {e}"))),
                     Ok(out) => {
                         if panel.chart == "table" {

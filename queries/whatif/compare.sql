@@ -1,10 +1,11 @@
 -- title: What if: as stored and with the scenario, side by side
--- description: Per supplier, tier or changed footprint ($grouping): kgCO2e per declared unit of the
--- description: product as stored, with the scenario, and the change; largest change first (tiers in
--- description: order). Each column sums to the CFP as stored and with the scenario.
+-- description: Per supplier or footprint whose contribution changes, or per tier ($grouping): kgCO2e
+-- description: per declared unit of the product as stored, with the scenario, and the change; largest
+-- description: change first (tiers in order). The changes add up to the CFP's; the tiers' columns to
+-- description: the CFP as stored and with the scenario.
 -- param: scenario text = 'display-supplier' ; A bundled scenario's name
 -- param: product text = '' ; Footprint id or product URN (empty: the scenario's product)
--- param: grouping text = 'supplier' ; supplier, tier or footprint (only those that change)
+-- param: grouping text = 'supplier' ; supplier, tier or footprint
 -- param: max_tier int = 10 ; Deepest tier expanded
 -- param: min_share_pct float = 0 ; Nodes below this share of the CFP, percent, are not expanded (0 = off)
 -- param: basis text = 'excluding_biogenic' ; excluding_biogenic or including_biogenic

@@ -43,6 +43,10 @@ pub struct WhatifArgs {
     /// Analyse the chain as of this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     as_of: Option<chrono::NaiveDate>,
+    /// Suppliers and footprints listed by name (the largest changes); the others are one
+    /// "(rest)" row.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    top: usize,
     /// List the bundled scenarios and exit.
     #[arg(long)]
     list: bool,
@@ -78,6 +82,7 @@ pub async fn run(args: WhatifArgs) -> anyhow::Result<u8> {
         product,
         max_tier,
         as_of,
+        top,
         list,
         profile,
         data,
@@ -118,7 +123,7 @@ pub async fn run(args: WhatifArgs) -> anyhow::Result<u8> {
         as_of,
         ..hotspot::Request::new(product)
     };
-    let w = session.whatif(&req, &scenario)?;
+    let w = session.whatif(&req, &scenario, Some(top))?;
     use mieruka::report::whatif;
     match format {
         TableFormat::Json => outln!("{}", serde_json::to_string_pretty(&whatif::to_json(&w))?),

@@ -409,6 +409,8 @@ pub struct Graph {
     facts: OnceLock<Vec<Facts>>,
     /// Whether the facts are being built on another thread.
     facts_aside: AtomicBool,
+    /// Each node's company, numbered, built on first use.
+    companies: OnceLock<Vec<u32>>,
 }
 
 /// What a decomposition's quality reads of a node, in one cache line: the primary data
@@ -507,6 +509,7 @@ impl Graph {
             values: ValueCache::default(),
             facts: OnceLock::new(),
             facts_aside: AtomicBool::new(false),
+            companies: OnceLock::new(),
         })
     }
 
@@ -568,6 +571,20 @@ impl Graph {
     /// Node `i`'s data owner.
     pub fn company_name(&self, i: u32) -> &str {
         self.c.company_name.value(i as usize)
+    }
+
+    /// Each node's data owner as a number (nodes of one company id share it), built on
+    /// first use: what sums by supplier over many nodes compare instead of their ids.
+    pub fn company_numbers(&self) -> &[u32] {
+        self.companies.get_or_init(|| {
+            let mut numbers: HashMap<&str, u32> = HashMap::new();
+            (0..self.len as u32)
+                .map(|i| {
+                    let next = numbers.len() as u32;
+                    *numbers.entry(self.company_id(i)).or_insert(next)
+                })
+                .collect()
+        })
     }
 
     /// Node `i`'s data owner's first URN.

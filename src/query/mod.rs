@@ -212,14 +212,15 @@ impl Session {
         self.graph.decompose(req)
     }
 
-    /// Applies `scenario` to `req`'s product, beside the product as stored
-    /// ([`whatif::run`]).
+    /// Applies `scenario` to `req`'s product, beside the product as stored, the `top`
+    /// largest changes by name ([`whatif::run`]).
     pub fn whatif(
         &self,
         req: &hotspot::Request,
         scenario: &crate::hotspot::scenario::Scenario,
+        top: Option<usize>,
     ) -> Result<whatif::WhatIf> {
-        whatif::run(&self.graph, &self.scores, req, scenario)
+        whatif::run(&self.graph, &self.scores, req, scenario, top)
     }
 
     /// Runs a catalog query with `args`.

@@ -3,7 +3,7 @@
 //! and the GX score and rank in its category before and after. What the `whatif` command,
 //! `POST /api/whatif` and the `whatif*` table functions of the scenarios dashboard show.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 
@@ -26,8 +26,8 @@ pub struct WhatIf {
     pub as_of: String,
     /// The CFP as stored and with the changes, at [`VALUE_SCALE`].
     pub cfp: Change2,
-    /// Per supplier (data owner), largest change first; suppliers the scenario does not
-    /// touch are listed after, largest first.
+    /// Per supplier (data owner) whose contribution changes, largest change first: its
+    /// whole contribution before and after (the largest, then `(rest)`, when asked).
     pub suppliers: Vec<Row>,
     /// Per tier.
     pub tiers: Vec<Row>,
@@ -93,35 +93,47 @@ pub struct ScoreChange {
 }
 
 /// Applies `scenario` to `req`'s product: the baseline decomposition is the graph source's
-/// (kept for the next question), the scenario's walked beside it.
+/// (kept for the next question), the scenario's walked beside it. Suppliers and footprints
+/// that change: the `top` largest changes by name, the others one `(rest)` row (`None`:
+/// all by name).
 pub fn run(
     graph: &GraphSource,
     scores: &ScoreSource,
     req: &Request,
     scenario: &Scenario,
+    top: Option<usize>,
 ) -> Result<WhatIf> {
+    let t = std::time::Instant::now();
     let d = graph.decompose(req)?;
     let g = graph.get()?;
-    let applied = apply(&g, req, scenario)?;
-    let mut w = compare(&d, &applied, scenario)?;
+    let decomposed = t.elapsed();
+    let applied = apply(&g, req, scenario, &d)?;
+    let applied_at = t.elapsed();
+    let mut w = compare(&d, &applied, scenario, top)?;
+    let compared = t.elapsed();
     w.score = score_change(scores, &d, &applied, scenario);
+    tracing::debug!(
+        "what-if {:?} on {}: stored decomposition by {decomposed:.2?}, scenario applied by {applied_at:.2?}, compared by {compared:.2?}, scored by {:.2?}",
+        scenario.name,
+        req.product,
+        t.elapsed()
+    );
     Ok(w)
 }
 
 /// The name and key of graph node `n`'s supplier, or of a footprint the scenario gives.
 /// A footprint the scenario gives is its supplier's name after the change's number in
 /// brackets (`[1] Formosa Panel Corp.`): not the stored company of the same name.
-fn supplier<'a>(d: &'a Decomposition, a: &'a Applied, n: u32) -> (&'a str, &'a str) {
-    let g = d.items.graph();
+fn supplier<'a>(g: &'a crate::hotspot::Graph, a: &'a Applied, n: u32) -> (&'a str, &'a str) {
     match (n as usize).checked_sub(g.len()) {
         None => (g.company_name(n), g.company_id(n)),
         Some(v) => (a.estimated[v].label.as_str(), a.estimated[v].label.as_str()),
     }
 }
 
-/// A hasher for node numbers: one multiply (Fibonacci hashing). Node numbers are not chosen
-/// by anyone who could make them collide on purpose, and a large root has a hundred
-/// thousand of them to sum, twice.
+/// A hasher for node numbers and company ids: one multiply per word or byte (Fibonacci
+/// hashing). The keys are not chosen by anyone who could make them collide on purpose, and a
+/// large root has a hundred thousand footprints to look up.
 #[derive(Default)]
 struct NodeHasher(u64);
 
@@ -130,8 +142,13 @@ impl std::hash::Hasher for NodeHasher {
         self.0
     }
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut words = bytes.chunks_exact(8);
+        for w in &mut words {
+            let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+        for &b in words.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
     }
     fn write_u32(&mut self, n: u32) {
@@ -141,20 +158,70 @@ impl std::hash::Hasher for NodeHasher {
 
 type BuildNodeHasher = std::hash::BuildHasherDefault<NodeHasher>;
 
-fn compare(d: &Decomposition, a: &Applied, scenario: &Scenario) -> Result<WhatIf> {
+/// Orders rows by the size of their change, then of what they gave before, then `key`.
+fn by_change<K: Ord>(a: &(Change2, K), b: &(Change2, K)) -> std::cmp::Ordering {
+    (b.0.change().unsigned_abs(), b.0.before.unsigned_abs(), &a.1).cmp(&(
+        a.0.change().unsigned_abs(),
+        a.0.before.unsigned_abs(),
+        &b.1,
+    ))
+}
+
+/// Puts the `top` largest changes of `rows` first, in order (all of them for `None`); the
+/// rest, summed into one row, need no order.
+fn largest_first<K: Ord>(rows: &mut [(Change2, K)], top: Option<usize>) {
+    match top {
+        Some(n) if n < rows.len() => {
+            if n > 0 {
+                rows.select_nth_unstable_by(n - 1, by_change);
+            }
+            rows[..n].sort_unstable_by(by_change);
+        }
+        _ => rows.sort_unstable_by(by_change),
+    }
+}
+
+/// The first `top` of `rows` (in order) named by `name`, and when there are more, one
+/// `(rest)` row summing them (so the changes still add up to the CFP's).
+fn named<K>(
+    rows: Vec<(Change2, K)>,
+    top: Option<usize>,
+    name: impl Fn(&K) -> (String, String),
+) -> Vec<Row> {
+    let top = top.unwrap_or(usize::MAX);
+    let more = rows.len().saturating_sub(top);
+    let mut out = Vec::with_capacity(rows.len().min(top) + 1);
+    let mut rest = Change2::default();
+    for (i, (v, k)) in rows.into_iter().enumerate() {
+        if i < top {
+            let (name, key) = name(&k);
+            out.push(Row {
+                name,
+                key,
+                kgco2e: v,
+            });
+        } else {
+            rest.before += v.before;
+            rest.after += v.after;
+        }
+    }
+    if more > 0 {
+        out.push(Row {
+            name: "(rest)".into(),
+            key: format!("({more} more)"),
+            kgco2e: rest,
+        });
+    }
+    out
+}
+
+fn compare(
+    d: &Decomposition,
+    a: &Applied,
+    scenario: &Scenario,
+    top: Option<usize>,
+) -> Result<WhatIf> {
     let g = d.items.graph();
-    // Per node and per tier, before and after: the walks give each (tier, node, kind) once.
-    let mut nodes: HashMap<u32, Change2, BuildNodeHasher> =
-        HashMap::with_capacity_and_hasher(d.items.len() + 16, BuildNodeHasher::default());
-    let mut tiers: BTreeMap<u32, Change2> = BTreeMap::new();
-    for r in d.items.walked() {
-        nodes.entry(r.node).or_default().before += r.value;
-        tiers.entry(r.tier).or_default().before += r.value;
-    }
-    for r in &a.items {
-        nodes.entry(r.node).or_default().after += r.value;
-        tiers.entry(r.tier).or_default().after += r.value;
-    }
     let after = a
         .cfp_after
         .checked_mul(fixed::pow10(VALUE_SCALE - crate::hotspot::INPUT_SCALE))
@@ -162,60 +229,67 @@ fn compare(d: &Decomposition, a: &Applied, scenario: &Scenario) -> Result<WhatIf
             footprint: d.product.footprint_id.clone(),
             message: "the scenario's CFP is beyond range".into(),
         })?;
-    let mut suppliers: HashMap<&str, (&str, Change2)> = HashMap::new();
-    let mut footprints = Vec::new();
-    for (&n, v) in &nodes {
-        let (name, key) = supplier(d, a, n);
-        let s = &mut suppliers.entry(key).or_insert((name, Change2::default())).1;
-        s.before += v.before;
-        s.after += v.after;
-        if v.before != v.after {
-            let (name, key) = match (n as usize).checked_sub(g.len()) {
-                None => (g.product_name(n).to_owned(), g.id(n).to_owned()),
-                Some(i) => {
-                    let e = &a.estimated[i];
-                    let f = &e.footprint;
-                    (
-                        f.product_name.clone().unwrap_or_else(|| e.input.clone()),
-                        format!("[{}]", e.change),
-                    )
-                }
-            };
-            footprints.push(Row {
-                name,
-                key,
-                kgco2e: *v,
+    // The footprints whose items change, and their suppliers; then those suppliers' totals
+    // over all their footprints (the others' totals do not change).
+    let mut changed: Vec<(Change2, u32)> = Vec::new();
+    // Suppliers by company number; a given footprint is a supplier of its own, numbered
+    // after every company.
+    let numbers = g.company_numbers();
+    let company = |n: u32| match numbers.get(n as usize) {
+        Some(&c) => c,
+        None => u32::MAX - (n - g.len() as u32),
+    };
+    let mut supplier_at: HashMap<u32, usize, BuildNodeHasher> = HashMap::default();
+    let mut suppliers: Vec<(Change2, (u32, u32))> = Vec::new();
+    for (k, &n) in a.nodes.iter().enumerate() {
+        if a.before[k] != a.after[k] {
+            changed.push((
+                Change2 {
+                    before: a.before[k],
+                    after: a.after[k],
+                },
+                n,
+            ));
+            supplier_at.entry(company(n)).or_insert_with(|| {
+                suppliers.push((Change2::default(), (company(n), n)));
+                suppliers.len() - 1
             });
         }
     }
-    let by_change = |a: &Row, b: &Row| {
-        (
-            b.kgco2e.change().unsigned_abs(),
-            b.kgco2e.before.unsigned_abs(),
-            &a.key,
-        )
-            .cmp(&(
-                a.kgco2e.change().unsigned_abs(),
-                a.kgco2e.before.unsigned_abs(),
-                &b.key,
-            ))
-    };
-    let mut suppliers: Vec<Row> = suppliers
-        .into_iter()
-        .map(|(key, (name, v))| Row {
-            name: name.to_owned(),
-            key: key.to_owned(),
-            kgco2e: v,
-        })
-        .collect();
-    suppliers.sort_by(by_change);
-    footprints.sort_by(by_change);
-    let tiers = tiers
-        .into_iter()
-        .map(|(t, v)| Row {
+    for (k, &n) in a.nodes.iter().enumerate() {
+        if a.before[k] == 0 && a.after[k] == 0 {
+            continue;
+        }
+        if let Some(&at) = supplier_at.get(&company(n)) {
+            suppliers[at].0.before += a.before[k];
+            suppliers[at].0.after += a.after[k];
+        }
+    }
+    largest_first(&mut changed, top);
+    largest_first(&mut suppliers, top);
+    let footprints = named(changed, top, |&n| match (n as usize).checked_sub(g.len()) {
+        None => (g.product_name(n).to_owned(), g.id(n).to_owned()),
+        Some(i) => {
+            let e = &a.estimated[i];
+            (
+                e.footprint
+                    .product_name
+                    .clone()
+                    .unwrap_or_else(|| e.input.clone()),
+                format!("[{}]", e.change),
+            )
+        }
+    });
+    let suppliers = named(suppliers, top, |&(_, n)| {
+        let (name, key) = supplier(g, a, n);
+        (name.to_owned(), key.to_owned())
+    });
+    let tiers = (a.tiers.iter().enumerate())
+        .filter(|(_, (b, a))| *b != 0 || *a != 0)
+        .map(|(t, &(before, after))| Row {
             name: t.to_string(),
             key: t.to_string(),
-            kgco2e: v,
+            kgco2e: Change2 { before, after },
         })
         .collect();
     let effects = scenario

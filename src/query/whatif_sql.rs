@@ -212,7 +212,7 @@ impl TableFunctionImpl for WhatifFunction {
             }
         }
         let req = function_request(&rest)?;
-        let w = whatif::run(&self.graph, &self.scores, &req, &scenario).map_err(wrap)?;
+        let w = whatif::run(&self.graph, &self.scores, &req, &scenario, None).map_err(wrap)?;
         let batch = match self.output {
             WhatifOutput::Rows => rows_batch(&w),
             WhatifOutput::Summary => summary_batch(&w),

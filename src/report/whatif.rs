@@ -54,8 +54,9 @@ fn rows(rows: &[Row], key: &str) -> Value {
 }
 
 /// The JSON answer. Values are exact decimal strings, as in the hotspot answer; the
-/// scenario's items sum to `cfp.after_kgco2e_per_unit`, and so do `by_tier`'s and
-/// `by_supplier`'s `after` values.
+/// scenario's items sum to `cfp.after_kgco2e_per_unit`, and so do `by_tier`'s `after`
+/// values; `by_supplier` and `footprints_changed` list what changes (the largest changes,
+/// then a `(rest)` row), their changes adding up to the CFP's.
 pub fn to_json(w: &WhatIf) -> Value {
     let score = match &w.score {
         Ok(s) => json!({
@@ -89,11 +90,8 @@ pub fn to_json(w: &WhatIf) -> Value {
     })
 }
 
-fn table(out: &mut String, title: &str, rows: &[Row], changed_only: bool) {
-    let shown: Vec<&Row> = rows
-        .iter()
-        .filter(|r| !changed_only || r.kgco2e.change() != 0)
-        .collect();
+fn table(out: &mut String, title: &str, rows: &[Row]) {
+    let shown: Vec<&Row> = rows.iter().collect();
     if shown.is_empty() {
         return;
     }
@@ -120,8 +118,8 @@ fn table(out: &mut String, title: &str, rows: &[Row], changed_only: bool) {
     }
 }
 
-/// The text answer: the CFP before and after, what each change did, the change by supplier
-/// and tier, the footprints that changed, the score.
+/// The text answer: the CFP before and after (exact), what each change did, the change by
+/// supplier and tier, the footprints that changed, the score.
 pub fn to_text(w: &WhatIf) -> String {
     let mut out = format!(
         "{} — {}\n{} ({}), as of {}\n\nCFP {} → {} kgCO2e per {} ({}{})\n",
@@ -130,11 +128,11 @@ pub fn to_text(w: &WhatIf) -> String {
         w.product.company_name,
         w.product.footprint_id,
         w.as_of,
-        sig(w.cfp.before),
-        sig(w.cfp.after),
+        kg(w.cfp.before),
+        kg(w.cfp.after),
         w.product.declared_unit.as_deref().unwrap_or("unit"),
         if w.cfp.change() >= 0 { "+" } else { "" },
-        sig(w.cfp.change()),
+        kg(w.cfp.change()),
     );
     if let Some(p) = w.cfp.change_pct() {
         out.truncate(out.len() - 2);
@@ -146,12 +144,11 @@ pub fn to_text(w: &WhatIf) -> String {
     }
     table(
         &mut out,
-        "by supplier (kgCO2e per unit; changed only)",
+        "suppliers that change (kgCO2e per unit, their whole contribution)",
         &w.suppliers,
-        true,
     );
-    table(&mut out, "by tier", &w.tiers, false);
-    table(&mut out, "footprints changed", &w.footprints, false);
+    table(&mut out, "by tier", &w.tiers);
+    table(&mut out, "footprints that change", &w.footprints);
     match &w.score {
         Ok(s) => out.push_str(&format!(
             "\nGX score {} → {}; rank in category {} {} → {} of {} (the other products as stored)\n",

@@ -272,10 +272,11 @@ pub(crate) async fn whatif(
         req.basis = Basis::parse(b)?;
     }
     req.as_of = parse::<chrono::NaiveDate>(&p, "as_of", "a date like 2024-10-01")?;
+    let top = parse::<usize>(&p, "top", "a whole number")?.unwrap_or(20);
     let session = state.session(&principal).await?;
     let body = tokio::task::spawn_blocking(move || {
         session
-            .whatif(&req, &scenario)
+            .whatif(&req, &scenario, Some(top))
             .map(|w| crate::report::whatif::to_json(&w))
     })
     .await

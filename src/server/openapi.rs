@@ -156,7 +156,8 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
         "responses": with_errors(json_any.clone())}}));
     paths.insert("/api/whatif".into(), json!({"post": {"summary": "What if: a scenario's changes (replace, scale, reduce, estimate, attribute) applied to a product's chain, beside it as stored: the CFP, the change by supplier and tier, the footprints changed, the GX score and rank before and after",
         "parameters": [param("product", "Footprint id or product URN (default: the scenario's product)", false, text()), param("scenario", "A bundled scenario's name, with no body", false, text()),
-        param("max_tier", "Deepest tier expanded", false, json!({"type": "integer"})), param("basis", "excluding_biogenic (default) or including_biogenic", false, text()), param("as_of", "Date the chain is analysed for, YYYY-MM-DD", false, text())],
+        param("max_tier", "Deepest tier expanded", false, json!({"type": "integer"})), param("basis", "excluding_biogenic (default) or including_biogenic", false, text()), param("as_of", "Date the chain is analysed for, YYYY-MM-DD", false, text()),
+        param("top", "Suppliers and footprints listed by name, the largest changes (default 20); the others are one (rest) row", false, json!({"type": "integer"}))],
         "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object", "required": ["name"], "properties": {"name": text(), "description": text(), "product": text(), "changes": {"type": "array", "items": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["replace", "scale", "reduce", "estimate", "attribute"]}}}}}}}}},
         "responses": with_errors(json_any.clone())}}));
     let mut upload = with_errors(

@@ -456,10 +456,7 @@ async fn panel_markup(
                 .chain([("format".to_owned(), "csv".to_owned())])
         )
     );
-    let result = match state.0.catalog.get(&panel.query) {
-        Ok(q) => session.run(q, &args).await,
-        Err(e) => Err(e),
-    };
+    let result = d.run(session, state.0.catalog, panel, values).await;
     let words = state.0.dashboards.words();
     let out = match result.and_then(|out| words.translate(out, lang)) {
         Ok(out) => out,
@@ -599,12 +596,7 @@ pub(crate) async fn chart(
         .render(key, || async {
             let session = state.session(&principal).await?;
             let values = values_for(&session, &d, &given).await;
-            let out = session
-                .run(
-                    state.0.catalog.get(&panel.query)?,
-                    &d.panel_args(panel, &values),
-                )
-                .await?;
+            let out = d.run(&session, state.0.catalog, panel, &values).await?;
             let out = state.0.dashboards.words().translate(out, page_lang.lang)?;
             Ok(if png {
                 ("image/png", chart::png(&spec, &out)?)

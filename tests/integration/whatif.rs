@@ -48,7 +48,7 @@ fn kg(s: &str) -> i128 {
 async fn whatif(t: &Tables, changes: &str) -> mieruka::Result<WhatIf> {
     let session = Session::new(t).await.expect("session");
     let s = Scenario::from_toml("test", &format!("name = \"test\"\n{changes}"))?;
-    session.whatif(&Request::new(urn("R")), &s)
+    session.whatif(&Request::new(urn("R")), &s, None)
 }
 
 async fn ok(t: &Tables, changes: &str) -> WhatIf {
@@ -66,14 +66,18 @@ fn footprint(w: &WhatIf, name: &str) -> (i128, i128) {
         .unwrap_or_else(|| panic!("{name} not among {:?}", w.footprints))
 }
 
-/// The scenario's items add up to its CFP, and the stored ones to the stored CFP, exactly:
-/// by tier and by supplier.
+/// The scenario's items add up to its CFP, and the stored ones to the stored CFP, exactly,
+/// by tier; the changes of the suppliers and of the footprints that change add up to the
+/// CFP's change.
 fn sums_hold(w: &WhatIf) {
-    for rows in [&w.tiers, &w.suppliers] {
-        let after: i128 = rows.iter().map(|r| r.kgco2e.after).sum();
-        let before: i128 = rows.iter().map(|r| r.kgco2e.before).sum();
-        assert_eq!(after, w.cfp.after, "{rows:?}");
-        assert_eq!(before, w.cfp.before, "{rows:?}");
+    let after: i128 = w.tiers.iter().map(|r| r.kgco2e.after).sum();
+    let before: i128 = w.tiers.iter().map(|r| r.kgco2e.before).sum();
+    assert_eq!(after, w.cfp.after, "{:?}", w.tiers);
+    assert_eq!(before, w.cfp.before, "{:?}", w.tiers);
+    for rows in [&w.suppliers, &w.footprints] {
+        let change: i128 = rows.iter().map(|r| r.kgco2e.change()).sum();
+        assert_eq!(change, w.cfp.change(), "{rows:?}");
+        assert!(rows.iter().all(|r| r.kgco2e.change() != 0), "{rows:?}");
     }
 }
 
@@ -170,6 +174,20 @@ footprint = { cfp = 1.5, g2g = 0.5, company = "E Co." }"#,
     )
     .await;
     assert_eq!(w.cfp.after, kg("10.5"));
+    // Two suppliers change (E +1.5, B −2): asked for the largest one, the other is the rest.
+    let session = Session::new(&t).await.expect("session");
+    let s = Scenario::from_toml(
+        "test",
+        "name = \"t\"\n[[changes]]\nkind = \"replace\"\ninput = \"urn:test:B\"\nfootprint = { cfp = 1.5, g2g = 0.5, company = \"E Co.\" }",
+    )
+    .expect("scenario");
+    let cut = session
+        .whatif(&Request::new(urn("R")), &s, Some(1))
+        .expect("whatif");
+    let names: Vec<&str> = cut.suppliers.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["B Co.", "(rest)"]);
+    assert_eq!(cut.suppliers[1].kgco2e.change(), kg("1.5"));
+    sums_hold(&cut);
     let e = w
         .suppliers
         .iter()
@@ -309,7 +327,7 @@ async fn errors_name_the_change_and_why() {
     let session = Session::new(&t).await.expect("session");
     let s = Scenario::from_toml("test", "name = \"x\"").expect("scenario");
     let e = session
-        .whatif(&Request::new("urn:test:nope"), &s)
+        .whatif(&Request::new("urn:test:nope"), &s, None)
         .expect_err("unknown");
     assert!(matches!(e, mieruka::Error::NotFound(_)), "{e}");
 }
@@ -322,7 +340,7 @@ async fn the_demo_display_module_from_another_supplier() {
     let session = Session::new(&tables).await.expect("session");
     let s = mieruka::query::whatif::bundled_one("display-supplier").expect("bundled");
     let req = Request::new(s.product.clone().expect("product"));
-    let w = session.whatif(&req, &s).expect("whatif");
+    let w = session.whatif(&req, &s, None).expect("whatif");
     assert_eq!(w.cfp.before, kg("150.4727"));
     assert_eq!(w.cfp.after, kg("144.1886"));
     assert_eq!(w.recomputed, 1, "only the notebook's CFP moves");
@@ -337,7 +355,7 @@ async fn the_demo_display_module_from_another_supplier() {
     for (id, s) in mieruka::query::whatif::bundled().expect("bundled") {
         let req = Request::new(s.product.clone().expect("product"));
         let w = session
-            .whatif(&req, &s)
+            .whatif(&req, &s, None)
             .unwrap_or_else(|e| panic!("{id}: {e}"));
         sums_hold(&w);
     }
@@ -366,7 +384,10 @@ async fn the_cli_and_the_api_give_the_same_answer() {
         .args(["whatif", "--scenario", "display-supplier"])
         .output()
         .expect("mieruka whatif");
-    assert!(String::from_utf8_lossy(&text.stdout).contains("CFP 150.5 → 144.2"));
+    assert!(
+        String::from_utf8_lossy(&text.stdout)
+            .contains("CFP 150.4727 → 144.1886 kgCO2e per piece (-6.2841, -4.18 %)")
+    );
 
     let tables = mieruka::dataset::load(None).expect("demo");
     let app = mieruka::server::router(
@@ -492,7 +513,7 @@ circular_inflow_pct = 30"#,
     )
     .expect("scenario");
     let w = session
-        .whatif(&Request::new(s.product.clone().expect("product")), &s)
+        .whatif(&Request::new(s.product.clone().expect("product")), &s, None)
         .expect("whatif");
     assert_eq!(w.cfp.before, w.cfp.after);
     let score = w.score.expect("score");

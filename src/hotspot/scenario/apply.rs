@@ -8,9 +8,11 @@ use std::sync::Arc;
 use super::{Change, Estimate, Num, Of, Scenario};
 use crate::hotspot::graph::{EdgeProblem, Graph, Resolved};
 use crate::hotspot::ints::Ints;
-use crate::hotspot::values::{Balance, INPUT_SCALE, Values, mul, mul_scaled};
-use crate::hotspot::walk::{RawItem, edge_values, walk};
-use crate::hotspot::{Basis, Request};
+use crate::hotspot::values::{
+    Balance, EdgeValues, INPUT_SCALE, OUT_OF_RANGE, Values, mul, mul_scaled,
+};
+use crate::hotspot::walk::{RawItem, walk};
+use crate::hotspot::{Basis, Decomposition, Request};
 use crate::model::fixed;
 use crate::{Error, Result};
 
@@ -51,6 +53,15 @@ pub struct Applied {
     pub recomputed: usize,
     /// What each change did, in the scenario's order: in English and in Japanese.
     pub effects: Vec<(String, String)>,
+    /// The footprints of the scenario's part of the chain (graph nodes; a given footprint
+    /// is `Graph::len()` + its index), and what each gives before and after, at 24 places.
+    pub nodes: Vec<u32>,
+    /// Before, by `nodes`.
+    pub before: Vec<i128>,
+    /// After, by `nodes`.
+    pub after: Vec<i128>,
+    /// Before and after, by tier.
+    pub tiers: Vec<(i128, i128)>,
 }
 
 /// Where an edge of the scenario's chain leads: a node of the resolved graph (local), or a
@@ -84,9 +95,15 @@ struct Plan {
     effects: Vec<(String, String)>,
 }
 
-/// Applies `scenario` to the product of `req`: the scenario's items, the CFP before and
+/// Applies `scenario` to the product of `req`, whose decomposition as stored is `stored`:
+/// the scenario's items, the CFP before and after, and what each footprint gives before and
 /// after. Errors name the change (1-based) that cannot be applied.
-pub fn apply(graph: &Arc<Graph>, req: &Request, scenario: &Scenario) -> Result<Applied> {
+pub fn apply(
+    graph: &Arc<Graph>,
+    req: &Request,
+    scenario: &Scenario,
+    stored: &Decomposition,
+) -> Result<Applied> {
     let limits = req.limits()?;
     let (root, date) = graph.root(&req.product, req.as_of)?;
     let basis = req.basis;
@@ -105,19 +122,92 @@ pub fn apply(graph: &Arc<Graph>, req: &Request, scenario: &Scenario) -> Result<A
     let local_root = resolved
         .local(root)
         .ok_or_else(|| Error::Internal("the root is not in its resolved graph".into()))?;
-    let reach = reachable(&resolved, local_root);
+    // The footprints of the stored decomposition, by graph node: the chain as far as the
+    // walk goes (a footprint found only deeper, or with nothing to give, is looked for on
+    // the whole chain).
+    let mut in_items = vec![0u64; graph.len().div_ceil(64)];
+    for i in stored.items.walked() {
+        if let Some(w) = in_items.get_mut(i.node as usize / 64) {
+            *w |= 1 << (i.node % 64);
+        }
+    }
+    let locals = (resolved.len() < graph.len()).then(|| {
+        let mut v = vec![u32::MAX; graph.len()];
+        for l in 0..resolved.len() as u32 {
+            v[resolved.global(l) as usize] = l;
+        }
+        v
+    });
     let chain = Chain {
         graph,
         resolved: &resolved,
-        reach: &reach,
+        in_items,
+        locals,
+        reach: std::sync::OnceLock::new(),
         root: local_root,
         date,
         basis,
     };
+    let t = std::time::Instant::now();
     let plan = chain.plan(scenario)?;
-    let part = chain.part(&plan, base, basis)?;
-    let cfp_after = part.values(graph, basis).cfp[part.local(root).unwrap_or_default() as usize];
+    let planned = t.elapsed();
+    // Only nodes the stored walk reached, and what the changes bring in, unless a cut-off
+    // by share (which moves with the CFP) or a footprint found beyond the walk needs the
+    // whole chain.
+    let whole = limits.min_share_pct > 0.0 || chain.reach.get().is_some();
+    let nodes = chain.nodes(&plan, whole);
+    let part = chain.part(&plan, base, basis, nodes)?;
+    let parted = t.elapsed();
+    let root_local = part.local[local_root as usize] as usize;
+    let cfp_after = part.values(graph, basis).cfp[root_local];
     let items = walk(graph, &part, basis, root, limits)?;
+    let walked = t.elapsed();
+
+    // What each footprint gives, before and after, by the part's numbers; and each tier.
+    let n_base = resolved.len();
+    let at = |g: u32| -> Option<usize> {
+        let i = match (g as usize).checked_sub(graph.len()) {
+            Some(v) => n_base + v,
+            None => chain.local_of(g)?,
+        };
+        part.local
+            .get(i)
+            .filter(|&&l| l != u32::MAX)
+            .map(|&l| l as usize)
+    };
+    let mut before = vec![0i128; part.len()];
+    let mut after = vec![0i128; part.len()];
+    let mut tiers: Vec<(i128, i128)> = Vec::new();
+    for (items, after_side) in [(stored.items.walked(), false), (&items[..], true)] {
+        for r in items {
+            let l = at(r.node).ok_or_else(|| {
+                Error::Internal("a footprint of the walk is outside its part".into())
+            })?;
+            let tier = r.tier as usize;
+            if tiers.len() <= tier {
+                tiers.resize(tier + 1, (0, 0));
+            }
+            if after_side {
+                after[l] += r.value;
+                tiers[tier].1 += r.value;
+            } else {
+                before[l] += r.value;
+                tiers[tier].0 += r.value;
+            }
+        }
+    }
+    tracing::debug!(
+        "scenario on {} footprints ({} in the changed part, {}): planned by {planned:.2?}, part built by {parted:.2?}, walked by {walked:.2?}, summed by {:.2?}",
+        resolved.len(),
+        part.len(),
+        if whole {
+            "the whole chain"
+        } else {
+            "the walk's"
+        },
+        t.elapsed()
+    );
+    let nodes = (0..part.len() as u32).map(|l| part.global(l)).collect();
     Ok(Applied {
         root,
         date,
@@ -128,6 +218,10 @@ pub fn apply(graph: &Arc<Graph>, req: &Request, scenario: &Scenario) -> Result<A
         estimated: plan.given,
         recomputed: part.recomputed,
         effects: plan.effects,
+        nodes,
+        before,
+        after,
+        tiers,
     })
 }
 
@@ -158,7 +252,13 @@ fn reachable(resolved: &Resolved, root: u32) -> Vec<bool> {
 struct Chain<'a> {
     graph: &'a Graph,
     resolved: &'a Resolved,
-    reach: &'a [bool],
+    /// The stored decomposition's footprints, a bit per graph node.
+    in_items: Vec<u64>,
+    /// Every local node the root reaches, found when a footprint is not among the items.
+    reach: std::sync::OnceLock<Vec<bool>>,
+    /// The local node of each graph node, when the resolved graph is a part of it (a search
+    /// per item would cost more than the walk).
+    locals: Option<Vec<u32>>,
     root: u32,
     date: i64,
     basis: Basis,
@@ -168,6 +268,9 @@ struct Chain<'a> {
 struct Patched {
     resolved: Resolved,
     recomputed: usize,
+    /// The part's node of each node of the resolved graph (then of each given footprint);
+    /// `u32::MAX` outside it.
+    local: Vec<u32>,
 }
 
 impl std::ops::Deref for Patched {
@@ -178,6 +281,17 @@ impl std::ops::Deref for Patched {
 }
 
 impl Chain<'_> {
+    /// The local node of graph node `g`.
+    fn local_of(&self, g: u32) -> Option<usize> {
+        match &self.locals {
+            None => ((g as usize) < self.resolved.len()).then_some(g as usize),
+            Some(v) => v
+                .get(g as usize)
+                .filter(|&&l| l != u32::MAX)
+                .map(|&l| l as usize),
+        }
+    }
+
     fn name(&self, local: u32) -> String {
         let n = self.graph.node(self.resolved.global(local));
         format!("{} ({})", n.product_name, n.company_name)
@@ -188,7 +302,18 @@ impl Chain<'_> {
         let Some(r) = reference.map(str::trim) else {
             return Ok(self.root);
         };
-        let in_chain = |g: u32| self.resolved.local(g).filter(|&l| self.reach[l as usize]);
+        let in_chain = |g: u32| {
+            let l = self.resolved.local(g)?;
+            let in_items = self
+                .in_items
+                .get(g as usize / 64)
+                .is_some_and(|w| w & (1 << (g % 64)) != 0);
+            let reached = in_items
+                || self
+                    .reach
+                    .get_or_init(|| reachable(self.resolved, self.root))[l as usize];
+            reached.then_some(l)
+        };
         if let Some(g) = self.graph.node_by_id(&r.to_ascii_lowercase()) {
             return in_chain(g).ok_or_else(|| {
                 format!(
@@ -352,6 +477,7 @@ impl Chain<'_> {
                 let a0 = self.resolved.offsets[p as usize] as usize;
                 for e in edges {
                     let edge = &mut self.inputs_of(plan, p)[e - a0];
+                    edge.change = at;
                     edge.amount = match (factor, amount) {
                         (Some(f), _) => mul_scaled(edge.amount, fixed12(f)?, INPUT_SCALE)
                             .ok_or("the scaled amount is beyond range")?,
@@ -517,11 +643,96 @@ fn given_name(f: &Estimate, input: &str) -> String {
 }
 
 impl Chain<'_> {
-    /// The scenario's part of the graph: what the root reaches with the plan's inputs,
-    /// numbered in graph order (given footprints last), with the CFP of every footprint a
+    /// The nodes of the scenario's part, ascending (the resolved graph's, then the given
+    /// footprints): everything the root reaches with the plan's inputs (`whole`), or the
+    /// stored decomposition's footprints with all that the changed edges now lead to.
+    fn nodes(&self, plan: &Plan, whole: bool) -> Vec<usize> {
+        let r = self.resolved;
+        let n_base = r.len();
+        let total = n_base + plan.given.len();
+        let index = |t: Target| match t {
+            Target::Base(l) => l as usize,
+            Target::Given(v) => n_base + v as usize,
+        };
+        let mut seen = vec![false; total];
+        let mut stack = Vec::new();
+        if whole {
+            stack.push(self.root as usize);
+        } else {
+            for (at, &w) in self.in_items.iter().enumerate() {
+                let mut w = w;
+                while w != 0 {
+                    let g = at as u32 * 64 + w.trailing_zeros();
+                    if let Some(l) = self.local_of(g) {
+                        seen[l] = true;
+                    }
+                    w &= w - 1;
+                }
+            }
+            stack.extend(
+                plan.inputs
+                    .values()
+                    .flatten()
+                    .filter(|e| e.change > 0)
+                    .map(|e| index(e.to)),
+            );
+            // A changed edge's input may lead deeper than the stored walk went: its whole
+            // chain, whether reached before or not.
+            let mut below = vec![false; total];
+            while let Some(i) = stack.pop() {
+                seen[i] = true;
+                self.scenario_inputs(plan, i, &mut |c| {
+                    if !std::mem::replace(&mut below[c], true) {
+                        stack.push(c);
+                    }
+                });
+            }
+            for v in 0..plan.given.len() {
+                seen[n_base + v] = true;
+            }
+            seen[self.root as usize] = true;
+        }
+        while let Some(i) = stack.pop() {
+            self.scenario_inputs(plan, i, &mut |c| {
+                if !std::mem::replace(&mut seen[c], true) {
+                    stack.push(c);
+                }
+            });
+        }
+        if whole {
+            seen[self.root as usize] = true;
+        }
+        (0..total).filter(|&i| seen[i]).collect()
+    }
+
+    /// Calls `f` with each input of node `i` (the resolved graph's numbers, then the given
+    /// footprints') in the scenario.
+    fn scenario_inputs(&self, plan: &Plan, i: usize, f: &mut dyn FnMut(usize)) {
+        let n_base = self.resolved.len();
+        if i >= n_base {
+            return;
+        }
+        match plan.inputs.get(&(i as u32)) {
+            Some(edges) => edges.iter().for_each(|e| {
+                f(match e.to {
+                    Target::Base(l) => l as usize,
+                    Target::Given(v) => n_base + v as usize,
+                })
+            }),
+            None => self
+                .resolved
+                .inputs(i as u32)
+                .for_each(|(c, _)| f(c as usize)),
+        }
+    }
+
+    /// The scenario's part of the graph: the nodes `nodes` (indices of the resolved graph's
+    /// nodes, then of the given footprints, ascending by graph node; every node the walk
+    /// can reach in the scenario), with the plan's inputs, and the CFP of every footprint a
     /// change reaches recomputed — children before parents, each moving by what its inputs
-    /// and own figures move, so that its untraced remainder per unit stays.
-    fn part(&self, plan: &Plan, base: &Values, basis: Basis) -> Result<Patched> {
+    /// and own figures move, so that its untraced remainder per unit stays. Edge
+    /// coefficients and balances are the stored ones wherever nothing moved.
+    fn part(&self, plan: &Plan, base: &Values, basis: Basis, nodes: Vec<usize>) -> Result<Patched> {
         let (r, graph) = (self.resolved, self.graph);
         let n_base = r.len();
         let total = n_base + plan.given.len();
@@ -536,45 +747,57 @@ impl Chain<'_> {
                 (graph.len() + i - n_base) as u32
             }
         };
-        // Calls `f(input, amount, counts)` for each input of `i` in the scenario.
-        let inputs = |i: usize, f: &mut dyn FnMut(usize, i128, bool)| {
+        let n = nodes.len();
+        let mut local = vec![u32::MAX; total];
+        for (l, &i) in nodes.iter().enumerate() {
+            local[i] = l as u32;
+        }
+        // What changes, by the part's numbers: no hashing per node below.
+        let mut patched: Vec<Option<&Vec<Edge>>> = vec![None; n];
+        for (&i, edges) in &plan.inputs {
+            if let Some(&l) = local.get(i as usize).filter(|&&l| l != u32::MAX) {
+                patched[l as usize] = Some(edges);
+            }
+        }
+        let mut own: Vec<Option<(Option<i128>, i128)>> = vec![None; n];
+        for (&i, &o) in &plan.own {
+            if let Some(&l) = local.get(i as usize).filter(|&&l| l != u32::MAX) {
+                own[l as usize] = Some(o);
+            }
+        }
+        // Calls `f(input, amount, counts, stored edge)` for each input of part node `l`:
+        // inputs by the resolved graph's numbers (or a given footprint's), including any
+        // outside the part (the walk never reaches them; their CFPs do not move).
+        let inputs = |l: usize, f: &mut dyn FnMut(usize, i128, bool, u32)| {
+            let i = nodes[l];
             if i >= n_base {
                 return;
             }
-            match plan.inputs.get(&(i as u32)) {
+            match patched[l] {
                 Some(edges) => edges
                     .iter()
-                    .for_each(|e| f(index(e.to), e.amount, e.counts)),
-                None => r.inputs(i as u32).for_each(|(c, a)| f(c as usize, a, true)),
+                    .for_each(|e| f(index(e.to), e.amount, e.counts, u32::MAX)),
+                None => {
+                    let a = r.offsets[i] as usize;
+                    r.inputs(i as u32)
+                        .enumerate()
+                        .for_each(|(k, (c, amount))| f(c as usize, amount, true, (a + k) as u32))
+                }
             }
         };
 
-        // What the root reaches, in graph order.
-        let mut seen = vec![false; total];
-        let mut stack = vec![self.root as usize];
-        let mut reached = Vec::new();
-        seen[self.root as usize] = true;
-        while let Some(i) = stack.pop() {
-            reached.push(i);
-            inputs(i, &mut |c, _, _| {
-                if !std::mem::replace(&mut seen[c], true) {
-                    stack.push(c);
-                }
-            });
-        }
-        reached.sort_unstable_by_key(|&i| global(i));
-        let mut local = vec![u32::MAX; total];
-        for (l, &i) in reached.iter().enumerate() {
-            local[i] = l as u32;
-        }
-        let mut offsets = Vec::with_capacity(reached.len() + 1);
-        let mut children = Vec::new();
-        let mut amounts = Ints::with_capacity(reached.len());
+        let mut offsets = Vec::with_capacity(n + 1);
+        let mut children = Vec::with_capacity(n + n / 4);
+        let mut amounts = Ints::with_capacity(n + n / 4);
+        let mut stored_edge = Vec::with_capacity(n + n / 4);
         offsets.push(0u32);
-        for &i in &reached {
-            inputs(i, &mut |c, a, _| {
-                children.push(local[c]);
-                amounts.push(a);
+        for l in 0..n {
+            inputs(l, &mut |c, a, _, e| {
+                if local[c] != u32::MAX {
+                    children.push(local[c]);
+                    amounts.push(a);
+                    stored_edge.push(e);
+                }
             });
             offsets.push(children.len() as u32);
         }
@@ -616,15 +839,12 @@ impl Chain<'_> {
             };
             Ok((fx(&f.cfp)?, f.g2g.as_ref().map(fx).transpose()?))
         };
-        let mut cfp = Vec::with_capacity(reached.len());
-        let mut g2g = Vec::with_capacity(reached.len());
-        for &i in &reached {
+        let mut cfp = Vec::with_capacity(n);
+        let mut g2g = Vec::with_capacity(n);
+        for (l, &i) in nodes.iter().enumerate() {
             if i < n_base {
                 cfp.push(base.cfp[i]);
-                g2g.push(match plan.own.get(&(i as u32)) {
-                    Some((g, _)) => *g,
-                    None => base.g2g[i],
-                });
+                g2g.push(own[l].map_or(base.g2g[i], |o| o.0));
             } else {
                 let (c, g) = given_value(i - n_base)?;
                 cfp.push(c);
@@ -632,32 +852,30 @@ impl Chain<'_> {
             }
         }
         let base_edges = r.edge_values(graph, basis);
-        let mut moved = vec![false; reached.len()];
-        let mut near_consistent = vec![false; reached.len()];
+        let mut moved = vec![false; n];
+        // Per node: its balance when recomputed (`None`: as stored).
+        let mut balance: Vec<Option<Balance>> = vec![None; n];
         let mut recomputed = 0;
         let range = |i: usize, why: &str| {
-            let n = graph.node(global(i));
+            let node = graph.node(global(i));
             Error::OutOfRange {
-                footprint: n.id.to_owned(),
+                footprint: node.id.to_owned(),
                 message: format!(
                     "{} ({}): {why} in the scenario",
-                    n.product_name, n.company_name
+                    node.product_name, node.company_name
                 ),
             }
         };
+        let unit = fixed::pow10(INPUT_SCALE);
         for &l in order.iter().rev() {
-            let i = reached[l as usize];
+            let (l, i) = (l as usize, nodes[l as usize]);
             if i >= n_base {
+                balance[l] = Some(balance_of(cfp[l], g2g[l], Some(0)));
                 continue;
             }
-            let own = plan.own.get(&(i as u32));
-            let patched = plan.inputs.get(&(i as u32));
-            let (a, b) = (
-                offsets[l as usize] as usize,
-                offsets[l as usize + 1] as usize,
-            );
-            let reaches = own.is_some()
-                || patched.is_some()
+            let (a, b) = (offsets[l] as usize, offsets[l + 1] as usize);
+            let reaches = own[l].is_some()
+                || patched[l].is_some()
                 || children[a..b].iter().any(|&c| moved[c as usize]);
             if !reaches {
                 continue;
@@ -667,13 +885,20 @@ impl Chain<'_> {
             for (c, amount) in r.inputs(i as u32) {
                 before = before.and_then(|s| s.checked_add(mul(amount, base.cfp[c as usize])?));
             }
-            let mut after = Some(0i128);
+            // The scenario's inputs: those that count in its CFP, and all of them (the
+            // upstream its balance compares).
+            let (mut after, mut upstream) = (Some(0i128), Some(0i128));
             let mut all_counted = true;
-            inputs(i, &mut |c, amount, counts| {
+            inputs(l, &mut |c, amount, counts, _| {
+                let v = match local[c] {
+                    u32::MAX => base.cfp[c],
+                    k => cfp[k as usize],
+                };
+                let p = mul(amount, v);
+                upstream = upstream.and_then(|s| s.checked_add(p?));
                 all_counted &= counts;
                 if counts {
-                    let v = cfp[local[c] as usize];
-                    after = after.and_then(|s| s.checked_add(mul(amount, v)?));
+                    after = after.and_then(|s| s.checked_add(p?));
                 }
             });
             let (Some(before), Some(after)) = (before, after) else {
@@ -681,61 +906,78 @@ impl Chain<'_> {
             };
             let moved_up = after
                 .checked_sub(before)
-                .map(|d| fixed::div_round(d, fixed::pow10(INPUT_SCALE)))
+                .map(|d| fixed::div_round(d, unit))
                 .ok_or_else(|| range(i, "the change of its inputs is beyond range"))?;
             let new = base.cfp[i]
-                .checked_add(own.map_or(0, |o| o.1))
+                .checked_add(own[l].map_or(0, |o| o.1))
                 .and_then(|v| v.checked_add(moved_up))
                 .filter(|v| v.unsigned_abs() <= fixed::pow10(26).unsigned_abs())
                 .ok_or_else(|| range(i, "its CFP is beyond range"))?;
-            cfp[l as usize] = new;
-            moved[l as usize] = new != base.cfp[i];
+            cfp[l] = new;
+            moved[l] = new != base.cfp[i];
             // A footprint whose own numbers added up keeps only rounding residue (half a
             // unit at 12 places, per unit): the walk leaves it with its own item.
-            if all_counted
+            let near = all_counted
                 && base_edges.balance[i] == Balance::Consistent
-                && let Some(g) = g2g[l as usize]
-            {
-                let mut upstream = Some(0i128);
-                inputs(i, &mut |c, amount, _| {
-                    upstream =
-                        upstream.and_then(|s| s.checked_add(mul(amount, cfp[local[c] as usize])?));
+                && g2g[l].is_some_and(|g| {
+                    let reported = (new - g).checked_mul(unit);
+                    matches!((upstream, reported),
+                        (Some(u), Some(p)) if (u - p).unsigned_abs() * 2 <= unit.unsigned_abs())
                 });
-                let reported = (new - g).checked_mul(fixed::pow10(INPUT_SCALE));
-                near_consistent[l as usize] = matches!((upstream, reported),
-                    (Some(u), Some(p)) if (u - p).unsigned_abs() * 2 <= fixed::pow10(INPUT_SCALE).unsigned_abs());
-            }
+            balance[l] = Some(if near {
+                Balance::Consistent
+            } else {
+                balance_of(new, g2g[l], upstream)
+            });
         }
+
+        // Coefficients: the stored one wherever the edge and its input's CFP are as stored.
+        let mut coef = Ints::with_capacity(children.len());
+        for (k, (&c, amount)) in children
+            .iter()
+            .zip(amounts.iter_range(0, amounts.len()))
+            .enumerate()
+        {
+            let e = stored_edge[k];
+            coef.push(if e != u32::MAX && !moved[c as usize] {
+                base_edges.coef.get(e as usize)
+            } else {
+                mul_scaled(amount, cfp[c as usize], INPUT_SCALE).unwrap_or(OUT_OF_RANGE)
+            });
+        }
+        let balance = balance
+            .iter()
+            .zip(&nodes)
+            .map(|(b, &i)| b.unwrap_or_else(|| base_edges.balance[i]))
+            .collect();
         let fallback = base
             .fallback
             .iter()
             .filter_map(|&i| (local[i as usize] != u32::MAX).then_some(local[i as usize]))
             .collect::<Vec<_>>();
-        let nodes: Vec<u32> = reached.iter().map(|&i| global(i)).collect();
+        let globals: Vec<u32> = nodes.iter().map(|&i| global(i)).collect();
         let part = Resolved::from_parts(
-            nodes,
+            globals,
             offsets,
             children,
             amounts,
             basis,
             Values { cfp, g2g, fallback },
         );
-        let mut edges = edge_values(graph, &part, basis);
-        // Untouched footprints balance as before (the same figures and inputs); a
-        // recomputed one that added up before and differs now only by rounding still does.
-        for (b, near) in edges.balance.iter_mut().zip(&near_consistent) {
-            if *near {
-                *b = Balance::Consistent;
-            }
-        }
-        let balance = &edges.balance;
-        edges
-            .exceeding
-            .retain(|(l, _)| balance[*l as usize] == Balance::Exceeds);
-        part.set_edge_values(basis, edges);
+        part.set_edge_values(
+            basis,
+            EdgeValues {
+                coef,
+                balance,
+                // Mismatch findings are the stored decomposition's; a scenario gives none.
+                exceeding: Vec::new(),
+                mismatches: std::sync::OnceLock::new(),
+            },
+        );
         Ok(Patched {
             resolved: part,
             recomputed,
+            local,
         })
     }
 
@@ -758,6 +1000,25 @@ impl Chain<'_> {
                 "the product's chain has a cycle (see the cycle finding of `mieruka hotspots`); a scenario needs a chain without one".into(),
             ),
         }
+    }
+}
+
+/// How a footprint's inputs (`upstream`, Σ a · cfp at 24 places; `None` beyond range)
+/// compare with the upstream it reports, as the walk's edge values judge it.
+fn balance_of(cfp: i128, g2g: Option<i128>, upstream: Option<i128>) -> Balance {
+    let Some(g2g) = g2g else {
+        return Balance::Other;
+    };
+    let unit = fixed::pow10(INPUT_SCALE);
+    let reported = cfp.checked_sub(g2g).and_then(|r| r.checked_mul(unit));
+    if matches!((upstream, reported), (Some(u), Some(r)) if u == r) {
+        return Balance::Consistent;
+    }
+    let reported = cfp.saturating_sub(g2g).saturating_mul(unit);
+    if upstream.unwrap_or(i128::MAX) > reported {
+        Balance::Exceeds
+    } else {
+        Balance::Other
     }
 }
 
