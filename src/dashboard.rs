@@ -82,6 +82,9 @@ pub struct Panel {
     /// Grouping column (treemap, trend).
     #[serde(default)]
     pub group: Option<String>,
+    /// Interval columns, low and high (Pareto, stacked bars): a whisker per bar.
+    #[serde(default)]
+    pub interval: Vec<String>,
     /// Legend labels of `y`.
     #[serde(default)]
     pub series: Vec<Text>,
@@ -144,6 +147,10 @@ impl Panel {
             y: self.y.clone(),
             y2: self.y2.clone(),
             group: self.group.clone(),
+            interval: match &self.interval[..] {
+                [low, high] => Some((low.clone(), high.clone())),
+                _ => None,
+            },
             x_label: self.x_label.get(lang).to_owned(),
             y_label: self.y_label.get(lang).to_owned(),
             series: self.series.iter().map(|s| s.get(lang).to_owned()).collect(),
@@ -457,6 +464,9 @@ impl Dashboards {
                             p.name, q.id
                         )));
                     }
+                }
+                if !matches!(panel.interval.len(), 0 | 2) {
+                    problems.push(here("interval names two columns, low and high".into()));
                 }
                 if panel.how_sure.is_some()
                     && (panel.query != "ranking/suppliers"

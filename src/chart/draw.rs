@@ -165,8 +165,13 @@ fn pareto<DB: DrawingBackend>(
         }
     };
     let n = labels.len();
-    let top = values.iter().cloned().fold(0.0_f64, f64::max) * 1.1 + 1e-9;
-    let bottom = values.iter().cloned().fold(0.0_f64, f64::min).min(0.0) * 1.1;
+    let interval = interval_of(spec, t)?;
+    let ends = values
+        .iter()
+        .copied()
+        .chain(interval.iter().flatten().flat_map(|&(l, h)| [l, h]));
+    let top = ends.clone().fold(0.0_f64, f64::max) * 1.1 + 1e-9;
+    let bottom = ends.fold(0.0_f64, f64::min).min(0.0) * 1.1;
     let mut chart = ChartBuilder::on(area)
         .margin(10)
         .x_label_area_size(70)
@@ -219,6 +224,7 @@ fn pareto<DB: DrawingBackend>(
         .map_err(err)?
         .label(series_name(spec, 0))
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], PALETTE[2].filled()));
+    whiskers(&mut chart, &interval)?;
     chart
         .draw_secondary_series(LineSeries::new(
             cumulative.iter().enumerate().map(|(i, c)| (i as f64, *c)),
@@ -243,6 +249,38 @@ fn pareto<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The chart's intervals, one per row drawn (`[]` when it has none).
+fn interval_of(spec: &ChartSpec, t: &Table) -> Result<Vec<Option<(f64, f64)>>> {
+    match &spec.interval {
+        Some((low, high)) => t.interval(low, high),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A vertical whisker over bar `i` (at x = i) from each interval's low to its high.
+fn whiskers<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    interval: &[Option<(f64, f64)>],
+) -> Result<()> {
+    let ink = RGBColor(0x1c, 0x23, 0x21).stroke_width(2);
+    for (i, iv) in interval.iter().enumerate() {
+        let Some((l, h)) = *iv else { continue };
+        let x = i as f64;
+        chart
+            .draw_series([
+                PathElement::new(vec![(x, l), (x, h)], ink),
+                PathElement::new(vec![(x - 0.15, l), (x + 0.15, l)], ink),
+                PathElement::new(vec![(x - 0.15, h), (x + 0.15, h)], ink),
+            ])
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
 fn stacked<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     spec: &ChartSpec,
@@ -251,12 +289,16 @@ fn stacked<DB: DrawingBackend>(
     let labels = t.shown_labels(&spec.x, spec.lang)?;
     let columns: Vec<Vec<f64>> = spec.y.iter().map(|c| t.numbers(c)).collect::<Result<_>>()?;
     let n = labels.len();
+    let interval = interval_of(spec, t)?;
     let (mut lo, mut hi) = (0.0f64, 0.0f64);
     for r in 0..n {
         let pos: f64 = columns.iter().map(|c| c[r].max(0.0)).sum();
         let neg: f64 = columns.iter().map(|c| c[r].min(0.0)).sum();
         hi = hi.max(pos);
         lo = lo.min(neg);
+    }
+    for &(l, h) in interval.iter().flatten() {
+        (lo, hi) = (lo.min(l), hi.max(h));
     }
     let pad = (hi - lo).max(1e-9) * 0.08;
     let mut chart = ChartBuilder::on(area)
@@ -333,6 +375,7 @@ fn stacked<DB: DrawingBackend>(
             ))
             .map_err(err)?;
     }
+    whiskers(&mut chart, &interval)?;
     chart
         .configure_series_labels()
         .label_font(font(12))

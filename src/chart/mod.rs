@@ -105,6 +105,9 @@ pub struct ChartSpec {
     pub y2: Option<String>,
     /// Grouping column (treemap parent, trend series).
     pub group: Option<String>,
+    /// Columns of each bar's interval, low and high (Pareto and stacked bars: a whisker
+    /// over the bar or the stack; a row without them has none).
+    pub interval: Option<(String, String)>,
     /// Label of the x axis.
     pub x_label: String,
     /// Label of the y axis, with its unit.
@@ -122,6 +125,9 @@ impl ChartSpec {
         c.extend(self.y.iter().map(String::as_str));
         c.extend(self.y2.as_deref());
         c.extend(self.group.as_deref());
+        if let Some((low, high)) = &self.interval {
+            c.extend([low.as_str(), high.as_str()]);
+        }
         c
     }
 }
@@ -178,6 +184,19 @@ impl Table {
 
     pub(crate) fn rows(&self) -> usize {
         self.batch.num_rows()
+    }
+
+    /// Each drawn row's interval from columns `low` and `high` (`None` where either is
+    /// missing: a row is drawn without its whisker, never left out for want of one).
+    pub(crate) fn interval(&self, low: &str, high: &str) -> Result<Vec<Option<(f64, f64)>>> {
+        let (l, h) = (
+            number_column(&self.batch, low)?,
+            number_column(&self.batch, high)?,
+        );
+        Ok(l.iter()
+            .zip(h.iter())
+            .map(|(l, h)| Some((l?, h?)))
+            .collect())
     }
 
     /// A note for the reader when rows were left out: how many, and for want of what.
@@ -344,6 +363,7 @@ mod tests {
             y: vec!["value".into()],
             y2: None,
             group: None,
+            interval: None,
             x_label: "supplier".into(),
             y_label: "kgCO2e".into(),
             series: Vec::new(),

@@ -132,10 +132,14 @@ fn uncertainty_batch(u: &super::Uncertainty) -> crate::Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("grouping", DataType::Utf8, false),
         Field::new("name", DataType::Utf8, false),
+        Field::new("key", DataType::Utf8, true),
         float("share_pct"),
         float("p2_5_pct"),
         float("p50_pct"),
         float("p97_5_pct"),
+        float("p2_5_kgco2e"),
+        float("p50_kgco2e"),
+        float("p97_5_kgco2e"),
         float("cfp_kgco2e_per_unit"),
         float("cfp_p2_5_kgco2e_per_unit"),
         float("cfp_p50_kgco2e_per_unit"),
@@ -152,16 +156,19 @@ fn uncertainty_batch(u: &super::Uncertainty) -> crate::Result<RecordBatch> {
     };
     let cfp = super::ShareInterval {
         name: "CFP".into(),
+        key: None,
         share_pct: 100.0,
         interval_pct: super::Interval {
             p2_5: relative(u.cfp_interval.p2_5),
             p50: relative(u.cfp_interval.p50),
             p97_5: relative(u.cfp_interval.p97_5),
         },
+        interval_kgco2e: u.cfp_interval,
     };
     let rows: Vec<(&str, &super::ShareInterval)> = std::iter::once(("cfp", &cfp))
         .chain(u.suppliers.iter().map(|s| ("supplier", s)))
         .chain(u.tiers.iter().map(|t| ("tier", t)))
+        .chain(u.footprints.iter().map(|f| ("footprint", f)))
         .collect();
     let n = rows.len();
     let f = |pick: &dyn Fn(&super::ShareInterval) -> f64| -> ArrayRef {
@@ -175,10 +182,16 @@ fn uncertainty_batch(u: &super::Uncertainty) -> crate::Result<RecordBatch> {
         Arc::new(StringArray::from_iter_values(
             rows.iter().map(|r| r.1.name.as_str()),
         )),
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| r.1.key.as_deref()).collect::<Vec<_>>(),
+        )),
         f(&|s| s.share_pct),
         f(&|s| s.interval_pct.p2_5),
         f(&|s| s.interval_pct.p50),
         f(&|s| s.interval_pct.p97_5),
+        f(&|s| s.interval_kgco2e.p2_5),
+        f(&|s| s.interval_kgco2e.p50),
+        f(&|s| s.interval_kgco2e.p97_5),
         same(u.cfp_kgco2e_per_unit),
         same(u.cfp_interval.p2_5),
         same(u.cfp_interval.p50),

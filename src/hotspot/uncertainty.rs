@@ -172,12 +172,17 @@ pub struct Interval {
 /// A group's share of the CFP: as reported and its interval, in percent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ShareInterval {
-    /// The supplier (company name) or the tier.
+    /// The supplier (company name), the tier, or the footprint (its product's name).
     pub name: String,
+    /// The footprint's id (footprints only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     /// The share as reported, percent.
     pub share_pct: f64,
     /// Its interval over the samples, percent.
     pub interval_pct: Interval,
+    /// The interval of what it gives, kgCO2e per declared unit.
+    pub interval_kgco2e: Interval,
 }
 
 /// How sure a decomposition is.
@@ -199,6 +204,9 @@ pub struct Uncertainty {
     pub suppliers: Vec<ShareInterval>,
     /// The tiers' shares.
     pub tiers: Vec<ShareInterval>,
+    /// The footprints' shares (largest first as the hotspot Pareto ranks them: by what
+    /// their items add up to, then id; then "(rest)").
+    pub footprints: Vec<ShareInterval>,
 }
 
 /// A value at [`VALUE_SCALE`] as f64: whole units and the fraction apart, so that a whole
@@ -211,12 +219,23 @@ fn kg(v: i128) -> f64 {
 /// One random factor: its σ, and its items' total, by group.
 struct Draw {
     sigma: f64,
-    /// (supplier group, tier group, kgCO2e)
-    parts: Vec<(u32, u32, f64)>,
+    parts: Vec<Part>,
+}
+
+/// (supplier group, tier group, footprint group, kgCO2e)
+type Part = (u32, u32, u32, f64);
+
+/// The groups a decomposition's items fall in.
+struct Groups {
+    /// Suppliers named, then "(rest)" when there are more.
+    suppliers: Vec<String>,
+    tiers: Vec<u32>,
+    /// Footprints named (product name, id), then "(rest)" when there are more.
+    footprints: Vec<(String, Option<String>)>,
 }
 
 /// The draws of `d` under `spreads`: one per (footprint, kind) of its items.
-fn draws(d: &Decomposition, spreads: &Spreads, top: usize) -> (Vec<Draw>, Vec<String>, Vec<u32>) {
+fn draws(d: &Decomposition, spreads: &Spreads, top: usize) -> (Vec<Draw>, Groups) {
     let graph = &d.items.graph;
     // Suppliers by reported share: the `top` largest by name, the rest together.
     let mut by_company: HashMap<&str, f64> = HashMap::new();
@@ -236,6 +255,23 @@ fn draws(d: &Decomposition, spreads: &Spreads, top: usize) -> (Vec<Draw>, Vec<St
     let mut tiers: Vec<u32> = d.items.walked().iter().map(|i| i.tier).collect();
     tiers.sort_unstable();
     tiers.dedup();
+    // Footprints by what their items add up to, exactly, then id (the Pareto's order).
+    let mut by_id: HashMap<&str, (i128, u32)> = HashMap::new();
+    for i in d.items.walked() {
+        by_id.entry(graph.id(i.node)).or_insert((0, i.node)).0 += i.value;
+    }
+    let mut ids: Vec<(&str, (i128, u32))> = by_id.into_iter().collect();
+    ids.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));
+    let named = ids.len().min(top) as u32;
+    let footprint_group: HashMap<&str, u32> = (ids.iter().enumerate())
+        .map(|(i, f)| (f.0, (i as u32).min(named)))
+        .collect();
+    let mut footprints: Vec<(String, Option<String>)> = (ids.iter().take(top))
+        .map(|(id, (_, n))| (graph.product_name(*n).to_owned(), Some((*id).to_owned())))
+        .collect();
+    if ids.len() > top {
+        footprints.push(("(rest)".into(), None));
+    }
 
     let kept = graph.facts();
     let mut index: HashMap<(u32, Kind), usize> = HashMap::new();
@@ -263,9 +299,15 @@ fn draws(d: &Decomposition, spreads: &Spreads, top: usize) -> (Vec<Draw>, Vec<St
         });
         let supplier = group[graph.company_name(i.node)];
         let tier = tiers.binary_search(&i.tier).unwrap_or(0) as u32;
-        out[at].parts.push((supplier, tier, value));
+        let footprint = footprint_group[graph.id(i.node)];
+        out[at].parts.push((supplier, tier, footprint, value));
     }
-    (out, names, tiers)
+    let groups = Groups {
+        suppliers: names,
+        tiers,
+        footprints,
+    };
+    (out, groups)
 }
 
 /// The `q`-quantile of sorted `v` (linear between order statistics).
@@ -326,10 +368,13 @@ pub fn uncertainty(
             req.samples
         )));
     }
-    let (draws, names, tiers) = draws(d, spreads, req.top);
+    let (draws, named) = draws(d, spreads, req.top);
+    let (names, tiers) = (&named.suppliers, &named.tiers);
     let (groups, tier_groups) = (names.len(), tiers.len());
-    // Per sample: the CFP, each supplier group's and each tier's total.
-    let width = 1 + groups + tier_groups;
+    let fp_at = 1 + groups + tier_groups;
+    // Per sample: the CFP, each supplier group's, each tier's and each footprint group's
+    // total.
+    let width = fp_at + named.footprints.len();
     let sums: Vec<Vec<f64>> = in_blocks(req.samples, req.seed, |rng, n| {
         let mut out = vec![0.0; n * width];
         for s in 0..n {
@@ -339,11 +384,12 @@ pub fn uncertainty(
                 // leaves the other draws as they were.
                 let z: f64 = StandardNormal.sample(rng);
                 let f = (draw.sigma * z - draw.sigma * draw.sigma / 2.0).exp();
-                for &(g, t, v) in &draw.parts {
+                for &(g, t, p, v) in &draw.parts {
                     let x = v * f;
                     row[0] += x;
                     row[1 + g as usize] += x;
                     row[1 + groups + t as usize] += x;
+                    row[fp_at + p as usize] += x;
                 }
             }
         }
@@ -365,10 +411,11 @@ pub fn uncertainty(
                 .collect(),
         )
     };
-    let reported_share = |pick: &dyn Fn(&(u32, u32, f64)) -> bool| -> f64 {
+    let amount = |column: usize| -> Interval { interval(rows.iter().map(|r| r[column]).collect()) };
+    let reported_share = |pick: &dyn Fn(&Part) -> bool| -> f64 {
         let total: f64 = (draws.iter().flat_map(|d| &d.parts))
             .filter(|p| pick(p))
-            .map(|p| p.2)
+            .map(|p| p.3)
             .sum();
         if reported == 0.0 {
             0.0
@@ -379,15 +426,28 @@ pub fn uncertainty(
     let suppliers = (0..groups)
         .map(|g| ShareInterval {
             name: names[g].clone(),
+            key: None,
             share_pct: reported_share(&|p| p.0 as usize == g),
             interval_pct: share(1 + g),
+            interval_kgco2e: amount(1 + g),
+        })
+        .collect();
+    let footprints = (named.footprints.iter().enumerate())
+        .map(|(f, (name, key))| ShareInterval {
+            name: name.clone(),
+            key: key.clone(),
+            share_pct: reported_share(&|p| p.2 as usize == f),
+            interval_pct: share(fp_at + f),
+            interval_kgco2e: amount(fp_at + f),
         })
         .collect();
     let tiers = (0..tier_groups)
         .map(|t| ShareInterval {
             name: tiers[t].to_string(),
+            key: None,
             share_pct: reported_share(&|p| p.1 as usize == t),
             interval_pct: share(1 + groups + t),
+            interval_kgco2e: amount(1 + groups + t),
         })
         .collect();
     let n = cfp.len() as f64;
@@ -406,6 +466,7 @@ pub fn uncertainty(
         cfp_interval: interval(cfp),
         suppliers,
         tiers,
+        footprints,
     })
 }
 

@@ -21,6 +21,7 @@
 //! per footprint), and the scenario's items sum to its CFP exactly.
 
 mod apply;
+mod part;
 
 use std::fmt;
 
