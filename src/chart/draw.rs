@@ -1,6 +1,7 @@
 //! Drawing each chart kind on any plotters backend.
 
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{ChartKind, ChartSpec, FAMILY, Table, placeholder};
@@ -572,34 +573,7 @@ fn ranking<DB: DrawingBackend>(
         .chain(whiskers.iter().flat_map(|(l, h)| l.iter().chain(h)));
     let hi = ends.clone().cloned().fold(0.0f64, f64::max) * 1.1 + 1e-9;
     let lo = ends.cloned().fold(0.0f64, f64::min).min(0.0) * 1.1;
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .x_label_area_size(45)
-        .y_label_area_size(190)
-        .build_cartesian_2d(lo..hi, -0.5f64..(n as f64 - 0.5))
-        .map_err(err)?;
-    let names = labels.clone();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n.min(30))
-        .y_label_formatter(&move |y| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                // Row 0 at the top.
-                short(&names[names.len() - 1 - i as usize], 22)
-            } else {
-                String::new()
-            }
-        })
-        .y_label_style(font(11))
-        .x_label_style(font(12))
-        .x_label_formatter(&|v| crate::output::significant(*v))
-        .x_desc(spec.y_label.as_str())
-        .y_desc(spec.x_label.as_str())
-        .axis_desc_style(font(13))
-        .draw()
-        .map_err(err)?;
+    let mut chart = rows_across(area, spec, &labels, lo..hi)?;
     chart
         .draw_series(values.iter().enumerate().map(|(i, v)| {
             let row = (n - 1 - i) as f64;
@@ -624,6 +598,45 @@ fn ranking<DB: DrawingBackend>(
         }
     }
     Ok(())
+}
+
+/// Axes for one horizontal bar per row of `labels` (row 0 at the top, named on the left),
+/// values from `x` along the bottom: the ranking's and the waterfall's.
+pub(super) fn rows_across<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    spec: &ChartSpec,
+    labels: &[String],
+    x: std::ops::Range<f64>,
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(area)
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(190)
+        .build_cartesian_2d(x, -0.5f64..(n as f64 - 0.5))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n.min(30))
+        .y_label_formatter(&|y| {
+            let i = y.round();
+            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n {
+                // Row 0 at the top.
+                short(&labels[n - 1 - i as usize], 22)
+            } else {
+                String::new()
+            }
+        })
+        .y_label_style(font(11))
+        .x_label_style(font(12))
+        .x_label_formatter(&|v| crate::output::significant(*v))
+        .x_desc(spec.y_label.as_str())
+        .y_desc(spec.x_label.as_str())
+        .axis_desc_style(font(13))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 fn trend<DB: DrawingBackend>(

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{err, font, short};
+use super::{err, rows_across};
 use crate::Result;
 use crate::chart::{ChartSpec, Table};
 
@@ -64,33 +64,7 @@ pub(super) fn waterfall<DB: DrawingBackend>(
     let n = labels.len();
     let spans = spans(&values);
     let (lo, hi) = axis(&spans);
-    let mut chart = ChartBuilder::on(area)
-        .margin(10)
-        .x_label_area_size(45)
-        .y_label_area_size(190)
-        .build_cartesian_2d(lo..hi, -0.5f64..(n as f64 - 0.5))
-        .map_err(err)?;
-    let names = labels.clone();
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n.min(30))
-        .y_label_formatter(&move |y| {
-            let i = y.round();
-            if (y - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < names.len() {
-                short(&names[names.len() - 1 - i as usize], 22)
-            } else {
-                String::new()
-            }
-        })
-        .y_label_style(font(11))
-        .x_label_style(font(12))
-        .x_label_formatter(&|v| crate::output::significant(*v))
-        .x_desc(spec.y_label.as_str())
-        .y_desc(spec.x_label.as_str())
-        .axis_desc_style(font(13))
-        .draw()
-        .map_err(err)?;
+    let mut chart = rows_across(area, spec, &labels, lo..hi)?;
     chart
         .draw_series(spans.iter().enumerate().map(|(i, &(a, b))| {
             let row = (n - 1 - i) as f64;
