@@ -55,7 +55,7 @@ pub struct Change2 {
 impl Change2 {
     /// After − before.
     pub fn change(&self) -> i128 {
-        self.after - self.before
+        self.after.saturating_sub(self.before)
     }
 
     /// The change in percent of `before` (`None` from 0).
@@ -201,8 +201,8 @@ fn named<K>(
                 kgco2e: v,
             });
         } else {
-            rest.before += v.before;
-            rest.after += v.after;
+            rest.before = rest.before.saturating_add(v.before);
+            rest.after = rest.after.saturating_add(v.after);
         }
     }
     if more > 0 {
@@ -261,8 +261,9 @@ fn compare(
             continue;
         }
         if let Some(&at) = supplier_at.get(&company(n)) {
-            suppliers[at].0.before += a.before[k];
-            suppliers[at].0.after += a.after[k];
+            let s = &mut suppliers[at].0;
+            s.before = s.before.saturating_add(a.before[k]);
+            s.after = s.after.saturating_add(a.after[k]);
         }
     }
     largest_first(&mut changed, top);

@@ -523,3 +523,59 @@ circular_inflow_pct = 30"#,
     assert_eq!(score.after.to_string(), "82");
     assert_eq!((score.rank_before, score.rank_after), (2, 1));
 }
+
+#[tokio::test]
+async fn tiny_and_huge_magnitudes_stay_exact() {
+    // Huge: R (cfp 10^13, g2g 10^12) ← A ×1 (cfp 9·10^12, all its own). A's Gate-to-Gate
+    // halved: A 4.5·10^12, R 10^13 − 4.5·10^12 = 5.5·10^12.
+    let t = tables(
+        &[
+            fp("R", "10000000000000", Some("1000000000000")),
+            fp("A", "9000000000000", Some("9000000000000")),
+        ],
+        &[("R", "A", "1", "")],
+    );
+    let w = ok(
+        &t,
+        "[[changes]]\nkind = \"reduce\"\nfootprint = \"urn:test:A\"\npct = 50",
+    )
+    .await;
+    assert_eq!(w.cfp.after, kg("5500000000000"));
+    sums_hold(&w);
+    // Tiny: R (cfp 3·10^-9, g2g 10^-9) ← A ×2 (cfp 10^-9, all its own); A 33.333333333333 %
+    // lower: 10^-9 × 0.33333333333333 = 3.3333333333333·10^-10, at 12 places 3.33·10^-10
+    // (0.000000000333|333… rounds down); A 6.67·10^-10; R 3·10^-9 − 2 × 3.33·10^-10.
+    let t = tables(
+        &[
+            fp("R", "0.000000003", Some("0.000000001")),
+            fp("A", "0.000000001", Some("0.000000001")),
+        ],
+        &[("R", "A", "2", "")],
+    );
+    let w = ok(
+        &t,
+        "[[changes]]\nkind = \"reduce\"\nfootprint = \"urn:test:A\"\npct = 33.333333333333",
+    )
+    .await;
+    assert_eq!(w.cfp.after, kg("0.000000002334"));
+    sums_hold(&w);
+}
+
+#[tokio::test]
+async fn a_share_cut_off_walks_the_whole_chain() {
+    // With min_share_pct the part is everything the root reaches in the scenario (a node's
+    // share moves with the CFP); B replaced by C as before: R stays 11.
+    let t = chain();
+    let session = Session::new(&t).await.expect("session");
+    let s = Scenario::from_toml(
+        "test",
+        "name = \"t\"\n[[changes]]\nkind = \"replace\"\ninput = \"urn:test:B\"\nwith = \"urn:test:C\"",
+    )
+    .expect("scenario");
+    let mut req = Request::new(urn("R"));
+    req.min_share_pct = 1.0;
+    let w = session.whatif(&req, &s, None).expect("whatif");
+    assert_eq!(w.cfp.after, kg("11"));
+    assert_eq!(footprint(&w, "B"), (kg("2"), 0));
+    sums_hold(&w);
+}

@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use super::{Change, Estimate, Num, Of, Scenario};
 use crate::hotspot::graph::{EdgeProblem, Graph, Resolved};
-use crate::hotspot::values::{INPUT_SCALE, mul, mul_scaled};
+use crate::hotspot::values::{INPUT_SCALE, mul_scaled};
 use crate::hotspot::walk::{RawItem, walk};
 use crate::hotspot::{Basis, Decomposition, Request};
-use crate::model::fixed;
 use crate::{Error, Result};
 
 /// A footprint a scenario gives (an estimate, or a supplier not in the data): in the items
@@ -186,12 +185,20 @@ pub fn apply(
             if tiers.len() <= tier {
                 tiers.resize(tier + 1, (0, 0));
             }
-            if after_side {
-                after[l] += r.value;
-                tiers[tier].1 += r.value;
+            let (node, tier) = if after_side {
+                (&mut after[l], &mut tiers[tier].1)
             } else {
-                before[l] += r.value;
-                tiers[tier].0 += r.value;
+                (&mut before[l], &mut tiers[tier].0)
+            };
+            match (node.checked_add(r.value), tier.checked_add(r.value)) {
+                (Some(n), Some(t)) => (*node, *tier) = (n, t),
+                _ => {
+                    return Err(Error::OutOfRange {
+                        footprint: stored.product.footprint_id.clone(),
+                        message: "what a footprint or tier gives in the scenario is beyond range"
+                            .into(),
+                    });
+                }
             }
         }
     }
@@ -484,9 +491,10 @@ impl Chain<'_> {
                 let (cfp, g2g) = (values.cfp[n as usize], values.g2g[n as usize]);
                 let (g2g_now, delta_now) = plan.own.get(&n).copied().unwrap_or((g2g, 0));
                 let p = fixed12(pct)?;
+                // v · pct / 100, rounded once (half to even) to 12 places.
                 let cut = |v: i128| -> std::result::Result<i128, String> {
-                    let r = mul(v, p).ok_or("the reduction is beyond range")?;
-                    Ok(fixed::div_round(r, 100 * fixed::pow10(INPUT_SCALE)))
+                    mul_scaled(v, p, INPUT_SCALE + 2)
+                        .ok_or_else(|| "the reduction is beyond range".into())
                 };
                 let (g2g_new, delta_new) = match (of, g2g_now) {
                     (Of::G2g, None) => {

@@ -41,53 +41,45 @@ impl Chain<'_> {
             Target::Base(l) => l as usize,
             Target::Given(v) => n_base + v as usize,
         };
+        // The stored walk's footprints always (what they gave before is compared), the
+        // root and the given footprints.
         let mut seen = vec![false; total];
-        let mut stack = Vec::new();
-        if whole {
-            stack.push(self.root as usize);
-        } else {
-            for (at, &w) in self.in_items.iter().enumerate() {
-                let mut w = w;
-                while w != 0 {
-                    let g = at as u32 * 64 + w.trailing_zeros();
-                    if let Some(l) = self.local_of(g) {
-                        seen[l] = true;
-                    }
-                    w &= w - 1;
+        for (at, &w) in self.in_items.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                let g = at as u32 * 64 + w.trailing_zeros();
+                if let Some(l) = self.local_of(g) {
+                    seen[l] = true;
                 }
+                w &= w - 1;
             }
-            stack.extend(
-                plan.inputs
-                    .values()
-                    .flatten()
-                    .filter(|e| e.change > 0)
-                    .map(|e| index(e.to)),
-            );
-            // A changed edge's input may lead deeper than the stored walk went: its whole
-            // chain, whether reached before or not.
-            let mut below = vec![false; total];
-            while let Some(i) = stack.pop() {
-                seen[i] = true;
-                self.scenario_inputs(plan, i, &mut |c| {
-                    if !std::mem::replace(&mut below[c], true) {
-                        stack.push(c);
-                    }
-                });
-            }
-            for v in 0..plan.given.len() {
-                seen[n_base + v] = true;
-            }
-            seen[self.root as usize] = true;
+        }
+        seen[self.root as usize] = true;
+        for v in 0..plan.given.len() {
+            seen[n_base + v] = true;
+        }
+        // Then everything the root reaches in the scenario (`whole`), or all that a changed
+        // edge's input leads to (it may lead deeper than the stored walk went, through
+        // footprints it reached before or not).
+        let mut stack: Vec<usize> = if whole {
+            vec![self.root as usize]
+        } else {
+            (plan.inputs.values().flatten())
+                .filter(|e| e.change > 0)
+                .map(|e| index(e.to))
+                .collect()
+        };
+        let mut below = vec![false; total];
+        for &i in &stack {
+            below[i] = true;
         }
         while let Some(i) = stack.pop() {
+            seen[i] = true;
             self.scenario_inputs(plan, i, &mut |c| {
-                if !std::mem::replace(&mut seen[c], true) {
+                if !std::mem::replace(&mut below[c], true) {
                     stack.push(c);
                 }
             });
-        }
-        if whole {
-            seen[self.root as usize] = true;
         }
         (0..total).filter(|&i| seen[i]).collect()
     }
