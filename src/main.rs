@@ -42,6 +42,7 @@ enum Command {
     Sheet(cli::sheet::SheetArgs),
     Rank(cli::rank::RankArgs),
     Whatif(cli::whatif::WhatifArgs),
+    Batch(cli::batch::BatchArgs),
     Gen(cli::generate::GenArgs),
 }
 
@@ -61,6 +62,7 @@ async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Rank(args) => cli::rank::run(args).await,
         Command::Whatif(args) => cli::whatif::run(args).await,
         Command::Gen(args) => cli::generate::run(args),
+        Command::Batch(args) => cli::batch::run(args).await,
     }
 }
 

@@ -97,10 +97,7 @@ pub async fn run(args: HotspotsArgs) -> anyhow::Result<u8> {
         product,
         max_tier,
         min_share_pct: min_share,
-        basis: match basis {
-            BasisArg::ExcludingBiogenic => hotspot::Basis::ExcludingBiogenic,
-            BasisArg::IncludingBiogenic => hotspot::Basis::IncludingBiogenic,
-        },
+        basis: basis.into(),
         as_of,
     };
     if let Some(samples) = uncertainty {
@@ -150,12 +147,22 @@ pub async fn run(args: HotspotsArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// `--basis`: which PACT total to decompose.
 #[derive(Clone, Copy, ValueEnum)]
-enum BasisArg {
+pub(super) enum BasisArg {
     /// pcfExcludingBiogenic with GxD Gate-to-Gate fossil emissions.
     ExcludingBiogenic,
     /// pcfIncludingBiogenic with GxD Gate-to-Gate including biogenic.
     IncludingBiogenic,
+}
+
+impl From<BasisArg> for hotspot::Basis {
+    fn from(b: BasisArg) -> hotspot::Basis {
+        match b {
+            BasisArg::ExcludingBiogenic => hotspot::Basis::ExcludingBiogenic,
+            BasisArg::IncludingBiogenic => hotspot::Basis::IncludingBiogenic,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -32,6 +32,7 @@ macro_rules! outln {
     ($($t:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($t)*))) };
 }
 
+pub mod batch;
 pub mod footprints;
 pub mod gaps;
 pub mod generate;

@@ -718,6 +718,22 @@ impl Graph {
             })
     }
 
+    /// Product URNs with an Active footprint that no footprint takes as an input: the ends
+    /// of the supply chains, ascending.
+    pub fn root_products(&self) -> Vec<&str> {
+        let c = &self.c;
+        let mut used = vec![false; c.urn.len()];
+        for &u in c.edge_child.values() {
+            if let Some(x) = used.get_mut(u as usize) {
+                *x = true;
+            }
+        }
+        (0..c.urn.len())
+            .filter(|&u| !used[u] && !self.candidates_of(u).is_empty())
+            .map(|u| c.urn.value(u))
+            .collect()
+    }
+
     /// Latest Active footprints of product `urn`, oldest reference period first.
     pub fn candidates(&self, urn: &str) -> &[u32] {
         self.urn(urn).map_or(&[], |u| self.candidates_of(u))

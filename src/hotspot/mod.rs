@@ -21,6 +21,7 @@
 //! this module is the native engine behind the `hotspot_items` table function and the
 //! `hotspots` command. This module computes; it does not print or serve.
 
+pub mod batch;
 mod findings;
 mod function;
 mod gaps;

@@ -30,6 +30,7 @@ use crate::score::{GxScoresFunction, Profile, ScoreSource};
 use crate::table::{self, Tables};
 use crate::{Error, Result};
 
+pub mod batch;
 mod catalog;
 pub mod limits;
 pub mod whatif;
@@ -90,7 +91,8 @@ fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Resu
     Ok(())
 }
 
-/// Registers `hotspot_items`, `hotspot_findings`, `hotspot_quality` and `hotspot_gaps` over `graph`.
+/// Registers `hotspot_items`, `hotspot_findings`, `hotspot_quality`, `hotspot_gaps`,
+/// `hotspot_uncertainty` and `hotspot_batch` over `graph`.
 fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
     for (name, output) in [
         ("hotspot_items", hotspot::Output::Items),
@@ -104,6 +106,10 @@ fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
             Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
         );
     }
+    ctx.register_udtf(
+        "hotspot_batch",
+        Arc::new(hotspot::batch::BatchFunction::new(graph.clone())),
+    );
 }
 
 /// Registers `whatif_rows`, `whatif_summary` and `whatif_changes`.

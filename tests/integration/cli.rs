@@ -254,3 +254,61 @@ fn footprints_explain_their_conversion_to_the_other_pact_version() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no footprint"));
 }
+
+/// `mieruka batch hotspots` on the demo: its one root product (the notebook PC, which no
+/// footprint takes as an input) with the items `mieruka hotspots` gives it; the directory is
+/// never replaced.
+#[test]
+fn batch_hotspots_writes_every_roots_items_once() {
+    let dir = temp_dir("cli-batch");
+    let out = dir.join("hotspots");
+    let run = mieruka()
+        .args(["batch", "hotspots", "--all-roots", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let single = mieruka()
+        .args([
+            "hotspots",
+            "--product",
+            "urn:mieruka-demo:product:kaede-note-14",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("run");
+    let single: serde_json::Value = serde_json::from_slice(&single.stdout).expect("json");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("batch.json")).expect("read"))
+            .expect("json");
+    assert_eq!(summary["roots"], 1);
+    assert_eq!(
+        summary["items"].as_u64(),
+        single["items"].as_array().map(|a| a.len() as u64)
+    );
+    for table in ["items", "suppliers", "tiers"] {
+        let files = std::fs::read_dir(out.join(table)).expect("table directory");
+        assert!(files.count() >= 1, "{table}: no file");
+    }
+
+    let again = mieruka()
+        .args(["batch", "hotspots", "--all-roots", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
+    let neither = mieruka()
+        .args(["batch", "hotspots", "--out"])
+        .arg(dir.join("other"))
+        .output()
+        .expect("run");
+    assert_eq!(neither.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&neither.stderr).contains("--all-roots"));
+}

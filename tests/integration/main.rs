@@ -1,5 +1,6 @@
 //! mieruka's integration tests: one binary, one module per domain.
 
+mod batch;
 mod browser;
 mod cli;
 mod common;
