@@ -1,5 +1,6 @@
 //! The all-products batch: every root product's decomposition (`hotspot_batch`) and its sums
-//! per supplier and per tier, written as partitioned Parquet into a new directory. It runs
+//! per supplier and per tier (`hotspot_batch_suppliers`, `hotspot_batch_tiers`), written as
+//! partitioned Parquet into a new directory. It runs
 //! as SQL on whatever engine the session is (embedded, or a cluster's), so both give the
 //! same rows.
 
@@ -11,39 +12,8 @@ use datafusion::execution::context::SessionContext;
 use datafusion::prelude::ParquetReadOptions;
 use serde::Serialize;
 
-use crate::hotspot::batch::BatchRequest;
+use crate::hotspot::batch::{BatchOutput, BatchRequest};
 use crate::{Error, Result};
-
-/// Sums per root and supplier (data owner) of the written items: `suppliers/`.
-pub const SUPPLIERS_SQL: &str = "\
-SELECT
-    root_product_id,
-    root_footprint_id,
-    company_name,
-    company_id,
-    sum(kgco2e) AS kgco2e,
-    CAST(sum(kgco2e) AS DOUBLE) / CAST(max(root_cfp_kgco2e_per_unit) AS DOUBLE) * 100 AS share_pct,
-    min(tier) AS first_tier,
-    count(DISTINCT footprint_id) AS footprints
-FROM batch_items
-GROUP BY root_product_id, root_footprint_id, company_name, company_id";
-
-/// Sums per root and tier, split by kind: `tiers/`.
-pub const TIERS_SQL: &str = "\
-SELECT
-    root_product_id,
-    root_footprint_id,
-    tier,
-    sum(kgco2e) AS kgco2e,
-    CAST(sum(kgco2e) AS DOUBLE) / CAST(max(root_cfp_kgco2e_per_unit) AS DOUBLE) * 100 AS share_pct,
-    sum(CASE WHEN kind = 'own' THEN kgco2e ELSE 0 END) AS own_kgco2e,
-    sum(CASE WHEN kind = 'untraced' THEN kgco2e ELSE 0 END) AS untraced_kgco2e,
-    sum(CASE WHEN kind = 'mismatch' THEN kgco2e ELSE 0 END) AS mismatch_kgco2e,
-    sum(CASE WHEN kind = 'unresolved' THEN kgco2e ELSE 0 END) AS unresolved_kgco2e,
-    sum(CASE WHEN kind = 'beyond_cutoff' THEN kgco2e ELSE 0 END) AS beyond_cutoff_kgco2e,
-    count(*) AS items
-FROM batch_items
-GROUP BY root_product_id, root_footprint_id, tier";
 
 /// What a batch wrote: also `batch.json` in its directory.
 #[derive(Debug, Clone, Serialize)]
@@ -68,11 +38,12 @@ pub struct BatchSummary {
     pub written_at: String,
 }
 
-/// The SQL of the batch's items: every root product's, or those of `roots` (product URNs
-/// or footprint ids; the scan walks only these).
-pub fn items_sql(req: &BatchRequest, roots: Option<&[String]>) -> String {
+/// The SQL of the batch's table `output`: every root product's, or those of `roots`
+/// (product URNs or footprint ids; the scan walks only these).
+pub fn sql(output: BatchOutput, req: &BatchRequest, roots: Option<&[String]>) -> String {
     let mut sql = format!(
-        "SELECT * FROM hotspot_batch({}, {:?}, '{}')",
+        "SELECT * FROM {}({}, {:?}, '{}')",
+        output.function(),
         req.max_tier,
         req.min_share_pct,
         req.basis.as_str()
@@ -151,28 +122,13 @@ async fn write_into(
             .map(str::to_owned)
             .ok_or_else(|| Error::Usage(format!("{}: not a UTF-8 path", p.display())))
     };
-    let items_dir = path("items")?;
-    let items = copy(ctx, &items_sql(req, roots), &items_dir).await?;
-    // The sums read the written items back: the walk runs once.
-    ctx.register_parquet(
-        "batch_items",
-        &items_dir,
-        ParquetReadOptions::default().file_extension(".parquet"),
-    )
-    .await?;
-    let sums = async {
-        let suppliers = copy(ctx, SUPPLIERS_SQL, &path("suppliers")?).await?;
-        let tiers = copy(ctx, TIERS_SQL, &path("tiers")?).await?;
-        let roots = count(
-            ctx,
-            "SELECT count(DISTINCT root_footprint_id) AS n FROM batch_items",
-        )
-        .await?;
-        Ok::<_, Error>((suppliers, tiers, roots))
+    let mut rows = [0u64; 3];
+    for (k, output) in BatchOutput::ALL.into_iter().enumerate() {
+        rows[k] = copy(ctx, &sql(output, req, roots), &path(output.as_str())?).await?;
     }
-    .await;
-    ctx.deregister_table("batch_items")?;
-    let (suppliers, tiers, roots) = sums?;
+    let [items, suppliers, tiers] = rows;
+    // The roots, from the smallest table written (a row per root and tier).
+    let roots = count_roots(&path("tiers")?).await?;
     let summary = BatchSummary {
         roots,
         items,
@@ -205,7 +161,16 @@ async fn copy(ctx: &SessionContext, sql: &str, to: &str) -> Result<u64> {
     Ok(first_count(&done))
 }
 
-async fn count(ctx: &SessionContext, sql: &str) -> Result<u64> {
+/// The roots in the table written at `dir`, read back in a session of its own.
+async fn count_roots(dir: &str) -> Result<u64> {
+    let ctx = SessionContext::new();
+    ctx.register_parquet(
+        "written",
+        dir,
+        ParquetReadOptions::default().file_extension(".parquet"),
+    )
+    .await?;
+    let sql = "SELECT count(DISTINCT root_footprint_id) AS n FROM written";
     let batches = ctx.sql(sql).await?.collect().await?;
     Ok(batches
         .first()

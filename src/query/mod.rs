@@ -92,8 +92,8 @@ fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Resu
 }
 
 /// Registers `hotspot_items`, `hotspot_findings`, `hotspot_quality`, `hotspot_gaps`,
-/// `hotspot_uncertainty` and `hotspot_batch` over `graph`.
-fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
+/// `hotspot_uncertainty` and the `hotspot_batch` functions over `graph`.
+pub(crate) fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
     for (name, output) in [
         ("hotspot_items", hotspot::Output::Items),
         ("hotspot_findings", hotspot::Output::Findings),
@@ -106,10 +106,12 @@ fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<GraphSource>) {
             Arc::new(hotspot::HotspotItemsFunction::new(graph.clone(), output)),
         );
     }
-    ctx.register_udtf(
-        "hotspot_batch",
-        Arc::new(hotspot::batch::BatchFunction::new(graph.clone())),
-    );
+    for output in hotspot::batch::BatchOutput::ALL {
+        ctx.register_udtf(
+            output.function(),
+            Arc::new(hotspot::batch::BatchFunction::new(graph.clone(), output)),
+        );
+    }
 }
 
 /// Registers `whatif_rows`, `whatif_summary` and `whatif_changes`.

@@ -32,7 +32,7 @@ use mieruka::table::Tables;
 use crate::common::temp_dir;
 use crate::hotspot::{fp, tables, urn};
 
-fn chain() -> Tables {
+pub(crate) fn chain() -> Tables {
     tables(
         &[
             fp("R", "11", Some("2")),
@@ -52,7 +52,7 @@ fn chain() -> Tables {
     )
 }
 
-async fn sql(ctx: &SessionContext, q: &str) -> Vec<RecordBatch> {
+pub(crate) async fn sql(ctx: &SessionContext, q: &str) -> Vec<RecordBatch> {
     ctx.sql(q)
         .await
         .unwrap_or_else(|e| panic!("{q}: {e}"))
@@ -62,7 +62,7 @@ async fn sql(ctx: &SessionContext, q: &str) -> Vec<RecordBatch> {
 }
 
 /// Rows of `(text, text, kgCO2e)`: two text columns and a decimal one, as exact text.
-fn keyed(batches: &[RecordBatch]) -> BTreeMap<(String, String), String> {
+pub(crate) fn keyed(batches: &[RecordBatch]) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for b in batches {
         let text = |c: usize, i: usize| -> String {
@@ -92,7 +92,7 @@ fn expect(rows: &[(&str, &str, &str)]) -> BTreeMap<(String, String), String> {
 }
 
 /// The hand-worked sums per root and supplier.
-fn suppliers_by_hand() -> BTreeMap<(String, String), String> {
+pub(crate) fn suppliers_by_hand() -> BTreeMap<(String, String), String> {
     expect(&[
         (&urn("Q"), "Q Co.", "2"),
         (&urn("Q"), "A Co.", "2"),
@@ -106,7 +106,7 @@ fn suppliers_by_hand() -> BTreeMap<(String, String), String> {
 }
 
 /// The hand-worked sums per root and tier.
-fn tiers_by_hand() -> BTreeMap<(String, String), String> {
+pub(crate) fn tiers_by_hand() -> BTreeMap<(String, String), String> {
     expect(&[
         (&urn("Q"), "0", "2"),
         (&urn("Q"), "1", "2"),
@@ -134,6 +134,53 @@ async fn the_batch_walks_every_root_and_sums_as_worked_out_by_hand() {
         .await,
     );
     assert_eq!(got, tiers_by_hand());
+}
+
+/// The sums per supplier and per tier, made root by root in the walk, are the SQL sums of
+/// the items.
+#[tokio::test]
+async fn the_supplier_and_tier_tables_are_the_items_summed() {
+    let session = Session::new(&chain()).await.expect("session");
+    let ctx = session.context();
+    let text = |b: Vec<RecordBatch>| {
+        datafusion::arrow::util::pretty::pretty_format_batches(&b)
+            .expect("format")
+            .to_string()
+    };
+    let pairs = [
+        (
+            "SELECT root_product_id, root_footprint_id, company_name, company_id, kgco2e, first_tier, footprints FROM hotspot_batch_suppliers() ORDER BY 1, 3, 4",
+            "SELECT root_product_id, root_footprint_id, company_name, company_id, sum(kgco2e) AS kgco2e, min(tier) AS first_tier, count(DISTINCT footprint_id) AS footprints FROM hotspot_batch() GROUP BY 1, 2, 3, 4 ORDER BY 1, 3, 4",
+        ),
+        (
+            "SELECT root_product_id, tier, kgco2e, own_kgco2e, untraced_kgco2e, mismatch_kgco2e, unresolved_kgco2e, beyond_cutoff_kgco2e, items FROM hotspot_batch_tiers() ORDER BY 1, 2",
+            "SELECT root_product_id, tier, sum(kgco2e) AS kgco2e, \
+               sum(CASE WHEN kind = 'own' THEN kgco2e ELSE 0 END) AS own_kgco2e, \
+               sum(CASE WHEN kind = 'untraced' THEN kgco2e ELSE 0 END) AS untraced_kgco2e, \
+               sum(CASE WHEN kind = 'mismatch' THEN kgco2e ELSE 0 END) AS mismatch_kgco2e, \
+               sum(CASE WHEN kind = 'unresolved' THEN kgco2e ELSE 0 END) AS unresolved_kgco2e, \
+               sum(CASE WHEN kind = 'beyond_cutoff' THEN kgco2e ELSE 0 END) AS beyond_cutoff_kgco2e, \
+               count(*) AS items FROM hotspot_batch() GROUP BY 1, 2 ORDER BY 1, 2",
+        ),
+    ];
+    for (native, summed) in pairs {
+        let (a, b) = (text(sql(ctx, native).await), text(sql(ctx, summed).await));
+        // The SQL decimal sums widen their type; the digits are the same.
+        assert_eq!(a.replace(' ', ""), b.replace(' ', ""), "{native}");
+        assert!(a.lines().count() > 4, "{a}");
+    }
+    // R's tier 1: A own 2, A untraced 2, B unresolved 2 (the chain above).
+    let r = keyed(
+        &sql(
+            ctx,
+            &format!(
+                "SELECT root_product_id, tier, unresolved_kgco2e FROM hotspot_batch_tiers() WHERE root_product_id = '{}' AND tier = 1",
+                urn("R")
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r, expect(&[(&urn("R"), "1", "2")]));
 }
 
 /// Every root's rows are `hotspot_items`' rows for it, column for column.
@@ -197,7 +244,11 @@ async fn partitions_and_filters_choose_what_is_walked_not_what_it_gives() {
     )
     .expect("format")
     .to_string();
-    assert!(plan.contains("HotspotBatchExec: roots=2"), "{plan}");
+    assert!(plan.contains("HotspotBatchExec: output=items"), "{plan}");
+    assert!(
+        plan.contains("partition_sizes=[1, 1]"),
+        "two roots, one each: {plan}"
+    );
     let n = sql(ctx, &q).await;
     assert_eq!(n[0].column(0).as_primitive::<Int64Type>().value(0), 5 + 1);
 }
@@ -234,7 +285,7 @@ async fn the_batch_function_refuses_what_it_cannot_walk() {
 }
 
 /// Reads the batch's table `name` (a directory of Parquet files).
-async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<RecordBatch> {
+pub(crate) async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<RecordBatch> {
     let ctx = SessionContext::new();
     let path = dir.join(name);
     ctx.register_parquet(
