@@ -13,6 +13,8 @@
 #![deny(missing_docs)]
 
 pub mod chart;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod dashboard;
 pub mod dataset;
 pub mod escape;

@@ -43,6 +43,8 @@ enum Command {
     Rank(cli::rank::RankArgs),
     Whatif(cli::whatif::WhatifArgs),
     Batch(cli::batch::BatchArgs),
+    #[cfg(feature = "cluster")]
+    Cluster(cli::cluster::ClusterArgs),
     Gen(cli::generate::GenArgs),
 }
 
@@ -63,6 +65,8 @@ async fn run(command: Command) -> anyhow::Result<u8> {
         Command::Whatif(args) => cli::whatif::run(args).await,
         Command::Gen(args) => cli::generate::run(args),
         Command::Batch(args) => cli::batch::run(args).await,
+        #[cfg(feature = "cluster")]
+        Command::Cluster(args) => cli::cluster::run(args).await,
     }
 }
 

@@ -67,9 +67,14 @@ struct HotspotsBatchArgs {
     /// Which PACT total to decompose.
     #[arg(long, value_enum, default_value = "excluding-biogenic")]
     basis: BasisArg,
-    /// Partitions the roots are split over (files per table); default: the cores.
+    /// Partitions the roots are split over (files per table); default: the cores, or 16 on
+    /// a cluster.
     #[arg(long, value_name = "N")]
     partitions: Option<usize>,
+    /// Run on an Apache Ballista cluster: ballista://HOST:PORT (its scheduler), or
+    /// ballista://standalone (one in this process). Needs a build with --features cluster.
+    #[arg(long, value_name = "URL")]
+    engine: Option<String>,
     #[command(flatten)]
     data: DataArg,
 }
@@ -85,6 +90,7 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
         min_share,
         basis,
         partitions,
+        engine,
         data,
     } = args;
     let started = Instant::now();
@@ -107,16 +113,22 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
     for r in roots.iter().flatten() {
         graph.root(r, None)?;
     }
-    let session = Session::for_graph(graph).await?;
-    let ctx = session.context();
-    if let Some(n) = partitions {
-        if n == 0 {
-            anyhow::bail!("--partitions must be at least 1");
-        }
-        ctx.sql(&format!("SET datafusion.execution.target_partitions = {n}"))
-            .await?;
+    if partitions == Some(0) {
+        anyhow::bail!("--partitions must be at least 1");
     }
-    let s = mieruka::query::batch::write(ctx, &req, roots.as_deref(), &out, "embedded").await?;
+    let (ctx, engine) = match engine {
+        None => {
+            let session = Session::for_graph(graph).await?;
+            let ctx = session.context().clone();
+            if let Some(n) = partitions {
+                ctx.sql(&format!("SET datafusion.execution.target_partitions = {n}"))
+                    .await?;
+            }
+            (ctx, "embedded".to_owned())
+        }
+        Some(url) => on_cluster(&url, graph, partitions).await?,
+    };
+    let s = mieruka::query::batch::write(&ctx, &req, roots.as_deref(), &out, &engine).await?;
     outln!(
         "{} roots, {} items, {} supplier rows, {} tier rows written to {} in {:.1} s",
         s.roots,
@@ -127,6 +139,29 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
         started.elapsed().as_secs_f64()
     );
     Ok(0)
+}
+
+/// A client session on the cluster at `url`, and how the summary names it.
+#[cfg(feature = "cluster")]
+async fn on_cluster(
+    url: &str,
+    graph: std::sync::Arc<hotspot::Graph>,
+    partitions: Option<usize>,
+) -> anyhow::Result<(datafusion::prelude::SessionContext, String)> {
+    let engine = mieruka::cluster::Engine::parse(url)?;
+    let ctx = mieruka::cluster::session(&engine, graph, partitions.unwrap_or(16)).await?;
+    Ok((ctx, engine.name()))
+}
+
+#[cfg(not(feature = "cluster"))]
+async fn on_cluster(
+    url: &str,
+    _graph: std::sync::Arc<hotspot::Graph>,
+    _partitions: Option<usize>,
+) -> anyhow::Result<(datafusion::prelude::SessionContext, String)> {
+    anyhow::bail!(
+        "--engine {url}: this mieruka was built without the cluster feature (cargo build --release --features cluster)"
+    )
 }
 
 /// The products of a `--roots` file, ascending, without repeats.

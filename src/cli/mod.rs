@@ -33,6 +33,8 @@ macro_rules! outln {
 }
 
 pub mod batch;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 pub mod footprints;
 pub mod gaps;
 pub mod generate;

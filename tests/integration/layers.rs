@@ -75,6 +75,11 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "the catalog and SQL sessions; registers the table functions",
     ),
     (
+        "cluster",
+        &["query"],
+        "Ballista (feature `cluster`): the scheduler, executors and client sessions with mieruka's codecs",
+    ),
+    (
         "output",
         &["query"],
         "query output as a table, CSV, JSON, Arrow IPC or Parquet",

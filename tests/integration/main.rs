@@ -3,6 +3,8 @@
 mod batch;
 mod browser;
 mod cli;
+#[cfg(feature = "cluster")]
+mod cluster;
 mod common;
 mod fuzz;
 mod generator;
