@@ -73,18 +73,19 @@ def timed(cmd, log):
     return wall, rss
 
 
-def same_rows(a, b, table):
+def fingerprint(out):
+    """Per table: rows, and the sum of a hash of every row (the same multiset of rows, in
+    any order and any files, gives the same sums)."""
     import duckdb
 
-    q = f"""
-        SELECT
-          (SELECT count(*) FROM (SELECT * FROM '{a}/{table}/*.parquet'
-                                 EXCEPT ALL SELECT * FROM '{b}/{table}/*.parquet')),
-          (SELECT count(*) FROM (SELECT * FROM '{b}/{table}/*.parquet'
-                                 EXCEPT ALL SELECT * FROM '{a}/{table}/*.parquet'))
-    """
-    x, y = duckdb.sql(q).fetchone()
-    return x == 0 and y == 0
+    con = duckdb.connect()
+    prints = {}
+    for table in ("items", "suppliers", "tiers"):
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM '{out}/{table}/*.parquet'").fetchall()]
+        row = ", ".join(f"CAST({c} AS VARCHAR)" for c in cols)
+        q = f"SELECT count(*), sum(hash({row})::HUGEINT) FROM '{out}/{table}/*.parquet'"
+        prints[table] = con.execute(q).fetchall()[0]
+    return prints
 
 
 def main():
@@ -96,6 +97,7 @@ def main():
     ap.add_argument("--bin", default=str(ROOT / "target/release/mieruka"))
     ap.add_argument("--work", default=str(ROOT / "benches/out/cluster-batch"))
     ap.add_argument("--port", type=int, default=50050)
+    ap.add_argument("--keep", action="store_true", help="keep the written batches")
     args = ap.parse_args()
 
     work = Path(args.work)
@@ -149,8 +151,14 @@ def main():
                     p.kill()
 
     first = results[0][4]
-    same = all(same_rows(first, r[4], t) for r in results[1:] for t in ("items", "suppliers", "tiers"))
     summary = (first / "batch.json").read_text()
+    prints = [fingerprint(r[4]) for r in results]
+    same = all(p == prints[0] for p in prints[1:])
+    for (name, *_), p in zip(results, prints):
+        print(f"{name}: {p}")
+    if not args.keep:
+        for r in results:
+            shutil.rmtree(r[4], ignore_errors=True)
     print(f"\nbatch.json (embedded): {summary}")
     print("| run | wall s | client peak RSS MiB | scheduler / executor peak RSS MiB |")
     print("|---|---:|---:|---|")
