@@ -106,7 +106,7 @@ pub(crate) fn suppliers_by_hand() -> BTreeMap<(String, String), String> {
 }
 
 /// The hand-worked sums per root and tier.
-pub(crate) fn tiers_by_hand() -> BTreeMap<(String, String), String> {
+fn tiers_by_hand() -> BTreeMap<(String, String), String> {
     expect(&[
         (&urn("Q"), "0", "2"),
         (&urn("Q"), "1", "2"),
@@ -285,7 +285,7 @@ async fn the_batch_function_refuses_what_it_cannot_walk() {
 }
 
 /// Reads the batch's table `name` (a directory of Parquet files).
-pub(crate) async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<RecordBatch> {
+async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<RecordBatch> {
     let ctx = SessionContext::new();
     let path = dir.join(name);
     ctx.register_parquet(
@@ -296,6 +296,25 @@ pub(crate) async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<Reco
     .await
     .expect("register");
     sql(&ctx, q).await
+}
+
+/// The `suppliers/` and `tiers/` a batch of the chain wrote, read back: the sums worked
+/// out by hand.
+pub(crate) async fn written_sums_are_the_hand_worked_ones(out: &std::path::Path) {
+    let suppliers = read(
+        out,
+        "suppliers",
+        "SELECT root_product_id, company_name, kgco2e FROM suppliers",
+    )
+    .await;
+    assert_eq!(keyed(&suppliers), suppliers_by_hand());
+    let tiers = read(
+        out,
+        "tiers",
+        "SELECT root_product_id, tier, kgco2e FROM tiers",
+    )
+    .await;
+    assert_eq!(keyed(&tiers), tiers_by_hand());
 }
 
 #[tokio::test]
@@ -322,20 +341,7 @@ async fn the_batch_writes_its_directory_whole_and_never_replaces_one() {
         serde_json::from_str(&std::fs::read_to_string(out.join("batch.json")).expect("json"))
             .expect("parse");
     assert_eq!(json["items"], 12);
-    let suppliers = read(
-        &out,
-        "suppliers",
-        "SELECT root_product_id, company_name, kgco2e FROM suppliers",
-    )
-    .await;
-    assert_eq!(keyed(&suppliers), suppliers_by_hand());
-    let tiers = read(
-        &out,
-        "tiers",
-        "SELECT root_product_id, tier, kgco2e FROM tiers",
-    )
-    .await;
-    assert_eq!(keyed(&tiers), tiers_by_hand());
+    written_sums_are_the_hand_worked_ones(&out).await;
     // Each root's items sum to its CFP.
     let items = read(
         &out,
