@@ -9,11 +9,12 @@ use mieruka::dataset;
 
 use super::DataArg;
 
-/// Run the same SQL and the all-roots batch on several machines (Apache Ballista).
+/// Run the all-roots batch on several machines (Apache Ballista).
 ///
 /// A cluster is one scheduler and any number of executors. Every process reads the same
 /// data directory (shared storage: NFS, a synced copy), so start them with the same
-/// --data. Clients send their SQL with --engine ballista://SCHEDULER:50050.
+/// --data. `mieruka batch hotspots --engine ballista://SCHEDULER:50050` sends its plans
+/// there (the catalog's queries and the server do not run on a cluster yet).
 ///
 /// Examples:
 ///   mieruka cluster scheduler --data /shared/gx --bind 0.0.0.0:50050
