@@ -101,12 +101,7 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
     };
     // Checked before the graph is opened: a bad argument answers at once.
     req.check()?;
-    if out.exists() {
-        anyhow::bail!(
-            "{} exists: the batch writes a new directory (remove it, or choose another --out)",
-            out.display()
-        );
-    }
+    mieruka::query::batch::check_new(&out)?;
     let roots = roots.map(|path| read_roots(&path)).transpose()?;
     let graph = std::sync::Arc::new(dataset::graph(data.data.as_deref())?);
     // A listed product that is not in the data is named before anything is written.

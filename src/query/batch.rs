@@ -81,12 +81,7 @@ pub async fn write(
     out: &Path,
     engine: &str,
 ) -> Result<BatchSummary> {
-    if out.exists() {
-        return Err(Error::Usage(format!(
-            "{} exists: the batch writes a new directory (remove it, or choose another --out)",
-            out.display()
-        )));
-    }
+    check_new(out)?;
     let partial = partial_dir(out)?;
     std::fs::create_dir_all(&partial).map_err(|e| Error::io(&partial, e))?;
     let written = write_into(ctx, req, roots, &partial, engine).await;
@@ -100,6 +95,17 @@ pub async fn write(
     };
     std::fs::rename(&partial, out).map_err(|e| Error::io(out, e))?;
     Ok(summary)
+}
+
+/// Refuses an `out` that exists: a batch is written into a new directory, never over one.
+pub fn check_new(out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists: the batch writes a new directory (remove it, or choose another --out)",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 /// `out`'s sibling that the batch is written into before it is renamed.
@@ -172,8 +178,13 @@ async fn copy(ctx: &SessionContext, sql: &str, to: &str) -> Result<u64> {
     Ok(first_count(&done))
 }
 
-/// The roots in the table written at `dir`, read back in a session of its own.
+/// The roots in the table written at `dir`, read back in a session of its own (none when
+/// no root gave a row, and so no file was written).
 async fn count_roots(dir: &str) -> Result<u64> {
+    let written = std::fs::read_dir(dir).map_or(0, |d| d.count());
+    if written == 0 {
+        return Ok(0);
+    }
     let ctx = SessionContext::new();
     ctx.register_parquet(
         "written",
