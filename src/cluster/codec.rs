@@ -6,6 +6,8 @@
 //! - the `hotspot_batch` tables (logical) and their plan node (physical): how to walk, never
 //!   the walk's result; the roots travel as the node's input, an in-memory work list that
 //!   Ballista splits by partition like any scan, so each executor walks its tasks' roots;
+//! - the batch's writes (logical: the table written and where; physical: the node writing
+//!   each partition's file where the partition runs);
 //! - in-memory tables (logical): the answers of the single-product table functions
 //!   (`hotspot_items('…')` and the others are computed where the SQL is planned) and the
 //!   tables a client session holds, as Arrow IPC.
@@ -33,6 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::hotspot::batch::{BatchExec, BatchOutput, BatchRequest, BatchTable};
 use crate::hotspot::{Basis, GraphSource};
+use crate::query::batch::{WriteFilesExec, WrittenTable};
 
 /// The first bytes of every part these codecs write: nothing Ballista writes starts so.
 const TAG: &[u8] = b"mieruka\x01";
@@ -69,6 +72,27 @@ enum Wire {
     BatchExec(BatchWire),
     /// Schema and batches as an Arrow IPC stream, per partition.
     Memory(Vec<Vec<u8>>),
+    /// A batch table written into `dir`, over `roots` (every root when `None`).
+    Written {
+        table: BatchWire,
+        roots: Option<Vec<String>>,
+        dir: String,
+    },
+    /// The node writing its input's partitions into `dir`.
+    WriteFiles { dir: String },
+}
+
+impl BatchWire {
+    fn of_table(t: &BatchTable) -> BatchWire {
+        let r = t.request();
+        BatchWire {
+            output: t.output().as_str().to_owned(),
+            max_tier: r.max_tier,
+            min_share_pct: r.min_share_pct,
+            basis: r.basis.as_str().to_owned(),
+            projection: None,
+        }
+    }
 }
 
 fn encode(wire: &Wire, buf: &mut Vec<u8>) -> Result<()> {
@@ -153,7 +177,16 @@ impl LogicalExtensionCodec for LogicalCodec {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(Arc::new(MemTable::try_new(schema, partitions)?))
             }
-            Some(Wire::BatchExec(_)) => Err(DataFusionError::Internal(
+            Some(Wire::Written { table, roots, dir }) => Ok(Arc::new(WrittenTable {
+                inner: Arc::new(BatchTable::new(
+                    self.graph.clone(),
+                    table.request()?,
+                    table.output()?,
+                )),
+                roots,
+                dir,
+            })),
+            Some(Wire::BatchExec(_) | Wire::WriteFiles { .. }) => Err(DataFusionError::Internal(
                 "a plan node where a table was expected".into(),
             )),
             None => self
@@ -170,15 +203,19 @@ impl LogicalExtensionCodec for LogicalCodec {
     ) -> Result<()> {
         let any: &dyn std::any::Any = node.as_ref();
         if let Some(t) = any.downcast_ref::<BatchTable>() {
-            let r = t.request();
+            return encode(&Wire::BatchTable(BatchWire::of_table(t)), buf);
+        }
+        if let Some(w) = any.downcast_ref::<WrittenTable>() {
+            let inner: &dyn std::any::Any = w.inner.as_ref();
+            let t = inner.downcast_ref::<BatchTable>().ok_or_else(|| {
+                DataFusionError::Internal("only a batch table is written on a cluster".into())
+            })?;
             return encode(
-                &Wire::BatchTable(BatchWire {
-                    output: t.output().as_str().to_owned(),
-                    max_tier: r.max_tier,
-                    min_share_pct: r.min_share_pct,
-                    basis: r.basis.as_str().to_owned(),
-                    projection: None,
-                }),
+                &Wire::Written {
+                    table: BatchWire::of_table(t),
+                    roots: w.roots.clone(),
+                    dir: w.dir.clone(),
+                },
                 buf,
             );
         }
@@ -257,6 +294,14 @@ impl PhysicalExtensionCodec for PhysicalCodec {
                     w.projection,
                 )?))
             }
+            Some(Wire::WriteFiles { dir }) => {
+                let [input] = inputs else {
+                    return Err(DataFusionError::Internal(
+                        "WriteFilesExec arrived without its input".into(),
+                    ));
+                };
+                Ok(Arc::new(WriteFilesExec::new(input.clone(), dir)))
+            }
             Some(_) => Err(DataFusionError::Internal(
                 "a table where a plan node was expected".into(),
             )),
@@ -281,6 +326,14 @@ impl PhysicalExtensionCodec for PhysicalCodec {
                     basis: r.basis.as_str().to_owned(),
                     projection: b.projection().map(<[usize]>::to_vec),
                 }),
+                buf,
+            );
+        }
+        if let Some(w) = any.downcast_ref::<WriteFilesExec>() {
+            return encode(
+                &Wire::WriteFiles {
+                    dir: w.dir().to_owned(),
+                },
                 buf,
             );
         }

@@ -1,16 +1,35 @@
 //! The all-products batch: every root product's decomposition (`hotspot_batch`) and its sums
 //! per supplier and per tier (`hotspot_batch_suppliers`, `hotspot_batch_tiers`), written as
-//! partitioned Parquet into a new directory. It runs
-//! as SQL on whatever engine the session is (embedded, or a cluster's), so both give the
-//! same rows.
+//! partitioned Parquet into a new directory. The same plan runs on whatever engine the
+//! session is (embedded, or a cluster's), so both give the same rows: the batch's scan,
+//! under a node that writes each partition's rows into a file of its own where the
+//! partition runs (on a cluster, the executor writes its rows to the shared directory;
+//! only a row of counts per partition travels back).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, UInt64Array};
-use datafusion::common::config::TableParquetOptions;
-use datafusion::dataframe::DataFrameWriteOptions;
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{TableFunctionArgs, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, plan_err};
+use datafusion::datasource::TableType;
+use datafusion::execution::TaskContext;
 use datafusion::execution::context::SessionContext;
-use datafusion::prelude::ParquetReadOptions;
+use datafusion::logical_expr::{Expr, col, lit};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, expressions::Column};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+    SendableRecordBatchStream,
+};
+use futures::StreamExt as _;
 use serde::Serialize;
 
 use crate::hotspot::batch::{BatchOutput, BatchRequest};
@@ -126,24 +145,23 @@ async fn write_into(
     dir: &Path,
     engine: &str,
 ) -> Result<BatchSummary> {
-    let path = |name: &str| -> Result<String> {
-        let p = dir.join(name);
-        p.to_str()
+    let mut written = Vec::with_capacity(3);
+    for output in BatchOutput::ALL {
+        let to = dir.join(output.as_str());
+        std::fs::create_dir_all(&to).map_err(|e| Error::io(&to, e))?;
+        let to = to
+            .to_str()
             .map(str::to_owned)
-            .ok_or_else(|| Error::Usage(format!("{}: not a UTF-8 path", p.display())))
-    };
-    let mut rows = [0u64; 3];
-    for (k, output) in BatchOutput::ALL.into_iter().enumerate() {
-        rows[k] = copy(ctx, &sql(output, req, roots), &path(output.as_str())?).await?;
+            .ok_or_else(|| Error::Usage(format!("{}: not a UTF-8 path", to.display())))?;
+        written.push(write_table(ctx, output, req, roots, &to).await?);
     }
-    let [items, suppliers, tiers] = rows;
-    // The roots, from the smallest table written (a row per root and tier).
-    let roots = count_roots(&path("tiers")?).await?;
+    let [items, suppliers, tiers] = <[Written; 3]>::try_from(written)
+        .map_err(|_| Error::Internal("a batch writes three tables".into()))?;
     let summary = BatchSummary {
-        roots,
-        items,
-        suppliers,
-        tiers,
+        roots: tiers.roots,
+        items: items.rows,
+        suppliers: suppliers.rows,
+        tiers: tiers.rows,
         max_tier: req.max_tier,
         min_share_pct: req.min_share_pct,
         basis: req.basis.as_str().to_owned(),
@@ -157,60 +175,302 @@ async fn write_into(
     Ok(summary)
 }
 
-/// Writes the rows of `sql` as Parquet files into the directory `to`; how many rows.
-async fn copy(ctx: &SessionContext, sql: &str, to: &str) -> Result<u64> {
-    let df = ctx.sql(sql).await?;
-    // Row groups of 128 Ki rows, each file encoded on its own thread: a writer holds one
-    // small row group, so a process writing many partitions at once stays bounded (with
-    // DataFusion's defaults, 1 Mi rows encoded in parallel, an executor running eight
-    // partitions' writers reached 10 GB at a million footprints).
-    let mut options = TableParquetOptions::default();
-    options.global.max_row_group_size = ROW_GROUP_ROWS;
-    options.global.allow_single_file_parallelism = false;
-    let done = df
-        .write_parquet(
-            // A trailing slash: a directory of files, one per partition.
-            &format!("{to}/"),
-            DataFrameWriteOptions::new(),
-            Some(options),
-        )
-        .await?;
-    Ok(first_count(&done))
+/// What the writers of one table reported.
+#[derive(Debug, Default)]
+struct Written {
+    rows: u64,
+    roots: u64,
 }
 
-/// The roots in the table written at `dir`, read back in a session of its own (none when
-/// no root gave a row, and so no file was written).
-async fn count_roots(dir: &str) -> Result<u64> {
-    let written = std::fs::read_dir(dir).map_or(0, |d| d.count());
-    if written == 0 {
-        return Ok(0);
+/// Writes the batch's table `output` into the directory `to`: the plan is the batch's scan
+/// under a [`WriteFilesExec`], so each partition writes its own file where it runs (an
+/// executor, on a cluster) and only a row of counts per partition comes back.
+async fn write_table(
+    ctx: &SessionContext,
+    output: BatchOutput,
+    req: &BatchRequest,
+    roots: Option<&[String]>,
+    to: &str,
+) -> Result<Written> {
+    let args = [
+        lit(i64::from(req.max_tier)),
+        lit(req.min_share_pct),
+        lit(req.basis.as_str()),
+    ];
+    let state = ctx.state();
+    let inner = ctx
+        .table_function(output.function())?
+        .create_table_provider_with_args(TableFunctionArgs::new(&args, &state))?;
+    let table = WrittenTable {
+        inner,
+        roots: roots.map(<[String]>::to_vec),
+        dir: to.to_owned(),
+    };
+    let batches = ctx.read_table(Arc::new(table))?.collect().await?;
+    let mut w = Written::default();
+    for b in &batches {
+        let rows = int64(b, "rows")?;
+        let roots = int64(b, "roots")?;
+        for i in 0..b.num_rows() {
+            w.rows += u64::try_from(rows.value(i)).unwrap_or(0);
+            w.roots += u64::try_from(roots.value(i)).unwrap_or(0);
+        }
     }
-    let ctx = SessionContext::new();
-    ctx.register_parquet(
-        "written",
-        dir,
-        ParquetReadOptions::default().file_extension(".parquet"),
-    )
-    .await?;
-    let sql = "SELECT count(DISTINCT root_footprint_id) AS n FROM written";
-    let batches = ctx.sql(sql).await?.collect().await?;
-    Ok(batches
-        .first()
-        .filter(|b| b.num_rows() > 0)
-        .and_then(|b| {
-            let c = b.column(0);
-            c.as_any()
-                .downcast_ref::<datafusion::arrow::array::Int64Array>()
-                .map(|a| a.value(0) as u64)
-        })
-        .unwrap_or(0))
+    Ok(w)
 }
 
-/// The row count a write answers with (one `count` row).
-fn first_count(done: &[datafusion::arrow::array::RecordBatch]) -> u64 {
-    done.iter()
-        .filter(|b| b.num_columns() > 0)
-        .filter_map(|b| b.column(0).as_any().downcast_ref::<UInt64Array>().cloned())
-        .flat_map(|a| (0..a.len()).map(move |i| a.value(i)))
-        .sum()
+fn int64<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a Int64Array> {
+    b.column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        .ok_or_else(|| Error::Internal(format!("a batch writer's report has no {name}")))
+}
+
+/// The columns a [`WriteFilesExec`] answers with: a row per partition.
+pub fn written_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("file", DataType::Utf8, false),
+        Field::new("rows", DataType::Int64, false),
+        Field::new("roots", DataType::Int64, false),
+    ]))
+}
+
+/// One of the batch's tables, written: scanned, each partition of `inner` (over the roots
+/// `roots`, or every root product) is written into a Parquet file in `dir`, and the scan
+/// gives [`written_schema`] rows. Only the batch writer builds it; no SQL function does, so
+/// no query can write files.
+#[derive(Debug)]
+pub struct WrittenTable {
+    /// The batch's table (`hotspot_batch` or the others).
+    pub inner: Arc<dyn TableProvider>,
+    /// The roots walked (`None`: every root product).
+    pub roots: Option<Vec<String>>,
+    /// The directory written into: a path every process running the plan can write.
+    pub dir: String,
+}
+
+#[async_trait]
+impl TableProvider for WrittenTable {
+    fn schema(&self) -> SchemaRef {
+        written_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn datafusion::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        let filters: Vec<Expr> = match &self.roots {
+            None => Vec::new(),
+            Some(roots) => vec![col("root_product_id").in_list(
+                roots.iter().map(|r| lit(r.as_str())).collect(),
+                false,
+            )],
+        };
+        let rows = self.inner.scan(state, None, &filters, None).await?;
+        let write: Arc<dyn ExecutionPlan> = Arc::new(WriteFilesExec::new(rows, self.dir.clone()));
+        match projection {
+            Some(p) if p.len() != written_schema().fields().len() => {
+                let exprs = p
+                    .iter()
+                    .map(|&i| {
+                        let f = written_schema().field(i).clone();
+                        let c: Arc<dyn PhysicalExpr> = Arc::new(Column::new(f.name(), i));
+                        (c, f.name().clone())
+                    })
+                    .collect::<Vec<_>>();
+                Ok(Arc::new(ProjectionExec::try_new(exprs, write)?))
+            }
+            _ => Ok(write),
+        }
+    }
+}
+
+/// The plan node that writes each partition of its input into a Parquet file of its own in
+/// `dir`, and answers with one [`written_schema`] row per partition. The file is named by a
+/// hash of its first row's `root_product_id` (a root is in one partition only), so a
+/// partition run again (a retried task) writes the same file again, never a second one; it
+/// is written under a hidden name and renamed when complete.
+#[derive(Debug)]
+pub struct WriteFilesExec {
+    input: Arc<dyn ExecutionPlan>,
+    dir: String,
+    props: Arc<PlanProperties>,
+}
+
+impl WriteFilesExec {
+    /// The node writing `input` into `dir`.
+    pub fn new(input: Arc<dyn ExecutionPlan>, dir: String) -> WriteFilesExec {
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(written_schema()),
+            Partitioning::UnknownPartitioning(
+                input.properties().output_partitioning().partition_count(),
+            ),
+            EmissionType::Final,
+            Boundedness::Bounded,
+        );
+        WriteFilesExec {
+            input,
+            dir,
+            props: Arc::new(props),
+        }
+    }
+
+    /// The directory written into.
+    pub fn dir(&self) -> &str {
+        &self.dir
+    }
+}
+
+impl DisplayAs for WriteFilesExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "WriteFilesExec: dir={}", self.dir)
+    }
+}
+
+impl ExecutionPlan for WriteFilesExec {
+    fn name(&self) -> &str {
+        "WriteFilesExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![&self.input]
+    }
+
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> datafusion::common::Result<TreeNodeRecursion>,
+    ) -> datafusion::common::Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        match <[_; 1]>::try_from(children) {
+            Ok([input]) => Ok(Arc::new(WriteFilesExec::new(input, self.dir.clone()))),
+            Err(_) => plan_err!("WriteFilesExec has one input"),
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        context: Arc<TaskContext>,
+    ) -> datafusion::common::Result<SendableRecordBatchStream> {
+        let mut input = self.input.execute(partition, context)?;
+        let dir = PathBuf::from(&self.dir);
+        let schema = written_schema();
+        let report = schema.clone();
+        let written = async move {
+            let mut file: Option<PartFile> = None;
+            let mut rows = 0u64;
+            let mut roots: HashSet<String> = HashSet::new();
+            while let Some(b) = input.next().await {
+                let b = b?;
+                if b.num_rows() == 0 {
+                    continue;
+                }
+                let keys = root_column(&b)?;
+                let f = match &mut file {
+                    Some(f) => f,
+                    None => file.insert(PartFile::create(&dir, keys.value(0), &b.schema())?),
+                };
+                f.writer.write(&b)?;
+                rows += b.num_rows() as u64;
+                for key in keys.iter().flatten() {
+                    if !roots.contains(key) {
+                        roots.insert(key.to_owned());
+                    }
+                }
+            }
+            let name = match file {
+                Some(f) => f.commit()?,
+                None => String::new(),
+            };
+            let count = |n: usize| Arc::new(Int64Array::from(vec![i64::try_from(n).unwrap_or(i64::MAX)]));
+            Ok(RecordBatch::try_new(
+                report,
+                vec![
+                    Arc::new(StringArray::from(vec![name])),
+                    count(usize::try_from(rows).unwrap_or(usize::MAX)),
+                    count(roots.len()),
+                ],
+            )?)
+        };
+        Ok(Box::pin(RecordBatchStreamAdapter::new(
+            schema,
+            futures::stream::once(written),
+        )))
+    }
+}
+
+fn root_column(b: &RecordBatch) -> datafusion::common::Result<&StringArray> {
+    b.column_by_name("root_product_id")
+        .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+        .ok_or_else(|| DataFusionError::Internal("a batch table without root_product_id".into()))
+}
+
+/// A partition's file, written under a hidden name until [`PartFile::commit`].
+struct PartFile {
+    writer: ArrowWriter<std::fs::File>,
+    partial: PathBuf,
+    path: PathBuf,
+}
+
+impl PartFile {
+    fn create(
+        dir: &Path,
+        first_root: &str,
+        schema: &SchemaRef,
+    ) -> datafusion::common::Result<PartFile> {
+        use std::hash::{Hash, Hasher};
+        // The same name in every process of the same build: SipHash with fixed keys.
+        let mut h = std::hash::DefaultHasher::new();
+        first_root.hash(&mut h);
+        let name = format!("part-{:016x}.parquet", h.finish());
+        let path = dir.join(&name);
+        let partial = dir.join(format!(".{name}.{}.partial", std::process::id()));
+        let file = std::fs::File::create(&partial)
+            .map_err(|e| DataFusionError::External(Box::new(Error::io(&partial, e))))?;
+        // Row groups of 128 Ki rows: a writer holds one small row group, so a process
+        // writing many partitions at once stays bounded.
+        let props = crate::store::writer_properties(schema)
+            .into_builder()
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        Ok(PartFile {
+            writer,
+            partial,
+            path,
+        })
+    }
+
+    /// Closes the file and gives it its name; the name.
+    fn commit(self) -> datafusion::common::Result<String> {
+        let io = |p: &Path, e| DataFusionError::External(Box::new(Error::io(p, e)));
+        let file = self.writer.into_inner()?;
+        file.sync_all().map_err(|e| io(&self.partial, e))?;
+        std::fs::rename(&self.partial, &self.path).map_err(|e| io(&self.path, e))?;
+        Ok(self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default())
+    }
 }

@@ -300,6 +300,75 @@ async fn read(dir: &std::path::Path, name: &str, q: &str) -> Vec<RecordBatch> {
 
 /// The `suppliers/` and `tiers/` a batch of the chain wrote, read back: the sums worked
 /// out by hand.
+/// The files in `dir`, each checked to be a committed part file.
+fn part_files(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for n in &names {
+        let hex = n
+            .strip_prefix("part-")
+            .and_then(|r| r.strip_suffix(".parquet"))
+            .unwrap_or_default();
+        assert!(
+            hex.len() == 16 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+            "{n} in {}",
+            dir.display()
+        );
+    }
+    names
+}
+
+/// A partition written again (as a retried task would) replaces its own file: the same
+/// files, the same rows, never a second copy.
+#[tokio::test]
+async fn a_partition_written_again_replaces_its_own_file() {
+    use datafusion::catalog::TableFunctionArgs;
+    use mieruka::query::batch::WrittenTable;
+    let session = Session::new(&chain()).await.expect("session");
+    let ctx = session.context();
+    ctx.sql("SET datafusion.execution.target_partitions = 2")
+        .await
+        .expect("set");
+    let dir = temp_dir("batch-again").join("items");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut listed = Vec::new();
+    for _ in 0..2 {
+        let state = ctx.state();
+        let inner = ctx
+            .table_function("hotspot_batch")
+            .expect("function")
+            .create_table_provider_with_args(TableFunctionArgs::new(&[], &state))
+            .expect("table");
+        let table = WrittenTable {
+            inner,
+            roots: None,
+            dir: dir.to_str().expect("utf-8").to_owned(),
+        };
+        let report = ctx
+            .read_table(std::sync::Arc::new(table))
+            .expect("read")
+            .collect()
+            .await
+            .expect("write");
+        // Two partitions: roots Q, R, U in partitions 0, 1, 0.
+        assert_eq!(report.iter().map(RecordBatch::num_rows).sum::<usize>(), 2);
+        listed.push(part_files(&dir));
+    }
+    assert_eq!(listed[0].len(), 2, "{listed:?}");
+    assert_eq!(listed[0], listed[1]);
+    let items = read(
+        dir.parent().expect("parent"),
+        "items",
+        "SELECT count(*) FROM items",
+    )
+    .await;
+    // 6 + 5 + 1 items (the module's hand-worked chain), once.
+    assert_eq!(items[0].column(0).as_primitive::<Int64Type>().value(0), 12);
+}
+
 pub(crate) async fn written_sums_are_the_hand_worked_ones(out: &std::path::Path) {
     let suppliers = read(
         out,
@@ -341,6 +410,12 @@ async fn the_batch_writes_its_directory_whole_and_never_replaces_one() {
         serde_json::from_str(&std::fs::read_to_string(out.join("batch.json")).expect("json"))
             .expect("parse");
     assert_eq!(json["items"], 12);
+    // Each table: a file per partition that had a root, named part-<16 hex>.parquet,
+    // nothing else (no partial file left).
+    for table in ["items", "suppliers", "tiers"] {
+        let names = part_files(&out.join(table));
+        assert!((1..=3).contains(&names.len()), "{table}: {names:?}");
+    }
     written_sums_are_the_hand_worked_ones(&out).await;
     // Each root's items sum to its CFP.
     let items = read(
