@@ -110,10 +110,21 @@ def main():
     env = dict(os.environ, RUST_LOG="warn")
     results = []
 
+    def done(out):
+        """The written batch's fingerprint and size; then it is removed unless --keep (at
+        2,004 roots each batch is ~15 GB)."""
+        size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
+        summary = (out / "batch.json").read_text()
+        prints = fingerprint(out)
+        if not args.keep:
+            shutil.rmtree(out, ignore_errors=True)
+        return prints, size, summary
+
     out = work / "embedded"
     wall, rss = timed([*base, "--out", str(out)], work / "embedded.log")
-    results.append(("embedded (one process)", wall, rss, "—", out))
-    print(f"embedded: {wall:.1f} s, {rss:.0f} MiB", flush=True)
+    prints, size, summary = done(out)
+    results.append(("embedded (one process)", wall, rss, "—", prints, size))
+    print(f"embedded: {wall:.1f} s, {rss:.0f} MiB, {size / 2**30:.2f} GiB written", flush=True)
 
     for executors, slots in [(1, 2), (2, 1)]:
         procs = []
@@ -138,9 +149,13 @@ def main():
             wall, rss = timed([*base, "--engine", f"ballista://127.0.0.1:{args.port}", "--out", str(out)],
                               work / f"cluster-{executors}.log")
             peaks = [peak_rss_mib(p.pid) for p in procs]
+            shuffle = sum(f.stat().st_size for k in range(executors)
+                          for f in (work / f"shuffle-{executors}-{k}").rglob("*") if f.is_file())
+            prints, size, _ = done(out)
             results.append((f"{executors} executor{'s' if executors > 1 else ''} × {slots} slot{'s' if slots > 1 else ''}",
-                            wall, rss, " / ".join(f"{p:.0f}" for p in peaks), out))
-            print(f"{executors} executors: {wall:.1f} s (client {rss:.0f} MiB; scheduler / executors {peaks})", flush=True)
+                            wall, rss, " / ".join(f"{p:.0f}" for p in peaks), prints, size))
+            print(f"{executors} executors: {wall:.1f} s (client {rss:.0f} MiB; scheduler / executors {peaks}; "
+                  f"shuffle files {shuffle / 2**20:.1f} MiB)", flush=True)
         finally:
             for p in procs:
                 p.terminate()
@@ -149,21 +164,18 @@ def main():
                     p.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     p.kill()
+            for k in range(executors):
+                shutil.rmtree(work / f"shuffle-{executors}-{k}", ignore_errors=True)
 
-    first = results[0][4]
-    summary = (first / "batch.json").read_text()
-    prints = [fingerprint(r[4]) for r in results]
+    prints = [r[4] for r in results]
     same = all(p == prints[0] for p in prints[1:])
     for (name, *_), p in zip(results, prints):
         print(f"{name}: {p}")
-    if not args.keep:
-        for r in results:
-            shutil.rmtree(r[4], ignore_errors=True)
     print(f"\nbatch.json (embedded): {summary}")
-    print("| run | wall s | client peak RSS MiB | scheduler / executor peak RSS MiB |")
-    print("|---|---:|---:|---|")
-    for name, wall, rss, peaks, _ in results:
-        print(f"| {name} | {wall:.1f} | {rss:.0f} | {peaks} |")
+    print("| run | wall s | client peak RSS MiB | scheduler / executor peak RSS MiB | Parquet written GiB |")
+    print("|---|---:|---:|---|---:|")
+    for name, wall, rss, peaks, _, size in results:
+        print(f"| {name} | {wall:.1f} | {rss:.0f} | {peaks} | {size / 2**30:.2f} |")
     print(f"\nsame rows in items, suppliers and tiers: {'yes' if same else 'NO'}")
     if not same:
         sys.exit(1)

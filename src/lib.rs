@@ -41,3 +41,9 @@ pub use ingest::{IngestOptions, IngestReport, Source};
 pub use query::{Catalog, Output, Session};
 pub use store::Store;
 pub use table::Tables;
+
+/// The stack of every runtime thread mieruka starts: 32 MiB (reserved, touched only as
+/// used). A plan sent to a cluster is decoded from protobuf one call per level of nesting,
+/// with no depth limit (the catalog's views over the stored files nest deeper than prost's
+/// default of 100), and a debug build's frames are large.
+pub const STACK_BYTES: usize = 32 << 20;

@@ -96,6 +96,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(mieruka::STACK_BYTES)
         .build()
     {
         Ok(rt) => rt,

@@ -121,7 +121,7 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
             }
             (ctx, "embedded".to_owned())
         }
-        Some(url) => on_cluster(&url, graph, partitions).await?,
+        Some(url) => super::engine::batch_context(&url, graph, partitions).await?,
     };
     let s = mieruka::query::batch::write(&ctx, &req, roots.as_deref(), &out, &engine).await?;
     outln!(
@@ -134,29 +134,6 @@ pub async fn run(args: BatchArgs) -> anyhow::Result<u8> {
         started.elapsed().as_secs_f64()
     );
     Ok(0)
-}
-
-/// A client session on the cluster at `url`, and how the summary names it.
-#[cfg(feature = "cluster")]
-async fn on_cluster(
-    url: &str,
-    graph: std::sync::Arc<hotspot::Graph>,
-    partitions: Option<usize>,
-) -> anyhow::Result<(datafusion::prelude::SessionContext, String)> {
-    let engine = mieruka::cluster::Engine::parse(url)?;
-    let ctx = mieruka::cluster::session(&engine, graph, partitions.unwrap_or(16)).await?;
-    Ok((ctx, engine.name()))
-}
-
-#[cfg(not(feature = "cluster"))]
-async fn on_cluster(
-    url: &str,
-    _graph: std::sync::Arc<hotspot::Graph>,
-    _partitions: Option<usize>,
-) -> anyhow::Result<(datafusion::prelude::SessionContext, String)> {
-    anyhow::bail!(
-        "--engine {url}: this mieruka was built without the cluster feature (cargo build --release --features cluster)"
-    )
 }
 
 /// The products of a `--roots` file, ascending, without repeats.

@@ -35,6 +35,7 @@ macro_rules! outln {
 pub mod batch;
 #[cfg(feature = "cluster")]
 pub mod cluster;
+pub mod engine;
 pub mod footprints;
 pub mod gaps;
 pub mod generate;

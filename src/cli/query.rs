@@ -15,7 +15,11 @@ use super::{DataArg, TableFormat, session, session_reading};
 ///   mieruka query footprints/by_company --param company=Kaede
 ///   mieruka query "SELECT company_name, count(*) FROM footprints GROUP BY 1"
 /// Tables: footprints, footprints_latest, footprint_extensions, bom, bom_history,
-/// ingest_log.
+/// ingest_log, gx_attributes, pact_requests.
+///
+/// On a cluster (a build with --features cluster; docs/scale-out.md), the executors scan
+/// the data directory's Parquet themselves:
+///   mieruka query --engine ballista://scheduler:50050 --data /shared/gx footprints/summary
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct QueryArgs {
@@ -30,6 +34,10 @@ pub struct QueryArgs {
     list: bool,
     #[command(flatten)]
     data: DataArg,
+    /// Run the SQL on a Ballista cluster: ballista://HOST:PORT (its scheduler). Needs
+    /// --data, at a path every executor reads.
+    #[arg(long, value_name = "URL")]
+    engine: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     format: TableFormat,
@@ -42,6 +50,7 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<u8> {
         params,
         list,
         data,
+        engine,
         format,
     } = args;
     let catalog = Catalog::embedded()?;
@@ -76,9 +85,12 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<u8> {
     // Only the tables the statement names are read; the hotspot functions walk the
     // graph index.
     let reads = mieruka::query::reads(def.map_or(query.as_str(), |d| d.sql.as_str()));
-    let session = match reads {
-        Some(r) => session_reading(&data, r).await?,
-        None => session(&data).await?,
+    let session = match (engine, reads) {
+        (Some(url), reads) => {
+            super::engine::catalog_session(&url, data.data.as_deref(), reads).await?
+        }
+        (None, Some(r)) => session_reading(&data, r).await?,
+        (None, None) => session(&data).await?,
     };
     let out = match def {
         None => session.sql(&query).await?,

@@ -46,6 +46,10 @@ use super::DataArg;
 ///   mieruka serve
 ///   mieruka serve --data ./gx --config mieruka.toml --bind 0.0.0.0:8443 \
 ///       --tls-cert cert.pem --tls-key key.pem
+///
+/// With --engine (a build with --features cluster; docs/scale-out.md) the catalog
+/// queries and ad-hoc SQL run on a Ballista cluster that scans --data's Parquet:
+///   mieruka serve --data /shared/gx --engine ballista://scheduler:50050
 #[derive(Args)]
 #[command(verbatim_doc_comment)]
 pub struct ServeArgs {
@@ -63,6 +67,10 @@ pub struct ServeArgs {
     /// The private key of --tls-cert (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Run the catalog queries and ad-hoc SQL on a Ballista cluster:
+    /// ballista://HOST:PORT (its scheduler). Needs --data, at a path every executor reads.
+    #[arg(long, value_name = "URL")]
+    engine: Option<String>,
 }
 
 /// Runs `mieruka serve`; the exit code.
@@ -73,6 +81,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         config,
         tls_cert,
         tls_key,
+        engine,
     } = args;
     let config = config
         .as_deref()
@@ -90,8 +99,13 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
         (None, None) => None,
         _ => anyhow::bail!("--tls-cert and --tls-key go together"),
     };
+    // Refused before anything is read: --engine without --data, or in a build without it.
+    let engine = engine
+        .map(|url| super::engine::server_engine(&url, data.data.as_deref()))
+        .transpose()?;
     let tables = dataset::load(data.data.as_deref())?;
-    let state = mieruka::server::AppState::new(tables, data.data.clone(), config).await?;
+    let state =
+        mieruka::server::AppState::on_engine(tables, data.data.clone(), config, engine).await?;
     mieruka::server::serve(state, addr, tls).await?;
     Ok(0)
 }

@@ -79,7 +79,9 @@ enum Wire {
         dir: String,
     },
     /// The node writing its input's partitions into `dir`.
-    WriteFiles { dir: String },
+    WriteFiles {
+        dir: String,
+    },
 }
 
 impl BatchWire {

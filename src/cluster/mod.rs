@@ -18,9 +18,14 @@ use datafusion::execution::context::{SessionConfig, SessionContext};
 use crate::hotspot::{Graph, GraphSource};
 use crate::{Error, Result};
 
+pub mod catalog;
 pub mod codec;
 
 use codec::{LogicalCodec, PhysicalCodec};
+
+/// Partitions per plan on a cluster unless told otherwise: enough for 8 executors of two
+/// slots to each have work.
+pub const DEFAULT_PARTITIONS: usize = 16;
 
 /// Ballista's default scheduler port.
 pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
@@ -83,6 +88,17 @@ pub async fn session(
     partitions: usize,
 ) -> Result<SessionContext> {
     let source = Arc::new(GraphSource::from_graph(graph));
+    let ctx = client(engine, source.clone(), partitions).await?;
+    crate::query::register_hotspot_functions(&ctx, &source);
+    Ok(ctx)
+}
+
+/// A client context on `engine`, its codecs over `graph`, with nothing registered.
+async fn client(
+    engine: &Engine,
+    source: Arc<GraphSource>,
+    partitions: usize,
+) -> Result<SessionContext> {
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config(&source, partitions))
@@ -95,7 +111,6 @@ pub async fn session(
             .await
             .map_err(|e| failed("starting an in-process cluster", e))?,
     };
-    crate::query::register_hotspot_functions(&ctx, &source);
     Ok(ctx)
 }
 

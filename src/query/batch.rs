@@ -267,10 +267,10 @@ impl TableProvider for WrittenTable {
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
         let filters: Vec<Expr> = match &self.roots {
             None => Vec::new(),
-            Some(roots) => vec![col("root_product_id").in_list(
-                roots.iter().map(|r| lit(r.as_str())).collect(),
-                false,
-            )],
+            Some(roots) => vec![
+                col("root_product_id")
+                    .in_list(roots.iter().map(|r| lit(r.as_str())).collect(), false),
+            ],
         };
         let rows = self.inner.scan(state, None, &filters, None).await?;
         let write: Arc<dyn ExecutionPlan> = Arc::new(WriteFilesExec::new(rows, self.dir.clone()));
@@ -402,7 +402,8 @@ impl ExecutionPlan for WriteFilesExec {
                 Some(f) => f.commit()?,
                 None => String::new(),
             };
-            let count = |n: usize| Arc::new(Int64Array::from(vec![i64::try_from(n).unwrap_or(i64::MAX)]));
+            let count =
+                |n: usize| Arc::new(Int64Array::from(vec![i64::try_from(n).unwrap_or(i64::MAX)]));
             Ok(RecordBatch::try_new(
                 report,
                 vec![

@@ -24,6 +24,7 @@ use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::config::Dialect;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::{SQLOptions, SessionContext};
+use datafusion::logical_expr::LogicalPlan;
 
 use crate::hotspot::{self, GraphSource};
 use crate::score::{GxScoresFunction, Profile, ScoreSource};
@@ -61,6 +62,27 @@ pub struct Session {
     ctx: SessionContext,
     graph: Arc<GraphSource>,
     scores: Arc<ScoreSource>,
+    /// On a cluster ([`Session::on_context`]): a context in this process over the same
+    /// tables, for the plans that run here ([`runs_here`]).
+    here: Option<SessionContext>,
+}
+
+/// Where a server's SQL runs when not in its own process: an engine opens sessions whose
+/// stored tables it reads itself (a Ballista cluster over the data directory's files,
+/// feature `cluster`).
+#[async_trait::async_trait]
+pub trait Engine: Send + Sync {
+    /// A session over the stored tables, on this engine; `tables` are what the scores
+    /// and the single-product functions read in this process.
+    async fn session(
+        &self,
+        tables: &Tables,
+        profile: Profile,
+        graph: Option<Arc<hotspot::Graph>>,
+    ) -> Result<Session>;
+
+    /// How logs and pages name it (`ballista://HOST:PORT`).
+    fn name(&self) -> String;
 }
 
 /// The tables every session with data registers (the views in [`create_views`] read them).
@@ -178,7 +200,47 @@ impl Session {
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
         register_whatif_functions(&ctx, &graph, &scores);
-        Ok(Session { ctx, graph, scores })
+        Ok(Session {
+            ctx,
+            graph,
+            scores,
+            here: None,
+        })
+    }
+
+    /// A session on `ctx`, a context whose engine runs the SQL elsewhere (a cluster's
+    /// client) and in which the caller has registered the stored tables (`footprints` with
+    /// `is_latest`, `footprint_extensions`, `bom`, `bom_history`, `ingest_log`,
+    /// `gx_attributes`, `pact_requests`). Adds the views and the table functions, as
+    /// [`Session::with_graph`] does; the functions answer in this process, from `tables`
+    /// and `graph`, and travel to the engine as data.
+    pub async fn on_context(
+        ctx: SessionContext,
+        tables: &Tables,
+        profile: Profile,
+        graph: Arc<GraphSource>,
+    ) -> Result<Session> {
+        create_views(&ctx).await?;
+        register_hotspot_functions(&ctx, &graph);
+        let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
+        ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        register_whatif_functions(&ctx, &graph, &scores);
+        let here = SessionContext::new();
+        for name in TABLES {
+            here.register_table(name, ctx.table_provider(name).await?)?;
+        }
+        for name in TABLE_FUNCTIONS {
+            if let Ok(f) = ctx.table_function(name) {
+                here.register_udtf(name, f.function().clone());
+            }
+        }
+        create_views(&here).await?;
+        Ok(Session {
+            ctx,
+            graph,
+            scores,
+            here: Some(here),
+        })
     }
 
     /// A session with only the hotspot table functions, over `graph`: what the `hotspots`
@@ -191,7 +253,12 @@ impl Session {
             Tables::default(),
             Profile::default_profile(),
         ));
-        Ok(Session { ctx, graph, scores })
+        Ok(Session {
+            ctx,
+            graph,
+            scores,
+            here: None,
+        })
     }
 
     /// The products' GX inputs and scores under the session's profile, computed on first use.
@@ -231,6 +298,34 @@ impl Session {
         whatif::run(&self.graph, &self.scores, req, scenario, top)
     }
 
+    /// The context that runs `plan`: the session's, but on a cluster the plans of
+    /// [`runs_here`] run in this process.
+    fn runner(&self, plan: &datafusion::logical_expr::LogicalPlan) -> &SessionContext {
+        match &self.here {
+            Some(here) if runs_here(plan) => here,
+            _ => &self.ctx,
+        }
+    }
+
+    /// Whether the catalog query `def` with `args` runs on the session's cluster (false for
+    /// an embedded session, and for the plans of [`runs_here`]).
+    pub async fn runs_on_cluster(&self, def: &QueryDef, args: &[(String, String)]) -> Result<bool> {
+        if self.here.is_none() {
+            return Ok(false);
+        }
+        let values = Catalog::bind(def, args)?;
+        let state = self.ctx.state();
+        let mut statement = state
+            .sql_to_statement(&def.sql, &Dialect::Generic)
+            .map_err(|e| failed(&def.id, e))?;
+        bind_statement(&def.id, &mut statement, &values)?;
+        let plan = state
+            .statement_to_plan(statement)
+            .await
+            .map_err(|e| failed(&def.id, e))?;
+        Ok(!runs_here(&plan))
+    }
+
     /// Runs a catalog query with `args`.
     pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
         let values = Catalog::bind(def, args)?;
@@ -241,7 +336,11 @@ impl Session {
             .map_err(wrap)?;
         bind_statement(&def.id, &mut statement, &values)?;
         let plan = state.statement_to_plan(statement).await.map_err(wrap)?;
-        let df = self.ctx.execute_logical_plan(plan).await.map_err(wrap)?;
+        let df = self
+            .runner(&plan)
+            .execute_logical_plan(plan)
+            .await
+            .map_err(wrap)?;
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(wrap)?;
         Ok(Output { schema, batches })
@@ -267,6 +366,17 @@ impl Session {
 
         limits::check_size(sql).map_err(SqlLimit::Failed)?;
         check_depth(sql).map_err(SqlLimit::Failed)?;
+        if self.here.is_some() {
+            let df = self
+                .ctx
+                .sql_with_options(sql, read_only())
+                .await
+                .map_err(sql_limit)?;
+            if !runs_here(df.logical_plan()) {
+                return sql_remote(df, max_rows, timeout).await;
+            }
+            // Else run here, within every limit, over the same tables.
+        }
         let runtime = RuntimeEnvBuilder::new()
             .with_memory_limit(memory_bytes, 1.0)
             .build_arc()
@@ -337,6 +447,13 @@ impl Session {
             .sql_with_options(sql, read_only())
             .await
             .map_err(|e| failed("sql", e))?;
+        let df = match &self.here {
+            Some(here) if runs_here(df.logical_plan()) => here
+                .execute_logical_plan(df.into_unoptimized_plan())
+                .await
+                .map_err(|e| failed("sql", e))?,
+            _ => df,
+        };
         let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
         let batches = df.collect().await.map_err(|e| failed("sql", e))?;
         Ok(Output { schema, batches })
@@ -351,6 +468,79 @@ pub struct Reads {
     pub tables: table::TableSet,
     /// `hotspot_items`, `hotspot_findings` or `hotspot_quality` is called.
     pub graph: bool,
+}
+
+/// [`Session::sql_limited`] on a cluster: the same refusals, the row limit and the time
+/// limit; the memory limit is the executors' own (their memory pools).
+async fn sql_remote(
+    df: datafusion::dataframe::DataFrame,
+    max_rows: usize,
+    timeout: std::time::Duration,
+) -> std::result::Result<Output, SqlLimit> {
+    use futures::StreamExt;
+    limits::check_growth(df.logical_plan()).map_err(SqlLimit::Failed)?;
+    let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
+    let run = async move {
+        let mut stream = df.execute_stream().await.map_err(sql_limit)?;
+        let mut batches = Vec::new();
+        let mut rows = 0;
+        while let Some(b) = stream.next().await {
+            let b = b.map_err(sql_limit)?;
+            rows += b.num_rows();
+            if rows > max_rows {
+                return Err(SqlLimit::Rows(max_rows));
+            }
+            batches.push(b);
+        }
+        Ok(Output { schema, batches })
+    };
+    // Dropped at the limit: the client stops waiting for the cluster's job.
+    tokio::time::timeout(timeout, run)
+        .await
+        .unwrap_or(Err(SqlLimit::Time(timeout)))
+}
+
+/// Whether a session on a cluster runs `plan` in this process: when it scans none of the
+/// stored files (its rows are the table functions' answers, computed here, or literals:
+/// sending them to the cluster would only send them back), or when it holds a recursive
+/// query (its work table is shared by two operators of one process; Ballista 55 cannot
+/// ship it).
+pub fn runs_here(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
+    !scans_files(plan) || any_plan(plan, &|p| matches!(p, LogicalPlan::RecursiveQuery(_)))
+}
+
+/// Whether `plan` (its subqueries and the views it names too) scans files: a listing table,
+/// or the batch's walk over the graph index.
+fn scans_files(plan: &LogicalPlan) -> bool {
+    any_plan(plan, &|p| {
+        let LogicalPlan::TableScan(scan) = p else {
+            return false;
+        };
+        let Ok(provider) = datafusion::datasource::source_as_provider(&scan.source) else {
+            return false;
+        };
+        let any: &dyn std::any::Any = provider.as_ref();
+        if let Some(view) = any.downcast_ref::<datafusion::catalog::view::ViewTable>() {
+            return scans_files(view.logical_plan());
+        }
+        any.is::<datafusion::datasource::listing::ListingTable>()
+            || any.is::<hotspot::batch::BatchTable>()
+    })
+}
+
+/// Whether a node of `plan`, or of its subqueries, is `wanted`.
+fn any_plan(plan: &LogicalPlan, wanted: &dyn Fn(&LogicalPlan) -> bool) -> bool {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    let mut found = false;
+    let _ = plan.apply_with_subqueries(|p| {
+        found = wanted(p);
+        Ok(if found {
+            TreeNodeRecursion::Stop
+        } else {
+            TreeNodeRecursion::Continue
+        })
+    });
+    found
 }
 
 /// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is

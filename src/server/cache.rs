@@ -117,7 +117,7 @@ mod tests {
 
     async fn demo_loaded() -> Loaded {
         let tables = crate::dataset::demo().expect("demo");
-        super::super::load(tables, &Profile::default_profile(), None)
+        super::super::load(tables, &Profile::default_profile(), None, None)
             .await
             .expect("loaded")
     }

@@ -258,6 +258,8 @@ pub(crate) struct Inner {
     pub pact_lists: Mutex<std::collections::VecDeque<(u64, Arc<crate::pact::host::Docs>)>>,
     /// Whether requests arrive over TLS (for absolute links the server writes).
     pub https: std::sync::atomic::AtomicBool,
+    /// Where the full session's SQL runs when not in this process (`serve --engine`).
+    pub engine: Option<Arc<dyn crate::query::Engine>>,
 }
 
 /// The server's state.
@@ -271,6 +273,18 @@ impl AppState {
         data_dir: Option<PathBuf>,
         config: Option<Config>,
     ) -> Result<AppState> {
+        AppState::on_engine(tables, data_dir, config, None).await
+    }
+
+    /// [`AppState::new`] whose catalog queries and ad-hoc SQL run on `engine` (a cluster
+    /// scanning the data directory's files); dashboards' analyses, uploads, PACT and the
+    /// sessions of supplier tokens (their rows only) stay in this process.
+    pub async fn on_engine(
+        tables: Tables,
+        data_dir: Option<PathBuf>,
+        config: Option<Config>,
+        engine: Option<Arc<dyn crate::query::Engine>>,
+    ) -> Result<AppState> {
         let profile = match config.as_ref().and_then(|c| c.profile.as_ref()) {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
@@ -279,7 +293,7 @@ impl AppState {
             None => Profile::default_profile(),
         };
         let graph = stored_graph(data_dir.as_deref())?;
-        let loaded = Arc::new(load(tables, &profile, graph).await?);
+        let loaded = Arc::new(load(tables, &profile, graph, engine.as_deref()).await?);
         let state = AppState(Arc::new(Inner {
             data_dir,
             config,
@@ -291,6 +305,7 @@ impl AppState {
             pact_tokens: crate::pact::host::Tokens::default(),
             pact_lists: Mutex::new(std::collections::VecDeque::new()),
             https: std::sync::atomic::AtomicBool::new(false),
+            engine,
         }));
         state.prepare_pact_list();
         Ok(state)
@@ -383,7 +398,7 @@ impl AppState {
 
     pub(crate) async fn replace(&self, tables: Tables) -> Result<()> {
         let graph = stored_graph(self.0.data_dir.as_deref())?;
-        let fresh = Arc::new(load(tables, &self.0.profile, graph).await?);
+        let fresh = Arc::new(load(tables, &self.0.profile, graph, self.0.engine.as_deref()).await?);
         match self.0.loaded.write() {
             Ok(mut l) => *l = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -453,8 +468,12 @@ async fn load(
     tables: Tables,
     profile: &Profile,
     graph: Option<Arc<crate::hotspot::Graph>>,
+    engine: Option<&dyn crate::query::Engine>,
 ) -> Result<Loaded> {
-    let full = Session::with_graph(&tables, profile.clone(), graph).await?;
+    let full = match engine {
+        Some(e) => e.session(&tables, profile.clone(), graph).await?,
+        None => Session::with_graph(&tables, profile.clone(), graph).await?,
+    };
     Ok(Loaded {
         tables,
         full,

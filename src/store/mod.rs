@@ -358,6 +358,21 @@ impl Store {
         self.load_from(&self.read_manifest()?, TableSet::ALL)
     }
 
+    /// The Parquet files of `table`, one per committed segment that has one, in commit
+    /// order: what an engine scanning the directory's files itself (a cluster) reads.
+    pub fn table_files(&self, table: Table) -> Result<Vec<PathBuf>> {
+        let m = self.read_manifest()?;
+        Ok(m.segments
+            .iter()
+            .map(|seg| {
+                self.dir
+                    .join(&seg.dir)
+                    .join(format!("{}.parquet", table.file_stem()))
+            })
+            .filter(|p| p.exists())
+            .collect())
+    }
+
     /// Reads the committed tables in `which`; the others are left empty (for a question
     /// that reads only some: a million footprints' ingest log is not read to count BOM
     /// edges).

@@ -50,7 +50,8 @@ impl Table {
         }
     }
 
-    pub(super) fn schema(self) -> SchemaRef {
+    /// The columns of its files.
+    pub fn schema(self) -> SchemaRef {
         match self {
             Table::Footprints => table::footprints_stored_schema(),
             Table::Extensions => table::extensions_schema(),

@@ -312,3 +312,33 @@ fn batch_hotspots_writes_every_roots_items_once() {
     assert_eq!(neither.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&neither.stderr).contains("--all-roots"));
 }
+
+/// `--engine` says what it needs: a data directory (the demo lives only in this process),
+/// and in a build without the cluster feature, how to build one that has it.
+#[test]
+fn engine_asks_for_a_data_directory_and_the_cluster_feature() {
+    let out = mieruka()
+        .args([
+            "query",
+            "--engine",
+            "ballista://127.0.0.1:50050",
+            "footprints/summary",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--data DIR"), "{err}");
+    if cfg!(feature = "cluster") {
+        return;
+    }
+    let dir = temp_dir("cli-engine");
+    let out = mieruka()
+        .args(["serve", "--engine", "ballista://127.0.0.1:50050", "--data"])
+        .arg(&dir)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--features cluster"), "{err}");
+}
