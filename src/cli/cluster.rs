@@ -9,18 +9,20 @@ use mieruka::dataset;
 
 use super::DataArg;
 
-/// Run the all-roots batch on several machines (Apache Ballista).
+/// Run the all-roots batch and the catalog on several machines (Apache Ballista).
 ///
 /// A cluster is one scheduler and any number of executors. Every process reads the same
 /// data directory (shared storage: NFS, a synced copy), so start them with the same
-/// --data. `mieruka batch hotspots --engine ballista://SCHEDULER:50050` sends its plans
-/// there (the catalog's queries and the server do not run on a cluster yet).
+/// --data. `mieruka batch hotspots`, `mieruka query` and `mieruka serve` send their plans
+/// there with --engine ballista://SCHEDULER:50050: the executors walk the batch's roots,
+/// write its Parquet, and scan the data directory's tables for the queries.
 ///
 /// Examples:
 ///   mieruka cluster scheduler --data /shared/gx --bind 0.0.0.0:50050
 ///   mieruka cluster executor  --data /shared/gx --scheduler sched-host:50050 --bind 0.0.0.0:50051
 ///   mieruka batch hotspots --all-roots --data /shared/gx --out /shared/hotspots \
 ///       --engine ballista://sched-host:50050
+///   mieruka query --data /shared/gx --engine ballista://sched-host:50050 footprints/summary
 ///
 /// docs/scale-out.md says what runs where, and what to give each machine.
 #[derive(Args)]

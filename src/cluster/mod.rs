@@ -4,9 +4,10 @@
 //! is on storage they all read); plans carry what to compute, not the graph.
 //!
 //! What is distributed today: `hotspot_batch` (each executor walks the roots of the
-//! partitions it is given) and everything DataFusion plans above it (the sums, the Parquet
-//! writes). The single-product table functions answer where the SQL is planned and travel
-//! as data; see docs/scale-out.md.
+//! partitions it is given and writes their Parquet) and everything DataFusion plans above
+//! it; the catalog's SQL over the stored tables ([`catalog`]: the segments' Parquet,
+//! scanned by the executors). The table functions answer where the SQL is planned, and a
+//! plan over their answers only runs there; see docs/scale-out.md.
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -300,7 +300,7 @@ impl Session {
 
     /// The context that runs `plan`: the session's, but on a cluster the plans of
     /// [`runs_here`] run in this process.
-    fn runner(&self, plan: &datafusion::logical_expr::LogicalPlan) -> &SessionContext {
+    fn runner(&self, plan: &LogicalPlan) -> &SessionContext {
         match &self.here {
             Some(here) if runs_here(plan) => here,
             _ => &self.ctx,
@@ -313,21 +313,11 @@ impl Session {
         if self.here.is_none() {
             return Ok(false);
         }
-        let values = Catalog::bind(def, args)?;
-        let state = self.ctx.state();
-        let mut statement = state
-            .sql_to_statement(&def.sql, &Dialect::Generic)
-            .map_err(|e| failed(&def.id, e))?;
-        bind_statement(&def.id, &mut statement, &values)?;
-        let plan = state
-            .statement_to_plan(statement)
-            .await
-            .map_err(|e| failed(&def.id, e))?;
-        Ok(!runs_here(&plan))
+        Ok(!runs_here(&self.plan(def, args).await?))
     }
 
-    /// Runs a catalog query with `args`.
-    pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
+    /// The plan of the catalog query `def` with `args` bound.
+    async fn plan(&self, def: &QueryDef, args: &[(String, String)]) -> Result<LogicalPlan> {
         let values = Catalog::bind(def, args)?;
         let wrap = |e| failed(&def.id, e);
         let state = self.ctx.state();
@@ -335,7 +325,13 @@ impl Session {
             .sql_to_statement(&def.sql, &Dialect::Generic)
             .map_err(wrap)?;
         bind_statement(&def.id, &mut statement, &values)?;
-        let plan = state.statement_to_plan(statement).await.map_err(wrap)?;
+        state.statement_to_plan(statement).await.map_err(wrap)
+    }
+
+    /// Runs a catalog query with `args`.
+    pub async fn run(&self, def: &QueryDef, args: &[(String, String)]) -> Result<Output> {
+        let wrap = |e| failed(&def.id, e);
+        let plan = self.plan(def, args).await?;
         let df = self
             .runner(&plan)
             .execute_logical_plan(plan)
@@ -362,7 +358,6 @@ impl Session {
         timeout: std::time::Duration,
     ) -> std::result::Result<Output, SqlLimit> {
         use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-        use futures::StreamExt;
 
         limits::check_size(sql).map_err(SqlLimit::Failed)?;
         check_depth(sql).map_err(SqlLimit::Failed)?;
@@ -412,19 +407,9 @@ impl Session {
         limits::check_joins(&plan).map_err(SqlLimit::Failed)?;
         let plan = limits::checked_arithmetic(plan).map_err(SqlLimit::Failed)?;
         let run = async move {
-            let mut stream =
+            let stream =
                 datafusion::physical_plan::execute_stream(plan, task).map_err(sql_limit)?;
-            let mut batches = Vec::new();
-            let mut rows = 0;
-            while let Some(b) = stream.next().await {
-                let b = b.map_err(sql_limit)?;
-                rows += b.num_rows();
-                if rows > max_rows {
-                    return Err(SqlLimit::Rows(max_rows));
-                }
-                batches.push(b);
-            }
-            Ok(Output { schema, batches })
+            take_rows(stream, schema, max_rows).await
         };
         let mut task = limits::runtime().map_err(SqlLimit::Failed)?.spawn(run);
         match tokio::time::timeout(timeout, &mut task).await {
@@ -477,22 +462,11 @@ async fn sql_remote(
     max_rows: usize,
     timeout: std::time::Duration,
 ) -> std::result::Result<Output, SqlLimit> {
-    use futures::StreamExt;
     limits::check_growth(df.logical_plan()).map_err(SqlLimit::Failed)?;
     let schema: SchemaRef = Arc::new(df.schema().as_arrow().clone());
     let run = async move {
-        let mut stream = df.execute_stream().await.map_err(sql_limit)?;
-        let mut batches = Vec::new();
-        let mut rows = 0;
-        while let Some(b) = stream.next().await {
-            let b = b.map_err(sql_limit)?;
-            rows += b.num_rows();
-            if rows > max_rows {
-                return Err(SqlLimit::Rows(max_rows));
-            }
-            batches.push(b);
-        }
-        Ok(Output { schema, batches })
+        let stream = df.execute_stream().await.map_err(sql_limit)?;
+        take_rows(stream, schema, max_rows).await
     };
     // Dropped at the limit: the client stops waiting for the cluster's job.
     tokio::time::timeout(timeout, run)
@@ -500,12 +474,32 @@ async fn sql_remote(
         .unwrap_or(Err(SqlLimit::Time(timeout)))
 }
 
+/// The rows of `stream`, refused past `max_rows` (an error, not a silent cut).
+async fn take_rows(
+    mut stream: datafusion::physical_plan::SendableRecordBatchStream,
+    schema: SchemaRef,
+    max_rows: usize,
+) -> std::result::Result<Output, SqlLimit> {
+    use futures::StreamExt;
+    let mut batches = Vec::new();
+    let mut rows = 0;
+    while let Some(b) = stream.next().await {
+        let b = b.map_err(sql_limit)?;
+        rows += b.num_rows();
+        if rows > max_rows {
+            return Err(SqlLimit::Rows(max_rows));
+        }
+        batches.push(b);
+    }
+    Ok(Output { schema, batches })
+}
+
 /// Whether a session on a cluster runs `plan` in this process: when it scans none of the
 /// stored files (its rows are the table functions' answers, computed here, or literals:
 /// sending them to the cluster would only send them back), or when it holds a recursive
 /// query (its work table is shared by two operators of one process; Ballista 55 cannot
 /// ship it).
-pub fn runs_here(plan: &datafusion::logical_expr::LogicalPlan) -> bool {
+pub fn runs_here(plan: &LogicalPlan) -> bool {
     !scans_files(plan) || any_plan(plan, &|p| matches!(p, LogicalPlan::RecursiveQuery(_)))
 }
 
