@@ -91,14 +91,10 @@ pub async fn register_stored(ctx: &SessionContext, data: &Path) -> Result<()> {
     ] {
         register_files(ctx, name, store.table_files(table)?, table.schema())?;
     }
-    let requests = store.requests().unwrap_or_else(|e| {
-        tracing::warn!("{e}; pact_requests is empty");
-        Vec::new()
-    });
     let schema = crate::table::requests_schema();
     ctx.register_table(
         "pact_requests",
-        Arc::new(MemTable::try_new(schema, vec![requests])?),
+        Arc::new(MemTable::try_new(schema, vec![store.requests_or_empty()])?),
     )?;
     for view in VIEWS {
         ctx.sql(view).await?;

@@ -61,33 +61,6 @@ pub struct BatchSummary {
     pub written_at: String,
 }
 
-/// The SQL of the batch's table `output`: every root product's, or those of `roots`
-/// (product URNs or footprint ids; the scan walks only these).
-pub fn sql(output: BatchOutput, req: &BatchRequest, roots: Option<&[String]>) -> String {
-    let mut sql = format!(
-        "SELECT * FROM {}({}, {:?}, '{}')",
-        output.function(),
-        req.max_tier,
-        req.min_share_pct,
-        req.basis.as_str()
-    );
-    if let Some(roots) = roots {
-        let quoted: Vec<String> = roots
-            .iter()
-            .map(|r| format!("'{}'", r.replace('\'', "''")))
-            .collect();
-        sql.push_str(&format!(
-            " WHERE root_product_id IN ({})",
-            if quoted.is_empty() {
-                "NULL".to_owned()
-            } else {
-                quoted.join(", ")
-            }
-        ));
-    }
-    sql
-}
-
 /// Runs the batch (of `roots`, or every root product) on `ctx` (which has `hotspot_batch`
 /// registered) into the new directory
 /// `out`: `items/`, `suppliers/` and `tiers/` (Parquet, one file per partition) and
@@ -402,14 +375,15 @@ impl ExecutionPlan for WriteFilesExec {
                 Some(f) => f.commit()?,
                 None => String::new(),
             };
+            let roots = u64::try_from(roots.len()).unwrap_or(u64::MAX);
             let count =
-                |n: usize| Arc::new(Int64Array::from(vec![i64::try_from(n).unwrap_or(i64::MAX)]));
+                |n: u64| Arc::new(Int64Array::from(vec![i64::try_from(n).unwrap_or(i64::MAX)]));
             Ok(RecordBatch::try_new(
                 report,
                 vec![
                     Arc::new(StringArray::from(vec![name])),
-                    count(usize::try_from(rows).unwrap_or(usize::MAX)),
-                    count(roots.len()),
+                    count(rows),
+                    count(roots),
                 ],
             )?)
         };

@@ -103,6 +103,19 @@ async fn create_views(ctx: &SessionContext) -> datafusion::error::Result<()> {
     Ok(())
 }
 
+/// Registers on `to` the tables and table functions of `from`, and the views over them.
+async fn copy_catalog(from: &SessionContext, to: &SessionContext) -> datafusion::error::Result<()> {
+    for name in TABLES {
+        to.register_table(name, from.table_provider(name).await?)?;
+    }
+    for name in TABLE_FUNCTIONS {
+        if let Ok(f) = from.table_function(name) {
+            to.register_udtf(name, f.function().clone());
+        }
+    }
+    create_views(to).await
+}
+
 fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
     let schema = batches
         .first()
@@ -226,15 +239,7 @@ impl Session {
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
         register_whatif_functions(&ctx, &graph, &scores);
         let here = SessionContext::new();
-        for name in TABLES {
-            here.register_table(name, ctx.table_provider(name).await?)?;
-        }
-        for name in TABLE_FUNCTIONS {
-            if let Ok(f) = ctx.table_function(name) {
-                here.register_udtf(name, f.function().clone());
-            }
-        }
-        create_views(&here).await?;
+        copy_catalog(&ctx, &here).await?;
         Ok(Session {
             ctx,
             graph,
@@ -378,21 +383,7 @@ impl Session {
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
         let ctx = SessionContext::new_with_config_rt(self.ctx.copied_config(), runtime);
         ctx.add_optimizer_rule(Arc::new(limits::CheckedSums));
-        for name in TABLES {
-            let provider = self
-                .ctx
-                .table_provider(name)
-                .await
-                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
-            ctx.register_table(name, provider)
-                .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
-        }
-        for name in TABLE_FUNCTIONS {
-            if let Ok(f) = self.ctx.table_function(name) {
-                ctx.register_udtf(name, f.function().clone());
-            }
-        }
-        create_views(&ctx)
+        copy_catalog(&self.ctx, &ctx)
             .await
             .map_err(|e| SqlLimit::Failed(Error::from(e)))?;
         // Planned here, so that a refusal answers at once; run on the SQL threads.

@@ -428,12 +428,7 @@ impl Store {
             t.originals.0.insert(seg.seq, self.segment_originals(seg));
         }
         if which.requests {
-            // A damaged request log must not keep the footprints from being read: its table
-            // is then empty, and `mieruka request --list` names the error.
-            t.requests = self.requests().unwrap_or_else(|e| {
-                tracing::warn!("{e}; pact_requests is empty");
-                Vec::new()
-            });
+            t.requests = self.requests_or_empty();
         }
         Ok(t)
     }

@@ -22,4 +22,13 @@ impl Store {
         };
         Ok(vec![crate::table::requests_batch(&log.requests)?])
     }
+
+    /// [`Store::requests`], or none when the log cannot be read: a damaged request log must
+    /// not keep the footprints from being read (`mieruka request --list` names the error).
+    pub fn requests_or_empty(&self) -> Vec<RecordBatch> {
+        self.requests().unwrap_or_else(|e| {
+            tracing::warn!("{e}; pact_requests is empty");
+            Vec::new()
+        })
+    }
 }

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use crate::common::{fixtures, temp_dir};
 
-fn mieruka() -> Command {
+pub(crate) fn mieruka() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mieruka"));
     c.env_remove("MIERUKA_DATA");
     c

@@ -284,7 +284,7 @@ async fn on_a_generated_chain() {
 fn the_binary_runs_a_catalog_query_on_a_cluster() {
     let dir = stored("cluster-cli", &mieruka::dataset::demo_sources());
     let run = |engine: Option<&str>| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_mieruka"));
+        let mut cmd = crate::cli::mieruka();
         cmd.args(["query", "--data"]).arg(&dir);
         if let Some(e) = engine {
             cmd.args(["--engine", e]);
@@ -311,21 +311,12 @@ fn the_binary_runs_a_catalog_query_on_a_cluster() {
 #[test]
 fn the_server_answers_from_a_cluster() {
     runtime().block_on(async {
-        use axum::body::Body;
-        use axum::http::{Request, StatusCode};
+        use axum::http::StatusCode;
         use mieruka::server::{AppState, router};
-        use tower::ServiceExt;
         let dir = stored("cluster-serve", &mieruka::dataset::demo_sources());
         let get = |app: axum::Router, uri: &'static str| async move {
-            let resp = app
-                .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-                .await
-                .expect("infallible");
-            let status = resp.status();
-            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
-                .await
-                .expect("body");
-            (status, body)
+            let reply = crate::server::get(&app, uri, None).await;
+            (reply.status, reply.body)
         };
         let tables = || {
             mieruka::store::Store::open(&dir)

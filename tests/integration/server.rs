@@ -21,11 +21,11 @@ const FORMOSA: &str = "urn:mieruka-demo:company:formosa";
 const FORMOSA_NAME: &str = "Formosa Panel Corp.";
 
 /// A response, read whole.
-struct Reply {
-    status: StatusCode,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
     content_type: String,
     link: Option<String>,
-    body: Vec<u8>,
+    pub(crate) body: Vec<u8>,
 }
 
 impl Reply {
@@ -73,7 +73,7 @@ async fn send(app: &Router, method: Method, uri: &str, token: Option<&str>, body
     }
 }
 
-async fn get(app: &Router, uri: &str, token: Option<&str>) -> Reply {
+pub(crate) async fn get(app: &Router, uri: &str, token: Option<&str>) -> Reply {
     send(app, Method::GET, uri, token, b"").await
 }
 
