@@ -27,6 +27,9 @@ pub(crate) struct CsvRow {
     pub edge: Option<(String, String, rust_decimal::Decimal, Option<DeclaredUnit>)>,
     /// Errors (the row is rejected when there are any).
     pub errors: Vec<Diag>,
+    /// Whether the parent and the child have no footprint (stored or in the ingest): set by
+    /// the intake beside the parsing.
+    pub dangling: [bool; 2],
 }
 
 fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {
@@ -68,7 +71,8 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
         .has_headers(header)
         .flexible(true)
         .from_reader(bytes);
-    let mut rows = Vec::new();
+    // About a row a line: sized once, not doubled (and copied) a push at a time.
+    let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut record = csv::StringRecord::new();
     let mut index = 0;
     let lines = Lines::new(bytes);
@@ -83,6 +87,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
                     index,
                     line,
                     edge: None,
+                    dangling: [false; 2],
                     errors: vec![Diag {
                         pointer: String::new(),
                         message: format!("unreadable CSV row: {e}"),
@@ -126,6 +131,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
                 line,
                 edge: None,
                 errors,
+                dangling: [false; 2],
             });
             index += 1;
             continue;
@@ -176,6 +182,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
             line,
             edge,
             errors,
+            dangling: [false; 2],
         });
         index += 1;
     }

@@ -19,6 +19,9 @@ use crate::Result;
 use crate::model::{BomEdge, BomSource};
 use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
 
+/// Product ids.
+type Known = HashSet<String, ahash::RandomState>;
+
 /// How each source is read, or why it cannot be (see [`layout`]).
 pub(super) type Layouts = Vec<std::result::Result<Layout, String>>;
 
@@ -36,6 +39,8 @@ pub(super) fn has_bom_csv(layouts: &Layouts) -> bool {
 /// products named before they are known, the report and the log — fed chunk by chunk.
 pub(super) struct Intake<'a> {
     sources: &'a [Source],
+    /// Each source's name, shared by its rows.
+    names: Vec<Arc<str>>,
     /// Each source's layout, taken when the sources are read.
     layouts: Layouts,
     opts: &'a IngestOptions,
@@ -47,7 +52,7 @@ pub(super) struct Intake<'a> {
     /// Footprints of this ingest by id and version: where the document is in its source.
     in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
     /// Every product with a footprint: stored or in this ingest.
-    known: HashSet<String, ahash::RandomState>,
+    known: Known,
     /// Inputs of new footprints' BOM extensions whose product was not known when read:
     /// (product, where, footprint id), warned about if still unknown at the end.
     pending: Vec<(String, Problem, String)>,
@@ -110,6 +115,7 @@ impl<'a> Intake<'a> {
         let known = std::mem::take(&mut stored.products);
         Ok(Intake {
             sources,
+            names: sources.iter().map(|s| Arc::from(s.name.as_str())).collect(),
             layouts,
             opts,
             existing,
@@ -261,7 +267,7 @@ impl<'a> Intake<'a> {
             })
             .collect();
         let started = std::time::Instant::now();
-        let checked = check_units(self.sources, self.progress, chunk, units);
+        let checked = check_units(&self.names, self.progress, chunk, units);
         self.phases.check += started.elapsed();
         self.footprint_chunk(Some(chunk), checked)
     }
@@ -342,10 +348,10 @@ impl<'a> Intake<'a> {
             };
             let units = ndjson_units(&bytes, skip, line_no, max);
             let started = std::time::Instant::now();
-            let (sources, progress) = (self.sources, self.progress);
+            let (names, progress) = (self.names.clone(), self.progress);
             let (decided, checked) = beside(
                 || self.decide_pending(si, &mut pending, &mut spare),
-                || check_units(sources, progress, chunk, units),
+                || check_units(&names, progress, chunk, units),
             );
             decided?;
             self.phases.check += started.elapsed();
@@ -384,18 +390,21 @@ impl<'a> Intake<'a> {
         // structs) would be copied into fresh, zeroed pages at every doubling.
         let n: usize = checked.iter().map(Vec::len).sum();
         let mut log = Vec::with_capacity(n);
-        let mut new: Vec<FootprintRecord> = Vec::with_capacity(n);
-        let mut origins: Vec<Problem> = Vec::with_capacity(n);
+        // Boxed as checked: a record is a couple of kilobytes, moved only as a pointer.
+        let mut new: Vec<Box<FootprintRecord>> = Vec::with_capacity(n);
+        // Where each new record is: (index, line) in its source.
+        let mut origins: Vec<(usize, usize)> = Vec::with_capacity(n);
+        let at_of = |source: usize, (index, line): (usize, usize)| Problem {
+            source: sources[source].name.clone(),
+            index,
+            line,
+            pointer: String::new(),
+            message: String::new(),
+        };
         for ch in checked.into_iter().flatten() {
             let index = self.next_index[ch.source];
             self.next_index[ch.source] += 1;
-            let at = Problem {
-                source: sources[ch.source].name.clone(),
-                index,
-                line: ch.line,
-                pointer: String::new(),
-                message: String::new(),
-            };
+            let name = &self.names[ch.source];
             let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
             for (line, d) in ch.warnings {
                 let w = problem(sources, ch.source, index, line, d);
@@ -427,17 +436,17 @@ impl<'a> Intake<'a> {
             match earlier {
                 None => {
                     self.report.accepted += 1;
-                    log.push(done_row(&at, "accepted", "footprint", id));
+                    log.push(done(name, (index, ch.line), "accepted", "footprint", id));
                     self.in_batch.insert(key, record.document);
-                    new.push(*record);
-                    origins.push(at);
+                    new.push(record);
+                    origins.push((index, ch.line));
                 }
                 Some(doc)
                     if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
                 {
                     self.report.accepted += 1;
                     self.report.duplicates += 1;
-                    log.push(done_row(&at, "duplicate", "footprint", id));
+                    log.push(done(name, (index, ch.line), "duplicate", "footprint", id));
                 }
                 Some(_) => {
                     let e = Problem {
@@ -447,7 +456,7 @@ impl<'a> Intake<'a> {
                             key.0,
                             key.1.map_or("(none)".into(), |v| v.to_string())
                         ),
-                        ..at
+                        ..at_of(ch.source, (index, ch.line))
                     };
                     self.report.rejected += 1;
                     log.push(log_row(&e, "rejected", "footprint", id));
@@ -460,12 +469,13 @@ impl<'a> Intake<'a> {
             self.known.extend(r.footprint.product_ids.iter().cloned());
         }
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
-        for (r, at) in new.iter().zip(origins) {
+        let si = chunk.map_or(0, |c| c.source);
+        for (r, &origin) in new.iter().zip(&origins) {
             let f = &r.footprint;
             for input in &f.bom_inputs {
                 if !self.known.contains(input.product_id.as_str()) {
                     self.pending
-                        .push((input.product_id.clone(), at.clone(), f.id.clone()));
+                        .push((input.product_id.clone(), at_of(si, origin), f.id.clone()));
                 }
                 bom.push(BomEdge {
                     parent_product_id: f.product_id().to_owned(),
@@ -486,7 +496,7 @@ impl<'a> Intake<'a> {
                         footprint_id: Some(f.id.clone()),
                         line: None,
                     },
-                    at,
+                    at_of(si, origin),
                 ));
             }
         }
@@ -500,6 +510,15 @@ impl<'a> Intake<'a> {
     /// A BOM or GX attributes CSV, chunk by chunk of whole records, each parsed on every
     /// core.
     fn csv(&mut self, si: usize, is_bom: bool) -> Result<()> {
+        // Every footprint is known by now: the products rows name are looked up on every
+        // core, beside the parsing, not one row at a time in order.
+        let known = std::mem::take(&mut self.known);
+        let out = self.csv_with(si, is_bom, &known);
+        self.known = known;
+        out
+    }
+
+    fn csv_with(&mut self, si: usize, is_bom: bool, known: &Known) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();
@@ -531,7 +550,7 @@ impl<'a> Intake<'a> {
             // The rows of the chunk before are decided while this one is parsed.
             let waiting = std::mem::take(&mut pending);
             let (decided, parsed) = beside(
-                || self.csv_decide(si, waiting),
+                || self.csv_decide(si, waiting, known),
                 || {
                     pieces
                         .par_iter()
@@ -541,7 +560,16 @@ impl<'a> Intake<'a> {
                             let has_header = header && i == 0;
                             let lines = memchr::memchr_iter(b'\n', piece).count();
                             let rows = if is_bom {
-                                CsvRows::Bom(bom::parse_csv(piece, has_header))
+                                let mut rows = bom::parse_csv(piece, has_header);
+                                for row in &mut rows {
+                                    if let Some((parent, child, ..)) = &row.edge {
+                                        row.dangling = [
+                                            !known.contains(parent.as_str()),
+                                            !known.contains(child.as_str()),
+                                        ];
+                                    }
+                                }
+                                CsvRows::Bom(rows)
                             } else {
                                 CsvRows::Gx(gx::parse_csv(piece, has_header))
                             };
@@ -579,15 +607,15 @@ impl<'a> Intake<'a> {
             first = false;
             buf.drain(..cut);
         }
-        self.csv_decide(si, pending)
+        self.csv_decide(si, pending, known)
     }
 
     /// Decides on parsed CSV rows, in order.
-    fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>) -> Result<()> {
+    fn csv_decide(&mut self, si: usize, rows: Vec<CsvRows>, known: &Known) -> Result<()> {
         for rows in rows {
             match rows {
                 CsvRows::Bom(rows) => self.bom_rows(si, rows)?,
-                CsvRows::Gx(rows) => self.gx_rows(si, rows)?,
+                CsvRows::Gx(rows) => self.gx_rows(si, rows, known)?,
             }
         }
         Ok(())
@@ -611,8 +639,9 @@ impl<'a> Intake<'a> {
                 }
                 continue;
             };
-            for (col, id) in [("parent_product_id", &parent), ("child_product_id", &child)] {
-                if !self.known.contains(id.as_str()) {
+            let named = [("parent_product_id", &parent), ("child_product_id", &child)];
+            for ((col, id), unknown) in named.into_iter().zip(row.dangling) {
+                if unknown {
                     let w = Problem {
                         source: sources[si].name.clone(),
                         index,
@@ -654,7 +683,7 @@ impl<'a> Intake<'a> {
     }
 
     /// GX attributes CSV rows: rejected ones now, the others kept for [`Intake::finish_gx`].
-    fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>) -> Result<()> {
+    fn gx_rows(&mut self, si: usize, rows: Vec<gx::GxRow>, known: &Known) -> Result<()> {
         let sources = self.sources;
         let mut log = Vec::new();
         for row in rows {
@@ -674,7 +703,7 @@ impl<'a> Intake<'a> {
                 }
                 continue;
             };
-            if !self.known.contains(a.product_id.as_str()) {
+            if !known.contains(a.product_id.as_str()) {
                 let w = Problem {
                     pointer: "/product_id".into(),
                     message: format!(

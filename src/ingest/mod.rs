@@ -163,8 +163,8 @@ impl Prepared {
 }
 
 /// The `footprints` and `footprint_extensions` batches of `records`, built on every core.
-fn footprint_batches(
-    records: &[FootprintRecord],
+fn footprint_batches<R: std::borrow::Borrow<FootprintRecord> + Sync>(
+    records: &[R],
     seq: i64,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
     // Rows per batch: large enough for columnar work, small enough to share the cores.
@@ -173,11 +173,11 @@ fn footprint_batches(
     const ROWS: usize = 8192;
     if records.is_empty() {
         return Ok((
-            vec![table::footprints_batch(&[], seq)?],
-            vec![table::extensions_batch(&[], seq)?],
+            vec![table::footprints_batch::<FootprintRecord>(&[], seq)?],
+            vec![table::extensions_batch::<FootprintRecord>(&[], seq)?],
         ));
     }
-    let weights: Vec<u64> = records.iter().map(|r| r.document.length).collect();
+    let weights: Vec<u64> = records.iter().map(|r| r.borrow().document.length).collect();
     let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
     let pairs = ranges
         .par_iter()
@@ -384,7 +384,7 @@ impl Chunk<'_> {
 
 /// Checks one footprint document whose text, inside `chunk`, starts on `line`.
 fn check_value(
-    sources: &[Source],
+    names: &[Arc<str>],
     chunk: Chunk,
     raw: &RawValue,
     entries: Option<json::Entries>,
@@ -414,7 +414,7 @@ fn check_value(
             Box::new(FootprintRecord {
                 footprint,
                 document,
-                source: sources[source].name.clone(),
+                source: names[source].clone(),
             })
         }),
         _ => None,
@@ -429,7 +429,7 @@ fn check_value(
 }
 
 /// Checks one NDJSON line: it may hold one footprint or a response with several.
-fn check_line(sources: &[Source], chunk: Chunk, bytes: &[u8], line: usize) -> Vec<Checked> {
+fn check_line(names: &[Arc<str>], chunk: Chunk, bytes: &[u8], line: usize) -> Vec<Checked> {
     let source = chunk.source;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -445,7 +445,7 @@ fn check_line(sources: &[Source], chunk: Chunk, bytes: &[u8], line: usize) -> Ve
     match footprint_values(top) {
         Ok(values) => values
             .into_iter()
-            .map(|(raw, entries)| check_value(sources, chunk, raw, entries, line))
+            .map(|(raw, entries)| check_value(names, chunk, raw, entries, line))
             .collect(),
         Err(message) => vec![Checked::rejected(source, line, whole(message))],
     }

@@ -17,7 +17,10 @@ use crate::{Error, Result};
 /// Where checked rows go: kept in memory ([`Prepared`]) or streamed into a data directory's
 /// next segment.
 pub(super) trait Sink {
-    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()>;
+    /// Records stay in the boxes the checks put them in: a record is a couple of kilobytes,
+    /// and a million moved into a `Vec` is gigabytes copied into freshly faulted pages.
+    #[allow(clippy::vec_box)]
+    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()>;
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
@@ -33,8 +36,8 @@ pub(super) trait Sink {
 }
 
 impl Sink for Prepared {
-    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
-        self.footprints.extend(records);
+    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
+        self.footprints.extend(records.into_iter().map(|r| *r));
         Ok(())
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
@@ -53,7 +56,8 @@ impl Sink for Prepared {
 
 /// What the intake hands to the thread writing a segment.
 pub(super) enum Job {
-    Footprints(Vec<FootprintRecord>),
+    #[allow(clippy::vec_box)] // as checked, see `Sink::footprints`
+    Footprints(Vec<Box<FootprintRecord>>),
     Bom(Vec<BomEdge>),
     Log(Vec<LogRow>),
     Gx(Vec<GxRecord>),
@@ -75,7 +79,7 @@ impl ChannelSink {
 }
 
 impl Sink for ChannelSink {
-    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
         self.send(Job::Footprints(records))
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
@@ -122,7 +126,7 @@ impl SegmentSink<'_, '_, '_> {
 }
 
 impl Sink for SegmentSink<'_, '_, '_> {
-    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
         if records.is_empty() {
             return Ok(());
         }
@@ -185,7 +189,7 @@ pub(super) struct DrySink {
 }
 
 impl Sink for DrySink {
-    fn footprints(&mut self, records: Vec<FootprintRecord>) -> Result<()> {
+    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
         footprint_batches(&records, 0).map(drop)
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {

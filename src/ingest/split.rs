@@ -1,9 +1,11 @@
 //! Chunks into units of work: NDJSON lines, CSV pieces cut between records, and checking
 //! the units of a chunk on every core.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
-use super::{Checked, Chunk, Source, Unit, bom, check_line, check_value, gx, size_message, whole};
+use super::{Checked, Chunk, Unit, bom, check_line, check_value, gx, size_message, whole};
 
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
 /// as units of work; blank lines are skipped and lines over `max` bytes rejected.
@@ -39,7 +41,7 @@ pub(super) fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize
 
 /// Parses and checks the units of `chunk` on every core.
 pub(super) fn check_units(
-    sources: &[Source],
+    names: &[Arc<str>],
     progress: &(dyn Fn(u64) + Sync),
     chunk: Chunk,
     units: Vec<Unit>,
@@ -49,12 +51,12 @@ pub(super) fn check_units(
         .into_par_iter()
         .map(|unit| match unit {
             Unit::Line { bytes, line } => {
-                let out = check_line(sources, chunk, bytes, line);
+                let out = check_line(names, chunk, bytes, line);
                 progress(bytes.len() as u64 + 1);
                 out
             }
             Unit::Value { raw, line } => {
-                let out = check_value(sources, chunk, raw, None, line);
+                let out = check_value(names, chunk, raw, None, line);
                 progress(raw.get().len() as u64);
                 vec![out]
             }

@@ -56,8 +56,18 @@ use segment::TableWriter;
 /// and time columns (row counts, sequence numbers, offsets), where a filter can use them.
 /// Statistics of text and decimal columns cost a comparison per value (a fifth of the
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
-/// every question reads its columns whole.
+/// every question reads its columns whole. Columns with a value per row (ids, lines,
+/// offsets) are written without a dictionary: one that can only overflow and fall back costs
+/// a hash and a comparison per value.
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    const UNIQUE: [&str; 6] = [
+        "id",
+        "footprint_id",
+        "line",
+        "document_index",
+        "document_offset",
+        "document_length",
+    ];
     use datafusion::arrow::datatypes::DataType;
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -73,6 +83,9 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
                 ColumnPath::from(f.name().as_str()),
                 EnabledStatistics::Chunk,
             );
+        }
+        if UNIQUE.contains(&f.name().as_str()) {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
         }
     }
     props.build()

@@ -153,14 +153,19 @@ impl SegmentWriter<'_, '_> {
     }
 
     /// Starts copying the file at `path` as original `i` on a thread of its own (a copy in
-    /// the kernel, beside whatever else the ingest does); [`SegmentWriter::copied`] waits
-    /// for it.
+    /// the kernel, then its flush to disk, beside whatever else the ingest does: the commit
+    /// does not wait for gigabytes to reach the disk); [`SegmentWriter::copied`] waits for
+    /// it.
     pub fn copy_original_beside(&mut self, i: usize, path: &Path) -> Result<()> {
         let name = path.display().to_string();
         let to = self.original_file(i, &name)?;
         let mut to = to.try_clone().map_err(|e| Error::io(path, e))?;
         let mut from = File::open(path).map_err(|e| Error::io(path, e))?;
-        let copy = std::thread::spawn(move || std::io::copy(&mut from, &mut to));
+        let copy = std::thread::spawn(move || {
+            let n = std::io::copy(&mut from, &mut to)?;
+            to.sync_all()?;
+            Ok(n)
+        });
         self.copies.push((i, path.to_path_buf(), copy));
         Ok(())
     }

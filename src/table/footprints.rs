@@ -5,6 +5,7 @@
 //! it is read from a [`Footprint`]), their schemas, and records turned into Arrow batches
 //! bounded in size.
 
+use std::borrow::Borrow;
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
@@ -702,8 +703,8 @@ pub struct FootprintRecord {
     pub footprint: Footprint,
     /// Where the footprint's JSON document, exactly as received, is.
     pub document: DocumentSpan,
-    /// Where it came from (file name or upload).
-    pub source: String,
+    /// Where it came from (file name or upload), shared by the records of one source.
+    pub source: Arc<str>,
 }
 
 /// Most bytes of string data one batch may hold in one column. Arrow's `Utf8` arrays address
@@ -737,7 +738,11 @@ pub fn batch_ranges(
 }
 
 /// Builds a `footprints` batch (stored schema) from records committed in ingest `seq`.
-pub fn footprints_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordBatch> {
+pub fn footprints_batch<R: Borrow<FootprintRecord>>(
+    records: &[R],
+    seq: i64,
+) -> Result<RecordBatch> {
+    let records: Vec<&FootprintRecord> = records.iter().map(Borrow::borrow).collect();
     let rows: Vec<&Footprint> = records.iter().map(|r| &r.footprint).collect();
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(FOOTPRINT_COLUMNS.len() + 3);
     for (_, _, get) in FOOTPRINT_COLUMNS.iter() {
@@ -762,7 +767,7 @@ pub fn footprints_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordB
     columns.push(Arc::new(Int64Array::from_iter_values(
         records.iter().map(|r| r.document.length as i64),
     )));
-    columns.push(strings(records.iter().map(|r| Some(r.source.as_str()))));
+    columns.push(strings(records.iter().map(|r| Some(r.source.as_ref()))));
     columns.push(Arc::new(Int64Array::from(vec![seq; records.len()])));
     Ok(RecordBatch::try_new(footprints_stored_schema(), columns)?)
 }
@@ -786,10 +791,14 @@ pub fn extensions_schema() -> SchemaRef {
 }
 
 /// Builds a `footprint_extensions` batch.
-pub fn extensions_batch(records: &[FootprintRecord], seq: i64) -> Result<RecordBatch> {
+pub fn extensions_batch<R: Borrow<FootprintRecord>>(
+    records: &[R],
+    seq: i64,
+) -> Result<RecordBatch> {
     let rows: Vec<(&Footprint, usize, &crate::model::Extension)> = records
         .iter()
-        .flat_map(|r| {
+        .map(Borrow::borrow)
+        .flat_map(|r: &FootprintRecord| {
             r.footprint
                 .extensions
                 .iter()
