@@ -392,9 +392,9 @@ impl<'a> Intake<'a> {
         let mut log = Vec::with_capacity(n);
         // Boxed as checked: a record is a couple of kilobytes, moved only as a pointer.
         let mut new: Vec<Box<FootprintRecord>> = Vec::with_capacity(n);
-        // Where each new record is: (index, line) in its source.
-        let mut origins: Vec<(usize, usize)> = Vec::with_capacity(n);
-        let at_of = |source: usize, (index, line): (usize, usize)| Problem {
+        // Where each new record is: (source, index, line).
+        let mut origins: Vec<(usize, usize, usize)> = Vec::with_capacity(n);
+        let at_of = |(source, index, line): (usize, usize, usize)| Problem {
             source: sources[source].name.clone(),
             index,
             line,
@@ -439,7 +439,7 @@ impl<'a> Intake<'a> {
                     log.push(done(name, (index, ch.line), "accepted", "footprint", id));
                     self.in_batch.insert(key, record.document);
                     new.push(record);
-                    origins.push((index, ch.line));
+                    origins.push((ch.source, index, ch.line));
                 }
                 Some(doc)
                     if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
@@ -456,7 +456,7 @@ impl<'a> Intake<'a> {
                             key.0,
                             key.1.map_or("(none)".into(), |v| v.to_string())
                         ),
-                        ..at_of(ch.source, (index, ch.line))
+                        ..at_of((ch.source, index, ch.line))
                     };
                     self.report.rejected += 1;
                     log.push(log_row(&e, "rejected", "footprint", id));
@@ -469,13 +469,12 @@ impl<'a> Intake<'a> {
             self.known.extend(r.footprint.product_ids.iter().cloned());
         }
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
-        let si = chunk.map_or(0, |c| c.source);
         for (r, &origin) in new.iter().zip(&origins) {
             let f = &r.footprint;
             for input in &f.bom_inputs {
                 if !self.known.contains(input.product_id.as_str()) {
                     self.pending
-                        .push((input.product_id.clone(), at_of(si, origin), f.id.clone()));
+                        .push((input.product_id.clone(), at_of(origin), f.id.clone()));
                 }
                 bom.push(BomEdge {
                     parent_product_id: f.product_id().to_owned(),
@@ -496,7 +495,7 @@ impl<'a> Intake<'a> {
                         footprint_id: Some(f.id.clone()),
                         line: None,
                     },
-                    at_of(si, origin),
+                    at_of(origin),
                 ));
             }
         }
@@ -625,7 +624,7 @@ impl<'a> Intake<'a> {
     /// row that is simply accepted allocates nothing but its edge.
     fn bom_rows(&mut self, si: usize, rows: Vec<bom::CsvRow>) -> Result<()> {
         let sources = self.sources;
-        let name: Arc<str> = sources[si].name.as_str().into();
+        let name = self.names[si].clone();
         let mut log = Vec::with_capacity(rows.len());
         let mut edges = Vec::with_capacity(rows.len());
         for row in rows {

@@ -60,6 +60,7 @@ use segment::TableWriter;
 /// offsets) are written without a dictionary: one that can only overflow and fall back costs
 /// a hash and a comparison per value.
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
+    use datafusion::arrow::datatypes::DataType;
     const UNIQUE: [&str; 6] = [
         "id",
         "footprint_id",
@@ -68,24 +69,21 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
         "document_offset",
         "document_length",
     ];
-    use datafusion::arrow::datatypes::DataType;
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_statistics_enabled(EnabledStatistics::None);
     for f in schema.fields() {
+        let path = || ColumnPath::from(f.name().as_str());
         let cheap = f.data_type().is_integer()
             || matches!(
                 f.data_type(),
                 DataType::Boolean | DataType::Timestamp(..) | DataType::Date32
             );
         if cheap {
-            props = props.set_column_statistics_enabled(
-                ColumnPath::from(f.name().as_str()),
-                EnabledStatistics::Chunk,
-            );
+            props = props.set_column_statistics_enabled(path(), EnabledStatistics::Chunk);
         }
         if UNIQUE.contains(&f.name().as_str()) {
-            props = props.set_column_dictionary_enabled(ColumnPath::from(f.name().as_str()), false);
+            props = props.set_column_dictionary_enabled(path(), false);
         }
     }
     props.build()
