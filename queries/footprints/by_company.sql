@@ -10,7 +10,10 @@ SELECT
     count(DISTINCT product_id) AS products,
     min(pcf_excluding_biogenic_kgco2e_per_unit) AS min_cfp_kgco2e_per_unit,
     max(pcf_excluding_biogenic_kgco2e_per_unit) AS max_cfp_kgco2e_per_unit,
-    round(avg(CAST(primary_data_share_pct AS DOUBLE)), 1) AS mean_primary_data_share_pct,
+    -- The exact decimal sum, divided once: a float average summed in another order (partial
+    -- aggregates on a cluster) could round a mean on a .x5 boundary the other way.
+    round(CAST(sum(primary_data_share_pct) AS DOUBLE) / count(primary_data_share_pct), 1)
+        AS mean_primary_data_share_pct,
     count(*) FILTER (WHERE gxd_g2g_fossil_ghg_kgco2e_per_unit IS NOT NULL) AS with_g2g,
     count(*) FILTER (WHERE gxd_calc_method = '1') AS organization_based,
     array_to_string(array_agg(DISTINCT country_code ORDER BY country_code), ', ') AS countries

@@ -26,10 +26,11 @@ suppliers AS (
         s.company_name,
         s.company_id,
         count(*) AS products,
-        avg(CAST(s.gx_score AS DOUBLE)) AS mean_gx_score,
+        -- Means of decimals from their exact sums: the same in any summation order.
+        CAST(sum(s.gx_score) AS DOUBLE) / count(s.gx_score) AS mean_gx_score,
         avg(CAST(s.cfp_kgco2e_per_unit AS DOUBLE) / nullif(m.median_cfp, 0)) AS cfp_intensity,
-        avg(CAST(s.rep_pct AS DOUBLE)) AS mean_reduction_pct,
-        avg(CAST(s.primary_data_share_pct AS DOUBLE)) AS mean_pds_pct,
+        CAST(sum(s.rep_pct) AS DOUBLE) / count(s.rep_pct) AS mean_reduction_pct,
+        CAST(sum(s.primary_data_share_pct) AS DOUBLE) / count(s.primary_data_share_pct) AS mean_pds_pct,
         avg(CASE WHEN s.organization_based THEN 100.0 ELSE 0.0 END) AS organization_based_pct
     FROM scored s
     JOIN medians m
