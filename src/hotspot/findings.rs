@@ -12,11 +12,10 @@ use crate::model::fixed;
 
 /// The quality of items `raw` (in the walk's order) that reach `reached` footprints.
 pub(super) fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize) -> Quality {
-    // One pass. Partial sums of items that sum to cfp: within the walk's range, they cannot
-    // overflow. The weighted averages are f64 sums in item order (a weight: f64's 16
+    // One pass. The weighted averages are f64 sums in item order (a weight: f64's 16
     // digits are plenty).
-    let (mut coverage, mut organization, mut untraced) = (0_i128, 0_i128, 0_i128);
-    let (mut unresolved, mut beyond, mut mismatch) = (0_i128, 0_i128, 0_i128);
+    let (mut coverage, mut organization, mut untraced) = (Part::ZERO, Part::ZERO, Part::ZERO);
+    let (mut unresolved, mut beyond, mut mismatch) = (Part::ZERO, Part::ZERO, Part::ZERO);
     let mut weighted = [(0.0_f64, 0.0_f64); 4];
     let kept = graph.facts();
     let mut ahead = Vec::with_capacity(16);
@@ -32,15 +31,15 @@ pub(super) fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize)
         for (i, facts) in block.iter().zip(&ahead) {
             let org = facts.organization_based;
             match i.kind {
-                Kind::Own if !org => coverage += i.value,
-                Kind::Untraced => untraced += i.value,
-                Kind::Unresolved => unresolved += i.value,
-                Kind::BeyondCutoff => beyond += i.value,
-                Kind::Mismatch => mismatch += i.value,
+                Kind::Own if !org => coverage.add(i.value),
+                Kind::Untraced => untraced.add(i.value),
+                Kind::Unresolved => unresolved.add(i.value),
+                Kind::BeyondCutoff => beyond.add(i.value),
+                Kind::Mismatch => mismatch.add(i.value),
                 Kind::Own => {}
             }
             if org {
-                organization += i.value;
+                organization.add(i.value);
             }
             let w = (i.value as f64).abs();
             for (acc, v) in weighted.iter_mut().zip(facts.weighted) {
@@ -53,18 +52,47 @@ pub(super) fn quality(graph: &Graph, raw: &[RawItem], cfp: i128, reached: usize)
     }
     let average = |(num, den): (f64, f64)| (den != 0.0).then(|| num / den);
     Quality {
-        primary_data_coverage_pct: pct(coverage, cfp),
+        primary_data_coverage_pct: coverage.pct(cfp),
         weighted_pds_pct: average(weighted[0]),
         weighted_technological_dqr: average(weighted[1]),
         weighted_temporal_dqr: average(weighted[2]),
         weighted_geographical_dqr: average(weighted[3]),
-        organization_based_pct: pct(organization, cfp),
-        untraced_pct: pct(untraced, cfp),
-        unresolved_pct: pct(unresolved, cfp),
-        beyond_cutoff_pct: pct(beyond, cfp),
-        mismatch_pct: pct(mismatch, cfp),
+        organization_based_pct: organization.pct(cfp),
+        untraced_pct: untraced.pct(cfp),
+        unresolved_pct: unresolved.pct(cfp),
+        beyond_cutoff_pct: beyond.pct(cfp),
+        mismatch_pct: mismatch.pct(cfp),
         footprints_reached: reached,
         deepest_tier: raw.iter().map(|i| i.tier).max().unwrap_or(0),
+    }
+}
+
+/// A sum of items for a percentage: exact while it fits in i128, in f64 past that. Items of
+/// one kind can sum beyond i128's range even where all of them sum to a CFP within it (each
+/// item may reach Decimal128's 10^38; untraced and mismatched ones cancel).
+#[derive(Clone, Copy)]
+struct Part {
+    exact: Option<i128>,
+    approx: f64,
+}
+
+impl Part {
+    const ZERO: Part = Part {
+        exact: Some(0),
+        approx: 0.0,
+    };
+
+    fn add(&mut self, v: i128) {
+        self.exact = self.exact.and_then(|s| s.checked_add(v));
+        self.approx += v as f64;
+    }
+
+    fn pct(self, whole: i128) -> f64 {
+        match self.exact {
+            Some(v) => pct(v, whole),
+            None if whole == 0 => 0.0,
+            None => self.approx / whole as f64 * 100.0,
+        }
     }
 }
 
@@ -507,4 +535,23 @@ fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Part;
+
+    #[test]
+    fn a_part_past_i128_goes_on_in_f64() {
+        // Two untraced items of 10^38 (Decimal128's largest, each within the walk's range)
+        // sum to 2·10^38, past i128's 1.7·10^38; against a CFP of 10^38 that is 200 %.
+        let e38 = 10_i128.pow(38);
+        let mut p = Part::ZERO;
+        p.add(e38);
+        assert_eq!(p.pct(e38), 100.0);
+        p.add(e38);
+        assert_eq!(p.exact, None);
+        assert_eq!(p.pct(e38), 200.0);
+        assert_eq!(p.pct(0), 0.0);
+    }
 }

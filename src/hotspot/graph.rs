@@ -144,6 +144,9 @@ pub struct Resolved {
     pub(super) edge_values: [OnceLock<EdgeValues>; 2],
     /// Whether the adjacency has no cycle, found on first use.
     acyclic: OnceLock<bool>,
+    /// The adjacency reversed (`parents[p_offsets[c]..p_offsets[c + 1]]` use local node `c`),
+    /// built on first use.
+    reversed: OnceLock<(Vec<u32>, Vec<u32>)>,
     /// Edges left out, per parent (graph node).
     pub problems: HashMap<u32, Vec<EdgeProblem>>,
     /// Inputs resolved to a footprint of another reference period, per child (graph node).
@@ -213,6 +216,30 @@ impl Resolved {
         })
     }
 
+    /// The local nodes that have local `node` as an input (each once per edge). The reversed
+    /// adjacency is built on the first call and kept.
+    pub fn parents(&self, node: u32) -> &[u32] {
+        let (offsets, parents) = self.reversed.get_or_init(|| {
+            let mut offsets = vec![0u32; self.len() + 1];
+            for &c in &self.children {
+                offsets[c as usize + 1] += 1;
+            }
+            for i in 0..self.len() {
+                offsets[i + 1] += offsets[i];
+            }
+            let mut next = offsets.clone();
+            let mut parents = vec![0u32; self.children.len()];
+            for p in 0..self.len() {
+                for &c in &self.children[self.offsets[p] as usize..self.offsets[p + 1] as usize] {
+                    parents[next[c as usize] as usize] = p as u32;
+                    next[c as usize] += 1;
+                }
+            }
+            (offsets, parents)
+        });
+        &parents[offsets[node as usize] as usize..offsets[node as usize + 1] as usize]
+    }
+
     /// A part of a graph made elsewhere (a what-if scenario's): `nodes` ascending (graph
     /// node numbers, or numbers past the graph's for footprints a scenario gives), with
     /// `values` for `basis` already known.
@@ -232,6 +259,7 @@ impl Resolved {
             values: Default::default(),
             edge_values: Default::default(),
             acyclic: OnceLock::new(),
+            reversed: OnceLock::new(),
             problems: HashMap::new(),
             staleness: HashMap::new(),
         };
@@ -250,6 +278,10 @@ impl Resolved {
             + self.children.capacity() * 4
             + self.nodes.as_ref().map_or(0, |n| n.capacity() * 4)
             + self.amounts.heap_bytes()
+            + self
+                .reversed
+                .get()
+                .map_or(0, |(o, p)| (o.capacity() + p.capacity()) * 4)
             + self
                 .edge_values
                 .iter()
@@ -1006,6 +1038,7 @@ impl Graph {
             values: Default::default(),
             edge_values: Default::default(),
             acyclic: OnceLock::new(),
+            reversed: OnceLock::new(),
             problems,
             staleness,
         }

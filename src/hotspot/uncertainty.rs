@@ -255,10 +255,13 @@ fn draws(d: &Decomposition, spreads: &Spreads, top: usize) -> (Vec<Draw>, Groups
     let mut tiers: Vec<u32> = d.items.walked().iter().map(|i| i.tier).collect();
     tiers.sort_unstable();
     tiers.dedup();
-    // Footprints by what their items add up to, exactly, then id (the Pareto's order).
+    // Footprints by what their items add up to, exactly, then id (the Pareto's order). A
+    // footprint met on many tiers of a cycle can pass i128's range: it saturates, and
+    // orders as the largest.
     let mut by_id: HashMap<&str, (i128, u32)> = HashMap::new();
     for i in d.items.walked() {
-        by_id.entry(graph.id(i.node)).or_insert((0, i.node)).0 += i.value;
+        let sum = &mut by_id.entry(graph.id(i.node)).or_insert((0, i.node)).0;
+        *sum = sum.saturating_add(i.value);
     }
     let mut ids: Vec<(&str, (i128, u32))> = by_id.into_iter().collect();
     ids.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(b.0)));

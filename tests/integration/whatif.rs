@@ -579,3 +579,47 @@ async fn a_share_cut_off_walks_the_whole_chain() {
     assert_eq!(footprint(&w, "B"), (kg("2"), 0));
     sums_hold(&w);
 }
+
+#[tokio::test]
+async fn a_change_below_a_black_box_moves_its_cfp() {
+    // The chain above with B's bill of materials: B ← E ×1, E (cfp 1, g2g 0.5) ← C ×0.25
+    // (E adds up: 0.5 + 0.25 · 2 = 1). As stored, B is a black box: the walk stops at it
+    // (unresolved, 2) and never meets E. C's Gate-to-Gate halves: C 2 → 1; A moves by
+    // 0.5 · (1 − 2) = −0.5 (3 → 2.5); E by 0.25 · (1 − 2) = −0.25 (1 → 0.75), and so B,
+    // whose input E is, by 1 · −0.25 (2 → 1.75). R: 11 + 2 · −0.5 + 1 · −0.25 = 9.75 —
+    // the same whether the part is the stored walk's or the whole chain (a share cut-off).
+    let t = tables(
+        &[
+            fp("R", "11", Some("2")),
+            fp("A", "3", Some("1")),
+            fp("B", "2", None),
+            fp("C", "2", Some("2")),
+            fp("E", "1", Some("0.5")),
+        ],
+        &[
+            ("R", "A", "2", ""),
+            ("R", "B", "1", ""),
+            ("R", "D", "4", ""),
+            ("A", "C", "0.5", ""),
+            ("B", "E", "1", ""),
+            ("E", "C", "0.25", ""),
+        ],
+    );
+    let session = Session::new(&t).await.expect("session");
+    let s = Scenario::from_toml(
+        "test",
+        "name = \"t\"\n[[changes]]\nkind = \"reduce\"\nfootprint = \"urn:test:C\"\npct = 50",
+    )
+    .expect("scenario");
+    for min_share_pct in [0.0, 1.0] {
+        let mut req = Request::new(urn("R"));
+        req.min_share_pct = min_share_pct;
+        let w = session.whatif(&req, &s, None).expect("whatif");
+        assert_eq!(w.cfp.after, kg("9.75"), "min share {min_share_pct}");
+        // B's one item, unresolved: 2 → 1.75.
+        assert_eq!(footprint(&w, "B"), (kg("2"), kg("1.75")));
+        // C, E, A, B and R recomputed.
+        assert_eq!(w.recomputed, 5, "min share {min_share_pct}");
+        sums_hold(&w);
+    }
+}

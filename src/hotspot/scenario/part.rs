@@ -58,6 +58,14 @@ impl Chain<'_> {
         for v in 0..plan.given.len() {
             seen[n_base + v] = true;
         }
+        // Every footprint on a path from the root to a changed one: its CFP moves, even
+        // where the stored walk stopped above it (a black box, a cut-off) and used the CFP
+        // as reported.
+        if !whole {
+            for i in self.between(plan) {
+                seen[i] = true;
+            }
+        }
         // Then everything the root reaches in the scenario (`whole`), or all that a changed
         // edge's input leads to (it may lead deeper than the stored walk went, through
         // footprints it reached before or not).
@@ -82,6 +90,41 @@ impl Chain<'_> {
             });
         }
         (0..total).filter(|&i| seen[i]).collect()
+    }
+
+    /// The local nodes on a path (of stored edges) from the root to a footprint whose own
+    /// figures or inputs the plan changes, those included: the footprints whose CFP can
+    /// move. Found upward from the changed ones (the resolved graph may be larger than the
+    /// root's chain), then downward from the root within what was found.
+    fn between(&self, plan: &Plan) -> Vec<usize> {
+        let r = self.resolved;
+        let mut above = vec![false; r.len()];
+        let mut stack: Vec<u32> = plan.own.keys().chain(plan.inputs.keys()).copied().collect();
+        for &n in &stack {
+            above[n as usize] = true;
+        }
+        while let Some(n) = stack.pop() {
+            for &p in r.parents(n) {
+                if !std::mem::replace(&mut above[p as usize], true) {
+                    stack.push(p);
+                }
+            }
+        }
+        let mut found = Vec::new();
+        if !above[self.root as usize] {
+            return found;
+        }
+        above[self.root as usize] = false;
+        let mut stack = vec![self.root];
+        while let Some(n) = stack.pop() {
+            found.push(n as usize);
+            for (c, _) in r.inputs(n) {
+                if std::mem::replace(&mut above[c as usize], false) {
+                    stack.push(c);
+                }
+            }
+        }
+        found
     }
 
     /// Calls `f` with each input of node `i` (the resolved graph's numbers, then the given
