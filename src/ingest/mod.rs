@@ -56,6 +56,11 @@ pub struct IngestOptions {
     /// Bytes of a source read and checked per step (whole lines or CSV records; a longer one
     /// is read whole). Memory follows this, not the input's size.
     pub chunk_bytes: usize,
+    /// Called once every source is checked and written, before the commit builds the graph
+    /// index (all that the checking held is freed by then): the `mieruka` binary gives its
+    /// allocator's free pages back to the system here, so that the index's peak does not
+    /// come on top of them.
+    pub before_commit: Option<fn()>,
 }
 
 /// Default [`IngestOptions::chunk_bytes`]: enough work to share between the cores, little
@@ -68,6 +73,7 @@ impl Default for IngestOptions {
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             all_or_nothing: false,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            before_commit: None,
         }
     }
 }
@@ -595,6 +601,9 @@ pub fn ingest_into(
     let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
     if !blocked && !empty {
         drop(existing);
+        if let Some(f) = opts.before_commit {
+            f();
+        }
         report.ingest_seq = Some(segment.commit()?);
         report.stored = true;
     }

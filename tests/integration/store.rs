@@ -169,6 +169,28 @@ fn v3_preceding_ids_supersede() {
 }
 
 #[test]
+fn the_hook_before_the_commit_runs_once_per_commit() {
+    // `mieruka ingest` gives its allocator's free pages back there: once, before the index
+    // is built; an ingest that stores nothing commits nothing and calls nothing.
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    fn hook() {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+    let dir = temp_dir("store-before-commit");
+    let opts = IngestOptions {
+        all_or_nothing: true,
+        before_commit: Some(hook),
+        ..IngestOptions::default()
+    };
+    let good = source("good.json", &v2_example().to_string());
+    let r = ingest_into(&dir, &[good.clone(), source("bad.json", "{}")], &opts);
+    assert_eq!((r.stored, CALLS.load(Ordering::SeqCst)), (false, 0));
+    let r = ingest_into(&dir, &[good], &opts);
+    assert_eq!((r.stored, CALLS.load(Ordering::SeqCst)), (true, 1));
+}
+
+#[test]
 fn all_or_nothing_stores_nothing_after_a_rejection() {
     let dir = temp_dir("store-all-or-nothing");
     let good = v2_example().to_string();
