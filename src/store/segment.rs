@@ -302,14 +302,27 @@ mod direct {
                     to.set_len(0)?;
                     return Ok(None);
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(shorter(e, len)),
             }
             if blocks < end - at {
-                to.write_all_at(&map[blocks..], (at + blocks) as u64)?;
+                to.write_all_at(&map[blocks..], (at + blocks) as u64)
+                    .map_err(|e| shorter(e, len))?;
             }
             at = end;
         }
         Ok(Some(len as u64))
+    }
+
+    /// A write from a mapped page past the source's end (cut short meanwhile) fails with
+    /// `EFAULT`, "Bad address": said as what happened.
+    fn shorter(e: std::io::Error, len: usize) -> std::io::Error {
+        if e.raw_os_error() == Some(libc::EFAULT) {
+            std::io::Error::other(format!(
+                "the file changed while it was ingested (shorter than the {len} bytes it had when its copy began); nothing was stored"
+            ))
+        } else {
+            e
+        }
     }
 }
 
