@@ -125,8 +125,9 @@ impl SegmentWriter<'_, '_> {
         }
     }
 
-    /// The file of original `i` (received as `name`), created on first use.
-    fn original_file(&mut self, i: usize, name: &str) -> Result<&mut File> {
+    /// The file of original `i` (received as `name`), created on first use, and its name in
+    /// the originals' directory.
+    fn original_file(&mut self, i: usize, name: &str) -> Result<(&str, &mut File)> {
         if self.originals.len() <= i {
             self.originals.resize_with(i + 1, || None);
         }
@@ -139,7 +140,7 @@ impl SegmentWriter<'_, '_> {
             *slot = Some((kept, file));
         }
         match slot {
-            Some((_, f)) => Ok(f),
+            Some((kept, f)) => Ok((kept, f)),
             None => Err(Error::Internal("original file not opened".into())),
         }
     }
@@ -148,19 +149,22 @@ impl SegmentWriter<'_, '_> {
     /// are offsets into what is appended, in order).
     pub fn append_original(&mut self, i: usize, name: &str, bytes: &[u8]) -> Result<()> {
         let dir = self.originals_dir.clone();
-        let f = self.original_file(i, name)?;
+        let (_, f) = self.original_file(i, name)?;
         f.write_all(bytes).map_err(|e| Error::io(&dir, e))
     }
 
-    /// Starts copying the file at `path` as original `i` on a thread of its own (a copy in
-    /// the kernel, then its flush to disk, beside whatever else the ingest does: the commit
+    /// Starts copying the file at `path` as original `i` on a thread of its own (by DMA where
+    /// it can, see [`copy_file`], then its flush to disk, beside whatever else the ingest does: the commit
     /// does not wait for gigabytes to reach the disk); [`SegmentWriter::copied`] waits for
     /// it.
     pub fn copy_original_beside(&mut self, i: usize, path: &Path) -> Result<()> {
         let name = path.display().to_string();
-        let to = self.original_file(i, &name)?;
-        let mut to = to.try_clone().map_err(|e| Error::io(path, e))?;
-        let target = self.originals_dir.join(original_name(i, &name));
+        let (kept, to) = self.original_file(i, &name)?;
+        let (kept, mut to) = (
+            kept.to_owned(),
+            to.try_clone().map_err(|e| Error::io(path, e))?,
+        );
+        let target = self.originals_dir.join(kept);
         let from = File::open(path).map_err(|e| Error::io(path, e))?;
         let copy = std::thread::spawn(move || {
             let n = copy_file(&from, &mut to, &target)?;
