@@ -79,49 +79,6 @@ mod today {
         }
     }
 
-    /// Counts the values under `text` (itself included), splitting as the checks do.
-    pub fn walk(text: &str) -> usize {
-        let b = text.as_bytes();
-        match b.first() {
-            Some(b'{') => {
-                let mut n = 1;
-                let mut i = ws(b, 1);
-                if b.get(i) == Some(&b'}') {
-                    return n;
-                }
-                loop {
-                    let key_end = string_end(b, i).expect("key");
-                    i = ws(b, key_end);
-                    let start = ws(b, i + 1);
-                    let end = value_end(b, start).expect("value");
-                    n += walk(&text[start..end]);
-                    i = ws(b, end);
-                    match b[i] {
-                        b',' => i = ws(b, i + 1),
-                        _ => return n,
-                    }
-                }
-            }
-            Some(b'[') => {
-                let mut n = 1;
-                let mut i = ws(b, 1);
-                if b.get(i) == Some(&b']') {
-                    return n;
-                }
-                loop {
-                    let end = value_end(b, i).expect("value");
-                    n += walk(&text[i..end]);
-                    i = ws(b, end);
-                    match b[i] {
-                        b',' => i = ws(b, i + 1),
-                        _ => return n,
-                    }
-                }
-            }
-            _ => 1,
-        }
-    }
-
     /// The ends of every object and array of a checked document, found in one scan: a
     /// member that is a container ends where the index says, instead of being scanned again
     /// at every level above it.
@@ -160,12 +117,13 @@ mod today {
         }
     }
 
-    /// As [`walk`], with the containers' ends from `ends` (`base` is `text`'s offset in the
-    /// indexed document).
-    pub fn walk_indexed(text: &str, base: usize, ends: &Ends) -> usize {
+    /// Counts the values under `text` (itself included), splitting as the checks do; with
+    /// `ends`, containers end where it says (`base` is `text`'s offset in the indexed
+    /// document) instead of where a scan finds.
+    pub fn walk(text: &str, base: usize, ends: Option<&Ends>) -> usize {
         let b = text.as_bytes();
-        let end_of = |i: usize| match b[i] {
-            b'{' | b'[' => ends.end(base + i) - base,
+        let end_of = |i: usize| match (b[i], ends) {
+            (b'{' | b'[', Some(ends)) => ends.end(base + i) - base,
             _ => value_end(b, i).expect("value"),
         };
         match b.first() {
@@ -180,7 +138,7 @@ mod today {
                     i = ws(b, key_end);
                     let start = ws(b, i + 1);
                     let end = end_of(start);
-                    n += walk_indexed(&text[start..end], base + start, ends);
+                    n += walk(&text[start..end], base + start, ends);
                     i = ws(b, end);
                     match b[i] {
                         b',' => i = ws(b, i + 1),
@@ -196,7 +154,7 @@ mod today {
                 }
                 loop {
                     let end = end_of(i);
-                    n += walk_indexed(&text[i..end], base + i, ends);
+                    n += walk(&text[i..end], base + i, ends);
                     i = ws(b, end);
                     match b[i] {
                         b',' => i = ws(b, i + 1),
@@ -211,7 +169,7 @@ mod today {
     pub fn line(bytes: &[u8]) -> usize {
         let text = std::str::from_utf8(bytes).expect("UTF-8");
         let raw: &RawValue = serde_json::from_str(text).expect("JSON");
-        walk(raw.get())
+        walk(raw.get(), 0, None)
     }
 }
 
@@ -247,32 +205,26 @@ fn count_simd(v: &simd_json::BorrowedValue) -> usize {
 fn sonic_split(text: &str, checked: bool) -> usize {
     match text.as_bytes().first() {
         Some(b'{') => {
-            let mut n = 1;
-            if checked {
-                for m in sonic_rs::to_object_iter(text) {
-                    let (_, v) = m.expect("JSON");
-                    n += sonic_split(v.as_raw_str(), checked);
-                }
+            let members = if checked {
+                sonic_rs::to_object_iter(text)
             } else {
-                for m in unsafe { sonic_rs::to_object_iter_unchecked(text) } {
-                    let (_, v) = m.expect("JSON");
-                    n += sonic_split(v.as_raw_str(), checked);
-                }
-            }
-            n
+                // SAFETY: only ever called unchecked on a value serde_json has checked.
+                unsafe { sonic_rs::to_object_iter_unchecked(text) }
+            };
+            1 + members
+                .map(|m| sonic_split(m.expect("JSON").1.as_raw_str(), checked))
+                .sum::<usize>()
         }
         Some(b'[') => {
-            let mut n = 1;
-            if checked {
-                for v in sonic_rs::to_array_iter(text) {
-                    n += sonic_split(v.expect("JSON").as_raw_str(), checked);
-                }
+            let elements = if checked {
+                sonic_rs::to_array_iter(text)
             } else {
-                for v in unsafe { sonic_rs::to_array_iter_unchecked(text) } {
-                    n += sonic_split(v.expect("JSON").as_raw_str(), checked);
-                }
-            }
-            n
+                // SAFETY: as above.
+                unsafe { sonic_rs::to_array_iter_unchecked(text) }
+            };
+            1 + elements
+                .map(|v| sonic_split(v.expect("JSON").as_raw_str(), checked))
+                .sum::<usize>()
         }
         _ => 1,
     }
@@ -291,7 +243,7 @@ const APPROACHES: &[Approach] = &[
             let text = std::str::from_utf8(l).expect("UTF-8");
             let raw: &RawValue = serde_json::from_str(text).expect("JSON");
             let ends = today::Ends::of(raw.get());
-            today::walk_indexed(raw.get(), 0, &ends)
+            today::walk(raw.get(), 0, Some(&ends))
         },
     ),
     ("serde_json RawValue check alone (no split)", |l, _| {
