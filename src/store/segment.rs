@@ -154,9 +154,9 @@ impl SegmentWriter<'_, '_> {
     }
 
     /// Starts copying the file at `path` as original `i` on a thread of its own (by DMA where
-    /// it can, see [`copy_file`], then its flush to disk, beside whatever else the ingest does: the commit
-    /// does not wait for gigabytes to reach the disk); [`SegmentWriter::copied`] waits for
-    /// it.
+    /// it can, see `copy_file`, then its flush to disk, beside whatever else the ingest does:
+    /// the commit does not wait for gigabytes to reach the disk); [`SegmentWriter::copied`]
+    /// waits for it.
     pub fn copy_original_beside(&mut self, i: usize, path: &Path) -> Result<()> {
         let name = path.display().to_string();
         let (kept, to) = self.original_file(i, &name)?;
