@@ -520,6 +520,42 @@ pub(crate) fn uuid(raw: &RawValue) -> Result<String, String> {
     }
 }
 
+/// The bytes a URN's namespace-specific string may hold, as a table (one load per byte: a
+/// BOM's millions of URNs are all checked): RFC 8141's URI path characters, and any byte of a
+/// UTF-8 sequence (IRIs in the wild; harmless for matching).
+const NSS_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        table[i] = b.is_ascii_alphanumeric()
+            || b >= 0x80
+            || matches!(
+                b,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'%'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+            );
+        i += 1;
+    }
+    table
+};
+
 /// Checks URN syntax (RFC 8141): `urn:` + NID (2–32 letters, digits or `-`) + `:` + a
 /// non-empty NSS of URI path characters. The NSS is not interpreted further: PACT's own
 /// examples use `urn:uuid:` values that are not UUIDs.
@@ -549,9 +585,7 @@ pub(crate) fn check_urn(s: &str) -> Result<(), String> {
     if nss.is_empty() {
         return bad("empty namespace-specific string");
     }
-    let nss_ok = nss.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@/".contains(&b) || b >= 0x80 // IRIs in the wild; harmless for matching
-    });
+    let nss_ok = nss.bytes().all(|b| NSS_BYTES[b as usize]);
     if !nss_ok {
         return bad("it contains characters a URN may not hold, such as spaces");
     }
@@ -607,6 +641,23 @@ mod tests {
         assert!(check_urn("urn:x:").is_err());
         assert!(check_urn("urn:gtin:12 34").is_err());
         assert!(check_urn("urn:-x:1").is_err());
+    }
+
+    #[test]
+    fn a_urn_may_hold_exactly_rfc3986s_path_characters() {
+        // RFC 8141 §2: NSS = pchar *(pchar / "/"); RFC 3986 §3.3: pchar = unreserved /
+        // pct-encoded / sub-delims / ":" / "@", unreserved = ALPHA / DIGIT / "-" / "." /
+        // "_" / "~", sub-delims = "!" / "$" / "&" / "'" / "(" / ")" / "*" / "+" / "," / ";"
+        // / "=". "%" starts pct-encoded; bytes from 0x80 are kept for IRIs.
+        let listed = b"-._~!$&'()*+,;=:@/%";
+        for b in 0..=255u8 {
+            let allowed = b.is_ascii_alphanumeric() || listed.contains(&b) || b >= 0x80;
+            assert_eq!(NSS_BYTES[b as usize], allowed, "byte {b:#04x}");
+            if b < 0x80 {
+                let urn = format!("urn:x-y:a{}b", b as char);
+                assert_eq!(check_urn(&urn).is_ok(), allowed, "{urn:?}");
+            }
+        }
     }
 
     #[test]
