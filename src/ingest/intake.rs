@@ -560,13 +560,30 @@ impl<'a> Intake<'a> {
                             let lines = memchr::memchr_iter(b'\n', piece).count();
                             let rows = if is_bom {
                                 let mut rows = bom::parse_csv(piece, has_header);
-                                for row in &mut rows {
-                                    if let Some((parent, child, ..)) = &row.edge {
-                                        row.dangling = [
-                                            !known.contains(parent.as_str()),
-                                            !known.contains(child.as_str()),
-                                        ];
-                                    }
+                                // A BOM lists a product's inputs together: a parent is looked
+                                // up once per run of rows that name it.
+                                let mut last: Option<(usize, bool)> = None;
+                                for k in 0..rows.len() {
+                                    let Some((parent, child, ..)) = &rows[k].edge else {
+                                        continue;
+                                    };
+                                    let parent_unknown = match last {
+                                        Some((j, unknown))
+                                            if rows[j]
+                                                .edge
+                                                .as_ref()
+                                                .is_some_and(|e| e.0 == *parent) =>
+                                        {
+                                            unknown
+                                        }
+                                        _ => {
+                                            let unknown = !known.contains(parent.as_str());
+                                            last = Some((k, unknown));
+                                            unknown
+                                        }
+                                    };
+                                    rows[k].dangling =
+                                        [parent_unknown, !known.contains(child.as_str())];
                                 }
                                 CsvRows::Bom(rows)
                             } else {

@@ -15,6 +15,8 @@
 //! Lookups are binary searches over the sorted columns, so opening the index builds no hash
 //! map. Strings are `LargeUtf8`, so no column of any size can pass Arrow's offsets.
 
+mod texts;
+
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
@@ -26,9 +28,10 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use rayon::iter::{IndexedParallelIterator, IntoParallelIterator, ParallelIterator};
+use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
+use self::texts::{Repeated, sort_by_text};
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
 
@@ -317,14 +320,24 @@ impl GraphIndex {
             let unit = column::<StringArray>(&b, "unit")?;
             let parent_fp = column::<StringArray>(&b, "parent_footprint_id")?;
             // Nearly every product a row names is known already (a footprint's): they are
-            // looked up on every core, and only the rest numbered here, in row order.
-            let found: Vec<Found> = (0..b.num_rows())
+            // looked up on every core, and only the rest numbered here, in row order. A BOM
+            // lists a product's inputs together, so a row's parent and footprint are mostly
+            // the row before's: looked up once per run of rows (a lookup is a cache miss or
+            // two in a table of millions).
+            const STRETCH: usize = 4096;
+            let rows_in = b.num_rows();
+            let (known, by_id) = (&urns, &by_id);
+            let found: Vec<Found> = (0..rows_in.div_ceil(STRETCH))
                 .into_par_iter()
-                .with_min_len(4096)
-                .map(|i| Found {
-                    child: urns.get(children.value(i)),
-                    parent: urns.get(parents.value(i)),
-                    node: (!parent_fp.is_null(i)).then(|| by_id.get(parent_fp.value(i)).copied()),
+                .flat_map_iter(|k| {
+                    let mut parent = Repeated::default();
+                    let mut node = Repeated::default();
+                    (k * STRETCH..((k + 1) * STRETCH).min(rows_in)).map(move |i| Found {
+                        child: known.get(children.value(i)),
+                        parent: parent.get(parents.value(i), |p| known.get(p)),
+                        node: (!parent_fp.is_null(i))
+                            .then(|| node.get(parent_fp.value(i), |f| by_id.get(f).copied())),
+                    })
                 })
                 .collect();
             for (i, found) in found.into_iter().enumerate() {
@@ -349,7 +362,7 @@ impl GraphIndex {
         // ids: one node per id, sorted by id.
         let mut chosen: Vec<u32> = by_id.into_values().collect();
         // One node per id: distinct keys, one order.
-        chosen.par_sort_unstable_by(|a, b| ids.value(*a as usize).cmp(ids.value(*b as usize)));
+        sort_by_text(&mut chosen, |i| ids.value(i as usize));
         put(
             "ids",
             RecordBatch::try_new(ids_schema(), vec![Arc::new(UInt32Array::from(chosen))])?,
@@ -388,7 +401,7 @@ impl GraphIndex {
         drop(next);
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
         // URNs are distinct: an unstable sort gives the one order, on every core.
-        order.par_sort_unstable_by(|a, b| urns[*a as usize].cmp(&urns[*b as usize]));
+        sort_by_text(&mut order, |u| &urns[u as usize]);
         let mut lengths = Vec::with_capacity(urns.len());
         let mut values: Vec<u32> = Vec::with_capacity(grouped.len());
         let mut sorted = datafusion::arrow::array::LargeStringBuilder::with_capacity(
