@@ -17,6 +17,7 @@ use super::{
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
+use crate::table::graph_index::Repeated;
 use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
 
 /// Product ids.
@@ -562,28 +563,22 @@ impl<'a> Intake<'a> {
                                 let mut rows = bom::parse_csv(piece, has_header);
                                 // A BOM lists a product's inputs together: a parent is looked
                                 // up once per run of rows that name it.
-                                let mut last: Option<(usize, bool)> = None;
-                                for k in 0..rows.len() {
-                                    let Some((parent, child, ..)) = &rows[k].edge else {
-                                        continue;
-                                    };
-                                    let parent_unknown = match last {
-                                        Some((j, unknown))
-                                            if rows[j]
-                                                .edge
-                                                .as_ref()
-                                                .is_some_and(|e| e.0 == *parent) =>
-                                        {
-                                            unknown
-                                        }
-                                        _ => {
-                                            let unknown = !known.contains(parent.as_str());
-                                            last = Some((k, unknown));
-                                            unknown
-                                        }
-                                    };
-                                    rows[k].dangling =
-                                        [parent_unknown, !known.contains(child.as_str())];
+                                let mut parent = Repeated::default();
+                                let dangling: Vec<Option<[bool; 2]>> = rows
+                                    .iter()
+                                    .map(|row| {
+                                        row.edge.as_ref().map(|(p, c, ..)| {
+                                            [
+                                                parent.get(p, |p| !known.contains(p)),
+                                                !known.contains(c.as_str()),
+                                            ]
+                                        })
+                                    })
+                                    .collect();
+                                for (row, d) in rows.iter_mut().zip(dangling) {
+                                    if let Some(d) = d {
+                                        row.dangling = d;
+                                    }
                                 }
                                 CsvRows::Bom(rows)
                             } else {

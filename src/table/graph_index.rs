@@ -31,7 +31,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
-use self::texts::{Repeated, sort_by_text};
+pub(crate) use self::texts::Repeated;
+use self::texts::sort_by_text;
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
 

@@ -51,7 +51,7 @@ pub(super) fn sort_by_text<'a>(items: &mut [u32], text: impl Fn(u32) -> &'a str 
 
 /// The last key looked up and what it gave: a run of rows naming the same key looks it up
 /// once.
-pub(super) struct Repeated<'a, T> {
+pub(crate) struct Repeated<'a, T> {
     last: Option<(&'a str, T)>,
 }
 
@@ -62,7 +62,7 @@ impl<T> Default for Repeated<'_, T> {
 }
 
 impl<'a, T: Copy> Repeated<'a, T> {
-    pub(super) fn get(&mut self, key: &'a str, look_up: impl FnOnce(&'a str) -> T) -> T {
+    pub(crate) fn get(&mut self, key: &'a str, look_up: impl FnOnce(&'a str) -> T) -> T {
         match self.last {
             Some((last, value)) if last == key => value,
             _ => {
