@@ -58,16 +58,21 @@ use segment::TableWriter;
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
 /// every question reads its columns whole. Columns with a value per row (ids, lines,
 /// offsets) are written without a dictionary: one that can only overflow and fall back costs
-/// a hash and a comparison per value.
+/// a hash and a comparison per value. So are the products a footprint or a BOM row names:
+/// a product has one footprint, and a BOM's children are as many as its rows in all but
+/// the smallest chains (a BOM's parents come in runs, and keep theirs).
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     use datafusion::arrow::datatypes::DataType;
-    const UNIQUE: [&str; 6] = [
+    const UNIQUE: [&str; 9] = [
         "id",
         "footprint_id",
         "line",
         "document_index",
         "document_offset",
         "document_length",
+        "product_id",
+        "product_ids",
+        "child_product_id",
     ];
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
@@ -83,7 +88,14 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
             props = props.set_column_statistics_enabled(path(), EnabledStatistics::Chunk);
         }
         if UNIQUE.contains(&f.name().as_str()) {
-            props = props.set_column_dictionary_enabled(path(), false);
+            // A list's values are the leaf column `name.list.item`.
+            let leaf = match f.data_type() {
+                DataType::List(item) => {
+                    ColumnPath::new(vec![f.name().clone(), "list".into(), item.name().clone()])
+                }
+                _ => path(),
+            };
+            props = props.set_column_dictionary_enabled(leaf, false);
         }
     }
     props.build()
