@@ -348,6 +348,14 @@ impl<'a> Intake<'a> {
                 base,
             };
             let units = ndjson_units(&bytes, skip, line_no, max);
+            if let (0, Ok(size)) = (base, self.sources[si].size()) {
+                // The tables each new footprint enters, sized from the first chunk: grown a
+                // doubling at a time, they are copied over and over on the deciding thread. A
+                // wrong guess costs at most an entry per 2 KiB: what small footprints take.
+                let more = size / (cut / units.len().max(1)).max(2048) as u64;
+                self.in_batch.reserve(usize::try_from(more).unwrap_or(0));
+                self.known.reserve(usize::try_from(more).unwrap_or(0));
+            }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
             let (decided, checked) = beside(
@@ -421,16 +429,23 @@ impl<'a> Intake<'a> {
                 }
                 continue;
             };
-            let key = (record.footprint.id.clone(), record.footprint.version);
+            let key = (&record.footprint.id, record.footprint.version);
             let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            // The earlier document with this id and version, read only when there is one.
+            // The earlier document with this id and version, read only when there is one; a
+            // new footprint is entered on the way, with one hash (an earlier one put back).
             let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
                 Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
-                None => match self.in_batch.get(&key) {
-                    Some(&span) => Some(match chunk.text(span) {
-                        Some(t) if span.original as usize == chunk.source => t.to_owned(),
-                        _ => lossy(&sources[span.original as usize].read_span(span)?),
-                    }),
+                None => match self
+                    .in_batch
+                    .insert((key.0.clone(), key.1), record.document)
+                {
+                    Some(span) => {
+                        self.in_batch.insert((key.0.clone(), key.1), span);
+                        Some(match chunk.text(span) {
+                            Some(t) if span.original as usize == chunk.source => t.to_owned(),
+                            _ => lossy(&sources[span.original as usize].read_span(span)?),
+                        })
+                    }
                     None => None,
                 },
             };
@@ -438,7 +453,6 @@ impl<'a> Intake<'a> {
                 None => {
                     self.report.accepted += 1;
                     log.push(done(name, (index, ch.line), "accepted", "footprint", id));
-                    self.in_batch.insert(key, record.document);
                     new.push(record);
                     origins.push((ch.source, index, ch.line));
                 }

@@ -156,6 +156,31 @@ fn a_newer_version_supersedes_but_history_stays() {
 }
 
 #[test]
+fn within_one_ingest_a_footprint_is_compared_with_its_first_document() {
+    // One id and version four times in one NDJSON source: A, then B (other content), then A
+    // and B again. The first A is the footprint; B conflicts with it every time it comes,
+    // and A again is a duplicate of it: a rejected document never takes its place.
+    let a = v2_example();
+    let mut b = v2_example();
+    b["comment"] = json!("changed without a new version");
+    let ndjson = [&a, &b, &a, &b].map(|d| d.to_string()).join("\n");
+    let dir = temp_dir("store-in-batch");
+    let r = ingest_into(
+        &dir,
+        &[source("four.ndjson", &ndjson)],
+        &IngestOptions::default(),
+    );
+    assert_eq!(
+        (r.footprints, r.duplicates, r.rejected),
+        (1, 1, 2),
+        "{r:#?}"
+    );
+    let lines: Vec<usize> = r.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [2, 4]);
+    assert!(r.errors.iter().all(|e| e.pointer == "/version"));
+}
+
+#[test]
 fn v3_preceding_ids_supersede() {
     let t = mieruka::dataset::demo().expect("demo");
     let view = one(t.footprints_view().expect("view"));
