@@ -32,14 +32,17 @@ pub(super) fn check_duplicates<'a>(
     ptr: &str,
 ) -> Option<Entries<'a>> {
     let keys = &entries.0;
-    // Objects of PACT have a few dozen members at most: comparing pairs (most differ in
-    // length, so no bytes are compared) beats sorting. Larger objects are sorted.
+    // Objects of PACT have a few dozen members at most: comparing pairs beats sorting. Only
+    // keys of one length can be equal, so a key is compared with those before it only when
+    // a key of its length (a bit per length, modulo 64) came before. Larger objects are
+    // sorted.
     let repeated: Option<&str> = if keys.len() <= 32 {
+        let mut lengths = 0_u64;
         keys.iter().enumerate().find_map(|(i, (k, _))| {
-            keys[i + 1..]
-                .iter()
-                .any(|(other, _)| other == k)
-                .then_some(k.as_ref())
+            let bit = 1_u64 << (k.len() % 64);
+            let seen = lengths & bit != 0;
+            lengths |= bit;
+            (seen && keys[..i].iter().any(|(other, _)| other == k)).then_some(k.as_ref())
         })
     } else {
         let mut sorted: Vec<&str> = keys.iter().map(|(k, _)| k.as_ref()).collect();
@@ -735,6 +738,19 @@ mod tests {
                 }
             }
         }
+        // Lengths 1 and 65 share a bit (modulo 64) and differ; a key of 70 bytes repeats.
+        let long = "y".repeat(70);
+        let text = format!(
+            r#"{{"k":1,"k{x}":2,"{long}":3,"z":4,"{long}":5}}"#,
+            x = "x".repeat(64)
+        );
+        let mut c = Checker::new(&text);
+        let kept = check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), "");
+        assert!(kept.is_none());
+        assert_eq!(c.errors[0].pointer, format!("/{long}"));
+        let text = format!(r#"{{"k":1,"k{x}":2}}"#, x = "x".repeat(64));
+        let mut c = Checker::new(&text);
+        assert!(check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), "").is_some());
     }
 
     #[test]
