@@ -162,6 +162,8 @@ impl<'a> Intake<'a> {
             }
         }
         timed(&mut self.phases.write, || self.sink.log(warnings))?;
+        // No CSV row names a footprint's id: the ids of this ingest go before its rows come.
+        self.in_batch = HashMap::default();
         for (si, l) in csv {
             self.csv(si, matches!(l, Layout::BomCsv))?;
         }
@@ -349,9 +351,8 @@ impl<'a> Intake<'a> {
             };
             let units = ndjson_units(&bytes, skip, line_no, max);
             if let (0, Ok(size)) = (base, self.sources[si].size()) {
-                // The tables each new footprint enters, sized from the first chunk: grown a
-                // doubling at a time, they are copied over and over on the deciding thread. A
-                // wrong guess costs at most an entry per 2 KiB: what small footprints take.
+                // Sized from the first chunk (grown, they were copied over and over on the deciding
+                // thread); a wrong guess costs at most an entry per 2 KiB, as small footprints do.
                 let more = size / (cut / units.len().max(1)).max(2048) as u64;
                 self.in_batch.reserve(usize::try_from(more).unwrap_or(0));
                 self.known.reserve(usize::try_from(more).unwrap_or(0));
@@ -431,8 +432,7 @@ impl<'a> Intake<'a> {
             };
             let key = (&record.footprint.id, record.footprint.version);
             let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            // The earlier document with this id and version, read only when there is one; a
-            // new footprint is entered on the way, with one hash (an earlier one put back).
+            // An earlier document of this id and version, if any (one hash; the first stays).
             let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
                 Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
                 None => match self
