@@ -560,7 +560,7 @@ fn stream_into<S: Sink + Send>(
                     Job::OriginalRead(i, len) => sink.original_read(i, len)?,
                 }
             }
-            Ok(())
+            sink.flush()
         });
         let mut channel = ChannelSink(tx);
         let report = Intake::new(existing, sources, layouts, opts, &mut channel, progress)
@@ -594,6 +594,7 @@ pub fn ingest_into(
         segment: &mut segment,
         sources,
         at: Utc::now(),
+        waiting: Vec::new(),
     };
     let mut report = stream_into(&existing, sources, layouts, opts, progress, sink)?;
     tracing::debug!("checked and wrote the segment in {:.2?}", started.elapsed());

@@ -33,6 +33,10 @@ pub(super) trait Sink {
     fn original_read(&mut self, _source: usize, _len: u64) -> Result<()> {
         Ok(())
     }
+    /// Everything handed over so far is written: called once, after the last rows.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl Sink for Prepared {
@@ -100,15 +104,22 @@ impl Sink for ChannelSink {
 }
 
 /// Rows written straight into a segment of a data directory, as Arrow batches.
+///
+/// The batches of one step of the intake (a chunk's footprints, BOM edges and log rows, which
+/// end with its log) are kept until the step's log comes, then encoded a table per core: each
+/// table's Parquet is encoded by one thread, so one after the other they kept the checking
+/// waiting (a BOM CSV's edges and log rows are millions each).
 pub(super) struct SegmentSink<'w, 'l, 's> {
     pub(super) segment: &'w mut SegmentWriter<'l, 's>,
     pub(super) sources: &'w [Source],
     pub(super) at: chrono::DateTime<Utc>,
+    /// Batches built and not yet written, in the order they came.
+    pub(super) waiting: Vec<(StoreTable, RecordBatch)>,
 }
 
 impl SegmentSink<'_, '_, '_> {
-    /// Writes `rows` to `table` as batches of 65,536 rows, built on every core.
-    fn write_in_batches<T: Sync>(
+    /// Builds `rows` into batches of 65,536 rows on every core, to be written to `table`.
+    fn build_in_batches<T: Sync>(
         &mut self,
         table: StoreTable,
         rows: &[T],
@@ -118,10 +129,16 @@ impl SegmentSink<'_, '_, '_> {
             .par_chunks(65_536)
             .map(&build)
             .collect::<Result<Vec<_>>>()?;
-        for b in &batches {
-            self.segment.write(table, b)?;
-        }
+        self.waiting.extend(batches.into_iter().map(|b| (table, b)));
         Ok(())
+    }
+
+    /// Writes the waiting batches, the tables at once.
+    fn write_waiting(&mut self) -> Result<()> {
+        if self.waiting.is_empty() {
+            return Ok(());
+        }
+        self.segment.write_tables(std::mem::take(&mut self.waiting))
     }
 }
 
@@ -132,30 +149,36 @@ impl Sink for SegmentSink<'_, '_, '_> {
         }
         let (footprints, extensions) = footprint_batches(&records, self.segment.seq())?;
         drop(records);
-        for b in &footprints {
-            self.segment.write(StoreTable::Footprints, b)?;
-        }
-        for b in extensions.iter().filter(|b| b.num_rows() > 0) {
-            self.segment.write(StoreTable::Extensions, b)?;
-        }
+        let footprints = footprints.into_iter().map(|b| (StoreTable::Footprints, b));
+        let extensions = extensions
+            .into_iter()
+            .filter(|b| b.num_rows() > 0)
+            .map(|b| (StoreTable::Extensions, b));
+        self.waiting.extend(footprints.chain(extensions));
         Ok(())
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
         let seq = self.segment.seq();
-        self.write_in_batches(StoreTable::Bom, &edges, |c| table::bom_batch(c, seq))
+        self.build_in_batches(StoreTable::Bom, &edges, |c| table::bom_batch(c, seq))
     }
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()> {
         let (seq, at) = (self.segment.seq(), self.at);
-        self.write_in_batches(StoreTable::IngestLog, &rows, |c| {
+        self.build_in_batches(StoreTable::IngestLog, &rows, |c| {
             table::ingest_log_batch(c, seq, at)
-        })
+        })?;
+        // A step of the intake ends with its log.
+        self.write_waiting()
     }
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         let b = table::gx_batch(&rows, self.segment.seq())?;
-        self.segment.write(StoreTable::GxAttributes, &b)
+        self.waiting.push((StoreTable::GxAttributes, b));
+        Ok(())
+    }
+    fn flush(&mut self) -> Result<()> {
+        self.write_waiting()
     }
     fn keep_original(&mut self, source: usize) -> Result<()> {
         let s = &self.sources[source];

@@ -125,6 +125,44 @@ impl SegmentWriter<'_, '_> {
         }
     }
 
+    /// Appends `batches`, each to its table, in order within a table; the tables are encoded
+    /// at once, on threads of their own (not the thread pool's: the checking has it).
+    pub fn write_tables(&mut self, batches: Vec<(Table, RecordBatch)>) -> Result<()> {
+        if self.writers.is_empty() {
+            return Err(Error::Internal("segment writer already committed".into()));
+        }
+        let mut per_table: Vec<Vec<RecordBatch>> = vec![Vec::new(); self.writers.len()];
+        for (table, b) in batches {
+            match per_table.get_mut(table as usize) {
+                Some(list) => list.push(b),
+                None => return Err(Error::Internal(format!("no writer for table {table:?}"))),
+            }
+        }
+        let mut work: Vec<(&mut TableWriter, Vec<RecordBatch>)> = self
+            .writers
+            .iter_mut()
+            .zip(per_table)
+            .filter(|(_, list)| !list.is_empty())
+            .collect();
+        let write = |(w, list): (&mut TableWriter, Vec<RecordBatch>)| -> Result<()> {
+            list.iter().try_for_each(|b| w.write(b))
+        };
+        let Some(last) = work.pop() else {
+            return Ok(());
+        };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = work.into_iter().map(|w| scope.spawn(|| write(w))).collect();
+            let mut result = write(last);
+            for t in others {
+                let r = t
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::Internal("a table writer panicked".into())));
+                result = result.and(r);
+            }
+            result
+        })
+    }
+
     /// The file of original `i` (received as `name`), created on first use, and its name in
     /// the originals' directory.
     fn original_file(&mut self, i: usize, name: &str) -> Result<(&str, &mut File)> {
