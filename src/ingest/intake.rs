@@ -354,8 +354,9 @@ impl<'a> Intake<'a> {
                 // Sized from the first chunk (grown, they were copied over and over on the deciding
                 // thread); a wrong guess costs at most an entry per 2 KiB, as small footprints do.
                 let more = size / (cut / units.len().max(1)).max(2048) as u64;
-                self.in_batch.reserve(usize::try_from(more).unwrap_or(0));
-                self.known.reserve(usize::try_from(more).unwrap_or(0));
+                let more = usize::try_from(more).unwrap_or(0);
+                self.in_batch.reserve(more);
+                self.known.reserve(more);
             }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
@@ -432,21 +433,20 @@ impl<'a> Intake<'a> {
             };
             let key = (&record.footprint.id, record.footprint.version);
             let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            // An earlier document of this id and version, if any (one hash; the first stays).
+            // An earlier document of this id and version, if any: the first of this ingest is
+            // entered with one hash (a document's span is its own, so finding it means none).
             let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
                 Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
-                None => match self
+                None => match *self
                     .in_batch
-                    .insert((key.0.clone(), key.1), record.document)
+                    .entry((key.0.clone(), key.1))
+                    .or_insert(record.document)
                 {
-                    Some(span) => {
-                        self.in_batch.insert((key.0.clone(), key.1), span);
-                        Some(match chunk.text(span) {
-                            Some(t) if span.original as usize == chunk.source => t.to_owned(),
-                            _ => lossy(&sources[span.original as usize].read_span(span)?),
-                        })
-                    }
-                    None => None,
+                    span if span == record.document => None,
+                    span => Some(match chunk.text(span) {
+                        Some(t) if span.original as usize == chunk.source => t.to_owned(),
+                        _ => lossy(&sources[span.original as usize].read_span(span)?),
+                    }),
                 },
             };
             match earlier {

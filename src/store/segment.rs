@@ -128,14 +128,12 @@ impl SegmentWriter<'_, '_> {
     /// Appends `batches`, each to its table, in order within a table; the tables are encoded
     /// at once, on threads of their own (not the thread pool's: the checking has it).
     pub fn write_tables(&mut self, batches: Vec<(Table, RecordBatch)>) -> Result<()> {
-        if self.writers.is_empty() {
-            return Err(Error::Internal("segment writer already committed".into()));
-        }
         let mut per_table: Vec<Vec<RecordBatch>> = vec![Vec::new(); self.writers.len()];
         for (table, b) in batches {
             match per_table.get_mut(table as usize) {
                 Some(list) => list.push(b),
-                None => return Err(Error::Internal(format!("no writer for table {table:?}"))),
+                // As in `write`: the writers are gone once the segment is committed.
+                None => return Err(Error::Internal("segment writer already committed".into())),
             }
         }
         let mut work: Vec<(&mut TableWriter, Vec<RecordBatch>)> = self
