@@ -203,7 +203,7 @@ pub(crate) fn extension_inputs(
         match k.as_ref() {
             "inputs" => {
                 let here = pointer(ptr, k);
-                match json::array(v) {
+                match c.array(v) {
                     Ok(items) => {
                         let mut out = Vec::with_capacity(items.len());
                         for (i, item) in items.iter().enumerate() {

@@ -13,7 +13,7 @@
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::json::{self, Checker, Sign, number_or_decimal_string, pointer, string};
+use super::json::{Checker, Sign, number_or_decimal_string, pointer, string};
 use super::pact_values::object;
 use crate::model::{CalcMethod, Gxd};
 
@@ -21,8 +21,8 @@ const LEVELS: [&str; 4] = ["organization", "site", "building", "production line"
 const INDEXES: [&str; 3] = ["volume", "unit", "production"];
 
 /// Whether an extension's data looks like GxD even though its `dataSchema` does not say so.
-pub(crate) fn has_gxd_shape(data: &RawValue) -> bool {
-    json::object(data).is_ok_and(|e| {
+pub(crate) fn has_gxd_shape(c: &Checker, data: &RawValue) -> bool {
+    c.object(data).is_ok_and(|e| {
         let has = |key: &str| e.0.iter().any(|(k, _)| k == key);
         has("calcMethod")
             && (has("gateToGate") || has("FWedition") || has("organization") || has("certificate"))
@@ -99,7 +99,7 @@ fn categories(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Vec<Stri
     if raw.get().starts_with('"') {
         return text(c, ptr, key, raw).into_iter().collect();
     }
-    match json::array(raw) {
+    match c.array(raw) {
         Ok(items) => items
             .iter()
             .enumerate()

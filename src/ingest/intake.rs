@@ -13,7 +13,7 @@ use super::split::{CsvRows, check_units, csv_pieces, ndjson_units, record_end};
 use super::{
     Checked, CheckedChunk, Chunk, IngestOptions, IngestReport, Layout, Problem, Source,
     StoredIndex, Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row,
-    parse_text, problem, same_document, size_message, strip_bom, utf8_error, whole,
+    problem, read_text, same_document, size_message, strip_bom, tape::Tape, utf8_error, whole,
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
@@ -250,11 +250,12 @@ impl<'a> Intake<'a> {
                 return self.reject(si, line, diag);
             }
         };
-        let top = match parse_text(text, 1) {
+        let mut tape = Tape::default();
+        let (top, read) = match read_text(text, 1, &mut tape) {
             Ok(t) => t,
             Err((line, diag)) => return self.reject(si, line, diag),
         };
-        let values = match footprint_values(top) {
+        let values = match footprint_values(top, read) {
             Ok(v) => v,
             Err(message) => return self.reject(si, 1, whole(message)),
         };
@@ -270,7 +271,7 @@ impl<'a> Intake<'a> {
             })
             .collect();
         let started = std::time::Instant::now();
-        let checked = check_units(&self.names, self.progress, chunk, units);
+        let checked = check_units(&self.names, self.progress, chunk, units, read);
         self.phases.check += started.elapsed();
         self.footprint_chunk(Some(chunk), checked)
     }
@@ -362,7 +363,7 @@ impl<'a> Intake<'a> {
             let (names, progress) = (self.names.clone(), self.progress);
             let (decided, checked) = beside(
                 || self.decide_pending(si, &mut pending, &mut spare),
-                || check_units(&names, progress, chunk, units),
+                || check_units(&names, progress, chunk, units, None),
             );
             decided?;
             self.phases.check += started.elapsed();
@@ -397,8 +398,7 @@ impl<'a> Intake<'a> {
     /// Decides, in document order, what becomes of each checked document of `chunk`.
     fn footprint_chunk(&mut self, chunk: Option<Chunk>, checked: Vec<Vec<Checked>>) -> Result<()> {
         let sources = self.sources;
-        // Sized once: grown a push at a time, a chunk's records (thousands of large
-        // structs) would be copied into fresh, zeroed pages at every doubling.
+        // Sized once: grown by doubling, a chunk's records would be copied at every step.
         let n: usize = checked.iter().map(Vec::len).sum();
         let mut log = Vec::with_capacity(n);
         // Boxed as checked: a record is a couple of kilobytes, moved only as a pointer.

@@ -12,6 +12,8 @@ use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::tape::Read;
+
 /// One error or warning about a document: where (pointer and byte offset) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Diag {
@@ -24,22 +26,48 @@ pub(crate) struct Diag {
 }
 
 /// Collects errors and warnings while checking one document.
-pub(crate) struct Checker {
+pub(crate) struct Checker<'t> {
     base: usize,
     len: usize,
     pub errors: Vec<Diag>,
     pub warnings: Vec<Diag>,
+    /// The text the document is in, read onto a tape, when it was.
+    tape: Option<Read<'t>>,
 }
 
-impl Checker {
+impl<'t> Checker<'t> {
     /// A checker for documents borrowed from `buffer` (used to turn values into offsets).
-    pub fn new(buffer: &str) -> Checker {
+    pub fn new(buffer: &str) -> Checker<'t> {
         Checker {
             base: buffer.as_ptr() as usize,
             len: buffer.len(),
             errors: Vec::new(),
             warnings: Vec::new(),
+            tape: None,
         }
+    }
+
+    /// A checker whose objects and arrays are split by `tape`, a text holding them.
+    pub fn with_tape(buffer: &str, tape: Option<Read<'t>>) -> Checker<'t> {
+        Checker {
+            tape,
+            ..Checker::new(buffer)
+        }
+    }
+
+    /// The members of `raw` (see [`object`]), from the tape when it holds them.
+    pub fn object<'a>(&self, raw: &'a RawValue) -> Result<Entries<'a>, String> {
+        super::tape::object(self.tape, raw)
+    }
+
+    /// The elements of `raw` (see [`array`]), from the tape when it holds them.
+    pub fn array<'a>(&self, raw: &'a RawValue) -> Result<Vec<&'a RawValue>, String> {
+        super::tape::array(self.tape, raw)
+    }
+
+    /// The elements of `raw` when it is an array on the tape.
+    pub fn tape_array<'a>(&self, raw: &'a RawValue) -> Option<Vec<&'a RawValue>> {
+        self.tape.and_then(|t| t.array(raw))
     }
 
     /// Offset of `raw` inside the buffer, when it lies inside it.
@@ -179,10 +207,7 @@ pub(crate) fn object<'a>(raw: &'a RawValue) -> Result<Entries<'a>, String> {
     if !raw.get().starts_with('{') {
         return Err(format!("expected an object, found {}", describe(raw)));
     }
-    match split::object(raw.get()) {
-        Some(entries) => Ok(entries),
-        None => serde_json::from_str::<Entries<'a>>(raw.get()).map_err(|e| e.to_string()),
-    }
+    serde_json::from_str::<Entries<'a>>(raw.get()).map_err(|e| e.to_string())
 }
 
 /// Parses `raw` as an array of raw values.
@@ -190,150 +215,19 @@ pub(crate) fn array<'a>(raw: &'a RawValue) -> Result<Vec<&'a RawValue>, String> 
     if !raw.get().starts_with('[') {
         return Err(format!("expected an array, found {}", describe(raw)));
     }
-    match split::array(raw.get()) {
-        Some(values) => Ok(values),
-        None => serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).map_err(|e| e.to_string()),
-    }
+    serde_json::from_str::<Vec<&'a RawValue>>(raw.get()).map_err(|e| e.to_string())
 }
 
-/// Splitting a value that is already known to be valid JSON into its members, in one pass
-/// over its bytes with no second check of their syntax.
+/// The text of one whole JSON value, as a `RawValue`.
 ///
-/// Every `RawValue` was made by serde_json, which checked the whole text it came from (the
-/// document, when it was first parsed), so a member's text needs no checking again: only
-/// where it ends. Splitting with serde_json instead checks each level again, so a document
-/// nested five deep had its innermost values read five times. Anything unexpected (which
-/// valid JSON cannot hold) gives `None`, and the caller splits with serde_json.
-mod split {
-    use std::borrow::Cow;
-
-    use serde_json::value::RawValue;
-
-    use super::Entries;
-
-    /// The text of one whole JSON value, as a `RawValue`.
-    ///
-    /// `text` must be a valid JSON value with no whitespace around it: a member of a value
-    /// serde_json has checked, cut at its ends by this module.
-    fn raw(text: &str) -> &RawValue {
-        // SAFETY: `RawValue` is `#[repr(transparent)]` over `str` (serde_json 1.x declares it
-        // so, and converts `&str` to `&RawValue` the same way itself), so the pointer cast
-        // keeps the layout; its one invariant, that the text is a whole valid JSON value, is
-        // the caller's.
-        unsafe { &*(text as *const str as *const RawValue) }
-    }
-
-    fn ws(b: &[u8], mut i: usize) -> usize {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
-            i += 1;
-        }
-        i
-    }
-
-    /// The end (one past the closing quote) of the string whose opening quote is at `i`.
-    fn string_end(b: &[u8], i: usize) -> Option<usize> {
-        let mut at = i + 1;
-        loop {
-            at += memchr::memchr2(b'"', b'\\', b.get(at..)?)?;
-            if b[at] == b'"' {
-                return Some(at + 1);
-            }
-            at += 2;
-        }
-    }
-
-    /// The end of the value starting at `i`.
-    fn value_end(b: &[u8], i: usize) -> Option<usize> {
-        match *b.get(i)? {
-            b'"' => string_end(b, i),
-            b'{' | b'[' => {
-                let mut depth = 0_usize;
-                let mut at = i;
-                loop {
-                    match *b.get(at)? {
-                        b'"' => {
-                            at = string_end(b, at)?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                return Some(at + 1);
-                            }
-                        }
-                        _ => {}
-                    }
-                    at += 1;
-                }
-            }
-            _ => {
-                let mut at = i;
-                while let Some(c) = b.get(at) {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t') {
-                        break;
-                    }
-                    at += 1;
-                }
-                (at > i).then_some(at)
-            }
-        }
-    }
-
-    /// The members of `text`, a valid JSON object.
-    pub(super) fn object(text: &str) -> Option<Entries<'_>> {
-        let b = text.as_bytes();
-        let mut out = Vec::with_capacity(16);
-        let mut i = ws(b, 1);
-        if b.get(i) == Some(&b'}') {
-            return Some(Entries(out));
-        }
-        loop {
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            let key_end = string_end(b, i)?;
-            let key = &text[i + 1..key_end - 1];
-            let key = if key.contains('\\') {
-                Cow::Owned(serde_json::from_str::<String>(&text[i..key_end]).ok()?)
-            } else {
-                Cow::Borrowed(key)
-            };
-            i = ws(b, key_end);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            let start = ws(b, i + 1);
-            let end = value_end(b, start)?;
-            out.push((key, raw(&text[start..end])));
-            i = ws(b, end);
-            match b.get(i)? {
-                b',' => i = ws(b, i + 1),
-                b'}' => return Some(Entries(out)),
-                _ => return None,
-            }
-        }
-    }
-
-    /// The elements of `text`, a valid JSON array.
-    pub(super) fn array(text: &str) -> Option<Vec<&RawValue>> {
-        let b = text.as_bytes();
-        let mut out = Vec::new();
-        let mut i = ws(b, 1);
-        if b.get(i) == Some(&b']') {
-            return Some(out);
-        }
-        loop {
-            let end = value_end(b, i)?;
-            out.push(raw(&text[i..end]));
-            i = ws(b, end);
-            match b.get(i)? {
-                b',' => i = ws(b, i + 1),
-                b']' => return Some(out),
-                _ => return None,
-            }
-        }
-    }
+/// `text` must be a valid JSON value with no whitespace around it: a member of a value that
+/// serde_json or the tape has checked, cut at its ends.
+pub(super) fn raw_value(text: &str) -> &RawValue {
+    // SAFETY: `RawValue` is `#[repr(transparent)]` over `str` (serde_json 1.x declares it
+    // so, and converts `&str` to `&RawValue` the same way itself), so the pointer cast keeps
+    // the layout; its one invariant, that the text is a whole valid JSON value, is the
+    // caller's.
+    unsafe { &*(text as *const str as *const RawValue) }
 }
 
 /// Parses `raw` as a string, borrowing when the string has no escapes.
@@ -664,121 +558,6 @@ mod tests {
     fn pointers_escape_tokens() {
         assert_eq!(pointer("/pcf", "a/b~c"), "/pcf/a~1b~0c");
         assert_eq!(pointer_index("/companyIds", 2), "/companyIds/2");
-    }
-
-    /// What serde_json makes of an object or array: the reference for the splitter.
-    fn serde_split(text: &str) -> Vec<(String, String)> {
-        match text.as_bytes()[0] {
-            b'{' => serde_json::from_str::<Entries>(text)
-                .unwrap()
-                .0
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.get().to_owned()))
-                .collect(),
-            _ => serde_json::from_str::<Vec<&RawValue>>(text)
-                .unwrap()
-                .into_iter()
-                .map(|v| (String::new(), v.get().to_owned()))
-                .collect(),
-        }
-    }
-
-    fn fast_split(text: &str) -> Vec<(String, String)> {
-        match text.as_bytes()[0] {
-            b'{' => split::object(text)
-                .expect("splits")
-                .0
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.get().to_owned()))
-                .collect(),
-            _ => split::array(text)
-                .expect("splits")
-                .into_iter()
-                .map(|v| (String::new(), v.get().to_owned()))
-                .collect(),
-        }
-    }
-
-    /// A pseudo-random JSON value of at most `depth` levels (xorshift, fixed seed).
-    fn random_value(seed: &mut u64, depth: u32) -> serde_json::Value {
-        use serde_json::Value;
-        let mut next = || {
-            *seed ^= *seed << 13;
-            *seed ^= *seed >> 7;
-            *seed ^= *seed << 17;
-            *seed
-        };
-        const STRINGS: [&str; 7] = [
-            "",
-            "a",
-            "q\"uote",
-            "back\\slash",
-            "é 日本",
-            "}]{[,:",
-            "\u{1}",
-        ];
-        match next() % if depth == 0 { 5 } else { 7 } {
-            0 => Value::Null,
-            1 => Value::Bool(next() % 2 == 0),
-            2 => Value::from((next() % 2001) as i64 - 1000),
-            3 => Value::from((next() % 100_000) as f64 / 7.0),
-            4 => Value::from(STRINGS[(next() % 7) as usize]),
-            5 => {
-                let n = next() % 4;
-                Value::Array((0..n).map(|_| random_value(seed, depth - 1)).collect())
-            }
-            _ => {
-                let n = next() % 4;
-                Value::Object(
-                    (0..n)
-                        .map(|i| {
-                            let key = format!("{}{i}", STRINGS[(i as usize * 3) % 7]);
-                            (key, random_value(seed, depth - 1))
-                        })
-                        .collect(),
-                )
-            }
-        }
-    }
-
-    #[test]
-    fn valid_json_splits_as_serde_json_splits_it() {
-        // Hand-picked: whitespace everywhere, escapes in keys and strings (an escaped quote
-        // and backslash before a closing quote), brackets inside strings, empty containers,
-        // exponents, a duplicated key (kept twice, for the caller to report).
-        let texts = [
-            "{}",
-            "[]",
-            "{ }",
-            "[ ]",
-            " {\n\t\"a\" : 1 ,\r\n \"b\":[ 1, {\"c\":\"]}\"} ] } ",
-            r#"{"k\"ey":"v\\","x\u0041":"\\\"","e":-1.5e+3,"n":null,"t":true,"f":false}"#,
-            r#"[[],{},[[]],{"":{}},"[{","}]",0,-0.0,1E2]"#,
-            r#"{"a":1,"a":2}"#,
-        ];
-        for text in texts {
-            let text = text.trim();
-            assert_eq!(fast_split(text), serde_split(text), "{text}");
-        }
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut containers = 0;
-        for _ in 0..2_000 {
-            let value = random_value(&mut seed, 4);
-            if !(value.is_object() || value.is_array()) {
-                continue;
-            }
-            containers += 1;
-            for text in [
-                serde_json::to_string(&value).unwrap(),
-                serde_json::to_string_pretty(&value).unwrap(),
-            ] {
-                assert_eq!(fast_split(&text), serde_split(&text), "{text}");
-            }
-        }
-        assert!(
-            containers > 200,
-            "only {containers} objects and arrays were tried"
-        );
     }
 
     #[test]

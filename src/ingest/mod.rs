@@ -16,6 +16,7 @@ mod pact_values;
 mod sink;
 mod source;
 mod split;
+mod tape;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -295,25 +296,28 @@ type Found<'a> = (&'a RawValue, Option<json::Entries<'a>>);
 
 /// Which footprints a JSON text holds: itself, an array's elements, a list response's
 /// `data`, a get response's `data`, or a CloudEvent's `data.pfs`.
-fn footprint_values<'a>(top: &'a RawValue) -> std::result::Result<Vec<Found<'a>>, String> {
+fn footprint_values<'a>(
+    top: &'a RawValue,
+    tape: Option<tape::Read>,
+) -> std::result::Result<Vec<Found<'a>>, String> {
     fn each(values: Vec<&RawValue>) -> Vec<Found<'_>> {
         values.into_iter().map(|v| (v, None)).collect()
     }
     match top.get().as_bytes().first() {
-        Some(b'[') => json::array(top).map(each),
+        Some(b'[') => tape::array(tape, top).map(each),
         Some(b'{') => {
-            let entries = json::object(top)?;
+            let entries = tape::object(tape, top)?;
             let get = |key: &str| entries.0.iter().find(|(k, _)| k == key).map(|e| e.1);
             if get("pcf").is_some() || get("specVersion").is_some() {
                 return Ok(vec![(top, Some(entries))]);
             }
             if let Some(data) = get("data") {
                 return match data.get().as_bytes().first() {
-                    Some(b'[') => json::array(data).map(each),
+                    Some(b'[') => tape::array(tape, data).map(each),
                     Some(b'{') => {
-                        let inner = json::object(data)?;
+                        let inner = tape::object(tape, data)?;
                         match inner.0.iter().find(|(k, _)| k == "pfs") {
-                            Some((_, pfs)) => json::array(pfs).map(each),
+                            Some((_, pfs)) => tape::array(tape, pfs).map(each),
                             None => Ok(vec![(data, Some(inner))]),
                         }
                     }
@@ -336,6 +340,19 @@ fn footprint_values<'a>(top: &'a RawValue) -> std::result::Result<Vec<Found<'a>>
             "expected a product footprint object, an array of them or a PACT response, found {}",
             json::describe(top)
         )),
+    }
+}
+
+/// Reads one JSON text onto `tape`; a text the tape refuses is parsed by serde_json, which
+/// says what is wrong (or, for one nested deeper than the tape reads, takes it).
+fn read_text<'t>(
+    text: &'t str,
+    first_line_no: usize,
+    tape: &'t mut tape::Tape,
+) -> std::result::Result<(&'t RawValue, Option<tape::Read<'t>>), (usize, Diag)> {
+    match tape.read(text) {
+        Some(read) => Ok((read.value(), Some(read))),
+        None => parse_text(text, first_line_no).map(|top| (top, None)),
     }
 }
 
@@ -394,11 +411,12 @@ fn check_value(
     chunk: Chunk,
     raw: &RawValue,
     entries: Option<json::Entries>,
+    tape: Option<tape::Read>,
     line: usize,
 ) -> Checked {
     let source = chunk.source;
     let text = raw.get();
-    let mut c = Checker::new(text);
+    let mut c = Checker::with_tape(text, tape);
     let fp = pact::footprint_with(&mut c, raw, entries);
     let line_of = |d: &Diag| {
         d.offset.map_or(line, |o| {
@@ -434,8 +452,15 @@ fn check_value(
     }
 }
 
-/// Checks one NDJSON line: it may hold one footprint or a response with several.
-fn check_line(names: &[Arc<str>], chunk: Chunk, bytes: &[u8], line: usize) -> Vec<Checked> {
+/// Checks one NDJSON line: it may hold one footprint or a response with several. `tape` is
+/// the thread's, for the line to be read onto.
+fn check_line(
+    names: &[Arc<str>],
+    chunk: Chunk,
+    bytes: &[u8],
+    line: usize,
+    tape: &mut tape::Tape,
+) -> Vec<Checked> {
     let source = chunk.source;
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
@@ -444,14 +469,14 @@ fn check_line(names: &[Arc<str>], chunk: Chunk, bytes: &[u8], line: usize) -> Ve
             return vec![Checked::rejected(source, l, d)];
         }
     };
-    let top = match parse_text(text, line) {
+    let (top, read) = match read_text(text, line, tape) {
         Ok(t) => t,
         Err((l, d)) => return vec![Checked::rejected(source, l, d)],
     };
-    match footprint_values(top) {
+    match footprint_values(top, read) {
         Ok(values) => values
             .into_iter()
-            .map(|(raw, entries)| check_value(names, chunk, raw, entries, line))
+            .map(|(raw, entries)| check_value(names, chunk, raw, entries, read, line))
             .collect(),
         Err(message) => vec![Checked::rejected(source, line, whole(message))],
     }

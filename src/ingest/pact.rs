@@ -433,7 +433,7 @@ fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, 
             ExtensionKind::MierukaBom
         } else if data_schema == super::gx::GX_EXTENSION_SCHEMA {
             ExtensionKind::MierukaGx
-        } else if gxd::has_gxd_shape(data) {
+        } else if gxd::has_gxd_shape(c, data) {
             ExtensionKind::Gxd
         } else {
             ExtensionKind::Other

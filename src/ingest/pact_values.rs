@@ -9,14 +9,14 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::json::{
-    self, Checker, Entries, array, boolean, check_urn, date_time, number_or_decimal_string,
-    pointer, pointer_index, string, uuid,
+    Checker, Entries, array, boolean, check_urn, date_time, number_or_decimal_string, pointer,
+    pointer_index, string, uuid,
 };
 use crate::model::{Assurance, DeclaredUnit, Dqi, EmissionFactorSource, PactVersion, SectorRule};
 
 /// Reads an object, reporting a wrong type or a duplicated property.
 pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Option<Entries<'a>> {
-    match json::object(raw) {
+    match c.object(raw) {
         Ok(entries) => check_duplicates(c, entries, ptr),
         Err(message) => {
             c.error(Some(raw), ptr.to_owned(), message);
@@ -162,7 +162,11 @@ pub(super) fn list<'a, T>(
     min_one: bool,
     mut item: impl FnMut(&mut Checker, &ItemPtr, &'a RawValue) -> Option<T>,
 ) -> Option<Vec<T>> {
-    let elems = read(c, ptr, key, raw, array)?;
+    // An array on the tape is no null to be read as absent: split it there.
+    let elems = match c.tape_array(raw) {
+        Some(elems) => elems,
+        None => read(c, ptr, key, raw, array)?,
+    };
     if min_one && elems.is_empty() {
         c.error(
             Some(raw),

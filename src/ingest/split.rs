@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::tape::{Read, Tape};
 use super::{Checked, Chunk, Unit, bom, check_line, check_value, gx, size_message, whole};
 
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
@@ -40,23 +41,25 @@ pub(super) fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize
 }
 
 /// Parses and checks the units of `chunk` on every core.
+/// `text`, the JSON text that `Unit::Value`s are values of, read onto a tape when it was.
 pub(super) fn check_units(
     names: &[Arc<str>],
     progress: &(dyn Fn(u64) + Sync),
     chunk: Chunk,
     units: Vec<Unit>,
+    text: Option<Read>,
 ) -> Vec<Vec<Checked>> {
     let si = chunk.source;
     units
         .into_par_iter()
-        .map(|unit| match unit {
+        .map_init(Tape::default, |tape, unit| match unit {
             Unit::Line { bytes, line } => {
-                let out = check_line(names, chunk, bytes, line);
+                let out = check_line(names, chunk, bytes, line, tape);
                 progress(bytes.len() as u64 + 1);
                 out
             }
             Unit::Value { raw, line } => {
-                let out = check_value(names, chunk, raw, None, line);
+                let out = check_value(names, chunk, raw, None, text, line);
                 progress(raw.get().len() as u64);
                 vec![out]
             }
