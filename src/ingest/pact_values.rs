@@ -25,6 +25,9 @@ pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Optio
     }
 }
 
+/// The most members [`check_duplicates`] compares pairwise; larger objects are sorted.
+const PAIRS_UP_TO: usize = 64;
+
 /// Reports a property given more than once (JSON allows it; PACT's schemas cannot mean it).
 pub(super) fn check_duplicates<'a>(
     c: &mut Checker,
@@ -32,11 +35,11 @@ pub(super) fn check_duplicates<'a>(
     ptr: &str,
 ) -> Option<Entries<'a>> {
     let keys = &entries.0;
-    // Objects of PACT have a few dozen members at most: comparing pairs beats sorting. Only
-    // keys of one length can be equal, so a key is compared with those before it only when
-    // a key of its length (a bit per length, modulo 64) came before. Larger objects are
-    // sorted.
-    let repeated: Option<&str> = if keys.len() <= 32 {
+    // Objects of PACT have a few dozen members at most (`pcf` about 45): comparing pairs
+    // beats sorting. Only keys of one length can be equal, so a key is compared with those
+    // before it only when a key of its length (a bit per length, modulo 64) came before.
+    // Larger objects are sorted.
+    let repeated: Option<&str> = if keys.len() <= PAIRS_UP_TO {
         let mut lengths = 0_u64;
         keys.iter().enumerate().find_map(|(i, (k, _))| {
             let bit = 1_u64 << (k.len() % 64);
@@ -720,8 +723,9 @@ mod tests {
 
     #[test]
     fn a_repeated_member_is_found_in_small_and_large_objects() {
-        // Both ways of looking (pairs up to 32 members, sorting above) at the boundary.
-        for n in [2, 31, 32, 33, 40] {
+        // Both ways of looking (pairs up to 64 members, sorting above) at the boundary.
+        assert_eq!(PAIRS_UP_TO, 64);
+        for n in [2, 31, 63, 64, 65, 80] {
             let members = |repeat: bool| {
                 let mut m: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
                 if repeat {
