@@ -65,9 +65,9 @@ impl<'t> Checker<'t> {
         super::tape::array(self.tape, raw)
     }
 
-    /// The elements of `raw` when it is an array on the tape.
-    pub fn tape_array<'a>(&self, raw: &'a RawValue) -> Option<Vec<&'a RawValue>> {
-        self.tape.and_then(|t| t.array(raw))
+    /// The text the document is in, read onto a tape, when it was.
+    pub fn tape(&self) -> Option<Read<'t>> {
+        self.tape
     }
 
     /// Offset of `raw` inside the buffer, when it lies inside it.

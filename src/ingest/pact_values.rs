@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::json::{
-    Checker, Entries, array, boolean, check_urn, date_time, number_or_decimal_string, pointer,
+    Checker, Entries, boolean, check_urn, date_time, number_or_decimal_string, pointer,
     pointer_index, string, uuid,
 };
 use crate::model::{Assurance, DeclaredUnit, Dqi, EmissionFactorSource, PactVersion, SectorRule};
@@ -165,11 +165,8 @@ pub(super) fn list<'a, T>(
     min_one: bool,
     mut item: impl FnMut(&mut Checker, &ItemPtr, &'a RawValue) -> Option<T>,
 ) -> Option<Vec<T>> {
-    // An array on the tape is no null to be read as absent: split it there.
-    let elems = match c.tape_array(raw) {
-        Some(elems) => elems,
-        None => read(c, ptr, key, raw, array)?,
-    };
+    let tape = c.tape();
+    let elems = read(c, ptr, key, raw, |r| super::tape::array(tape, r))?;
     if min_one && elems.is_empty() {
         c.error(
             Some(raw),

@@ -111,6 +111,11 @@ pub struct SegmentWriter<'l, 's> {
     pub(super) committed: bool,
 }
 
+/// What writing to a committed segment gives: its table writers are gone.
+fn committed() -> Error {
+    Error::Internal("segment writer already committed".into())
+}
+
 impl SegmentWriter<'_, '_> {
     /// The ingest number this segment will have.
     pub fn seq(&self) -> i64 {
@@ -121,7 +126,7 @@ impl SegmentWriter<'_, '_> {
     pub fn write(&mut self, table: Table, batch: &RecordBatch) -> Result<()> {
         match self.writers.get_mut(table as usize) {
             Some(w) => w.write(batch),
-            None => Err(Error::Internal("segment writer already committed".into())),
+            None => Err(committed()),
         }
     }
 
@@ -133,7 +138,7 @@ impl SegmentWriter<'_, '_> {
             match per_table.get_mut(table as usize) {
                 Some(list) => list.push(b),
                 // As in `write`: the writers are gone once the segment is committed.
-                None => return Err(Error::Internal("segment writer already committed".into())),
+                None => return Err(committed()),
             }
         }
         let mut work: Vec<(&mut TableWriter, Vec<RecordBatch>)> = self
