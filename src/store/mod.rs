@@ -708,6 +708,7 @@ impl<'s> WriteLock<'s> {
             copies: Vec::new(),
             tmp,
             committed: false,
+            encoders: None,
         })
     }
 

@@ -109,6 +109,9 @@ pub struct SegmentWriter<'l, 's> {
         std::thread::JoinHandle<std::io::Result<u64>>,
     )>,
     pub(super) committed: bool,
+    /// Threads encoding the tables of [`SegmentWriter::write_tables`], started at its first
+    /// call and kept to the commit (see there).
+    pub(super) encoders: Option<rayon::ThreadPool>,
 }
 
 /// What writing to a committed segment gives: its table writers are gone.
@@ -132,6 +135,11 @@ impl SegmentWriter<'_, '_> {
 
     /// Appends `batches`, each to its table, in order within a table; the tables are encoded
     /// at once, on threads of their own (not the thread pool's: the checking has it).
+    ///
+    /// Those threads live as long as the writer. Started for each call, they ended a dozen
+    /// times a second, and each thread's end makes mimalloc give every free page of the
+    /// process back to the system at once, whatever its purge delay: the checking then faulted
+    /// them in again, zeroed by the kernel (a tenth of an ingest's CPU at 1M footprints).
     pub fn write_tables(&mut self, batches: Vec<(Table, RecordBatch)>) -> Result<()> {
         let mut per_table: Vec<Vec<RecordBatch>> = vec![Vec::new(); self.writers.len()];
         for (table, b) in batches {
@@ -153,17 +161,36 @@ impl SegmentWriter<'_, '_> {
         let Some(last) = work.pop() else {
             return Ok(());
         };
-        std::thread::scope(|scope| {
-            let others: Vec<_> = work.into_iter().map(|w| scope.spawn(|| write(w))).collect();
-            let mut result = write(last);
-            for t in others {
-                let r = t
-                    .join()
-                    .unwrap_or_else(|_| Err(Error::Internal("a table writer panicked".into())));
-                result = result.and(r);
+        if work.is_empty() {
+            return write(last);
+        }
+        if self.encoders.is_none() {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(Table::ALL.len() - 1)
+                .thread_name(|i| format!("encode-{i}"))
+                .build()
+                .map_err(|e| Error::Internal(format!("cannot start the table encoders: {e}")))?;
+            self.encoders = Some(pool);
+        }
+        let Some(pool) = &self.encoders else {
+            return Err(Error::Internal("no table encoders".into()));
+        };
+        let results = std::sync::Mutex::new(Vec::with_capacity(work.len()));
+        let mut result = pool.in_place_scope(|scope| {
+            for w in work {
+                let results = &results;
+                scope.spawn(move |_| {
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(w)))
+                        .unwrap_or_else(|_| Err(Error::Internal("a table writer panicked".into())));
+                    results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
+                });
             }
-            result
-        })
+            write(last)
+        });
+        for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            result = result.and(r);
+        }
+        result
     }
 
     /// The file of original `i` (received as `name`), created on first use, and its name in
