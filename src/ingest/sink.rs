@@ -147,8 +147,7 @@ impl Sink for SegmentSink<'_, '_, '_> {
         if records.is_empty() {
             return Ok(());
         }
-        let (footprints, extensions) = footprint_batches(&records, self.segment.seq())?;
-        drop(records);
+        let (footprints, extensions) = footprint_batches(records, self.segment.seq())?;
         let footprints = footprints.into_iter().map(|b| (StoreTable::Footprints, b));
         let extensions = extensions
             .into_iter()
@@ -213,7 +212,7 @@ pub(super) struct DrySink {
 
 impl Sink for DrySink {
     fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
-        footprint_batches(&records, 0).map(drop)
+        footprint_batches(records, 0).map(drop)
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
         table::bom_batch(&edges, 0).map(drop)
