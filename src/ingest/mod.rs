@@ -58,7 +58,8 @@ pub struct IngestOptions {
     /// is read whole). Memory follows this, not the input's size.
     pub chunk_bytes: usize,
     /// Called once every source is checked and written, before the commit builds the graph
-    /// index (all that the checking held is freed by then): the `mieruka` binary gives its
+    /// index (all that the checking and the writing held is freed by then, their threads
+    /// ended but for the thread pool's): the `mieruka` binary gives its
     /// allocator's free pages back to the system here, so that the index's peak does not
     /// come on top of them.
     pub before_commit: Option<fn()>,
@@ -644,6 +645,7 @@ pub fn ingest_into(
     let empty = report.footprints == 0 && report.bom_edges == 0 && report.gx_attributes == 0;
     if !blocked && !empty {
         drop(existing);
+        segment.finish_tables()?;
         if let Some(f) = opts.before_commit {
             f();
         }

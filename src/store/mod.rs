@@ -709,6 +709,7 @@ impl<'s> WriteLock<'s> {
             tmp,
             committed: false,
             encoders: None,
+            rows: None,
         })
     }
 

@@ -110,8 +110,44 @@ pub struct SegmentWriter<'l, 's> {
     )>,
     pub(super) committed: bool,
     /// Threads encoding the tables of [`SegmentWriter::write_tables`], started at its first
-    /// call and kept to the commit (see there).
-    pub(super) encoders: Option<rayon::ThreadPool>,
+    /// call and kept until the tables are finished (see there).
+    pub(super) encoders: Option<Encoders>,
+    /// Rows of each table, once [`SegmentWriter::finish_tables`] finished their files.
+    pub(super) rows: Option<Vec<usize>>,
+}
+
+/// The threads encoding a segment's tables.
+pub(super) struct Encoders {
+    pool: rayon::ThreadPool,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Encoders {
+    fn start() -> Result<Encoders> {
+        let mut threads = Vec::new();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(Table::ALL.len() - 1)
+            .spawn_handler(|thread| {
+                let t = std::thread::Builder::new()
+                    .name(format!("encode-{}", thread.index()))
+                    .spawn(|| thread.run())?;
+                threads.push(t);
+                Ok(())
+            })
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot start the table encoders: {e}")))?;
+        Ok(Encoders { pool, threads })
+    }
+
+    /// Ends the threads and waits until they are gone, with what their allocator kept for
+    /// them given back to the process.
+    fn end(self) {
+        drop(self.pool);
+        for t in self.threads {
+            // A thread's panic was reported by the write it happened in.
+            let _ = t.join();
+        }
+    }
 }
 
 /// What writing to a committed segment gives: its table writers are gone.
@@ -165,14 +201,9 @@ impl SegmentWriter<'_, '_> {
             return write(last);
         }
         if self.encoders.is_none() {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(Table::ALL.len() - 1)
-                .thread_name(|i| format!("encode-{i}"))
-                .build()
-                .map_err(|e| Error::Internal(format!("cannot start the table encoders: {e}")))?;
-            self.encoders = Some(pool);
+            self.encoders = Some(Encoders::start()?);
         }
-        let Some(pool) = &self.encoders else {
+        let Some(Encoders { pool, .. }) = &self.encoders else {
             return Err(Error::Internal("no table encoders".into()));
         };
         let results = std::sync::Mutex::new(Vec::with_capacity(work.len()));
@@ -255,6 +286,24 @@ impl SegmentWriter<'_, '_> {
             .map_err(|e| Error::io(&path, e))
     }
 
+    /// Finishes the tables' files (no more rows are taken) and ends their encoders' threads:
+    /// after it, what the writing held in memory is free, before [`SegmentWriter::commit`]
+    /// builds the graph index. The commit does it if it was not done.
+    pub fn finish_tables(&mut self) -> Result<()> {
+        if self.rows.is_some() {
+            return Ok(());
+        }
+        let mut rows = Vec::with_capacity(Table::ALL.len());
+        for w in std::mem::take(&mut self.writers) {
+            rows.push(w.finish()?);
+        }
+        self.rows = Some(rows);
+        if let Some(encoders) = self.encoders.take() {
+            encoders.end();
+        }
+        Ok(())
+    }
+
     /// Writes the segment out, builds the graph index of every segment with it, and commits
     /// both by replacing the manifest. Returns the ingest number.
     pub fn commit(mut self) -> Result<i64> {
@@ -263,10 +312,8 @@ impl SegmentWriter<'_, '_> {
         while let Some(&(i, ..)) = self.copies.first() {
             self.copied(i)?;
         }
-        let mut rows = Vec::with_capacity(Table::ALL.len());
-        for w in std::mem::take(&mut self.writers) {
-            rows.push(w.finish()?);
-        }
+        self.finish_tables()?;
+        let rows = self.rows.take().ok_or_else(committed)?;
         let mut originals = Vec::new();
         for (name, file) in self.originals.drain(..).flatten() {
             file.sync_all()
