@@ -63,7 +63,7 @@ pub fn cell(name: &str, col: &ArrayRef, row: usize) -> String {
     let value: Option<Decimal> = match col.data_type() {
         DataType::Decimal128(_, scale) if *scale >= 0 => any
             .downcast_ref::<Decimal128Array>()
-            .and_then(|a| Decimal::try_from_i128_with_scale(a.value(row), *scale as u32).ok()),
+            .and_then(|a| decimal(a.value(row), *scale as u32)),
         DataType::Float64 => any
             .downcast_ref::<Float64Array>()
             .and_then(|a| float(a.value(row))),
@@ -81,6 +81,22 @@ pub fn cell(name: &str, col: &ArrayRef, row: usize) -> String {
     match value {
         Some(v) => number(kind(name), v),
         None => super::text(col, row),
+    }
+}
+
+/// `v` at `scale` as a `Decimal`, which holds 28 digits: the digits past them are dropped
+/// (shown to four significant digits, they change nothing). Items are at 24 decimals, so
+/// from 79,228 kgCO2e up a value has more than 28 digits; it was shown with all of them.
+fn decimal(mut v: i128, mut scale: u32) -> Option<Decimal> {
+    loop {
+        if let Ok(d) = Decimal::try_from_i128_with_scale(v, scale) {
+            return Some(d);
+        }
+        if scale == 0 {
+            return None;
+        }
+        v /= 10;
+        scale -= 1;
     }
 }
 
@@ -167,6 +183,15 @@ mod tests {
         );
         assert_eq!(cell("cfp_kgco2e_per_unit", &dec(1_504_727, 4), 0), "150.5");
         assert_eq!(cell("item_kgco2e", &dec(12_345, 7), 0), "0.001234");
+        // At 24 decimals, as items are, past Decimal's 28 digits: 1,996,544.98954627303673232
+        // (31 digits) → 1,997,000; 10^12 (37 digits) → 1,000,000,000,000; the minus kept.
+        let big = 1_996_544_989_546_273_036_732_321_085_000_i128;
+        assert_eq!(cell("kgco2e", &dec(big, 24), 0), "1,997,000");
+        assert_eq!(cell("kgco2e", &dec(-big, 24), 0), "-1,997,000");
+        assert_eq!(
+            cell("kgco2e", &dec(10_i128.pow(36), 24), 0),
+            "1,000,000,000,000"
+        );
         let f: ArrayRef = Arc::new(Float64Array::from(vec![9.370443940993948]));
         assert_eq!(cell("weighted_dqr", &f, 0), "9.37");
     }
