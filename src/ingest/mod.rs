@@ -22,10 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{
-    Array, Decimal128Array, Int64Array, ListArray, RecordBatch, StringArray,
-};
-use rayon::prelude::*;
+use datafusion::arrow::array::{Array, Decimal128Array, Int64Array, ListArray, StringArray};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -37,7 +34,7 @@ pub use pact::BOM_EXTENSION_SCHEMA;
 pub use source::Source;
 
 use self::intake::{Intake, Layouts, has_bom_csv, layouts};
-use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink};
+use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink, footprint_batches};
 
 use self::json::{Checker, Diag};
 use crate::model::{BomEdge, GxAttributes};
@@ -169,51 +166,6 @@ impl Prepared {
             requests: Vec::new(),
         })
     }
-}
-
-/// The `footprints` and `footprint_extensions` batches of `records`, built on every core.
-///
-/// Each batch's records are dropped by the task that built it: dropped on the writing
-/// thread, one after the other, a million records' strings were a sixteenth of an ingest's
-/// CPU, all on the one thread every chunk waits for.
-fn footprint_batches<R: std::borrow::Borrow<FootprintRecord> + Send + Sync>(
-    mut records: Vec<R>,
-    seq: i64,
-) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
-    // Rows per batch: large enough for columnar work, small enough to share the cores, and
-    // small enough that a batch's records (a couple of kilobytes each, one box apiece) stay
-    // in the cache while its sixty-odd columns are read from them one after the other
-    // (8,192 rows took 5-8 % more of an ingest's CPU at 1M footprints).
-    // A row's strings come from its document, so the document's length bounds what the
-    // row adds to any string column: batches by that stay clear of 2 GiB offsets.
-    const ROWS: usize = 1024;
-    if records.is_empty() {
-        return Ok((
-            vec![table::footprints_batch::<FootprintRecord>(&[], seq)?],
-            vec![table::extensions_batch::<FootprintRecord>(&[], seq)?],
-        ));
-    }
-    let weights: Vec<u64> = records.iter().map(|r| r.borrow().document.length).collect();
-    let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
-    // The records of each batch, split off from the back (each moved once).
-    let mut parts: Vec<Vec<R>> = ranges
-        .iter()
-        .rev()
-        .map(|r| records.split_off(r.start))
-        .collect();
-    parts.reverse();
-    let pairs = parts
-        .into_par_iter()
-        .map(|part| {
-            let pair = (
-                table::footprints_batch(&part, seq)?,
-                table::extensions_batch(&part, seq)?,
-            );
-            drop(part);
-            Ok(pair)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(pairs.into_iter().unzip())
 }
 
 /// Logs how long a scope took, at debug level.
