@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
+use rayon::prelude::*;
 
 use crate::table::{self};
 use crate::{Error, Result};
@@ -184,7 +185,7 @@ impl SegmentWriter<'_, '_> {
                 None => return Err(committed()),
             }
         }
-        let mut work: Vec<(&mut TableWriter, Vec<RecordBatch>)> = self
+        let work: Vec<(&mut TableWriter, Vec<RecordBatch>)> = self
             .writers
             .iter_mut()
             .zip(per_table)
@@ -193,34 +194,23 @@ impl SegmentWriter<'_, '_> {
         let write = |(w, list): (&mut TableWriter, Vec<RecordBatch>)| -> Result<()> {
             list.iter().try_for_each(|b| w.write(b))
         };
-        let Some(last) = work.pop() else {
-            return Ok(());
+        if work.len() <= 1 {
+            return work.into_iter().try_for_each(write);
+        }
+        let pool = match &mut self.encoders {
+            Some(e) => &e.pool,
+            none => &none.insert(Encoders::start()?).pool,
         };
-        if work.is_empty() {
-            return write(last);
-        }
-        if self.encoders.is_none() {
-            self.encoders = Some(Encoders::start()?);
-        }
-        let Some(Encoders { pool, .. }) = &self.encoders else {
-            return Err(Error::Internal("no table encoders".into()));
-        };
-        let results = std::sync::Mutex::new(Vec::with_capacity(work.len()));
-        let mut result = pool.in_place_scope(|scope| {
-            for w in work {
-                let results = &results;
-                scope.spawn(move |_| {
-                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(w)))
-                        .unwrap_or_else(|_| Err(Error::Internal("a table writer panicked".into())));
-                    results.lock().unwrap_or_else(|p| p.into_inner()).push(r);
-                });
-            }
-            write(last)
-        });
-        for r in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
-            result = result.and(r);
-        }
-        result
+        pool.install(|| {
+            work.into_par_iter()
+                .map(|w| {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(w)))
+                        .unwrap_or_else(|_| Err(Error::Internal("a table writer panicked".into())))
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .collect()
     }
 
     /// The file of original `i` (received as `name`), created on first use, and its name in
