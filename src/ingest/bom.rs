@@ -9,7 +9,7 @@
 use serde_json::value::RawValue;
 
 use super::json::{
-    self, Checker, Diag, Lines, Sign, check_urn, decimal_string, parse_decimal_text, pointer,
+    self, Checker, Diag, Lines, Ptr, Sign, check_urn, decimal_string, parse_decimal_text, pointer,
 };
 use super::pact_values::object;
 use crate::model::{BomInput, DeclaredUnit};
@@ -193,7 +193,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
 pub(crate) fn extension_inputs(
     c: &mut Checker,
     data: &RawValue,
-    ptr: &str,
+    ptr: &Ptr,
     own_product: Option<&str>,
 ) -> Option<Vec<BomInput>> {
     let entries = object(c, data, ptr)?;
@@ -202,19 +202,18 @@ pub(crate) fn extension_inputs(
     for (k, v) in &entries.0 {
         match k.as_ref() {
             "inputs" => {
-                let here = pointer(ptr, k);
+                let here = ptr.key(k);
                 match c.array(v) {
                     Ok(items) => {
                         let mut out = Vec::with_capacity(items.len());
                         for (i, item) in items.iter().enumerate() {
-                            if let Some(input) = input(c, item, &format!("{here}/{i}"), own_product)
-                            {
+                            if let Some(input) = input(c, item, &here.index(i), own_product) {
                                 out.push(input);
                             }
                         }
                         inputs = Some(out);
                     }
-                    Err(m) => c.error(Some(v), here, m),
+                    Err(m) => c.error(Some(v), here.get(), m),
                 }
             }
             _ => c.warn(
@@ -230,31 +229,31 @@ pub(crate) fn extension_inputs(
     (c.errors.len() == before).then(|| inputs.unwrap_or_default())
 }
 
-fn input(c: &mut Checker, raw: &RawValue, p: &str, own_product: Option<&str>) -> Option<BomInput> {
+fn input(c: &mut Checker, raw: &RawValue, p: &Ptr, own_product: Option<&str>) -> Option<BomInput> {
     let entries = object(c, raw, p)?;
     let (mut product, mut amount, mut unit_v) = (None, None, None);
     for (k, v) in &entries.0 {
-        let here = pointer(p, k);
+        let here = || pointer(p, k);
         match k.as_ref() {
             "productId" => match json::string(v).and_then(|s| check_urn(&s).map(|()| s)) {
                 Ok(s) if Some(s.as_ref()) == own_product => c.error(
                     Some(v),
-                    here,
+                    here(),
                     format!("self-loop: {s} cannot be an input of itself"),
                 ),
                 Ok(s) => product = Some(s.into_owned()),
-                Err(m) => c.error(Some(v), here, m),
+                Err(m) => c.error(Some(v), here(), m),
             },
             "amount" => match decimal_string(v, Sign::Positive) {
                 Ok(a) => amount = Some(a),
-                Err(m) => c.error(Some(v), here, m),
+                Err(m) => c.error(Some(v), here(), m),
             },
             "unit" => match json::string(v).and_then(|s| unit(&s)) {
                 Ok(u) => unit_v = u,
-                Err(m) => c.error(Some(v), here, m),
+                Err(m) => c.error(Some(v), here(), m),
             },
             "note" => {}
-            _ => c.warn(Some(v), here, "unknown property, ignored"),
+            _ => c.warn(Some(v), here(), "unknown property, ignored"),
         }
     }
     for (key, present) in [

@@ -6,7 +6,7 @@
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::json::{self, Checker, Diag, Lines, check_urn, number_or_decimal_string, pointer};
+use super::json::{self, Checker, Diag, Lines, Ptr, check_urn, number_or_decimal_string, pointer};
 use super::pact_values::object;
 use crate::model::GxAttributes;
 
@@ -196,7 +196,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
 pub(crate) fn extension(
     c: &mut Checker,
     data: &RawValue,
-    ptr: &str,
+    ptr: &Ptr,
     product: &str,
 ) -> Option<GxAttributes> {
     let entries = object(c, data, ptr)?;

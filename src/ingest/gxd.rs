@@ -13,7 +13,7 @@
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
-use super::json::{Checker, Sign, number_or_decimal_string, pointer, string};
+use super::json::{Checker, Ptr, Sign, number_or_decimal_string, pointer, string};
 use super::pact_values::object;
 use crate::model::{CalcMethod, Gxd};
 
@@ -29,14 +29,14 @@ pub(crate) fn has_gxd_shape(c: &Checker, data: &RawValue) -> bool {
     })
 }
 
-fn amount(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue, sign: Sign) -> Option<Decimal> {
-    let here = pointer(ptr, key);
+fn amount(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue, sign: Sign) -> Option<Decimal> {
+    let here = || pointer(ptr, key);
     match number_or_decimal_string(raw) {
         Ok((d, was_string)) => {
             if !was_string {
                 c.warn(
                     Some(raw),
-                    here.clone(),
+                    here(),
                     "GxD writes amounts as decimal strings; the number was read exactly",
                 );
             }
@@ -49,20 +49,20 @@ fn amount(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue, sign: Sign) -> 
             } else {
                 c.error(
                     Some(raw),
-                    here,
+                    here(),
                     format!("{d} is out of range: expected a value ≥ 0"),
                 );
                 None
             }
         }
         Err(message) => {
-            c.error(Some(raw), here, message);
+            c.error(Some(raw), here(), message);
             None
         }
     }
 }
 
-fn text(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Option<String> {
+fn text(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Option<String> {
     match string(raw) {
         Ok(s) => Some(s.into_owned()),
         Err(m) => {
@@ -74,7 +74,7 @@ fn text(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Option<String>
 
 fn choice(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &RawValue,
     allowed: &[&str],
@@ -93,8 +93,8 @@ fn choice(
     }
 }
 
-fn categories(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Vec<String> {
-    let here = pointer(ptr, key);
+fn categories(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Vec<String> {
+    let here = ptr.key(key);
     // Older documents give a single category as a string.
     if raw.get().starts_with('"') {
         return text(c, ptr, key, raw).into_iter().collect();
@@ -106,7 +106,7 @@ fn categories(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Vec<Stri
             .filter_map(|(i, item)| text(c, &here, &i.to_string(), item))
             .collect(),
         Err(m) => {
-            c.error(Some(raw), here, m);
+            c.error(Some(raw), here.get(), m);
             Vec::new()
         }
     }
@@ -115,7 +115,7 @@ fn categories(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) -> Vec<Stri
 /// Older single `distributionLevel`/`distributionIndex` apply to all three scopes.
 fn older_per_scope(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &RawValue,
     allowed: &[&str],
@@ -134,7 +134,7 @@ fn older_per_scope(
 }
 
 /// Fields that older GxD documents place at the top level or inside any sub-object.
-fn older_field(c: &mut Checker, g: &mut Gxd, ptr: &str, key: &str, raw: &RawValue) -> bool {
+fn older_field(c: &mut Checker, g: &mut Gxd, ptr: &Ptr, key: &str, raw: &RawValue) -> bool {
     match key {
         "upstreamEmissions" => {
             g.upstream_emissions_kgco2e_per_unit = amount(c, ptr, key, raw, Sign::NonNegative)
@@ -157,7 +157,7 @@ fn older_field(c: &mut Checker, g: &mut Gxd, ptr: &str, key: &str, raw: &RawValu
     true
 }
 
-fn unknown(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) {
+fn unknown(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) {
     c.warn(
         Some(raw),
         pointer(ptr, key),
@@ -167,7 +167,7 @@ fn unknown(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) {
 
 /// Parses the GxD extension's `data` object at `ptr`. `by_schema` says whether the
 /// extension named the GxD schema (then `calcMethod` is required, as the schema says).
-pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &str, by_schema: bool) -> Option<Gxd> {
+pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &Ptr, by_schema: bool) -> Option<Gxd> {
     let entries = object(c, data, ptr)?;
     let before = c.errors.len();
     let mut g = Gxd::default();
@@ -199,10 +199,10 @@ pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &str, by_schema: bool
             "FWedition" => g.fw_edition = text(c, ptr, k, v),
             "organization" => {
                 organization_seen = true;
-                organization(c, &mut g, &pointer(ptr, k), v);
+                organization(c, &mut g, &ptr.key(k), v);
             }
             "certificate" => {
-                let p = pointer(ptr, k);
+                let p = ptr.key(k);
                 if let Some(sub) = object(c, v, &p) {
                     for (k, v) in &sub.0 {
                         match k.as_ref() {
@@ -218,7 +218,7 @@ pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &str, by_schema: bool
                 }
             }
             "gateToGate" => {
-                let p = pointer(ptr, k);
+                let p = ptr.key(k);
                 if let Some(sub) = object(c, v, &p) {
                     for (k, v) in &sub.0 {
                         match k.as_ref() {
@@ -275,7 +275,7 @@ pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &str, by_schema: bool
     (c.errors.len() == before).then_some(g)
 }
 
-fn organization(c: &mut Checker, g: &mut Gxd, p: &str, raw: &RawValue) {
+fn organization(c: &mut Checker, g: &mut Gxd, p: &Ptr, raw: &RawValue) {
     let Some(sub) = object(c, raw, p) else {
         return;
     };

@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 
 use super::gxd;
 use super::json::{
-    self, Checker, Entries, Sign, boolean, date_time, decimal_string, int32, pointer, uuid,
+    self, Checker, Entries, Ptr, Sign, boolean, date_time, decimal_string, int32, pointer, uuid,
 };
 use super::pact_values::{
     REGIONS, V2_STANDARDS, V3_STANDARDS, assurance, bounded, check_duplicates, country,
@@ -36,7 +36,7 @@ fn carbon_footprint(
     version: PactVersion,
 ) -> Option<CarbonFootprint> {
     use PactVersion::{V2, V3};
-    let p = "/pcf";
+    let p = &Ptr::Text("/pcf");
     let entries = object(c, raw, p)?;
     let before = c.errors.len();
     let mut f = CarbonFootprint::default();
@@ -390,15 +390,14 @@ fn has(entries: &Entries, key: &str) -> bool {
     entries.0.iter().any(|(k, v)| k == key && v.get() != "null")
 }
 
-fn require_present(c: &mut Checker, entries: &Entries, ptr: &str, key: &str) {
+fn require_present(c: &mut Checker, entries: &Entries, ptr: &Ptr, key: &str) {
     if !has(entries, key) {
         require::<()>(c, entries, ptr, key, None);
     }
 }
 
 fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, &'a RawValue)>> {
-    list(c, "", "extensions", raw, false, |c, p, e| {
-        let p = &p.get();
+    list(c, &Ptr::ROOT, "extensions", raw, false, |c, p, e| {
         let entries = object(c, e, p)?;
         let (mut spec_version, mut data_schema, mut documentation, mut data) =
             (None, None, None, None);
@@ -460,8 +459,8 @@ pub(crate) fn footprint_with<'a>(
 ) -> Option<Footprint> {
     use PactVersion::{V2, V3};
     let entries = match entries {
-        Some(e) => check_duplicates(c, e, "")?,
-        None => object(c, doc, "")?,
+        Some(e) => check_duplicates(c, e, &Ptr::ROOT)?,
+        None => object(c, doc, &Ptr::ROOT)?,
     };
     let before = c.errors.len();
 
@@ -469,7 +468,7 @@ pub(crate) fn footprint_with<'a>(
     let mut version = None;
     let mut spec = None;
     if let Some((_, v)) = entries.0.iter().find(|(k, _)| k == "specVersion") {
-        spec = read(c, "", "specVersion", v, owned);
+        spec = read(c, &Ptr::ROOT, "specVersion", v, owned);
         if let Some(s) = &spec {
             match spec_version(s) {
                 Some((2, _, _)) => version = Some(V2),
@@ -505,7 +504,7 @@ pub(crate) fn footprint_with<'a>(
         (None, Vec::new(), None, None);
     let mut pcf = None;
     let mut exts = Vec::new();
-    let p = "";
+    let p = &Ptr::ROOT;
     for (k, v) in &entries.0 {
         let k = k.as_ref();
         match (k, version) {
@@ -614,14 +613,16 @@ pub(crate) fn footprint_with<'a>(
     let mut gxd_ext = None;
     let mut bom_inputs = Vec::new();
     let mut gx_attributes = None;
+    let extensions = Ptr::ROOT.key("extensions");
     for (i, (ext, data)) in exts.iter().enumerate() {
-        let ptr = format!("/extensions/{i}/data");
+        let item = extensions.index(i);
+        let ptr = item.key("data");
         match ext.kind {
             ExtensionKind::Gxd => {
                 if gxd_ext.is_some() {
                     c.error(
                         Some(data),
-                        ptr,
+                        ptr.get(),
                         "more than one GxD extension in one footprint",
                     );
                     continue;

@@ -9,17 +9,17 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::json::{
-    Checker, Entries, boolean, check_urn, date_time, number_or_decimal_string, pointer,
-    pointer_index, string, uuid,
+    Checker, Entries, Ptr, boolean, check_urn, date_time, number_or_decimal_string, pointer,
+    string, uuid,
 };
 use crate::model::{Assurance, DeclaredUnit, Dqi, EmissionFactorSource, PactVersion, SectorRule};
 
 /// Reads an object, reporting a wrong type or a duplicated property.
-pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &str) -> Option<Entries<'a>> {
+pub(crate) fn object<'a>(c: &mut Checker, raw: &'a RawValue, ptr: &Ptr) -> Option<Entries<'a>> {
     match c.object(raw) {
         Ok(entries) => check_duplicates(c, entries, ptr),
         Err(message) => {
-            c.error(Some(raw), ptr.to_owned(), message);
+            c.error(Some(raw), ptr.get(), message);
             None
         }
     }
@@ -32,7 +32,7 @@ const PAIRS_UP_TO: usize = 64;
 pub(super) fn check_duplicates<'a>(
     c: &mut Checker,
     entries: Entries<'a>,
-    ptr: &str,
+    ptr: &Ptr,
 ) -> Option<Entries<'a>> {
     let keys = &entries.0;
     // Objects of PACT have a few dozen members at most (`pcf` about 45): comparing pairs
@@ -69,7 +69,7 @@ pub(super) fn check_duplicates<'a>(
 /// absent (with a warning) so optional properties written as `null` are not rejected.
 pub(super) fn read<'a, T>(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &'a RawValue,
     parse: impl FnOnce(&'a RawValue) -> Result<T, String>,
@@ -95,7 +95,7 @@ pub(super) fn read<'a, T>(
 pub(super) fn require<T>(
     c: &mut Checker,
     entries: &Entries,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     value: Option<T>,
 ) -> Option<T> {
@@ -143,27 +143,13 @@ fn quote_list(items: &[&str]) -> String {
 
 /// Reads an array, applying `item` to each element with its own pointer. Checks `minItems: 1`
 /// and `uniqueItems` on the raw text of the elements.
-/// The pointer of a list item, built only when a diagnostic needs it.
-pub(crate) struct ItemPtr<'p> {
-    base: &'p str,
-    key: &'p str,
-    index: usize,
-}
-
-impl ItemPtr<'_> {
-    /// The pointer text.
-    pub(crate) fn get(&self) -> String {
-        pointer_index(&pointer(self.base, self.key), self.index)
-    }
-}
-
 pub(super) fn list<'a, T>(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &'a RawValue,
     min_one: bool,
-    mut item: impl FnMut(&mut Checker, &ItemPtr, &'a RawValue) -> Option<T>,
+    mut item: impl FnMut(&mut Checker, &Ptr, &'a RawValue) -> Option<T>,
 ) -> Option<Vec<T>> {
     let tape = c.tape();
     let elems = read(c, ptr, key, raw, |r| super::tape::array(tape, r))?;
@@ -177,12 +163,9 @@ pub(super) fn list<'a, T>(
     }
     let errors_before = c.errors.len();
     let mut out = Vec::with_capacity(elems.len());
+    let items = ptr.key(key);
     for (index, e) in elems.iter().enumerate() {
-        let p = ItemPtr {
-            base: ptr,
-            key,
-            index,
-        };
+        let p = items.index(index);
         if elems[..index].iter().any(|prev| prev.get() == e.get()) {
             c.error(Some(e), p.get(), "duplicate item (items must be unique)");
             continue;
@@ -194,7 +177,7 @@ pub(super) fn list<'a, T>(
     (c.errors.len() == errors_before).then_some(out)
 }
 
-pub(super) fn urn_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+pub(super) fn urn_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     let s = match string(raw) {
         Ok(s) => s,
         Err(m) => {
@@ -211,7 +194,7 @@ pub(super) fn urn_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<S
     }
 }
 
-pub(super) fn uuid_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+pub(super) fn uuid_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     match uuid(raw) {
         Ok(s) => Some(s),
         Err(m) => {
@@ -221,7 +204,7 @@ pub(super) fn uuid_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<
     }
 }
 
-pub(super) fn string_item(c: &mut Checker, p: &ItemPtr, raw: &RawValue) -> Option<String> {
+pub(super) fn string_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     match non_empty(raw) {
         Ok(s) => Some(s.into_owned()),
         Err(m) => {
@@ -337,7 +320,7 @@ fn standard_key(s: &str) -> String {
 /// values outside the list (which are kept as written).
 pub(super) fn standards(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &RawValue,
     known: &[(&str, &str)],
@@ -373,7 +356,7 @@ pub(super) fn standards(
     })
 }
 
-pub(super) fn sector_rules(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option<Vec<SectorRule>> {
+pub(super) fn sector_rules(c: &mut Checker, ptr: &Ptr, raw: &RawValue) -> Option<Vec<SectorRule>> {
     let key = "productOrSectorSpecificRules";
     if raw.get().trim() == "[]" {
         // The OpenAPI says minItems 1; the PACT text says the set MUST be empty when no rules
@@ -386,7 +369,6 @@ pub(super) fn sector_rules(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option
         return Some(Vec::new());
     }
     list(c, ptr, key, raw, true, |c, p, e| {
-        let p = &p.get();
         let entries = object(c, e, p)?;
         let (mut operator, mut rule_names, mut other) = (None, None, None);
         for (k, v) in &entries.0 {
@@ -415,7 +397,7 @@ pub(super) fn sector_rules(c: &mut Checker, ptr: &str, raw: &RawValue) -> Option
 
 pub(super) fn ef_sources(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     raw: &RawValue,
 ) -> Option<Vec<EmissionFactorSource>> {
     list(
@@ -425,7 +407,6 @@ pub(super) fn ef_sources(
         raw,
         true,
         |c, p, e| {
-            let p = &p.get();
             let entries = object(c, e, p)?;
             let (mut name, mut version) = (None, None);
             for (k, v) in &entries.0 {
@@ -448,7 +429,7 @@ pub(super) fn ef_sources(
 /// A v2 number (or v3 decimal string) within `lo..=hi`.
 pub(super) fn bounded(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &RawValue,
     version: PactVersion,
@@ -480,8 +461,8 @@ pub(super) fn bounded(
     Some(d)
 }
 
-pub(super) fn dqi(c: &mut Checker, ptr: &str, raw: &RawValue, version: PactVersion) -> Option<Dqi> {
-    let p = pointer(ptr, "dqi");
+pub(super) fn dqi(c: &mut Checker, ptr: &Ptr, raw: &RawValue, version: PactVersion) -> Option<Dqi> {
+    let p = ptr.key("dqi");
     let entries = object(c, raw, &p)?;
     let (one, hundred, zero) = (Decimal::ONE, Decimal::ONE_HUNDRED, Decimal::ZERO);
     // PACT v2 rates DQRs from 1 to 3, v3 from 1 to 5.
@@ -536,7 +517,7 @@ pub(super) fn dqi(c: &mut Checker, ptr: &str, raw: &RawValue, version: PactVersi
 
 pub(super) fn assurance(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     raw: &RawValue,
     version: PactVersion,
 ) -> Option<Assurance> {
@@ -544,7 +525,7 @@ pub(super) fn assurance(
         PactVersion::V2 => "assurance",
         PactVersion::V3 => "verification",
     };
-    let p = pointer(ptr, key);
+    let p = ptr.key(key);
     let entries = object(c, raw, &p)?;
     let mut a = Assurance {
         assured: version == PactVersion::V3,
@@ -590,7 +571,7 @@ pub(super) fn assurance(
     Some(a)
 }
 
-pub(super) fn unknown(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) {
+pub(super) fn unknown(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) {
     c.warn(
         Some(raw),
         pointer(ptr, key),
@@ -601,7 +582,7 @@ pub(super) fn unknown(c: &mut Checker, ptr: &str, key: &str, raw: &RawValue) {
 /// Properties of the other PACT major version get a more helpful warning.
 pub(super) fn unknown_for(
     c: &mut Checker,
-    ptr: &str,
+    ptr: &Ptr,
     key: &str,
     raw: &RawValue,
     version: PactVersion,
@@ -734,7 +715,7 @@ mod tests {
                 let text = members(repeat);
                 let mut c = Checker::new(&text);
                 let entries: Entries = serde_json::from_str(&text).unwrap();
-                let kept = check_duplicates(&mut c, entries, "/x");
+                let kept = check_duplicates(&mut c, entries, &Ptr::Text("/x"));
                 assert_eq!(kept.is_none(), repeat, "{n} members: {text}");
                 if repeat {
                     assert_eq!(c.errors[0].pointer, format!("/x/k{}", (n - 1) / 2));
@@ -750,12 +731,14 @@ mod tests {
             x = "x".repeat(64)
         );
         let mut c = Checker::new(&text);
-        let kept = check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), "");
+        let kept = check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), &Ptr::ROOT);
         assert!(kept.is_none());
         assert_eq!(c.errors[0].pointer, format!("/{long}"));
         let text = format!(r#"{{"k":1,"k{x}":2}}"#, x = "x".repeat(64));
         let mut c = Checker::new(&text);
-        assert!(check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), "").is_some());
+        assert!(
+            check_duplicates(&mut c, serde_json::from_str(&text).unwrap(), &Ptr::ROOT).is_some()
+        );
     }
 
     #[test]
