@@ -36,7 +36,7 @@ fn carbon_footprint(
     version: PactVersion,
 ) -> Option<CarbonFootprint> {
     use PactVersion::{V2, V3};
-    let p = &Ptr::Text("/pcf");
+    let p = &Ptr::ROOT.key("pcf");
     let entries = object(c, raw, p)?;
     let before = c.errors.len();
     let mut f = CarbonFootprint::default();

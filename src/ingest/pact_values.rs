@@ -715,7 +715,7 @@ mod tests {
                 let text = members(repeat);
                 let mut c = Checker::new(&text);
                 let entries: Entries = serde_json::from_str(&text).unwrap();
-                let kept = check_duplicates(&mut c, entries, &Ptr::Text("/x"));
+                let kept = check_duplicates(&mut c, entries, &Ptr::ROOT.key("x"));
                 assert_eq!(kept.is_none(), repeat, "{n} members: {text}");
                 if repeat {
                     assert_eq!(c.errors[0].pointer, format!("/x/k{}", (n - 1) / 2));
