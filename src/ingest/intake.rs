@@ -9,7 +9,9 @@ use rayon::prelude::*;
 use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
-use super::split::{CsvRows, check_units, csv_pieces, ndjson_units, record_end};
+use super::split::{
+    CsvRows, beside, check_units, chunk_start, csv_pieces, ndjson_units, record_end,
+};
 use super::{
     Checked, CheckedChunk, Chunk, IngestOptions, IngestReport, Layout, Problem, Source,
     StoredIndex, Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row,
@@ -281,7 +283,8 @@ impl<'a> Intake<'a> {
     fn ndjson(&mut self, si: usize) -> Result<()> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf: Vec<u8> = Vec::new();
+        // Sized for a chunk: grown as they are read, a chunk's bytes were copied at each step.
+        let mut buf: Vec<u8> = Vec::with_capacity(self.step());
         // A checked chunk waiting to be decided: its bytes, where they start, the results.
         let mut pending: Option<CheckedChunk> = None;
         let mut spare: Vec<u8> = Vec::new();
@@ -340,9 +343,7 @@ impl<'a> Intake<'a> {
             };
             first = false;
             // This chunk's bytes move out; the rest of the buffer starts the next one.
-            let mut next = std::mem::take(&mut spare);
-            next.clear();
-            next.extend_from_slice(&buf[cut..]);
+            let next = chunk_start(&mut spare, &buf[cut..], self.step());
             buf.truncate(cut);
             let bytes = std::mem::replace(&mut buf, next);
             let chunk = Chunk {
@@ -361,8 +362,13 @@ impl<'a> Intake<'a> {
             }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
+            // The next chunk is read while this one is checked: read before it, the bytes
+            // were copied out of the page cache with every core but this thread's idle.
             let (decided, checked) = beside(
-                || self.decide_pending(si, &mut pending, &mut spare),
+                || {
+                    self.decide_pending(si, &mut pending, &mut spare)?;
+                    self.top_up(&mut r, si, &mut buf).map(drop)
+                },
                 || check_units(&names, progress, chunk, units, None),
             );
             decided?;
@@ -534,7 +540,9 @@ impl<'a> Intake<'a> {
 
     fn csv_with(&mut self, si: usize, is_bom: bool, known: &Known) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf: Vec<u8> = Vec::new();
+        let mut buf: Vec<u8> = Vec::with_capacity(self.step());
+        // The buffer of the chunk before, the next one's once its rows are parsed.
+        let mut spare: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();
         let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
         while self.top_up(&mut r, si, &mut buf)? {
@@ -556,7 +564,12 @@ impl<'a> Intake<'a> {
             } else {
                 0
             };
-            let bytes = &buf[skip..cut];
+            // The chunk moves out; the rest of the buffer starts the next one, read while
+            // this one is parsed.
+            let next = chunk_start(&mut spare, &buf[cut..], self.step());
+            buf.truncate(cut);
+            let chunk = std::mem::replace(&mut buf, next);
+            let bytes = &chunk[skip..];
             // Pieces of whole records, one per core and a few more.
             let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
             let header = first;
@@ -564,7 +577,10 @@ impl<'a> Intake<'a> {
             // The rows of the chunk before are decided while this one is parsed.
             let waiting = std::mem::take(&mut pending);
             let (decided, parsed) = beside(
-                || self.csv_decide(si, waiting, known),
+                || {
+                    self.csv_decide(si, waiting, known)?;
+                    self.top_up(&mut r, si, &mut buf).map(drop)
+                },
                 || {
                     pieces
                         .par_iter()
@@ -630,7 +646,7 @@ impl<'a> Intake<'a> {
                 pending.push(rows);
             }
             first = false;
-            buf.drain(..cut);
+            spare = chunk;
         }
         self.csv_decide(si, pending, known)
     }
@@ -781,20 +797,4 @@ impl<'a> Intake<'a> {
         timed(&mut self.phases.write, || self.sink.gx(new))?;
         timed(&mut self.phases.write, || self.sink.log(log))
     }
-}
-
-/// Runs `decide` on this thread while `work` runs on the thread pool.
-///
-/// `decide` hands rows to the writing thread and may wait for it; the writing thread builds
-/// batches on the pool. So `decide` must never run on a pool thread (as in `rayon::join`):
-/// waiting there holds a thread the writer may need, and the two can wait for each other.
-fn beside<A, B: Send>(decide: impl FnOnce() -> A, work: impl FnOnce() -> B + Send) -> (A, B) {
-    std::thread::scope(|scope| {
-        let worker = scope.spawn(work);
-        let a = decide();
-        let b = worker
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (a, b)
-    })
 }

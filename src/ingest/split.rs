@@ -1,5 +1,5 @@
 //! Chunks into units of work: NDJSON lines, CSV pieces cut between records, and checking
-//! the units of a chunk on every core.
+//! the units of a chunk on every core, beside the ordered work on the chunk before.
 
 use std::sync::Arc;
 
@@ -118,6 +118,36 @@ pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Ra
         start = end;
     }
     out
+}
+
+/// The buffer the next chunk is read into, holding `rest` (the bytes after this chunk's cut):
+/// `spare` (a chunk's buffer, given back once it is decided), with room for a whole chunk so
+/// that reading into it never grows it (each step of growing copied what was read).
+pub(super) fn chunk_start(spare: &mut Vec<u8>, rest: &[u8], step: usize) -> Vec<u8> {
+    let mut next = std::mem::take(spare);
+    next.clear();
+    next.reserve_exact(step.max(rest.len()));
+    next.extend_from_slice(rest);
+    next
+}
+
+/// Runs `decide` on this thread while `work` runs on the thread pool.
+///
+/// `decide` hands rows to the writing thread and may wait for it; the writing thread builds
+/// batches on the pool. So `decide` must never run on a pool thread (as in `rayon::join`):
+/// waiting there holds a thread the writer may need, and the two can wait for each other.
+pub(super) fn beside<A, B: Send>(
+    decide: impl FnOnce() -> A,
+    work: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(work);
+        let a = decide();
+        let b = worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
 }
 
 #[cfg(test)]
