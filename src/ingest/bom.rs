@@ -13,6 +13,7 @@ use super::json::{
 };
 use super::pact_values::object;
 use crate::model::{BomInput, DeclaredUnit};
+use crate::table::graph_index::{Interner, Repeated};
 
 /// The exact header a BOM CSV starts with.
 pub const BOM_CSV_HEADER: &str = "parent_product_id,child_product_id,amount,unit";
@@ -30,6 +31,24 @@ pub(crate) struct CsvRow {
     /// Whether the parent and the child have no footprint (stored or in the ingest): set by
     /// the intake beside the parsing.
     pub dangling: [bool; 2],
+}
+
+/// Sets which products of `rows` have no footprint, `known` holding those that have one.
+/// Children, a different one on nearly every row, are looked up a group at a time; a BOM
+/// lists a product's inputs together, so a parent is looked up once per run of rows.
+pub(crate) fn mark_dangling(rows: &mut [CsvRow], known: &Interner) {
+    let mut child = vec![false; rows.len()];
+    known.get_many(
+        rows.len(),
+        |j| rows[j].edge.as_ref().map_or("", |e| e.1.as_str()),
+        |j, n| child[j] = n.is_some(),
+    );
+    let mut parent = Repeated::default();
+    for (row, child) in rows.iter_mut().zip(child) {
+        if let Some((p, ..)) = &row.edge {
+            row.dangling = [parent.get(p.as_str(), |p| !known.contains(p)), !child];
+        }
+    }
 }
 
 fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {

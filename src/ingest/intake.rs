@@ -1,7 +1,7 @@
 //! The intake: sources read in chunks, split into documents and CSV records on both cores,
 //! checked, and decided in order (duplicates, products, the log) beside the next chunk.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -19,11 +19,12 @@ use super::{
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
-use crate::table::graph_index::Repeated;
+use crate::table::graph_index::Interner;
 use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
 
-/// Product ids.
-type Known = HashSet<String, ahash::RandomState>;
+/// Product ids (numbered, which only the graph index uses: an interner is a set whose
+/// lookups come in groups).
+type Known = Interner;
 
 /// How each source is read, or why it cannot be (see [`layout`]).
 pub(super) type Layouts = Vec<std::result::Result<Layout, String>>;
@@ -487,7 +488,9 @@ impl<'a> Intake<'a> {
         }
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
         for r in &new {
-            self.known.extend(r.footprint.product_ids.iter().cloned());
+            for p in &r.footprint.product_ids {
+                self.known.id(p);
+            }
         }
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
         for (r, &origin) in new.iter().zip(&origins) {
@@ -591,25 +594,7 @@ impl<'a> Intake<'a> {
                             let lines = memchr::memchr_iter(b'\n', piece).count();
                             let rows = if is_bom {
                                 let mut rows = bom::parse_csv(piece, has_header);
-                                // A BOM lists a product's inputs together: a parent is looked
-                                // up once per run of rows that name it.
-                                let mut parent = Repeated::default();
-                                let dangling: Vec<Option<[bool; 2]>> = rows
-                                    .iter()
-                                    .map(|row| {
-                                        row.edge.as_ref().map(|(p, c, ..)| {
-                                            [
-                                                parent.get(p, |p| !known.contains(p)),
-                                                !known.contains(c.as_str()),
-                                            ]
-                                        })
-                                    })
-                                    .collect();
-                                for (row, d) in rows.iter_mut().zip(dangling) {
-                                    if let Some(d) = d {
-                                        row.dangling = d;
-                                    }
-                                }
+                                bom::mark_dangling(&mut rows, known);
                                 CsvRows::Bom(rows)
                             } else {
                                 CsvRows::Gx(gx::parse_csv(piece, has_header))

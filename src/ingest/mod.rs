@@ -18,7 +18,7 @@ mod source;
 mod split;
 mod tape;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -695,7 +695,7 @@ struct StoredIndex<'a> {
     /// Current GX attributes per product.
     gx: HashMap<String, GxAttributes>,
     /// Every stored footprint's products.
-    products: HashSet<String, ahash::RandomState>,
+    products: crate::table::graph_index::Interner,
     csv_edges: HashMap<(&'a str, &'a str), (Decimal, Option<String>)>,
 }
 
@@ -704,7 +704,7 @@ impl<'a> StoredIndex<'a> {
         let mut index = StoredIndex {
             documents: HashMap::new(),
             gx: table::current_gx_attributes(t)?,
-            products: HashSet::default(),
+            products: Default::default(),
             csv_edges: HashMap::new(),
         };
         for b in &t.footprints {
@@ -728,7 +728,9 @@ impl<'a> StoredIndex<'a> {
                     .insert((ids.value(i), v), (seqs.value(i), span));
                 let list = products.value(i);
                 if let Some(s) = list.as_any().downcast_ref::<StringArray>() {
-                    index.products.extend(s.iter().flatten().map(str::to_owned));
+                    for p in s.iter().flatten() {
+                        index.products.id(p);
+                    }
                 }
             }
         }

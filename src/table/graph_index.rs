@@ -31,8 +31,8 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
-pub(crate) use self::texts::Repeated;
 use self::texts::sort_by_text;
+pub(crate) use self::texts::{Interner, Repeated};
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
 
@@ -328,13 +328,22 @@ impl GraphIndex {
             const STRETCH: usize = 4096;
             let rows_in = b.num_rows();
             let (known, by_id) = (&urns, &by_id);
+            // Children, a different one on nearly every row, are looked up a group at a time.
             let found: Vec<Found> = (0..rows_in.div_ceil(STRETCH))
                 .into_par_iter()
                 .flat_map_iter(|k| {
+                    let rows = k * STRETCH..((k + 1) * STRETCH).min(rows_in);
+                    let mut child = vec![None; rows.len()];
+                    let from = rows.start;
+                    known.get_many(
+                        rows.len(),
+                        |j| children.value(from + j),
+                        |j, n| child[j] = n,
+                    );
                     let mut parent = Repeated::default();
                     let mut node = Repeated::default();
-                    (k * STRETCH..((k + 1) * STRETCH).min(rows_in)).map(move |i| Found {
-                        child: known.get(children.value(i)),
+                    rows.zip(child).map(move |(i, child)| Found {
+                        child,
                         parent: parent.get(parents.value(i), |p| known.get(p)),
                         node: (!parent_fp.is_null(i))
                             .then(|| node.get(parent_fp.value(i), |f| by_id.get(f).copied())),
@@ -380,7 +389,6 @@ impl GraphIndex {
         let status = downcast::<LargeStringArray>(&status_col)?;
         let start = downcast::<TimestampMicrosecondArray>(&start_col)?;
         let end = downcast::<TimestampMicrosecondArray>(&end_col)?;
-        let urns = urns.into_strings();
         let is_candidate = |i: usize| is_latest.value(i) && status.value(i) == "Active";
         let mut from = vec![0u32; urns.len() + 1];
         for i in (0..n).filter(|&i| is_candidate(i)) {
@@ -402,12 +410,12 @@ impl GraphIndex {
         drop(next);
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
         // URNs are distinct: an unstable sort gives the one order, on every core.
-        sort_by_text(&mut order, |u| &urns[u as usize]);
+        sort_by_text(&mut order, |u| urns.text(u));
         let mut lengths = Vec::with_capacity(urns.len());
         let mut values: Vec<u32> = Vec::with_capacity(grouped.len());
         let mut sorted = datafusion::arrow::array::LargeStringBuilder::with_capacity(
             urns.len(),
-            urns.iter().map(|u| u.len()).sum(),
+            urns.text_bytes(),
         );
         for &u in &order {
             let c = &mut grouped[from[u as usize] as usize..from[u as usize + 1] as usize];
@@ -425,7 +433,7 @@ impl GraphIndex {
                 }
             }
             lengths.push(values.len() - before);
-            sorted.append_value(&urns[u as usize]);
+            sorted.append_value(urns.text(u));
         }
         drop((grouped, from));
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
@@ -490,15 +498,14 @@ impl GraphIndex {
         drop(rank);
         let child = gather(row_child, &edge_rows);
         let amount = gather(row_amount, &edge_rows);
-        let unit_names = units.into_strings();
         let mut unit = datafusion::arrow::array::LargeStringBuilder::with_capacity(
             edge_rows.len(),
-            edge_rows.len() * unit_names.iter().map(|u| u.len()).max().unwrap_or(0),
+            edge_rows.len() * units.texts().map(str::len).max().unwrap_or(0),
         );
         for &r in &edge_rows {
             match row_unit[r as usize] {
                 0 => unit.append_null(),
-                u => unit.append_value(&unit_names[u as usize - 1]),
+                u => unit.append_value(units.text(u - 1)),
             }
         }
         drop((row_unit, edge_rows));
@@ -636,42 +643,6 @@ fn from_to(from: &str) -> &'static str {
         .iter()
         .find(|(f, _)| *f == from)
         .map_or("id", |(_, to)| to)
-}
-
-/// Strings numbered in order of first sight.
-struct Interner {
-    ids: HashMap<Box<str>, u32, ahash::RandomState>,
-}
-
-impl Interner {
-    fn with_capacity(n: usize) -> Interner {
-        Interner {
-            ids: HashMap::with_capacity_and_hasher(n, ahash::RandomState::new()),
-        }
-    }
-
-    /// The number of `s`, when it has one.
-    fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
-    }
-
-    fn id(&mut self, s: &str) -> u32 {
-        if let Some(i) = self.get(s) {
-            return i;
-        }
-        let i = self.ids.len() as u32;
-        self.ids.insert(s.into(), i);
-        i
-    }
-
-    /// The strings, by number.
-    fn into_strings(self) -> Vec<Box<str>> {
-        let mut out: Vec<Box<str>> = vec![Box::default(); self.ids.len()];
-        for (s, i) in self.ids {
-            out[i as usize] = s;
-        }
-        out
-    }
 }
 
 /// What a BOM row names, looked up before any new product is numbered: the child, the
