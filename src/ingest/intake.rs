@@ -22,8 +22,7 @@ use crate::model::{BomEdge, BomSource};
 use crate::table::graph_index::Interner;
 use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
 
-/// Product ids (numbered, which only the graph index uses: an interner is a set whose
-/// lookups come in groups).
+/// Product ids: a set whose lookups can come in groups (the numbers it gives go unused).
 type Known = Interner;
 
 /// How each source is read, or why it cannot be (see [`layout`]).
