@@ -10,7 +10,7 @@ use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
 use super::split::{
-    CsvRows, beside, check_units, chunk_start, csv_pieces, ndjson_units, record_end,
+    CsvRows, beside, check_units, csv_pieces, ndjson_units, record_end, take_chunk,
 };
 use super::{
     Checked, CheckedChunk, Chunk, IngestOptions, IngestReport, Layout, Problem, Source,
@@ -343,9 +343,7 @@ impl<'a> Intake<'a> {
             };
             first = false;
             // This chunk's bytes move out; the rest of the buffer starts the next one.
-            let next = chunk_start(&mut spare, &buf[cut..], self.step());
-            buf.truncate(cut);
-            let bytes = std::mem::replace(&mut buf, next);
+            let bytes = take_chunk(&mut buf, cut, &mut spare, self.step());
             let chunk = Chunk {
                 source: si,
                 bytes: &bytes,
@@ -568,9 +566,7 @@ impl<'a> Intake<'a> {
             };
             // The chunk moves out; the rest of the buffer starts the next one, read while
             // this one is parsed.
-            let next = chunk_start(&mut spare, &buf[cut..], self.step());
-            buf.truncate(cut);
-            let chunk = std::mem::replace(&mut buf, next);
+            let chunk = take_chunk(&mut buf, cut, &mut spare, self.step());
             let bytes = &chunk[skip..];
             // Pieces of whole records, one per core and a few more.
             let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);

@@ -120,15 +120,22 @@ pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Ra
     out
 }
 
-/// The buffer the next chunk is read into, holding `rest` (the bytes after this chunk's cut):
-/// `spare` (a chunk's buffer, given back once it is decided), with room for a whole chunk so
-/// that reading into it never grows it (each step of growing copied what was read).
-pub(super) fn chunk_start(spare: &mut Vec<u8>, rest: &[u8], step: usize) -> Vec<u8> {
+/// Cuts `buf` at `cut`: returns the chunk (the bytes before the cut) and leaves the rest in
+/// `buf`, which is now `spare`'s buffer (a chunk's, given back once it was decided) with room
+/// for a whole chunk, so that reading the next one into it never grows it (each step of
+/// growing copied what was read).
+pub(super) fn take_chunk(
+    buf: &mut Vec<u8>,
+    cut: usize,
+    spare: &mut Vec<u8>,
+    step: usize,
+) -> Vec<u8> {
     let mut next = std::mem::take(spare);
     next.clear();
-    next.reserve_exact(step.max(rest.len()));
-    next.extend_from_slice(rest);
-    next
+    next.reserve_exact(step.max(buf.len() - cut));
+    next.extend_from_slice(&buf[cut..]);
+    buf.truncate(cut);
+    std::mem::replace(buf, next)
 }
 
 /// Runs `decide` on this thread while `work` runs on the thread pool.

@@ -153,16 +153,30 @@ impl Interner {
         self.ends.len()
     }
 
-    /// Text number `i`.
-    pub(crate) fn text(&self, i: u32) -> &str {
+    /// Where text number `i` is in `bytes`.
+    fn span(&self, i: u32) -> std::ops::Range<usize> {
         let i = i as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        // Every text was appended whole from a `&str`.
-        std::str::from_utf8(&self.bytes[start..self.ends[i]]).unwrap_or_default()
+        start..self.ends[i]
     }
 
-    fn hash(&self, s: &str) -> u64 {
+    /// Text number `i`.
+    pub(crate) fn text(&self, i: u32) -> &str {
+        // Every text was appended whole from a `&str`.
+        std::str::from_utf8(&self.bytes[self.span(i)]).unwrap_or_default()
+    }
+
+    /// The hash of a text's bytes (the table is rebuilt from the bytes alone).
+    fn hash(&self, s: &[u8]) -> u64 {
         self.hasher.hash_one(s)
+    }
+
+    /// The slot of text `number`, `len` bytes at `start`, with hash `h`.
+    fn slot(start: usize, len: usize, h: u64, number: u32) -> [u64; 2] {
+        [
+            (start as u64) << 16 | h >> 48,
+            (len.min(u32::MAX as usize) as u64) << 32 | u64::from(number.wrapping_add(1)),
+        ]
     }
 
     /// Whether `slot` holds `s` (hash `h`).
@@ -203,12 +217,12 @@ impl Interner {
 
     /// The number of `s`, when it has one.
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        self.find(s, self.hash(s)).ok()
+        self.find(s, self.hash(s.as_bytes())).ok()
     }
 
     /// The number of `s`, numbering it if it has none.
     pub(crate) fn id(&mut self, s: &str) -> u32 {
-        let h = self.hash(s);
+        let h = self.hash(s.as_bytes());
         let empty = match self.find(s, h) {
             Ok(i) => return i,
             Err(empty) => empty,
@@ -217,10 +231,7 @@ impl Interner {
         let start = self.bytes.len();
         self.bytes.extend_from_slice(s.as_bytes());
         self.ends.push(self.bytes.len());
-        let slot = [
-            (start as u64) << 16 | h >> 48,
-            (s.len().min(u32::MAX as usize) as u64) << 32 | u64::from(number.wrapping_add(1)),
-        ];
+        let slot = Self::slot(start, s.len(), h, number);
         if self.ends.len().saturating_mul(4) > self.slots.len().saturating_mul(3) {
             self.grow_to(Self::slots_for(self.ends.len()));
         } else {
@@ -234,13 +245,9 @@ impl Interner {
         self.slots = vec![[0, 0]; slots];
         let mask = self.slots.len() - 1;
         for i in 0..self.ends.len() as u32 {
-            let text = self.text(i);
-            let h = self.hash(text);
-            let start = if i == 0 { 0 } else { self.ends[i as usize - 1] };
-            let slot = [
-                (start as u64) << 16 | h >> 48,
-                (text.len().min(u32::MAX as usize) as u64) << 32 | u64::from(i.wrapping_add(1)),
-            ];
+            let span = self.span(i);
+            let h = self.hash(&self.bytes[span.clone()]);
+            let slot = Self::slot(span.start, span.len(), h, i);
             let mut at = self.home(h);
             while self.slots[at][1] != 0 {
                 at = (at + 1) & mask;
@@ -261,7 +268,7 @@ impl Interner {
         for from in (0..n).step_by(GROUP) {
             let to = (from + GROUP).min(n);
             for (k, h) in (from..to).zip(&mut hashes) {
-                *h = self.hash(texts(k));
+                *h = self.hash(texts(k).as_bytes());
                 prefetch(&self.slots[self.home(*h)]);
             }
             for h in &hashes[..to - from] {
