@@ -3,7 +3,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 
 use crate::{Error, Result};
 
@@ -106,4 +106,48 @@ pub(super) fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
         1 => batches.swap_remove(0),
         _ => datafusion::arrow::compute::concat_batches(&schema, &batches)?,
     })
+}
+
+/// The first column of each file in `paths` (each written as one column, see
+/// [`read_ipc_mapped`]), decoded on every core: a file's text offsets are all checked as it
+/// is opened.
+pub(super) fn read_columns_mapped(paths: &[std::path::PathBuf]) -> Result<Vec<ArrayRef>> {
+    let groups = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, paths.len().max(1));
+    let read = |group: usize| -> Result<Vec<ArrayRef>> {
+        paths
+            .iter()
+            .skip(group)
+            .step_by(groups)
+            .map(|path| {
+                read_ipc_mapped(path)?
+                    .columns()
+                    .first()
+                    .cloned()
+                    .ok_or_else(|| Error::Store {
+                        dir: path.to_path_buf(),
+                        message: "the graph index file is damaged (no column)".into(),
+                    })
+            })
+            .collect()
+    };
+    let parts = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..groups).map(|g| scope.spawn(move || read(g))).collect();
+        let mut parts = vec![read(0)];
+        parts.extend(others.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(Error::Internal("a decoding thread panicked".into())))
+        }));
+        parts.into_iter().collect::<Result<Vec<_>>>()
+    })?;
+    // File i was read by group i % groups, as its (i / groups)-th.
+    let mut parts: Vec<_> = parts.into_iter().map(Vec::into_iter).collect();
+    (0..paths.len())
+        .map(|i| {
+            parts[i % groups]
+                .next()
+                .ok_or_else(|| Error::Internal("graph index: a column went missing".into()))
+        })
+        .collect()
 }

@@ -38,10 +38,10 @@ use datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use crate::table::TableSet;
-use crate::table::graph_index::{self, GraphIndex};
 use crate::table::{Original, Tables, same_columns};
 use crate::{Error, Result};
 
+mod index;
 mod ipc;
 mod migrate;
 mod profiles;
@@ -251,15 +251,6 @@ const INGEST_BOM_COLUMNS: [&str; 5] = [
     "amount",
     "unit",
     "source_kind",
-];
-
-/// The `bom` columns the graph index reads.
-const INDEX_BOM_COLUMNS: [&str; 5] = [
-    "parent_product_id",
-    "child_product_id",
-    "amount",
-    "unit",
-    "parent_footprint_id",
 ];
 
 /// A file name safe to keep: the source's base name with anything unusual replaced.
@@ -507,134 +498,6 @@ impl Store {
         }
         fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(tmp)
-    }
-
-    /// Builds the graph index of the segments `m` lists and writes it as `index/<seq>/` (one
-    /// Arrow IPC file per table), aside first and renamed into place; returns its path
-    /// relative to the directory. Each table is written as soon as it is built, and `nodes`
-    /// is built last, a column at a time (see [`GraphIndex::build_in_steps`]), so that the
-    /// index of millions of footprints is built in bounded memory.
-    fn write_graph_index(&self, m: &Manifest, seq: i64) -> Result<String> {
-        use datafusion::arrow::ipc::writer::FileWriter;
-        let started = std::time::Instant::now();
-        let rel = format!("index/{seq:06}");
-        let target = self.dir.join(&rel);
-        let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
-        let put = |name: &'static str, batch: RecordBatch| -> Result<()> {
-            debug_assert!(graph_index::TABLES.contains(&name));
-            let batch = GraphIndex::stored(batch)?;
-            let path = tmp.join(format!("{name}.arrow"));
-            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &batch.schema())?;
-            w.write(&batch)?;
-            drop(batch);
-            w.finish()?;
-            let file = w
-                .into_inner()?
-                .into_inner()
-                .map_err(|e| Error::io(&path, e.into_error()))?;
-            file.sync_all().map_err(|e| Error::io(&path, e))?;
-            tracing::debug!("graph index: wrote {name} at {:.2?}", started.elapsed());
-            Ok(())
-        };
-        // One footprints column of every segment, in stored order.
-        let column = |from: &str| -> Result<Vec<datafusion::arrow::array::ArrayRef>> {
-            let mut pieces = Vec::new();
-            for seg in &m.segments {
-                for b in self.segment_batches(seg, Table::Footprints, Some(&[from]))? {
-                    pieces.push(b?.column(0).clone());
-                }
-            }
-            Ok(pieces)
-        };
-        // The BOM a batch at a time, a file at a time: millions of edges are reduced to
-        // integers as they are read. They are decoded on a thread of their own, a few
-        // batches ahead, while this one reads the footprints and numbers the edges.
-        std::thread::scope(|scope| {
-            let (tx, rx) = std::sync::mpsc::sync_channel(4);
-            scope.spawn(move || {
-                for seg in &m.segments {
-                    match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
-                        Ok(batches) => {
-                            for b in batches {
-                                // The builder stopped (an error): nothing more to decode.
-                                if tx.send(b).is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                        Err(e) => {
-                            // The builder stops at the first error.
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    }
-                }
-            });
-            let mut footprints = Vec::new();
-            for seg in &m.segments {
-                footprints.extend(self.segment_table(
-                    seg,
-                    Table::Footprints,
-                    Some(&graph_index::GRAPH_COLUMNS),
-                )?);
-            }
-            let view = Tables {
-                footprints,
-                ..Tables::default()
-            }
-            .footprints_view()?;
-            let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
-            GraphIndex::build_in_steps(view, rx, bom_rows, column, put)
-        })?;
-        sync_dir(&tmp)?;
-        let parent = self.dir.join("index");
-        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
-        if target.exists() {
-            // Left by a commit that crashed before its manifest: never used.
-            fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
-        }
-        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
-        sync_dir(&parent)?;
-        tracing::debug!("built the graph index in {:.2?}", started.elapsed());
-        Ok(rel)
-    }
-
-    /// Removes index directories other than `current` (after the manifest names it).
-    fn remove_old_indexes(&self, current: Option<&str>) {
-        let Ok(entries) = fs::read_dir(self.dir.join("index")) else {
-            return;
-        };
-        for e in entries.flatten() {
-            let rel = format!("index/{}", e.file_name().to_string_lossy());
-            if Some(rel.as_str()) != current
-                && let Err(err) = fs::remove_dir_all(e.path())
-            {
-                tracing::warn!(
-                    "could not remove the old index {}: {err}",
-                    e.path().display()
-                );
-            }
-        }
-    }
-
-    /// The graph index written with the last commit, read from its Arrow IPC files; `None`
-    /// when the directory has none (nothing committed yet, or migrated from format 1).
-    pub fn graph_index(&self) -> Result<Option<GraphIndex>> {
-        let m = self.read_manifest()?;
-        let Some(rel) = m.graph_index else {
-            return Ok(None);
-        };
-        let dir = self.dir.join(rel);
-        let mut tables = Vec::with_capacity(4);
-        for name in graph_index::TABLES {
-            let path = dir.join(format!("{name}.arrow"));
-            tables.push(ipc::read_ipc_mapped(&path)?);
-        }
-        let tables: [RecordBatch; 4] = tables
-            .try_into()
-            .map_err(|_| Error::Internal("graph index: four tables expected".into()))?;
-        GraphIndex::from_tables(tables).map(Some)
     }
 
     /// Takes the write lock, waiting for another ingest into this directory to finish.

@@ -4,7 +4,8 @@
 //!
 //! - `nodes`: one row per stored footprint version, in `footprints` order, with the columns
 //!   the walk, its labels and its findings read, and `edges_from`: where the node's inputs
-//!   start in `edges`.
+//!   start in `edges`. Stored a file per column: most are `footprints` columns as they are,
+//!   copied beside the building of the rest (see `nodes.rs`).
 //! - `edges`: the BOM inputs of every node, grouped by node (a compressed adjacency): the input
 //!   product (an index into `urns`), the amount and its unit. A footprint's own BOM extension
 //!   wins over the CSV rows of its products, decided here once.
@@ -15,22 +16,23 @@
 //! Lookups are binary searches over the sorted columns, so opening the index builds no hash
 //! map. Strings are `LargeUtf8`, so no column of any size can pass Arrow's offsets.
 
+mod nodes;
 mod texts;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
     ListArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
+use self::nodes::whole;
+pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
 use self::texts::sort_by_text;
 pub(crate) use self::texts::{Interner, Repeated};
 use super::{Tables, column, decimal_type};
@@ -235,8 +237,21 @@ impl GraphIndex {
                 .remove(name)
                 .ok_or_else(|| Error::Internal(format!("graph index: no table {name}")))
         };
+        let graph = take("nodes")?;
+        let nodes = GraphIndex::nodes_from(false, |to| {
+            if let Some(c) = graph.column_by_name(to) {
+                return Ok(c.clone());
+            }
+            let Some((from, _)) = copied_node_columns().find(|&(_, t)| t == to) else {
+                return Err(Error::Internal(format!(
+                    "graph index: no nodes column {to}"
+                )));
+            };
+            let pieces: Result<Vec<_>> = footprints.iter().map(|b| named(b, from)).collect();
+            Ok(GraphIndex::node_column(from, pieces?)?.column(0).clone())
+        })?;
         Ok(GraphIndex {
-            nodes: take("nodes")?,
+            nodes,
             edges: take("edges")?,
             urns: take("urns")?,
             ids: take("ids")?,
@@ -249,14 +264,17 @@ impl GraphIndex {
     /// 1. the graph: `footprints` are view batches with at least [`GRAPH_COLUMNS`] and
     ///    `is_latest`; the BOM comes a batch at a time, each reduced to integers as it comes
     ///    (no string of the BOM is kept), into lists sized for `bom_rows` (a hint);
-    /// 2. `ids`, `urns` and `edges` are handed to `put` as each is finished, and dropped;
-    /// 3. `nodes` last, a column at a time from `node_column` (one `footprints` column, every row
-    ///    in stored order, in pieces).
+    /// 2. `ids`, `urns` and `edges` are handed to `put` as each is finished, and dropped
+    ///    (`urns` reads three more `footprints` columns from `read_column`: every row in stored
+    ///    order, in pieces);
+    /// 3. `nodes` last: only its [`GRAPH_NODE_COLUMNS`]. The others are copies of
+    ///    `footprints` columns ([`GraphIndex::node_column`]), which a caller builds beside
+    ///    these steps, and [`GraphIndex::nodes_from`] puts together.
     pub fn build_in_steps(
         footprints: Vec<RecordBatch>,
         bom: impl IntoIterator<Item = Result<RecordBatch>>,
         bom_rows: usize,
-        mut node_column: impl FnMut(&str) -> Result<Vec<ArrayRef>>,
+        mut read_column: impl FnMut(&str) -> Result<Vec<ArrayRef>>,
         mut put: impl FnMut(&'static str, RecordBatch) -> Result<()>,
     ) -> Result<()> {
         let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
@@ -380,12 +398,12 @@ impl GraphIndex {
 
         // urns, sorted, with candidates (latest, Active) by (period end, period start, id),
         // gathered as one list grouped by URN. The columns only this step reads are read now.
-        let status_col = whole(node_column("status")?, "status")?;
+        let status_col = whole(read_column("status")?, "status")?;
         let start_col = whole(
-            node_column("reference_period_start")?,
+            read_column("reference_period_start")?,
             "reference_period_start",
         )?;
-        let end_col = whole(node_column("reference_period_end")?, "reference_period_end")?;
+        let end_col = whole(read_column("reference_period_end")?, "reference_period_end")?;
         let status = downcast::<LargeStringArray>(&status_col)?;
         let start = downcast::<TimestampMicrosecondArray>(&start_col)?;
         let end = downcast::<TimestampMicrosecondArray>(&end_col)?;
@@ -524,16 +542,20 @@ impl GraphIndex {
             )?,
         )?;
 
-        // nodes: the other columns are read only now, one at a time.
-        let mut columns = Vec::with_capacity(NODE_COLUMNS.len() + 1);
-        for (from, _) in NODE_COLUMNS {
-            columns.push(match from {
-                "is_latest" => latest.clone(),
-                _ => whole(node_column(from)?, from)?,
-            });
-        }
-        columns.push(Arc::new(UInt64Array::from(edges_from)));
-        put("nodes", RecordBatch::try_new(nodes_schema(), columns)?)
+        // nodes: the columns the graph gives. Those copied from `footprints` need nothing
+        // built here: the caller gets them from [`GraphIndex::node_column`], beside all this.
+        let schema = nodes_schema();
+        let graph: Vec<usize> = GRAPH_NODE_COLUMNS
+            .iter()
+            .map(|name| schema.index_of(name))
+            .collect::<std::result::Result<_, _>>()?;
+        put(
+            "nodes",
+            RecordBatch::try_new(
+                Arc::new(schema.project(&graph)?),
+                vec![latest, Arc::new(UInt64Array::from(edges_from))],
+            )?,
+        )
     }
 }
 
@@ -577,72 +599,6 @@ fn named(b: &RecordBatch, from: &str) -> Result<ArrayRef> {
     b.column_by_name(from)
         .cloned()
         .ok_or_else(|| Error::Internal(format!("footprints has no column {from}")))
-}
-
-/// A `footprints` column whole, from its pieces, text widened to `LargeUtf8` so that no
-/// store size can pass Arrow's offsets.
-fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
-    // Widening text copies only its offsets; the bytes are shared.
-    let pieces = pieces
-        .into_iter()
-        .map(|c| Ok(cast(&c, &large(c.data_type()))?))
-        .collect::<Result<Vec<ArrayRef>>>()?;
-    let Some(first) = pieces.first() else {
-        return Ok(datafusion::arrow::array::new_empty_array(
-            nodes_schema().field_with_name(from_to(from))?.data_type(),
-        ));
-    };
-    if first.data_type() == &DataType::LargeUtf8 {
-        return join_text(pieces);
-    }
-    let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
-    Ok(match refs.as_slice() {
-        [_] => pieces[0].clone(),
-        _ => datafusion::arrow::compute::concat(&refs)?,
-    })
-}
-
-/// Text pieces as one array. Text is the bulk of the index: each piece is dropped once
-/// copied, so a column is never held twice (as joining them all at once would).
-fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
-    let (mut rows, mut bytes) = (0, 0);
-    for p in &pieces {
-        let text = downcast::<LargeStringArray>(p)?;
-        rows += text.len();
-        bytes += text.value_data().len();
-    }
-    let mut offsets: Vec<i64> = Vec::with_capacity(rows + 1);
-    offsets.push(0);
-    let mut values: Vec<u8> = Vec::with_capacity(bytes);
-    let mut nulls = NullBufferBuilder::new(rows);
-    for piece in pieces {
-        let text = downcast::<LargeStringArray>(&piece)?;
-        let own = text.value_offsets();
-        let first = own.first().copied().unwrap_or(0);
-        let last = own.last().copied().unwrap_or(0);
-        let base = values.len() as i64 - first;
-        // Arrow checked the offsets: they lie within the bytes, in order.
-        let range = first as usize..last as usize;
-        values.extend_from_slice(text.value_data().get(range).unwrap_or_default());
-        offsets.extend(own.iter().skip(1).map(|o| base + o));
-        match text.nulls() {
-            Some(n) => nulls.append_buffer(n),
-            None => nulls.append_n_non_nulls(text.len()),
-        }
-    }
-    Ok(Arc::new(LargeStringArray::try_new(
-        OffsetBuffer::new(offsets.into()),
-        values.into(),
-        nulls.finish(),
-    )?))
-}
-
-/// The `nodes` name of a `footprints` column.
-fn from_to(from: &str) -> &'static str {
-    NODE_COLUMNS
-        .iter()
-        .find(|(f, _)| *f == from)
-        .map_or("id", |(_, to)| to)
 }
 
 /// What a BOM row names, looked up before any new product is numbered: the child, the
@@ -765,5 +721,13 @@ mod tests {
                 .iter()
                 .all(|f| f.data_type() != &DataType::Null)
         );
+        // Each `nodes` column comes once: copied from `footprints`, or given by the graph.
+        let mut names: Vec<&str> = copied_node_columns().map(|(_, to)| to).collect();
+        names.extend(GRAPH_NODE_COLUMNS);
+        names.sort_unstable();
+        let schema = nodes_schema();
+        let mut all: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        all.sort_unstable();
+        assert_eq!(names, all);
     }
 }

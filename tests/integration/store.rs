@@ -478,11 +478,8 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
     // index: kept as JSON, and the mapping released, before the file is damaged.)
     let expected = mieruka::report::hotspot::to_json(&a, None, false);
     drop((a, b, from_index, from_tables, index));
-    let nodes = indexes[0]
-        .as_ref()
-        .expect("entry")
-        .path()
-        .join("nodes.arrow");
+    let index_dir = indexes[0].as_ref().expect("entry").path();
+    let nodes = index_dir.join("nodes").join("company_name.arrow");
     let len = std::fs::metadata(&nodes).expect("size").len();
     std::fs::OpenOptions::new()
         .write(true)
@@ -491,7 +488,7 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
         .expect("truncate");
     let e = store.graph_index().expect_err("damaged");
     assert!(
-        e.to_string().contains("nodes.arrow") && e.to_string().contains("damaged"),
+        e.to_string().contains("company_name.arrow") && e.to_string().contains("damaged"),
         "{e}"
     );
     let fallback =
@@ -520,7 +517,7 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
         .expect("an index")
         .expect("entry")
         .path();
-    let nodes = index_dir.join("nodes.arrow");
+    let nodes = index_dir.join("nodes").join("company_name.arrow");
     let mut bytes = std::fs::read(&nodes).expect("read");
     let name = b"Pearl River Power Co., Ltd.";
     let found: Vec<usize> = (0..bytes.len() - name.len())
@@ -548,6 +545,44 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
         mieruka::model::fixed::format(d.cfp_kgco2e_per_unit, mieruka::hotspot::VALUE_SCALE),
         "150.4727"
     );
+}
+
+#[test]
+fn an_index_with_nodes_in_one_file_still_opens() {
+    // Earlier builds of data directory format 2 wrote `nodes` as one `nodes.arrow`; it is
+    // now a file per column in `nodes/`. An index of either layout opens to the same tables.
+    let dir = temp_dir("store-index-one-nodes-file");
+    ingest_into(
+        &dir,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+    );
+    let store = Store::open(&dir).expect("open");
+    let index = store.graph_index().expect("read").expect("an index");
+    let index_dir = std::fs::read_dir(dir.join("index"))
+        .expect("index dir")
+        .next()
+        .expect("an index")
+        .expect("entry")
+        .path();
+    let nodes = index.nodes.clone();
+    let file = std::fs::File::create(index_dir.join("nodes.arrow")).expect("create");
+    let mut w =
+        datafusion::arrow::ipc::writer::FileWriter::try_new(file, &nodes.schema()).expect("writer");
+    w.write(&nodes).expect("write");
+    w.finish().expect("finish");
+    drop(w);
+    std::fs::remove_dir_all(index_dir.join("nodes")).expect("remove the columns");
+    let again = store.graph_index().expect("read").expect("an index");
+    for ((a, b), name) in index
+        .tables()
+        .into_iter()
+        .zip(again.tables())
+        .zip(mieruka::table::graph_index::TABLES)
+    {
+        assert_eq!(a, b, "{name}");
+    }
+    assert_eq!(again.nodes.num_rows(), nodes.num_rows());
 }
 
 /// Every column of `batches` but `skip`, as one batch (for tables compared across two

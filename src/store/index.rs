@@ -1,0 +1,221 @@
+//! The graph index of a data directory: built from its segments at each commit, written as
+//! Arrow IPC files beside them, and opened through a memory map.
+
+use std::fs::{self, File};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::Schema;
+
+use crate::table::Tables;
+use crate::table::graph_index::{self, GraphIndex};
+use crate::{Error, Result};
+
+use super::{Manifest, Store, Table, ipc, sync_dir};
+
+/// The `bom` columns the graph index reads.
+const INDEX_BOM_COLUMNS: [&str; 5] = [
+    "parent_product_id",
+    "child_product_id",
+    "amount",
+    "unit",
+    "parent_footprint_id",
+];
+
+/// The directory of an index's `nodes`, a file per column.
+const NODES_DIR: &str = "nodes";
+
+impl Store {
+    /// Builds the graph index of the segments `m` lists and writes it as `index/<seq>/` (an
+    /// Arrow IPC file per table, and per column of `nodes` in `nodes/`), aside first and
+    /// renamed into place; returns its path relative to the directory. Each table is written
+    /// as soon as it is built (see [`GraphIndex::build_in_steps`]), and the `nodes` columns
+    /// copied from `footprints` a column at a time on a thread of their own, beside the graph:
+    /// the index of millions of footprints is built in bounded memory, on every core.
+    pub(super) fn write_graph_index(&self, m: &Manifest, seq: i64) -> Result<String> {
+        use datafusion::arrow::ipc::writer::FileWriter;
+        let started = std::time::Instant::now();
+        let rel = format!("index/{seq:06}");
+        let target = self.dir.join(&rel);
+        let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
+        let nodes_dir = tmp.join(NODES_DIR);
+        fs::create_dir_all(&nodes_dir).map_err(|e| Error::io(&nodes_dir, e))?;
+        let write = |path: PathBuf, batch: RecordBatch| -> Result<()> {
+            let batch = GraphIndex::stored(batch)?;
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &batch.schema())?;
+            w.write(&batch)?;
+            drop(batch);
+            w.finish()?;
+            let file = w
+                .into_inner()?
+                .into_inner()
+                .map_err(|e| Error::io(&path, e.into_error()))?;
+            file.sync_all().map_err(|e| Error::io(&path, e))?;
+            tracing::debug!(
+                "graph index: wrote {} at {:.2?}",
+                path.display(),
+                started.elapsed()
+            );
+            Ok(())
+        };
+        // A column of `nodes` per file: written as each is built, none held with another.
+        let put_nodes = |batch: RecordBatch| -> Result<()> {
+            for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+                let one = RecordBatch::try_new(
+                    Arc::new(Schema::new(vec![f.as_ref().clone()])),
+                    vec![c.clone()],
+                )?;
+                write(nodes_dir.join(format!("{}.arrow", f.name())), one)?;
+            }
+            Ok(())
+        };
+        let put = |name: &'static str, batch: RecordBatch| -> Result<()> {
+            debug_assert!(graph_index::TABLES.contains(&name));
+            match name {
+                "nodes" => put_nodes(batch),
+                _ => write(tmp.join(format!("{name}.arrow")), batch),
+            }
+        };
+        // One footprints column of every segment, in stored order.
+        let column = |from: &str| -> Result<Vec<datafusion::arrow::array::ArrayRef>> {
+            let mut pieces = Vec::new();
+            for seg in &m.segments {
+                for b in self.segment_batches(seg, Table::Footprints, Some(&[from]))? {
+                    pieces.push(b?.column(0).clone());
+                }
+            }
+            Ok(pieces)
+        };
+        // Set when the graph fails: the copied columns stop at the next.
+        let failed = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            // The `nodes` columns copied from `footprints` need nothing of the graph: they are
+            // read, joined and written on a thread of their own while the graph is built.
+            let copied = scope.spawn(|| -> Result<()> {
+                for (from, _) in graph_index::copied_node_columns() {
+                    if failed.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    put_nodes(GraphIndex::node_column(from, column(from)?)?)?;
+                }
+                Ok(())
+            });
+            // The BOM a batch at a time, a file at a time: millions of edges are reduced to
+            // integers as they are read. They are decoded on a thread of their own, a few
+            // batches ahead, while this one reads the footprints and numbers the edges.
+            let (tx, rx) = std::sync::mpsc::sync_channel(4);
+            scope.spawn(move || {
+                for seg in &m.segments {
+                    match self.segment_batches(seg, Table::Bom, Some(&INDEX_BOM_COLUMNS)) {
+                        Ok(batches) => {
+                            for b in batches {
+                                // The builder stopped (an error): nothing more to decode.
+                                if tx.send(b).is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            // The builder stops at the first error.
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+            });
+            let graph = (|| {
+                let mut footprints = Vec::new();
+                for seg in &m.segments {
+                    footprints.extend(self.segment_table(
+                        seg,
+                        Table::Footprints,
+                        Some(&graph_index::GRAPH_COLUMNS),
+                    )?);
+                }
+                let view = Tables {
+                    footprints,
+                    ..Tables::default()
+                }
+                .footprints_view()?;
+                let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
+                GraphIndex::build_in_steps(view, rx, bom_rows, &column, put)
+            })();
+            if graph.is_err() {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let copied = copied.join().unwrap_or_else(|_| {
+                Err(Error::Internal(
+                    "the thread writing the graph index panicked".into(),
+                ))
+            });
+            graph.and(copied)
+        })?;
+        sync_dir(&nodes_dir)?;
+        sync_dir(&tmp)?;
+        let parent = self.dir.join("index");
+        fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
+        if target.exists() {
+            // Left by a commit that crashed before its manifest: never used.
+            fs::remove_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+        }
+        fs::rename(&tmp, &target).map_err(|e| Error::io(&target, e))?;
+        sync_dir(&parent)?;
+        tracing::debug!("built the graph index in {:.2?}", started.elapsed());
+        Ok(rel)
+    }
+
+    /// Removes index directories other than `current` (after the manifest names it).
+    pub(super) fn remove_old_indexes(&self, current: Option<&str>) {
+        let Ok(entries) = fs::read_dir(self.dir.join("index")) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let rel = format!("index/{}", e.file_name().to_string_lossy());
+            if Some(rel.as_str()) != current
+                && let Err(err) = fs::remove_dir_all(e.path())
+            {
+                tracing::warn!(
+                    "could not remove the old index {}: {err}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+
+    /// The graph index written with the last commit, read from its Arrow IPC files; `None`
+    /// when the directory has none (nothing committed yet, or migrated from format 1).
+    pub fn graph_index(&self) -> Result<Option<GraphIndex>> {
+        let m = self.read_manifest()?;
+        let Some(rel) = m.graph_index else {
+            return Ok(None);
+        };
+        let dir = self.dir.join(rel);
+        let mut tables = Vec::with_capacity(4);
+        for name in graph_index::TABLES {
+            let path = dir.join(format!("{name}.arrow"));
+            tables.push(match name {
+                // Earlier builds of this format wrote `nodes` as one file.
+                "nodes" if !path.exists() => {
+                    let paths: Vec<PathBuf> = graph_index::nodes_schema()
+                        .fields()
+                        .iter()
+                        .map(|f| dir.join(NODES_DIR).join(format!("{}.arrow", f.name())))
+                        .collect();
+                    let mut columns = ipc::read_columns_mapped(&paths)?.into_iter();
+                    GraphIndex::nodes_from(true, |name| {
+                        columns.next().ok_or_else(|| {
+                            Error::Internal(format!("graph index: no nodes column {name}"))
+                        })
+                    })?
+                }
+                _ => ipc::read_ipc_mapped(&path)?,
+            });
+        }
+        let tables: [RecordBatch; 4] = tables
+            .try_into()
+            .map_err(|_| Error::Internal("graph index: four tables expected".into()))?;
+        GraphIndex::from_tables(tables).map(Some)
+    }
+}
