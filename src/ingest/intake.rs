@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use super::checked::Kept;
 use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
@@ -13,14 +14,14 @@ use super::split::{
     CsvRows, beside, check_units, csv_pieces, ndjson_units, record_end, take_chunk,
 };
 use super::{
-    Checked, CheckedChunk, Chunk, IngestOptions, IngestReport, Layout, Problem, Source,
-    StoredIndex, Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row,
-    problem, read_text, same_document, size_message, strip_bom, tape::Tape, utf8_error, whole,
+    CheckedChunk, Chunk, Group, IngestOptions, IngestReport, Layout, Problem, Source, StoredIndex,
+    Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row, problem, read_text,
+    same_document, size_message, strip_bom, tape::Tape, utf8_error, whole,
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
 use crate::table::graph_index::Interner;
-use crate::table::{DocumentSpan, FootprintRecord, GxRecord, Tables};
+use crate::table::{DocumentSpan, GxRecord, Tables};
 
 /// Product ids: a set whose lookups can come in groups (the numbers it gives go unused).
 type Known = Interner;
@@ -217,7 +218,7 @@ impl<'a> Intake<'a> {
 
     /// Rejects one document of source `si` before it is checked (layout, size, syntax).
     fn reject(&mut self, si: usize, line: usize, diag: Diag) -> Result<()> {
-        self.footprint_chunk(None, vec![vec![Checked::rejected(si, line, diag)]])
+        self.footprint_chunk(None, vec![Group::rejected(si, line, diag)])
     }
 
     /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
@@ -273,7 +274,14 @@ impl<'a> Intake<'a> {
             })
             .collect();
         let started = std::time::Instant::now();
-        let checked = check_units(&self.names, self.progress, chunk, units, read);
+        let checked = check_units(
+            &self.names,
+            self.progress,
+            chunk,
+            units,
+            read,
+            (self.sink.seq(), self.sink.keeps_records()),
+        )?;
         self.phases.check += started.elapsed();
         self.footprint_chunk(Some(chunk), checked)
     }
@@ -360,6 +368,7 @@ impl<'a> Intake<'a> {
             }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
+            let rows = (self.sink.seq(), self.sink.keeps_records());
             // The next chunk is read while this one is checked: read before it, the bytes
             // were copied out of the page cache with every core but this thread's idle.
             let (decided, checked) = beside(
@@ -367,9 +376,10 @@ impl<'a> Intake<'a> {
                     self.decide_pending(si, &mut pending, &mut spare)?;
                     self.top_up(&mut r, si, &mut buf).map(drop)
                 },
-                || check_units(&names, progress, chunk, units, None),
+                || check_units(&names, progress, chunk, units, None, rows),
             );
             decided?;
+            let checked = checked?;
             self.phases.check += started.elapsed();
             line_no += memchr::memchr_iter(b'\n', &bytes).count();
             base += cut as u64;
@@ -400,15 +410,15 @@ impl<'a> Intake<'a> {
     }
 
     /// Decides, in document order, what becomes of each checked document of `chunk`.
-    fn footprint_chunk(&mut self, chunk: Option<Chunk>, checked: Vec<Vec<Checked>>) -> Result<()> {
+    fn footprint_chunk(&mut self, chunk: Option<Chunk>, groups: Vec<Group>) -> Result<()> {
         let sources = self.sources;
-        // Sized once: grown by doubling, a chunk's records would be copied at every step.
-        let n: usize = checked.iter().map(Vec::len).sum();
+        // Sized once: grown by doubling, a chunk's rows would be copied at every step.
+        let n: usize = groups.iter().map(|g| g.checked.len()).sum();
         let mut log = Vec::with_capacity(n);
-        // Boxed as checked: a record is a couple of kilobytes, moved only as a pointer.
-        let mut new: Vec<Box<FootprintRecord>> = Vec::with_capacity(n);
-        // Where each new record is: (source, index, line).
+        let mut new: Vec<Kept> = Vec::with_capacity(n);
+        // Where each new footprint is: (source, index, line).
         let mut origins: Vec<(usize, usize, usize)> = Vec::with_capacity(n);
+        let mut rows = Vec::with_capacity(groups.len());
         let at_of = |(source, index, line): (usize, usize, usize)| Problem {
             source: sources[source].name.clone(),
             index,
@@ -416,113 +426,111 @@ impl<'a> Intake<'a> {
             pointer: String::new(),
             message: String::new(),
         };
-        for ch in checked.into_iter().flatten() {
-            let index = self.next_index[ch.source];
-            self.next_index[ch.source] += 1;
-            let name = &self.names[ch.source];
-            let id = ch.record.as_ref().map(|r| r.footprint.id.clone());
-            for (line, d) in ch.warnings {
-                let w = problem(sources, ch.source, index, line, d);
-                log.push(log_row(&w, "warning", "footprint", id.clone()));
-                self.report.warnings.push(w);
-            }
-            let (Some(record), Some(chunk)) = (ch.record, chunk) else {
-                self.report.rejected += 1;
-                for (line, d) in ch.errors {
-                    let e = problem(sources, ch.source, index, line, d);
-                    log.push(log_row(&e, "rejected", "footprint", None));
-                    self.report.errors.push(e);
+        for group in groups {
+            // Whether each footprint of the group (a row of its batches) is stored, and each
+            // of their extensions.
+            let mut keep: Vec<bool> = Vec::with_capacity(group.checked.len());
+            let mut extensions: Vec<usize> = Vec::with_capacity(group.checked.len());
+            for ch in group.checked {
+                let index = self.next_index[ch.source];
+                self.next_index[ch.source] += 1;
+                let name = &self.names[ch.source];
+                let id = ch.record.as_ref().map(|r| r.id.clone());
+                for (line, d) in ch.warnings {
+                    let w = problem(sources, ch.source, index, line, d);
+                    log.push(log_row(&w, "warning", "footprint", id.clone()));
+                    self.report.warnings.push(w);
                 }
-                continue;
-            };
-            let key = (&record.footprint.id, record.footprint.version);
-            let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
-            // An earlier document of this id and version, if any: the first of this ingest is
-            // entered with one hash (a document's span is its own, so finding it means none).
-            let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
-                Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
-                None => match *self
-                    .in_batch
-                    .entry((key.0.clone(), key.1))
-                    .or_insert(record.document)
-                {
-                    span if span == record.document => None,
-                    span => Some(match chunk.text(span) {
-                        Some(t) if span.original as usize == chunk.source => t.to_owned(),
-                        _ => lossy(&sources[span.original as usize].read_span(span)?),
-                    }),
-                },
-            };
-            match earlier {
-                None => {
-                    self.report.accepted += 1;
-                    log.push(done(name, (index, ch.line), "accepted", "footprint", id));
+                let (Some(record), Some(chunk)) = (ch.record, chunk) else {
+                    self.report.rejected += 1;
+                    for (line, d) in ch.errors {
+                        let e = problem(sources, ch.source, index, line, d);
+                        log.push(log_row(&e, "rejected", "footprint", None));
+                        self.report.errors.push(e);
+                    }
+                    continue;
+                };
+                let key = (&record.id, record.version);
+                let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+                // An earlier document of this id and version, if any: the first of this ingest
+                // is entered with one hash (a document's span is its own, so finding it means
+                // none).
+                let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
+                    Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
+                    None => match *self
+                        .in_batch
+                        .entry((key.0.clone(), key.1))
+                        .or_insert(record.document)
+                    {
+                        span if span == record.document => None,
+                        span => Some(match chunk.text(span) {
+                            Some(t) if span.original as usize == chunk.source => t.to_owned(),
+                            _ => lossy(&sources[span.original as usize].read_span(span)?),
+                        }),
+                    },
+                };
+                let stored = match earlier {
+                    None => {
+                        self.report.accepted += 1;
+                        log.push(done(name, (index, ch.line), "accepted", "footprint", id));
+                        true
+                    }
+                    Some(doc)
+                        if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
+                    {
+                        self.report.accepted += 1;
+                        self.report.duplicates += 1;
+                        log.push(done(name, (index, ch.line), "duplicate", "footprint", id));
+                        false
+                    }
+                    Some(_) => {
+                        let e = Problem {
+                            pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
+                            message: format!(
+                                "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
+                                key.0,
+                                key.1.map_or("(none)".into(), |v| v.to_string())
+                            ),
+                            ..at_of((ch.source, index, ch.line))
+                        };
+                        self.report.rejected += 1;
+                        log.push(log_row(&e, "rejected", "footprint", id));
+                        self.report.errors.push(e);
+                        false
+                    }
+                };
+                keep.push(stored);
+                extensions.push(record.extensions);
+                if stored {
                     new.push(record);
                     origins.push((ch.source, index, ch.line));
                 }
-                Some(doc)
-                    if same_document(&doc, chunk.text(record.document).unwrap_or_default()) =>
-                {
-                    self.report.accepted += 1;
-                    self.report.duplicates += 1;
-                    log.push(done(name, (index, ch.line), "duplicate", "footprint", id));
-                }
-                Some(_) => {
-                    let e = Problem {
-                        pointer: if key.1.is_some() { "/version" } else { "/id" }.into(),
-                        message: format!(
-                            "footprint {} version {} is already stored with different content; a changed footprint needs a new version",
-                            key.0,
-                            key.1.map_or("(none)".into(), |v| v.to_string())
-                        ),
-                        ..at_of((ch.source, index, ch.line))
-                    };
-                    self.report.rejected += 1;
-                    log.push(log_row(&e, "rejected", "footprint", id));
-                    self.report.errors.push(e);
-                }
             }
+            rows.push(group.rows.kept(&keep, &extensions)?);
         }
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
         for r in &new {
-            for p in &r.footprint.product_ids {
+            for p in &r.product_ids {
                 self.known.id(p);
             }
         }
-        let mut bom = Vec::with_capacity(new.iter().map(|r| r.footprint.bom_inputs.len()).sum());
-        for (r, &origin) in new.iter().zip(&origins) {
-            let f = &r.footprint;
-            for input in &f.bom_inputs {
-                if !self.known.contains(input.product_id.as_str()) {
-                    self.pending
-                        .push((input.product_id.clone(), at_of(origin), f.id.clone()));
+        let mut bom = Vec::with_capacity(new.iter().map(|r| r.bom_inputs.len()).sum());
+        for (r, &origin) in new.iter_mut().zip(&origins) {
+            for edge in r.take_edges() {
+                if !self.known.contains(edge.child_product_id.as_str()) {
+                    let child = edge.child_product_id.clone();
+                    self.pending.push((child, at_of(origin), r.id.clone()));
                 }
-                bom.push(BomEdge {
-                    parent_product_id: f.product_id().to_owned(),
-                    child_product_id: input.product_id.clone(),
-                    amount: input.amount,
-                    unit: input.unit,
-                    source: BomSource::Extension {
-                        footprint_id: f.id.clone(),
-                    },
-                });
+                bom.push(edge);
             }
-            if let Some(a) = &f.gx_attributes {
-                self.gx.push((
-                    GxRecord {
-                        attributes: a.clone(),
-                        source_kind: "extension",
-                        source: f.id.clone(),
-                        footprint_id: Some(f.id.clone()),
-                        line: None,
-                    },
-                    at_of(origin),
-                ));
+            if let Some(g) = r.take_gx() {
+                self.gx.push((g, at_of(origin)));
             }
         }
         self.report.footprints += new.len();
         self.report.bom_edges += bom.len();
-        timed(&mut self.phases.write, || self.sink.footprints(new))?;
+        drop(new);
+        timed(&mut self.phases.write, || self.sink.footprints(rows))?;
         timed(&mut self.phases.write, || self.sink.bom(bom))?;
         timed(&mut self.phases.write, || self.sink.log(log))
     }

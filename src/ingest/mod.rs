@@ -7,6 +7,7 @@
 //! decides what to store; `store` does the writing.
 
 mod bom;
+mod checked;
 mod gx;
 mod gxd;
 mod intake;
@@ -33,6 +34,7 @@ pub use json::{DECIMAL_SCALE, is_uuid};
 pub use pact::BOM_EXTENSION_SCHEMA;
 pub use source::Source;
 
+use self::checked::{Checked, Group};
 use self::intake::{Intake, Layouts, has_bom_csv, layouts};
 use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink, footprint_batches};
 
@@ -194,29 +196,7 @@ enum Unit<'a> {
 }
 
 /// A chunk checked and waiting to be decided: its bytes, where they start, the results.
-type CheckedChunk = (Vec<u8>, u64, Vec<Vec<Checked>>);
-
-/// The outcome of checking one document; its index in the source is set afterwards.
-struct Checked {
-    source: usize,
-    line: usize,
-    /// Boxed: a footprint is a couple of kilobytes, and results are moved around.
-    record: Option<Box<FootprintRecord>>,
-    errors: Vec<(usize, Diag)>,
-    warnings: Vec<(usize, Diag)>,
-}
-
-impl Checked {
-    fn rejected(source: usize, line: usize, diag: Diag) -> Checked {
-        Checked {
-            source,
-            line,
-            record: None,
-            errors: vec![(line, diag)],
-            warnings: Vec::new(),
-        }
-    }
-}
+type CheckedChunk = (Vec<u8>, u64, Vec<Group>);
 
 fn problem(sources: &[Source], source: usize, index: usize, line: usize, d: Diag) -> Problem {
     Problem {
@@ -542,12 +522,13 @@ fn stream_into<S: Sink + Send>(
     progress: &(dyn Fn(u64) + Sync),
     mut sink: S,
 ) -> Result<IngestReport> {
+    let (seq, records) = (sink.seq(), sink.keeps_records());
     let (tx, rx) = std::sync::mpsc::sync_channel::<Job>(4);
     let (report, written) = std::thread::scope(|scope| {
         let writer = scope.spawn(move || -> Result<()> {
             for job in rx {
                 match job {
-                    Job::Footprints(r) => sink.footprints(r)?,
+                    Job::Footprints(rows) => sink.footprints(rows)?,
                     Job::Bom(e) => sink.bom(e)?,
                     Job::Log(l) => sink.log(l)?,
                     Job::Gx(g) => sink.gx(g)?,
@@ -557,7 +538,11 @@ fn stream_into<S: Sink + Send>(
             }
             sink.flush()
         });
-        let mut channel = ChannelSink(tx);
+        let mut channel = ChannelSink {
+            to: tx,
+            seq,
+            records,
+        };
         let report = Intake::new(existing, sources, layouts, opts, &mut channel, progress)
             .and_then(Intake::run);
         drop(channel);

@@ -7,6 +7,7 @@ use chrono::Utc;
 use datafusion::arrow::array::RecordBatch;
 use rayon::prelude::*;
 
+use super::checked::Rows;
 use super::source::Data;
 use super::{Prepared, Source};
 use crate::model::BomEdge;
@@ -17,10 +18,17 @@ use crate::{Error, Result};
 /// Where checked rows go: kept in memory ([`Prepared`]) or streamed into a data directory's
 /// next segment.
 pub(super) trait Sink {
-    /// Records stay in the boxes the checks put them in: a record is a couple of kilobytes,
-    /// and a million moved into a `Vec` is gigabytes copied into freshly faulted pages.
-    #[allow(clippy::vec_box)]
-    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()>;
+    /// The ingest number the rows are for (batches carry it).
+    fn seq(&self) -> i64 {
+        0
+    }
+    /// Whether footprints come as records rather than batches (see [`Rows`]).
+    fn keeps_records(&self) -> bool {
+        false
+    }
+    /// New footprints, in order: `footprints` and `footprint_extensions` batches built by the
+    /// checks (see [`Group`](super::Group)), numbered for [`Sink::seq`], or records.
+    fn footprints(&mut self, rows: Vec<Rows>) -> Result<()>;
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()>;
     fn log(&mut self, rows: Vec<LogRow>) -> Result<()>;
     fn gx(&mut self, rows: Vec<GxRecord>) -> Result<()>;
@@ -40,8 +48,20 @@ pub(super) trait Sink {
 }
 
 impl Sink for Prepared {
-    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
-        self.footprints.extend(records.into_iter().map(|r| *r));
+    fn keeps_records(&self) -> bool {
+        true
+    }
+    fn footprints(&mut self, rows: Vec<Rows>) -> Result<()> {
+        for r in rows {
+            match r {
+                Rows::Records(r) => self.footprints.extend(r),
+                Rows::Batches { .. } => {
+                    return Err(Error::Internal(
+                        "footprint batches for tables kept as records".into(),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
@@ -60,8 +80,7 @@ impl Sink for Prepared {
 
 /// What the intake hands to the thread writing a segment.
 pub(super) enum Job {
-    #[allow(clippy::vec_box)] // as checked, see `Sink::footprints`
-    Footprints(Vec<Box<FootprintRecord>>),
+    Footprints(Vec<Rows>),
     Bom(Vec<BomEdge>),
     Log(Vec<LogRow>),
     Gx(Vec<GxRecord>),
@@ -69,22 +88,33 @@ pub(super) enum Job {
     OriginalRead(usize, u64),
 }
 
-/// Hands rows to the writing thread: building batches, encoding and compressing them, and
-/// writing the originals happen beside the checking, not after it.
-pub(super) struct ChannelSink(pub(super) std::sync::mpsc::SyncSender<Job>);
+/// Hands rows to the writing thread: encoding and compressing them, and writing the
+/// originals happen beside the checking, not after it.
+pub(super) struct ChannelSink {
+    pub(super) to: std::sync::mpsc::SyncSender<Job>,
+    /// The writer's [`Sink::seq`] and [`Sink::keeps_records`].
+    pub(super) seq: i64,
+    pub(super) records: bool,
+}
 
 impl ChannelSink {
     fn send(&self, job: Job) -> Result<()> {
         // The writer stops only on an error, which the ingest reports when it joins it.
-        self.0
+        self.to
             .send(job)
             .map_err(|_| Error::Internal("the segment writer stopped".into()))
     }
 }
 
 impl Sink for ChannelSink {
-    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
-        self.send(Job::Footprints(records))
+    fn seq(&self) -> i64 {
+        self.seq
+    }
+    fn keeps_records(&self) -> bool {
+        self.records
+    }
+    fn footprints(&mut self, rows: Vec<Rows>) -> Result<()> {
+        self.send(Job::Footprints(rows))
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
         self.send(Job::Bom(edges))
@@ -143,17 +173,16 @@ impl SegmentSink<'_, '_, '_> {
 }
 
 impl Sink for SegmentSink<'_, '_, '_> {
-    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
-        if records.is_empty() {
-            return Ok(());
+    fn seq(&self) -> i64 {
+        self.segment.seq()
+    }
+    fn footprints(&mut self, rows: Vec<Rows>) -> Result<()> {
+        for r in rows {
+            let (footprints, extensions) = r.into_batches(self.segment.seq())?;
+            let footprints = footprints.into_iter().map(|b| (StoreTable::Footprints, b));
+            let extensions = extensions.into_iter().map(|b| (StoreTable::Extensions, b));
+            self.waiting.extend(footprints.chain(extensions));
         }
-        let (footprints, extensions) = footprint_batches(records, self.segment.seq())?;
-        let footprints = footprints.into_iter().map(|b| (StoreTable::Footprints, b));
-        let extensions = extensions
-            .into_iter()
-            .filter(|b| b.num_rows() > 0)
-            .map(|b| (StoreTable::Extensions, b));
-        self.waiting.extend(footprints.chain(extensions));
         Ok(())
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
@@ -205,14 +234,15 @@ impl Sink for SegmentSink<'_, '_, '_> {
     }
 }
 
-/// Builds every batch an ingest would write, and drops it.
+/// Builds every batch an ingest would write, and drops it (the checks build the footprints').
 pub(super) struct DrySink {
     pub(super) at: chrono::DateTime<Utc>,
 }
 
 impl Sink for DrySink {
-    fn footprints(&mut self, records: Vec<Box<FootprintRecord>>) -> Result<()> {
-        footprint_batches(records, 0).map(drop)
+    fn footprints(&mut self, rows: Vec<Rows>) -> Result<()> {
+        rows.into_iter()
+            .try_for_each(|r| r.into_batches(0).map(drop))
     }
     fn bom(&mut self, edges: Vec<BomEdge>) -> Result<()> {
         table::bom_batch(&edges, 0).map(drop)
@@ -227,9 +257,9 @@ impl Sink for DrySink {
 
 /// The `footprints` and `footprint_extensions` batches of `records`, built on every core.
 ///
-/// Each batch's records are dropped by the task that built it: dropped on the writing
-/// thread, one after the other, a million records' strings were a sixteenth of an ingest's
-/// CPU, all on the one thread every chunk waits for.
+/// Owned records are dropped by the task that built their batch, not one after the other on
+/// the calling thread (a million records' strings were a sixteenth of an ingest's CPU). The
+/// checks call it on a [`Group`](super::Group)'s records, borrowed.
 pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord> + Send + Sync>(
     mut records: Vec<R>,
     seq: i64,

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::tape::{Read, Tape};
-use super::{Checked, Chunk, Unit, bom, check_line, check_value, gx, size_message, whole};
+use super::{Checked, Chunk, Group, Unit, bom, check_line, check_value, gx, size_message, whole};
+use crate::Result;
 
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
 /// as units of work; blank lines are skipped and lines over `max` bytes rejected.
@@ -40,7 +41,8 @@ pub(super) fn ndjson_units(bytes: &[u8], skip: usize, line_no: usize, max: usize
     units
 }
 
-/// Parses and checks the units of `chunk` on every core.
+/// Parses and checks the units of `chunk` on every core, a [`Group`] at a time, its
+/// footprints built into batches for ingest `seq` (or kept as `records`).
 /// `text`, the JSON text that `Unit::Value`s are values of, read onto a tape when it was.
 pub(super) fn check_units(
     names: &[Arc<str>],
@@ -48,25 +50,37 @@ pub(super) fn check_units(
     chunk: Chunk,
     units: Vec<Unit>,
     text: Option<Read>,
-) -> Vec<Vec<Checked>> {
+    (seq, records): (i64, bool),
+) -> Result<Vec<Group>> {
     let si = chunk.source;
     units
         .into_par_iter()
-        .map_init(Tape::default, |tape, unit| match unit {
-            Unit::Line { bytes, line } => {
-                let out = check_line(names, chunk, bytes, line, tape);
-                progress(bytes.len() as u64 + 1);
-                out
+        .chunks(GROUP_UNITS)
+        .map_init(Tape::default, |tape, units| {
+            let mut checked = Vec::with_capacity(units.len());
+            for unit in units {
+                match unit {
+                    Unit::Line { bytes, line } => {
+                        checked.extend(check_line(names, chunk, bytes, line, tape));
+                        progress(bytes.len() as u64 + 1);
+                    }
+                    Unit::Value { raw, line } => {
+                        checked.push(check_value(names, chunk, raw, None, text, line));
+                        progress(raw.get().len() as u64);
+                    }
+                    Unit::Rejected { line, diag } => {
+                        checked.push(Checked::rejected(si, line, diag));
+                    }
+                }
             }
-            Unit::Value { raw, line } => {
-                let out = check_value(names, chunk, raw, None, text, line);
-                progress(raw.get().len() as u64);
-                vec![out]
-            }
-            Unit::Rejected { line, diag } => vec![Checked::rejected(si, line, diag)],
+            Group::build(checked, seq, records)
         })
         .collect()
 }
+
+/// Documents checked by one task, one after the other, and built into batches together
+/// (see [`Group`]): a few dozen groups to a chunk, to share between the cores.
+const GROUP_UNITS: usize = 512;
 
 /// A CSV piece's rows.
 pub(super) enum CsvRows {

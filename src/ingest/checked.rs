@@ -1,0 +1,290 @@
+//! What the parallel check hands to the ordered decision: each document's outcome and, for a
+//! run of documents, the batches of their footprints, built on the core that checked them.
+
+use datafusion::arrow::array::{BooleanArray, RecordBatch};
+use datafusion::arrow::compute::filter_record_batch;
+
+use super::json::Diag;
+use super::sink::footprint_batches;
+use crate::model::{BomEdge, BomInput, BomSource, GxAttributes};
+use crate::table::{DocumentSpan, FootprintRecord, GxRecord};
+use crate::{Error, Result};
+
+/// The outcome of checking one document; its index in the source is set afterwards. `R` is
+/// the footprint: the whole record as checked, then what the decision needs of it ([`Kept`]).
+pub(super) struct Checked<R = Box<FootprintRecord>> {
+    pub(super) source: usize,
+    pub(super) line: usize,
+    pub(super) record: Option<R>,
+    pub(super) errors: Vec<(usize, Diag)>,
+    pub(super) warnings: Vec<(usize, Diag)>,
+}
+
+impl<R> Checked<R> {
+    pub(super) fn rejected(source: usize, line: usize, diag: Diag) -> Checked<R> {
+        Checked {
+            source,
+            line,
+            record: None,
+            errors: vec![(line, diag)],
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// What the ordered decision needs of a checked footprint (duplicates, the products it
+/// names, its BOM edges and GX attributes); the rest of it is in its group's batches.
+pub(super) struct Kept {
+    pub(super) id: String,
+    pub(super) version: Option<i32>,
+    pub(super) document: DocumentSpan,
+    pub(super) product_ids: Vec<String>,
+    pub(super) bom_inputs: Vec<BomInput>,
+    pub(super) gx_attributes: Option<GxAttributes>,
+    /// Its rows in the group's `footprint_extensions` batches.
+    pub(super) extensions: usize,
+}
+
+impl Kept {
+    /// The BOM edges its extension declares (taken: called once).
+    pub(super) fn take_edges(&mut self) -> Vec<BomEdge> {
+        // The product URN that is this footprint's key in BOM edges.
+        let parent = self.product_ids.first().cloned().unwrap_or_default();
+        let id = &self.id;
+        std::mem::take(&mut self.bom_inputs)
+            .into_iter()
+            .map(|input| BomEdge {
+                parent_product_id: parent.clone(),
+                child_product_id: input.product_id,
+                amount: input.amount,
+                unit: input.unit,
+                source: BomSource::Extension {
+                    footprint_id: id.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// The GX attributes its extension declares, as a row (taken: called once).
+    pub(super) fn take_gx(&mut self) -> Option<GxRecord> {
+        let attributes = self.gx_attributes.take()?;
+        Some(GxRecord {
+            attributes,
+            source_kind: "extension",
+            source: self.id.clone(),
+            footprint_id: Some(self.id.clone()),
+            line: None,
+        })
+    }
+}
+
+/// The footprints of a run of documents (a row each, in document order).
+pub(super) enum Rows {
+    /// As `footprints` and `footprint_extensions` batches.
+    Batches {
+        footprints: Vec<RecordBatch>,
+        extensions: Vec<RecordBatch>,
+    },
+    /// As records, for tables kept in memory (and their tests, which read the typed model).
+    Records(Vec<FootprintRecord>),
+}
+
+impl Rows {
+    /// The rows whose entry in `keep` is true; `extensions` gives each footprint's
+    /// `footprint_extensions` rows.
+    pub(super) fn kept(self, keep: &[bool], extensions: &[usize]) -> Result<Rows> {
+        Ok(match self {
+            Rows::Records(records) if records.len() != keep.len() => {
+                return Err(Error::Internal(format!(
+                    "{} footprints checked, {} decided on",
+                    records.len(),
+                    keep.len()
+                )));
+            }
+            Rows::Records(records) => Rows::Records(
+                records
+                    .into_iter()
+                    .zip(keep)
+                    .filter_map(|(r, &k)| k.then_some(r))
+                    .collect(),
+            ),
+            Rows::Batches {
+                footprints,
+                extensions: ext,
+            } => {
+                let each: Vec<bool> = keep
+                    .iter()
+                    .zip(extensions)
+                    .flat_map(|(&k, &n)| std::iter::repeat_n(k, n))
+                    .collect();
+                Rows::Batches {
+                    footprints: kept_rows(footprints, keep)?,
+                    extensions: kept_rows(ext, &each)?,
+                }
+            }
+        })
+    }
+
+    /// The batches of these rows, numbered for ingest `seq` (records are built into them).
+    pub(super) fn into_batches(self, seq: i64) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
+        match self {
+            Rows::Batches {
+                footprints,
+                extensions,
+            } => Ok((footprints, extensions)),
+            Rows::Records(r) if r.is_empty() => Ok((Vec::new(), Vec::new())),
+            Rows::Records(r) => {
+                let (footprints, extensions) = footprint_batches(r, seq)?;
+                Ok((footprints, nonempty(extensions)))
+            }
+        }
+    }
+}
+
+/// A run of checked documents, in order, and the rows of the footprints among them.
+///
+/// The batches are built by the task that checked the run, right after: a record is a
+/// couple of kilobytes in some thirty allocations, read back column by column while still in
+/// that core's cache, and freed by the thread that allocated it (built on the writing side,
+/// they were a sixth of an ingest's CPU, much of it cache misses and frees across threads).
+pub(super) struct Group {
+    pub(super) checked: Vec<Checked<Kept>>,
+    pub(super) rows: Rows,
+}
+
+impl Group {
+    /// A group of one document, rejected.
+    pub(super) fn rejected(source: usize, line: usize, diag: Diag) -> Group {
+        Group {
+            checked: vec![Checked::rejected(source, line, diag)],
+            rows: Rows::Records(Vec::new()),
+        }
+    }
+
+    /// The group of `checked`: its footprints as batches numbered for ingest `seq`, or as
+    /// `records`.
+    pub(super) fn build(checked: Vec<Checked>, seq: i64, records: bool) -> Result<Group> {
+        if records {
+            let mut rows = Vec::new();
+            let checked = checked
+                .into_iter()
+                .map(|c| {
+                    let Checked {
+                        source,
+                        line,
+                        record,
+                        errors,
+                        warnings,
+                    } = c;
+                    let record = record.map(|r| {
+                        let f = &r.footprint;
+                        let kept = Kept {
+                            id: f.id.clone(),
+                            version: f.version,
+                            document: r.document,
+                            product_ids: f.product_ids.clone(),
+                            bom_inputs: f.bom_inputs.clone(),
+                            gx_attributes: f.gx_attributes.clone(),
+                            extensions: f.extensions.len(),
+                        };
+                        rows.push(*r);
+                        kept
+                    });
+                    Checked {
+                        source,
+                        line,
+                        record,
+                        errors,
+                        warnings,
+                    }
+                })
+                .collect();
+            return Ok(Group {
+                checked,
+                rows: Rows::Records(rows),
+            });
+        }
+        let list: Vec<&FootprintRecord> =
+            checked.iter().filter_map(|c| c.record.as_deref()).collect();
+        let (footprints, extensions) = match list.is_empty() {
+            true => (Vec::new(), Vec::new()),
+            false => footprint_batches(list, seq)?,
+        };
+        let checked = checked
+            .into_iter()
+            .map(|c| {
+                let Checked {
+                    source,
+                    line,
+                    record,
+                    errors,
+                    warnings,
+                } = c;
+                // The record's other parts are in the batches: freed here, by the thread
+                // that allocated them.
+                let record = record.map(|r| {
+                    let FootprintRecord {
+                        footprint: f,
+                        document,
+                        ..
+                    } = *r;
+                    Kept {
+                        id: f.id,
+                        version: f.version,
+                        document,
+                        product_ids: f.product_ids,
+                        bom_inputs: f.bom_inputs,
+                        gx_attributes: f.gx_attributes,
+                        extensions: f.extensions.len(),
+                    }
+                });
+                Checked {
+                    source,
+                    line,
+                    record,
+                    errors,
+                    warnings,
+                }
+            })
+            .collect();
+        Ok(Group {
+            checked,
+            rows: Rows::Batches {
+                footprints,
+                extensions: nonempty(extensions),
+            },
+        })
+    }
+}
+
+/// The batches with at least a row.
+fn nonempty(batches: Vec<RecordBatch>) -> Vec<RecordBatch> {
+    batches.into_iter().filter(|b| b.num_rows() > 0).collect()
+}
+
+/// The rows of `batches` whose entry in `keep` is true (`keep` has an entry per row, in
+/// order); the batches themselves when every row is kept.
+fn kept_rows(batches: Vec<RecordBatch>, keep: &[bool]) -> Result<Vec<RecordBatch>> {
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if rows != keep.len() {
+        return Err(Error::Internal(format!(
+            "{rows} rows checked, {} decided on",
+            keep.len()
+        )));
+    }
+    if keep.iter().all(|&k| k) {
+        return Ok(batches);
+    }
+    let mut at = 0;
+    let mut out = Vec::with_capacity(batches.len());
+    for b in batches {
+        let n = b.num_rows();
+        let mask = BooleanArray::from(keep[at..at + n].to_vec());
+        at += n;
+        let b = filter_record_batch(&b, &mask)?;
+        if b.num_rows() > 0 {
+            out.push(b);
+        }
+    }
+    Ok(out)
+}
