@@ -23,12 +23,14 @@ const INDEX_BOM_COLUMNS: [&str; 5] = [
     "parent_footprint_id",
 ];
 
-/// The directory of an index's `nodes`, a file per column.
-const NODES_DIR: &str = "nodes";
+/// The tables of an index written a file per column, each in a directory of its name: their
+/// columns come one at a time (see [`GraphIndex::build_in_steps`]), and writing a batch copies
+/// it whole.
+const BY_COLUMN: [&str; 2] = ["nodes", "edges"];
 
 impl Store {
     /// Builds the graph index of the segments `m` lists and writes it as `index/<seq>/` (an
-    /// Arrow IPC file per table, and per column of `nodes` in `nodes/`), aside first and
+    /// Arrow IPC file per table, and per column of those in [`BY_COLUMN`]), aside first and
     /// renamed into place; returns its path relative to the directory. Each table is written
     /// as soon as it is built (see [`GraphIndex::build_in_steps`]), and the `nodes` columns
     /// copied from `footprints` a column at a time on a thread of their own, beside the graph:
@@ -39,8 +41,10 @@ impl Store {
         let rel = format!("index/{seq:06}");
         let target = self.dir.join(&rel);
         let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
-        let nodes_dir = tmp.join(NODES_DIR);
-        fs::create_dir_all(&nodes_dir).map_err(|e| Error::io(&nodes_dir, e))?;
+        for name in BY_COLUMN {
+            let dir = tmp.join(name);
+            fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        }
         let write = |path: PathBuf, batch: RecordBatch| -> Result<()> {
             let batch = GraphIndex::stored(batch)?;
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -60,22 +64,22 @@ impl Store {
             );
             Ok(())
         };
-        // A column of `nodes` per file: written as each is built, none held with another.
-        let put_nodes = |batch: RecordBatch| -> Result<()> {
+        // A file per column: each written as it comes, none held with another.
+        let put_columns = |name: &str, batch: RecordBatch| -> Result<()> {
             for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
                 let one = RecordBatch::try_new(
                     Arc::new(Schema::new(vec![f.as_ref().clone()])),
                     vec![c.clone()],
                 )?;
-                write(nodes_dir.join(format!("{}.arrow", f.name())), one)?;
+                write(tmp.join(name).join(format!("{}.arrow", f.name())), one)?;
             }
             Ok(())
         };
         let put = |name: &'static str, batch: RecordBatch| -> Result<()> {
             debug_assert!(graph_index::TABLES.contains(&name));
-            match name {
-                "nodes" => put_nodes(batch),
-                _ => write(tmp.join(format!("{name}.arrow")), batch),
+            match BY_COLUMN.contains(&name) {
+                true => put_columns(name, batch),
+                false => write(tmp.join(format!("{name}.arrow")), batch),
             }
         };
         // One footprints column of every segment, in stored order.
@@ -98,7 +102,7 @@ impl Store {
                     if failed.load(std::sync::atomic::Ordering::Relaxed) {
                         break;
                     }
-                    put_nodes(GraphIndex::node_column(from, column(from)?)?)?;
+                    put_columns("nodes", GraphIndex::node_column(from, column(from)?)?)?;
                 }
                 Ok(())
             });
@@ -152,7 +156,9 @@ impl Store {
             });
             graph.and(copied)
         })?;
-        sync_dir(&nodes_dir)?;
+        for name in BY_COLUMN {
+            sync_dir(&tmp.join(name))?;
+        }
         sync_dir(&tmp)?;
         let parent = self.dir.join("index");
         fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
@@ -195,22 +201,22 @@ impl Store {
         let mut tables = Vec::with_capacity(4);
         for name in graph_index::TABLES {
             let path = dir.join(format!("{name}.arrow"));
-            tables.push(match name {
-                // Earlier builds of this format wrote `nodes` as one file.
-                "nodes" if !path.exists() => {
-                    let paths: Vec<PathBuf> = graph_index::nodes_schema()
+            // Earlier builds of this format wrote each table as one file.
+            tables.push(match BY_COLUMN.contains(&name) && !path.exists() {
+                true => {
+                    let columns: Vec<PathBuf> = GraphIndex::table_schema(name)?
                         .fields()
                         .iter()
-                        .map(|f| dir.join(NODES_DIR).join(format!("{}.arrow", f.name())))
+                        .map(|f| dir.join(name).join(format!("{}.arrow", f.name())))
                         .collect();
-                    let mut columns = ipc::read_columns_mapped(&paths)?.into_iter();
-                    GraphIndex::nodes_from(true, |name| {
-                        columns.next().ok_or_else(|| {
-                            Error::Internal(format!("graph index: no nodes column {name}"))
+                    let mut read = ipc::read_columns_mapped(&columns)?.into_iter();
+                    GraphIndex::assemble(name, true, |c| {
+                        read.next().ok_or_else(|| {
+                            Error::Internal(format!("graph index: no {name} column {c}"))
                         })
                     })?
                 }
-                _ => ipc::read_ipc_mapped(&path)?,
+                false => ipc::read_ipc_mapped(&path)?,
             });
         }
         let tables: [RecordBatch; 4] = tables

@@ -221,37 +221,36 @@ impl GraphIndex {
     /// Builds the index from `footprints` view batches (with `is_latest`) and `bom` batches
     /// (the current edges, or every stored row: later rows win either way).
     pub fn from_views(footprints: &[RecordBatch], bom: &[RecordBatch]) -> Result<GraphIndex> {
-        let mut tables: HashMap<&str, RecordBatch> = HashMap::with_capacity(TABLES.len());
+        // What each step handed over: whole tables, or some of a table's columns.
+        let mut parts: HashMap<&str, Vec<RecordBatch>> = HashMap::with_capacity(TABLES.len());
         GraphIndex::build_in_steps(
             footprints.to_vec(),
             bom.iter().cloned().map(Ok),
             bom.iter().map(RecordBatch::num_rows).sum(),
             |from| footprints.iter().map(|b| named(b, from)).collect(),
             |name, batch| {
-                tables.insert(name, batch);
+                parts.entry(name).or_default().push(batch);
                 Ok(())
             },
         )?;
-        let mut take = |name: &str| {
-            tables
-                .remove(name)
-                .ok_or_else(|| Error::Internal(format!("graph index: no table {name}")))
+        let mut take = |name: &str| -> Result<RecordBatch> {
+            let parts = parts.remove(name).unwrap_or_default();
+            GraphIndex::assemble(name, false, |column| {
+                if let Some(c) = parts.iter().find_map(|b| b.column_by_name(column)) {
+                    return Ok(c.clone());
+                }
+                // Only `nodes` has columns no step gives: those copied from `footprints`.
+                let Some((from, _)) = copied_node_columns().find(|&(_, to)| to == column) else {
+                    return Err(Error::Internal(format!(
+                        "graph index: no {name} column {column}"
+                    )));
+                };
+                let pieces: Result<Vec<_>> = footprints.iter().map(|b| named(b, from)).collect();
+                Ok(GraphIndex::node_column(from, pieces?)?.column(0).clone())
+            })
         };
-        let graph = take("nodes")?;
-        let nodes = GraphIndex::nodes_from(false, |to| {
-            if let Some(c) = graph.column_by_name(to) {
-                return Ok(c.clone());
-            }
-            let Some((from, _)) = copied_node_columns().find(|&(_, t)| t == to) else {
-                return Err(Error::Internal(format!(
-                    "graph index: no nodes column {to}"
-                )));
-            };
-            let pieces: Result<Vec<_>> = footprints.iter().map(|b| named(b, from)).collect();
-            Ok(GraphIndex::node_column(from, pieces?)?.column(0).clone())
-        })?;
         Ok(GraphIndex {
-            nodes,
+            nodes: take("nodes")?,
             edges: take("edges")?,
             urns: take("urns")?,
             ids: take("ids")?,
@@ -267,9 +266,10 @@ impl GraphIndex {
     /// 2. `ids`, `urns` and `edges` are handed to `put` as each is finished, and dropped
     ///    (`urns` reads three more `footprints` columns from `read_column`: every row in stored
     ///    order, in pieces);
+    ///    (`edges` a column at a time);
     /// 3. `nodes` last: only its [`GRAPH_NODE_COLUMNS`]. The others are copies of
     ///    `footprints` columns ([`GraphIndex::node_column`]), which a caller builds beside
-    ///    these steps, and [`GraphIndex::nodes_from`] puts together.
+    ///    these steps, and [`GraphIndex::assemble`] puts together.
     pub fn build_in_steps(
         footprints: Vec<RecordBatch>,
         bom: impl IntoIterator<Item = Result<RecordBatch>>,
@@ -514,8 +514,21 @@ impl GraphIndex {
         drop((owner, parent));
         row_child.iter_mut().for_each(|c| *c = rank[*c as usize]);
         drop(rank);
-        let child = gather(row_child, &edge_rows);
-        let amount = gather(row_amount, &edge_rows);
+        // A column at a time, each handed over and dropped before the next is built: writing a
+        // batch copies it whole (Arrow IPC), and the three at once were the index's peak (some
+        // 600 MB at 3M footprints, and as much again for the copy).
+        let column = |name: &str, array: ArrayRef| -> Result<RecordBatch> {
+            let field = edges_schema().field_with_name(name)?.clone();
+            Ok(RecordBatch::try_new(
+                Arc::new(Schema::new(vec![field])),
+                vec![array],
+            )?)
+        };
+        let child = UInt32Array::from(gather(row_child, &edge_rows));
+        put("edges", column("child_urn", Arc::new(child))?)?;
+        let amount = Decimal128Array::from(gather(row_amount, &edge_rows))
+            .with_precision_and_scale(super::DECIMAL_PRECISION, super::DECIMAL_SCALE as i8)?;
+        put("edges", column("amount", Arc::new(amount))?)?;
         let mut unit = datafusion::arrow::array::LargeStringBuilder::with_capacity(
             edge_rows.len(),
             edge_rows.len() * units.texts().map(str::len).max().unwrap_or(0),
@@ -527,20 +540,7 @@ impl GraphIndex {
             }
         }
         drop((row_unit, edge_rows));
-        put(
-            "edges",
-            RecordBatch::try_new(
-                edges_schema(),
-                vec![
-                    Arc::new(UInt32Array::from(child)),
-                    Arc::new(Decimal128Array::from(amount).with_precision_and_scale(
-                        super::DECIMAL_PRECISION,
-                        super::DECIMAL_SCALE as i8,
-                    )?),
-                    Arc::new(unit.finish()),
-                ],
-            )?,
-        )?;
+        put("edges", column("unit", Arc::new(unit.finish()))?)?;
 
         // nodes: the columns the graph gives. Those copied from `footprints` need nothing
         // built here: the caller gets them from [`GraphIndex::node_column`], beside all this.

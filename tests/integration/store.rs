@@ -548,9 +548,10 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
 }
 
 #[test]
-fn an_index_with_nodes_in_one_file_still_opens() {
-    // Earlier builds of data directory format 2 wrote `nodes` as one `nodes.arrow`; it is
-    // now a file per column in `nodes/`. An index of either layout opens to the same tables.
+fn an_index_with_a_file_per_table_still_opens() {
+    // Earlier builds of data directory format 2 wrote `nodes` and `edges` as one file each
+    // (`nodes.arrow`); they are now a file per column (`nodes/id.arrow`, …). An index of
+    // either layout opens to the same tables.
     let dir = temp_dir("store-index-one-nodes-file");
     ingest_into(
         &dir,
@@ -565,14 +566,15 @@ fn an_index_with_nodes_in_one_file_still_opens() {
         .expect("an index")
         .expect("entry")
         .path();
-    let nodes = index.nodes.clone();
-    let file = std::fs::File::create(index_dir.join("nodes.arrow")).expect("create");
-    let mut w =
-        datafusion::arrow::ipc::writer::FileWriter::try_new(file, &nodes.schema()).expect("writer");
-    w.write(&nodes).expect("write");
-    w.finish().expect("finish");
-    drop(w);
-    std::fs::remove_dir_all(index_dir.join("nodes")).expect("remove the columns");
+    for (name, table) in [("nodes", &index.nodes), ("edges", &index.edges)] {
+        let file = std::fs::File::create(index_dir.join(format!("{name}.arrow"))).expect("create");
+        let mut w = datafusion::arrow::ipc::writer::FileWriter::try_new(file, &table.schema())
+            .expect("writer");
+        w.write(table).expect("write");
+        w.finish().expect("finish");
+        drop(w);
+        std::fs::remove_dir_all(index_dir.join(name)).expect("remove the columns");
+    }
     let again = store.graph_index().expect("read").expect("an index");
     for ((a, b), name) in index
         .tables()
@@ -582,7 +584,7 @@ fn an_index_with_nodes_in_one_file_still_opens() {
     {
         assert_eq!(a, b, "{name}");
     }
-    assert_eq!(again.nodes.num_rows(), nodes.num_rows());
+    assert_eq!(again.nodes.num_rows(), index.nodes.num_rows());
 }
 
 /// Every column of `batches` but `skip`, as one batch (for tables compared across two

@@ -8,9 +8,9 @@ use datafusion::arrow::array::builder::NullBufferBuilder;
 use datafusion::arrow::array::{Array, ArrayRef, LargeStringArray, RecordBatch};
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Schema};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 
-use super::{GraphIndex, NODE_COLUMNS, downcast, large, nodes_schema, stored_schema};
+use super::{GraphIndex, NODE_COLUMNS, TABLES, downcast, large, nodes_schema, stored_schema};
 use crate::Result;
 
 impl GraphIndex {
@@ -26,15 +26,25 @@ impl GraphIndex {
         )?)
     }
 
-    /// `nodes` from its columns, `column(name)` giving each by its `nodes` name: as built
-    /// (`stored` false) or as stored, text as bytes (see [`GraphIndex::stored`]).
-    pub fn nodes_from(
+    /// The schema of table `name`, one of [`TABLES`].
+    pub fn table_schema(name: &str) -> Result<SchemaRef> {
+        let at = TABLES.iter().position(|t| *t == name);
+        at.and_then(|at| GraphIndex::schemas().get(at).cloned())
+            .ok_or_else(|| crate::Error::Internal(format!("graph index: no table {name}")))
+    }
+
+    /// Table `name` (one of [`TABLES`]) from its columns, `column(name)` giving each by
+    /// name: as built (`stored` false) or as stored, text as bytes (see
+    /// [`GraphIndex::stored`]).
+    pub fn assemble(
+        name: &str,
         stored: bool,
         mut column: impl FnMut(&str) -> Result<ArrayRef>,
     ) -> Result<RecordBatch> {
+        let schema = GraphIndex::table_schema(name)?;
         let schema = match stored {
-            true => stored_schema(&nodes_schema()),
-            false => nodes_schema(),
+            true => stored_schema(&schema),
+            false => schema,
         };
         let columns = schema
             .fields()
