@@ -79,11 +79,10 @@ pub(super) fn check_units(
 }
 
 /// Documents checked by one task, one after the other, and built into batches together
-/// (see [`Group`]): a few dozen groups to a chunk, to share between the cores, and their
-/// records (a couple of kilobytes each) about as much as a core's L2 cache holds while their
-/// columns are read. (At 1M footprints, four rounds of 128, 256, 512 and 1,024 alternated:
-/// 256 took the least CPU in three, by a few per cent.)
-const GROUP_UNITS: usize = 256;
+/// (see [`Group`]): a few dozen groups to a chunk, to share between the cores. (At 1M
+/// footprints, four rounds of 128, 256, 512 and 1,024 alternated: within a few per cent of
+/// each other in CPU; 256 left the 3M ingest's peak about 90 MiB higher than 512 did.)
+const GROUP_UNITS: usize = 512;
 
 /// A CSV piece's rows.
 pub(super) enum CsvRows {

@@ -454,6 +454,9 @@ impl GraphIndex {
             sorted.append_value(urns.text(u));
         }
         drop((grouped, from));
+        // Nothing after this reads the footprints' columns (but `is_latest`): gone before the
+        // urns are written, which copies them whole.
+        drop((id_col, version_col, status_col, start_col, end_col));
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         put(
             "urns",
@@ -476,8 +479,6 @@ impl GraphIndex {
             rank[u as usize] = pos as u32;
         }
         drop((urns, order));
-        // The edges need none of the footprints' columns.
-        drop((id_col, version_col, status_col, start_col, end_col));
 
         // edges, grouped by node: a footprint's own BOM extension wins over the CSV rows of
         // its products. First which rows, in order; then each column, dropping the rows'
