@@ -165,38 +165,17 @@ impl Group {
     /// `records`.
     pub(super) fn build(checked: Vec<Checked>, seq: i64, records: bool) -> Result<Group> {
         if records {
+            // Tables kept in memory are small (the demo, tests): the record is kept whole
+            // and what the decision needs copied from it.
             let mut rows = Vec::new();
             let checked = checked
                 .into_iter()
                 .map(|c| {
-                    let Checked {
-                        source,
-                        line,
-                        record,
-                        errors,
-                        warnings,
-                    } = c;
-                    let record = record.map(|r| {
-                        let f = &r.footprint;
-                        let kept = Kept {
-                            id: f.id.clone(),
-                            version: f.version,
-                            document: r.document,
-                            product_ids: f.product_ids.clone(),
-                            bom_inputs: f.bom_inputs.clone(),
-                            gx_attributes: f.gx_attributes.clone(),
-                            extensions: f.extensions.len(),
-                        };
+                    c.map(|r| {
+                        let kept = Kept::taken((*r).clone());
                         rows.push(*r);
                         kept
-                    });
-                    Checked {
-                        source,
-                        line,
-                        record,
-                        errors,
-                        warnings,
-                    }
+                    })
                 })
                 .collect();
             return Ok(Group {
@@ -210,42 +189,11 @@ impl Group {
             true => (Vec::new(), Vec::new()),
             false => footprint_batches(list, seq)?,
         };
+        // The records' other parts are in the batches: freed here, by the thread that
+        // allocated them.
         let checked = checked
             .into_iter()
-            .map(|c| {
-                let Checked {
-                    source,
-                    line,
-                    record,
-                    errors,
-                    warnings,
-                } = c;
-                // The record's other parts are in the batches: freed here, by the thread
-                // that allocated them.
-                let record = record.map(|r| {
-                    let FootprintRecord {
-                        footprint: f,
-                        document,
-                        ..
-                    } = *r;
-                    Kept {
-                        id: f.id,
-                        version: f.version,
-                        document,
-                        product_ids: f.product_ids,
-                        bom_inputs: f.bom_inputs,
-                        gx_attributes: f.gx_attributes,
-                        extensions: f.extensions.len(),
-                    }
-                });
-                Checked {
-                    source,
-                    line,
-                    record,
-                    errors,
-                    warnings,
-                }
-            })
+            .map(|c| c.map(|r| Kept::taken(*r)))
             .collect();
         Ok(Group {
             checked,
@@ -254,6 +202,39 @@ impl Group {
                 extensions: nonempty(extensions),
             },
         })
+    }
+}
+
+impl<R> Checked<R> {
+    /// The same outcome, its record (if any) turned into `f`'s.
+    fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
+        Checked {
+            source: self.source,
+            line: self.line,
+            record: self.record.map(f),
+            errors: self.errors,
+            warnings: self.warnings,
+        }
+    }
+}
+
+impl Kept {
+    /// What the decision needs of `record`, taken from it.
+    fn taken(record: FootprintRecord) -> Kept {
+        let FootprintRecord {
+            footprint: f,
+            document,
+            ..
+        } = record;
+        Kept {
+            id: f.id,
+            version: f.version,
+            document,
+            product_ids: f.product_ids,
+            bom_inputs: f.bom_inputs,
+            gx_attributes: f.gx_attributes,
+            extensions: f.extensions.len(),
+        }
     }
 }
 

@@ -511,12 +511,7 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
         &mieruka::dataset::demo_sources(),
         &IngestOptions::default(),
     );
-    let index_dir = std::fs::read_dir(dir.join("index"))
-        .expect("index dir")
-        .next()
-        .expect("an index")
-        .expect("entry")
-        .path();
+    let index_dir = the_index_dir(&dir);
     let nodes = index_dir.join("nodes").join("company_name.arrow");
     let mut bytes = std::fs::read(&nodes).expect("read");
     let name = b"Pearl River Power Co., Ltd.";
@@ -560,12 +555,7 @@ fn an_index_with_a_file_per_table_still_opens() {
     );
     let store = Store::open(&dir).expect("open");
     let index = store.graph_index().expect("read").expect("an index");
-    let index_dir = std::fs::read_dir(dir.join("index"))
-        .expect("index dir")
-        .next()
-        .expect("an index")
-        .expect("entry")
-        .path();
+    let index_dir = the_index_dir(&dir);
     for (name, table) in [("nodes", &index.nodes), ("edges", &index.edges)] {
         let file = std::fs::File::create(index_dir.join(format!("{name}.arrow"))).expect("create");
         let mut w = datafusion::arrow::ipc::writer::FileWriter::try_new(file, &table.schema())
@@ -585,6 +575,16 @@ fn an_index_with_a_file_per_table_still_opens() {
         assert_eq!(a, b, "{name}");
     }
     assert_eq!(again.nodes.num_rows(), index.nodes.num_rows());
+}
+
+/// The one index directory of the data directory `dir`.
+fn the_index_dir(dir: &Path) -> std::path::PathBuf {
+    std::fs::read_dir(dir.join("index"))
+        .expect("index dir")
+        .next()
+        .expect("an index")
+        .expect("entry")
+        .path()
 }
 
 /// Every column of `batches` but `skip`, as one batch (for tables compared across two
