@@ -6,6 +6,7 @@
 
 mod readable;
 
+pub(crate) use readable::grouped;
 pub use readable::{cell as readable_cell, heading, significant};
 
 use std::fmt::Write as _;

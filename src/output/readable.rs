@@ -134,7 +134,7 @@ fn number(kind: Kind, v: Decimal) -> String {
 }
 
 /// Thousands separators in the integer part of `text`, when it has five digits or more.
-fn grouped(text: &str) -> String {
+pub(crate) fn grouped(text: &str) -> String {
     let (sign, rest) = match text.strip_prefix('-') {
         Some(r) => ("-", r),
         None => ("", text),

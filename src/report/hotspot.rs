@@ -184,6 +184,15 @@ fn top_items(d: &Decomposition, n: usize, cfp: i128) -> Result<Output> {
     with_rest(&all, &head, rest_sum, rest.len(), cfp)
 }
 
+/// The label of the rest row: its count grouped as the table's numbers are (`1,997,000`).
+fn rest_label(rows: usize) -> String {
+    let n = crate::output::grouped(&rows.to_string());
+    match rows {
+        1 => format!("(rest: {n} row)"),
+        _ => format!("(rest: {n} rows)"),
+    }
+}
+
 /// Rows `top` of `all`, then one `(rest: N rows)` row of `rest_sum` (`None`: it overflowed).
 fn with_rest(
     all: &RecordBatch,
@@ -234,7 +243,7 @@ fn with_rest(
             };
             Arc::new(Float64Array::from(vec![share]))
         } else if Some(i) == label_col {
-            Arc::new(StringArray::from(vec![format!("(rest: {rest_rows} rows)")]))
+            Arc::new(StringArray::from(vec![rest_label(rest_rows)]))
         } else {
             new_null_array(f.data_type(), 1)
         };
@@ -679,6 +688,11 @@ mod tests {
         assert_eq!(rows[0]["name"], "b");
         assert_eq!(rows[1]["name"], "d");
         assert_eq!(rows[2]["name"], "(rest: 2 rows)");
+        // Counts are grouped as the readable table groups its numbers (five digits or more).
+        assert_eq!(rest_label(1), "(rest: 1 row)");
+        assert_eq!(rest_label(9999), "(rest: 9999 rows)");
+        assert_eq!(rest_label(20368), "(rest: 20,368 rows)");
+        assert_eq!(rest_label(1_997_000), "(rest: 1,997,000 rows)");
         assert_eq!(rows[2]["kgco2e"], "0.5");
     }
 }
