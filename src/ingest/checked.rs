@@ -30,6 +30,17 @@ impl<R> Checked<R> {
             warnings: Vec::new(),
         }
     }
+
+    /// The same outcome, its record (if any) turned into `f`'s.
+    fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
+        Checked {
+            source: self.source,
+            line: self.line,
+            record: self.record.map(f),
+            errors: self.errors,
+            warnings: self.warnings,
+        }
+    }
 }
 
 /// What the ordered decision needs of a checked footprint (duplicates, the products it
@@ -46,6 +57,24 @@ pub(super) struct Kept {
 }
 
 impl Kept {
+    /// What the decision needs of `record`, taken from it.
+    fn taken(record: FootprintRecord) -> Kept {
+        let FootprintRecord {
+            footprint: f,
+            document,
+            ..
+        } = record;
+        Kept {
+            id: f.id,
+            version: f.version,
+            document,
+            product_ids: f.product_ids,
+            bom_inputs: f.bom_inputs,
+            gx_attributes: f.gx_attributes,
+            extensions: f.extensions.len(),
+        }
+    }
+
     /// The BOM edges its extension declares (taken: called once).
     pub(super) fn take_edges(&mut self) -> Vec<BomEdge> {
         // The product URN that is this footprint's key in BOM edges.
@@ -202,39 +231,6 @@ impl Group {
                 extensions: nonempty(extensions),
             },
         })
-    }
-}
-
-impl<R> Checked<R> {
-    /// The same outcome, its record (if any) turned into `f`'s.
-    fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
-        Checked {
-            source: self.source,
-            line: self.line,
-            record: self.record.map(f),
-            errors: self.errors,
-            warnings: self.warnings,
-        }
-    }
-}
-
-impl Kept {
-    /// What the decision needs of `record`, taken from it.
-    fn taken(record: FootprintRecord) -> Kept {
-        let FootprintRecord {
-            footprint: f,
-            document,
-            ..
-        } = record;
-        Kept {
-            id: f.id,
-            version: f.version,
-            document,
-            product_ids: f.product_ids,
-            bom_inputs: f.bom_inputs,
-            gx_attributes: f.gx_attributes,
-            extensions: f.extensions.len(),
-        }
     }
 }
 

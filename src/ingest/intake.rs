@@ -515,7 +515,8 @@ impl<'a> Intake<'a> {
             }
         }
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.bom_inputs.len()).sum());
-        for (r, &origin) in new.iter_mut().zip(&origins) {
+        self.report.footprints += new.len();
+        for (mut r, &origin) in new.into_iter().zip(&origins) {
             for edge in r.take_edges() {
                 if !self.known.contains(edge.child_product_id.as_str()) {
                     let child = edge.child_product_id.clone();
@@ -527,9 +528,7 @@ impl<'a> Intake<'a> {
                 self.gx.push((g, at_of(origin)));
             }
         }
-        self.report.footprints += new.len();
         self.report.bom_edges += bom.len();
-        drop(new);
         timed(&mut self.phases.write, || self.sink.footprints(rows))?;
         timed(&mut self.phases.write, || self.sink.bom(bom))?;
         timed(&mut self.phases.write, || self.sink.log(log))

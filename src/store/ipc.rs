@@ -56,9 +56,7 @@ pub(super) fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
     // Decoding checks every offset of every text column (a million footprints: some 70 MB
     // of offsets): the columns are decoded in groups, one per core.
     let width = schema.fields().len();
-    let groups = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, width.max(1));
+    let groups = groups_for(width);
     let mut batches = Vec::with_capacity(blocks.len());
     for block in blocks {
         let start = usize::try_from(block.offset()).map_err(|_| damaged("block offset"))?;
@@ -74,17 +72,7 @@ pub(super) fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
                 .read_record_batch(block, &data)
                 .map_err(|e| damaged(&e.to_string()))
         };
-        let parts: Vec<Option<RecordBatch>> = std::thread::scope(|scope| {
-            let others: Vec<_> = (1..groups)
-                .map(|g| scope.spawn(move || decode(g)))
-                .collect();
-            let mut parts = vec![decode(0)];
-            parts.extend(others.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(damaged("a decoding thread panicked")))
-            }));
-            parts.into_iter().collect::<Result<Vec<_>>>()
-        })?;
+        let parts = on_threads(groups, decode, || damaged("a decoding thread panicked"))?;
         if parts.iter().any(Option::is_none) {
             continue;
         }
@@ -112,9 +100,7 @@ pub(super) fn read_ipc_mapped(path: &Path) -> Result<RecordBatch> {
 /// [`read_ipc_mapped`]), decoded on every core: a file's text offsets are all checked as it
 /// is opened.
 pub(super) fn read_columns_mapped(paths: &[std::path::PathBuf]) -> Result<Vec<ArrayRef>> {
-    let groups = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, paths.len().max(1));
+    let groups = groups_for(paths.len());
     let read = |group: usize| -> Result<Vec<ArrayRef>> {
         paths
             .iter()
@@ -132,14 +118,8 @@ pub(super) fn read_columns_mapped(paths: &[std::path::PathBuf]) -> Result<Vec<Ar
             })
             .collect()
     };
-    let parts = std::thread::scope(|scope| {
-        let others: Vec<_> = (1..groups).map(|g| scope.spawn(move || read(g))).collect();
-        let mut parts = vec![read(0)];
-        parts.extend(others.into_iter().map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err(Error::Internal("a decoding thread panicked".into())))
-        }));
-        parts.into_iter().collect::<Result<Vec<_>>>()
+    let parts = on_threads(groups, read, || {
+        Error::Internal("a decoding thread panicked".into())
     })?;
     // File i was read by group i % groups, as its (i / groups)-th.
     let mut parts: Vec<_> = parts.into_iter().map(Vec::into_iter).collect();
@@ -150,4 +130,31 @@ pub(super) fn read_columns_mapped(paths: &[std::path::PathBuf]) -> Result<Vec<Ar
                 .ok_or_else(|| Error::Internal("graph index: a column went missing".into()))
         })
         .collect()
+}
+
+/// How many groups `n` things are decoded in: one per core, at most one per thing.
+fn groups_for(n: usize) -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |c| c.get())
+        .clamp(1, n.max(1))
+}
+
+/// `work(g)` for each group `g` of `groups`: the first on this thread, each other on a
+/// thread of its own; the results in group order (`panicked` says a thread panicked).
+fn on_threads<T: Send>(
+    groups: usize,
+    work: impl Fn(usize) -> Result<T> + Sync,
+    panicked: impl Fn() -> Error,
+) -> Result<Vec<T>> {
+    std::thread::scope(|scope| {
+        let work = &work;
+        let others: Vec<_> = (1..groups).map(|g| scope.spawn(move || work(g))).collect();
+        let mut parts = vec![work(0)];
+        parts.extend(
+            others
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(panicked()))),
+        );
+        parts.into_iter().collect()
+    })
 }

@@ -263,10 +263,9 @@ impl GraphIndex {
     /// 1. the graph: `footprints` are view batches with at least [`GRAPH_COLUMNS`] and
     ///    `is_latest`; the BOM comes a batch at a time, each reduced to integers as it comes
     ///    (no string of the BOM is kept), into lists sized for `bom_rows` (a hint);
-    /// 2. `ids`, `urns` and `edges` are handed to `put` as each is finished, and dropped
-    ///    (`urns` reads three more `footprints` columns from `read_column`: every row in stored
-    ///    order, in pieces);
-    ///    (`edges` a column at a time);
+    /// 2. `ids`, `urns` and `edges` (a column at a time) are handed to `put` as each is
+    ///    finished, and dropped; `urns` reads three more `footprints` columns from
+    ///    `read_column` (every row in stored order, in pieces);
     /// 3. `nodes` last: only its [`GRAPH_NODE_COLUMNS`]. The others are copies of
     ///    `footprints` columns ([`GraphIndex::node_column`]), which a caller builds beside
     ///    these steps, and [`GraphIndex::assemble`] puts together.
