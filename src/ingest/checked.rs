@@ -7,7 +7,7 @@ use datafusion::arrow::compute::filter_record_batch;
 use super::json::Diag;
 use super::sink::footprint_batches;
 use crate::model::{BomEdge, BomInput, BomSource, GxAttributes};
-use crate::table::{DocumentSpan, FootprintRecord, GxRecord};
+use crate::table::{DocumentSpan, FootprintRecord, FootprintRows, GxRecord};
 use crate::{Error, Result};
 
 /// The outcome of checking one document; its index in the source is set afterwards. `R` is
@@ -163,19 +163,15 @@ impl Rows {
             } => Ok((footprints, extensions)),
             Rows::Records(r) if r.is_empty() => Ok((Vec::new(), Vec::new())),
             Rows::Records(r) => {
-                let (footprints, extensions) = footprint_batches(r, seq)?;
-                Ok((footprints, nonempty(extensions)))
+                let (footprints, mut extensions) = footprint_batches(r, seq)?;
+                extensions.retain(|b| b.num_rows() > 0);
+                Ok((footprints, extensions))
             }
         }
     }
 }
 
 /// A run of checked documents, in order, and the rows of the footprints among them.
-///
-/// The batches are built by the task that checked the run, right after: a record is a
-/// couple of kilobytes in some thirty allocations, read back column by column while still in
-/// that core's cache, and freed by the thread that allocated it (built on the writing side,
-/// they were a sixth of an ingest's CPU, much of it cache misses and frees across threads).
 pub(super) struct Group {
     pub(super) checked: Vec<Checked<Kept>>,
     pub(super) rows: Rows,
@@ -189,54 +185,78 @@ impl Group {
             rows: Rows::Records(Vec::new()),
         }
     }
-
-    /// The group of `checked`: its footprints as batches numbered for ingest `seq`, or as
-    /// `records`.
-    pub(super) fn build(checked: Vec<Checked>, seq: i64, records: bool) -> Result<Group> {
-        if records {
-            // Tables kept in memory are small (the demo, tests): the record is kept whole
-            // and what the decision needs copied from it.
-            let mut rows = Vec::new();
-            let checked = checked
-                .into_iter()
-                .map(|c| {
-                    c.map(|r| {
-                        let kept = Kept::taken((*r).clone());
-                        rows.push(*r);
-                        kept
-                    })
-                })
-                .collect();
-            return Ok(Group {
-                checked,
-                rows: Rows::Records(rows),
-            });
-        }
-        let list: Vec<&FootprintRecord> =
-            checked.iter().filter_map(|c| c.record.as_deref()).collect();
-        let (footprints, extensions) = match list.is_empty() {
-            true => (Vec::new(), Vec::new()),
-            false => footprint_batches(list, seq)?,
-        };
-        // The records' other parts are in the batches: freed here, by the thread that
-        // allocated them.
-        let checked = checked
-            .into_iter()
-            .map(|c| c.map(|r| Kept::taken(*r)))
-            .collect();
-        Ok(Group {
-            checked,
-            rows: Rows::Batches {
-                footprints,
-                extensions: nonempty(extensions),
-            },
-        })
-    }
 }
 
-/// The batches with at least a row.
-fn nonempty(batches: Vec<RecordBatch>) -> Vec<RecordBatch> {
-    batches.into_iter().filter(|b| b.num_rows() > 0).collect()
+/// A [`Group`] being built by the task that checks its documents, one document at a time.
+///
+/// A footprint goes into the group's batches as soon as it was checked, while its record (a
+/// couple of kilobytes in some thirty allocations) is still in the core's cache, and the
+/// record is freed right away: the next document's allocations reuse its memory. (Built
+/// after the whole group was checked, the batches read each record back from memory once per
+/// column, and the records' memory went cold before it was reused.)
+pub(super) struct GroupBuilder {
+    checked: Vec<Checked<Kept>>,
+    rows: Destination,
+}
+
+/// Where a group's footprints go: into batches (some sixty column builders), or kept as
+/// records.
+enum Destination {
+    Batches(Box<FootprintRows>),
+    Records(Vec<FootprintRecord>),
+}
+
+impl GroupBuilder {
+    /// A group of up to `n` documents, its footprints built into batches numbered for ingest
+    /// `seq`, or kept as `records`.
+    pub(super) fn new(n: usize, seq: i64, records: bool) -> GroupBuilder {
+        GroupBuilder {
+            checked: Vec::with_capacity(n),
+            rows: match records {
+                true => Destination::Records(Vec::new()),
+                false => Destination::Batches(Box::new(FootprintRows::new(seq))),
+            },
+        }
+    }
+
+    /// Adds the next document's outcome.
+    pub(super) fn push(&mut self, checked: Checked) -> Result<()> {
+        let mut built = Ok(());
+        let kept = checked.map(|r| match &mut self.rows {
+            Destination::Batches(rows) => {
+                built = rows.push(&r);
+                Kept::taken(*r)
+            }
+            // Tables kept in memory are small (the demo, tests): the record is kept whole
+            // and what the decision needs copied from it.
+            Destination::Records(rows) => {
+                let kept = Kept::taken((*r).clone());
+                rows.push(*r);
+                kept
+            }
+        });
+        built?;
+        self.checked.push(kept);
+        Ok(())
+    }
+
+    /// The group, its batches closed.
+    pub(super) fn finish(self) -> Result<Group> {
+        let rows = match self.rows {
+            Destination::Batches(rows) => {
+                let (footprints, extensions) = (*rows).finish()?;
+                Rows::Batches {
+                    footprints,
+                    extensions,
+                }
+            }
+            Destination::Records(records) => Rows::Records(records),
+        };
+        Ok(Group {
+            checked: self.checked,
+            rows,
+        })
+    }
 }
 
 /// The rows of `batches` whose entry in `keep` is true (`keep` has an entry per row, in

@@ -34,7 +34,7 @@ pub use json::{DECIMAL_SCALE, is_uuid};
 pub use pact::BOM_EXTENSION_SCHEMA;
 pub use source::Source;
 
-use self::checked::{Checked, Group};
+use self::checked::{Checked, Group, GroupBuilder};
 use self::intake::{Intake, Layouts, has_bom_csv, layouts};
 use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink, footprint_batches};
 
@@ -156,7 +156,7 @@ impl Prepared {
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
         let _timer = Timer::new("built tables");
         let (footprints, footprint_extensions) =
-            footprint_batches(self.footprints.iter().collect(), seq)?;
+            footprint_batches(&self.footprints, seq)?;
         let originals = self.sources.iter().map(Source::original).collect();
         Ok(Tables {
             footprints,

@@ -255,47 +255,24 @@ impl Sink for DrySink {
     }
 }
 
-/// The `footprints` and `footprint_extensions` batches of `records`, built on every core.
-///
-/// Owned records are dropped by the task that built their batch, not one after the other on
-/// the calling thread (a million records' strings were a sixteenth of an ingest's CPU). The
-/// checks call it on a [`Group`](super::Group)'s records, borrowed.
-pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord> + Send + Sync>(
-    mut records: Vec<R>,
+/// The `footprints` and `footprint_extensions` batches of `records` (at least one of each:
+/// a table without rows still has its schema). The ingest's checks build theirs a record at
+/// a time instead (see [`Group`](super::Group)); this is for records kept in memory.
+pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord>>(
+    records: impl IntoIterator<Item = R>,
     seq: i64,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
-    // Rows per batch: large enough for columnar work, small enough to share the cores, and
-    // small enough that a batch's records (a couple of kilobytes each, one box apiece) stay
-    // in the cache while its sixty-odd columns are read from them one after the other
-    // (8,192 rows took 5-8 % more of an ingest's CPU at 1M footprints).
-    // A row's strings come from its document, so the document's length bounds what the
-    // row adds to any string column: batches by that stay clear of 2 GiB offsets.
-    const ROWS: usize = 1024;
-    if records.is_empty() {
-        return Ok((
-            vec![table::footprints_batch::<FootprintRecord>(&[], seq)?],
-            vec![table::extensions_batch::<FootprintRecord>(&[], seq)?],
-        ));
+    let mut rows = table::FootprintRows::new(seq);
+    for r in records {
+        rows.push(r.borrow())?;
     }
-    let weights: Vec<u64> = records.iter().map(|r| r.borrow().document.length).collect();
-    let ranges = table::batch_ranges(&weights, ROWS, table::BATCH_STRING_BYTES);
-    // The records of each batch, split off from the back (each moved once).
-    let mut parts: Vec<Vec<R>> = ranges
-        .iter()
-        .rev()
-        .map(|r| records.split_off(r.start))
-        .collect();
-    parts.reverse();
-    let pairs = parts
-        .into_par_iter()
-        .map(|part| {
-            let pair = (
-                table::footprints_batch(&part, seq)?,
-                table::extensions_batch(&part, seq)?,
-            );
-            drop(part);
-            Ok(pair)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(pairs.into_iter().unzip())
+    let (mut footprints, mut extensions) = rows.finish()?;
+    let (no_footprints, no_extensions) = table::FootprintRows::empty(seq)?;
+    if footprints.is_empty() {
+        footprints.push(no_footprints);
+    }
+    if extensions.is_empty() {
+        extensions.push(no_extensions);
+    }
+    Ok((footprints, extensions))
 }

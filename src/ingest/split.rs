@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::tape::{Read, Tape};
-use super::{Checked, Chunk, Group, Unit, bom, check_line, check_value, gx, size_message, whole};
+use super::{Checked, Chunk, Group, GroupBuilder, Unit, bom, check_line, check_value, gx, size_message, whole};
 use crate::Result;
 
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,
@@ -57,23 +57,25 @@ pub(super) fn check_units(
         .into_par_iter()
         .chunks(GROUP_UNITS)
         .map_init(Tape::default, |tape, units| {
-            let mut checked = Vec::with_capacity(units.len());
+            let mut group = GroupBuilder::new(units.len(), seq, records);
             for unit in units {
                 match unit {
                     Unit::Line { bytes, line } => {
-                        checked.extend(check_line(names, chunk, bytes, line, tape));
+                        for checked in check_line(names, chunk, bytes, line, tape) {
+                            group.push(checked)?;
+                        }
                         progress(bytes.len() as u64 + 1);
                     }
                     Unit::Value { raw, line } => {
-                        checked.push(check_value(names, chunk, raw, None, text, line));
+                        group.push(check_value(names, chunk, raw, None, text, line))?;
                         progress(raw.get().len() as u64);
                     }
                     Unit::Rejected { line, diag } => {
-                        checked.push(Checked::rejected(si, line, diag));
+                        group.push(Checked::rejected(si, line, diag))?;
                     }
                 }
             }
-            Group::build(checked, seq, records)
+            group.finish()
         })
         .collect()
 }

@@ -1,17 +1,12 @@
-// Over 800 lines: most of it (about 470) is FOOTPRINT_COLUMNS, one entry per footprint
-// column with its type and how it is read, kept as one table so a column is read in one place.
-
 //! `footprints` and `footprint_extensions`: the column list (one entry per column, with how
-//! it is read from a [`Footprint`]), their schemas, and records turned into Arrow batches
-//! bounded in size.
+//! it is read from a [`Footprint`]) and their schemas; `batches`, records appended to them and
+//! closed into Arrow batches bounded in size.
 
-use std::borrow::Borrow;
 use std::sync::{Arc, LazyLock};
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, Int64Array, ListArray, RecordBatch,
-    StringArray, StringBuilder, StructArray, TimestampMicrosecondArray,
+    Array, ArrayRef, Decimal128Array, ListArray, StringBuilder, TimestampMicrosecondArray,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -20,6 +15,9 @@ use rust_decimal::Decimal;
 use super::{DECIMAL_PRECISION, DECIMAL_SCALE, decimal_to_i128, decimal_type};
 use crate::Result;
 use crate::model::Footprint;
+
+mod batches;
+pub use batches::{BATCH_ROWS, BatchBound, FootprintRows};
 
 pub(super) fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -633,57 +631,6 @@ pub(super) fn list(lengths: Vec<usize>, values: ArrayRef) -> Result<ArrayRef> {
     )?))
 }
 
-pub(super) fn string_lists<'a>(rows: impl Iterator<Item = &'a [String]>) -> Result<ArrayRef> {
-    let mut lengths = Vec::new();
-    let mut values: Vec<&str> = Vec::new();
-    for r in rows {
-        lengths.push(r.len());
-        values.extend(r.iter().map(String::as_str));
-    }
-    list(lengths, Arc::new(StringArray::from(values)))
-}
-
-fn rules_column(rows: &[&Footprint]) -> Result<ArrayRef> {
-    let mut lengths = Vec::with_capacity(rows.len());
-    let (mut operators, mut others) = (Vec::new(), Vec::new());
-    let mut names: Vec<&[String]> = Vec::new();
-    for f in rows {
-        let rules = &f.pcf.product_or_sector_specific_rules;
-        lengths.push(rules.len());
-        for r in rules {
-            operators.push(r.operator.as_str());
-            others.push(r.other_operator_name.as_deref());
-            names.push(&r.rule_names);
-        }
-    }
-    let children: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(operators)),
-        string_lists(names.into_iter())?,
-        Arc::new(StringArray::from(others)),
-    ];
-    let values = StructArray::try_new(rule_fields(), children, None)?;
-    list(lengths, Arc::new(values))
-}
-
-fn ef_column(rows: &[&Footprint]) -> Result<ArrayRef> {
-    let mut lengths = Vec::with_capacity(rows.len());
-    let (mut names, mut versions) = (Vec::new(), Vec::new());
-    for f in rows {
-        let sources = &f.pcf.secondary_emission_factor_sources;
-        lengths.push(sources.len());
-        for s in sources {
-            names.push(s.name.as_str());
-            versions.push(s.version.as_str());
-        }
-    }
-    let children: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from(names)),
-        Arc::new(StringArray::from(versions)),
-    ];
-    let values = StructArray::try_new(ef_fields(), children, None)?;
-    list(lengths, Arc::new(values))
-}
-
 /// Where a document is in the files of its ingest: the original file (its position among the
 /// ingest's sources) and the byte range of the document in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -711,67 +658,6 @@ pub struct FootprintRecord {
 /// their bytes with `i32` offsets (2 GiB); a batch stays well below.
 pub const BATCH_STRING_BYTES: u64 = 1 << 30;
 
-/// Splits rows into batches of at most `max_rows` rows whose `weights` (an upper bound of the
-/// string bytes a row adds to any one column) add up to at most `max_bytes`; a single row
-/// heavier than that is a batch of its own.
-pub fn batch_ranges(
-    weights: &[u64],
-    max_rows: usize,
-    max_bytes: u64,
-) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
-    for (i, &w) in weights.iter().enumerate() {
-        let full =
-            i - start >= max_rows.max(1) || (i > start && bytes.saturating_add(w) > max_bytes);
-        if full {
-            out.push(start..i);
-            start = i;
-            bytes = 0;
-        }
-        bytes = bytes.saturating_add(w);
-    }
-    if start < weights.len() {
-        out.push(start..weights.len());
-    }
-    out
-}
-
-/// Builds a `footprints` batch (stored schema) from records committed in ingest `seq`.
-pub fn footprints_batch<R: Borrow<FootprintRecord>>(
-    records: &[R],
-    seq: i64,
-) -> Result<RecordBatch> {
-    let records: Vec<&FootprintRecord> = records.iter().map(Borrow::borrow).collect();
-    let rows: Vec<&Footprint> = records.iter().map(|r| &r.footprint).collect();
-    let mut columns: Vec<ArrayRef> = Vec::with_capacity(FOOTPRINT_COLUMNS.len() + 3);
-    for (_, _, get) in FOOTPRINT_COLUMNS.iter() {
-        let col: ArrayRef = match get {
-            Get::Str(g) => strings(rows.iter().map(|f| g(f))),
-            Get::Dec(g) => decimals(rows.iter().map(|f| g(f)))?,
-            Get::Bool(g) => Arc::new(BooleanArray::from_iter(rows.iter().map(|f| g(f)))),
-            Get::Ts(g) => timestamps(rows.iter().map(|f| g(f))),
-            Get::I32(g) => Arc::new(Int32Array::from_iter(rows.iter().map(|f| g(f)))),
-            Get::StrList(g) => string_lists(rows.iter().map(|f| g(f)))?,
-            Get::Rules => rules_column(&rows)?,
-            Get::EfSources => ef_column(&rows)?,
-        };
-        columns.push(col);
-    }
-    columns.push(Arc::new(Int32Array::from_iter_values(
-        records.iter().map(|r| r.document.original as i32),
-    )));
-    columns.push(Arc::new(Int64Array::from_iter_values(
-        records.iter().map(|r| r.document.offset as i64),
-    )));
-    columns.push(Arc::new(Int64Array::from_iter_values(
-        records.iter().map(|r| r.document.length as i64),
-    )));
-    columns.push(strings(records.iter().map(|r| Some(r.source.as_ref()))));
-    columns.push(Arc::new(Int64Array::from(vec![seq; records.len()])));
-    Ok(RecordBatch::try_new(footprints_stored_schema(), columns)?)
-}
-
 /// Schema of `footprint_extensions`: every `extensions[]` entry as received.
 pub fn extensions_schema() -> SchemaRef {
     static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
@@ -790,71 +676,3 @@ pub fn extensions_schema() -> SchemaRef {
     SCHEMA.clone()
 }
 
-/// Builds a `footprint_extensions` batch.
-pub fn extensions_batch<R: Borrow<FootprintRecord>>(
-    records: &[R],
-    seq: i64,
-) -> Result<RecordBatch> {
-    let rows: Vec<(&Footprint, usize, &crate::model::Extension)> = records
-        .iter()
-        .map(Borrow::borrow)
-        .flat_map(|r: &FootprintRecord| {
-            r.footprint
-                .extensions
-                .iter()
-                .enumerate()
-                .map(move |(i, e)| (&r.footprint, i, e))
-        })
-        .collect();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.0.id.as_str()),
-        )),
-        Arc::new(Int32Array::from_iter(rows.iter().map(|r| r.0.version))),
-        Arc::new(Int32Array::from_iter_values(
-            rows.iter().map(|r| r.1 as i32),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.spec_version.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.data_schema.as_str()),
-        )),
-        Arc::new(StringArray::from_iter(
-            rows.iter().map(|r| r.2.documentation.as_deref()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.kind.as_str()),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            rows.iter().map(|r| r.2.data_json.as_str()),
-        )),
-        Arc::new(Int64Array::from(vec![seq; rows.len()])),
-    ];
-    Ok(RecordBatch::try_new(extensions_schema(), columns)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batches_close_before_the_byte_limit() {
-        // Weights 4, 4, 4 under a limit of 8: the third row would make 12, so it opens a batch.
-        assert_eq!(batch_ranges(&[4, 4, 4], 10, 8), vec![0..2, 2..3]);
-        // Exactly at the limit stays in.
-        assert_eq!(batch_ranges(&[4, 4], 10, 8), vec![0..2]);
-        // A row heavier than the limit is a batch of its own, never dropped or split.
-        assert_eq!(batch_ranges(&[1, 20, 1], 10, 8), vec![0..1, 1..2, 2..3]);
-        // The row limit.
-        assert_eq!(batch_ranges(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
-        assert!(batch_ranges(&[], 2, 100).is_empty());
-        // At Arrow's real boundary: rows of 600 MiB each under BATCH_STRING_BYTES (1 GiB),
-        // so no batch's strings come near 2 GiB.
-        let mib = 1 << 20;
-        let ranges = batch_ranges(&[600 * mib; 4], 8192, BATCH_STRING_BYTES);
-        assert_eq!(ranges, vec![0..1, 1..2, 2..3, 3..4]);
-        let ranges = batch_ranges(&[500 * mib; 4], 8192, BATCH_STRING_BYTES);
-        assert_eq!(ranges, vec![0..2, 2..4]);
-    }
-}

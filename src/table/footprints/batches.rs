@@ -1,0 +1,482 @@
+//! `footprints` and `footprint_extensions` rows appended a record at a time, and closed into
+//! batches bounded in rows and string bytes.
+//!
+//! A record is appended to every column at once, right after it was checked and while it is
+//! still in the core's cache; it can then be freed. (Built a column at a time from a group of
+//! records, each of the sixty-odd columns walked the group's records again, a couple of
+//! kilobytes each in some thirty allocations, mostly from memory: an eighth of an ingest's
+//! CPU at a million footprints.)
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Decimal128Builder, Int32Builder, Int64Array, Int64Builder, RecordBatch,
+    StringBuilder, StructArray, TimestampMicrosecondBuilder,
+};
+
+use super::{
+    BATCH_STRING_BYTES, FOOTPRINT_COLUMNS, FootprintRecord, Get, ef_fields, extensions_schema,
+    footprints_stored_schema, list, rule_fields, ts_micros,
+};
+use crate::Result;
+use crate::model::Footprint;
+use crate::table::{DECIMAL_PRECISION, DECIMAL_SCALE, decimal_to_i128};
+
+/// Most rows in one batch: large enough for columnar work, small enough that the batches of
+/// a few hundred documents share the writing threads.
+pub const BATCH_ROWS: usize = 1024;
+
+/// When a batch is full: at `max_rows` rows, or when a row's `weight` (an upper bound of the
+/// string bytes it adds to any one column) would take the batch past `max_bytes`. A row
+/// heavier than that is a batch of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchBound {
+    max_rows: usize,
+    max_bytes: u64,
+    rows: usize,
+    bytes: u64,
+}
+
+impl BatchBound {
+    /// A bound of `max_rows` rows (at least one) and `max_bytes` string bytes.
+    pub fn new(max_rows: usize, max_bytes: u64) -> BatchBound {
+        BatchBound {
+            max_rows: max_rows.max(1),
+            max_bytes,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Whether a row of `weight` must start a new batch (then call [`BatchBound::reset`]).
+    pub fn is_full_for(&self, weight: u64) -> bool {
+        self.rows >= self.max_rows
+            || (self.rows > 0 && self.bytes.saturating_add(weight) > self.max_bytes)
+    }
+
+    /// Counts a row of `weight` in.
+    pub fn add(&mut self, weight: u64) {
+        self.rows += 1;
+        self.bytes = self.bytes.saturating_add(weight);
+    }
+
+    /// Starts a new batch.
+    pub fn reset(&mut self) {
+        self.rows = 0;
+        self.bytes = 0;
+    }
+}
+
+/// A list of strings: each row's length, and the values one after the other.
+#[derive(Default)]
+struct StringLists {
+    lengths: Vec<usize>,
+    values: StringBuilder,
+}
+
+impl StringLists {
+    fn push<S: AsRef<str>>(&mut self, row: &[S]) {
+        self.lengths.push(row.len());
+        for v in row {
+            self.values.append_value(v.as_ref());
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef> {
+        list(
+            std::mem::take(&mut self.lengths),
+            Arc::new(self.values.finish()),
+        )
+    }
+}
+
+/// One `footprints` column being built, with how it is read from a footprint.
+enum Column {
+    Str(fn(&Footprint) -> Option<&str>, StringBuilder),
+    Dec(fn(&Footprint) -> Option<rust_decimal::Decimal>, Decimal128Builder),
+    Bool(fn(&Footprint) -> Option<bool>, BooleanBuilder),
+    Ts(
+        fn(&Footprint) -> Option<chrono::DateTime<chrono::Utc>>,
+        TimestampMicrosecondBuilder,
+    ),
+    I32(fn(&Footprint) -> Option<i32>, Int32Builder),
+    StrList(fn(&Footprint) -> &[String], StringLists),
+    /// `product_or_sector_specific_rules`: a list of (operator, rule names, other operator).
+    Rules {
+        lengths: Vec<usize>,
+        operators: StringBuilder,
+        names: StringLists,
+        others: StringBuilder,
+    },
+    /// `secondary_emission_factor_sources`: a list of (name, version).
+    EfSources {
+        lengths: Vec<usize>,
+        names: StringBuilder,
+        versions: StringBuilder,
+    },
+}
+
+impl Column {
+    fn new(get: &Get) -> Column {
+        match *get {
+            Get::Str(g) => Column::Str(g, StringBuilder::new()),
+            Get::Dec(g) => Column::Dec(g, Decimal128Builder::new()),
+            Get::Bool(g) => Column::Bool(g, BooleanBuilder::new()),
+            Get::Ts(g) => Column::Ts(g, TimestampMicrosecondBuilder::new()),
+            Get::I32(g) => Column::I32(g, Int32Builder::new()),
+            Get::StrList(g) => Column::StrList(g, StringLists::default()),
+            Get::Rules => Column::Rules {
+                lengths: Vec::new(),
+                operators: StringBuilder::new(),
+                names: StringLists::default(),
+                others: StringBuilder::new(),
+            },
+            Get::EfSources => Column::EfSources {
+                lengths: Vec::new(),
+                names: StringBuilder::new(),
+                versions: StringBuilder::new(),
+            },
+        }
+    }
+
+    fn push(&mut self, f: &Footprint) {
+        match self {
+            Column::Str(g, b) => b.append_option(g(f)),
+            Column::Dec(g, b) => b.append_option(g(f).map(decimal_to_i128)),
+            Column::Bool(g, b) => b.append_option(g(f)),
+            Column::Ts(g, b) => b.append_option(g(f).map(ts_micros)),
+            Column::I32(g, b) => b.append_option(g(f)),
+            Column::StrList(g, b) => b.push(g(f)),
+            Column::Rules {
+                lengths,
+                operators,
+                names,
+                others,
+            } => {
+                let rules = &f.pcf.product_or_sector_specific_rules;
+                lengths.push(rules.len());
+                for r in rules {
+                    operators.append_value(r.operator.as_str());
+                    names.push(&r.rule_names);
+                    others.append_option(r.other_operator_name.as_deref());
+                }
+            }
+            Column::EfSources {
+                lengths,
+                names,
+                versions,
+            } => {
+                let sources = &f.pcf.secondary_emission_factor_sources;
+                lengths.push(sources.len());
+                for s in sources {
+                    names.append_value(s.name.as_str());
+                    versions.append_value(s.version.as_str());
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef> {
+        Ok(match self {
+            Column::Str(_, b) => Arc::new(b.finish()),
+            Column::Dec(_, b) => Arc::new(
+                b.finish()
+                    .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE as i8)?,
+            ),
+            Column::Bool(_, b) => Arc::new(b.finish()),
+            Column::Ts(_, b) => Arc::new(b.finish().with_timezone("UTC")),
+            Column::I32(_, b) => Arc::new(b.finish()),
+            Column::StrList(_, b) => b.finish()?,
+            Column::Rules {
+                lengths,
+                operators,
+                names,
+                others,
+            } => {
+                let children: Vec<ArrayRef> = vec![
+                    Arc::new(operators.finish()),
+                    names.finish()?,
+                    Arc::new(others.finish()),
+                ];
+                let values = StructArray::try_new(rule_fields(), children, None)?;
+                list(std::mem::take(lengths), Arc::new(values))?
+            }
+            Column::EfSources {
+                lengths,
+                names,
+                versions,
+            } => {
+                let children: Vec<ArrayRef> =
+                    vec![Arc::new(names.finish()), Arc::new(versions.finish())];
+                let values = StructArray::try_new(ef_fields(), children, None)?;
+                list(std::mem::take(lengths), Arc::new(values))?
+            }
+        })
+    }
+}
+
+/// `footprint_extensions` rows being built.
+#[derive(Default)]
+struct ExtensionColumns {
+    footprint_id: StringBuilder,
+    footprint_version: Int32Builder,
+    position: Int32Builder,
+    spec_version: StringBuilder,
+    data_schema: StringBuilder,
+    documentation: StringBuilder,
+    kind: StringBuilder,
+    data_json: StringBuilder,
+    rows: usize,
+}
+
+impl ExtensionColumns {
+    fn push(&mut self, f: &Footprint) {
+        for (i, e) in f.extensions.iter().enumerate() {
+            self.footprint_id.append_value(&f.id);
+            self.footprint_version.append_option(f.version);
+            self.position.append_value(i as i32);
+            self.spec_version.append_value(&e.spec_version);
+            self.data_schema.append_value(&e.data_schema);
+            self.documentation.append_option(e.documentation.as_deref());
+            self.kind.append_value(e.kind.as_str());
+            self.data_json.append_value(&e.data_json);
+            self.rows += 1;
+        }
+    }
+
+    fn finish(&mut self, seq: i64) -> Result<RecordBatch> {
+        let rows = std::mem::take(&mut self.rows);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.footprint_id.finish()),
+            Arc::new(self.footprint_version.finish()),
+            Arc::new(self.position.finish()),
+            Arc::new(self.spec_version.finish()),
+            Arc::new(self.data_schema.finish()),
+            Arc::new(self.documentation.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.data_json.finish()),
+            Arc::new(Int64Array::from(vec![seq; rows])),
+        ];
+        Ok(RecordBatch::try_new(extensions_schema(), columns)?)
+    }
+}
+
+/// The `footprints` and `footprint_extensions` rows of records appended one at a time, for
+/// ingest `seq`, closed into batches by a [`BatchBound`] of the documents' lengths (a row's
+/// strings come from its document, so its length bounds what the row adds to any column).
+pub struct FootprintRows {
+    seq: i64,
+    columns: Vec<Column>,
+    document_original: Int32Builder,
+    document_offset: Int64Builder,
+    document_length: Int64Builder,
+    source: StringBuilder,
+    extensions: ExtensionColumns,
+    bound: BatchBound,
+    /// Rows of the batch being built.
+    rows: usize,
+    footprints_done: Vec<RecordBatch>,
+    extensions_done: Vec<RecordBatch>,
+}
+
+impl FootprintRows {
+    /// Rows for ingest `seq`, in batches of at most [`BATCH_ROWS`] rows and
+    /// [`BATCH_STRING_BYTES`] string bytes.
+    pub fn new(seq: i64) -> FootprintRows {
+        FootprintRows::bounded(seq, BatchBound::new(BATCH_ROWS, BATCH_STRING_BYTES))
+    }
+
+    fn bounded(seq: i64, bound: BatchBound) -> FootprintRows {
+        FootprintRows {
+            seq,
+            columns: FOOTPRINT_COLUMNS
+                .iter()
+                .map(|(_, _, get)| Column::new(get))
+                .collect(),
+            document_original: Int32Builder::new(),
+            document_offset: Int64Builder::new(),
+            document_length: Int64Builder::new(),
+            source: StringBuilder::new(),
+            extensions: ExtensionColumns::default(),
+            bound,
+            rows: 0,
+            footprints_done: Vec::new(),
+            extensions_done: Vec::new(),
+        }
+    }
+
+    /// Appends `record`'s rows.
+    pub fn push(&mut self, record: &FootprintRecord) -> Result<()> {
+        let weight = record.document.length;
+        if self.bound.is_full_for(weight) {
+            self.close()?;
+        }
+        self.bound.add(weight);
+        self.rows += 1;
+        let f = &record.footprint;
+        for c in &mut self.columns {
+            c.push(f);
+        }
+        let d = record.document;
+        // The span of a document that was read: its original is one of a few sources, its
+        // offset and length within a file (both far below 2^63).
+        self.document_original.append_value(d.original as i32);
+        self.document_offset.append_value(d.offset as i64);
+        self.document_length.append_value(d.length as i64);
+        self.source.append_value(&record.source);
+        self.extensions.push(f);
+        Ok(())
+    }
+
+    /// The batch being built closed (when it has rows).
+    fn close(&mut self) -> Result<()> {
+        if self.rows == 0 {
+            return Ok(());
+        }
+        let (footprints, extensions) = self.batches()?;
+        self.footprints_done.push(footprints);
+        if extensions.num_rows() > 0 {
+            self.extensions_done.push(extensions);
+        }
+        Ok(())
+    }
+
+    /// The batches of the rows appended since the last, which may be none.
+    fn batches(&mut self) -> Result<(RecordBatch, RecordBatch)> {
+        let rows = std::mem::take(&mut self.rows);
+        self.bound.reset();
+        let mut columns = Vec::with_capacity(self.columns.len() + 5);
+        for c in &mut self.columns {
+            columns.push(c.finish()?);
+        }
+        columns.push(Arc::new(self.document_original.finish()) as ArrayRef);
+        columns.push(Arc::new(self.document_offset.finish()));
+        columns.push(Arc::new(self.document_length.finish()));
+        columns.push(Arc::new(self.source.finish()));
+        columns.push(Arc::new(Int64Array::from(vec![self.seq; rows])));
+        let footprints = RecordBatch::try_new(footprints_stored_schema(), columns)?;
+        Ok((footprints, self.extensions.finish(self.seq)?))
+    }
+
+    /// A `footprints` and a `footprint_extensions` batch without rows.
+    pub fn empty(seq: i64) -> Result<(RecordBatch, RecordBatch)> {
+        FootprintRows::new(seq).batches()
+    }
+
+    /// The `footprints` and `footprint_extensions` batches, in the order rows were appended;
+    /// none without rows.
+    pub fn finish(mut self) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
+        self.close()?;
+        Ok((self.footprints_done, self.extensions_done))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::compute::concat_batches;
+    use datafusion::arrow::datatypes::Decimal128Type;
+
+    use super::*;
+    use crate::ingest::{IngestOptions, prepare};
+    use crate::table::Tables;
+
+    /// The batches a bound cuts rows of `weights` into.
+    fn ranges(weights: &[u64], max_rows: usize, max_bytes: u64) -> Vec<std::ops::Range<usize>> {
+        let mut bound = BatchBound::new(max_rows, max_bytes);
+        let (mut out, mut start) = (Vec::new(), 0);
+        for (i, &w) in weights.iter().enumerate() {
+            if bound.is_full_for(w) {
+                out.push(start..i);
+                start = i;
+                bound.reset();
+            }
+            bound.add(w);
+        }
+        if start < weights.len() {
+            out.push(start..weights.len());
+        }
+        out
+    }
+
+    #[test]
+    fn batches_close_before_the_byte_limit() {
+        // Weights 4, 4, 4 under a limit of 8: the third row would make 12, so it opens a batch.
+        assert_eq!(ranges(&[4, 4, 4], 10, 8), vec![0..2, 2..3]);
+        // Exactly at the limit stays in.
+        assert_eq!(ranges(&[4, 4], 10, 8), vec![0..2]);
+        // A row heavier than the limit is a batch of its own, never dropped or split.
+        assert_eq!(ranges(&[1, 20, 1], 10, 8), vec![0..1, 1..2, 2..3]);
+        // The row limit.
+        assert_eq!(ranges(&[1; 5], 2, 100), vec![0..2, 2..4, 4..5]);
+        assert!(ranges(&[], 2, 100).is_empty());
+        // At Arrow's real boundary: rows of 600 MiB each under BATCH_STRING_BYTES (1 GiB),
+        // so no batch's strings come near 2 GiB.
+        let mib = 1 << 20;
+        let ranges_of = |w| ranges(&[w; 4], 8192, BATCH_STRING_BYTES);
+        assert_eq!(ranges_of(600 * mib), vec![0..1, 1..2, 2..3, 3..4]);
+        assert_eq!(ranges_of(500 * mib), vec![0..2, 2..4]);
+    }
+
+    /// The bundled demo's footprints, as checked.
+    fn demo_records() -> Vec<FootprintRecord> {
+        let sources = crate::dataset::demo_sources();
+        let prepared = prepare(&Tables::default(), &sources, &IngestOptions::default(), &|_| {});
+        prepared.expect("the demo is accepted").footprints
+    }
+
+    #[test]
+    fn rows_are_cut_where_the_bound_says_and_keep_every_value() {
+        let records = demo_records();
+        assert!(records.len() > 4, "the demo has {} footprints", records.len());
+        let whole = |bound| {
+            let mut rows = FootprintRows::bounded(7, bound);
+            for r in &records {
+                rows.push(r).expect("appended");
+            }
+            rows.finish().expect("finished")
+        };
+        let (one, one_ext) = whole(BatchBound::new(BATCH_ROWS, BATCH_STRING_BYTES));
+        assert_eq!(one.len(), 1);
+        // Three rows a batch, or as many documents as fit in the first two's bytes.
+        let (threes, threes_ext) = whole(BatchBound::new(3, u64::MAX));
+        let sizes: Vec<usize> = threes.iter().map(RecordBatch::num_rows).collect();
+        let n = records.len();
+        assert_eq!(sizes.len(), n.div_ceil(3));
+        assert!(sizes[..sizes.len() - 1].iter().all(|&s| s == 3));
+        let two = records[0].document.length + records[1].document.length;
+        let (by_bytes, _) = whole(BatchBound::new(BATCH_ROWS, two));
+        assert_eq!(by_bytes[0].num_rows(), 2);
+        // Cut anywhere, the rows are the same rows in the same order.
+        let schema = footprints_stored_schema();
+        for batches in [&threes, &by_bytes] {
+            assert_eq!(concat_batches(&schema, batches.iter()).unwrap(), one[0]);
+        }
+        let ext = concat_batches(&extensions_schema(), threes_ext.iter()).unwrap();
+        assert_eq!(ext, concat_batches(&extensions_schema(), one_ext.iter()).unwrap());
+
+        // Each value is the record's: its id, its CFP at the table's scale, its document.
+        let b = &one[0];
+        let col = |name: &str| b.column_by_name(name).expect(name).clone();
+        let ids = col("id");
+        let cfp = col("pcf_excluding_biogenic_kgco2e_per_unit");
+        let (ids, cfp) = (ids.as_string::<i32>(), cfp.as_primitive::<Decimal128Type>());
+        let offsets = col("document_offset");
+        let seqs = col("ingest_seq");
+        for (i, r) in records.iter().enumerate() {
+            let f = &r.footprint;
+            assert_eq!(ids.value(i), f.id);
+            let scaled = decimal_to_i128(f.pcf.pcf_excluding_biogenic_kgco2e_per_unit);
+            assert_eq!(cfp.value(i), scaled);
+            let offset = offsets.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            assert_eq!(offset.value(i), r.document.offset as i64);
+            let seq = seqs.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            assert_eq!(seq.value(i), 7);
+        }
+        // An extension row per entry of each footprint's `extensions`, in order.
+        let entries: usize = records.iter().map(|r| r.footprint.extensions.len()).sum();
+        assert_eq!(ext.num_rows(), entries);
+        assert!(entries > 0, "the demo's footprints carry extensions");
+        assert_eq!(ext.column(0).null_count(), 0);
+    }
+}
