@@ -43,6 +43,21 @@ impl<R> Checked<R> {
     }
 }
 
+/// A footprint's id and version, as the key of a map of a whole ingest's footprints: the id
+/// is a UUID (the checks accept no other, and write it lower-case), kept as its 128 bits —
+/// 24 bytes a key and no allocation, where the id as a `String` took 80 in two places.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) struct IdKey([u64; 2], Option<i32>);
+
+impl IdKey {
+    fn new(id: &str, version: Option<i32>) -> Result<IdKey> {
+        let bits = super::json::uuid_bits(id).ok_or_else(|| {
+            Error::Internal(format!("footprint id {id:?} was accepted but is not a UUID"))
+        })?;
+        Ok(IdKey([(bits >> 64) as u64, bits as u64], version))
+    }
+}
+
 /// What the ordered decision needs of a checked footprint (duplicates, the products it
 /// names, its BOM edges and GX attributes); the rest of it is in its group's batches.
 pub(super) struct Kept {
@@ -57,6 +72,11 @@ pub(super) struct Kept {
 }
 
 impl Kept {
+    /// Its id and version as a key.
+    pub(super) fn key(&self) -> Result<IdKey> {
+        IdKey::new(&self.id, self.version)
+    }
+
     /// What the decision needs of `record`, taken from it.
     fn taken(record: FootprintRecord) -> Kept {
         let FootprintRecord {

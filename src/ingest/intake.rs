@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::checked::Kept;
+use super::checked::{IdKey, Kept};
 use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
@@ -54,7 +54,7 @@ pub(super) struct Intake<'a> {
     progress: &'a (dyn Fn(u64) + Sync),
     report: IngestReport,
     /// Footprints of this ingest by id and version: where the document is in its source.
-    in_batch: HashMap<(String, Option<i32>), DocumentSpan, ahash::RandomState>,
+    in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState>,
     /// Every product with a footprint: stored or in this ingest.
     known: Known,
     /// Inputs of new footprints' BOM extensions whose product was not known when read:
@@ -459,7 +459,7 @@ impl<'a> Intake<'a> {
                     Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
                     None => match *self
                         .in_batch
-                        .entry((key.0.clone(), key.1))
+                        .entry(record.key()?)
                         .or_insert(record.document)
                     {
                         span if span == record.document => None,

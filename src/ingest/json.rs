@@ -464,6 +464,25 @@ pub(crate) fn uuid(raw: &RawValue) -> Result<String, String> {
     }
 }
 
+/// The 128 bits of a lower-case UUID (`8-4-4-4-12` hexadecimal digits), if `id` is one.
+pub(super) fn uuid_bits(id: &str) -> Option<u128> {
+    let b = id.as_bytes();
+    if b.len() != 36 {
+        return None;
+    }
+    let mut bits = 0u128;
+    for (i, &c) in b.iter().enumerate() {
+        let digit = match c {
+            b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
+            b'0'..=b'9' if !matches!(i, 8 | 13 | 18 | 23) => c - b'0',
+            b'a'..=b'f' if !matches!(i, 8 | 13 | 18 | 23) => c - b'a' + 10,
+            _ => return None,
+        };
+        bits = bits << 4 | u128::from(digit);
+    }
+    Some(bits)
+}
+
 /// The bytes a URN's namespace-specific string may hold, as a table (one load per byte: a
 /// BOM's millions of URNs are all checked): RFC 8141's URI path characters, and any byte of a
 /// UTF-8 sequence (IRIs in the wild; harmless for matching).
@@ -610,6 +629,20 @@ mod tests {
         let ids = Ptr::ROOT.key("companyIds");
         assert_eq!(ids.index(2).get(), "/companyIds/2");
         assert_eq!(ids.index(2).key("a/b").get(), "/companyIds/2/a~1b");
+    }
+
+    #[test]
+    fn uuid_bits_read_only_lower_case_uuids() {
+        let id = "f4b1225a-bd44-4c8e-861d-079e4e1dfd69";
+        assert_eq!(uuid_bits(id), Some(0xf4b1225a_bd44_4c8e_861d_079e4e1dfd69));
+        assert_eq!(uuid_bits("00000000-0000-0000-0000-000000000000"), Some(0));
+        // Upper case never reaches the key (the checks lower-case ids): refused, so that
+        // two spellings cannot share a key.
+        assert_eq!(uuid_bits(&id.to_ascii_uppercase()), None);
+        // A dash out of place, a digit where a dash goes, one digit short.
+        assert_eq!(uuid_bits("f4b1225ab-d44-4c8e-861d-079e4e1dfd69"), None);
+        assert_eq!(uuid_bits("f4b1225a0bd44-4c8e-861d-079e4e1dfd69"), None);
+        assert_eq!(uuid_bits(&id[1..]), None);
     }
 
     #[test]
