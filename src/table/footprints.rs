@@ -45,7 +45,7 @@ fn ef_fields() -> Fields {
 /// How one `footprints` column is read from a [`Footprint`].
 enum Get {
     Str(fn(&Footprint) -> Option<&str>),
-    Dec(fn(&Footprint) -> Option<Decimal>),
+    Dec(fn(&Footprint) -> Option<&Decimal>),
     Bool(fn(&Footprint) -> Option<bool>),
     Ts(fn(&Footprint) -> Option<DateTime<Utc>>),
     I32(fn(&Footprint) -> Option<i32>),
@@ -73,11 +73,11 @@ fn gxd_str(f: &Footprint, get: fn(&crate::model::Gxd) -> Option<&str>) -> Option
     f.gxd.as_ref().and_then(get)
 }
 
-fn gxd_dec(f: &Footprint, get: fn(&crate::model::Gxd) -> Option<Decimal>) -> Option<Decimal> {
+fn gxd_dec(f: &Footprint, get: fn(&crate::model::Gxd) -> Option<&Decimal>) -> Option<&Decimal> {
     f.gxd.as_ref().and_then(get)
 }
 
-fn dqi(f: &Footprint, get: fn(&crate::model::Dqi) -> Option<Decimal>) -> Option<Decimal> {
+fn dqi(f: &Footprint, get: fn(&crate::model::Dqi) -> Option<&Decimal>) -> Option<&Decimal> {
     f.pcf.dqi.as_ref().and_then(get)
 }
 
@@ -147,67 +147,67 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "unitary_product_amount",
             false,
-            Dec(|f| Some(f.pcf.unitary_product_amount)),
+            Dec(|f| Some(&f.pcf.unitary_product_amount)),
         ),
         (
             "product_mass_per_declared_unit_kg",
             true,
-            Dec(|f| f.pcf.product_mass_per_declared_unit_kg),
+            Dec(|f| f.pcf.product_mass_per_declared_unit_kg.as_ref()),
         ),
         (
             "pcf_excluding_biogenic_kgco2e_per_unit",
             false,
-            Dec(|f| Some(f.pcf.pcf_excluding_biogenic_kgco2e_per_unit)),
+            Dec(|f| Some(&f.pcf.pcf_excluding_biogenic_kgco2e_per_unit)),
         ),
         (
             "pcf_including_biogenic_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.pcf_including_biogenic_kgco2e_per_unit),
+            Dec(|f| f.pcf.pcf_including_biogenic_kgco2e_per_unit.as_ref()),
         ),
         (
             "fossil_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.fossil_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.fossil_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "fossil_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.fossil_carbon_content_kgc_per_unit),
+            Dec(|f| f.pcf.fossil_carbon_content_kgc_per_unit.as_ref()),
         ),
         (
             "biogenic_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.biogenic_carbon_content_kgc_per_unit),
+            Dec(|f| f.pcf.biogenic_carbon_content_kgc_per_unit.as_ref()),
         ),
         (
             "dluc_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.dluc_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.dluc_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_management_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_management_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "other_biogenic_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.other_biogenic_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.other_biogenic_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "iluc_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.iluc_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.iluc_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "biogenic_carbon_withdrawal_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.biogenic_carbon_withdrawal_kgco2e_per_unit),
+            Dec(|f| f.pcf.biogenic_carbon_withdrawal_kgco2e_per_unit.as_ref()),
         ),
         (
             "aircraft_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.aircraft_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.aircraft_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "packaging_emissions_included",
@@ -217,62 +217,62 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "packaging_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.packaging_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.packaging_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "recycled_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.recycled_carbon_content_kgc_per_unit),
+            Dec(|f| f.pcf.recycled_carbon_content_kgc_per_unit.as_ref()),
         ),
         (
             "land_use_change_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_use_change_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_use_change_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_carbon_leakage_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_carbon_leakage_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_carbon_leakage_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_management_fossil_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_fossil_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_management_fossil_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_management_biogenic_co2_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_biogenic_co2_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_management_biogenic_co2_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_management_biogenic_co2_removals_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_biogenic_co2_removals_kgco2e_per_unit),
+            Dec(|f| f.pcf.land_management_biogenic_co2_removals_kgco2e_per_unit.as_ref()),
         ),
         (
             "biogenic_co2_uptake_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.biogenic_co2_uptake_kgco2e_per_unit),
+            Dec(|f| f.pcf.biogenic_co2_uptake_kgco2e_per_unit.as_ref()),
         ),
         (
             "biogenic_non_co2_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.biogenic_non_co2_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.biogenic_non_co2_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "land_area_occupation_m2yr_per_unit",
             true,
-            Dec(|f| f.pcf.land_area_occupation_m2yr_per_unit),
+            Dec(|f| f.pcf.land_area_occupation_m2yr_per_unit.as_ref()),
         ),
         (
             "packaging_biogenic_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.packaging_biogenic_carbon_content_kgc_per_unit),
+            Dec(|f| f.pcf.packaging_biogenic_carbon_content_kgc_per_unit.as_ref()),
         ),
         (
             "outbound_logistics_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.outbound_logistics_ghg_emissions_kgco2e_per_unit),
+            Dec(|f| f.pcf.outbound_logistics_ghg_emissions_kgco2e_per_unit.as_ref()),
         ),
         (
             "ccs_technological_co2_capture_included",
@@ -282,7 +282,7 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "ccs_technological_co2_capture_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.ccs_technological_co2_capture_kgco2e_per_unit),
+            Dec(|f| f.pcf.ccs_technological_co2_capture_kgco2e_per_unit.as_ref()),
         ),
         (
             "technological_co2_capture_origin",
@@ -292,12 +292,12 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "technological_co2_removals_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.technological_co2_removals_kgco2e_per_unit),
+            Dec(|f| f.pcf.technological_co2_removals_kgco2e_per_unit.as_ref()),
         ),
         (
             "ccu_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.ccu_carbon_content_kgc_per_unit),
+            Dec(|f| f.pcf.ccu_carbon_content_kgc_per_unit.as_ref()),
         ),
         (
             "ccu_calculation_approach",
@@ -370,7 +370,7 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "exempted_emissions_pct",
             true,
-            Dec(|f| f.pcf.exempted_emissions_pct),
+            Dec(|f| f.pcf.exempted_emissions_pct.as_ref()),
         ),
         (
             "exempted_emissions_description",
@@ -390,37 +390,37 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "primary_data_share_pct",
             true,
-            Dec(|f| f.pcf.primary_data_share_pct),
+            Dec(|f| f.pcf.primary_data_share_pct.as_ref()),
         ),
         (
             "dqi_coverage_pct",
             true,
-            Dec(|f| dqi(f, |d| d.coverage_pct)),
+            Dec(|f| dqi(f, |d| d.coverage_pct.as_ref())),
         ),
         (
             "dqi_technological_dqr",
             true,
-            Dec(|f| dqi(f, |d| d.technological_dqr)),
+            Dec(|f| dqi(f, |d| d.technological_dqr.as_ref())),
         ),
         (
             "dqi_temporal_dqr",
             true,
-            Dec(|f| dqi(f, |d| d.temporal_dqr)),
+            Dec(|f| dqi(f, |d| d.temporal_dqr.as_ref())),
         ),
         (
             "dqi_geographical_dqr",
             true,
-            Dec(|f| dqi(f, |d| d.geographical_dqr)),
+            Dec(|f| dqi(f, |d| d.geographical_dqr.as_ref())),
         ),
         (
             "dqi_completeness_dqr",
             true,
-            Dec(|f| dqi(f, |d| d.completeness_dqr)),
+            Dec(|f| dqi(f, |d| d.completeness_dqr.as_ref())),
         ),
         (
             "dqi_reliability_dqr",
             true,
-            Dec(|f| dqi(f, |d| d.reliability_dqr)),
+            Dec(|f| dqi(f, |d| d.reliability_dqr.as_ref())),
         ),
         (
             "assurance",
@@ -476,12 +476,12 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "gxd_g2g_fossil_ghg_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.g2g_fossil_ghg_emissions_kgco2e_per_unit)),
+            Dec(|f| gxd_dec(f, |g| g.g2g_fossil_ghg_emissions_kgco2e_per_unit.as_ref())),
         ),
         (
             "gxd_g2g_biogenic_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.g2g_biogenic_carbon_content_kgco2e_per_unit)),
+            Dec(|f| gxd_dec(f, |g| g.g2g_biogenic_carbon_content_kgco2e_per_unit.as_ref())),
         ),
         (
             "gxd_unitary_product_amount_comment",
@@ -491,17 +491,17 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "gxd_upstream_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.upstream_emissions_kgco2e_per_unit)),
+            Dec(|f| gxd_dec(f, |g| g.upstream_emissions_kgco2e_per_unit.as_ref())),
         ),
         (
             "gxd_credit_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.credit_amount_kgco2e_per_unit)),
+            Dec(|f| gxd_dec(f, |g| g.credit_amount_kgco2e_per_unit.as_ref())),
         ),
         (
             "gxd_certificate_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.certificate_amount_kgco2e_per_unit)),
+            Dec(|f| gxd_dec(f, |g| g.certificate_amount_kgco2e_per_unit.as_ref())),
         ),
         (
             "gxd_certificate_type",

@@ -58,7 +58,19 @@ pub fn decimal_to_i128(d: Decimal) -> i128 {
     } else {
         d
     };
-    d.mantissa() * 10_i128.pow(DECIMAL_SCALE - d.scale())
+    // 10^0 … 10^DECIMAL_SCALE (a load, where `pow` multiplied in a loop: this runs for
+    // every amount of every footprint ingested).
+    const POWERS: [i128; DECIMAL_SCALE as usize + 1] = {
+        let mut p = [1; DECIMAL_SCALE as usize + 1];
+        let mut i = 1;
+        while i < p.len() {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    // The scale is at most DECIMAL_SCALE by now.
+    d.mantissa() * POWERS[(DECIMAL_SCALE - d.scale()) as usize]
 }
 
 /// Converts a stored `Decimal128(_, scale)` value back to a decimal. Stored amounts stay

@@ -93,7 +93,7 @@ impl StringLists {
 /// One `footprints` column being built, with how it is read from a footprint.
 enum Column {
     Str(fn(&Footprint) -> Option<&str>, StringBuilder),
-    Dec(fn(&Footprint) -> Option<rust_decimal::Decimal>, Decimal128Builder),
+    Dec(fn(&Footprint) -> Option<&rust_decimal::Decimal>, Decimal128Builder),
     Bool(fn(&Footprint) -> Option<bool>, BooleanBuilder),
     Ts(
         fn(&Footprint) -> Option<chrono::DateTime<chrono::Utc>>,
@@ -142,7 +142,7 @@ impl Column {
     fn push(&mut self, f: &Footprint) {
         match self {
             Column::Str(g, b) => b.append_option(g(f)),
-            Column::Dec(g, b) => b.append_option(g(f).map(decimal_to_i128)),
+            Column::Dec(g, b) => b.append_option(g(f).map(|&d| decimal_to_i128(d))),
             Column::Bool(g, b) => b.append_option(g(f)),
             Column::Ts(g, b) => b.append_option(g(f).map(ts_micros)),
             Column::I32(g, b) => b.append_option(g(f)),
