@@ -52,7 +52,9 @@ pub(super) struct IdKey([u64; 2], Option<i32>);
 impl IdKey {
     fn new(id: &str, version: Option<i32>) -> Result<IdKey> {
         let bits = super::json::uuid_bits(id).ok_or_else(|| {
-            Error::Internal(format!("footprint id {id:?} was accepted but is not a UUID"))
+            Error::Internal(format!(
+                "footprint id {id:?} was accepted but is not a UUID"
+            ))
         })?;
         Ok(IdKey([(bits >> 64) as u64, bits as u64], version))
     }
