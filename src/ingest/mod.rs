@@ -155,8 +155,7 @@ impl Prepared {
     /// The rows as tables for ingest number `seq`, with the sources as its originals.
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
         let _timer = Timer::new("built tables");
-        let (footprints, footprint_extensions) =
-            footprint_batches(&self.footprints, seq)?;
+        let (footprints, footprint_extensions) = footprint_batches(&self.footprints, seq)?;
         let originals = self.sources.iter().map(Source::original).collect();
         Ok(Tables {
             footprints,

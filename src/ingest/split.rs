@@ -6,7 +6,10 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use super::tape::{Read, Tape};
-use super::{Checked, Chunk, Group, GroupBuilder, Unit, bom, check_line, check_value, gx, size_message, whole};
+use super::{
+    Checked, Chunk, Group, GroupBuilder, Unit, bom, check_line, check_value, gx, size_message,
+    whole,
+};
 use crate::Result;
 
 /// The lines of an NDJSON chunk (the first `skip` bytes left out), numbered from `line_no`,

@@ -237,17 +237,29 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "land_management_fossil_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_fossil_ghg_emissions_kgco2e_per_unit.as_ref()),
+            Dec(|f| {
+                f.pcf
+                    .land_management_fossil_ghg_emissions_kgco2e_per_unit
+                    .as_ref()
+            }),
         ),
         (
             "land_management_biogenic_co2_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_biogenic_co2_emissions_kgco2e_per_unit.as_ref()),
+            Dec(|f| {
+                f.pcf
+                    .land_management_biogenic_co2_emissions_kgco2e_per_unit
+                    .as_ref()
+            }),
         ),
         (
             "land_management_biogenic_co2_removals_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.land_management_biogenic_co2_removals_kgco2e_per_unit.as_ref()),
+            Dec(|f| {
+                f.pcf
+                    .land_management_biogenic_co2_removals_kgco2e_per_unit
+                    .as_ref()
+            }),
         ),
         (
             "biogenic_co2_uptake_kgco2e_per_unit",
@@ -267,12 +279,20 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "packaging_biogenic_carbon_content_kgc_per_unit",
             true,
-            Dec(|f| f.pcf.packaging_biogenic_carbon_content_kgc_per_unit.as_ref()),
+            Dec(|f| {
+                f.pcf
+                    .packaging_biogenic_carbon_content_kgc_per_unit
+                    .as_ref()
+            }),
         ),
         (
             "outbound_logistics_ghg_emissions_kgco2e_per_unit",
             true,
-            Dec(|f| f.pcf.outbound_logistics_ghg_emissions_kgco2e_per_unit.as_ref()),
+            Dec(|f| {
+                f.pcf
+                    .outbound_logistics_ghg_emissions_kgco2e_per_unit
+                    .as_ref()
+            }),
         ),
         (
             "ccs_technological_co2_capture_included",
@@ -481,7 +501,11 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "gxd_g2g_biogenic_kgco2e_per_unit",
             true,
-            Dec(|f| gxd_dec(f, |g| g.g2g_biogenic_carbon_content_kgco2e_per_unit.as_ref())),
+            Dec(|f| {
+                gxd_dec(f, |g| {
+                    g.g2g_biogenic_carbon_content_kgco2e_per_unit.as_ref()
+                })
+            }),
         ),
         (
             "gxd_unitary_product_amount_comment",
@@ -675,4 +699,3 @@ pub fn extensions_schema() -> SchemaRef {
     });
     SCHEMA.clone()
 }
-

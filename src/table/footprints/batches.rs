@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Decimal128Builder, Int32Builder, Int64Array, Int64Builder, RecordBatch,
-    StringBuilder, StructArray, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Decimal128Builder, Int32Builder, Int64Array, Int64Builder,
+    RecordBatch, StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 
 use super::{
@@ -93,7 +93,10 @@ impl StringLists {
 /// One `footprints` column being built, with how it is read from a footprint.
 enum Column {
     Str(fn(&Footprint) -> Option<&str>, StringBuilder),
-    Dec(fn(&Footprint) -> Option<&rust_decimal::Decimal>, Decimal128Builder),
+    Dec(
+        fn(&Footprint) -> Option<&rust_decimal::Decimal>,
+        Decimal128Builder,
+    ),
     Bool(fn(&Footprint) -> Option<bool>, BooleanBuilder),
     Ts(
         fn(&Footprint) -> Option<chrono::DateTime<chrono::Utc>>,
@@ -421,14 +424,23 @@ mod tests {
     /// The bundled demo's footprints, as checked.
     fn demo_records() -> Vec<FootprintRecord> {
         let sources = crate::dataset::demo_sources();
-        let prepared = prepare(&Tables::default(), &sources, &IngestOptions::default(), &|_| {});
+        let prepared = prepare(
+            &Tables::default(),
+            &sources,
+            &IngestOptions::default(),
+            &|_| {},
+        );
         prepared.expect("the demo is accepted").footprints
     }
 
     #[test]
     fn rows_are_cut_where_the_bound_says_and_keep_every_value() {
         let records = demo_records();
-        assert!(records.len() > 4, "the demo has {} footprints", records.len());
+        assert!(
+            records.len() > 4,
+            "the demo has {} footprints",
+            records.len()
+        );
         let whole = |bound| {
             let mut rows = FootprintRows::bounded(7, bound);
             for r in &records {
@@ -453,7 +465,10 @@ mod tests {
             assert_eq!(concat_batches(&schema, batches.iter()).unwrap(), one[0]);
         }
         let ext = concat_batches(&extensions_schema(), threes_ext.iter()).unwrap();
-        assert_eq!(ext, concat_batches(&extensions_schema(), one_ext.iter()).unwrap());
+        assert_eq!(
+            ext,
+            concat_batches(&extensions_schema(), one_ext.iter()).unwrap()
+        );
 
         // Each value is the record's: its id, its CFP at the table's scale, its document.
         let b = &one[0];
