@@ -236,7 +236,7 @@ impl GroupBuilder {
             checked: Vec::with_capacity(n),
             rows: match records {
                 true => Destination::Records(Vec::new()),
-                false => Destination::Batches(Box::new(FootprintRows::new(seq))),
+                false => Destination::Batches(Box::new(FootprintRows::new(seq, n))),
             },
         }
     }

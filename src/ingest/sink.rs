@@ -262,7 +262,8 @@ pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord>>(
     records: impl IntoIterator<Item = R>,
     seq: i64,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {
-    let mut rows = table::FootprintRows::new(seq);
+    let records = records.into_iter();
+    let mut rows = table::FootprintRows::new(seq, records.size_hint().0);
     for r in records {
         rows.push(r.borrow())?;
     }

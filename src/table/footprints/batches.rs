@@ -67,14 +67,28 @@ impl BatchBound {
     }
 }
 
+/// Bytes of text a string column starts with per row (it grows as needed).
+const TEXT_BYTES: usize = 16;
+
+/// A string column with room for `rows` rows.
+fn strings(rows: usize) -> StringBuilder {
+    StringBuilder::with_capacity(rows, rows * TEXT_BYTES)
+}
+
 /// A list of strings: each row's length, and the values one after the other.
-#[derive(Default)]
 struct StringLists {
     lengths: Vec<usize>,
     values: StringBuilder,
 }
 
 impl StringLists {
+    fn with_capacity(rows: usize) -> StringLists {
+        StringLists {
+            lengths: Vec::with_capacity(rows),
+            values: StringBuilder::with_capacity(rows, rows * TEXT_BYTES),
+        }
+    }
+
     fn push<S: AsRef<str>>(&mut self, row: &[S]) {
         self.lengths.push(row.len());
         for v in row {
@@ -120,22 +134,23 @@ enum Column {
 }
 
 impl Column {
-    fn new(get: &Get) -> Column {
+    /// A column of `get`, with room for `rows` rows.
+    fn new(get: &Get, rows: usize) -> Column {
         match *get {
-            Get::Str(g) => Column::Str(g, StringBuilder::new()),
-            Get::Dec(g) => Column::Dec(g, Decimal128Builder::new()),
-            Get::Bool(g) => Column::Bool(g, BooleanBuilder::new()),
-            Get::Ts(g) => Column::Ts(g, TimestampMicrosecondBuilder::new()),
-            Get::I32(g) => Column::I32(g, Int32Builder::new()),
-            Get::StrList(g) => Column::StrList(g, StringLists::default()),
+            Get::Str(g) => Column::Str(g, strings(rows)),
+            Get::Dec(g) => Column::Dec(g, Decimal128Builder::with_capacity(rows)),
+            Get::Bool(g) => Column::Bool(g, BooleanBuilder::with_capacity(rows)),
+            Get::Ts(g) => Column::Ts(g, TimestampMicrosecondBuilder::with_capacity(rows)),
+            Get::I32(g) => Column::I32(g, Int32Builder::with_capacity(rows)),
+            Get::StrList(g) => Column::StrList(g, StringLists::with_capacity(rows)),
             Get::Rules => Column::Rules {
-                lengths: Vec::new(),
+                lengths: Vec::with_capacity(rows),
                 operators: StringBuilder::new(),
-                names: StringLists::default(),
+                names: StringLists::with_capacity(0),
                 others: StringBuilder::new(),
             },
             Get::EfSources => Column::EfSources {
-                lengths: Vec::new(),
+                lengths: Vec::with_capacity(rows),
                 names: StringBuilder::new(),
                 versions: StringBuilder::new(),
             },
@@ -219,7 +234,6 @@ impl Column {
 }
 
 /// `footprint_extensions` rows being built.
-#[derive(Default)]
 struct ExtensionColumns {
     footprint_id: StringBuilder,
     footprint_version: Int32Builder,
@@ -233,6 +247,21 @@ struct ExtensionColumns {
 }
 
 impl ExtensionColumns {
+    /// Room for `rows` rows (about as many as footprints: most carry one extension).
+    fn with_capacity(rows: usize) -> ExtensionColumns {
+        ExtensionColumns {
+            footprint_id: strings(rows),
+            footprint_version: Int32Builder::with_capacity(rows),
+            position: Int32Builder::with_capacity(rows),
+            spec_version: strings(rows),
+            data_schema: strings(rows),
+            documentation: strings(rows),
+            kind: strings(rows),
+            data_json: strings(rows),
+            rows: 0,
+        }
+    }
+
     fn push(&mut self, f: &Footprint) {
         for (i, e) in f.extensions.iter().enumerate() {
             self.footprint_id.append_value(&f.id);
@@ -284,23 +313,27 @@ pub struct FootprintRows {
 
 impl FootprintRows {
     /// Rows for ingest `seq`, in batches of at most [`BATCH_ROWS`] rows and
-    /// [`BATCH_STRING_BYTES`] string bytes.
-    pub fn new(seq: i64) -> FootprintRows {
-        FootprintRows::bounded(seq, BatchBound::new(BATCH_ROWS, BATCH_STRING_BYTES))
+    /// [`BATCH_STRING_BYTES`] string bytes, with room for `rows` rows (more grow the
+    /// columns: sized for the rows to come, the batches hold no unused half, which the
+    /// builders' doubling from their defaults left).
+    pub fn new(seq: i64, rows: usize) -> FootprintRows {
+        let bound = BatchBound::new(BATCH_ROWS, BATCH_STRING_BYTES);
+        FootprintRows::bounded(seq, rows, bound)
     }
 
-    fn bounded(seq: i64, bound: BatchBound) -> FootprintRows {
+    fn bounded(seq: i64, rows: usize, bound: BatchBound) -> FootprintRows {
+        let rows = rows.min(bound.max_rows);
         FootprintRows {
             seq,
             columns: FOOTPRINT_COLUMNS
                 .iter()
-                .map(|(_, _, get)| Column::new(get))
+                .map(|(_, _, get)| Column::new(get, rows))
                 .collect(),
-            document_original: Int32Builder::new(),
-            document_offset: Int64Builder::new(),
-            document_length: Int64Builder::new(),
-            source: StringBuilder::new(),
-            extensions: ExtensionColumns::default(),
+            document_original: Int32Builder::with_capacity(rows),
+            document_offset: Int64Builder::with_capacity(rows),
+            document_length: Int64Builder::with_capacity(rows),
+            source: strings(rows),
+            extensions: ExtensionColumns::with_capacity(rows),
             bound,
             rows: 0,
             footprints_done: Vec::new(),
@@ -363,7 +396,7 @@ impl FootprintRows {
 
     /// A `footprints` and a `footprint_extensions` batch without rows.
     pub fn empty(seq: i64) -> Result<(RecordBatch, RecordBatch)> {
-        FootprintRows::new(seq).batches()
+        FootprintRows::new(seq, 0).batches()
     }
 
     /// The `footprints` and `footprint_extensions` batches, in the order rows were appended;
@@ -442,7 +475,7 @@ mod tests {
             records.len()
         );
         let whole = |bound| {
-            let mut rows = FootprintRows::bounded(7, bound);
+            let mut rows = FootprintRows::bounded(7, 2, bound);
             for r in &records {
                 rows.push(r).expect("appended");
             }
