@@ -16,6 +16,7 @@
 //! Lookups are binary searches over the sorted columns, so opening the index builds no hash
 //! map. Strings are `LargeUtf8`, so no column of any size can pass Arrow's offsets.
 
+mod amounts;
 mod nodes;
 mod texts;
 
@@ -31,6 +32,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
+use self::amounts::Amounts;
 use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
 use self::texts::sort_by_text;
@@ -526,7 +528,7 @@ impl GraphIndex {
         };
         let child = UInt32Array::from(gather(row_child, &edge_rows));
         put("edges", column("child_urn", Arc::new(child))?)?;
-        let amount = Decimal128Array::from(gather(row_amount, &edge_rows))
+        let amount = Decimal128Array::from(row_amount.gather(&edge_rows)?)
             .with_precision_and_scale(super::DECIMAL_PRECISION, super::DECIMAL_SCALE as i8)?;
         put("edges", column("amount", Arc::new(amount))?)?;
         let mut unit = datafusion::arrow::array::LargeStringBuilder::with_capacity(
@@ -625,7 +627,7 @@ struct BomRows {
     /// The parent product of an extension row (for its identity); `u32::MAX` for CSV rows.
     parent: Vec<u32>,
     child: Vec<u32>,
-    amount: Vec<i128>,
+    amount: Amounts,
     /// 0 for none, else 1 + the interned unit.
     unit: Vec<u32>,
 }
@@ -636,7 +638,7 @@ impl BomRows {
             owner: Vec::with_capacity(n),
             parent: Vec::with_capacity(n),
             child: Vec::with_capacity(n),
-            amount: Vec::with_capacity(n),
+            amount: Amounts::with_capacity(n),
             unit: Vec::with_capacity(n),
         }
     }
