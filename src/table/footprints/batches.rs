@@ -118,19 +118,10 @@ enum Column {
     ),
     I32(fn(&Footprint) -> Option<i32>, Int32Builder),
     StrList(fn(&Footprint) -> &[String], StringLists),
-    /// `product_or_sector_specific_rules`: a list of (operator, rule names, other operator).
-    Rules {
-        lengths: Vec<usize>,
-        operators: StringBuilder,
-        names: StringLists,
-        others: StringBuilder,
-    },
-    /// `secondary_emission_factor_sources`: a list of (name, version).
-    EfSources {
-        lengths: Vec<usize>,
-        names: StringBuilder,
-        versions: StringBuilder,
-    },
+    /// `product_or_sector_specific_rules`.
+    Rules(Rules),
+    /// `secondary_emission_factor_sources`.
+    EfSources(EfSources),
 }
 
 impl Column {
@@ -143,17 +134,17 @@ impl Column {
             Get::Ts(g) => Column::Ts(g, TimestampMicrosecondBuilder::with_capacity(rows)),
             Get::I32(g) => Column::I32(g, Int32Builder::with_capacity(rows)),
             Get::StrList(g) => Column::StrList(g, StringLists::with_capacity(rows)),
-            Get::Rules => Column::Rules {
+            Get::Rules => Column::Rules(Rules {
                 lengths: Vec::with_capacity(rows),
                 operators: StringBuilder::new(),
                 names: StringLists::with_capacity(0),
                 others: StringBuilder::new(),
-            },
-            Get::EfSources => Column::EfSources {
+            }),
+            Get::EfSources => Column::EfSources(EfSources {
                 lengths: Vec::with_capacity(rows),
                 names: StringBuilder::new(),
                 versions: StringBuilder::new(),
-            },
+            }),
         }
     }
 
@@ -165,32 +156,8 @@ impl Column {
             Column::Ts(g, b) => b.append_option(g(f).map(ts_micros)),
             Column::I32(g, b) => b.append_option(g(f)),
             Column::StrList(g, b) => b.push(g(f)),
-            Column::Rules {
-                lengths,
-                operators,
-                names,
-                others,
-            } => {
-                let rules = &f.pcf.product_or_sector_specific_rules;
-                lengths.push(rules.len());
-                for r in rules {
-                    operators.append_value(r.operator.as_str());
-                    names.push(&r.rule_names);
-                    others.append_option(r.other_operator_name.as_deref());
-                }
-            }
-            Column::EfSources {
-                lengths,
-                names,
-                versions,
-            } => {
-                let sources = &f.pcf.secondary_emission_factor_sources;
-                lengths.push(sources.len());
-                for s in sources {
-                    names.append_value(s.name.as_str());
-                    versions.append_value(s.version.as_str());
-                }
-            }
+            Column::Rules(rules) => rules.push(f),
+            Column::EfSources(sources) => sources.push(f),
         }
     }
 
@@ -205,31 +172,66 @@ impl Column {
             Column::Ts(_, b) => Arc::new(b.finish().with_timezone("UTC")),
             Column::I32(_, b) => Arc::new(b.finish()),
             Column::StrList(_, b) => b.finish()?,
-            Column::Rules {
-                lengths,
-                operators,
-                names,
-                others,
-            } => {
-                let children: Vec<ArrayRef> = vec![
-                    Arc::new(operators.finish()),
-                    names.finish()?,
-                    Arc::new(others.finish()),
-                ];
-                let values = StructArray::try_new(rule_fields(), children, None)?;
-                list(std::mem::take(lengths), Arc::new(values))?
-            }
-            Column::EfSources {
-                lengths,
-                names,
-                versions,
-            } => {
-                let children: Vec<ArrayRef> =
-                    vec![Arc::new(names.finish()), Arc::new(versions.finish())];
-                let values = StructArray::try_new(ef_fields(), children, None)?;
-                list(std::mem::take(lengths), Arc::new(values))?
-            }
+            Column::Rules(rules) => rules.finish()?,
+            Column::EfSources(sources) => sources.finish()?,
         })
+    }
+}
+
+/// `product_or_sector_specific_rules`: a list of (operator, rule names, other operator).
+struct Rules {
+    lengths: Vec<usize>,
+    operators: StringBuilder,
+    names: StringLists,
+    others: StringBuilder,
+}
+
+impl Rules {
+    fn push(&mut self, f: &Footprint) {
+        let rules = &f.pcf.product_or_sector_specific_rules;
+        self.lengths.push(rules.len());
+        for r in rules {
+            self.operators.append_value(r.operator.as_str());
+            self.names.push(&r.rule_names);
+            self.others.append_option(r.other_operator_name.as_deref());
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef> {
+        let children: Vec<ArrayRef> = vec![
+            Arc::new(self.operators.finish()),
+            self.names.finish()?,
+            Arc::new(self.others.finish()),
+        ];
+        let values = StructArray::try_new(rule_fields(), children, None)?;
+        list(std::mem::take(&mut self.lengths), Arc::new(values))
+    }
+}
+
+/// `secondary_emission_factor_sources`: a list of (name, version).
+struct EfSources {
+    lengths: Vec<usize>,
+    names: StringBuilder,
+    versions: StringBuilder,
+}
+
+impl EfSources {
+    fn push(&mut self, f: &Footprint) {
+        let sources = &f.pcf.secondary_emission_factor_sources;
+        self.lengths.push(sources.len());
+        for s in sources {
+            self.names.append_value(s.name.as_str());
+            self.versions.append_value(s.version.as_str());
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef> {
+        let children: Vec<ArrayRef> = vec![
+            Arc::new(self.names.finish()),
+            Arc::new(self.versions.finish()),
+        ];
+        let values = StructArray::try_new(ef_fields(), children, None)?;
+        list(std::mem::take(&mut self.lengths), Arc::new(values))
     }
 }
 
