@@ -32,14 +32,14 @@ impl<R> Checked<R> {
     }
 
     /// The same outcome, its record (if any) turned into `f`'s.
-    fn map<S>(self, f: impl FnOnce(R) -> S) -> Checked<S> {
-        Checked {
+    fn try_map<S>(self, f: impl FnOnce(R) -> Result<S>) -> Result<Checked<S>> {
+        Ok(Checked {
             source: self.source,
             line: self.line,
-            record: self.record.map(f),
+            record: self.record.map(f).transpose()?,
             errors: self.errors,
             warnings: self.warnings,
-        }
+        })
     }
 }
 
@@ -63,6 +63,8 @@ impl IdKey {
 /// What the ordered decision needs of a checked footprint (duplicates, the products it
 /// names, its BOM edges and GX attributes); the rest of it is in its group's batches.
 pub(super) struct Kept {
+    /// Its id and version as a key, read on the core that checked it.
+    pub(super) key: IdKey,
     pub(super) id: String,
     pub(super) version: Option<i32>,
     pub(super) document: DocumentSpan,
@@ -74,19 +76,15 @@ pub(super) struct Kept {
 }
 
 impl Kept {
-    /// Its id and version as a key.
-    pub(super) fn key(&self) -> Result<IdKey> {
-        IdKey::new(&self.id, self.version)
-    }
-
     /// What the decision needs of `record`, taken from it.
-    fn taken(record: FootprintRecord) -> Kept {
+    fn taken(record: FootprintRecord) -> Result<Kept> {
         let FootprintRecord {
             footprint: f,
             document,
             ..
         } = record;
-        Kept {
+        Ok(Kept {
+            key: IdKey::new(&f.id, f.version)?,
             id: f.id,
             version: f.version,
             document,
@@ -94,7 +92,7 @@ impl Kept {
             bom_inputs: f.bom_inputs,
             gx_attributes: f.gx_attributes,
             extensions: f.extensions.len(),
-        }
+        })
     }
 
     /// The BOM edges its extension declares (taken: called once).
@@ -183,12 +181,7 @@ impl Rows {
                 footprints,
                 extensions,
             } => Ok((footprints, extensions)),
-            Rows::Records(r) if r.is_empty() => Ok((Vec::new(), Vec::new())),
-            Rows::Records(r) => {
-                let (footprints, mut extensions) = footprint_batches(r, seq)?;
-                extensions.retain(|b| b.num_rows() > 0);
-                Ok((footprints, extensions))
-            }
+            Rows::Records(r) => footprint_batches(r, seq),
         }
     }
 }
@@ -243,21 +236,19 @@ impl GroupBuilder {
 
     /// Adds the next document's outcome.
     pub(super) fn push(&mut self, checked: Checked) -> Result<()> {
-        let mut built = Ok(());
-        let kept = checked.map(|r| match &mut self.rows {
+        let kept = checked.try_map(|r| match &mut self.rows {
             Destination::Batches(rows) => {
-                built = rows.push(&r);
+                rows.push(&r)?;
                 Kept::taken(*r)
             }
             // Tables kept in memory are small (the demo, tests): the record is kept whole
             // and what the decision needs copied from it.
             Destination::Records(rows) => {
-                let kept = Kept::taken((*r).clone());
+                let kept = Kept::taken((*r).clone())?;
                 rows.push(*r);
-                kept
+                Ok(kept)
             }
-        });
-        built?;
+        })?;
         self.checked.push(kept);
         Ok(())
     }

@@ -457,11 +457,7 @@ impl<'a> Intake<'a> {
                 // none).
                 let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
                     Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
-                    None => match *self
-                        .in_batch
-                        .entry(record.key()?)
-                        .or_insert(record.document)
-                    {
+                    None => match *self.in_batch.entry(record.key).or_insert(record.document) {
                         span if span == record.document => None,
                         span => Some(match chunk.text(span) {
                             Some(t) if span.original as usize == chunk.source => t.to_owned(),

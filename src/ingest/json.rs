@@ -386,17 +386,18 @@ fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
 
 /// Parses decimal text exactly (up to 28 significant digits).
 pub(crate) fn parse_decimal_text(s: &str) -> Result<Decimal, String> {
+    // A short plain decimal (nearly every amount) is read in one pass, its syntax with it.
+    if let Some(d) = small_decimal(s) {
+        return fit(d, s);
+    }
     if !is_pact_decimal(s) {
         return Err(format!(
             "{s:?} is not a decimal number: expected digits with an optional sign and fraction, like \"12.5\""
         ));
     }
-    let d = match small_decimal(s) {
-        Some(d) => d,
-        None => Decimal::from_str_exact(s).map_err(|_| {
-            format!("{s:?} has more than 28 significant digits and cannot be held exactly")
-        })?,
-    };
+    let d = Decimal::from_str_exact(s).map_err(|_| {
+        format!("{s:?} has more than 28 significant digits and cannot be held exactly")
+    })?;
     fit(d, s)
 }
 

@@ -23,7 +23,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{Array, Decimal128Array, Int64Array, ListArray, StringArray};
+use datafusion::arrow::array::{
+    Array, Decimal128Array, Int64Array, ListArray, RecordBatch, StringArray,
+};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -155,7 +157,16 @@ impl Prepared {
     /// The rows as tables for ingest number `seq`, with the sources as its originals.
     pub fn to_tables(&self, seq: i64) -> Result<Tables> {
         let _timer = Timer::new("built tables");
-        let (footprints, footprint_extensions) = footprint_batches(&self.footprints, seq)?;
+        let (mut footprints, mut footprint_extensions) = footprint_batches(&self.footprints, seq)?;
+        // A table without rows still has its schema.
+        for (batches, schema) in [
+            (&mut footprints, table::footprints_stored_schema()),
+            (&mut footprint_extensions, table::extensions_schema()),
+        ] {
+            if batches.is_empty() {
+                batches.push(RecordBatch::new_empty(schema));
+            }
+        }
         let originals = self.sources.iter().map(Source::original).collect();
         Ok(Tables {
             footprints,

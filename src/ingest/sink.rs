@@ -255,9 +255,9 @@ impl Sink for DrySink {
     }
 }
 
-/// The `footprints` and `footprint_extensions` batches of `records` (at least one of each:
-/// a table without rows still has its schema). The ingest's checks build theirs a record at
-/// a time instead (see [`Group`](super::Group)); this is for records kept in memory.
+/// The `footprints` and `footprint_extensions` batches of `records`, none without rows. The
+/// ingest's checks build theirs a record at a time instead (see [`Group`](super::Group));
+/// this is for records kept in memory.
 pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord>>(
     records: impl IntoIterator<Item = R>,
     seq: i64,
@@ -267,13 +267,5 @@ pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord>>(
     for r in records {
         rows.push(r.borrow())?;
     }
-    let (mut footprints, mut extensions) = rows.finish()?;
-    let (no_footprints, no_extensions) = table::FootprintRows::empty(seq)?;
-    if footprints.is_empty() {
-        footprints.push(no_footprints);
-    }
-    if extensions.is_empty() {
-        extensions.push(no_extensions);
-    }
-    Ok((footprints, extensions))
+    rows.finish()
 }

@@ -17,7 +17,7 @@ use crate::Result;
 use crate::model::Footprint;
 
 mod batches;
-pub use batches::{BATCH_ROWS, BatchBound, FootprintRows};
+pub use batches::FootprintRows;
 
 pub(super) fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

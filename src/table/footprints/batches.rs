@@ -24,13 +24,13 @@ use crate::table::{DECIMAL_PRECISION, DECIMAL_SCALE, decimal_to_i128};
 
 /// Most rows in one batch: large enough for columnar work, small enough that the batches of
 /// a few hundred documents share the writing threads.
-pub const BATCH_ROWS: usize = 1024;
+const BATCH_ROWS: usize = 1024;
 
 /// When a batch is full: at `max_rows` rows, or when a row's `weight` (an upper bound of the
 /// string bytes it adds to any one column) would take the batch past `max_bytes`. A row
 /// heavier than that is a batch of its own.
 #[derive(Debug, Clone, Copy)]
-pub struct BatchBound {
+struct BatchBound {
     max_rows: usize,
     max_bytes: u64,
     rows: usize,
@@ -39,7 +39,7 @@ pub struct BatchBound {
 
 impl BatchBound {
     /// A bound of `max_rows` rows (at least one) and `max_bytes` string bytes.
-    pub fn new(max_rows: usize, max_bytes: u64) -> BatchBound {
+    fn new(max_rows: usize, max_bytes: u64) -> BatchBound {
         BatchBound {
             max_rows: max_rows.max(1),
             max_bytes,
@@ -49,19 +49,19 @@ impl BatchBound {
     }
 
     /// Whether a row of `weight` must start a new batch (then call [`BatchBound::reset`]).
-    pub fn is_full_for(&self, weight: u64) -> bool {
+    fn is_full_for(&self, weight: u64) -> bool {
         self.rows >= self.max_rows
             || (self.rows > 0 && self.bytes.saturating_add(weight) > self.max_bytes)
     }
 
     /// Counts a row of `weight` in.
-    pub fn add(&mut self, weight: u64) {
+    fn add(&mut self, weight: u64) {
         self.rows += 1;
         self.bytes = self.bytes.saturating_add(weight);
     }
 
     /// Starts a new batch.
-    pub fn reset(&mut self) {
+    fn reset(&mut self) {
         self.rows = 0;
         self.bytes = 0;
     }
@@ -70,8 +70,8 @@ impl BatchBound {
 /// Bytes of text a string column starts with per row (it grows as needed).
 const TEXT_BYTES: usize = 16;
 
-/// A string column with room for `rows` rows.
-fn strings(rows: usize) -> StringBuilder {
+/// A string column's builder with room for `rows` rows.
+fn text_builder(rows: usize) -> StringBuilder {
     StringBuilder::with_capacity(rows, rows * TEXT_BYTES)
 }
 
@@ -85,7 +85,7 @@ impl StringLists {
     fn with_capacity(rows: usize) -> StringLists {
         StringLists {
             lengths: Vec::with_capacity(rows),
-            values: StringBuilder::with_capacity(rows, rows * TEXT_BYTES),
+            values: text_builder(rows),
         }
     }
 
@@ -128,7 +128,7 @@ impl Column {
     /// A column of `get`, with room for `rows` rows.
     fn new(get: &Get, rows: usize) -> Column {
         match *get {
-            Get::Str(g) => Column::Str(g, strings(rows)),
+            Get::Str(g) => Column::Str(g, text_builder(rows)),
             Get::Dec(g) => Column::Dec(g, Decimal128Builder::with_capacity(rows)),
             Get::Bool(g) => Column::Bool(g, BooleanBuilder::with_capacity(rows)),
             Get::Ts(g) => Column::Ts(g, TimestampMicrosecondBuilder::with_capacity(rows)),
@@ -252,14 +252,14 @@ impl ExtensionColumns {
     /// Room for `rows` rows (about as many as footprints: most carry one extension).
     fn with_capacity(rows: usize) -> ExtensionColumns {
         ExtensionColumns {
-            footprint_id: strings(rows),
+            footprint_id: text_builder(rows),
             footprint_version: Int32Builder::with_capacity(rows),
             position: Int32Builder::with_capacity(rows),
-            spec_version: strings(rows),
-            data_schema: strings(rows),
-            documentation: strings(rows),
-            kind: strings(rows),
-            data_json: strings(rows),
+            spec_version: text_builder(rows),
+            data_schema: text_builder(rows),
+            documentation: text_builder(rows),
+            kind: text_builder(rows),
+            data_json: text_builder(rows),
             rows: 0,
         }
     }
@@ -306,9 +306,8 @@ pub struct FootprintRows {
     document_length: Int64Builder,
     source: StringBuilder,
     extensions: ExtensionColumns,
+    /// Also counts the rows of the batch being built.
     bound: BatchBound,
-    /// Rows of the batch being built.
-    rows: usize,
     footprints_done: Vec<RecordBatch>,
     extensions_done: Vec<RecordBatch>,
 }
@@ -334,10 +333,9 @@ impl FootprintRows {
             document_original: Int32Builder::with_capacity(rows),
             document_offset: Int64Builder::with_capacity(rows),
             document_length: Int64Builder::with_capacity(rows),
-            source: strings(rows),
+            source: text_builder(rows),
             extensions: ExtensionColumns::with_capacity(rows),
             bound,
-            rows: 0,
             footprints_done: Vec::new(),
             extensions_done: Vec::new(),
         }
@@ -350,7 +348,6 @@ impl FootprintRows {
             self.close()?;
         }
         self.bound.add(weight);
-        self.rows += 1;
         let f = &record.footprint;
         for c in &mut self.columns {
             c.push(f);
@@ -368,20 +365,10 @@ impl FootprintRows {
 
     /// The batch being built closed (when it has rows).
     fn close(&mut self) -> Result<()> {
-        if self.rows == 0 {
+        let rows = self.bound.rows;
+        if rows == 0 {
             return Ok(());
         }
-        let (footprints, extensions) = self.batches()?;
-        self.footprints_done.push(footprints);
-        if extensions.num_rows() > 0 {
-            self.extensions_done.push(extensions);
-        }
-        Ok(())
-    }
-
-    /// The batches of the rows appended since the last, which may be none.
-    fn batches(&mut self) -> Result<(RecordBatch, RecordBatch)> {
-        let rows = std::mem::take(&mut self.rows);
         self.bound.reset();
         let mut columns = Vec::with_capacity(self.columns.len() + 5);
         for c in &mut self.columns {
@@ -393,12 +380,12 @@ impl FootprintRows {
         columns.push(Arc::new(self.source.finish()));
         columns.push(Arc::new(Int64Array::from(vec![self.seq; rows])));
         let footprints = RecordBatch::try_new(footprints_stored_schema(), columns)?;
-        Ok((footprints, self.extensions.finish(self.seq)?))
-    }
-
-    /// A `footprints` and a `footprint_extensions` batch without rows.
-    pub fn empty(seq: i64) -> Result<(RecordBatch, RecordBatch)> {
-        FootprintRows::new(seq, 0).batches()
+        self.footprints_done.push(footprints);
+        let extensions = self.extensions.finish(self.seq)?;
+        if extensions.num_rows() > 0 {
+            self.extensions_done.push(extensions);
+        }
+        Ok(())
     }
 
     /// The `footprints` and `footprint_extensions` batches, in the order rows were appended;
