@@ -296,7 +296,7 @@ impl ExtensionColumns {
 }
 
 /// The `footprints` and `footprint_extensions` rows of records appended one at a time, for
-/// ingest `seq`, closed into batches by a [`BatchBound`] of the documents' lengths (a row's
+/// ingest `seq`, closed into batches by a `BatchBound` of the documents' lengths (a row's
 /// strings come from its document, so its length bounds what the row adds to any column).
 pub struct FootprintRows {
     seq: i64,
@@ -313,7 +313,7 @@ pub struct FootprintRows {
 }
 
 impl FootprintRows {
-    /// Rows for ingest `seq`, in batches of at most [`BATCH_ROWS`] rows and
+    /// Rows for ingest `seq`, in batches of at most `BATCH_ROWS` (1,024) rows and
     /// [`BATCH_STRING_BYTES`] string bytes, with room for `rows` rows (more grow the
     /// columns: sized for the rows to come, the batches hold no unused half, which the
     /// builders' doubling from their defaults left).
