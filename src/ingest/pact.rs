@@ -8,8 +8,10 @@
 //! warning: they stay in the original document, which the store keeps.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Months, Utc};
+use memchr::memmem;
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
@@ -28,6 +30,21 @@ use crate::model::{CarbonFootprint, Extension, ExtensionKind, Footprint, PactVer
 /// `dataSchema` of mieruka's bill-of-materials extension; its JSON Schema is
 /// `src/schema/bom-extension.schema.json`.
 pub const BOM_EXTENSION_SCHEMA: &str = "urn:mieruka:data-model-extension:bom:1.0.0";
+
+/// Whether a `dataSchema` is one of the consortium's data-model extensions (a GxD extension).
+fn names_gxd_models(schema: &str) -> bool {
+    static FINDER: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("Green-x-Digital-Consortium/data-model-extensions"));
+    FINDER.find(schema.as_bytes()).is_some()
+}
+
+/// Whether a `dataSchema` names the consortium at all. (Both searches are made once per
+/// extension, a million times an ingest: built once, not per call as `str::contains` does.)
+fn names_consortium(schema: &str) -> bool {
+    static FINDER: LazyLock<memmem::Finder<'static>> =
+        LazyLock::new(|| memmem::Finder::new("Green-x-Digital-Consortium"));
+    FINDER.find(schema.as_bytes()).is_some()
+}
 
 /// Parses the `pcf` object.
 fn carbon_footprint(
@@ -426,7 +443,7 @@ fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, 
         let data_schema = require(c, &entries, p, "dataSchema", data_schema);
         let data = require(c, &entries, p, "data", data);
         let (spec_version, data_schema, data) = (spec_version?, data_schema?, data?);
-        let kind = if data_schema.contains("Green-x-Digital-Consortium/data-model-extensions") {
+        let kind = if names_gxd_models(&data_schema) {
             ExtensionKind::Gxd
         } else if data_schema == BOM_EXTENSION_SCHEMA {
             ExtensionKind::MierukaBom
@@ -627,7 +644,7 @@ pub(crate) fn footprint_with<'a>(
                     );
                     continue;
                 }
-                let by_schema = ext.data_schema.contains("Green-x-Digital-Consortium");
+                let by_schema = names_consortium(&ext.data_schema);
                 gxd_ext = gxd::parse(c, data, &ptr, by_schema);
             }
             ExtensionKind::MierukaBom => {
