@@ -246,7 +246,7 @@ impl<'a> Intake<'a> {
             base: 0,
         };
         let bytes = &all[skip..];
-        let text = match std::str::from_utf8(bytes) {
+        let text = match super::utf8::utf8(bytes) {
             Ok(t) => t,
             Err(e) => {
                 let (line, diag) = utf8_error(bytes, e, 1);

@@ -18,6 +18,7 @@ mod sink;
 mod source;
 mod split;
 mod tape;
+mod utf8;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -422,7 +423,7 @@ fn check_line(
     tape: &mut tape::Tape,
 ) -> Vec<Checked> {
     let source = chunk.source;
-    let text = match std::str::from_utf8(bytes) {
+    let text = match utf8::utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
             let (l, d) = utf8_error(bytes, e, line);
