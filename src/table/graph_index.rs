@@ -456,7 +456,7 @@ impl GraphIndex {
         }
         drop((grouped, from));
         // Nothing after this reads the footprints' columns (but `is_latest`): gone before the
-        // urns are written, which copies them whole.
+        // urns are written.
         drop((id_col, version_col, status_col, start_col, end_col));
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         put(
@@ -516,9 +516,9 @@ impl GraphIndex {
         drop((owner, parent));
         row_child.iter_mut().for_each(|c| *c = rank[*c as usize]);
         drop(rank);
-        // A column at a time, each handed over and dropped before the next is built: writing a
-        // batch copies it whole (Arrow IPC), and the three at once were the index's peak (some
-        // 600 MB at 3M footprints, and as much again for the copy).
+        // A column at a time, each handed over and dropped before the next is built: the three
+        // at once were the index's peak (some 600 MB at 3M footprints). (Arrow IPC writes an
+        // uncompressed array's buffers as they are, without a copy.)
         let column = |name: &str, array: ArrayRef| -> Result<RecordBatch> {
             let field = edges_schema().field_with_name(name)?.clone();
             Ok(RecordBatch::try_new(
