@@ -61,23 +61,26 @@ pub(super) fn check_units(
         .chunks(GROUP_UNITS)
         .map_init(Tape::default, |tape, units| {
             let mut group = GroupBuilder::new(units.len(), seq, records);
+            // Counted once per group: a progress bar's count is shared by the cores.
+            let mut read = 0u64;
             for unit in units {
                 match unit {
                     Unit::Line { bytes, line } => {
                         for checked in check_line(names, chunk, bytes, line, tape) {
                             group.push(checked)?;
                         }
-                        progress(bytes.len() as u64 + 1);
+                        read += bytes.len() as u64 + 1;
                     }
                     Unit::Value { raw, line } => {
                         group.push(check_value(names, chunk, raw, None, text, line))?;
-                        progress(raw.get().len() as u64);
+                        read += raw.get().len() as u64;
                     }
                     Unit::Rejected { line, diag } => {
                         group.push(Checked::rejected(si, line, diag))?;
                     }
                 }
             }
+            progress(read);
             group.finish()
         })
         .collect()
