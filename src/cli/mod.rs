@@ -139,21 +139,43 @@ impl ProfileArg {
     }
 }
 
-/// A session over every table of `data`.
+/// A session over every table of `data`, read whole.
 pub async fn session(data: &DataArg) -> anyhow::Result<Session> {
     let all = mieruka::query::Reads {
         tables: mieruka::table::TableSet::ALL,
         graph: false,
     };
-    session_reading(data, all).await
+    session_loading(data, all).await
 }
 
-/// A session over only the tables `reads` names, its hotspot functions over the stored graph
-/// index when there is one.
+/// A session for a statement that reads only what `reads` names: from a data directory,
+/// `footprints` and `bom` are read as the plan scans them, only the columns it needs, and
+/// the hotspot functions walk the stored graph index.
 pub async fn session_reading(
     data: &DataArg,
     reads: mieruka::query::Reads,
 ) -> anyhow::Result<Session> {
+    let Some(dir) = data.data.as_deref() else {
+        return session_loading(data, reads).await;
+    };
+    let t = std::time::Instant::now();
+    let snapshot = mieruka::store::Store::open(dir)?.snapshot()?;
+    let graph = match reads.graph {
+        true => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
+        false => None,
+    };
+    let session = Session::over_snapshot(snapshot, reads.tables, graph).await?;
+    tracing::debug!(
+        "opened {:?} (footprints and bom as scanned) in {:.2?}",
+        reads,
+        t.elapsed()
+    );
+    Ok(session)
+}
+
+/// A session over the tables `reads` names, read whole, its hotspot functions over the
+/// stored graph index when `reads` calls them.
+async fn session_loading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow::Result<Session> {
     let t = std::time::Instant::now();
     let dir = data.data.as_deref();
     let tables = dataset::load_some(dir, reads.tables)?;

@@ -29,11 +29,12 @@ use datafusion::logical_expr::LogicalPlan;
 use crate::hotspot::{self, GraphSource};
 use crate::score::{GxScoresFunction, Profile, ScoreSource};
 use crate::table::{self, Tables};
-use crate::{Error, Result};
+use crate::{Error, Result, store};
 
 pub mod batch;
 mod catalog;
 pub mod limits;
+mod stored;
 pub mod whatif;
 mod whatif_sql;
 
@@ -213,6 +214,65 @@ impl Session {
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
         ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
         register_whatif_functions(&ctx, &graph, &scores);
+        Ok(Session {
+            ctx,
+            graph,
+            scores,
+            here: None,
+        })
+    }
+
+    /// A session over a data directory at `snapshot`, for a statement that reads the tables
+    /// in `which` (see [`reads`]): `footprints`, `bom` and `bom_history` are read when a plan
+    /// scans them, only the columns it needs; the other tables in `which` are read whole now,
+    /// and the rest left empty. The hotspot functions walk `graph` and exist only with it;
+    /// `gx_scores` and the what-if functions, which read every table, do not exist here.
+    pub async fn over_snapshot(
+        snapshot: store::Snapshot,
+        which: table::TableSet,
+        graph: Option<Arc<hotspot::Graph>>,
+    ) -> Result<Session> {
+        use stored::{StoredTable, View};
+        let ctx = SessionContext::new();
+        let eager = table::TableSet {
+            footprints: false,
+            bom: false,
+            ..which
+        };
+        let tables = snapshot.load_some(eager)?;
+        let snapshot = Arc::new(snapshot);
+        // In the order of TABLES.
+        let views = [
+            None,
+            Some(tables.extensions_view()),
+            None,
+            None,
+            Some(tables.ingest_log_view()),
+            Some(tables.gx_view()?),
+            Some(tables.requests_view()),
+        ];
+        let stored = [(0, View::Footprints), (2, View::Bom), (3, View::BomHistory)];
+        for (i, (name, batches)) in TABLES.into_iter().zip(views).enumerate() {
+            match (batches, stored.iter().find(|(at, _)| *at == i)) {
+                (Some(batches), _) => register(&ctx, name, batches)?,
+                (None, Some(&(_, view))) => {
+                    let table = StoredTable::new(view, snapshot.clone());
+                    ctx.register_table(name, Arc::new(table))?;
+                }
+                (None, None) => return Err(Error::Internal(format!("table {name} not given"))),
+            }
+        }
+        create_views(&ctx).await?;
+        let walks = graph.is_some();
+        let graph = Arc::new(match graph {
+            Some(g) => GraphSource::from_graph(g),
+            // Never walked: no function here reads it.
+            None => GraphSource::new(tables.footprints_view()?, tables.bom_view()?),
+        });
+        if walks {
+            register_hotspot_functions(&ctx, &graph);
+        }
+        let scores = Arc::new(ScoreSource::new(tables, Profile::default_profile()));
         Ok(Session {
             ctx,
             graph,

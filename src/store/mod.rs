@@ -233,6 +233,38 @@ fn parquet_batches(
     Ok(reader.map(move |b| Ok(b?.with_schema(expected.clone())?)))
 }
 
+/// A data directory at one committed version: its manifest read once, its tables read a
+/// few columns at a time, when a question needs them.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    store: Store,
+    manifest: Manifest,
+}
+
+impl Snapshot {
+    /// `columns` of `table` (stored names; at least one) in every committed segment, in
+    /// stored order; each batch holds them in the table's column order. The other columns
+    /// are neither read nor decoded.
+    pub fn read_columns(&self, table: Table, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+        if columns.is_empty() {
+            return Err(Error::Internal(format!(
+                "{}: no column to read",
+                table.file_stem()
+            )));
+        }
+        let mut batches = Vec::new();
+        for seg in &self.manifest.segments {
+            batches.extend(self.store.segment_table(seg, table, Some(columns))?);
+        }
+        Ok(batches)
+    }
+
+    /// The tables in `which`, whole; the others empty (as [`Store::load_some`]).
+    pub fn load_some(&self, which: TableSet) -> Result<Tables> {
+        self.store.load_from(&self.manifest, which)
+    }
+}
+
 /// The `footprints` columns an ingest checks new documents against.
 const INGEST_FOOTPRINT_COLUMNS: [&str; 7] = [
     "id",
@@ -392,6 +424,15 @@ impl Store {
     /// edges).
     pub fn load_some(&self, which: TableSet) -> Result<Tables> {
         self.load_from(&self.read_manifest()?, which)
+    }
+
+    /// The committed ingests as they are now: what [`Snapshot`] reads stays the same
+    /// whatever is committed after.
+    pub fn snapshot(&self) -> Result<Snapshot> {
+        Ok(Snapshot {
+            store: self.clone(),
+            manifest: self.read_manifest()?,
+        })
     }
 
     /// Reads what an ingest checks new documents against, and no more: where each stored

@@ -1,0 +1,196 @@
+//! Stored tables read when a plan scans them, and only the columns it asks for (projection
+//! pushdown): the one-row summary of a million footprints reads the nine columns it counts
+//! (and the three `is_latest` is made from), not all 112 of the table.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::{MemTable, TableType};
+use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::store::{Snapshot, Table};
+use crate::table::{Tables, bom_schema, footprints_schema};
+use crate::{Error, Result};
+
+/// Which view of the stored tables a [`StoredTable`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum View {
+    /// `footprints`: every stored version, with `is_latest`.
+    Footprints,
+    /// `bom`: the current edges.
+    Bom,
+    /// `bom_history`: every stored edge.
+    BomHistory,
+}
+
+impl View {
+    /// The view's schema: what the session registers, whatever a scan reads.
+    fn schema(self) -> SchemaRef {
+        match self {
+            View::Footprints => footprints_schema(),
+            View::Bom | View::BomHistory => bom_schema(),
+        }
+    }
+
+    /// The stored columns the view needs to give `names`: the view's own columns made from
+    /// stored ones (`is_latest`; the current edges' keys) bring theirs, and a scan of no
+    /// column (`count(*)`) reads one small column for the row count.
+    fn stored_columns<'a>(self, names: &[&'a str]) -> Vec<&'a str> {
+        let mut stored: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| *n != "is_latest")
+            .collect();
+        let made_from: &[&'static str] = match self {
+            View::Footprints if names.contains(&"is_latest") => {
+                &["id", "version", "preceding_pf_ids"]
+            }
+            View::Bom => &[
+                "parent_product_id",
+                "child_product_id",
+                "parent_footprint_id",
+            ],
+            View::Footprints | View::BomHistory => &[],
+        };
+        for n in made_from {
+            if !stored.contains(n) {
+                stored.push(n);
+            }
+        }
+        if stored.is_empty() {
+            stored.push("ingest_seq");
+        }
+        stored
+    }
+}
+
+/// A stored view over a data directory's snapshot, read at scan time.
+#[derive(Debug)]
+pub(super) struct StoredTable {
+    view: View,
+    snapshot: Arc<Snapshot>,
+}
+
+impl StoredTable {
+    pub(super) fn new(view: View, snapshot: Arc<Snapshot>) -> StoredTable {
+        StoredTable { view, snapshot }
+    }
+
+    /// The view's batches holding the columns at `projection` (every column: `None`), in
+    /// that order.
+    fn read(&self, projection: Option<&Vec<usize>>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+        let full = self.view.schema();
+        let schema = match projection {
+            Some(p) => Arc::new(full.project(p)?),
+            None => full.clone(),
+        };
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let table = match self.view {
+            View::Footprints => Table::Footprints,
+            View::Bom | View::BomHistory => Table::Bom,
+        };
+        let stored = self
+            .snapshot
+            .read_columns(table, &self.view.stored_columns(&names))?;
+        let tables = match self.view {
+            View::Footprints => Tables {
+                footprints: stored,
+                ..Tables::default()
+            },
+            View::Bom | View::BomHistory => Tables {
+                bom: stored,
+                ..Tables::default()
+            },
+        };
+        let batches = match self.view {
+            View::Footprints if names.contains(&"is_latest") => tables.footprints_view()?,
+            View::Footprints => tables.footprints,
+            View::Bom => tables.bom_view()?,
+            View::BomHistory => tables.bom,
+        };
+        let batches = batches
+            .iter()
+            .map(|b| project(b, &schema))
+            .collect::<Result<_>>()?;
+        Ok((schema, batches))
+    }
+}
+
+/// The columns of `schema`, by name, from `batch` (which holds them and perhaps more), with
+/// its row count (a batch of no column still counts its rows).
+fn project(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            batch.column_by_name(f.name()).cloned().ok_or_else(|| {
+                Error::Internal(format!("a stored view's scan lost column {}", f.name()))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &options,
+    )?)
+}
+
+#[async_trait]
+impl TableProvider for StoredTable {
+    fn schema(&self) -> SchemaRef {
+        self.view.schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn datafusion::catalog::Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        let (schema, batches) = self
+            .read(projection)
+            .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
+        MemTable::try_new(schema, vec![batches])?
+            .scan(state, None, filters, limit)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scan_reads_its_columns_and_what_the_view_makes_from() {
+        assert_eq!(
+            View::Footprints.stored_columns(&["company_id", "is_latest"]),
+            ["company_id", "id", "version", "preceding_pf_ids"]
+        );
+        assert_eq!(
+            View::Footprints.stored_columns(&["id", "company_id"]),
+            ["id", "company_id"]
+        );
+        // `count(*)`: no column, but the rows still count.
+        assert_eq!(View::Footprints.stored_columns(&[]), ["ingest_seq"]);
+        assert_eq!(View::BomHistory.stored_columns(&["amount"]), ["amount"]);
+        assert_eq!(
+            View::Bom.stored_columns(&["amount", "child_product_id"]),
+            [
+                "amount",
+                "child_product_id",
+                "parent_product_id",
+                "parent_footprint_id"
+            ]
+        );
+    }
+}
