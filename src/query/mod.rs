@@ -241,26 +241,26 @@ impl Session {
         };
         let tables = snapshot.load_some(eager)?;
         let snapshot = Arc::new(snapshot);
-        // In the order of TABLES.
-        let views = [
-            None,
-            Some(tables.extensions_view()),
-            None,
-            None,
-            Some(tables.ingest_log_view()),
-            Some(tables.gx_view()?),
-            Some(tables.requests_view()),
-        ];
-        let stored = [(0, View::Footprints), (2, View::Bom), (3, View::BomHistory)];
-        for (i, (name, batches)) in TABLES.into_iter().zip(views).enumerate() {
-            match (batches, stored.iter().find(|(at, _)| *at == i)) {
-                (Some(batches), _) => register(&ctx, name, batches)?,
-                (None, Some(&(_, view))) => {
-                    let table = StoredTable::new(view, snapshot.clone());
-                    ctx.register_table(name, Arc::new(table))?;
-                }
-                (None, None) => return Err(Error::Internal(format!("table {name} not given"))),
-            }
+        for (name, view) in [
+            ("footprints", View::Footprints),
+            ("bom", View::Bom),
+            ("bom_history", View::BomHistory),
+        ] {
+            ctx.register_table(name, Arc::new(StoredTable::new(view, snapshot.clone())))?;
+        }
+        for (name, batches) in [
+            ("footprint_extensions", tables.extensions_view()),
+            ("ingest_log", tables.ingest_log_view()),
+            ("gx_attributes", tables.gx_view()?),
+            ("pact_requests", tables.requests_view()),
+        ] {
+            register(&ctx, name, batches)?;
+        }
+        if let Some(missing) = TABLES
+            .iter()
+            .find(|t| !ctx.table_exist(**t).unwrap_or(false))
+        {
+            return Err(Error::Internal(format!("table {missing} not registered")));
         }
         create_views(&ctx).await?;
         let walks = graph.is_some();
