@@ -308,8 +308,8 @@ async fn deeply_nested_sql_is_refused_not_a_crash() {
 /// only the columns the plan needs (`Session::over_snapshot`, what `mieruka query` opens):
 /// every catalog query, and statements whose scans read no column, `is_latest` alone, or the
 /// current edges, gives the same rows as over the tables read whole. The store has two
-/// ingests: the demo (two footprints with a newer version) and a BOM CSV row that replaces
-/// one of the demo's edges, so `is_latest` and the current edges each drop rows.
+/// ingests: the demo (two footprints with a newer version, 48 BOM rows) and a BOM CSV row that
+/// replaces one of the demo's edges, so `is_latest` and the current edges each drop rows.
 #[tokio::test]
 async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
     use mieruka::ingest::{self, IngestOptions};
@@ -325,7 +325,21 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
         "parent_product_id,child_product_id,amount,unit\n\
          urn:mieruka-demo:product:aoba-lcm-140,urn:mieruka-demo:product:formosa-lcd-cell,0.0600,\n",
     );
+    // A question sees the version committed when it began: a snapshot taken before the
+    // change reads the demo's 48 edges after the change is committed.
+    let before = store.snapshot().expect("snapshot");
     ingest::ingest_into(&store, &[replaced], &opts, &|_| {}).expect("change");
+    let old = Session::over_snapshot(before, mieruka::table::TableSet::ALL, None)
+        .await
+        .expect("session");
+    let out = old
+        .sql("SELECT count(*) AS n FROM bom_history")
+        .await
+        .expect("count");
+    assert_eq!(
+        serde_json::Value::Array(output::rows_json(&out.batches)).to_string(),
+        r#"[{"n":48}]"#
+    );
 
     let all = store.load().expect("load");
     let graph = std::sync::Arc::new(mieruka::dataset::graph(Some(&dir)).expect("graph"));
