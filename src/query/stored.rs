@@ -81,8 +81,13 @@ impl StoredTable {
     }
 
     /// The view's batches holding the columns at `projection` (every column: `None`), in
-    /// that order.
-    fn read(&self, projection: Option<&Vec<usize>>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    /// that order; the first `limit` rows only, when given (any rows would do: the plan asks
+    /// for no order). The current edges are a choice among all rows, so `bom` reads them all.
+    fn read(
+        &self,
+        projection: Option<&Vec<usize>>,
+        limit: Option<usize>,
+    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         let full = self.view.schema();
         let schema = match projection {
             Some(p) => Arc::new(full.project(p)?),
@@ -93,30 +98,68 @@ impl StoredTable {
             View::Footprints => Table::Footprints,
             View::Bom | View::BomHistory => Table::Bom,
         };
+        let rows = limit.filter(|_| self.view != View::Bom);
         let stored = self
             .snapshot
-            .read_columns(table, &self.view.stored_columns(&names))?;
-        let tables = match self.view {
-            View::Footprints => Tables {
+            .read_columns(table, &self.view.stored_columns(&names), rows)?;
+        let latest = names.contains(&"is_latest");
+        let batches = match self.view {
+            View::Footprints if latest && rows.is_some() => self.with_latest(stored)?,
+            View::Footprints if latest => Tables {
                 footprints: stored,
                 ..Tables::default()
-            },
-            View::Bom | View::BomHistory => Tables {
+            }
+            .footprints_view()?,
+            View::Footprints | View::BomHistory => stored,
+            View::Bom => Tables {
                 bom: stored,
                 ..Tables::default()
-            },
-        };
-        let batches = match self.view {
-            View::Footprints if names.contains(&"is_latest") => tables.footprints_view()?,
-            View::Footprints => tables.footprints,
-            View::Bom => tables.bom_view()?,
-            View::BomHistory => tables.bom,
+            }
+            .bom_view()?,
         };
         let batches = batches
             .iter()
             .map(|b| project(b, &schema))
             .collect::<Result<_>>()?;
         Ok((schema, batches))
+    }
+
+    /// The first rows of `footprints` in `first` with their `is_latest`, which compares every
+    /// stored version: the three columns it is made from are read for every row, the others
+    /// only for the rows asked for.
+    fn with_latest(&self, first: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
+        use datafusion::arrow::array::{Array, ArrayRef};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        let keys = ["id", "version", "preceding_pf_ids"];
+        let every = self.snapshot.read_columns(Table::Footprints, &keys, None)?;
+        let flags = Tables {
+            footprints: every,
+            ..Tables::default()
+        }
+        .latest_flags()?;
+        let flags: Vec<&dyn Array> = flags.iter().map(|a| a as &dyn Array).collect();
+        let flags = datafusion::arrow::compute::concat(&flags)?;
+        let mut at = 0;
+        first
+            .into_iter()
+            .map(|b| {
+                let rows = b.num_rows();
+                if at + rows > flags.len() {
+                    return Err(Error::Internal(
+                        "footprints: more rows read than stored".into(),
+                    ));
+                }
+                let mut fields = b.schema().fields().to_vec();
+                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
+                let mut columns: Vec<ArrayRef> = b.columns().to_vec();
+                columns.push(flags.slice(at, rows));
+                at += rows;
+                Ok(RecordBatch::try_new(
+                    Arc::new(Schema::new(fields)),
+                    columns,
+                )?)
+            })
+            .collect()
     }
 }
 
@@ -158,7 +201,7 @@ impl TableProvider for StoredTable {
         limit: Option<usize>,
     ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
         let (schema, batches) = self
-            .read(projection)
+            .read(projection, limit)
             .map_err(|e| datafusion::error::DataFusionError::External(Box::new(e)))?;
         MemTable::try_new(schema, vec![batches])?
             .scan(state, None, filters, limit)

@@ -243,18 +243,35 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// `columns` of `table` (stored names; at least one) in every committed segment, in
-    /// stored order; each batch holds them in the table's column order. The other columns
-    /// are neither read nor decoded.
-    pub fn read_columns(&self, table: Table, columns: &[&str]) -> Result<Vec<RecordBatch>> {
+    /// stored order, or of only the first `rows` rows; each batch holds them in the table's
+    /// column order. The other columns, and the rows after, are neither read nor decoded.
+    pub fn read_columns(
+        &self,
+        table: Table,
+        columns: &[&str],
+        rows: Option<usize>,
+    ) -> Result<Vec<RecordBatch>> {
         if columns.is_empty() {
             return Err(Error::Internal(format!(
                 "{}: no column to read",
                 table.file_stem()
             )));
         }
+        let mut left = rows.unwrap_or(usize::MAX);
         let mut batches = Vec::new();
         for seg in &self.manifest.segments {
-            batches.extend(self.store.segment_table(seg, table, Some(columns))?);
+            if left == 0 {
+                break;
+            }
+            for b in self.store.segment_batches(seg, table, Some(columns))? {
+                let b = b?;
+                let b = b.slice(0, b.num_rows().min(left));
+                left -= b.num_rows();
+                batches.push(b);
+                if left == 0 {
+                    break;
+                }
+            }
         }
         Ok(batches)
     }

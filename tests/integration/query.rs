@@ -401,6 +401,16 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
         "SELECT parent_product_id, child_product_id, amount FROM bom ORDER BY 1, 2",
         "SELECT amount, source_kind FROM bom_history ORDER BY amount, source_kind",
         "SELECT count(*) AS n FROM bom b JOIN footprints_latest f ON f.product_id = b.parent_product_id",
+        // A limit with no order reads the first rows only, `is_latest` still from every row:
+        // the 25th stored row is version 1 of an id whose version 2 is the 26th, and the 39th
+        // is named in the `precedingPfIds` of the 40th.
+        "SELECT * FROM footprints LIMIT 5",
+        "SELECT id, version, is_latest FROM footprints LIMIT 25",
+        "SELECT id, version, is_latest FROM footprints LIMIT 39",
+        "SELECT id, is_latest FROM footprints LIMIT 3 OFFSET 44",
+        "SELECT company_name FROM footprints LIMIT 0",
+        "SELECT * FROM bom_history LIMIT 9 OFFSET 40",
+        "SELECT amount FROM bom LIMIT 3",
     ] {
         let session = over(sql).await.expect("session");
         let got = session.sql(sql).await.expect(sql);
