@@ -13,7 +13,7 @@ use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::store::{Snapshot, Table};
-use crate::table::{Tables, bom_schema, footprints_schema};
+use crate::table::{Tables, bom_schema, footprints_schema, with_is_latest};
 use crate::{Error, Result};
 
 /// Which view of the stored tables a [`StoredTable`] is.
@@ -99,10 +99,19 @@ impl StoredTable {
             View::Bom | View::BomHistory => Table::Bom,
         };
         let rows = limit.filter(|_| self.view != View::Bom);
+        let latest = names.contains(&"is_latest");
+        // With a limit, `with_latest` reads what `is_latest` is made from, for every row.
+        let own: Vec<&str> = match rows {
+            Some(_) => names
+                .iter()
+                .copied()
+                .filter(|n| *n != "is_latest")
+                .collect(),
+            None => names.clone(),
+        };
         let stored = self
             .snapshot
-            .read_columns(table, &self.view.stored_columns(&names), rows)?;
-        let latest = names.contains(&"is_latest");
+            .read_columns(table, &self.view.stored_columns(&own), rows)?;
         let batches = match self.view {
             View::Footprints if latest && rows.is_some() => self.with_latest(stored)?,
             View::Footprints if latest => Tables {
@@ -128,8 +137,7 @@ impl StoredTable {
     /// stored version: the three columns it is made from are read for every row, the others
     /// only for the rows asked for.
     fn with_latest(&self, first: Vec<RecordBatch>) -> Result<Vec<RecordBatch>> {
-        use datafusion::arrow::array::{Array, ArrayRef};
-        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::arrow::array::Array;
         let keys = ["id", "version", "preceding_pf_ids"];
         let every = self.snapshot.read_columns(Table::Footprints, &keys, None)?;
         let flags = Tables {
@@ -141,7 +149,7 @@ impl StoredTable {
         let flags = datafusion::arrow::compute::concat(&flags)?;
         let mut at = 0;
         first
-            .into_iter()
+            .iter()
             .map(|b| {
                 let rows = b.num_rows();
                 if at + rows > flags.len() {
@@ -149,15 +157,8 @@ impl StoredTable {
                         "footprints: more rows read than stored".into(),
                     ));
                 }
-                let mut fields = b.schema().fields().to_vec();
-                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
-                let mut columns: Vec<ArrayRef> = b.columns().to_vec();
-                columns.push(flags.slice(at, rows));
                 at += rows;
-                Ok(RecordBatch::try_new(
-                    Arc::new(Schema::new(fields)),
-                    columns,
-                )?)
+                with_is_latest(b, flags.slice(at - rows, rows))
             })
             .collect()
     }

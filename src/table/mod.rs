@@ -29,6 +29,7 @@ mod requests;
 mod rows;
 mod scope;
 mod views;
+pub use views::with_is_latest;
 
 pub use documents::*;
 pub use footprints::*;

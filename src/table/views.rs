@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, BooleanArray, Int32Array, ListArray, RecordBatch, StringArray, UInt32Array,
+    Array, ArrayRef, BooleanArray, Int32Array, ListArray, RecordBatch, StringArray, UInt32Array,
 };
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -96,6 +96,19 @@ fn keep_last<'a, K: std::hash::Hash + Eq>(
     Ok(or_empty(schema, out))
 }
 
+/// `footprints` rows (all stored columns or some) with their `is_latest` flags (see
+/// [`Tables::latest_flags`]) as the view's last column.
+pub fn with_is_latest(batch: &RecordBatch, latest: ArrayRef) -> Result<RecordBatch> {
+    let mut fields = batch.schema().fields().to_vec();
+    fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
+    let mut columns = batch.columns().to_vec();
+    columns.push(latest);
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
+}
+
 impl Tables {
     /// Whether footprint row `(batch, row)` is the latest version, for every row: true unless
     /// a newer version of the same id exists, or another footprint names this one in
@@ -149,16 +162,7 @@ impl Tables {
             .footprints
             .iter()
             .zip(flags)
-            .map(|(b, latest)| {
-                let mut fields = b.schema().fields().to_vec();
-                fields.push(Arc::new(Field::new("is_latest", DataType::Boolean, false)));
-                let mut columns = b.columns().to_vec();
-                columns.push(Arc::new(latest));
-                Ok(RecordBatch::try_new(
-                    Arc::new(Schema::new(fields)),
-                    columns,
-                )?)
-            })
+            .map(|(b, latest)| with_is_latest(b, Arc::new(latest)))
             .collect::<Result<Vec<_>>>()?;
         Ok(or_empty(&footprints_schema(), batches))
     }
