@@ -27,7 +27,8 @@ fn data_dir<'a>(url: &str, data: Option<&'a Path>) -> anyhow::Result<&'a Path> {
 
 /// A catalog session on the cluster at `url` over `data`. What the statement `reads`
 /// decides what this process loads: nothing for SQL over the stored tables (the executors
-/// scan them), every table when it scores products (`gx_scores` scores here).
+/// scan them), every table when it scores products (`gx_scores` scores here) or when that
+/// cannot be told.
 #[cfg(feature = "cluster")]
 pub async fn catalog_session(
     url: &str,
@@ -38,8 +39,8 @@ pub async fn catalog_session(
     let dir = data_dir(url, data)?;
     let engine = mieruka::cluster::Engine::parse(url)?;
     let tables = match reads {
-        Some(_) => mieruka::table::Tables::default(),
-        None => dataset::load(Some(dir))?,
+        Some(r) if !r.scores => mieruka::table::Tables::default(),
+        _ => dataset::load(Some(dir))?,
     };
     let graph = Arc::new(dataset::graph(Some(dir))?);
     Ok(mieruka::cluster::catalog::session(

@@ -144,6 +144,7 @@ pub async fn session(data: &DataArg) -> anyhow::Result<Session> {
     let all = mieruka::query::Reads {
         tables: mieruka::table::TableSet::ALL,
         graph: false,
+        scores: true,
     };
     session_loading(data, all).await
 }
@@ -164,7 +165,7 @@ pub async fn session_reading(
         true => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
         false => None,
     };
-    let session = Session::over_snapshot(snapshot, reads.tables, graph).await?;
+    let session = Session::over_snapshot(snapshot, reads, graph).await?;
     tracing::debug!(
         "opened {:?} (footprints and bom as scanned) in {:.2?}",
         reads,

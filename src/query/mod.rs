@@ -222,14 +222,16 @@ impl Session {
         })
     }
 
-    /// A session over a data directory at `snapshot`, for a statement that reads the tables
-    /// in `which` (see [`reads`]): `footprints`, `bom` and `bom_history` are read when a plan
-    /// scans them, only the columns it needs; the other tables in `which` are read whole now,
-    /// and the rest left empty. The hotspot functions walk `graph` and exist only with it;
-    /// `gx_scores` and the what-if functions, which read every table, do not exist here.
+    /// A session over a data directory at `snapshot`, for a statement that reads what
+    /// `reads` says (see [`reads`]): `footprints`, `bom` and `bom_history` are read when a
+    /// plan scans them, only the columns it needs; the other tables it names are read whole
+    /// now, and the rest left empty. The hotspot functions walk `graph` and exist only with
+    /// it; `gx_scores()` exists when `reads` calls it, and scores under the default profile
+    /// from the `footprints` columns scoring reads; the what-if functions, which read every
+    /// table, do not exist here.
     pub async fn over_snapshot(
         snapshot: store::Snapshot,
-        which: table::TableSet,
+        reads: Reads,
         graph: Option<Arc<hotspot::Graph>>,
     ) -> Result<Session> {
         use stored::{StoredTable, View};
@@ -237,9 +239,22 @@ impl Session {
         let eager = table::TableSet {
             footprints: false,
             bom: false,
-            ..which
+            ..reads.tables
         };
         let tables = snapshot.load_some(eager)?;
+        // What `gx_scores()` scores: its columns of every stored footprint, read now.
+        let scored = match reads.scores {
+            true => Tables {
+                footprints: snapshot.read_columns(
+                    store::Table::Footprints,
+                    &crate::score::Inputs::FOOTPRINT_COLUMNS,
+                    None,
+                )?,
+                gx_attributes: tables.gx_attributes.clone(),
+                ..Tables::default()
+            },
+            false => Tables::default(),
+        };
         let snapshot = Arc::new(snapshot);
         for (name, view) in [
             ("footprints", View::Footprints),
@@ -272,7 +287,10 @@ impl Session {
         if walks {
             register_hotspot_functions(&ctx, &graph);
         }
-        let scores = Arc::new(ScoreSource::new(tables, Profile::default_profile()));
+        let scores = Arc::new(ScoreSource::new(scored, Profile::default_profile()));
+        if reads.scores {
+            ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+        }
         Ok(Session {
             ctx,
             graph,
@@ -502,8 +520,13 @@ impl Session {
 pub struct Reads {
     /// Tables and views named.
     pub tables: table::TableSet,
-    /// `hotspot_items`, `hotspot_findings` or `hotspot_quality` is called.
+    /// A function that walks the graph is called (`hotspot_items`, `hotspot_findings`,
+    /// `hotspot_quality`, `hotspot_gaps`, `hotspot_uncertainty`, the batch functions).
     pub graph: bool,
+    /// `gx_scores()` is called: it scores from `footprints` (the columns
+    /// [`Inputs::FOOTPRINT_COLUMNS`](crate::score::Inputs::FOOTPRINT_COLUMNS) names) and
+    /// `gx_attributes`, which [`Reads::tables`] then includes.
+    pub scores: bool,
 }
 
 /// [`Session::sql_limited`] on a cluster: the same refusals, the row limit and the time
@@ -589,8 +612,8 @@ fn any_plan(plan: &LogicalPlan, wanted: &dyn Fn(&LogicalPlan) -> bool) -> bool {
 }
 
 /// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
-/// more than one statement, names something unknown, or scores products: `gx_scores` reads
-/// every table); a caller then reads everything.
+/// more than one statement, names something unknown, or asks a what-if question: the
+/// what-if functions read every table); a caller then reads everything.
 pub fn reads(sql: &str) -> Option<Reads> {
     let ctx = SessionContext::new();
     let state = ctx.state();
@@ -598,14 +621,28 @@ pub fn reads(sql: &str) -> Option<Reads> {
     let mut reads = Reads {
         tables: table::TableSet::NONE,
         graph: false,
+        scores: false,
     };
     for r in state.resolve_table_references(&statement).ok()? {
         if r.schema().is_some() {
             return None;
         }
         match r.table() {
-            "hotspot_items" | "hotspot_findings" | "hotspot_quality" | "hotspot_uncertainty" => {
+            "hotspot_items"
+            | "hotspot_findings"
+            | "hotspot_quality"
+            | "hotspot_gaps"
+            | "hotspot_uncertainty" => reads.graph = true,
+            name if hotspot::batch::BatchOutput::ALL
+                .iter()
+                .any(|o| o.function() == name) =>
+            {
                 reads.graph = true
+            }
+            "gx_scores" => {
+                reads.scores = true;
+                reads.tables.footprints = true;
+                reads.tables.gx_attributes = true;
             }
             name => {
                 if !reads.tables.add(name) {
@@ -704,11 +741,25 @@ mod tests {
         assert!(!r.graph);
         let r = reads("SELECT * FROM hotspot_items($product, 10, 0, '', '')").expect("known");
         assert_eq!((r.tables, r.graph), (table::TableSet::NONE, true));
+        let r = reads("SELECT * FROM hotspot_gaps($product) g JOIN pact_requests r ON true")
+            .expect("known");
+        let requests = table::TableSet {
+            requests: true,
+            ..table::TableSet::NONE
+        };
+        assert_eq!((r.tables, r.graph), (requests, true));
         // A CTE is not a table; a name that is neither is not guessed at.
         let r = reads("WITH bom AS (SELECT 1 AS n) SELECT * FROM bom").expect("known");
         assert_eq!(r.tables, table::TableSet::NONE);
         assert_eq!(reads("SELECT * FROM nowhere"), None);
-        assert_eq!(reads("SELECT * FROM gx_scores()"), None);
+        let r = reads("SELECT * FROM gx_scores()").expect("known");
+        let scored = table::TableSet {
+            footprints: true,
+            gx_attributes: true,
+            ..table::TableSet::NONE
+        };
+        assert_eq!((r.tables, r.graph, r.scores), (scored, false, true));
+        assert_eq!(reads("SELECT * FROM whatif_summary('x')"), None);
         assert_eq!(reads("SELECT * FROM other.footprints"), None);
         assert_eq!(reads("SELEC"), None);
     }

@@ -308,6 +308,28 @@ fn key_index(key: Key) -> usize {
 }
 
 impl Inputs {
+    /// The stored `footprints` columns scoring reads ([`Inputs::from_tables`]; `is_latest`
+    /// is made from `id`, `version` and `preceding_pf_ids`): with `gx_attributes`, all a
+    /// table of footprints needs to be scored.
+    pub const FOOTPRINT_COLUMNS: [&str; 16] = [
+        "id",
+        "product_id",
+        "version",
+        "preceding_pf_ids",
+        "status",
+        "reference_period_start",
+        "reference_period_end",
+        "pcf_excluding_biogenic_kgco2e_per_unit",
+        "primary_data_share_pct",
+        "assurance",
+        "gxd_calc_method",
+        "product_name_company",
+        "company_name",
+        "company_id",
+        "product_category_cpc",
+        "declared_unit",
+    ];
+
     /// Number of products.
     pub fn len(&self) -> usize {
         self.product_id.len()
@@ -347,28 +369,9 @@ impl Inputs {
     /// One row per product (its latest Active footprint), products in id order.
     pub fn from_tables(t: &Tables) -> Result<Inputs> {
         // The columns scoring reads, as one batch (strings bounded by names and ids).
-        let fp = crate::table::concat_columns(
-            &t.footprints_view()?,
-            &[
-                "id",
-                "product_id",
-                "version",
-                "preceding_pf_ids",
-                "status",
-                "is_latest",
-                "reference_period_start",
-                "reference_period_end",
-                "pcf_excluding_biogenic_kgco2e_per_unit",
-                "primary_data_share_pct",
-                "assurance",
-                "gxd_calc_method",
-                "product_name_company",
-                "company_name",
-                "company_id",
-                "product_category_cpc",
-                "declared_unit",
-            ],
-        )?;
+        let mut columns = Inputs::FOOTPRINT_COLUMNS.to_vec();
+        columns.push("is_latest");
+        let fp = crate::table::concat_columns(&t.footprints_view()?, &columns)?;
         let gx = current_gx_attributes(t)?;
         let ids = col::<StringArray>(&fp, "id")?;
         let product = col::<StringArray>(&fp, "product_id")?;
