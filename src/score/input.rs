@@ -14,6 +14,10 @@ use super::profile::Key;
 use crate::table::{Tables, current_gx_attributes, i128_to_decimal};
 use crate::{Error, Result};
 
+/// A hash map with aHash: randomly keyed, as `std`'s SipHash is, and several times faster on
+/// short keys.
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
 /// The values of one indicator across products.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
@@ -395,9 +399,14 @@ impl Inputs {
         let cfp_of = |i: usize| i128_to_decimal(cfp.value(i), cfp.scale());
         let recency = |i: usize| (end.value(i), start.value(i), version(i).unwrap_or(-1));
 
-        // Rows by product and by id.
-        let mut by_product: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Rows by product and by id. (Hashed with aHash: a million products are looked up
+        // several times each, and a dozen flags and numbers set per product; SipHash was a
+        // sixth of `mieruka query score/by_product`'s time at 1M.)
+        let rows_n = fp.num_rows();
+        let mut by_product: FastMap<&str, Vec<usize>> =
+            FastMap::with_capacity_and_hasher(rows_n, Default::default());
+        let mut by_id: FastMap<&str, Vec<usize>> =
+            FastMap::with_capacity_and_hasher(rows_n, Default::default());
         for i in 0..fp.num_rows() {
             by_product.entry(product.value(i)).or_default().push(i);
             by_id.entry(ids.value(i)).or_default().push(i);
@@ -428,8 +437,8 @@ impl Inputs {
             .iter()
             .map(|&i| (!cpc.is_null(i)).then(|| cpc.value(i).to_owned()))
             .collect();
-        let mut flags: HashMap<Key, Vec<Option<bool>>> = HashMap::new();
-        let mut numbers: HashMap<Key, Vec<Option<Decimal>>> = HashMap::new();
+        let mut flags: FastMap<Key, Vec<Option<bool>>> = FastMap::default();
+        let mut numbers: FastMap<Key, Vec<Option<Decimal>>> = FastMap::default();
         for (p, &i) in rows.iter().enumerate() {
             out.product_id[p] = product.value(i).to_owned();
             out.footprint_id[p] = ids.value(i).to_owned();
