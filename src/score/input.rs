@@ -14,6 +14,62 @@ use super::profile::Key;
 use crate::table::{Tables, current_gx_attributes, i128_to_decimal};
 use crate::{Error, Result};
 
+/// Rows grouped by a text: each distinct text's rows, in row order, one after the other. A
+/// million products and ids took a vector each, allocated and grown row by row.
+struct Groups<'a> {
+    /// Each text's group.
+    index: FastMap<&'a str, usize>,
+    /// Where each group's rows start in `rows`; one more, the end, after the last.
+    starts: Vec<usize>,
+    rows: Vec<usize>,
+}
+
+impl<'a> Groups<'a> {
+    /// The rows of `texts`, the text of each row in order, grouped.
+    fn new(texts: impl ExactSizeIterator<Item = &'a str>) -> Groups<'a> {
+        let n = texts.len();
+        let mut index: FastMap<&str, usize> =
+            FastMap::with_capacity_and_hasher(n, Default::default());
+        let mut group_of = Vec::with_capacity(n);
+        let mut counts: Vec<usize> = Vec::new();
+        for t in texts {
+            let next = counts.len();
+            let g = *index.entry(t).or_insert(next);
+            if g == next {
+                counts.push(0);
+            }
+            counts[g] += 1;
+            group_of.push(g);
+        }
+        let mut starts = Vec::with_capacity(counts.len() + 1);
+        let mut at = 0;
+        for c in counts {
+            starts.push(at);
+            at += c;
+        }
+        starts.push(at);
+        let mut next = starts.clone();
+        let mut rows = vec![0; n];
+        for (row, g) in group_of.into_iter().enumerate() {
+            rows[next[g]] = row;
+            next[g] += 1;
+        }
+        Groups {
+            index,
+            starts,
+            rows,
+        }
+    }
+
+    /// The rows of `text`, in row order (none if no row has it).
+    fn get(&self, text: &str) -> &[usize] {
+        match self.index.get(text) {
+            Some(&g) => &self.rows[self.starts[g]..self.starts[g + 1]],
+            None => &[],
+        }
+    }
+}
+
 /// A hash map with aHash: randomly keyed, as `std`'s SipHash is, and several times faster on
 /// short keys.
 type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
@@ -402,21 +458,14 @@ impl Inputs {
         // Rows by product and by id. (Hashed with aHash: a million products are looked up
         // several times each, and a dozen flags and numbers set per product; SipHash was a
         // sixth of `mieruka query score/by_product`'s time at 1M.)
-        let rows_n = fp.num_rows();
-        let mut by_product: FastMap<&str, Vec<usize>> =
-            FastMap::with_capacity_and_hasher(rows_n, Default::default());
-        let mut by_id: FastMap<&str, Vec<usize>> =
-            FastMap::with_capacity_and_hasher(rows_n, Default::default());
-        for i in 0..fp.num_rows() {
-            by_product.entry(product.value(i)).or_default().push(i);
-            by_id.entry(ids.value(i)).or_default().push(i);
-        }
-        let mut products: Vec<&str> = by_product.keys().copied().collect();
+        let by_product = Groups::new(product.iter().map(Option::unwrap_or_default));
+        let by_id = Groups::new(ids.iter().map(Option::unwrap_or_default));
+        let mut products: Vec<&str> = by_product.index.keys().copied().collect();
         products.sort_unstable();
 
         let mut rows = Vec::new();
         for p in products {
-            let candidates = &by_product[p];
+            let candidates = by_product.get(p);
             let current = candidates
                 .iter()
                 .copied()
@@ -450,7 +499,8 @@ impl Inputs {
 
             // The preceding version: the same id with a lower version (PACT v2), else the
             // most recent footprint named in precedingPfIds; then the previous period.
-            let same_id = by_id[ids.value(i)]
+            let same_id = by_id
+                .get(ids.value(i))
                 .iter()
                 .copied()
                 .filter(|&j| version(j) < version(i))
@@ -461,9 +511,10 @@ impl Inputs {
                 .downcast_ref::<StringArray>()
                 .into_iter()
                 .flat_map(|s| s.iter().flatten().collect::<Vec<_>>())
-                .flat_map(|pid| by_id.get(pid).cloned().unwrap_or_default())
+                .flat_map(|pid| by_id.get(pid).iter().copied())
                 .max_by(|&a, &b| recency(a).cmp(&recency(b)));
-            let previous_period = by_product[product.value(i)]
+            let previous_period = by_product
+                .get(product.value(i))
                 .iter()
                 .copied()
                 .filter(|&j| end.value(j) <= start.value(i))
@@ -569,5 +620,21 @@ impl Inputs {
                 })
                 .collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_keep_each_texts_rows_in_row_order() {
+        let texts = ["b", "a", "b", "c", "b", "a"];
+        let g = Groups::new(texts.iter().copied());
+        assert_eq!(g.get("b"), [0, 2, 4]);
+        assert_eq!(g.get("a"), [1, 5]);
+        assert_eq!(g.get("c"), [3]);
+        assert_eq!(g.get("d"), [] as [usize; 0]);
+        assert!(Groups::new(std::iter::empty()).get("").is_empty());
     }
 }
