@@ -226,9 +226,9 @@ impl Session {
     /// `reads` says (see [`reads`]): `footprints`, `bom` and `bom_history` are read when a
     /// plan scans them, only the columns it needs; the other tables it names are read whole
     /// now, and the rest left empty. The hotspot functions walk `graph` and exist only with
-    /// it; `gx_scores()` exists when `reads` calls it, and scores under the default profile
-    /// from the `footprints` columns scoring reads; the what-if functions, which read every
-    /// table, do not exist here.
+    /// it; `gx_scores()` exists when `reads` scores, under the default profile, from the
+    /// `footprints` columns scoring reads, and the what-if functions when it scores and
+    /// walks `graph`.
     pub async fn over_snapshot(
         snapshot: store::Snapshot,
         reads: Reads,
@@ -290,6 +290,9 @@ impl Session {
         let scores = Arc::new(ScoreSource::new(scored, Profile::default_profile()));
         if reads.scores {
             ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+            if walks {
+                register_whatif_functions(&ctx, &graph, &scores);
+            }
         }
         Ok(Session {
             ctx,
@@ -523,9 +526,9 @@ pub struct Reads {
     /// A function that walks the graph is called (`hotspot_items`, `hotspot_findings`,
     /// `hotspot_quality`, `hotspot_gaps`, `hotspot_uncertainty`, the batch functions).
     pub graph: bool,
-    /// `gx_scores()` is called: it scores from `footprints` (the columns
-    /// [`Inputs::FOOTPRINT_COLUMNS`](crate::score::Inputs::FOOTPRINT_COLUMNS) names) and
-    /// `gx_attributes`, which [`Reads::tables`] then includes.
+    /// `gx_scores()` or a what-if function is called: they score from `footprints` (the
+    /// columns [`Inputs::FOOTPRINT_COLUMNS`](crate::score::Inputs::FOOTPRINT_COLUMNS) names)
+    /// and `gx_attributes`, which [`Reads::tables`] then includes.
     pub scores: bool,
 }
 
@@ -612,8 +615,7 @@ fn any_plan(plan: &LogicalPlan, wanted: &dyn Fn(&LogicalPlan) -> bool) -> bool {
 }
 
 /// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
-/// more than one statement, names something unknown, or asks a what-if question: the
-/// what-if functions read every table); a caller then reads everything.
+/// more than one statement, or names something unknown); a caller then reads everything.
 pub fn reads(sql: &str) -> Option<Reads> {
     let ctx = SessionContext::new();
     let state = ctx.state();
@@ -640,6 +642,13 @@ pub fn reads(sql: &str) -> Option<Reads> {
                 reads.graph = true
             }
             "gx_scores" => {
+                reads.scores = true;
+                reads.tables.footprints = true;
+                reads.tables.gx_attributes = true;
+            }
+            // A scenario's change is decomposed on the graph and scored.
+            "whatif_rows" | "whatif_summary" | "whatif_changes" => {
+                reads.graph = true;
                 reads.scores = true;
                 reads.tables.footprints = true;
                 reads.tables.gx_attributes = true;
@@ -759,7 +768,8 @@ mod tests {
             ..table::TableSet::NONE
         };
         assert_eq!((r.tables, r.graph, r.scores), (scored, false, true));
-        assert_eq!(reads("SELECT * FROM whatif_summary('x')"), None);
+        let r = reads("SELECT * FROM whatif_summary('x')").expect("known");
+        assert_eq!((r.tables, r.graph, r.scores), (scored, true, true));
         assert_eq!(reads("SELECT * FROM other.footprints"), None);
         assert_eq!(reads("SELEC"), None);
     }

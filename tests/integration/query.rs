@@ -240,9 +240,16 @@ async fn every_catalog_query_answers_from_the_tables_it_names() {
             q.id
         );
     }
-    // Every catalog query but the what-if ones names what it reads (the scoring ones too:
+    // Every catalog query names what it reads (the scoring and what-if ones too:
     // `footprints` and `gx_attributes`).
-    let scoring = ["ranking/suppliers", "score/breakdown", "score/by_product"];
+    assert_eq!(narrowed, catalog.iter().count());
+    let scoring = [
+        "ranking/suppliers",
+        "score/breakdown",
+        "score/by_product",
+        "whatif/summary",
+        "whatif/changes",
+    ];
     for id in scoring {
         let q = catalog.get(id).expect(id);
         assert!(reads(&q.sql).is_some_and(|r| r.scores), "{id}");
