@@ -14,14 +14,13 @@ alike. Prints each one's runs, median, peak RSS and DuckDB ÷ median, and checks
 answer has the same number of companies as DuckDB's.
 """
 
-import argparse
 import statistics
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compare_user_path import ROOT, run  # noqa: E402
+from compare_user_path import interleaved_setup, run  # noqa: E402
 
 DUCK_BY_COMPANY = """
 import duckdb, sys
@@ -46,13 +45,7 @@ print(len(rows))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("bins", nargs="+")
-    args = ap.parse_args()
-    out = ROOT / "benches/out/user-1002000"
-    if not (out / "gx").exists() or not (out / "duck.db").exists():
-        sys.exit(f"{out}: run compare_user_path.py --nodes 1002000 first")
+    args, out = interleaved_setup(5)
     times = {b: [] for b in args.bins}
     rss = {b: 0.0 for b in args.bins}
     answers = {b: set() for b in args.bins}

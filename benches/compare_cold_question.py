@@ -11,7 +11,6 @@ runs, median and DuckDB ÷ median. For comparing a change with the binary before
 target/release/mieruka aside before rebuilding).
 """
 
-import argparse
 import statistics
 import subprocess
 import sys
@@ -19,17 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_hotspot import LEVELS_SQL  # noqa: E402
-from compare_user_path import DUCK_QUESTION, ROOT, ROOT_PRODUCT, run  # noqa: E402
+from compare_user_path import DUCK_QUESTION, ROOT_PRODUCT, interleaved_setup, run  # noqa: E402
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--runs", type=int, default=9)
-    ap.add_argument("bins", nargs="+")
-    args = ap.parse_args()
-    out = ROOT / "benches/out/user-1002000"
-    if not (out / "gx").exists() or not (out / "duck.db").exists():
-        sys.exit(f"{out}: run compare_user_path.py --nodes 1002000 first")
+    args, out = interleaved_setup(9)
     times = {b: [] for b in args.bins}
     duck = []
     for _ in range(args.runs):

@@ -92,6 +92,20 @@ def run(cmd, stdout=subprocess.DEVNULL):
     return wall, usage.ru_maxrss / 1024, out
 
 
+def interleaved_setup(runs):
+    """The arguments of a script comparing binaries run by run beside DuckDB (`--runs`, the
+    binaries), and the 1M store and DuckDB file this script leaves in
+    benches/out/user-1002000/; exits saying how to make them when they are missing."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=runs)
+    ap.add_argument("bins", nargs="+")
+    args = ap.parse_args()
+    out = ROOT / "benches/out/user-1002000"
+    if not (out / "gx").exists() or not (out / "duck.db").exists():
+        sys.exit(f"{out}: run compare_user_path.py --nodes 1002000 first")
+    return args, out
+
+
 def median_run(cmd, runs, stdout=subprocess.DEVNULL):
     results = [run(cmd, stdout) for _ in range(runs)]
     walls = [r[0] for r in results]
