@@ -165,7 +165,8 @@ pub async fn session_reading(
         true => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
         false => None,
     };
-    let session = Session::over_snapshot(snapshot, reads, graph).await?;
+    let profile = mieruka::score::Profile::default_profile();
+    let session = Session::over_snapshot(snapshot, reads, graph, profile).await?;
     tracing::debug!(
         "opened {:?} (footprints and bom as scanned) in {:.2?}",
         reads,
@@ -195,10 +196,27 @@ async fn session_loading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow
     Ok(session)
 }
 
-/// A session over every table, scored with `profile`.
+/// A session that scores with `profile` (`mieruka score`, `rank`, `sheet`): from a data
+/// directory, the `footprints` columns scoring reads and `gx_attributes`, with the stored
+/// graph index for a ranking's contributions and spreads; the bundled demo read whole.
 pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
-    let tables = dataset::load(data.data.as_deref())?;
-    Ok(Session::with_profile(&tables, profile.load(data)?).await?)
+    let profile = profile.load(data)?;
+    let Some(dir) = data.data.as_deref() else {
+        let tables = dataset::load(None)?;
+        return Ok(Session::with_profile(&tables, profile).await?);
+    };
+    let reads = mieruka::query::Reads {
+        tables: mieruka::table::TableSet {
+            footprints: true,
+            gx_attributes: true,
+            ..mieruka::table::TableSet::NONE
+        },
+        graph: true,
+        scores: true,
+    };
+    let snapshot = mieruka::store::Store::open(dir)?.snapshot()?;
+    let graph = std::sync::Arc::new(dataset::graph(Some(dir))?);
+    Ok(Session::over_snapshot(snapshot, reads, Some(graph), profile).await?)
 }
 
 /// Prints `columns`, named `names`, in `format`.

@@ -226,13 +226,14 @@ impl Session {
     /// `reads` says (see [`reads`]): `footprints`, `bom` and `bom_history` are read when a
     /// plan scans them, only the columns it needs; the other tables it names are read whole
     /// now, and the rest left empty. The hotspot functions walk `graph` and exist only with
-    /// it; `gx_scores()` exists when `reads` scores, under the default profile, from the
+    /// it; `gx_scores()` exists when `reads` scores, under `profile`, from the
     /// `footprints` columns scoring reads, and the what-if functions when it scores and
     /// walks `graph`.
     pub async fn over_snapshot(
         snapshot: store::Snapshot,
         reads: Reads,
         graph: Option<Arc<hotspot::Graph>>,
+        profile: Profile,
     ) -> Result<Session> {
         use stored::{StoredTable, View};
         let ctx = SessionContext::new();
@@ -287,7 +288,7 @@ impl Session {
         if walks {
             register_hotspot_functions(&ctx, &graph);
         }
-        let scores = Arc::new(ScoreSource::new(scored, Profile::default_profile()));
+        let scores = Arc::new(ScoreSource::new(scored, profile));
         if reads.scores {
             ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
             if walks {

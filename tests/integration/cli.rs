@@ -342,3 +342,56 @@ fn engine_asks_for_a_data_directory_and_the_cluster_feature() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("--features cluster"), "{err}");
 }
+
+/// `score`, `rank` and `sheet` from a data directory read only what scoring needs (the
+/// scoring columns of `footprints`, `gx_attributes`, the graph index for a ranking's
+/// contributions): over the demo ingested into a directory they print what they print over
+/// the bundled demo, read whole.
+#[test]
+fn score_rank_and_sheet_from_a_data_directory_match_the_bundled_demo() {
+    let dir = temp_dir("cli-scored").join("data");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
+    let out = mieruka()
+        .args(["ingest", "--data"])
+        .arg(&dir)
+        .arg(&demo)
+        .output()
+        .expect("ingest");
+    // The demo ingests with one warning (bom.csv names a thermal module with no footprint).
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pc = "urn:mieruka-demo:product:kaede-note-14";
+    for args in [
+        vec!["score", "--format", "json"],
+        vec!["score", "--format", "csv", "--category", "45"],
+        vec!["rank", "--format", "json", "--product", pc],
+        vec!["rank", "--format", "csv", "--by", "intensity"],
+        vec!["sheet", "--format", "csv", "--lang", "ja"],
+    ] {
+        let run = |data: Option<&std::path::Path>| {
+            let mut c = mieruka();
+            c.args(&args);
+            if let Some(d) = data {
+                c.arg("--data").arg(d);
+            }
+            let out = c.output().expect("run");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        };
+        let bundled = run(None);
+        assert!(bundled.len() > 200, "{args:?}: {} bytes", bundled.len());
+        assert_eq!(
+            String::from_utf8_lossy(&run(Some(&dir))),
+            String::from_utf8_lossy(&bundled),
+            "{args:?}"
+        );
+    }
+}

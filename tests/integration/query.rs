@@ -347,7 +347,8 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
         graph: false,
         scores: true,
     };
-    let old = Session::over_snapshot(before, everything, None)
+    let profile = mieruka::score::Profile::default_profile;
+    let old = Session::over_snapshot(before, everything, None, profile())
         .await
         .expect("session");
     let out = old
@@ -377,7 +378,7 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
     let over = |sql: &str| {
         let r = reads(sql).expect("a statement that names what it reads");
         let snapshot = store.snapshot().expect("snapshot");
-        Session::over_snapshot(snapshot, r, r.graph.then(|| graph.clone()))
+        Session::over_snapshot(snapshot, r, r.graph.then(|| graph.clone()), profile())
     };
 
     // What the store holds: rows the views drop, so the comparisons below can tell.
