@@ -196,9 +196,10 @@ async fn session_loading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow
     Ok(session)
 }
 
-/// A session that scores with `profile` (`mieruka score`, `rank`, `sheet`): from a data
-/// directory, the `footprints` columns scoring reads and `gx_attributes`, with the stored
-/// graph index for a ranking's contributions and spreads; the bundled demo read whole.
+/// A session that scores with `profile` (`mieruka score`, `rank`, `sheet`, `whatif`): from a
+/// data directory, the `footprints` columns scoring reads and `gx_attributes`, with the
+/// stored graph index (a ranking's contributions and spreads, a scenario's decomposition);
+/// the bundled demo read whole.
 pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Result<Session> {
     let profile = profile.load(data)?;
     let Some(dir) = data.data.as_deref() else {

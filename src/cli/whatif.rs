@@ -3,9 +3,8 @@
 use std::path::Path;
 
 use clap::Args;
+use mieruka::hotspot;
 use mieruka::hotspot::scenario::Scenario;
-use mieruka::query::Session;
-use mieruka::{dataset, hotspot};
 
 use super::{DataArg, ProfileArg, TableFormat};
 
@@ -111,13 +110,7 @@ pub async fn run(args: WhatifArgs) -> anyhow::Result<u8> {
     if matches!(format, TableFormat::Csv) {
         anyhow::bail!("--format csv: a what-if answer is not one table; use table or json");
     }
-    let dir = data.data.as_deref();
-    let tables = dataset::load(dir)?;
-    let graph = match dir {
-        Some(dir) => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
-        None => None,
-    };
-    let session = Session::with_graph(&tables, profile.load(&data)?, graph).await?;
+    let session = super::scored_session(&data, &profile).await?;
     let req = hotspot::Request {
         max_tier,
         as_of,

@@ -343,12 +343,12 @@ fn engine_asks_for_a_data_directory_and_the_cluster_feature() {
     assert!(err.contains("--features cluster"), "{err}");
 }
 
-/// `score`, `rank` and `sheet` from a data directory read only what scoring needs (the
-/// scoring columns of `footprints`, `gx_attributes`, the graph index for a ranking's
-/// contributions): over the demo ingested into a directory they print what they print over
-/// the bundled demo, read whole.
+/// `score`, `rank`, `sheet` and `whatif` from a data directory read only what scoring needs
+/// (the scoring columns of `footprints`, `gx_attributes`, the graph index for a ranking's
+/// contributions and a scenario's decomposition): over the demo ingested into a directory
+/// they print what they print over the bundled demo, read whole.
 #[test]
-fn score_rank_and_sheet_from_a_data_directory_match_the_bundled_demo() {
+fn scoring_commands_from_a_data_directory_match_the_bundled_demo() {
     let dir = temp_dir("cli-scored").join("data");
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
     let out = mieruka()
@@ -371,6 +371,13 @@ fn score_rank_and_sheet_from_a_data_directory_match_the_bundled_demo() {
         vec!["rank", "--format", "json", "--product", pc],
         vec!["rank", "--format", "csv", "--by", "intensity"],
         vec!["sheet", "--format", "csv", "--lang", "ja"],
+        vec![
+            "whatif",
+            "--scenario",
+            "display-supplier",
+            "--format",
+            "json",
+        ],
     ] {
         let run = |data: Option<&std::path::Path>| {
             let mut c = mieruka();
