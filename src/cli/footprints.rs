@@ -8,7 +8,7 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use mieruka::output;
 use mieruka::query::Catalog;
 
-use super::{DataArg, TableFormat, print_table, session};
+use super::{DataArg, TableFormat, print_table, session, session_reading};
 
 /// List footprints (the latest version of each, unless --all-versions).
 #[derive(Args)]
@@ -45,9 +45,13 @@ pub async fn run(args: FootprintsArgs) -> anyhow::Result<u8> {
     if let Some(id) = explain_conversion {
         return explain(&data, &id, format);
     }
-    let session = session(&data).await?;
     let catalog = Catalog::embedded()?;
     let def = catalog.get("footprints/list")?;
+    // Only what the list reads: from a data directory, the `footprints` columns it shows.
+    let session = match mieruka::query::reads(&def.sql) {
+        Some(r) => session_reading(&data, r).await?,
+        None => session(&data).await?,
+    };
     let args = vec![
         ("company".to_owned(), company.unwrap_or_default()),
         ("all_versions".to_owned(), all_versions.to_string()),

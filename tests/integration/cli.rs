@@ -345,10 +345,11 @@ fn engine_asks_for_a_data_directory_and_the_cluster_feature() {
 
 /// `score`, `rank`, `sheet` and `whatif` from a data directory read only what scoring needs
 /// (the scoring columns of `footprints`, `gx_attributes`, the graph index for a ranking's
-/// contributions and a scenario's decomposition): over the demo ingested into a directory
-/// they print what they print over the bundled demo, read whole.
+/// contributions and a scenario's decomposition), `footprints` only the columns it lists:
+/// over the demo ingested into a directory they print what they print over the bundled
+/// demo, read whole.
 #[test]
-fn scoring_commands_from_a_data_directory_match_the_bundled_demo() {
+fn commands_from_a_data_directory_match_the_bundled_demo() {
     let dir = temp_dir("cli-scored").join("data");
     let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/pc-supply-chain");
     let out = mieruka()
@@ -371,6 +372,15 @@ fn scoring_commands_from_a_data_directory_match_the_bundled_demo() {
         vec!["rank", "--format", "json", "--product", pc],
         vec!["rank", "--format", "csv", "--by", "intensity"],
         vec!["sheet", "--format", "csv", "--lang", "ja"],
+        vec!["footprints", "--format", "csv"],
+        vec![
+            "footprints",
+            "--all-versions",
+            "--company",
+            "Hanbit",
+            "--format",
+            "json",
+        ],
         vec![
             "whatif",
             "--scenario",
