@@ -8,7 +8,7 @@ use datafusion::arrow::array::{ArrayRef, StringArray};
 use mieruka::output;
 use mieruka::query::Catalog;
 
-use super::{DataArg, TableFormat, print_table, session, session_reading};
+use super::{DataArg, TableFormat, print_table, session_for};
 
 /// List footprints (the latest version of each, unless --all-versions).
 #[derive(Args)]
@@ -48,10 +48,7 @@ pub async fn run(args: FootprintsArgs) -> anyhow::Result<u8> {
     let catalog = Catalog::embedded()?;
     let def = catalog.get("footprints/list")?;
     // Only what the list reads: from a data directory, the `footprints` columns it shows.
-    let session = match mieruka::query::reads(&def.sql) {
-        Some(r) => session_reading(&data, r).await?,
-        None => session(&data).await?,
-    };
+    let session = session_for(&data, &def.sql).await?;
     let args = vec![
         ("company".to_owned(), company.unwrap_or_default()),
         ("all_versions".to_owned(), all_versions.to_string()),

@@ -140,7 +140,7 @@ impl ProfileArg {
 }
 
 /// A session over every table of `data`, read whole.
-pub async fn session(data: &DataArg) -> anyhow::Result<Session> {
+async fn session(data: &DataArg) -> anyhow::Result<Session> {
     let all = mieruka::query::Reads {
         tables: mieruka::table::TableSet::ALL,
         graph: false,
@@ -152,20 +152,35 @@ pub async fn session(data: &DataArg) -> anyhow::Result<Session> {
 /// A session for a statement that reads only what `reads` names: from a data directory,
 /// `footprints` and `bom` are read as the plan scans them, only the columns it needs, and
 /// the hotspot functions walk the stored graph index.
-pub async fn session_reading(
-    data: &DataArg,
+async fn session_reading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow::Result<Session> {
+    match data.data.as_deref() {
+        Some(dir) => snapshot_session(dir, reads, mieruka::score::Profile::default_profile()).await,
+        None => session_loading(data, reads).await,
+    }
+}
+
+/// A session for the statement `sql`: over only what it reads ([`session_reading`]), or
+/// over every table when that cannot be told.
+pub async fn session_for(data: &DataArg, sql: &str) -> anyhow::Result<Session> {
+    match mieruka::query::reads(sql) {
+        Some(r) => session_reading(data, r).await,
+        None => session(data).await,
+    }
+}
+
+/// A session over the data directory `dir` as it is now, reading what `reads` says (see
+/// [`Session::over_snapshot`]), scoring with `profile`.
+async fn snapshot_session(
+    dir: &std::path::Path,
     reads: mieruka::query::Reads,
+    profile: mieruka::score::Profile,
 ) -> anyhow::Result<Session> {
-    let Some(dir) = data.data.as_deref() else {
-        return session_loading(data, reads).await;
-    };
     let t = std::time::Instant::now();
     let snapshot = mieruka::store::Store::open(dir)?.snapshot()?;
     let graph = match reads.graph {
         true => Some(std::sync::Arc::new(dataset::graph(Some(dir))?)),
         false => None,
     };
-    let profile = mieruka::score::Profile::default_profile();
     let session = Session::over_snapshot(snapshot, reads, graph, profile).await?;
     tracing::debug!(
         "opened {:?} (footprints and bom as scanned) in {:.2?}",
@@ -207,17 +222,10 @@ pub async fn scored_session(data: &DataArg, profile: &ProfileArg) -> anyhow::Res
         return Ok(Session::with_profile(&tables, profile).await?);
     };
     let reads = mieruka::query::Reads {
-        tables: mieruka::table::TableSet {
-            footprints: true,
-            gx_attributes: true,
-            ..mieruka::table::TableSet::NONE
-        },
         graph: true,
-        scores: true,
+        ..mieruka::query::Reads::SCORING
     };
-    let snapshot = mieruka::store::Store::open(dir)?.snapshot()?;
-    let graph = std::sync::Arc::new(dataset::graph(Some(dir))?);
-    Ok(Session::over_snapshot(snapshot, reads, Some(graph), profile).await?)
+    snapshot_session(dir, reads, profile).await
 }
 
 /// Prints `columns`, named `names`, in `format`.

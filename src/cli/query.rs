@@ -5,7 +5,7 @@ use clap::Args;
 use mieruka::output;
 use mieruka::query::Catalog;
 
-use super::{DataArg, TableFormat, session, session_reading};
+use super::{DataArg, TableFormat, session_for};
 
 /// Run a catalog query by id, or ad-hoc read-only SQL.
 ///
@@ -84,13 +84,13 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<u8> {
     };
     // Only the tables the statement names are read; the hotspot functions walk the
     // graph index.
-    let reads = mieruka::query::reads(def.map_or(query.as_str(), |d| d.sql.as_str()));
-    let session = match (engine, reads) {
-        (Some(url), reads) => {
+    let sql = def.map_or(query.as_str(), |d| d.sql.as_str());
+    let session = match engine {
+        Some(url) => {
+            let reads = mieruka::query::reads(sql);
             super::engine::catalog_session(&url, data.data.as_deref(), reads).await?
         }
-        (None, Some(r)) => session_reading(&data, r).await?,
-        (None, None) => session(&data).await?,
+        None => session_for(&data, sql).await?,
     };
     let out = match def {
         None => session.sql(&query).await?,

@@ -150,13 +150,18 @@ pub(crate) fn register_hotspot_functions(ctx: &SessionContext, graph: &Arc<Graph
     }
 }
 
-/// Registers `whatif_rows`, `whatif_summary` and `whatif_changes`.
-fn register_whatif_functions(
+/// Registers `gx_scores` over `scores`, and with a `graph` to walk `whatif_rows`,
+/// `whatif_summary` and `whatif_changes`.
+fn register_score_functions(
     ctx: &SessionContext,
-    graph: &Arc<GraphSource>,
     scores: &Arc<ScoreSource>,
+    graph: Option<&Arc<GraphSource>>,
 ) {
     use whatif_sql::{WhatifFunction, WhatifOutput};
+    ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
+    let Some(graph) = graph else {
+        return;
+    };
     for (name, output) in [
         ("whatif_rows", WhatifOutput::Rows),
         ("whatif_summary", WhatifOutput::Summary),
@@ -212,8 +217,7 @@ impl Session {
         });
         register_hotspot_functions(&ctx, &graph);
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
-        ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
-        register_whatif_functions(&ctx, &graph, &scores);
+        register_score_functions(&ctx, &scores, Some(&graph));
         Ok(Session {
             ctx,
             graph,
@@ -290,10 +294,7 @@ impl Session {
         }
         let scores = Arc::new(ScoreSource::new(scored, profile));
         if reads.scores {
-            ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
-            if walks {
-                register_whatif_functions(&ctx, &graph, &scores);
-            }
+            register_score_functions(&ctx, &scores, walks.then_some(&graph));
         }
         Ok(Session {
             ctx,
@@ -318,8 +319,7 @@ impl Session {
         create_views(&ctx).await?;
         register_hotspot_functions(&ctx, &graph);
         let scores = Arc::new(ScoreSource::new(tables.clone(), profile));
-        ctx.register_udtf("gx_scores", Arc::new(GxScoresFunction::new(scores.clone())));
-        register_whatif_functions(&ctx, &graph, &scores);
+        register_score_functions(&ctx, &scores, Some(&graph));
         let here = SessionContext::new();
         copy_catalog(&ctx, &here).await?;
         Ok(Session {
@@ -533,6 +533,19 @@ pub struct Reads {
     pub scores: bool,
 }
 
+impl Reads {
+    /// What scoring reads: `gx_scores()`'s [`Reads`].
+    pub const SCORING: Reads = Reads {
+        tables: table::TableSet {
+            footprints: true,
+            gx_attributes: true,
+            ..table::TableSet::NONE
+        },
+        graph: false,
+        scores: true,
+    };
+}
+
 /// [`Session::sql_limited`] on a cluster: the same refusals, the row limit and the time
 /// limit; the memory limit is the executors' own (their memory pools).
 async fn sql_remote(
@@ -642,17 +655,12 @@ pub fn reads(sql: &str) -> Option<Reads> {
             {
                 reads.graph = true
             }
-            "gx_scores" => {
+            // A what-if scenario's change is also decomposed on the graph.
+            name @ ("gx_scores" | "whatif_rows" | "whatif_summary" | "whatif_changes") => {
                 reads.scores = true;
                 reads.tables.footprints = true;
                 reads.tables.gx_attributes = true;
-            }
-            // A scenario's change is decomposed on the graph and scored.
-            "whatif_rows" | "whatif_summary" | "whatif_changes" => {
-                reads.graph = true;
-                reads.scores = true;
-                reads.tables.footprints = true;
-                reads.tables.gx_attributes = true;
+                reads.graph |= name != "gx_scores";
             }
             name => {
                 if !reads.tables.add(name) {
