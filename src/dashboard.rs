@@ -448,8 +448,17 @@ impl Dashboards {
                     )));
                 }
                 for (k, v) in &panel.params {
-                    if !q.params.iter().any(|p| &p.name == k) {
-                        problems.push(here(format!("query {} has no parameter ${k}", q.id)));
+                    match q.params.iter().find(|p| &p.name == k) {
+                        None => {
+                            problems.push(here(format!("query {} has no parameter ${k}", q.id)))
+                        }
+                        // A value written in the dashboard is checked now, not on every page.
+                        Some(p) if !v.starts_with('$') => {
+                            if let Err(m) = p.value(v) {
+                                problems.push(here(format!("parameter ${k} of {}: {m}", q.id)));
+                            }
+                        }
+                        Some(_) => {}
                     }
                     if let Some(name) = v.strip_prefix('$')
                         && !d.params.iter().any(|p| p.name == name)

@@ -6,7 +6,7 @@
 -- description: share as reported and its 2.5 / 50 / 97.5 percentiles, and the CFP's interval;
 -- description: grouping 'cfp' gives the one row of the CFP (its interval also in percent of it).
 -- param: product text ; Footprint id or product URN
--- param: grouping text = 'supplier' ; supplier, tier or cfp
+-- param: grouping text in (supplier, tier, cfp) = 'supplier' ; Rows per supplier, per tier, or the CFP's one row
 -- param: samples int = 1000 ; Monte Carlo samples (1 to 100000)
 -- param: seed int = 1 ; Seed: the same seed, the same samples
 -- param: top int = 10 ; Suppliers named; the others are one "(rest)" row

@@ -7,7 +7,7 @@
 -- description: built to compare a supplier with itself over time, and comparing different companies
 -- description: is the user's own responsibility. Ties are broken by company name and id.
 -- param: category text = '' ; UN CPC code or prefix to rank within (empty: every category, each ranked on its own)
--- param: by text = 'score' ; score, intensity, reduction or pds
+-- param: by text in (score, intensity, reduction, pds) = 'score' ; What suppliers are ranked by: mean GX score, CFP intensity, mean reduction or mean primary data share
 -- param: product text = '' ; Buyer product (URN or footprint id): adds each supplier's contribution to it
 -- returns: cpc, rank, company_name, company_id, products, mean_gx_score, cfp_intensity, mean_reduction_pct, mean_pds_pct, organization_based_pct, contribution_kgco2e, contribution_pct
 WITH scored AS (

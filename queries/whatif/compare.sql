@@ -5,7 +5,7 @@
 -- description: the CFP as stored and with the scenario.
 -- param: scenario text = 'display-supplier' ; A bundled scenario's name
 -- param: product text = '' ; Footprint id or product URN (empty: the scenario's product)
--- param: grouping text = 'supplier' ; supplier, tier or footprint
+-- param: grouping text in (supplier, tier, footprint) = 'supplier' ; Rows per supplier, tier or footprint
 -- param: max_tier int = 10 ; Deepest tier expanded
 -- param: min_share_pct float = 0 ; Nodes below this share of the CFP, percent, are not expanded (0 = off)
 -- param: basis text = 'excluding_biogenic' ; excluding_biogenic or including_biogenic

@@ -5,7 +5,7 @@
 -- description: exactly: as stored + the changes = with the scenario.
 -- param: scenario text = 'display-supplier' ; A bundled scenario's name
 -- param: product text = '' ; Footprint id or product URN (empty: the scenario's product)
--- param: grouping text = 'supplier' ; supplier or tier
+-- param: grouping text in (supplier, tier) = 'supplier' ; Steps per supplier or per tier
 -- param: top int = 10 ; Steps named; the others are one "(rest)" step
 -- param: max_tier int = 10 ; Deepest tier expanded
 -- param: min_share_pct float = 0 ; Nodes below this share of the CFP, percent, are not expanded (0 = off)

@@ -62,8 +62,12 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<u8> {
                     .default
                     .as_ref()
                     .map_or("required".to_owned(), |d| format!("default {d:?}"));
+                let choices = match p.choices.is_empty() {
+                    true => String::new(),
+                    false => format!(", one of {}", p.choices.join(" | ")),
+                };
                 outln!(
-                    "    ${} ({}, {default}) {}",
+                    "    ${} ({}{choices}, {default}) {}",
                     p.name,
                     p.ty.as_str(),
                     p.description

@@ -123,8 +123,24 @@ pub struct Param {
     pub ty: ParamType,
     /// Default value as text; `None` means the parameter is required.
     pub default: Option<String>,
+    /// The only values it takes (`in (a, b, …)` in its declaration); empty: any of its type.
+    pub choices: Vec<String>,
     /// What it means.
     pub description: String,
+}
+
+impl Param {
+    /// `text` as this parameter's value: of its type and, when it lists choices, one of them.
+    pub fn value(&self, text: &str) -> std::result::Result<ScalarValue, String> {
+        let value = self.ty.value(text)?;
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == text) {
+            return Err(format!(
+                "{text:?} is not one of {}",
+                self.choices.join(", ")
+            ));
+        }
+        Ok(value)
+    }
 }
 
 /// A query of the catalog.
@@ -279,11 +295,37 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
             "param {name}: unknown type {ty_text:?} (text, int, decimal, float, bool, date)"
         ))
     })?;
-    if let Some(extra) = words.next() {
-        return Err(err(format!(
-            "param {name}: unexpected {extra:?}; write `-- param: name type = default ; description`"
-        )));
-    }
+    let rest = words.collect::<Vec<_>>().join(" ");
+    let choices = match rest.strip_prefix("in ") {
+        _ if rest.is_empty() => Vec::new(),
+        Some(list) => {
+            let list = list
+                .trim()
+                .strip_prefix('(')
+                .and_then(|l| l.strip_suffix(')'))
+                .ok_or_else(|| {
+                    err(format!(
+                        "param {name}: write its choices as `in (a, b, c)`, not {list:?}"
+                    ))
+                })?;
+            let choices: Vec<String> = list.split(',').map(|c| c.trim().to_owned()).collect();
+            if let Some(c) = choices.iter().find(|c| c.is_empty()) {
+                return Err(err(format!(
+                    "param {name}: an empty choice {c:?} in `in (…)`"
+                )));
+            }
+            for c in &choices {
+                ty.value(c)
+                    .map_err(|m| err(format!("param {name}: choice {c:?}: {m}")))?;
+            }
+            choices
+        }
+        None => {
+            return Err(err(format!(
+                "param {name}: unexpected {rest:?}; write `-- param: name type [in (a, b)] = default ; description`"
+            )));
+        }
+    };
     let default = match default {
         None => None,
         Some(d) => {
@@ -294,6 +336,12 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
                 .to_owned();
             ty.value(&d)
                 .map_err(|m| err(format!("param {name}: default {m}")))?;
+            if !choices.is_empty() && !choices.contains(&d) {
+                return Err(err(format!(
+                    "param {name}: default {d:?} is not one of its choices ({})",
+                    choices.join(", ")
+                )));
+            }
             Some(d)
         }
     };
@@ -301,6 +349,7 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
         name: name.to_owned(),
         ty,
         default,
+        choices,
         description,
     })
 }
@@ -453,9 +502,9 @@ impl Catalog {
                     }
                 ))
             })?;
-            let value =
-                p.ty.value(text)
-                    .map_err(|m| err(format!("parameter ${name}: {m}")))?;
+            let value = p
+                .value(text)
+                .map_err(|m| err(format!("parameter ${name}: {m}")))?;
             values.insert(name.to_owned(), Bound { ty: p.ty, value });
         }
         for p in &def.params {
@@ -680,6 +729,45 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown parameter $zz"), "{err}");
+    }
+
+    #[test]
+    fn parameters_with_choices_take_only_those() {
+        let def = parse_query(
+            "q",
+            "-- title: T\n-- param: by text in (score, pds) = 'score' ; rank by\nSELECT $by",
+        )
+        .unwrap();
+        assert_eq!(def.params[0].choices, ["score", "pds"]);
+        assert_eq!(def.params[0].description, "rank by");
+        let v = Catalog::bind(&def, &[("by".into(), "pds".into())]).unwrap();
+        assert_eq!(v["by"].value, ScalarValue::Utf8(Some("pds".into())));
+        assert_eq!(
+            Catalog::bind(&def, &[]).unwrap()["by"].value,
+            ScalarValue::Utf8(Some("score".into()))
+        );
+        // A near miss is refused, naming what it takes: no silent fallback to the default.
+        for bad in ["nope", "PDS", " pds", ""] {
+            let err = Catalog::bind(&def, &[("by".into(), bad.into())])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("is not one of score, pds"), "{bad:?}: {err}");
+        }
+        // Declarations that cannot be right are refused when the catalog loads.
+        for (header, says) in [
+            ("by text in (score, pds) = 'rank'", "not one of its choices"),
+            ("by text in score, pds = 'score'", "in (a, b, c)"),
+            ("by text in (score, , pds)", "empty choice"),
+            ("n int in (1, many) = 1", "choice \"many\""),
+            ("by text within (a)", "unexpected \"within (a)\""),
+        ] {
+            let sql = format!(
+                "-- title: T\n-- param: {header}\nSELECT ${}",
+                &header[..header.find(' ').unwrap()]
+            );
+            let err = parse_query("q", &sql).unwrap_err().to_string();
+            assert!(err.contains(says), "{header}: {err}");
+        }
     }
 
     /// A statement nested far deeper than the limit is refused before any planning, on a

@@ -131,6 +131,7 @@ pub(crate) async fn queries(
                     "type": p.ty.as_str(),
                     "default": p.default,
                     "required": p.default.is_none(),
+                    "choices": p.choices,
                     "description": p.description,
                 })).collect::<Vec<_>>(),
                 "url": format!("/api/queries/{}", q.id),

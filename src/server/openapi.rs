@@ -121,6 +121,9 @@ pub(crate) async fn openapi(State(state): State<AppState>) -> Json<Value> {
                     crate::query::ParamType::Text => json!({"type": "string"}),
                 };
                 let mut v = param(&p.name, &p.description, p.default.is_none(), ty);
+                if !p.choices.is_empty() {
+                    v["schema"]["enum"] = json!(p.choices);
+                }
                 if let Some(d) = &p.default {
                     v["schema"]["default"] = Value::String(d.clone());
                 }

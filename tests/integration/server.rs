@@ -272,6 +272,15 @@ async fn openapi_describes_every_route_and_query() {
             q.id
         );
     }
+    // A parameter with choices lists them as its schema's enum (queries/ranking/suppliers.sql).
+    let by = doc["paths"]["/api/queries/ranking/suppliers"]["get"]["parameters"]
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["name"] == "by"))
+        .expect("$by documented");
+    assert_eq!(
+        by["schema"]["enum"],
+        serde_json::json!(["score", "intensity", "reduction", "pds"])
+    );
 }
 
 #[tokio::test]
@@ -300,6 +309,12 @@ async fn bad_requests_get_clear_errors() {
         ),
         ("/charts/overview/99.svg", StatusCode::NOT_FOUND, "panel"),
         ("/nowhere", StatusCode::NOT_FOUND, "no such page"),
+        // A ranking by something it does not know is refused, not ranked by score.
+        (
+            "/api/queries/ranking/suppliers?by=nope",
+            StatusCode::BAD_REQUEST,
+            "\"nope\" is not one of score, intensity, reduction, pds",
+        ),
     ];
     for (uri, status, mentions) in cases {
         let r = get(&app, uri, None).await;
@@ -645,6 +660,12 @@ query = "footprints/by_company"
 chart = "table"
 columns = ["company_name", "products"]
 params = { company = "$nobody" }
+
+[[panel]]
+title = { ja = "選べない値", en = "A value the query does not take" }
+query = "ranking/suppliers"
+chart = "table"
+params = { by = "price" }
 "#,
         ),
         ("words", "[columns]\ncompany_name = \"企業名\"\n"),
@@ -656,6 +677,7 @@ params = { company = "$nobody" }
         "required parameter $product of hotspot/by_tier is not bound",
         "does not return column \"no_such_column\"",
         "$nobody is not a parameter of the dashboard",
+        "parameter $by of ranking/suppliers: \"price\" is not one of score, intensity, reduction, pds",
         "description needs both ja and en (ja = \"\"",
         "2 series labels for 1 y columns",
         "column \"products\" has no Japanese heading in dashboards/words.toml",
