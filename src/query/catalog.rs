@@ -133,7 +133,9 @@ impl Param {
     /// `text` as this parameter's value: of its type and, when it lists choices, one of them.
     pub fn value(&self, text: &str) -> std::result::Result<ScalarValue, String> {
         let value = self.ty.value(text)?;
-        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == text) {
+        // Compared as values of the type: `01` is the choice `1` of an int.
+        let chosen = |c: &String| self.ty.value(c).is_ok_and(|v| v == value);
+        if !self.choices.is_empty() && !self.choices.iter().any(chosen) {
             return Err(format!(
                 "{text:?} is not one of {}",
                 self.choices.join(", ")
@@ -334,9 +336,14 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
                 .and_then(|d| d.strip_suffix('\''))
                 .unwrap_or(d)
                 .to_owned();
-            ty.value(&d)
+            let value = ty
+                .value(&d)
                 .map_err(|m| err(format!("param {name}: default {m}")))?;
-            if !choices.is_empty() && !choices.contains(&d) {
+            if !choices.is_empty()
+                && !choices
+                    .iter()
+                    .any(|c| ty.value(c).is_ok_and(|v| v == value))
+            {
                 return Err(err(format!(
                     "param {name}: default {d:?} is not one of its choices ({})",
                     choices.join(", ")
@@ -753,6 +760,15 @@ mod tests {
                 .to_string();
             assert!(err.contains("is not one of score, pds"), "{bad:?}: {err}");
         }
+        // Other types compare as values.
+        let def =
+            parse_query("q", "-- title: T\n-- param: n int in (1, 2) = 1\nSELECT $n").unwrap();
+        let v = Catalog::bind(&def, &[("n".into(), "02".into())]).unwrap();
+        assert_eq!(v["n"].value, ScalarValue::Int64(Some(2)));
+        let err = Catalog::bind(&def, &[("n".into(), "3".into())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("\"3\" is not one of 1, 2"), "{err}");
         // Declarations that cannot be right are refused when the catalog loads.
         for (header, says) in [
             ("by text in (score, pds) = 'rank'", "not one of its choices"),
