@@ -8,8 +8,8 @@ use std::ops::ControlFlow;
 use datafusion::common::ScalarValue;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
-    self as ast, CastKind, ExactNumberInfo, Expr as SqlExpr, Statement, TableFactor, Value, Visit,
-    Visitor, visit_expressions_mut,
+    self as ast, CastKind, ExactNumberInfo, Expr as SqlExpr, Statement, TableFactor, Value,
+    visit_expressions_mut,
 };
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 use datafusion::sql::sqlparser::parser::Parser;
@@ -623,44 +623,6 @@ pub(super) fn bind_statement(
     }
 }
 
-/// The deepest nesting of expressions ad-hoc SQL may have. The planner recurses once per
-/// level, so a statement much deeper (a chain of 2,000 `+`, 20,000 `OR`) exhausts its
-/// thread's 2 MiB stack and aborts the process; a debug build already fails near 256. A
-/// long list of `OR`s is written `x IN (…)`, which does not nest.
-pub const MAX_EXPR_DEPTH: usize = 128;
-
-/// Refuses `sql` when an expression in it nests deeper than [`MAX_EXPR_DEPTH`]. Text that
-/// does not parse is left for the engine to report.
-pub fn check_depth(sql: &str) -> Result<()> {
-    /// Counts the depth going down and stops at the limit, before the walk itself gets deep.
-    struct Depth(usize);
-    impl Visitor for Depth {
-        type Break = ();
-        fn pre_visit_expr(&mut self, _: &SqlExpr) -> ControlFlow<()> {
-            self.0 += 1;
-            if self.0 > MAX_EXPR_DEPTH {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        }
-        fn post_visit_expr(&mut self, _: &SqlExpr) -> ControlFlow<()> {
-            self.0 -= 1;
-            ControlFlow::Continue(())
-        }
-    }
-    let Ok(statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
-        return Ok(());
-    };
-    if statements.iter().any(|s| s.visit(&mut Depth(0)).is_break()) {
-        return Err(Error::Usage(format!(
-            "SQL: an expression is nested more than {MAX_EXPR_DEPTH} deep (such as a chain of \
-             {MAX_EXPR_DEPTH} AND, OR or +); write it flatter, e.g. `x IN (…)` for a long list of ORs"
-        )));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -784,33 +746,5 @@ mod tests {
             let err = parse_query("q", &sql).unwrap_err().to_string();
             assert!(err.contains(says), "{header}: {err}");
         }
-    }
-
-    /// A statement nested far deeper than the limit is refused before any planning, on a
-    /// thread with the stack a server's request has (2 MiB), and one at the limit is not.
-    #[test]
-    fn deep_expressions_are_refused_before_they_reach_the_planner() {
-        let chain = |op: &str, n: usize| {
-            let terms = vec!["1"; n];
-            format!("SELECT {}", terms.join(op))
-        };
-        let result = std::thread::Builder::new()
-            .stack_size(2 << 20)
-            .spawn(move || {
-                (
-                    check_depth(&chain(" + ", 2_000)),
-                    check_depth(&chain(" OR ", 20_000)),
-                    check_depth(&chain(" + ", MAX_EXPR_DEPTH)),
-                )
-            })
-            .expect("thread")
-            .join()
-            .expect("no overflow");
-        for refused in [result.0, result.1] {
-            let e = refused.expect_err("too deep");
-            assert!(e.to_string().contains("nested more than 128 deep"), "{e}");
-        }
-        // 128 terms are 127 operators and the innermost literal: 128 levels.
-        result.2.expect("at the limit");
     }
 }

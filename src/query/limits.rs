@@ -1,7 +1,7 @@
 //! What keeps ad-hoc SQL from taking a server down or answering wrong: its own threads, a
-//! size limit on the statement, a refusal of the functions whose memory the engine does not
-//! account for and of the joins it could not stop, and integer arithmetic that fails rather
-//! than wraps (`CheckedSums`, a logical rule, for `sum`; [`checked_arithmetic`], on the
+//! size limit on the statement and on how deep its expressions nest, a refusal of the
+//! functions whose memory the engine does not account for and of the joins it could not stop,
+//! and integer arithmetic that fails rather than wraps (`CheckedSums`, a logical rule, for `sum`; [`checked_arithmetic`], on the
 //! physical plan, for `+ - *`).
 //!
 //! DataFusion's memory pool counts what operators hold (sorts, joins, aggregates), not what
@@ -12,11 +12,15 @@
 //! query on threads of its own and dropping it when time is up, which cancels its tasks at
 //! their next batch.
 
+use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
 use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::{Expr, LogicalPlan};
+use datafusion::sql::sqlparser::ast;
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
 
 use crate::{Error, Result};
 
@@ -385,6 +389,47 @@ pub(crate) fn runtime() -> Result<&'static tokio::runtime::Runtime> {
         .map_err(|e| Error::Internal(format!("the SQL threads could not start: {e}")))
 }
 
+/// The deepest nesting of expressions ad-hoc SQL may have. The planner recurses once per
+/// level, so a statement much deeper (a chain of 2,000 `+`, 20,000 `OR`) exhausts its
+/// thread's 2 MiB stack and aborts the process; a debug build already fails near 256. A
+/// long list of `OR`s is written `x IN (…)`, which does not nest.
+pub const MAX_EXPR_DEPTH: usize = 128;
+
+/// Refuses `sql` when an expression in it nests deeper than [`MAX_EXPR_DEPTH`]. Text that
+/// does not parse is left for the engine to report.
+pub fn check_depth(sql: &str) -> Result<()> {
+    /// Counts the depth going down and stops at the limit, before the walk itself gets deep.
+    struct Depth(usize);
+    impl ast::Visitor for Depth {
+        type Break = ();
+        fn pre_visit_expr(&mut self, _: &ast::Expr) -> ControlFlow<()> {
+            self.0 += 1;
+            if self.0 > MAX_EXPR_DEPTH {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        }
+        fn post_visit_expr(&mut self, _: &ast::Expr) -> ControlFlow<()> {
+            self.0 -= 1;
+            ControlFlow::Continue(())
+        }
+    }
+    let Ok(statements) = Parser::parse_sql(&GenericDialect {}, sql) else {
+        return Ok(());
+    };
+    if statements
+        .iter()
+        .any(|s| ast::Visit::visit(s, &mut Depth(0)).is_break())
+    {
+        return Err(Error::Usage(format!(
+            "SQL: an expression is nested more than {MAX_EXPR_DEPTH} deep (such as a chain of \
+             {MAX_EXPR_DEPTH} AND, OR or +); write it flatter, e.g. `x IN (…)` for a long list of ORs"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,5 +600,33 @@ mod tests {
         assert!(check_size(&"x".repeat(MAX_SQL_BYTES)).is_ok());
         let e = check_size(&"x".repeat(MAX_SQL_BYTES + 1)).expect_err("too long");
         assert!(e.to_string().contains("at most 262144"), "{e}");
+    }
+
+    /// A statement nested far deeper than the limit is refused before any planning, on a
+    /// thread with the stack a server's request has (2 MiB), and one at the limit is not.
+    #[test]
+    fn deep_expressions_are_refused_before_they_reach_the_planner() {
+        let chain = |op: &str, n: usize| {
+            let terms = vec!["1"; n];
+            format!("SELECT {}", terms.join(op))
+        };
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                (
+                    check_depth(&chain(" + ", 2_000)),
+                    check_depth(&chain(" OR ", 20_000)),
+                    check_depth(&chain(" + ", MAX_EXPR_DEPTH)),
+                )
+            })
+            .expect("thread")
+            .join()
+            .expect("no overflow");
+        for refused in [result.0, result.1] {
+            let e = refused.expect_err("too deep");
+            assert!(e.to_string().contains("nested more than 128 deep"), "{e}");
+        }
+        // 128 terms are 127 operators and the innermost literal: 128 levels.
+        result.2.expect("at the limit");
     }
 }

@@ -40,6 +40,7 @@ mod whatif_sql;
 
 use catalog::bind_statement;
 pub use catalog::*;
+pub use limits::{MAX_EXPR_DEPTH, check_depth};
 
 /// A query result: schema and batches.
 #[derive(Debug, Clone)]
