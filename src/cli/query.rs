@@ -86,6 +86,11 @@ pub async fn run(args: QueryArgs) -> anyhow::Result<u8> {
     } else {
         Some(catalog.get(query.trim())?)
     };
+    // A parameter the query does not take, or a value it refuses, is said before anything
+    // is read (the session binds them again as it runs).
+    if let Some(def) = def {
+        Catalog::bind(def, &params)?;
+    }
     // Only the tables the statement names are read; the hotspot functions walk the
     // graph index.
     let sql = def.map_or(query.as_str(), |d| d.sql.as_str());

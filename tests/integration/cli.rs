@@ -96,6 +96,25 @@ fn footprints_and_queries_run_on_the_bundled_demo() {
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such query"));
+    // A value the query does not take is refused before anything is read: the data directory
+    // named here does not exist, and the error is about the parameter, not the directory.
+    let out = mieruka()
+        .args([
+            "query",
+            "ranking/suppliers",
+            "--param",
+            "by=price",
+            "--data",
+        ])
+        .arg(temp_dir("cli-no-data").join("missing"))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("parameter $by: \"price\" is not one of score, intensity, reduction, pds"),
+        "{err}"
+    );
 }
 
 #[test]
