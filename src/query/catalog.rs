@@ -133,15 +133,23 @@ impl Param {
     /// `text` as this parameter's value: of its type and, when it lists choices, one of them.
     pub fn value(&self, text: &str) -> std::result::Result<ScalarValue, String> {
         let value = self.ty.value(text)?;
-        // Compared as values of the type: `01` is the choice `1` of an int.
-        let chosen = |c: &String| self.ty.value(c).is_ok_and(|v| v == value);
-        if !self.choices.is_empty() && !self.choices.iter().any(chosen) {
+        if !self.takes(&value) {
             return Err(format!(
                 "{text:?} is not one of {}",
                 self.choices.join(", ")
             ));
         }
         Ok(value)
+    }
+
+    /// Whether `value` (of its type) is one it takes: any without choices, else one of them,
+    /// compared as values of the type (`01` is the choice `1` of an int).
+    fn takes(&self, value: &ScalarValue) -> bool {
+        self.choices.is_empty()
+            || self
+                .choices
+                .iter()
+                .any(|c| self.ty.value(c).is_ok_and(|v| &v == value))
     }
 }
 
@@ -311,10 +319,8 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
                     ))
                 })?;
             let choices: Vec<String> = list.split(',').map(|c| c.trim().to_owned()).collect();
-            if let Some(c) = choices.iter().find(|c| c.is_empty()) {
-                return Err(err(format!(
-                    "param {name}: an empty choice {c:?} in `in (…)`"
-                )));
+            if choices.iter().any(String::is_empty) {
+                return Err(err(format!("param {name}: an empty choice in `in (…)`")));
             }
             for c in &choices {
                 ty.value(c)
@@ -328,37 +334,31 @@ fn parse_param(id: &str, line: usize, text: &str) -> Result<Param> {
             )));
         }
     };
-    let default = match default {
-        None => None,
-        Some(d) => {
-            let d = d
-                .strip_prefix('\'')
-                .and_then(|d| d.strip_suffix('\''))
-                .unwrap_or(d)
-                .to_owned();
-            let value = ty
-                .value(&d)
-                .map_err(|m| err(format!("param {name}: default {m}")))?;
-            if !choices.is_empty()
-                && !choices
-                    .iter()
-                    .any(|c| ty.value(c).is_ok_and(|v| v == value))
-            {
-                return Err(err(format!(
-                    "param {name}: default {d:?} is not one of its choices ({})",
-                    choices.join(", ")
-                )));
-            }
-            Some(d)
-        }
-    };
-    Ok(Param {
+    let mut param = Param {
         name: name.to_owned(),
         ty,
-        default,
+        default: None,
         choices,
         description,
-    })
+    };
+    if let Some(d) = default {
+        let d = d
+            .strip_prefix('\'')
+            .and_then(|d| d.strip_suffix('\''))
+            .unwrap_or(d)
+            .to_owned();
+        let value = ty
+            .value(&d)
+            .map_err(|m| err(format!("param {name}: default {m}")))?;
+        if !param.takes(&value) {
+            return Err(err(format!(
+                "param {name}: default {d:?} is not one of its choices ({})",
+                param.choices.join(", ")
+            )));
+        }
+        param.default = Some(d);
+    }
+    Ok(param)
 }
 
 /// Parses one SQL file of the catalog.

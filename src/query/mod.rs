@@ -658,9 +658,8 @@ pub fn reads(sql: &str) -> Option<Reads> {
             }
             // A what-if scenario's change is also decomposed on the graph.
             name @ ("gx_scores" | "whatif_rows" | "whatif_summary" | "whatif_changes") => {
+                reads.tables = reads.tables.union(Reads::SCORING.tables);
                 reads.scores = true;
-                reads.tables.footprints = true;
-                reads.tables.gx_attributes = true;
                 reads.graph |= name != "gx_scores";
             }
             name => {

@@ -124,6 +124,18 @@ impl TableSet {
         requests: false,
     };
 
+    /// The tables of either set.
+    pub const fn union(self, other: TableSet) -> TableSet {
+        TableSet {
+            footprints: self.footprints || other.footprints,
+            extensions: self.extensions || other.extensions,
+            bom: self.bom || other.bom,
+            ingest_log: self.ingest_log || other.ingest_log,
+            gx_attributes: self.gx_attributes || other.gx_attributes,
+            requests: self.requests || other.requests,
+        }
+    }
+
     /// Adds the table a query names `name` (a registered table or view); `false` for a name
     /// that is not one.
     pub fn add(&mut self, name: &str) -> bool {
