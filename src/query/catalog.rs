@@ -67,7 +67,7 @@ impl ParamType {
 
     /// Converts user text into a typed value.
     pub fn value(self, text: &str) -> std::result::Result<ScalarValue, String> {
-        let bad = || format!("expected {}, got {text:?}", self.describe());
+        let bad = || format!("expected {}, got {}", self.describe(), quoted(text));
         Ok(match self {
             ParamType::Text => ScalarValue::Utf8(Some(text.to_owned())),
             ParamType::Int => ScalarValue::Int64(Some(text.trim().parse().map_err(|_| bad())?)),
@@ -135,7 +135,8 @@ impl Param {
         let value = self.ty.value(text)?;
         if !self.takes(&value) {
             return Err(format!(
-                "{text:?} is not one of {}",
+                "{} is not one of {}",
+                quoted(text),
                 self.choices.join(", ")
             ));
         }
@@ -150,6 +151,18 @@ impl Param {
                 .choices
                 .iter()
                 .any(|c| self.ty.value(c).is_ok_and(|v| &v == value))
+    }
+}
+
+/// Most characters of a parameter's text an error repeats.
+const QUOTED_CHARS: usize = 60;
+
+/// `text` quoted for an error message, cut after [`QUOTED_CHARS`] characters with its length
+/// said: a request's parameter can be as long as its URL.
+fn quoted(text: &str) -> String {
+    match text.char_indices().nth(QUOTED_CHARS) {
+        None => format!("{text:?}"),
+        Some((cut, _)) => format!("{:?}… ({} characters)", &text[..cut], text.chars().count()),
     }
 }
 
@@ -722,6 +735,19 @@ mod tests {
                 .to_string();
             assert!(err.contains("is not one of score, pds"), "{bad:?}: {err}");
         }
+        // A long value is quoted in part, with its length.
+        let long = "x".repeat(100_000);
+        let err = Catalog::bind(&def, &[("by".into(), long)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "\"{}\"… (100000 characters) is not one of",
+                "x".repeat(60)
+            )),
+            "{}",
+            &err[..err.len().min(300)]
+        );
         // Other types compare as values.
         let def =
             parse_query("q", "-- title: T\n-- param: n int in (1, 2) = 1\nSELECT $n").unwrap();
