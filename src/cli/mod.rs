@@ -24,6 +24,35 @@ pub fn write_stdout(args: std::fmt::Arguments) {
     }
 }
 
+/// Whether this process's new memory comes in pages of 4 KiB (`true`) or may come in the
+/// transparent huge pages of 2 MiB the allocator asks Linux for (elsewhere: nothing).
+///
+/// A huge page is cheaper to use (fewer TLB misses) and dearer to get: where the page cache
+/// has filled memory, a fault of one may first compact memory, a stall of milliseconds. A
+/// process answering one question lives a second or less and gets all its memory once, so it
+/// takes small pages (at 1M footprints a cold `hotspots` took 0.26–0.66 s with huge pages,
+/// 0.28–0.36 s without); `serve` takes them while it reads its tables (its start at 1M: 8–11
+/// s with huge pages, 3–3.4 s without), then lets later memory be huge; `ingest`, which
+/// frees and reuses the same pages for a minute, keeps huge pages throughout (a second
+/// slower without). See BENCHMARKS.md, "A seventeenth look".
+pub fn small_pages(on: bool) {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: `PR_SET_THP_DISABLE` takes a flag (0 or 1) and no pointer; it changes only
+        // how this process's later page faults are served.
+        let done =
+            unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, libc::c_ulong::from(on), 0, 0, 0) };
+        if done != 0 {
+            tracing::debug!(
+                "could not set small pages to {on}: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = on;
+}
+
 macro_rules! out {
     ($($t:tt)*) => { $crate::cli::write_stdout(format_args!($($t)*)) };
 }
@@ -253,4 +282,28 @@ pub fn print_table(
         )
     );
     Ok(())
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    /// This process's `THP_enabled` as Linux reports it (kernels since 6.4 do).
+    fn thp_enabled() -> Option<String> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("THP_enabled:"))?;
+        Some(line["THP_enabled:".len()..].trim().to_owned())
+    }
+
+    #[test]
+    fn small_pages_turn_huge_pages_off_and_on_again() {
+        let Some(before) = thp_enabled() else {
+            eprintln!("this kernel does not report THP_enabled; nothing to check");
+            return;
+        };
+        super::small_pages(true);
+        assert_eq!(thp_enabled().as_deref(), Some("0"));
+        super::small_pages(false);
+        assert_eq!(thp_enabled().as_deref(), Some("1"));
+        // Left as the test found it (another test of this process may care).
+        super::small_pages(before == "0");
+    }
 }
