@@ -31,9 +31,10 @@ pub fn write_stdout(args: std::fmt::Arguments) {
 /// has filled memory, a fault of one may first compact memory, a stall of milliseconds. A
 /// process answering one question lives a second or less and gets all its memory once, so it
 /// takes small pages (at 1M footprints a cold `hotspots` took 0.26–0.66 s with huge pages,
-/// 0.28–0.36 s without); `serve` takes them while it reads its tables (its start at 1M: 8–11
-/// s with huge pages, 3–3.4 s without), then lets later memory be huge; `ingest`, which
-/// frees and reuses the same pages for a minute, keeps huge pages throughout (a second
+/// 0.28–0.36 s without); `serve` takes them while it reads its tables (at 1M, started again
+/// at once: 6–10.5 s with huge pages, 3–3.7 s without, and 0.7 GiB less; the first start
+/// after idle minutes is about 9 s either way), then lets later memory be huge; `ingest`,
+/// which frees and reuses the same pages for a minute, keeps huge pages throughout (a second
 /// slower without). See BENCHMARKS.md, "A seventeenth look".
 pub fn small_pages(on: bool) {
     #[cfg(target_os = "linux")]
