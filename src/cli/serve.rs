@@ -107,7 +107,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let state =
         mieruka::server::AppState::on_engine(tables, data.data.clone(), config, engine).await?;
     // The tables are read (in small pages, see `small_pages`): what requests allocate from
-    // here on may be huge pages.
+    // here on may be huge pages again.
     super::small_pages(false);
     mieruka::server::serve(state, addr, tls).await?;
     Ok(0)
