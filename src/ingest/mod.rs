@@ -177,6 +177,7 @@ impl Prepared {
             ingest_log: vec![table::ingest_log_batch(&self.log, seq, self.at)?],
             originals: table::Originals([(seq, originals)].into_iter().collect()),
             requests: Vec::new(),
+            segments: Default::default(),
         })
     }
 }

@@ -456,11 +456,13 @@ pub(crate) async fn upload(
     };
     let _one_at_a_time = state.0.upload.lock().await;
     let sources = vec![Source::new(name, body.to_vec())];
+    // The tables held now: what was stored before the upload is shared, not read again.
+    let before = state.loaded();
     let (report, tables) = tokio::task::spawn_blocking(move || -> crate::Result<_> {
         let store = Store::create_or_open(&dir)?;
         let report = ingest::ingest_into(&store, &sources, &opts, &|_| {})?;
         let tables = if report.stored {
-            Some(store.load()?)
+            Some(store.load_after(&before.tables)?)
         } else {
             None
         };

@@ -118,6 +118,7 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
     });
     let fulfilled = kind == "request_fulfilled";
     let _one_at_a_time = state.0.upload.lock().await;
+    let before = state.loaded();
     // Under the log's lock: `mieruka request` may be adding to it at the same time.
     let tables = tokio::task::spawn_blocking(move || -> crate::Result<Option<crate::table::Tables>> {
         let matched = RequestLog::update(&dir, |log| -> crate::Result<bool> {
@@ -148,7 +149,7 @@ async fn answer_to_request(state: &AppState, kind: &str, body: &[u8]) -> Result<
         // Read after the log is written: `pact_requests` shows the answer, and the
         // footprints it brought are in the tables.
         match matched {
-            true => Ok(Some(crate::store::Store::open(&dir)?.load()?)),
+            true => Ok(Some(crate::store::Store::open(&dir)?.load_after(&before.tables)?)),
             false => Ok(None),
         }
     })

@@ -102,6 +102,16 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
 }
 pub use segment::{SegmentWriter, Table};
 
+/// The committed segments of a directory that a [`Tables`] was read from whole
+/// ([`Store::load`]). A segment never changes once committed, so [`Store::load_after`] shares
+/// the batches of these and reads only newer ones. Empty for tables read in part or built in
+/// memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Segments {
+    dir: PathBuf,
+    list: Vec<Segment>,
+}
+
 const MANIFEST: &str = "manifest.json";
 const FORMAT: &str = "mieruka-data-directory";
 /// The format version this mieruka writes and reads.
@@ -120,7 +130,7 @@ struct Manifest {
 }
 
 /// One committed ingest.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Segment {
     seq: i64,
     dir: String,
@@ -421,6 +431,43 @@ impl Store {
         self.load_from(&self.read_manifest()?, TableSet::ALL)
     }
 
+    /// Every committed table, as [`Store::load`] reads them, sharing the batches of `before`
+    /// for the segments it was read from (see [`Segments`]) and reading only those committed
+    /// since: after an upload, a server holding a million footprints reads the upload's
+    /// rows, not the million again (nor holds them twice while it does). When the
+    /// directory's first segments are not those `before` was read from (tables read in part
+    /// or built in memory, another directory), every table is read.
+    pub fn load_after(&self, before: &Tables) -> Result<Tables> {
+        let m = self.read_manifest()?;
+        let seen = &before.segments;
+        let shared =
+            !seen.list.is_empty() && seen.dir == self.dir && m.segments.starts_with(&seen.list);
+        if !shared {
+            return self.load_from(&m, TableSet::ALL);
+        }
+        let newer = Manifest {
+            segments: m.segments[seen.list.len()..].to_vec(),
+            ..m.clone()
+        };
+        let mut t = self.load_from(&newer, TableSet::ALL)?;
+        let joined = |old: &[RecordBatch], new: &mut Vec<RecordBatch>| -> Vec<RecordBatch> {
+            old.iter().cloned().chain(std::mem::take(new)).collect()
+        };
+        t.footprints = joined(&before.footprints, &mut t.footprints);
+        t.footprint_extensions = joined(&before.footprint_extensions, &mut t.footprint_extensions);
+        t.bom = joined(&before.bom, &mut t.bom);
+        t.ingest_log = joined(&before.ingest_log, &mut t.ingest_log);
+        t.gx_attributes = joined(&before.gx_attributes, &mut t.gx_attributes);
+        for (seq, originals) in &before.originals.0 {
+            t.originals.0.insert(*seq, originals.clone());
+        }
+        t.segments = Segments {
+            dir: self.dir.clone(),
+            list: m.segments,
+        };
+        Ok(t)
+    }
+
     /// The Parquet files of `table`, one per committed segment that has one, in commit
     /// order: what an engine scanning the directory's files itself (a cluster) reads.
     pub fn table_files(&self, table: Table) -> Result<Vec<PathBuf>> {
@@ -519,6 +566,12 @@ impl Store {
         }
         if which.requests {
             t.requests = self.requests_or_empty();
+        }
+        if which == TableSet::ALL {
+            t.segments = Segments {
+                dir: self.dir.clone(),
+                list: m.segments.clone(),
+            };
         }
         Ok(t)
     }

@@ -172,6 +172,10 @@ pub struct Tables {
     pub originals: Originals,
     /// `pact_requests` batches: the requests sent from the data directory.
     pub requests: Vec<RecordBatch>,
+    /// The committed segments these tables hold whole, when read from a data directory by
+    /// [`crate::store::Store::load`] (and left as read): a later read shares their batches
+    /// ([`crate::store::Store::load_after`]). Empty otherwise.
+    pub segments: crate::store::Segments,
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {

@@ -76,6 +76,8 @@ impl Tables {
             // The requests are the data directory owner's own business, not a supplier's.
             requests: Vec::new(),
             originals: self.originals.clone(),
+            // Some rows only: never a segment whole.
+            segments: Default::default(),
         })
     }
 }

@@ -103,6 +103,74 @@ fn reingesting_is_idempotent() {
     assert_eq!((r.duplicates, r.rejected), (1, 0));
 }
 
+/// What a server does after an upload: the tables of the segments it holds are shared (a
+/// million footprints are neither read again nor held twice) and only the new segment is
+/// read, into the same tables a whole read gives.
+#[test]
+fn reading_after_a_commit_reads_only_the_new_segment() {
+    use std::sync::Arc;
+    let dir = temp_dir("store-load-after");
+    ingest_into(
+        &dir,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+    );
+    let store = Store::open(&dir).expect("open");
+    let before = store.load().expect("load");
+    let more = ingest_into(
+        &dir,
+        &[source("more.json", &v2_example().to_string())],
+        &IngestOptions::default(),
+    );
+    assert_eq!((more.footprints, more.rejected), (1, 0), "{more:#?}");
+
+    let after = store.load_after(&before).expect("load after");
+    let whole = store.load().expect("load");
+    assert_eq!(after.footprints, whole.footprints);
+    assert_eq!(after.footprint_extensions, whole.footprint_extensions);
+    assert_eq!(after.bom, whole.bom);
+    assert_eq!(after.ingest_log, whole.ingest_log);
+    assert_eq!(after.gx_attributes, whole.gx_attributes);
+    assert_eq!(after.requests, whole.requests);
+    assert_eq!(after.segments, whole.segments);
+    let seqs = |t: &mieruka::table::Tables| t.originals.0.keys().copied().collect::<Vec<_>>();
+    assert_eq!(seqs(&after), vec![1, 2]);
+    assert_eq!(rows(&after.footprints), rows(&before.footprints) + 1);
+    // The first segment's batches are the very ones read before, not copies.
+    let shared = |a: &[RecordBatch], b: &[RecordBatch]| {
+        a.iter()
+            .zip(b)
+            .all(|(a, b)| Arc::ptr_eq(a.column(0), b.column(0)))
+    };
+    assert!(shared(&before.footprints, &after.footprints));
+    assert!(shared(&before.ingest_log, &after.ingest_log));
+    assert!(!shared(&before.footprints, &whole.footprints));
+
+    // Tables read in part, or from a copy of the directory (the same segments, another
+    // place), share nothing: everything is read.
+    let some = store
+        .load_some(mieruka::table::TableSet {
+            footprints: true,
+            ..mieruka::table::TableSet::NONE
+        })
+        .expect("load some");
+    let from_some = store.load_after(&some).expect("load after some");
+    assert_eq!(from_some.bom, whole.bom);
+    assert!(!shared(&some.footprints, &from_some.footprints));
+    let copy = temp_dir("store-load-after-copy");
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(dir.join("."))
+        .arg(&copy)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let copied = Store::open(&copy).expect("open copy");
+    let from_copy = copied.load_after(&whole).expect("load after, copy");
+    assert_eq!(from_copy.footprints, whole.footprints);
+    assert!(!shared(&whole.footprints, &from_copy.footprints));
+}
+
 #[test]
 fn a_newer_version_supersedes_but_history_stays() {
     let dir = temp_dir("store-versions");
