@@ -683,7 +683,8 @@ impl<'a> Intake<'a> {
                     .stored
                     .csv_edges
                     .get(&(parent.as_str(), child.as_str()))
-                    == Some(&(amount.normalize(), unit.map(|u| u.as_str().to_owned())));
+                    // Decimals compare by value, whatever their scale (1.5 = 1.50).
+                    == Some(&(amount, unit.map(|u| u.as_str())));
             if same {
                 self.report.duplicates += 1;
                 log.push(done(&name, (index, line), "duplicate", "bom_edge", None));

@@ -171,6 +171,35 @@ fn reading_after_a_commit_reads_only_the_new_segment() {
     assert!(!shared(&whole.footprints, &from_copy.footprints));
 }
 
+/// A BOM CSV row already stored is a duplicate when its amount has the same value, whatever
+/// its digits (1.5 and 1.50), and its unit is the same; any other amount or unit is a
+/// new row of the edge.
+#[test]
+fn a_stored_bom_row_is_found_again_by_value() {
+    let dir = temp_dir("store-bom-again");
+    let csv = |name: &str, row: &str| {
+        let text = format!("parent_product_id,child_product_id,amount,unit\n{row}\n");
+        ingest_into(&dir, &[source(name, &text)], &IngestOptions::default())
+    };
+    let first = csv("a.csv", "urn:test:p,urn:test:c,1.5,kilogram");
+    assert_eq!((first.bom_edges, first.duplicates), (1, 0), "{first:#?}");
+    for (i, (row, new)) in [
+        ("urn:test:p,urn:test:c,1.50,kilogram", false),
+        ("urn:test:p,urn:test:c,1.500000,kilogram", false),
+        ("urn:test:p,urn:test:c,1.6,kilogram", true),
+        ("urn:test:p,urn:test:c,1.6,liter", true),
+        ("urn:test:p,urn:test:c,1.6,", true),
+        ("urn:test:p,urn:test:c,1.60,", false),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = csv(&format!("{i}.csv"), row);
+        let want = if new { (1, 0) } else { (0, 1) };
+        assert_eq!((r.bom_edges, r.duplicates), want, "{row}: {r:#?}");
+    }
+}
+
 #[test]
 fn a_newer_version_supersedes_but_history_stays() {
     let dir = temp_dir("store-versions");
