@@ -38,7 +38,7 @@ use datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 
 use crate::table::TableSet;
-use crate::table::{Original, Tables, same_columns};
+use crate::table::{Original, Segments, Tables, same_columns};
 use crate::{Error, Result};
 
 mod index;
@@ -102,16 +102,6 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
 }
 pub use segment::{SegmentWriter, Table};
 
-/// The committed segments of a directory that a [`Tables`] was read from whole
-/// ([`Store::load`]). A segment never changes once committed, so [`Store::load_after`] shares
-/// the batches of these and reads only newer ones. Empty for tables read in part or built in
-/// memory.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Segments {
-    dir: PathBuf,
-    list: Vec<Segment>,
-}
-
 const MANIFEST: &str = "manifest.json";
 const FORMAT: &str = "mieruka-data-directory";
 /// The format version this mieruka writes and reads.
@@ -130,7 +120,7 @@ struct Manifest {
 }
 
 /// One committed ingest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Segment {
     seq: i64,
     dir: String,
@@ -138,6 +128,19 @@ struct Segment {
     footprints: usize,
     bom_edges: usize,
     originals: Vec<String>,
+}
+
+/// The segments of `m` as [`Segments`] of directory `dir`: each named by its number, place and
+/// commit time, which a segment keeps from its commit on.
+fn segments_of(dir: &Path, m: &Manifest) -> Segments {
+    Segments {
+        dir: dir.to_path_buf(),
+        list: m
+            .segments
+            .iter()
+            .map(|s| format!("{} {} {}", s.seq, s.dir, s.committed_at))
+            .collect(),
+    }
 }
 
 impl Manifest {
@@ -439,9 +442,9 @@ impl Store {
     /// or built in memory, another directory), every table is read.
     pub fn load_after(&self, before: &Tables) -> Result<Tables> {
         let m = self.read_manifest()?;
-        let seen = &before.segments;
+        let (seen, now) = (&before.segments, segments_of(&self.dir, &m));
         let shared =
-            !seen.list.is_empty() && seen.dir == self.dir && m.segments.starts_with(&seen.list);
+            !seen.list.is_empty() && seen.dir == now.dir && now.list.starts_with(&seen.list);
         if !shared {
             return self.load_from(&m, TableSet::ALL);
         }
@@ -461,10 +464,7 @@ impl Store {
         for (seq, originals) in &before.originals.0 {
             t.originals.0.insert(*seq, originals.clone());
         }
-        t.segments = Segments {
-            dir: self.dir.clone(),
-            list: m.segments,
-        };
+        t.segments = now;
         Ok(t)
     }
 
@@ -568,10 +568,7 @@ impl Store {
             t.requests = self.requests_or_empty();
         }
         if which == TableSet::ALL {
-            t.segments = Segments {
-                dir: self.dir.clone(),
-                list: m.segments.clone(),
-            };
+            t.segments = segments_of(&self.dir, m);
         }
         Ok(t)
     }

@@ -173,9 +173,20 @@ pub struct Tables {
     /// `pact_requests` batches: the requests sent from the data directory.
     pub requests: Vec<RecordBatch>,
     /// The committed segments these tables hold whole, when read from a data directory by
-    /// [`crate::store::Store::load`] (and left as read): a later read shares their batches
-    /// ([`crate::store::Store::load_after`]). Empty otherwise.
-    pub segments: crate::store::Segments,
+    /// `Store::load` (and left as read): a later read shares their batches
+    /// (`Store::load_after`). Empty otherwise.
+    pub segments: Segments,
+}
+
+/// The committed segments of a data directory that a [`Tables`] holds whole: the directory,
+/// and each segment as the store names it (its number, place and commit time, kept from its
+/// commit on). A segment never changes once committed, so a later read of the directory
+/// shares their batches and reads only newer segments. Empty for tables read in part or built
+/// in memory.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Segments {
+    pub(crate) dir: std::path::PathBuf,
+    pub(crate) list: Vec<String>,
 }
 
 fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
