@@ -16,6 +16,17 @@ fn ingest_into(dir: &Path, sources: &[Source], opts: &IngestOptions) -> IngestRe
     ingest::ingest_into(&store, sources, opts, &|_| {}).expect("ingest")
 }
 
+/// A fresh directory `name` with the demo dataset ingested.
+fn demo_dir(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
+    ingest_into(
+        &dir,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+    );
+    dir
+}
+
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
@@ -109,12 +120,7 @@ fn reingesting_is_idempotent() {
 #[test]
 fn reading_after_a_commit_reads_only_the_new_segment() {
     use std::sync::Arc;
-    let dir = temp_dir("store-load-after");
-    ingest_into(
-        &dir,
-        &mieruka::dataset::demo_sources(),
-        &IngestOptions::default(),
-    );
+    let dir = demo_dir("store-load-after");
     let store = Store::open(&dir).expect("open");
     let before = store.load().expect("load");
     let more = ingest_into(
@@ -602,12 +608,7 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
     // The index keeps its text as bytes, so opening it reads none of it; each text is checked
     // as it is read. A byte flipped inside a company's name wherever it is stored (0xFF is
     // never UTF-8) gives that name as U+FFFD, never undefined text; the rest still answers.
-    let dir = temp_dir("store-index-utf8");
-    ingest_into(
-        &dir,
-        &mieruka::dataset::demo_sources(),
-        &IngestOptions::default(),
-    );
+    let dir = demo_dir("store-index-utf8");
     let index_dir = the_index_dir(&dir);
     let nodes = index_dir.join("nodes").join("company_name.arrow");
     let mut bytes = std::fs::read(&nodes).expect("read");
@@ -644,12 +645,7 @@ fn an_index_with_a_file_per_table_still_opens() {
     // Earlier builds of data directory format 2 wrote `nodes` and `edges` as one file each
     // (`nodes.arrow`); they are now a file per column (`nodes/id.arrow`, …). An index of
     // either layout opens to the same tables.
-    let dir = temp_dir("store-index-one-nodes-file");
-    ingest_into(
-        &dir,
-        &mieruka::dataset::demo_sources(),
-        &IngestOptions::default(),
-    );
+    let dir = demo_dir("store-index-one-nodes-file");
     let store = Store::open(&dir).expect("open");
     let index = store.graph_index().expect("read").expect("an index");
     let index_dir = the_index_dir(&dir);
