@@ -453,14 +453,16 @@ impl Store {
             ..m.clone()
         };
         let mut t = self.load_from(&newer, TableSet::ALL)?;
-        let joined = |old: &[RecordBatch], new: &mut Vec<RecordBatch>| -> Vec<RecordBatch> {
-            old.iter().cloned().chain(std::mem::take(new)).collect()
-        };
-        t.footprints = joined(&before.footprints, &mut t.footprints);
-        t.footprint_extensions = joined(&before.footprint_extensions, &mut t.footprint_extensions);
-        t.bom = joined(&before.bom, &mut t.bom);
-        t.ingest_log = joined(&before.ingest_log, &mut t.ingest_log);
-        t.gx_attributes = joined(&before.gx_attributes, &mut t.gx_attributes);
+        // The batches held first, in commit order, then the newer segments'.
+        for (new, old) in [
+            (&mut t.footprints, &before.footprints),
+            (&mut t.footprint_extensions, &before.footprint_extensions),
+            (&mut t.bom, &before.bom),
+            (&mut t.ingest_log, &before.ingest_log),
+            (&mut t.gx_attributes, &before.gx_attributes),
+        ] {
+            new.splice(0..0, old.iter().cloned());
+        }
         for (seq, originals) in &before.originals.0 {
             t.originals.0.insert(*seq, originals.clone());
         }
