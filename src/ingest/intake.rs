@@ -57,6 +57,9 @@ pub(super) struct Intake<'a> {
     in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState>,
     /// Every product with a footprint: stored or in this ingest.
     known: Known,
+    /// Documents expected in the rest of the source being read, from its first chunk; its
+    /// products' text is reserved for when the first are decided.
+    expected: usize,
     /// Inputs of new footprints' BOM extensions whose product was not known when read:
     /// (product, where, footprint id), warned about if still unknown at the end.
     pending: Vec<(String, Problem, String)>,
@@ -129,6 +132,7 @@ impl<'a> Intake<'a> {
             report: IngestReport::default(),
             in_batch: HashMap::with_hasher(ahash::RandomState::new()),
             known,
+            expected: 0,
             pending: Vec::new(),
             gx: Vec::new(),
             next_index: vec![0; sources.len()],
@@ -357,7 +361,7 @@ impl<'a> Intake<'a> {
                 bytes: &bytes,
                 base,
             };
-            let units = ndjson_units(&bytes, skip, line_no, max);
+            let (units, breaks) = ndjson_units(&bytes, skip, line_no, max);
             if let (0, Ok(size)) = (base, self.sources[si].size()) {
                 // Sized from the first chunk (grown, they were copied over and over on the deciding
                 // thread); a wrong guess costs at most an entry per 2 KiB, as small footprints do.
@@ -365,6 +369,7 @@ impl<'a> Intake<'a> {
                 let more = usize::try_from(more).unwrap_or(0);
                 self.in_batch.reserve(more);
                 self.known.reserve(more);
+                self.expected = more;
             }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
@@ -381,7 +386,7 @@ impl<'a> Intake<'a> {
             decided?;
             let checked = checked?;
             self.phases.check += started.elapsed();
-            line_no += memchr::memchr_iter(b'\n', &bytes).count();
+            line_no += breaks;
             base += cut as u64;
             let at = chunk.base;
             pending = Some((bytes, at, checked));
@@ -505,6 +510,18 @@ impl<'a> Intake<'a> {
             rows.push(group.rows.kept(&keep, &extensions)?);
         }
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
+        if self.expected > 0 && !new.is_empty() {
+            // The products' text of the documents to come, at these documents' length (grown
+            // by doubling, it was copied and faulted in anew at each step on this thread).
+            let text: usize = new
+                .iter()
+                .flat_map(|r| &r.product_ids)
+                .map(String::len)
+                .sum();
+            let each = text.div_ceil(new.len());
+            self.known.reserve_text(each.saturating_mul(self.expected));
+            self.expected = 0;
+        }
         for r in &new {
             for p in &r.product_ids {
                 self.known.id(p);

@@ -143,6 +143,11 @@ impl Interner {
         }
     }
 
+    /// Room for `bytes` more bytes of text.
+    pub(crate) fn reserve_text(&mut self, bytes: usize) {
+        self.bytes.reserve(bytes);
+    }
+
     /// Whether `s` has a number.
     pub(crate) fn contains(&self, s: &str) -> bool {
         self.get(s).is_some()
