@@ -52,6 +52,14 @@ pub use migrate::{Migration, migrate};
 pub use profiles::{PROFILES_DIR, is_profile_name};
 use segment::TableWriter;
 
+/// Largest data page written, before compression: 64 KiB, not the Parquet writer's 1 MiB.
+/// Its encoders hand each page's buffer over and grow the next one from nothing, by
+/// doubling: at 1 MiB their reallocations were 3 % of an ingest's CPU at 1M footprints, and
+/// the larger steps faulted in fresh memory; 64 KiB buffers come from the allocator's free
+/// lists. Files grow by 2 % (more page headers, smaller frames to compress);
+/// 16 and 256 KiB were no faster (BENCHMARKS.md, "A nineteenth look").
+pub(crate) const DATA_PAGE_BYTES: usize = 64 << 10;
+
 /// How a segment's tables are written: ZSTD, and min/max statistics only for integer, boolean
 /// and time columns (row counts, sequence numbers, offsets), where a filter can use them.
 /// Statistics of text and decimal columns cost a comparison per value (a fifth of the
@@ -60,7 +68,8 @@ use segment::TableWriter;
 /// offsets) are written without a dictionary: one that can only overflow and fall back costs
 /// a hash and a comparison per value. So are the products a footprint or a BOM row names:
 /// a product has one footprint, and a BOM's children are as many as its rows in all but
-/// the smallest chains (a BOM's parents come in runs, and keep theirs).
+/// the smallest chains (a BOM's parents come in runs, and keep theirs). Pages are
+/// [`DATA_PAGE_BYTES`].
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     use datafusion::arrow::datatypes::DataType;
     const UNIQUE: [&str; 9] = [
@@ -76,7 +85,8 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     ];
     let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_statistics_enabled(EnabledStatistics::None);
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_data_page_size_limit(DATA_PAGE_BYTES);
     for f in schema.fields() {
         let path = || ColumnPath::from(f.name().as_str());
         let cheap = f.data_type().is_integer()
