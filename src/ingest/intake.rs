@@ -57,9 +57,9 @@ pub(super) struct Intake<'a> {
     in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState>,
     /// Every product with a footprint: stored or in this ingest.
     known: Known,
-    /// Documents expected in the rest of the source being read, from its first chunk; its
-    /// products' text is reserved for when the first are decided.
-    expected: usize,
+    /// Documents expected in the source being read, from its first chunk, and its size: its
+    /// products' text is reserved when the first are decided (never more than the source).
+    expected: (usize, usize),
     /// Inputs of new footprints' BOM extensions whose product was not known when read:
     /// (product, where, footprint id), warned about if still unknown at the end.
     pending: Vec<(String, Problem, String)>,
@@ -132,7 +132,7 @@ impl<'a> Intake<'a> {
             report: IngestReport::default(),
             in_batch: HashMap::with_hasher(ahash::RandomState::new()),
             known,
-            expected: 0,
+            expected: (0, 0),
             pending: Vec::new(),
             gx: Vec::new(),
             next_index: vec![0; sources.len()],
@@ -369,7 +369,7 @@ impl<'a> Intake<'a> {
                 let more = usize::try_from(more).unwrap_or(0);
                 self.in_batch.reserve(more);
                 self.known.reserve(more);
-                self.expected = more;
+                self.expected = (more, usize::try_from(size).unwrap_or(usize::MAX));
             }
             let started = std::time::Instant::now();
             let (names, progress) = (self.names.clone(), self.progress);
@@ -509,24 +509,27 @@ impl<'a> Intake<'a> {
             }
             rows.push(group.rows.kept(&keep, &extensions)?);
         }
-        // BOM edges declared by the new footprints' extensions, and their GX attributes.
-        if self.expected > 0 && !new.is_empty() {
+        if self.expected.0 > 0 && !new.is_empty() {
             // The products' text of the documents to come, at these documents' length (grown
-            // by doubling, it was copied and faulted in anew at each step on this thread).
+            // by doubling, it was copied and faulted in anew at each step on this thread); a
+            // first chunk of one large document among small rejected ones cannot ask for more
+            // than the source holds.
             let text: usize = new
                 .iter()
                 .flat_map(|r| &r.product_ids)
                 .map(String::len)
                 .sum();
             let each = text.div_ceil(new.len());
-            self.known.reserve_text(each.saturating_mul(self.expected));
-            self.expected = 0;
+            let (documents, bytes) = std::mem::take(&mut self.expected);
+            self.known
+                .reserve_text(each.saturating_mul(documents).min(bytes));
         }
         for r in &new {
             for p in &r.product_ids {
                 self.known.id(p);
             }
         }
+        // BOM edges declared by the new footprints' extensions, and their GX attributes.
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.bom_inputs.len()).sum());
         self.report.footprints += new.len();
         for (mut r, &origin) in new.into_iter().zip(&origins) {
