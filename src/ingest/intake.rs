@@ -510,16 +510,11 @@ impl<'a> Intake<'a> {
             rows.push(group.rows.kept(&keep, &extensions)?);
         }
         if self.expected.0 > 0 && !new.is_empty() {
-            // The products' text of the documents to come, at these documents' length (grown
-            // by doubling, it was copied and faulted in anew at each step on this thread); a
-            // first chunk of one large document among small rejected ones cannot ask for more
-            // than the source holds.
-            let text: usize = new
-                .iter()
-                .flat_map(|r| &r.product_ids)
-                .map(String::len)
-                .sum();
-            let each = text.div_ceil(new.len());
+            // The products' text of the documents to come, at these documents' length (grown by
+            // doubling, it was copied and faulted in anew at each step on this thread), never
+            // more than the source holds.
+            let ids = new.iter().flat_map(|r| &r.product_ids);
+            let each = ids.map(String::len).sum::<usize>().div_ceil(new.len());
             let (documents, bytes) = std::mem::take(&mut self.expected);
             self.known
                 .reserve_text(each.saturating_mul(documents).min(bytes));
