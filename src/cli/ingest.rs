@@ -201,7 +201,11 @@ pub fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()
         ReportFormat::Json => outln!("{}", serde_json::to_string_pretty(r)?),
         ReportFormat::Table => {
             const SHOWN: usize = 50;
-            for (label, list) in [("error", &r.errors), ("warning", &r.warnings)] {
+            let lists = [
+                ("error", &r.errors, r.error_count()),
+                ("warning", &r.warnings, r.warning_count()),
+            ];
+            for (label, list, count) in lists {
                 for p in list.iter().take(SHOWN) {
                     let at = if p.pointer.is_empty() {
                         String::new()
@@ -216,10 +220,16 @@ pub fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()
                         p.message
                     );
                 }
-                if list.len() > SHOWN {
+                if count > list.len() {
+                    outln!(
+                        "… and {} more {label}s (--format json lists the first {}; the ingest log has every one when the ingest is stored)",
+                        count - list.len().min(SHOWN),
+                        list.len()
+                    );
+                } else if count > SHOWN {
                     outln!(
                         "… and {} more {label}s (use --format json to see all)",
-                        list.len() - SHOWN
+                        count - SHOWN
                     );
                 }
             }
@@ -230,7 +240,7 @@ pub fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()
                 r.bom_edges,
                 r.duplicates,
                 r.rejected,
-                r.warnings.len(),
+                r.warning_count(),
                 match (r.stored, r.ingest_seq) {
                     (true, Some(seq)) => format!("stored as ingest #{seq}"),
                     _ => "nothing stored".to_owned(),

@@ -165,7 +165,7 @@ impl<'a> Intake<'a> {
                     ..at
                 };
                 warnings.push(log_row(&w, "warning", "bom_edge", Some(id)));
-                self.report.warnings.push(w);
+                self.report.warning(w);
             }
         }
         timed(&mut self.phases.write, || self.sink.log(warnings))?;
@@ -444,14 +444,14 @@ impl<'a> Intake<'a> {
                 for (line, d) in ch.warnings {
                     let w = problem(sources, ch.source, index, line, d);
                     log.push(log_row(&w, "warning", "footprint", id.clone()));
-                    self.report.warnings.push(w);
+                    self.report.warning(w);
                 }
                 let (Some(record), Some(chunk)) = (ch.record, chunk) else {
                     self.report.rejected += 1;
                     for (line, d) in ch.errors {
                         let e = problem(sources, ch.source, index, line, d);
                         log.push(log_row(&e, "rejected", "footprint", None));
-                        self.report.errors.push(e);
+                        self.report.error(e);
                     }
                     continue;
                 };
@@ -496,7 +496,7 @@ impl<'a> Intake<'a> {
                         };
                         self.report.rejected += 1;
                         log.push(log_row(&e, "rejected", "footprint", id));
-                        self.report.errors.push(e);
+                        self.report.error(e);
                         false
                     }
                 };
@@ -674,7 +674,7 @@ impl<'a> Intake<'a> {
                 for d in row.errors {
                     let p = problem(sources, si, index, line, d);
                     log.push(log_row(&p, "rejected", "bom_edge", None));
-                    self.report.errors.push(p);
+                    self.report.error(p);
                 }
                 continue;
             };
@@ -689,7 +689,7 @@ impl<'a> Intake<'a> {
                         message: dangling(id),
                     };
                     log.push(log_row(&w, "warning", "bom_edge", None));
-                    self.report.warnings.push(w);
+                    self.report.warning(w);
                 }
             }
             self.report.accepted += 1;
@@ -739,7 +739,7 @@ impl<'a> Intake<'a> {
                 for d in row.errors {
                     let p = problem(sources, si, row.index, row.line, d);
                     log.push(log_row(&p, "rejected", "gx_attributes", None));
-                    self.report.errors.push(p);
+                    self.report.error(p);
                 }
                 continue;
             };
@@ -753,7 +753,7 @@ impl<'a> Intake<'a> {
                     ..at.clone()
                 };
                 log.push(log_row(&w, "warning", "gx_attributes", None));
-                self.report.warnings.push(w);
+                self.report.warning(w);
             }
             self.gx.push((
                 GxRecord {

@@ -14,6 +14,7 @@ mod intake;
 mod json;
 mod pact;
 mod pact_values;
+mod report;
 mod sink;
 mod source;
 mod split;
@@ -28,13 +29,13 @@ use datafusion::arrow::array::{
     Array, Decimal128Array, Int64Array, ListArray, RecordBatch, StringArray,
 };
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::value::RawValue;
 
 pub use bom::BOM_CSV_HEADER;
 pub use gx::{GX_CSV_HEADER, GX_EXTENSION_SCHEMA};
 pub use json::{DECIMAL_SCALE, is_uuid};
 pub use pact::BOM_EXTENSION_SCHEMA;
+pub use report::{IngestReport, LISTED_PROBLEMS, Problem};
 pub use source::Source;
 
 use self::checked::{Checked, Group, GroupBuilder};
@@ -79,54 +80,6 @@ impl Default for IngestOptions {
             chunk_bytes: DEFAULT_CHUNK_BYTES,
             before_commit: None,
         }
-    }
-}
-
-/// One error or warning of an ingest report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Problem {
-    /// The source the document came from.
-    pub source: String,
-    /// 0-based position of the document (footprint or CSV row) in its source.
-    pub index: usize,
-    /// 1-based line of the value concerned.
-    pub line: usize,
-    /// RFC 6901 pointer into the document (`/pcf/declaredUnit`), or `/column` for CSV rows.
-    pub pointer: String,
-    /// What is wrong.
-    pub message: String,
-}
-
-/// What an ingest did; `mieruka ingest --format json` prints it.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct IngestReport {
-    /// Documents accepted (footprints and BOM rows), duplicates included.
-    pub accepted: usize,
-    /// Documents rejected.
-    pub rejected: usize,
-    /// Accepted documents that were already stored with identical content.
-    pub duplicates: usize,
-    /// New footprint versions.
-    pub footprints: usize,
-    /// New or changed BOM edges.
-    pub bom_edges: usize,
-    /// New or changed GX attribute rows.
-    pub gx_attributes: usize,
-    /// Whether anything was written (false on a dry run, with `--all-or-nothing` after a
-    /// rejection, or when everything was a duplicate).
-    pub stored: bool,
-    /// The ingest sequence number of the commit, when stored.
-    pub ingest_seq: Option<i64>,
-    /// Warnings: accepted as read, but worth a look.
-    pub warnings: Vec<Problem>,
-    /// Errors: why documents were rejected.
-    pub errors: Vec<Problem>,
-}
-
-impl IngestReport {
-    /// Exit code per the CLI contract: 0 nothing rejected, 1 some rejected.
-    pub fn exit_code(&self) -> i32 {
-        if self.rejected == 0 { 0 } else { 1 }
     }
 }
 

@@ -756,6 +756,34 @@ fn non_utf8_bytes_name_the_line() {
 }
 
 #[test]
+fn a_report_lists_the_first_errors_and_counts_the_rest() {
+    // One footprint, then LISTED_PROBLEMS + 50 lines of garbage: each is rejected and
+    // counted, the first LISTED_PROBLEMS listed (lines 2 onwards), the last 50 only counted.
+    use mieruka::ingest::LISTED_PROBLEMS;
+    let mut text = v2_with(|_| {});
+    for _ in 0..LISTED_PROBLEMS + 50 {
+        text.push_str("\nx");
+    }
+    let p = check(&[mieruka::ingest::Source::new(
+        "garbage.ndjson",
+        text.into_bytes(),
+    )]);
+    let r = &p.report;
+    assert_eq!((r.accepted, r.rejected), (1, LISTED_PROBLEMS + 50));
+    assert_eq!((r.errors.len(), r.errors_not_listed), (LISTED_PROBLEMS, 50));
+    assert_eq!(r.error_count(), r.rejected);
+    assert_eq!(r.errors[0].line, 2);
+    assert_eq!(r.errors[LISTED_PROBLEMS - 1].line, LISTED_PROBLEMS + 1);
+    // Every rejection is in the log all the same.
+    let rejected = p.log.iter().filter(|l| l.status == "rejected").count();
+    assert_eq!(rejected, LISTED_PROBLEMS + 50);
+    // The JSON report names the count only when some are not listed.
+    let json = serde_json::to_value(r).expect("report as JSON");
+    assert_eq!(json["errors_not_listed"], 50);
+    assert!(json.get("warnings_not_listed").is_none());
+}
+
+#[test]
 fn the_largest_size_limit_is_no_limit() {
     // `--max-document-size` takes any size; the largest reads whole files without overflow.
     let doc = v2_with(|_| {});
