@@ -11,7 +11,8 @@ use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
 use super::split::{
-    CsvRows, beside, check_units, csv_pieces, ndjson_units, record_end, take_chunk,
+    CsvRows, MOST_LINES, beside, check_units, csv_pieces, give_back, ndjson_units, record_end,
+    take_chunk,
 };
 use super::{
     CheckedChunk, Chunk, Group, IngestOptions, IngestReport, Layout, Problem, Source, StoredIndex,
@@ -354,18 +355,18 @@ impl<'a> Intake<'a> {
                 0
             };
             first = false;
-            // This chunk's bytes move out; the rest of the buffer starts the next one.
-            let bytes = take_chunk(&mut buf, cut, &mut spare, self.step());
+            // The chunk's bytes move out; the rest (and its lines past MOST_LINES) come next.
+            let mut bytes = take_chunk(&mut buf, cut, &mut spare, self.step());
             let chunk = Chunk {
                 source: si,
                 bytes: &bytes,
                 base,
             };
-            let (units, breaks) = ndjson_units(&bytes, skip, line_no, max);
+            let (units, breaks, used) = ndjson_units(&bytes, skip, line_no, max, MOST_LINES);
             if let (0, Ok(size)) = (base, self.sources[si].size()) {
                 // Sized from the first chunk (grown, they were copied over and over on the deciding
                 // thread); a wrong guess costs at most an entry per 2 KiB, as small footprints do.
-                let more = size / (cut / units.len().max(1)).max(2048) as u64;
+                let more = size / (used / units.len().max(1)).max(2048) as u64;
                 let more = usize::try_from(more).unwrap_or(0);
                 self.in_batch.reserve(more);
                 self.known.reserve(more);
@@ -387,9 +388,9 @@ impl<'a> Intake<'a> {
             let checked = checked?;
             self.phases.check += started.elapsed();
             line_no += breaks;
-            base += cut as u64;
-            let at = chunk.base;
-            pending = Some((bytes, at, checked));
+            give_back(&mut bytes, used, &mut buf);
+            pending = Some((bytes, base, checked));
+            base += used as u64;
         }
         self.decide_pending(si, &mut pending, &mut spare)
     }

@@ -784,6 +784,39 @@ fn a_report_lists_the_first_errors_and_counts_the_rest() {
 }
 
 #[test]
+fn a_chunk_of_many_short_lines_ends_after_its_most_lines() {
+    // 70,000 lines of garbage between two footprints: more lines than one chunk is checked
+    // in, so the second footprint comes in the next chunk, at its own line and offset.
+    let first = v2_with(|_| {});
+    let second = v2_with(|v| v["id"] = json!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a2b3"));
+    let mut text = first.clone();
+    for _ in 0..70_000 {
+        text.push_str("\nx");
+    }
+    text.push('\n');
+    let offset = text.len();
+    text.push_str(&second);
+    let p = check(&[mieruka::ingest::Source::new(
+        "many.ndjson",
+        text.into_bytes(),
+    )]);
+    assert_eq!((p.report.accepted, p.report.rejected), (2, 70_000));
+    assert_eq!(p.report.errors.last().map(|e| e.line), Some(10_001));
+    let span = p.footprints[1].document;
+    assert_eq!(
+        (span.offset, span.length),
+        (offset as u64, second.len() as u64)
+    );
+    let accepted: Vec<usize> = p
+        .log
+        .iter()
+        .filter(|l| l.status == "accepted")
+        .map(|l| l.line)
+        .collect();
+    assert_eq!(accepted, vec![1, 70_002]);
+}
+
+#[test]
 fn the_largest_size_limit_is_no_limit() {
     // `--max-document-size` takes any size; the largest reads whole files without overflow.
     let doc = v2_with(|_| {});
