@@ -49,9 +49,9 @@ pub struct IngestReport {
     pub errors_not_listed: usize,
 }
 
-/// Errors, and warnings, a report lists; the rest are counted. A file of millions of bad
-/// lines kept a `Problem` per line in memory (3M lines of garbage after one footprint: 2.7
-/// GiB and 95 s); the ingest log, streamed into the segment, has every one.
+/// Errors, and warnings, a report lists; the rest are counted. Listed, a file of millions of
+/// bad lines kept a `Problem` per line until the ingest ended, and a server's answer to such
+/// an upload listed them all; the ingest log, streamed into the segment, has every one.
 pub const LISTED_PROBLEMS: usize = 10_000;
 
 fn is_zero(n: &usize) -> bool {
