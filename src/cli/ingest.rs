@@ -220,17 +220,16 @@ pub fn print_report(r: &IngestReport, format: ReportFormat) -> anyhow::Result<()
                         p.message
                     );
                 }
-                if count > list.len() {
-                    outln!(
-                        "… and {} more {label}s (--format json lists the first {}; the ingest log has every one when the ingest is stored)",
-                        count - list.len().min(SHOWN),
-                        list.len()
-                    );
-                } else if count > SHOWN {
-                    outln!(
-                        "… and {} more {label}s (use --format json to see all)",
-                        count - SHOWN
-                    );
+                let more = count - list.len().min(SHOWN);
+                if more > 0 {
+                    let whole = match count > list.len() {
+                        true => format!(
+                            "--format json lists the first {}; the ingest log has every one when the ingest is stored",
+                            list.len()
+                        ),
+                        false => "use --format json to see all".to_owned(),
+                    };
+                    outln!("… and {more} more {label}s ({whole})");
                 }
             }
             outln!(

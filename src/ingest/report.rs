@@ -76,17 +76,19 @@ impl IngestReport {
 
     /// Adds an error: listed while fewer than [`LISTED_PROBLEMS`] are, counted after.
     pub(super) fn error(&mut self, p: Problem) {
-        match self.errors.len() < LISTED_PROBLEMS {
-            true => self.errors.push(p),
-            false => self.errors_not_listed += 1,
-        }
+        list_or_count(&mut self.errors, &mut self.errors_not_listed, p);
     }
 
     /// Adds a warning, as [`IngestReport::error`] does an error.
     pub(super) fn warning(&mut self, p: Problem) {
-        match self.warnings.len() < LISTED_PROBLEMS {
-            true => self.warnings.push(p),
-            false => self.warnings_not_listed += 1,
-        }
+        list_or_count(&mut self.warnings, &mut self.warnings_not_listed, p);
+    }
+}
+
+/// `p` onto `listed` while it has fewer than [`LISTED_PROBLEMS`], else one more `not_listed`.
+fn list_or_count(listed: &mut Vec<Problem>, not_listed: &mut usize, p: Problem) {
+    match listed.len() < LISTED_PROBLEMS {
+        true => listed.push(p),
+        false => *not_listed += 1,
     }
 }
