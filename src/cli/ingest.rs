@@ -48,7 +48,8 @@ pub struct IngestArgs {
     /// Store nothing if any document is rejected.
     #[arg(long)]
     all_or_nothing: bool,
-    /// Largest JSON document accepted (an NDJSON line or a whole JSON file), e.g. 16MiB.
+    /// Largest JSON document accepted, e.g. 16MiB: an NDJSON line, a whole JSON file, or each
+    /// footprint of a larger file that is a JSON array or a list response ({"data":[…]}).
     #[arg(long, value_name = "SIZE", default_value = "16MiB", value_parser = parse_size)]
     max_document_size: usize,
     /// Report format.

@@ -24,6 +24,8 @@ use crate::model::{BomEdge, BomSource};
 use crate::table::graph_index::Interner;
 use crate::table::{DocumentSpan, GxRecord, Tables};
 
+mod streamed;
+
 /// Product ids: a set whose lookups can come in groups (the numbers it gives go unused).
 type Known = Interner;
 
@@ -226,18 +228,13 @@ impl<'a> Intake<'a> {
         self.footprint_chunk(None, vec![Group::rejected(si, line, diag)])
     }
 
-    /// A JSON text: one footprint, an array, or a PACT response; read whole (it is at most
-    /// the document size limit).
+    /// A JSON text: one footprint, an array, or a PACT response; read whole when it is at
+    /// most the document size limit, else as an array in chunks (see [`Intake::json_array`]).
     fn json(&mut self, si: usize) -> Result<()> {
         let len = self.sources[si].size()?;
         let max = self.opts.max_document_bytes;
         if len > max as u64 {
-            let diag = whole(size_message(
-                usize::try_from(len).unwrap_or(usize::MAX),
-                max,
-            ));
-            self.reject(si, 1, diag)?;
-            return self.skip(si);
+            return self.json_array(si);
         }
         let mut r = Reader::open(&self.sources[si])?;
         let mut all = Vec::new();

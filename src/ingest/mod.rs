@@ -6,6 +6,7 @@
 //! names its source, the document's position, the line and the JSON pointer. This module
 //! decides what to store; `store` does the writing.
 
+mod array;
 mod bom;
 mod checked;
 mod gx;
@@ -154,6 +155,9 @@ impl Drop for Timer {
 enum Unit<'a> {
     /// An NDJSON line, not parsed yet.
     Line { bytes: &'a [u8], line: usize },
+    /// An element of an array read in chunks (see [`array`]), not parsed yet: one footprint
+    /// (or what should be one).
+    Element { bytes: &'a [u8], line: usize },
     /// A footprint (or what should be one) inside a JSON file already split serially.
     Value { raw: &'a RawValue, line: usize },
     /// Rejected before parsing (size, encoding, syntax, layout).
@@ -376,25 +380,46 @@ fn check_line(
     line: usize,
     tape: &mut tape::Tape,
 ) -> Vec<Checked> {
-    let source = chunk.source;
-    let text = match utf8::utf8(bytes) {
+    let (top, read) = match parse_unit(chunk, bytes, line, tape) {
         Ok(t) => t,
-        Err(e) => {
-            let (l, d) = utf8_error(bytes, e, line);
-            return vec![Checked::rejected(source, l, d)];
-        }
-    };
-    let (top, read) = match read_text(text, line, tape) {
-        Ok(t) => t,
-        Err((l, d)) => return vec![Checked::rejected(source, l, d)],
+        Err(rejected) => return vec![rejected],
     };
     match footprint_values(top, read) {
         Ok(values) => values
             .into_iter()
             .map(|(raw, entries)| check_value(names, chunk, raw, entries, read, line))
             .collect(),
-        Err(message) => vec![Checked::rejected(source, line, whole(message))],
+        Err(message) => vec![Checked::rejected(chunk.source, line, whole(message))],
     }
+}
+
+/// Checks one element of an array read in chunks: one footprint.
+fn check_element(
+    names: &[Arc<str>],
+    chunk: Chunk,
+    bytes: &[u8],
+    line: usize,
+    tape: &mut tape::Tape,
+) -> Checked {
+    match parse_unit(chunk, bytes, line, tape) {
+        Ok((top, read)) => check_value(names, chunk, top, None, read, line),
+        Err(rejected) => rejected,
+    }
+}
+
+/// Reads the JSON text `bytes` (starting on `line` of its chunk's source) onto `tape`, or
+/// says why it was rejected (its encoding or its syntax).
+fn parse_unit<'t>(
+    chunk: Chunk,
+    bytes: &'t [u8],
+    line: usize,
+    tape: &'t mut tape::Tape,
+) -> std::result::Result<(&'t RawValue, Option<tape::Read<'t>>), Checked> {
+    let text = utf8::utf8(bytes).map_err(|e| {
+        let (l, d) = utf8_error(bytes, e, line);
+        Checked::rejected(chunk.source, l, d)
+    })?;
+    read_text(text, line, tape).map_err(|(l, d)| Checked::rejected(chunk.source, l, d))
 }
 
 /// What kind of input a source is.

@@ -7,8 +7,8 @@ use rayon::prelude::*;
 
 use super::tape::{Read, Tape};
 use super::{
-    Checked, Chunk, Group, GroupBuilder, Unit, bom, check_line, check_value, gx, size_message,
-    whole,
+    Checked, Chunk, Group, GroupBuilder, Unit, bom, check_element, check_line, check_value, gx,
+    size_message, whole,
 };
 use crate::Result;
 
@@ -97,6 +97,10 @@ pub(super) fn check_units(
                         for checked in check_line(names, chunk, bytes, line, tape) {
                             group.push(checked)?;
                         }
+                        read += bytes.len() as u64 + 1;
+                    }
+                    Unit::Element { bytes, line } => {
+                        group.push(check_element(names, chunk, bytes, line, tape))?;
                         read += bytes.len() as u64 + 1;
                     }
                     Unit::Value { raw, line } => {
@@ -248,7 +252,7 @@ mod tests {
             .map(|u| match u {
                 Unit::Line { bytes, line } => (*line, std::str::from_utf8(bytes).unwrap_or("?")),
                 Unit::Rejected { line, .. } => (*line, "rejected"),
-                Unit::Value { line, .. } => (*line, "value"),
+                Unit::Value { line, .. } | Unit::Element { line, .. } => (*line, "value"),
             })
             .collect();
         assert_eq!(

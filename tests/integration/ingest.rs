@@ -835,6 +835,99 @@ fn the_largest_size_limit_is_no_limit() {
     }
 }
 
+/// The line (from 1) of the first `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).expect("needle in text");
+    1 + text[..at].matches('\n').count()
+}
+
+#[test]
+fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
+    // Twelve footprints (ids ending 00–11) in one file over the limit, which a single
+    // footprint is under: the file is read in chunks of 4 KiB, element by element, each one
+    // document. Footprint 06 has an error (an unknown declared unit), footprint 09 a comment
+    // long enough to put it over the limit alone: the ten others are accepted, each stored
+    // as the exact text of its element.
+    let docs: Vec<Value> = (0..12)
+        .map(|i| {
+            let mut v = v2_example();
+            v["id"] = json!(format!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a2{i:02}"));
+            match i {
+                6 => v["pcf"]["declaredUnit"] = json!("parsec"),
+                9 => v["comment"] = json!("x".repeat(8000)),
+                _ => {}
+            }
+            v
+        })
+        .collect();
+    // Twice a footprint's length in one line, more than its pretty-printed length.
+    let one = docs[0].to_string().len();
+    assert!(
+        one < 4000,
+        "the comment of 8,000 bytes puts footprint 09 over the limit"
+    );
+    let opts = IngestOptions {
+        max_document_bytes: 2 * one,
+        chunk_bytes: 4096,
+        ..IngestOptions::default()
+    };
+    let list = serde_json::to_string_pretty(&json!({ "data": docs })).expect("JSON");
+    let array = format!(
+        "\u{feff}[{}]\n",
+        docs.iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(",\n")
+    );
+    for (name, text) in [("list.json", &list), ("array.json", &array)] {
+        let p = check_with(&[source(name, text)], &opts);
+        let r = &p.report;
+        assert_eq!((r.accepted, r.rejected), (10, 2), "{name}: {:?}", r.errors);
+        let unit = &r.errors[0];
+        assert_eq!(
+            (unit.index, unit.line, unit.pointer.as_str()),
+            (6, line_of(text, "\"parsec\""), "/pcf/declaredUnit"),
+            "{name}"
+        );
+        let long = &r.errors[1];
+        assert_eq!(long.index, 9, "{name}");
+        // Reported at the line its element starts on: its id's in the array of one line per
+        // footprint, the line of its opening brace (indented by four) in the pretty one.
+        let id = text.find("a209").expect("id");
+        let start = match name {
+            "list.json" => text[..id].rfind("\n    {").expect("element") + 1,
+            _ => id,
+        };
+        assert_eq!(long.line, 1 + text[..start].matches('\n').count(), "{name}");
+        assert!(long.message.contains("limit"), "{}", long.message);
+        let bytes = text.as_bytes();
+        let stored: Vec<Value> = p
+            .footprints
+            .iter()
+            .map(|f| {
+                let span = f.document;
+                let at = usize::try_from(span.offset).expect("offset");
+                let len = usize::try_from(span.length).expect("length");
+                serde_json::from_slice(&bytes[at..at + len]).expect("a whole element")
+            })
+            .collect();
+        let want: Vec<Value> = [0, 1, 2, 3, 4, 5, 7, 8, 10, 11]
+            .iter()
+            .map(|i| docs[*i].clone())
+            .collect();
+        assert_eq!(stored, want, "{name}");
+    }
+    // What is not an array is read up to where it stops being one.
+    let broken = format!("[{}, {} {}]", docs[0], docs[1], docs[2]);
+    let p = check_with(&[source("broken.json", &broken)], &opts);
+    assert_eq!((p.report.accepted, p.report.rejected), (2, 1));
+    assert!(
+        p.report.errors[0].message.contains("expected ',' or ']'"),
+        "{:?}",
+        p.report.errors
+    );
+}
+
 #[test]
 fn documents_over_the_size_limit_are_rejected() {
     let doc = v2_with(|_| {});

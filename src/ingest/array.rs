@@ -1,0 +1,436 @@
+//! A JSON text too large to be one document, read element by element: an array of
+//! footprints, or a PACT list response `{"data":[…]}`.
+//!
+//! Each element is found by its brackets and quotes alone (a value's end), cut out as a unit
+//! of work like an NDJSON line, and parsed and checked as one document; a chunk ends after
+//! its last whole element. What lies between the elements (the brackets, commas and blanks
+//! of the array itself) is read here, and anything else there is reported once, at its line:
+//! past it the array cannot be followed, and the rest of the source is not read as documents.
+
+use super::{Unit, size_message, whole};
+
+/// What comes next in a streamed array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// The first element, or `]` (just after `[`).
+    First,
+    /// An element (after a comma).
+    Element,
+    /// `,` or `]`.
+    CommaOrClose,
+    /// `}`, closing the response whose `"data"` the array was.
+    Brace,
+    /// Nothing but blanks.
+    End,
+    /// Something that is not the array was reported: the rest is skipped.
+    Broken,
+}
+
+/// Where a streamed array is read to, from one chunk to the next.
+#[derive(Debug)]
+pub(super) struct Scan {
+    expect: Expect,
+    /// Whether the array is a response's `"data"` (and a `}` follows it).
+    wrapped: bool,
+}
+
+impl Scan {
+    /// The element that was next was read past (see [`ValueEnd`]).
+    pub(super) fn skipped(&mut self) {
+        self.expect = Expect::CommaOrClose;
+    }
+}
+
+/// How the text `bytes` (a source's first bytes, its byte order mark left out) opens when it
+/// is a streamable array: `[`, or `{"data":[` with any blanks between. Gives the scan to
+/// read its elements with, where they start, and the line breaks before that.
+pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
+    let blanks = |mut i: usize| {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = blanks(0);
+    let wrapped = match bytes.get(i)? {
+        b'[' => false,
+        b'{' => {
+            i = blanks(i + 1);
+            let key = b"\"data\"";
+            if bytes.get(i..i + key.len())? != key {
+                return None;
+            }
+            i = blanks(i + key.len());
+            if bytes.get(i) != Some(&b':') {
+                return None;
+            }
+            i = blanks(i + 1);
+            if bytes.get(i) != Some(&b'[') {
+                return None;
+            }
+            true
+        }
+        _ => return None,
+    };
+    let at = i + 1;
+    let breaks = memchr::memchr_iter(b'\n', &bytes[..at]).count();
+    let scan = Scan {
+        expect: Expect::First,
+        wrapped,
+    };
+    Some((scan, at, breaks))
+}
+
+/// The end of a JSON value's text, found by its brackets and quotes (not checked: a value
+/// whose syntax is wrong is cut where a parser would stop reading it, and rejected when it is
+/// parsed). Kept from one piece of a text to the next, for a value too long to hold.
+#[derive(Debug, Default)]
+pub(super) struct ValueEnd {
+    depth: usize,
+    in_string: bool,
+    /// A backslash ended the last piece: the next byte is escaped.
+    escape: bool,
+    /// Bytes read so far.
+    pub(super) read: usize,
+}
+
+impl ValueEnd {
+    /// Reads on in `b`, the next piece of the value's text: where in `b` the value ends, or
+    /// `None` if it goes on past `b`.
+    pub(super) fn feed(&mut self, b: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        if b.is_empty() {
+            return None;
+        }
+        if std::mem::take(&mut self.escape) {
+            i = 1;
+        }
+        let end = loop {
+            if i >= b.len() {
+                break None;
+            }
+            if self.in_string {
+                match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                    None => i = b.len(),
+                    Some(k) if b[i + k] == b'\\' => {
+                        i += k + 2;
+                        if i > b.len() {
+                            self.escape = true;
+                        }
+                    }
+                    Some(k) => {
+                        i += k + 1;
+                        self.in_string = false;
+                        if self.depth == 0 {
+                            break Some(i);
+                        }
+                    }
+                }
+                continue;
+            }
+            match b[i] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' if self.depth == 0 => break Some(i),
+                b'}' | b']' => {
+                    self.depth -= 1;
+                    if self.depth == 0 {
+                        break Some(i + 1);
+                    }
+                }
+                b',' | b' ' | b'\n' | b'\r' | b'\t' if self.depth == 0 => break Some(i),
+                _ => {}
+            }
+            i += 1;
+        };
+        self.read += end.unwrap_or(b.len()).min(b.len());
+        end
+    }
+}
+
+/// What [`units`] read of a chunk.
+pub(super) struct Split<'b> {
+    pub(super) units: Vec<Unit<'b>>,
+    /// Line breaks in the bytes read.
+    pub(super) breaks: usize,
+    /// Bytes read: the rest goes back for the next chunk.
+    pub(super) used: usize,
+    /// The element at `used` does not end within the chunk: more bytes are needed.
+    pub(super) more: bool,
+}
+
+/// The elements of a streamed array in `bytes` (the next bytes of its source, starting
+/// between two elements), numbered from line `line_no`, as units of work; elements over `max`
+/// bytes are rejected. Stops after `most` units, and before an element that does not end
+/// within `bytes` unless `last` (the source ends with them).
+pub(super) fn units<'b>(
+    scan: &mut Scan,
+    bytes: &'b [u8],
+    line_no: usize,
+    max: usize,
+    most: usize,
+    last: bool,
+) -> Split<'b> {
+    let mut units = Vec::new();
+    let mut line = line_no;
+    let mut i = 0;
+    let mut more = false;
+    loop {
+        if scan.expect == Expect::Broken {
+            i = bytes.len();
+            break;
+        }
+        while let Some(&b @ (b' ' | b'\n' | b'\r' | b'\t')) = bytes.get(i) {
+            line += usize::from(b == b'\n');
+            i += 1;
+        }
+        let Some(&b) = bytes.get(i) else { break };
+        if units.len() == most {
+            break;
+        }
+        let closed = if scan.wrapped {
+            Expect::Brace
+        } else {
+            Expect::End
+        };
+        match scan.expect {
+            Expect::First if b == b']' => {
+                i += 1;
+                scan.expect = closed;
+            }
+            Expect::First | Expect::Element if matches!(b, b',' | b':' | b']' | b'}') => broken(
+                &mut units,
+                scan,
+                line,
+                format!("expected a footprint, found {}", found(b)),
+            ),
+            Expect::First | Expect::Element => {
+                let Some(len) = ValueEnd::default().feed(&bytes[i..]) else {
+                    if !last {
+                        more = true;
+                        break;
+                    }
+                    let message =
+                        "the text ends inside this footprint: a bracket or a quote is not closed";
+                    broken(&mut units, scan, line, message.into());
+                    continue;
+                };
+                let element = &bytes[i..i + len];
+                units.push(if len > max {
+                    Unit::Rejected {
+                        line,
+                        diag: whole(size_message(len, max)),
+                    }
+                } else {
+                    Unit::Element {
+                        bytes: element,
+                        line,
+                    }
+                });
+                line += memchr::memchr_iter(b'\n', element).count();
+                i += len;
+                scan.expect = Expect::CommaOrClose;
+            }
+            Expect::CommaOrClose => match b {
+                b',' => {
+                    i += 1;
+                    scan.expect = Expect::Element;
+                }
+                b']' => {
+                    i += 1;
+                    scan.expect = closed;
+                }
+                _ => broken(
+                    &mut units,
+                    scan,
+                    line,
+                    format!(
+                        "expected ',' or ']' after a footprint of the array, found {}",
+                        found(b)
+                    ),
+                ),
+            },
+            Expect::Brace if b == b'}' => {
+                i += 1;
+                scan.expect = Expect::End;
+            }
+            Expect::Brace => broken(
+                &mut units,
+                scan,
+                line,
+                format!(
+                    "expected '}}' after the \"data\" array (a response this large is read \
+                     as {{\"data\":[…]}} alone), found {}",
+                    found(b)
+                ),
+            ),
+            Expect::End => broken(
+                &mut units,
+                scan,
+                line,
+                format!("expected nothing after the array, found {}", found(b)),
+            ),
+            Expect::Broken => {}
+        }
+    }
+    Split {
+        units,
+        breaks: line - line_no,
+        used: i,
+        more,
+    }
+}
+
+/// Reports `message` at `line`: the array cannot be followed past it.
+fn broken(units: &mut Vec<Unit>, scan: &mut Scan, line: usize, message: String) {
+    units.push(Unit::Rejected {
+        line,
+        diag: whole(message),
+    });
+    scan.expect = Expect::Broken;
+}
+
+/// Where a source read as a streamed array ended: `None` when it ended as an array does.
+pub(super) fn unfinished(scan: &Scan) -> Option<&'static str> {
+    match scan.expect {
+        Expect::End | Expect::Broken => None,
+        Expect::Brace => Some("the text ends before the '}' closing the response"),
+        _ => Some("the text ends before the ']' closing the array"),
+    }
+}
+
+/// A byte as a diagnostic names it.
+fn found(b: u8) -> String {
+    match b {
+        0x20..=0x7e => format!("{:?}", b as char),
+        _ => format!("byte 0x{b:02x}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The units of `text` read in pieces cut at `cuts` (as the intake reads chunks, giving
+    /// back what was not used), as (line, element text or "rejected: message").
+    fn read(text: &str, cuts: &[usize], max: usize) -> Vec<(usize, String)> {
+        let (mut scan, at, breaks) = open(text.as_bytes()).expect("an array");
+        let (mut from, mut line) = (at, 1 + breaks);
+        let mut out = Vec::new();
+        for &cut in cuts.iter().chain(std::iter::once(&text.len())) {
+            let cut = cut.max(from);
+            let last = cut == text.len();
+            let s = units(&mut scan, &text.as_bytes()[from..cut], line, max, 100, last);
+            for u in s.units {
+                out.push(match u {
+                    Unit::Element { bytes, line } => {
+                        (line, String::from_utf8_lossy(bytes).into_owned())
+                    }
+                    Unit::Rejected { line, diag } => (line, format!("rejected: {}", diag.message)),
+                    _ => (0, "other".into()),
+                });
+            }
+            assert!(!s.more || !last);
+            from += s.used;
+            line += s.breaks;
+        }
+        if let Some(m) = unfinished(&scan) {
+            out.push((line, format!("unfinished: {m}")));
+        }
+        out
+    }
+
+    #[test]
+    fn elements_are_cut_by_brackets_and_quotes_across_chunks() {
+        // A pretty-printed response: the second element holds brackets, a comma and an
+        // escaped quote inside strings, and spans lines 4–6; the third is a number.
+        let text = "{ \"data\" :\n[\n  {\"a\": 1},\n  {\"b\": \"x]},\\\"{\",\n   \"c\": [1, {}]\n  },\n  7\n]\n}\n";
+        let want: Vec<(usize, String)> = vec![
+            (3, "{\"a\": 1}".into()),
+            (4, "{\"b\": \"x]},\\\"{\",\n   \"c\": [1, {}]\n  }".into()),
+            (7, "7".into()),
+        ];
+        // Whole, and cut at every byte (an element cut short waits for the next chunk).
+        assert_eq!(read(text, &[], 1000), want);
+        for cut in 0..text.len() {
+            assert_eq!(read(text, &[cut], 1000), want, "cut at {cut}");
+        }
+        // A plain array, empty arrays, and an element over the limit (11 bytes > 10).
+        assert_eq!(
+            read("[{}, {}]", &[], 10),
+            vec![(1, "{}".into()), (1, "{}".into())]
+        );
+        assert_eq!(read("[ ]", &[], 10), vec![]);
+        assert_eq!(read("{\"data\":[]}", &[], 10), vec![]);
+        assert_eq!(
+            read("[{\"a\":\"xxx\"},\n{}]", &[], 10),
+            vec![
+                (
+                    1,
+                    "rejected: document is 11 bytes, over the 10 bytes limit (raise it with --max-document-size)".into()
+                ),
+                (2, "{}".into())
+            ]
+        );
+        // Only `[` and `{"data":[` open a streamed array.
+        for text in ["{\"id\":1}", "{\"data\":{}}", "\"x\"", "", "{\"dat"] {
+            assert!(open(text.as_bytes()).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn what_is_not_an_array_is_reported_once_at_its_line() {
+        assert_eq!(
+            read("[{},\n{} {}]", &[], 100),
+            vec![
+                (1, "{}".into()),
+                (2, "{}".into()),
+                (
+                    2,
+                    "rejected: expected ',' or ']' after a footprint of the array, found '{'"
+                        .into()
+                )
+            ]
+        );
+        assert_eq!(
+            read("[{}]\nx", &[], 100)[1],
+            (
+                2,
+                "rejected: expected nothing after the array, found 'x'".into()
+            )
+        );
+        assert_eq!(
+            read("{\"data\":[{}], \"links\":[]}", &[], 100)[1].1,
+            "rejected: expected '}' after the \"data\" array (a response this large is read as {\"data\":[…]} alone), found ','"
+        );
+        assert_eq!(
+            read("[{}, {\"a\":\"]", &[], 100)[1],
+            (
+                1,
+                "rejected: the text ends inside this footprint: a bracket or a quote is not closed"
+                    .into()
+            )
+        );
+        assert_eq!(
+            read("[{},,{}]", &[], 100)[1].1,
+            "rejected: expected a footprint, found ','"
+        );
+        assert_eq!(
+            read("[{}, {}", &[], 100)[2].1,
+            "unfinished: the text ends before the ']' closing the array"
+        );
+        assert_eq!(
+            read("{\"data\":[{}]", &[], 100)[1].1,
+            "unfinished: the text ends before the '}' closing the response"
+        );
+    }
+
+    #[test]
+    fn a_value_end_is_found_across_pieces() {
+        // An escape split between two pieces, then the rest of the value and a comma.
+        let mut v = ValueEnd::default();
+        assert_eq!(v.feed(b"{\"a\":\"x\\"), None);
+        assert_eq!(v.feed(b"\"}\"}, {}"), Some(4));
+        assert_eq!(v.read, 12);
+    }
+}
