@@ -845,15 +845,16 @@ fn line_of(text: &str, needle: &str) -> usize {
 fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
     // Twelve footprints (ids ending 00–11) in one file over the limit, which a single
     // footprint is under: the file is read in chunks of 4 KiB, element by element, each one
-    // document. Footprint 06 has an error (an unknown declared unit), footprint 09 a comment
-    // long enough to put it over the limit alone: the ten others are accepted, each stored
+    // document. Footprint 09 has a comment long enough to put it over the limit alone (it is
+    // measured, not kept, across chunks), footprint 10 an error (an unknown declared unit,
+    // found at its line after the lines skipped): the ten others are accepted, each stored
     // as the exact text of its element.
     let docs: Vec<Value> = (0..12)
         .map(|i| {
             let mut v = v2_example();
             v["id"] = json!(format!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a2{i:02}"));
             match i {
-                6 => v["pcf"]["declaredUnit"] = json!("parsec"),
+                10 => v["pcf"]["declaredUnit"] = json!("parsec"),
                 9 => v["comment"] = json!("x".repeat(8000)),
                 _ => {}
             }
@@ -883,13 +884,13 @@ fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
         let p = check_with(&[source(name, text)], &opts);
         let r = &p.report;
         assert_eq!((r.accepted, r.rejected), (10, 2), "{name}: {:?}", r.errors);
-        let unit = &r.errors[0];
+        let unit = &r.errors[1];
         assert_eq!(
             (unit.index, unit.line, unit.pointer.as_str()),
-            (6, line_of(text, "\"parsec\""), "/pcf/declaredUnit"),
+            (10, line_of(text, "\"parsec\""), "/pcf/declaredUnit"),
             "{name}"
         );
-        let long = &r.errors[1];
+        let long = &r.errors[0];
         assert_eq!(long.index, 9, "{name}");
         // Reported at the line its element starts on: its id's in the array of one line per
         // footprint, the line of its opening brace (indented by four) in the pretty one.
@@ -911,7 +912,7 @@ fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
                 serde_json::from_slice(&bytes[at..at + len]).expect("a whole element")
             })
             .collect();
-        let want: Vec<Value> = [0, 1, 2, 3, 4, 5, 7, 8, 10, 11]
+        let want: Vec<Value> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 11]
             .iter()
             .map(|i| docs[*i].clone())
             .collect();
