@@ -369,21 +369,13 @@ impl<'a> Intake<'a> {
                 self.known.reserve(more);
                 self.expected = (more, usize::try_from(size).unwrap_or(usize::MAX));
             }
-            let started = std::time::Instant::now();
-            let (names, progress) = (self.names.clone(), self.progress);
-            let rows = (self.sink.seq(), self.sink.keeps_records());
-            // The next chunk is read while this one is checked: read before it, the bytes
-            // were copied out of the page cache with every core but this thread's idle.
-            let (decided, checked) = beside(
-                || {
-                    self.decide_pending(si, &mut pending, &mut spare)?;
-                    self.top_up(&mut r, si, &mut buf).map(drop)
-                },
-                || check_units(&names, progress, chunk, units, None, rows),
-            );
-            decided?;
-            let checked = checked?;
-            self.phases.check += started.elapsed();
+            let checked = self.check_beside(
+                si,
+                (&mut r, &mut buf),
+                (&mut pending, &mut spare),
+                chunk,
+                units,
+            )?;
             line_no += breaks;
             give_back(&mut bytes, used, &mut buf);
             pending = Some((bytes, base, checked));

@@ -1,10 +1,10 @@
 //! A JSON file larger than one document may be: read in chunks as an array of footprints
-//! (see [`array`]), like NDJSON.
+//! (see [`array`]), like NDJSON; and the step both take with each chunk.
 
 use super::super::array::{self, ValueEnd};
 use super::{
-    Chunk, Intake, MOST_LINES, Reader, beside, check_units, give_back, size_message, strip_bom,
-    take_chunk, whole,
+    CheckedChunk, Chunk, Group, Intake, MOST_LINES, Reader, Unit, beside, check_units, give_back,
+    size_message, strip_bom, take_chunk, whole,
 };
 use crate::Result;
 
@@ -66,20 +66,14 @@ impl Intake<'_> {
                 base += len as u64;
                 continue;
             }
-            let started = std::time::Instant::now();
-            let (names, progress) = (self.names.clone(), self.progress);
-            let rows = (self.sink.seq(), self.sink.keeps_records());
-            let (units, breaks, used) = (split.units, split.breaks, split.used);
-            let (decided, checked) = beside(
-                || {
-                    self.decide_pending(si, &mut pending, &mut spare)?;
-                    self.top_up(&mut r, si, &mut buf).map(drop)
-                },
-                || check_units(&names, progress, chunk, units, None, rows),
-            );
-            decided?;
-            let checked = checked?;
-            self.phases.check += started.elapsed();
+            let (breaks, used) = (split.breaks, split.used);
+            let checked = self.check_beside(
+                si,
+                (&mut r, &mut buf),
+                (&mut pending, &mut spare),
+                chunk,
+                split.units,
+            )?;
             line_no += breaks;
             give_back(&mut bytes, used, &mut buf);
             pending = Some((bytes, base, checked));
@@ -90,6 +84,33 @@ impl Intake<'_> {
             Some(message) => self.reject(si, line_no, whole(message)),
             None => Ok(()),
         }
+    }
+
+    /// Checks `units`, a chunk's, on every core while on this thread the chunk before it
+    /// (`pending`) is decided and the next bytes are read into `buf`: read before the check,
+    /// they were copied out of the page cache with every core but this thread's idle.
+    pub(super) fn check_beside(
+        &mut self,
+        si: usize,
+        (r, buf): (&mut Reader, &mut Vec<u8>),
+        (pending, spare): (&mut Option<CheckedChunk>, &mut Vec<u8>),
+        chunk: Chunk,
+        units: Vec<Unit>,
+    ) -> Result<Vec<Group>> {
+        let started = std::time::Instant::now();
+        let (names, progress) = (self.names.clone(), self.progress);
+        let rows = (self.sink.seq(), self.sink.keeps_records());
+        let (decided, checked) = beside(
+            || {
+                self.decide_pending(si, pending, spare)?;
+                self.top_up(r, si, buf).map(drop)
+            },
+            || check_units(&names, progress, chunk, units, None, rows),
+        );
+        decided?;
+        let checked = checked?;
+        self.phases.check += started.elapsed();
+        Ok(checked)
     }
 
     /// Reads past the value that starts `buf` and goes on in `r`: its length and the line
