@@ -18,8 +18,10 @@ enum Expect {
     Element,
     /// `,` or `]`.
     CommaOrClose,
-    /// `}`, closing the response whose `"data"` the array was.
+    /// `}`, closing the response whose `"data"` the array was, or `,` and another member.
     Brace,
+    /// A member of the response after its `"data"` (read past: only `"data"` is read).
+    Member,
     /// Nothing but blanks.
     End,
     /// Something that is not the array was reported: the rest is skipped.
@@ -42,33 +44,34 @@ impl Scan {
 }
 
 /// How the text `bytes` (a source's first bytes, its byte order mark left out) opens when it
-/// is a streamable array: `[`, or `{"data":[` with any blanks between. Gives the scan to
-/// read its elements with, where they start, and the line breaks before that.
+/// is a streamable array: `[`, or a PACT list response, an object whose `"data"` is an array
+/// (`{"data":[`; members before it, as long as they end within `bytes`, are read past).
+/// Gives the scan to read its elements with, where they start, and the line breaks before.
+/// An object with a footprint's `id`, `specVersion` or `pcf` before its `"data"` is none.
 pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
-    let blanks = |mut i: usize| {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
-            i += 1;
-        }
-        i
-    };
-    let mut i = blanks(0);
+    let mut i = blanks(bytes, 0);
     let wrapped = match bytes.get(i)? {
         b'[' => false,
         b'{' => {
-            i = blanks(i + 1);
-            let key = b"\"data\"";
-            if bytes.get(i..i + key.len())? != key {
-                return None;
+            i = blanks(bytes, i + 1);
+            loop {
+                let (key, value) = member_key(bytes, i).ok()?;
+                match key {
+                    b"data" if bytes.get(value) == Some(&b'[') => {
+                        i = value;
+                        break true;
+                    }
+                    b"data" | b"id" | b"specVersion" | b"pcf" => return None,
+                    _ => {
+                        let len = ValueEnd::default().feed(&bytes[value..])?;
+                        i = blanks(bytes, value + len);
+                        if bytes.get(i) != Some(&b',') {
+                            return None;
+                        }
+                        i = blanks(bytes, i + 1);
+                    }
+                }
             }
-            i = blanks(i + key.len());
-            if bytes.get(i) != Some(&b':') {
-                return None;
-            }
-            i = blanks(i + 1);
-            if bytes.get(i) != Some(&b'[') {
-                return None;
-            }
-            true
         }
         _ => return None,
     };
@@ -79,6 +82,38 @@ pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
         wrapped,
     };
     Some((scan, at, breaks))
+}
+
+/// Where the blanks from `i` end.
+fn blanks(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Reads the key of an object's member at `i`, its colon and the blanks after it: the key's
+/// text (escapes left as they are) and where the value starts. `Err(true)` when `bytes`
+/// ends first, `Err(false)` when there is no member at `i`.
+fn member_key(bytes: &[u8], i: usize) -> Result<(&[u8], usize), bool> {
+    match bytes.get(i) {
+        None => return Err(true),
+        Some(b'"') => {}
+        Some(_) => return Err(false),
+    }
+    let end = i + ValueEnd::default().feed(&bytes[i..]).ok_or(true)?;
+    let colon = blanks(bytes, end);
+    match bytes.get(colon) {
+        None => Err(true),
+        Some(b':') => {
+            let value = blanks(bytes, colon + 1);
+            match value < bytes.len() {
+                true => Ok((&bytes[i + 1..end - 1], value)),
+                false => Err(true),
+            }
+        }
+        Some(_) => Err(false),
+    }
 }
 
 /// The end of a JSON value's text, found by its brackets and quotes (not checked: a value
@@ -322,20 +357,60 @@ pub(super) fn units<'b>(
                     ),
                 ),
             },
-            Expect::Brace if b == b'}' => {
-                i += 1;
-                scan.expect = Expect::End;
-            }
-            Expect::Brace => broken(
-                &mut units,
-                scan,
-                line,
-                format!(
-                    "expected '}}' after the \"data\" array (a response this large is read \
-                     as {{\"data\":[…]}} alone), found {}",
-                    found(b)
+            Expect::Brace => match b {
+                b'}' => {
+                    i += 1;
+                    scan.expect = Expect::End;
+                }
+                b',' => {
+                    i += 1;
+                    scan.expect = Expect::Member;
+                }
+                _ => broken(
+                    &mut units,
+                    scan,
+                    line,
+                    format!(
+                        "expected ',' or '}}' after the response's \"data\", found {}",
+                        found(b)
+                    ),
                 ),
-            ),
+            },
+            Expect::Member => {
+                let end = member_key(bytes, i).and_then(|(_, value)| {
+                    let len = ValueEnd::default().feed(&bytes[value..]).ok_or(true)?;
+                    Ok(value + len)
+                });
+                match end {
+                    Ok(end) => {
+                        line += memchr::memchr_iter(b'\n', &bytes[i..end]).count();
+                        i = end;
+                        scan.expect = Expect::Brace;
+                    }
+                    // Members are read whole: one that does not end within the limit is no
+                    // member this reading follows.
+                    Err(true) if !last && bytes.len() - i <= max => {
+                        more = true;
+                        break;
+                    }
+                    Err(true) if last => broken(
+                        &mut units,
+                        scan,
+                        line,
+                        "the text ends inside a member of the response".into(),
+                    ),
+                    Err(_) => broken(
+                        &mut units,
+                        scan,
+                        line,
+                        format!(
+                            "expected a member of the response (\"name\": value, at most the \
+                             document size limit), found {}",
+                            found(b)
+                        ),
+                    ),
+                }
+            }
             Expect::End => broken(
                 &mut units,
                 scan,
@@ -366,7 +441,7 @@ fn broken(units: &mut Vec<Unit>, scan: &mut Scan, line: usize, message: String) 
 pub(super) fn unfinished(scan: &Scan) -> Option<&'static str> {
     match scan.expect {
         Expect::End | Expect::Broken => None,
-        Expect::Brace => Some("the text ends before the '}' closing the response"),
+        Expect::Brace | Expect::Member => Some("the text ends before the '}' closing the response"),
         _ => Some("the text ends before the ']' closing the array"),
     }
 }
@@ -444,8 +519,24 @@ mod tests {
                 (2, "{}".into())
             ]
         );
-        // Only `[` and `{"data":[` open a streamed array.
-        for text in ["{\"id\":1}", "{\"data\":{}}", "\"x\"", "", "{\"dat"] {
+        // Members of a response around its "data" are read past, in the head and in
+        // chunks (cut anywhere); brackets and quotes inside them end nothing.
+        let text = "{\"meta\": {\"n\": \"]}\"}, \"size\": 2,\n\"data\": [{}, {}],\n\"links\": [\"}\"], \"next\": null}";
+        let want: Vec<(usize, String)> = vec![(2, "{}".into()), (2, "{}".into())];
+        for cut in 0..text.len() {
+            assert_eq!(read(text, &[cut], 100), want, "cut at {cut}");
+        }
+        // Only `[` and an object whose "data" is an array open a streamed array; a footprint
+        // (its id, specVersion or pcf before any "data") does not.
+        for text in [
+            "{\"id\":1}",
+            "{\"data\":{}}",
+            "\"x\"",
+            "",
+            "{\"dat",
+            "{\"id\":\"a\", \"data\":[]}",
+            "{\"meta\":1 \"data\":[]}",
+        ] {
             assert!(open(text.as_bytes()).is_none(), "{text}");
         }
     }
@@ -472,8 +563,12 @@ mod tests {
             )
         );
         assert_eq!(
-            read("{\"data\":[{}], \"links\":[]}", &[], 100)[1].1,
-            "rejected: expected '}' after the \"data\" array (a response this large is read as {\"data\":[…]} alone), found ','"
+            read("{\"data\":[{}], \"x\" 1}", &[], 100)[1].1,
+            "rejected: expected a member of the response (\"name\": value, at most the document size limit), found '\"'"
+        );
+        assert_eq!(
+            read("{\"data\":[{}] ]", &[], 100)[1].1,
+            "rejected: expected ',' or '}' after the response's \"data\", found ']'"
         );
         assert_eq!(
             read("[{}, {\"a\":\"]", &[], 100)[1],
