@@ -37,6 +37,14 @@ pub(super) struct Scan {
 }
 
 impl Scan {
+    /// What comes after the array's `]`.
+    fn closed(&self) -> Expect {
+        match self.wrapped {
+            true => Expect::Brace,
+            false => Expect::End,
+        }
+    }
+
     /// The element that was next was read past (see [`ValueEnd`]).
     pub(super) fn skipped(&mut self) {
         self.expect = Expect::CommaOrClose;
@@ -287,23 +295,17 @@ pub(super) fn units<'b>(
             i = bytes.len();
             break;
         }
-        while let Some(&b @ (b' ' | b'\n' | b'\r' | b'\t')) = bytes.get(i) {
-            line += usize::from(b == b'\n');
-            i += 1;
-        }
+        let start = i;
+        i = blanks(bytes, i);
+        line += memchr::memchr_iter(b'\n', &bytes[start..i]).count();
         let Some(&b) = bytes.get(i) else { break };
         if units.len() == most {
             break;
         }
-        let closed = if scan.wrapped {
-            Expect::Brace
-        } else {
-            Expect::End
-        };
         match scan.expect {
             Expect::First if b == b']' => {
                 i += 1;
-                scan.expect = closed;
+                scan.expect = scan.closed();
             }
             Expect::First | Expect::Element if matches!(b, b',' | b':' | b']' | b'}') => broken(
                 &mut units,
@@ -345,7 +347,7 @@ pub(super) fn units<'b>(
                 }
                 b']' => {
                     i += 1;
-                    scan.expect = closed;
+                    scan.expect = scan.closed();
                 }
                 _ => broken(
                     &mut units,

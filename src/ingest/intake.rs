@@ -190,10 +190,14 @@ impl<'a> Intake<'a> {
     /// Reads the rest of source `si` only to keep it as received.
     fn skip(&mut self, si: usize) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf = Vec::new();
+        self.skip_rest(&mut r, si, &mut Vec::new())
+    }
+
+    /// Reads the rest of `r`, source `si`, only to keep it as received (`buf` is scratch).
+    fn skip_rest(&mut self, r: &mut Reader, si: usize, buf: &mut Vec<u8>) -> Result<()> {
         while !r.done {
             buf.clear();
-            self.fill(&mut r, si, &mut buf, self.step())?;
+            self.fill(r, si, buf, self.step())?;
         }
         (self.progress)(r.pos as u64);
         Ok(())

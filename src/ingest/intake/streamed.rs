@@ -23,12 +23,7 @@ impl Intake<'_> {
         let Some((mut scan, at, breaks)) = array::open(&buf[skip..]) else {
             let len = usize::try_from(self.sources[si].size()?).unwrap_or(usize::MAX);
             self.reject(si, 1, whole(size_message(len, max)))?;
-            while !r.done {
-                buf.clear();
-                self.fill(&mut r, si, &mut buf, self.step())?;
-            }
-            (self.progress)(r.pos as u64);
-            return Ok(());
+            return self.skip_rest(&mut r, si, &mut buf);
         };
         buf.drain(..skip + at);
         let mut base = (skip + at) as u64;
@@ -52,7 +47,9 @@ impl Intake<'_> {
                 line_no += split.breaks;
                 base += used as u64;
                 (self.progress)(used as u64);
-                give_back(&mut bytes, used, &mut buf);
+                // The element goes back to be read on in place; `buf`'s empty buffer is spare.
+                bytes.drain(..used);
+                spare = std::mem::replace(&mut buf, bytes);
                 if buf.len() <= max.saturating_add(2) {
                     self.fill(&mut r, si, &mut buf, self.step())?;
                     continue;
