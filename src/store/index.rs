@@ -45,6 +45,8 @@ impl Store {
             let dir = tmp.join(name);
             fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
+        // Files written, their pages on their way to the disk: synced together at the end.
+        let written = std::sync::Mutex::new(Vec::new());
         let write = |path: PathBuf, batch: RecordBatch| -> Result<()> {
             let batch = GraphIndex::stored(batch)?;
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -56,7 +58,11 @@ impl Store {
                 .into_inner()?
                 .into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?;
-            file.sync_all().map_err(|e| Error::io(&path, e))?;
+            start_writeback(&file);
+            written
+                .lock()
+                .map_err(|_| Error::Internal("graph index: a writer panicked".into()))?
+                .push((path.clone(), file));
             tracing::debug!(
                 "graph index: wrote {} at {:.2?}",
                 path.display(),
@@ -156,6 +162,12 @@ impl Store {
             });
             graph.and(copied)
         })?;
+        let written = written
+            .into_inner()
+            .map_err(|_| Error::Internal("graph index: a writer panicked".into()))?;
+        for (path, file) in written {
+            file.sync_all().map_err(|e| Error::io(&path, e))?;
+        }
         for name in BY_COLUMN {
             sync_dir(&tmp.join(name))?;
         }
@@ -224,4 +236,23 @@ impl Store {
             .map_err(|_| Error::Internal("graph index: four tables expected".into()))?;
         GraphIndex::from_tables(tables).map(Some)
     }
+}
+
+/// Starts writing `file`'s pages to the disk without waiting for them: each index file was
+/// synced as soon as written, and its thread waited for the disk (a third of a second of
+/// the index's second at 1M footprints); now the disk writes while the next files are
+/// built, and the files are synced together before the index is renamed into place.
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `file` is an open descriptor for the whole call; the range 0..0 means the
+        // whole file, and the flag only starts the writing. A failure leaves the pages to
+        // the final sync, which reports it.
+        unsafe {
+            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
 }
