@@ -8,11 +8,15 @@ use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::tape::Read;
+
+mod decimal;
+
+pub use decimal::DECIMAL_SCALE;
+pub(crate) use decimal::{Sign, decimal_string, number_or_decimal_string, parse_decimal_text};
 
 /// One error or warning about a document: where (pointer and byte offset) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -315,167 +319,50 @@ pub(crate) fn int32(raw: &RawValue) -> Result<i32, String> {
         .map_err(|_| format!("integer {text} does not fit in 32 bits"))
 }
 
-/// Which sign a decimal must have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sign {
-    /// Any value.
-    Any,
-    /// ≥ 0.
-    NonNegative,
-    /// > 0.
-    Positive,
-    /// ≤ 0.
-    NonPositive,
-}
-
-impl Sign {
-    fn check(self, d: Decimal, text: &str) -> Result<Decimal, String> {
-        let ok = match self {
-            Sign::Any => true,
-            Sign::NonNegative => !d.is_sign_negative() || d.is_zero(),
-            Sign::Positive => d > Decimal::ZERO,
-            Sign::NonPositive => d <= Decimal::ZERO,
-        };
-        if ok {
-            Ok(d)
-        } else {
-            let want = match self {
-                Sign::Any => "any value",
-                Sign::NonNegative => "a value ≥ 0",
-                Sign::Positive => "a value > 0",
-                Sign::NonPositive => "a value ≤ 0",
-            };
-            Err(format!("{text} is out of range: expected {want}"))
-        }
-    }
-}
-
-/// Whether `s` is a PACT decimal: `^[+-]?\d+(\.\d+)?$` (no exponent, no bare point).
-pub(crate) fn is_pact_decimal(s: &str) -> bool {
-    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
-    let (int, frac) = match s.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (s, None),
-    };
-    !int.is_empty()
-        && int.bytes().all(|b| b.is_ascii_digit())
-        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
-}
-
-pub use crate::table::DECIMAL_SCALE;
-
-/// Integer digits an amount may have: below 10^16, so that every stored value (at 12 places,
-/// under 10^28) also converts exactly to `rust_decimal` (96 bits, about 7.9·10^28) wherever
-/// an edge needs it. No product footprint comes near: 10^16 kgCO2e is ten gigatonnes per unit.
-const MAX_INTEGER_DIGITS: u32 = 16;
-
-/// Brings an exactly parsed decimal to [`DECIMAL_SCALE`] places and checks its magnitude.
-fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
-    let d = if d.scale() > DECIMAL_SCALE {
-        d.round_dp(DECIMAL_SCALE)
-    } else {
-        d
-    };
-    if d.abs() >= Decimal::from_i128_with_scale(10_i128.pow(MAX_INTEGER_DIGITS.min(28)), 0) {
-        return Err(format!(
-            "{text} is too large: amounts must stay below 10^{MAX_INTEGER_DIGITS} (ten gigatonnes)"
-        ));
-    }
-    Ok(d)
-}
-
-/// Parses decimal text exactly (up to 28 significant digits).
-pub(crate) fn parse_decimal_text(s: &str) -> Result<Decimal, String> {
-    // A short plain decimal (nearly every amount) is read in one pass, its syntax with it.
-    if let Some(d) = small_decimal(s) {
-        return fit(d, s);
-    }
-    if !is_pact_decimal(s) {
-        return Err(format!(
-            "{s:?} is not a decimal number: expected digits with an optional sign and fraction, like \"12.5\""
-        ));
-    }
-    let d = Decimal::from_str_exact(s).map_err(|_| {
-        format!("{s:?} has more than 28 significant digits and cannot be held exactly")
-    })?;
-    fit(d, s)
-}
-
-/// `s` as a decimal, read digit by digit, when it is `-?D+(.D+)?` with at most 18 digits `D`
-/// (all but a few of the amounts a footprint has), and not a negative zero; `None` for
-/// anything else, which `Decimal::from_str_exact` reads (the same value, several times slower).
-fn small_decimal(s: &str) -> Option<Decimal> {
-    let (negative, b) = match s.as_bytes() {
-        [b'-', rest @ ..] => (true, rest),
-        b => (false, b),
-    };
-    if b.len() > 19 || !b.first()?.is_ascii_digit() {
-        return None;
-    }
-    let (mut mantissa, mut digits, mut scale, mut point) = (0u64, 0u32, 0u32, false);
-    for &c in b {
-        match c {
-            b'0'..=b'9' => {
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-                scale += u32::from(point);
-            }
-            b'.' if !point => point = true,
-            _ => return None,
-        }
-    }
-    if digits > 18 || (point && scale == 0) || (negative && mantissa == 0) {
-        return None;
-    }
-    let (lo, mid) = (mantissa as u32, (mantissa >> 32) as u32);
-    Some(Decimal::from_parts(lo, mid, 0, negative, scale))
-}
-
-/// Parses a PACT decimal string (`"12.5"`) exactly and checks its sign.
-pub(crate) fn decimal_string(raw: &RawValue, sign: Sign) -> Result<Decimal, String> {
-    let text = raw.get();
-    if !text.starts_with('"') {
-        return Err(format!(
-            "expected a decimal string like \"12.5\", found {}",
-            describe(raw)
-        ));
-    }
-    let s = string(raw)?;
-    let d = parse_decimal_text(&s)?;
-    sign.check(d, &s)
-}
-
-/// Parses a JSON number exactly from its text. Returns whether it was a string instead
-/// (accepted, for the caller to warn about).
-pub(crate) fn number_or_decimal_string(raw: &RawValue) -> Result<(Decimal, bool), String> {
-    let text = raw.get();
-    match text.as_bytes().first() {
-        Some(b'"') => decimal_string(raw, Sign::Any).map(|d| (d, true)),
-        Some(b'-' | b'0'..=b'9') => {
-            let d = if text.contains(['e', 'E']) {
-                Decimal::from_scientific(text)
-            } else if let Some(d) = small_decimal(text) {
-                Ok(d)
-            } else {
-                Decimal::from_str_exact(text)
-            }
-            .map_err(|_| {
-                format!("number {text} cannot be held exactly in 28 significant digits")
-            })?;
-            Ok((fit(d, text)?, false))
-        }
-        _ => Err(format!("expected a number, found {}", describe(raw))),
-    }
-}
-
 /// Parses an RFC 3339 date-time (`2024-01-01T00:00:00Z`).
 pub(crate) fn date_time(raw: &RawValue) -> Result<DateTime<Utc>, String> {
     let s = string(raw)?;
+    if let Some(t) = plain_date_time(&s) {
+        return Ok(t);
+    }
     DateTime::parse_from_rfc3339(&s)
         .map(|d| d.with_timezone(&Utc))
         .map_err(|e| {
             format!("{s:?} is not an RFC 3339 date-time like \"2024-01-01T00:00:00Z\" ({e})")
         })
+}
+
+/// `s` when it is exactly `YYYY-MM-DDTHH:MM:SSZ` (the form of the five date-times of nearly
+/// every footprint), read digit by digit; `None` for any other form or a leap second, which
+/// chrono reads (to the same instant; its general reading was a tenth of a footprint's
+/// values' time).
+fn plain_date_time(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 20
+        || [
+            (4, b'-'),
+            (7, b'-'),
+            (10, b'T'),
+            (13, b':'),
+            (16, b':'),
+            (19, b'Z'),
+        ]
+        .iter()
+        .any(|&(i, c)| b[i] != c)
+    {
+        return None;
+    }
+    let n = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0_u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(n(0, 4)? as i32, n(5, 7)?, n(8, 10)?)?;
+    let second = n(17, 19)?;
+    if second > 59 {
+        return None;
+    }
+    Some(date.and_hms_opt(n(11, 13)?, n(14, 16)?, second)?.and_utc())
 }
 
 /// Whether `s` is a UUID in 8-4-4-4-12 hex form (any case).
@@ -600,33 +487,50 @@ mod tests {
     }
 
     #[test]
-    fn decimals_parse_exactly() {
+    fn plain_date_times_read_as_chrono_reads_them() {
+        // Every field at and around its bounds (month 0 and 13, day 0 and 32 of every month,
+        // hour 24, minute and second 60, leap and common years), and forms the plain reading
+        // leaves to chrono: each gives what chrono gives, or is refused where it refuses.
+        let mut plain = 0;
+        for y in [
+            "0000", "0001", "1900", "2000", "2023", "2024", "2100", "9999",
+        ] {
+            for m in 0..=13 {
+                for d in [0, 1, 28, 29, 30, 31, 32] {
+                    for (h, mi, sec) in
+                        [(0, 0, 0), (23, 59, 59), (24, 0, 0), (0, 60, 0), (0, 0, 60)]
+                    {
+                        let s = format!("{y}-{m:02}-{d:02}T{h:02}:{mi:02}:{sec:02}Z");
+                        let chrono =
+                            DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&Utc));
+                        match plain_date_time(&s) {
+                            Some(t) => {
+                                assert_eq!(Ok(t), chrono, "{s}");
+                                plain += 1;
+                            }
+                            None => assert!(chrono.is_err() || sec == 60, "{s}"),
+                        }
+                    }
+                }
+            }
+        }
+        // 8 years × 12 months × days 1 and 28, plus the 29ths, 30ths and 31sts that exist
+        // (2000 and 2024 are leap years, 1900, 2100 and 0001 are not; 0000 is), × 2 times.
+        assert_eq!(plain, (8 * 12 * 2 + (8 * 11 + 3) + 8 * 11 + 8 * 7) * 2);
+        for s in [
+            "2024-01-01t00:00:00Z",
+            "2024-01-01T00:00:00z",
+            "2024-01-01T00:00:00.5Z",
+            "2024-01-01T09:00:00+09:00",
+            "+2024-01-01T00:00:00Z",
+            "2024-1-01T00:00:00Z",
+        ] {
+            assert!(plain_date_time(s).is_none(), "{s}");
+        }
         assert_eq!(
-            decimal_string(raw("\"0.1\""), Sign::Any)
-                .unwrap()
-                .to_string(),
-            "0.1"
+            date_time(raw("\"2024-01-01T09:00:00+09:00\"")).unwrap(),
+            date_time(raw("\"2024-01-01T00:00:00Z\"")).unwrap()
         );
-        assert_eq!(
-            decimal_string(raw("\"+12.50\""), Sign::Positive)
-                .unwrap()
-                .to_string(),
-            "12.50"
-        );
-        assert!(decimal_string(raw("\"1e3\""), Sign::Any).is_err());
-        assert!(decimal_string(raw("\".5\""), Sign::Any).is_err());
-        assert!(decimal_string(raw("\"5.\""), Sign::Any).is_err());
-        assert!(decimal_string(raw("\"\""), Sign::Any).is_err());
-        assert!(decimal_string(raw("\"0\""), Sign::Positive).is_err());
-        assert!(decimal_string(raw("\"-0.1\""), Sign::NonNegative).is_err());
-        assert!(decimal_string(raw("\"-0.0\""), Sign::NonNegative).is_ok());
-        assert!(decimal_string(raw("1.5"), Sign::Any).is_err());
-        assert!(decimal_string(raw("\"123456789012345678901234567890\""), Sign::Any).is_err());
-        // A JSON number keeps its written digits: 12.9 is not 12.9000000000000003552…
-        let (d, was_string) = number_or_decimal_string(raw("12.9")).unwrap();
-        assert_eq!((d.to_string().as_str(), was_string), ("12.9", false));
-        let (d, _) = number_or_decimal_string(raw("1.5e1")).unwrap();
-        assert_eq!(d, Decimal::new(15, 0));
     }
 
     #[test]
@@ -665,66 +569,6 @@ mod tests {
         let ids = Ptr::ROOT.key("companyIds");
         assert_eq!(ids.index(2).get(), "/companyIds/2");
         assert_eq!(ids.index(2).key("a/b").get(), "/companyIds/2/a~1b");
-    }
-
-    /// What `Decimal::from_str_exact` makes of `s`: mantissa, scale, sign.
-    fn exact(s: &str) -> Option<(i128, u32, bool)> {
-        let d = Decimal::from_str_exact(s).ok()?;
-        Some((d.mantissa(), d.scale(), d.is_sign_negative()))
-    }
-
-    #[test]
-    fn small_decimals_read_as_from_str_exact_reads_them() {
-        let parts = |d: Decimal| (d.mantissa(), d.scale(), d.is_sign_negative());
-        for s in [
-            "0",
-            "1",
-            "12.5",
-            "-12.5",
-            "1.50",
-            "0.000000000001",
-            "007.5",
-            "999999999999999999",
-            "-999999999999.999999",
-            "999999999.999999999",
-        ] {
-            let small = small_decimal(s).map(parts);
-            assert!(small.is_some(), "{s}");
-            assert_eq!(small, exact(s), "{s}");
-        }
-        // Left to from_str_exact: 19 digits, a negative zero, signs and points out of place.
-        for s in [
-            "1234567890123456789",
-            "-0",
-            "-0.00",
-            "+1",
-            ".5",
-            "1.",
-            "1..2",
-            "1e3",
-            "",
-            "-",
-            "1-",
-        ] {
-            assert_eq!(small_decimal(s), None, "{s}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn small_decimals_agree_with_from_str_exact(
-            s in "-?[0-9]{1,9}(\\.[0-9]{1,9})?",
-        ) {
-            // At most 18 digits: read here unless it is a negative zero.
-            let negative_zero = s.starts_with('-') && s.bytes().all(|c| b"-0.".contains(&c));
-            match small_decimal(&s) {
-                Some(d) => {
-                    let parts = (d.mantissa(), d.scale(), d.is_sign_negative());
-                    proptest::prop_assert_eq!(Some(parts), exact(&s));
-                }
-                None => proptest::prop_assert!(negative_zero, "{} left to from_str_exact", s),
-            }
-        }
     }
 
     #[test]
