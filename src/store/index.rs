@@ -4,6 +4,7 @@
 use std::fs::{self, File};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
@@ -33,8 +34,9 @@ impl Store {
     /// Arrow IPC file per table, and per column of those in [`BY_COLUMN`]), aside first and
     /// renamed into place; returns its path relative to the directory. Each table is written
     /// as soon as it is built (see [`GraphIndex::build_in_steps`]), and the `nodes` columns
-    /// copied from `footprints` a column at a time on a thread of their own, beside the graph:
-    /// the index of millions of footprints is built in bounded memory, on every core.
+    /// copied from `footprints` a column at a time on a thread of their own, beside the graph
+    /// (and on this thread too once the graph is written): the index of millions of
+    /// footprints is built in bounded memory, on every core.
     pub(super) fn write_graph_index(&self, m: &Manifest, seq: i64) -> Result<String> {
         use datafusion::arrow::ipc::writer::FileWriter;
         let started = std::time::Instant::now();
@@ -99,19 +101,26 @@ impl Store {
             Ok(pieces)
         };
         // Set when the graph fails: the copied columns stop at the next.
-        let failed = std::sync::atomic::AtomicBool::new(false);
+        let failed = AtomicBool::new(false);
+        // The `nodes` columns copied from `footprints` need nothing of the graph: they are
+        // read, joined and written on a thread of their own while the graph is built, and on
+        // this one too once the graph is written (a column each, the next not yet taken: the
+        // copying thread had the last fifth of a second at 1M footprints to itself).
+        let copied: Vec<&str> = graph_index::copied_node_columns()
+            .map(|(from, _)| from)
+            .collect();
+        let next = AtomicUsize::new(0);
+        let copy_columns = || -> Result<()> {
+            while !failed.load(Ordering::Relaxed) {
+                let Some(&from) = copied.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    break;
+                };
+                put_columns("nodes", GraphIndex::node_column(from, column(from)?)?)?;
+            }
+            Ok(())
+        };
         std::thread::scope(|scope| {
-            // The `nodes` columns copied from `footprints` need nothing of the graph: they are
-            // read, joined and written on a thread of their own while the graph is built.
-            let copied = scope.spawn(|| -> Result<()> {
-                for (from, _) in graph_index::copied_node_columns() {
-                    if failed.load(std::sync::atomic::Ordering::Relaxed) {
-                        break;
-                    }
-                    put_columns("nodes", GraphIndex::node_column(from, column(from)?)?)?;
-                }
-                Ok(())
-            });
+            let copying = scope.spawn(copy_columns);
             // The BOM a batch at a time, a file at a time: millions of edges are reduced to
             // integers as they are read. They are decoded on a thread of their own, a few
             // batches ahead, while this one reads the footprints and numbers the edges.
@@ -152,10 +161,11 @@ impl Store {
                 let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
                 GraphIndex::build_in_steps(view, rx, bom_rows, &column, put)
             })();
+            let graph = graph.and_then(|()| copy_columns());
             if graph.is_err() {
-                failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                failed.store(true, Ordering::Relaxed);
             }
-            let copied = copied.join().unwrap_or_else(|_| {
+            let copied = copying.join().unwrap_or_else(|_| {
                 Err(Error::Internal(
                     "the thread writing the graph index panicked".into(),
                 ))
