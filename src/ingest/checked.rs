@@ -76,21 +76,18 @@ pub(super) struct Kept {
 }
 
 impl Kept {
-    /// What the decision needs of `record`, taken from it.
-    fn taken(record: FootprintRecord) -> Result<Kept> {
-        let FootprintRecord {
-            footprint: f,
-            document,
-            ..
-        } = record;
+    /// What the decision needs of `record`, taken from it where it is (moved out of its box
+    /// whole, a record of a couple of kilobytes was copied once more for a few fields).
+    fn taken(record: &mut FootprintRecord) -> Result<Kept> {
+        let f = &mut record.footprint;
         Ok(Kept {
             key: IdKey::new(&f.id, f.version)?,
-            id: f.id,
+            id: std::mem::take(&mut f.id),
             version: f.version,
-            document,
-            product_ids: f.product_ids,
-            bom_inputs: f.bom_inputs,
-            gx_attributes: f.gx_attributes,
+            document: record.document,
+            product_ids: std::mem::take(&mut f.product_ids),
+            bom_inputs: std::mem::take(&mut f.bom_inputs),
+            gx_attributes: f.gx_attributes.take(),
             extensions: f.extensions.len(),
         })
     }
@@ -236,15 +233,15 @@ impl GroupBuilder {
 
     /// Adds the next document's outcome.
     pub(super) fn push(&mut self, checked: Checked) -> Result<()> {
-        let kept = checked.try_map(|r| match &mut self.rows {
+        let kept = checked.try_map(|mut r| match &mut self.rows {
             Destination::Batches(rows) => {
                 rows.push(&r)?;
-                Kept::taken(*r)
+                Kept::taken(&mut r)
             }
             // Tables kept in memory are small (the demo, tests): the record is kept whole
             // and what the decision needs copied from it.
             Destination::Records(rows) => {
-                let kept = Kept::taken((*r).clone())?;
+                let kept = Kept::taken(&mut (*r).clone())?;
                 rows.push(*r);
                 Ok(kept)
             }
