@@ -24,6 +24,8 @@ impl Marks {
             // SAFETY: the processor has AVX2, checked just above.
             unsafe { self.mark_avx2(b) }
         }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = b;
     }
 
     #[cfg(target_arch = "x86_64")]
