@@ -7,6 +7,7 @@
 //! of the array itself) is read here, and anything else there is reported once, at its line:
 //! past it the array cannot be followed, and the rest of the source is not read as documents.
 
+use super::tape::ws;
 use super::{Unit, size_message, whole};
 
 /// What comes next in a streamed array.
@@ -57,11 +58,11 @@ impl Scan {
 /// Gives the scan to read its elements with, where they start, and the line breaks before.
 /// An object with a footprint's `id`, `specVersion` or `pcf` before its `"data"` is none.
 pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
-    let mut i = blanks(bytes, 0);
+    let mut i = ws(bytes, 0);
     let wrapped = match bytes.get(i)? {
         b'[' => false,
         b'{' => {
-            i = blanks(bytes, i + 1);
+            i = ws(bytes, i + 1);
             loop {
                 let (key, value) = member_key(bytes, i).ok()?;
                 match key {
@@ -72,11 +73,11 @@ pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
                     b"data" | b"id" | b"specVersion" | b"pcf" => return None,
                     _ => {
                         let len = ValueEnd::default().feed(&bytes[value..])?;
-                        i = blanks(bytes, value + len);
+                        i = ws(bytes, value + len);
                         if bytes.get(i) != Some(&b',') {
                             return None;
                         }
-                        i = blanks(bytes, i + 1);
+                        i = ws(bytes, i + 1);
                     }
                 }
             }
@@ -92,14 +93,6 @@ pub(super) fn open(bytes: &[u8]) -> Option<(Scan, usize, usize)> {
     Some((scan, at, breaks))
 }
 
-/// Where the blanks from `i` end.
-fn blanks(bytes: &[u8], mut i: usize) -> usize {
-    while let Some(b' ' | b'\n' | b'\r' | b'\t') = bytes.get(i) {
-        i += 1;
-    }
-    i
-}
-
 /// Reads the key of an object's member at `i`, its colon and the blanks after it: the key's
 /// text (escapes left as they are) and where the value starts. `Err(true)` when `bytes`
 /// ends first, `Err(false)` when there is no member at `i`.
@@ -110,11 +103,11 @@ fn member_key(bytes: &[u8], i: usize) -> Result<(&[u8], usize), bool> {
         Some(_) => return Err(false),
     }
     let end = i + ValueEnd::default().feed(&bytes[i..]).ok_or(true)?;
-    let colon = blanks(bytes, end);
+    let colon = ws(bytes, end);
     match bytes.get(colon) {
         None => Err(true),
         Some(b':') => {
-            let value = blanks(bytes, colon + 1);
+            let value = ws(bytes, colon + 1);
             match value < bytes.len() {
                 true => Ok((&bytes[i + 1..end - 1], value)),
                 false => Err(true),
@@ -226,13 +219,12 @@ impl ValueEnd {
         let block = b.get(i..i + 32)?;
         // SAFETY: `block` is 32 readable bytes; the load takes any alignment.
         let v = unsafe { _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()) };
-        let mask =
-            |c: u8| _mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8))) as u32;
+        let eq = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
         let mask_of = |x: __m256i| _mm256_movemask_epi8(x) as u32;
-        if mask(b'\\') != 0 {
+        if mask_of(eq(b'\\')) != 0 {
             return None;
         }
-        let quotes = mask(b'"');
+        let quotes = mask_of(eq(b'"'));
         // Bit k set: byte k is inside a string (its opening quote included, its closing
         // quote not), counting from the state the block starts in.
         let mut strings = quotes;
@@ -242,7 +234,6 @@ impl ValueEnd {
         if self.in_string {
             strings = !strings;
         }
-        let eq = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
         let opens = mask_of(_mm256_or_si256(eq(b'{'), eq(b'['))) & !strings;
         let closes = mask_of(_mm256_or_si256(eq(b'}'), eq(b']'))) & !strings;
         let mut brackets = opens | closes;
@@ -296,7 +287,7 @@ pub(super) fn units<'b>(
             break;
         }
         let start = i;
-        i = blanks(bytes, i);
+        i = ws(bytes, i);
         line += memchr::memchr_iter(b'\n', &bytes[start..i]).count();
         let Some(&b) = bytes.get(i) else { break };
         if units.len() == most {

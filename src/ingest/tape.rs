@@ -19,7 +19,8 @@ use super::json::{self, Entries, raw_value};
 
 mod bytes;
 
-use bytes::{Marks, literal, number, string, ws};
+pub(super) use bytes::ws;
+use bytes::{Marks, literal, number, string};
 
 /// Deepest nesting the tape reads; deeper texts are left to serde_json.
 pub(crate) const MAX_DEPTH: usize = 128;

@@ -109,7 +109,8 @@ const STOPS: [bool; 256] = {
     t
 };
 
-pub(super) fn ws(b: &[u8], mut i: usize) -> usize {
+/// Where the JSON whitespace from `i` ends.
+pub(in crate::ingest) fn ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
         i += 1;
     }
