@@ -26,6 +26,7 @@ pub mod lang;
 pub mod model;
 pub mod output;
 pub mod pact;
+mod pages;
 pub mod query;
 pub mod report;
 pub mod score;

@@ -1,7 +1,7 @@
 //! The intake: sources read in chunks, split into documents and CSV records on both cores,
 //! checked, and decided in order (duplicates, products, the log) beside the next chunk.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -11,36 +11,27 @@ use super::json::{Diag, Lines};
 use super::sink::Sink;
 use super::source::Reader;
 use super::split::{
-    CsvRows, MOST_LINES, beside, check_units, csv_pieces, give_back, ndjson_units, record_end,
-    take_chunk,
+    CsvRows, MOST_LINES, beside, check_units, chunk_buffer, csv_pieces, give_back, ndjson_units,
+    record_end, take_chunk,
 };
 use super::{
     CheckedChunk, Chunk, Group, IngestOptions, IngestReport, Layout, Problem, Source, StoredIndex,
-    Unit, bom, dangling, done, done_row, footprint_values, gx, layout, log_row, problem, read_text,
+    Unit, bom, dangling, done, done_row, footprint_values, gx, log_row, problem, read_text,
     same_document, size_message, strip_bom, tape::Tape, utf8_error, whole,
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
+use crate::pages::SmallPages;
 use crate::table::graph_index::Interner;
 use crate::table::{DocumentSpan, GxRecord, Tables};
 
+mod layout;
 mod streamed;
+
+pub(super) use layout::{Layouts, has_bom_csv, layouts};
 
 /// Product ids: a set whose lookups can come in groups (the numbers it gives go unused).
 type Known = Interner;
-
-/// How each source is read, or why it cannot be (see [`layout`]).
-pub(super) type Layouts = Vec<std::result::Result<Layout, String>>;
-
-/// The layout of every source, from its first bytes.
-pub(super) fn layouts(sources: &[Source], opts: &IngestOptions) -> Result<Layouts> {
-    sources.iter().map(|s| layout_of(s, opts)).collect()
-}
-
-/// Whether any source is a BOM CSV (whose rows are compared with the stored ones).
-pub(super) fn has_bom_csv(layouts: &Layouts) -> bool {
-    layouts.iter().any(|l| matches!(l, Ok(Layout::BomCsv)))
-}
 
 /// The checks that span documents — idempotency against the store and within the ingest,
 /// products named before they are known, the report and the log — fed chunk by chunk.
@@ -57,7 +48,7 @@ pub(super) struct Intake<'a> {
     progress: &'a (dyn Fn(u64) + Sync),
     report: IngestReport,
     /// Footprints of this ingest by id and version: where the document is in its source.
-    in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState>,
+    in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState, SmallPages>,
     /// Every product with a footprint: stored or in this ingest.
     known: Known,
     /// Documents expected in the source being read, from its first chunk, and its size: its
@@ -92,26 +83,6 @@ fn timed<T>(total: &mut std::time::Duration, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// How a source is read, decided from its first bytes.
-fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
-    let mut r = Reader::open(source)?;
-    let mut head = Vec::new();
-    r.fill(
-        &mut head,
-        opts.chunk_bytes
-            .max(opts.max_document_bytes.saturating_add(2)),
-    )?;
-    let layout = layout(&head);
-    // A first line longer than what was read: one document too big for any limit, which
-    // the size check of a JSON text reports.
-    Ok(match layout {
-        Ok(Layout::Ndjson) | Err(_) if !r.done && memchr::memchr(b'\n', &head).is_none() => {
-            Ok(Layout::Json)
-        }
-        other => other,
-    })
-}
-
 impl<'a> Intake<'a> {
     pub(super) fn new(
         existing: &'a Tables,
@@ -133,7 +104,7 @@ impl<'a> Intake<'a> {
             sink,
             progress,
             report: IngestReport::default(),
-            in_batch: HashMap::with_hasher(ahash::RandomState::new()),
+            in_batch: HashMap::with_hasher_in(ahash::RandomState::new(), SmallPages),
             known,
             expected: (0, 0),
             pending: Vec::new(),
@@ -298,7 +269,7 @@ impl<'a> Intake<'a> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         // Sized for a chunk: grown as they are read, a chunk's bytes were copied at each step.
-        let mut buf: Vec<u8> = Vec::with_capacity(self.step());
+        let mut buf = chunk_buffer(self.step());
         // A checked chunk waiting to be decided: its bytes, where they start, the results.
         let mut pending: Option<CheckedChunk> = None;
         let mut spare: Vec<u8> = Vec::new();
@@ -552,7 +523,7 @@ impl<'a> Intake<'a> {
 
     fn csv_with(&mut self, si: usize, is_bom: bool, known: &Known) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf: Vec<u8> = Vec::with_capacity(self.step());
+        let mut buf = chunk_buffer(self.step());
         // The buffer of the chunk before, the next one's once its rows are parsed.
         let mut spare: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();

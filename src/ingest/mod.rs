@@ -423,6 +423,7 @@ fn parse_unit<'t>(
 }
 
 /// What kind of input a source is.
+#[derive(Debug, PartialEq)]
 enum Layout {
     BomCsv,
     GxCsv,

@@ -188,10 +188,20 @@ pub(super) fn take_chunk(
 ) -> Vec<u8> {
     let mut next = std::mem::take(spare);
     next.clear();
-    next.reserve_exact(step.max(buf.len() - cut));
+    let want = step.max(buf.len() - cut);
+    if next.capacity() < want {
+        next = chunk_buffer(want);
+    }
     next.extend_from_slice(&buf[cut..]);
     buf.truncate(cut);
     std::mem::replace(buf, next)
+}
+
+/// An empty buffer with room for `capacity` bytes of a source, in small pages (a chunk is
+/// read front to back; see [`crate::pages`]). Faulted in as huge pages, the first chunks'
+/// buffers held up the checks of an ingest's first second.
+pub(super) fn chunk_buffer(capacity: usize) -> Vec<u8> {
+    crate::pages::small_page_vec(capacity)
 }
 
 /// Runs `decide` on this thread while `work` runs on the thread pool.

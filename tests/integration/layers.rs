@@ -30,13 +30,18 @@ const LAYERS: &[(&str, &[&str], &str)] = &[
         "the two languages (ja, en) and text written in both: sheets, charts and pages pick one",
     ),
     (
+        "pages",
+        &[],
+        "memory in small pages, for buffers read in order and tables touched once per entry",
+    ),
+    (
         "model",
         &[],
         "PACT and GxD documents as Rust types, fixed-point numbers",
     ),
     (
         "table",
-        &["model"],
+        &["model", "pages"],
         "Arrow schemas, columns and views of the stored tables, the graph index's form",
     ),
     (

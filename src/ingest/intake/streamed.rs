@@ -3,8 +3,8 @@
 
 use super::super::array::{self, ValueEnd};
 use super::{
-    CheckedChunk, Chunk, Group, Intake, MOST_LINES, Reader, Unit, beside, check_units, give_back,
-    size_message, strip_bom, take_chunk, whole,
+    CheckedChunk, Chunk, Group, Intake, MOST_LINES, Reader, Unit, beside, check_units,
+    chunk_buffer, give_back, size_message, strip_bom, take_chunk, whole,
 };
 use crate::Result;
 
@@ -17,7 +17,7 @@ impl Intake<'_> {
     pub(super) fn json_array(&mut self, si: usize) -> Result<()> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf: Vec<u8> = Vec::with_capacity(self.step());
+        let mut buf = chunk_buffer(self.step());
         self.top_up(&mut r, si, &mut buf)?;
         let skip = buf.len() - strip_bom(&buf).len();
         let Some((mut scan, at, breaks)) = array::open(&buf[skip..]) else {

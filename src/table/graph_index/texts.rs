@@ -95,6 +95,14 @@ pub(crate) struct Interner {
     hasher: ahash::RandomState,
 }
 
+/// `n` empty slots, in small pages: each text touches its slot once, at a random place, and
+/// a huge page costs more to fault in than the lookups gain (see [`crate::pages`]).
+fn zeroed_slots(n: usize) -> Vec<[u64; 2]> {
+    let slots = vec![[0, 0]; n];
+    crate::pages::small_pages(slots.as_ptr(), n.saturating_mul(size_of::<[u64; 2]>()));
+    slots
+}
+
 /// Texts looked up together by [`Interner::get_many`]: enough to keep the memory busy, few
 /// enough that their slots stay in the cache until they are read.
 const GROUP: usize = 16;
@@ -123,7 +131,7 @@ impl Interner {
         Interner {
             bytes: Vec::new(),
             ends: Vec::with_capacity(n),
-            slots: vec![[0, 0]; Self::slots_for(n)],
+            slots: zeroed_slots(Self::slots_for(n)),
             hasher: ahash::RandomState::new(),
         }
     }
@@ -247,7 +255,7 @@ impl Interner {
 
     /// A table of `slots` slots (a power of two), every text placed again.
     fn grow_to(&mut self, slots: usize) {
-        self.slots = vec![[0, 0]; slots];
+        self.slots = zeroed_slots(slots);
         let mask = self.slots.len() - 1;
         for i in 0..self.ends.len() as u32 {
             let span = self.span(i);

@@ -1,0 +1,115 @@
+//! Which layout each source has (see [`layout`]), from as few of its first bytes as tell.
+
+use super::super::{IngestOptions, Layout, Source, layout};
+use super::Reader;
+use crate::Result;
+
+/// How each source is read, or why it cannot be (see [`layout`]).
+pub(in crate::ingest) type Layouts = Vec<std::result::Result<Layout, String>>;
+
+/// The layout of every source, from its first bytes.
+pub(in crate::ingest) fn layouts(sources: &[Source], opts: &IngestOptions) -> Result<Layouts> {
+    sources.iter().map(|s| layout_of(s, opts)).collect()
+}
+
+/// Whether any source is a BOM CSV (whose rows are compared with the stored ones).
+pub(in crate::ingest) fn has_bom_csv(layouts: &Layouts) -> bool {
+    layouts.iter().any(|l| matches!(l, Ok(Layout::BomCsv)))
+}
+
+/// How a source is read, decided from its first bytes.
+fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
+    let limit = opts
+        .chunk_bytes
+        .max(opts.max_document_bytes.saturating_add(2));
+    let mut r = Reader::open(source)?;
+    let mut head = Vec::new();
+    // Read on until the first line has ended and something follows it (all that `layout`
+    // looks at), the source ends, or `limit` bytes were read: a block for NDJSON, where a
+    // whole chunk read here (32 MiB, faulted in, read again by the ingest) came first.
+    let mut block = HEAD_BLOCK;
+    while !r.done && head.len() < limit && !line_and_more(&head) {
+        let n = block.min(limit - head.len());
+        r.fill(&mut head, n)?;
+        block = block.saturating_mul(2);
+    }
+    let layout = layout(&head);
+    // A first line longer than what was read: one document too big for any limit, which
+    // the size check of a JSON text reports.
+    Ok(match layout {
+        Ok(Layout::Ndjson) | Err(_) if !r.done && memchr::memchr(b'\n', &head).is_none() => {
+            Ok(Layout::Json)
+        }
+        other => other,
+    })
+}
+
+/// The first read of a source for its layout; each next one is twice as long.
+const HEAD_BLOCK: usize = 64 << 10;
+
+/// Whether `bytes` hold a line break with something other than whitespace after it.
+fn line_and_more(bytes: &[u8]) -> bool {
+    memchr::memchr(b'\n', bytes).is_some_and(|i| !bytes[i + 1..].trim_ascii_start().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout_of_bytes(text: &[u8], chunk_bytes: usize, max_document_bytes: usize) -> Layout {
+        let opts = IngestOptions {
+            chunk_bytes,
+            max_document_bytes,
+            ..IngestOptions::default()
+        };
+        let source = Source::new("test", text.to_vec());
+        match layout_of(&source, &opts) {
+            Ok(Ok(l)) => l,
+            other => panic!("no layout: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_line_is_read_to_its_end_and_past_it() {
+        // A first line of 100 KiB and a second line: read in 64 then 128 KiB (the break and
+        // the `{` after it come in the second block), NDJSON.
+        let long = format!("{{\"a\":\"{}\"}}", "x".repeat(100 << 10));
+        let text = format!("{long}\n{{\"b\":1}}\n");
+        assert_eq!(
+            layout_of_bytes(text.as_bytes(), 32 << 20, 16 << 20),
+            Layout::Ndjson
+        );
+        // The same line with only blanks after it: one JSON text.
+        let text = format!("{long}\n \n\n");
+        assert_eq!(
+            layout_of_bytes(text.as_bytes(), 32 << 20, 16 << 20),
+            Layout::Json
+        );
+        // A break at the very end of the first block, the second line in the next one.
+        let first = format!("{{\"a\":\"{}\"}}", "y".repeat(HEAD_BLOCK - 9));
+        assert_eq!(first.len() + 1, HEAD_BLOCK);
+        let text = format!("{first}\n{{\"b\":1}}");
+        assert_eq!(
+            layout_of_bytes(text.as_bytes(), 32 << 20, 16 << 20),
+            Layout::Ndjson
+        );
+    }
+
+    #[test]
+    fn a_first_line_past_the_limit_is_one_json_text() {
+        // The limit is the larger of the chunk and the document limit + 2: 200 KiB here. A
+        // first line of 300 KiB is not seen to end (read: 64 + 128 + 8 KiB), so the text is
+        // taken for one JSON document, whose size check then rejects it; one of 150 KiB is.
+        let line = |n: usize| format!("{{\"a\":\"{}\"}}", "z".repeat(n));
+        let text = format!("{}\n{}\n", line(300 << 10), line(1));
+        assert_eq!(
+            layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
+            Layout::Json
+        );
+        let text = format!("{}\n{}\n", line(150 << 10), line(1));
+        assert_eq!(
+            layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
+            Layout::Ndjson
+        );
+    }
+}
