@@ -9,16 +9,20 @@
 # Each line: the binary (or duckdb), wall seconds, peak RSS, user and system CPU seconds
 # (`/usr/bin/time`). The builds go in turn, their order reversed every other round (on these
 # machines the first process after DuckDB's is often the slow one), each into a fresh data
-# directory under $TMPDIR. Quote medians of the rounds, never one run.
+# directory under $TMPDIR. Quote medians of the rounds, never one run. PAUSE=SECONDS waits
+# that long before each process: on a virtual machine whose host takes back free memory, a
+# process started after a pause faults in memory the host must back again, as a user's first
+# ingest does (the default, no pause, measures processes run back to back).
 set -euo pipefail
 if (($# < 3)); then
-    sed -n '2,12p' "$0"
+    sed -n '2,15p' "$0"
     exit 2
 fi
 rounds=$1
 file=$(realpath "$2")
 shift 2
 bins=("$@")
+pause=${PAUSE:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 python=${PYTHON:-$here/.venv/bin/python}
 work=$(mktemp -d)
@@ -32,12 +36,14 @@ for ((r = 1; r <= rounds; r++)); do
     for bin in "${order[@]}"; do
         rm -rf "$work/data"
         sync
+        sleep "$pause"
         /usr/bin/time -f "$bin %e s %M KiB %U u %S s" "$bin" ingest "$file" --data "$work/data" \
             >/dev/null 2>"$work/err" || { cat "$work/err"; exit 1; }
         tail -1 "$work/err"
     done
     rm -f "$work/duck.db"
     sync
+    sleep "$pause"
     /usr/bin/time -f "duckdb %e s %M KiB %U u %S s" "$python" -c '
 import duckdb, sys
 c = duckdb.connect(sys.argv[2])
