@@ -4,10 +4,10 @@
 //! Linux backs a large anonymous region with 2 MiB pages where the process asks for them
 //! (mimalloc does, for its arenas). Where the kernel has to find, or a virtual machine's host
 //! has to back, 2 MiB at once, such a page costs far more to fault in than its 512 small
-//! ones: on the machine of BENCHMARKS.md, 13 ms against 0.4 ms after an idle minute
-//! (0.27 ms when a process had just freed the memory). A buffer read in order gains nothing
-//! from them, and a table that each entry touches once at a random place gains less (a
-//! missed translation per lookup, a few nanoseconds) than its faults cost.
+//! ones: on the machine of BENCHMARKS.md, 6.4 ms against 0.8 ms for the same 2 MiB in small
+//! pages when no process had just freed memory (0.27 ms when one had). A buffer read in
+//! order gains nothing from them, and a table that each entry touches once at a random place
+//! gains less (a missed translation per lookup, a few nanoseconds) than its faults cost.
 
 use std::alloc::Layout;
 use std::ptr::NonNull;
