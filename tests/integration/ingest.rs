@@ -935,6 +935,53 @@ fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
 }
 
 #[test]
+fn ndjson_whose_first_line_is_past_what_the_layout_reads_is_read_past_it() {
+    // The layout reads the larger of a chunk and the document limit + 2; a first line that
+    // does not end within that made the whole text one JSON document, over the limit, and
+    // the lines after it were never read. Now that line alone is rejected.
+    let docs: Vec<Value> = (0..3)
+        .map(|i| {
+            let mut v = v2_example();
+            v["id"] = json!(format!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a3{i:02}"));
+            if i == 0 {
+                v["comment"] = json!("x".repeat(30_000));
+            }
+            v
+        })
+        .collect();
+    let one = docs[1].to_string().len();
+    let opts = IngestOptions {
+        max_document_bytes: 2 * one,
+        chunk_bytes: 4096,
+        ..IngestOptions::default()
+    };
+    assert!(docs[0].to_string().len() > (2 * one + 2).max(4096));
+    let text: String = docs.iter().map(|d| format!("{d}\n")).collect();
+    let p = check_with(&[source("long-first.ndjson", &text)], &opts);
+    let r = &p.report;
+    assert_eq!((r.accepted, r.rejected), (2, 1), "{:?}", r.errors);
+    let long = &r.errors[0];
+    assert_eq!((long.index, long.line), (0, 1));
+    assert!(long.message.contains("limit"), "{}", long.message);
+    let ids: Vec<&str> = p
+        .footprints
+        .iter()
+        .map(|f| f.footprint.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a301",
+            "3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a302"
+        ]
+    );
+    // Alone, the same line is one JSON text over the limit, as before.
+    let alone = format!("{}\n", docs[0]);
+    let p = check_with(&[source("long.json", &alone)], &opts);
+    assert_eq!((p.report.accepted, p.report.rejected), (0, 1));
+}
+
+#[test]
 fn documents_over_the_size_limit_are_rejected() {
     let doc = v2_with(|_| {});
     let opts = IngestOptions {

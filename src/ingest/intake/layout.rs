@@ -1,6 +1,6 @@
 //! Which layout each source has (see [`layout`]), from as few of its first bytes as tell.
 
-use super::super::{IngestOptions, Layout, Source, layout};
+use super::super::{IngestOptions, Layout, Source, array, layout, strip_bom};
 use super::Reader;
 use crate::Result;
 
@@ -34,14 +34,46 @@ fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Resul
         block = block.saturating_mul(2);
     }
     let layout = layout(&head);
-    // A first line longer than what was read: one document too big for any limit, which
-    // the size check of a JSON text reports.
+    let long_first_line = !r.done && memchr::memchr(b'\n', &head).is_none();
     Ok(match layout {
-        Ok(Layout::Ndjson) | Err(_) if !r.done && memchr::memchr(b'\n', &head).is_none() => {
-            Ok(Layout::Json)
+        // A first line longer than what was read: one document too big for any limit, which
+        // the size check of a JSON text reports …
+        Ok(Layout::Ndjson) | Err(_) if long_first_line => Ok(Layout::Json),
+        // … unless it is no array or list response (which are read in chunks) and more lines
+        // follow it: NDJSON whose first line is over the limit, rejected alone (read as one
+        // JSON text, the lines after it were never read).
+        Ok(Layout::Json)
+            if long_first_line
+                && array::open(strip_bom(&head)).is_none()
+                && more_lines(&mut r)? =>
+        {
+            Ok(Layout::Ndjson)
         }
         other => other,
     })
+}
+
+/// Whether what `r` has yet to give holds a line break with something other than whitespace
+/// after it; read a block at a time, nothing kept.
+fn more_lines(r: &mut Reader) -> Result<bool> {
+    let mut block = Vec::with_capacity(HEAD_BLOCK);
+    let mut broken = false;
+    while !r.done {
+        block.clear();
+        r.fill(&mut block, HEAD_BLOCK)?;
+        let from = match broken {
+            true => 0,
+            false => match memchr::memchr(b'\n', &block) {
+                Some(i) => i + 1,
+                None => continue,
+            },
+        };
+        broken = true;
+        if !block[from..].trim_ascii_start().is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// The first read of a source for its layout; each next one is twice as long.
@@ -96,16 +128,45 @@ mod tests {
     }
 
     #[test]
-    fn a_first_line_past_the_limit_is_one_json_text() {
+    fn a_first_line_past_the_limit_is_one_json_text_unless_lines_follow() {
         // The limit is the larger of the chunk and the document limit + 2: 200 KiB here. A
-        // first line of 300 KiB is not seen to end (read: 64 + 128 + 8 KiB), so the text is
-        // taken for one JSON document, whose size check then rejects it; one of 150 KiB is.
+        // first line of 300 KiB is not seen to end (read: 64 + 128 + 8 KiB). Alone (blanks
+        // after it at most), the text is one JSON document, whose size check rejects it.
         let line = |n: usize| format!("{{\"a\":\"{}\"}}", "z".repeat(n));
-        let text = format!("{}\n{}\n", line(300 << 10), line(1));
-        assert_eq!(
-            layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
-            Layout::Json
-        );
+        let long = line(300 << 10);
+        for text in [
+            long.clone(),
+            format!("{long}\n"),
+            format!("{long}\n \n\t\n"),
+        ] {
+            assert_eq!(
+                layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
+                Layout::Json
+            );
+        }
+        // Lines after it: NDJSON, its first line rejected alone — the next line found in the
+        // first block read after the limit, or after 100 KiB of blank lines, in a later one.
+        for gap in ["\n", &"\n".repeat(100 << 10)] {
+            let text = format!("{long}{gap}{}\n", line(1));
+            assert_eq!(
+                layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
+                Layout::Ndjson
+            );
+        }
+        // An array or a list response on one long line is read in chunks as JSON, whatever
+        // follows it.
+        let elements = vec![line(10); 30_000].join(",");
+        for text in [
+            format!("[{elements}]\n{}\n", line(1)),
+            format!("{{\"data\":[{elements}]}}\n\n"),
+        ] {
+            assert!(text.len() > 200 << 10);
+            assert_eq!(
+                layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
+                Layout::Json
+            );
+        }
+        // A first line of 150 KiB ends within the limit: NDJSON.
         let text = format!("{}\n{}\n", line(150 << 10), line(1));
         assert_eq!(
             layout_of_bytes(text.as_bytes(), 200 << 10, 1 << 10),
