@@ -27,14 +27,15 @@ fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Resul
     // Read on until the first line has ended and something follows it (all that `layout`
     // looks at), the source ends, or `limit` bytes were read: a block for NDJSON, where a
     // whole chunk read here (32 MiB, faulted in, read again by the ingest) came first.
-    let mut block = HEAD_BLOCK;
-    while !r.done && head.len() < limit && !line_and_more(&head) {
-        let n = block.min(limit - head.len());
+    let (mut block, mut broken, mut more) = (HEAD_BLOCK, false, false);
+    while !r.done && head.len() < limit && !more {
+        let (from, n) = (head.len(), block.min(limit - head.len()));
         r.fill(&mut head, n)?;
+        more = after_a_break(&head[from..], &mut broken);
         block = block.saturating_mul(2);
     }
     let layout = layout(&head);
-    let long_first_line = !r.done && memchr::memchr(b'\n', &head).is_none();
+    let long_first_line = !r.done && !broken;
     Ok(match layout {
         // A first line longer than what was read: one document too big for any limit, which
         // the size check of a JSON text reports …
@@ -53,36 +54,37 @@ fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Resul
     })
 }
 
-/// Whether what `r` has yet to give holds a line break with something other than whitespace
-/// after it; read a block at a time, nothing kept.
+/// Whether what `r` has yet to give, its first line not ended yet, holds a line break with
+/// something other than whitespace after it; read a block at a time, nothing kept.
 fn more_lines(r: &mut Reader) -> Result<bool> {
     let mut block = Vec::with_capacity(HEAD_BLOCK);
     let mut broken = false;
     while !r.done {
         block.clear();
         r.fill(&mut block, HEAD_BLOCK)?;
-        let from = match broken {
-            true => 0,
-            false => match memchr::memchr(b'\n', &block) {
-                Some(i) => i + 1,
-                None => continue,
-            },
-        };
-        broken = true;
-        if !block[from..].trim_ascii_start().is_empty() {
+        if after_a_break(&block, &mut broken) {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
+/// The next bytes of a text, `broken` when a line break came before them: whether something
+/// other than whitespace follows a line break in them. Sets `broken` at the first break.
+fn after_a_break(bytes: &[u8], broken: &mut bool) -> bool {
+    let from = match *broken {
+        true => 0,
+        false => match memchr::memchr(b'\n', bytes) {
+            Some(i) => i + 1,
+            None => return false,
+        },
+    };
+    *broken = true;
+    !bytes[from..].trim_ascii_start().is_empty()
+}
+
 /// The first read of a source for its layout; each next one is twice as long.
 const HEAD_BLOCK: usize = 64 << 10;
-
-/// Whether `bytes` hold a line break with something other than whitespace after it.
-fn line_and_more(bytes: &[u8]) -> bool {
-    memchr::memchr(b'\n', bytes).is_some_and(|i| !bytes[i + 1..].trim_ascii_start().is_empty())
-}
 
 #[cfg(test)]
 mod tests {
