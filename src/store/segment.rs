@@ -372,7 +372,17 @@ mod direct {
 
     /// The copy, or `None` when this way cannot make it (nothing written then).
     pub(super) fn copy(from: &File, to: &File, path: &Path) -> std::io::Result<Option<u64>> {
-        let len = from.metadata()?.len();
+        copy_of(from, to, path, from.metadata()?.len())
+    }
+
+    /// [`copy`] of a source `len` bytes long when the copy begins (it may be cut short while
+    /// it runs).
+    pub(super) fn copy_of(
+        from: &File,
+        to: &File,
+        path: &Path,
+        len: u64,
+    ) -> std::io::Result<Option<u64>> {
         let Ok(len) = usize::try_from(len) else {
             return Ok(None);
         };
@@ -474,6 +484,50 @@ mod tests {
             drop(to);
             assert_eq!(n, len as u64);
             assert!(fs::read(&dst).expect("read") == bytes, "{len} bytes differ");
+        }
+        fs::remove_dir_all(&dir).expect("clean");
+    }
+
+    /// A source cut short while its copy runs: the kernel's write from the mapped pages past
+    /// its new end fails (`EFAULT`), and the error says what happened, in a direct write of
+    /// whole blocks and in the tail written through the page cache.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_source_cut_short_during_its_copy_is_a_clear_error() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = std::env::temp_dir().join(format!("mieruka-cut-{}", std::process::id()));
+        fs::create_dir_all(&dir).expect("dir");
+        let (src, dst) = (dir.join("src"), dir.join("dst"));
+        let probe = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .custom_flags(libc::O_DIRECT)
+            .open(&dst);
+        if probe.is_err() {
+            eprintln!(
+                "{} takes no O_DIRECT writes: nothing to test",
+                dir.display()
+            );
+            fs::remove_dir_all(&dir).expect("clean");
+            return;
+        }
+        // (bytes on disk, bytes the copy was told of): 4 MiB of a 16 MiB source, its first
+        // step's direct write failing; 8 MiB and two blocks of a source with a 100-byte tail
+        // past that, the tail's write failing.
+        let step = 8 << 20;
+        for (real, told) in [(4 << 20, 16 << 20), (step + 8192, step + 8192 + 100)] {
+            fs::write(&src, vec![7u8; real]).expect("source");
+            let to = File::create(&dst).expect("target");
+            let from = File::open(&src).expect("open");
+            let e = direct::copy_of(&from, &to, &dst, told as u64)
+                .expect_err("a copy past the source's end");
+            let text = e.to_string();
+            assert!(
+                text.contains("the file changed while it was ingested")
+                    && text.contains(&format!("the {told} bytes")),
+                "{real} of {told} bytes: {text}"
+            );
         }
         fs::remove_dir_all(&dir).expect("clean");
     }
