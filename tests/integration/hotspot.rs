@@ -814,6 +814,55 @@ async fn beyond_the_range_is_an_error_naming_the_footprint() {
     assert!(e.to_string().contains(&id_of("M")), "{e}");
 }
 
+#[test]
+fn a_walk_after_one_that_failed_on_the_same_thread_answers_as_on_a_fresh_one() {
+    // A thread keeps a walk's lists for the next; R's walk fails at M (10^18 units of N per
+    // R, as above) after R's tier has filled them. G's walk on that thread must give what it
+    // gives on a thread that never walked: G's own 1 and H's 2 × 0.5 kg per unit of G.
+    use mieruka::hotspot::{Graph, Limits, walk};
+    let t = tables(
+        &[
+            fp("R", "2", Some("1")),
+            fp("M", "0.000000001", Some("0")),
+            fp("N", "0.000000000001", Some("0.000000000001")),
+            fp("G", "2", Some("1")),
+            fp("H", "0.5", Some("0.5")),
+        ],
+        &[
+            ("R", "M", "1000000000", ""),
+            ("M", "N", "1000000000", ""),
+            ("G", "H", "2", ""),
+        ],
+    );
+    let graph = std::sync::Arc::new(Graph::from_tables(&t).expect("graph"));
+    let limits = Limits {
+        max_tier: 10,
+        min_share_pct: 0.0,
+    };
+    let items = |name: &str| {
+        let (node, date) = graph.root(&urn(name), None).expect("root");
+        walk(
+            &graph,
+            &graph.resolve_for(date, node),
+            Basis::default(),
+            node,
+            limits,
+        )
+    };
+    let fresh =
+        std::thread::scope(|s| s.spawn(|| items("G")).join().expect("thread")).expect("G walks");
+    assert_eq!(fresh.len(), 2, "{fresh:?}");
+    let values: i128 = fresh.iter().map(|i| i.value).sum();
+    assert_eq!(
+        values,
+        2 * mieruka::model::fixed::pow10(mieruka::hotspot::VALUE_SCALE),
+        "{fresh:?}"
+    );
+    let e = items("R").expect_err("R is out of range");
+    assert!(e.to_string().contains(&id_of("M")), "{e}");
+    assert_eq!(items("G").expect("G walks"), fresh);
+}
+
 #[tokio::test]
 async fn the_sql_function_and_the_api_answer_at_industrial_magnitude() {
     let t = machine();
