@@ -9,9 +9,11 @@ use crate::lang::Lang;
 use crate::{Error, Result};
 
 mod sankey;
+mod treemap;
 mod waterfall;
 
 use sankey::sankey;
+use treemap::treemap;
 use waterfall::waterfall;
 
 fn err<E: std::fmt::Debug>(e: E) -> Error {
@@ -110,7 +112,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     let area = root
         .titled(&spec.title, (FAMILY, 20).into_font())
         .map_err(err)?;
-    let area = match t.missing_note(spec.lang) {
+    let area = match t.left_out_note(spec.lang) {
         Some(note) => {
             // Said under the title, in the chart's own space: left-out rows are never
             // silent.
@@ -388,173 +390,6 @@ fn stacked<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Squarified layout (Bruls, Huizing & van Wijk): rectangles for `values` (all > 0) in
-/// `(x, y, w, h)`, in input order.
-fn squarify(values: &[f64], rect: (f64, f64, f64, f64)) -> Vec<(f64, f64, f64, f64)> {
-    let total: f64 = values.iter().sum();
-    let mut out = vec![(0.0, 0.0, 0.0, 0.0); values.len()];
-    if total <= 0.0 || values.is_empty() {
-        return out;
-    }
-    let (mut x, mut y, mut w, mut h) = rect;
-    let scale = w * h / total;
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
-    let areas: Vec<f64> = order.iter().map(|i| values[*i] * scale).collect();
-    let worst = |row: &[f64], side: f64| -> f64 {
-        let s: f64 = row.iter().sum();
-        let (mx, mn) = row
-            .iter()
-            .fold((0.0f64, f64::MAX), |(a, b), v| (a.max(*v), b.min(*v)));
-        (side * side * mx / (s * s)).max(s * s / (side * side * mn))
-    };
-    let mut i = 0;
-    while i < areas.len() {
-        let side = w.min(h).max(1e-9);
-        let mut j = i + 1;
-        while j < areas.len() && worst(&areas[i..=j], side) <= worst(&areas[i..j], side) {
-            j += 1;
-        }
-        let row = &areas[i..j];
-        let s: f64 = row.iter().sum();
-        if w >= h {
-            let rw = s / h.max(1e-9);
-            let mut yy = y;
-            for (k, a) in row.iter().enumerate() {
-                let rh = a / rw.max(1e-9);
-                out[order[i + k]] = (x, yy, rw, rh);
-                yy += rh;
-            }
-            x += rw;
-            w -= rw;
-        } else {
-            let rh = s / w.max(1e-9);
-            let mut xx = x;
-            for (k, a) in row.iter().enumerate() {
-                let rw = a / rh.max(1e-9);
-                out[order[i + k]] = (xx, y, rw, rh);
-                xx += rw;
-            }
-            y += rh;
-            h -= rh;
-        }
-        i = j;
-    }
-    out
-}
-
-/// A treemap tile: `rect` (x, y, w, h) filled with `fill`, outlined in white.
-fn tile<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    rect: (f64, f64, f64, f64),
-    fill: ShapeStyle,
-    outline: u32,
-) -> Result<()> {
-    let corners = [
-        (rect.0 as i32, rect.1 as i32),
-        ((rect.0 + rect.2) as i32, (rect.1 + rect.3) as i32),
-    ];
-    area.draw(&Rectangle::new(corners, fill)).map_err(err)?;
-    area.draw(&Rectangle::new(corners, WHITE.stroke_width(outline)))
-        .map_err(err)
-}
-
-fn treemap<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    spec: &ChartSpec,
-    t: &Table,
-) -> Result<()> {
-    let labels = t.shown_labels(&spec.x, spec.lang)?;
-    let values = t.numbers(spec.y.first().ok_or_else(|| err("treemap needs y"))?)?;
-    let groups = match &spec.group {
-        Some(g) => t.shown_labels(g, spec.lang)?,
-        None => labels.clone(),
-    };
-    // Parents in order of first appearance; only positive contributions have an area.
-    let mut parents: Vec<String> = Vec::new();
-    for (g, v) in groups.iter().zip(&values) {
-        if *v > 0.0 && !parents.contains(g) {
-            parents.push(g.clone());
-        }
-    }
-    let totals: Vec<f64> = parents
-        .iter()
-        .map(|p| {
-            groups
-                .iter()
-                .zip(&values)
-                .filter(|(g, v)| *g == p && **v > 0.0)
-                .map(|(_, v)| v)
-                .sum()
-        })
-        .collect();
-    let (w, h) = area.dim_in_pixel();
-    let legend_h = 22.0;
-    let outer = squarify(
-        &totals,
-        (4.0, 4.0, w as f64 - 8.0, h as f64 - 8.0 - legend_h),
-    );
-    let negative: f64 = values.iter().filter(|v| **v < 0.0).sum();
-    for (pi, (p, r)) in parents.iter().zip(&outer).enumerate() {
-        let color = PALETTE[pi % PALETTE.len()];
-        let members: Vec<usize> = (0..labels.len())
-            .filter(|i| groups[*i] == *p && values[*i] > 0.0)
-            .collect();
-        let inner_vals: Vec<f64> = members.iter().map(|i| values[*i]).collect();
-        let inner = squarify(
-            &inner_vals,
-            (
-                r.0 + 2.0,
-                r.1 + 16.0,
-                (r.2 - 4.0).max(0.0),
-                (r.3 - 18.0).max(0.0),
-            ),
-        );
-        tile(area, *r, color.mix(0.35).filled(), 2)?;
-        if r.2 > 40.0 && r.3 > 14.0 {
-            let chars = ((r.2 - 6.0) / 8.0) as usize;
-            area.draw(&Text::new(
-                short(p, chars.max(3)),
-                ((r.0 + 3.0) as i32, (r.1 + 2.0) as i32),
-                font(12),
-            ))
-            .map_err(err)?;
-        }
-        for (m, ir) in members.iter().zip(&inner) {
-            tile(area, *ir, color.mix(0.8).filled(), 1)?;
-            if ir.2 > 50.0 && ir.3 > 28.0 {
-                let chars = ((ir.2 - 6.0) / 7.0) as usize;
-                area.draw(&Text::new(
-                    short(&labels[*m], chars.max(3)),
-                    ((ir.0 + 3.0) as i32, (ir.1 + 3.0) as i32),
-                    font(11).color(&WHITE),
-                ))
-                .map_err(err)?;
-                area.draw(&Text::new(
-                    crate::output::significant(values[*m]),
-                    ((ir.0 + 3.0) as i32, (ir.1 + 16.0) as i32),
-                    font(11).color(&WHITE),
-                ))
-                .map_err(err)?;
-            }
-        }
-    }
-    let mut note = format!("{}: {}", spec.lang.pick("面積", "area"), spec.y_label);
-    if negative < 0.0 {
-        note.push_str(&match spec.lang {
-            Lang::Ja => format!("、負の項目（不一致）{negative:.2} は表示なし"),
-            Lang::En => format!("; not shown: {negative:.2} of negative items (mismatches)"),
-        });
-    }
-    area.draw(&Text::new(
-        note,
-        (6, (h as f64 - legend_h + 4.0) as i32),
-        font(12),
-    ))
-    .map_err(err)?;
-    Ok(())
-}
-
 fn ranking<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     spec: &ChartSpec,
@@ -722,20 +557,4 @@ fn trend<DB: DrawingBackend>(
         .draw()
         .map_err(err)?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn squarify_fills_the_rectangle() {
-        let r = squarify(&[6.0, 6.0, 4.0, 3.0, 2.0, 2.0, 1.0], (0.0, 0.0, 6.0, 4.0));
-        let area: f64 = r.iter().map(|x| x.2 * x.3).sum();
-        assert!((area - 24.0).abs() < 1e-9);
-        assert!(r.iter().all(|x| x.0 >= -1e-9
-            && x.1 >= -1e-9
-            && x.0 + x.2 <= 6.0 + 1e-9
-            && x.1 + x.3 <= 4.0 + 1e-9));
-    }
 }
