@@ -75,6 +75,18 @@ impl ChartKind {
         })
     }
 
+    /// Most rows a chart of this kind draws: one bar per row past a hundred cannot be told
+    /// apart (and a sheet of a million products was a picture of hundreds of megabytes).
+    /// The first rows are drawn, in the query's order, and the chart says so. A treemap
+    /// keeps its largest tiles and sums the rest into one; tiers, flows, lines over dates
+    /// and a waterfall's steps are drawn whole.
+    pub fn most_rows(self) -> Option<usize> {
+        match self {
+            ChartKind::Pareto | ChartKind::RankingBars | ChartKind::StackedBars => Some(MOST_BARS),
+            _ => None,
+        }
+    }
+
     /// Every kind's name.
     pub const NAMES: [&'static str; 8] = [
         "pareto",
@@ -87,6 +99,9 @@ impl ChartKind {
         "waterfall",
     ];
 }
+
+/// Most bars a bar chart draws (see [`ChartKind::most_rows`]).
+pub const MOST_BARS: usize = 100;
 
 /// What to draw: the kind, the title and the columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +156,8 @@ pub(crate) struct Table {
     numbers: Vec<(String, Vec<f64>)>,
     /// Rows left out for want of a value, and the columns that lacked one.
     missing: Option<(usize, Vec<String>)>,
+    /// The rows there were when only the first [`ChartKind::most_rows`] are drawn.
+    cut: Option<usize>,
 }
 
 impl Table {
@@ -160,26 +177,41 @@ impl Table {
             .filter(|(_, v)| v.null_count() > 0)
             .map(|(n, _)| n.clone())
             .collect();
-        let numbers = plotted
+        let mut numbers: Vec<(String, Vec<f64>)> = plotted
             .into_iter()
             .map(|(name, v)| {
                 let kept = v.iter().zip(&keep).filter_map(|(v, k)| v.filter(|_| *k));
                 (name, kept.collect())
             })
             .collect();
-        if left_out == 0 {
-            return Ok(Table {
+        let (batch, missing) = match left_out {
+            0 => (batch, None),
+            _ => {
+                let mask = datafusion::arrow::array::BooleanArray::from(keep);
+                let kept = datafusion::arrow::compute::filter_record_batch(&batch, &mask)?;
+                (kept, Some((left_out, lacking)))
+            }
+        };
+        let rows = batch.num_rows();
+        match spec.kind.most_rows().filter(|&most| rows > most) {
+            Some(most) => {
+                for (_, v) in &mut numbers {
+                    v.truncate(most);
+                }
+                Ok(Table {
+                    batch: batch.slice(0, most),
+                    numbers,
+                    missing,
+                    cut: Some(rows),
+                })
+            }
+            None => Ok(Table {
                 batch,
                 numbers,
-                missing: None,
-            });
+                missing,
+                cut: None,
+            }),
         }
-        let mask = datafusion::arrow::array::BooleanArray::from(keep);
-        Ok(Table {
-            batch: datafusion::arrow::compute::filter_record_batch(&batch, &mask)?,
-            numbers,
-            missing: Some((left_out, lacking)),
-        })
     }
 
     pub(crate) fn rows(&self) -> usize {
@@ -199,9 +231,20 @@ impl Table {
             .collect())
     }
 
-    /// A note for the reader when rows were left out: how many, and for want of what.
-    pub(crate) fn missing_note(&self, lang: Lang) -> Option<String> {
-        self.missing.as_ref().map(|(n, columns)| match lang {
+    /// A note for the reader when rows were left out: how many, and for want of what; and
+    /// when only the first rows are drawn.
+    pub(crate) fn left_out_note(&self, lang: Lang) -> Option<String> {
+        let cut = self.cut.map(|all| {
+            let (drawn, all) = (
+                crate::output::grouped(&self.rows().to_string()),
+                crate::output::grouped(&all.to_string()),
+            );
+            match lang {
+                Lang::Ja => format!("全 {all} 行のうち先頭 {drawn} 行を表示"),
+                Lang::En => format!("the first {drawn} of {all} rows drawn"),
+            }
+        });
+        let missing = self.missing.as_ref().map(|(n, columns)| match lang {
             Lang::Ja => format!("値のない {n} 行（{}）は表示なし", columns.join(", ")),
             Lang::En => {
                 let rows = if *n == 1 { "row" } else { "rows" };
@@ -210,7 +253,12 @@ impl Table {
                     columns.join(", ")
                 )
             }
-        })
+        });
+        let sep = lang.pick("、", "; ");
+        match (missing, cut) {
+            (Some(m), Some(c)) => Some(format!("{m}{sep}{c}")),
+            (m, c) => m.or(c),
+        }
     }
 
     pub(crate) fn labels(&self, name: &str) -> Result<Vec<String>> {
@@ -395,7 +443,7 @@ mod tests {
         let table = Table::new(&output(Arc::new(text)), &ranking()).unwrap();
         assert_eq!(table.numbers("value").unwrap(), vec![2.5, -1.0]);
         assert_eq!(
-            table.missing_note(Lang::En).as_deref(),
+            table.left_out_note(Lang::En).as_deref(),
             Some("1 row without a value (value) not drawn")
         );
     }
@@ -409,8 +457,51 @@ mod tests {
         let table = Table::new(&out, &ranking()).unwrap();
         // A stored 0 is a value: drawn.
         assert_eq!(table.numbers("value").unwrap(), vec![3.5, 0.0, 1.25]);
-        assert_eq!(table.missing_note(Lang::En), None);
+        assert_eq!(table.left_out_note(Lang::En), None);
         assert!(!svg(&ranking(), &out).unwrap().contains("not drawn"));
+    }
+
+    #[test]
+    fn a_bar_chart_draws_its_first_hundred_rows_and_says_so() {
+        // 100,002 rows, one without a value: 100,001 to draw, the first 100 drawn (row 0 is
+        // the one without a value, so the drawn bars are rows 1..=100: values 1..=100).
+        let n = 100_002;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("value", DataType::Int64, true),
+        ]));
+        let names = StringArray::from_iter_values((0..n).map(|i| format!("s{i}")));
+        let values = datafusion::arrow::array::Int64Array::from_iter(
+            (0..n as i64).map(|i| (i > 0).then_some(i)),
+        );
+        let batch =
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(names), Arc::new(values)]).unwrap();
+        let out = Output {
+            schema,
+            batches: vec![batch],
+        };
+        let table = Table::new(&out, &ranking()).unwrap();
+        assert_eq!(table.rows(), MOST_BARS);
+        let drawn = table.numbers("value").unwrap();
+        assert_eq!(drawn.len(), MOST_BARS);
+        assert_eq!((drawn[0], drawn[99]), (1.0, 100.0));
+        assert_eq!(table.labels("name").unwrap()[99], "s100");
+        assert_eq!(
+            table.left_out_note(Lang::En).as_deref(),
+            Some("1 row without a value (value) not drawn; the first 100 of 100,001 rows drawn")
+        );
+        let svg = svg(&ranking(), &out).unwrap();
+        assert!(svg.contains("the first 100 of 100,001 rows drawn"));
+        assert!(
+            svg.contains("s100") && !svg.contains("s101"),
+            "bar 101 is not drawn"
+        );
+        // A waterfall is drawn whole: its last row is the value it comes to.
+        let whole = ChartSpec {
+            kind: ChartKind::Waterfall,
+            ..ranking()
+        };
+        assert_eq!(Table::new(&out, &whole).unwrap().rows(), n - 1);
     }
 
     #[test]
