@@ -356,8 +356,14 @@ async fn values_for(
     values
 }
 
-/// Choices for a picker: `(value, label)`.
-async fn choices(session: &Session, kind: ParamKind) -> Vec<(String, String)> {
+/// Most choices a picker lists. Past them it is a text field that suggests the first of
+/// them: a list of every product of a store of a million footprints was 77 MB of page, for
+/// every page that picks a product.
+const PICKER_CHOICES: usize = 500;
+
+/// Choices for a picker, `(value, label)`: at most [`PICKER_CHOICES`], and whether there are
+/// more.
+async fn choices(session: &Session, kind: ParamKind) -> (Vec<(String, String)>, bool) {
     let sql = match kind {
         ParamKind::Product => {
             "SELECT product_id, max(product_name_company) || ' — ' || max(company_name) AS label FROM footprints_latest GROUP BY product_id ORDER BY label, product_id"
@@ -368,10 +374,13 @@ async fn choices(session: &Session, kind: ParamKind) -> Vec<(String, String)> {
         ParamKind::Company => {
             "SELECT DISTINCT company_name AS v, company_name AS label FROM footprints_latest ORDER BY v"
         }
-        _ => return Vec::new(),
+        _ => return (Vec::new(), false),
     };
-    let Ok(out) = session.sql(sql).await else {
-        return Vec::new();
+    let Ok(out) = session
+        .sql(&format!("{sql} LIMIT {}", PICKER_CHOICES + 1))
+        .await
+    else {
+        return (Vec::new(), false);
     };
     let mut v = Vec::new();
     for b in &out.batches {
@@ -379,7 +388,9 @@ async fn choices(session: &Session, kind: ParamKind) -> Vec<(String, String)> {
             v.push((output::text(b.column(0), r), output::text(b.column(1), r)));
         }
     }
-    v
+    let more = v.len() > PICKER_CHOICES;
+    v.truncate(PICKER_CHOICES);
+    (v, more)
 }
 
 async fn form(
@@ -394,7 +405,32 @@ async fn form(
         let value = values.get(&p.name).cloned().unwrap_or_default();
         let field = match p.kind {
             ParamKind::Product | ParamKind::Category | ParamKind::Company => {
-                let mut options = choices(session, p.kind).await;
+                let (mut options, more) = choices(session, p.kind).await;
+                if more {
+                    // Typed: an id (or for a product, its footprint's id), the first
+                    // choices suggested; empty is "all" where a select offers it.
+                    let list = format!("{}-choices", p.name);
+                    let hint = match p.kind {
+                        ParamKind::Product => lang.pick(
+                            "製品 URN かフットプリント ID を入力（先頭 500 件を候補に表示）",
+                            "type a product URN or footprint id (the first 500 are suggested)",
+                        ),
+                        _ => lang.pick(
+                            "入力（先頭 500 件を候補に表示、空欄ですべて）",
+                            "type a value (the first 500 are suggested; empty for all)",
+                        ),
+                    };
+                    let field = html! {
+                        input type="text" name=(p.name) value=(value) list=(list) title=(hint) placeholder=(hint);
+                        datalist id=(list) {
+                            @for (v, label) in &options {
+                                option value=(v) { (label) }
+                            }
+                        }
+                    };
+                    fields.push(html! { label { span { (p.label.get(lang)) } (field) } });
+                    continue;
+                }
                 if p.kind != ParamKind::Product {
                     options.insert(0, (String::new(), lang.pick("（すべて）", "(all)").into()));
                 }
