@@ -548,7 +548,7 @@ fn messy(seed: u64) -> mieruka::generator::GenOptions {
 
 /// A generated chain, written into a fresh directory named `name` and checked as an ingest
 /// checks it.
-fn generated(opts: &mieruka::generator::GenOptions, name: &str) -> ingest::Prepared {
+pub(crate) fn generated(opts: &mieruka::generator::GenOptions, name: &str) -> ingest::Prepared {
     use mieruka::generator::{generate, write};
     let dir = crate::common::temp_dir(name);
     let s = write(&generate(opts).expect("gen"), &dir).expect("write");

@@ -520,6 +520,85 @@ async fn a_supplier_sees_only_its_own_rows_everywhere() {
 }
 
 /// The PACT v2 example, its company renamed to markup.
+#[tokio::test]
+async fn a_store_of_many_products_picks_by_text_and_draws_bounded_charts() {
+    // 700 footprints: past the 500 choices a picker lists, past the 200 tiles a treemap
+    // draws. The demo keeps its select.
+    let opts = mieruka::generator::GenOptions {
+        nodes: 700,
+        tiers: 5,
+        fanout: 6,
+        seed: 11,
+        roots: Some(1),
+        ..mieruka::generator::GenOptions::default()
+    };
+    let tables = crate::hotspot::generated(&opts, "server-many-products")
+        .to_tables(1)
+        .expect("tables");
+    let app = router(AppState::new(tables, None, None).await.expect("state"));
+    let root = enc(&mieruka::generator::product_urn(11, 0));
+    let page = get(&app, &format!("/dashboards/hotspots?product={root}"), None)
+        .await
+        .text();
+    assert!(
+        !page.contains(r#"<select name="product""#),
+        "no select of 700 products"
+    );
+    let field = page
+        .find(r#"<input type="text" name="product""#)
+        .expect("a text field for the product");
+    let list = &page[page
+        .find(r#"<datalist id="product-choices">"#)
+        .expect("suggestions")..];
+    let list = &list[..list.find("</datalist>").expect("end")];
+    assert_eq!(
+        list.matches("<option ").count(),
+        500,
+        "the first 500 suggested"
+    );
+    assert!(page[field..].contains(&format!(
+        r#"value="{}""#,
+        mieruka::generator::product_urn(11, 0)
+    )));
+    // The treemap of the root's footprints: the largest 200 as tiles, the others one rest.
+    let items = get(
+        &app,
+        &format!("/api/queries/hotspot/by_footprint?product={root}&format=json"),
+        None,
+    )
+    .await
+    .json();
+    let rows = items.as_array().map_or(0, Vec::len);
+    assert!(rows > 200, "{rows} footprints to draw");
+    let svg = get(
+        &app,
+        &format!("/charts/hotspots/3.svg?product={root}"),
+        None,
+    )
+    .await
+    .text();
+    assert!(
+        svg.contains("Suppliers and their footprints"),
+        "the treemap"
+    );
+    // Rows with a positive value are tiles (the query's are all positive here).
+    assert!(
+        svg.contains(&format!(
+            "the largest 200 of {rows} as tiles, the rest as one"
+        )),
+        "{rows} rows"
+    );
+
+    let demo = get(&demo_app(None).await, "/dashboards/hotspots", None)
+        .await
+        .text();
+    assert!(
+        demo.contains(r#"<select name="product""#),
+        "the demo's few products"
+    );
+    assert!(!demo.contains("product-choices"));
+}
+
 fn hostile_tables() -> (Tables, String) {
     let mut doc = common::v2_example();
     doc["companyName"] = "<script>alert(1)</script>".into();

@@ -100,9 +100,12 @@ pub(super) fn treemap<DB: DrawingBackend>(
         None => labels.clone(),
     };
     let layout = Layout::of(&groups, &values, TILES);
-    let rest_label = |n: usize| match spec.lang {
-        Lang::Ja => format!("（その他 {n} 件）"),
-        Lang::En => format!("(rest: {n})"),
+    let rest_label = |n: usize| {
+        let n = crate::output::grouped(&n.to_string());
+        match spec.lang {
+            Lang::Ja => format!("（その他 {n} 件）"),
+            Lang::En => format!("(rest: {n})"),
+        }
     };
     let (w, h) = area.dim_in_pixel();
     let legend_h = 22.0;
@@ -158,6 +161,13 @@ pub(super) fn treemap<DB: DrawingBackend>(
         }
     }
     let mut note = format!("{}: {}", spec.lang.pick("面積", "area"), spec.y_label);
+    if layout.rest.1 > 0 {
+        let all = crate::output::grouped(&(TILES + layout.rest.1).to_string());
+        note.push_str(&match spec.lang {
+            Lang::Ja => format!("、{all} 件のうち大きい {TILES} 件を個別に、残りを1つに表示"),
+            Lang::En => format!("; the largest {TILES} of {all} as tiles, the rest as one"),
+        });
+    }
     if negative < 0.0 {
         note.push_str(&match spec.lang {
             Lang::Ja => format!("、負の項目（不一致）{negative:.2} は表示なし"),
