@@ -118,22 +118,28 @@ def free_port():
         return s.getsockname()[1]
 
 
-def warm_api(binary, data, runs):
+def start_server(binary, data):
+    """`binary serve --data data` on a free loopback port, once it answers /healthz: the
+    process, its base URL and the seconds it took to answer."""
     port = free_port()
     server = subprocess.Popen([binary, "serve", "--data", str(data), "--bind", f"127.0.0.1:{port}"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    t = time.perf_counter()
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).read()
+            return server, base, time.perf_counter() - t
+        except OSError:
+            if time.perf_counter() - t > 600 or server.poll() is not None:
+                server.kill()
+                raise SystemExit("server did not start")
+            time.sleep(0.05)
+
+
+def warm_api(binary, data, runs):
+    server, base, start_s = start_server(binary, data)
     try:
-        base = f"http://127.0.0.1:{port}"
-        t = time.perf_counter()
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                if time.perf_counter() - t > 600:
-                    raise SystemExit("server did not start")
-                time.sleep(0.05)
-        start_s = time.perf_counter() - t
         product = urllib.request.quote(ROOT_PRODUCT, safe="")
 
         def get(params):

@@ -13,20 +13,14 @@ is with the build before.
 """
 
 import argparse
-import socket
-import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_user_path import ROOT, start_server  # noqa: E402
 
 
 def main():
@@ -37,20 +31,8 @@ def main():
     args = ap.parse_args()
     pages = sorted(p.stem for p in (ROOT / "dashboards").glob("*.toml") if p.stem != "words")
     for b in args.bins:
-        port = free_port()
-        server = subprocess.Popen([b, "serve", "--data", args.data, "--bind", f"127.0.0.1:{port}"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server, base, _ = start_server(b, args.data)
         try:
-            base = f"http://127.0.0.1:{port}"
-            t = time.perf_counter()
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                    break
-                except OSError:
-                    if time.perf_counter() - t > 600:
-                        raise SystemExit("server did not start")
-                    time.sleep(0.05)
             for page in pages:
                 t = time.perf_counter()
                 try:
