@@ -193,25 +193,16 @@ impl Table {
             }
         };
         let rows = batch.num_rows();
-        match spec.kind.most_rows().filter(|&most| rows > most) {
-            Some(most) => {
-                for (_, v) in &mut numbers {
-                    v.truncate(most);
-                }
-                Ok(Table {
-                    batch: batch.slice(0, most),
-                    numbers,
-                    missing,
-                    cut: Some(rows),
-                })
-            }
-            None => Ok(Table {
-                batch,
-                numbers,
-                missing,
-                cut: None,
-            }),
+        let most = spec.kind.most_rows().filter(|&most| rows > most);
+        for (_, v) in &mut numbers {
+            v.truncate(most.unwrap_or(rows));
         }
+        Ok(Table {
+            batch: batch.slice(0, most.unwrap_or(rows)),
+            numbers,
+            missing,
+            cut: most.map(|_| rows),
+        })
     }
 
     pub(crate) fn rows(&self) -> usize {

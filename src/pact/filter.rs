@@ -153,7 +153,7 @@ impl Parser {
         t
     }
 
-    fn expect(&mut self, want: Token, what: &str) -> Result<(), String> {
+    fn take(&mut self, want: Token, what: &str) -> Result<(), String> {
         match self.next() {
             Some(t) if t == want => Ok(()),
             Some(t) => Err(format!("expected {what}, found {}", show(&t))),
@@ -181,7 +181,7 @@ impl Parser {
         match self.next() {
             Some(Token::Open) => {
                 let f = self.expr()?;
-                self.expect(Token::Close, "`)`")?;
+                self.take(Token::Close, "`)`")?;
                 Ok(f)
             }
             Some(Token::Word(w)) if w.ends_with("/any") => {
@@ -192,16 +192,16 @@ impl Parser {
                         ARRAYS.join(" and ")
                     ));
                 }
-                self.expect(Token::Open, "`(` after any")?;
+                self.take(Token::Open, "`(` after any")?;
                 let var = match self.next() {
                     Some(Token::Word(v)) if !v.contains('/') => v,
                     _ => return Err("expected a variable name in any(var: …)".into()),
                 };
-                self.expect(Token::Colon, "`:` after the variable")?;
+                self.take(Token::Colon, "`:` after the variable")?;
                 self.vars.push(var.clone());
                 let filter = self.expr()?;
                 self.vars.pop();
-                self.expect(Token::Close, "`)` closing any(")?;
+                self.take(Token::Close, "`)` closing any(")?;
                 Ok(Filter::Any {
                     array,
                     var,

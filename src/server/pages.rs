@@ -410,38 +410,44 @@ async fn form(
                     // Typed: an id (or for a product, its footprint's id), the first
                     // choices suggested; empty is "all" where a select offers it.
                     let list = format!("{}-choices", p.name);
-                    let hint = match p.kind {
-                        ParamKind::Product => lang.pick(
-                            "製品 URN かフットプリント ID を入力（先頭 500 件を候補に表示）",
-                            "type a product URN or footprint id (the first 500 are suggested)",
-                        ),
-                        _ => lang.pick(
-                            "入力（先頭 500 件を候補に表示、空欄ですべて）",
-                            "type a value (the first 500 are suggested; empty for all)",
-                        ),
+                    let n = PICKER_CHOICES;
+                    let hint = match (p.kind, lang) {
+                        (ParamKind::Product, Lang::Ja) => {
+                            format!(
+                                "製品 URN かフットプリント ID を入力（先頭 {n} 件を候補に表示）"
+                            )
+                        }
+                        (ParamKind::Product, Lang::En) => {
+                            format!(
+                                "type a product URN or footprint id (the first {n} are suggested)"
+                            )
+                        }
+                        (_, Lang::Ja) => format!("入力（先頭 {n} 件を候補に表示、空欄ですべて）"),
+                        (_, Lang::En) => {
+                            format!("type a value (the first {n} are suggested; empty for all)")
+                        }
                     };
-                    let field = html! {
+                    html! {
                         input type="text" name=(p.name) value=(value) list=(list) title=(hint) placeholder=(hint);
                         datalist id=(list) {
                             @for (v, label) in &options {
                                 option value=(v) { (label) }
                             }
                         }
-                    };
-                    fields.push(html! { label { span { (p.label.get(lang)) } (field) } });
-                    continue;
-                }
-                if p.kind != ParamKind::Product {
-                    options.insert(0, (String::new(), lang.pick("（すべて）", "(all)").into()));
-                }
-                // Prefixes typed in the URL stay selectable.
-                if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
-                    options.push((value.clone(), value.clone()));
-                }
-                html! {
-                    select name=(p.name) {
-                        @for (v, label) in &options {
-                            option value=(v) selected[*v == value] { (label) }
+                    }
+                } else {
+                    if p.kind != ParamKind::Product {
+                        options.insert(0, (String::new(), lang.pick("（すべて）", "(all)").into()));
+                    }
+                    // Prefixes typed in the URL stay selectable.
+                    if !value.is_empty() && !options.iter().any(|(v, _)| *v == value) {
+                        options.push((value.clone(), value.clone()));
+                    }
+                    html! {
+                        select name=(p.name) {
+                            @for (v, label) in &options {
+                                option value=(v) selected[*v == value] { (label) }
+                            }
                         }
                     }
                 }

@@ -368,7 +368,7 @@ mod direct {
     /// Page size and `O_DIRECT`'s alignment (a multiple of any block size).
     const ALIGN: usize = 4096;
     /// Bytes per write: large enough that the disk streams.
-    const STEP: usize = 8 << 20;
+    pub(super) const STEP: usize = 8 << 20;
 
     /// The copy, or `None` when this way cannot make it (nothing written then).
     pub(super) fn copy(from: &File, to: &File, path: &Path) -> std::io::Result<Option<u64>> {
@@ -515,7 +515,7 @@ mod tests {
         // (bytes on disk, bytes the copy was told of): 4 MiB of a 16 MiB source, its first
         // step's direct write failing; 8 MiB and two blocks of a source with a 100-byte tail
         // past that, the tail's write failing.
-        let step = 8 << 20;
+        let step = direct::STEP;
         for (real, told) in [(4 << 20, 16 << 20), (step + 8192, step + 8192 + 100)] {
             fs::write(&src, vec![7u8; real]).expect("source");
             let to = File::create(&dst).expect("target");

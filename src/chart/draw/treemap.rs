@@ -204,16 +204,13 @@ impl Layout {
         let mut drawn: Vec<usize> = (0..values.len()).filter(|&i| values[i] > 0.0).collect();
         let mut rest = (0.0, 0);
         if drawn.len() > tiles {
-            let mut by_size = drawn.clone();
-            by_size.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
-            let mut keep = vec![false; values.len()];
-            for &i in &by_size[..tiles] {
-                keep[i] = true;
-            }
-            for &i in &by_size[tiles..] {
+            drawn.sort_by(|&a, &b| values[b].total_cmp(&values[a]).then(a.cmp(&b)));
+            for &i in &drawn[tiles..] {
                 rest = (rest.0 + values[i], rest.1 + 1);
             }
-            drawn.retain(|&i| keep[i]);
+            drawn.truncate(tiles);
+            // Back in row order.
+            drawn.sort_unstable();
         }
         let mut at: HashMap<&str, usize> = HashMap::new();
         let mut layout = Layout {
