@@ -407,8 +407,9 @@ impl TableFunctionImpl for HotspotItemsFunction {
                     seed: whole(6, "seed", 1.0)?,
                     top: whole(7, "top", 10.0)? as usize,
                 };
-                super::uncertainty(&d, &super::Spreads::default(), ask)
-                    .and_then(|u| uncertainty_batch(&u))
+                self.graph
+                    .uncertainty(&req, &super::Spreads::default(), ask)
+                    .and_then(|(_, u)| uncertainty_batch(&u))
             }
         }
         .map_err(wrap)?;

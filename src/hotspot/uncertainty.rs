@@ -148,7 +148,7 @@ impl Spreads {
 }
 
 /// What to compute.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UncertaintyRequest {
     /// Samples.
     pub samples: usize,
@@ -501,6 +501,45 @@ mod tests {
         let bad = DEFAULT_SPREADS.replace("untraced = 0.09", "untraced = -1");
         let e = Spreads::parse("s.toml", &bad).expect_err("negative");
         assert!(e.to_string().contains("variances are from 0 to 25"), "{e}");
+    }
+
+    #[test]
+    fn the_last_monte_carlo_asked_is_given_again_and_anything_else_is_drawn() {
+        use crate::hotspot::{GraphSource, Request};
+        let graph = crate::dataset::graph(None).expect("the demo's graph");
+        let source = GraphSource::from_graph(std::sync::Arc::new(graph));
+        let req = Request::new("urn:mieruka-demo:product:kaede-note-14");
+        let spreads = Spreads::default();
+        let ask = UncertaintyRequest {
+            samples: 200,
+            seed: 7,
+            top: 5,
+        };
+        let (d, first) = source.uncertainty(&req, &spreads, ask).expect("drawn");
+        let (_, again) = source.uncertainty(&req, &spreads, ask).expect("given");
+        assert!(std::sync::Arc::ptr_eq(&first, &again), "drawn again");
+        assert_eq!(*first, uncertainty(&d, &spreads, ask).expect("drawn here"));
+
+        // Another seed, top, question or spread table is its own Monte Carlo.
+        let mut deeper = req.clone();
+        deeper.max_tier = 1;
+        let mut wider = spreads.clone();
+        wider.untraced *= 2.0;
+        let others = [
+            (&req, &spreads, UncertaintyRequest { seed: 8, ..ask }),
+            (&req, &spreads, UncertaintyRequest { top: 2, ..ask }),
+            (&deeper, &spreads, ask),
+            (&req, &wider, ask),
+        ];
+        for (r, s, k) in others {
+            let (d, u) = source.uncertainty(r, s, k).expect("drawn");
+            assert!(
+                !std::sync::Arc::ptr_eq(&u, &first),
+                "{k:?} given as the first"
+            );
+            assert_eq!(*u, uncertainty(&d, s, k).expect("drawn here"), "{k:?}");
+            assert_ne!(*u, *first, "{k:?} draws the first's samples");
+        }
     }
 
     #[test]

@@ -375,6 +375,17 @@ impl Session {
         self.graph.decompose(req)
     }
 
+    /// How sure `req`'s decomposition is ([`hotspot::GraphSource::uncertainty`]: the last
+    /// Monte Carlo asked, here or by `hotspot_uncertainty`, is not drawn again).
+    pub fn uncertainty(
+        &self,
+        req: &hotspot::Request,
+        spreads: &hotspot::Spreads,
+        ask: hotspot::UncertaintyRequest,
+    ) -> Result<(Arc<hotspot::Decomposition>, Arc<hotspot::Uncertainty>)> {
+        self.graph.uncertainty(req, spreads, ask)
+    }
+
     /// Applies `scenario` to `req`'s product, beside the product as stored, the `top`
     /// largest changes by name ([`whatif::run`]).
     pub fn whatif(

@@ -300,7 +300,6 @@ async fn how_sure(
 ) -> Result<Response, ApiError> {
     let seed = seed_for(samples, p)?;
     let session = state.session(principal).await?;
-    let d = session.decompose(&req)?;
     let body = tokio::task::spawn_blocking(move || {
         let spreads = crate::hotspot::Spreads::default();
         let ask = crate::hotspot::UncertaintyRequest {
@@ -308,8 +307,9 @@ async fn how_sure(
             seed,
             top: top.unwrap_or(10),
         };
-        crate::hotspot::uncertainty(&d, &spreads, ask)
-            .map(|u| crate::report::uncertainty::to_json(&d, &u))
+        session
+            .uncertainty(&req, &spreads, ask)
+            .map(|(d, u)| crate::report::uncertainty::to_json(&d, &u))
     })
     .await
     .map_err(internal)??;
