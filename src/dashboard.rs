@@ -163,6 +163,11 @@ impl Panel {
     }
 }
 
+/// The results a page's panels got, by query, arguments and how sure (see
+/// [`Dashboard::run_once`]); a result's batches are shared, not copied.
+#[derive(Debug, Default)]
+pub struct Runs(HashMap<(String, Vec<(String, String)>, Option<usize>), Output>);
+
 impl Dashboard {
     /// Every piece of text a person reads on the dashboard, with where it is (optional axis
     /// labels only when given).
@@ -225,6 +230,29 @@ impl Dashboard {
                 1,
             ),
         }
+    }
+
+    /// [`Dashboard::run`], once per page for panels that ask the same: the ranking page's
+    /// five panels run two questions.
+    pub async fn run_once(
+        &self,
+        runs: &mut Runs,
+        session: &Session,
+        catalog: &Catalog,
+        panel: &Panel,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Output> {
+        let key = (
+            panel.query.clone(),
+            self.panel_args(panel, values),
+            panel.how_sure,
+        );
+        if let Some(out) = runs.0.get(&key) {
+            return Ok(out.clone());
+        }
+        let out = self.run(session, catalog, panel, values).await?;
+        runs.0.insert(key, out.clone());
+        Ok(out)
     }
 
     /// The query arguments of `panel` for dashboard parameter `values`.
@@ -528,5 +556,76 @@ impl Dashboards {
             }
         }
         problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Float64Type;
+
+    use super::*;
+
+    /// A page whose first two panels ask the same draw and whose third asks another.
+    const PAGE: &str = r#"
+title = { ja = "抽選", en = "Draws" }
+description = { ja = "抽選", en = "Draws" }
+[[param]]
+name = "k"
+label = { ja = "k", en = "k" }
+kind = "int"
+default = "1"
+[[panel]]
+title = { ja = "a", en = "a" }
+query = "t/draw"
+chart = "table"
+params = { k = "$k" }
+[[panel]]
+title = { ja = "b", en = "b" }
+query = "t/draw"
+chart = "table"
+params = { k = "$k" }
+[[panel]]
+title = { ja = "c", en = "c" }
+query = "t/draw"
+chart = "table"
+params = { k = "2" }
+"#;
+
+    /// Panels asking the same query with the same arguments share one run; other arguments
+    /// are a run of their own. The query draws a random number, so two runs differ.
+    #[tokio::test]
+    async fn a_page_runs_a_question_its_panels_share_once() {
+        let draw_sql = "-- title: A draw\n-- param: k int = 0 ; Added to the draw\n\
+                        -- returns: r\nSELECT random() + $k AS r\n";
+        let catalog = Catalog::from_files([("t/draw", draw_sql)]).expect("catalog");
+        let dashboards = Dashboards::from_files([("t", PAGE)]).expect("page");
+        let d = dashboards.get("t").expect("t");
+        let tables = crate::dataset::demo().expect("demo");
+        let session = Session::new(&tables).await.expect("session");
+        let values = d.values(&HashMap::new());
+        let draw = |o: Result<Output>| -> f64 {
+            let o = o.expect("ran");
+            o.batches[0]
+                .column(0)
+                .as_primitive::<Float64Type>()
+                .value(0)
+        };
+
+        let mut runs = Runs::default();
+        let mut page = Vec::new();
+        for p in &d.panels {
+            page.push(draw(
+                d.run_once(&mut runs, &session, &catalog, p, &values).await,
+            ));
+        }
+        assert_eq!(page[0], page[1], "the second panel drew again");
+        assert!((2.0..3.0).contains(&page[2]), "k = 2: {}", page[2]);
+        assert!((1.0..2.0).contains(&page[0]), "k = 1: {}", page[0]);
+
+        // Run apart, the same two panels draw twice.
+        let a = draw(d.run(&session, &catalog, &d.panels[0], &values).await);
+        let b = draw(d.run(&session, &catalog, &d.panels[1], &values).await);
+        assert_ne!(a, b, "two runs drew the same number");
     }
 }

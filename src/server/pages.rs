@@ -482,8 +482,8 @@ async fn panel_markup(
     state: &AppState,
     session: &Session,
     d: &Dashboard,
-    index: usize,
-    panel: &Panel,
+    runs: &mut crate::dashboard::Runs,
+    (index, panel): (usize, &Panel),
     values: &BTreeMap<String, String>,
     lang: Lang,
 ) -> Markup {
@@ -498,7 +498,9 @@ async fn panel_markup(
                 .chain([("format".to_owned(), "csv".to_owned())])
         )
     );
-    let result = d.run(session, state.0.catalog, panel, values).await;
+    let result = d
+        .run_once(runs, session, state.0.catalog, panel, values)
+        .await;
     let words = state.0.dashboards.words();
     let out = match result.and_then(|out| words.translate(out, lang)) {
         Ok(out) => out,
@@ -563,9 +565,10 @@ pub(crate) async fn dashboard(
         .render(key, || async {
             let session = state.session(&principal).await?;
             let values = values_for(&session, &d, &given).await;
-            let mut panels = Vec::new();
+            let (mut panels, mut runs) = (Vec::new(), crate::dashboard::Runs::default());
             for (i, p) in d.panels.iter().enumerate() {
-                panels.push(panel_markup(&state, &session, &d, i, p, &values, lang).await);
+                let markup = panel_markup(&state, &session, &d, &mut runs, (i, p), &values, lang);
+                panels.push(markup.await);
             }
             let body = html! {
                 h1 { (d.title.get(lang)) }
