@@ -22,6 +22,9 @@ pub struct ScoreSource {
     tables: Tables,
     profile: Profile,
     cached: Mutex<Option<Arc<(Inputs, Scores)>>>,
+    /// `gx_scores()`, built on its first call: at 1M products it took a second a query, and
+    /// a page's panels ask it several times (its arrays are shared, not copied).
+    table: Mutex<Option<RecordBatch>>,
 }
 
 impl ScoreSource {
@@ -31,6 +34,7 @@ impl ScoreSource {
             tables,
             profile,
             cached: Mutex::new(None),
+            table: Mutex::new(None),
         }
     }
 
@@ -53,6 +57,21 @@ impl ScoreSource {
         let s = Arc::new((inputs, scores));
         *slot = Some(s.clone());
         Ok(s)
+    }
+
+    /// The table `gx_scores()` returns ([`scores_batch`]), built on the first call.
+    pub fn table(&self) -> Result<RecordBatch> {
+        let mut slot = self
+            .table
+            .lock()
+            .map_err(|_| Error::Internal("score table cache poisoned".into()))?;
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.clone());
+        }
+        let s = self.get()?;
+        let b = scores_batch(&s.0, &s.1)?;
+        *slot = Some(b.clone());
+        Ok(b)
     }
 }
 
@@ -175,11 +194,30 @@ impl TableFunctionImpl for GxScoresFunction {
             return plan_err!("gx_scores() takes no arguments (the session's profile applies)");
         }
         let wrap = |e: Error| DataFusionError::Plan(e.to_string());
-        let s = self.source.get().map_err(wrap)?;
-        let batch = scores_batch(&s.0, &s.1).map_err(wrap)?;
+        let batch = self.source.table().map_err(wrap)?;
         Ok(Arc::new(MemTable::try_new(
             batch.schema(),
             vec![vec![batch]],
         )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `gx_scores()` is built once: asked again, the same arrays, and what building it gives.
+    #[test]
+    fn the_scores_table_is_built_once() {
+        let tables = crate::dataset::demo().expect("demo");
+        let source = ScoreSource::new(tables, Profile::default_profile());
+        let first = source.table().expect("built");
+        let again = source.table().expect("kept");
+        assert!(first.num_rows() > 0);
+        for (a, b) in first.columns().iter().zip(again.columns()) {
+            assert!(Arc::ptr_eq(a, b), "a column was built again");
+        }
+        let s = source.get().expect("scores");
+        assert_eq!(first, scores_batch(&s.0, &s.1).expect("built here"));
     }
 }
