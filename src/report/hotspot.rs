@@ -1,6 +1,8 @@
 //! A decomposition as the `hotspots` command shows it: the JSON contract, a text report,
 //! CSV rows, and the top-N-plus-rest cut.
 
+mod findings;
+
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -604,47 +606,8 @@ pub fn to_text(d: &Decomposition, rows: &Output) -> String {
         q.footprints_reached,
         q.deepest_tier,
     ));
-    if !d.findings.is_empty() {
-        s.push_str(&format!(
-            "\n{} findings:\n",
-            crate::output::grouped(&d.findings.len().to_string())
-        ));
-        for f in d.findings.iter().take(TEXT_FINDINGS) {
-            s.push_str(&format!("  [{}] {}\n", f.kind, f.message));
-        }
-        s.push_str(&more_findings(
-            &d.findings[d.findings.len().min(TEXT_FINDINGS)..],
-        ));
-    }
+    s.push_str(&findings::text(d));
     s
-}
-
-/// Most findings a text report lists: a chain of a million footprints has thousands, and a
-/// `--top 5` answer on a terminal was thousands of lines of them.
-const TEXT_FINDINGS: usize = 20;
-
-/// The line saying what a text report leaves out of `rest`, the findings after the first
-/// [`TEXT_FINDINGS`]: how many of each kind, and where they all are.
-fn more_findings(rest: &[Finding]) -> String {
-    if rest.is_empty() {
-        return String::new();
-    }
-    let mut kinds: Vec<(&str, usize)> = Vec::new();
-    for f in rest {
-        match kinds.iter_mut().find(|(k, _)| *k == f.kind) {
-            Some((_, n)) => *n += 1,
-            None => kinds.push((f.kind, 1)),
-        }
-    }
-    let kinds: Vec<String> = kinds
-        .iter()
-        .map(|(k, n)| format!("{k} {}", crate::output::grouped(&n.to_string())))
-        .collect();
-    format!(
-        "  … and {} more ({}): --format json, or the hotspot/findings query, lists every one\n",
-        crate::output::grouped(&rest.len().to_string()),
-        kinds.join(", ")
-    )
 }
 
 /// Writes a decomposition in `format` to `w` (CSV holds only the rows; `None` rows are the
@@ -694,28 +657,6 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_text_report_says_which_findings_it_leaves_out() {
-        let finding = |kind: &'static str| Finding {
-            footprint_id: None,
-            footprint_ids: Vec::new(),
-            input: None,
-            kind,
-            message: String::new(),
-            message_ja: String::new(),
-        };
-        assert_eq!(more_findings(&[]), "");
-        // After the first 20 of 23: one mismatch, then two cycles, kinds in order of
-        // appearance.
-        let rest = [finding("mismatch"), finding("cycle"), finding("cycle")];
-        assert_eq!(
-            more_findings(&rest),
-            "  … and 3 more (mismatch 1, cycle 2): --format json, or the hotspot/findings query, lists every one\n"
-        );
-        let many: Vec<Finding> = (0..12_345).map(|_| finding("mismatch")).collect();
-        assert!(more_findings(&many).starts_with("  … and 12,345 more (mismatch 12,345)"));
-    }
 
     #[test]
     fn top_n_keeps_the_sum() {
