@@ -163,10 +163,13 @@ impl Panel {
     }
 }
 
-/// The results a page's panels got, by query, arguments and how sure (see
-/// [`Dashboard::run_once`]); a result's batches are shared, not copied.
+/// The results a page's panels got, by what they asked (see [`Dashboard::run_once`]); a
+/// result's batches are shared, not copied.
 #[derive(Debug, Default)]
-pub struct Runs(HashMap<(String, Vec<(String, String)>, Option<usize>), Output>);
+pub struct Runs(HashMap<Asked, Output>);
+
+/// What a panel asks: its query, the query's arguments and how sure.
+type Asked = (String, Vec<(String, String)>, Option<usize>);
 
 impl Dashboard {
     /// Every piece of text a person reads on the dashboard, with where it is (optional axis
