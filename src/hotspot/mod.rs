@@ -210,13 +210,11 @@ impl GraphSource {
         ask: UncertaintyRequest,
     ) -> Result<(Arc<Decomposition>, Arc<Uncertainty>)> {
         let (asked, d) = self.asked(req)?;
-        let last = |slot: &Option<LastUncertainty>| match slot {
-            Some((a, s, k, u)) if *a == asked && s == spreads && *k == ask => Some(u.clone()),
-            _ => None,
-        };
         let slot = &self.last_uncertainty;
-        if let Some(u) = last(&slot.lock().unwrap_or_else(PoisonError::into_inner)) {
-            return Ok((d, u));
+        if let Some((a, s, k, u)) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
+            && (*a, s, *k) == (asked, spreads, ask)
+        {
+            return Ok((d, u.clone()));
         }
         let u = Arc::new(uncertainty(&d, spreads, ask)?);
         *slot.lock().unwrap_or_else(PoisonError::into_inner) =

@@ -45,34 +45,38 @@ impl ScoreSource {
 
     /// Inputs and scores, computed on the first call.
     pub fn get(&self) -> Result<Arc<(Inputs, Scores)>> {
-        let mut slot = self
-            .cached
-            .lock()
-            .map_err(|_| Error::Internal("score cache poisoned".into()))?;
-        if let Some(s) = slot.as_ref() {
-            return Ok(s.clone());
-        }
-        let inputs = Inputs::from_tables(&self.tables)?;
-        let scores = score(&self.profile, &inputs);
-        let s = Arc::new((inputs, scores));
-        *slot = Some(s.clone());
-        Ok(s)
+        built_once(&self.cached, "score cache", || {
+            let inputs = Inputs::from_tables(&self.tables)?;
+            let scores = score(&self.profile, &inputs);
+            Ok(Arc::new((inputs, scores)))
+        })
     }
 
     /// The table `gx_scores()` returns ([`scores_batch`]), built on the first call.
     pub fn table(&self) -> Result<RecordBatch> {
-        let mut slot = self
-            .table
-            .lock()
-            .map_err(|_| Error::Internal("score table cache poisoned".into()))?;
-        if let Some(b) = slot.as_ref() {
-            return Ok(b.clone());
-        }
-        let s = self.get()?;
-        let b = scores_batch(&s.0, &s.1)?;
-        *slot = Some(b.clone());
-        Ok(b)
+        built_once(&self.table, "score table cache", || {
+            let s = self.get()?;
+            scores_batch(&s.0, &s.1)
+        })
     }
+}
+
+/// What `slot` holds, built by `build` on the first call (`what` names the slot in the error
+/// of a poisoned lock).
+fn built_once<T: Clone>(
+    slot: &Mutex<Option<T>>,
+    what: &str,
+    build: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let mut slot = slot
+        .lock()
+        .map_err(|_| Error::Internal(format!("{what} poisoned")))?;
+    if let Some(v) = slot.as_ref() {
+        return Ok(v.clone());
+    }
+    let v = build()?;
+    *slot = Some(v.clone());
+    Ok(v)
 }
 
 /// The table `gx_scores()` returns.
