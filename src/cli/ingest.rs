@@ -55,6 +55,12 @@ pub struct IngestArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: ReportFormat,
+    /// Copy NDJSON files into memory as they are read instead of mapping them (mapped, the
+    /// checks read the system's cached pages in place, about 6 % faster). Use it for a file
+    /// that another process may cut short while it is ingested, which ends a mapped read
+    /// with SIGBUS (nothing is stored then), or on a filesystem that maps files slowly.
+    #[arg(long)]
+    no_mmap: bool,
 }
 
 /// Runs `mieruka ingest`; the exit code.
@@ -66,10 +72,12 @@ pub fn run(args: IngestArgs) -> anyhow::Result<u8> {
         all_or_nothing,
         max_document_size,
         format,
+        no_mmap,
     } = args;
     let opts = IngestOptions {
         max_document_bytes: max_document_size,
         all_or_nothing,
+        map_files: !no_mmap,
         before_commit: Some(release_freed_pages),
         ..IngestOptions::default()
     };

@@ -25,6 +25,7 @@ use crate::pages::SmallPages;
 use crate::table::graph_index::Interner;
 use crate::table::{DocumentSpan, GxRecord, Tables};
 
+mod in_place;
 mod layout;
 mod streamed;
 
@@ -266,6 +267,9 @@ impl<'a> Intake<'a> {
     /// NDJSON, chunk by chunk of whole lines. While one chunk is checked on every core, the
     /// one before it is decided on: the ordered part overlaps the parallel one.
     fn ndjson(&mut self, si: usize) -> Result<()> {
+        if self.ndjson_in_place(si)? {
+            return Ok(());
+        }
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         // Sized for a chunk: grown as they are read, a chunk's bytes were copied at each step.
@@ -335,14 +339,8 @@ impl<'a> Intake<'a> {
                 base,
             };
             let (units, breaks, used) = ndjson_units(&bytes, skip, line_no, max, MOST_LINES);
-            if let (0, Ok(size)) = (base, self.sources[si].size()) {
-                // Sized from the first chunk (grown, they were copied over and over on the deciding
-                // thread); a wrong guess costs at most an entry per 2 KiB, as small footprints do.
-                let more = size / (used / units.len().max(1)).max(2048) as u64;
-                let more = usize::try_from(more).unwrap_or(0);
-                self.in_batch.reserve(more);
-                self.known.reserve(more);
-                self.expected = (more, usize::try_from(size).unwrap_or(usize::MAX));
+            if base == 0 {
+                self.expect_documents(si, units.len(), used);
             }
             let checked = self.check_beside(
                 si,
@@ -357,6 +355,21 @@ impl<'a> Intake<'a> {
             base += used as u64;
         }
         self.decide_pending(si, &mut pending, &mut spare)
+    }
+
+    /// Sizes the tables of this ingest's documents for source `si`, from its first chunk:
+    /// `units` documents in its first `used` bytes. (Grown, they were copied over and over
+    /// on the deciding thread; a wrong guess costs at most an entry per 2 KiB, as small
+    /// footprints do.)
+    fn expect_documents(&mut self, si: usize, units: usize, used: usize) {
+        let Ok(size) = self.sources[si].size() else {
+            return;
+        };
+        let more = size / (used / units.max(1)).max(2048) as u64;
+        let more = usize::try_from(more).unwrap_or(0);
+        self.in_batch.reserve(more);
+        self.known.reserve(more);
+        self.expected = (more, usize::try_from(size).unwrap_or(usize::MAX));
     }
 
     /// Decides on the chunk `pending` holds, if any; its buffer becomes `spare`.

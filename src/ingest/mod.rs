@@ -61,6 +61,10 @@ pub struct IngestOptions {
     /// Bytes of a source read and checked per step (whole lines or CSV records; a longer one
     /// is read whole). Memory follows this, not the input's size.
     pub chunk_bytes: usize,
+    /// Read NDJSON files where they lie, mapped read-only, rather than copied into buffers
+    /// (about 6 % of a large ingest's time). A mapped file that another process cuts short
+    /// while it is read ends the process (the store keeps its last commit).
+    pub map_files: bool,
     /// Called once every source is checked and written, before the commit builds the graph
     /// index (all that the checking and the writing held is freed by then, their threads
     /// ended but for the thread pool's): the `mieruka` binary gives its
@@ -79,6 +83,7 @@ impl Default for IngestOptions {
             max_document_bytes: DEFAULT_MAX_DOCUMENT_BYTES,
             all_or_nothing: false,
             chunk_bytes: DEFAULT_CHUNK_BYTES,
+            map_files: true,
             before_commit: None,
         }
     }

@@ -982,6 +982,55 @@ fn ndjson_whose_first_line_is_past_what_the_layout_reads_is_read_past_it() {
 }
 
 #[test]
+fn ndjson_lines_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory() {
+    // Chunks of 4 KiB. Line 1 is longer than a chunk but under the limit (read whole), line
+    // 2 is an ordinary footprint, line 3 is over the limit and the last, with no line break
+    // after it (rejected alone, its length measured to the end of the file).
+    let doc = |i: usize, comment: usize| {
+        let mut v = v2_example();
+        v["id"] = json!(format!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a4{i:02}"));
+        v["comment"] = json!("c".repeat(comment));
+        v.to_string()
+    };
+    let (long, short, over) = (doc(0, 9_000), doc(1, 0), doc(2, 30_000));
+    let opts = IngestOptions {
+        max_document_bytes: 20_000,
+        chunk_bytes: 4096,
+        ..IngestOptions::default()
+    };
+    assert!(long.len() > 2 * opts.chunk_bytes && long.len() < opts.max_document_bytes);
+    assert!(over.len() > opts.max_document_bytes + 2);
+    let text = format!("{long}\n{short}\n{over}");
+    let dir = crate::common::temp_dir("ndjson-in-place");
+    let path = dir.join("lines.ndjson");
+    std::fs::write(&path, &text).expect("write");
+    let file = mieruka::ingest::Source::file(&path);
+    let copied = IngestOptions {
+        map_files: false,
+        ..opts.clone()
+    };
+    let runs = [
+        ("in memory", check_with(&[source("lines.ndjson", &text)], &opts)),
+        ("mapped", check_with(std::slice::from_ref(&file), &opts)),
+        ("copied", check_with(&[file], &copied)),
+    ];
+    for (how, p) in &runs {
+        let r = &p.report;
+        assert_eq!((r.accepted, r.rejected), (2, 1), "{how}: {:?}", r.errors);
+        let e = &r.errors[0];
+        assert_eq!((e.index, e.line), (2, 3), "{how}");
+        // The whole line: the v2 example with a 30,000-byte comment, as measured above.
+        let kib = over.len() as f64 / 1024.0;
+        assert!(e.message.contains(&format!("{kib:.1} KiB")), "{how}: {}", e.message);
+        let spans: Vec<_> = p.footprints.iter().map(|f| f.document).collect();
+        assert_eq!(spans[0].offset, 0, "{how}");
+        assert_eq!(spans[0].length as usize, long.len(), "{how}");
+        assert_eq!(spans[1].offset as usize, long.len() + 1, "{how}");
+        assert_eq!(spans[1].length as usize, short.len(), "{how}");
+    }
+}
+
+#[test]
 fn documents_over_the_size_limit_are_rejected() {
     let doc = v2_with(|_| {});
     let opts = IngestOptions {

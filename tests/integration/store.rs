@@ -738,16 +738,26 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
         chunk_bytes: 4096,
         ..whole.clone()
     };
+    // The NDJSON file is mapped and read in place (the default), or copied into buffers as
+    // it is read (`--no-mmap`): two ways of cutting it into chunks, which must agree.
+    let copied = |o: &IngestOptions| IngestOptions {
+        map_files: false,
+        ..o.clone()
+    };
     let a = ingest_into(&dir.join("a"), &sources, &whole);
     let b = ingest_into(&dir.join("b"), &sources, &small);
+    let c = ingest_into(&dir.join("c"), &sources, &copied(&whole));
+    let d = ingest_into(&dir.join("d"), &sources, &copied(&small));
     // Two rejected lines (over the limit, broken JSON) and one rejected CSV row.
     assert_eq!(a.rejected, 3, "{:#?}", a.errors);
     assert_eq!(a.footprints, 120);
     assert_eq!(a.bom_edges, g.edges.len());
-    assert_eq!(
-        serde_json::to_value(&a).expect("json"),
-        serde_json::to_value(&b).expect("json")
-    );
+    for other in [&b, &c, &d] {
+        assert_eq!(
+            serde_json::to_value(&a).expect("json"),
+            serde_json::to_value(other).expect("json")
+        );
+    }
     // A dry run reports the same, and stores nothing.
     let mut dry = ingest::dry_run(None, &sources, &small, &|_| {}).expect("dry");
     assert!(!dry.stored && dry.ingest_seq.is_none());
@@ -762,14 +772,20 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
     let row = a.errors.iter().find(|e| e.pointer == "/parent_product_id");
     assert!(row.is_some(), "{:#?}", a.errors);
 
-    let [ta, tb] = [dir.join("a"), dir.join("b")]
-        .map(|d| Store::open(&d).expect("open").load().expect("load"));
-    assert_eq!(one(ta.footprints.clone()), one(tb.footprints.clone()));
-    assert_eq!(one(ta.bom.clone()), one(tb.bom.clone()));
-    assert_eq!(
-        without(ta.ingest_log.clone(), "ingested_at"),
-        without(tb.ingest_log.clone(), "ingested_at")
-    );
+    let [ta, tb, tc, td] = ["a", "b", "c", "d"].map(|d| {
+        Store::open(&dir.join(d))
+            .expect("open")
+            .load()
+            .expect("load")
+    });
+    for tx in [&tb, &tc, &td] {
+        assert_eq!(one(ta.footprints.clone()), one(tx.footprints.clone()));
+        assert_eq!(one(ta.bom.clone()), one(tx.bom.clone()));
+        assert_eq!(
+            without(ta.ingest_log.clone(), "ingested_at"),
+            without(tx.ingest_log.clone(), "ingested_at")
+        );
+    }
     // The documents are read back from the originals, byte for byte as received.
     let mut docs = ta.documents();
     let first = docs.footprint(0, 0).expect("document");
