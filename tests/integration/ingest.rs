@@ -1010,7 +1010,10 @@ fn ndjson_lines_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory
         ..opts.clone()
     };
     let runs = [
-        ("in memory", check_with(&[source("lines.ndjson", &text)], &opts)),
+        (
+            "in memory",
+            check_with(&[source("lines.ndjson", &text)], &opts),
+        ),
         ("mapped", check_with(std::slice::from_ref(&file), &opts)),
         ("copied", check_with(&[file], &copied)),
     ];
@@ -1021,7 +1024,11 @@ fn ndjson_lines_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory
         assert_eq!((e.index, e.line), (2, 3), "{how}");
         // The whole line: the v2 example with a 30,000-byte comment, as measured above.
         let kib = over.len() as f64 / 1024.0;
-        assert!(e.message.contains(&format!("{kib:.1} KiB")), "{how}: {}", e.message);
+        assert!(
+            e.message.contains(&format!("{kib:.1} KiB")),
+            "{how}: {}",
+            e.message
+        );
         let spans: Vec<_> = p.footprints.iter().map(|f| f.document).collect();
         assert_eq!(spans[0].offset, 0, "{how}");
         assert_eq!(spans[0].length as usize, long.len(), "{how}");

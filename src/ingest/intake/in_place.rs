@@ -118,7 +118,9 @@ impl Intake<'_> {
                             self.decide_in_place(si, &whole_source, &mut pending)?;
                             self.reject(si, line_no, whole(size_message(end, max)))?;
                             line_no += 1;
-                            pos += (end + 1).min(rest.len());
+                            let next = pos + (end + 1).min(rest.len());
+                            whole_source.release(pos..next);
+                            pos = next;
                             continue;
                         }
                         (end + 1).min(rest.len())
