@@ -55,8 +55,8 @@ pub struct IngestArgs {
     /// Report format.
     #[arg(long, value_enum, default_value = "table")]
     format: ReportFormat,
-    /// Copy NDJSON files into memory as they are read instead of mapping them (mapped, the
-    /// checks read the system's cached pages in place, about 6 % faster). Use it for a file
+    /// Copy large files into memory as they are read instead of mapping them (mapped, the
+    /// checks read the system's cached pages in place, a few per cent faster). Use it for a file
     /// that another process may cut short while it is ingested, which ends a mapped read
     /// with SIGBUS (nothing is stored then), or on a filesystem that maps files slowly.
     #[arg(long)]

@@ -61,8 +61,9 @@ pub struct IngestOptions {
     /// Bytes of a source read and checked per step (whole lines or CSV records; a longer one
     /// is read whole). Memory follows this, not the input's size.
     pub chunk_bytes: usize,
-    /// Read NDJSON files where they lie, mapped read-only, rather than copied into buffers
-    /// (about 6 % of a large ingest's time). A mapped file that another process cuts short
+    /// Read NDJSON files, and JSON arrays or list responses larger than one document, where
+    /// they lie, mapped read-only, rather than copied into buffers (a few per cent of a large
+    /// ingest's time). A mapped file that another process cuts short
     /// while it is read ends the process (the store keeps its last commit).
     pub map_files: bool,
     /// Called once every source is checked and written, before the commit builds the graph

@@ -885,8 +885,41 @@ fn a_json_array_over_the_size_limit_is_read_footprint_by_footprint() {
             .collect::<Vec<_>>()
             .join(",\n")
     );
+    // Each text three ways: in memory (an upload), as a file mapped and read in place (the
+    // default), and as a file copied into memory a chunk at a time (`--no-mmap`).
+    let dir = crate::common::temp_dir("json-array-chunks");
+    let copied = IngestOptions {
+        map_files: false,
+        ..opts.clone()
+    };
     for (name, text) in [("list.json", &list), ("array.json", &array)] {
-        let p = check_with(&[source(name, text)], &opts);
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write");
+        let file = mieruka::ingest::Source::file(&path);
+        let runs = [
+            check_with(&[source(name, text)], &opts),
+            check_with(std::slice::from_ref(&file), &opts),
+            check_with(&[file], &copied),
+        ];
+        let reports: Vec<Value> = runs
+            .iter()
+            .map(|p| {
+                let mut r = serde_json::to_value(&p.report).expect("json");
+                // The source is named by its path when it is a file.
+                for problem in r["errors"].as_array_mut().expect("errors") {
+                    problem["source"] = json!(name);
+                }
+                r
+            })
+            .collect();
+        assert_eq!(reports[0], reports[1], "{name}: in memory against mapped");
+        assert_eq!(reports[0], reports[2], "{name}: in memory against copied");
+        let spans = |p: &mieruka::ingest::Prepared| -> Vec<_> {
+            p.footprints.iter().map(|f| f.document).collect()
+        };
+        assert_eq!(spans(&runs[0]), spans(&runs[1]), "{name}");
+        assert_eq!(spans(&runs[0]), spans(&runs[2]), "{name}");
+        let p = &runs[0];
         let r = &p.report;
         assert_eq!((r.accepted, r.rejected), (10, 2), "{name}: {:?}", r.errors);
         let unit = &r.errors[1];
@@ -982,10 +1015,11 @@ fn ndjson_whose_first_line_is_past_what_the_layout_reads_is_read_past_it() {
 }
 
 #[test]
-fn ndjson_lines_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory() {
-    // Chunks of 4 KiB. Line 1 is longer than a chunk but under the limit (read whole), line
-    // 2 is an ordinary footprint, line 3 is over the limit and the last, with no line break
-    // after it (rejected alone, its length measured to the end of the file).
+fn footprints_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory() {
+    // Chunks of 4 KiB. The first footprint is longer than a chunk but under the limit (read
+    // whole), the second an ordinary one, the third over the limit and the last (rejected
+    // alone, its length measured to its end): as NDJSON lines, the last with no line break
+    // after it, and as the elements of a JSON array, one per line.
     let doc = |i: usize, comment: usize| {
         let mut v = v2_example();
         v["id"] = json!(format!("3a7f1c2e-8b9d-4e5f-a6b7-c8d9e0f1a4{i:02}"));
@@ -1000,40 +1034,49 @@ fn ndjson_lines_longer_than_a_chunk_are_read_the_same_mapped_copied_or_in_memory
     };
     assert!(long.len() > 2 * opts.chunk_bytes && long.len() < opts.max_document_bytes);
     assert!(over.len() > opts.max_document_bytes + 2);
-    let text = format!("{long}\n{short}\n{over}");
-    let dir = crate::common::temp_dir("ndjson-in-place");
-    let path = dir.join("lines.ndjson");
-    std::fs::write(&path, &text).expect("write");
-    let file = mieruka::ingest::Source::file(&path);
     let copied = IngestOptions {
         map_files: false,
         ..opts.clone()
     };
-    let runs = [
-        (
-            "in memory",
-            check_with(&[source("lines.ndjson", &text)], &opts),
-        ),
-        ("mapped", check_with(std::slice::from_ref(&file), &opts)),
-        ("copied", check_with(&[file], &copied)),
+    let dir = crate::common::temp_dir("read-in-place");
+    // Each text, where its first footprint starts and the bytes between the first two.
+    let texts = [
+        ("lines.ndjson", format!("{long}\n{short}\n{over}"), 0, 1),
+        ("array.json", format!("[{long},\n{short},\n{over}]"), 1, 2),
     ];
-    for (how, p) in &runs {
-        let r = &p.report;
-        assert_eq!((r.accepted, r.rejected), (2, 1), "{how}: {:?}", r.errors);
-        let e = &r.errors[0];
-        assert_eq!((e.index, e.line), (2, 3), "{how}");
-        // The whole line: the v2 example with a 30,000-byte comment, as measured above.
-        let kib = over.len() as f64 / 1024.0;
-        assert!(
-            e.message.contains(&format!("{kib:.1} KiB")),
-            "{how}: {}",
-            e.message
-        );
-        let spans: Vec<_> = p.footprints.iter().map(|f| f.document).collect();
-        assert_eq!(spans[0].offset, 0, "{how}");
-        assert_eq!(spans[0].length as usize, long.len(), "{how}");
-        assert_eq!(spans[1].offset as usize, long.len() + 1, "{how}");
-        assert_eq!(spans[1].length as usize, short.len(), "{how}");
+    for (name, text, first, between) in texts {
+        let second = first + long.len() + between;
+        let path = dir.join(name);
+        std::fs::write(&path, &text).expect("write");
+        let file = mieruka::ingest::Source::file(&path);
+        let runs = [
+            ("in memory", check_with(&[source(name, &text)], &opts)),
+            ("mapped", check_with(std::slice::from_ref(&file), &opts)),
+            ("copied", check_with(&[file], &copied)),
+        ];
+        for (how, p) in &runs {
+            let r = &p.report;
+            assert_eq!(
+                (r.accepted, r.rejected),
+                (2, 1),
+                "{name} {how}: {:?}",
+                r.errors
+            );
+            let e = &r.errors[0];
+            assert_eq!((e.index, e.line), (2, 3), "{name} {how}");
+            // The whole footprint: the v2 example with a 30,000-byte comment.
+            let kib = over.len() as f64 / 1024.0;
+            assert!(
+                e.message.contains(&format!("{kib:.1} KiB")),
+                "{name} {how}: {}",
+                e.message
+            );
+            let spans: Vec<_> = p.footprints.iter().map(|f| f.document).collect();
+            assert_eq!(spans[0].offset as usize, first, "{name} {how}");
+            assert_eq!(spans[0].length as usize, long.len(), "{name} {how}");
+            assert_eq!(spans[1].offset as usize, second, "{name} {how}");
+            assert_eq!(spans[1].length as usize, short.len(), "{name} {how}");
+        }
     }
 }
 

@@ -1,21 +1,23 @@
-//! NDJSON read in place: a source whose bytes can all be had at once — in memory, or a
-//! regular file mapped read-only — is cut into chunks of whole lines where it lies.
+//! Sources read in place: NDJSON, or a JSON array or list response too large to be one
+//! document, whose bytes can all be had at once — in memory, or a regular file mapped
+//! read-only — is cut into chunks of whole lines or elements where it lies.
 //!
 //! Read into buffers, a file's every byte was copied out of the page cache first: 14 % of
 //! the CPU of a 1M-footprint ingest went to that copy, on the thread that decides (see
 //! BENCHMARKS.md). Mapped, the chunks are the page cache's own pages. The pages of a chunk
 //! are let go once it is decided, so that a mapped file of any size holds about two chunks
-//! in memory, as the buffers did. A pipe or a device is read in chunks as before
-//! ([`Intake::ndjson`]).
+//! in memory, as the buffers did. A device, or any file with `--no-mmap`, is read in chunks
+//! as before ([`Intake::ndjson`], [`Intake::json_array`]).
 
 use std::ops::Range;
 use std::path::Path;
 
 use memmap2::{Advice, Mmap, UncheckedAdvice};
 
+use super::super::array::{self, ValueEnd};
 use super::{
-    Chunk, Group, Intake, MOST_LINES, beside, check_units, ndjson_units, size_message, strip_bom,
-    timed, whole,
+    Chunk, Group, Intake, MOST_LINES, Unit, beside, check_units, ndjson_units, size_message,
+    strip_bom, timed, whole,
 };
 use crate::ingest::source::Data;
 use crate::{Error, Result};
@@ -82,19 +84,14 @@ fn map(path: &Path) -> Result<Option<Mmap>> {
 /// A chunk that was checked and waits to be decided: where it is, and its groups.
 type Waiting = (Range<usize>, Vec<Group>);
 
-impl Intake<'_> {
+impl<'a> Intake<'a> {
     /// NDJSON source `si` read in place, when its bytes can be had at once; `false`, having
     /// read nothing, when they cannot (a device, an empty file, a file that does not map)
     /// or files are not to be mapped ([`crate::ingest::IngestOptions::map_files`]).
     pub(super) fn ndjson_in_place(&mut self, si: usize) -> Result<bool> {
         let sources = self.sources;
-        let whole_source = match &sources[si].data {
-            Data::Bytes(b) => Whole::Bytes(b),
-            Data::File(path) if self.opts.map_files => match map(path)? {
-                Some(m) => Whole::Mapped(m),
-                None => return Ok(false),
-            },
-            Data::File(_) => return Ok(false),
+        let Some(whole_source) = self.whole(si)? else {
+            return Ok(false);
         };
         timed(&mut self.phases.write, || self.sink.keep_original(si))?;
         let bytes = whole_source.bytes();
@@ -146,28 +143,142 @@ impl Intake<'_> {
             if pos == 0 {
                 self.expect_documents(si, units.len(), used);
             }
-            let started = std::time::Instant::now();
-            let (names, progress) = (self.names.clone(), self.progress);
-            let rows = (self.sink.seq(), self.sink.keeps_records());
-            let (decided, checked) = beside(
-                || {
-                    let decided = self.decide_in_place(si, &whole_source, &mut pending);
-                    whole_source.prefetch(pos + used..(pos + used + step).min(bytes.len()));
-                    decided
-                },
-                || check_units(&names, progress, chunk, units, None, rows),
-            );
-            decided?;
-            let checked = checked?;
-            self.phases.check += started.elapsed();
+            let checked = self.check_in_place(&whole_source, &mut pending, chunk, units, used)?;
             line_no += breaks;
             pending = Some((pos..pos + used, checked));
             pos += used;
         }
         self.decide_in_place(si, &whole_source, &mut pending)?;
-        let len = bytes.len() as u64;
+        self.read_in_place(si, whole_source)
+    }
+
+    /// Source `si`, a JSON text over the document size limit, read in place as
+    /// [`Intake::json_array`] reads it in chunks (the same units, lines and reports); `false`,
+    /// having read nothing, when its bytes cannot be had at once.
+    pub(super) fn json_array_in_place(&mut self, si: usize) -> Result<bool> {
+        let Some(whole_source) = self.whole(si)? else {
+            return Ok(false);
+        };
+        timed(&mut self.phases.write, || self.sink.keep_original(si))?;
+        let bytes = whole_source.bytes();
+        let (max, step) = (self.opts.max_document_bytes, self.step());
+        whole_source.prefetch(0..step.min(bytes.len()));
+        let head = &bytes[..step.min(bytes.len())];
+        let skip = head.len() - strip_bom(head).len();
+        let Some((mut scan, at, breaks)) = array::open(&head[skip..]) else {
+            self.reject(si, 1, whole(size_message(bytes.len(), max)))?;
+            (self.progress)(bytes.len() as u64);
+            return self.read_in_place(si, whole_source);
+        };
+        let mut pos = skip + at;
+        let mut line_no = 1 + breaks;
+        (self.progress)(pos as u64);
+        let mut pending: Option<Waiting> = None;
+        // How far past `pos` a chunk reaches: a step, or more while an element is read whole.
+        let mut reach = step;
+        while pos < bytes.len() {
+            let end = pos.saturating_add(reach).min(bytes.len());
+            let chunk = Chunk {
+                source: si,
+                bytes: &bytes[pos..end],
+                base: pos as u64,
+            };
+            let last = end == bytes.len();
+            let split = array::units(&mut scan, chunk.bytes, line_no, max, MOST_LINES, last);
+            if split.units.is_empty() && split.more {
+                // An element longer than the chunk: read on until it ends, or measure it
+                // without keeping it once it is over the limit.
+                line_no += split.breaks;
+                pos += split.used;
+                (self.progress)(split.used as u64);
+                if end - pos <= max.saturating_add(2) {
+                    reach = (end - pos).saturating_add(step);
+                    continue;
+                }
+                self.decide_in_place(si, &whole_source, &mut pending)?;
+                let (len, lines) = value_end(&whole_source, pos, step);
+                (self.progress)(len as u64);
+                self.reject(si, line_no, whole(size_message(len, max)))?;
+                scan.skipped();
+                line_no += lines;
+                whole_source.release(pos..pos + len);
+                pos += len;
+                reach = step;
+                continue;
+            }
+            let (breaks, used) = (split.breaks, split.used);
+            if used == 0 {
+                return Err(Error::Internal(format!(
+                    "nothing read at byte {pos} of {}",
+                    self.sources[si].name
+                )));
+            }
+            let checked =
+                self.check_in_place(&whole_source, &mut pending, chunk, split.units, used)?;
+            line_no += breaks;
+            pending = Some((pos..pos + used, checked));
+            pos += used;
+            reach = step;
+        }
+        self.decide_in_place(si, &whole_source, &mut pending)?;
+        if let Some(message) = array::unfinished(&scan) {
+            self.reject(si, line_no, whole(message))?;
+        }
+        self.read_in_place(si, whole_source)
+    }
+
+    /// Source `si`'s bytes, all at hand: its bytes in memory, or its file mapped (when files
+    /// are mapped and this one can be).
+    fn whole(&self, si: usize) -> Result<Option<Whole<'a>>> {
+        let sources: &'a [super::Source] = self.sources;
+        Ok(match &sources[si].data {
+            Data::Bytes(b) => Some(Whole::Bytes(b)),
+            Data::File(path) if self.opts.map_files => map(path)?.map(Whole::Mapped),
+            Data::File(_) => None,
+        })
+    }
+
+    /// Source `si` was read in place to its end: what was kept of it must be as long.
+    fn read_in_place(&mut self, si: usize, whole_source: Whole) -> Result<bool> {
+        let len = whole_source.bytes().len() as u64;
+        drop(whole_source);
         timed(&mut self.phases.write, || self.sink.original_read(si, len))?;
         Ok(true)
+    }
+
+    /// Checks `units`, of `chunk`, on every core, while on this thread the chunk before it
+    /// (`pending`) is decided and the pages of the next step past its first `used` bytes are
+    /// mapped.
+    fn check_in_place(
+        &mut self,
+        whole_source: &Whole,
+        pending: &mut Option<Waiting>,
+        chunk: Chunk,
+        units: Vec<Unit>,
+        used: usize,
+    ) -> Result<Vec<Group>> {
+        let started = std::time::Instant::now();
+        let (names, progress) = (self.names.clone(), self.progress);
+        let rows = (self.sink.seq(), self.sink.keeps_records());
+        let next = usize::try_from(chunk.base)
+            .unwrap_or(usize::MAX)
+            .saturating_add(used);
+        let next = next..next
+            .saturating_add(self.step())
+            .min(whole_source.bytes().len());
+        let si = chunk.source;
+        let (decided, checked) = beside(
+            || {
+                let decided = self.decide_in_place(si, whole_source, pending);
+                whole_source.prefetch(next);
+                decided
+            },
+            || check_units(&names, progress, chunk, units, None, rows),
+        );
+        decided?;
+        let checked = checked?;
+        self.phases.check += started.elapsed();
+        Ok(checked)
     }
 
     /// Decides on the chunk `pending` holds, if any, and lets its pages go.
@@ -206,5 +317,28 @@ fn line_end(whole_source: &Whole, from: usize, step: usize) -> usize {
             return end;
         }
         at = end;
+    }
+}
+
+/// The length of the value that starts at `from` and the line breaks in it, read a step at a
+/// time (the value's end found as [`Intake::json_array`]'s reader finds it), the pages read
+/// past let go as it goes.
+fn value_end(whole_source: &Whole, from: usize, step: usize) -> (usize, usize) {
+    let bytes = whole_source.bytes();
+    let mut end = ValueEnd::default();
+    let (mut at, mut lines) = (from, 0);
+    loop {
+        let stop = at.saturating_add(step).min(bytes.len());
+        let piece = &bytes[at..stop];
+        if let Some(n) = end.feed(piece) {
+            lines += memchr::memchr_iter(b'\n', &piece[..n]).count();
+            return (end.read, lines);
+        }
+        lines += memchr::memchr_iter(b'\n', piece).count();
+        whole_source.release(at..stop);
+        if stop == bytes.len() {
+            return (end.read, lines);
+        }
+        at = stop;
     }
 }

@@ -15,6 +15,9 @@ impl Intake<'_> {
     /// chunk before (as [`Intake::ndjson`] reads lines); anything else is one document over
     /// the limit, rejected. Memory holds a chunk or two, whatever the file's size.
     pub(super) fn json_array(&mut self, si: usize) -> Result<()> {
+        if self.json_array_in_place(si)? {
+            return Ok(());
+        }
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf = chunk_buffer(self.step());
