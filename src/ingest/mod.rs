@@ -63,8 +63,8 @@ pub struct IngestOptions {
     pub chunk_bytes: usize,
     /// Read NDJSON files, and JSON arrays or list responses larger than one document, where
     /// they lie, mapped read-only, rather than copied into buffers (a few per cent of a large
-    /// ingest's time). A mapped file that another process cuts short
-    /// while it is read ends the process (the store keeps its last commit).
+    /// ingest's time). A mapped file that another process cuts short while it is read ends
+    /// the process (the store keeps its last commit).
     pub map_files: bool,
     /// Called once every source is checked and written, before the commit builds the graph
     /// index (all that the checking and the writing held is freed by then, their threads

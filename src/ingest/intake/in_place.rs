@@ -2,8 +2,9 @@
 //! document, whose bytes can all be had at once — in memory, or a regular file mapped
 //! read-only — is cut into chunks of whole lines or elements where it lies.
 //!
-//! Read into buffers, a file's every byte was copied out of the page cache first: 14 % of
-//! the CPU of a 1M-footprint ingest went to that copy, on the thread that decides (see
+//! Read into buffers, a file's every byte was copied out of the page cache first, on the
+//! thread that decides: about half a second of system time for the 2.2 GB of a million
+//! footprints, and a buffer that grew while an array's element was read whole (see
 //! BENCHMARKS.md). Mapped, the chunks are the page cache's own pages. The pages of a chunk
 //! are let go once it is decided, so that a mapped file of any size holds about two chunks
 //! in memory, as the buffers did. A device, or any file with `--no-mmap`, is read in chunks
