@@ -91,13 +91,11 @@ impl<'a> Intake<'a> {
     /// or files are not to be mapped ([`crate::ingest::IngestOptions::map_files`]).
     pub(super) fn ndjson_in_place(&mut self, si: usize) -> Result<bool> {
         let sources = self.sources;
-        let Some(whole_source) = self.whole(si)? else {
+        let Some(whole_source) = self.open_in_place(si)? else {
             return Ok(false);
         };
-        timed(&mut self.phases.write, || self.sink.keep_original(si))?;
         let bytes = whole_source.bytes();
         let (max, step) = (self.opts.max_document_bytes, self.step());
-        whole_source.prefetch(0..step.min(bytes.len()));
         let mut pending: Option<Waiting> = None;
         let mut pos = 0;
         let mut line_no = 1;
@@ -157,13 +155,11 @@ impl<'a> Intake<'a> {
     /// [`Intake::json_array`] reads it in chunks (the same units, lines and reports); `false`,
     /// having read nothing, when its bytes cannot be had at once.
     pub(super) fn json_array_in_place(&mut self, si: usize) -> Result<bool> {
-        let Some(whole_source) = self.whole(si)? else {
+        let Some(whole_source) = self.open_in_place(si)? else {
             return Ok(false);
         };
-        timed(&mut self.phases.write, || self.sink.keep_original(si))?;
         let bytes = whole_source.bytes();
         let (max, step) = (self.opts.max_document_bytes, self.step());
-        whole_source.prefetch(0..step.min(bytes.len()));
         let head = &bytes[..step.min(bytes.len())];
         let skip = head.len() - strip_bom(head).len();
         let Some((mut scan, at, breaks)) = array::open(&head[skip..]) else {
@@ -228,15 +224,22 @@ impl<'a> Intake<'a> {
         self.read_in_place(si, whole_source)
     }
 
-    /// Source `si`'s bytes, all at hand: its bytes in memory, or its file mapped (when files
-    /// are mapped and this one can be).
-    fn whole(&self, si: usize) -> Result<Option<Whole<'a>>> {
+    /// Source `si`'s bytes, all at hand, its original kept and its first step's pages
+    /// mapped: its bytes in memory, or its file mapped (when files are mapped and this one
+    /// can be); `None`, with nothing done, otherwise.
+    fn open_in_place(&mut self, si: usize) -> Result<Option<Whole<'a>>> {
         let sources: &'a [super::Source] = self.sources;
-        Ok(match &sources[si].data {
-            Data::Bytes(b) => Some(Whole::Bytes(b)),
-            Data::File(path) if self.opts.map_files => map(path)?.map(Whole::Mapped),
-            Data::File(_) => None,
-        })
+        let whole_source = match &sources[si].data {
+            Data::Bytes(b) => Whole::Bytes(b),
+            Data::File(path) if self.opts.map_files => match map(path)? {
+                Some(m) => Whole::Mapped(m),
+                None => return Ok(None),
+            },
+            Data::File(_) => return Ok(None),
+        };
+        timed(&mut self.phases.write, || self.sink.keep_original(si))?;
+        whole_source.prefetch(0..self.step().min(whole_source.bytes().len()));
+        Ok(Some(whole_source))
     }
 
     /// Source `si` was read in place to its end: what was kept of it must be as long.
