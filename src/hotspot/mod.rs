@@ -143,7 +143,7 @@ pub struct GraphSource {
 }
 
 /// A Monte Carlo and what it was asked (see [`GraphSource::uncertainty`]).
-type LastUncertainty = (Asked, Spreads, UncertaintyRequest, Arc<Uncertainty>);
+type LastUncertainty = ((Asked, Spreads, UncertaintyRequest), Arc<Uncertainty>);
 
 /// What a decomposition answers: root node, date, basis and limits.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -210,15 +210,10 @@ impl GraphSource {
         ask: UncertaintyRequest,
     ) -> Result<(Arc<Decomposition>, Arc<Uncertainty>)> {
         let (asked, d) = self.asked(req)?;
-        let slot = &self.last_uncertainty;
-        if let Some((a, s, k, u)) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
-            && (*a, s, *k) == (asked, spreads, ask)
-        {
-            return Ok((d, u.clone()));
-        }
-        let u = Arc::new(uncertainty(&d, spreads, ask)?);
-        *slot.lock().unwrap_or_else(PoisonError::into_inner) =
-            Some((asked, spreads.clone(), ask, u.clone()));
+        let key = (asked, spreads.clone(), ask);
+        let u = last_or(&self.last_uncertainty, key, || {
+            Ok(Arc::new(uncertainty(&d, spreads, ask)?))
+        })?;
         Ok((d, u))
     }
 
@@ -234,19 +229,29 @@ impl GraphSource {
             max_tier: limits.max_tier,
             min_share_pct: limits.min_share_pct,
         };
-        if let Some((a, d)) = self
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .as_ref()
-            && *a == asked
-        {
-            return Ok((asked, d.clone()));
-        }
-        let d = Arc::new(decompose_at(&graph, req, limits, root, date)?);
-        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some((asked, d.clone()));
+        let d = last_or(&self.last, asked, || {
+            Ok(Arc::new(decompose_at(&graph, req, limits, root, date)?))
+        })?;
         Ok((asked, d))
     }
+}
+
+/// What `slot` keeps when it was built for `key`, else what `build` gives, kept in its place:
+/// the last question asked is answered again without the work. (Not held while building: two
+/// requests at once may both build, and the later is kept.)
+fn last_or<K: PartialEq, V: Clone>(
+    slot: &Mutex<Option<(K, V)>>,
+    key: K,
+    build: impl FnOnce() -> Result<V>,
+) -> Result<V> {
+    if let Some((k, v)) = slot.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
+        && *k == key
+    {
+        return Ok(v.clone());
+    }
+    let v = build()?;
+    *slot.lock().unwrap_or_else(PoisonError::into_inner) = Some((key, v.clone()));
+    Ok(v)
 }
 
 /// Default deepest tier expanded.

@@ -17,8 +17,7 @@ use memmap2::{Advice, Mmap, UncheckedAdvice};
 
 use super::super::array::{self, ValueEnd};
 use super::{
-    Chunk, Group, Intake, MOST_LINES, Unit, beside, check_units, ndjson_units, size_message,
-    strip_bom, timed, whole,
+    Chunk, Group, Intake, MOST_LINES, Unit, ndjson_units, size_message, strip_bom, timed, whole,
 };
 use crate::ingest::source::Data;
 use crate::{Error, Result};
@@ -108,7 +107,7 @@ impl<'a> Intake<'a> {
                     None => {
                         // A line longer than a chunk: where it ends, its pages let go as they
                         // are read past.
-                        let end = line_end(&whole_source, pos, step) - pos;
+                        let end = line_end(&whole_source, pos + step, step) - pos;
                         if end > max.saturating_add(2) {
                             (self.progress)(end as u64);
                             self.decide_in_place(si, &whole_source, &mut pending)?;
@@ -261,9 +260,6 @@ impl<'a> Intake<'a> {
         units: Vec<Unit>,
         used: usize,
     ) -> Result<Vec<Group>> {
-        let started = std::time::Instant::now();
-        let (names, progress) = (self.names.clone(), self.progress);
-        let rows = (self.sink.seq(), self.sink.keeps_records());
         let next = usize::try_from(chunk.base)
             .unwrap_or(usize::MAX)
             .saturating_add(used);
@@ -271,18 +267,11 @@ impl<'a> Intake<'a> {
             .saturating_add(self.step())
             .min(whole_source.bytes().len());
         let si = chunk.source;
-        let (decided, checked) = beside(
-            || {
-                let decided = self.decide_in_place(si, whole_source, pending);
-                whole_source.prefetch(next);
-                decided
-            },
-            || check_units(&names, progress, chunk, units, None, rows),
-        );
-        decided?;
-        let checked = checked?;
-        self.phases.check += started.elapsed();
-        Ok(checked)
+        self.check_while(chunk, units, |intake| {
+            let decided = intake.decide_in_place(si, whole_source, pending);
+            whole_source.prefetch(next);
+            decided
+        })
     }
 
     /// Decides on the chunk `pending` holds, if any, and lets its pages go.
@@ -306,8 +295,8 @@ impl<'a> Intake<'a> {
     }
 }
 
-/// Where the line that starts at `from` and has no break in its first `step` bytes ends (its
-/// line break, or the end of the source); the pages read past are let go a step at a time.
+/// Where a line that has no break before `from` ends (its line break at or after `from`, or
+/// the end of the source), searched a step at a time; the pages read past are let go.
 fn line_end(whole_source: &Whole, from: usize, step: usize) -> usize {
     let bytes = whole_source.bytes();
     let mut at = from;

@@ -97,14 +97,25 @@ impl Intake<'_> {
         chunk: Chunk,
         units: Vec<Unit>,
     ) -> Result<Vec<Group>> {
+        self.check_while(chunk, units, |intake| {
+            intake.decide_pending(si, pending, spare)?;
+            intake.top_up(r, si, buf).map(drop)
+        })
+    }
+
+    /// Checks `units`, `chunk`'s, on every core while `decide` runs on this thread (deciding
+    /// on the chunk before, and getting the next one's bytes ready).
+    pub(super) fn check_while(
+        &mut self,
+        chunk: Chunk,
+        units: Vec<Unit>,
+        decide: impl FnOnce(&mut Self) -> Result<()>,
+    ) -> Result<Vec<Group>> {
         let started = std::time::Instant::now();
         let (names, progress) = (self.names.clone(), self.progress);
         let rows = (self.sink.seq(), self.sink.keeps_records());
         let (decided, checked) = beside(
-            || {
-                self.decide_pending(si, pending, spare)?;
-                self.top_up(r, si, buf).map(drop)
-            },
+            || decide(self),
             || check_units(&names, progress, chunk, units, None, rows),
         );
         decided?;
