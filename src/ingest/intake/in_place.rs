@@ -36,12 +36,15 @@ impl Whole<'_> {
         }
     }
 
-    /// Asks for `range`'s pages to be mapped now, in one call, rather than faulted in one
-    /// by one by the threads that check them. A hint: nothing happens if it fails.
+    /// Asks for `range`'s pages to be read from the disk in large requests (when they are
+    /// not in the page cache) and mapped now, in one call, rather than faulted in one by one
+    /// by the threads that read them: faulted in from a file not in the cache, a page at a
+    /// time, 2.5 GB took 50 s. A hint: nothing happens if it fails.
     fn prefetch(&self, range: Range<usize>) {
         if let Whole::Mapped(m) = self
             && !range.is_empty()
         {
+            let _ = m.advise_range(Advice::WillNeed, range.start, range.len());
             let _ = m.advise_range(Advice::PopulateRead, range.start, range.len());
         }
     }
@@ -302,6 +305,7 @@ fn line_end(whole_source: &Whole, from: usize, step: usize) -> usize {
     let mut at = from;
     loop {
         let end = (at + step).min(bytes.len());
+        whole_source.prefetch(at..end);
         if let Some(i) = memchr::memchr(b'\n', &bytes[at..end]) {
             return at + i;
         }
@@ -322,6 +326,7 @@ fn value_end(whole_source: &Whole, from: usize, step: usize) -> (usize, usize) {
     let (mut at, mut lines) = (from, 0);
     loop {
         let stop = at.saturating_add(step).min(bytes.len());
+        whole_source.prefetch(at..stop);
         let piece = &bytes[at..stop];
         if let Some(n) = end.feed(piece) {
             lines += memchr::memchr_iter(b'\n', &piece[..n]).count();
