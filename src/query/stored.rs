@@ -1,11 +1,12 @@
 //! Stored tables read when a plan scans them, and only the columns it asks for (projection
-//! pushdown): the one-row summary of a million footprints reads the nine columns it counts
-//! (and the three `is_latest` is made from), not all 112 of the table.
+//! pushdown): the one-row summary of a million footprints reads the nine columns it counts,
+//! not all 112 of the table. `is_latest` comes from the graph index, which keeps a flag per
+//! stored row; without one, from the three columns it is made from, read for every row.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{RecordBatch, RecordBatchOptions};
+use datafusion::arrow::array::{BooleanArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::{MemTable, TableType};
@@ -40,11 +41,7 @@ impl View {
     /// stored ones (`is_latest`; the current edges' keys) bring theirs, and a scan of no
     /// column (`count(*)`) reads one small column for the row count.
     fn stored_columns<'a>(self, names: &[&'a str]) -> Vec<&'a str> {
-        let mut stored: Vec<&str> = names
-            .iter()
-            .copied()
-            .filter(|n| *n != "is_latest")
-            .collect();
+        let mut stored = stored_only(names);
         let made_from: &[&'static str] = match self {
             View::Footprints if names.contains(&"is_latest") => {
                 &["id", "version", "preceding_pf_ids"]
@@ -66,6 +63,15 @@ impl View {
         }
         stored
     }
+}
+
+/// The stored columns among `names` (not `is_latest`, which the view adds).
+fn stored_only<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    names
+        .iter()
+        .copied()
+        .filter(|n| *n != "is_latest")
+        .collect()
 }
 
 /// A stored view over a data directory's snapshot, read at scan time.
@@ -99,28 +105,31 @@ impl StoredTable {
             View::Bom | View::BomHistory => Table::Bom,
         };
         let rows = limit.filter(|_| self.view != View::Bom);
-        let latest = names.contains(&"is_latest");
-        // With a limit, `with_latest` reads what `is_latest` is made from, for every row.
-        let own: Vec<&str> = match rows {
-            Some(_) => names
-                .iter()
-                .copied()
-                .filter(|n| *n != "is_latest")
-                .collect(),
-            None => names.clone(),
+        let latest = self.view == View::Footprints && names.contains(&"is_latest");
+        // The flags as the graph index keeps them, when it does.
+        let kept = match latest {
+            true => self.snapshot.latest_flags(),
+            false => None,
+        };
+        // `is_latest` is added after the read: from the index, or (with a limit) by
+        // `with_latest`, which reads what it is made from for every row.
+        let own = match (&kept, rows) {
+            (None, None) => names.clone(),
+            _ => stored_only(&names),
         };
         let stored = self
             .snapshot
             .read_columns(table, &self.view.stored_columns(&own), rows)?;
-        let batches = match self.view {
-            View::Footprints if latest && rows.is_some() => self.with_latest(stored)?,
-            View::Footprints if latest => Tables {
+        let batches = match (self.view, kept) {
+            (View::Footprints, Some(flags)) => with_flags(stored, &flags, rows.is_none())?,
+            (View::Footprints, None) if latest && rows.is_some() => self.with_latest(stored)?,
+            (View::Footprints, None) if latest => Tables {
                 footprints: stored,
                 ..Tables::default()
             }
             .footprints_view()?,
-            View::Footprints | View::BomHistory => stored,
-            View::Bom => Tables {
+            (View::Footprints | View::BomHistory, _) => stored,
+            (View::Bom, _) => Tables {
                 bom: stored,
                 ..Tables::default()
             }
@@ -147,21 +156,37 @@ impl StoredTable {
         .latest_flags()?;
         let flags: Vec<&dyn Array> = flags.iter().map(|a| a as &dyn Array).collect();
         let flags = datafusion::arrow::compute::concat(&flags)?;
-        let mut at = 0;
-        first
-            .iter()
-            .map(|b| {
-                let rows = b.num_rows();
-                if at + rows > flags.len() {
-                    return Err(Error::Internal(
-                        "footprints: more rows read than stored".into(),
-                    ));
-                }
-                at += rows;
-                with_is_latest(b, flags.slice(at - rows, rows))
-            })
-            .collect()
+        let flags = flags
+            .as_any()
+            .downcast_ref::<BooleanArray>()
+            .ok_or_else(|| Error::Internal("is_latest is not a column of booleans".into()))?;
+        with_flags(first, flags, false)
     }
+}
+
+/// `batches` (stored footprints from the first row on, in stored order) each with its rows'
+/// `is_latest` from `flags` (a flag per stored row); `whole` when the batches hold every row.
+fn with_flags(
+    batches: Vec<RecordBatch>,
+    flags: &BooleanArray,
+    whole: bool,
+) -> Result<Vec<RecordBatch>> {
+    let read: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if read > flags.len() || (whole && read != flags.len()) {
+        return Err(Error::Internal(format!(
+            "footprints: {read} rows read, {} stored",
+            flags.len()
+        )));
+    }
+    let mut at = 0;
+    batches
+        .iter()
+        .map(|b| {
+            let rows = b.num_rows();
+            at += rows;
+            with_is_latest(b, Arc::new(flags.slice(at - rows, rows)))
+        })
+        .collect()
 }
 
 /// The columns of `schema`, by name, from `batch` (which holds them and perhaps more), with

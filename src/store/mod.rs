@@ -303,6 +303,17 @@ impl Snapshot {
     pub fn load_some(&self, which: TableSet) -> Result<Tables> {
         self.store.load_from(&self.manifest, which)
     }
+
+    /// `is_latest` of every stored footprint, in stored order (the rows
+    /// [`Snapshot::read_columns`] gives), as this version's graph index keeps it; `None` when
+    /// it keeps none, or its file is damaged (a warning: the index is derived from the
+    /// tables, so the caller works the flags out with [`Tables::latest_flags`]).
+    pub fn latest_flags(&self) -> Option<datafusion::arrow::array::BooleanArray> {
+        self.store.index_latest(&self.manifest).unwrap_or_else(|e| {
+            tracing::warn!("{e}; is_latest is worked out from the stored rows instead");
+            None
+        })
+    }
 }
 
 /// The `footprints` columns an ingest checks new documents against.

@@ -240,6 +240,13 @@ fn a_newer_version_supersedes_but_history_stays() {
         rows,
         [("1".into(), "false".into()), ("2".into(), "true".into())]
     );
+    // The graph index of the second commit keeps the same flags, a row each in stored order.
+    let snapshot = Store::open(&dir)
+        .expect("open")
+        .snapshot()
+        .expect("snapshot");
+    let kept = snapshot.latest_flags().expect("kept");
+    assert_eq!(kept.iter().collect::<Vec<_>>(), [Some(false), Some(true)]);
 
     // The same id and version with different content is a conflict, not an update.
     let mut changed = v2_example();
