@@ -1,7 +1,8 @@
 //! Stored tables read when a plan scans them, and only the columns it asks for (projection
 //! pushdown): the one-row summary of a million footprints reads the nine columns it counts,
-//! not all 112 of the table. `is_latest` comes from the graph index, which keeps a flag per
-//! stored row; without one, from the three columns it is made from, read for every row.
+//! not all 112 of the table. `is_latest`, and which BOM rows are current, come from the graph
+//! index, which keeps a flag per stored row; without one, from the columns they are made from,
+//! read for every row.
 
 use std::sync::Arc;
 
@@ -106,10 +107,12 @@ impl StoredTable {
         };
         let rows = limit.filter(|_| self.view != View::Bom);
         let latest = self.view == View::Footprints && names.contains(&"is_latest");
-        // The flags as the graph index keeps them, when it does.
-        let kept = match latest {
-            true => self.snapshot.latest_flags(),
-            false => None,
+        // What the graph index keeps of the view, when it does: `is_latest` of every stored
+        // footprint, or which stored BOM rows are current.
+        let kept = match self.view {
+            View::Footprints if latest => self.snapshot.latest_flags(),
+            View::Bom => self.snapshot.bom_current(),
+            View::Footprints | View::BomHistory => None,
         };
         // `is_latest` is added after the read: from the index, or (with a limit) by
         // `with_latest`, which reads what it is made from for every row.
@@ -117,9 +120,12 @@ impl StoredTable {
             (None, None) => names.clone(),
             _ => stored_only(&names),
         };
-        let stored = self
-            .snapshot
-            .read_columns(table, &self.view.stored_columns(&own), rows)?;
+        let columns = match (&kept, own.is_empty()) {
+            (Some(_), true) => vec!["ingest_seq"],
+            (Some(_), false) => own,
+            (None, _) => self.view.stored_columns(&own),
+        };
+        let stored = self.snapshot.read_columns(table, &columns, rows)?;
         let batches = match (self.view, kept) {
             (View::Footprints, Some(flags)) => with_flags(stored, &flags, rows.is_none())?,
             (View::Footprints, None) if latest && rows.is_some() => self.with_latest(stored)?,
@@ -128,12 +134,13 @@ impl StoredTable {
                 ..Tables::default()
             }
             .footprints_view()?,
-            (View::Footprints | View::BomHistory, _) => stored,
-            (View::Bom, _) => Tables {
+            (View::Bom, Some(current)) => current_rows(stored, &current)?,
+            (View::Bom, None) => Tables {
                 bom: stored,
                 ..Tables::default()
             }
             .bom_view()?,
+            (View::Footprints | View::BomHistory, _) => stored,
         };
         let batches = batches
             .iter()
@@ -162,6 +169,28 @@ impl StoredTable {
             .ok_or_else(|| Error::Internal("is_latest is not a column of booleans".into()))?;
         with_flags(first, flags, false)
     }
+}
+
+/// The rows of `batches` (every stored BOM row, in stored order) whose flag in `current` is
+/// set.
+fn current_rows(batches: Vec<RecordBatch>, current: &BooleanArray) -> Result<Vec<RecordBatch>> {
+    let read: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    if read != current.len() {
+        return Err(Error::Internal(format!(
+            "bom: {read} rows read, {} stored",
+            current.len()
+        )));
+    }
+    let mut at = 0;
+    batches
+        .iter()
+        .map(|b| {
+            let rows = b.num_rows();
+            at += rows;
+            let keep = current.slice(at - rows, rows);
+            Ok(datafusion::arrow::compute::filter_record_batch(b, &keep)?)
+        })
+        .collect()
 }
 
 /// `batches` (stored footprints from the first row on, in stored order) each with its rows'

@@ -309,11 +309,26 @@ impl Snapshot {
     /// it keeps none, or its file is damaged (a warning: the index is derived from the
     /// tables, so the caller works the flags out with [`Tables::latest_flags`]).
     pub fn latest_flags(&self) -> Option<datafusion::arrow::array::BooleanArray> {
-        self.store.index_latest(&self.manifest).unwrap_or_else(|e| {
-            tracing::warn!("{e}; is_latest is worked out from the stored rows instead");
-            None
-        })
+        let kept = self.store.index_latest(&self.manifest);
+        kept_or_warn(kept, "is_latest")
     }
+
+    /// Which stored BOM rows (the rows [`Snapshot::read_columns`] gives) are current edges,
+    /// as this version's graph index keeps it; `None` as for [`Snapshot::latest_flags`]
+    /// (see [`Tables::bom_view`] for working them out).
+    pub fn bom_current(&self) -> Option<datafusion::arrow::array::BooleanArray> {
+        let kept = self.store.index_bom_current(&self.manifest);
+        kept_or_warn(kept, "which BOM rows are current")
+    }
+}
+
+/// Flags the graph index keeps, or `None` (a warning) when its file is damaged: the index is
+/// derived from the tables, which give `what` all the same.
+fn kept_or_warn<T>(kept: Result<Option<T>>, what: &str) -> Option<T> {
+    kept.unwrap_or_else(|e| {
+        tracing::warn!("{e}; {what} is worked out from the stored rows instead");
+        None
+    })
 }
 
 /// The `footprints` columns an ingest checks new documents against.

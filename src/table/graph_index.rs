@@ -24,8 +24,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Decimal128Array, Int32Array, LargeBinaryArray, LargeStringArray,
-    ListArray, RecordBatch, StringArray, TimestampMicrosecondArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, BooleanBufferBuilder, Decimal128Array, Int32Array,
+    LargeBinaryArray, LargeStringArray, ListArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray, UInt32Array, UInt64Array,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -148,6 +149,12 @@ pub struct GraphIndex {
 
 /// The names of the four tables, as the store names their files.
 pub const TABLES: [&str; 4] = ["nodes", "edges", "urns", "ids"];
+
+/// What [`GraphIndex::build_in_steps`] also hands over beside the four tables: a flag per
+/// stored BOM row, in stored order, true for the rows the `bom` view keeps (the current
+/// edges), so that a question of them reads no key of any row. Given only when every stored
+/// row was numbered (an extension row whose footprint is not stored is not).
+pub const BOM_CURRENT: &str = "bom_current";
 
 /// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (with
 /// `is_latest`, which the `footprints` view adds from `id`, `version` and
@@ -332,8 +339,11 @@ impl GraphIndex {
         // parent product (CSV).
         let mut rows = BomRows::with_capacity(bom_rows);
         let mut units = Interner::with_capacity(16);
+        // Stored rows seen, and whether each was numbered (then `rows` counts them all).
+        let (mut seen, mut numbered) = (0usize, true);
         for b in bom {
             let b = b?;
+            seen += b.num_rows();
             let parents = column::<StringArray>(&b, "parent_product_id")?;
             let children = column::<StringArray>(&b, "child_product_id")?;
             let amounts = column::<Decimal128Array>(&b, "amount")?;
@@ -377,13 +387,31 @@ impl GraphIndex {
                 let owner = match found.node {
                     None => Owner::Product(parent()),
                     Some(Some(node)) => Owner::Node(node, parent()),
-                    Some(None) => continue,
+                    Some(None) => {
+                        numbered = false;
+                        continue;
+                    }
                 };
                 let u = (!unit.is_null(i)).then(|| units.id(unit.value(i)) + 1);
                 rows.push(owner, child, amounts.value(i), u.unwrap_or(0));
             }
         }
         let (current, csv_from) = rows.current();
+        if numbered {
+            let mut keep = BooleanBufferBuilder::new(seen);
+            keep.append_n(seen, false);
+            for &r in &current {
+                keep.set_bit(r as usize, true);
+            }
+            let field = Field::new(BOM_CURRENT, DataType::Boolean, false);
+            put(
+                BOM_CURRENT,
+                RecordBatch::try_new(
+                    Arc::new(Schema::new(vec![field])),
+                    vec![Arc::new(BooleanArray::new(keep.finish(), None))],
+                )?,
+            )?;
+        }
         // Only the choice of current rows reads their parents.
         rows.parent = Vec::new();
         let (ext, csv) = current.split_at(csv_from);

@@ -417,8 +417,9 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
         );
     }
     assert!(compared >= 15, "only {compared} queries compared");
-    // `is_latest` as the graph index keeps it (a flag per stored row, written with each
-    // commit), then worked out from the rows, as when the index's file is damaged.
+    // `is_latest` and the current edges as the graph index keeps them (a flag per stored
+    // row, written with each commit), then worked out from the rows, as when the index's
+    // files are damaged.
     let kept = store.snapshot().expect("snapshot").latest_flags();
     let flags = kept.expect("the index keeps the flags");
     let worked_out: Vec<bool> = all
@@ -431,6 +432,11 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
     assert_eq!(kept, worked_out);
     // build.py: two of the demo's footprints are superseded.
     assert_eq!(flags.false_count(), 2);
+    // … and which stored BOM rows are current: the demo's 48, one of them replaced by the
+    // change's row.
+    let current = store.snapshot().expect("snapshot").bom_current();
+    let current = current.expect("the index keeps which BOM rows are current");
+    assert_eq!((current.len(), current.false_count()), (48 + 1, 1));
     for (i, flags) in ["kept by the index", "worked out"].into_iter().enumerate() {
         if i == 1 {
             let index = std::fs::read_dir(dir.join("index"))
@@ -439,13 +445,18 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
                 .expect("an index")
                 .expect("entry")
                 .path();
-            std::fs::OpenOptions::new()
-                .write(true)
-                .open(index.join("nodes").join("is_latest.arrow"))
-                .and_then(|f| f.set_len(8))
-                .expect("truncate");
+            for file in [
+                index.join("nodes").join("is_latest.arrow"),
+                index.join("bom_current.arrow"),
+            ] {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(file)
+                    .and_then(|f| f.set_len(8))
+                    .expect("truncate");
+            }
             let snapshot = store.snapshot().expect("snapshot");
-            assert!(snapshot.latest_flags().is_none());
+            assert!(snapshot.latest_flags().is_none() && snapshot.bom_current().is_none());
         }
         compare_snapshot_sql(&over, &full, flags).await;
     }
