@@ -504,3 +504,91 @@ where
         assert_eq!(got.schema, expected.schema, "{sql} ({flags})");
     }
 }
+
+/// The current edges the graph index keeps are the ones the `bom` view works out, for
+/// extension edges of two versions of one footprint and a CSV row replaced by a later one.
+/// Hand-worked: footprint X version 1 declares C1 (1) and C2 (2), version 2 declares C1 (3)
+/// and C3 (4); a CSV gives the same parent C1 (5), a later CSV C1 (6). Stored: six rows.
+/// Current: X's C1 from version 2 (its edges are keyed by footprint id, not version), X's C2
+/// and C3, and the later CSV row: four.
+#[tokio::test]
+async fn the_current_edges_the_index_keeps_are_the_views() {
+    use mieruka::ingest::{self, IngestOptions};
+    use mieruka::store::Store;
+    use serde_json::json;
+
+    let dir = crate::common::temp_dir("query-current-edges");
+    let store = Store::create_or_open(&dir).expect("store");
+    let opts = IngestOptions::default();
+    let with_inputs = |version: i32, inputs: &[(&str, &str)]| {
+        let mut doc = crate::common::v2_example();
+        doc["version"] = json!(version);
+        doc["pcf"]["pCfExcludingBiogenic"] = json!(format!("{version}.5"));
+        let inputs: Vec<_> = inputs
+            .iter()
+            .map(|(child, amount)| json!({"productId": format!("urn:test:{child}"), "amount": amount}))
+            .collect();
+        doc["extensions"] = json!([{
+            "specVersion": "1.0.0",
+            "dataSchema": mieruka::ingest::BOM_EXTENSION_SCHEMA,
+            "data": {"inputs": inputs},
+        }]);
+        crate::common::source(&format!("x-v{version}.json"), &doc.to_string())
+    };
+    let parent = crate::common::v2_example()["productIds"][0]
+        .as_str()
+        .expect("a product id")
+        .to_owned();
+    let csv = |amount: &str| {
+        let text = format!(
+            "parent_product_id,child_product_id,amount,unit\n{parent},urn:test:C1,{amount},\n"
+        );
+        crate::common::source(&format!("bom-{amount}.csv"), &text)
+    };
+    for sources in [
+        vec![with_inputs(1, &[("C1", "1"), ("C2", "2")])],
+        vec![with_inputs(2, &[("C1", "3"), ("C3", "4")])],
+        vec![csv("5")],
+        vec![csv("6")],
+    ] {
+        ingest::ingest_into(&store, &sources, &opts, &|_| {}).expect("ingest");
+    }
+    let current = store.snapshot().expect("snapshot").bom_current();
+    let current = current.expect("the index keeps which rows are current");
+    assert_eq!((current.len(), current.true_count()), (6, 4));
+
+    let sql = "SELECT child_product_id, CAST(amount AS VARCHAR) AS amount, \
+               parent_footprint_id IS NOT NULL AS extension FROM bom ORDER BY 1, 2";
+    let reads = mieruka::query::reads(sql).expect("reads");
+    let profile = mieruka::score::Profile::default_profile;
+    let snapshot = store.snapshot().expect("snapshot");
+    let over = Session::over_snapshot(snapshot, reads, None, profile())
+        .await
+        .expect("session");
+    let full = Session::new(&store.load().expect("load"))
+        .await
+        .expect("session");
+    let got = output::rows_json(&over.sql(sql).await.expect("kept").batches);
+    let expected = output::rows_json(&full.sql(sql).await.expect("worked out").batches);
+    assert_eq!(got, expected);
+    let rows: Vec<String> = got
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {}",
+                r["child_product_id"], r["amount"], r["extension"]
+            )
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert!(
+        rows[0].starts_with("\"urn:test:C1\" \"3") && rows[0].ends_with("true"),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].starts_with("\"urn:test:C1\" \"6") && rows[1].ends_with("false"),
+        "{rows:?}"
+    );
+    assert!(rows[2].starts_with("\"urn:test:C2\" \"2"), "{rows:?}");
+    assert!(rows[3].starts_with("\"urn:test:C3\" \"4"), "{rows:?}");
+}
