@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 
 use datafusion::common::config::Dialect;
@@ -118,6 +118,51 @@ async fn copy_catalog(from: &SessionContext, to: &SessionContext) -> datafusion:
     create_views(to).await
 }
 
+/// What a data directory's graph index keeps of the `footprints` and `bom` views: a flag per
+/// stored footprint (`is_latest`) and per stored BOM row (current or not), in stored order
+/// (see [`store::Snapshot::latest_flags`] and [`store::Snapshot::bom_current`]). Working
+/// them out hashes every id and every edge's keys: about a second at a million footprints,
+/// at a server's start and after every upload.
+#[derive(Debug, Clone, Default)]
+pub struct KeptViews {
+    latest: Option<BooleanArray>,
+    bom_current: Option<BooleanArray>,
+}
+
+impl KeptViews {
+    /// What `snapshot`'s graph index keeps.
+    pub fn of(snapshot: &store::Snapshot) -> KeptViews {
+        KeptViews {
+            latest: snapshot.latest_flags(),
+            bom_current: snapshot.bom_current(),
+        }
+    }
+
+    /// `tables.footprints_view()`, from the kept flags when they are a flag per row of
+    /// `tables` (tables read at another version, or restricted, have other rows: the flags
+    /// of a version with as many footprints are the same, as only footprints make them).
+    fn footprints_view(&self, tables: &Tables) -> Result<Vec<RecordBatch>> {
+        let rows: usize = tables.footprints.iter().map(RecordBatch::num_rows).sum();
+        match &self.latest {
+            Some(flags) if rows > 0 && flags.len() == rows => {
+                stored::with_flags(tables.footprints.clone(), flags, true)
+            }
+            _ => tables.footprints_view(),
+        }
+    }
+
+    /// `tables.bom_view()`, from the kept flags when they are a flag per BOM row of `tables`.
+    fn bom_view(&self, tables: &Tables) -> Result<Vec<RecordBatch>> {
+        let rows: usize = tables.bom.iter().map(RecordBatch::num_rows).sum();
+        match &self.bom_current {
+            Some(current) if rows > 0 && current.len() == rows => {
+                stored::current_rows(tables.bom.clone(), current)
+            }
+            _ => tables.bom_view(),
+        }
+    }
+}
+
 fn register(ctx: &SessionContext, name: &str, batches: Vec<RecordBatch>) -> Result<()> {
     let schema = batches
         .first()
@@ -195,9 +240,21 @@ impl Session {
         profile: Profile,
         graph: Option<Arc<hotspot::Graph>>,
     ) -> Result<Session> {
+        Session::with_kept(tables, profile, graph, &KeptViews::default()).await
+    }
+
+    /// [`Session::with_graph`] whose `footprints` and `bom` views take what the data
+    /// directory's graph index keeps of them (`kept`) instead of working it out from
+    /// `tables`, where it has a flag per row of them.
+    pub async fn with_kept(
+        tables: &Tables,
+        profile: Profile,
+        graph: Option<Arc<hotspot::Graph>>,
+        kept: &KeptViews,
+    ) -> Result<Session> {
         let ctx = SessionContext::new();
-        let footprints = tables.footprints_view()?;
-        let bom = tables.bom_view()?;
+        let footprints = kept.footprints_view(tables)?;
+        let bom = kept.bom_view(tables)?;
         // In the order of TABLES.
         let views = [
             footprints.clone(),

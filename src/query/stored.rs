@@ -173,7 +173,10 @@ impl StoredTable {
 
 /// The rows of `batches` (every stored BOM row, in stored order) whose flag in `current` is
 /// set.
-fn current_rows(batches: Vec<RecordBatch>, current: &BooleanArray) -> Result<Vec<RecordBatch>> {
+pub(super) fn current_rows(
+    batches: Vec<RecordBatch>,
+    current: &BooleanArray,
+) -> Result<Vec<RecordBatch>> {
     let read: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if read != current.len() {
         return Err(Error::Internal(format!(
@@ -195,7 +198,7 @@ fn current_rows(batches: Vec<RecordBatch>, current: &BooleanArray) -> Result<Vec
 
 /// `batches` (stored footprints from the first row on, in stored order) each with its rows'
 /// `is_latest` from `flags` (a flag per stored row); `whole` when the batches hold every row.
-fn with_flags(
+pub(super) fn with_flags(
     batches: Vec<RecordBatch>,
     flags: &BooleanArray,
     whole: bool,

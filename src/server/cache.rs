@@ -117,9 +117,14 @@ mod tests {
 
     async fn demo_loaded() -> Loaded {
         let tables = crate::dataset::demo().expect("demo");
-        super::super::load(tables, &Profile::default_profile(), None, None)
-            .await
-            .expect("loaded")
+        super::super::load(
+            tables,
+            &Profile::default_profile(),
+            Default::default(),
+            None,
+        )
+        .await
+        .expect("loaded")
     }
 
     async fn page(loaded: &Loaded, key: String, body: &str) -> Response {

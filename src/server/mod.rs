@@ -43,7 +43,7 @@ pub use auth::{Principal, Role, hash_token};
 
 use crate::dashboard::Dashboards;
 use crate::pact::PactConfig;
-use crate::query::{Catalog, Session};
+use crate::query::{Catalog, KeptViews, Session};
 use crate::score::Profile;
 use crate::table::Tables;
 use crate::{Error, Result};
@@ -292,8 +292,8 @@ impl AppState {
             }
             None => Profile::default_profile(),
         };
-        let graph = stored_graph(data_dir.as_deref())?;
-        let loaded = Arc::new(load(tables, &profile, graph, engine.as_deref()).await?);
+        let index = from_index(data_dir.as_deref())?;
+        let loaded = Arc::new(load(tables, &profile, index, engine.as_deref()).await?);
         let state = AppState(Arc::new(Inner {
             data_dir,
             config,
@@ -397,8 +397,8 @@ impl AppState {
     }
 
     pub(crate) async fn replace(&self, tables: Tables) -> Result<()> {
-        let graph = stored_graph(self.0.data_dir.as_deref())?;
-        let fresh = Arc::new(load(tables, &self.0.profile, graph, self.0.engine.as_deref()).await?);
+        let index = from_index(self.0.data_dir.as_deref())?;
+        let fresh = Arc::new(load(tables, &self.0.profile, index, self.0.engine.as_deref()).await?);
         match self.0.loaded.write() {
             Ok(mut l) => *l = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,
@@ -445,21 +445,32 @@ impl AppState {
     }
 }
 
-/// The hotspot graph of the data directory's graph index, when there is one (else the session
-/// builds it from the tables on first use).
-fn stored_graph(data_dir: Option<&std::path::Path>) -> Result<Option<Arc<crate::hotspot::Graph>>> {
+/// What the data directory's graph index gives a session: the hotspot graph, when there is
+/// one (else the session builds it from the tables on first use), and what it keeps of the
+/// views (else the session works them out).
+type FromIndex = (Option<Arc<crate::hotspot::Graph>>, KeptViews);
+
+/// The [`FromIndex`] of the data directory at `data_dir`, if any.
+fn from_index(data_dir: Option<&std::path::Path>) -> Result<FromIndex> {
     let Some(dir) = data_dir else {
-        return Ok(None);
+        return Ok((None, KeptViews::default()));
     };
     let Ok(store) = crate::store::Store::open(dir) else {
-        return Ok(None);
+        return Ok((None, KeptViews::default()));
+    };
+    let kept = match store.snapshot() {
+        Ok(snapshot) => KeptViews::of(&snapshot),
+        Err(e) => {
+            tracing::warn!("{e}; the views are worked out from the tables");
+            KeptViews::default()
+        }
     };
     match crate::dataset::stored_graph(&store) {
-        Ok(graph) => Ok(graph.map(Arc::new)),
+        Ok(graph) => Ok((graph.map(Arc::new), kept)),
         // The index is derived from the tables: the session builds the graph from them.
         Err(e) => {
             tracing::warn!("{e}; the graph is built from the tables instead");
-            Ok(None)
+            Ok((None, kept))
         }
     }
 }
@@ -467,12 +478,12 @@ fn stored_graph(data_dir: Option<&std::path::Path>) -> Result<Option<Arc<crate::
 async fn load(
     tables: Tables,
     profile: &Profile,
-    graph: Option<Arc<crate::hotspot::Graph>>,
+    (graph, kept): FromIndex,
     engine: Option<&dyn crate::query::Engine>,
 ) -> Result<Loaded> {
     let full = match engine {
         Some(e) => e.session(&tables, profile.clone(), graph).await?,
-        None => Session::with_graph(&tables, profile.clone(), graph).await?,
+        None => Session::with_kept(&tables, profile.clone(), graph, &kept).await?,
     };
     Ok(Loaded {
         tables,

@@ -459,6 +459,16 @@ async fn every_catalog_query_answers_from_a_snapshot_read_column_by_column() {
             assert!(snapshot.latest_flags().is_none() && snapshot.bom_current().is_none());
         }
         compare_snapshot_sql(&over, &full, flags).await;
+        // A session over the tables read whole (a server's) takes the same flags.
+        let kept = mieruka::query::KeptViews::of(&store.snapshot().expect("snapshot"));
+        let whole = Session::with_kept(&all, profile(), Some(graph.clone()), &kept)
+            .await
+            .expect("session");
+        let whole = |_: &str| {
+            let s = whole.clone();
+            async move { Ok(s) }
+        };
+        compare_snapshot_sql(&whole, &full, &format!("{flags}, tables read whole")).await;
     }
 }
 
