@@ -34,6 +34,7 @@ use crate::{Error, Result, store};
 pub mod batch;
 mod catalog;
 pub mod limits;
+mod reads;
 mod stored;
 pub mod whatif;
 mod whatif_sql;
@@ -41,6 +42,7 @@ mod whatif_sql;
 use catalog::bind_statement;
 pub use catalog::*;
 pub use limits::{MAX_EXPR_DEPTH, check_depth};
+pub use reads::{Reads, reads};
 
 /// A query result: schema and batches.
 #[derive(Debug, Clone)]
@@ -587,34 +589,6 @@ impl Session {
     }
 }
 
-/// What a statement reads: the stored tables it names and whether it calls the hotspot
-/// functions (which walk the graph index, not the tables).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reads {
-    /// Tables and views named.
-    pub tables: table::TableSet,
-    /// A function that walks the graph is called (`hotspot_items`, `hotspot_findings`,
-    /// `hotspot_quality`, `hotspot_gaps`, `hotspot_uncertainty`, the batch functions).
-    pub graph: bool,
-    /// `gx_scores()` or a what-if function is called: they score from `footprints` (the
-    /// columns [`Inputs::FOOTPRINT_COLUMNS`](crate::score::Inputs::FOOTPRINT_COLUMNS) names)
-    /// and `gx_attributes`, which [`Reads::tables`] then includes.
-    pub scores: bool,
-}
-
-impl Reads {
-    /// What scoring reads: `gx_scores()`'s [`Reads`].
-    pub const SCORING: Reads = Reads {
-        tables: table::TableSet {
-            footprints: true,
-            gx_attributes: true,
-            ..table::TableSet::NONE
-        },
-        graph: false,
-        scores: true,
-    };
-}
-
 /// [`Session::sql_limited`] on a cluster: the same refusals, the row limit and the time
 /// limit; the memory limit is the executors' own (their memory pools).
 async fn sql_remote(
@@ -695,49 +669,6 @@ fn any_plan(plan: &LogicalPlan, wanted: &dyn Fn(&LogicalPlan) -> bool) -> bool {
         })
     });
     found
-}
-
-/// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
-/// more than one statement, or names something unknown); a caller then reads everything.
-pub fn reads(sql: &str) -> Option<Reads> {
-    let ctx = SessionContext::new();
-    let state = ctx.state();
-    let statement = state.sql_to_statement(sql, &Dialect::Generic).ok()?;
-    let mut reads = Reads {
-        tables: table::TableSet::NONE,
-        graph: false,
-        scores: false,
-    };
-    for r in state.resolve_table_references(&statement).ok()? {
-        if r.schema().is_some() {
-            return None;
-        }
-        match r.table() {
-            "hotspot_items"
-            | "hotspot_findings"
-            | "hotspot_quality"
-            | "hotspot_gaps"
-            | "hotspot_uncertainty" => reads.graph = true,
-            name if hotspot::batch::BatchOutput::ALL
-                .iter()
-                .any(|o| o.function() == name) =>
-            {
-                reads.graph = true
-            }
-            // A what-if scenario's change is also decomposed on the graph.
-            name @ ("gx_scores" | "whatif_rows" | "whatif_summary" | "whatif_changes") => {
-                reads.tables = reads.tables.union(Reads::SCORING.tables);
-                reads.scores = true;
-                reads.graph |= name != "gx_scores";
-            }
-            name => {
-                if !reads.tables.add(name) {
-                    return None;
-                }
-            }
-        }
-    }
-    Some(reads)
 }
 
 /// An engine error of limited ad-hoc SQL: the memory pool exhausted, or a failed query.
