@@ -34,20 +34,38 @@ impl Reads {
     };
 }
 
-/// What `sql` reads, or `None` when that cannot be told for certain (it does not parse, is
-/// more than one statement, or names something unknown); a caller then reads everything.
+/// What `sql` reads, or `None` when that cannot be told for certain; a caller then reads
+/// everything.
+///
+/// A statement that fails before it reads anything fails the same way over only what it
+/// names, so it is told as reading only that: one that does not parse or is more than one
+/// statement reads nothing, and a name no session registers (a misspelt table) is left out.
+/// At a million footprints, reading everything to say `table 'footprint' not found` took
+/// seconds and gigabytes. A name such a session does not register but DataFusion has (a
+/// built-in table function such as `generate_series`) reads no stored table either.
 pub fn reads(sql: &str) -> Option<Reads> {
     let ctx = SessionContext::new();
     let state = ctx.state();
-    let statement = state.sql_to_statement(sql, &Dialect::Generic).ok()?;
     let mut reads = Reads {
         tables: table::TableSet::NONE,
         graph: false,
         scores: false,
     };
+    let Ok(statement) = state.sql_to_statement(sql, &Dialect::Generic) else {
+        return Some(reads);
+    };
     for r in state.resolve_table_references(&statement).ok()? {
-        if r.schema().is_some() {
-            return None;
+        // Every session registers its tables in the default catalog's default schema; a
+        // name in any other is none of them.
+        let default = match (r.catalog(), r.schema()) {
+            (None, None) => true,
+            (catalog, Some(schema)) => {
+                schema == "public" && catalog.is_none_or(|c| c == "datafusion")
+            }
+            (Some(_), None) => false,
+        };
+        if !default {
+            continue;
         }
         match r.table() {
             "hotspot_items"
@@ -67,12 +85,115 @@ pub fn reads(sql: &str) -> Option<Reads> {
                 reads.scores = true;
                 reads.graph |= name != "gx_scores";
             }
+            // Not registered by any session: the statement fails on it (or a built-in
+            // table function answers it) whatever else is read.
             name => {
-                if !reads.tables.add(name) {
-                    return None;
-                }
+                reads.tables.add(name);
             }
         }
     }
     Some(reads)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Session, TABLES};
+    use super::*;
+
+    #[test]
+    fn reads_names_the_tables_a_statement_reads() {
+        let r = reads(
+            "WITH x AS (SELECT * FROM ingest_log) SELECT count(*) FROM x \
+             JOIN footprints_latest f ON true WHERE EXISTS (SELECT 1 FROM gx_attributes)",
+        )
+        .expect("known");
+        assert_eq!(
+            r.tables,
+            table::TableSet {
+                footprints: true,
+                ingest_log: true,
+                gx_attributes: true,
+                ..table::TableSet::NONE
+            }
+        );
+        assert!(!r.graph);
+        let r = reads("SELECT * FROM hotspot_items($product, 10, 0, '', '')").expect("known");
+        assert_eq!((r.tables, r.graph), (table::TableSet::NONE, true));
+        let r = reads("SELECT * FROM hotspot_gaps($product) g JOIN pact_requests r ON true")
+            .expect("known");
+        let requests = table::TableSet {
+            requests: true,
+            ..table::TableSet::NONE
+        };
+        assert_eq!((r.tables, r.graph), (requests, true));
+        // A CTE is not a table.
+        let r = reads("WITH bom AS (SELECT 1 AS n) SELECT * FROM bom").expect("known");
+        assert_eq!(r.tables, table::TableSet::NONE);
+        // A name no session has fails whatever else is read: only the rest is read.
+        let r = reads("SELECT * FROM footprint JOIN ingest_log ON true").expect("known");
+        let log = table::TableSet {
+            ingest_log: true,
+            ..table::TableSet::NONE
+        };
+        assert_eq!((r.tables, r.graph, r.scores), (log, false, false));
+        let nothing = Reads {
+            tables: table::TableSet::NONE,
+            graph: false,
+            scores: false,
+        };
+        // A built-in table function reads no stored table.
+        assert_eq!(reads("SELECT * FROM generate_series(1, 3)"), Some(nothing));
+        // The default schema named is the same table; another schema holds none.
+        let r = reads("SELECT * FROM public.ingest_log, datafusion.public.ingest_log");
+        assert_eq!(r.map(|r| r.tables), Some(log));
+        assert_eq!(reads("SELECT * FROM other.footprints"), Some(nothing));
+        assert_eq!(
+            reads("SELECT * FROM other.public.footprints"),
+            Some(nothing)
+        );
+        // What does not parse, or is two statements, fails before it reads.
+        assert_eq!(reads("SELEC"), Some(nothing));
+        assert_eq!(reads("SELECT 1 FROM bom; SELECT 2 FROM bom"), Some(nothing));
+        let r = reads("SELECT * FROM gx_scores()").expect("known");
+        let scored = table::TableSet {
+            footprints: true,
+            gx_attributes: true,
+            ..table::TableSet::NONE
+        };
+        assert_eq!((r.tables, r.graph, r.scores), (scored, false, true));
+        let r = reads("SELECT * FROM whatif_summary('x')").expect("known");
+        assert_eq!((r.tables, r.graph, r.scores), (scored, true, true));
+    }
+
+    /// [`reads`] leaves out the names no session registers: every table, view and table
+    /// function a session over the demo registers (beyond DataFusion's own) is one it knows.
+    #[tokio::test]
+    async fn reads_knows_every_name_a_session_registers() {
+        let session = Session::new(&crate::dataset::demo().expect("demo"))
+            .await
+            .expect("session");
+        let schema = session
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .expect("the default schema");
+        let names = schema.table_names();
+        assert!(names.len() >= TABLES.len() + 1, "{names:?}");
+        for name in names {
+            let r = reads(&format!("SELECT * FROM {name}")).expect("told");
+            assert_ne!(r.tables, table::TableSet::NONE, "{name}");
+        }
+        let builtin = SessionContext::new().state().table_functions().clone();
+        let state = session.ctx.state();
+        let own: Vec<&String> = state
+            .table_functions()
+            .keys()
+            .filter(|n| !builtin.contains_key(*n))
+            .collect();
+        assert!(own.iter().any(|n| *n == "hotspot_items"), "{own:?}");
+        for name in own {
+            let r = reads(&format!("SELECT * FROM {name}()")).expect("told");
+            assert!(r.graph || r.scores, "{name}");
+        }
+    }
 }

@@ -430,4 +430,31 @@ fn commands_from_a_data_directory_match_the_bundled_demo() {
             "{args:?}"
         );
     }
+
+    // Statements whose names are not all the store's (`query::reads` leaves those out):
+    // a misspelt table is the planner's error, the default schema named is the same table,
+    // and DataFusion's own table functions answer.
+    let query = |sql: &str| {
+        mieruka()
+            .args(["query", "--format", "csv", "--data"])
+            .arg(&dir)
+            .arg(sql)
+            .output()
+            .expect("run")
+    };
+    let out = query("SELECT count(*) AS n FROM footprint");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("table 'datafusion.public.footprint' not found"), "{err}");
+    let out = query("SELEC count(*) FROM footprints");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("Expected: an SQL statement, found: SELEC"), "{err}");
+    let plain = query("SELECT count(*) AS n FROM footprints");
+    let qualified = query("SELECT count(*) AS n FROM datafusion.public.footprints");
+    // Every stored footprint of the demo: 46 latest and the 2 versions they superseded.
+    assert_eq!(String::from_utf8_lossy(&plain.stdout), "n\n48\n");
+    assert_eq!(qualified.stdout, plain.stdout);
+    let out = query("SELECT sum(value) AS s FROM generate_series(1, 3)");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "s\n6\n");
 }
