@@ -445,11 +445,17 @@ fn commands_from_a_data_directory_match_the_bundled_demo() {
     let out = query("SELECT count(*) AS n FROM footprint");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("table 'datafusion.public.footprint' not found"), "{err}");
+    assert!(
+        err.contains("table 'datafusion.public.footprint' not found"),
+        "{err}"
+    );
     let out = query("SELEC count(*) FROM footprints");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("Expected: an SQL statement, found: SELEC"), "{err}");
+    assert!(
+        err.contains("Expected: an SQL statement, found: SELEC"),
+        "{err}"
+    );
     let plain = query("SELECT count(*) AS n FROM footprints");
     let qualified = query("SELECT count(*) AS n FROM datafusion.public.footprints");
     // Every stored footprint of the demo: 46 latest and the 2 versions they superseded.
