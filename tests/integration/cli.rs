@@ -442,20 +442,21 @@ fn commands_from_a_data_directory_match_the_bundled_demo() {
             .output()
             .expect("run")
     };
-    let out = query("SELECT count(*) AS n FROM footprint");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("table 'datafusion.public.footprint' not found"),
-        "{err}"
-    );
-    let out = query("SELEC count(*) FROM footprints");
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("Expected: an SQL statement, found: SELEC"),
-        "{err}"
-    );
+    for (sql, said) in [
+        (
+            "SELECT count(*) AS n FROM footprint",
+            "table 'datafusion.public.footprint' not found",
+        ),
+        (
+            "SELEC count(*) FROM footprints",
+            "Expected: an SQL statement, found: SELEC",
+        ),
+    ] {
+        let out = query(sql);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(said), "{sql}: {err}");
+    }
     let plain = query("SELECT count(*) AS n FROM footprints");
     let qualified = query("SELECT count(*) AS n FROM datafusion.public.footprints");
     // Every stored footprint of the demo: 46 latest and the 2 versions they superseded.
