@@ -177,23 +177,9 @@ pub(super) fn current_rows(
     batches: Vec<RecordBatch>,
     current: &BooleanArray,
 ) -> Result<Vec<RecordBatch>> {
-    let read: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    if read != current.len() {
-        return Err(Error::Internal(format!(
-            "bom: {read} rows read, {} stored",
-            current.len()
-        )));
-    }
-    let mut at = 0;
-    batches
-        .iter()
-        .map(|b| {
-            let rows = b.num_rows();
-            at += rows;
-            let keep = current.slice(at - rows, rows);
-            Ok(datafusion::arrow::compute::filter_record_batch(b, &keep)?)
-        })
-        .collect()
+    by_flags("bom", batches, current, true, |b, keep| {
+        Ok(datafusion::arrow::compute::filter_record_batch(b, &keep)?)
+    })
 }
 
 /// `batches` (stored footprints from the first row on, in stored order) each with its rows'
@@ -203,10 +189,26 @@ pub(super) fn with_flags(
     flags: &BooleanArray,
     whole: bool,
 ) -> Result<Vec<RecordBatch>> {
+    by_flags("footprints", batches, flags, whole, |b, latest| {
+        with_is_latest(b, Arc::new(latest))
+    })
+}
+
+/// `f` of each of `batches` (stored rows of `table` from the first on, in stored order) and
+/// its rows' flags in `flags` (a flag per stored row); `whole` when the batches hold every
+/// row. More rows than flags (or fewer, when `whole`) is an error: the flags are another
+/// commit's.
+fn by_flags(
+    table: &str,
+    batches: Vec<RecordBatch>,
+    flags: &BooleanArray,
+    whole: bool,
+    f: impl Fn(&RecordBatch, BooleanArray) -> Result<RecordBatch>,
+) -> Result<Vec<RecordBatch>> {
     let read: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if read > flags.len() || (whole && read != flags.len()) {
         return Err(Error::Internal(format!(
-            "footprints: {read} rows read, {} stored",
+            "{table}: {read} rows read, {} stored",
             flags.len()
         )));
     }
@@ -216,7 +218,7 @@ pub(super) fn with_flags(
         .map(|b| {
             let rows = b.num_rows();
             at += rows;
-            with_is_latest(b, Arc::new(flags.slice(at - rows, rows)))
+            f(b, flags.slice(at - rows, rows))
         })
         .collect()
 }
