@@ -27,20 +27,19 @@ fn data_dir<'a>(url: &str, data: Option<&'a Path>) -> anyhow::Result<&'a Path> {
 
 /// A catalog session on the cluster at `url` over `data`. What the statement `reads`
 /// decides what this process loads: nothing for SQL over the stored tables (the executors
-/// scan them), every table when it scores products (`gx_scores` scores here) or when that
-/// cannot be told.
+/// scan them), every table when it scores products (`gx_scores` scores here).
 #[cfg(feature = "cluster")]
 pub async fn catalog_session(
     url: &str,
     data: Option<&Path>,
-    reads: Option<Reads>,
+    reads: Reads,
 ) -> anyhow::Result<Session> {
     use mieruka::dataset;
     let dir = data_dir(url, data)?;
     let engine = mieruka::cluster::Engine::parse(url)?;
-    let tables = match reads {
-        Some(r) if !r.scores => mieruka::table::Tables::default(),
-        _ => dataset::load(Some(dir))?,
+    let tables = match reads.scores {
+        false => mieruka::table::Tables::default(),
+        true => dataset::load(Some(dir))?,
     };
     let graph = Arc::new(dataset::graph(Some(dir))?);
     Ok(mieruka::cluster::catalog::session(
@@ -58,7 +57,7 @@ pub async fn catalog_session(
 pub async fn catalog_session(
     url: &str,
     data: Option<&Path>,
-    _reads: Option<Reads>,
+    _reads: Reads,
 ) -> anyhow::Result<Session> {
     data_dir(url, data)?;
     Err(not_built(url))

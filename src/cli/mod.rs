@@ -176,16 +176,6 @@ impl ProfileArg {
     }
 }
 
-/// A session over every table of `data`, read whole.
-async fn session(data: &DataArg) -> anyhow::Result<Session> {
-    let all = mieruka::query::Reads {
-        tables: mieruka::table::TableSet::ALL,
-        graph: false,
-        scores: true,
-    };
-    session_loading(data, all).await
-}
-
 /// A session for a statement that reads only what `reads` names: from a data directory,
 /// `footprints` and `bom` are read as the plan scans them, only the columns it needs, and
 /// the hotspot functions walk the stored graph index.
@@ -196,13 +186,9 @@ async fn session_reading(data: &DataArg, reads: mieruka::query::Reads) -> anyhow
     }
 }
 
-/// A session for the statement `sql`: over only what it reads ([`session_reading`]), or
-/// over every table when that cannot be told.
+/// A session for the statement `sql`: over only what it reads ([`session_reading`]).
 pub async fn session_for(data: &DataArg, sql: &str) -> anyhow::Result<Session> {
-    match mieruka::query::reads(sql) {
-        Some(r) => session_reading(data, r).await,
-        None => session(data).await,
-    }
+    session_reading(data, mieruka::query::reads(sql)).await
 }
 
 /// A session over the data directory `dir` as it is now, reading what `reads` says (see

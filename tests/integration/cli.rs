@@ -451,6 +451,10 @@ fn commands_from_a_data_directory_match_the_bundled_demo() {
             "SELEC count(*) FROM footprints",
             "Expected: an SQL statement, found: SELEC",
         ),
+        (
+            "SELECT * FROM a.b.c.d",
+            "Unsupported compound identifier 'a.b.c.d'",
+        ),
     ] {
         let out = query(sql);
         assert_eq!(out.status.code(), Some(2));
