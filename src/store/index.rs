@@ -2,7 +2,7 @@
 //! Arrow IPC files beside them, and opened through a memory map.
 
 use std::fs::{self, File};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -79,7 +79,7 @@ impl Store {
                     Arc::new(Schema::new(vec![f.as_ref().clone()])),
                     vec![c.clone()],
                 )?;
-                write(tmp.join(name).join(format!("{}.arrow", f.name())), one)?;
+                write(column_file(&tmp, name, f.name()), one)?;
             }
             Ok(())
         };
@@ -87,7 +87,7 @@ impl Store {
             debug_assert!(graph_index::TABLES.contains(&name) || name == graph_index::BOM_CURRENT);
             match BY_COLUMN.contains(&name) {
                 true => put_columns(name, batch),
-                false => write(tmp.join(format!("{name}.arrow")), batch),
+                false => write(table_file(&tmp, name), batch),
             }
         };
         // One footprints column of every segment, in stored order.
@@ -220,7 +220,7 @@ impl Store {
     /// written a file per table: the caller works the flags out.
     pub(super) fn index_latest(&self, m: &Manifest) -> Result<Option<BooleanArray>> {
         let rows = m.segments.iter().map(|s| s.footprints).sum();
-        self.index_flags(m, &["nodes", "is_latest.arrow"], rows)
+        self.index_flags(m, |index| column_file(index, "nodes", "is_latest"), rows)
     }
 
     /// Which BOM rows the segments of `m` store are current (kept by the `bom` view), a flag
@@ -230,17 +230,21 @@ impl Store {
     /// such file (none, an earlier build's, or a BOM not every row of which it numbered).
     pub(super) fn index_bom_current(&self, m: &Manifest) -> Result<Option<BooleanArray>> {
         let rows = m.segments.iter().map(|s| s.bom_edges).sum();
-        let file = format!("{}.arrow", graph_index::BOM_CURRENT);
-        self.index_flags(m, &[&file], rows)
+        self.index_flags(m, |index| table_file(index, graph_index::BOM_CURRENT), rows)
     }
 
-    /// A file of the graph index of `m` (`at`, its path within the index) that holds one
-    /// column of `rows` flags, none null; `None` when there is no such file.
-    fn index_flags(&self, m: &Manifest, at: &[&str], rows: usize) -> Result<Option<BooleanArray>> {
+    /// A file of the graph index of `m` (`at` the index's directory) that holds one column
+    /// of `rows` flags, none null; `None` when there is no such file.
+    fn index_flags(
+        &self,
+        m: &Manifest,
+        at: impl FnOnce(&Path) -> PathBuf,
+        rows: usize,
+    ) -> Result<Option<BooleanArray>> {
         let Some(rel) = &m.graph_index else {
             return Ok(None);
         };
-        let path = at.iter().fold(self.dir.join(rel), |p, part| p.join(part));
+        let path = at(&self.dir.join(rel));
         if !path.exists() {
             return Ok(None);
         }
@@ -274,14 +278,14 @@ impl Store {
         let dir = self.dir.join(rel);
         let mut tables = Vec::with_capacity(4);
         for name in graph_index::TABLES {
-            let path = dir.join(format!("{name}.arrow"));
+            let path = table_file(&dir, name);
             // Earlier builds of this format wrote each table as one file.
             tables.push(match BY_COLUMN.contains(&name) && !path.exists() {
                 true => {
                     let columns: Vec<PathBuf> = GraphIndex::table_schema(name)?
                         .fields()
                         .iter()
-                        .map(|f| dir.join(name).join(format!("{}.arrow", f.name())))
+                        .map(|f| column_file(&dir, name, f.name()))
                         .collect();
                     let mut read = ipc::read_columns_mapped(&columns)?.into_iter();
                     GraphIndex::assemble(name, true, |c| {
@@ -298,6 +302,16 @@ impl Store {
             .map_err(|_| Error::Internal("graph index: four tables expected".into()))?;
         GraphIndex::from_tables(tables).map(Some)
     }
+}
+
+/// Where the index in `dir` keeps table `name` written as one file.
+fn table_file(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.arrow"))
+}
+
+/// Where the index in `dir` keeps `column` of `table`, one of [`BY_COLUMN`].
+fn column_file(dir: &Path, table: &str, column: &str) -> PathBuf {
+    dir.join(table).join(format!("{column}.arrow"))
 }
 
 /// Starts writing `file`'s pages to the disk without waiting for them: each index file was
