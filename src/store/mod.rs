@@ -64,7 +64,7 @@ pub(crate) const DATA_PAGE_BYTES: usize = 64 << 10;
 /// for integer, boolean and time columns (row counts, sequence numbers, offsets), where a
 /// filter can use them. LZ4 rather than ZSTD: at a million footprints ZSTD was a third of the
 /// writers' CPU, LZ4 takes 0.7 CPU-seconds less per ingest and reads back faster, for files
-/// about twice the size (354 against 167 MB beside 2.6 GB of originals; BENCHMARKS.md, "A
+/// about twice the size (354 against 167 MB beside 2.5 GiB of originals; BENCHMARKS.md, "A
 /// twenty-seventh look"). Segments written with ZSTD read as before: the codec is the file's.
 /// Statistics of text and decimal columns cost a comparison per value (a fifth of the
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
