@@ -346,7 +346,7 @@ impl SegmentWriter<'_, '_> {
 }
 
 /// Copies `from` into `to` (empty, created at `path`): on Linux the source's pages go to the
-/// disk by DMA, written with `O_DIRECT` from a memory map of it — the CPU copies nothing.
+/// disk by DMA, written with `O_DIRECT` through a pipe — the CPU copies nothing.
 /// (`copy_file_range` on ext4, which has no reflinks, is a page-cache-to-page-cache copy by
 /// the kernel: a tenth of an ingest's CPU at 1M footprints.) Elsewhere, for a small file,
 /// or where the filesystem refuses `O_DIRECT`, `std::io::copy`.
@@ -362,12 +362,13 @@ fn copy_file(from: &File, to: &mut File, path: &Path) -> std::io::Result<u64> {
 #[cfg(target_os = "linux")]
 mod direct {
     use std::fs::{File, OpenOptions};
+    use std::os::fd::{AsRawFd, RawFd};
     use std::os::unix::fs::{FileExt, OpenOptionsExt};
     use std::path::Path;
 
     /// Page size and `O_DIRECT`'s alignment (a multiple of any block size).
     const ALIGN: usize = 4096;
-    /// Bytes per write: large enough that the disk streams.
+    /// The smallest source copied this way (a smaller one goes the plain way).
     pub(super) const STEP: usize = 8 << 20;
 
     /// The copy, or `None` when this way cannot make it (nothing written then).
@@ -377,6 +378,12 @@ mod direct {
 
     /// [`copy`] of a source `len` bytes long when the copy begins (it may be cut short while
     /// it runs).
+    ///
+    /// The source's pages go through a pipe (`splice`): read into it from the page cache by
+    /// reference, and written from it to the disk with `O_DIRECT`. Written from a memory map
+    /// of the source instead, the kernel looked every page up and pinned it (`get_user_pages`),
+    /// half a CPU-second for the 2.2 GB of a million footprints (BENCHMARKS.md, "A
+    /// twenty-seventh look").
     pub(super) fn copy_of(
         from: &File,
         to: &File,
@@ -397,54 +404,144 @@ mod direct {
             Ok(f) => f,
             Err(_) => return Ok(None),
         };
-        // A step at a time: a mapped page the kernel has read counts in this process's
-        // resident memory until it is unmapped, so a whole-file map would add the file's size.
+        let Ok(pipe) = Pipe::new() else {
+            return Ok(None);
+        };
+        // Whole blocks directly; the tail, shorter than a block, through the page cache.
+        let blocks = len / ALIGN * ALIGN;
         let mut at = 0;
-        while at < len {
-            let end = (at + STEP).min(len);
-            // SAFETY: this process never reads the mapping: only the kernel does, while
-            // writing from it (so a source truncated meanwhile fails the write with an
-            // error, never a fault here). The map lives until the writes from it return.
-            let map = match unsafe {
-                memmap2::MmapOptions::new()
-                    .offset(at as u64)
-                    .len(end - at)
-                    .map(from)
-            } {
-                Ok(m) => m,
-                Err(_) if at == 0 => return Ok(None),
-                Err(e) => return Err(e),
-            };
-            // Whole blocks directly; the tail, shorter than a block, through the page cache.
-            let blocks = (end - at) / ALIGN * ALIGN;
-            match direct.write_all_at(&map[..blocks], at as u64) {
-                Ok(()) => {}
-                // The filesystem takes no direct writes: start again the plain way.
-                Err(e) if at == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
-                    to.set_len(0)?;
-                    return Ok(None);
+        while at < blocks {
+            let want = (blocks - at).min(pipe.room);
+            let mut filled = 0;
+            while filled < want {
+                let mut off = (at + filled) as libc::off_t;
+                match splice(
+                    from.as_raw_fd(),
+                    Some(&mut off),
+                    pipe.write,
+                    None,
+                    want - filled,
+                )? {
+                    0 => return Err(shorter(len)),
+                    n => filled += n,
                 }
-                Err(e) => return Err(shorter(e, len)),
             }
-            if blocks < end - at {
-                to.write_all_at(&map[blocks..], (at + blocks) as u64)
-                    .map_err(|e| shorter(e, len))?;
+            let mut written = 0;
+            while written < filled {
+                let mut off = (at + written) as libc::off_t;
+                match splice(
+                    pipe.read,
+                    None,
+                    direct.as_raw_fd(),
+                    Some(&mut off),
+                    filled - written,
+                ) {
+                    Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                    Ok(n) => written += n,
+                    // The filesystem takes no direct writes: start again the plain way.
+                    Err(e) if at == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
+                        to.set_len(0)?;
+                        return Ok(None);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            at = end;
+            at += filled;
+        }
+        if blocks < len {
+            let mut tail = vec![0; len - blocks];
+            from.read_exact_at(&mut tail, blocks as u64)
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::UnexpectedEof => shorter(len),
+                    _ => e,
+                })?;
+            to.write_all_at(&tail, blocks as u64)?;
         }
         Ok(Some(len as u64))
     }
 
-    /// A write from a mapped page past the source's end (cut short meanwhile) fails with
-    /// `EFAULT`, "Bad address": said as what happened.
-    fn shorter(e: std::io::Error, len: usize) -> std::io::Error {
-        if e.raw_os_error() == Some(libc::EFAULT) {
-            std::io::Error::other(format!(
-                "the file changed while it was ingested (shorter than the {len} bytes it had when its copy began); nothing was stored"
-            ))
-        } else {
-            e
+    /// Bytes a pipe is asked to hold: a direct write per fill, large enough that the disk
+    /// streams.
+    const PIPE_BYTES: usize = 1 << 20;
+
+    /// A pipe's two ends, closed when dropped.
+    struct Pipe {
+        read: RawFd,
+        write: RawFd,
+        /// What it holds.
+        room: usize,
+    }
+
+    impl Pipe {
+        fn new() -> std::io::Result<Pipe> {
+            let mut fds = [0; 2];
+            // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
+            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let mut pipe = Pipe {
+                read: fds[0],
+                write: fds[1],
+                room: 16 * ALIGN,
+            };
+            // SAFETY: `F_SETPIPE_SZ` takes a size and changes only this pipe; refused (a
+            // limit), the pipe keeps its size, which `F_GETPIPE_SZ` tells.
+            unsafe {
+                libc::fcntl(pipe.write, libc::F_SETPIPE_SZ, PIPE_BYTES as libc::c_int);
+                let room = libc::fcntl(pipe.write, libc::F_GETPIPE_SZ);
+                if let Ok(room) = usize::try_from(room)
+                    && room >= ALIGN
+                {
+                    pipe.room = room / ALIGN * ALIGN;
+                }
+            }
+            Ok(pipe)
         }
+    }
+
+    impl Drop for Pipe {
+        fn drop(&mut self) {
+            // SAFETY: both descriptors are this pipe's own, closed once.
+            unsafe {
+                libc::close(self.read);
+                libc::close(self.write);
+            }
+        }
+    }
+
+    /// Moves up to `len` bytes from `from` to `to` (one of them a pipe) without copying them;
+    /// the bytes moved (0 at the source's end). Interrupted calls are made again.
+    fn splice(
+        from: RawFd,
+        from_at: Option<&mut libc::off_t>,
+        to: RawFd,
+        to_at: Option<&mut libc::off_t>,
+        len: usize,
+    ) -> std::io::Result<usize> {
+        let from_at = from_at.map_or(std::ptr::null_mut(), |p| p as *mut libc::off_t);
+        let to_at = to_at.map_or(std::ptr::null_mut(), |p| p as *mut libc::off_t);
+        loop {
+            // SAFETY: both descriptors are open; each offset is null or a live `off_t` the
+            // call updates.
+            let n = unsafe { libc::splice(from, from_at, to, to_at, len, libc::SPLICE_F_MOVE) };
+            match usize::try_from(n) {
+                Ok(n) => return Ok(n),
+                Err(_) => {
+                    let e = std::io::Error::last_os_error();
+                    if e.kind() != std::io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The source ended before the `len` bytes it had when its copy began: said as what
+    /// happened.
+    fn shorter(len: usize) -> std::io::Error {
+        std::io::Error::other(format!(
+            "the file changed while it was ingested (shorter than the {len} bytes it had when its copy began); nothing was stored"
+        ))
     }
 }
 
@@ -488,9 +585,9 @@ mod tests {
         fs::remove_dir_all(&dir).expect("clean");
     }
 
-    /// A source cut short while its copy runs: the kernel's write from the mapped pages past
-    /// its new end fails (`EFAULT`), and the error says what happened, in a direct write of
-    /// whole blocks and in the tail written through the page cache.
+    /// A source cut short while its copy runs: the copy finds its end early, and the error
+    /// says what happened, in the whole blocks written directly and in the tail written
+    /// through the page cache.
     #[cfg(target_os = "linux")]
     #[test]
     fn a_source_cut_short_during_its_copy_is_a_clear_error() {
@@ -512,9 +609,9 @@ mod tests {
             fs::remove_dir_all(&dir).expect("clean");
             return;
         }
-        // (bytes on disk, bytes the copy was told of): 4 MiB of a 16 MiB source, its first
-        // step's direct write failing; 8 MiB and two blocks of a source with a 100-byte tail
-        // past that, the tail's write failing.
+        // (bytes on disk, bytes the copy was told of): 4 MiB of a 16 MiB source, ending
+        // among its whole blocks; 8 MiB and two blocks of a source with a 100-byte tail past
+        // that, ending in the tail.
         let step = direct::STEP;
         for (real, told) in [(4 << 20, 16 << 20), (step + 8192, step + 8192 + 100)] {
             fs::write(&src, vec![7u8; real]).expect("source");
