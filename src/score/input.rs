@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::profile::Key;
+use crate::table::graph_index::sort_by_text;
 use crate::table::{Tables, current_gx_attributes, i128_to_decimal};
 use crate::{Error, Result};
 
@@ -18,7 +19,9 @@ use crate::{Error, Result};
 /// million products and ids took a vector each, allocated and grown row by row.
 struct Groups<'a> {
     /// Each text's group.
-    index: FastMap<&'a str, usize>,
+    index: FastMap<&'a str, u32>,
+    /// Each row's group.
+    of: Vec<u32>,
     /// Where each group's rows start in `rows`; one more, the end, after the last.
     starts: Vec<usize>,
     rows: Vec<usize>,
@@ -28,18 +31,20 @@ impl<'a> Groups<'a> {
     /// The rows of `texts`, the text of each row in order, grouped.
     fn new(texts: impl ExactSizeIterator<Item = &'a str>) -> Groups<'a> {
         let n = texts.len();
-        let mut index: FastMap<&str, usize> =
+        let mut index: FastMap<&str, u32> =
             FastMap::with_capacity_and_hasher(n, Default::default());
-        let mut group_of = Vec::with_capacity(n);
+        let mut of = Vec::with_capacity(n);
         let mut counts: Vec<usize> = Vec::new();
         for t in texts {
-            let next = counts.len();
+            // Fewer groups than rows, and rows are counted in `usize`; a store of four
+            // billion footprints is not read into memory whole.
+            let next = counts.len() as u32;
             let g = *index.entry(t).or_insert(next);
             if g == next {
                 counts.push(0);
             }
-            counts[g] += 1;
-            group_of.push(g);
+            counts[g as usize] += 1;
+            of.push(g);
         }
         let mut starts = Vec::with_capacity(counts.len() + 1);
         let mut at = 0;
@@ -50,23 +55,44 @@ impl<'a> Groups<'a> {
         starts.push(at);
         let mut next = starts.clone();
         let mut rows = vec![0; n];
-        for (row, g) in group_of.into_iter().enumerate() {
-            rows[next[g]] = row;
-            next[g] += 1;
+        for (row, &g) in of.iter().enumerate() {
+            rows[next[g as usize]] = row;
+            next[g as usize] += 1;
         }
         Groups {
             index,
+            of,
             starts,
             rows,
         }
     }
 
+    /// The rows of group `g`, in row order.
+    fn rows(&self, g: u32) -> &[usize] {
+        let g = g as usize;
+        &self.rows[self.starts[g]..self.starts[g + 1]]
+    }
+
     /// The rows of `text`, in row order (none if no row has it).
     fn get(&self, text: &str) -> &[usize] {
         match self.index.get(text) {
-            Some(&g) => &self.rows[self.starts[g]..self.starts[g + 1]],
+            Some(&g) => self.rows(g),
             None => &[],
         }
+    }
+
+    /// The rows whose text is row `row`'s, `row` among them, in row order.
+    fn with(&self, row: usize) -> &[usize] {
+        self.rows(self.of[row])
+    }
+
+    /// Every group, in the order of their texts (`text` gives a row's): the texts of a
+    /// million products sorted on both cores, by their first bytes before they are compared
+    /// whole (see [`sort_by_text`]).
+    fn in_text_order(&self, text: impl Fn(usize) -> &'a str + Sync) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.index.len() as u32).collect();
+        sort_by_text(&mut order, |g| text(self.rows(g)[0]));
+        order
     }
 }
 
@@ -455,17 +481,21 @@ impl Inputs {
         let cfp_of = |i: usize| i128_to_decimal(cfp.value(i), cfp.scale());
         let recency = |i: usize| (end.value(i), start.value(i), version(i).unwrap_or(-1));
 
-        // Rows by product and by id. (Hashed with aHash: a million products are looked up
-        // several times each, and a dozen flags and numbers set per product; SipHash was a
-        // sixth of `mieruka query score/by_product`'s time at 1M.)
+        // Rows by product and by id, hashed once per row (with aHash: SipHash was a sixth of
+        // `mieruka query score/by_product`'s time at 1M). A product's rows and a row's
+        // versions are then found through the row's group, not its text: looked up by text,
+        // a million products and ids were a sixth of that time again, each lookup a cache
+        // miss or two; only the ids a footprint names as preceding are looked up.
         let by_product = Groups::new(product.iter().map(Option::unwrap_or_default));
         let by_id = Groups::new(ids.iter().map(Option::unwrap_or_default));
-        let mut products: Vec<&str> = by_product.index.keys().copied().collect();
-        products.sort_unstable();
+        let product_of = |i: usize| match product.is_null(i) {
+            true => "",
+            false => product.value(i),
+        };
 
         let mut rows = Vec::new();
-        for p in products {
-            let candidates = by_product.get(p);
+        for g in by_product.in_text_order(product_of) {
+            let candidates = by_product.rows(g);
             let current = candidates
                 .iter()
                 .copied()
@@ -481,26 +511,36 @@ impl Inputs {
         }
 
         let n = rows.len();
-        let mut out = Inputs::with_len(n);
-        out.cpc = rows
-            .iter()
-            .map(|&i| (!cpc.is_null(i)).then(|| cpc.value(i).to_owned()))
-            .collect();
-        let mut flags: FastMap<Key, Vec<Option<bool>>> = FastMap::default();
-        let mut numbers: FastMap<Key, Vec<Option<Decimal>>> = FastMap::default();
+        let text = |a: &StringArray| rows.iter().map(|&i| a.value(i).to_owned()).collect();
+        let mut out = Inputs {
+            product_id: text(product),
+            footprint_id: text(ids),
+            product_name: text(name),
+            company_name: text(company),
+            company_id: text(company_id),
+            cpc: rows
+                .iter()
+                .map(|&i| (!cpc.is_null(i)).then(|| cpc.value(i).to_owned()))
+                .collect(),
+            declared_unit: rows
+                .iter()
+                .map(|&i| (!unit.is_null(i)).then(|| unit.value(i).to_owned()))
+                .collect(),
+            organization_based: rows
+                .iter()
+                .map(|&i| !calc.is_null(i) && calc.value(i) == "1")
+                .collect(),
+            rep: vec![None; n],
+            values: Key::ALL.iter().map(|k| Values::empty(*k, n)).collect(),
+        };
+        // Each indicator's values, by its place in `Key::ALL`, made at its first value.
+        let mut flags: Vec<Option<Vec<Option<bool>>>> = vec![None; Key::ALL.len()];
+        let mut numbers: Vec<Option<Vec<Option<Decimal>>>> = vec![None; Key::ALL.len()];
         for (p, &i) in rows.iter().enumerate() {
-            out.product_id[p] = product.value(i).to_owned();
-            out.footprint_id[p] = ids.value(i).to_owned();
-            out.product_name[p] = name.value(i).to_owned();
-            out.company_name[p] = company.value(i).to_owned();
-            out.company_id[p] = company_id.value(i).to_owned();
-            out.declared_unit[p] = (!unit.is_null(i)).then(|| unit.value(i).to_owned());
-            out.organization_based[p] = !calc.is_null(i) && calc.value(i) == "1";
-
             // The preceding version: the same id with a lower version (PACT v2), else the
             // most recent footprint named in precedingPfIds; then the previous period.
             let same_id = by_id
-                .get(ids.value(i))
+                .with(i)
                 .iter()
                 .copied()
                 .filter(|&j| version(j) < version(i))
@@ -514,7 +554,7 @@ impl Inputs {
                 .flat_map(|pid| by_id.get(pid).iter().copied())
                 .max_by(|&a, &b| recency(a).cmp(&recency(b)));
             let previous_period = by_product
-                .get(product.value(i))
+                .with(i)
                 .iter()
                 .copied()
                 .filter(|&j| end.value(j) <= start.value(i))
@@ -550,8 +590,9 @@ impl Inputs {
                 (Some(false), _) | (_, Some(false)) => Some(false),
                 _ => None,
             };
-            let mut flag =
-                |k: Key, v: Option<bool>| flags.entry(k).or_insert_with(|| vec![None; n])[p] = v;
+            let mut flag = |k: Key, v: Option<bool>| {
+                flags[key_index(k)].get_or_insert_with(|| vec![None; n])[p] = v
+            };
             flag(
                 Key::NationalTargetContribution,
                 a.and_then(|a| a.national_target_contribution),
@@ -563,7 +604,8 @@ impl Inputs {
             flag(Key::Certified, certified);
             flag(Key::Additionality, a.and_then(|a| a.additionality));
             let mut number = |k: Key, v: Option<Decimal>| {
-                numbers.entry(k).or_insert_with(|| vec![None; n])[p] = v.map(|d| d.normalize())
+                numbers[key_index(k)].get_or_insert_with(|| vec![None; n])[p] =
+                    v.map(|d| d.normalize())
             };
             number(Key::Cfp, Some(cfp_of(i)));
             number(Key::Rep, out.rep[p].as_ref().and_then(|r| r.reduction_pct));
@@ -575,11 +617,13 @@ impl Inputs {
                 (!pds.is_null(i)).then(|| i128_to_decimal(pds.value(i), pds.scale())),
             );
         }
-        for (k, v) in flags {
-            out.set(k, Values::Flag(v));
-        }
-        for (k, v) in numbers {
-            out.set(k, Values::numbers(v));
+        for (k, (f, v)) in Key::ALL.iter().zip(flags.into_iter().zip(numbers)) {
+            if let Some(f) = f {
+                out.set(*k, Values::Flag(f));
+            }
+            if let Some(v) = v {
+                out.set(*k, Values::numbers(v));
+            }
         }
         Ok(out)
     }
@@ -636,5 +680,38 @@ mod tests {
         assert_eq!(g.get("c"), [3]);
         assert_eq!(g.get("d"), [] as [usize; 0]);
         assert!(Groups::new(std::iter::empty()).get("").is_empty());
+        // A row's group is the group of its text.
+        assert_eq!(g.with(2), [0, 2, 4]);
+        assert_eq!(g.with(5), [1, 5]);
+        assert_eq!(g.with(3), [3]);
+    }
+
+    #[test]
+    fn groups_come_in_the_order_of_their_texts() {
+        // Numbered by first sight: b 0, a 1, c 2.
+        let texts = ["b", "a", "b", "c", "b", "a"];
+        let g = Groups::new(texts.iter().copied());
+        assert_eq!(g.in_text_order(|i| texts[i]), [1, 0, 2]);
+        // URNs sharing a long prefix, where byte order is not number order, and texts that
+        // differ only past the 16 bytes after it: the order of `str`'s comparison.
+        let urns = [
+            "urn:x:9",
+            "urn:x:10",
+            "urn:x:1",
+            "urn:x:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2",
+            "urn:x:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1",
+            "urn:x:10",
+            "",
+        ];
+        let g = Groups::new(urns.iter().copied());
+        let order: Vec<&str> = g
+            .in_text_order(|i| urns[i])
+            .into_iter()
+            .map(|grp| urns[g.rows(grp)[0]])
+            .collect();
+        let mut sorted: Vec<&str> = urns.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(order, sorted);
     }
 }

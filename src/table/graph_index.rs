@@ -36,8 +36,7 @@ use rayon::slice::ParallelSliceMut;
 use self::amounts::Amounts;
 use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
-use self::texts::sort_by_text;
-pub(crate) use self::texts::{Interner, Repeated};
+pub(crate) use self::texts::{Interner, Repeated, sort_by_text};
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
 

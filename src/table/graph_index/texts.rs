@@ -16,7 +16,7 @@ use rayon::slice::ParallelSliceMut;
 /// number; only equal keys compare the texts. A zero-padded key never orders two texts
 /// against their order: where two keys first differ, either both texts have bytes there, or
 /// the shorter text has ended (its padding, 0, is below any byte the longer one has there).
-pub(super) fn sort_by_text<'a>(items: &mut [u32], text: impl Fn(u32) -> &'a str + Sync) {
+pub(crate) fn sort_by_text<'a>(items: &mut [u32], text: impl Fn(u32) -> &'a str + Sync) {
     let Some(&first) = items.first() else {
         return;
     };
