@@ -466,7 +466,8 @@ fn from_index(data_dir: Option<&std::path::Path>) -> Result<FromIndex> {
         }
     };
     match crate::dataset::stored_graph(&store) {
-        Ok(graph) => Ok((graph.map(Arc::new), kept)),
+        // A server reads the same labels for every answer: checked once here.
+        Ok(graph) => Ok((graph.map(|g| Arc::new(g.with_text_checked())), kept)),
         // The index is derived from the tables: the session builds the graph from them.
         Err(e) => {
             tracing::warn!("{e}; the graph is built from the tables instead");

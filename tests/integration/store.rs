@@ -645,6 +645,25 @@ fn text_of_a_damaged_index_that_is_not_utf8_reads_as_a_replacement_character() {
         mieruka::model::fixed::format(d.cfp_kgco2e_per_unit, mieruka::hotspot::VALUE_SCALE),
         "150.4727"
     );
+    // Checked whole, as a server checks its graph's text once: the damaged column keeps being
+    // read value by value, and the answer is the same, U+FFFD and all; so is an undamaged
+    // index's.
+    let json = |g: mieruka::hotspot::Graph| {
+        let d = mieruka::hotspot::decompose(&std::sync::Arc::new(g), &req).expect("decompose");
+        mieruka::report::hotspot::to_json(&d, None, false)
+    };
+    let graph = || mieruka::hotspot::Graph::from_index(&index).expect("graph");
+    assert_eq!(json(graph().with_text_checked()), json(graph()));
+    let intact = demo_dir("store-index-utf8-intact");
+    let index = Store::open(&intact)
+        .expect("open")
+        .graph_index()
+        .expect("opens")
+        .expect("an index");
+    let graph = || mieruka::hotspot::Graph::from_index(&index).expect("graph");
+    let checked = json(graph().with_text_checked());
+    assert_eq!(checked, json(graph()));
+    assert!(String::from_utf8_lossy(&checked).contains("Pearl River Power Co., Ltd."));
 }
 
 #[test]
