@@ -421,9 +421,13 @@ mod direct {
                     pipe.write,
                     None,
                     want - filled,
-                )? {
-                    0 => return Err(shorter(len)),
-                    n => filled += n,
+                ) {
+                    Ok(0) => return Err(shorter(len)),
+                    Ok(n) => filled += n,
+                    // The source's filesystem cannot be spliced from (some network and FUSE
+                    // filesystems): nothing is written yet, so the plain way starts afresh.
+                    Err(e) if at == 0 && filled == 0 && unspliceable(&e) => return Ok(None),
+                    Err(e) => return Err(e),
                 }
             }
             let mut written = 0;
@@ -438,8 +442,9 @@ mod direct {
                 ) {
                     Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
                     Ok(n) => written += n,
-                    // The filesystem takes no direct writes: start again the plain way.
-                    Err(e) if at == 0 && e.raw_os_error() == Some(libc::EINVAL) => {
+                    // The filesystem takes no direct writes, or none from a pipe: start again
+                    // the plain way.
+                    Err(e) if at == 0 && unspliceable(&e) => {
                         to.set_len(0)?;
                         return Ok(None);
                     }
@@ -509,6 +514,14 @@ mod direct {
         }
     }
 
+    /// Whether `e` says a file cannot be spliced at all (rather than that this read failed).
+    fn unspliceable(e: &std::io::Error) -> bool {
+        matches!(
+            e.raw_os_error(),
+            Some(libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP)
+        )
+    }
+
     /// Moves up to `len` bytes from `from` to `to` (one of them a pipe) without copying them;
     /// the bytes moved (0 at the source's end). Interrupted calls are made again.
     fn splice(
@@ -570,19 +583,35 @@ mod tests {
     fn a_copy_is_the_source_byte_for_byte() {
         // Sizes around the direct path's edges: below its 8 MiB threshold (a plain copy),
         // exactly a step, and steps plus a tail shorter than a block.
-        let dir = std::env::temp_dir().join(format!("mieruka-copy-{}", std::process::id()));
+        // Into the temporary directory, and into memory (`/dev/shm`, where there is one: a
+        // filesystem that may take no direct writes, so that the copy starts again the plain
+        // way) from there.
+        let name = format!("mieruka-copy-{}", std::process::id());
+        let dir = std::env::temp_dir().join(&name);
+        let shm = Path::new("/dev/shm").join(&name);
         fs::create_dir_all(&dir).expect("dir");
+        let mut targets = vec![dir.join("dst")];
+        if fs::create_dir_all(&shm).is_ok() {
+            targets.push(shm.join("dst"));
+        }
         for len in [0, 5000, 8 << 20, (17 << 20) + 1234] {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + i / 4099) as u8).collect();
-            let (src, dst) = (dir.join("src"), dir.join("dst"));
+            let src = dir.join("src");
             fs::write(&src, &bytes).expect("source");
-            let mut to = File::create(&dst).expect("target");
-            let n = copy_file(&File::open(&src).expect("open"), &mut to, &dst).expect("copy");
-            drop(to);
-            assert_eq!(n, len as u64);
-            assert!(fs::read(&dst).expect("read") == bytes, "{len} bytes differ");
+            for dst in &targets {
+                let mut to = File::create(dst).expect("target");
+                let n = copy_file(&File::open(&src).expect("open"), &mut to, dst).expect("copy");
+                drop(to);
+                assert_eq!(n, len as u64);
+                assert!(
+                    fs::read(dst).expect("read") == bytes,
+                    "{len} bytes differ in {}",
+                    dst.display()
+                );
+            }
         }
         fs::remove_dir_all(&dir).expect("clean");
+        let _ = fs::remove_dir_all(&shm);
     }
 
     /// A source cut short while its copy runs: the copy finds its end early, and the error
