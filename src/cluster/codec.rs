@@ -33,6 +33,7 @@ use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 use serde::{Deserialize, Serialize};
 
+use crate::hotspot::ItemsTable;
 use crate::hotspot::batch::{BatchExec, BatchOutput, BatchRequest, BatchTable};
 use crate::hotspot::{Basis, GraphSource};
 use crate::query::batch::{WriteFilesExec, WrittenTable};
@@ -220,6 +221,14 @@ impl LogicalExtensionCodec for LogicalCodec {
                 },
                 buf,
             );
+        }
+        // The items of one decomposition, whatever columns the query reads here: the plan
+        // may read others where it runs.
+        if let Some(t) = any.downcast_ref::<ItemsTable>() {
+            let batch = t
+                .whole()
+                .map_err(|e| DataFusionError::External(Box::new(e)))?;
+            return encode(&Wire::Memory(vec![ipc(&batch.schema(), &[batch])?]), buf);
         }
         if let Some(m) = any.downcast_ref::<MemTable>() {
             let schema = m.schema();

@@ -7,15 +7,18 @@ use std::sync::Arc;
 
 use super::{Basis, Decomposition, GraphSource, Item, RawItem, Request, VALUE_SCALE};
 use crate::table::DECIMAL_PRECISION;
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    ArrayRef, Decimal128Array, Float64Array, Int32Array, Int64Array, RecordBatch,
+    RecordBatchOptions, StringArray,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use datafusion::catalog::{TableFunctionArgs, TableFunctionImpl, TableProvider};
+use datafusion::catalog::{Session, TableFunctionArgs, TableFunctionImpl, TableProvider};
 use datafusion::common::{DataFusionError, ScalarValue, plan_err};
-use datafusion::datasource::MemTable;
+use datafusion::datasource::{MemTable, TableType};
 use datafusion::logical_expr::Expr;
+use datafusion::physical_plan::ExecutionPlan;
 
 /// Decimal places of item values: the walk's [`VALUE_SCALE`], so items go into the column
 /// unchanged and still sum exactly.
@@ -51,6 +54,16 @@ pub fn items_schema() -> SchemaRef {
 /// The items of a decomposition as a `hotspot_items` batch: all, in order, or `rows` (some
 /// of its items), in that order.
 pub fn items_batch(d: &Decomposition, rows: Option<&[RawItem]>) -> crate::Result<RecordBatch> {
+    items_columns(d, rows, None)
+}
+
+/// [`items_batch`] with only the columns at `projection` (indices into [`items_schema`]), in
+/// that order; every column when `None`.
+fn items_columns(
+    d: &Decomposition,
+    rows: Option<&[RawItem]>,
+    projection: Option<&[usize]>,
+) -> crate::Result<RecordBatch> {
     let items: Vec<Item<'_>> = match rows {
         None => d.items.iter().collect(),
         Some(rows) => rows.iter().map(|r| d.items.labelled(r)).collect(),
@@ -61,40 +74,90 @@ pub fn items_batch(d: &Decomposition, rows: Option<&[RawItem]>) -> crate::Result
                 .with_precision_and_scale(DECIMAL_PRECISION, ITEM_SCALE)?,
         ))
     };
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from_iter_values(
-            items.iter().map(|i| i.tier as i32),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.footprint_id),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.product_id),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.product_name),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.company_name),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.company_id),
-        )),
-        Arc::new(StringArray::from_iter(items.iter().map(|i| i.cpc))),
-        Arc::new(StringArray::from_iter(items.iter().map(|i| i.country))),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|i| i.kind.as_str()),
-        )),
-        dec(items.iter().map(|i| i.kgco2e).collect())?,
-        Arc::new(Float64Array::from_iter_values(
-            items.iter().map(|i| i.share_pct),
-        )),
-        Arc::new(StringArray::from_iter_values(
-            items.iter().map(|_| d.product.footprint_id.as_str()),
-        )),
-        dec(vec![d.cfp_kgco2e_per_unit; items.len()])?,
-    ];
-    Ok(RecordBatch::try_new(items_schema(), columns)?)
+    let text = |get: for<'a> fn(&'a Item<'a>) -> &'a str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(items.iter().map(get)))
+    };
+    let column = |i: usize| -> crate::Result<ArrayRef> {
+        Ok(match i {
+            0 => Arc::new(Int32Array::from_iter_values(
+                items.iter().map(|i| i.tier as i32),
+            )),
+            1 => text(|i| i.footprint_id),
+            2 => text(|i| i.product_id),
+            3 => text(|i| i.product_name),
+            4 => text(|i| i.company_name),
+            5 => text(|i| i.company_id),
+            6 => Arc::new(StringArray::from_iter(items.iter().map(|i| i.cpc))),
+            7 => Arc::new(StringArray::from_iter(items.iter().map(|i| i.country))),
+            8 => text(|i| i.kind.as_str()),
+            9 => dec(items.iter().map(|i| i.kgco2e).collect())?,
+            10 => Arc::new(Float64Array::from_iter_values(
+                items.iter().map(|i| i.share_pct),
+            )),
+            11 => Arc::new(StringArray::from_iter_values(
+                items.iter().map(|_| d.product.footprint_id.as_str()),
+            )),
+            12 => dec(vec![d.cfp_kgco2e_per_unit; items.len()])?,
+            _ => {
+                return Err(crate::Error::Internal(format!(
+                    "hotspot_items has no column {i}"
+                )));
+            }
+        })
+    };
+    let schema = items_schema();
+    let all: Vec<usize> = (0..schema.fields().len()).collect();
+    let projection = projection.unwrap_or(&all);
+    let columns = projection
+        .iter()
+        .map(|&i| column(i))
+        .collect::<crate::Result<Vec<_>>>()?;
+    // A query that reads no column (`count(*)`) still has a row per item.
+    let options = RecordBatchOptions::new().with_row_count(Some(items.len()));
+    Ok(RecordBatch::try_new_with_options(
+        Arc::new(schema.project(projection)?),
+        columns,
+        &options,
+    )?)
+}
+
+/// `hotspot_items` of one decomposition: a query's columns are built when it is planned to
+/// read them, the others never (a panel grouping 160,000 items by country reads two of the
+/// thirteen).
+#[derive(Debug)]
+pub(crate) struct ItemsTable(Arc<Decomposition>);
+
+impl ItemsTable {
+    /// Every column, as [`items_batch`] gives them (for a plan sent elsewhere whole).
+    #[cfg_attr(not(feature = "cluster"), allow(dead_code))]
+    pub(crate) fn whole(&self) -> crate::Result<RecordBatch> {
+        items_batch(&self.0, None)
+    }
+}
+
+#[async_trait]
+impl TableProvider for ItemsTable {
+    fn schema(&self) -> SchemaRef {
+        items_schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Temporary
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::common::Result<Arc<dyn ExecutionPlan>> {
+        let batch = items_columns(&self.0, None, projection.map(Vec::as_slice))
+            .map_err(|e| DataFusionError::External(Box::new(e)))?;
+        MemTable::try_new(batch.schema(), vec![vec![batch]])?
+            .scan(state, None, filters, limit)
+            .await
+    }
 }
 
 fn findings_batch(d: &Decomposition) -> crate::Result<RecordBatch> {
@@ -385,7 +448,7 @@ impl TableFunctionImpl for HotspotItemsFunction {
         };
         let d = self.graph.decompose(&req).map_err(wrap)?;
         let batch = match self.output {
-            Output::Items => items_batch(&d, None),
+            Output::Items => return Ok(Arc::new(ItemsTable(d))),
             Output::Findings => findings_batch(&d),
             Output::Quality => quality_batch(&d),
             Output::Gaps => super::gaps_batch(&super::gaps(&d, None)),

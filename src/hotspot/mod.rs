@@ -39,6 +39,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
+#[cfg(feature = "cluster")]
+pub(crate) use function::ItemsTable;
 pub use function::{HotspotItemsFunction, ITEM_SCALE, Output, items_batch, items_schema};
 pub(crate) use function::{arg_text, request as function_request};
 pub use gaps::{Gap, GapKind, gaps, gaps_batch, gaps_schema};

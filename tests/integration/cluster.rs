@@ -283,27 +283,40 @@ async fn on_a_generated_chain() {
 #[test]
 fn the_binary_runs_a_catalog_query_on_a_cluster() {
     let dir = stored("cluster-cli", &mieruka::dataset::demo_sources());
-    let run = |engine: Option<&str>| {
-        let mut cmd = crate::cli::mieruka();
-        cmd.args(["query", "--data"]).arg(&dir);
-        if let Some(e) = engine {
-            cmd.args(["--engine", e]);
-        }
-        let out = cmd
-            .args(["footprints/by_company", "--format", "json"])
-            .output()
-            .expect("run");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-        rows
-    };
+    let run = |engine: Option<&str>| run_query(&dir, engine, "footprints/by_company");
     let embedded = run(None);
     assert!(embedded.as_array().is_some_and(|a| !a.is_empty()));
     assert_eq!(run(Some("ballista://standalone")), embedded);
+    // A decomposition's items beside a stored table: the plan scans files, so it runs on the
+    // cluster, the items travelling to it as a table.
+    let items = "SELECT count(*) AS n, CAST(sum(h.kgco2e) AS DECIMAL(20, 4)) AS s \
+        FROM hotspot_items('urn:mieruka-demo:product:kaede-note-14') h \
+        JOIN footprints f ON f.id = h.footprint_id";
+    let embedded = run_query(&dir, None, items);
+    assert!(
+        embedded[0]["n"].as_i64().is_some_and(|n| n > 0),
+        "{embedded}"
+    );
+    assert_eq!(
+        run_query(&dir, Some("ballista://standalone"), items),
+        embedded
+    );
+}
+
+/// `mieruka query --data DIR [--engine ENGINE] QUERY --format json`'s rows.
+fn run_query(dir: &std::path::Path, engine: Option<&str>, query: &str) -> serde_json::Value {
+    let mut cmd = crate::cli::mieruka();
+    cmd.args(["query", "--data"]).arg(dir);
+    if let Some(e) = engine {
+        cmd.args(["--engine", e]);
+    }
+    let out = cmd.args([query, "--format", "json"]).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
 }
 
 /// A server whose catalog runs on the cluster answers a catalog query as the embedded one
