@@ -382,7 +382,7 @@ fn ratio(a: &Decimal128Array, i: usize) -> Option<f64> {
 }
 
 fn text(a: &Text, i: usize) -> Option<&str> {
-    (!a.is_null(i)).then(|| a.value(i))
+    a.is_valid(i).then(|| a.value(i))
 }
 
 /// A text column of the index. Mapped from the index's file, it is kept as bytes: each value
@@ -411,10 +411,6 @@ impl Text {
         }
     }
 
-    fn is_null(&self, i: usize) -> bool {
-        !self.is_valid(i)
-    }
-
     fn value(&self, i: usize) -> &str {
         match self {
             Text::Bytes(a) => std::str::from_utf8(a.value(i)).unwrap_or("\u{FFFD}"),
@@ -429,15 +425,13 @@ impl Text {
         }
     }
 
-    /// The column checked whole (one pass over its bytes), or as it was if some value is not
+    /// The column checked whole (one pass over its bytes), or as it is if some value is not
     /// UTF-8.
-    fn checked(self) -> Text {
+    fn checked(&self) -> Text {
         match self {
-            Text::Bytes(a) => match LargeStringArray::try_from_binary(a.clone()) {
-                Ok(checked) => Text::Checked(checked),
-                Err(_) => Text::Bytes(a),
-            },
-            checked => checked,
+            Text::Bytes(a) => LargeStringArray::try_from_binary(a.clone())
+                .map_or_else(|_| self.clone(), Text::Checked),
+            Text::Checked(_) => self.clone(),
         }
     }
 }
@@ -524,8 +518,7 @@ impl Graph {
             &mut c.edge_unit,
             &mut c.urn,
         ] {
-            let bytes = std::mem::replace(t, Text::Checked(LargeStringArray::new_null(0)));
-            *t = bytes.checked();
+            *t = t.checked();
         }
         self
     }

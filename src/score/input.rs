@@ -20,6 +20,8 @@ use crate::{Error, Result};
 struct Groups<'a> {
     /// Each text's group.
     index: FastMap<&'a str, u32>,
+    /// Each group's text.
+    texts: Vec<&'a str>,
     /// Each row's group.
     of: Vec<u32>,
     /// Where each group's rows start in `rows`; one more, the end, after the last.
@@ -35,6 +37,7 @@ impl<'a> Groups<'a> {
             FastMap::with_capacity_and_hasher(n, Default::default());
         let mut of = Vec::with_capacity(n);
         let mut counts: Vec<usize> = Vec::new();
+        let mut group_texts = Vec::new();
         for t in texts {
             // Fewer groups than rows, and rows are counted in `usize`; a store of four
             // billion footprints is not read into memory whole.
@@ -42,6 +45,7 @@ impl<'a> Groups<'a> {
             let g = *index.entry(t).or_insert(next);
             if g == next {
                 counts.push(0);
+                group_texts.push(t);
             }
             counts[g as usize] += 1;
             of.push(g);
@@ -61,6 +65,7 @@ impl<'a> Groups<'a> {
         }
         Groups {
             index,
+            texts: group_texts,
             of,
             starts,
             rows,
@@ -86,12 +91,12 @@ impl<'a> Groups<'a> {
         self.rows(self.of[row])
     }
 
-    /// Every group, in the order of their texts (`text` gives a row's): the texts of a
-    /// million products sorted on both cores, by their first bytes before they are compared
-    /// whole (see [`sort_by_text`]).
-    fn in_text_order(&self, text: impl Fn(usize) -> &'a str + Sync) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.index.len() as u32).collect();
-        sort_by_text(&mut order, |g| text(self.rows(g)[0]));
+    /// Every group, in the order of their texts: the texts of a million products sorted on
+    /// both cores, by their first bytes before they are compared whole (see
+    /// [`sort_by_text`]).
+    fn in_text_order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.texts.len() as u32).collect();
+        sort_by_text(&mut order, |g| self.texts[g as usize]);
         order
     }
 }
@@ -488,13 +493,9 @@ impl Inputs {
         // miss or two; only the ids a footprint names as preceding are looked up.
         let by_product = Groups::new(product.iter().map(Option::unwrap_or_default));
         let by_id = Groups::new(ids.iter().map(Option::unwrap_or_default));
-        let product_of = |i: usize| match product.is_null(i) {
-            true => "",
-            false => product.value(i),
-        };
 
         let mut rows = Vec::new();
-        for g in by_product.in_text_order(product_of) {
+        for g in by_product.in_text_order() {
             let candidates = by_product.rows(g);
             let current = candidates
                 .iter()
@@ -691,7 +692,7 @@ mod tests {
         // Numbered by first sight: b 0, a 1, c 2.
         let texts = ["b", "a", "b", "c", "b", "a"];
         let g = Groups::new(texts.iter().copied());
-        assert_eq!(g.in_text_order(|i| texts[i]), [1, 0, 2]);
+        assert_eq!(g.in_text_order(), [1, 0, 2]);
         // URNs sharing a long prefix, where byte order is not number order, and texts that
         // differ only past the 16 bytes after it: the order of `str`'s comparison.
         let urns = [
@@ -705,7 +706,7 @@ mod tests {
         ];
         let g = Groups::new(urns.iter().copied());
         let order: Vec<&str> = g
-            .in_text_order(|i| urns[i])
+            .in_text_order()
             .into_iter()
             .map(|grp| urns[g.rows(grp)[0]])
             .collect();

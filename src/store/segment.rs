@@ -418,7 +418,7 @@ mod direct {
                 match splice(
                     from.as_raw_fd(),
                     Some(&mut off),
-                    pipe.write,
+                    pipe.write.as_raw_fd(),
                     None,
                     want - filled,
                 ) {
@@ -434,7 +434,7 @@ mod direct {
             while written < filled {
                 let mut off = (at + written) as libc::off_t;
                 match splice(
-                    pipe.read,
+                    pipe.read.as_raw_fd(),
                     None,
                     direct.as_raw_fd(),
                     Some(&mut off),
@@ -469,48 +469,32 @@ mod direct {
     /// streams.
     const PIPE_BYTES: usize = 1 << 20;
 
-    /// A pipe's two ends, closed when dropped.
+    /// A pipe's two ends, and what it holds.
     struct Pipe {
-        read: RawFd,
-        write: RawFd,
-        /// What it holds.
+        read: std::io::PipeReader,
+        write: std::io::PipeWriter,
         room: usize,
     }
 
     impl Pipe {
         fn new() -> std::io::Result<Pipe> {
-            let mut fds = [0; 2];
-            // SAFETY: `fds` has room for the two descriptors `pipe2` writes.
-            if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            let mut pipe = Pipe {
-                read: fds[0],
-                write: fds[1],
-                room: 16 * ALIGN,
-            };
+            let (read, write) = std::io::pipe()?;
             // SAFETY: `F_SETPIPE_SZ` takes a size and changes only this pipe; refused (a
             // limit), the pipe keeps its size, which `F_GETPIPE_SZ` tells.
-            unsafe {
-                libc::fcntl(pipe.write, libc::F_SETPIPE_SZ, PIPE_BYTES as libc::c_int);
-                let room = libc::fcntl(pipe.write, libc::F_GETPIPE_SZ);
-                if let Ok(room) = usize::try_from(room)
-                    && room >= ALIGN
-                {
-                    pipe.room = room / ALIGN * ALIGN;
-                }
-            }
-            Ok(pipe)
-        }
-    }
-
-    impl Drop for Pipe {
-        fn drop(&mut self) {
-            // SAFETY: both descriptors are this pipe's own, closed once.
-            unsafe {
-                libc::close(self.read);
-                libc::close(self.write);
-            }
+            let room = unsafe {
+                libc::fcntl(
+                    write.as_raw_fd(),
+                    libc::F_SETPIPE_SZ,
+                    PIPE_BYTES as libc::c_int,
+                );
+                libc::fcntl(write.as_raw_fd(), libc::F_GETPIPE_SZ)
+            };
+            let room = match usize::try_from(room) {
+                Ok(room) if room >= ALIGN => room / ALIGN * ALIGN,
+                // Linux's default.
+                _ => 16 * ALIGN,
+            };
+            Ok(Pipe { read, write, room })
         }
     }
 
@@ -582,7 +566,7 @@ mod tests {
     #[test]
     fn a_copy_is_the_source_byte_for_byte() {
         // Sizes around the direct path's edges: below its 8 MiB threshold (a plain copy),
-        // exactly a step, and steps plus a tail shorter than a block.
+        // exactly that, and pipe fills plus a tail shorter than a block.
         // Into the temporary directory, and into memory (`/dev/shm`, where there is one: a
         // filesystem that may take no direct writes, so that the copy starts again the plain
         // way) from there.
