@@ -32,7 +32,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::{ArrowWriter, ProjectionMask};
-use datafusion::parquet::basic::Compression;
+use datafusion::parquet::basic::{Compression, Encoding};
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
@@ -70,7 +70,8 @@ pub(crate) const DATA_PAGE_BYTES: usize = 64 << 10;
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
 /// every question reads its columns whole. Columns with a value per row (ids, lines,
 /// offsets) are written without a dictionary: one that can only overflow and fall back costs
-/// a hash and a comparison per value. So are the products a footprint or a BOM row names:
+/// a hash and a comparison per value; the integers among them as deltas (DELTA_BINARY_PACKED,
+/// which every Parquet reader reads), the footprint ids without compression. So are the products a footprint or a BOM row names:
 /// a product has one footprint, and a BOM's children are as many as its rows in all but
 /// the smallest chains (a BOM's parents come in runs, and keep theirs). Pages are
 /// [`DATA_PAGE_BYTES`].
@@ -87,6 +88,8 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
         "product_ids",
         "child_product_id",
     ];
+    /// The columns of footprint ids, UUIDs.
+    const UUIDS: [&str; 2] = ["id", "footprint_id"];
     let mut props = WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
         .set_statistics_enabled(EnabledStatistics::None)
@@ -109,7 +112,15 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
                 }
                 _ => path(),
             };
-            props = props.set_column_dictionary_enabled(leaf, false);
+            props = props.set_column_dictionary_enabled(leaf.clone(), false);
+            if f.data_type().is_integer() {
+                // Lines, document numbers and offsets go up a little at each row: as deltas
+                // they take a few bits a value where LZ4 left half of their eight bytes.
+                props = props.set_column_encoding(leaf, Encoding::DELTA_BINARY_PACKED);
+            } else if UUIDS.contains(&f.name().as_str()) {
+                // Random hexadecimal: LZ4 read every byte and saved none of them.
+                props = props.set_column_compression(leaf, Compression::UNCOMPRESSED);
+            }
         }
     }
     props.build()
@@ -795,5 +806,41 @@ mod tests {
         // Text: random ids, nothing to prune by.
         assert_eq!(of("id"), EnabledStatistics::None);
         assert_eq!(of("source"), EnabledStatistics::None);
+    }
+
+    #[test]
+    fn row_numbers_are_deltas_and_ids_are_not_compressed() {
+        use datafusion::parquet::basic::{Compression, Encoding};
+        let log = writer_properties(&crate::table::ingest_log_schema());
+        let col = |name: &str| ColumnPath::from(name);
+        // A value per row, going up: deltas, no dictionary.
+        for name in ["line", "document_index"] {
+            assert_eq!(
+                log.encoding(&col(name)),
+                Some(Encoding::DELTA_BINARY_PACKED)
+            );
+            assert!(!log.dictionary_enabled(&col(name)));
+        }
+        // Random UUIDs: stored as they are; everything else LZ4.
+        assert_eq!(
+            log.compression(&col("footprint_id")),
+            Compression::UNCOMPRESSED
+        );
+        assert_eq!(log.compression(&col("line")), Compression::LZ4_RAW);
+        let footprints = writer_properties(&crate::table::footprints_stored_schema());
+        assert_eq!(
+            footprints.compression(&col("id")),
+            Compression::UNCOMPRESSED
+        );
+        assert_eq!(
+            footprints.encoding(&col("document_offset")),
+            Some(Encoding::DELTA_BINARY_PACKED)
+        );
+        // A text column with a value per row keeps the default encoding and LZ4.
+        assert_eq!(footprints.encoding(&col("product_id")), None);
+        assert_eq!(
+            footprints.compression(&col("product_id")),
+            Compression::LZ4_RAW
+        );
     }
 }
