@@ -70,10 +70,12 @@ pub(crate) const DATA_PAGE_BYTES: usize = 64 << 10;
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
 /// every question reads its columns whole. Columns with a value per row (ids, lines,
 /// offsets) are written without a dictionary: one that can only overflow and fall back costs
-/// a hash and a comparison per value; the integers among them as deltas (DELTA_BINARY_PACKED,
-/// which every Parquet reader reads), the footprint ids without compression. So are the products a footprint or a BOM row names:
+/// a hash and a comparison per value. So are the products a footprint or a BOM row names:
 /// a product has one footprint, and a BOM's children are as many as its rows in all but
-/// the smallest chains (a BOM's parents come in runs, and keep theirs). Pages are
+/// the smallest chains (a BOM's parents come in runs, and keep theirs). The integers among
+/// them, and the ingest's number and time (one value in every row of a segment, which a
+/// dictionary hashed at each row), are written as deltas (DELTA_BINARY_PACKED, which every
+/// Parquet reader reads): a few bits a value. The footprint ids are not compressed. Pages are
 /// [`DATA_PAGE_BYTES`].
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     use datafusion::arrow::datatypes::DataType;
@@ -88,6 +90,8 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
         "product_ids",
         "child_product_id",
     ];
+    /// Integer columns with one value in every row of a segment.
+    const SAME: [&str; 2] = ["ingest_seq", "ingested_at"];
     /// The columns of footprint ids, UUIDs.
     const UUIDS: [&str; 2] = ["id", "footprint_id"];
     let mut props = WriterProperties::builder()
@@ -103,6 +107,11 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
             );
         if cheap {
             props = props.set_column_statistics_enabled(path(), EnabledStatistics::Chunk);
+        }
+        if SAME.contains(&f.name().as_str()) {
+            props = props
+                .set_column_dictionary_enabled(path(), false)
+                .set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
         }
         if UNIQUE.contains(&f.name().as_str()) {
             // A list's values are the leaf column `name.list.item`.
@@ -809,12 +818,12 @@ mod tests {
     }
 
     #[test]
-    fn row_numbers_are_deltas_and_ids_are_not_compressed() {
+    fn row_numbers_and_ingest_numbers_are_deltas_and_ids_are_not_compressed() {
         use datafusion::parquet::basic::{Compression, Encoding};
         let log = writer_properties(&crate::table::ingest_log_schema());
         let col = |name: &str| ColumnPath::from(name);
-        // A value per row, going up: deltas, no dictionary.
-        for name in ["line", "document_index"] {
+        // A value per row, going up, or one value in every row: deltas, no dictionary.
+        for name in ["line", "document_index", "ingest_seq", "ingested_at"] {
             assert_eq!(
                 log.encoding(&col(name)),
                 Some(Encoding::DELTA_BINARY_PACKED)
