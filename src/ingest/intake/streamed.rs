@@ -21,7 +21,7 @@ impl Intake<'_> {
         let max = self.opts.max_document_bytes;
         let mut r = Reader::open(&self.sources[si])?;
         let mut buf = chunk_buffer(self.step());
-        self.top_up(&mut r, si, &mut buf)?;
+        self.top_up(&mut r, si, &mut buf, self.step())?;
         let skip = buf.len() - strip_bom(&buf).len();
         let Some((mut scan, at, breaks)) = array::open(&buf[skip..]) else {
             let len = usize::try_from(self.sources[si].size()?).unwrap_or(usize::MAX);
@@ -34,7 +34,7 @@ impl Intake<'_> {
         (self.progress)(base);
         let mut pending = None;
         let mut spare: Vec<u8> = Vec::new();
-        while self.top_up(&mut r, si, &mut buf)? {
+        while self.top_up(&mut r, si, &mut buf, self.step())? {
             let cut = buf.len();
             let mut bytes = take_chunk(&mut buf, cut, &mut spare, self.step());
             let chunk = Chunk {
@@ -99,7 +99,7 @@ impl Intake<'_> {
     ) -> Result<Vec<Group>> {
         self.check_while(chunk, units, |intake| {
             intake.decide_pending(si, pending, spare)?;
-            intake.top_up(r, si, buf).map(drop)
+            intake.top_up(r, si, buf, intake.step()).map(drop)
         })
     }
 
