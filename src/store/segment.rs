@@ -72,7 +72,7 @@ pub(super) struct TableWriter {
 
 /// Bytes of encoded rows a table writer holds before it writes them out as a row group: the
 /// memory an ingest needs does not grow with its input.
-const ROW_GROUP_BYTES: usize = 64 << 20;
+const ROW_GROUP_BYTES: usize = 16 << 20;
 
 impl TableWriter {
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
