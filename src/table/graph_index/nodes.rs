@@ -5,12 +5,14 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::builder::NullBufferBuilder;
-use datafusion::arrow::array::{Array, ArrayRef, LargeStringArray, RecordBatch};
+use datafusion::arrow::array::{
+    Array, ArrayRef, GenericStringArray, LargeStringArray, OffsetSizeTrait, RecordBatch,
+    StringArray,
+};
 use datafusion::arrow::buffer::OffsetBuffer;
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 
-use super::{GraphIndex, NODE_COLUMNS, TABLES, downcast, large, nodes_schema, stored_schema};
+use super::{GraphIndex, NODE_COLUMNS, TABLES, downcast, nodes_schema, stored_schema};
 use crate::Result;
 
 impl GraphIndex {
@@ -69,17 +71,12 @@ pub fn copied_node_columns() -> impl Iterator<Item = (&'static str, &'static str
 /// A `footprints` column whole, from its pieces, text widened to `LargeUtf8` so that no
 /// store size can pass Arrow's offsets.
 pub(super) fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
-    // Widening text copies only its offsets; the bytes are shared.
-    let pieces = pieces
-        .into_iter()
-        .map(|c| Ok(cast(&c, &large(c.data_type()))?))
-        .collect::<Result<Vec<ArrayRef>>>()?;
     let Some(first) = pieces.first() else {
         return Ok(datafusion::arrow::array::new_empty_array(
             nodes_schema().field_with_name(from_to(from))?.data_type(),
         ));
     };
-    if first.data_type() == &DataType::LargeUtf8 {
+    if matches!(first.data_type(), DataType::Utf8 | DataType::LargeUtf8) {
         return join_text(pieces);
     }
     let refs: Vec<&dyn Array> = pieces.iter().map(|a| a.as_ref()).collect();
@@ -89,39 +86,73 @@ pub(super) fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
     })
 }
 
-/// Text pieces as one array. Text is the bulk of the index: each piece is dropped once
+/// Text pieces (`Utf8` as stored, or `LargeUtf8`) as one `LargeUtf8` array, widened as they
+/// are copied (cast first, each piece's offsets were written twice: a tenth of the index's
+/// new memory at 1M footprints). Text is the bulk of the index: each piece is dropped once
 /// copied, so a column is never held twice (as joining them all at once would).
 fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
+    let size = |p: &ArrayRef| -> Result<(usize, usize)> {
+        Ok(match p.as_any().downcast_ref::<StringArray>() {
+            Some(t) => (t.len(), span(t)),
+            None => {
+                let t = downcast::<LargeStringArray>(p)?;
+                (t.len(), span(t))
+            }
+        })
+    };
     let (mut rows, mut bytes) = (0, 0);
     for p in &pieces {
-        let text = downcast::<LargeStringArray>(p)?;
-        rows += text.len();
-        bytes += text.value_data().len();
+        let (r, b) = size(p)?;
+        rows += r;
+        bytes += b;
     }
-    let mut offsets: Vec<i64> = Vec::with_capacity(rows + 1);
-    offsets.push(0);
-    let mut values: Vec<u8> = Vec::with_capacity(bytes);
-    let mut nulls = NullBufferBuilder::new(rows);
+    let mut joined = Joined {
+        offsets: Vec::with_capacity(rows + 1),
+        values: Vec::with_capacity(bytes),
+        nulls: NullBufferBuilder::new(rows),
+    };
+    joined.offsets.push(0);
     for piece in pieces {
-        let text = downcast::<LargeStringArray>(&piece)?;
-        let own = text.value_offsets();
-        let first = own.first().copied().unwrap_or(0);
-        let last = own.last().copied().unwrap_or(0);
-        let base = values.len() as i64 - first;
-        // Arrow checked the offsets: they lie within the bytes, in order.
-        let range = first as usize..last as usize;
-        values.extend_from_slice(text.value_data().get(range).unwrap_or_default());
-        offsets.extend(own.iter().skip(1).map(|o| base + o));
-        match text.nulls() {
-            Some(n) => nulls.append_buffer(n),
-            None => nulls.append_n_non_nulls(text.len()),
+        match piece.as_any().downcast_ref::<StringArray>() {
+            Some(t) => joined.append(t),
+            None => joined.append(downcast::<LargeStringArray>(&piece)?),
         }
     }
     Ok(Arc::new(LargeStringArray::try_new(
-        OffsetBuffer::new(offsets.into()),
-        values.into(),
-        nulls.finish(),
+        OffsetBuffer::new(joined.offsets.into()),
+        joined.values.into(),
+        joined.nulls.finish(),
     )?))
+}
+
+/// The bytes the offsets of `t` span.
+fn span<O: OffsetSizeTrait>(t: &GenericStringArray<O>) -> usize {
+    let o = t.value_offsets();
+    o[o.len() - 1].as_usize() - o[0].as_usize()
+}
+
+/// Text pieces being joined into one `LargeUtf8` array.
+struct Joined {
+    offsets: Vec<i64>,
+    values: Vec<u8>,
+    nulls: NullBufferBuilder,
+}
+
+impl Joined {
+    fn append<O: OffsetSizeTrait>(&mut self, t: &GenericStringArray<O>) {
+        let own = t.value_offsets();
+        // Arrow checked the offsets: they lie within the bytes, in order.
+        let (first, last) = (own[0].as_usize(), own[own.len() - 1].as_usize());
+        let base = self.values.len() as i64 - first as i64;
+        self.values
+            .extend_from_slice(t.value_data().get(first..last).unwrap_or_default());
+        self.offsets
+            .extend(own[1..].iter().map(|o| base + o.as_usize() as i64));
+        match t.nulls() {
+            Some(n) => self.nulls.append_buffer(n),
+            None => self.nulls.append_n_non_nulls(t.len()),
+        }
+    }
 }
 
 /// The `nodes` name of a `footprints` column.
@@ -130,4 +161,44 @@ fn from_to(from: &str) -> &'static str {
         .iter()
         .find(|(f, _)| *f == from)
         .map_or("id", |(_, to)| to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_pieces_of_either_width_join_into_one_large_array() {
+        // A sliced piece (its offsets start past 0), a piece with nulls, a `LargeUtf8` piece
+        // and an empty one: joined, the same values in the same order.
+        let sliced = StringArray::from(vec!["skipped", "a", "", "bc"]).slice(1, 3);
+        let nulled = StringArray::from(vec![Some("d"), None, Some("éf")]);
+        let large = LargeStringArray::from(vec![Some("g"), None]);
+        let empty = StringArray::from(Vec::<&str>::new());
+        let pieces: Vec<ArrayRef> = vec![
+            Arc::new(sliced),
+            Arc::new(nulled),
+            Arc::new(large),
+            Arc::new(empty),
+        ];
+        let joined = whole(pieces, "id").expect("joined");
+        let joined = joined
+            .as_any()
+            .downcast_ref::<LargeStringArray>()
+            .expect("LargeUtf8");
+        let got: Vec<Option<&str>> = joined.iter().collect();
+        let want = [
+            Some("a"),
+            Some(""),
+            Some("bc"),
+            Some("d"),
+            None,
+            Some("éf"),
+            Some("g"),
+            None,
+        ];
+        assert_eq!(got, want);
+        // The bytes are only the rows' own ("skipped" is not copied).
+        assert_eq!(joined.value_data(), "abcdéfg".as_bytes());
+    }
 }
