@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Two or more mieruka builds ingesting one NDJSON file, alternated, with DuckDB's
 # `CREATE TABLE t AS SELECT * FROM read_json(FILE)` into its own database file once per round.
+# FILE may be a chain directory from `mieruka gen` (footprints.ndjson and bom.csv): then
+# DuckDB loads it as `compare_user_path.py` does (the NDJSON, the BOM CSV and the two small
+# tables its decomposition reads).
 #
 #   python3 -m venv benches/.venv && benches/.venv/bin/pip install duckdb
 #   cp target/release/mieruka /tmp/mieruka-before   # a build of the commit before, and so on
@@ -44,10 +47,20 @@ for ((r = 1; r <= rounds; r++)); do
     rm -f "$work/duck.db"
     sync
     sleep "$pause"
-    /usr/bin/time -f "duckdb %e s %M KiB %U u %S s" "$python" -c '
+    if [[ -d $file ]]; then
+        /usr/bin/time -f "duckdb %e s %M KiB %U u %S s" "$python" -c "
+import sys
+sys.path.insert(0, '$here')
+from compare_user_path import DUCK_INGEST
+sys.argv = ['-', '$work/duck.db', '$file']
+exec(DUCK_INGEST)
+" 2>&1 | tail -1
+    else
+        /usr/bin/time -f "duckdb %e s %M KiB %U u %S s" "$python" -c '
 import duckdb, sys
 c = duckdb.connect(sys.argv[2])
 c.execute(f"CREATE TABLE t AS SELECT * FROM read_json(\x27{sys.argv[1]}\x27)")
 c.close()
 ' "$file" "$work/duck.db" 2>&1 | tail -1
+    fi
 done
