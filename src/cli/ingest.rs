@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
@@ -190,7 +191,14 @@ pub fn ingest_sources(
     };
     let result = match (data, dry_run) {
         (Some(dir), false) => {
-            ingest::ingest_into(&Store::create_or_open(dir)?, sources, opts, &progress)?
+            ingest::ingest_into(&Store::create_or_open(dir)?, sources, opts, &progress)
+                // Every error comes before the commit (its manifest is the last write).
+                .with_context(|| {
+                    format!(
+                        "the ingest into {} stopped; nothing was stored, the directory is as it was",
+                        dir.display()
+                    )
+                })?
         }
         (data, _) => {
             // A dry run checks against the data directory when there is one, and builds the

@@ -741,7 +741,8 @@ impl<'s> WriteLock<'s> {
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             let props = writer_properties(&schema);
             Ok(TableWriter {
-                writer: ArrowWriter::try_new(file, schema, Some(props))?,
+                writer: ArrowWriter::try_new(file, schema, Some(props))
+                    .map_err(segment::writing(&path))?,
                 path,
                 rows: 0,
             })

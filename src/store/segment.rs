@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::errors::ParquetError;
 use rayon::prelude::*;
 
 use crate::table::{self};
@@ -74,18 +75,30 @@ pub(super) struct TableWriter {
 /// memory an ingest needs does not grow with its input.
 const ROW_GROUP_BYTES: usize = 16 << 20;
 
+/// A Parquet writer's error at `path`: a failed write of the file (a full disk, say) is an
+/// I/O error naming it, as any other file's; Parquet's own errors stay as they are.
+pub(super) fn writing(path: &Path) -> impl Fn(ParquetError) -> Error + '_ {
+    move |e| match e {
+        ParquetError::External(source) => match source.downcast::<std::io::Error>() {
+            Ok(io) => Error::io(path, *io),
+            Err(other) => Error::Parquet(ParquetError::External(other)),
+        },
+        e => Error::Parquet(e),
+    }
+}
+
 impl TableWriter {
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
-        self.writer.write(b)?;
+        self.writer.write(b).map_err(writing(&self.path))?;
         self.rows += b.num_rows();
         if self.writer.in_progress_size() > ROW_GROUP_BYTES {
-            self.writer.flush()?;
+            self.writer.flush().map_err(writing(&self.path))?;
         }
         Ok(())
     }
 
     fn finish(self) -> Result<usize> {
-        let file = self.writer.into_inner()?;
+        let file = self.writer.into_inner().map_err(writing(&self.path))?;
         file.sync_all().map_err(|e| Error::io(&self.path, e))?;
         Ok(self.rows)
     }
@@ -255,9 +268,13 @@ impl SegmentWriter<'_, '_> {
         let target = self.originals_dir.join(kept);
         let from = File::open(path).map_err(|e| Error::io(path, e))?;
         let copy = std::thread::spawn(move || {
-            let n = copy_file(&from, &mut to, &target)?;
-            to.sync_all()?;
-            Ok(n)
+            let n = copy_file(&from, &mut to, &target).and_then(|n| to.sync_all().map(|()| n));
+            // The error is reported under the source's name; the copy's place says where a
+            // write failed (a full disk, say).
+            n.map_err(|e| {
+                let at = target.display();
+                std::io::Error::new(e.kind(), format!("keeping its copy at {at}: {e}"))
+            })
         });
         self.copies.push((i, path.to_path_buf(), copy));
         Ok(())
@@ -562,6 +579,35 @@ impl Drop for SegmentWriter<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_write_names_the_file() {
+        let path = Path::new("/data/tmp/000002/bom.parquet");
+        let full = std::io::Error::from_raw_os_error(28);
+        let e = writing(path)(ParquetError::External(Box::new(full)));
+        match &e {
+            Error::Io { path: p, source } => {
+                assert_eq!(p, path);
+                assert_eq!(source.raw_os_error(), Some(28));
+            }
+            other => panic!("expected an I/O error naming the file, got {other:?}"),
+        }
+        assert!(
+            e.to_string().starts_with("/data/tmp/000002/bom.parquet: "),
+            "{e}"
+        );
+        // Parquet's own errors, and other external ones, are left as they are.
+        let own = writing(path)(ParquetError::General("bad schema".into()));
+        assert!(
+            matches!(own, Error::Parquet(ParquetError::General(_))),
+            "{own:?}"
+        );
+        let other = writing(path)(ParquetError::External("not I/O".into()));
+        assert!(
+            matches!(other, Error::Parquet(ParquetError::External(_))),
+            "{other:?}"
+        );
+    }
 
     #[test]
     fn a_copy_is_the_source_byte_for_byte() {
