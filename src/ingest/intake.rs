@@ -550,12 +550,13 @@ impl<'a> Intake<'a> {
 
     fn csv_with(&mut self, si: usize, is_bom: bool, known: &Known) -> Result<()> {
         let mut r = Reader::open(&self.sources[si])?;
-        let mut buf = chunk_buffer(self.csv_step());
+        let step = self.csv_step();
+        let mut buf = chunk_buffer(step);
         // The buffer of the chunk before, the next one's once its rows are parsed.
         let mut spare: Vec<u8> = Vec::new();
         let mut pending: Vec<CsvRows> = Vec::new();
         let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
-        while self.top_up(&mut r, si, &mut buf, self.csv_step())? {
+        while self.top_up(&mut r, si, &mut buf, step)? {
             let cut = if r.done {
                 buf.len()
             } else {
@@ -564,7 +565,7 @@ impl<'a> Intake<'a> {
                     None => {
                         // One record longer than a chunk (a quoted field with line breaks):
                         // read on until it ends.
-                        self.fill(&mut r, si, &mut buf, self.csv_step())?;
+                        self.fill(&mut r, si, &mut buf, step)?;
                         continue;
                     }
                 }
@@ -576,7 +577,7 @@ impl<'a> Intake<'a> {
             };
             // The chunk moves out; the rest of the buffer starts the next one, read while
             // this one is parsed.
-            let chunk = take_chunk(&mut buf, cut, &mut spare, self.csv_step());
+            let chunk = take_chunk(&mut buf, cut, &mut spare, step);
             let bytes = &chunk[skip..];
             // Pieces of whole records, one per core and a few more.
             let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
@@ -587,7 +588,7 @@ impl<'a> Intake<'a> {
             let (decided, parsed) = beside(
                 || {
                     self.csv_decide(si, waiting, known)?;
-                    self.top_up(&mut r, si, &mut buf, self.csv_step()).map(drop)
+                    self.top_up(&mut r, si, &mut buf, step).map(drop)
                 },
                 || {
                     pieces

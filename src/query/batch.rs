@@ -21,6 +21,7 @@ use datafusion::execution::TaskContext;
 use datafusion::execution::context::SessionContext;
 use datafusion::logical_expr::{Expr, col, lit};
 use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::errors::ParquetError;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr, expressions::Column};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
 use datafusion::physical_plan::projection::ProjectionExec;
@@ -363,7 +364,7 @@ impl ExecutionPlan for WriteFilesExec {
                     Some(f) => f,
                     None => file.insert(PartFile::create(&dir, keys.value(0), &b.schema())?),
                 };
-                f.writer.write(&b)?;
+                f.writer.write(&b).map_err(written(&f.partial))?;
                 rows += b.num_rows() as u64;
                 for key in keys.iter().flatten() {
                     if !roots.contains(key) {
@@ -400,6 +401,11 @@ fn root_column(b: &RecordBatch) -> datafusion::common::Result<&StringArray> {
         .ok_or_else(|| DataFusionError::Internal("a batch table without root_product_id".into()))
 }
 
+/// A Parquet writer's error at `path`, as the store words it (a failed write names the file).
+fn written(path: &Path) -> impl Fn(ParquetError) -> DataFusionError + '_ {
+    move |e| DataFusionError::External(Box::new(crate::store::writing(path)(e)))
+}
+
 /// A partition's file, written under a hidden name until [`PartFile::commit`].
 struct PartFile {
     writer: ArrowWriter<std::fs::File>,
@@ -428,7 +434,8 @@ impl PartFile {
             .into_builder()
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .build();
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))?;
+        let writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(written(&partial))?;
         Ok(PartFile {
             writer,
             partial,
@@ -439,7 +446,7 @@ impl PartFile {
     /// Closes the file and gives it its name; the name.
     fn commit(self) -> datafusion::common::Result<String> {
         let io = |p: &Path, e| DataFusionError::External(Box::new(Error::io(p, e)));
-        let file = self.writer.into_inner()?;
+        let file = self.writer.into_inner().map_err(written(&self.partial))?;
         file.sync_all().map_err(|e| io(&self.partial, e))?;
         std::fs::rename(&self.partial, &self.path).map_err(|e| io(&self.path, e))?;
         Ok(self

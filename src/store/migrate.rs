@@ -162,7 +162,8 @@ fn rewrite_footprints_v1(
     let out_file = File::create(to).map_err(|e| Error::io(to, e))?;
     let schema = table::footprints_stored_schema();
     let props = super::writer_properties(&schema);
-    let mut writer = ArrowWriter::try_new(out_file, schema, Some(props))?;
+    let mut writer =
+        ArrowWriter::try_new(out_file, schema, Some(props)).map_err(super::writing(to))?;
     let doc_at = v1.index_of("document_json")?;
     let source_at = v1.index_of("source")?;
     let id_at = v1.index_of("id")?;
@@ -249,12 +250,14 @@ fn rewrite_footprints_v1(
             }
         }
         rows += b.num_rows();
-        writer.write(&RecordBatch::try_new(
-            table::footprints_stored_schema(),
-            columns,
-        )?)?;
+        writer
+            .write(&RecordBatch::try_new(
+                table::footprints_stored_schema(),
+                columns,
+            )?)
+            .map_err(super::writing(to))?;
     }
-    let file = writer.into_inner()?;
+    let file = writer.into_inner().map_err(super::writing(to))?;
     file.sync_all().map_err(|e| Error::io(to, e))?;
     Ok(rows)
 }

@@ -48,6 +48,7 @@ mod segment;
 pub use migrate::{Migration, migrate};
 pub use profiles::{PROFILES_DIR, is_profile_name};
 use segment::TableWriter;
+pub(crate) use segment::writing;
 
 mod properties;
 pub(crate) use properties::writer_properties;

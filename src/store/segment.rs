@@ -77,7 +77,7 @@ const ROW_GROUP_BYTES: usize = 16 << 20;
 
 /// A Parquet writer's error at `path`: a failed write of the file (a full disk, say) is an
 /// I/O error naming it, as any other file's; Parquet's own errors stay as they are.
-pub(super) fn writing(path: &Path) -> impl Fn(ParquetError) -> Error + '_ {
+pub(crate) fn writing(path: &Path) -> impl Fn(ParquetError) -> Error + '_ {
     move |e| match e {
         ParquetError::External(source) => match source.downcast::<std::io::Error>() {
             Ok(io) => Error::io(path, *io),

@@ -91,20 +91,13 @@ pub(super) fn whole(pieces: Vec<ArrayRef>, from: &str) -> Result<ArrayRef> {
 /// new memory at 1M footprints). Text is the bulk of the index: each piece is dropped once
 /// copied, so a column is never held twice (as joining them all at once would).
 fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
-    let size = |p: &ArrayRef| -> Result<(usize, usize)> {
-        Ok(match p.as_any().downcast_ref::<StringArray>() {
-            Some(t) => (t.len(), span(t)),
-            None => {
-                let t = downcast::<LargeStringArray>(p)?;
-                (t.len(), span(t))
-            }
-        })
-    };
-    let (mut rows, mut bytes) = (0, 0);
+    let rows = pieces.iter().map(|p| p.len()).sum();
+    let mut bytes = 0;
     for p in &pieces {
-        let (r, b) = size(p)?;
-        rows += r;
-        bytes += b;
+        bytes += match Piece::of(p)? {
+            Piece::Small(t) => span(t),
+            Piece::Large(t) => span(t),
+        };
     }
     let mut joined = Joined {
         offsets: Vec::with_capacity(rows + 1),
@@ -113,9 +106,9 @@ fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
     };
     joined.offsets.push(0);
     for piece in pieces {
-        match piece.as_any().downcast_ref::<StringArray>() {
-            Some(t) => joined.append(t),
-            None => joined.append(downcast::<LargeStringArray>(&piece)?),
+        match Piece::of(&piece)? {
+            Piece::Small(t) => joined.append(t),
+            Piece::Large(t) => joined.append(t),
         }
     }
     Ok(Arc::new(LargeStringArray::try_new(
@@ -123,6 +116,21 @@ fn join_text(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
         joined.values.into(),
         joined.nulls.finish(),
     )?))
+}
+
+/// A text piece of either offset width.
+enum Piece<'a> {
+    Small(&'a StringArray),
+    Large(&'a LargeStringArray),
+}
+
+impl<'a> Piece<'a> {
+    fn of(p: &'a ArrayRef) -> Result<Piece<'a>> {
+        match p.as_any().downcast_ref::<StringArray>() {
+            Some(t) => Ok(Piece::Small(t)),
+            None => Ok(Piece::Large(downcast::<LargeStringArray>(p)?)),
+        }
+    }
 }
 
 /// The bytes the offsets of `t` span.
