@@ -82,6 +82,37 @@ pub(crate) fn record_line(lines: &Lines, bytes: &[u8], p: Option<&csv::Position>
     })
 }
 
+/// The BOM CSV's fields, in [`BOM_CSV_HEADER`]'s order.
+const BOM_CSV_FIELDS: [&str; 4] = ["parent_product_id", "child_product_id", "amount", "unit"];
+
+/// The diagnostic of a CSV row the reader could not read. It names the field and says why,
+/// and leaves out the reader's own record, line and byte: those count from the start of the
+/// piece being parsed, not of the file (the row's index and line, counted from the file, are
+/// given beside it).
+pub(crate) fn csv_error(e: &csv::Error, fields: &[&str]) -> Diag {
+    let (pointer, message) = match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let n = err.field();
+            let (pointer, name) = match fields.get(n) {
+                Some(name) => (format!("/{name}"), format!("field {} ({name})", n + 1)),
+                None => (String::new(), format!("field {}", n + 1)),
+            };
+            let message = format!(
+                "{name} is not UTF-8 text: the byte after its first {} is not",
+                err.valid_up_to()
+            );
+            (pointer, message)
+        }
+        // Not reachable from a byte slice with flexible records; worded in case it becomes so.
+        _ => (String::new(), "unreadable CSV row".to_owned()),
+    };
+    Diag {
+        pointer,
+        message,
+        offset: None,
+    }
+}
+
 /// Parses BOM CSV records: a whole file, whose first line is [`BOM_CSV_HEADER`], or, without
 /// `header`, a piece of one. Rows are independent documents: a bad row is reported and the
 /// others still load. Indexes and lines count from the start of `bytes`.
@@ -90,6 +121,12 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
         .has_headers(header)
         .flexible(true)
         .from_reader(bytes);
+    if header {
+        // Read the header now: a record's UTF-8 error carries the reader's position from before
+        // the record was read, and before the first one that is the header's (line 1), unless
+        // the header has been read already. Reading a slice cannot fail.
+        let _ = reader.byte_headers();
+    }
     // About a row a line: sized once, not doubled (and copied) a push at a time.
     let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut record = csv::StringRecord::new();
@@ -107,11 +144,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
                     line,
                     edge: None,
                     dangling: [false; 2],
-                    errors: vec![Diag {
-                        pointer: String::new(),
-                        message: format!("unreadable CSV row: {e}"),
-                        offset: None,
-                    }],
+                    errors: vec![csv_error(&e, &BOM_CSV_FIELDS)],
                 });
                 index += 1;
                 // The csv reader cannot resume after an I/O-level error; UTF-8 errors are per
@@ -302,5 +335,26 @@ mod tests {
         assert_eq!(lines, [2, 4]);
         let indexes: Vec<usize> = rows.iter().map(|r| r.index).collect();
         assert_eq!(indexes, [0, 1]);
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_names_its_field_not_the_readers_position() {
+        // Row 2 (line 3) has 0xFF as the third byte of its child: "ur" is valid, then 0xFF.
+        let mut bytes = format!("{BOM_CSV_HEADER}\nurn:ab:1,urn:ab:2,1,\nurn:ab:1,ur").into_bytes();
+        bytes.extend_from_slice(b"\xffn:a:3,2,\nurn:ab:1,urn:ab:4,3,\n");
+        let rows = parse_csv(&bytes, true);
+        assert_eq!(rows.len(), 3, "the bad row does not stop the others");
+        let bad = &rows[1];
+        assert_eq!((bad.index, bad.line), (1, 3));
+        assert_eq!(bad.errors[0].pointer, "/child_product_id");
+        assert_eq!(
+            bad.errors[0].message,
+            "field 2 (child_product_id) is not UTF-8 text: the byte after its first 2 is not"
+        );
+        assert!(rows[2].errors.is_empty() && rows[2].line == 4);
+        // A piece that does not start the file: the message is the same, with no position in it.
+        let piece = &bytes[BOM_CSV_HEADER.len() + 1..];
+        let rows = parse_csv(piece, false);
+        assert_eq!(rows[1].errors[0].message, bad.errors[0].message);
     }
 }

@@ -77,33 +77,31 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
         .has_headers(header)
         .flexible(true)
         .from_reader(bytes);
+    if header {
+        // Read the header now: a record's UTF-8 error carries the reader's position from before
+        // the record was read, and before the first one that is the header's (line 1), unless
+        // the header has been read already. Reading a slice cannot fail.
+        let _ = reader.byte_headers();
+    }
     let lines = Lines::new(bytes);
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut index = 0;
     loop {
-        let (line, ok) = match reader.read_record(&mut record) {
+        let line = match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => (
-                super::bom::record_line(&lines, bytes, record.position()),
-                true,
-            ),
-            Err(e) => (super::bom::record_line(&lines, bytes, e.position()), false),
+            Ok(true) => super::bom::record_line(&lines, bytes, record.position()),
+            Err(e) => {
+                rows.push(GxRow {
+                    index,
+                    line: super::bom::record_line(&lines, bytes, e.position()),
+                    attributes: None,
+                    errors: vec![super::bom::csv_error(&e, &FIELDS)],
+                });
+                index += 1;
+                continue;
+            }
         };
-        if !ok {
-            rows.push(GxRow {
-                index,
-                line,
-                attributes: None,
-                errors: vec![Diag {
-                    pointer: String::new(),
-                    message: "unreadable CSV row (not UTF-8?)".into(),
-                    offset: None,
-                }],
-            });
-            index += 1;
-            continue;
-        }
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -272,5 +270,22 @@ mod tests {
             rows.iter().map(|r| r.line).collect::<Vec<_>>(),
             [2, 3, 4, 5]
         );
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_names_its_field() {
+        // The support measures of row 0 end in a lone 0xE3 (a cut-off Japanese character).
+        let mut bytes = format!("{GX_CSV_HEADER}\nurn:xx:a,,,,,,,,,,補助").into_bytes();
+        bytes.extend_from_slice(b"\xe3\nurn:xx:b,true,,,,,,,,,\n");
+        let rows = parse_csv(&bytes, true);
+        assert_eq!(rows.len(), 2);
+        assert_eq!((rows[0].index, rows[0].line), (0, 2));
+        assert_eq!(rows[0].errors[0].pointer, "/support_measures");
+        // "補助" is 6 bytes of UTF-8; the lone 0xE3 follows them.
+        assert_eq!(
+            rows[0].errors[0].message,
+            "field 11 (support_measures) is not UTF-8 text: the byte after its first 6 is not"
+        );
+        assert!(rows[1].attributes.is_some());
     }
 }
