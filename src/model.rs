@@ -472,8 +472,9 @@ pub struct Footprint {
     pub product_name_company: String,
     /// Comment on the calculation.
     pub comment: Option<String>,
-    /// The carbon footprint.
-    pub pcf: CarbonFootprint,
+    /// The carbon footprint. Boxed: its fifty-odd numbers are most of a footprint's size,
+    /// and a footprint is moved several times between its check and its columns.
+    pub pcf: Box<CarbonFootprint>,
     /// Every extension, as received.
     pub extensions: Vec<Extension>,
     /// The GxD extension, typed, when present.

@@ -51,12 +51,12 @@ fn carbon_footprint(
     c: &mut Checker,
     raw: &RawValue,
     version: PactVersion,
-) -> Option<CarbonFootprint> {
+) -> Option<Box<CarbonFootprint>> {
     use PactVersion::{V2, V3};
     let p = &Ptr::ROOT.key("pcf");
     let entries = object(c, raw, p)?;
     let before = c.errors.len();
-    let mut f = CarbonFootprint::default();
+    let mut f = Box::<CarbonFootprint>::default();
     let (mut amount, mut cfp, mut ref_start, mut ref_end) = (None, None, None, None);
     let mut pcf_incl_present = false;
     let mut geography: Vec<(&str, &RawValue)> = Vec::new();
