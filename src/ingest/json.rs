@@ -16,7 +16,9 @@ use super::tape::Read;
 mod decimal;
 
 pub use decimal::DECIMAL_SCALE;
-pub(crate) use decimal::{Sign, decimal_string, number_or_decimal_string, parse_decimal_text};
+pub(crate) use decimal::{
+    Sign, decimal_string, number_or_decimal_string, parse_decimal_text, within,
+};
 
 /// One error or warning about a document: where (pointer and byte offset) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,6 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, Months, Utc};
 use memchr::memmem;
-use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::gxd;
@@ -229,8 +228,7 @@ fn carbon_footprint(
                 f.secondary_emission_factor_sources = ef_sources(c, p, v).unwrap_or_default()
             }
             ("exemptedEmissionsPercent", _) => {
-                f.exempted_emissions_pct =
-                    bounded(c, p, k, v, version, Decimal::ZERO, Decimal::ONE_HUNDRED)
+                f.exempted_emissions_pct = bounded(c, p, k, v, version, 0, 100)
             }
             ("exemptedEmissionsDescription", _) => {
                 f.exempted_emissions_description = read(c, p, k, v, owned)
@@ -242,8 +240,7 @@ fn carbon_footprint(
                 f.uncertainty_assessment_description = read(c, p, k, v, owned)
             }
             ("primaryDataShare", _) => {
-                f.primary_data_share_pct =
-                    bounded(c, p, k, v, version, Decimal::ZERO, Decimal::ONE_HUNDRED)
+                f.primary_data_share_pct = bounded(c, p, k, v, version, 0, 100)
             }
             ("dqi", _) => f.dqi = dqi(c, p, v, version),
             ("assurance", V2) | ("verification", V3) => f.assurance = assurance(c, p, v, version),

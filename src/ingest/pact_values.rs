@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 
 use super::json::{
     Checker, Entries, Ptr, boolean, check_urn, date_time, number_or_decimal_string, pointer,
-    string, uuid,
+    string, uuid, within,
 };
 use crate::model::{Assurance, DeclaredUnit, Dqi, EmissionFactorSource, PactVersion, SectorRule};
 
@@ -351,8 +351,8 @@ pub(super) fn bounded(
     key: &str,
     raw: &RawValue,
     version: PactVersion,
-    lo: Decimal,
-    hi: Decimal,
+    lo: u8,
+    hi: u8,
 ) -> Option<Decimal> {
     let (d, was_string) = read(c, ptr, key, raw, number_or_decimal_string)?;
     match (version, was_string) {
@@ -368,7 +368,7 @@ pub(super) fn bounded(
         ),
         _ => {}
     }
-    if d < lo || d > hi {
+    if !within(d, lo, hi) {
         c.error(
             Some(raw),
             pointer(ptr, key),
@@ -382,17 +382,16 @@ pub(super) fn bounded(
 pub(super) fn dqi(c: &mut Checker, ptr: &Ptr, raw: &RawValue, version: PactVersion) -> Option<Dqi> {
     let p = ptr.key("dqi");
     let entries = object(c, raw, &p)?;
-    let (one, hundred, zero) = (Decimal::ONE, Decimal::ONE_HUNDRED, Decimal::ZERO);
     // PACT v2 rates DQRs from 1 to 3, v3 from 1 to 5.
     let top = match version {
-        PactVersion::V2 => Decimal::from(3),
-        PactVersion::V3 => Decimal::from(5),
+        PactVersion::V2 => 3,
+        PactVersion::V3 => 5,
     };
     let mut d = Dqi::default();
     for (k, v) in &entries.0 {
         let slot = match (k.as_ref(), version) {
             ("coveragePercent", PactVersion::V2) => {
-                d.coverage_pct = bounded(c, &p, k, v, version, zero, hundred);
+                d.coverage_pct = bounded(c, &p, k, v, version, 0, 100);
                 continue;
             }
             ("technologicalDQR", _) => &mut d.technological_dqr,
@@ -405,7 +404,7 @@ pub(super) fn dqi(c: &mut Checker, ptr: &Ptr, raw: &RawValue, version: PactVersi
                 continue;
             }
         };
-        *slot = bounded(c, &p, k, v, version, one, top);
+        *slot = bounded(c, &p, k, v, version, 1, top);
     }
     let required: &[&str] = match version {
         PactVersion::V2 => &[

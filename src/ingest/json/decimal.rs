@@ -72,6 +72,18 @@ const POW10: [u128; (MAX_INTEGER_DIGITS + DECIMAL_SCALE + 1) as usize] = {
     t
 };
 
+/// Whether `lo ≤ d ≤ hi`, compared as integers: `d`'s mantissa against the bounds brought to
+/// its scale. Comparing two decimals of different scales rescales one of them (about 80
+/// instructions; a bounded value, a DQR or a percentage, took two).
+pub(crate) fn within(d: Decimal, lo: u8, hi: u8) -> bool {
+    // A decimal's scale is at most 28, the table's last power; 10^28 · 255 < 2^127.
+    let Some(&p) = POW10.get(d.scale() as usize) else {
+        return d >= Decimal::from(lo) && d <= Decimal::from(hi);
+    };
+    let (m, p) = (d.mantissa(), p as i128);
+    i128::from(lo) * p <= m && m <= i128::from(hi) * p
+}
+
 /// Brings an exactly parsed decimal to [`DECIMAL_SCALE`] places and checks its magnitude.
 fn fit(d: Decimal, text: &str) -> Result<Decimal, String> {
     // Nearly every amount has at most `DECIMAL_SCALE` places: |d| < 10^16 is then its
@@ -182,6 +194,42 @@ pub(crate) fn number_or_decimal_string(raw: &RawValue) -> Result<(Decimal, bool)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn within_agrees_with_comparing_decimals() {
+        let bounds = [(0, 100), (1, 3), (1, 5), (0, 0), (255, 255)];
+        let values = [
+            "0",
+            "-0",
+            "0.0",
+            "1",
+            "0.999999999999",
+            "1.000000000001",
+            "3",
+            "3.0",
+            "3.01",
+            "2.5",
+            "5",
+            "5.000",
+            "-1",
+            "-0.000000000001",
+            "100",
+            "100.0000000000000000000000001",
+            "99.9999999999999999999999999",
+            "255",
+            "254.99",
+            "7922816251426433759354395033",
+            "-7922816251426433759354395033",
+            "0.0000000000000000000000000001",
+        ];
+        for v in values {
+            let d: Decimal = v.parse().unwrap();
+            for (lo, hi) in bounds {
+                let by_decimal = d >= Decimal::from(lo) && d <= Decimal::from(hi);
+                assert_eq!(within(d, lo, hi), by_decimal, "{v} in {lo}..={hi}");
+            }
+        }
+    }
 
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()
