@@ -282,6 +282,25 @@ pub(super) fn raw_value(text: &str) -> &RawValue {
     unsafe { &*(text as *const str as *const RawValue) }
 }
 
+/// Whether `b` holds a backslash. Most strings of a footprint (keys, amounts, codes) are 16
+/// bytes or fewer: those are read as two overlapping words (or byte by byte under 8), where
+/// the standard library's search set up a word-at-a-time loop (3 % of a check's
+/// instructions); longer ones are searched.
+fn has_backslash(b: &[u8]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([1; 8]);
+    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+    // Whether a word has a backslash byte: a zero byte once backslashes are XORed away.
+    let in_word = |w: [u8; 8]| {
+        let v = u64::from_le_bytes(w) ^ (ONES * u64::from(b'\\'));
+        v.wrapping_sub(ONES) & !v & HIGHS != 0
+    };
+    match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(&first), Some(&last)) if b.len() <= 16 => in_word(first) || in_word(last),
+        (Some(_), _) => memchr::memchr(b'\\', b).is_some(),
+        _ => b.contains(&b'\\'),
+    }
+}
+
 /// Parses `raw` as a string, borrowing when the string has no escapes.
 pub(crate) fn string<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, String> {
     let text = raw.get();
@@ -289,7 +308,7 @@ pub(crate) fn string<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, String> {
         return Err(format!("expected a string, found {}", describe(raw)));
     }
     let inner = &text[1..text.len() - 1];
-    if !inner.contains('\\') {
+    if !has_backslash(inner.as_bytes()) {
         return Ok(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(text)
@@ -501,6 +520,23 @@ pub(crate) fn check_urn(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_backslash_is_found_at_every_place_of_every_length() {
+        // The short and the long ways (7, 8, 16 and 17 bytes are their edges), with bytes of
+        // multi-byte characters around (0x5C never occurs inside one in UTF-8).
+        for len in 0..40 {
+            let plain: Vec<u8> = (0..len)
+                .map(|i| if i % 3 == 0 { 0xc3 } else { b'a' })
+                .collect();
+            assert!(!has_backslash(&plain), "{len} bytes without one");
+            for at in 0..len {
+                let mut b = plain.clone();
+                b[at] = b'\\';
+                assert!(has_backslash(&b), "length {len}, backslash at {at}");
+            }
+        }
+    }
 
     fn raw(s: &str) -> &RawValue {
         serde_json::from_str(s).unwrap()
