@@ -9,7 +9,65 @@ use clap::{Parser, Subcommand};
 mod cli;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: Mimalloc = Mimalloc;
+
+/// mimalloc, asked for its plain `mi_malloc` wherever the alignment wanted is one every block
+/// it gives has (a word: its blocks are whole words from 16-byte aligned starts), and for its
+/// aligned variants only above that. The `mimalloc` crate always asks for the aligned ones,
+/// whose fast path covers only small blocks no larger than their alignment: every string of a
+/// footprint and every larger buffer went the generic aligned way (2 % of an ingest check's
+/// instructions, `BENCHMARKS.md`).
+struct Mimalloc;
+
+/// The alignment every block mimalloc gives has.
+const WORD: usize = std::mem::size_of::<usize>();
+
+// SAFETY: each method passes the layout's size (and, above a word, its alignment) to the
+// mimalloc function made for it, which returns a block of at least that size with at least
+// that alignment, or null; blocks are freed and reallocated by mimalloc, which allocated
+// them all.
+unsafe impl std::alloc::GlobalAlloc for Mimalloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys::{mi_malloc, mi_malloc_aligned};
+        // SAFETY: see the impl.
+        unsafe {
+            if layout.align() <= WORD {
+                mi_malloc(layout.size()).cast()
+            } else {
+                mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use libmimalloc_sys::{mi_zalloc, mi_zalloc_aligned};
+        // SAFETY: see the impl.
+        unsafe {
+            if layout.align() <= WORD {
+                mi_zalloc(layout.size()).cast()
+            } else {
+                mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        // SAFETY: see the impl; `ptr` came from this allocator.
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use libmimalloc_sys::{mi_realloc, mi_realloc_aligned};
+        // SAFETY: see the impl; `ptr` came from this allocator with `layout`.
+        unsafe {
+            if layout.align() <= WORD {
+                mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
 
 /// mieruka (見える化): supply-chain carbon footprint hotspots and GX product scores from
 /// PACT footprints with the Green x Digital Consortium Gate-to-Gate extension.
