@@ -97,8 +97,9 @@ pub(crate) fn csv_error(e: &csv::Error, fields: &[&str]) -> Diag {
                 Some(name) => (format!("/{name}"), format!("field {} ({name})", n + 1)),
                 None => (String::new(), format!("field {}", n + 1)),
             };
+            // Spreadsheets in Japan save CSV as Shift_JIS unless told otherwise.
             let message = format!(
-                "{name} is not UTF-8 text: the byte after its first {} is not",
+                "{name} is not UTF-8 text (an invalid byte after {} valid ones); save the CSV as UTF-8 (in Excel: \"CSV UTF-8\")",
                 err.valid_up_to()
             );
             (pointer, message)
@@ -349,7 +350,8 @@ mod tests {
         assert_eq!(bad.errors[0].pointer, "/child_product_id");
         assert_eq!(
             bad.errors[0].message,
-            "field 2 (child_product_id) is not UTF-8 text: the byte after its first 2 is not"
+            "field 2 (child_product_id) is not UTF-8 text (an invalid byte after 2 valid ones); \
+             save the CSV as UTF-8 (in Excel: \"CSV UTF-8\")"
         );
         assert!(rows[2].errors.is_empty() && rows[2].line == 4);
         // A piece that does not start the file: the message is the same, with no position in it.

@@ -284,8 +284,22 @@ mod tests {
         // "補助" is 6 bytes of UTF-8; the lone 0xE3 follows them.
         assert_eq!(
             rows[0].errors[0].message,
-            "field 11 (support_measures) is not UTF-8 text: the byte after its first 6 is not"
+            "field 11 (support_measures) is not UTF-8 text (an invalid byte after 6 valid ones); \
+             save the CSV as UTF-8 (in Excel: \"CSV UTF-8\")"
         );
         assert!(rows[1].attributes.is_some());
+
+        // The same row saved by a spreadsheet as Shift_JIS: "補助" is 0x95 0xE2 0x8F 0x95.
+        let mut bytes = format!("{GX_CSV_HEADER}\nurn:xx:a,,,,,,,,,,").into_bytes();
+        bytes.extend_from_slice(b"\x95\xe2\x8f\x95\n");
+        let rows = parse_csv(&bytes, true);
+        assert_eq!(rows[0].errors[0].pointer, "/support_measures");
+        assert!(
+            rows[0].errors[0].message.starts_with(
+                "field 11 (support_measures) is not UTF-8 text (an invalid byte after 0 valid ones)"
+            ),
+            "{}",
+            rows[0].errors[0].message
+        );
     }
 }
