@@ -290,13 +290,15 @@ impl<'t> Read<'t> {
         let mut out = Vec::with_capacity(members.len());
         for m in members {
             let key = c.within(m.key);
+            // SAFETY (the three `piece`s): `text` is the container `c` that `container` found,
+            // and the ranges are its member's key (with its quotes when escaped) and value.
             let key = if m.escaped {
                 let quoted = key.start - 1..key.end + 1;
-                Cow::Owned(serde_json::from_str::<String>(piece(text, quoted)?).ok()?)
+                Cow::Owned(serde_json::from_str::<String>(unsafe { piece(text, quoted) }?).ok()?)
             } else {
-                Cow::Borrowed(piece(text, key)?)
+                Cow::Borrowed(unsafe { piece(text, key) }?)
             };
-            out.push((key, raw_value(piece(text, c.within(m.value))?)));
+            out.push((key, raw_value(unsafe { piece(text, c.within(m.value)) }?)));
         }
         Some(Entries(out))
     }
@@ -310,7 +312,9 @@ impl<'t> Read<'t> {
         let text = raw.get();
         self.members(c)
             .iter()
-            .map(|m| Some(raw_value(piece(text, c.within(m.value))?)))
+            // SAFETY: `text` is the container `c` that `container` found, the range one of its
+            // elements.
+            .map(|m| Some(raw_value(unsafe { piece(text, c.within(m.value)) }?)))
             .collect()
     }
 }
@@ -322,15 +326,20 @@ impl<'t> Read<'t> {
 /// value's first byte, the byte after a value's last, which is a quote, bracket, digit or
 /// letter of a literal) or at its end: a char boundary. `str::get` checked both ends for one
 /// at every member (2 % of a check's instructions); only the bounds are checked here.
-fn piece(text: &str, range: std::ops::Range<usize>) -> Option<&str> {
+///
+/// # Safety
+///
+/// `text` must be the text of a container the tape read, as [`Read::container`] found it (it
+/// lies inside the text read, at the container's start and of its length), and `range` the
+/// offsets of one of its members' keys or values (or a key's with its quotes), made relative
+/// to the container by [`Container::within`].
+unsafe fn piece(text: &str, range: std::ops::Range<usize>) -> Option<&str> {
     if range.start > range.end || range.end > text.len() {
         return None;
     }
     debug_assert!(text.is_char_boundary(range.start) && text.is_char_boundary(range.end));
-    // SAFETY: `range` is within `text` (checked just above) and its ends are char boundaries:
-    // `text` is a container's text within the text the tape read ([`Read::container`] checks
-    // that it lies inside it, at the container's start and of its length), and the tape's
-    // offsets in that text are at boundaries, as said above.
+    // SAFETY: `range` is within `text` (checked just above) and its ends are char boundaries
+    // (the caller's promise, as said above).
     Some(unsafe { text.get_unchecked(range) })
 }
 
