@@ -21,6 +21,7 @@ pub(super) use members::{check_duplicates, list};
 
 /// Runs a value parser, turning its error into a diagnostic at `ptr/key`. `null` counts as
 /// absent (with a warning) so optional properties written as `null` are not rejected.
+#[inline]
 pub(super) fn read<'a, T>(
     c: &mut Checker,
     ptr: &Ptr,
@@ -29,20 +30,32 @@ pub(super) fn read<'a, T>(
     parse: impl FnOnce(&'a RawValue) -> Result<T, String>,
 ) -> Option<T> {
     if raw.get() == "null" {
-        c.warn(
-            Some(raw),
-            pointer(ptr, key),
-            "null is treated as an absent property",
-        );
+        null_is_absent(c, ptr, key, raw);
         return None;
     }
     match parse(raw) {
         Ok(v) => Some(v),
         Err(message) => {
-            c.error(Some(raw), pointer(ptr, key), message);
+            invalid(c, ptr, key, raw, message);
             None
         }
     }
+}
+
+/// [`read`]'s warning for a property given as null (out of line: the read is inlined).
+#[cold]
+fn null_is_absent(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) {
+    c.warn(
+        Some(raw),
+        pointer(ptr, key),
+        "null is treated as an absent property",
+    );
+}
+
+/// [`read`]'s error for a value its parser refused.
+#[cold]
+fn invalid(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue, message: String) {
+    c.error(Some(raw), pointer(ptr, key), message);
 }
 
 /// Reports a required property that is absent (or null); returns the value otherwise.
