@@ -114,10 +114,9 @@ pub(crate) fn csv_error(e: &csv::Error, fields: &[&str]) -> Diag {
     }
 }
 
-/// Parses BOM CSV records: a whole file, whose first line is [`BOM_CSV_HEADER`], or, without
-/// `header`, a piece of one. Rows are independent documents: a bad row is reported and the
-/// others still load. Indexes and lines count from the start of `bytes`.
-pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
+/// A reader of CSV `bytes` (after a header line when `header`) whose rows may differ in length
+/// (a row's count of fields is checked, and reported, by its parser).
+pub(crate) fn csv_reader(bytes: &[u8], header: bool) -> csv::Reader<&[u8]> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(header)
         .flexible(true)
@@ -128,6 +127,14 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
         // the header has been read already. Reading a slice cannot fail.
         let _ = reader.byte_headers();
     }
+    reader
+}
+
+/// Parses BOM CSV records: a whole file, whose first line is [`BOM_CSV_HEADER`], or, without
+/// `header`, a piece of one. Rows are independent documents: a bad row is reported and the
+/// others still load. Indexes and lines count from the start of `bytes`.
+pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
+    let mut reader = csv_reader(bytes, header);
     // About a row a line: sized once, not doubled (and copied) a push at a time.
     let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut record = csv::StringRecord::new();

@@ -73,16 +73,7 @@ const FIELDS: [&str; 11] = [
 
 /// Parses a GX attributes CSV; each row stands alone.
 pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(header)
-        .flexible(true)
-        .from_reader(bytes);
-    if header {
-        // Read the header now: a record's UTF-8 error carries the reader's position from before
-        // the record was read, and before the first one that is the header's (line 1), unless
-        // the header has been read already. Reading a slice cannot fail.
-        let _ = reader.byte_headers();
-    }
+    let mut reader = super::bom::csv_reader(bytes, header);
     let lines = Lines::new(bytes);
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();

@@ -287,13 +287,8 @@ pub(super) fn raw_value(text: &str) -> &RawValue {
 /// the standard library's search set up a word-at-a-time loop (3 % of a check's
 /// instructions); longer ones are searched.
 fn has_backslash(b: &[u8]) -> bool {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    // Whether a word has a backslash byte: a zero byte once backslashes are XORed away.
-    let in_word = |w: [u8; 8]| {
-        let v = u64::from_le_bytes(w) ^ (ONES * u64::from(b'\\'));
-        v.wrapping_sub(ONES) & !v & HIGHS != 0
-    };
+    use super::tape::{below, each};
+    let in_word = |w: [u8; 8]| below(u64::from_le_bytes(w) ^ each(b'\\'), 1) != 0;
     match (b.first_chunk::<8>(), b.last_chunk::<8>()) {
         (Some(&first), Some(&last)) if b.len() <= 16 => in_word(first) || in_word(last),
         (Some(_), _) => memchr::memchr(b'\\', b).is_some(),

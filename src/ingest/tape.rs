@@ -19,8 +19,8 @@ use super::json::{self, Entries, raw_value};
 
 mod bytes;
 
-pub(super) use bytes::ws;
 use bytes::{Marks, literal, number, string};
+pub(super) use bytes::{below, each, ws};
 
 /// Deepest nesting the tape reads; deeper texts are left to serde_json.
 pub(crate) const MAX_DEPTH: usize = 128;

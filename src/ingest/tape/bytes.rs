@@ -159,17 +159,23 @@ fn plain_run_avx2(b: &[u8], mut at: usize) -> usize {
 }
 
 /// [`plain_run`] 8 bytes at a time, in a `u64`.
+/// `byte` in each of a word's eight bytes.
+pub(in crate::ingest) const fn each(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// The high bit of each byte of `v` below `n` (the lowest flagged byte is always a true one;
+/// bytes of 0x80 and over, UTF-8's, are never flagged). `below(v ^ each(c), 1)` flags the
+/// bytes equal to `c`.
+#[inline]
+pub(in crate::ingest) fn below(v: u64, n: u8) -> u64 {
+    v.wrapping_sub(each(1) * u64::from(n)) & !v & each(0x80)
+}
+
 fn plain_run_words(b: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = u64::from_le_bytes([1; 8]);
-    const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-    // The high bit of each byte below `n` (the lowest flagged byte is always a true one;
-    // bytes of 0x80 and over, UTF-8's, are never flagged).
-    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGHS;
     while let Some(w) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
         let v = u64::from_le_bytes(w);
-        let stops = below(v ^ (ONES * u64::from(b'"')), 1)
-            | below(v ^ (ONES * u64::from(b'\\')), 1)
-            | below(v, 0x20);
+        let stops = below(v ^ each(b'"'), 1) | below(v ^ each(b'\\'), 1) | below(v, 0x20);
         if stops != 0 {
             return at + (stops.trailing_zeros() / 8) as usize;
         }
