@@ -100,13 +100,20 @@ pub(super) fn owned(raw: &RawValue) -> Result<String, String> {
     string(raw).map(Cow::into_owned)
 }
 
+#[inline]
 pub(super) fn one_of(raw: &RawValue, allowed: &[&str]) -> Result<String, String> {
     let s = string(raw)?;
     if allowed.contains(&s.as_ref()) {
         Ok(s.into_owned())
     } else {
-        Err(format!("{s:?} is not one of {}", quote_list(allowed)))
+        Err(not_one_of(&s, allowed))
     }
+}
+
+/// [`one_of`]'s message for a value not allowed (out of line: the check is inlined).
+#[cold]
+fn not_one_of(s: &str, allowed: &[&str]) -> String {
+    format!("{s:?} is not one of {}", quote_list(allowed))
 }
 
 fn quote_list(items: &[&str]) -> String {
@@ -117,41 +124,42 @@ fn quote_list(items: &[&str]) -> String {
         .join(", ")
 }
 
+// The list items' readers below are inlined into each list's loop; their reports are out
+// of line, in `bad_item`.
+
+#[inline]
 pub(super) fn urn_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     let s = match string(raw) {
         Ok(s) => s,
-        Err(m) => {
-            c.error(Some(raw), p.get(), m);
-            return None;
-        }
+        Err(m) => return bad_item(c, p, raw, m),
     };
     match check_urn(&s) {
         Ok(()) => Some(s.into_owned()),
-        Err(m) => {
-            c.error(Some(raw), p.get(), m);
-            None
-        }
+        Err(m) => bad_item(c, p, raw, m),
     }
 }
 
+#[inline]
 pub(super) fn uuid_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     match uuid(raw) {
         Ok(s) => Some(s),
-        Err(m) => {
-            c.error(Some(raw), p.get(), m);
-            None
-        }
+        Err(m) => bad_item(c, p, raw, m),
     }
 }
 
+#[inline]
 pub(super) fn string_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
     match non_empty(raw) {
         Ok(s) => Some(s.into_owned()),
-        Err(m) => {
-            c.error(Some(raw), p.get(), m);
-            None
-        }
+        Err(m) => bad_item(c, p, raw, m),
     }
+}
+
+/// The error of a list item its reader refused, at the item's own pointer.
+#[cold]
+fn bad_item<T>(c: &mut Checker, p: &Ptr, raw: &RawValue, message: String) -> Option<T> {
+    c.error(Some(raw), p.get(), message);
+    None
 }
 
 pub(super) fn spec_version(s: &str) -> Option<(u32, u32, u32)> {
@@ -367,6 +375,7 @@ pub(super) fn ef_sources(
 }
 
 /// A v2 number (or v3 decimal string) within `lo..=hi`.
+#[inline]
 pub(super) fn bounded(
     c: &mut Checker,
     ptr: &Ptr,
@@ -377,28 +386,42 @@ pub(super) fn bounded(
     hi: u8,
 ) -> Option<Decimal> {
     let (d, was_string) = read(c, ptr, key, raw, number_or_decimal_string)?;
-    match (version, was_string) {
-        (PactVersion::V2, true) => c.warn(
-            Some(raw),
-            pointer(ptr, key),
-            "PACT v2 writes this as a number; the decimal string was accepted",
-        ),
-        (PactVersion::V3, false) => c.warn(
-            Some(raw),
-            pointer(ptr, key),
-            "PACT v3 writes this as a decimal string; the number was accepted",
-        ),
-        _ => {}
+    if was_string == matches!(version, PactVersion::V2) {
+        other_version_form(c, ptr, key, raw, version);
     }
     if !within(d, lo, hi) {
-        c.error(
-            Some(raw),
-            pointer(ptr, key),
-            format!("{d} is out of range: expected a value from {lo} to {hi}"),
-        );
-        return None;
+        return out_of_range(c, ptr, key, raw, d, (lo, hi));
     }
     Some(d)
+}
+
+/// [`bounded`]'s warning for a number written as the other PACT version writes it (out of
+/// line, as its error: the check is inlined at each of its places).
+#[cold]
+fn other_version_form(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue, version: PactVersion) {
+    let message = match version {
+        PactVersion::V2 => "PACT v2 writes this as a number; the decimal string was accepted",
+        PactVersion::V3 => "PACT v3 writes this as a decimal string; the number was accepted",
+    };
+    c.warn(Some(raw), pointer(ptr, key), message);
+}
+
+/// [`bounded`]'s error for a value outside its bounds.
+#[cold]
+fn out_of_range(
+    c: &mut Checker,
+    ptr: &Ptr,
+    key: &str,
+    raw: &RawValue,
+    d: Decimal,
+    (lo, hi): (u8, u8),
+) -> Option<Decimal> {
+    c.error(
+        Some(raw),
+        pointer(ptr, key),
+        format!("{d} is out of range: expected a value from {lo} to {hi}"),
+    );
+    None
 }
 
 pub(super) fn dqi(c: &mut Checker, ptr: &Ptr, raw: &RawValue, version: PactVersion) -> Option<Dqi> {
