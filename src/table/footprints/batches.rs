@@ -148,20 +148,52 @@ impl Column {
         }
     }
 
-    fn push(&mut self, f: &Footprint) {
+    /// Appends `f`'s value; a null is only counted in `nulls`, the run before a value (or
+    /// the batch's end) appended at once.
+    fn push(&mut self, f: &Footprint, nulls: &mut usize) {
+        /// `value` after the nulls waiting, or one more null waiting.
+        macro_rules! append {
+            ($b:expr, $value:expr) => {
+                match $value {
+                    Some(v) => {
+                        if *nulls > 0 {
+                            $b.append_nulls(std::mem::take(nulls));
+                        }
+                        $b.append_value(v)
+                    }
+                    None => *nulls += 1,
+                }
+            };
+        }
         match self {
-            Column::Str(g, b) => b.append_option(g(f)),
-            Column::Dec(g, b) => b.append_option(g(f).map(|&d| decimal_to_i128(d))),
-            Column::Bool(g, b) => b.append_option(g(f)),
-            Column::Ts(g, b) => b.append_option(g(f).map(ts_micros)),
-            Column::I32(g, b) => b.append_option(g(f)),
+            Column::Str(g, b) => append!(b, g(f)),
+            Column::Dec(g, b) => append!(b, g(f).map(|&d| decimal_to_i128(d))),
+            Column::Bool(g, b) => append!(b, g(f)),
+            Column::Ts(g, b) => append!(b, g(f).map(ts_micros)),
+            Column::I32(g, b) => append!(b, g(f)),
             Column::StrList(g, b) => b.push(g(f)),
             Column::Rules(rules) => rules.push(f),
             Column::EfSources(sources) => sources.push(f),
         }
     }
 
-    fn finish(&mut self) -> Result<ArrayRef> {
+    /// Appends the `nulls` waiting (none waits in a list column).
+    fn append_nulls(&mut self, nulls: usize) {
+        match self {
+            Column::Str(_, b) => b.append_nulls(nulls),
+            Column::Dec(_, b) => b.append_nulls(nulls),
+            Column::Bool(_, b) => b.append_nulls(nulls),
+            Column::Ts(_, b) => b.append_nulls(nulls),
+            Column::I32(_, b) => b.append_nulls(nulls),
+            Column::StrList(..) | Column::Rules(_) | Column::EfSources(_) => {}
+        }
+    }
+
+    /// The column's rows (after the `nulls` waiting) as an array.
+    fn finish(&mut self, nulls: usize) -> Result<ArrayRef> {
+        if nulls > 0 {
+            self.append_nulls(nulls);
+        }
         Ok(match self {
             Column::Str(_, b) => Arc::new(b.finish()),
             Column::Dec(_, b) => Arc::new(
@@ -300,7 +332,10 @@ impl ExtensionColumns {
 /// strings come from its document, so its length bounds what the row adds to any column).
 pub struct FootprintRows {
     seq: i64,
-    columns: Vec<Column>,
+    /// Each column, with the nulls that wait to be appended to it: most columns of most
+    /// footprints are absent, and a run of nulls is appended at once, rather than a null at
+    /// a time to some eighty columns a row (each a store to its own buffers).
+    columns: Vec<(Column, usize)>,
     document_original: Int32Builder,
     document_offset: Int64Builder,
     document_length: Int64Builder,
@@ -328,7 +363,7 @@ impl FootprintRows {
             seq,
             columns: FOOTPRINT_COLUMNS
                 .iter()
-                .map(|(_, _, get)| Column::new(get, rows))
+                .map(|(_, _, get)| (Column::new(get, rows), 0))
                 .collect(),
             document_original: Int32Builder::with_capacity(rows),
             document_offset: Int64Builder::with_capacity(rows),
@@ -349,8 +384,8 @@ impl FootprintRows {
         }
         self.bound.add(weight);
         let f = &record.footprint;
-        for c in &mut self.columns {
-            c.push(f);
+        for (c, nulls) in &mut self.columns {
+            c.push(f, nulls);
         }
         let d = record.document;
         // The span of a document that was read: its original is one of a few sources, its
@@ -371,8 +406,8 @@ impl FootprintRows {
         }
         self.bound.reset();
         let mut columns = Vec::with_capacity(self.columns.len() + 5);
-        for c in &mut self.columns {
-            columns.push(c.finish()?);
+        for (c, nulls) in &mut self.columns {
+            columns.push(c.finish(std::mem::take(nulls))?);
         }
         columns.push(Arc::new(self.document_original.finish()) as ArrayRef);
         columns.push(Arc::new(self.document_offset.finish()));
@@ -515,5 +550,62 @@ mod tests {
         assert_eq!(ext.num_rows(), entries);
         assert!(entries > 0, "the demo's footprints carry extensions");
         assert_eq!(ext.column(0).null_count(), 0);
+    }
+
+    /// Every scalar column holds each row's value or null, wherever the nulls fall: runs of
+    /// nulls at a batch's start, between values and at its end (they are appended in runs).
+    #[test]
+    fn nulls_and_values_land_on_their_rows() {
+        let mut records = demo_records();
+        // Optional values on some rows only: a null run, a value, a run, a value, a run.
+        for (i, r) in records.iter_mut().enumerate() {
+            let pcf = &mut r.footprint.pcf;
+            pcf.dluc_ghg_emissions_kgco2e_per_unit =
+                (i % 4 == 2).then(|| rust_decimal::Decimal::new(i as i64 * 125, 3));
+            r.footprint.comment = (i % 3 == 1).then(|| format!("row {i}"));
+            pcf.packaging_emissions_included = (i % 5 == 3).then_some(i % 2 == 0);
+        }
+        let mut rows = FootprintRows::bounded(1, 2, BatchBound::new(4, u64::MAX));
+        for r in &records {
+            rows.push(r).expect("appended");
+        }
+        let (batches, _) = rows.finish().expect("finished");
+        let b = concat_batches(&footprints_stored_schema(), batches.iter()).unwrap();
+        let mut checked = 0;
+        for (c, (name, _, get)) in FOOTPRINT_COLUMNS.iter().enumerate() {
+            let column = b.column(c);
+            for (i, r) in records.iter().enumerate() {
+                let f = &r.footprint;
+                let at = format!("{name} row {i}");
+                match get {
+                    Get::Str(g) => match g(f) {
+                        Some(v) => assert_eq!(column.as_string::<i32>().value(i), v, "{at}"),
+                        None => assert!(column.is_null(i), "{at}"),
+                    },
+                    Get::Dec(g) => match g(f) {
+                        Some(&d) => assert_eq!(
+                            column.as_primitive::<Decimal128Type>().value(i),
+                            decimal_to_i128(d),
+                            "{at}"
+                        ),
+                        None => assert!(column.is_null(i), "{at}"),
+                    },
+                    Get::Bool(g) => match g(f) {
+                        Some(v) => assert_eq!(column.as_boolean().value(i), v, "{at}"),
+                        None => assert!(column.is_null(i), "{at}"),
+                    },
+                    _ => continue,
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked > 60, "{checked} scalar columns");
+        let comment = b
+            .column_by_name("comment")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        assert_eq!(comment.value(1), "row 1");
+        assert!(comment.is_null(0) && comment.is_null(2));
     }
 }
