@@ -158,7 +158,6 @@ fn plain_run_avx2(b: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// [`plain_run`] 8 bytes at a time, in a `u64`.
 /// `byte` in each of a word's eight bytes.
 pub(in crate::ingest) const fn each(byte: u8) -> u64 {
     u64::from_le_bytes([byte; 8])
@@ -172,6 +171,7 @@ pub(in crate::ingest) fn below(v: u64, n: u8) -> u64 {
     v.wrapping_sub(each(1) * u64::from(n)) & !v & each(0x80)
 }
 
+/// [`plain_run`] 8 bytes at a time, in a `u64`.
 fn plain_run_words(b: &[u8], mut at: usize) -> usize {
     while let Some(w) = b.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()) {
         let v = u64::from_le_bytes(w);
