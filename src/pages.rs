@@ -9,11 +9,6 @@
 //! order gains nothing from them, and a table that each entry touches once at a random place
 //! gains less (a missed translation per lookup, a few nanoseconds) than its faults cost.
 
-use std::alloc::Layout;
-use std::ptr::NonNull;
-
-use allocator_api2::alloc::{AllocError, Allocator, Global};
-
 /// Asks Linux to back the 2 MiB-aligned part of the `len` bytes at `at` with small pages
 /// (`MADV_NOHUGEPAGE`); pages already there stay as they are, and so do the bytes. A hint:
 /// nothing happens if it fails, or off Linux.
@@ -39,31 +34,23 @@ pub(crate) fn small_pages<T>(at: *const T, len: usize) {
     let _ = (at, len);
 }
 
+/// Asks the memory for the cache line at `p` without waiting for it.
+#[inline]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint: it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 /// An empty vector with room for `n` items, in small pages.
 pub(crate) fn small_page_vec<T>(n: usize) -> Vec<T> {
     let v = Vec::with_capacity(n);
     small_pages(v.as_ptr(), v.capacity().saturating_mul(size_of::<T>()));
     v
-}
-
-/// The global allocator, its larger blocks in small pages: for collections that take an
-/// allocator (`hashbrown`'s tables).
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct SmallPages;
-
-// SAFETY: every block comes from `Global` and goes back to it with the same layout; the
-// advice given in between leaves the block's bytes and size as they are.
-unsafe impl Allocator for SmallPages {
-    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
-        let block = Global.allocate(layout)?;
-        small_pages(block.as_ptr().cast::<u8>(), block.len());
-        Ok(block)
-    }
-
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
-        // SAFETY: the caller gives back a block this allocator gave, with its layout.
-        unsafe { Global.deallocate(ptr, layout) }
-    }
 }
 
 #[cfg(test)]
@@ -96,9 +83,10 @@ mod tests {
         // 8 MiB asked for huge pages, then its aligned middle advised: touched, the middle's
         // mapping holds no huge page (its own mapping now: the advice splits it off).
         let len = 8 << 20;
-        let layout = Layout::from_size_align(len, 2 << 20).expect("a valid layout");
-        let block = Global.allocate(layout).expect("8 MiB");
-        let at = block.as_ptr().cast::<u8>();
+        let layout = std::alloc::Layout::from_size_align(len, 2 << 20).expect("a valid layout");
+        // SAFETY: the layout's size is not zero.
+        let at = unsafe { std::alloc::alloc(layout) };
+        assert!(!at.is_null(), "8 MiB");
         // SAFETY: `at` is the start of a block of `len` bytes.
         unsafe { libc::madvise(at.cast(), len, libc::MADV_HUGEPAGE) };
         small_pages(at, len);
@@ -112,23 +100,11 @@ mod tests {
             assert_eq!(kib, 0, "huge pages in advised memory");
         }
         // SAFETY: given back with the layout it was taken with.
-        unsafe { Global.deallocate(block.cast(), layout) };
+        unsafe { std::alloc::dealloc(at, layout) };
     }
 
     #[test]
-    fn a_small_page_table_holds_what_is_put_in() {
-        let mut map: hashbrown::HashMap<u64, u64, ahash::RandomState, SmallPages> =
-            hashbrown::HashMap::with_capacity_and_hasher_in(
-                1 << 20,
-                Default::default(),
-                SmallPages,
-            );
-        for i in 0..100_000u64 {
-            map.insert(i * 7, i);
-        }
-        assert_eq!(map.len(), 100_000);
-        assert_eq!(map.get(&(7 * 99_999)), Some(&99_999));
-        assert_eq!(map.get(&1), None);
+    fn a_small_page_vector_is_empty_with_room() {
         let v: Vec<u32> = small_page_vec(1 << 20);
         assert!(v.capacity() >= 1 << 20 && v.is_empty());
     }

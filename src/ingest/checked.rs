@@ -58,6 +58,12 @@ impl IdKey {
         })?;
         Ok(IdKey([(bits >> 64) as u64, bits as u64], version))
     }
+
+    /// A key of the given bits and version.
+    #[cfg(test)]
+    pub(super) fn from_parts(bits: [u64; 2], version: Option<i32>) -> IdKey {
+        IdKey(bits, version)
+    }
 }
 
 /// What the ordered decision needs of a checked footprint (duplicates, the products it

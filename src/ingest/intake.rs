@@ -1,13 +1,13 @@
 //! The intake: sources read in chunks, split into documents and CSV records on both cores,
 //! checked, and decided in order (duplicates, products, the log) beside the next chunk.
 
-use hashbrown::HashMap;
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::checked::{IdKey, Kept};
+use super::checked::Kept;
 use super::json::{Diag, Lines};
+use super::seen::Seen;
 use super::sink::Sink;
 use super::source::Reader;
 use super::split::{
@@ -21,9 +21,8 @@ use super::{
 };
 use crate::Result;
 use crate::model::{BomEdge, BomSource};
-use crate::pages::SmallPages;
 use crate::table::graph_index::Interner;
-use crate::table::{DocumentSpan, GxRecord, Tables};
+use crate::table::{GxRecord, Tables};
 
 mod in_place;
 mod layout;
@@ -49,7 +48,7 @@ pub(super) struct Intake<'a> {
     progress: &'a (dyn Fn(u64) + Sync),
     report: IngestReport,
     /// Footprints of this ingest by id and version: where the document is in its source.
-    in_batch: HashMap<IdKey, DocumentSpan, ahash::RandomState, SmallPages>,
+    in_batch: Seen,
     /// Every product with a footprint: stored or in this ingest.
     known: Known,
     /// Documents expected in the source being read, from its first chunk, and its size: its
@@ -105,7 +104,7 @@ impl<'a> Intake<'a> {
             sink,
             progress,
             report: IngestReport::default(),
-            in_batch: HashMap::with_hasher_in(ahash::RandomState::new(), SmallPages),
+            in_batch: Seen::default(),
             known,
             expected: (0, 0),
             pending: Vec::new(),
@@ -145,7 +144,7 @@ impl<'a> Intake<'a> {
         }
         timed(&mut self.phases.write, || self.sink.log(warnings))?;
         // No CSV row names a footprint's id: the ids of this ingest go before its rows come.
-        self.in_batch = HashMap::default();
+        self.in_batch = Seen::default();
         for (si, l) in csv {
             self.csv(si, matches!(l, Layout::BomCsv))?;
         }
@@ -428,7 +427,18 @@ impl<'a> Intake<'a> {
             // of their extensions.
             let mut keep: Vec<bool> = Vec::with_capacity(group.checked.len());
             let mut extensions: Vec<usize> = Vec::with_capacity(group.checked.len());
-            for ch in group.checked {
+            // Each key's hash, its slot asked for `AHEAD` documents before it is looked up.
+            const AHEAD: usize = 8;
+            let hashes: Vec<u64> = (group.checked.iter())
+                .map(|ch| ch.record.as_ref().map_or(0, |r| self.in_batch.hash(&r.key)))
+                .collect();
+            for &h in hashes.iter().take(AHEAD) {
+                self.in_batch.expect(h);
+            }
+            for (k, ch) in group.checked.into_iter().enumerate() {
+                if let Some(&h) = hashes.get(k + AHEAD) {
+                    self.in_batch.expect(h);
+                }
                 let index = self.next_index[ch.source];
                 self.next_index[ch.source] += 1;
                 let name = &self.names[ch.source];
@@ -454,7 +464,7 @@ impl<'a> Intake<'a> {
                 // none).
                 let earlier = match self.stored.documents.get(&(key.0.as_str(), key.1)) {
                     Some(&(seq, span)) => Some(lossy(&self.existing.document(seq, span)?)),
-                    None => match *self.in_batch.entry(record.key).or_insert(record.document) {
+                    None => match self.in_batch.first(record.key, hashes[k], record.document) {
                         span if span == record.document => None,
                         span => Some(match chunk.text(span) {
                             Some(t) if span.original as usize == chunk.source => t.to_owned(),

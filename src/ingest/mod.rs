@@ -16,6 +16,7 @@ mod json;
 mod pact;
 mod pact_values;
 mod report;
+mod seen;
 mod sink;
 mod source;
 mod split;

@@ -2,6 +2,7 @@
 //! All work around the cost of a cache miss per text, which at millions of texts is the
 //! build's.
 
+use crate::pages::prefetch;
 use rayon::iter::{
     IndexedParallelIterator, IntoParallelRefIterator, IntoParallelRefMutIterator, ParallelIterator,
 };
@@ -111,18 +112,6 @@ impl Default for Interner {
     fn default() -> Interner {
         Interner::with_capacity(0)
     }
-}
-
-/// Asks the memory for the cache line at `p` without waiting for it.
-#[inline]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is a hint: it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 impl Interner {
