@@ -427,18 +427,14 @@ impl<'a> Intake<'a> {
             // of their extensions.
             let mut keep: Vec<bool> = Vec::with_capacity(group.checked.len());
             let mut extensions: Vec<usize> = Vec::with_capacity(group.checked.len());
-            // Each key's hash, its slot asked for `AHEAD` documents before it is looked up.
-            const AHEAD: usize = 8;
-            let hashes: Vec<u64> = (group.checked.iter())
-                .map(|ch| ch.record.as_ref().map_or(0, |r| self.in_batch.hash(&r.key)))
-                .collect();
-            for &h in hashes.iter().take(AHEAD) {
-                self.in_batch.expect(h);
-            }
+            // Each key's hash, its slot asked for a few documents before it is looked up.
+            let keys = group
+                .checked
+                .iter()
+                .map(|ch| ch.record.as_ref().map(|r| &r.key));
+            let hashes = self.in_batch.hashes(keys);
             for (k, ch) in group.checked.into_iter().enumerate() {
-                if let Some(&h) = hashes.get(k + AHEAD) {
-                    self.in_batch.expect(h);
-                }
+                self.in_batch.look_ahead(&hashes, k);
                 let index = self.next_index[ch.source];
                 self.next_index[ch.source] += 1;
                 let name = &self.names[ch.source];
@@ -521,11 +517,10 @@ impl<'a> Intake<'a> {
             self.known
                 .reserve_text(each.saturating_mul(documents).min(bytes));
         }
-        for r in &new {
-            for p in &r.product_ids {
-                self.known.id(p);
-            }
-        }
+        let products: Vec<&str> = (new.iter())
+            .flat_map(|r| r.product_ids.iter().map(String::as_str))
+            .collect();
+        (self.known).id_each(products.len(), |k| products[k], |_| ());
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.bom_inputs.len()).sum());
         self.report.footprints += new.len();

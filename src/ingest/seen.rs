@@ -14,6 +14,9 @@ use super::checked::IdKey;
 use crate::pages::prefetch;
 use crate::table::DocumentSpan;
 
+/// How many keys ahead of its lookup a key's slot is asked for.
+const AHEAD: usize = 8;
+
 /// First documents by key.
 pub(super) struct Seen {
     /// Each key with its first document, in order of first sight.
@@ -54,8 +57,25 @@ impl Seen {
         self.hasher.hash_one(key)
     }
 
+    /// The hashes of `keys` (0 for none), the slots of the first [`AHEAD`] asked for.
+    pub(super) fn hashes<'k>(&self, keys: impl Iterator<Item = Option<&'k IdKey>>) -> Vec<u64> {
+        let hashes: Vec<u64> = keys.map(|k| k.map_or(0, |k| self.hash(k))).collect();
+        for &h in hashes.iter().take(AHEAD) {
+            self.expect(h);
+        }
+        hashes
+    }
+
+    /// Asks for the slot of key `k + AHEAD` of `hashes` (from [`Seen::hashes`]), before key
+    /// `k` is looked up.
+    pub(super) fn look_ahead(&self, hashes: &[u64], k: usize) {
+        if let Some(&h) = hashes.get(k + AHEAD) {
+            self.expect(h);
+        }
+    }
+
     /// Asks the memory for the slot where the probe for hash `h` starts, without waiting.
-    pub(super) fn expect(&self, h: u64) {
+    fn expect(&self, h: u64) {
         prefetch(&self.slots[self.home(h)]);
     }
 
@@ -134,12 +154,14 @@ mod tests {
             let mut seen = Seen::default();
             seen.reserve(reserve);
             let mut map = std::collections::HashMap::new();
-            for (n, &(hi, lo, version)) in keys.iter().enumerate() {
-                let key = IdKey::from_parts([hi, lo], version);
-                let h = seen.hash(&key);
-                seen.expect(h);
+            let keys: Vec<IdKey> = (keys.iter())
+                .map(|&(hi, lo, version)| IdKey::from_parts([hi, lo], version))
+                .collect();
+            let hashes = seen.hashes(keys.iter().map(Some));
+            for (n, &key) in keys.iter().enumerate() {
+                seen.look_ahead(&hashes, n);
                 let want = *map.entry(key).or_insert(span(n as u64));
-                prop_assert_eq!(seen.first(key, h, span(n as u64)), want);
+                prop_assert_eq!(seen.first(key, hashes[n], span(n as u64)), want);
             }
         }
     }

@@ -294,14 +294,17 @@ impl GraphIndex {
             let lists = column::<ListArray>(b, "product_ids")?;
             let values = downcast::<StringArray>(lists.values())?;
             let offsets = lists.value_offsets();
+            // The batch's product ids in order, numbered a run at a time.
+            let mut texts = Vec::with_capacity(values.len());
             for r in 0..b.num_rows() {
-                node_urns_from.push(node_urns.len());
+                node_urns_from.push(node_urns.len() + texts.len());
                 for j in offsets[r] as usize..offsets[r + 1] as usize {
                     if !values.is_null(j) {
-                        node_urns.push(urns.id(values.value(j)));
+                        texts.push(values.value(j));
                     }
                 }
             }
+            urns.id_each(texts.len(), |k| texts[k], |u| node_urns.push(u));
         }
         node_urns_from.push(node_urns.len());
         let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
@@ -325,14 +328,22 @@ impl GraphIndex {
         let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
 
         // The node of each id: its newest version (a later row wins a tie, as stored later).
-        let mut by_id: HashMap<&str, u32, ahash::RandomState> =
-            HashMap::with_capacity_and_hasher(n, ahash::RandomState::new());
-        for i in 0..n {
-            let e = by_id.entry(ids.value(i)).or_insert(i as u32);
-            if version(*e as usize) <= version(i) {
-                *e = i as u32;
-            }
-        }
+        // Each id numbered (a run of rows at a time), with its node by number.
+        let mut id_numbers = Interner::with_capacity(n);
+        let mut by_id: Vec<u32> = Vec::with_capacity(n);
+        let mut i = 0u32;
+        id_numbers.id_each(
+            n,
+            |i| ids.value(i),
+            |k| {
+                match by_id.get_mut(k as usize) {
+                    None => by_id.push(i),
+                    Some(e) if version(*e as usize) <= version(i as usize) => *e = i,
+                    Some(_) => {}
+                }
+                i += 1;
+            },
+        );
 
         // BOM rows as integers: by the footprint that declares them (extension), or by the
         // parent product (CSV).
@@ -356,6 +367,7 @@ impl GraphIndex {
             const STRETCH: usize = 4096;
             let rows_in = b.num_rows();
             let (known, by_id) = (&urns, &by_id);
+            let id_numbers = &id_numbers;
             // Children, a different one on nearly every row, are looked up a group at a time.
             let found: Vec<Found> = (0..rows_in.div_ceil(STRETCH))
                 .into_par_iter()
@@ -373,8 +385,11 @@ impl GraphIndex {
                     rows.zip(child).map(move |(i, child)| Found {
                         child,
                         parent: parent.get(parents.value(i), |p| known.get(p)),
-                        node: (!parent_fp.is_null(i))
-                            .then(|| node.get(parent_fp.value(i), |f| by_id.get(f).copied())),
+                        node: (!parent_fp.is_null(i)).then(|| {
+                            node.get(parent_fp.value(i), |f| {
+                                id_numbers.get(f).map(|k| by_id[k as usize])
+                            })
+                        }),
                     })
                 })
                 .collect();
@@ -416,7 +431,8 @@ impl GraphIndex {
         let (ext, csv) = current.split_at(csv_from);
 
         // ids: one node per id, sorted by id.
-        let mut chosen: Vec<u32> = by_id.into_values().collect();
+        drop(id_numbers);
+        let mut chosen = by_id;
         // One node per id: distinct keys, one order.
         sort_by_text(&mut chosen, |i| ids.value(i as usize));
         put(

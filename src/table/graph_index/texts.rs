@@ -225,6 +225,38 @@ impl Interner {
     /// The number of `s`, numbering it if it has none.
     pub(crate) fn id(&mut self, s: &str) -> u32 {
         let h = self.hash(s.as_bytes());
+        self.id_hashed(s, h)
+    }
+
+    /// The numbers of `texts(0)`, `texts(1)`, … `texts(n - 1)`, in order, each numbered if it
+    /// had none (as [`Interner::id`] one at a time), handed to `number`; the slot of each is
+    /// asked for [`GROUP`] texts before it is looked up, so that the misses of a run of new
+    /// texts overlap.
+    pub(crate) fn id_each<'t>(
+        &mut self,
+        n: usize,
+        texts: impl Fn(usize) -> &'t str,
+        mut number: impl FnMut(u32),
+    ) {
+        // The hashes of the next `GROUP` texts, text `k`'s at `k % GROUP`.
+        let mut ahead = [0u64; GROUP];
+        for (k, h) in ahead.iter_mut().enumerate().take(n) {
+            *h = self.hash(texts(k).as_bytes());
+            prefetch(&self.slots[self.home(*h)]);
+        }
+        for k in 0..n {
+            let h = ahead[k % GROUP];
+            if k + GROUP < n {
+                let next = self.hash(texts(k + GROUP).as_bytes());
+                ahead[k % GROUP] = next;
+                prefetch(&self.slots[self.home(next)]);
+            }
+            number(self.id_hashed(texts(k), h));
+        }
+    }
+
+    /// [`Interner::id`] of `s`, whose hash is `h`.
+    fn id_hashed(&mut self, s: &str, h: u64) -> u32 {
         let empty = match self.find(s, h) {
             Ok(i) => return i,
             Err(empty) => empty,
@@ -389,6 +421,12 @@ mod tests {
             for t in &list {
                 proptest::prop_assert_eq!(interner.get(t), map.get(t).copied());
             }
+            // The same numbers a run at a time (the table growing inside the run).
+            let mut each = Interner::with_capacity(0);
+            let mut numbers = Vec::new();
+            each.id_each(list.len(), |k| list[k].as_str(), |n| numbers.push(n));
+            let want: Vec<u32> = list.iter().map(|t| map[t]).collect();
+            proptest::prop_assert_eq!(numbers, want);
         }
     }
 
