@@ -214,8 +214,14 @@ impl Group {
 /// column, and the records' memory went cold before it was reused.)
 pub(super) struct GroupBuilder {
     checked: Vec<Checked<Kept>>,
+    /// Outcomes whose footprints wait to be appended to the batches, [`RUN`] at a time.
+    waiting: Vec<Checked>,
     rows: Destination,
 }
+
+/// Footprints appended to a group's batches together, a column at a time: enough that each
+/// column's loop runs a while, few enough that their records stay in the core's cache.
+const RUN: usize = 32;
 
 /// Where a group's footprints go: into batches (some sixty column builders), or kept as
 /// records.
@@ -230,6 +236,7 @@ impl GroupBuilder {
     pub(super) fn new(n: usize, seq: i64, records: bool) -> GroupBuilder {
         GroupBuilder {
             checked: Vec::with_capacity(n),
+            waiting: Vec::with_capacity(if records { 0 } else { RUN }),
             rows: match records {
                 true => Destination::Records(Vec::new()),
                 false => Destination::Batches(Box::new(FootprintRows::new(seq, n))),
@@ -239,25 +246,45 @@ impl GroupBuilder {
 
     /// Adds the next document's outcome.
     pub(super) fn push(&mut self, checked: Checked) -> Result<()> {
-        let kept = checked.try_map(|mut r| match &mut self.rows {
-            Destination::Batches(rows) => {
-                rows.push(&r)?;
-                Kept::taken(&mut r)
+        match &mut self.rows {
+            Destination::Batches(_) => {
+                self.waiting.push(checked);
+                if self.waiting.len() == RUN {
+                    self.append_waiting()?;
+                }
             }
             // Tables kept in memory are small (the demo, tests): the record is kept whole
             // and what the decision needs copied from it.
             Destination::Records(rows) => {
-                let kept = Kept::taken(&mut (*r).clone())?;
-                rows.push(*r);
-                Ok(kept)
+                let kept = checked.try_map(|r| {
+                    let kept = Kept::taken(&mut (*r).clone())?;
+                    rows.push(*r);
+                    Ok(kept)
+                })?;
+                self.checked.push(kept);
             }
-        })?;
-        self.checked.push(kept);
+        }
+        Ok(())
+    }
+
+    /// Appends the footprints waiting to the batches, then takes what the decision needs
+    /// of each (its id and products among it, which their columns read first).
+    fn append_waiting(&mut self) -> Result<()> {
+        if let Destination::Batches(rows) = &mut self.rows {
+            let records: Vec<&FootprintRecord> = (self.waiting.iter())
+                .filter_map(|c| c.record.as_deref())
+                .collect();
+            rows.push_all(&records)?;
+        }
+        for c in self.waiting.drain(..) {
+            self.checked.push(c.try_map(|mut r| Kept::taken(&mut r))?);
+        }
         Ok(())
     }
 
     /// The group, its batches closed.
-    pub(super) fn finish(self) -> Result<Group> {
+    pub(super) fn finish(mut self) -> Result<Group> {
+        self.append_waiting()?;
         let rows = match self.rows {
             Destination::Batches(rows) => {
                 let (footprints, extensions) = (*rows).finish()?;

@@ -148,9 +148,9 @@ impl Column {
         }
     }
 
-    /// Appends `f`'s value; a null is only counted in `nulls`, the run before a value (or
-    /// the batch's end) appended at once.
-    fn push(&mut self, f: &Footprint, nulls: &mut usize) {
+    /// Appends the value of each footprint of `run`; a null is only counted in `nulls`, the
+    /// run before a value (or the batch's end) appended at once.
+    fn push_run(&mut self, run: &[&FootprintRecord], nulls: &mut usize) {
         /// `value` after the nulls waiting, or one more null waiting.
         macro_rules! append {
             ($b:expr, $value:expr) => {
@@ -165,15 +165,18 @@ impl Column {
                 }
             };
         }
+        let footprints = run.iter().map(|r| &r.footprint);
         match self {
-            Column::Str(g, b) => append!(b, g(f)),
-            Column::Dec(g, b) => append!(b, g(f).map(|&d| decimal_to_i128(d))),
-            Column::Bool(g, b) => append!(b, g(f)),
-            Column::Ts(g, b) => append!(b, g(f).map(ts_micros)),
-            Column::I32(g, b) => append!(b, g(f)),
-            Column::StrList(g, b) => b.push(g(f)),
-            Column::Rules(rules) => rules.push(f),
-            Column::EfSources(sources) => sources.push(f),
+            Column::Str(g, b) => footprints.for_each(|f| append!(b, g(f))),
+            Column::Dec(g, b) => {
+                footprints.for_each(|f| append!(b, g(f).map(|&d| decimal_to_i128(d))))
+            }
+            Column::Bool(g, b) => footprints.for_each(|f| append!(b, g(f))),
+            Column::Ts(g, b) => footprints.for_each(|f| append!(b, g(f).map(ts_micros))),
+            Column::I32(g, b) => footprints.for_each(|f| append!(b, g(f))),
+            Column::StrList(g, b) => footprints.for_each(|f| b.push(g(f))),
+            Column::Rules(rules) => footprints.for_each(|f| rules.push(f)),
+            Column::EfSources(sources) => footprints.for_each(|f| sources.push(f)),
         }
     }
 
@@ -378,24 +381,42 @@ impl FootprintRows {
 
     /// Appends `record`'s rows.
     pub fn push(&mut self, record: &FootprintRecord) -> Result<()> {
-        let weight = record.document.length;
-        if self.bound.is_full_for(weight) {
-            self.close()?;
+        self.push_all(&[record])
+    }
+
+    /// Appends the rows of `records`, in order: a column at a time for each run of them
+    /// that goes into one batch (a row at a time, each row went through some eighty
+    /// columns, each reached through its own indirect call).
+    pub fn push_all(&mut self, records: &[&FootprintRecord]) -> Result<()> {
+        let mut start = 0;
+        for (i, r) in records.iter().enumerate() {
+            let weight = r.document.length;
+            if self.bound.is_full_for(weight) {
+                self.append(&records[start..i]);
+                self.close()?;
+                start = i;
+            }
+            self.bound.add(weight);
         }
-        self.bound.add(weight);
-        let f = &record.footprint;
-        for (c, nulls) in &mut self.columns {
-            c.push(f, nulls);
-        }
-        let d = record.document;
-        // The span of a document that was read: its original is one of a few sources, its
-        // offset and length within a file (both far below 2^63).
-        self.document_original.append_value(d.original as i32);
-        self.document_offset.append_value(d.offset as i64);
-        self.document_length.append_value(d.length as i64);
-        self.source.append_value(&record.source);
-        self.extensions.push(f);
+        self.append(&records[start..]);
         Ok(())
+    }
+
+    /// Appends the rows of `run`, which the batch being built has room for.
+    fn append(&mut self, run: &[&FootprintRecord]) {
+        for (c, nulls) in &mut self.columns {
+            c.push_run(run, nulls);
+        }
+        for record in run {
+            let d = record.document;
+            // The span of a document that was read: its original is one of a few sources,
+            // its offset and length within a file (both far below 2^63).
+            self.document_original.append_value(d.original as i32);
+            self.document_offset.append_value(d.offset as i64);
+            self.document_length.append_value(d.length as i64);
+            self.source.append_value(&record.source);
+            self.extensions.push(&record.footprint);
+        }
     }
 
     /// The batch being built closed (when it has rows).
@@ -569,7 +590,16 @@ mod tests {
         for r in &records {
             rows.push(r).expect("appended");
         }
-        let (batches, _) = rows.finish().expect("finished");
+        let (batches, extensions) = rows.finish().expect("finished");
+        // The same records appended in runs of three, across the batches' bounds of four
+        // rows, give the same batches.
+        let mut in_runs = FootprintRows::bounded(1, 2, BatchBound::new(4, u64::MAX));
+        let refs: Vec<&FootprintRecord> = records.iter().collect();
+        for run in refs.chunks(3) {
+            in_runs.push_all(run).expect("appended");
+        }
+        assert!(records.len() > 8, "{} records cross two bounds", records.len());
+        assert_eq!(in_runs.finish().expect("finished"), (batches.clone(), extensions));
         let b = concat_batches(&footprints_stored_schema(), batches.iter()).unwrap();
         let mut checked = 0;
         for (c, (name, _, get)) in FOOTPRINT_COLUMNS.iter().enumerate() {
