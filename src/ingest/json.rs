@@ -379,13 +379,38 @@ fn plain_date_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// Whether `s` is a UUID in 8-4-4-4-12 hex form (any case).
 pub fn is_uuid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+    let Ok(b) = <&[u8; 36]>::try_from(s.as_bytes()) else {
+        return false;
+    };
+    // Every byte tested, none branched on: the loop over a fixed 36 is unrolled, each
+    // byte's test known where it is (an id is checked in every document).
+    let mut ok = true;
+    for (i, &c) in b.iter().enumerate() {
+        ok &= match UUID_DASH[i] {
+            true => c == b'-',
+            false => HEX_VALUE[usize::from(c.to_ascii_lowercase())] < 16,
+        };
+    }
+    ok
 }
+
+/// Where a UUID's dashes are (`8-4-4-4-12`).
+const UUID_DASH: [bool; 36] = {
+    let mut dash = [false; 36];
+    (dash[8], dash[13], dash[18], dash[23]) = (true, true, true, true);
+    dash
+};
+
+/// The value of each lower-case hexadecimal digit, by byte; 255 for every other byte.
+const HEX_VALUE: [u8; 256] = {
+    let mut value = [255; 256];
+    let mut d = 0;
+    while d < 16 {
+        value[b"0123456789abcdef"[d] as usize] = d as u8;
+        d += 1;
+    }
+    value
+};
 
 /// Parses a UUID string; returns it lower-cased.
 pub(crate) fn uuid(raw: &RawValue) -> Result<String, String> {
@@ -401,21 +426,18 @@ pub(crate) fn uuid(raw: &RawValue) -> Result<String, String> {
 
 /// The 128 bits of a lower-case UUID (`8-4-4-4-12` hexadecimal digits), if `id` is one.
 pub(super) fn uuid_bits(id: &str) -> Option<u128> {
-    let b = id.as_bytes();
-    if b.len() != 36 {
-        return None;
-    }
-    let mut bits = 0u128;
+    let b = <&[u8; 36]>::try_from(id.as_bytes()).ok()?;
+    let (mut bits, mut bad) = (0u128, 0u8);
     for (i, &c) in b.iter().enumerate() {
-        let digit = match c {
-            b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
-            b'0'..=b'9' if !matches!(i, 8 | 13 | 18 | 23) => c - b'0',
-            b'a'..=b'f' if !matches!(i, 8 | 13 | 18 | 23) => c - b'a' + 10,
-            _ => return None,
-        };
-        bits = bits << 4 | u128::from(digit);
+        if UUID_DASH[i] {
+            bad |= u8::from(c != b'-');
+        } else {
+            let digit = HEX_VALUE[usize::from(c)];
+            bad |= digit >> 4;
+            bits = bits << 4 | u128::from(digit & 15);
+        }
     }
-    Some(bits)
+    (bad == 0).then_some(bits)
 }
 
 /// Whether every byte of `bytes` is one `table` allows. Straight through, without stopping
@@ -639,6 +661,16 @@ mod tests {
         assert_eq!(uuid_bits("f4b1225ab-d44-4c8e-861d-079e4e1dfd69"), None);
         assert_eq!(uuid_bits("f4b1225a0bd44-4c8e-861d-079e4e1dfd69"), None);
         assert_eq!(uuid_bits(&id[1..]), None);
+        assert_eq!(uuid_bits("f4b1225a-bd44-4c8e-861d-079e4e1dfd6g"), None);
+        // Any case is a UUID to the checks (which then lower-case it), but nothing else is.
+        assert!(is_uuid(id) && is_uuid(&id.to_ascii_uppercase()));
+        for bad in [
+            "f4b1225ab-d44-4c8e-861d-079e4e1dfd69",
+            "f4b1225a-bd44-4c8e-861d-079e4e1dfd6g",
+        ] {
+            assert!(!is_uuid(bad), "{bad}");
+        }
+        assert!(!is_uuid(&id[1..]) && !is_uuid(&format!("{id}0")));
     }
 
     #[test]

@@ -598,8 +598,15 @@ mod tests {
         for run in refs.chunks(3) {
             in_runs.push_all(run).expect("appended");
         }
-        assert!(records.len() > 8, "{} records cross two bounds", records.len());
-        assert_eq!(in_runs.finish().expect("finished"), (batches.clone(), extensions));
+        assert!(
+            records.len() > 8,
+            "{} records cross two bounds",
+            records.len()
+        );
+        assert_eq!(
+            in_runs.finish().expect("finished"),
+            (batches.clone(), extensions)
+        );
         let b = concat_batches(&footprints_stored_schema(), batches.iter()).unwrap();
         let mut checked = 0;
         for (c, (name, _, get)) in FOOTPRINT_COLUMNS.iter().enumerate() {
