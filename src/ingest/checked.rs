@@ -271,7 +271,9 @@ impl GroupBuilder {
     /// of each (its id and products among it, which their columns read first).
     fn append_waiting(&mut self) -> Result<()> {
         if let Destination::Batches(rows) = &mut self.rows {
-            let records: Vec<&FootprintRecord> = (self.waiting.iter())
+            let records: Vec<&FootprintRecord> = self
+                .waiting
+                .iter()
                 .filter_map(|c| c.record.as_deref())
                 .collect();
             rows.push_all(&records)?;

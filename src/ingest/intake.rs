@@ -517,10 +517,11 @@ impl<'a> Intake<'a> {
             self.known
                 .reserve_text(each.saturating_mul(documents).min(bytes));
         }
-        let products: Vec<&str> = (new.iter())
+        let products: Vec<&str> = new
+            .iter()
             .flat_map(|r| r.product_ids.iter().map(String::as_str))
             .collect();
-        (self.known).id_each(products.len(), |k| products[k], |_| ());
+        self.known.id_each(products.len(), |k| products[k], |_| ());
         // BOM edges declared by the new footprints' extensions, and their GX attributes.
         let mut bom = Vec::with_capacity(new.iter().map(|r| r.bom_inputs.len()).sum());
         self.report.footprints += new.len();

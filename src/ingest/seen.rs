@@ -154,7 +154,8 @@ mod tests {
             let mut seen = Seen::default();
             seen.reserve(reserve);
             let mut map = std::collections::HashMap::new();
-            let keys: Vec<IdKey> = (keys.iter())
+            let keys: Vec<IdKey> = keys
+                .iter()
                 .map(|&(hi, lo, version)| IdKey::from_parts([hi, lo], version))
                 .collect();
             let hashes = seen.hashes(keys.iter().map(Some));
