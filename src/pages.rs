@@ -46,6 +46,20 @@ pub(crate) fn prefetch<T>(p: *const T) {
     let _ = p;
 }
 
+/// `n` empty (zero) slots of a table that each entry touches once at a random place, in
+/// small pages: zeroed by the allocator, so no page is touched before its first entry.
+pub(crate) fn zeroed_slots<T: Clone + Default>(n: usize) -> Vec<T> {
+    let slots = vec![T::default(); n];
+    small_pages(slots.as_ptr(), n.saturating_mul(size_of::<T>()));
+    slots
+}
+
+/// Slots for `n` entries of an open-addressing table at most three quarters full, so that a
+/// probe ends within a slot or two: a power of two, at least 16.
+pub(crate) fn slots_for(n: usize) -> usize {
+    n.saturating_mul(4).div_ceil(3).max(16).next_power_of_two()
+}
+
 /// An empty vector with room for `n` items, in small pages.
 pub(crate) fn small_page_vec<T>(n: usize) -> Vec<T> {
     let v = Vec::with_capacity(n);

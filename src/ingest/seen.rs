@@ -8,10 +8,10 @@
 //! costs what a vector's push does, and the table holds 8 bytes a slot: 32 bits of the
 //! key's hash and the entry's number, 16 MB for a million. A new key (nearly every one) is
 //! told apart by its slots alone; a group of keys is asked for ahead of its lookups
-//! ([`Seen::expect`]), so that their misses overlap.
+//! ([`Seen::look_ahead`]), so that their misses overlap.
 
 use super::checked::IdKey;
-use crate::pages::prefetch;
+use crate::pages::{prefetch, slots_for, zeroed_slots};
 use crate::table::DocumentSpan;
 
 /// How many keys ahead of its lookup a key's slot is asked for.
@@ -31,22 +31,17 @@ impl Default for Seen {
     fn default() -> Seen {
         Seen {
             entries: Vec::new(),
-            slots: vec![0; 16],
+            slots: zeroed_slots(slots_for(0)),
             hasher: ahash::RandomState::new(),
         }
     }
 }
 
 impl Seen {
-    /// Slots for `n` keys.
-    fn slots_for(n: usize) -> usize {
-        n.saturating_mul(4).div_ceil(3).max(16).next_power_of_two()
-    }
-
     /// Room for `n` more keys before the table grows.
     pub(super) fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
-        let want = Self::slots_for(self.entries.len().saturating_add(n));
+        let want = slots_for(self.entries.len().saturating_add(n));
         if want > self.slots.len() {
             self.grow_to(want);
         }
@@ -61,7 +56,7 @@ impl Seen {
     pub(super) fn hashes<'k>(&self, keys: impl Iterator<Item = Option<&'k IdKey>>) -> Vec<u64> {
         let hashes: Vec<u64> = keys.map(|k| k.map_or(0, |k| self.hash(k))).collect();
         for &h in hashes.iter().take(AHEAD) {
-            self.expect(h);
+            self.ask_for(h);
         }
         hashes
     }
@@ -70,12 +65,12 @@ impl Seen {
     /// `k` is looked up.
     pub(super) fn look_ahead(&self, hashes: &[u64], k: usize) {
         if let Some(&h) = hashes.get(k + AHEAD) {
-            self.expect(h);
+            self.ask_for(h);
         }
     }
 
     /// Asks the memory for the slot where the probe for hash `h` starts, without waiting.
-    fn expect(&self, h: u64) {
+    fn ask_for(&self, h: u64) {
         prefetch(&self.slots[self.home(h)]);
     }
 
@@ -106,18 +101,16 @@ impl Seen {
         let number = self.entries.len() as u64;
         self.entries.push((key, document));
         if self.entries.len().saturating_mul(4) > self.slots.len().saturating_mul(3) {
-            self.grow_to(Self::slots_for(self.entries.len()));
+            self.grow_to(slots_for(self.entries.len()));
         } else {
             self.slots[i] = tag << 32 | (number + 1);
         }
         document
     }
 
-    /// A table of `slots` slots (a power of two), every entry placed again; in small pages,
-    /// each entry touching its slot once at a random place (see [`crate::pages`]).
+    /// A table of `slots` slots (a power of two), every entry placed again.
     fn grow_to(&mut self, slots: usize) {
-        self.slots = crate::pages::small_page_vec(slots);
-        self.slots.resize(slots, 0);
+        self.slots = zeroed_slots(slots);
         let mask = slots - 1;
         for (number, (key, _)) in self.entries.iter().enumerate() {
             let h = self.hasher.hash_one(key);

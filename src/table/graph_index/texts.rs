@@ -2,7 +2,7 @@
 //! All work around the cost of a cache miss per text, which at millions of texts is the
 //! build's.
 
-use crate::pages::prefetch;
+use crate::pages::{prefetch, slots_for, zeroed_slots};
 use rayon::iter::{
     IndexedParallelIterator, IntoParallelRefIterator, IntoParallelRefMutIterator, ParallelIterator,
 };
@@ -96,14 +96,6 @@ pub(crate) struct Interner {
     hasher: ahash::RandomState,
 }
 
-/// `n` empty slots, in small pages: each text touches its slot once, at a random place, and
-/// a huge page costs more to fault in than the lookups gain (see [`crate::pages`]).
-fn zeroed_slots(n: usize) -> Vec<[u64; 2]> {
-    let slots = vec![[0, 0]; n];
-    crate::pages::small_pages(slots.as_ptr(), n.saturating_mul(size_of::<[u64; 2]>()));
-    slots
-}
-
 /// Texts looked up together by [`Interner::get_many`]: enough to keep the memory busy, few
 /// enough that their slots stay in the cache until they are read.
 const GROUP: usize = 16;
@@ -120,20 +112,14 @@ impl Interner {
         Interner {
             bytes: Vec::new(),
             ends: Vec::with_capacity(n),
-            slots: zeroed_slots(Self::slots_for(n)),
+            slots: zeroed_slots(slots_for(n)),
             hasher: ahash::RandomState::new(),
         }
     }
 
-    /// Slots for `n` texts: at most three quarters full, so a probe ends within a slot or
-    /// two (four to a cache line).
-    fn slots_for(n: usize) -> usize {
-        n.saturating_mul(4).div_ceil(3).max(16).next_power_of_two()
-    }
-
     /// Room for `n` more texts before the table grows.
     pub(crate) fn reserve(&mut self, n: usize) {
-        let want = Self::slots_for(self.len().saturating_add(n));
+        let want = slots_for(self.len().saturating_add(n));
         self.ends.reserve(n);
         if want > self.slots.len() {
             self.grow_to(want);
@@ -267,7 +253,7 @@ impl Interner {
         self.ends.push(self.bytes.len());
         let slot = Self::slot(start, s.len(), h, number);
         if self.ends.len().saturating_mul(4) > self.slots.len().saturating_mul(3) {
-            self.grow_to(Self::slots_for(self.ends.len()));
+            self.grow_to(slots_for(self.ends.len()));
         } else {
             self.slots[empty] = slot;
         }
