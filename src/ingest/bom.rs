@@ -70,7 +70,7 @@ fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {
 /// The line a CSV record starts on. Line numbers come from byte offsets: the csv reader's own
 /// count skips blank lines, and a record's offset is where the reader started, before any
 /// blank lines it skipped.
-pub(crate) fn record_line(lines: &Lines, bytes: &[u8], p: Option<&csv::Position>) -> usize {
+pub(crate) fn record_line(lines: &mut Lines, bytes: &[u8], p: Option<&csv::Position>) -> usize {
     p.map_or(0, |p| {
         let start = p.byte() as usize;
         let skipped = bytes.get(start..).map_or(0, |rest| {
@@ -139,8 +139,8 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
     let mut rows = Vec::with_capacity(memchr::memchr_iter(b'\n', bytes).count() + 1);
     let mut record = csv::StringRecord::new();
     let mut index = 0;
-    let lines = Lines::new(bytes);
-    let line_at = |p: Option<&csv::Position>| record_line(&lines, bytes, p);
+    let mut lines = Lines::new(bytes);
+    let mut line_at = |p: Option<&csv::Position>| record_line(&mut lines, bytes, p);
     loop {
         let line = match reader.read_record(&mut record) {
             Ok(false) => break,

@@ -74,18 +74,18 @@ const FIELDS: [&str; 11] = [
 /// Parses a GX attributes CSV; each row stands alone.
 pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
     let mut reader = super::bom::csv_reader(bytes, header);
-    let lines = Lines::new(bytes);
+    let mut lines = Lines::new(bytes);
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
     let mut index = 0;
     loop {
         let line = match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => super::bom::record_line(&lines, bytes, record.position()),
+            Ok(true) => super::bom::record_line(&mut lines, bytes, record.position()),
             Err(e) => {
                 rows.push(GxRow {
                     index,
-                    line: super::bom::record_line(&lines, bytes, e.position()),
+                    line: super::bom::record_line(&mut lines, bytes, e.position()),
                     attributes: None,
                     errors: vec![super::bom::csv_error(&e, &FIELDS)],
                 });

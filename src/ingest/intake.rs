@@ -253,7 +253,7 @@ impl<'a> Intake<'a> {
             Ok(v) => v,
             Err(message) => return self.reject(si, 1, whole(message)),
         };
-        let lines = Lines::new(text.as_bytes());
+        let mut lines = Lines::new(text.as_bytes());
         let units: Vec<Unit> = values
             .into_iter()
             .map(|(raw, _)| {
