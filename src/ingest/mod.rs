@@ -703,7 +703,8 @@ impl<'a> StoredIndex<'a> {
         let mut index = StoredIndex {
             documents: HashMap::with_capacity_and_hasher(footprints, Default::default()),
             gx: table::current_gx_attributes(t)?,
-            products: Default::default(),
+            // A footprint names about one product.
+            products: crate::table::graph_index::Interner::with_capacity(footprints),
             csv_edges: HashMap::with_capacity_and_hasher(csv_rows, Default::default()),
         };
         for b in &t.footprints {
@@ -714,7 +715,6 @@ impl<'a> StoredIndex<'a> {
                 downcast::<datafusion::arrow::array::Int32Array>(b, "document_original")?;
             let offsets = downcast::<Int64Array>(b, "document_offset")?;
             let lengths = downcast::<Int64Array>(b, "document_length")?;
-            let products = downcast::<ListArray>(b, "product_ids")?;
             for i in 0..b.num_rows() {
                 let v = (!versions.is_null(i)).then(|| versions.value(i));
                 let span = DocumentSpan {
@@ -725,13 +725,22 @@ impl<'a> StoredIndex<'a> {
                 index
                     .documents
                     .insert((ids.value(i), v), (seqs.value(i), span));
-                let list = products.value(i);
-                if let Some(s) = list.as_any().downcast_ref::<StringArray>() {
-                    for p in s.iter().flatten() {
-                        index.products.id(p);
-                    }
-                }
             }
+            // The batch's products, numbered a run at a time straight from the lists' values
+            // (a list taken a row at a time is an array of its own: an allocation a row).
+            let lists = downcast::<ListArray>(b, "product_ids")?;
+            let values = lists
+                .values()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .ok_or_else(|| Error::Internal("product_ids is not a string list".into()))?;
+            let offsets = lists.value_offsets();
+            let (from, to) = (offsets[0] as usize, offsets[b.num_rows()] as usize);
+            let named: Vec<&str> = (from..to)
+                .filter(|&j| !values.is_null(j))
+                .map(|j| values.value(j))
+                .collect();
+            index.products.id_each(named.len(), |k| named[k], |_| {});
         }
         for b in &t.bom {
             let parents = downcast::<StringArray>(b, "parent_product_id")?;
