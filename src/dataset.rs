@@ -84,7 +84,7 @@ pub fn stored_graph(store: &Store) -> Result<Option<Graph>> {
 /// `None`: for reading one document by id.
 pub fn documents(data: Option<&Path>) -> Result<Tables> {
     match data {
-        Some(dir) => Store::open(dir)?.load_for_ingest(false),
+        Some(dir) => Store::open(dir)?.load_for_ingest(false, true),
         None => demo(),
     }
 }

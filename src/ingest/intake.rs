@@ -28,7 +28,7 @@ mod in_place;
 mod layout;
 mod streamed;
 
-pub(super) use layout::{Layouts, has_bom_csv, layouts};
+pub(super) use layout::{Layouts, has_bom_csv, has_documents, layouts};
 
 /// Product ids: a set whose lookups can come in groups (the numbers it gives go unused).
 type Known = Interner;
@@ -92,7 +92,7 @@ impl<'a> Intake<'a> {
         sink: &'a mut (dyn Sink + Send),
         progress: &'a (dyn Fn(u64) + Sync),
     ) -> Result<Intake<'a>> {
-        let mut stored = StoredIndex::new(existing)?;
+        let mut stored = StoredIndex::new(existing, has_documents(&layouts))?;
         let known = std::mem::take(&mut stored.products);
         Ok(Intake {
             sources,

@@ -41,7 +41,7 @@ pub use report::{IngestReport, LISTED_PROBLEMS, Problem};
 pub use source::Source;
 
 use self::checked::{Checked, Group, GroupBuilder};
-use self::intake::{Intake, Layouts, has_bom_csv, layouts};
+use self::intake::{Intake, Layouts, has_bom_csv, has_documents, layouts};
 use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink, footprint_batches};
 
 use self::json::{Checker, Diag};
@@ -567,7 +567,7 @@ pub fn ingest_into(
     let started = std::time::Instant::now();
     let lock = store.lock()?;
     let layouts = layouts(sources, opts)?;
-    let existing = lock.load_for_ingest(has_bom_csv(&layouts))?;
+    let existing = lock.load_for_ingest(has_bom_csv(&layouts), has_documents(&layouts))?;
     let mut segment = lock.begin()?;
     let sink = SegmentSink {
         segment: &mut segment,
@@ -603,7 +603,7 @@ pub fn dry_run(
 ) -> Result<IngestReport> {
     let layouts = layouts(sources, opts)?;
     let existing = match store {
-        Some(s) => s.load_for_ingest(has_bom_csv(&layouts))?,
+        Some(s) => s.load_for_ingest(has_bom_csv(&layouts), has_documents(&layouts))?,
         None => Tables::default(),
     };
     let sink = DrySink { at: Utc::now() };
@@ -691,7 +691,9 @@ struct StoredIndex<'a> {
 }
 
 impl<'a> StoredIndex<'a> {
-    fn new(t: &'a Tables) -> Result<StoredIndex<'a>> {
+    /// The index of `t`, with where each stored document is when `documents` (`t` then has
+    /// the footprints' ids, versions and spans).
+    fn new(t: &'a Tables, documents: bool) -> Result<StoredIndex<'a>> {
         let footprints = t.footprints.iter().map(|b| b.num_rows()).sum();
         let mut csv_rows = 0;
         for b in &t.bom {
@@ -701,30 +703,18 @@ impl<'a> StoredIndex<'a> {
                 .count();
         }
         let mut index = StoredIndex {
-            documents: HashMap::with_capacity_and_hasher(footprints, Default::default()),
+            documents: HashMap::with_capacity_and_hasher(
+                if documents { footprints } else { 0 },
+                Default::default(),
+            ),
             gx: table::current_gx_attributes(t)?,
             // A footprint names about one product.
             products: crate::table::graph_index::Interner::with_capacity(footprints),
             csv_edges: HashMap::with_capacity_and_hasher(csv_rows, Default::default()),
         };
         for b in &t.footprints {
-            let ids = downcast::<StringArray>(b, "id")?;
-            let versions = downcast::<datafusion::arrow::array::Int32Array>(b, "version")?;
-            let seqs = downcast::<Int64Array>(b, "ingest_seq")?;
-            let originals =
-                downcast::<datafusion::arrow::array::Int32Array>(b, "document_original")?;
-            let offsets = downcast::<Int64Array>(b, "document_offset")?;
-            let lengths = downcast::<Int64Array>(b, "document_length")?;
-            for i in 0..b.num_rows() {
-                let v = (!versions.is_null(i)).then(|| versions.value(i));
-                let span = DocumentSpan {
-                    original: originals.value(i) as u32,
-                    offset: offsets.value(i) as u64,
-                    length: lengths.value(i) as u64,
-                };
-                index
-                    .documents
-                    .insert((ids.value(i), v), (seqs.value(i), span));
+            if documents {
+                index.add_documents(b)?;
             }
             // The batch's products, numbered a run at a time straight from the lists' values
             // (a list taken a row at a time is an array of its own: an allocation a row).
@@ -760,6 +750,27 @@ impl<'a> StoredIndex<'a> {
             }
         }
         Ok(index)
+    }
+
+    /// Where each document of the stored footprints `b` is.
+    fn add_documents(&mut self, b: &'a RecordBatch) -> Result<()> {
+        let ids = downcast::<StringArray>(b, "id")?;
+        let versions = downcast::<datafusion::arrow::array::Int32Array>(b, "version")?;
+        let seqs = downcast::<Int64Array>(b, "ingest_seq")?;
+        let originals = downcast::<datafusion::arrow::array::Int32Array>(b, "document_original")?;
+        let offsets = downcast::<Int64Array>(b, "document_offset")?;
+        let lengths = downcast::<Int64Array>(b, "document_length")?;
+        for i in 0..b.num_rows() {
+            let v = (!versions.is_null(i)).then(|| versions.value(i));
+            let span = DocumentSpan {
+                original: originals.value(i) as u32,
+                offset: offsets.value(i) as u64,
+                length: lengths.value(i) as u64,
+            };
+            self.documents
+                .insert((ids.value(i), v), (seqs.value(i), span));
+        }
+        Ok(())
     }
 }
 

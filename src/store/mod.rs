@@ -285,6 +285,10 @@ const INGEST_FOOTPRINT_COLUMNS: [&str; 7] = [
     "ingest_seq",
 ];
 
+/// The `footprints` columns an ingest without footprint documents reads (the products a BOM
+/// row may name).
+const INGEST_PRODUCT_COLUMNS: [&str; 1] = ["product_ids"];
+
 /// The `bom` columns an ingest compares BOM CSV rows with.
 const INGEST_BOM_COLUMNS: [&str; 5] = [
     "parent_product_id",
@@ -480,15 +484,19 @@ impl Store {
         })
     }
 
-    /// Reads what an ingest checks new documents against, and no more: where each stored
-    /// footprint's document is and its products, the GX attributes, and the BOM rows when
-    /// `bom` (only BOM CSV rows are compared with them: an upload of footprints does not read
-    /// millions of stored edges).
-    pub fn load_for_ingest(&self, bom: bool) -> Result<Tables> {
+    /// Reads what an ingest checks new documents against, and no more: the stored footprints'
+    /// products, the GX attributes, where each stored footprint's document is when
+    /// `documents` (only footprint documents are compared with them: a BOM CSV does not read
+    /// a million ids), and the BOM rows when `bom` (only BOM CSV rows are compared with them:
+    /// an upload of footprints does not read millions of stored edges).
+    pub fn load_for_ingest(&self, bom: bool, documents: bool) -> Result<Tables> {
         let m = self.read_manifest()?;
         let mut t = Tables::default();
         for seg in &m.segments {
-            let footprints = Some(&INGEST_FOOTPRINT_COLUMNS[..]);
+            let footprints = match documents {
+                true => Some(&INGEST_FOOTPRINT_COLUMNS[..]),
+                false => Some(&INGEST_PRODUCT_COLUMNS[..]),
+            };
             t.footprints
                 .extend(self.segment_table(seg, Table::Footprints, footprints)?);
             if bom {
@@ -642,8 +650,8 @@ impl<'s> WriteLock<'s> {
 
     /// Reads what an ingest checks new documents against (see
     /// [`Store::load_for_ingest`]), under the lock.
-    pub fn load_for_ingest(&self, bom: bool) -> Result<Tables> {
-        self.store.load_for_ingest(bom)
+    pub fn load_for_ingest(&self, bom: bool, documents: bool) -> Result<Tables> {
+        self.store.load_for_ingest(bom, documents)
     }
 
     /// Starts the next segment: its tables are written batch by batch into `tmp/` and

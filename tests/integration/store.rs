@@ -206,6 +206,34 @@ fn a_stored_bom_row_is_found_again_by_value() {
     }
 }
 
+/// A BOM CSV ingested on its own reads no stored document (only footprints are compared
+/// with those), but still knows every stored footprint's products: a row naming one is no
+/// dangling edge, a row naming a product nobody published is.
+#[test]
+fn a_bom_csv_alone_knows_the_stored_products() {
+    let dir = demo_dir("store-bom-alone");
+    let text = "parent_product_id,child_product_id,amount,unit\n\
+        urn:mieruka-demo:product:aoba-lcm-140,urn:mieruka-demo:product:formosa-lcd-cell,1,\n\
+        urn:mieruka-demo:product:aoba-lcm-140,urn:test:nobody-published-this,2,\n";
+    let r = ingest_into(&dir, &[source("more.csv", text)], &IngestOptions::default());
+    assert_eq!((r.bom_edges, r.rejected), (2, 0), "{r:#?}");
+    let dangling: Vec<&str> = r
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("no footprint yet"))
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(dangling.len(), 1, "{dangling:?}");
+    assert!(dangling[0].contains("urn:test:nobody-published-this"));
+    // The same store still finds a stored document again when footprints come.
+    let again = ingest_into(
+        &dir,
+        &mieruka::dataset::demo_sources(),
+        &IngestOptions::default(),
+    );
+    assert_eq!(again.footprints, 0, "{again:#?}");
+}
+
 #[test]
 fn a_newer_version_supersedes_but_history_stays() {
     let dir = temp_dir("store-versions");

@@ -17,6 +17,14 @@ pub(in crate::ingest) fn has_bom_csv(layouts: &Layouts) -> bool {
     layouts.iter().any(|l| matches!(l, Ok(Layout::BomCsv)))
 }
 
+/// Whether any of the sources is JSON or NDJSON: may hold footprint documents, which are
+/// compared with the stored ones.
+pub(in crate::ingest) fn has_documents(layouts: &Layouts) -> bool {
+    layouts
+        .iter()
+        .any(|l| matches!(l, Ok(Layout::Ndjson | Layout::Json)))
+}
+
 /// How a source is read, decided from its first bytes.
 fn layout_of(source: &Source, opts: &IngestOptions) -> Result<std::result::Result<Layout, String>> {
     let limit = opts
