@@ -27,9 +27,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{
-    Array, Decimal128Array, Int64Array, ListArray, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{Array, Decimal128Array, Int64Array, RecordBatch, StringArray};
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
@@ -716,20 +714,8 @@ impl<'a> StoredIndex<'a> {
             if documents {
                 index.add_documents(b)?;
             }
-            // The batch's products, numbered a run at a time straight from the lists' values
-            // (a list taken a row at a time is an array of its own: an allocation a row).
-            let lists = downcast::<ListArray>(b, "product_ids")?;
-            let values = lists
-                .values()
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| Error::Internal("product_ids is not a string list".into()))?;
-            let offsets = lists.value_offsets();
-            let (from, to) = (offsets[0] as usize, offsets[b.num_rows()] as usize);
-            let named: Vec<&str> = (from..to)
-                .filter(|&j| !values.is_null(j))
-                .map(|j| values.value(j))
-                .collect();
+            // The batch's products, numbered a run at a time.
+            let named = table::list_texts(b, "product_ids")?;
             index.products.id_each(named.len(), |k| named[k], |_| {});
         }
         for b in &t.bom {

@@ -196,6 +196,25 @@ fn column<'a, T: 'static>(batch: &'a RecordBatch, name: &str) -> Result<&'a T> {
         .ok_or_else(|| Error::Internal(format!("column {name} missing or of the wrong type")))
 }
 
+/// The texts of the string-list column `name` of `batch`, every row's in order, its null
+/// items left out: read straight from the lists' values (a list taken a row at a time is an
+/// array of its own, an allocation a row), within the batch's own offsets.
+pub(crate) fn list_texts<'a>(batch: &'a RecordBatch, name: &str) -> Result<Vec<&'a str>> {
+    use datafusion::arrow::array::{ListArray, StringArray};
+    let lists = column::<ListArray>(batch, name)?;
+    let values = lists
+        .values()
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| Error::Internal(format!("{name} is not a string list")))?;
+    let offsets = lists.value_offsets();
+    let (from, to) = (offsets[0] as usize, offsets[lists.len()] as usize);
+    Ok((from..to)
+        .filter(|&j| !values.is_null(j))
+        .map(|j| values.value(j))
+        .collect())
+}
+
 /// The batches, or one empty batch of `schema` when there are none (a table is never
 /// registered without a batch).
 fn or_empty(schema: &SchemaRef, batches: Vec<RecordBatch>) -> Vec<RecordBatch> {

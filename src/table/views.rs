@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Int32Array, ListArray, RecordBatch, StringArray, UInt32Array,
+    Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray, UInt32Array,
 };
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -14,7 +14,7 @@ use super::{
     Tables, bom_schema, column, extensions_schema, footprints_schema, gx_schema, ingest_log_schema,
     or_empty,
 };
-use crate::{Error, Result};
+use crate::Result;
 
 /// The last row of each key (batches and rows are in ingest order, so the latest stored),
 /// batch by batch; `keys` gives a batch's key per row. Batches with no superseded row are
@@ -127,13 +127,7 @@ impl Tables {
         for b in &self.footprints {
             let id = column::<StringArray>(b, "id")?;
             ids.id_each(b.num_rows(), |i| id.value(i), |n| number.push(n));
-            let preceding = column::<ListArray>(b, "preceding_pf_ids")?;
-            let names = preceding
-                .values()
-                .as_any()
-                .downcast_ref::<StringArray>()
-                .ok_or_else(|| Error::Internal("preceding_pf_ids is not a string list".into()))?;
-            named.extend(names.iter().flatten());
+            named.extend(super::list_texts(b, "preceding_pf_ids")?);
         }
         let version = |versions: &Int32Array, i: usize| {
             if versions.is_null(i) {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use mieruka::ingest::{self, IngestOptions, Prepared, Source};
+use mieruka::ingest::{self, IngestOptions, IngestReport, Prepared, Source};
 use mieruka::table::Tables;
 
 /// The repository's `tests/fixtures` directory.
@@ -23,6 +23,16 @@ pub fn check(sources: &[Source]) -> Prepared {
 /// Checks sources against an empty dataset.
 pub fn check_with(sources: &[Source], opts: &IngestOptions) -> Prepared {
     ingest::prepare(&Tables::default(), sources, opts, &|_| {}).expect("prepare")
+}
+
+/// The report's warnings of BOM edges whose product has no footprint (dangling edges).
+pub fn dangling(report: &IngestReport) -> Vec<&str> {
+    report
+        .warnings
+        .iter()
+        .filter(|w| w.message.contains("no footprint yet"))
+        .map(|w| w.message.as_str())
+        .collect()
 }
 
 /// A fresh temporary directory under `target/`, removed first if it exists.

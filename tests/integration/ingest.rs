@@ -3,7 +3,7 @@
 use mieruka::ingest::{IngestOptions, Problem};
 use serde_json::{Value, json};
 
-use crate::common::{check, check_with, fixtures, source, v2_example, v3_example};
+use crate::common::{check, check_with, dangling, fixtures, source, v2_example, v3_example};
 
 fn fixture(path: &str) -> mieruka::ingest::Source {
     let p = fixtures().join(path);
@@ -1195,13 +1195,7 @@ fn the_demo_dataset_loads_without_errors() {
     // The PC maker's GX attributes come in its FY2024 footprint's extension.
     assert_eq!(p.gx.len(), 11);
     // The thermal module nobody published a footprint for is the one dangling product.
-    let dangling: Vec<&str> = p
-        .report
-        .warnings
-        .iter()
-        .filter(|w| w.message.contains("no footprint yet"))
-        .map(|w| w.message.as_str())
-        .collect();
+    let dangling = dangling(&p.report);
     assert_eq!(dangling.len(), 1, "{dangling:?}");
     assert!(dangling[0].contains("thermal-module-tm14"));
 }

@@ -8,7 +8,7 @@ use mieruka::ingest::{self, IngestOptions, IngestReport, Source};
 use mieruka::store::Store;
 use serde_json::json;
 
-use crate::common::{source, temp_dir, v2_example};
+use crate::common::{dangling, source, temp_dir, v2_example};
 
 /// Ingests `sources` into `dir` the way `mieruka ingest --data` does.
 fn ingest_into(dir: &Path, sources: &[Source], opts: &IngestOptions) -> IngestReport {
@@ -217,12 +217,7 @@ fn a_bom_csv_alone_knows_the_stored_products() {
         urn:mieruka-demo:product:aoba-lcm-140,urn:test:nobody-published-this,2,\n";
     let r = ingest_into(&dir, &[source("more.csv", text)], &IngestOptions::default());
     assert_eq!((r.bom_edges, r.rejected), (2, 0), "{r:#?}");
-    let dangling: Vec<&str> = r
-        .warnings
-        .iter()
-        .filter(|w| w.message.contains("no footprint yet"))
-        .map(|w| w.message.as_str())
-        .collect();
+    let dangling = dangling(&r);
     assert_eq!(dangling.len(), 1, "{dangling:?}");
     assert!(dangling[0].contains("urn:test:nobody-published-this"));
     // The same store still finds a stored document again when footprints come.
