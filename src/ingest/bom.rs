@@ -69,11 +69,11 @@ fn unit(s: &str) -> Result<Option<DeclaredUnit>, String> {
 
 /// The line a CSV record starts on. Line numbers come from byte offsets: the csv reader's own
 /// count skips blank lines, and a record's offset is where the reader started, before any
-/// blank lines it skipped.
-pub(crate) fn record_line(lines: &mut Lines, bytes: &[u8], p: Option<&csv::Position>) -> usize {
+/// blank lines it skipped. `lines` are those of the text the reader reads.
+pub(crate) fn record_line(lines: &mut Lines, p: Option<&csv::Position>) -> usize {
     p.map_or(0, |p| {
         let start = p.byte() as usize;
-        let skipped = bytes.get(start..).map_or(0, |rest| {
+        let skipped = lines.text().get(start..).map_or(0, |rest| {
             rest.iter()
                 .take_while(|b| matches!(b, b'\n' | b'\r'))
                 .count()
@@ -140,7 +140,7 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<CsvRow> {
     let mut record = csv::StringRecord::new();
     let mut index = 0;
     let mut lines = Lines::new(bytes);
-    let mut line_at = |p: Option<&csv::Position>| record_line(&mut lines, bytes, p);
+    let mut line_at = |p: Option<&csv::Position>| record_line(&mut lines, p);
     loop {
         let line = match reader.read_record(&mut record) {
             Ok(false) => break,

@@ -81,11 +81,11 @@ pub(crate) fn parse_csv(bytes: &[u8], header: bool) -> Vec<GxRow> {
     loop {
         let line = match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => super::bom::record_line(&mut lines, bytes, record.position()),
+            Ok(true) => super::bom::record_line(&mut lines, record.position()),
             Err(e) => {
                 rows.push(GxRow {
                     index,
-                    line: super::bom::record_line(&mut lines, bytes, e.position()),
+                    line: super::bom::record_line(&mut lines, e.position()),
                     attributes: None,
                     errors: vec![super::bom::csv_error(&e, &FIELDS)],
                 });

@@ -106,7 +106,7 @@ impl<'t> Checker<'t> {
 /// 1-based line numbers of byte offsets into a text, asked for in order (a CSV's records, an
 /// array's elements): the line breaks between one offset and the next are counted as the
 /// reader passes them, so each byte is looked at once. (A table of every line's start,
-/// binary-searched for each record, was 4 % of a BOM CSV's check at 6.5M rows, most of it
+/// binary-searched for each record, was 2–4 % of a BOM CSV's check at 6.5M rows, most of it
 /// the search's misses.) An offset before the last one counts again from the start.
 pub(crate) struct Lines<'t> {
     bytes: &'t [u8],
@@ -122,6 +122,11 @@ impl<'t> Lines<'t> {
             at: 0,
             line: 1,
         }
+    }
+
+    /// The text whose lines these are.
+    pub(crate) fn text(&self) -> &'t [u8] {
+        self.bytes
     }
 
     /// The line `offset` is on: one more than the line breaks before it.
