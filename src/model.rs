@@ -6,9 +6,17 @@
 //! validates JSON. `ingest` produces these values; `table` turns them into Arrow rows.
 
 pub mod fixed;
+mod owned;
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
+
+/// A text of a footprint: borrowed from the document it was read from wherever the JSON
+/// string has no escapes, owned otherwise. (Owned, a footprint's forty-odd texts were as many
+/// allocations, each freed as soon as the footprint's row was built.)
+pub type Text<'a> = Cow<'a, str>;
 
 /// Which PACT data model a document follows; v2.x and v3.x differ in field names and in a
 /// few types (v3 writes every number as a decimal string).
@@ -124,22 +132,22 @@ impl DeclaredUnit {
 
 /// One entry of PACT `productOrSectorSpecificRules`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectorRule {
+pub struct SectorRule<'a> {
     /// `PEF`, `EPD International` or `Other`.
-    pub operator: String,
+    pub operator: Text<'a>,
     /// Names of the rules applied.
-    pub rule_names: Vec<String>,
+    pub rule_names: Vec<Text<'a>>,
     /// Operator name when `operator` is `Other`.
-    pub other_operator_name: Option<String>,
+    pub other_operator_name: Option<Text<'a>>,
 }
 
 /// One entry of PACT `secondaryEmissionFactorSources`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EmissionFactorSource {
+pub struct EmissionFactorSource<'a> {
     /// Database name, e.g. `ecoinvent`.
-    pub name: String,
+    pub name: Text<'a>,
     /// Database version.
-    pub version: String,
+    pub version: Text<'a>,
 }
 
 /// PACT data quality indicators. v2 rates DQRs 1–3, v3 rates them 1–5; both are kept as given.
@@ -161,23 +169,23 @@ pub struct Dqi {
 
 /// PACT v2 `assurance`, or v3 `verification` (whose presence means the footprint is verified).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Assurance {
+pub struct Assurance<'a> {
     /// v2 `assurance.assurance`; `true` for every v3 `verification`.
     pub assured: bool,
     /// Coverage of the assurance or verification.
-    pub coverage: Option<String>,
+    pub coverage: Option<Text<'a>>,
     /// v2 only: `limited` or `reasonable`.
-    pub level: Option<String>,
+    pub level: Option<Text<'a>>,
     /// v2 only: `Gate-to-Gate` or `Cradle-to-Gate`.
-    pub boundary: Option<String>,
+    pub boundary: Option<Text<'a>>,
     /// Name of the assurance provider.
-    pub provider_name: Option<String>,
+    pub provider_name: Option<Text<'a>>,
     /// When the assurance was completed.
     pub completed_at: Option<DateTime<Utc>>,
     /// Standard followed.
-    pub standard_name: Option<String>,
+    pub standard_name: Option<Text<'a>>,
     /// Free-text comments.
-    pub comments: Option<String>,
+    pub comments: Option<Text<'a>>,
 }
 
 /// The carbon footprint (`pcf`) of a product footprint, all amounts per declared unit.
@@ -185,7 +193,7 @@ pub struct Assurance {
 /// Field names carry their unit. Fields that exist in only one PACT version are `None` for
 /// documents of the other version.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CarbonFootprint {
+pub struct CarbonFootprint<'a> {
     /// Declared unit (v2 `declaredUnit`, v3 `declaredUnitOfMeasurement`).
     pub declared_unit: Option<DeclaredUnit>,
     /// Amount of declared units in the product (v2 `unitaryProductAmount`, v3 `declaredUnitAmount`).
@@ -245,58 +253,58 @@ pub struct CarbonFootprint {
     /// v3: technological CO2 capture (≤ 0).
     pub ccs_technological_co2_capture_kgco2e_per_unit: Option<Decimal>,
     /// v3: origin of captured CO2.
-    pub technological_co2_capture_origin: Option<String>,
+    pub technological_co2_capture_origin: Option<Text<'a>>,
     /// v3: technological CO2 removals (≤ 0).
     pub technological_co2_removals_kgco2e_per_unit: Option<Decimal>,
     /// v3: CCU carbon content.
     pub ccu_carbon_content_kgc_per_unit: Option<Decimal>,
     /// v3: `Cut-off` or `Credit`.
-    pub ccu_calculation_approach: Option<String>,
+    pub ccu_calculation_approach: Option<Text<'a>>,
     /// v3: URI of the CCU credit certification.
-    pub ccu_credit_certification: Option<String>,
+    pub ccu_credit_certification: Option<Text<'a>>,
     /// v2 (deprecated): `AR5` or `AR6`.
-    pub characterization_factors: Option<String>,
+    pub characterization_factors: Option<Text<'a>>,
     /// IPCC assessment reports used (v2 `ipccCharacterizationFactorsSources`, v3 `ipccCharacterizationFactors`).
-    pub ipcc_characterization_factors: Vec<String>,
+    pub ipcc_characterization_factors: Vec<Text<'a>>,
     /// v2 (deprecated) `crossSectoralStandardsUsed`, normalised to the PACT spellings.
-    pub cross_sectoral_standards_used: Vec<String>,
+    pub cross_sectoral_standards_used: Vec<Text<'a>>,
     /// v2.3/v3 `crossSectoralStandards`.
-    pub cross_sectoral_standards: Vec<String>,
+    pub cross_sectoral_standards: Vec<Text<'a>>,
     /// Product or sector specific rules (PCRs).
-    pub product_or_sector_specific_rules: Vec<SectorRule>,
+    pub product_or_sector_specific_rules: Vec<SectorRule<'a>>,
     /// `PEF`, `ISO`, `GHGP` or `Quantis`.
-    pub biogenic_accounting_methodology: Option<String>,
+    pub biogenic_accounting_methodology: Option<Text<'a>>,
     /// Processes included in the boundary.
-    pub boundary_processes_description: Option<String>,
+    pub boundary_processes_description: Option<Text<'a>>,
     /// Start of the reference period.
     pub reference_period_start: DateTime<Utc>,
     /// End of the reference period.
     pub reference_period_end: DateTime<Utc>,
     /// UN M49 region or subregion name.
-    pub geography_region_or_subregion: Option<String>,
+    pub geography_region_or_subregion: Option<Text<'a>>,
     /// ISO 3166-1 alpha-2 country.
-    pub geography_country: Option<String>,
+    pub geography_country: Option<Text<'a>>,
     /// ISO 3166-2 subdivision.
-    pub geography_country_subdivision: Option<String>,
+    pub geography_country_subdivision: Option<Text<'a>>,
     /// Secondary emission factor databases.
-    pub secondary_emission_factor_sources: Vec<EmissionFactorSource>,
+    pub secondary_emission_factor_sources: Vec<EmissionFactorSource<'a>>,
     /// Share of emissions exempted from the PCF, percent.
     pub exempted_emissions_pct: Option<Decimal>,
     /// Why emissions were exempted.
-    pub exempted_emissions_description: Option<String>,
+    pub exempted_emissions_description: Option<Text<'a>>,
     /// Allocation rules applied.
-    pub allocation_rules_description: Option<String>,
+    pub allocation_rules_description: Option<Text<'a>>,
     /// v2: uncertainty assessment.
-    pub uncertainty_assessment_description: Option<String>,
+    pub uncertainty_assessment_description: Option<Text<'a>>,
     /// Primary data share, percent.
     pub primary_data_share_pct: Option<Decimal>,
     /// Data quality indicators.
     pub dqi: Option<Dqi>,
     /// Assurance (v2) or verification (v3).
-    pub assurance: Option<Assurance>,
+    pub assurance: Option<Assurance<'a>>,
 }
 
-impl CarbonFootprint {
+impl CarbonFootprint<'_> {
     /// The country this footprint is located in, from `geographyCountry` or the country
     /// part of `geographyCountrySubdivision`.
     pub fn country(&self) -> Option<&str> {
@@ -332,25 +340,25 @@ impl CalcMethod {
 /// Older GxD field names (`gateToGate.fossilGhgEmissions`, `upstreamEmissions`, …) are mapped
 /// onto the same fields by `ingest`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Gxd {
+pub struct Gxd<'a> {
     /// Product- or organization-based calculation.
     pub calc_method: Option<CalcMethod>,
     /// Edition of the CO2 visualization framework referenced (`FWedition`).
-    pub fw_edition: Option<String>,
+    pub fw_edition: Option<Text<'a>>,
     /// Scope 3 categories covered (organization-based).
-    pub scope3_category: Vec<String>,
+    pub scope3_category: Vec<Text<'a>>,
     /// Distribution level per scope 1–3: organization, site, building, production line.
-    pub distribution_level: [Option<String>; 3],
+    pub distribution_level: [Option<Text<'a>>; 3],
     /// Distribution index per scope 1–3: volume, unit, production.
-    pub distribution_index: [Option<String>; 3],
+    pub distribution_index: [Option<Text<'a>>; 3],
     /// Comment on the distribution level.
-    pub distribution_level_comment: Option<String>,
+    pub distribution_level_comment: Option<Text<'a>>,
     /// Comment on the distribution index.
-    pub distribution_index_comment: Option<String>,
+    pub distribution_index_comment: Option<Text<'a>>,
     /// Certificate amount used (shown beside the CFP, never netted into it).
     pub certificate_amount_kgco2e_per_unit: Option<Decimal>,
     /// Certificate type (e.g. renewable-energy J-Credits).
-    pub certificate_type: Option<String>,
+    pub certificate_type: Option<Text<'a>>,
     /// Older GxD `creditAmount`.
     pub credit_amount_kgco2e_per_unit: Option<Decimal>,
     /// Gate-to-Gate fossil GHG emissions: what arises inside the company's own gate.
@@ -358,7 +366,7 @@ pub struct Gxd {
     /// Gate-to-Gate emissions including biogenic emissions and removals.
     pub g2g_biogenic_carbon_content_kgco2e_per_unit: Option<Decimal>,
     /// Explanation of product amount and declared unit.
-    pub unitary_product_amount_comment: Option<String>,
+    pub unitary_product_amount_comment: Option<Text<'a>>,
     /// Older GxD `upstreamEmissions`: reported supply-chain upstream emissions.
     pub upstream_emissions_kgco2e_per_unit: Option<Decimal>,
 }
@@ -418,32 +426,32 @@ impl ExtensionKind {
 
 /// One `extensions[]` entry as received, plus what it was recognised as.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Extension {
+pub struct Extension<'a> {
     /// Extension `specVersion`.
-    pub spec_version: String,
+    pub spec_version: Text<'a>,
     /// Extension `dataSchema` URI.
-    pub data_schema: String,
+    pub data_schema: Text<'a>,
     /// Extension `documentation` URI.
-    pub documentation: Option<String>,
+    pub documentation: Option<Text<'a>>,
     /// The extension's `data` object, as received (JSON text).
-    pub data_json: String,
+    pub data_json: Text<'a>,
     /// What the extension was recognised as.
     pub kind: ExtensionKind,
 }
 
 /// A PACT ProductFootprint, validated; v2 and v3 documents both map onto it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Footprint {
+pub struct Footprint<'a> {
     /// Footprint id (UUID, lower-case).
-    pub id: String,
+    pub id: Text<'a>,
     /// `specVersion` as written.
-    pub spec_version: String,
+    pub spec_version: Text<'a>,
     /// PACT major version the document follows.
     pub pact_version: PactVersion,
     /// v2 `version`; v3 has none (a new version gets a new id and names its predecessors).
     pub version: Option<i32>,
     /// Ids of earlier versions of this footprint.
-    pub preceding_pf_ids: Vec<String>,
+    pub preceding_pf_ids: Vec<Text<'a>>,
     /// Creation time.
     pub created: DateTime<Utc>,
     /// Last update.
@@ -451,44 +459,44 @@ pub struct Footprint {
     /// Active or Deprecated.
     pub status: Status,
     /// Why the status is what it is.
-    pub status_comment: Option<String>,
+    pub status_comment: Option<Text<'a>>,
     /// Start of the validity period.
     pub validity_period_start: Option<DateTime<Utc>>,
     /// End of the validity period.
     pub validity_period_end: Option<DateTime<Utc>>,
     /// Data owner's name.
-    pub company_name: String,
+    pub company_name: Text<'a>,
     /// Data owner's URNs.
-    pub company_ids: Vec<String>,
+    pub company_ids: Vec<Text<'a>>,
     /// Free-form product description.
-    pub product_description: String,
+    pub product_description: Text<'a>,
     /// Product URNs; the first is the product's key in BOM edges.
-    pub product_ids: Vec<String>,
+    pub product_ids: Vec<Text<'a>>,
     /// UN CPC code (v2 `productCategoryCpc`, or the `un-cpc` entry of v3 `productClassifications`).
-    pub product_category_cpc: Option<String>,
+    pub product_category_cpc: Option<Text<'a>>,
     /// v2.3/v3 product classification URNs.
-    pub product_classifications: Vec<String>,
+    pub product_classifications: Vec<Text<'a>>,
     /// Trade name.
-    pub product_name_company: String,
+    pub product_name_company: Text<'a>,
     /// Comment on the calculation.
-    pub comment: Option<String>,
+    pub comment: Option<Text<'a>>,
     /// The carbon footprint. Boxed: its fifty-odd numbers are most of a footprint's size,
     /// and a footprint is moved several times between its check and its columns.
-    pub pcf: Box<CarbonFootprint>,
+    pub pcf: Box<CarbonFootprint<'a>>,
     /// Every extension, as received.
-    pub extensions: Vec<Extension>,
+    pub extensions: Vec<Extension<'a>>,
     /// The GxD extension, typed, when present.
-    pub gxd: Option<Gxd>,
+    pub gxd: Option<Gxd<'a>>,
     /// Inputs declared by the mieruka BOM extension.
     pub bom_inputs: Vec<BomInput>,
     /// GX attributes declared by the mieruka GX attributes extension.
     pub gx_attributes: Option<GxAttributes>,
 }
 
-impl Footprint {
+impl Footprint<'_> {
     /// The product URN used as this footprint's key in the bill of materials.
     pub fn product_id(&self) -> &str {
-        self.product_ids.first().map(String::as_str).unwrap_or("")
+        self.product_ids.first().map(|p| p.as_ref()).unwrap_or("")
     }
 
     /// Gate-to-Gate fossil emissions per declared unit, when the GxD extension gives them.

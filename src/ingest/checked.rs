@@ -1,6 +1,8 @@
 //! What the parallel check hands to the ordered decision: each document's outcome and, for a
 //! run of documents, the batches of their footprints, built on the core that checked them.
 
+use std::borrow::Cow;
+
 use datafusion::arrow::array::{BooleanArray, RecordBatch};
 use datafusion::arrow::compute::filter_record_batch;
 
@@ -11,14 +13,19 @@ use crate::table::{DocumentSpan, FootprintRecord, FootprintRows, GxRecord};
 use crate::{Error, Result};
 
 /// The outcome of checking one document; its index in the source is set afterwards. `R` is
-/// the footprint: the whole record as checked, then what the decision needs of it ([`Kept`]).
-pub(super) struct Checked<R = Box<FootprintRecord>> {
+/// the footprint: the whole record as checked ([`Document`]), then what the decision needs of
+/// it ([`Kept`]).
+pub(super) struct Checked<R> {
     pub(super) source: usize,
     pub(super) line: usize,
     pub(super) record: Option<R>,
     pub(super) errors: Vec<(usize, Diag)>,
     pub(super) warnings: Vec<(usize, Diag)>,
 }
+
+/// The outcome of checking one document inside a chunk whose bytes live for `'a`: its
+/// footprint borrows its texts from them.
+pub(super) type Document<'a> = Checked<Box<FootprintRecord<'a>>>;
 
 impl<R> Checked<R> {
     pub(super) fn rejected(source: usize, line: usize, diag: Diag) -> Checked<R> {
@@ -88,10 +95,13 @@ impl Kept {
         let f = &mut record.footprint;
         Ok(Kept {
             key: IdKey::new(&f.id, f.version)?,
-            id: std::mem::take(&mut f.id),
+            id: std::mem::take(&mut f.id).into_owned(),
             version: f.version,
             document: record.document,
-            product_ids: std::mem::take(&mut f.product_ids),
+            product_ids: std::mem::take(&mut f.product_ids)
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
             bom_inputs: std::mem::take(&mut f.bom_inputs),
             gx_attributes: f.gx_attributes.take(),
             extensions: f.extensions.len(),
@@ -138,7 +148,7 @@ pub(super) enum Rows {
         extensions: Vec<RecordBatch>,
     },
     /// As records, for tables kept in memory (and their tests, which read the typed model).
-    Records(Vec<FootprintRecord>),
+    Records(Vec<FootprintRecord<'static>>),
 }
 
 impl Rows {
@@ -212,10 +222,10 @@ impl Group {
 /// record is freed right away: the next document's allocations reuse its memory. (Built
 /// after the whole group was checked, the batches read each record back from memory once per
 /// column, and the records' memory went cold before it was reused.)
-pub(super) struct GroupBuilder {
+pub(super) struct GroupBuilder<'a> {
     checked: Vec<Checked<Kept>>,
     /// Outcomes whose footprints wait to be appended to the batches, [`RUN`] at a time.
-    waiting: Vec<Checked>,
+    waiting: Vec<Document<'a>>,
     rows: Destination,
 }
 
@@ -227,13 +237,13 @@ const RUN: usize = 32;
 /// records.
 enum Destination {
     Batches(Box<FootprintRows>),
-    Records(Vec<FootprintRecord>),
+    Records(Vec<FootprintRecord<'static>>),
 }
 
-impl GroupBuilder {
+impl<'a> GroupBuilder<'a> {
     /// A group of up to `n` documents, its footprints built into batches numbered for ingest
     /// `seq`, or kept as `records`.
-    pub(super) fn new(n: usize, seq: i64, records: bool) -> GroupBuilder {
+    pub(super) fn new(n: usize, seq: i64, records: bool) -> GroupBuilder<'a> {
         GroupBuilder {
             checked: Vec::with_capacity(n),
             waiting: Vec::with_capacity(if records { 0 } else { RUN }),
@@ -245,7 +255,7 @@ impl GroupBuilder {
     }
 
     /// Adds the next document's outcome.
-    pub(super) fn push(&mut self, checked: Checked) -> Result<()> {
+    pub(super) fn push(&mut self, checked: Document<'a>) -> Result<()> {
         match &mut self.rows {
             Destination::Batches(_) => {
                 self.waiting.push(checked);
@@ -258,7 +268,7 @@ impl GroupBuilder {
             Destination::Records(rows) => {
                 let kept = checked.try_map(|r| {
                     let kept = Kept::taken(&mut (*r).clone())?;
-                    rows.push(*r);
+                    rows.push(r.into_owned());
                     Ok(kept)
                 })?;
                 self.checked.push(kept);

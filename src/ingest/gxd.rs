@@ -10,6 +10,8 @@
 //!   `gateToGate` or `organization`);
 //! - amounts written as JSON numbers instead of decimal strings are read exactly, with a warning.
 
+use std::borrow::Cow;
+
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
@@ -62,9 +64,9 @@ fn amount(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue, sign: Sign) -> 
     }
 }
 
-fn text(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Option<String> {
+fn text<'a>(c: &mut Checker, ptr: &Ptr, key: &str, raw: &'a RawValue) -> Option<Cow<'a, str>> {
     match string(raw) {
-        Ok(s) => Some(s.into_owned()),
+        Ok(s) => Some(s),
         Err(m) => {
             c.error(Some(raw), pointer(ptr, key), m);
             None
@@ -72,15 +74,15 @@ fn text(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Option<String>
     }
 }
 
-fn choice(
+fn choice<'a>(
     c: &mut Checker,
     ptr: &Ptr,
     key: &str,
-    raw: &RawValue,
+    raw: &'a RawValue,
     allowed: &[&str],
-) -> Option<String> {
+) -> Option<Cow<'a, str>> {
     let s = text(c, ptr, key, raw)?;
-    if allowed.contains(&s.as_str()) {
+    if allowed.contains(&s.as_ref()) {
         Some(s)
     } else {
         let list: Vec<String> = allowed.iter().map(|a| format!("{a:?}")).collect();
@@ -93,7 +95,7 @@ fn choice(
     }
 }
 
-fn categories(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Vec<String> {
+fn categories<'a>(c: &mut Checker, ptr: &Ptr, key: &str, raw: &'a RawValue) -> Vec<Cow<'a, str>> {
     let here = ptr.key(key);
     // Older documents give a single category as a string.
     if raw.get().starts_with('"') {
@@ -113,13 +115,13 @@ fn categories(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) -> Vec<Stri
 }
 
 /// Older single `distributionLevel`/`distributionIndex` apply to all three scopes.
-fn older_per_scope(
+fn older_per_scope<'a>(
     c: &mut Checker,
     ptr: &Ptr,
     key: &str,
-    raw: &RawValue,
+    raw: &'a RawValue,
     allowed: &[&str],
-    slots: &mut [Option<String>; 3],
+    slots: &mut [Option<Cow<'a, str>>; 3],
 ) {
     if let Some(v) = choice(c, ptr, key, raw, allowed) {
         c.warn(
@@ -134,7 +136,13 @@ fn older_per_scope(
 }
 
 /// Fields that older GxD documents place at the top level or inside any sub-object.
-fn older_field(c: &mut Checker, g: &mut Gxd, ptr: &Ptr, key: &str, raw: &RawValue) -> bool {
+fn older_field<'a>(
+    c: &mut Checker,
+    g: &mut Gxd<'a>,
+    ptr: &Ptr,
+    key: &str,
+    raw: &'a RawValue,
+) -> bool {
     match key {
         "upstreamEmissions" => {
             g.upstream_emissions_kgco2e_per_unit = amount(c, ptr, key, raw, Sign::NonNegative)
@@ -167,7 +175,12 @@ fn unknown(c: &mut Checker, ptr: &Ptr, key: &str, raw: &RawValue) {
 
 /// Parses the GxD extension's `data` object at `ptr`. `by_schema` says whether the
 /// extension named the GxD schema (then `calcMethod` is required, as the schema says).
-pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &Ptr, by_schema: bool) -> Option<Gxd> {
+pub(crate) fn parse<'a>(
+    c: &mut Checker,
+    data: &'a RawValue,
+    ptr: &Ptr,
+    by_schema: bool,
+) -> Option<Gxd<'a>> {
     let entries = object(c, data, ptr)?;
     let before = c.errors.len();
     let mut g = Gxd::default();
@@ -184,7 +197,7 @@ pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &Ptr, by_schema: bool
                             pointer(ptr, k),
                             "calcMethod is a string in GxD; the number was accepted",
                         );
-                        Some(v.get().to_owned())
+                        Some(Cow::Borrowed(v.get()))
                     }
                     _ => choice(c, ptr, k, v, &["0", "1"]),
                 };
@@ -275,7 +288,7 @@ pub(crate) fn parse(c: &mut Checker, data: &RawValue, ptr: &Ptr, by_schema: bool
     (c.errors.len() == before).then_some(g)
 }
 
-fn organization(c: &mut Checker, g: &mut Gxd, p: &Ptr, raw: &RawValue) {
+fn organization<'a>(c: &mut Checker, g: &mut Gxd<'a>, p: &Ptr, raw: &'a RawValue) {
     let Some(sub) = object(c, raw, p) else {
         return;
     };

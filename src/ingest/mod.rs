@@ -38,7 +38,7 @@ pub use pact::BOM_EXTENSION_SCHEMA;
 pub use report::{IngestReport, LISTED_PROBLEMS, Problem};
 pub use source::Source;
 
-use self::checked::{Checked, Group, GroupBuilder};
+use self::checked::{Checked, Document, Group, GroupBuilder};
 use self::intake::{Intake, Layouts, has_bom_csv, has_documents, layouts};
 use self::sink::{ChannelSink, DrySink, Job, SegmentSink, Sink, footprint_batches};
 
@@ -96,7 +96,7 @@ pub struct Prepared {
     /// The report.
     pub report: IngestReport,
     /// New footprint records.
-    pub footprints: Vec<FootprintRecord>,
+    pub footprints: Vec<FootprintRecord<'static>>,
     /// New or changed BOM edges.
     pub bom: Vec<BomEdge>,
     /// New or changed GX attributes.
@@ -270,13 +270,13 @@ fn footprint_values<'a>(
 
 /// Reads one JSON text onto `tape`; a text the tape refuses is parsed by serde_json, which
 /// says what is wrong (or, for one nested deeper than the tape reads, takes it).
-fn read_text<'t>(
-    text: &'t str,
+fn read_text<'a: 't, 't>(
+    text: &'a str,
     first_line_no: usize,
     tape: &'t mut tape::Tape,
-) -> std::result::Result<(&'t RawValue, Option<tape::Read<'t>>), (usize, Diag)> {
+) -> std::result::Result<(&'a RawValue, Option<tape::Read<'t>>), (usize, Diag)> {
     match tape.read(text) {
-        Some(read) => Ok((read.value(), Some(read))),
+        Some(read) => Ok((tape::whole(text), Some(read))),
         None => parse_text(text, first_line_no).map(|top| (top, None)),
     }
 }
@@ -331,14 +331,14 @@ impl Chunk<'_> {
 }
 
 /// Checks one footprint document whose text, inside `chunk`, starts on `line`.
-fn check_value(
+fn check_value<'a>(
     names: &[Arc<str>],
     chunk: Chunk,
-    raw: &RawValue,
-    entries: Option<json::Entries>,
+    raw: &'a RawValue,
+    entries: Option<json::Entries<'a>>,
     tape: Option<tape::Read>,
     line: usize,
-) -> Checked {
+) -> Document<'a> {
     let source = chunk.source;
     let text = raw.get();
     let mut c = Checker::with_tape(text, tape);
@@ -379,13 +379,13 @@ fn check_value(
 
 /// Checks one NDJSON line: it may hold one footprint or a response with several. `tape` is
 /// the thread's, for the line to be read onto.
-fn check_line(
+fn check_line<'a>(
     names: &[Arc<str>],
     chunk: Chunk,
-    bytes: &[u8],
+    bytes: &'a [u8],
     line: usize,
     tape: &mut tape::Tape,
-) -> Vec<Checked> {
+) -> Vec<Document<'a>> {
     let (top, read) = match parse_unit(chunk, bytes, line, tape) {
         Ok(t) => t,
         Err(rejected) => return vec![rejected],
@@ -400,13 +400,13 @@ fn check_line(
 }
 
 /// Checks one element of an array read in chunks: one footprint.
-fn check_element(
+fn check_element<'a>(
     names: &[Arc<str>],
     chunk: Chunk,
-    bytes: &[u8],
+    bytes: &'a [u8],
     line: usize,
     tape: &mut tape::Tape,
-) -> Checked {
+) -> Document<'a> {
     match parse_unit(chunk, bytes, line, tape) {
         Ok((top, read)) => check_value(names, chunk, top, None, read, line),
         Err(rejected) => rejected,
@@ -415,12 +415,12 @@ fn check_element(
 
 /// Reads the JSON text `bytes` (starting on `line` of its chunk's source) onto `tape`, or
 /// says why it was rejected (its encoding or its syntax).
-fn parse_unit<'t>(
+fn parse_unit<'a: 't, 't>(
     chunk: Chunk,
-    bytes: &'t [u8],
+    bytes: &'a [u8],
     line: usize,
     tape: &'t mut tape::Tape,
-) -> std::result::Result<(&'t RawValue, Option<tape::Read<'t>>), Checked> {
+) -> std::result::Result<(&'a RawValue, Option<tape::Read<'t>>), Document<'a>> {
     let text = utf8::utf8(bytes).map_err(|e| {
         let (l, d) = utf8_error(bytes, e, line);
         Checked::rejected(chunk.source, l, d)

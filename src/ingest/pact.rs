@@ -16,13 +16,13 @@ use serde_json::value::RawValue;
 
 use super::gxd;
 use super::json::{
-    self, Checker, Entries, Ptr, Sign, boolean, date_time, decimal_string, int32, pointer, uuid,
+    self, Checker, Entries, Ptr, Sign, boolean, date_time, decimal_string, int32, pointer, string,
+    uuid,
 };
 use super::pact_values::{
     REGIONS, V2_STANDARDS, V3_STANDARDS, assurance, bounded, check_duplicates, country,
-    declared_unit, dqi, ef_sources, list, non_empty, object, one_of, owned, read, require,
-    sector_rules, spec_version, standards, string_item, subdivision, unknown, unknown_for,
-    urn_item, uuid_item,
+    declared_unit, dqi, ef_sources, list, non_empty, object, one_of, read, require, sector_rules,
+    spec_version, standards, string_item, subdivision, unknown, unknown_for, urn_item, uuid_item,
 };
 use crate::model::{CarbonFootprint, Extension, ExtensionKind, Footprint, PactVersion, Status};
 
@@ -59,11 +59,11 @@ fn names_consortium(schema: &str) -> bool {
 }
 
 /// Parses the `pcf` object.
-fn carbon_footprint(
+fn carbon_footprint<'a>(
     c: &mut Checker,
-    raw: &RawValue,
+    raw: &'a RawValue,
     version: PactVersion,
-) -> Option<Box<CarbonFootprint>> {
+) -> Option<Box<CarbonFootprint<'a>>> {
     use PactVersion::{V2, V3};
     let p = &Ptr::ROOT.key("pcf");
     let entries = object(c, raw, p)?;
@@ -169,7 +169,7 @@ fn carbon_footprint(
                 f.ccs_technological_co2_capture_kgco2e_per_unit = dec(c, k, v, Sign::NonPositive)
             }
             ("technologicalCO2CaptureOrigin", V3) => {
-                f.technological_co2_capture_origin = read(c, p, k, v, owned)
+                f.technological_co2_capture_origin = read(c, p, k, v, string)
             }
             ("technologicalCO2Removals", V3) => {
                 f.technological_co2_removals_kgco2e_per_unit = dec(c, k, v, Sign::NonPositive)
@@ -181,7 +181,7 @@ fn carbon_footprint(
                 f.ccu_calculation_approach = read(c, p, k, v, |r| one_of(r, &["Cut-off", "Credit"]))
             }
             ("ccuCreditCertification", V3) => {
-                f.ccu_credit_certification = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
+                f.ccu_credit_certification = read(c, p, k, v, non_empty)
             }
             ("characterizationFactors", V2) => {
                 f.characterization_factors = read(c, p, k, v, |r| one_of(r, &["AR6", "AR5"]))
@@ -221,7 +221,7 @@ fn carbon_footprint(
                 })
             }
             ("boundaryProcessesDescription", _) => {
-                f.boundary_processes_description = read(c, p, k, v, owned)
+                f.boundary_processes_description = read(c, p, k, v, string)
             }
             ("referencePeriodStart", _) => ref_start = read(c, p, k, v, date_time),
             ("referencePeriodEnd", _) => ref_end = read(c, p, k, v, date_time),
@@ -244,13 +244,13 @@ fn carbon_footprint(
                 f.exempted_emissions_pct = bounded(c, p, k, v, version, 0, 100)
             }
             ("exemptedEmissionsDescription", _) => {
-                f.exempted_emissions_description = read(c, p, k, v, owned)
+                f.exempted_emissions_description = read(c, p, k, v, string)
             }
             ("allocationRulesDescription", _) => {
-                f.allocation_rules_description = read(c, p, k, v, owned)
+                f.allocation_rules_description = read(c, p, k, v, string)
             }
             ("uncertaintyAssessmentDescription", V2) => {
-                f.uncertainty_assessment_description = read(c, p, k, v, owned)
+                f.uncertainty_assessment_description = read(c, p, k, v, string)
             }
             ("primaryDataShare", _) => {
                 f.primary_data_share_pct = bounded(c, p, k, v, version, 0, 100)
@@ -423,20 +423,19 @@ fn require_present(c: &mut Checker, entries: &Entries, ptr: &Ptr, key: &str) {
     }
 }
 
-fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, &'a RawValue)>> {
+fn extensions<'a>(
+    c: &mut Checker,
+    raw: &'a RawValue,
+) -> Option<Vec<(Extension<'a>, &'a RawValue)>> {
     list(c, &Ptr::ROOT, "extensions", raw, false, |c, p, e| {
         let entries = object(c, e, p)?;
         let (mut spec_version, mut data_schema, mut documentation, mut data) =
             (None, None, None, None);
         for (k, v) in &entries.0 {
             match k.as_ref() {
-                "specVersion" => {
-                    spec_version = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-                }
-                "dataSchema" => {
-                    data_schema = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-                }
-                "documentation" => documentation = read(c, p, k, v, owned),
+                "specVersion" => spec_version = read(c, p, k, v, non_empty),
+                "dataSchema" => data_schema = read(c, p, k, v, non_empty),
+                "documentation" => documentation = read(c, p, k, v, string),
                 "data" => {
                     data = read(c, p, k, v, |r| {
                         if r.get().starts_with('{') {
@@ -469,7 +468,7 @@ fn extensions<'a>(c: &mut Checker, raw: &'a RawValue) -> Option<Vec<(Extension, 
                 spec_version,
                 data_schema,
                 documentation,
-                data_json: data.get().to_owned(),
+                data_json: Cow::Borrowed(data.get()),
                 kind,
             },
             data,
@@ -483,7 +482,7 @@ pub(crate) fn footprint_with<'a>(
     c: &mut Checker,
     doc: &'a RawValue,
     entries: Option<Entries<'a>>,
-) -> Option<Footprint> {
+) -> Option<Footprint<'a>> {
     use PactVersion::{V2, V3};
     let entries = match entries {
         Some(e) => check_duplicates(c, e, &Ptr::ROOT)?,
@@ -495,7 +494,7 @@ pub(crate) fn footprint_with<'a>(
     let mut version = None;
     let mut spec = None;
     if let Some((_, v)) = entries.0.iter().find(|(k, _)| k == "specVersion") {
-        spec = read(c, &Ptr::ROOT, "specVersion", v, owned);
+        spec = read(c, &Ptr::ROOT, "specVersion", v, string);
         if let Some(s) = &spec {
             match spec_version(s) {
                 Some((2, _, _)) => version = Some(V2),
@@ -572,25 +571,19 @@ pub(crate) fn footprint_with<'a>(
                     })
                 })
             }
-            ("statusComment", V2) => status_comment = read(c, p, k, v, owned),
+            ("statusComment", V2) => status_comment = read(c, p, k, v, string),
             ("validityPeriodStart", _) => vstart = read(c, p, k, v, date_time),
             ("validityPeriodEnd", _) => vend = read(c, p, k, v, date_time),
-            ("companyName", _) => {
-                company_name = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-            }
+            ("companyName", _) => company_name = read(c, p, k, v, non_empty),
             ("companyIds", _) => company_ids = list(c, p, k, v, true, urn_item),
-            ("productDescription", _) => product_description = read(c, p, k, v, owned),
+            ("productDescription", _) => product_description = read(c, p, k, v, string),
             ("productIds", _) => product_ids = list(c, p, k, v, true, urn_item),
-            ("productCategoryCpc", V2) => {
-                cpc = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-            }
+            ("productCategoryCpc", V2) => cpc = read(c, p, k, v, non_empty),
             ("productClassifications", _) => {
                 classifications = list(c, p, k, v, true, urn_item).unwrap_or_default()
             }
-            ("productNameCompany", _) => {
-                product_name = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-            }
-            ("comment", _) => comment = read(c, p, k, v, owned),
+            ("productNameCompany", _) => product_name = read(c, p, k, v, non_empty),
+            ("comment", _) => comment = read(c, p, k, v, string),
             ("pcf", _) => pcf = carbon_footprint(c, v, version),
             ("extensions", _) => exts = extensions(c, v).unwrap_or_default(),
             _ => unknown_for(c, p, k, v, version),
@@ -625,9 +618,10 @@ pub(crate) fn footprint_with<'a>(
     if cpc.is_none() {
         const CPC: &str = "urn:pact:productclassification:un-cpc:";
         cpc = classifications.iter().find_map(|u| {
-            u.get(..CPC.len())
-                .filter(|p| p.eq_ignore_ascii_case(CPC))
-                .map(|_| u[CPC.len()..].to_owned())
+            let scheme = u.get(..CPC.len())?;
+            scheme
+                .eq_ignore_ascii_case(CPC)
+                .then(|| Cow::Owned(u[CPC.len()..].to_owned()))
         });
     }
 
@@ -665,7 +659,7 @@ pub(crate) fn footprint_with<'a>(
                     product_ids
                         .as_ref()
                         .and_then(|v| v.first())
-                        .map(String::as_str),
+                        .map(|p| p.as_ref()),
                 ) {
                     bom_inputs.extend(inputs);
                 }
@@ -674,7 +668,7 @@ pub(crate) fn footprint_with<'a>(
                 let product = product_ids
                     .as_ref()
                     .and_then(|v| v.first())
-                    .map(String::as_str)
+                    .map(|p| p.as_ref())
                     .unwrap_or_default();
                 gx_attributes = super::gx::extension(c, data, &ptr, product);
             }

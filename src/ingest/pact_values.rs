@@ -96,15 +96,11 @@ pub(super) fn non_empty<'a>(raw: &'a RawValue) -> Result<Cow<'a, str>, String> {
     }
 }
 
-pub(super) fn owned(raw: &RawValue) -> Result<String, String> {
-    string(raw).map(Cow::into_owned)
-}
-
 #[inline]
-pub(super) fn one_of(raw: &RawValue, allowed: &[&str]) -> Result<String, String> {
+pub(super) fn one_of<'a>(raw: &'a RawValue, allowed: &[&str]) -> Result<Cow<'a, str>, String> {
     let s = string(raw)?;
     if allowed.contains(&s.as_ref()) {
-        Ok(s.into_owned())
+        Ok(s)
     } else {
         Err(not_one_of(&s, allowed))
     }
@@ -128,19 +124,19 @@ fn quote_list(items: &[&str]) -> String {
 // of line, in `bad_item`.
 
 #[inline]
-pub(super) fn urn_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
+pub(super) fn urn_item<'a>(c: &mut Checker, p: &Ptr, raw: &'a RawValue) -> Option<Cow<'a, str>> {
     let s = match string(raw) {
         Ok(s) => s,
         Err(m) => return bad_item(c, p, raw, m),
     };
     match check_urn(&s) {
-        Ok(()) => Some(s.into_owned()),
+        Ok(()) => Some(s),
         Err(m) => bad_item(c, p, raw, m),
     }
 }
 
 #[inline]
-pub(super) fn uuid_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
+pub(super) fn uuid_item<'a>(c: &mut Checker, p: &Ptr, raw: &'a RawValue) -> Option<Cow<'a, str>> {
     match uuid(raw) {
         Ok(s) => Some(s),
         Err(m) => bad_item(c, p, raw, m),
@@ -148,9 +144,9 @@ pub(super) fn uuid_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<Stri
 }
 
 #[inline]
-pub(super) fn string_item(c: &mut Checker, p: &Ptr, raw: &RawValue) -> Option<String> {
+pub(super) fn string_item<'a>(c: &mut Checker, p: &Ptr, raw: &'a RawValue) -> Option<Cow<'a, str>> {
     match non_empty(raw) {
-        Ok(s) => Some(s.into_owned()),
+        Ok(s) => Some(s),
         Err(m) => bad_item(c, p, raw, m),
     }
 }
@@ -205,10 +201,10 @@ pub(super) const REGIONS: [&str; 22] = [
     "Western Europe",
 ];
 
-pub(super) fn country(raw: &RawValue) -> Result<String, String> {
+pub(super) fn country(raw: &RawValue) -> Result<Cow<'_, str>, String> {
     let s = string(raw)?;
     if s.len() == 2 && s.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(s.into_owned())
+        Ok(s)
     } else {
         Err(format!(
             "{s:?} is not an ISO 3166-1 alpha-2 country code like \"JP\""
@@ -216,7 +212,7 @@ pub(super) fn country(raw: &RawValue) -> Result<String, String> {
     }
 }
 
-pub(super) fn subdivision(raw: &RawValue) -> Result<String, String> {
+pub(super) fn subdivision(raw: &RawValue) -> Result<Cow<'_, str>, String> {
     let s = string(raw)?;
     let b = s.as_bytes();
     let ok = b.len() >= 4
@@ -227,7 +223,7 @@ pub(super) fn subdivision(raw: &RawValue) -> Result<String, String> {
             .iter()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
     if ok {
-        Ok(s.into_owned())
+        Ok(s)
     } else {
         Err(format!(
             "{s:?} is not an ISO 3166-2 subdivision code like \"JP-13\""
@@ -266,13 +262,13 @@ fn standard_key(s: &str) -> String {
 
 /// Normalises a cross-sectoral standard to PACT's spelling, warning on variants and on
 /// values outside the list (which are kept as written).
-pub(super) fn standards(
+pub(super) fn standards<'a>(
     c: &mut Checker,
     ptr: &Ptr,
     key: &str,
-    raw: &RawValue,
-    known: &[(&str, &str)],
-) -> Option<Vec<String>> {
+    raw: &'a RawValue,
+    known: &[(&str, &'static str)],
+) -> Option<Vec<Cow<'a, str>>> {
     list(c, ptr, key, raw, true, |c, p, e| {
         let s = string_item(c, p, e)?;
         if known.iter().any(|(_, canon)| *canon == s) {
@@ -286,7 +282,7 @@ pub(super) fn standards(
                     p.get(),
                     format!("{s:?} read as PACT's spelling {canon:?}"),
                 );
-                Some((*canon).to_owned())
+                Some(Cow::Borrowed(*canon))
             }
             None => {
                 let names: Vec<&str> = known.iter().map(|(_, c)| *c).collect();
@@ -304,7 +300,11 @@ pub(super) fn standards(
     })
 }
 
-pub(super) fn sector_rules(c: &mut Checker, ptr: &Ptr, raw: &RawValue) -> Option<Vec<SectorRule>> {
+pub(super) fn sector_rules<'a>(
+    c: &mut Checker,
+    ptr: &Ptr,
+    raw: &'a RawValue,
+) -> Option<Vec<SectorRule<'a>>> {
     let key = "productOrSectorSpecificRules";
     if raw.get().trim() == "[]" {
         // The OpenAPI says minItems 1; the PACT text says the set MUST be empty when no rules
@@ -327,9 +327,7 @@ pub(super) fn sector_rules(c: &mut Checker, ptr: &Ptr, raw: &RawValue) -> Option
                     })
                 }
                 "ruleNames" => rule_names = list(c, p, k, v, true, string_item),
-                "otherOperatorName" => {
-                    other = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned))
-                }
+                "otherOperatorName" => other = read(c, p, k, v, non_empty),
                 _ => unknown(c, p, k, v),
             }
         }
@@ -343,11 +341,11 @@ pub(super) fn sector_rules(c: &mut Checker, ptr: &Ptr, raw: &RawValue) -> Option
     })
 }
 
-pub(super) fn ef_sources(
+pub(super) fn ef_sources<'a>(
     c: &mut Checker,
     ptr: &Ptr,
-    raw: &RawValue,
-) -> Option<Vec<EmissionFactorSource>> {
+    raw: &'a RawValue,
+) -> Option<Vec<EmissionFactorSource<'a>>> {
     list(
         c,
         ptr,
@@ -359,8 +357,8 @@ pub(super) fn ef_sources(
             let (mut name, mut version) = (None, None);
             for (k, v) in &entries.0 {
                 match k.as_ref() {
-                    "name" => name = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned)),
-                    "version" => version = read(c, p, k, v, |r| non_empty(r).map(Cow::into_owned)),
+                    "name" => name = read(c, p, k, v, non_empty),
+                    "version" => version = read(c, p, k, v, non_empty),
                     _ => unknown(c, p, k, v),
                 }
             }
@@ -477,12 +475,12 @@ pub(super) fn dqi(c: &mut Checker, ptr: &Ptr, raw: &RawValue, version: PactVersi
     (c.errors.len() == before).then_some(d)
 }
 
-pub(super) fn assurance(
+pub(super) fn assurance<'a>(
     c: &mut Checker,
     ptr: &Ptr,
-    raw: &RawValue,
+    raw: &'a RawValue,
     version: PactVersion,
-) -> Option<Assurance> {
+) -> Option<Assurance<'a>> {
     let key = match version {
         PactVersion::V2 => "assurance",
         PactVersion::V3 => "verification",
@@ -515,10 +513,10 @@ pub(super) fn assurance(
                     one_of(r, &["Gate-to-Gate", "Cradle-to-Gate"])
                 })
             }
-            ("providerName", _) => a.provider_name = read(c, &p, k, v, owned),
+            ("providerName", _) => a.provider_name = read(c, &p, k, v, string),
             ("completedAt", _) => a.completed_at = read(c, &p, k, v, date_time),
-            ("standardName", _) => a.standard_name = read(c, &p, k, v, owned),
-            ("comments", _) => a.comments = read(c, &p, k, v, owned),
+            ("standardName", _) => a.standard_name = read(c, &p, k, v, string),
+            ("comments", _) => a.comments = read(c, &p, k, v, string),
             _ => unknown_for(c, &p, k, v, version),
         }
     }

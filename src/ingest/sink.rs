@@ -258,7 +258,7 @@ impl Sink for DrySink {
 /// The `footprints` and `footprint_extensions` batches of `records`, none without rows. The
 /// ingest's checks build theirs a record at a time instead (see [`Group`](super::Group));
 /// this is for records kept in memory.
-pub(super) fn footprint_batches<R: std::borrow::Borrow<FootprintRecord>>(
+pub(super) fn footprint_batches<'a, R: std::borrow::Borrow<FootprintRecord<'a>>>(
     records: impl IntoIterator<Item = R>,
     seq: i64,
 ) -> Result<(Vec<RecordBatch>, Vec<RecordBatch>)> {

@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use super::{DECIMAL_PRECISION, DECIMAL_SCALE, decimal_to_i128, decimal_type};
 use crate::Result;
-use crate::model::Footprint;
+use crate::model::{Footprint, Text};
 
 mod batches;
 pub use batches::FootprintRows;
@@ -44,12 +44,12 @@ fn ef_fields() -> Fields {
 
 /// How one `footprints` column is read from a [`Footprint`].
 enum Get {
-    Str(fn(&Footprint) -> Option<&str>),
-    Dec(fn(&Footprint) -> Option<&Decimal>),
-    Bool(fn(&Footprint) -> Option<bool>),
-    Ts(fn(&Footprint) -> Option<DateTime<Utc>>),
-    I32(fn(&Footprint) -> Option<i32>),
-    StrList(fn(&Footprint) -> &[String]),
+    Str(for<'r> fn(&'r Footprint<'_>) -> Option<&'r str>),
+    Dec(for<'r> fn(&'r Footprint<'_>) -> Option<&'r Decimal>),
+    Bool(fn(&Footprint<'_>) -> Option<bool>),
+    Ts(fn(&Footprint<'_>) -> Option<DateTime<Utc>>),
+    I32(fn(&Footprint<'_>) -> Option<i32>),
+    StrList(for<'r> fn(&'r Footprint<'_>) -> &'r [Text<'r>]),
     Rules,
     EfSources,
 }
@@ -69,19 +69,31 @@ impl Get {
     }
 }
 
-fn gxd_str(f: &Footprint, get: fn(&crate::model::Gxd) -> Option<&str>) -> Option<&str> {
+fn gxd_str<'r>(
+    f: &'r Footprint<'_>,
+    get: for<'g> fn(&'g crate::model::Gxd<'_>) -> Option<&'g str>,
+) -> Option<&'r str> {
     f.gxd.as_ref().and_then(get)
 }
 
-fn gxd_dec(f: &Footprint, get: fn(&crate::model::Gxd) -> Option<&Decimal>) -> Option<&Decimal> {
+fn gxd_dec<'r>(
+    f: &'r Footprint<'_>,
+    get: for<'g> fn(&'g crate::model::Gxd<'_>) -> Option<&'g Decimal>,
+) -> Option<&'r Decimal> {
     f.gxd.as_ref().and_then(get)
 }
 
-fn dqi(f: &Footprint, get: fn(&crate::model::Dqi) -> Option<&Decimal>) -> Option<&Decimal> {
+fn dqi<'r>(
+    f: &'r Footprint<'_>,
+    get: fn(&crate::model::Dqi) -> Option<&Decimal>,
+) -> Option<&'r Decimal> {
     f.pcf.dqi.as_ref().and_then(get)
 }
 
-fn assurance_str(f: &Footprint, get: fn(&crate::model::Assurance) -> Option<&str>) -> Option<&str> {
+fn assurance_str<'r>(
+    f: &'r Footprint<'_>,
+    get: for<'g> fn(&'g crate::model::Assurance<'_>) -> Option<&'g str>,
+) -> Option<&'r str> {
     f.pcf.assurance.as_ref().and_then(get)
 }
 
@@ -113,7 +125,7 @@ static FOOTPRINT_COLUMNS: LazyLock<Vec<(&'static str, bool, Get)>> = LazyLock::n
         (
             "company_id",
             false,
-            Str(|f| f.company_ids.first().map(String::as_str)),
+            Str(|f| f.company_ids.first().map(|s| s.as_ref())),
         ),
         ("company_ids", false, StrList(|f| &f.company_ids)),
         ("product_id", false, Str(|f| Some(f.product_id()))),
@@ -669,13 +681,24 @@ pub struct DocumentSpan {
 
 /// A footprint together with where its document is.
 #[derive(Debug, Clone)]
-pub struct FootprintRecord {
+pub struct FootprintRecord<'a> {
     /// The validated footprint.
-    pub footprint: Footprint,
+    pub footprint: Footprint<'a>,
     /// Where the footprint's JSON document, exactly as received, is.
     pub document: DocumentSpan,
     /// Where it came from (file name or upload), shared by the records of one source.
     pub source: Arc<str>,
+}
+
+impl FootprintRecord<'_> {
+    /// The same record, owning its footprint's texts (to outlive the document's bytes).
+    pub fn into_owned(self) -> FootprintRecord<'static> {
+        FootprintRecord {
+            footprint: self.footprint.into_owned(),
+            document: self.document,
+            source: self.source,
+        }
+    }
 }
 
 /// Most bytes of string data one batch may hold in one column. Arrow's `Utf8` arrays address

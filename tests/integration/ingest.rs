@@ -239,9 +239,9 @@ fn older_gxd_names_and_shape_recognition() {
     assert_eq!(
         g.distribution_level,
         [
-            Some("site".to_owned()),
-            Some("site".to_owned()),
-            Some("site".to_owned())
+            Some("site".into()),
+            Some("site".into()),
+            Some("site".into())
         ]
     );
     assert!(
@@ -999,7 +999,7 @@ fn ndjson_whose_first_line_is_past_what_the_layout_reads_is_read_past_it() {
     let ids: Vec<&str> = p
         .footprints
         .iter()
-        .map(|f| f.footprint.id.as_str())
+        .map(|f| f.footprint.id.as_ref())
         .collect();
     assert_eq!(
         ids,

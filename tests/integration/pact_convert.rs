@@ -73,7 +73,7 @@ fn other(major_of_doc: &str) -> u8 {
 }
 
 /// Checks one document with mieruka's own ingest: its footprint, or the errors.
-fn ingest_one(doc: &Value) -> Result<Footprint, String> {
+fn ingest_one(doc: &Value) -> Result<Footprint<'static>, String> {
     let p = check(&[source("doc.json", &doc.to_string())]);
     match p.footprints.first() {
         Some(f) if p.report.rejected == 0 => Ok(f.footprint.clone()),

@@ -19,7 +19,7 @@ use super::{
     footprints_stored_schema, list, rule_fields, ts_micros,
 };
 use crate::Result;
-use crate::model::Footprint;
+use crate::model::{Footprint, Text};
 use crate::table::{DECIMAL_PRECISION, DECIMAL_SCALE, decimal_to_i128};
 
 /// Most rows in one batch: large enough for columnar work, small enough that the batches of
@@ -106,18 +106,21 @@ impl StringLists {
 
 /// One `footprints` column being built, with how it is read from a footprint.
 enum Column {
-    Str(fn(&Footprint) -> Option<&str>, StringBuilder),
+    Str(
+        for<'r> fn(&'r Footprint<'_>) -> Option<&'r str>,
+        StringBuilder,
+    ),
     Dec(
-        fn(&Footprint) -> Option<&rust_decimal::Decimal>,
+        for<'r> fn(&'r Footprint<'_>) -> Option<&'r rust_decimal::Decimal>,
         Decimal128Builder,
     ),
-    Bool(fn(&Footprint) -> Option<bool>, BooleanBuilder),
+    Bool(fn(&Footprint<'_>) -> Option<bool>, BooleanBuilder),
     Ts(
-        fn(&Footprint) -> Option<chrono::DateTime<chrono::Utc>>,
+        fn(&Footprint<'_>) -> Option<chrono::DateTime<chrono::Utc>>,
         TimestampMicrosecondBuilder,
     ),
-    I32(fn(&Footprint) -> Option<i32>, Int32Builder),
-    StrList(fn(&Footprint) -> &[String], StringLists),
+    I32(fn(&Footprint<'_>) -> Option<i32>, Int32Builder),
+    StrList(for<'r> fn(&'r Footprint<'_>) -> &'r [Text<'r>], StringLists),
     /// `product_or_sector_specific_rules`.
     Rules(Rules),
     /// `secondary_emission_factor_sources`.
@@ -226,7 +229,7 @@ impl Rules {
         let rules = &f.pcf.product_or_sector_specific_rules;
         self.lengths.push(rules.len());
         for r in rules {
-            self.operators.append_value(r.operator.as_str());
+            self.operators.append_value(r.operator.as_ref());
             self.names.push(&r.rule_names);
             self.others.append_option(r.other_operator_name.as_deref());
         }
@@ -255,8 +258,8 @@ impl EfSources {
         let sources = &f.pcf.secondary_emission_factor_sources;
         self.lengths.push(sources.len());
         for s in sources {
-            self.names.append_value(s.name.as_str());
-            self.versions.append_value(s.version.as_str());
+            self.names.append_value(s.name.as_ref());
+            self.versions.append_value(s.version.as_ref());
         }
     }
 
@@ -500,7 +503,7 @@ mod tests {
     }
 
     /// The bundled demo's footprints, as checked.
-    fn demo_records() -> Vec<FootprintRecord> {
+    fn demo_records() -> Vec<FootprintRecord<'static>> {
         let sources = crate::dataset::demo_sources();
         let prepared = prepare(
             &Tables::default(),
@@ -583,7 +586,7 @@ mod tests {
             let pcf = &mut r.footprint.pcf;
             pcf.dluc_ghg_emissions_kgco2e_per_unit =
                 (i % 4 == 2).then(|| rust_decimal::Decimal::new(i as i64 * 125, 3));
-            r.footprint.comment = (i % 3 == 1).then(|| format!("row {i}"));
+            r.footprint.comment = (i % 3 == 1).then(|| format!("row {i}").into());
             pcf.packaging_emissions_included = (i % 5 == 3).then_some(i % 2 == 0);
         }
         let mut rows = FootprintRows::bounded(1, 2, BatchBound::new(4, u64::MAX));
