@@ -939,3 +939,42 @@ fn common_ingest(bin: &str, data: &Path, sources: &[&Path]) -> std::process::Out
     }
     c.output().expect("ingest")
 }
+
+/// Texts written with JSON escapes are stored unescaped on both of the ingest's paths: rows
+/// built as the ingest streams (where a text without escapes is borrowed from the document,
+/// and one with escapes is decoded) and rows built from records kept in memory.
+#[test]
+fn escaped_texts_are_stored_unescaped_on_both_paths() {
+    use datafusion::arrow::array::{AsArray, ListArray};
+    let mut doc = v2_example();
+    doc["companyName"] = json!("NAME");
+    doc["companyIds"] = json!(["ID", "urn:acme:plain"]);
+    let text = doc
+        .to_string()
+        .replace("\"NAME\"", r#""Acme \"Ltd\" \u00e9\ncorp""#)
+        .replace("\"ID\"", r#""urn:acme:\u0063ompany""#);
+    let name = "Acme \"Ltd\" é\ncorp";
+    let ids = ["urn:acme:company", "urn:acme:plain"];
+
+    let p = crate::common::check(&[source("escaped.json", &text)]);
+    assert_eq!(p.report.rejected, 0, "{:#?}", p.report.errors);
+    assert_eq!(p.footprints[0].footprint.company_name, name);
+    assert_eq!(p.footprints[0].footprint.company_ids, ids);
+
+    let dir = temp_dir("store-escaped-texts");
+    let report = ingest_into(
+        &dir,
+        &[source("escaped.json", &text)],
+        &IngestOptions::default(),
+    );
+    assert_eq!(report.footprints, 1, "{:#?}", report.errors);
+    let t = Store::open(&dir).expect("open").load().expect("load");
+    let view = one(t.footprints_view().expect("view"));
+    let column = |n: &str| view.column_by_name(n).expect("column").clone();
+    assert_eq!(column("company_name").as_string::<i32>().value(0), name);
+    let lists = column("company_ids");
+    let lists: &ListArray = lists.as_list();
+    let stored = lists.value(0);
+    let stored: Vec<&str> = stored.as_string::<i32>().iter().flatten().collect();
+    assert_eq!(stored, ids);
+}
