@@ -234,8 +234,15 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// A JSON object as its entries in document order, each value left unparsed.
+/// A JSON object as its entries in document order, each value left unparsed. Its vector goes
+/// back to the thread's [`recycle`](super::recycle) pool when it is dropped.
 pub(crate) struct Entries<'a>(pub Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl Drop for Entries<'_> {
+    fn drop(&mut self) {
+        super::recycle::give_members(std::mem::take(&mut self.0));
+    }
+}
 
 impl<'de> Deserialize<'de> for Entries<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -246,7 +253,7 @@ impl<'de> Deserialize<'de> for Entries<'de> {
                 f.write_str("a JSON object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'de>, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                let mut out = super::recycle::members(map.size_hint().unwrap_or(16));
                 while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
                     let v: &'de RawValue = map.next_value()?;
                     out.push((k, v));

@@ -15,6 +15,7 @@ mod intake;
 mod json;
 mod pact;
 mod pact_values;
+mod recycle;
 mod report;
 mod seen;
 mod sink;

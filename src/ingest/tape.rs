@@ -289,7 +289,7 @@ impl<'t> Read<'t> {
         }
         let text = raw.get();
         let members = self.members(c);
-        let mut out = Vec::with_capacity(members.len());
+        let mut out = super::recycle::members(members.len());
         for m in members {
             let key = c.within(m.key);
             // SAFETY (the three `piece`s): `text` is the container `c` that `container` found,
@@ -312,12 +312,14 @@ impl<'t> Read<'t> {
             return None;
         }
         let text = raw.get();
-        self.members(c)
-            .iter()
+        let members = self.members(c);
+        let mut out = super::recycle::elements(members.len());
+        for m in members {
             // SAFETY: `text` is the container `c` that `container` found, the range one of its
             // elements.
-            .map(|m| Some(raw_value(unsafe { piece(text, c.within(m.value)) }?)))
-            .collect()
+            out.push(raw_value(unsafe { piece(text, c.within(m.value)) }?));
+        }
+        Some(out)
     }
 }
 
@@ -355,8 +357,8 @@ mod tests {
             b'{' => serde_json::from_str::<Entries>(text)
                 .unwrap()
                 .0
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v.get().to_owned()))
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.get().to_owned()))
                 .collect(),
             _ => serde_json::from_str::<Vec<&RawValue>>(text)
                 .unwrap()
@@ -373,8 +375,8 @@ mod tests {
                 .object(raw)
                 .expect("an object on the tape")
                 .0
-                .into_iter()
-                .map(|(k, v)| (k.into_owned(), v))
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
             b'[' => read
                 .array(raw)
