@@ -439,7 +439,9 @@ pub struct Extension<'a> {
     pub kind: ExtensionKind,
 }
 
-/// A PACT ProductFootprint, validated; v2 and v3 documents both map onto it.
+/// A PACT ProductFootprint, validated; v2 and v3 documents both map onto it. Its texts
+/// ([`Text`]) borrow from the document it was read from for `'a`; [`Footprint::into_owned`]
+/// makes one that outlives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Footprint<'a> {
     /// Footprint id (UUID, lower-case).
