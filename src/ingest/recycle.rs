@@ -59,13 +59,17 @@ pub(super) fn give_elements(mut v: Vec<&RawValue>) {
     give(&ELEMENTS, v);
 }
 
+// The pools are reached with `try_with` and `try_borrow_mut`: a pool that is gone (its
+// thread ending) or in use is passed by, never a panic; the vector is then new, or freed.
+
 fn take<T>(pool: &'static LocalKey<RefCell<Vec<Vec<T>>>>, n: usize) -> Vec<T> {
-    match pool.with_borrow_mut(Vec::pop) {
-        Some(mut v) => {
+    let kept = pool.try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()));
+    match kept {
+        Ok(Some(mut v)) => {
             v.reserve(n);
             v
         }
-        None => Vec::with_capacity(n),
+        _ => Vec::with_capacity(n),
     }
 }
 
@@ -73,8 +77,10 @@ fn give<T>(pool: &'static LocalKey<RefCell<Vec<Vec<T>>>>, v: Vec<T>) {
     if v.capacity() == 0 || v.capacity() > MOST {
         return;
     }
-    pool.with_borrow_mut(|kept| {
-        if kept.len() < KEEP {
+    let _ = pool.try_with(|p| {
+        if let Ok(mut kept) = p.try_borrow_mut()
+            && kept.len() < KEEP
+        {
             kept.push(v);
         }
     });
