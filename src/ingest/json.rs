@@ -444,14 +444,15 @@ const HEX_VALUE: [u8; 256] = {
 /// Parses a UUID string; returns it lower-cased.
 pub(crate) fn uuid(raw: &RawValue) -> Result<Cow<'_, str>, String> {
     let s = string(raw)?;
-    if is_uuid(&s) && s.bytes().any(|b| b.is_ascii_uppercase()) {
-        Ok(Cow::Owned(s.to_ascii_lowercase()))
-    } else if is_uuid(&s) {
-        Ok(s)
-    } else {
-        Err(format!(
+    if !is_uuid(&s) {
+        return Err(format!(
             "{s:?} is not a UUID like \"f4b1225a-bd44-4c8e-861d-079e4e1dfd69\""
-        ))
+        ));
+    }
+    // Borrowed when already lower-case, as ids nearly always are.
+    match s.bytes().any(|b| b.is_ascii_uppercase()) {
+        true => Ok(Cow::Owned(s.to_ascii_lowercase())),
+        false => Ok(s),
     }
 }
 

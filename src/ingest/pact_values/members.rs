@@ -118,7 +118,6 @@ pub(in crate::ingest) fn list<'a, T>(
             out.push(v);
         }
     }
-    drop(seen);
     crate::ingest::recycle::give_elements(elems);
     (c.errors.len() == errors_before).then_some(out)
 }
