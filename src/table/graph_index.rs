@@ -287,6 +287,14 @@ impl GraphIndex {
         let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
         // URNs: every product id of a footprint and every product a BOM names.
         let mut urns = Interner::with_capacity(n);
+        // Room for their text at once: grown by doubling, the interners' copies were 0.7 % of
+        // an ingest's CPU samples at a million footprints, besides the pages they faulted in.
+        let mut urn_bytes = 0;
+        for b in &footprints {
+            let values = column::<ListArray>(b, "product_ids")?.values().clone();
+            urn_bytes += downcast::<StringArray>(&values)?.value_data().len();
+        }
+        urns.reserve_text(urn_bytes);
         // The URNs of each node, as one flat list with offsets.
         let mut node_urns: Vec<u32> = Vec::with_capacity(n);
         let mut node_urns_from: Vec<usize> = Vec::with_capacity(n + 1);
@@ -330,6 +338,7 @@ impl GraphIndex {
         // The node of each id: its newest version (a later row wins a tie, as stored later).
         // Each id numbered (a run of rows at a time), with its node by number.
         let mut id_numbers = Interner::with_capacity(n);
+        id_numbers.reserve_text(ids.value_data().len());
         let mut by_id: Vec<u32> = Vec::with_capacity(n);
         let mut i = 0u32;
         id_numbers.id_each(

@@ -121,6 +121,11 @@ impl Tables {
     pub fn latest_flags(&self) -> Result<Vec<BooleanArray>> {
         let rows: usize = self.footprints.iter().map(RecordBatch::num_rows).sum();
         let mut ids = super::graph_index::Interner::with_capacity(rows);
+        let mut id_bytes = 0;
+        for b in &self.footprints {
+            id_bytes += column::<StringArray>(b, "id")?.value_data().len();
+        }
+        ids.reserve_text(id_bytes);
         // Each row's id number, row after row across the batches.
         let mut number: Vec<u32> = Vec::with_capacity(rows);
         let mut named: Vec<&str> = Vec::new();
