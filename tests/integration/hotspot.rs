@@ -356,6 +356,45 @@ async fn a_mismatch_is_negative_and_reported_with_both_numbers() {
 }
 
 #[tokio::test]
+async fn a_text_report_lists_the_largest_mismatch_first() {
+    // R (cfp 100, g2g 95) ← 1 of A (cfp 10, g2g 1) ← 1 of C (cfp 90, g2g 90).
+    // R reports 5 upstream, its supplier 10: 100 − 95 − 10 = −5 (mismatch, tier 0).
+    // A reports 9 upstream, its supplier 90: 10 − 1 − 90 = −81 (mismatch, tier 1).
+    // Sum 95 − 5 + 1 − 81 + 90 = 100.
+    let t = tables(
+        &[
+            fp("R", "100", Some("95")),
+            fp("A", "10", Some("1")),
+            fp("C", "90", Some("90")),
+        ],
+        &[("R", "A", "1", ""), ("A", "C", "1", "")],
+    );
+    let d = run(&t, &Request::new(urn("R"))).await;
+    assert_eq!(
+        items(&d, &["R", "A", "C"]),
+        expect(&[
+            (0, "R", "mismatch", "-5"),
+            (0, "R", "own", "95"),
+            (1, "A", "mismatch", "-81"),
+            (1, "A", "own", "1"),
+            (2, "C", "own", "90")
+        ])
+    );
+    let mut text = Vec::new();
+    report::hotspot::write(&d, None, output::Format::Table, &mut text).expect("write");
+    let text = String::from_utf8(text).expect("UTF-8");
+    // The findings list A's mismatch (81 kgCO2e of the root's) before R's (5), whatever
+    // order the engine found them in.
+    let at = |name: &str| {
+        let line = format!("[mismatch] {name} ({name} Co.)");
+        text.lines()
+            .position(|l| l.trim_start().starts_with(&line))
+            .unwrap_or_else(|| panic!("no mismatch finding of {name} in\n{text}"))
+    };
+    assert!(at("A") < at("R"), "{text}");
+}
+
+#[tokio::test]
 async fn units_convert_with_the_mass_per_declared_unit_or_the_edge_is_left_out() {
     // B is declared per litre at 0.8 kg per litre; A uses 2 kg of B, i.e. 2 / 0.8 = 2.5 l.
     // D is declared per kg, and A counts it in pieces: that cannot be converted, so the edge is
