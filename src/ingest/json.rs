@@ -450,9 +450,10 @@ pub(crate) fn uuid(raw: &RawValue) -> Result<Cow<'_, str>, String> {
         ));
     }
     // Borrowed when already lower-case, as ids nearly always are.
-    match s.bytes().any(|b| b.is_ascii_uppercase()) {
-        true => Ok(Cow::Owned(s.to_ascii_lowercase())),
-        false => Ok(s),
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(Cow::Owned(s.to_ascii_lowercase()))
+    } else {
+        Ok(s)
     }
 }
 

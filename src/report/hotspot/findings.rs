@@ -51,15 +51,15 @@ fn listing<'a>(findings: &'a [Finding], taken: &HashMap<&str, u128>) -> Vec<&'a 
 /// What each footprint's mismatch items take from `d`'s CFP, summed over tiers, at
 /// [`VALUE_SCALE`](crate::hotspot::VALUE_SCALE) (see [`listing`]).
 ///
-/// Only the mismatch items are labelled, in the walk's order. Labelling and sorting every
-/// item first, a text `--top 5` of a root with 161,660 items took 0.29 s at a million
-/// footprints, where it takes 0.20 s (BENCHMARKS.md, "A thirty-fourth look").
+/// Only the mismatch items' footprint ids are read, in the walk's order. Labelling and
+/// sorting every item first, a text `--top 5` of a root with 161,660 items took 0.29 s at a
+/// million footprints, where it takes 0.20 s (BENCHMARKS.md, "A thirty-fourth look").
 fn mismatch_sizes(d: &Decomposition) -> HashMap<&str, u128> {
+    let graph = d.items.graph();
     let mut sizes = HashMap::new();
     for raw in d.items.walked().iter().filter(|r| r.kind == Kind::Mismatch) {
-        let item = d.items.labelled(raw);
-        let size: &mut u128 = sizes.entry(item.footprint_id).or_default();
-        *size = size.saturating_add(item.kgco2e.unsigned_abs());
+        let size: &mut u128 = sizes.entry(graph.id(raw.node)).or_default();
+        *size = size.saturating_add(raw.value.unsigned_abs());
     }
     sizes
 }
