@@ -22,34 +22,36 @@ const DATA_PAGE_BYTES: usize = 64 << 10;
 /// twenty-seventh look"). Segments written with ZSTD read as before: the codec is the file's.
 /// Statistics of text and decimal columns cost a comparison per value (a fifth of the
 /// writer's time at a million footprints, `perf`) and prune nothing: ids are random, and
-/// every question reads its columns whole. Columns with a value per row (ids, lines,
-/// offsets) are written without a dictionary: one that can only overflow and fall back costs
-/// a hash and a comparison per value. So are the products a footprint or a BOM row names:
-/// a product has one footprint, and a BOM's children are as many as its rows in all but
-/// the smallest chains (a BOM's parents come in runs, and keep theirs). The integers among
-/// them, and the ingest's number and time (one value in every row of a segment, which a
-/// dictionary hashed at each row), are written as deltas (DELTA_BINARY_PACKED, which every
-/// Parquet reader reads): a few bits a value. The footprint ids are not compressed. Pages are
-/// [`DATA_PAGE_BYTES`].
+/// every question reads its columns whole.
+///
+/// No column has a dictionary. A dictionary hashes and compares every value as it is written:
+/// at a million footprints that was 7 % of an ingest's CPU samples, more than LZ4 takes to
+/// squeeze the same runs out of plain values (a status, a version, a company's name on each
+/// of its products). Without them the ingest takes 0.5 CPU-seconds less, the files are within
+/// 3 % of their size, and questions read them as fast (BENCHMARKS.md, "A thirty-fifth look").
+/// Segments written with dictionaries read as before: the encoding is each page's.
+///
+/// Integers that go up a little at each row (lines, document numbers and offsets) or stay near
+/// one size (documents' lengths), and the ingest's number and time (one value in every row of a segment), are written as deltas
+/// (DELTA_BINARY_PACKED, which every Parquet reader reads): a few bits a value. The footprint
+/// ids are not compressed. Pages are [`DATA_PAGE_BYTES`].
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     use datafusion::arrow::datatypes::DataType;
-    const UNIQUE: [&str; 9] = [
-        "id",
-        "footprint_id",
+    /// Integer columns that go up a little at each row or stay near one size, or hold one
+    /// value in every row of a segment.
+    const DELTAS: [&str; 6] = [
         "line",
         "document_index",
         "document_offset",
         "document_length",
-        "product_id",
-        "product_ids",
-        "child_product_id",
+        "ingest_seq",
+        "ingested_at",
     ];
-    /// Integer columns with one value in every row of a segment.
-    const SAME: [&str; 2] = ["ingest_seq", "ingested_at"];
     /// The columns of footprint ids, UUIDs.
     const UUIDS: [&str; 2] = ["id", "footprint_id"];
     let mut props = WriterProperties::builder()
         .set_compression(Compression::LZ4_RAW)
+        .set_dictionary_enabled(false)
         .set_statistics_enabled(EnabledStatistics::None)
         .set_data_page_size_limit(DATA_PAGE_BYTES);
     for f in schema.fields() {
@@ -62,28 +64,11 @@ pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
         if cheap {
             props = props.set_column_statistics_enabled(path(), EnabledStatistics::Chunk);
         }
-        if SAME.contains(&f.name().as_str()) {
-            props = props
-                .set_column_dictionary_enabled(path(), false)
-                .set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
-        }
-        if UNIQUE.contains(&f.name().as_str()) {
-            // A list's values are the leaf column `name.list.item`.
-            let leaf = match f.data_type() {
-                DataType::List(item) => {
-                    ColumnPath::new(vec![f.name().clone(), "list".into(), item.name().clone()])
-                }
-                _ => path(),
-            };
-            props = props.set_column_dictionary_enabled(leaf.clone(), false);
-            if f.data_type().is_integer() {
-                // Lines, document numbers and offsets go up a little at each row: as deltas
-                // they take a few bits a value where LZ4 left half of their eight bytes.
-                props = props.set_column_encoding(leaf, Encoding::DELTA_BINARY_PACKED);
-            } else if UUIDS.contains(&f.name().as_str()) {
-                // Random hexadecimal: LZ4 read every byte and saved none of them.
-                props = props.set_column_compression(leaf, Compression::UNCOMPRESSED);
-            }
+        if DELTAS.contains(&f.name().as_str()) {
+            props = props.set_column_encoding(path(), Encoding::DELTA_BINARY_PACKED);
+        } else if UUIDS.contains(&f.name().as_str()) {
+            // Random hexadecimal: LZ4 read every byte and saved none of them.
+            props = props.set_column_compression(path(), Compression::UNCOMPRESSED);
         }
     }
     props.build()
@@ -140,5 +125,48 @@ mod tests {
             footprints.compression(&col("product_id")),
             Compression::LZ4_RAW
         );
+    }
+
+    #[test]
+    fn a_repeated_text_is_written_plain_and_compressed_not_as_a_dictionary() {
+        use datafusion::arrow::array::{RecordBatch, StringArray};
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use datafusion::parquet::arrow::ArrowWriter;
+        use datafusion::parquet::basic::Encoding;
+        use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+        use std::sync::Arc;
+        // A status as footprints carry it: one word in every row. With the writer's default,
+        // this column is a dictionary of one value and its indexes.
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "status",
+            DataType::Utf8,
+            false,
+        )]));
+        let rows = 10_000;
+        let status = StringArray::from(vec!["Active"; rows]);
+        let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(status)]).unwrap();
+        let path = std::env::temp_dir().join(format!(
+            "mieruka-no-dictionary-{}.parquet",
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&path).unwrap();
+        let mut writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(writer_properties(&schema))).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        let reader = SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let chunk = reader.metadata().row_group(0).column(0).clone();
+        assert_eq!(chunk.dictionary_page_offset(), None);
+        let encodings: Vec<Encoding> = chunk.encodings().collect();
+        assert!(encodings.contains(&Encoding::PLAIN), "{encodings:?}");
+        assert!(
+            !encodings.contains(&Encoding::RLE_DICTIONARY),
+            "{encodings:?}"
+        );
+        // Plain, the 10,000 values are 100,000 bytes (a 4-byte length and "Active" each);
+        // LZ4 keeps a small part of that.
+        assert!(chunk.uncompressed_size() >= 100_000, "{chunk:?}");
+        assert!(chunk.compressed_size() < 10_000, "{chunk:?}");
     }
 }
