@@ -13,6 +13,7 @@ use crate::table::Tables;
 use crate::table::graph_index::{self, GraphIndex};
 use crate::{Error, Result};
 
+use super::spill::SpilledNodes;
 use super::{Manifest, Store, Table, ipc, sync_dir};
 
 /// The `bom` columns the graph index reads.
@@ -36,19 +37,48 @@ impl Store {
     /// as soon as it is built (see [`GraphIndex::build_in_steps`]), and the `nodes` columns
     /// copied from `footprints` a column at a time on a thread of their own, beside the graph
     /// (and on this thread too once the graph is written): the index of millions of
-    /// footprints is built in bounded memory, on every core.
-    pub(super) fn write_graph_index(&self, m: &Manifest, seq: i64) -> Result<String> {
+    /// footprints is built in bounded memory, on every core. `nodes`: the copied columns
+    /// written as the segment was (the first one's, see `spill`), in the directory to build
+    /// the rest of the index in.
+    pub(super) fn write_graph_index(
+        &self,
+        m: &Manifest,
+        seq: i64,
+        nodes: Option<SpilledNodes>,
+    ) -> Result<String> {
         use datafusion::arrow::ipc::writer::FileWriter;
         let started = std::time::Instant::now();
         let rel = format!("index/{seq:06}");
         let target = self.dir.join(&rel);
-        let tmp = self.fresh_tmp(&format!("index-{seq:06}"))?;
+        // The copied `nodes` columns, when written as the segment was, are in the directory
+        // this index is built in; they must be every stored footprint's (a first segment's).
+        let stored: usize = m.segments.iter().map(|s| s.footprints).sum();
+        let (mut nodes, tmp) = match nodes {
+            Some(n) if n.rows() == stored => {
+                let tmp = n.dir().to_path_buf();
+                (Some(n), tmp)
+            }
+            Some(n) => {
+                return Err(Error::Internal(format!(
+                    "graph index: {} footprints' columns written, {stored} stored",
+                    n.rows()
+                )));
+            }
+            None => (None, self.fresh_tmp(&format!("index-{seq:06}"))?),
+        };
         for name in BY_COLUMN {
             let dir = tmp.join(name);
             fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
         }
         // Files written, their pages on their way to the disk: synced together at the end.
-        let written = std::sync::Mutex::new(Vec::new());
+        let kept = nodes
+            .as_mut()
+            .map(SpilledNodes::take_files)
+            .unwrap_or_default();
+        for (_, file) in &kept {
+            start_writeback(file);
+        }
+        let written = std::sync::Mutex::new(kept);
         let write = |path: PathBuf, batch: RecordBatch| -> Result<()> {
             let batch = GraphIndex::stored(batch)?;
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
@@ -106,9 +136,12 @@ impl Store {
         // read, joined and written on a thread of their own while the graph is built, and on
         // this one too once the graph is written (a column each, the next not yet taken: the
         // copying thread had the last fifth of a second at 1M footprints to itself).
-        let copied: Vec<&str> = graph_index::copied_node_columns()
-            .map(|(from, _)| from)
-            .collect();
+        let copied: Vec<&str> = match nodes {
+            Some(_) => Vec::new(),
+            None => graph_index::copied_node_columns()
+                .map(|(from, _)| from)
+                .collect(),
+        };
         let next = AtomicUsize::new(0);
         let copy_columns = || -> Result<()> {
             while !failed.load(Ordering::Relaxed) {

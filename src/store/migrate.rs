@@ -113,7 +113,7 @@ pub fn migrate(store: &Store) -> Result<Migration> {
     sync_dir(&store.dir.join("segments"))?;
     manifest.version = FORMAT_VERSION;
     let seq = manifest.segments.iter().map(|s| s.seq).max().unwrap_or(0);
-    manifest.graph_index = Some(store.write_graph_index(&manifest, seq)?);
+    manifest.graph_index = Some(store.write_graph_index(&manifest, seq, None)?);
     store.write_manifest(&manifest)?;
     for old in rewritten {
         if let Err(e) = fs::remove_dir_all(&old) {

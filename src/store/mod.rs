@@ -44,6 +44,7 @@ mod migrate;
 mod profiles;
 mod requests;
 mod segment;
+mod spill;
 
 pub use migrate::{Migration, migrate};
 pub use profiles::{PROFILES_DIR, is_profile_name};
@@ -663,25 +664,34 @@ impl<'s> WriteLock<'s> {
         let tmp = store.fresh_tmp(&format!("{seq:06}"))?;
         let originals_dir = tmp.join("originals");
         fs::create_dir_all(&originals_dir).map_err(|e| Error::io(&originals_dir, e))?;
-        let writer = |name: &str, schema: SchemaRef| -> Result<TableWriter> {
+        let first = manifest.segments.is_empty();
+        let writer = |table: Table| -> Result<TableWriter> {
+            let (name, schema) = (table.file_stem(), table.schema());
             let path = tmp.join(format!("{name}.parquet"));
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             let props = writer_properties(&schema);
+            // The first segment's footprints write the index's copied columns into the
+            // directory its index is built in, as they are written (see `spill`); a later
+            // commit's index reads them back from every segment.
+            let nodes = match (table, first) {
+                (Table::Footprints, true) => Some(spill::NodeSpill::create(
+                    store.fresh_tmp(&format!("index-{seq:06}"))?,
+                )?),
+                _ => None,
+            };
             Ok(TableWriter {
                 writer: ArrowWriter::try_new(file, schema, Some(props))
                     .map_err(segment::writing(&path))?,
                 path,
                 rows: 0,
+                nodes,
             })
         };
         Ok(SegmentWriter {
             lock: self,
             manifest,
             seq,
-            writers: Table::ALL
-                .iter()
-                .map(|t| writer(t.file_stem(), t.schema()))
-                .collect::<Result<_>>()?,
+            writers: Table::ALL.into_iter().map(writer).collect::<Result<_>>()?,
             originals: Vec::new(),
             originals_dir,
             copies: Vec::new(),
@@ -689,6 +699,7 @@ impl<'s> WriteLock<'s> {
             committed: false,
             encoders: None,
             rows: None,
+            nodes: None,
         })
     }
 

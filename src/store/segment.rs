@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use crate::table::{self};
 use crate::{Error, Result};
 
+use super::spill::{NodeSpill, SpilledNodes};
 use super::{Manifest, Segment, WriteLock, original_name, sync_dir};
 
 /// The tables of a segment.
@@ -69,6 +70,8 @@ pub(super) struct TableWriter {
     pub(super) writer: ArrowWriter<File>,
     pub(super) path: PathBuf,
     pub(super) rows: usize,
+    /// The graph index's copied columns of the rows written, kept as they are written.
+    pub(super) nodes: Option<NodeSpill>,
 }
 
 /// Bytes of encoded rows a table writer holds before it writes them out as a row group: the
@@ -90,6 +93,9 @@ pub(crate) fn writing(path: &Path) -> impl Fn(ParquetError) -> Error + '_ {
 impl TableWriter {
     fn write(&mut self, b: &RecordBatch) -> Result<()> {
         self.writer.write(b).map_err(writing(&self.path))?;
+        if let Some(nodes) = &mut self.nodes {
+            nodes.append(b)?;
+        }
         self.rows += b.num_rows();
         if self.writer.in_progress_size() > ROW_GROUP_BYTES {
             self.writer.flush().map_err(writing(&self.path))?;
@@ -97,10 +103,11 @@ impl TableWriter {
         Ok(())
     }
 
-    fn finish(self) -> Result<usize> {
+    /// Finishes the file; its rows, and the index's columns kept from them.
+    fn finish(self) -> Result<(usize, Option<SpilledNodes>)> {
         let file = self.writer.into_inner().map_err(writing(&self.path))?;
         file.sync_all().map_err(|e| Error::io(&self.path, e))?;
-        Ok(self.rows)
+        Ok((self.rows, self.nodes.map(NodeSpill::finish).transpose()?))
     }
 }
 
@@ -128,6 +135,9 @@ pub struct SegmentWriter<'l, 's> {
     pub(super) encoders: Option<Encoders>,
     /// Rows of each table, once [`SegmentWriter::finish_tables`] finished their files.
     pub(super) rows: Option<Vec<usize>>,
+    /// The graph index's columns kept from the footprints written (the first segment's),
+    /// once their files are finished.
+    pub(super) nodes: Option<SpilledNodes>,
 }
 
 /// The threads encoding a segment's tables.
@@ -305,7 +315,9 @@ impl SegmentWriter<'_, '_> {
         }
         let mut rows = Vec::with_capacity(Table::ALL.len());
         for w in std::mem::take(&mut self.writers) {
-            rows.push(w.finish()?);
+            let (n, nodes) = w.finish()?;
+            rows.push(n);
+            self.nodes = self.nodes.take().or(nodes);
         }
         self.rows = Some(rows);
         if let Some(encoders) = self.encoders.take() {
@@ -355,7 +367,8 @@ impl SegmentWriter<'_, '_> {
             bom_edges: rows[Table::Bom as usize],
             originals,
         });
-        manifest.graph_index = Some(store.write_graph_index(&manifest, seq)?);
+        let nodes = self.nodes.take();
+        manifest.graph_index = Some(store.write_graph_index(&manifest, seq, nodes)?);
         store.write_manifest(&manifest)?;
         store.remove_old_indexes(manifest.graph_index.as_deref());
         Ok(seq)

@@ -719,6 +719,84 @@ fn an_index_with_a_file_per_table_still_opens() {
     assert_eq!(again.nodes.num_rows(), index.nodes.num_rows());
 }
 
+#[test]
+fn a_first_commit_writes_the_index_columns_it_kept_as_a_later_commit_reads_them_back() {
+    // A first segment's footprints keep the graph index's copied `nodes` columns as they are
+    // written, in many batches (4 KiB chunks); a later commit reads them back from every
+    // segment. The same footprints stored in one commit, or in two, give the same columns:
+    // nulls (black-box nodes have no Gate-to-Gate figures) and all. (Only what null slots
+    // hold may differ: Arrow leaves it undefined.)
+    let dir = temp_dir("store-kept-index-columns");
+    let opts = mieruka::generator::GenOptions {
+        nodes: 300,
+        tiers: 4,
+        fanout: 3,
+        seed: 11,
+        black_box_pct: 30.0,
+        ..Default::default()
+    };
+    let g = mieruka::generator::generate(&opts).expect("gen");
+    let files = mieruka::generator::write(&g, &dir.join("in")).expect("write");
+    let ndjson = std::fs::read_to_string(&files.footprints).expect("read");
+    let lines: Vec<&str> = ndjson.lines().collect();
+    let (first, second) = lines.split_at(lines.len() / 2);
+    let halves = [first, second].map(|h| Source::new("half.ndjson", h.join("\n") + "\n"));
+    let small = IngestOptions {
+        chunk_bytes: 4096,
+        ..IngestOptions::default()
+    };
+    let whole = Source::file(&files.footprints);
+    let one = ingest_into(&dir.join("one"), std::slice::from_ref(&whole), &small);
+    assert_eq!((one.footprints, one.rejected), (300, 0));
+    for half in &halves {
+        let r = ingest_into(&dir.join("two"), std::slice::from_ref(half), &small);
+        assert_eq!((r.footprints, r.rejected), (150, 0));
+    }
+    let (a, b) = (
+        the_index_dir(&dir.join("one")),
+        the_index_dir(&dir.join("two")),
+    );
+    let mut compared = 0;
+    for (_, to) in mieruka::table::graph_index::copied_node_columns() {
+        let read = |d: &Path| {
+            let file = std::fs::File::open(d.join("nodes").join(format!("{to}.arrow")));
+            let reader =
+                datafusion::arrow::ipc::reader::FileReader::try_new(file.expect("open"), None);
+            let batches: Vec<RecordBatch> =
+                reader.expect("ipc").map(|b| b.expect("batch")).collect();
+            assert_eq!(batches.len(), 1, "{to}: one batch");
+            batches.into_iter().next().expect("batch")
+        };
+        let (kept, read_back) = (read(&a), read(&b));
+        assert_eq!(kept.num_rows(), 300);
+        assert_eq!(kept, read_back, "nodes/{to}.arrow");
+        compared += 1;
+    }
+    assert_eq!(
+        compared,
+        mieruka::table::graph_index::NODE_COLUMNS.len() - 1
+    );
+    // Nothing of the kept columns is left behind.
+    let left: Vec<_> = std::fs::read_dir(dir.join("one").join("tmp"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    // And the index answers as the tables do.
+    let store = Store::open(&dir.join("one")).expect("open");
+    let index = store.graph_index().expect("read").expect("an index");
+    let built = mieruka::table::graph_index::GraphIndex::build(&store.load().expect("load"))
+        .expect("build");
+    for ((stored, built), name) in index
+        .tables()
+        .into_iter()
+        .zip(built.tables())
+        .zip(mieruka::table::graph_index::TABLES)
+    {
+        let built = mieruka::table::graph_index::GraphIndex::stored(built.clone()).expect("stored");
+        assert_eq!(stored, &built, "{name}");
+    }
+}
+
 /// The one index directory of the data directory `dir`.
 fn the_index_dir(dir: &Path) -> std::path::PathBuf {
     std::fs::read_dir(dir.join("index"))
