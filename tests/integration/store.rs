@@ -580,17 +580,7 @@ fn each_commit_writes_a_graph_index_that_decomposes_as_the_tables_do() {
     assert_eq!(indexes.len(), 1, "the previous commit's index is removed");
     // The store builds its index in steps from the stored columns, a table at a time; the
     // same builder on the tables in memory gives the same four tables.
-    let built = mieruka::table::graph_index::GraphIndex::build(&store.load().expect("load"))
-        .expect("build");
-    for ((stored, built), name) in index
-        .tables()
-        .into_iter()
-        .zip(built.tables())
-        .zip(mieruka::table::graph_index::TABLES)
-    {
-        let built = mieruka::table::graph_index::GraphIndex::stored(built.clone()).expect("stored");
-        assert_eq!(stored, &built, "{name}");
-    }
+    assert_index_is_built_from_tables(&store, &index);
     let from_index =
         std::sync::Arc::new(mieruka::hotspot::Graph::from_index(&index).expect("graph"));
     let from_tables = std::sync::Arc::new(
@@ -735,9 +725,7 @@ fn a_first_commit_writes_the_index_columns_it_kept_as_a_later_commit_reads_them_
         black_box_pct: 30.0,
         ..Default::default()
     };
-    let g = mieruka::generator::generate(&opts).expect("gen");
-    let files = mieruka::generator::write(&g, &dir.join("in")).expect("write");
-    let ndjson = std::fs::read_to_string(&files.footprints).expect("read");
+    let (_, files, ndjson) = generated(&opts, &dir.join("in"));
     let lines: Vec<&str> = ndjson.lines().collect();
     let (first, second) = lines.split_at(lines.len() / 2);
     let halves = [first, second].map(|h| Source::new("half.ndjson", h.join("\n") + "\n"));
@@ -784,6 +772,29 @@ fn a_first_commit_writes_the_index_columns_it_kept_as_a_later_commit_reads_them_
     // And the index answers as the tables do.
     let store = Store::open(&dir.join("one")).expect("open");
     let index = store.graph_index().expect("read").expect("an index");
+    assert_index_is_built_from_tables(&store, &index);
+}
+
+/// The chain `opts` generates, written as files into `dir`, and its NDJSON's text.
+fn generated(
+    opts: &mieruka::generator::GenOptions,
+    dir: &Path,
+) -> (
+    mieruka::generator::Graph,
+    mieruka::generator::GenSummary,
+    String,
+) {
+    let g = mieruka::generator::generate(opts).expect("gen");
+    let files = mieruka::generator::write(&g, dir).expect("write");
+    let ndjson = std::fs::read_to_string(&files.footprints).expect("read");
+    (g, files, ndjson)
+}
+
+/// `index`, the store's, is the index the same builder makes of its tables in memory.
+fn assert_index_is_built_from_tables(
+    store: &Store,
+    index: &mieruka::table::graph_index::GraphIndex,
+) {
     let built = mieruka::table::graph_index::GraphIndex::build(&store.load().expect("load"))
         .expect("build");
     for ((stored, built), name) in index
@@ -830,9 +841,7 @@ fn reading_in_small_chunks_stores_exactly_what_one_chunk_stores() {
         seed: 5,
         ..Default::default()
     };
-    let g = mieruka::generator::generate(&opts).expect("gen");
-    let files = mieruka::generator::write(&g, &dir.join("in")).expect("write");
-    let ndjson = std::fs::read_to_string(&files.footprints).expect("read");
+    let (g, files, ndjson) = generated(&opts, &dir.join("in"));
     let lines: Vec<&str> = ndjson.lines().collect();
     let mut text = String::from("\u{feff}");
     for (i, l) in lines.iter().enumerate() {
