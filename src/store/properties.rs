@@ -32,9 +32,9 @@ const DATA_PAGE_BYTES: usize = 64 << 10;
 /// Segments written with dictionaries read as before: the encoding is each page's.
 ///
 /// Integers that go up a little at each row (lines, document numbers and offsets) or stay near
-/// one size (documents' lengths), and the ingest's number and time (one value in every row of a segment), are written as deltas
-/// (DELTA_BINARY_PACKED, which every Parquet reader reads): a few bits a value. The footprint
-/// ids are not compressed. Pages are [`DATA_PAGE_BYTES`].
+/// one size (documents' lengths), and the ingest's number and time (one value in every row of
+/// a segment), are written as deltas (DELTA_BINARY_PACKED, which every Parquet reader reads):
+/// a few bits a value. The footprint ids are not compressed. Pages are [`DATA_PAGE_BYTES`].
 pub(crate) fn writer_properties(schema: &SchemaRef) -> WriterProperties {
     use datafusion::arrow::datatypes::DataType;
     /// Integer columns that go up a little at each row or stay near one size, or hold one

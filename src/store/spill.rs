@@ -22,7 +22,9 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use datafusion::arrow::array::builder::NullBufferBuilder;
-use datafusion::arrow::array::{Array, ArrayRef, GenericStringArray, OffsetSizeTrait, RecordBatch};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, GenericStringArray, OffsetSizeTrait, RecordBatch,
+};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::ipc;
 use datafusion::arrow::ipc::writer::{DictionaryTracker, IpcDataGenerator, IpcWriteOptions};
@@ -57,9 +59,8 @@ struct SpillColumn {
     field: Field,
     /// The index file: its header written, the values being appended to its body.
     file: Spilled,
-    /// Where the record batch's metadata goes, and where its body starts.
+    /// Where the record batch's metadata goes ([`BATCH_HEADER`] bytes; the body follows).
     header_at: u64,
-    body_at: u64,
     /// The values' bytes so far.
     values: u64,
     /// Text only: where each value ends, as `i64` (the first, 0, written at the start).
@@ -160,12 +161,9 @@ impl SpillColumn {
     /// The index file of `nodes` column `to`, copied from `footprints` column `from`, in
     /// `dir`: its header written.
     fn create(dir: &Path, from: &'static str, to: &str) -> Result<SpillColumn> {
-        let field = graph_index::nodes_schema().field_with_name(to)?.clone();
-        let text = matches!(field.data_type(), DataType::LargeUtf8);
-        let field = match text {
-            true => field.with_data_type(DataType::LargeBinary),
-            false => field,
-        };
+        let stored = graph_index::stored_schema(&graph_index::nodes_schema());
+        let field = stored.field_with_name(to)?.clone();
+        let text = field.data_type() == &DataType::LargeBinary;
         let mut file = Spilled::create(dir.join(format!("{to}.arrow")))?;
         // As `FileWriter` begins: the magic, padded, and the schema's message.
         file.write(b"ARROW1")?;
@@ -195,7 +193,6 @@ impl SpillColumn {
             field,
             file,
             header_at,
-            body_at: header_at + BATCH_HEADER,
             values: 0,
             ends,
             scratch: Vec::new(),
@@ -204,12 +201,10 @@ impl SpillColumn {
     }
 
     fn append(&mut self, column: &ArrayRef) -> Result<()> {
-        match (column.data_type(), &self.ends) {
-            (DataType::Utf8, Some(_)) => self.append_text::<i32>(column.as_any().downcast_ref()),
-            (DataType::LargeUtf8, Some(_)) => {
-                self.append_text::<i64>(column.as_any().downcast_ref())
-            }
-            (t, None) if t == self.field.data_type() => self.append_fixed(column),
+        match (column.data_type(), self.ends.is_some()) {
+            (DataType::Utf8, true) => self.append_text(column.as_string::<i32>()),
+            (DataType::LargeUtf8, true) => self.append_text(column.as_string::<i64>()),
+            (t, false) if t == self.field.data_type() => self.append_fixed(column),
             (t, _) => Err(Error::Internal(format!(
                 "graph index: footprints column {} is {t}, not {}",
                 self.from,
@@ -223,22 +218,13 @@ impl SpillColumn {
         Ok(())
     }
 
-    fn append_text<O: OffsetSizeTrait>(
-        &mut self,
-        text: Option<&GenericStringArray<O>>,
-    ) -> Result<()> {
-        let text = text.ok_or_else(|| Error::Internal("graph index: not text".into()))?;
-        let own = text.value_offsets();
-        // Arrow checked the offsets: they lie within the bytes, in order.
-        let (first, last) = (own[0].as_usize(), own[own.len() - 1].as_usize());
-        let base = self.values as i64 - first as i64;
-        self.file
-            .write(text.value_data().get(first..last).unwrap_or_default())?;
-        self.values += (last - first) as u64;
+    fn append_text<O: OffsetSizeTrait>(&mut self, text: &GenericStringArray<O>) -> Result<()> {
+        let (bytes, ends) = graph_index::text_from(text, self.values as i64);
+        self.file.write(bytes)?;
+        self.values += bytes.len() as u64;
         self.scratch.clear();
-        for o in &own[1..] {
-            self.scratch
-                .extend_from_slice(&(base + o.as_usize() as i64).to_le_bytes());
+        for end in ends {
+            self.scratch.extend_from_slice(&end.to_le_bytes());
         }
         match &mut self.ends {
             Some(e) => e.write(&self.scratch),
@@ -323,7 +309,6 @@ impl SpillColumn {
         file.seek(SeekFrom::Start(self.header_at))
             .and_then(|_| file.write_all(&header))
             .map_err(io(&path))?;
-        debug_assert_eq!(self.body_at, self.header_at + header.len() as u64);
         Ok((path, file))
     }
 }

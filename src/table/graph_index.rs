@@ -34,6 +34,7 @@ use rayon::iter::{IntoParallelIterator, ParallelIterator};
 use rayon::slice::ParallelSliceMut;
 
 use self::amounts::Amounts;
+pub(crate) use self::nodes::text_from;
 use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
 pub(crate) use self::texts::{Interner, Repeated, sort_by_text};
@@ -161,7 +162,7 @@ pub const BOM_CURRENT: &str = "bom_current";
 pub const GRAPH_COLUMNS: [&str; 4] = ["id", "version", "preceding_pf_ids", "product_ids"];
 
 /// `schema` with its text columns as bytes (see [`GraphIndex::stored`]).
-fn stored_schema(schema: &SchemaRef) -> SchemaRef {
+pub(crate) fn stored_schema(schema: &SchemaRef) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()

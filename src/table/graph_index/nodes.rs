@@ -148,19 +148,32 @@ struct Joined {
 
 impl Joined {
     fn append<O: OffsetSizeTrait>(&mut self, t: &GenericStringArray<O>) {
-        let own = t.value_offsets();
-        // Arrow checked the offsets: they lie within the bytes, in order.
-        let (first, last) = (own[0].as_usize(), own[own.len() - 1].as_usize());
-        let base = self.values.len() as i64 - first as i64;
-        self.values
-            .extend_from_slice(t.value_data().get(first..last).unwrap_or_default());
-        self.offsets
-            .extend(own[1..].iter().map(|o| base + o.as_usize() as i64));
+        let (bytes, ends) = text_from(t, self.values.len() as i64);
+        self.values.extend_from_slice(bytes);
+        self.offsets.extend(ends);
         match t.nulls() {
             Some(n) => self.nulls.append_buffer(n),
             None => self.nulls.append_n_non_nulls(t.len()),
         }
     }
+}
+
+/// The bytes of `t`'s values (only the rows', if it is a slice), and where each value ends
+/// once those bytes are appended to text that is `start` bytes long: pieces of text joined
+/// into one column.
+pub(crate) fn text_from<O: OffsetSizeTrait>(
+    t: &GenericStringArray<O>,
+    start: i64,
+) -> (&[u8], impl Iterator<Item = i64> + '_) {
+    let own = t.value_offsets();
+    // Arrow checked the offsets: they lie within the bytes, in order.
+    let (first, last) = (own[0].as_usize(), own[own.len() - 1].as_usize());
+    let base = start - first as i64;
+    let bytes = t.value_data().get(first..last).unwrap_or_default();
+    (
+        bytes,
+        own[1..].iter().map(move |o| base + o.as_usize() as i64),
+    )
 }
 
 /// The `nodes` name of a `footprints` column.
