@@ -132,26 +132,37 @@ mod tests {
     #[test]
     fn advised_memory_is_faulted_in_small_pages() {
         // 8 MiB asked for huge pages, then its aligned middle advised: touched, the middle's
-        // mapping holds no huge page (its own mapping now: the advice splits it off).
+        // mapping holds no huge page (its own mapping now: the advice splits it off). The
+        // memory is a fresh mapping of its own: from the allocator, it may be a heap's that
+        // another test touched (and huge pages already there stay).
         let len = 8 << 20;
-        let layout = std::alloc::Layout::from_size_align(len, 2 << 20).expect("a valid layout");
-        // SAFETY: the layout's size is not zero.
-        let at = unsafe { std::alloc::alloc(layout) };
-        assert!(!at.is_null(), "8 MiB");
-        // SAFETY: `at` is the start of a block of `len` bytes.
-        unsafe { libc::madvise(at.cast(), len, libc::MADV_HUGEPAGE) };
+        // SAFETY: an anonymous private mapping; no file, no fixed address.
+        let map = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(map, libc::MAP_FAILED, "8 MiB");
+        let at = map.cast::<u8>();
+        // SAFETY: the mapping is ours and `len` bytes long.
+        unsafe { libc::madvise(map, len, libc::MADV_HUGEPAGE) };
         small_pages(at, len);
-        // SAFETY: the block is ours and `len` bytes long.
+        // SAFETY: the mapping is ours and `len` bytes long.
         unsafe { std::ptr::write_bytes(at, 1, len) };
         let middle = at as usize + len / 2;
         // The bytes are as written, and no huge page backs them (when smaps can be read).
-        // SAFETY: inside the block.
+        // SAFETY: inside the mapping.
         assert_eq!(unsafe { *(middle as *const u8) }, 1);
         if let Some(kib) = huge_kib_at(middle) {
             assert_eq!(kib, 0, "huge pages in advised memory");
         }
-        // SAFETY: given back with the layout it was taken with.
-        unsafe { std::alloc::dealloc(at, layout) };
+        // SAFETY: the whole mapping, unmapped once.
+        unsafe { libc::munmap(map, len) };
     }
 
     /// Whether every page of the `len` bytes at `at` (page-aligned) is in memory (`mincore`).
