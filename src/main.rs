@@ -152,9 +152,7 @@ fn init_tracing(verbose: u8, serving: bool) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, matches!(cli.command, Command::Serve(_)));
-    if !matches!(cli.command, Command::Ingest(_)) {
-        cli::small_pages(true);
-    }
+    cli::small_pages(true);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(mieruka::STACK_BYTES)

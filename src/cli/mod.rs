@@ -29,14 +29,17 @@ pub fn write_stdout(args: std::fmt::Arguments) {
 /// Linux for, unless whoever started it had turned them off. Elsewhere than Linux: nothing.
 ///
 /// A huge page is cheaper to use (fewer TLB misses) and dearer to get: where the page cache
-/// has filled memory, a fault of one may first compact memory, a stall of milliseconds. A
-/// process answering one question lives a second or less and gets all its memory once, so it
-/// takes small pages (at 1M footprints a cold `hotspots` took 0.26–0.66 s with huge pages,
-/// 0.28–0.36 s without); `serve` takes them while it reads its tables (at 1M, started again
-/// at once: 6–10.5 s with huge pages, 3–3.7 s without, and 0.7 GiB less; the first start
-/// after idle minutes is about 9 s either way), then lets later memory be huge; `ingest`,
-/// which frees and reuses the same pages for a minute, keeps huge pages throughout (a second
-/// slower without). See BENCHMARKS.md, "A seventeenth look".
+/// has filled memory, a fault of one may first compact memory, a stall of milliseconds, and
+/// on a virtual machine the host may have to back 2 MiB at once. A process answering one
+/// question lives a second or less and gets all its memory once, so it takes small pages (at
+/// 1M footprints a cold `hotspots` took 0.26–0.66 s with huge pages, 0.28–0.36 s without);
+/// `serve` takes them while it reads its tables (at 1M, started again at once: 6–10.5 s with
+/// huge pages, 3–3.7 s without, and 0.7 GiB less; the first start after idle minutes is
+/// about 9 s either way), then lets later memory be huge. `ingest` takes them too: it once
+/// freed and reused the same pages for a minute and was a second slower without huge pages
+/// ("A seventeenth look" in BENCHMARKS.md); at six seconds for a million footprints, it
+/// faults in some 400 huge pages, and takes 0.6 s less system time in small ones ("A
+/// thirty-sixth look").
 pub fn small_pages(on: bool) {
     #[cfg(target_os = "linux")]
     {
