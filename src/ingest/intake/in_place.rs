@@ -134,7 +134,18 @@ impl<'a> Intake<'a> {
                 bytes: &rest[..cut],
                 base: pos as u64,
             };
-            let (units, breaks, used) = ndjson_units(chunk.bytes, skip, line_no, max, MOST_LINES);
+            // The chunk is cut into lines on the checking thread, beside the decision on the
+            // chunk before: on this one, every other core waited for it (a search of the
+            // whole chunk for line breaks, read from memory: 0.4 s of a million footprints'
+            // ingest, BENCHMARKS.md).
+            let split = move || {
+                let (units, breaks, used) =
+                    ndjson_units(chunk.bytes, skip, line_no, max, MOST_LINES);
+                let documents = units.len();
+                (units, (breaks, used, documents))
+            };
+            let (checked, (breaks, used, documents)) =
+                self.check_in_place(&whole_source, &mut pending, chunk, split, cut)?;
             if used == 0 {
                 return Err(Error::Internal(format!(
                     "no line read at byte {pos} of {}",
@@ -142,9 +153,9 @@ impl<'a> Intake<'a> {
                 )));
             }
             if pos == 0 {
-                self.expect_documents(si, units.len(), used);
+                // Before the first decision, which comes with the next chunk's check.
+                self.expect_documents(si, documents, used);
             }
-            let checked = self.check_in_place(&whole_source, &mut pending, chunk, units, used)?;
             line_no += breaks;
             pending = Some((pos..pos + used, checked));
             pos += used;
@@ -212,8 +223,14 @@ impl<'a> Intake<'a> {
                     self.sources[si].name
                 )));
             }
-            let checked =
-                self.check_in_place(&whole_source, &mut pending, chunk, split.units, used)?;
+            let units = split.units;
+            let (checked, ()) = self.check_in_place(
+                &whole_source,
+                &mut pending,
+                chunk,
+                move || (units, ()),
+                used,
+            )?;
             line_no += breaks;
             pending = Some((pos..pos + used, checked));
             pos += used;
@@ -252,17 +269,17 @@ impl<'a> Intake<'a> {
         Ok(true)
     }
 
-    /// Checks `units`, of `chunk`, on every core, while on this thread the chunk before it
-    /// (`pending`) is decided and the pages of the next step past its first `used` bytes are
-    /// mapped.
-    fn check_in_place(
+    /// Checks the units `split` cuts `chunk` into on every core (see [`Intake::check_while`]),
+    /// while on this thread the chunk before it (`pending`) is decided and the pages of the
+    /// next step past its first `used` bytes (at most) are mapped.
+    fn check_in_place<'c, T: Send>(
         &mut self,
         whole_source: &Whole,
         pending: &mut Option<Waiting>,
-        chunk: Chunk,
-        units: Vec<Unit>,
+        chunk: Chunk<'c>,
+        split: impl FnOnce() -> (Vec<Unit<'c>>, T) + Send,
         used: usize,
-    ) -> Result<Vec<Group>> {
+    ) -> Result<(Vec<Group>, T)> {
         let next = usize::try_from(chunk.base)
             .unwrap_or(usize::MAX)
             .saturating_add(used);
@@ -270,7 +287,7 @@ impl<'a> Intake<'a> {
             .saturating_add(self.step())
             .min(whole_source.bytes().len());
         let si = chunk.source;
-        self.check_while(chunk, units, |intake| {
+        self.check_while(chunk, split, |intake| {
             let decided = intake.decide_in_place(si, whole_source, pending);
             whole_source.prefetch(next);
             decided

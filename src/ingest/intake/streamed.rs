@@ -97,26 +97,35 @@ impl Intake<'_> {
         chunk: Chunk,
         units: Vec<Unit>,
     ) -> Result<Vec<Group>> {
-        self.check_while(chunk, units, |intake| {
-            intake.decide_pending(si, pending, spare)?;
-            intake.top_up(r, si, buf, intake.step()).map(drop)
-        })
+        let (checked, ()) = self.check_while(
+            chunk,
+            move || (units, ()),
+            |intake| {
+                intake.decide_pending(si, pending, spare)?;
+                intake.top_up(r, si, buf, intake.step()).map(drop)
+            },
+        )?;
+        Ok(checked)
     }
 
-    /// Checks `units`, `chunk`'s, on every core while `decide` runs on this thread (deciding
-    /// on the chunk before, and getting the next one's bytes ready).
-    pub(super) fn check_while(
+    /// Checks the units `split` cuts `chunk` into on every core while `decide` runs on this
+    /// thread (deciding on the chunk before, and getting the next one's bytes ready); with
+    /// what `split` told besides the units.
+    pub(super) fn check_while<'c, T: Send>(
         &mut self,
-        chunk: Chunk,
-        units: Vec<Unit>,
+        chunk: Chunk<'c>,
+        split: impl FnOnce() -> (Vec<Unit<'c>>, T) + Send,
         decide: impl FnOnce(&mut Self) -> Result<()>,
-    ) -> Result<Vec<Group>> {
+    ) -> Result<(Vec<Group>, T)> {
         let started = std::time::Instant::now();
         let (names, progress) = (self.names.clone(), self.progress);
         let rows = (self.sink.seq(), self.sink.keeps_records());
         let (decided, checked) = beside(
             || decide(self),
-            || check_units(&names, progress, chunk, units, None, rows),
+            || {
+                let (units, told) = split();
+                check_units(&names, progress, chunk, units, None, rows).map(|g| (g, told))
+            },
         );
         decided?;
         let checked = checked?;
