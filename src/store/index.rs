@@ -14,7 +14,7 @@ use crate::table::graph_index::{self, GraphIndex};
 use crate::{Error, Result};
 
 use super::spill::SpilledNodes;
-use super::{Manifest, Store, Table, ipc, sync_dir};
+use super::{Manifest, Segment, Store, Table, ipc, sync_dir};
 
 /// The `bom` columns the graph index reads.
 const INDEX_BOM_COLUMNS: [&str; 5] = [
@@ -180,17 +180,22 @@ impl Store {
             let graph = (|| {
                 let mut footprints = Vec::new();
                 for seg in &m.segments {
-                    footprints.extend(self.segment_table(
+                    footprints.extend(self.segment_columns(
                         seg,
                         Table::Footprints,
-                        Some(&graph_index::GRAPH_COLUMNS),
+                        &graph_index::GRAPH_COLUMNS,
                     )?);
                 }
+                tracing::debug!(
+                    "graph index: read the graph's columns at {:.2?}",
+                    started.elapsed()
+                );
                 let view = Tables {
                     footprints,
                     ..Tables::default()
                 }
                 .footprints_view()?;
+                tracing::debug!("graph index: made the view at {:.2?}", started.elapsed());
                 let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
                 GraphIndex::build_in_steps(view, rx, bom_rows, &column, put)
             })();
@@ -225,6 +230,41 @@ impl Store {
         sync_dir(&parent)?;
         tracing::debug!("built the graph index in {:.2?}", started.elapsed());
         Ok(rel)
+    }
+
+    /// `columns` of `table` in segment `seg`, as [`Store::segment_table`] reads them, but
+    /// each column read on a core of its own (the graph's four, read together, were a third
+    /// of a million footprints' index).
+    fn segment_columns(
+        &self,
+        seg: &Segment,
+        table: Table,
+        columns: &[&str],
+    ) -> Result<Vec<RecordBatch>> {
+        use rayon::iter::{IntoParallelRefIterator, ParallelIterator};
+        let read: Vec<Vec<RecordBatch>> = columns
+            .par_iter()
+            .map(|c| self.segment_table(seg, table, Some(&[c])))
+            .collect::<Result<_>>()?;
+        let batches = read.first().map_or(0, Vec::len);
+        if read.iter().any(|r| r.len() != batches) {
+            return Err(Error::Internal(format!(
+                "{}: the columns of {} came in batches of different sizes",
+                seg.dir,
+                table.file_stem()
+            )));
+        }
+        (0..batches)
+            .map(|i| {
+                let (mut fields, mut arrays) = (Vec::new(), Vec::new());
+                for b in read.iter().map(|r| &r[i]) {
+                    fields.extend(b.schema().fields().iter().cloned());
+                    arrays.extend(b.columns().iter().cloned());
+                }
+                // Columns of different lengths are refused here.
+                Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+            })
+            .collect()
     }
 
     /// Removes index directories other than `current` (after the manifest names it).
@@ -350,18 +390,46 @@ fn column_file(dir: &Path, table: &str, column: &str) -> PathBuf {
 /// Starts writing `file`'s pages to the disk without waiting for them: each index file was
 /// synced as soon as written, and its thread waited for the disk (a third of a second of
 /// the index's second at 1M footprints); now the disk writes while the next files are
-/// built, and the files are synced together before the index is renamed into place.
-fn start_writeback(file: &File) {
+/// built, and the files are synced together before the commit.
+///
+/// The request itself waits while the disk's queue is full (at a million footprints, 0.15 s
+/// for the copied `nodes` columns, 0.1 s for the footprints table): it is made on a thread
+/// that does nothing else, for a copy of the descriptor.
+pub(super) fn start_writeback(file: &File) {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
-        // SAFETY: `file` is an open descriptor for the whole call; the range 0..0 means the
-        // whole file, and the flag only starts the writing. A failure leaves the pages to
-        // the final sync, which reports it.
-        unsafe {
-            libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+        use std::sync::OnceLock;
+        use std::sync::mpsc::{Sender, channel};
+        static QUEUE: OnceLock<Option<Sender<File>>> = OnceLock::new();
+        let queue = QUEUE.get_or_init(|| {
+            let (tx, rx) = channel::<File>();
+            let thread = std::thread::Builder::new().name("writeback".into());
+            thread
+                .spawn(move || rx.into_iter().for_each(|f| write_back(&f)))
+                .ok()
+                .map(|_| tx)
+        });
+        let sent = match (queue, file.try_clone()) {
+            (Some(queue), Ok(copy)) => queue.send(copy).is_ok(),
+            _ => false,
+        };
+        if !sent {
+            write_back(file);
         }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = file;
+}
+
+/// Asks Linux to start writing `file`'s dirty pages (waiting only for room in the disk's
+/// queue).
+#[cfg(target_os = "linux")]
+fn write_back(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `file` is an open descriptor for the whole call; the range 0..0 means the
+    // whole file, and the flag only starts the writing. A failure leaves the pages to the
+    // final sync, which reports it.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
 }

@@ -700,6 +700,7 @@ impl<'s> WriteLock<'s> {
             encoders: None,
             rows: None,
             nodes: None,
+            written: Vec::new(),
         })
     }
 

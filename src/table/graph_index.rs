@@ -18,6 +18,7 @@
 
 mod amounts;
 mod nodes;
+mod numbers;
 mod texts;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use self::amounts::Amounts;
 pub(crate) use self::nodes::text_from;
 use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
+use self::numbers::{Products, number_ids};
 pub(crate) use self::texts::{Interner, Repeated, sort_by_text};
 use super::{Tables, column, decimal_type};
 use crate::{Error, Result};
@@ -286,38 +288,8 @@ impl GraphIndex {
         mut put: impl FnMut(&'static str, RecordBatch) -> Result<()>,
     ) -> Result<()> {
         let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
-        // URNs: every product id of a footprint and every product a BOM names.
-        let mut urns = Interner::with_capacity(n);
-        // Room for their text at once: grown by doubling, the interners' copies were 0.7 % of
-        // an ingest's CPU samples at a million footprints, besides the pages they faulted in.
-        let mut urn_bytes = 0;
-        for b in &footprints {
-            let values = column::<ListArray>(b, "product_ids")?.values().clone();
-            urn_bytes += downcast::<StringArray>(&values)?.value_data().len();
-        }
-        urns.reserve_text(urn_bytes);
-        // The URNs of each node, as one flat list with offsets.
-        let mut node_urns: Vec<u32> = Vec::with_capacity(n);
-        let mut node_urns_from: Vec<usize> = Vec::with_capacity(n + 1);
-        for b in &footprints {
-            let lists = column::<ListArray>(b, "product_ids")?;
-            let values = downcast::<StringArray>(lists.values())?;
-            let offsets = lists.value_offsets();
-            // The batch's product ids in order, numbered a run at a time.
-            let mut texts = Vec::with_capacity(values.len());
-            for r in 0..b.num_rows() {
-                node_urns_from.push(node_urns.len() + texts.len());
-                for j in offsets[r] as usize..offsets[r + 1] as usize {
-                    if !values.is_null(j) {
-                        texts.push(values.value(j));
-                    }
-                }
-            }
-            urns.id_each(texts.len(), |k| texts[k], |u| node_urns.push(u));
-        }
-        node_urns_from.push(node_urns.len());
-        let urns_of = |i: usize| &node_urns[node_urns_from[i]..node_urns_from[i + 1]];
-
+        let started = std::time::Instant::now();
+        let step = |what: &str| tracing::debug!("graph index: {what} at {:.2?}", started.elapsed());
         // The columns the graph reads, each whole; the batches are dropped.
         let of_all = |from: &str| -> Result<ArrayRef> {
             whole(
@@ -330,30 +302,23 @@ impl GraphIndex {
         };
         let (id_col, version_col, latest) =
             (of_all("id")?, of_all("version")?, of_all("is_latest")?);
-        drop(footprints);
         let ids = downcast::<LargeStringArray>(&id_col)?;
         let versions = downcast::<Int32Array>(&version_col)?;
         let is_latest = downcast::<BooleanArray>(&latest)?;
-        let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
-
-        // The node of each id: its newest version (a later row wins a tie, as stored later).
-        // Each id numbered (a run of rows at a time), with its node by number.
-        let mut id_numbers = Interner::with_capacity(n);
-        id_numbers.reserve_text(ids.value_data().len());
-        let mut by_id: Vec<u32> = Vec::with_capacity(n);
-        let mut i = 0u32;
-        id_numbers.id_each(
-            n,
-            |i| ids.value(i),
-            |k| {
-                match by_id.get_mut(k as usize) {
-                    None => by_id.push(i),
-                    Some(e) if version(*e as usize) <= version(i as usize) => *e = i,
-                    Some(_) => {}
-                }
-                i += 1;
-            },
+        // URNs (every product id of a footprint, and later every product a BOM names) and
+        // ids, numbered on two cores.
+        let (products, (id_numbers, by_id)) = rayon::join(
+            || Products::number(&footprints, n),
+            || number_ids(ids, versions),
         );
+        drop(footprints);
+        let Products {
+            mut urns,
+            of_nodes,
+            from: of_nodes_from,
+        } = products?;
+        let urns_of = |i: usize| &of_nodes[of_nodes_from[i]..of_nodes_from[i + 1]];
+        step("numbered the products and the ids");
 
         // BOM rows as integers: by the footprint that declares them (extension), or by the
         // parent product (CSV).
@@ -420,6 +385,7 @@ impl GraphIndex {
                 rows.push(owner, child, amounts.value(i), u.unwrap_or(0));
             }
         }
+        step("numbered the BOM");
         let (current, csv_from) = rows.current();
         if numbered {
             let mut keep = BooleanBufferBuilder::new(seen);
@@ -452,6 +418,7 @@ impl GraphIndex {
 
         // urns, sorted, with candidates (latest, Active) by (period end, period start, id),
         // gathered as one list grouped by URN. The columns only this step reads are read now.
+        step("sorted the ids");
         let status_col = whole(read_column("status")?, "status")?;
         let start_col = whole(
             read_column("reference_period_start")?,
@@ -461,6 +428,7 @@ impl GraphIndex {
         let status = downcast::<LargeStringArray>(&status_col)?;
         let start = downcast::<TimestampMicrosecondArray>(&start_col)?;
         let end = downcast::<TimestampMicrosecondArray>(&end_col)?;
+        step("read the urns' columns");
         let is_candidate = |i: usize| is_latest.value(i) && status.value(i) == "Active";
         let mut from = vec![0u32; urns.len() + 1];
         for i in (0..n).filter(|&i| is_candidate(i)) {
@@ -558,7 +526,7 @@ impl GraphIndex {
                 }
             }
         }
-        drop((current, node_urns, node_urns_from));
+        drop((current, of_nodes, of_nodes_from));
         let BomRows {
             owner,
             parent,

@@ -447,6 +447,44 @@ fn an_interrupted_commit_leaves_the_previous_state() {
 }
 
 #[test]
+fn a_commit_whose_index_cannot_be_written_leaves_the_store_as_it_was() {
+    // A commit moves its segment into place, then builds the index (the disk writes the
+    // segment's files meanwhile), then syncs both and writes the manifest. Here the second
+    // commit's index cannot take its place (a file is where its directory goes): the commit
+    // fails, and its segment goes with it.
+    let dir = temp_dir("store-index-fails");
+    ingest_into(
+        &dir,
+        &[source("a.json", &v2_example().to_string())],
+        &IngestOptions::default(),
+    );
+    let manifest = std::fs::read(dir.join("manifest.json")).expect("manifest");
+    std::fs::write(dir.join("index/000002"), b"in the way").expect("write");
+    let mut d = v2_example();
+    d["id"] = json!("11111111-1111-4111-8111-111111111111");
+    let b = source("b.json", &d.to_string());
+    let store = Store::open(&dir).expect("open");
+    let e = ingest::ingest_into(
+        &store,
+        std::slice::from_ref(&b),
+        &IngestOptions::default(),
+        &|_| {},
+    )
+    .expect_err("the index cannot be written");
+    assert!(e.to_string().contains("index/000002"), "{e}");
+    assert_eq!(
+        std::fs::read(dir.join("manifest.json")).expect("manifest"),
+        manifest
+    );
+    assert!(!dir.join("segments/000002").exists(), "the segment is gone");
+    assert_eq!(count(&dir).0, 1);
+    std::fs::remove_file(dir.join("index/000002")).expect("remove");
+    let r = ingest_into(&dir, &[b], &IngestOptions::default());
+    assert_eq!(r.ingest_seq, Some(2));
+    assert_eq!(count(&dir).0, 2);
+}
+
+#[test]
 fn bad_directories_get_clear_errors() {
     let dir = temp_dir("store-not-ours");
     std::fs::write(dir.join("notes.txt"), "hello").expect("write");
