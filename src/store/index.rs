@@ -14,7 +14,7 @@ use crate::table::graph_index::{self, GraphIndex};
 use crate::{Error, Result};
 
 use super::spill::SpilledNodes;
-use super::{Manifest, Segment, Store, Table, ipc, sync_dir};
+use super::{Manifest, Segment, Store, Table, ipc, start_writeback, sync_dir};
 
 /// The `bom` columns the graph index reads.
 const INDEX_BOM_COLUMNS: [&str; 5] = [
@@ -385,51 +385,4 @@ fn table_file(dir: &Path, name: &str) -> PathBuf {
 /// Where the index in `dir` keeps `column` of `table`, one of [`BY_COLUMN`].
 fn column_file(dir: &Path, table: &str, column: &str) -> PathBuf {
     dir.join(table).join(format!("{column}.arrow"))
-}
-
-/// Starts writing `file`'s pages to the disk without waiting for them: each index file was
-/// synced as soon as written, and its thread waited for the disk (a third of a second of
-/// the index's second at 1M footprints); now the disk writes while the next files are
-/// built, and the files are synced together before the commit.
-///
-/// The request itself waits while the disk's queue is full (at a million footprints, 0.15 s
-/// for the copied `nodes` columns, 0.1 s for the footprints table): it is made on a thread
-/// that does nothing else, for a copy of the descriptor.
-pub(super) fn start_writeback(file: &File) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::sync::OnceLock;
-        use std::sync::mpsc::{Sender, channel};
-        static QUEUE: OnceLock<Option<Sender<File>>> = OnceLock::new();
-        let queue = QUEUE.get_or_init(|| {
-            let (tx, rx) = channel::<File>();
-            let thread = std::thread::Builder::new().name("writeback".into());
-            thread
-                .spawn(move || rx.into_iter().for_each(|f| write_back(&f)))
-                .ok()
-                .map(|_| tx)
-        });
-        let sent = match (queue, file.try_clone()) {
-            (Some(queue), Ok(copy)) => queue.send(copy).is_ok(),
-            _ => false,
-        };
-        if !sent {
-            write_back(file);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = file;
-}
-
-/// Asks Linux to start writing `file`'s dirty pages (waiting only for room in the disk's
-/// queue).
-#[cfg(target_os = "linux")]
-fn write_back(file: &File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: `file` is an open descriptor for the whole call; the range 0..0 means the
-    // whole file, and the flag only starts the writing. A failure leaves the pages to the
-    // final sync, which reports it.
-    unsafe {
-        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
-    }
 }

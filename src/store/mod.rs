@@ -133,6 +133,53 @@ fn sync_dir(dir: &Path) -> Result<()> {
     }
 }
 
+/// Starts writing `file`'s pages to the disk without waiting for them: the graph index's and
+/// the segment's files were each synced as soon as written, and their thread waited for the
+/// disk (a third of a second of the index's second at 1M footprints); now the disk writes
+/// while the next files are built, and the commit syncs them all before the manifest.
+///
+/// The request itself waits while the disk's queue is full (at a million footprints, 0.15 s
+/// for the copied `nodes` columns, 0.1 s for the footprints table): it is made on a thread
+/// that does nothing else, for a copy of the descriptor.
+fn start_writeback(file: &File) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::sync::OnceLock;
+        use std::sync::mpsc::{Sender, channel};
+        static QUEUE: OnceLock<Option<Sender<File>>> = OnceLock::new();
+        let queue = QUEUE.get_or_init(|| {
+            let (tx, rx) = channel::<File>();
+            let thread = std::thread::Builder::new().name("writeback".into());
+            thread
+                .spawn(move || rx.into_iter().for_each(|f| write_back(&f)))
+                .ok()
+                .map(|_| tx)
+        });
+        let sent = match (queue, file.try_clone()) {
+            (Some(queue), Ok(copy)) => queue.send(copy).is_ok(),
+            _ => false,
+        };
+        if !sent {
+            write_back(file);
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = file;
+}
+
+/// Asks Linux to start writing `file`'s dirty pages (waiting only for room in the disk's
+/// queue).
+#[cfg(target_os = "linux")]
+fn write_back(file: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: `file` is an open descriptor for the whole call; the range 0..0 means the
+    // whole file, and the flag only starts the writing. A failure leaves the pages to the
+    // final sync, which reports it.
+    unsafe {
+        libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
+    }
+}
+
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut f = File::create(path).map_err(|e| Error::io(path, e))?;
     f.write_all(bytes).map_err(|e| Error::io(path, e))?;

@@ -15,9 +15,8 @@ use rayon::prelude::*;
 use crate::table::{self};
 use crate::{Error, Result};
 
-use super::index::start_writeback;
 use super::spill::{NodeSpill, SpilledNodes};
-use super::{Manifest, Segment, WriteLock, original_name, sync_dir};
+use super::{Manifest, Segment, WriteLock, original_name, start_writeback, sync_dir};
 
 /// The tables of a segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -379,13 +378,10 @@ impl SegmentWriter<'_, '_> {
         let nodes = self.nodes.take();
         manifest.graph_index = Some(store.write_graph_index(&manifest, seq, nodes)?);
 
-        let in_place = |path: &Path, dir: &Path| match path.file_name() {
-            Some(name) => dir.join(name),
-            None => dir.to_path_buf(),
-        };
         for (path, file) in &self.written {
-            file.sync_all()
-                .map_err(|e| Error::io(in_place(path, &target), e))?;
+            // Named where it is now.
+            let at = target.join(path.file_name().unwrap_or_default());
+            file.sync_all().map_err(|e| Error::io(at, e))?;
         }
         for (_, file) in self.originals.iter().flatten() {
             file.sync_all()

@@ -289,7 +289,12 @@ impl GraphIndex {
     ) -> Result<()> {
         let n: usize = footprints.iter().map(RecordBatch::num_rows).sum();
         let started = std::time::Instant::now();
-        let step = |what: &str| tracing::debug!("graph index: {what} at {:.2?}", started.elapsed());
+        let step = |what: &str| {
+            tracing::debug!(
+                "graph index: {what}, {:.2?} into the graph",
+                started.elapsed()
+            )
+        };
         // The columns the graph reads, each whole; the batches are dropped.
         let of_all = |from: &str| -> Result<ArrayRef> {
             whole(

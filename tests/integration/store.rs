@@ -421,27 +421,34 @@ fn concurrent_ingests_are_serialised() {
     );
 }
 
-#[test]
-fn an_interrupted_commit_leaves_the_previous_state() {
-    let dir = temp_dir("store-crash");
+/// A fresh directory `name` with the PACT v2 example ingested as `a.json` (ingest #1).
+fn one_stored(name: &str) -> std::path::PathBuf {
+    let dir = temp_dir(name);
     ingest_into(
         &dir,
         &[source("a.json", &v2_example().to_string())],
         &IngestOptions::default(),
     );
+    dir
+}
+
+/// The PACT v2 example under another id, as `b.json`: a second footprint for [`one_stored`].
+fn second_footprint() -> Source {
+    let mut d = v2_example();
+    d["id"] = json!("11111111-1111-4111-8111-111111111111");
+    source("b.json", &d.to_string())
+}
+
+#[test]
+fn an_interrupted_commit_leaves_the_previous_state() {
+    let dir = one_stored("store-crash");
     // A segment that was renamed into place but never reached the manifest, and a half
     // written temporary: what a crash between the two renames leaves behind.
     std::fs::create_dir_all(dir.join("segments/000002")).expect("orphan");
     std::fs::write(dir.join("segments/000002/footprints.parquet"), b"garbage").expect("write");
     std::fs::create_dir_all(dir.join("tmp/000002-1")).expect("tmp");
     assert_eq!(count(&dir).0, 1, "readers see the manifest only");
-    let mut d = v2_example();
-    d["id"] = json!("11111111-1111-4111-8111-111111111111");
-    let r = ingest_into(
-        &dir,
-        &[source("b.json", &d.to_string())],
-        &IngestOptions::default(),
-    );
+    let r = ingest_into(&dir, &[second_footprint()], &IngestOptions::default());
     assert_eq!(r.ingest_seq, Some(2));
     assert_eq!(count(&dir).0, 2);
 }
@@ -452,17 +459,10 @@ fn a_commit_whose_index_cannot_be_written_leaves_the_store_as_it_was() {
     // segment's files meanwhile), then syncs both and writes the manifest. Here the second
     // commit's index cannot take its place (a file is where its directory goes): the commit
     // fails, and its segment goes with it.
-    let dir = temp_dir("store-index-fails");
-    ingest_into(
-        &dir,
-        &[source("a.json", &v2_example().to_string())],
-        &IngestOptions::default(),
-    );
+    let dir = one_stored("store-index-fails");
     let manifest = std::fs::read(dir.join("manifest.json")).expect("manifest");
     std::fs::write(dir.join("index/000002"), b"in the way").expect("write");
-    let mut d = v2_example();
-    d["id"] = json!("11111111-1111-4111-8111-111111111111");
-    let b = source("b.json", &d.to_string());
+    let b = second_footprint();
     let store = Store::open(&dir).expect("open");
     let e = ingest::ingest_into(
         &store,
