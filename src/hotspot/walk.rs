@@ -341,6 +341,8 @@ struct Lists {
     /// A split tier's second half: its items and the inputs it reached.
     more_items: Vec<RawItem>,
     more_touched: Vec<u32>,
+    /// The next tier's entries only the second half reached.
+    more_current: Vec<(u32, i128, i128)>,
 }
 
 /// What a walk borrows from its thread's [`Scratch`].
@@ -372,6 +374,7 @@ impl Scratch {
         lists.touched.clear();
         lists.more_items.clear();
         lists.more_touched.clear();
+        lists.more_current.clear();
         let kept = Kept {
             acc: &mut self.acc[..n],
             spare: &mut self.spare[..n],
@@ -387,6 +390,19 @@ const MAX_WALK_TIERS: u32 = 1 << 20;
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// After a tier split in two halves, what [`Step::next_tier`] does with the other half's sums
+/// for each node of its list.
+#[derive(Clone, Copy)]
+enum Other<'a> {
+    /// The tier was not split.
+    None,
+    /// The first half's list: the second half's sums, where it reached the node too, are added.
+    Add(&'a [Acc]),
+    /// The second half's list: a node the first half reached too is left out (the first half's
+    /// list gives it).
+    Skip(&'a [Acc]),
 }
 
 /// What every step of one walk reads.
@@ -457,8 +473,8 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
         Ok(())
     }
 
-    /// Reads ahead what expanding `block` reads at random places: each node's values and
-    /// child range, then each child's accumulator. The loads are independent of each other,
+    /// Reads ahead what expanding `block` reads at random places: each node's values, child
+    /// range and balance, then each child's accumulator. The loads are independent of each other,
     /// so the processor has many in flight at once, where the expansion, one node and one
     /// edge after another, would wait for memory at each (most of a large walk's time).
     fn warm(&self, block: &[(u32, i128, i128)], acc: &[Acc]) {
@@ -466,7 +482,9 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
         let mut seen = 0u32;
         for &(f, _, _) in block {
             let f = f as usize;
-            seen ^= u32::from(self.values.g2g[f].is_some()) ^ resolved.offsets[f + 1];
+            seen ^= u32::from(self.values.g2g[f].is_some())
+                ^ resolved.offsets[f + 1]
+                ^ self.edges.balance[f] as u32;
         }
         for &(f, _, _) in block {
             let f = f as usize;
@@ -573,6 +591,53 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
         Ok(())
     }
 
+    /// Appends to `out` the next tier's entry of each node of `nodes` (in order): its x,
+    /// rounded to [`X_SCALE`], and V, from its sums in `sums` (stamped `mark`) and, after a
+    /// split tier, the other half's (see [`Other`]).
+    fn next_tier(
+        &self,
+        nodes: &[u32],
+        sums: &[Acc],
+        other: Other<'_>,
+        mark: u32,
+        out: &mut Vec<(u32, i128, i128)>,
+    ) -> Result<()> {
+        let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
+        let other = match other {
+            Other::None => None,
+            Other::Add(o) => Some((o, true)),
+            Other::Skip(o) => Some((o, false)),
+        };
+        out.reserve(nodes.len());
+        for block in nodes.chunks(WARM_NODES) {
+            // Read ahead, as in `warm`: the sums were written all over `sums` and `other`.
+            let mut seen = 0;
+            for &c in block {
+                seen ^= sums[c as usize].stamp ^ other.map_or(0, |(o, _)| o[c as usize].stamp);
+            }
+            std::hint::black_box(seen);
+            for &c in block {
+                let mut a = sums[c as usize];
+                match other.map(|(o, add)| (o[c as usize], add)) {
+                    Some((o, false)) if o.stamp == mark => continue,
+                    Some((o, true)) if o.stamp == mark => {
+                        match (a.v.checked_add(o.v), a.x.checked_add(o.x)) {
+                            (Some(v), Some(x)) => (a.v, a.x) = (v, x),
+                            _ => {
+                                return Err(
+                                    self.range(c, "what its customers pass to it is beyond range")
+                                );
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+                out.push((c, fixed::div_round(a.x, unit), a.v));
+            }
+        }
+        Ok(())
+    }
+
     /// The walk from `root` (x = 1, receiving `v_root`), tier by tier. A large tier is
     /// expanded in two halves on two threads, the second into `spare`; the halves are then
     /// joined so that items, the next tier's order and its sums are exactly those of one
@@ -596,6 +661,7 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
             touched,
             more_items,
             more_touched,
+            more_current,
         } = &mut **lists;
         // Room for as many items as this thread's largest walk gave: one allocation, where
         // growing by doubling copied them over and over.
@@ -606,6 +672,8 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
             let mark = epoch + tier + 1;
             if current.len() < self.split_nodes.max(1) {
                 self.expand(tier, current, acc, mark, &mut items, touched)?;
+                current.clear();
+                self.next_tier(touched, acc, Other::None, mark, current)?;
             } else {
                 let (first, second) = current.split_at(current.len() / 2);
                 let (done, other) = rayon::join(
@@ -615,35 +683,19 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
                 done?;
                 other?;
                 items.append(more_items);
-                for c in more_touched.drain(..) {
-                    let (b, a) = (spare[c as usize], &mut acc[c as usize]);
-                    if a.stamp != mark {
-                        *a = b;
-                        touched.push(c);
-                        continue;
-                    }
-                    match (a.v.checked_add(b.v), a.x.checked_add(b.x)) {
-                        (Some(v), Some(x)) => (a.v, a.x) = (v, x),
-                        _ => {
-                            return Err(
-                                self.range(c, "what its customers pass to it is beyond range")
-                            );
-                        }
-                    }
-                }
-            }
-            current.clear();
-            let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
-            for block in touched.chunks(WARM_NODES) {
-                // Read ahead, as in `warm`: the sums were written all over `acc`.
-                std::hint::black_box(block.iter().fold(0, |s, &c| s ^ acc[c as usize].stamp));
-                current.extend(block.iter().map(|&c| {
-                    (
-                        c,
-                        fixed::div_round(acc[c as usize].x, unit),
-                        acc[c as usize].v,
-                    )
-                }));
+                // The next tier: the inputs the first half reached, with what the second
+                // passed them too, then those only the second reached; each list made on
+                // its own thread, the halves' sums read where they lie (no merging first).
+                current.clear();
+                let (acc, spare) = (&*acc, &*spare);
+                let (done, other) = rayon::join(
+                    || self.next_tier(touched, acc, Other::Add(spare), mark, current),
+                    || self.next_tier(more_touched, spare, Other::Skip(acc), mark, more_current),
+                );
+                done?;
+                other?;
+                current.append(more_current);
+                more_touched.clear();
             }
             touched.clear();
             tier += 1;
