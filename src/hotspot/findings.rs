@@ -527,8 +527,11 @@ fn cycles(resolved: &Resolved, expanded: &NodeSet) -> Vec<Vec<u32>> {
                     }
                     let self_loop = comp.len() == 1 && resolved.inputs(v).any(|(c, _)| c == v);
                     if comp.len() > 1 || self_loop {
+                        // In graph order, whatever the resolution's local numbering.
+                        let mut comp: Vec<u32> =
+                            comp.into_iter().map(|l| resolved.global(l)).collect();
                         comp.sort_unstable();
-                        out.push(comp.into_iter().map(|l| resolved.global(l)).collect());
+                        out.push(comp);
                     }
                 }
             }

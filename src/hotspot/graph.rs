@@ -130,8 +130,11 @@ pub enum Staleness {
 /// numberings are the same.
 #[derive(Debug)]
 pub struct Resolved {
-    /// Graph node of each local node, ascending; `None` for the whole graph (the identity).
+    /// Graph node of each local node; `None` for the whole graph (the identity).
     pub(super) nodes: Option<Vec<u32>>,
+    /// The local nodes in ascending order of their graph nodes, where `nodes` are not
+    /// ascending (a root's part, numbered in the order its walk reaches them).
+    by_graph: Option<Vec<u32>>,
     /// `children[offsets[f]..offsets[f + 1]]` are the inputs of local node `f`.
     pub offsets: Vec<u32>,
     /// Child nodes (local).
@@ -171,7 +174,14 @@ impl Resolved {
 
     /// The local node of graph node `g`, if it was resolved.
     pub fn local(&self, g: u32) -> Option<u32> {
-        local_of(self.nodes.as_deref(), self.len(), g)
+        match (&self.nodes, &self.by_graph) {
+            (None, _) => ((g as usize) < self.len()).then_some(g),
+            (Some(n), None) => n.binary_search(&g).ok().map(|l| l as u32),
+            (Some(n), Some(by_graph)) => by_graph
+                .binary_search_by(|&l| n[l as usize].cmp(&g))
+                .ok()
+                .map(|at| by_graph[at]),
+        }
     }
 
     /// Inputs of local `node`: `(child, amount)`.
@@ -240,9 +250,9 @@ impl Resolved {
         &parents[offsets[node as usize] as usize..offsets[node as usize + 1] as usize]
     }
 
-    /// A part of a graph made elsewhere (a what-if scenario's): `nodes` ascending (graph
-    /// node numbers, or numbers past the graph's for footprints a scenario gives), with
-    /// `values` for `basis` already known.
+    /// A part of a graph made elsewhere (a what-if scenario's): `nodes` (graph node numbers,
+    /// or numbers past the graph's for footprints a scenario gives), with `values` for
+    /// `basis` already known.
     pub(super) fn from_parts(
         nodes: Vec<u32>,
         offsets: Vec<u32>,
@@ -251,8 +261,10 @@ impl Resolved {
         basis: Basis,
         values: Values,
     ) -> Resolved {
+        let by_graph = by_graph(&nodes);
         let r = Resolved {
             nodes: Some(nodes),
+            by_graph,
             offsets,
             children,
             amounts,
@@ -277,6 +289,7 @@ impl Resolved {
         self.offsets.capacity() * 4
             + self.children.capacity() * 4
             + self.nodes.as_ref().map_or(0, |n| n.capacity() * 4)
+            + self.by_graph.as_ref().map_or(0, |n| n.capacity() * 4)
             + self.amounts.heap_bytes()
             + self
                 .reversed
@@ -291,13 +304,15 @@ impl Resolved {
     }
 }
 
-/// The local number of graph node `g` among `nodes` (ascending; `None`: all `len` nodes,
-/// numbered as in the graph).
-fn local_of(nodes: Option<&[u32]>, len: usize, g: u32) -> Option<u32> {
-    match nodes {
-        None => ((g as usize) < len).then_some(g),
-        Some(n) => n.binary_search(&g).ok().map(|l| l as u32),
+/// The local nodes in ascending order of their graph nodes `nodes`, unless these ascend
+/// already ([`Resolved::by_graph`]).
+fn by_graph(nodes: &[u32]) -> Option<Vec<u32>> {
+    if nodes.is_sorted() {
+        return None;
     }
+    let mut by_graph: Vec<u32> = (0..nodes.len() as u32).collect();
+    by_graph.sort_unstable_by_key(|&l| nodes[l as usize]);
+    Some(by_graph)
 }
 
 /// The footprint picked for each product URN (by URN number) while the nodes reachable from
@@ -952,18 +967,23 @@ impl Graph {
         cache.insert(date, r);
     }
 
-    /// The nodes reachable from `root` over edges whose input has a footprint for `date`,
-    /// ascending, and the input picked for each product URN met on the way ([`Picks`]).
+    /// The nodes reachable from `root` over edges whose input has a footprint for `date`, in
+    /// the order a walk from the root first reaches them (tier by tier, each node's inputs in
+    /// order), and the input picked for each product URN met on the way ([`Picks`]).
+    ///
+    /// Numbered so, the nodes of each tier of a walk lie mostly one after another, with their
+    /// values, inputs and sums: the walk reads its memory in order where, numbered as in the
+    /// graph, every node and input was a read at a random place.
     fn reachable(&self, date: i64, root: u32) -> (Vec<u32>, Picks) {
         let c = &self.c;
         let from = c.edges_from.values();
         let mut picks = Picks(vec![Picks::UNPICKED; c.candidates.len()]);
         let mut seen = vec![false; self.len];
-        let mut stack = vec![root];
-        let mut out = Vec::new();
+        let mut out = vec![root];
         seen[root as usize] = true;
-        while let Some(n) = stack.pop() {
-            out.push(n);
+        let mut next = 0;
+        while let Some(&n) = out.get(next) {
+            next += 1;
             let (a, b) = self.edge_range(from, n as usize);
             for e in a..b {
                 let urn = c.edge_child.value(e) as usize;
@@ -975,11 +995,10 @@ impl Graph {
                 }
                 let child = *picked;
                 if child != Picks::DANGLING && !std::mem::replace(&mut seen[child as usize], true) {
-                    stack.push(child);
+                    out.push(child);
                 }
             }
         }
-        out.sort_unstable();
         (out, picks)
     }
 
@@ -1022,7 +1041,7 @@ impl Graph {
         });
         let local = |g: u32| match &locals {
             Some(locals) => locals.get(g as usize).copied().filter(|&l| l != u32::MAX),
-            None => local_of(None, self.len, g),
+            None => ((g as usize) < self.len).then_some(g),
         };
         // The inputs the walk to every reachable node already picked, by product URN.
         let pick = |urn: usize| match picks.as_ref().map(|p| p.0[urn]) {
@@ -1086,8 +1105,10 @@ impl Graph {
             }
             offsets.push(children.len() as u32);
         }
+        let by_graph = nodes.as_deref().and_then(by_graph);
         Resolved {
             nodes,
+            by_graph,
             offsets,
             children,
             amounts,
