@@ -78,7 +78,7 @@ pub async fn session(
 /// Registers the stored tables of `data` on `ctx`: `stored_footprints`,
 /// `footprint_extensions`, `bom_history`, `ingest_log` and `stored_gx_attributes` as
 /// listings of the segments' files, `pact_requests` in memory (the request log is small,
-/// and is not Parquet), and the views [`VIEWS`].
+/// and is not Parquet), and the views over them.
 pub async fn register_stored(ctx: &SessionContext, data: &Path) -> Result<()> {
     let data = data.canonicalize().map_err(|e| Error::io(data, e))?;
     let store = Store::open(&data)?;

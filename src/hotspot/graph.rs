@@ -974,8 +974,9 @@ impl Graph {
         matches!(self.cache().get(&date), Some(Resolution::Whole(..)))
     }
 
-    /// Whether the part of graph node `root` is kept beside the whole graph of `date` (see
-    /// [`Beside`]).
+    /// Whether the part of graph node `root` is kept beside the whole graph of `date`: the
+    /// part of the root asked about while the whole graph was resolved, or of one asked
+    /// about twice in a row since.
     pub fn keeps_part_beside_whole(&self, date: i64, root: u32) -> bool {
         matches!(
             self.cache().get(&date),
