@@ -470,24 +470,8 @@ enum Resolution {
     /// Asked for another root: the whole graph is being resolved on another thread; the
     /// last root's part is kept meanwhile.
     Building(u32, Arc<Resolved>),
-    /// The whole graph, resolved, and beside it the part of the root asked about most
-    /// recently twice in a row ([`Beside`]).
-    Whole(Arc<Resolved>, Beside),
-}
-
-/// What a graph keeps beside the whole graph of a date. A dashboard asks about one product
-/// again and again: a root's part, numbered in the order its walk reaches it, answers it in
-/// three quarters of the time the whole graph takes (18 against 25 ms for a root of 161,660
-/// items at a million footprints). So a root asked about twice in a row has its part built
-/// on another thread, and kept (one at a time) for the questions that follow.
-#[derive(Debug, Clone, Default)]
-struct Beside {
-    /// The root asked about last.
-    last: Option<u32>,
-    /// The root whose part is being built.
-    building: Option<u32>,
-    /// The part kept, and its root.
-    part: Option<(u32, Arc<Resolved>)>,
+    /// The whole graph, resolved.
+    Whole(Arc<Resolved>),
 }
 
 /// Every footprint and BOM edge of a dataset, over its graph index.
@@ -875,7 +859,7 @@ impl Graph {
     /// The whole graph resolved for `date` (µs since the epoch), built on first use and
     /// cached.
     pub fn resolve(&self, date: i64) -> Arc<Resolved> {
-        if let Some(Resolution::Whole(r, _)) = self.cache().get(&date) {
+        if let Some(Resolution::Whole(r)) = self.cache().get(&date) {
             return r.clone();
         }
         self.resolve_whole(date)
@@ -889,18 +873,7 @@ impl Graph {
         // coefficients of every edge, whether there is a cycle, the mismatch findings (half a
         // second at a million footprints).
         super::findings::prepare(self, &r, Basis::default());
-        let mut cache = self.cache();
-        // The part of the root asked about last, if any, stays for the questions about it.
-        let beside = match cache.get(&date) {
-            Some(Resolution::Building(k, part) | Resolution::Root(k, part)) => Beside {
-                last: Some(*k),
-                building: None,
-                part: Some((*k, part.clone())),
-            },
-            Some(Resolution::Whole(_, beside)) => beside.clone(),
-            None => Beside::default(),
-        };
-        Self::keep(&mut cache, date, Resolution::Whole(r.clone(), beside));
+        Self::keep(&mut self.cache(), date, Resolution::Whole(r.clone()));
         r
     }
 
@@ -912,22 +885,8 @@ impl Graph {
     /// roots); no question waits for it (some 0.6 s at a million footprints).
     pub fn resolve_for(self: &Arc<Self>, date: i64, root: u32) -> Arc<Resolved> {
         let mut cache = self.cache();
-        let build_whole = match cache.get_mut(&date) {
-            Some(Resolution::Whole(whole, beside)) => {
-                if let Some((k, part)) = &beside.part
-                    && *k == root
-                {
-                    return part.clone();
-                }
-                let again = beside.last.replace(root) == Some(root);
-                let whole = whole.clone();
-                if again && beside.building.is_none() {
-                    beside.building = Some(root);
-                    drop(cache);
-                    self.keep_part_aside(date, root);
-                }
-                return whole;
-            }
+        let build_whole = match cache.get(&date) {
+            Some(Resolution::Whole(r)) => return r.clone(),
             Some(Resolution::Root(k, r) | Resolution::Building(k, r)) if *k == root => {
                 // Asked again: the quality's per-node facts are worth keeping too.
                 let r = r.clone();
@@ -958,7 +917,7 @@ impl Graph {
         let part = Arc::new(self.build_resolved(date, Some(root)));
         let mut cache = self.cache();
         let kept = match cache.get(&date) {
-            Some(Resolution::Whole(..)) => None,
+            Some(Resolution::Whole(_)) => None,
             Some(Resolution::Building(..)) => Some(Resolution::Building(root, part.clone())),
             _ => Some(Resolution::Root(root, part.clone())),
         };
@@ -971,41 +930,7 @@ impl Graph {
     /// Whether the whole graph of `date` is resolved and kept (once a second root of the date
     /// was asked about, on another thread; or by [`Graph::resolve`]).
     pub fn keeps_whole(&self, date: i64) -> bool {
-        matches!(self.cache().get(&date), Some(Resolution::Whole(..)))
-    }
-
-    /// Whether the part of graph node `root` is kept beside the whole graph of `date`: the
-    /// part of the root asked about while the whole graph was resolved, or of one asked
-    /// about twice in a row since.
-    pub fn keeps_part_beside_whole(&self, date: i64, root: u32) -> bool {
-        matches!(
-            self.cache().get(&date),
-            Some(Resolution::Whole(_, Beside { part: Some((k, _)), .. })) if *k == root
-        )
-    }
-
-    /// Builds the part of `root` on another thread, ready for its questions (the default
-    /// basis's edge coefficients and findings made), and keeps it beside the whole graph.
-    fn keep_part_aside(self: &Arc<Self>, date: i64, root: u32) {
-        let graph = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("mieruka-part".into())
-            .spawn(move || {
-                let part = Arc::new(graph.build_resolved(date, Some(root)));
-                super::findings::prepare(&graph, &part, Basis::default());
-                if let Some(Resolution::Whole(_, beside)) = graph.cache().get_mut(&date)
-                    && beside.building == Some(root)
-                {
-                    beside.building = None;
-                    beside.part = Some((root, part));
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::warn!("could not resolve a root's part on another thread: {e}");
-            if let Some(Resolution::Whole(_, beside)) = self.cache().get_mut(&date) {
-                beside.building = None;
-            }
-        }
+        matches!(self.cache().get(&date), Some(Resolution::Whole(_)))
     }
 
     /// Builds and keeps the per-node facts on another thread, once.
