@@ -603,24 +603,24 @@ impl<A: Copy + Into<i128> + Sync, C: Copy + Into<i128> + Sync> Step<'_, A, C> {
         out: &mut Vec<(u32, i128, i128)>,
     ) -> Result<()> {
         let unit = fixed::pow10(VALUE_SCALE - X_SCALE);
-        let other = match other {
+        let others = match other {
             Other::None => None,
-            Other::Add(o) => Some((o, true)),
-            Other::Skip(o) => Some((o, false)),
+            Other::Add(o) | Other::Skip(o) => Some(o),
         };
         out.reserve(nodes.len());
         for block in nodes.chunks(WARM_NODES) {
             // Read ahead, as in `warm`: the sums were written all over `sums` and `other`.
             let mut seen = 0;
             for &c in block {
-                seen ^= sums[c as usize].stamp ^ other.map_or(0, |(o, _)| o[c as usize].stamp);
+                seen ^= sums[c as usize].stamp ^ others.map_or(0, |o| o[c as usize].stamp);
             }
             std::hint::black_box(seen);
             for &c in block {
                 let mut a = sums[c as usize];
-                match other.map(|(o, add)| (o[c as usize], add)) {
-                    Some((o, false)) if o.stamp == mark => continue,
-                    Some((o, true)) if o.stamp == mark => {
+                match other {
+                    Other::Skip(o) if o[c as usize].stamp == mark => continue,
+                    Other::Add(o) if o[c as usize].stamp == mark => {
+                        let o = o[c as usize];
                         match (a.v.checked_add(o.v), a.x.checked_add(o.x)) {
                             (Some(v), Some(x)) => (a.v, a.x) = (v, x),
                             _ => {
