@@ -17,6 +17,7 @@
 //! map. Strings are `LargeUtf8`, so no column of any size can pass Arrow's offsets.
 
 mod amounts;
+mod bom_rows;
 mod nodes;
 mod numbers;
 mod texts;
@@ -32,9 +33,8 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
-use rayon::slice::ParallelSliceMut;
 
-use self::amounts::Amounts;
+use self::bom_rows::{BomRows, Owner};
 pub(crate) use self::nodes::text_from;
 use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
@@ -391,11 +391,11 @@ impl GraphIndex {
             }
         }
         step("numbered the BOM");
-        let (current, csv_from) = rows.current();
+        let current = rows.current();
         if numbered {
             let mut keep = BooleanBufferBuilder::new(seen);
             keep.append_n(seen, false);
-            for &r in &current {
+            for &r in &current.rows {
                 keep.set_bit(r as usize, true);
             }
             let field = Field::new(BOM_CURRENT, DataType::Boolean, false);
@@ -407,9 +407,9 @@ impl GraphIndex {
                 )?,
             )?;
         }
-        // Only the choice of current rows reads their parents.
+        // Only the choice of current rows reads their owners and parents.
+        rows.owner = Vec::new();
         rows.parent = Vec::new();
-        let (ext, csv) = current.split_at(csv_from);
 
         // ids: one node per id, sorted by id.
         drop(id_numbers);
@@ -511,23 +511,15 @@ impl GraphIndex {
         // its products. First which rows, in order; then each column, dropping the rows'
         // column it came from.
         let mut edges_from: Vec<u64> = Vec::with_capacity(n);
-        let mut edge_rows: Vec<u32> = Vec::with_capacity(ext.len() + csv.len());
-        {
-            // The rows of one owner: a range of a list sorted by owner.
-            let range = |list: &[u32], owner: u32| {
-                let from = list.partition_point(|&r| rows.owner[r as usize] < owner);
-                let to = list.partition_point(|&r| rows.owner[r as usize] <= owner);
-                from..to
-            };
-            for i in 0..n {
-                edges_from.push(edge_rows.len() as u64);
-                let own = range(ext, i as u32);
-                if !own.is_empty() {
-                    edge_rows.extend_from_slice(&ext[own]);
-                } else {
-                    for &u in urns_of(i) {
-                        edge_rows.extend_from_slice(&csv[range(csv, u)]);
-                    }
+        let mut edge_rows: Vec<u32> = Vec::with_capacity(current.rows.len());
+        for i in 0..n {
+            edges_from.push(edge_rows.len() as u64);
+            let own = current.of_node(i as u32);
+            if !own.is_empty() {
+                edge_rows.extend_from_slice(own);
+            } else {
+                for &u in urns_of(i) {
+                    edge_rows.extend_from_slice(current.of_product(u));
                 }
             }
         }
@@ -635,82 +627,6 @@ struct Found {
     child: Option<u32>,
     parent: Option<u32>,
     node: Option<Option<u32>>,
-}
-
-/// Who a BOM row belongs to.
-#[derive(Clone, Copy)]
-enum Owner {
-    /// The footprint (node) whose extension declares it, with the parent product.
-    Node(u32, u32),
-    /// The parent product of a CSV row.
-    Product(u32),
-}
-
-/// Every BOM row read, as integers, in stored order.
-struct BomRows {
-    /// The owner: a node for extension rows, a parent product for CSV rows.
-    owner: Vec<u32>,
-    /// The parent product of an extension row (for its identity); `u32::MAX` for CSV rows.
-    parent: Vec<u32>,
-    child: Vec<u32>,
-    amount: Amounts,
-    /// 0 for none, else 1 + the interned unit.
-    unit: Vec<u32>,
-}
-
-impl BomRows {
-    fn with_capacity(n: usize) -> BomRows {
-        BomRows {
-            owner: Vec::with_capacity(n),
-            parent: Vec::with_capacity(n),
-            child: Vec::with_capacity(n),
-            amount: Amounts::with_capacity(n),
-            unit: Vec::with_capacity(n),
-        }
-    }
-
-    fn push(&mut self, owner: Owner, child: u32, amount: i128, unit: u32) {
-        let (o, p) = match owner {
-            Owner::Node(node, parent) => (node, parent),
-            Owner::Product(parent) => (parent, u32::MAX),
-        };
-        self.owner.push(o);
-        self.parent.push(p);
-        self.child.push(child);
-        self.amount.push(amount);
-        self.unit.push(unit);
-    }
-
-    /// The current rows — the last of each (owner, parent, child), as the `bom` view keeps
-    /// them — extension rows first, then CSV rows, each sorted by owner, then stored order;
-    /// and where the CSV rows start. One list, compacted in place.
-    fn current(&self) -> (Vec<u32>, usize) {
-        let n = self.owner.len();
-        let is_csv = |r: usize| self.parent[r] == u32::MAX;
-        let key = |r: usize| (is_csv(r), self.owner[r], self.parent[r], self.child[r]);
-        let mut rows: Vec<u32> = (0..n as u32).collect();
-        // Equal keys in stored order (the row breaks the tie, so the sort needs no scratch
-        // space): the last of a run is the latest.
-        rows.par_sort_unstable_by_key(|&r| (key(r as usize), r));
-        let mut kept = 0;
-        for i in 0..n {
-            let r = rows[i];
-            if rows
-                .get(i + 1)
-                .is_none_or(|&next| key(next as usize) != key(r as usize))
-            {
-                rows[kept] = r;
-                kept += 1;
-            }
-        }
-        rows.truncate(kept);
-        if kept < n / 2 {
-            rows.shrink_to_fit();
-        }
-        rows.par_sort_unstable_by_key(|&r| (is_csv(r as usize), self.owner[r as usize], r));
-        let csv_from = rows.partition_point(|&r| !is_csv(r as usize));
-        (rows, csv_from)
-    }
 }
 
 fn downcast<T: 'static>(a: &ArrayRef) -> Result<&T> {
