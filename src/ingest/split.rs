@@ -133,6 +133,11 @@ pub(super) enum CsvRows {
 /// The end of the last whole CSV record in `bytes`: just after the last line break outside
 /// quotes (a quote inside a field is doubled, so quotes outside fields pair up).
 pub(super) fn record_end(bytes: &[u8]) -> Option<usize> {
+    // Most CSV files quote nothing: then the last line break ends the last record. (Stepping
+    // through every line break with the quote state took a core 0.15 s per 370 MB.)
+    if memchr::memchr(b'"', bytes).is_none() {
+        return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
+    }
     let mut quoted = false;
     let mut end = None;
     for i in memchr::memchr2_iter(b'"', b'\n', bytes) {
@@ -149,6 +154,7 @@ pub(super) fn record_end(bytes: &[u8]) -> Option<usize> {
 /// `min` bytes.
 pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Range<usize>> {
     let target = (bytes.len() / n.max(1)).max(min).max(1);
+    let unquoted = memchr::memchr(b'"', bytes).is_none();
     let mut out = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
@@ -156,6 +162,12 @@ pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Ra
         if want >= bytes.len() {
             out.push(start..bytes.len());
             break;
+        }
+        if unquoted {
+            let end = memchr::memchr(b'\n', &bytes[want..]).map_or(bytes.len(), |i| want + i + 1);
+            out.push(start..end);
+            start = end;
+            continue;
         }
         // The first record end after `want`, with the quote state known from `start`.
         let mut quoted = false;
@@ -247,6 +259,20 @@ mod tests {
             assert_eq!(text[p.end - 1], b'\n');
             assert_eq!(record_end(&text[p.clone()]), Some(p.len()));
         }
+    }
+
+    #[test]
+    fn unquoted_csv_is_cut_at_its_line_breaks() {
+        // Rows of 8 bytes, breaks at 7, 15 and 23, then a partial row.
+        let text = b"r1,a,1,\nr2,b,2,\nr3,c,3,\npartial";
+        assert_eq!(record_end(text), Some(24));
+        assert_eq!(record_end(b"no break"), None);
+        // Three pieces of 8 bytes, at least 9: the first runs to the first break at or after
+        // byte 9 (15), the second from 16 is the rest.
+        assert_eq!(csv_pieces(&text[..24], 3, 9), vec![0..16, 16..24]);
+        // The same rows with a quoted field take the quote-aware path and cut alike.
+        let quoted = b"r1,a,1,\nr2,\"b\",2,\nr3,c,3,\n";
+        assert_eq!(csv_pieces(quoted, 3, 9), vec![0..18, 18..26]);
     }
 
     #[test]
