@@ -38,17 +38,21 @@ impl Amounts {
 
     /// The amounts of `rows`, in that order.
     pub(super) fn gather(self, rows: &[u32]) -> Result<Vec<i128>> {
-        rows.iter()
-            .map(|&r| match self.small.get(r as usize) {
+        // Sized once: collected from results, the list grew by doubling, copying up to
+        // 312 MB at a time at 3M footprints.
+        let mut out = Vec::with_capacity(rows.len());
+        for &r in rows {
+            out.push(match self.small.get(r as usize) {
                 Some(&Amounts::ELSEWHERE) => self
                     .large
                     .binary_search_by_key(&r, |&(row, _)| row)
                     .map(|at| self.large[at].1)
-                    .map_err(|_| Error::Internal(format!("BOM row {r}'s amount is not kept"))),
-                Some(&a) => Ok(i128::from(a)),
-                None => Err(Error::Internal(format!("no BOM row {r}"))),
-            })
-            .collect()
+                    .map_err(|_| Error::Internal(format!("BOM row {r}'s amount is not kept")))?,
+                Some(&a) => i128::from(a),
+                None => return Err(Error::Internal(format!("no BOM row {r}"))),
+            });
+        }
+        Ok(out)
     }
 }
 
