@@ -9,7 +9,8 @@ answer is kept), a new server per build and round.
         --rounds 4 /tmp/mieruka-before target/release/mieruka
 
 With `--other-root URN`, each server is first asked about that product too, as a server
-asked about more than one product is.
+asked about more than one product is. With `--gzip`, every request asks for gzip, as a browser
+does.
 
 Each line: the build, the round, the median of the top=20 requests (ms) with every one of them,
 and the median of the full answers (every item). The builds go in turn, their order reversed
@@ -33,13 +34,15 @@ def main():
     ap.add_argument("--other-root", metavar="URN",
                     help="ask about this product once first, as a server asked about more than one "
                          "(e.g. urn:mieruka:gen:7:5): the whole graph is then resolved and kept")
+    ap.add_argument("--gzip", action="store_true",
+                    help="ask for gzip, as a browser does (the timed body is the compressed one)")
     ap.add_argument("bins", nargs="+")
     args = ap.parse_args()
     medians = {b: [] for b in args.bins}
     for r in range(1, args.rounds + 1):
         order = args.bins if r % 2 else list(reversed(args.bins))
         for b in order:
-            _, first, median, times, rss, _, full = warm_api(b, args.data, args.runs, args.other_root)
+            _, first, median, times, rss, _, full = warm_api(b, args.data, args.runs, args.other_root, args.gzip)
             medians[b].append(median * 1e3)
             print(f"{b} round {r}: top=20 median {median * 1e3:.1f} ms "
                   f"({', '.join(f'{t * 1e3:.1f}' for t in times)}); first {first * 1e3:.0f} ms; "

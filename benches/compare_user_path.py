@@ -32,6 +32,7 @@ for BENCHMARKS.md.
 """
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -148,19 +149,26 @@ def start_server(binary, data):
             time.sleep(0.05)
 
 
-def warm_api(binary, data, runs, other_root=None):
+def warm_api(binary, data, runs, other_root=None, gzip_=False):
     """`other_root`: before the timed requests, the root and then this product are asked about
     once each, and the server is given 15 s to resolve the whole graph on another thread (as a
     server asked about more than one product does); "first" is then the root's first request
-    after that."""
+    after that. `gzip_`: ask for gzip, as a browser does (the time is the compressed body's;
+    it is read back afterwards)."""
     server, base, start_s = start_server(binary, data)
     try:
         product = urllib.request.quote(ROOT_PRODUCT, safe="")
+        headers = {"Accept-Encoding": "gzip"} if gzip_ else {}
 
         def get(params, of=product):
+            req = urllib.request.Request(f"{base}/api/hotspots?product={of}&{params}", headers=headers)
             t = time.perf_counter()
-            body = urllib.request.urlopen(f"{base}/api/hotspots?product={of}&{params}", timeout=600).read()
-            return time.perf_counter() - t, body
+            with urllib.request.urlopen(req, timeout=600) as resp:
+                body = resp.read()
+                took = time.perf_counter() - t
+                if resp.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+            return took, body
 
         if other_root:
             get("max_tier=10", of=product)

@@ -633,7 +633,10 @@ pub fn router(state: AppState) -> Router {
         // Innermost of the service layers: a handler that panics answers 500 and the server
         // stays up (the cause is logged, never sent).
         .layer(panic_guard())
-        .layer(CompressionLayer::new())
+        // gzip's fastest level: a hotspot answer at 1M footprints (1.9 MB of JSON) took 17 ms
+        // to compress at the default level, as long as the question itself; a browser asks
+        // for gzip on every request.
+        .layer(CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_seconds),

@@ -233,6 +233,41 @@ async fn bodies_carry_the_demo_figures() {
     }
 }
 
+/// A browser asks for gzip on every request: the answer comes compressed, and is the same
+/// answer once read back.
+#[tokio::test]
+async fn answers_are_gzipped_for_clients_that_ask() {
+    let app = demo_app(None).await;
+    let uri = format!("/api/hotspots?product={}&top=5", enc(PC));
+    let plain = get(&app, &uri, None).await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text());
+    let resp = app
+        .clone()
+        .oneshot(
+            Request::builder()
+                .uri(&uri)
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()
+            .get(header::CONTENT_ENCODING)
+            .map(|v| v.as_bytes()),
+        Some(&b"gzip"[..])
+    );
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped)
+        .expect("gzip");
+    assert_eq!(unzipped, plain.body);
+}
+
 #[tokio::test]
 async fn openapi_describes_every_route_and_query() {
     let app = demo_app(None).await;
