@@ -11,8 +11,8 @@ use super::seen::Seen;
 use super::sink::Sink;
 use super::source::Reader;
 use super::split::{
-    CsvRows, MOST_LINES, beside, check_units, chunk_buffer, csv_pieces, give_back, ndjson_units,
-    record_end, take_chunk,
+    CsvRows, MOST_LINES, beside, check_units, chunk_buffer, csv_pieces, give_back, has_quotes,
+    ndjson_units, record_end, take_chunk,
 };
 use super::{
     CheckedChunk, Chunk, Group, IngestOptions, IngestReport, Layout, Problem, Source, StoredIndex,
@@ -563,10 +563,12 @@ impl<'a> Intake<'a> {
         let mut pending: Vec<CsvRows> = Vec::new();
         let (mut line_no, mut index, mut first) = (1usize, 0usize, true);
         while self.top_up(&mut r, si, &mut buf, step)? {
+            // The chunk is cut from `buf`: it has no quote when `buf` has none.
+            let quoted = has_quotes(&buf);
             let cut = if r.done {
                 buf.len()
             } else {
-                match record_end(&buf) {
+                match record_end(&buf, quoted) {
                     Some(end) => end,
                     None => {
                         // One record longer than a chunk (a quoted field with line breaks):
@@ -586,7 +588,7 @@ impl<'a> Intake<'a> {
             let chunk = take_chunk(&mut buf, cut, &mut spare, step);
             let bytes = &chunk[skip..];
             // Pieces of whole records, one per core and a few more.
-            let pieces = csv_pieces(bytes, rayon::current_num_threads() * 4, 1 << 20);
+            let pieces = csv_pieces(bytes, quoted, rayon::current_num_threads() * 4, 1 << 20);
             let header = first;
             let started = std::time::Instant::now();
             // The rows of the chunk before are decided while this one is parsed.

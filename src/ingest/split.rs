@@ -130,12 +130,18 @@ pub(super) enum CsvRows {
     Gx(Vec<gx::GxRow>),
 }
 
+/// Whether CSV `bytes` may quote a field: most CSV files quote nothing, and are then cut at
+/// any line break. (Stepping through every line break with the quote state took a core
+/// 0.15 s per 370 MB.) Found once per chunk, for [`record_end`] and [`csv_pieces`].
+pub(super) fn has_quotes(bytes: &[u8]) -> bool {
+    memchr::memchr(b'"', bytes).is_some()
+}
+
 /// The end of the last whole CSV record in `bytes`: just after the last line break outside
-/// quotes (a quote inside a field is doubled, so quotes outside fields pair up).
-pub(super) fn record_end(bytes: &[u8]) -> Option<usize> {
-    // Most CSV files quote nothing: then the last line break ends the last record. (Stepping
-    // through every line break with the quote state took a core 0.15 s per 370 MB.)
-    if memchr::memchr(b'"', bytes).is_none() {
+/// quotes (a quote inside a field is doubled, so quotes outside fields pair up). `quoted`
+/// is [`has_quotes`] of `bytes` (or of bytes that hold them).
+pub(super) fn record_end(bytes: &[u8], quoted: bool) -> Option<usize> {
+    if !quoted {
         return memchr::memrchr(b'\n', bytes).map(|i| i + 1);
     }
     let mut quoted = false;
@@ -151,10 +157,14 @@ pub(super) fn record_end(bytes: &[u8]) -> Option<usize> {
 }
 
 /// Splits `bytes`, whole CSV records, into about `n` ranges of whole records of at least
-/// `min` bytes.
-pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Range<usize>> {
+/// `min` bytes. `quoted` is as for [`record_end`].
+pub(super) fn csv_pieces(
+    bytes: &[u8],
+    quoted: bool,
+    n: usize,
+    min: usize,
+) -> Vec<std::ops::Range<usize>> {
     let target = (bytes.len() / n.max(1)).max(min).max(1);
-    let unquoted = memchr::memchr(b'"', bytes).is_none();
     let mut out = Vec::new();
     let mut start = 0;
     while start < bytes.len() {
@@ -163,7 +173,7 @@ pub(super) fn csv_pieces(bytes: &[u8], n: usize, min: usize) -> Vec<std::ops::Ra
             out.push(start..bytes.len());
             break;
         }
-        if unquoted {
+        if !quoted {
             let end = memchr::memchr(b'\n', &bytes[want..]).map_or(bytes.len(), |i| want + i + 1);
             out.push(start..end);
             start = end;
@@ -243,21 +253,21 @@ mod tests {
     fn csv_chunks_end_only_between_records() {
         // The break inside the quoted field of row 2 is not a record end; the last break is.
         let text = b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\npartial";
-        assert_eq!(record_end(text), Some(25));
+        assert_eq!(record_end(text, has_quotes(text)), Some(25));
         assert_eq!(&text[..25], b"p,c,1,\n\"a\nb\",c,2,\nx,y,3,\n");
         // An open quote at the end of a chunk: no record end after it.
-        assert_eq!(record_end(b"p,c,1,\n\"a\nb"), Some(7));
-        assert_eq!(record_end(b"\"a\nb"), None);
+        assert_eq!(record_end(b"p,c,1,\n\"a\nb", true), Some(7));
+        assert_eq!(record_end(b"\"a\nb", true), None);
 
         // Four pieces of 36 bytes: 9 bytes each, cut at the first record end at or after
         // that. The break at 7 comes too early, those at 10–12 are quoted, so the first
         // piece ends after row 2 (byte 20); the second runs to the end (27 is too early).
         let text = b"r1,a,1,\n\"q\n\n\n\",b,2,\nr3,c,3,\nr4,d,4,\n";
-        let pieces = csv_pieces(text, 4, 8);
+        let pieces = csv_pieces(text, has_quotes(text), 4, 8);
         assert_eq!(pieces, vec![0..20, 20..36]);
         for p in &pieces {
             assert_eq!(text[p.end - 1], b'\n');
-            assert_eq!(record_end(&text[p.clone()]), Some(p.len()));
+            assert_eq!(record_end(&text[p.clone()], true), Some(p.len()));
         }
     }
 
@@ -265,14 +275,20 @@ mod tests {
     fn unquoted_csv_is_cut_at_its_line_breaks() {
         // Rows of 8 bytes, breaks at 7, 15 and 23, then a partial row.
         let text = b"r1,a,1,\nr2,b,2,\nr3,c,3,\npartial";
-        assert_eq!(record_end(text), Some(24));
-        assert_eq!(record_end(b"no break"), None);
+        assert_eq!(record_end(text, has_quotes(text)), Some(24));
+        assert_eq!(record_end(b"no break", false), None);
         // Three pieces of 8 bytes, at least 9: the first runs to the first break at or after
         // byte 9 (15), the second from 16 is the rest.
-        assert_eq!(csv_pieces(&text[..24], 3, 9), vec![0..16, 16..24]);
+        assert_eq!(
+            csv_pieces(&text[..24], has_quotes(&text[..24]), 3, 9),
+            vec![0..16, 16..24]
+        );
         // The same rows with a quoted field take the quote-aware path and cut alike.
         let quoted = b"r1,a,1,\nr2,\"b\",2,\nr3,c,3,\n";
-        assert_eq!(csv_pieces(quoted, 3, 9), vec![0..18, 18..26]);
+        assert_eq!(
+            csv_pieces(quoted, has_quotes(quoted), 3, 9),
+            vec![0..18, 18..26]
+        );
     }
 
     #[test]

@@ -525,13 +525,11 @@ impl GraphIndex {
         }
         drop((current, of_nodes, of_nodes_from));
         let BomRows {
-            owner,
-            parent,
             child: mut row_child,
             amount: row_amount,
             unit: row_unit,
+            ..
         } = rows;
-        drop((owner, parent));
         row_child.iter_mut().for_each(|c| *c = rank[*c as usize]);
         drop(rank);
         // A column at a time, each handed over and dropped before the next is built: the three

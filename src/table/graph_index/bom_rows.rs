@@ -92,17 +92,19 @@ impl BomRows {
     pub(super) fn current(&self) -> Current {
         let n = self.owner.len();
         // Owner o's rows start at starts[o] (CSV owners after every node): counted first.
-        let places = |csv: bool| {
-            (0..n as u32)
-                .filter(|&r| self.is_csv(r) == csv)
-                .map(|r| self.owner[r as usize] as usize + 1)
-                .max()
-                .unwrap_or(0)
-        };
-        let nodes = places(false);
+        // How many places each kind of owner needs: its largest owner, plus one.
+        let (mut nodes, mut products) = (0usize, 0usize);
+        for r in 0..n as u32 {
+            let places = if self.is_csv(r) {
+                &mut products
+            } else {
+                &mut nodes
+            };
+            *places = (*places).max(self.owner[r as usize] as usize + 1);
+        }
         let place =
             |r: u32| self.owner[r as usize] as usize + if self.is_csv(r) { nodes } else { 0 };
-        let mut starts = vec![0u32; nodes + places(true) + 1];
+        let mut starts = vec![0u32; nodes + products + 1];
         for r in 0..n as u32 {
             starts[place(r) + 1] += 1;
         }
@@ -121,7 +123,8 @@ impl BomRows {
         let key = |r: u32| (self.parent[r as usize], self.child[r as usize]);
         let mut by_key: Vec<u32> = Vec::new();
         let mut kept = 0usize;
-        for o in 0..starts.len() - 1 {
+        let owners = starts.len() - 1;
+        for o in 0..owners {
             let (from, to) = (starts[o] as usize, starts[o + 1] as usize);
             starts[o] = kept as u32;
             let own = from..to;
@@ -148,7 +151,7 @@ impl BomRows {
             rows[kept..kept + latest.len()].copy_from_slice(&latest);
             kept += latest.len();
         }
-        *starts.last_mut().expect("one place at least") = kept as u32;
+        starts[owners] = kept as u32;
         rows.truncate(kept);
         if kept < n / 2 {
             rows.shrink_to_fit();
