@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use datafusion::arrow::array::{Array, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::Schema;
 
-use crate::table::Tables;
 use crate::table::graph_index::{self, GraphIndex};
 use crate::{Error, Result};
 
@@ -190,14 +189,8 @@ impl Store {
                     "graph index: read the graph's columns at {:.2?}",
                     started.elapsed()
                 );
-                let view = Tables {
-                    footprints,
-                    ..Tables::default()
-                }
-                .footprints_view()?;
-                tracing::debug!("graph index: made the view at {:.2?}", started.elapsed());
                 let bom_rows = m.segments.iter().map(|s| s.bom_edges).sum();
-                GraphIndex::build_in_steps(view, rx, bom_rows, &column, put)
+                GraphIndex::build_in_steps(footprints, rx, bom_rows, &column, put)
             })();
             let graph = graph.and_then(|()| copy_columns());
             if graph.is_err() {

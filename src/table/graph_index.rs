@@ -33,6 +33,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use rayon::iter::{IntoParallelIterator, ParallelIterator};
+use rayon::slice::ParallelSlice;
 
 use self::bom_rows::{BomRows, Owner};
 pub(crate) use self::nodes::text_from;
@@ -40,7 +41,7 @@ use self::nodes::whole;
 pub use self::nodes::{GRAPH_NODE_COLUMNS, copied_node_columns};
 use self::numbers::{Products, number_ids};
 pub(crate) use self::texts::{Interner, Repeated, sort_by_text};
-use super::{Tables, column, decimal_type};
+use super::{Tables, column, decimal_type, views};
 use crate::{Error, Result};
 
 /// The `footprints` columns copied into `nodes`, with the `nodes` column name.
@@ -158,9 +159,9 @@ pub const TABLES: [&str; 4] = ["nodes", "edges", "urns", "ids"];
 /// row was numbered (an extension row whose footprint is not stored is not).
 pub const BOM_CURRENT: &str = "bom_current";
 
-/// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (with
-/// `is_latest`, which the `footprints` view adds from `id`, `version` and
-/// `preceding_pf_ids`); the other columns it reads one at a time afterwards.
+/// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (it
+/// works `is_latest` out from `id`, `version` and `preceding_pf_ids`, as the `footprints`
+/// view does); the other columns it reads one at a time afterwards.
 pub const GRAPH_COLUMNS: [&str; 4] = ["id", "version", "preceding_pf_ids", "product_ids"];
 
 /// `schema` with its text columns as bytes (see [`GraphIndex::stored`]).
@@ -271,9 +272,10 @@ impl GraphIndex {
     /// The one builder, in steps that each hold only what they need, so that a store of
     /// millions of footprints is indexed in bounded memory:
     ///
-    /// 1. the graph: `footprints` are view batches with at least [`GRAPH_COLUMNS`] and
-    ///    `is_latest`; the BOM comes a batch at a time, each reduced to integers as it comes
-    ///    (no string of the BOM is kept), into lists sized for `bom_rows` (a hint);
+    /// 1. the graph: `footprints` are stored batches with at least [`GRAPH_COLUMNS`] (the
+    ///    view's `is_latest` is worked out here again, from the ids as numbered); the BOM comes
+    ///    a batch at a time, each reduced to integers as it comes (no string of the BOM is
+    ///    kept), into lists sized for `bom_rows` (a hint);
     /// 2. `ids`, `urns` and `edges` (a column at a time) are handed to `put` as each is
     ///    finished, and dropped; `urns` reads three more `footprints` columns from
     ///    `read_column` (every row in stored order, in pieces);
@@ -305,17 +307,30 @@ impl GraphIndex {
                 from,
             )
         };
-        let (id_col, version_col, latest) =
-            (of_all("id")?, of_all("version")?, of_all("is_latest")?);
+        let (id_col, version_col) = (of_all("id")?, of_all("version")?);
         let ids = downcast::<LargeStringArray>(&id_col)?;
         let versions = downcast::<Int32Array>(&version_col)?;
-        let is_latest = downcast::<BooleanArray>(&latest)?;
         // URNs (every product id of a footprint, and later every product a BOM names) and
         // ids, numbered on two cores.
-        let (products, (id_numbers, by_id)) = rayon::join(
+        let (products, (id_numbers, by_id, of_rows)) = rayon::join(
             || Products::number(&footprints, n),
             || number_ids(ids, versions),
         );
+        // `is_latest` from the ids' numbers (numbering them again, as the view does, was a
+        // sixth of the index's time at 3M footprints, on one core).
+        let mut named: Vec<&str> = Vec::new();
+        for b in &footprints {
+            named.extend(super::list_texts(b, "preceding_pf_ids")?);
+        }
+        let superseded = views::superseded(&id_numbers, &named);
+        let latest: ArrayRef = Arc::new(BooleanArray::new(
+            views::latest_by_number(&of_rows, &superseded, |i| {
+                views::version_or_oldest(versions, i)
+            }),
+            None,
+        ));
+        let is_latest = downcast::<BooleanArray>(&latest)?;
+        drop((of_rows, superseded, named));
         drop(footprints);
         let Products {
             mut urns,
@@ -453,47 +468,66 @@ impl GraphIndex {
             }
         }
         drop(next);
+        step("grouped the urns' candidates");
         let mut order: Vec<u32> = (0..urns.len() as u32).collect();
         // URNs are distinct: an unstable sort gives the one order, on every core.
         sort_by_text(&mut order, |u| urns.text(u));
-        let mut lengths = Vec::with_capacity(urns.len());
-        let mut values: Vec<u32> = Vec::with_capacity(grouped.len());
-        let mut sorted = datafusion::arrow::array::LargeStringBuilder::with_capacity(
-            urns.len(),
-            urns.text_bytes(),
-        );
-        for &u in &order {
-            let c = &mut grouped[from[u as usize] as usize..from[u as usize + 1] as usize];
-            c.sort_by(|a, b| {
-                let key = |x: &u32| {
-                    let x = *x as usize;
-                    (end.value(x), start.value(x), ids.value(x))
-                };
-                key(a).cmp(&key(b))
-            });
-            let before = values.len();
-            for &c in c.iter() {
-                if values.len() == before || values.last() != Some(&c) {
-                    values.push(c);
+        step("sorted the urns");
+        // Each URN's text and its candidates in order, a stretch of URNs on each core (one
+        // after the other, a cache miss or two each, they were a sixth of the index's time at
+        // 3M footprints).
+        let by_candidate = |a: &u32, b: &u32| {
+            let key = |x: &u32| {
+                let x = *x as usize;
+                (end.value(x), start.value(x), ids.value(x))
+            };
+            key(a).cmp(&key(b))
+        };
+        let stretches: Vec<Stretch> = order
+            .par_chunks(1 << 16)
+            .map(|us| {
+                let mut s = Stretch::default();
+                let mut c: Vec<u32> = Vec::new();
+                for &u in us {
+                    let u = u as usize;
+                    c.clear();
+                    c.extend_from_slice(&grouped[from[u] as usize..from[u + 1] as usize]);
+                    // Stable: a footprint that names a URN twice is listed once.
+                    c.sort_by(by_candidate);
+                    c.dedup();
+                    s.candidates.push(c.len());
+                    s.values.extend_from_slice(&c);
+                    let text = urns.text(u as u32);
+                    s.text_lengths.push(text.len());
+                    s.text.extend_from_slice(text.as_bytes());
                 }
-            }
-            lengths.push(values.len() - before);
-            sorted.append_value(urns.text(u));
-        }
+                s
+            })
+            .collect();
         drop((grouped, from));
         // Nothing after this reads the footprints' columns (but `is_latest`): gone before the
         // urns are written.
         drop((id_col, version_col, status_col, start_col, end_col));
+        let Stretch {
+            candidates,
+            values,
+            text_lengths,
+            text,
+        } = Stretch::join(stretches, urns.len(), urns.text_bytes());
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         put(
             "urns",
             RecordBatch::try_new(
                 urns_schema(),
                 vec![
-                    Arc::new(sorted.finish()),
+                    Arc::new(LargeStringArray::try_new(
+                        OffsetBuffer::from_lengths(text_lengths),
+                        text.into(),
+                        None,
+                    )?),
                     Arc::new(ListArray::try_new(
                         item,
-                        OffsetBuffer::from_lengths(lengths),
+                        OffsetBuffer::from_lengths(candidates),
                         Arc::new(UInt32Array::from(values)),
                         None,
                     )?),
@@ -574,6 +608,37 @@ impl GraphIndex {
                 vec![latest, Arc::new(UInt64Array::from(edges_from))],
             )?,
         )
+    }
+}
+
+/// Some sorted URNs, as one core lists them for `urns`: each one's number of candidates and
+/// their rows, and each one's text.
+#[derive(Default)]
+struct Stretch {
+    candidates: Vec<usize>,
+    values: Vec<u32>,
+    text_lengths: Vec<usize>,
+    text: Vec<u8>,
+}
+
+impl Stretch {
+    /// The stretches one after the other: `urns` URNs, `text_bytes` bytes of text. Each is
+    /// dropped once copied, so the lists are never all held twice.
+    fn join(stretches: Vec<Stretch>, urns: usize, text_bytes: usize) -> Stretch {
+        let values = stretches.iter().map(|s| s.values.len()).sum();
+        let mut all = Stretch {
+            candidates: Vec::with_capacity(urns),
+            values: Vec::with_capacity(values),
+            text_lengths: Vec::with_capacity(urns),
+            text: Vec::with_capacity(text_bytes),
+        };
+        for s in stretches {
+            all.candidates.extend_from_slice(&s.candidates);
+            all.values.extend_from_slice(&s.values);
+            all.text_lengths.extend_from_slice(&s.text_lengths);
+            all.text.extend_from_slice(&s.text);
+        }
+        all
     }
 }
 

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, Int32Array, RecordBatch, StringArray, UInt32Array,
 };
+use datafusion::arrow::buffer::BooleanBuffer;
 use datafusion::arrow::compute::take_record_batch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
+use super::graph_index::Interner;
 use super::{
     Tables, bom_schema, column, extensions_schema, footprints_schema, gx_schema, ingest_log_schema,
     or_empty,
@@ -109,6 +111,51 @@ pub fn with_is_latest(batch: &RecordBatch, latest: ArrayRef) -> Result<RecordBat
     )?)
 }
 
+/// A footprint's version as the latest flags compare it: a missing one is older than any.
+pub(crate) fn version_or_oldest(versions: &Int32Array, i: usize) -> i32 {
+    if versions.is_null(i) {
+        -1
+    } else {
+        versions.value(i)
+    }
+}
+
+/// Which ids are superseded: a flag per number of `ids`, set where a footprint names the id in
+/// `precedingPfIds` (`named`).
+pub(crate) fn superseded(ids: &Interner, named: &[&str]) -> Vec<bool> {
+    let mut superseded = vec![false; ids.len()];
+    ids.get_many(
+        named.len(),
+        |k| named[k],
+        |_, n| {
+            if let Some(n) = n {
+                superseded[n as usize] = true;
+            }
+        },
+    );
+    superseded
+}
+
+/// The `is_latest` flag of every row (see [`Tables::latest_flags`]), from each row's id
+/// number (`number`, row after row), the ids' [`superseded`] flags and each row's
+/// [`version_or_oldest`]: a row is the latest when no row of its id has a newer version and
+/// no footprint names its id as preceding.
+pub(crate) fn latest_by_number(
+    number: &[u32],
+    superseded: &[bool],
+    version: impl Fn(usize) -> i32,
+) -> BooleanBuffer {
+    let mut newest = vec![i32::MIN; superseded.len()];
+    for (row, &n) in number.iter().enumerate() {
+        let e = &mut newest[n as usize];
+        *e = (*e).max(version(row));
+    }
+    BooleanBuffer::collect_bool(number.len(), |row| {
+        let n = number[row] as usize;
+        newest[n] == version(row) && !superseded[n]
+    })
+}
+
 impl Tables {
     /// Whether footprint row `(batch, row)` is the latest version, for every row: true unless
     /// a newer version of the same id exists, or another footprint names this one in
@@ -126,54 +173,28 @@ impl Tables {
             id_bytes += column::<StringArray>(b, "id")?.value_data().len();
         }
         ids.reserve_text(id_bytes);
-        // Each row's id number, row after row across the batches.
+        // Each row's id number and version, row after row across the batches.
         let mut number: Vec<u32> = Vec::with_capacity(rows);
+        let mut versions: Vec<i32> = Vec::with_capacity(rows);
         let mut named: Vec<&str> = Vec::new();
         for b in &self.footprints {
             let id = column::<StringArray>(b, "id")?;
             ids.id_each(b.num_rows(), |i| id.value(i), |n| number.push(n));
+            let v = column::<Int32Array>(b, "version")?;
+            versions.extend((0..v.len()).map(|i| version_or_oldest(v, i)));
             named.extend(super::list_texts(b, "preceding_pf_ids")?);
         }
-        let version = |versions: &Int32Array, i: usize| {
-            if versions.is_null(i) {
-                -1
-            } else {
-                versions.value(i)
-            }
-        };
-        // The newest version of each id, and whether a footprint names it as preceding.
-        let mut newest = vec![i32::MIN; ids.len()];
+        let latest = latest_by_number(&number, &superseded(&ids, &named), |row| versions[row]);
         let mut row = 0;
-        for b in &self.footprints {
-            let versions = column::<Int32Array>(b, "version")?;
-            for i in 0..b.num_rows() {
-                let e = &mut newest[number[row] as usize];
-                *e = (*e).max(version(versions, i));
-                row += 1;
-            }
-        }
-        let mut superseded = vec![false; ids.len()];
-        ids.get_many(
-            named.len(),
-            |k| named[k],
-            |_, n| {
-                if let Some(n) = n {
-                    superseded[n as usize] = true;
-                }
-            },
-        );
-        let mut row = 0;
-        self.footprints
+        Ok(self
+            .footprints
             .iter()
             .map(|b| {
-                let versions = column::<Int32Array>(b, "version")?;
-                Ok(BooleanArray::from_iter((0..b.num_rows()).map(|i| {
-                    let n = number[row] as usize;
-                    row += 1;
-                    Some(newest[n] == version(versions, i) && !superseded[n])
-                })))
+                let flags = BooleanArray::new(latest.slice(row, b.num_rows()), None);
+                row += b.num_rows();
+                flags
             })
-            .collect()
+            .collect())
     }
 
     /// `footprints` as queried: every stored version plus `is_latest` (see
@@ -252,6 +273,18 @@ mod tests {
     use datafusion::arrow::array::ArrayRef;
 
     use super::*;
+
+    #[test]
+    fn a_row_is_latest_with_its_ids_newest_version_unless_the_id_is_named_as_preceding() {
+        // Rows of ids 0, 1, 0, 2, 2 at versions 1, 1, 2, none, none; id 1 is named as
+        // preceding. Id 0's newest is 2 (row 2, not row 0); id 1's row is superseded; id 2's
+        // two rows have no version, a tie for the newest: both are latest.
+        let number = [0, 1, 0, 2, 2];
+        let versions = [1, 1, 2, -1, -1];
+        let latest = latest_by_number(&number, &[false, true, false], |row| versions[row]);
+        let flags: Vec<bool> = latest.iter().collect();
+        assert_eq!(flags, [false, false, true, true, true]);
+    }
 
     #[test]
     fn keep_last_keeps_the_last_row_of_each_key_and_leaves_clean_batches_alone() {

@@ -59,26 +59,31 @@ impl Products {
     }
 }
 
-/// Each footprint id numbered (a run of rows at a time), with the node of each number: the
-/// row of its newest version (a later row wins a tie, as stored later).
-pub(super) fn number_ids(ids: &LargeStringArray, versions: &Int32Array) -> (Interner, Vec<u32>) {
+/// Each footprint id numbered (a run of rows at a time): the numbers, the node of each number
+/// (the row of its newest version; a later row wins a tie, as stored later) and each row's
+/// number.
+pub(super) fn number_ids(
+    ids: &LargeStringArray,
+    versions: &Int32Array,
+) -> (Interner, Vec<u32>, Vec<u32>) {
     let n = ids.len();
     let version = |i: usize| (!versions.is_null(i)).then(|| versions.value(i));
     let mut numbers = Interner::with_capacity(n);
     numbers.reserve_text(ids.value_data().len());
     let mut by_id: Vec<u32> = Vec::with_capacity(n);
-    let mut i = 0u32;
+    let mut of_rows: Vec<u32> = Vec::with_capacity(n);
     numbers.id_each(
         n,
         |i| ids.value(i),
         |k| {
+            let i = of_rows.len() as u32;
             match by_id.get_mut(k as usize) {
                 None => by_id.push(i),
                 Some(e) if version(*e as usize) <= version(i as usize) => *e = i,
                 Some(_) => {}
             }
-            i += 1;
+            of_rows.push(k);
         },
     );
-    (numbers, by_id)
+    (numbers, by_id, of_rows)
 }
