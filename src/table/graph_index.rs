@@ -32,8 +32,9 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use rayon::iter::{IntoParallelIterator, ParallelIterator};
-use rayon::slice::ParallelSlice;
+use rayon::iter::{
+    IndexedParallelIterator, IntoParallelIterator, IntoParallelRefIterator, ParallelIterator,
+};
 
 use self::bom_rows::{BomRows, Owner};
 pub(crate) use self::nodes::text_from;
@@ -483,11 +484,26 @@ impl GraphIndex {
             };
             key(a).cmp(&key(b))
         };
-        let stretches: Vec<Stretch> = order
-            .par_chunks(1 << 16)
-            .map(|us| {
+        // The text goes straight to its place: each stretch's bytes are counted first.
+        let stretches: Vec<&[u32]> = order.chunks(1 << 16).collect();
+        let bytes: Vec<usize> = stretches
+            .par_iter()
+            .map(|us| us.iter().map(|&u| urns.bytes_of(u).len()).sum())
+            .collect();
+        let mut text = vec![0u8; bytes.iter().sum()];
+        let mut places = Vec::with_capacity(stretches.len());
+        let mut rest = text.as_mut_slice();
+        for &b in &bytes {
+            let (place, after) = rest.split_at_mut(b);
+            places.push(place);
+            rest = after;
+        }
+        let mut listed: Vec<Stretch> = stretches
+            .into_par_iter()
+            .zip(places)
+            .map(|(us, place)| {
                 let mut s = Stretch::default();
-                let mut c: Vec<u32> = Vec::new();
+                let (mut c, mut at) = (Vec::new(), 0);
                 for &u in us {
                     let u = u as usize;
                     c.clear();
@@ -495,11 +511,12 @@ impl GraphIndex {
                     // Stable: a footprint that names a URN twice is listed once.
                     c.sort_by(by_candidate);
                     c.dedup();
-                    s.candidates.push(c.len());
+                    s.candidates.push(c.len() as u32);
                     s.values.extend_from_slice(&c);
-                    let text = urns.text(u as u32);
-                    s.text_lengths.push(text.len());
-                    s.text.extend_from_slice(text.as_bytes());
+                    let t = urns.bytes_of(u as u32);
+                    place[at..at + t.len()].copy_from_slice(t);
+                    at += t.len();
+                    s.text_lengths.push(t.len() as u32);
                 }
                 s
             })
@@ -508,12 +525,11 @@ impl GraphIndex {
         // Nothing after this reads the footprints' columns (but `is_latest`): gone before the
         // urns are written.
         drop((id_col, version_col, status_col, start_col, end_col));
-        let Stretch {
-            candidates,
-            values,
-            text_lengths,
-            text,
-        } = Stretch::join(stretches, urns.len(), urns.text_bytes());
+        let mut values = Vec::with_capacity(listed.iter().map(|s| s.values.len()).sum());
+        for s in &mut listed {
+            values.append(&mut s.values);
+        }
+        let lengths = |of: fn(&Stretch) -> &[u32]| listed.iter().flat_map(of).map(|&n| n as usize);
         let item = Arc::new(Field::new("item", DataType::UInt32, false));
         put(
             "urns",
@@ -521,13 +537,13 @@ impl GraphIndex {
                 urns_schema(),
                 vec![
                     Arc::new(LargeStringArray::try_new(
-                        OffsetBuffer::from_lengths(text_lengths),
+                        OffsetBuffer::from_lengths(lengths(|s| &s.text_lengths)),
                         text.into(),
                         None,
                     )?),
                     Arc::new(ListArray::try_new(
                         item,
-                        OffsetBuffer::from_lengths(candidates),
+                        OffsetBuffer::from_lengths(lengths(|s| &s.candidates)),
                         Arc::new(UInt32Array::from(values)),
                         None,
                     )?),
@@ -612,34 +628,12 @@ impl GraphIndex {
 }
 
 /// Some sorted URNs, as one core lists them for `urns`: each one's number of candidates and
-/// their rows, and each one's text.
+/// their rows, and the length of each one's text (written in its place).
 #[derive(Default)]
 struct Stretch {
-    candidates: Vec<usize>,
+    candidates: Vec<u32>,
     values: Vec<u32>,
-    text_lengths: Vec<usize>,
-    text: Vec<u8>,
-}
-
-impl Stretch {
-    /// The stretches one after the other: `urns` URNs, `text_bytes` bytes of text. Each is
-    /// dropped once copied, so the lists are never all held twice.
-    fn join(stretches: Vec<Stretch>, urns: usize, text_bytes: usize) -> Stretch {
-        let values = stretches.iter().map(|s| s.values.len()).sum();
-        let mut all = Stretch {
-            candidates: Vec::with_capacity(urns),
-            values: Vec::with_capacity(values),
-            text_lengths: Vec::with_capacity(urns),
-            text: Vec::with_capacity(text_bytes),
-        };
-        for s in stretches {
-            all.candidates.extend_from_slice(&s.candidates);
-            all.values.extend_from_slice(&s.values);
-            all.text_lengths.extend_from_slice(&s.text_lengths);
-            all.text.extend_from_slice(&s.text);
-        }
-        all
-    }
+    text_lengths: Vec<u32>,
 }
 
 /// `values[rows[0]], values[rows[1]], …`: in place when `rows` takes every value once (an

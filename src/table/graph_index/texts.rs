@@ -148,6 +148,11 @@ impl Interner {
         start..self.ends[i]
     }
 
+    /// Text `i` as bytes (not checked again as UTF-8, as [`Interner::text`] is).
+    pub(crate) fn bytes_of(&self, i: u32) -> &[u8] {
+        &self.bytes[self.span(i)]
+    }
+
     /// Text number `i`.
     pub(crate) fn text(&self, i: u32) -> &str {
         // Every text was appended whole from a `&str`.
@@ -304,11 +309,6 @@ impl Interner {
     /// The texts, by number.
     pub(crate) fn texts(&self) -> impl ExactSizeIterator<Item = &str> {
         (0..self.len() as u32).map(|i| self.text(i))
-    }
-
-    /// Bytes of all texts together.
-    pub(crate) fn text_bytes(&self) -> usize {
-        self.bytes.len()
     }
 }
 
