@@ -332,7 +332,7 @@ fn requested(
         };
         let keep =
             |v: &Value| has(&products, &v["productIds"]) && has(&companies, &v["companyIds"]);
-        docs.page(client, major, Some(&keep), &|_| true, 0, None)
+        docs.page(client, major, Some(&keep), None, 0, None)
             .map(|p| p.docs)
             .map_err(PactError::internal)
     } else {
@@ -352,7 +352,7 @@ fn requested(
         }
         let criteria = V3Criteria::parse(&pairs)?;
         let keep = |v: &Value| criteria.matches(v);
-        docs.page(client, major, Some(&keep), &|_| true, 0, None)
+        docs.page(client, major, Some(&keep), None, 0, None)
             .map(|p| p.docs)
             .map_err(PactError::internal)
     }

@@ -309,8 +309,14 @@ fn list_response(
         Criteria::V2(Some(f)) => f.may_match(&|field| d.field(field)),
         Criteria::V3(c) => c.may_match(d),
     };
+    // Without criteria every footprint the client sees is a candidate.
+    let may: Option<&dyn Fn(&Doc) -> bool> = match &criteria {
+        Criteria::V2(None) => None,
+        Criteria::V3(c) if c.is_everything() => None,
+        _ => Some(&may),
+    };
     let page = docs
-        .page(&client, major, keep.as_deref(), &may, offset, limit)
+        .page(&client, major, keep.as_deref(), may, offset, limit)
         .map_err(PactError::internal)?;
     let body = serde_json::to_vec(&json!({ "data": page.docs })).map_err(PactError::internal)?;
     let mut r = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
