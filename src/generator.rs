@@ -611,6 +611,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn graph_batches_build_an_index_with_their_own_latest_flags() {
+        // The view batches carry `is_latest` (every row true) and no `preceding_pf_ids`: the
+        // index takes the flags as given, as the hotspot bench builds its graph.
+        let g = generate(&GenOptions {
+            nodes: 300,
+            tiers: 4,
+            fanout: 3,
+            seed: 7,
+            ..GenOptions::default()
+        })
+        .unwrap();
+        let (fp, bom) = graph_batches(&g).unwrap();
+        let index = crate::table::graph_index::GraphIndex::from_views(&[fp], &[bom]).unwrap();
+        let [nodes, ..] = index.tables();
+        let latest = nodes
+            .column_by_name("is_latest")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::BooleanArray>()
+            .unwrap();
+        assert_eq!((latest.len(), latest.true_count()), (300, 300));
+    }
+
+    #[test]
     fn cfps_are_consistent_bottom_up() {
         let g = generate(&GenOptions {
             nodes: 300,

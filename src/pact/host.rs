@@ -508,7 +508,7 @@ impl Docs {
 }
 
 /// The candidates of a list from the `offset`-th on, each with its place in the list (see
-/// [`Host::page`]). A client that sees every company, asking for every footprint, has every
+/// [`Docs::page`]). A client that sees every company, asking for every footprint, has every
 /// footprint as a candidate: its page starts at its offset at once. Otherwise each footprint
 /// before the offset is tested (at a million footprints, a page at the end of the list took
 /// 25 ms so).

@@ -160,9 +160,10 @@ pub const TABLES: [&str; 4] = ["nodes", "edges", "urns", "ids"];
 /// row was numbered (an extension row whose footprint is not stored is not).
 pub const BOM_CURRENT: &str = "bom_current";
 
-/// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (it
-/// works `is_latest` out from `id`, `version` and `preceding_pf_ids`, as the `footprints`
-/// view does); the other columns it reads one at a time afterwards.
+/// The `footprints` columns [`GraphIndex::build_in_steps`] reads for every row first (with
+/// `is_latest` when the batches are the view's; stored batches have it worked out from `id`,
+/// `version` and `preceding_pf_ids`, as the view does); the other columns it reads one at a
+/// time afterwards.
 pub const GRAPH_COLUMNS: [&str; 4] = ["id", "version", "preceding_pf_ids", "product_ids"];
 
 /// `schema` with its text columns as bytes (see [`GraphIndex::stored`]).
@@ -273,10 +274,11 @@ impl GraphIndex {
     /// The one builder, in steps that each hold only what they need, so that a store of
     /// millions of footprints is indexed in bounded memory:
     ///
-    /// 1. the graph: `footprints` are stored batches with at least [`GRAPH_COLUMNS`] (the
-    ///    view's `is_latest` is worked out here again, from the ids as numbered); the BOM comes
-    ///    a batch at a time, each reduced to integers as it comes (no string of the BOM is
-    ///    kept), into lists sized for `bom_rows` (a hint);
+    /// 1. the graph: `footprints` are batches with at least [`GRAPH_COLUMNS`]: view batches
+    ///    with `is_latest`, taken as given, or stored ones, whose `is_latest` is worked out
+    ///    here from the ids as numbered; the BOM comes a batch at a time, each reduced to
+    ///    integers as it comes (no string of the BOM is kept), into lists sized for
+    ///    `bom_rows` (a hint);
     /// 2. `ids`, `urns` and `edges` (a column at a time) are handed to `put` as each is
     ///    finished, and dropped; `urns` reads three more `footprints` columns from
     ///    `read_column` (every row in stored order, in pieces);
@@ -317,21 +319,28 @@ impl GraphIndex {
             || Products::number(&footprints, n),
             || number_ids(ids, versions),
         );
-        // `is_latest` from the ids' numbers (numbering them again, as the view does, was a
-        // sixth of the index's time at 3M footprints, on one core).
-        let mut named: Vec<&str> = Vec::new();
-        for b in &footprints {
-            named.extend(super::list_texts(b, "preceding_pf_ids")?);
-        }
-        let superseded = views::superseded(&id_numbers, &named);
-        let latest: ArrayRef = Arc::new(BooleanArray::new(
-            views::latest_by_number(&of_rows, &superseded, |i| {
-                views::version_or_oldest(versions, i)
-            }),
-            None,
-        ));
+        // `is_latest` as a view gives it; else from the ids' numbers (numbering them again, as
+        // the view does, was a sixth of the index's time at 3M footprints, on one core).
+        let given = footprints
+            .first()
+            .is_some_and(|b| b.column_by_name("is_latest").is_some());
+        let latest: ArrayRef = if given {
+            of_all("is_latest")?
+        } else {
+            let mut named: Vec<&str> = Vec::new();
+            for b in &footprints {
+                named.extend(super::list_texts(b, "preceding_pf_ids")?);
+            }
+            let superseded = views::superseded(&id_numbers, &named);
+            Arc::new(BooleanArray::new(
+                views::latest_by_number(&of_rows, &superseded, |i| {
+                    views::version_or_oldest(versions, i)
+                }),
+                None,
+            ))
+        };
         let is_latest = downcast::<BooleanArray>(&latest)?;
-        drop((of_rows, superseded, named));
+        drop(of_rows);
         drop(footprints);
         let Products {
             mut urns,
